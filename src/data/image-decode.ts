@@ -1,0 +1,39 @@
+import { PNG } from 'pngjs';
+import { decode as decodeJpeg } from 'jpeg-js';
+import { DataError } from './errors';
+
+export interface DecodedImage {
+  width: number;
+  height: number;
+  /** 8-bit RGBA, row-major. */
+  rgba: Uint8Array;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
+const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
+
+function startsWith(bytes: Uint8Array, signature: number[]): boolean {
+  return signature.every((byte, i) => bytes[i] === byte);
+}
+
+/** Decodes by content, not by file name, so a mislabelled .jpg that is a PNG still loads. */
+export function decodeImage(path: string, bytes: Uint8Array): DecodedImage {
+  let decoded: DecodedImage;
+  try {
+    if (startsWith(bytes, PNG_SIGNATURE)) {
+      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      decoded = { width: png.width, height: png.height, rgba: png.data };
+    } else if (startsWith(bytes, JPEG_SIGNATURE)) {
+      const jpeg = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true });
+      decoded = { width: jpeg.width, height: jpeg.height, rgba: jpeg.data };
+    } else {
+      throw new Error('not a PNG or JPEG file');
+    }
+  } catch (error) {
+    throw new DataError(path, `cannot decode image (${(error as Error).message || 'corrupt data'})`);
+  }
+  if (!(decoded.width > 0 && decoded.height > 0) || decoded.rgba.length < decoded.width * decoded.height * 4) {
+    throw new DataError(path, 'cannot decode image (no pixel data)');
+  }
+  return decoded;
+}
