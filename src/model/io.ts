@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf, tfl } from '../tf';
+import { ModelMeta, validateMeta } from './meta';
+import { writeDirAtomically } from '../util/atomic-dir';
+import './scaled-add';
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+export const META_JSON = 'meta.json';
+
+export interface LoadedModel {
+  model: tfl.LayersModel;
+  meta: ModelMeta;
+  dir: string;
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Serialises a model to the files tfjs-node's file:// handler writes, without needing tfjs-node. */
+export async function serialiseModel(model: tfl.LayersModel): Promise<{ modelJson: object; weights: Uint8Array }> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!captured || !captured.weightData || !captured.weightSpecs) throw new Error('TF.js returned no weights when saving the model');
+  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(captured.weightData));
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: captured.generatedBy,
+    convertedBy: null,
+    modelTopology: captured.modelTopology,
+    weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: captured.weightSpecs }],
+  };
+  return { modelJson, weights };
+}
+
+export type MetaWithoutDigest = Omit<ModelMeta, 'weightsSha256' | 'parameters'>;
+
+/**
+ * Saves model.json + weights.bin + meta.json into `dir`, all or nothing: the
+ * directory appears only once every file is written. Returns the final meta.
+ */
+export async function saveModel(model: tfl.LayersModel, meta: MetaWithoutDigest, dir: string): Promise<ModelMeta> {
+  const { modelJson, weights } = await serialiseModel(model);
+  const full: ModelMeta = { ...meta, parameters: model.countParams(), weightsSha256: sha256Hex(weights) };
+  await writeDirAtomically(dir, async (tmp) => {
+    writeFileSync(join(tmp, MODEL_JSON), JSON.stringify(modelJson));
+    writeFileSync(join(tmp, WEIGHTS_BIN), weights);
+    writeFileSync(join(tmp, META_JSON), JSON.stringify(full, null, 2) + '\n');
+  });
+  return full;
+}
+
+function readJson(path: string, what: string): unknown {
+  if (!existsSync(path)) throw new Error(`${path}: ${what} is missing`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: ${what} is not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+function expectedWeightBytes(specs: tf.io.WeightsManifestEntry[]): number {
+  const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+  return specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * (bytesPer[s.dtype] ?? 4), 0);
+}
+
+/** Loads and verifies a deepend model directory; every problem is one line naming the file. */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: model directory not found`);
+  const modelJsonPath = join(dir, MODEL_JSON);
+  const parsed = readJson(modelJsonPath, MODEL_JSON) as Partial<ModelJson>;
+  if (!parsed.modelTopology || !Array.isArray(parsed.weightsManifest)) {
+    throw new Error(`${modelJsonPath}: not a TF.js layers model (modelTopology or weightsManifest missing)`);
+  }
+  const meta = validateMeta(readJson(join(dir, META_JSON), META_JSON), join(dir, META_JSON));
+  const weightsPath = join(dir, WEIGHTS_BIN);
+  if (!existsSync(weightsPath)) throw new Error(`${weightsPath}: weights file is missing`);
+  const weights = readFileSync(weightsPath);
+  const specs = parsed.weightsManifest.flatMap((g) => g.weights);
+  const expected = expectedWeightBytes(specs);
+  if (weights.byteLength !== expected) {
+    throw new Error(`${weightsPath}: has ${weights.byteLength} bytes but model.json describes ${expected}`);
+  }
+  const digest = sha256Hex(weights);
+  if (digest !== meta.weightsSha256) {
+    throw new Error(`${weightsPath}: sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`);
+  }
+  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
+  let model: tfl.LayersModel;
+  try {
+    model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: specs, weightData }));
+  } catch (err) {
+    throw new Error(`${modelJsonPath}: TF.js could not build the model (${(err as Error).message.split('\n')[0]})`);
+  }
+  return { model, meta, dir };
+}

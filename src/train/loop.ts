@@ -1,0 +1,127 @@
+import { tf } from '../tf';
+import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random';
+import { AngleStopRule, AngleStopper } from './angle-stop';
+import { Budget, assertBudget, budgetFraction } from './budget';
+import { DivergedError, ProgressCallback, throwIfAborted } from './progress';
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  validationAccuracy?: number;
+  /** Seconds since the loop started, at the end of this epoch. */
+  seconds: number;
+}
+
+export type StopReason = 'epochs' | 'seconds' | 'angle';
+
+export interface LoopResult {
+  epochs: EpochRecord[];
+  steps: number;
+  seconds: number;
+  stoppedBy: StopReason;
+}
+
+export interface LoopConfig {
+  stage: string;
+  detail?: string;
+  /** Number of samples; batches are drawn from a seeded shuffle of 0..count-1 each epoch. */
+  count: number;
+  batchSize: number;
+  budget: Budget;
+  seed: number;
+  optimizer: tf.Optimizer;
+  /** Variables to train; default: all trainable variables the loss touches. */
+  variables?: tf.Variable[];
+  /** Scalar loss of the batch whose sample indices are given. Runs inside the gradient tape. */
+  batchLoss: (indices: tf.Tensor1D) => tf.Scalar;
+  /** After each epoch: may return a validation accuracy (used by the stop rule and progress). */
+  afterEpoch?: (epoch: number) => number | undefined;
+  stopRule?: AngleStopRule;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+/**
+ * The one training loop: mini-batch steps under a budget of epochs and/or
+ * seconds, optional angle stopping rule, progress events, abort and NaN checks.
+ * A seconds budget can end an epoch early; the partial epoch is still recorded.
+ */
+export function runLoop(cfg: LoopConfig): LoopResult {
+  assertBudget(cfg.budget, cfg.stage);
+  const stepsPerEpoch = Math.max(1, Math.ceil(cfg.count / cfg.batchSize));
+  const stopper = cfg.stopRule ? new AngleStopper(cfg.stopRule) : undefined;
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  const order = new Int32Array(cfg.count);
+  const records: EpochRecord[] = [];
+  const accuracies: number[] = [];
+  let steps = 0;
+  let stoppedBy: StopReason = 'epochs';
+  const maxEpochs = cfg.budget.epochs ?? Number.POSITIVE_INFINITY;
+
+  for (let epoch = 0; epoch < maxEpochs; epoch++) {
+    for (let i = 0; i < cfg.count; i++) order[i] = i;
+    shuffleInPlace(order, mulberry32(deriveSeed(cfg.seed, epoch)));
+    let lossSum = 0;
+    let lossCount = 0;
+    let outOfTime = false;
+    for (let step = 0; step < stepsPerEpoch; step++) {
+      throwIfAborted(cfg.signal, cfg.stage);
+      const batch = order.subarray(step * cfg.batchSize, Math.min(cfg.count, (step + 1) * cfg.batchSize));
+      const loss = tf.tidy(() => {
+        const indices = tf.tensor1d(batch, 'int32');
+        const cost = cfg.optimizer.minimize(() => cfg.batchLoss(indices), true, cfg.variables);
+        return cost!.dataSync()[0];
+      });
+      if (!Number.isFinite(loss)) throw new DivergedError(cfg.stage, epoch, step);
+      lossSum += loss * batch.length;
+      lossCount += batch.length;
+      steps++;
+      const t = elapsed();
+      const fraction = budgetFraction(cfg.budget, epoch + (step + 1) / stepsPerEpoch, t);
+      cfg.onProgress?.({
+        stage: cfg.stage,
+        detail: cfg.detail,
+        epoch,
+        epochs: cfg.budget.epochs,
+        step,
+        stepsPerEpoch,
+        loss,
+        fraction,
+        elapsedSeconds: t,
+        etaSeconds: fraction > 0 ? (t / fraction) * (1 - fraction) : undefined,
+      });
+      if (cfg.budget.seconds !== undefined && t >= cfg.budget.seconds) {
+        outOfTime = true;
+        break;
+      }
+    }
+    const validationAccuracy = cfg.afterEpoch?.(epoch);
+    records.push({ epoch, loss: lossSum / Math.max(1, lossCount), validationAccuracy, seconds: elapsed() });
+    if (validationAccuracy !== undefined) {
+      accuracies.push(validationAccuracy);
+      const t = elapsed();
+      cfg.onProgress?.({
+        stage: cfg.stage,
+        detail: cfg.detail,
+        epoch,
+        epochs: cfg.budget.epochs,
+        step: stepsPerEpoch - 1,
+        stepsPerEpoch,
+        loss: records[records.length - 1].loss,
+        validationAccuracy,
+        fraction: budgetFraction(cfg.budget, epoch + 1, t),
+        elapsedSeconds: t,
+      });
+    }
+    if (outOfTime) {
+      stoppedBy = 'seconds';
+      break;
+    }
+    if (stopper && validationAccuracy !== undefined && stopper.shouldStop(accuracies)) {
+      stoppedBy = 'angle';
+      break;
+    }
+  }
+  return { epochs: records, steps, seconds: elapsed(), stoppedBy };
+}
