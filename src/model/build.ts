@@ -59,7 +59,8 @@ function resBlock(x: Sym, b: ResBlock, inChannels: number): Sym {
   return tfl.layers.reLU({ name: n.out }).apply(sum) as Sym;
 }
 
-function applyBlock(x: Sym, b: Block, inChannels: number): Sym {
+/** Applies one block's layers to a symbolic tensor (also used to build local sub-networks). */
+export function applyBlock(x: Sym, b: Block, inChannels: number): Sym {
   switch (b.kind) {
     case 'dense':
       return denseBlock(x, b);

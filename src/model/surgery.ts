@@ -15,15 +15,19 @@ export interface InsertionResult {
   insertions: Insertion[];
 }
 
-/** A block that maps the output of `prev` to the same shape: what can be inserted after it. */
+/**
+ * A block that maps the output of `prev` to the same shape: what can be inserted
+ * after it. It takes prev's activation: after an identity-started PReLU (from
+ * morphism) its input may be negative, and a ReLU would not preserve it.
+ */
 function blockAfter(prev: Block, name: string): Block {
   switch (prev.kind) {
     case 'dense':
-      return { kind: 'dense', name, units: prev.units, activation: 'relu' };
+      return { kind: 'dense', name, units: prev.units, activation: prev.activation };
     case 'conv':
       // The new conv goes before prev's pool, so it works at prev's resolution:
       // DILS splits prev's mapping into two convs at the same place (eq. 17).
-      return { kind: 'conv', name, filters: prev.filters, kernel: prev.kernel, batchNorm: prev.batchNorm, activation: 'relu', poolAfter: prev.poolAfter };
+      return { kind: 'conv', name, filters: prev.filters, kernel: prev.kernel, batchNorm: prev.batchNorm, activation: prev.activation, poolAfter: prev.poolAfter };
     case 'res':
       return { kind: 'res', name, filters: prev.filters, stride: 1, residualRatio: prev.residualRatio };
   }

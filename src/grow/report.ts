@@ -1,0 +1,31 @@
+import { ArchSpec, Family } from '../model/arch';
+import { Insertion } from '../model/surgery';
+import { StopReason } from '../train/loop';
+import { InsertionPlan, StageCurve } from './types';
+
+/** report.json of a growth run; the CLI's --json output carries the same fields. */
+export interface GrowReport {
+  method: string;
+  backend: string;
+  family: Family;
+  depthBefore: number;
+  depthAfter: number;
+  /** Held-out accuracy (fraction 0..1) of the parent, right after insertion/initialisation, and after Stage II. */
+  accuracyBefore: number;
+  accuracyAfterInsertion: number;
+  accuracyAfter: number;
+  lossBefore: number;
+  lossAfterInsertion: number;
+  lossAfter: number;
+  seconds: number;
+  initSeconds: number;
+  parametersBefore: number;
+  parameters: number;
+  plan: InsertionPlan;
+  insertions: Insertion[];
+  stage2: { learningRate: number; batchSize: number; epochs: number; steps: number; stoppedBy: StopReason };
+  split: { fingerprint: string; seed: number; counts: { train: number; validation: number; test: number }; heldOut: 'test' };
+  curves: StageCurve[];
+  details: Record<string, unknown>;
+  spec: ArchSpec;
+}

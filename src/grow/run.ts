@@ -1,0 +1,147 @@
+import type { DataSplit } from '../data/types';
+import { depthOf } from '../model/arch';
+import { LoadedModel } from '../model/io';
+import { Budget } from '../train/budget';
+import { DEFAULT_BATCH, evaluate, trainClassifier } from '../train/classifier';
+import { ProgressCallback, throwIfAborted } from '../train/progress';
+import { disposeTensorSet, toTensorSet } from '../train/tensors';
+import { methodByName } from './methods';
+import { newBlocksNeeded, spreadPlan } from './planner';
+import { GrowthMethodName, InsertionPlan, StageCurve } from './types';
+import { AngleStopRule } from '../train/angle-stop';
+import { GrowReport } from './report';
+
+export interface GrowBudget {
+  /** Stage II epochs (and, for `scratch`/`continue`, the whole run). */
+  epochs?: number;
+  /** Wall seconds for the whole growth: initialisation plus Stage II. */
+  seconds?: number;
+  /** Budget of the method's initialisation phase; default 2 epochs, or a quarter of `seconds`. */
+  init?: Budget;
+}
+
+export interface GrowRequest {
+  parent: LoadedModel;
+  method: GrowthMethodName;
+  toDepth: number;
+  split: DataSplit;
+  budget: GrowBudget;
+  /** Default: spread over the existing blocks. A method may re-plan (DILS's lowest-error). */
+  plan?: InsertionPlan;
+  batchSize?: number;
+  /** Stage II uses one fixed learning rate (DILS section 3.1), lower than from-scratch training. */
+  learningRate?: number;
+  seed?: number;
+  stopRule?: AngleStopRule;
+  backend: string;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+export interface GrowResult {
+  model: import('../tf').tfl.LayersModel;
+  report: GrowReport;
+}
+
+export const STAGE2_LEARNING_RATE = 5e-4;
+
+export function initBudgetOf(budget: GrowBudget): Budget {
+  if (budget.init) return budget.init;
+  if (budget.seconds !== undefined) return { seconds: budget.seconds / 4 };
+  return { epochs: 2 };
+}
+
+/**
+ * The growth pipeline shared by every method: held-out accuracy of the parent,
+ * the method's insertion and initialisation, held-out accuracy right after it,
+ * Stage II (global fine-tune with one learning rate, DILS section 3.1), and the
+ * final held-out accuracy. Held-out = the split's test part; training curves use
+ * the validation part.
+ */
+export async function grow(req: GrowRequest): Promise<GrowResult> {
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  const { parent } = req;
+  newBlocksNeeded(parent.meta.arch, req.toDepth);
+  const classes = parent.meta.arch.classes;
+  const norm = parent.meta.normalisation;
+  const train = toTensorSet(req.split.train, norm, classes);
+  const validation = toTensorSet(req.split.validation, norm, classes);
+  const test = toTensorSet(req.split.test, norm, classes);
+  try {
+    const before = evaluate(parent.model, test);
+    const method = methodByName(req.method);
+    const plan = req.plan ?? spreadPlan(parent.meta.arch, req.toDepth);
+    const batchSize = req.batchSize ?? DEFAULT_BATCH;
+    const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
+    const seed = req.seed ?? 1;
+    const initBudget = initBudgetOf(req.budget);
+    const init = await method.initialise({
+      parent: parent.model,
+      parentSpec: parent.meta.arch,
+      plan,
+      data: { train, validation },
+      budget: initBudget,
+      batchSize,
+      learningRate,
+      seed,
+      onProgress: req.onProgress,
+      signal: req.signal,
+    });
+    try {
+      throwIfAborted(req.signal, 'growth');
+      const afterInsertion = evaluate(init.model, test);
+      const initSeconds = elapsed();
+      const stage2Budget: Budget = {
+        epochs: req.budget.epochs,
+        seconds: req.budget.seconds !== undefined ? Math.max(0.001, req.budget.seconds - initSeconds) : undefined,
+      };
+      const curves: StageCurve[] = [...init.curves];
+      const stage2 = trainClassifier(init.model, train, {
+        stage: 'stage2',
+        budget: stage2Budget,
+        batchSize,
+        learningRate,
+        seed: seed + 1,
+        validation,
+        stopRule: req.stopRule,
+        onProgress: req.onProgress,
+        signal: req.signal,
+      });
+      curves.push({ stage: 'stage2', metric: 'loss', epochs: stage2.epochs, seconds: stage2.seconds });
+      const after = evaluate(init.model, test);
+      const report: GrowReport = {
+        method: req.method,
+        backend: req.backend,
+        family: parent.meta.family,
+        depthBefore: depthOf(parent.meta.arch),
+        depthAfter: depthOf(init.spec),
+        accuracyBefore: before.accuracy,
+        accuracyAfterInsertion: afterInsertion.accuracy,
+        accuracyAfter: after.accuracy,
+        lossBefore: before.loss,
+        lossAfterInsertion: afterInsertion.loss,
+        lossAfter: after.loss,
+        seconds: elapsed(),
+        initSeconds,
+        parametersBefore: parent.model.countParams(),
+        parameters: init.model.countParams(),
+        plan,
+        insertions: init.insertions,
+        stage2: { learningRate, batchSize, epochs: stage2.epochs.length, steps: stage2.steps, stoppedBy: stage2.stoppedBy },
+        split: { fingerprint: req.split.fingerprint, seed: req.split.spec.seed, counts: req.split.counts, heldOut: 'test' },
+        curves,
+        details: init.details,
+        spec: init.spec,
+      };
+      return { model: init.model, report };
+    } catch (err) {
+      init.model.dispose();
+      throw err;
+    }
+  } finally {
+    disposeTensorSet(train);
+    disposeTensorSet(validation);
+    disposeTensorSet(test);
+  }
+}

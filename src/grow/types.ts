@@ -1,0 +1,72 @@
+import { tfl } from '../tf';
+import { ArchSpec } from '../model/arch';
+import { Insertion } from '../model/surgery';
+import { Budget } from '../train/budget';
+import { EpochRecord } from '../train/loop';
+import { ProgressCallback } from '../train/progress';
+import { TensorSet } from '../train/tensors';
+
+export type GrowthMethodName = 'dils' | 'identity' | 'morphism' | 'lookahead' | 'random';
+export const GROWTH_METHODS: readonly GrowthMethodName[] = ['dils', 'identity', 'morphism', 'lookahead', 'random'];
+
+/** Where new blocks go: one new block after each listed parent block index (repeats allowed). */
+export interface InsertionPlan {
+  afterIndices: number[];
+  strategy: 'spread' | 'lowest-error' | 'explicit';
+  /** Why these places, in words, for the report. */
+  reason: string;
+  /** lowest-error only: the Stage I error each candidate site scored. */
+  candidateErrors?: { afterIndex: number; error: number }[];
+}
+
+/** Training data for growth, already normalised with the parent's normalisation. */
+export interface GrowthData {
+  train: TensorSet;
+  validation: TensorSet;
+}
+
+/** One training stage's learning curve, for the report and the picture. */
+export interface StageCurve {
+  stage: string;
+  detail?: string;
+  /** 'loss' for classifier stages; 'mse' for local (Stage I / look-ahead feature) fits. */
+  metric: 'loss' | 'mse';
+  epochs: EpochRecord[];
+  seconds: number;
+}
+
+export interface InitialiseContext {
+  parent: tfl.LayersModel;
+  parentSpec: ArchSpec;
+  plan: InsertionPlan;
+  data: GrowthData;
+  /** Budget of the method's own initialisation phase (Stage I, look-ahead, optGD...). */
+  budget: Budget;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+/** What a method's initialisation hands to Stage II. */
+export interface Initialised {
+  model: tfl.LayersModel;
+  spec: ArchSpec;
+  insertions: Insertion[];
+  curves: StageCurve[];
+  /** Method-specific facts for report.json (e.g. Stage I error per site, optGD iterations). */
+  details: Record<string, unknown>;
+}
+
+/**
+ * A growth method inserts the plan's blocks and initialises them (and, for DILS,
+ * refits the split blocks). Stage II, the shared global fine-tune, follows in
+ * grow/run.ts. One file per method under src/grow/methods/.
+ */
+export interface GrowthMethod {
+  name: GrowthMethodName;
+  /** Does the method spend budget before Stage II? (identity and random do not.) */
+  usesInitBudget: boolean;
+  initialise(ctx: InitialiseContext): Promise<Initialised>;
+}
