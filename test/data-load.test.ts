@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadDataset, DataError, type Dataset } from '../src/data';
 import { gray, tempFolder, writeJpeg, writePng, writeText, type TempFolder } from './data-fixtures';
@@ -103,6 +103,7 @@ describe('image folder', () => {
     writePng(dir.path('set', 'dot', 'd.PNG'), 28, 28, (x) => [255, 255, 255, x < 14 ? 255 : 0], 6);
     writeText(dir.path('set', 'dot', 'notes.txt'), 'not an image');
     writeText(dir.path('set', 'README.md'), 'ignored');
+    mkdirSync(dir.path('linked'));
   });
   after(() => dir.remove());
 
@@ -143,6 +144,15 @@ describe('image folder', () => {
     const grays = await loadDataset(dir.path('grays'));
     assert.deepEqual(grays.inputShape, [6, 10, 1]);
     assert.equal(pixel(grays, 0, 3, 4), Math.fround(80 / 255));
+  });
+
+  test('follows symbolic links to class folders and images', async () => {
+    symlinkSync(dir.path('set', 'bar'), dir.path('linked', 'bar'));
+    mkdirSync(dir.path('linked', 'dot'));
+    symlinkSync(dir.path('set', 'dot', 'c.png'), dir.path('linked', 'dot', 'c.png'));
+    const data = await loadDataset(dir.path('linked'), { inputShape: [28, 28, 1] });
+    assert.deepEqual(data.classes, ['bar', 'dot']);
+    assert.equal(data.count, 3);
   });
 
   test('limit and model classes', async () => {

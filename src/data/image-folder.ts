@@ -15,16 +15,41 @@ interface ClassFiles {
   files: string[];
 }
 
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+/** Names of the folder's sub-folders or files, following symbolic links (datasets are often linked in). */
+async function listEntries(folder: string, want: 'folders' | 'files'): Promise<string[]> {
+  let entries;
+  try {
+    entries = await fs.readdir(folder, { withFileTypes: true });
+  } catch (error) {
+    throw new DataError(folder, `cannot list folder (${errorCode(error)})`);
+  }
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    let isFolder = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      const target = await fs.stat(path.join(folder, entry.name)).catch(() => undefined);
+      isFolder = target?.isDirectory() ?? false;
+      isFile = target?.isFile() ?? false;
+    }
+    if (want === 'folders' ? isFolder : isFile) names.push(entry.name);
+  }
+  return names;
+}
+
 async function listClassFolders(folder: string): Promise<ClassFiles[]> {
-  const entries = await fs.readdir(folder, { withFileTypes: true });
-  const names = sortClassNames(entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name));
+  const names = sortClassNames(await listEntries(folder, 'folders'));
   if (names.length === 0) throw new DataError(folder, 'no class sub-folders (expected one sub-folder of images per class)');
   const classes: ClassFiles[] = [];
   for (const name of names) {
     const classFolder = path.join(folder, name);
-    const files = (await fs.readdir(classFolder, { withFileTypes: true }))
-      .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
-      .map((e) => e.name)
+    const files = (await listEntries(classFolder, 'files'))
+      .filter((file) => IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase()))
       .sort()
       .map((file) => path.join(classFolder, file));
     if (files.length === 0) throw new DataError(classFolder, 'class folder has no PNG or JPEG images');
@@ -38,7 +63,7 @@ async function readImage(file: string): Promise<DecodedImage> {
   try {
     bytes = await fs.readFile(file);
   } catch (error) {
-    throw new DataError(file, `cannot read image (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new DataError(file, `cannot read image (${errorCode(error)})`);
   }
   return decodeImage(file, bytes);
 }
