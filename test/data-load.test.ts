@@ -261,3 +261,19 @@ describe('data sources', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('limit on csv', () => {
+  test('takes the first rows of each class, shared evenly', async () => {
+    const dir = tempFolder();
+    try {
+      const file = dir.path('rows.csv');
+      writeText(file, 'f,label\n0,a\n1,a\n2,a\n3,b\n4,a\n5,c\n6,b\n');
+      const data = await loadDataset(file, { limit: 4 });
+      assert.deepEqual(Array.from(data.x), [0, 1, 3, 5]);
+      assert.deepEqual(Array.from(data.y), [0, 0, 1, 2]);
+      assert.deepEqual(data.classes, ['a', 'b', 'c']);
+    } finally {
+      dir.remove();
+    }
+  });
+});

@@ -62,3 +62,18 @@ export function classQuotas(countsPerClass: number[], limit: number | undefined)
   }
   return quotas;
 }
+
+/** Indices of the first samples of each class, in dataset order, within the quotas for `limit`. */
+export function firstPerClass(y: Int32Array, classCount: number, limit: number): number[] {
+  const counts = new Array<number>(classCount).fill(0);
+  for (const id of y) counts[id]++;
+  const quotas = classQuotas(counts, limit);
+  const kept: number[] = [];
+  y.forEach((id, index) => {
+    if (quotas[id] > 0) {
+      quotas[id]--;
+      kept.push(index);
+    }
+  });
+  return kept;
+}

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import type { Dataset, LoadOptions } from './types';
 import { DataError, describeList, describeShape } from './errors';
-import { canonicalIntegerLabels, classQuotas, classRemap, sortClassNames } from './classes';
+import { canonicalIntegerLabels, classRemap, firstPerClass, sortClassNames } from './classes';
+import { subsetDataset } from './subset';
 import { splitCsvLine } from './csv-fields';
 
 const LABEL_COLUMN = 'label';
@@ -79,33 +80,11 @@ export async function loadCsv(file: string, options: LoadOptions): Promise<Datas
   const dataClasses = sortClassNames(labels);
   const classIndex = new Map(dataClasses.map((name, index) => [name, index]));
   const remap = options.classes ? classRemap(file, dataClasses, options.classes) : undefined;
-  const dataIds = Int32Array.from(labels, (label) => classIndex.get(label)!);
-
-  const counts = dataClasses.map(() => 0);
-  for (const id of dataIds) counts[id]++;
-  const quotas = classQuotas(counts, options.limit);
-  const keep: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    if (quotas[dataIds[r]] > 0) {
-      quotas[dataIds[r]]--;
-      keep.push(r);
-    }
-  }
-  if (keep.length === 0) throw new DataError(file, 'no rows to load');
-
-  const keptX = keep.length === rows ? x : new Float32Array(keep.length * features);
-  const y = new Int32Array(keep.length);
-  keep.forEach((row, i) => {
-    if (keptX !== x) keptX.set(x.subarray(row * features, (row + 1) * features), i * features);
-    y[i] = remap ? remap[dataIds[row]] : dataIds[row];
+  const classes = options.classes ? [...options.classes] : dataClasses;
+  const y = Int32Array.from(labels, (label) => {
+    const id = classIndex.get(label)!;
+    return remap ? remap[id] : id;
   });
-  return {
-    source: file,
-    kind: 'tabular',
-    inputShape: [features],
-    classes: options.classes ? [...options.classes] : dataClasses,
-    x: keptX,
-    y,
-    count: keep.length,
-  };
+  const dataset: Dataset = { source: file, kind: 'tabular', inputShape: [features], classes, x, y, count: rows };
+  return options.limit === undefined ? dataset : subsetDataset(dataset, firstPerClass(y, classes.length, options.limit));
 }
