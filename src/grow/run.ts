@@ -7,7 +7,7 @@ import { ProgressCallback, throwIfAborted } from '../train/progress';
 import { disposeTensorSet, toTensorSet } from '../train/tensors';
 import { methodByName } from './methods';
 import { newBlocksNeeded, spreadPlan } from './planner';
-import { GrowthMethodName, InsertionPlan, StageCurve } from './types';
+import { BaselineName, GrowthMethodName, InsertionPlan, StageCurve } from './types';
 import { AngleStopRule } from '../train/angle-stop';
 import { GrowReport } from './report';
 
@@ -22,7 +22,7 @@ export interface GrowBudget {
 
 export interface GrowRequest {
   parent: LoadedModel;
-  method: GrowthMethodName;
+  method: GrowthMethodName | BaselineName;
   toDepth: number;
   split: DataSplit;
   budget: GrowBudget;
@@ -70,7 +70,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
   const test = toTensorSet(req.split.test, norm, classes);
   try {
     const before = evaluate(parent.model, test);
-    const method = methodByName(req.method);
+    const method = methodByName(req.method, true);
     const plan = req.plan ?? spreadPlan(parent.meta.arch, req.toDepth);
     const batchSize = req.batchSize ?? DEFAULT_BATCH;
     const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
@@ -126,7 +126,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         initSeconds,
         parametersBefore: parent.model.countParams(),
         parameters: init.model.countParams(),
-        plan,
+        plan: init.plan ?? plan,
         insertions: init.insertions,
         stage2: { learningRate, batchSize, epochs: stage2.epochs.length, steps: stage2.steps, stoppedBy: stage2.stoppedBy },
         split: { fingerprint: req.split.fingerprint, seed: req.split.spec.seed, counts: req.split.counts, heldOut: 'test' },

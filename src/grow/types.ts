@@ -8,6 +8,9 @@ import { TensorSet } from '../train/tensors';
 
 export type GrowthMethodName = 'dils' | 'identity' | 'morphism' | 'lookahead' | 'random';
 export const GROWTH_METHODS: readonly GrowthMethodName[] = ['dils', 'identity', 'morphism', 'lookahead', 'random'];
+/** Baselines for every comparison: the target-depth net from random init, and the shallow net trained on. */
+export type BaselineName = 'scratch' | 'continue';
+export const BASELINES: readonly BaselineName[] = ['scratch', 'continue'];
 
 /** Where new blocks go: one new block after each listed parent block index (repeats allowed). */
 export interface InsertionPlan {
@@ -55,6 +58,8 @@ export interface Initialised {
   spec: ArchSpec;
   insertions: Insertion[];
   curves: StageCurve[];
+  /** Set when the method chose the sites itself (DILS's lowest-error placement). */
+  plan?: InsertionPlan;
   /** Method-specific facts for report.json (e.g. Stage I error per site, optGD iterations). */
   details: Record<string, unknown>;
 }
@@ -65,7 +70,7 @@ export interface Initialised {
  * grow/run.ts. One file per method under src/grow/methods/.
  */
 export interface GrowthMethod {
-  name: GrowthMethodName;
+  name: GrowthMethodName | BaselineName;
   /** Does the method spend budget before Stage II? (identity and random do not.) */
   usesInitBudget: boolean;
   initialise(ctx: InitialiseContext): Promise<Initialised>;

@@ -44,16 +44,22 @@ export async function serialiseModel(model: tfl.LayersModel): Promise<{ modelJso
 export type MetaWithoutDigest = Omit<ModelMeta, 'weightsSha256' | 'parameters'>;
 
 /**
- * Saves model.json + weights.bin + meta.json into `dir`, all or nothing: the
+ * Saves model.json + weights.bin + meta.json (+ extra files such as report.json) into `dir`, all or nothing: the
  * directory appears only once every file is written. Returns the final meta.
  */
-export async function saveModel(model: tfl.LayersModel, meta: MetaWithoutDigest, dir: string): Promise<ModelMeta> {
+export async function saveModel(
+  model: tfl.LayersModel,
+  meta: MetaWithoutDigest,
+  dir: string,
+  extraFiles: Record<string, string | Uint8Array> = {},
+): Promise<ModelMeta> {
   const { modelJson, weights } = await serialiseModel(model);
   const full: ModelMeta = { ...meta, parameters: model.countParams(), weightsSha256: sha256Hex(weights) };
   await writeDirAtomically(dir, async (tmp) => {
     writeFileSync(join(tmp, MODEL_JSON), JSON.stringify(modelJson));
     writeFileSync(join(tmp, WEIGHTS_BIN), weights);
     writeFileSync(join(tmp, META_JSON), JSON.stringify(full, null, 2) + '\n');
+    for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(tmp, name), content);
   });
   return full;
 }

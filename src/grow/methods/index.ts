@@ -1,16 +1,24 @@
-import { GROWTH_METHODS, GrowthMethod, GrowthMethodName } from '../types';
+import { BASELINES, BaselineName, GROWTH_METHODS, GrowthMethod, GrowthMethodName } from '../types';
+import { continueBaseline, scratchBaseline } from './baselines';
 import { identityMethod } from './identity';
 import { lookaheadMethod } from './lookahead';
 import { randomMethod } from './random';
 
-const REGISTRY: Partial<Record<GrowthMethodName, GrowthMethod>> = {
+const REGISTRY: Partial<Record<GrowthMethodName | BaselineName, GrowthMethod>> = {
   identity: identityMethod,
   lookahead: lookaheadMethod,
   random: randomMethod,
+  scratch: scratchBaseline,
+  continue: continueBaseline,
 };
 
-export function methodByName(name: string): GrowthMethod {
-  const method = REGISTRY[name as GrowthMethodName];
-  if (!method) throw new Error(`unknown growth method '${name}': use ${GROWTH_METHODS.join(', ')}`);
+/** A growth method or, with `allowBaselines`, a baseline (for benchmarks). */
+export function methodByName(name: string, allowBaselines = false): GrowthMethod {
+  const known = allowBaselines || (GROWTH_METHODS as readonly string[]).includes(name);
+  const method = known ? REGISTRY[name as GrowthMethodName | BaselineName] : undefined;
+  if (!method) {
+    const names = allowBaselines ? [...GROWTH_METHODS, ...BASELINES] : GROWTH_METHODS;
+    throw new Error(`unknown growth method '${name}': use ${names.join(', ')}`);
+  }
   return method;
 }

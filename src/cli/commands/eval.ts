@@ -1,0 +1,40 @@
+import { selectBackend } from '../../compute/backend';
+import { loadSplitForModel } from '../../data/for-model';
+import { loadModel } from '../../model/io';
+import { evaluate } from '../../train/classifier';
+import { disposeTensorSet, toTensorSet } from '../../train/tensors';
+import { numberFlag, parseArgs } from '../args';
+import { CommandIO, keyValues, pct } from '../output';
+
+export const EVAL_USAGE = 'deepend eval --model DIR --data SRC [--seed N] [--json]';
+
+/** `deepend eval`: held-out accuracy of a saved model on the same seeded split grow uses. */
+export async function evalCommand(argv: string[], io: CommandIO): Promise<number> {
+  const args = parseArgs('eval', argv, { values: ['model', 'data', 'seed'], switches: ['json'], required: ['model', 'data'] });
+  const backend = await selectBackend();
+  const loaded = await loadModel(args.values.get('model')!);
+  const split = await loadSplitForModel(args.values.get('data')!, loaded.meta, { seed: numberFlag(args, 'seed', { integer: true }) ?? 42 });
+  const test = toTensorSet(split.test, loaded.meta.normalisation, loaded.meta.labels.length);
+  try {
+    const started = performance.now();
+    const result = evaluate(loaded.model, test);
+    const summary = {
+      model: loaded.dir,
+      family: loaded.meta.family,
+      depth: loaded.meta.depth,
+      accuracy: result.accuracy,
+      loss: result.loss,
+      samples: result.count,
+      split: { fingerprint: split.fingerprint, counts: split.counts, heldOut: 'test' },
+      seconds: (performance.now() - started) / 1000,
+      backend: backend.name,
+      parameters: loaded.model.countParams(),
+    };
+    if (io.json) io.out(JSON.stringify(summary));
+    else io.out(keyValues([['model', loaded.dir], ['family', loaded.meta.family], ['depth', loaded.meta.depth], ['held-out accuracy', pct(result.accuracy)], ['loss', result.loss.toFixed(4)], ['samples', result.count], ['backend', backend.name]]));
+    return 0;
+  } finally {
+    disposeTensorSet(test);
+    loaded.model.dispose();
+  }
+}

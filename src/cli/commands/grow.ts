@@ -1,0 +1,108 @@
+import { selectBackend } from '../../compute/backend';
+import { loadSplitForModel } from '../../data/for-model';
+import { depthOf } from '../../model/arch';
+import { loadModel, saveModel } from '../../model/io';
+import { childMeta } from '../../grow/child-meta';
+import { methodByName } from '../../grow/methods';
+import { newBlocksNeeded } from '../../grow/planner';
+import { GrowReport } from '../../grow/report';
+import { GrowthMethodName } from '../../grow/types';
+import { grow, GrowBudget } from '../../grow/run';
+import { growUntil } from '../../grow/until';
+import { learningCurveSvg } from '../../report/learning-curve-svg';
+import { assertWritableTarget } from '../../util/atomic-dir';
+import { numberFlag, parseArgs } from '../args';
+import { CommandIO, keyValues, pct } from '../output';
+import { ProgressPrinter } from '../progress-bar';
+
+export const GROW_USAGE =
+  'deepend grow --model DIR --data SRC --to-depth N --method dils|identity|morphism|lookahead|random --out DIR [--budget-seconds S] [--epochs E] [--until-accuracy A] [--lr R] [--batch B] [--seed N] [--json]';
+
+/** The fields `--json` prints: the report without its bulky curves and spec. */
+export function growSummary(report: GrowReport, out: string): Record<string, unknown> {
+  const { curves: _curves, spec: _spec, ...summary } = report;
+  return { out, ...summary };
+}
+
+/** `deepend grow`: deepen a saved model on local data and save the grown model beside its report and learning curve. */
+export async function growCommand(argv: string[], io: CommandIO): Promise<number> {
+  const args = parseArgs('grow', argv, {
+    values: ['model', 'data', 'to-depth', 'method', 'out', 'budget-seconds', 'epochs', 'until-accuracy', 'lr', 'batch', 'seed', 'name'],
+    switches: ['json'],
+    required: ['model', 'data', 'to-depth', 'method', 'out'],
+  });
+  const methodName = args.values.get('method')!;
+  methodByName(methodName);
+  const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1 })!;
+  const seconds = numberFlag(args, 'budget-seconds', { min: 1 });
+  const epochs = numberFlag(args, 'epochs', { integer: true, min: 1 });
+  const untilAccuracy = numberFlag(args, 'until-accuracy', { min: 0, max: 1 });
+  const out = args.values.get('out')!;
+  assertWritableTarget(out);
+
+  const backend = await selectBackend();
+  const parent = await loadModel(args.values.get('model')!);
+  newBlocksNeeded(parent.meta.arch, toDepth);
+  const split = await loadSplitForModel(args.values.get('data')!, parent.meta, { seed: numberFlag(args, 'seed', { integer: true }) ?? 42 });
+  const budget: GrowBudget = { seconds, epochs: epochs ?? (seconds === undefined ? 3 : undefined) };
+  const progress = new ProgressPrinter(io.err, io.json);
+  const common = {
+    parent,
+    method: methodName as GrowthMethodName,
+    split,
+    budget,
+    batchSize: numberFlag(args, 'batch', { integer: true, min: 1 }),
+    learningRate: numberFlag(args, 'lr', { min: 0 }),
+    backend: backend.name,
+    onProgress: progress.onProgress,
+    signal: io.signal,
+  };
+  let report: GrowReport;
+  let model;
+  let steps: GrowReport[] | undefined;
+  try {
+    if (untilAccuracy !== undefined) {
+      const result = await growUntil({ ...common, maxDepth: toDepth, untilAccuracy });
+      progress.note(`grow-until stopped by ${result.stoppedBy} after ${result.steps.length} step(s)`);
+      ({ report, model } = result);
+      steps = result.steps;
+    } else {
+      ({ report, model } = await grow({ ...common, toDepth }));
+    }
+  } finally {
+    progress.finish();
+  }
+  try {
+    const full = steps ? { ...report, untilSteps: steps.map((s) => growSummary(s, out)) } : report;
+    const svg = learningCurveSvg({
+      title: `${report.method}: depth ${depthOf(parent.meta.arch)} → ${report.depthAfter}, held-out ${pct(report.accuracyBefore)} → ${pct(report.accuracyAfter)}`,
+      curves: report.curves,
+      references: [{ label: 'parent', accuracy: report.accuracyBefore }],
+    });
+    await saveModel(model, childMeta(parent.meta, report, args.values.get('name')), out, {
+      'report.json': JSON.stringify(full, null, 2) + '\n',
+      'learning-curve.svg': svg,
+    });
+  } finally {
+    model.dispose();
+    parent.model.dispose();
+  }
+  if (io.json) io.out(JSON.stringify(growSummary(report, out)));
+  else {
+    io.out(
+      keyValues([
+        ['model', out],
+        ['method', report.method],
+        ['depth', `${report.depthBefore} -> ${report.depthAfter}`],
+        ['held-out accuracy before', pct(report.accuracyBefore)],
+        ['after insertion', pct(report.accuracyAfterInsertion)],
+        ['after fine-tuning', pct(report.accuracyAfter)],
+        ['seconds', report.seconds.toFixed(1)],
+        ['parameters', `${report.parametersBefore} -> ${report.parameters}`],
+        ['backend', report.backend],
+        ['placement', report.plan.reason],
+      ]),
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,55 @@
+import { UsageError } from './args';
+import { CommandIO } from './output';
+import { demoCommand, DEMO_USAGE } from './commands/demo';
+import { evalCommand, EVAL_USAGE } from './commands/eval';
+import { growCommand, GROW_USAGE } from './commands/grow';
+import { trainCommand, TRAIN_USAGE } from './commands/train';
+import { AbortedError } from '../train/progress';
+
+type Command = (argv: string[], io: CommandIO) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; usage: string }> = {
+  train: { run: trainCommand, usage: TRAIN_USAGE },
+  grow: { run: growCommand, usage: GROW_USAGE },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
+  demo: { run: demoCommand, usage: DEMO_USAGE },
+};
+
+function usage(): string {
+  return ['usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`), 'environment: DEEPEND_BACKEND=tensorflow|wasm|cpu forces a TF.js backend'].join('\n');
+}
+
+/** Runs one CLI command; every failure is one line on stderr and a non-zero exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`deepend: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help')) {
+    process.stdout.write(`usage: ${command.usage}\n`);
+    return 0;
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const json = rest.includes('--json');
+  try {
+    return await command.run(rest, { json, out: (line) => process.stdout.write(`${line}\n`), err: process.stderr, signal: controller.signal });
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    process.stderr.write(`deepend ${name}: ${message}\n`);
+    if (err instanceof UsageError) return 2;
+    if (err instanceof AbortedError) return 130;
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
