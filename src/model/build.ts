@@ -20,6 +20,15 @@ export const layerNames = {
   }),
 };
 
+// Seed for the He-normal initialisers while buildModel runs with a seed; each
+// layer takes the next value so a seeded build is reproducible. Builds are synchronous.
+let initSeed: number | undefined;
+
+function heNormal(): tfl.initializers.Initializer | 'heNormal' {
+  if (initSeed === undefined) return 'heNormal';
+  return tfl.initializers.heNormal({ seed: initSeed++ });
+}
+
 function activation(kind: 'relu' | 'prelu', name: string, isConv: boolean): tfl.layers.Layer {
   if (kind === 'relu') return tfl.layers.reLU({ name });
   return tfl.layers.prelu({ name, alphaInitializer: 'ones', sharedAxes: isConv ? [1, 2] : undefined });
@@ -27,14 +36,14 @@ function activation(kind: 'relu' | 'prelu', name: string, isConv: boolean): tfl.
 
 function denseBlock(x: Sym, b: DenseBlock): Sym {
   const n = layerNames.dense(b.name);
-  const y = tfl.layers.dense({ units: b.units, name: n.dense, kernelInitializer: 'heNormal' }).apply(x) as Sym;
+  const y = tfl.layers.dense({ units: b.units, name: n.dense, kernelInitializer: heNormal() }).apply(x) as Sym;
   return activation(b.activation, n.act, false).apply(y) as Sym;
 }
 
 function convBlock(x: Sym, b: ConvBlock): Sym {
   const n = layerNames.conv(b.name);
   let y = tfl.layers
-    .conv2d({ filters: b.filters, kernelSize: b.kernel, padding: 'same', name: n.conv, kernelInitializer: 'heNormal', useBias: !b.batchNorm })
+    .conv2d({ filters: b.filters, kernelSize: b.kernel, padding: 'same', name: n.conv, kernelInitializer: heNormal(), useBias: !b.batchNorm })
     .apply(x) as Sym;
   if (b.batchNorm) y = tfl.layers.batchNormalization({ name: n.bn }).apply(y) as Sym;
   y = activation(b.activation, n.act, true).apply(y) as Sym;
@@ -45,7 +54,7 @@ function convBlock(x: Sym, b: ConvBlock): Sym {
 function resBlock(x: Sym, b: ResBlock, inChannels: number): Sym {
   const n = layerNames.res(b.name);
   const conv = (name: string, stride: number) =>
-    tfl.layers.conv2d({ filters: b.filters, kernelSize: 3, strides: stride, padding: 'same', useBias: false, name, kernelInitializer: 'heNormal' });
+    tfl.layers.conv2d({ filters: b.filters, kernelSize: 3, strides: stride, padding: 'same', useBias: false, name, kernelInitializer: heNormal() });
   let y = conv(n.conv1, b.stride).apply(x) as Sym;
   y = tfl.layers.batchNormalization({ name: n.bn1 }).apply(y) as Sym;
   y = tfl.layers.reLU({ name: n.relu1 }).apply(y) as Sym;
@@ -71,8 +80,17 @@ export function applyBlock(x: Sym, b: Block, inChannels: number): Sym {
   }
 }
 
-/** Builds the TF.js graph for a spec; weights are freshly initialised (He normal). */
-export function buildModel(spec: ArchSpec): tfl.LayersModel {
+/** Builds the TF.js graph for a spec; weights are freshly initialised (He normal), reproducibly when seeded. */
+export function buildModel(spec: ArchSpec, seed?: number): tfl.LayersModel {
+  initSeed = seed;
+  try {
+    return buildGraph(spec);
+  } finally {
+    initSeed = undefined;
+  }
+}
+
+function buildGraph(spec: ArchSpec): tfl.LayersModel {
   const input = tfl.input({ shape: spec.inputShape, name: 'input' });
   let x: Sym = input;
   let channels = spec.inputShape[spec.inputShape.length - 1];
@@ -81,7 +99,7 @@ export function buildModel(spec: ArchSpec): tfl.LayersModel {
   }
   if (spec.family === 'resnet') {
     const stem = spec.stemFilters ?? 16;
-    x = tfl.layers.conv2d({ filters: stem, kernelSize: 3, padding: 'same', useBias: false, name: 'stem_conv', kernelInitializer: 'heNormal' }).apply(x) as Sym;
+    x = tfl.layers.conv2d({ filters: stem, kernelSize: 3, padding: 'same', useBias: false, name: 'stem_conv', kernelInitializer: heNormal() }).apply(x) as Sym;
     x = tfl.layers.batchNormalization({ name: 'stem_bn' }).apply(x) as Sym;
     x = tfl.layers.reLU({ name: 'stem_relu' }).apply(x) as Sym;
     channels = stem;
@@ -92,7 +110,7 @@ export function buildModel(spec: ArchSpec): tfl.LayersModel {
   }
   if (spec.family === 'conv') x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as Sym;
   if (spec.family === 'resnet') x = tfl.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as Sym;
-  const out = tfl.layers.dense({ units: spec.classes, activation: 'softmax', name: 'head' }).apply(x) as Sym;
+  const out = tfl.layers.dense({ units: spec.classes, activation: 'softmax', name: 'head', kernelInitializer: heNormal() }).apply(x) as Sym;
   return tfl.model({ inputs: input, outputs: out, name: `deepend_${spec.family}` });
 }
 

@@ -15,12 +15,12 @@ import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
 
 export const TRAIN_USAGE =
-  'deepend train --family mlp|conv|resnet --depth N --data SRC --out DIR [--epochs E] [--seconds S] [--width W] [--batch-norm] [--batch B] [--lr R] [--seed N] [--json]';
+  'deepend train --family mlp|conv|resnet --depth N --data SRC --out DIR [--epochs E] [--seconds S] [--width W] [--batch-norm] [--batch B] [--lr R] [--seed N] [--init-seed N] [--json]';
 
 /** `deepend train`: a model of a family and depth trained from scratch on local data. */
 export async function trainCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs('train', argv, {
-    values: ['family', 'depth', 'data', 'out', 'epochs', 'seconds', 'width', 'batch', 'lr', 'seed', 'name'],
+    values: ['family', 'depth', 'data', 'out', 'epochs', 'seconds', 'width', 'batch', 'lr', 'seed', 'init-seed', 'name'],
     switches: ['batch-norm', 'json'],
     required: ['family', 'depth', 'data', 'out'],
   });
@@ -42,7 +42,7 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     width: numberFlag(args, 'width', { integer: true, min: 1, max: 1024 }),
     batchNorm: args.switches.has('batch-norm'),
   });
-  const model = buildModel(spec);
+  const model = buildModel(spec, numberFlag(args, 'init-seed', { integer: true }));
   const train = toTensorSet(split.train, norm, data.classes.length);
   const validation = toTensorSet(split.validation, norm, data.classes.length);
   const test = toTensorSet(split.test, norm, data.classes.length);
@@ -54,6 +54,7 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
       budget: { epochs: epochs ?? (seconds === undefined ? 5 : undefined), seconds },
       batchSize: numberFlag(args, 'batch', { integer: true, min: 1 }),
       learningRate: numberFlag(args, 'lr', { min: 0 }),
+      seed: numberFlag(args, 'init-seed', { integer: true }) ?? 1,
       validation,
       onProgress: progress.onProgress,
       signal: io.signal,

