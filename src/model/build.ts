@@ -24,7 +24,7 @@ export const layerNames = {
 // layer takes the next value so a seeded build is reproducible. Builds are synchronous.
 let initSeed: number | undefined;
 
-function heNormal(): tfl.initializers.Initializer | 'heNormal' {
+function heNormal(): ReturnType<typeof tfl.initializers.heNormal> | 'heNormal' {
   if (initSeed === undefined) return 'heNormal';
   return tfl.initializers.heNormal({ seed: initSeed++ });
 }

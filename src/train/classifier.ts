@@ -13,11 +13,15 @@ export interface Evaluation {
 
 const EVAL_BATCH = 512;
 
-/** Mean categorical cross-entropy of softmax probabilities against class ids. */
+/**
+ * Mean categorical cross-entropy of softmax probabilities against class ids.
+ * log(p + eps), not log(clip(p)): clipping maps NaN into range on some
+ * backends (wasm), which would hide a diverged model behind a finite loss.
+ */
 export function crossEntropy(probabilities: tf.Tensor, labels: tf.Tensor1D, classes: number): tf.Scalar {
   return tf.tidy(() => {
     const oneHot = tf.oneHot(labels, classes);
-    const logP = tf.log(tf.clipByValue(probabilities, 1e-7, 1));
+    const logP = tf.log(tf.add(probabilities, 1e-7));
     return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logP), -1))) as tf.Scalar;
   });
 }
