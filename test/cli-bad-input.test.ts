@@ -49,7 +49,8 @@ interface Case {
 
 const grow = (over: Record<string, string>) => (out: string) => {
   const flags: Record<string, string> = { model, data: 'mnist', 'to-depth': '3', method: 'identity', out, epochs: '1', ...over };
-  return ['grow', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v])];
+  // --json keeps progress off stderr, so the error must be stderr's only line.
+  return ['grow', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]), '--json'];
 };
 
 const cases: Case[] = [
