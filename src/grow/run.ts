@@ -76,6 +76,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
     const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
     const seed = req.seed ?? 1;
     const initBudget = initBudgetOf(req.budget);
+    const initStart = elapsed();
     const init = await method.initialise({
       parent: parent.model,
       parentSpec: parent.meta.arch,
@@ -96,7 +97,13 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         epochs: req.budget.epochs,
         seconds: req.budget.seconds !== undefined ? Math.max(0.001, req.budget.seconds - initSeconds) : undefined,
       };
-      const curves: StageCurve[] = [...init.curves];
+      let start = initStart;
+      const curves: StageCurve[] = init.curves.map((c) => {
+        const placed = { ...c, startSeconds: start };
+        start += c.seconds;
+        return placed;
+      });
+      const stage2Start = elapsed();
       const stage2 = trainClassifier(init.model, train, {
         stage: 'stage2',
         budget: stage2Budget,
@@ -108,7 +115,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         onProgress: req.onProgress,
         signal: req.signal,
       });
-      curves.push({ stage: 'stage2', metric: 'loss', epochs: stage2.epochs, seconds: stage2.seconds });
+      curves.push({ stage: 'stage2', metric: 'loss', epochs: stage2.epochs, seconds: stage2.seconds, startSeconds: stage2Start });
       const after = evaluate(init.model, test);
       const report: GrowReport = {
         method: req.method,

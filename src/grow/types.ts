@@ -36,6 +36,8 @@ export interface StageCurve {
   metric: 'loss' | 'mse';
   epochs: EpochRecord[];
   seconds: number;
+  /** Seconds from the start of the growth run to the start of this stage (set by grow/run.ts). */
+  startSeconds?: number;
 }
 
 export interface InitialiseContext {

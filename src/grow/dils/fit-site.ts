@@ -1,0 +1,178 @@
+import { tf, tfl } from '../../tf';
+import { ArchSpec, Block } from '../../model/arch';
+import { layerNames } from '../../model/build';
+import { blockInputLayer } from '../../model/features';
+import { Budget } from '../../train/budget';
+import { EpochRecord, StopReason } from '../../train/loop';
+import { ProgressCallback, throwIfAborted } from '../../train/progress';
+import { GrowthData } from '../types';
+import { restandardiseBatchNorm } from './batchnorm-stats';
+import { DenseSplitReport, splitDenseLayer } from './dense-split';
+import { fitLocal, localError, LocalError } from './local-fit';
+import { buildLocalModel, initialiseFIdentity, initialiseGFromParent } from './local-model';
+import { DilsOptions } from './options';
+import { Site } from './site';
+import { disposeSiteFeatures, siteFeatures, SiteFeatures } from './site-data';
+
+export interface SiteReport {
+  site: string;
+  afterIndex: number;
+  g: string;
+  f: string[];
+  kind: Block['kind'];
+  /** How g and f started: 'eq12-15' (dense sparse coding), or 'parent+identity' / 'parent+he'. */
+  start: string;
+  samples: number;
+  heldOutSamples: number;
+  dense?: DenseSplitReport;
+  /** Eq. 7 / eq. 20 local error on held-out features (validation split): after the start, after the fit. */
+  heldOutError: { start: LocalError; final: LocalError };
+  /** The same on the fitting samples, after the fit. */
+  trainError: LocalError;
+  epochs: number;
+  steps: number;
+  stoppedBy: StopReason;
+  batchNormRestandardised: string[];
+  seconds: number;
+}
+
+export interface SiteFit {
+  /** The fitted local model: its layers carry g's and f's weights by the grown model's names. Dispose after copying. */
+  local: tfl.LayersModel;
+  report: SiteReport;
+  epochs: EpochRecord[];
+}
+
+export interface SiteFitContext {
+  parent: tfl.LayersModel;
+  parentSpec: ArchSpec;
+  data: GrowthData;
+  budget: Budget;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  options: DilsOptions;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+  /** 0..1 of Stage I done before this site and the share this site has, for progress fractions. */
+  progressOffset: number;
+  progressShare: number;
+}
+
+function isReluDense(b: Block): boolean {
+  return b.kind === 'dense' && b.activation === 'relu';
+}
+
+/** Eq. 12-15 start for a dense site: g and f_1 from sparse coding, further f_k as the identity. */
+function startFromSparseCoding(local: tfl.LayersModel, parent: tfl.LayersModel, site: Site, features: SiteFeatures, ctx: SiteFitContext, deadline: number | undefined): DenseSplitReport {
+  const [kernel, bias] = parent.getLayer(layerNames.dense(site.g.name).dense).getWeights() as [tf.Tensor2D, tf.Tensor1D];
+  const { weights, report } = splitDenseLayer(features.z as tf.Tensor2D, kernel, bias, {
+    ...ctx.options.dense,
+    deadline,
+    shouldStop: () => throwIfAborted(ctx.signal, 'stage1'),
+    onIteration: (i, objective) =>
+      ctx.onProgress?.({
+        stage: 'stage1',
+        detail: `${site.label}: eq. 14 alternation ${i}/${ctx.options.dense.iterations}`,
+        epoch: 0,
+        step: i - 1,
+        stepsPerEpoch: ctx.options.dense.iterations,
+        loss: objective,
+        fraction: ctx.progressOffset + ctx.progressShare * 0.5 * (i / ctx.options.dense.iterations),
+        elapsedSeconds: 0,
+      }),
+  });
+  local.getLayer(layerNames.dense(site.g.name).dense).setWeights([weights.gKernel, weights.gBias]);
+  local.getLayer(layerNames.dense(site.fs[0].name).dense).setWeights([weights.fKernel, weights.fBias]);
+  tf.dispose([weights.gKernel, weights.gBias, weights.fKernel, weights.fBias]);
+  site.fs.slice(1).forEach((f, i) => initialiseFIdentity(local, f, ctx.options.noise, ctx.seed + 101 + i));
+  return report;
+}
+
+/**
+ * Stage I for one site (eq. 7): fits g = block m and f = the new block(s) so
+ * that f∘g reproduces the parent's h_m on the parent's own h_{m-1}.
+ */
+export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
+  const started = performance.now();
+  const { options } = ctx;
+  const dense = site.g.kind === 'dense';
+  const useSparseCoding = dense && options.denseStart === 'sparse-coding' && isReluDense(site.g) && site.fs.every(isReluDense);
+  const maxSamples = dense ? options.maxSamplesDense : options.maxSamplesConv;
+  let features: SiteFeatures | undefined;
+  let heldOut: SiteFeatures | undefined;
+  const local = buildLocalModel(site, zShape(ctx, site));
+  try {
+    features = siteFeatures(ctx.parent, ctx.parentSpec, site.index, ctx.data.train, { maxSamples, maxFloats: options.maxFloats }, ctx.seed);
+    if (ctx.data.validation.count > 0 && options.heldOutSamples > 0) {
+      heldOut = siteFeatures(ctx.parent, ctx.parentSpec, site.index, ctx.data.validation, { maxSamples: options.heldOutSamples, maxFloats: options.maxFloats }, ctx.seed + 1);
+    }
+    const evalSet = heldOut ?? features;
+
+    initialiseGFromParent(local, ctx.parent);
+    let dense12to15: DenseSplitReport | undefined;
+    if (useSparseCoding) {
+      const deadline = ctx.budget.seconds !== undefined ? started + ctx.budget.seconds * options.analyticShare * 1000 : undefined;
+      dense12to15 = startFromSparseCoding(local, ctx.parent, site, features, ctx, deadline);
+    } else if (options.fInit === 'identity') {
+      site.fs.forEach((f, i) => initialiseFIdentity(local, f, options.noise, ctx.seed + 101 + i));
+    }
+    const start = localError(local, evalSet.z, evalSet.target);
+    throwIfAborted(ctx.signal, 'stage1');
+
+    const spent = (performance.now() - started) / 1000;
+    const budget: Budget = {
+      epochs: ctx.budget.epochs,
+      seconds: ctx.budget.seconds !== undefined ? Math.max(0.01, ctx.budget.seconds - spent) : undefined,
+    };
+    const fit = fitLocal(local, features.z, features.target, {
+      stage: 'stage1',
+      detail: site.label,
+      budget,
+      batchSize: options.batchSize ?? ctx.batchSize,
+      learningRate: options.learningRate ?? ctx.learningRate,
+      seed: ctx.seed,
+      onProgress: ctx.onProgress
+        ? (e) => ctx.onProgress!({ ...e, fraction: ctx.progressOffset + ctx.progressShare * (useSparseCoding ? 0.5 + 0.5 * e.fraction : e.fraction) })
+        : undefined,
+      signal: ctx.signal,
+    });
+    const batchNormRestandardised = restandardiseBatchNorm(local, features.z);
+    const final = localError(local, evalSet.z, evalSet.target);
+    const trainError = localError(local, features.z, features.target);
+    return {
+      local,
+      epochs: fit.epochs,
+      report: {
+        site: site.label,
+        afterIndex: site.index,
+        g: site.g.name,
+        f: site.fs.map((b) => b.name),
+        kind: site.g.kind,
+        start: useSparseCoding ? 'eq12-15' : `parent+${options.fInit}`,
+        samples: features.count,
+        heldOutSamples: heldOut?.count ?? 0,
+        dense: dense12to15,
+        heldOutError: { start, final },
+        trainError,
+        epochs: fit.epochs.length,
+        steps: fit.steps,
+        stoppedBy: fit.stoppedBy,
+        batchNormRestandardised,
+        seconds: (performance.now() - started) / 1000,
+      },
+    };
+  } catch (err) {
+    local.dispose();
+    throw err;
+  } finally {
+    disposeSiteFeatures(features);
+    disposeSiteFeatures(heldOut);
+  }
+}
+
+/** Per-sample shape of z = h_{m-1}: the output of the layer feeding block m in the parent. */
+function zShape(ctx: SiteFitContext, site: Site): number[] {
+  const layer = ctx.parent.getLayer(blockInputLayer(ctx.parentSpec, site.index));
+  return (layer.output as tfl.SymbolicTensor).shape.slice(1) as number[];
+}

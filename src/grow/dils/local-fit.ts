@@ -1,0 +1,73 @@
+import { tf, tfl } from '../../tf';
+import { Budget } from '../../train/budget';
+import { LoopResult, runLoop } from '../../train/loop';
+import { ProgressCallback } from '../../train/progress';
+
+// DILS eq. 19-20 (and eq. 7 for dense sites after the eq. 12-15 start):
+//   Loss = MSE(h_m(z) - f∘g(z)),  z = h_{m-1}(x) of the parent,
+// minimised over the parameters of g and f by backpropagation through the
+// local sub-network only. BatchNorm runs in inference mode (training: false)
+// throughout, so the moving statistics stay fixed, γ and β are trained, and the
+// grown model in inference mode computes exactly the fitted function.
+
+export interface LocalFitOptions {
+  stage: string;
+  detail: string;
+  budget: Budget;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+/** Trains `local` so that local(z) ≈ target in mean squared error, with the shared training loop. */
+export function fitLocal(local: tfl.LayersModel, z: tf.Tensor, target: tf.Tensor, opts: LocalFitOptions): LoopResult {
+  const optimizer = tf.train.adam(opts.learningRate);
+  try {
+    return runLoop({
+      stage: opts.stage,
+      detail: opts.detail,
+      count: z.shape[0],
+      batchSize: opts.batchSize,
+      budget: opts.budget,
+      seed: opts.seed,
+      optimizer,
+      batchLoss: (indices) => {
+        const predicted = local.apply(tf.gather(z, indices), { training: false }) as tf.Tensor;
+        return tf.mean(tf.square(tf.sub(predicted, tf.gather(target, indices)))) as tf.Scalar;
+      },
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    });
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+export interface LocalError {
+  /** Eq. 20: mean squared error over every entry of h_m. */
+  mse: number;
+  /** mse / mean(h_m^2): comparable between layers of different scale (used to rank sites). */
+  relative: number;
+}
+
+/** Eq. 20 evaluated in inference mode over (z, target), in batches. */
+export function localError(local: tfl.LayersModel, z: tf.Tensor, target: tf.Tensor, batchSize = 256): LocalError {
+  let squared = 0;
+  let energy = 0;
+  const count = z.shape[0];
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const [e, t] = tf.tidy(() => {
+      const y = tf.slice(target, start, size);
+      const predicted = local.apply(tf.slice(z, start, size), { training: false }) as tf.Tensor;
+      return [tf.sum(tf.square(tf.sub(predicted, y))).dataSync()[0], tf.sum(tf.square(y)).dataSync()[0]];
+    });
+    squared += e;
+    energy += t;
+  }
+  const entries = target.size;
+  const mse = entries ? squared / entries : 0;
+  return { mse, relative: energy > 0 ? squared / energy : 0 };
+}
