@@ -1,4 +1,41 @@
-// Placeholder replaced by the wasm training kernels work (Conv2DBackpropFilter etc.).
+import { tf } from '../../tf';
+import { batchMatMulConfig } from './batch-mat-mul';
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
+import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { maxPoolGradConfig } from './max-pool-grad';
+import { sumConfig } from './sum';
+import { captureUpstream } from './upstream';
+
+/** Upstream wasm kernels ours are built from or fall back to; captured before any is replaced. */
+const BUILDING_BLOCKS = [tf.Transpose, tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Sum];
+
+const KERNELS: tf.KernelConfig[] = [
+  batchMatMulConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+  sumConfig,
+];
+
+const ours = new Set<tf.KernelConfig>();
+
+/**
+ * Registers deepend's training kernels for the 'wasm' backend: the missing
+ * Conv2DBackpropFilter and faster replacements for upstream's naive loops.
+ * Call after requiring @tensorflow/tfjs-backend-wasm; safe to call again.
+ */
 export function registerWasmTrainingKernels(): void {
-  /* registered by the kernels in this folder */
+  captureUpstream(BUILDING_BLOCKS);
+  for (const config of KERNELS) {
+    const current = tf.getKernel(config.kernelName, 'wasm');
+    if (current && ours.has(current)) continue;
+    // Keep the replaced kernel's setup: it binds the wasm function our fallbacks call.
+    const replacement = { ...config, setupFunc: current?.setupFunc };
+    if (current) tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(replacement);
+    ours.add(replacement);
+  }
 }
+
+/** Kernel names deepend provides for wasm, for reports and tests. */
+export const WASM_TRAINING_KERNELS: readonly string[] = KERNELS.map((k) => k.kernelName);

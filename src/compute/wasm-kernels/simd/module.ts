@@ -1,0 +1,36 @@
+import { assemble } from './assembler';
+import { maxPoolGradFn } from './max-pool-grad-simd';
+import { sumRowsFn } from './sum-rows-simd';
+
+/** Our SIMD loops, bound to one wasm heap. Arguments are byte offsets and counts. */
+export interface SimdKernels {
+  maxPoolGrad(
+    x: number, y: number, g: number, dx: number,
+    batch: number, h: number, w: number, oh: number, ow: number,
+    sh: number, sw: number, fh: number, fw: number, padTop: number, padLeft: number, pixelBytes: number,
+  ): void;
+  sumRows(x: number, out: number, rows: number, rowBytes: number): void;
+}
+
+/** The wasm backend's heap: a WebAssembly.Memory (the tsconfig's libs do not declare WebAssembly). */
+export type WasmMemory = object;
+
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+let compiled: object | undefined;
+const instances = new WeakMap<WasmMemory, SimdKernels>();
+
+/** The kernels running on `memory`, instantiated once per heap. */
+export function simdKernels(memory: WasmMemory): SimdKernels {
+  let k = instances.get(memory);
+  if (!k) {
+    compiled ??= new WA.Module(assemble([maxPoolGradFn(), sumRowsFn()]));
+    k = new WA.Instance(compiled, { env: { memory } }).exports as SimdKernels;
+    instances.set(memory, k);
+  }
+  return k;
+}

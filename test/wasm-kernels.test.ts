@@ -1,0 +1,191 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf, tfl } from '../src/tf';
+import { selectBackend } from '../src/compute/backend';
+import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../src/compute/wasm-kernels';
+
+// Each check runs the same computation on the plain JS backend ('cpu', the
+// reference) and on wasm with our kernels, from the same input values.
+
+type Shape = number[];
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+}
+
+function values(shape: Shape, seed: number): Float32Array {
+  const rand = seeded(seed);
+  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, rand);
+}
+
+/** max |a - b| / max |b|: error relative to the reference's scale. */
+function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  assert.equal(got.length, want.length, 'result sizes differ');
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+async function onBackend<T extends tf.TensorContainer>(name: 'cpu' | 'wasm', fn: () => T): Promise<T> {
+  assert.ok(await tf.setBackend(name), `backend ${name} did not initialise`);
+  return tf.tidy(fn);
+}
+
+/** Runs `fn` on both backends; it returns flat results, compared one by one. */
+async function assertSameOnBackends(label: string, fn: () => Float32Array[], tolerance = 1e-4): Promise<void> {
+  const want = await onBackend('cpu', fn);
+  const got = await onBackend('wasm', fn);
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < want.length; i++) {
+    const err = relativeError(got[i], want[i]);
+    assert.ok(Number.isFinite(err) && err <= tolerance, `${label} [output ${i}]: relative error ${err.toExponential(2)}`);
+  }
+}
+
+const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
+
+before(async () => {
+  await selectBackend('cpu');
+  await selectBackend('wasm');
+});
+
+describe('registration', () => {
+  test('every kernel is registered for wasm and registering again is harmless', () => {
+    registerWasmTrainingKernels();
+    registerWasmTrainingKernels();
+    for (const name of WASM_TRAINING_KERNELS) assert.ok(tf.getKernel(name, 'wasm'), `${name} missing`);
+    assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
+  });
+});
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvCase {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  stride: number;
+  pad: Pad;
+}
+
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 7, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same' },
+  { x: [2, 7, 9, 3], filter: [3, 3, 3, 4], stride: 2, pad: 'same' },
+  { x: [3, 8, 8, 4], filter: [3, 3, 4, 8], stride: 2, pad: 'valid' },
+  { x: [2, 9, 7, 1], filter: [3, 3, 1, 5], stride: 1, pad: 'valid' },
+  { x: [2, 11, 10, 8], filter: [5, 5, 8, 6], stride: 2, pad: 'same' },
+  { x: [2, 6, 6, 16], filter: [1, 1, 16, 2], stride: 2, pad: 'same' },
+  { x: [3, 12, 12, 16], filter: [3, 3, 16, 32], stride: 1, pad: 'same' },
+  { x: [2, 9, 9, 2], filter: [4, 4, 2, 3], stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 3], filter: [3, 3, 3, 2], stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+];
+
+describe('Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend', () => {
+  for (const c of CONV_CASES) {
+    const label = `x ${c.x} filter ${c.filter} stride ${c.stride} pad ${JSON.stringify(c.pad)}`;
+    test(label, async () => {
+      const xv = values(c.x, 1);
+      const wv = values(c.filter, 2);
+      await assertSameOnBackends(label, () => {
+        const x = tf.tensor4d(xv, c.x);
+        const w = tf.tensor4d(wv, c.filter);
+        const y = tf.conv2d(x, w, c.stride, c.pad);
+        const r = tf.tensor(values(y.shape, 3), y.shape);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)))([x, w]);
+        return [read(dw), read(dx)];
+      });
+    });
+  }
+});
+
+describe('MaxPoolGrad against the cpu backend', () => {
+  const cases: Array<{ x: [number, number, number, number]; size: number; stride: number; pad: 'same' | 'valid' }> = [
+    { x: [3, 8, 8, 16], size: 2, stride: 2, pad: 'valid' },
+    { x: [2, 7, 9, 8], size: 2, stride: 2, pad: 'same' },
+    { x: [2, 9, 9, 4], size: 3, stride: 2, pad: 'same' },
+    { x: [2, 8, 7, 12], size: 3, stride: 2, pad: 'valid' },
+    { x: [2, 9, 9, 3], size: 3, stride: 2, pad: 'same' }, // channels not a multiple of 4: the JS path
+    { x: [2, 6, 6, 5], size: 2, stride: 2, pad: 'valid' },
+  ];
+  for (const c of cases) {
+    const label = `x ${c.x} pool ${c.size} stride ${c.stride} ${c.pad}`;
+    test(label, async () => {
+      // Few distinct values, so windows hold ties (also apart, as in 2, 1, 2): the first maximum wins on both backends.
+      const xv = values(c.x, 4).map((v) => Math.max(0, Math.round(v * 6)));
+      await assertSameOnBackends(label, () => {
+        const x = tf.tensor4d(xv, c.x);
+        const y = tf.maxPool(x, c.size, c.stride, c.pad);
+        const r = tf.tensor(values(y.shape, 5), y.shape);
+        const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.stride, c.pad), r)))(x);
+        return [read(dx)];
+      });
+    });
+  }
+});
+
+describe('Sum and BatchMatMul against the cpu backend', () => {
+  test('sums over leading axes (fast path) and others (upstream)', async () => {
+    const xv = values([4, 5, 6, 8], 6);
+    await assertSameOnBackends('sum', () => {
+      const x = tf.tensor4d(xv, [4, 5, 6, 8]);
+      const outs = [tf.sum(x, [0, 1, 2]), tf.sum(x, [0, 1], true), tf.sum(x, 0), tf.sum(x, [1, 2]), tf.sum(x), tf.sum(tf.slice(tf.reshape(x, [20, 6, 8]), [0, 0, 0], [20, 6, 6]), [0, 1])];
+      assert.deepEqual(outs[1].shape, [1, 1, 6, 8]);
+      return outs.map(read);
+    });
+  });
+
+  test('transposed products take the fast path and match', async () => {
+    const av = values([37, 19], 7);
+    const bv = values([19, 23], 8);
+    await assertSameOnBackends('matMul', () => {
+      const a = tf.tensor2d(av, [37, 19]);
+      const b = tf.tensor2d(bv, [19, 23]);
+      const aT = tf.transpose(a);
+      const bT = tf.transpose(b);
+      const batched = tf.matMul(tf.stack([a, a]) as tf.Tensor3D, tf.stack([b, b]) as tf.Tensor3D, false, false);
+      return [tf.matMul(a, b), tf.matMul(aT, b, true, false), tf.matMul(a, bT, false, true), tf.matMul(aT, bT, true, true), batched].map(read);
+    });
+  });
+});
+
+function smallCnn(): tfl.Sequential {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [11, 11, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.conv2d({ filters: 12, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu' }));
+  m.add(tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tfl.layers.globalAveragePooling2d({}));
+  m.add(tfl.layers.dense({ units: 5, activation: 'softmax' }));
+  return m;
+}
+
+describe('a whole CNN training step', () => {
+  test('tf.variableGrads of a small CNN match between backends', async () => {
+    const batch = 6;
+    const xv = values([batch, 11, 11, 3], 9);
+    const labels = Array.from({ length: batch }, (_, i) => i % 5);
+    let weights: Float32Array[] | undefined;
+    const step = () => {
+      const model = smallCnn();
+      if (!weights) weights = model.getWeights().map((w, i) => values(w.shape, 100 + i).map((v) => v * 0.5));
+      model.setWeights(model.getWeights().map((w, i) => tf.tensor(weights![i], w.shape)));
+      const x = tf.tensor4d(xv, [batch, 11, 11, 3]);
+      const y = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 5), 'float32');
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, vars);
+      const out = [read(value), ...vars.map((v) => read(grads[v.name]))];
+      model.dispose();
+      return out;
+    };
+    await assertSameOnBackends('cnn step', step);
+  });
+});
