@@ -11,7 +11,7 @@ async function run(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   const code = await main([
     'train', '--family', 'conv', '--depth', '2', '--width', '16', '--data', 'mnist',
-    '--epochs', '3', '--seed', '42', '--init-seed', '7', '--name', 'default', '--out', OUT,
+    '--epochs', '10', '--seed', '42', '--init-seed', '7', '--name', 'default', '--out', OUT,
   ]);
   process.exitCode = code;
 }
