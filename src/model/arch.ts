@@ -45,7 +45,10 @@ export interface ArchSpec {
   family: Family;
   /** Per-sample input shape: [H, W, C] for images, [F] for tabular data. */
   inputShape: number[];
+  /** Output units: classes for a classifier, targets for regression. */
   classes: number;
+  /** 'softmax' (classifier, the default) or 'linear' (regression, e.g. the DILS paper's function fit). */
+  output?: 'softmax' | 'linear';
   /** conv/resnet only: the stem before the blocks (resnet: conv3x3-BN-ReLU with this many filters). */
   stemFilters?: number;
   blocks: Block[];

@@ -110,7 +110,7 @@ function buildGraph(spec: ArchSpec): tfl.LayersModel {
   }
   if (spec.family === 'conv') x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as Sym;
   if (spec.family === 'resnet') x = tfl.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as Sym;
-  const out = tfl.layers.dense({ units: spec.classes, activation: 'softmax', name: 'head', kernelInitializer: heNormal() }).apply(x) as Sym;
+  const out = tfl.layers.dense({ units: spec.classes, activation: spec.output ?? 'softmax', name: 'head', kernelInitializer: heNormal() }).apply(x) as Sym;
   return tfl.model({ inputs: input, outputs: out, name: `deepend_${spec.family}` });
 }
 

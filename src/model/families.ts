@@ -9,6 +9,7 @@ export interface FamilyOptions {
   width?: number;
   batchNorm?: boolean;
   residualRatio?: number;
+  output?: 'softmax' | 'linear';
 }
 
 function assertDepth(depth: number): void {
@@ -68,7 +69,7 @@ export function assertFamily(name: string): Family {
 /** The architecture of a fresh model of a family at a depth. */
 export function familySpec(opts: FamilyOptions): ArchSpec {
   assertDepth(opts.depth);
-  const base = { family: opts.family, inputShape: [...opts.inputShape], classes: opts.classes, nextBlockId: opts.depth };
+  const base = { family: opts.family, inputShape: [...opts.inputShape], classes: opts.classes, output: opts.output, nextBlockId: opts.depth };
   switch (opts.family) {
     case 'mlp':
       return { ...base, blocks: mlpBlocks(opts.depth, opts.width ?? 256) };
