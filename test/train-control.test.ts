@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../src/tf';
+import { useTestBackend } from './helpers/backend';
+import { AngleStopper, windowAngleDegrees } from '../src/train/angle-stop';
+import { runLoop } from '../src/train/loop';
+import { AbortedError, ProgressEvent } from '../src/train/progress';
+
+/** A tiny least-squares problem: enough to drive the real loop. */
+function problem() {
+  const x = tf.randomNormal([256, 4], 0, 1, 'float32', 5);
+  const w = tf.variable(tf.zeros([4, 1]));
+  const y = tf.matMul(x, tf.tensor2d([[1], [-2], [3], [0.5]]));
+  const batchLoss = (idx: tf.Tensor1D) => tf.losses.meanSquaredError(tf.gather(y, idx), tf.matMul(tf.gather(x, idx), w)) as tf.Scalar;
+  return { w, batchLoss, dispose: () => [x, w, y].forEach((t) => t.dispose()) };
+}
+
+test('angle of a window: 1 point per epoch is 45 degrees, flat is 0', () => {
+  assert.ok(Math.abs(windowAngleDegrees([0.9, 0.91, 0.92]) - 45) < 1e-9);
+  assert.equal(windowAngleDegrees([0.9, 0.9, 0.9]), 0);
+  assert.ok(windowAngleDegrees([0.9, 0.89]) < 0);
+});
+
+test('the angle rule stops when a window rises less than gamma times the previous one', () => {
+  const stopper = new AngleStopper({ window: 2, gamma: 0.5 });
+  const history: number[] = [];
+  const feed = (acc: number) => {
+    history.push(acc);
+    return stopper.shouldStop(history);
+  };
+  assert.equal(feed(0.5), false);
+  assert.equal(feed(0.6), false); // first window: 10 points/epoch
+  assert.equal(feed(0.65), false);
+  assert.equal(feed(0.7), false); // 5 points/epoch: angle 78.7 > 0.5 * 84.3
+  assert.equal(feed(0.705), false);
+  assert.equal(feed(0.71), true); // 0.5 points/epoch: 26.6 <= 0.5 * 78.7
+  assert.throws(() => new AngleStopper({ window: 1, gamma: 0.5 }), /window must be a whole number >= 2/);
+});
+
+test('the loop trains, reports progress with an ETA, and honours an epoch budget', async () => {
+  await useTestBackend();
+  const p = problem();
+  const events: ProgressEvent[] = [];
+  const result = runLoop({ stage: 'fit', count: 256, batchSize: 32, budget: { epochs: 30 }, seed: 1, optimizer: tf.train.adam(0.1), batchLoss: p.batchLoss, onProgress: (e) => events.push(e) });
+  assert.equal(result.epochs.length, 30);
+  assert.equal(result.steps, 30 * 8);
+  assert.ok(result.epochs[29].loss < result.epochs[0].loss / 10, 'loss did not fall');
+  assert.equal(events.length, 240);
+  assert.ok(events.every((e, i) => i === 0 || e.fraction >= events[i - 1].fraction));
+  assert.ok(events.at(-1)!.fraction === 1 && events[10].etaSeconds !== undefined);
+  p.dispose();
+});
+
+test('a seconds budget ends training on time, mid-epoch if need be', async () => {
+  await useTestBackend();
+  const p = problem();
+  const result = runLoop({ stage: 'fit', count: 256, batchSize: 1, budget: { seconds: 0.3 }, seed: 1, optimizer: tf.train.sgd(0.01), batchLoss: p.batchLoss });
+  assert.equal(result.stoppedBy, 'seconds');
+  assert.ok(result.seconds >= 0.3 && result.seconds < 1.5, `ran ${result.seconds}s`);
+  p.dispose();
+});
+
+test('abort stops the loop with AbortedError', async () => {
+  await useTestBackend();
+  const p = problem();
+  const controller = new AbortController();
+  let steps = 0;
+  assert.throws(
+    () =>
+      runLoop({
+        stage: 'fit',
+        count: 256,
+        batchSize: 8,
+        budget: { epochs: 100 },
+        seed: 1,
+        optimizer: tf.train.sgd(0.01),
+        batchLoss: p.batchLoss,
+        signal: controller.signal,
+        onProgress: () => {
+          if (++steps === 5) controller.abort();
+        },
+      }),
+    AbortedError,
+  );
+  assert.equal(steps, 5);
+  p.dispose();
+});
+
+test('a NaN loss stops the loop with a clear error', async () => {
+  await useTestBackend();
+  const p = problem();
+  assert.throws(
+    () => runLoop({ stage: 'stage2', count: 256, batchSize: 32, budget: { epochs: 2 }, seed: 1, optimizer: tf.train.sgd(0.01), batchLoss: (idx) => tf.mul(p.batchLoss(idx), NaN) as tf.Scalar }),
+    /loss became NaN or infinite in stage2 at epoch 1, step 1/,
+  );
+  p.dispose();
+});
