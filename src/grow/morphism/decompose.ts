@@ -14,22 +14,6 @@ export interface DecomposeOptions extends OptGDOptions {
   seed: number;
   /** Expands the normalised G to the composed shape (conv: zero-pad to K = k1 + k2 - 1). */
   expand?: (g: tf.Tensor) => tf.Tensor;
-  /**
-   * How F_{l+1} starts: 'he' (He normal over the whole window, Algorithm 1) or
-   * 'he-centre' (He normal on the centre tap only, zero elsewhere; see secondInit()).
-   */
-  secondInit?: 'he' | 'he-centre';
-}
-
-/** He-normal F_{l+1}: over the whole k x k window, or on its centre tap only (a 1 x 1 kernel embedded in k x k). */
-function secondInit(shape: number[], fanIn: number, mode: 'he' | 'he-centre', seed: number): tf.Tensor {
-  if (mode === 'he' || shape.length !== 4) return tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed);
-  const [k, , cin, cout] = shape;
-  const mid = Math.floor(k / 2);
-  return tf.tidy(() => {
-    const tap = tf.randomNormal([1, 1, cin, cout], 0, Math.sqrt(2 / cin), 'float32', seed);
-    return tf.pad(tap, [[mid, k - 1 - mid], [mid, k - 1 - mid], [0, 0], [0, 0]]);
-  });
 }
 
 function stdOf(t: tf.Tensor): number {
@@ -55,9 +39,9 @@ export function decompose(map: BilinearMap, target: tf.Tensor, opts: DecomposeOp
     const first = tf.tidy(() => tf.mul(noise, Math.sqrt(2 / (map.firstShape.slice(0, -1).reduce((a, b) => a * b, 1)))));
     noise.dispose();
     const second = tf.zeros(map.secondShape);
-    return { first, second, iterations: 0, relativeLosses: [0], relativeError: 0, steps: [], seconds: 0, stoppedBy: 'tolerance', targetStd, firstStd: stdOf(first), secondStd: 0 };
+    return { first, second, iterations: 0, relativeLosses: [0], targetMeanSquare: 0, relativeError: 0, steps: [], seconds: 0, stoppedBy: 'tolerance', targetStd, firstStd: stdOf(first), secondStd: 0 };
   }
-  const second0 = secondInit(map.secondShape, map.secondFanIn, opts.secondInit ?? 'he', opts.seed + 1);
+  const second0 = tf.randomNormal(map.secondShape, 0, Math.sqrt(2 / map.secondFanIn), 'float32', opts.seed + 1);
   const normalised = tf.tidy(() => {
     const g = tf.div(target, targetStd);
     return opts.expand ? opts.expand(g) : g;

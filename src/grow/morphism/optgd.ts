@@ -29,6 +29,8 @@ export interface OptGDResult {
   iterations: number;
   /** l / ||G||^2 before the first iteration and after each one. */
   relativeLosses: number[];
+  /** ||G||^2 / (number of entries): relativeLosses times this is the mean squared error. */
+  targetMeanSquare: number;
   /** ||G - conv(F_l, F_{l+1})|| / ||G|| at the end. */
   relativeError: number;
   /** The step sizes eta_opt taken, [F_l, F_{l+1}] per iteration. */
@@ -191,6 +193,7 @@ export function optGD(
     second,
     iterations,
     relativeLosses,
+    targetMeanSquare: targetNorm2 / target.size,
     relativeError: Math.sqrt(loss / scale),
     steps,
     seconds: (performance.now() - started) / 1000,
