@@ -23,7 +23,9 @@ interface Timeline {
 function timeline(report: GrowReport): Timeline {
   return {
     points: report.curves.flatMap((c) =>
-      c.epochs.filter((e) => e.validationAccuracy !== undefined).map((e) => ({ seconds: (c.startSeconds ?? 0) + e.seconds, accuracy: e.validationAccuracy! })),
+      c.checkpoints?.length
+        ? c.checkpoints.map((p) => ({ seconds: (c.startSeconds ?? 0) + p.seconds, accuracy: p.validationAccuracy }))
+        : c.epochs.filter((e) => e.validationAccuracy !== undefined).map((e) => ({ seconds: (c.startSeconds ?? 0) + e.seconds, accuracy: e.validationAccuracy! })),
     ),
   };
 }

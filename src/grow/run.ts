@@ -33,6 +33,7 @@ export interface GrowRequest {
   learningRate?: number;
   seed?: number;
   stopRule?: AngleStopRule;
+  validateEverySamples?: number;
   backend: string;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
@@ -44,6 +45,8 @@ export interface GrowResult {
 }
 
 export const STAGE2_LEARNING_RATE = 5e-4;
+/** Stage II validates every this many training samples as well as at epoch ends, for curves and time-to-accuracy. */
+export const VALIDATE_EVERY_SAMPLES = 2048;
 
 export function initBudgetOf(budget: GrowBudget): Budget {
   if (budget.init) return budget.init;
@@ -111,11 +114,12 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         learningRate,
         seed: seed + 1,
         validation,
+        validateEverySamples: req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES,
         stopRule: req.stopRule,
         onProgress: req.onProgress,
         signal: req.signal,
       });
-      curves.push({ stage: 'stage2', metric: 'loss', epochs: stage2.epochs, seconds: stage2.seconds, startSeconds: stage2Start });
+      curves.push({ stage: 'stage2', metric: 'loss', epochs: stage2.epochs, checkpoints: stage2.checkpoints, seconds: stage2.seconds, startSeconds: stage2Start });
       const after = evaluate(init.model, test);
       const report: GrowReport = {
         method: req.method,

@@ -2,7 +2,7 @@ import { tfl } from '../tf';
 import { ArchSpec } from '../model/arch';
 import { Insertion } from '../model/surgery';
 import { Budget } from '../train/budget';
-import { EpochRecord } from '../train/loop';
+import { Checkpoint, EpochRecord } from '../train/loop';
 import { ProgressCallback } from '../train/progress';
 import { TensorSet } from '../train/tensors';
 
@@ -35,6 +35,8 @@ export interface StageCurve {
   /** 'loss' for classifier stages; 'mse' for local (Stage I / look-ahead feature) fits. */
   metric: 'loss' | 'mse';
   epochs: EpochRecord[];
+  /** Finer validation measurements, when the stage took them. */
+  checkpoints?: Checkpoint[];
   seconds: number;
   /** Seconds from the start of the growth run to the start of this stage (set by grow/run.ts). */
   startSeconds?: number;

@@ -3,90 +3,147 @@ import { StageCurve } from '../grow/types';
 export interface CurvePicture {
   title: string;
   curves: StageCurve[];
-  /** Horizontal reference lines, e.g. the parent's held-out accuracy. */
+  /** Horizontal reference lines on the accuracy panel, e.g. the parent's held-out accuracy. */
   references?: { label: string; accuracy: number }[];
 }
 
-const WIDTH = 760;
-const HEIGHT = 420;
-const PAD = { left: 60, right: 150, top: 40, bottom: 50 };
+const WIDTH = 800;
+const PANEL_H = 220;
+const PAD = { left: 70, right: 170, top: 44, gap: 46, bottom: 44 };
+const HEIGHT = PAD.top + 2 * PANEL_H + PAD.gap + PAD.bottom;
 const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+interface Point {
+  t: number;
+  v: number;
 }
 
 interface Series {
   label: string;
   colour: string;
-  points: [number, number][];
-  dashed: boolean;
+  points: Point[];
+}
+
+function esc(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function stageLabel(c: StageCurve): string {
+  return c.detail ? `${c.stage} ${c.detail}`.slice(0, 26) : c.stage;
+}
+
+/** Places each stage on the run's clock: its recorded start, or laid end to end. */
+function placed(curves: StageCurve[]): { curve: StageCurve; start: number }[] {
+  let clock = 0;
+  return curves.map((curve) => {
+    const start = curve.startSeconds ?? clock;
+    clock = start + curve.seconds;
+    return { curve, start };
+  });
+}
+
+function polyline(points: Point[], sx: (t: number) => number, sy: (v: number) => number): string {
+  return points.map((p, i) => `${i ? 'L' : 'M'}${sx(p.t).toFixed(1)},${sy(p.v).toFixed(1)}`).join(' ');
+}
+
+function drawSeries(out: string[], s: Series, sx: (t: number) => number, sy: (v: number) => number): void {
+  if (s.points.length === 1) {
+    out.push(`<circle cx="${sx(s.points[0].t).toFixed(1)}" cy="${sy(s.points[0].v).toFixed(1)}" r="3.5" fill="${s.colour}"/>`);
+  } else {
+    out.push(`<path d="${polyline(s.points, sx, sy)}" fill="none" stroke="${s.colour}" stroke-width="2"/>`);
+    for (const p of s.points) out.push(`<circle cx="${sx(p.t).toFixed(1)}" cy="${sy(p.v).toFixed(1)}" r="2.2" fill="${s.colour}"/>`);
+  }
+}
+
+function legend(out: string[], series: Series[], top: number): void {
+  const x = WIDTH - PAD.right + 14;
+  series.forEach((s, i) => {
+    const y = top + 12 + i * 17;
+    out.push(`<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${s.colour}" stroke-width="2"/>`);
+    out.push(`<text x="${x + 24}" y="${y + 4}" font-size="11">${esc(s.label)}</text>`);
+  });
 }
 
 /**
- * Learning curves against wall time, stages laid end to end: validation
- * accuracy (left axis, solid) and training loss / local MSE (right axis,
- * dashed, scaled to its own maximum).
+ * Learning curves on the growth run's wall clock, in two panels: validation
+ * accuracy per epoch (zoomed to the range the run covers, with reference lines
+ * such as the parent's accuracy), and the training objective of each stage on
+ * a log scale (cross-entropy for classifier stages, MSE for local fits).
  */
 export function learningCurveSvg(picture: CurvePicture): string {
-  const series: Series[] = [];
-  let offset = 0;
-  const boundaries: { x: number; label: string }[] = [];
-  picture.curves.forEach((curve, i) => {
+  const stages = placed(picture.curves);
+  const accuracy: Series[] = [];
+  const objective: Series[] = [];
+  stages.forEach(({ curve, start }, i) => {
     const colour = COLOURS[i % COLOURS.length];
-    const label = curve.detail ? `${curve.stage} (${curve.detail.slice(0, 18)})` : curve.stage;
-    const acc = curve.epochs.filter((e) => e.validationAccuracy !== undefined).map((e) => [offset + e.seconds, e.validationAccuracy!] as [number, number]);
-    const maxLoss = Math.max(1e-12, ...curve.epochs.map((e) => e.loss));
-    const loss = curve.epochs.map((e) => [offset + e.seconds, e.loss / maxLoss] as [number, number]);
-    if (acc.length) series.push({ label: `${label} val. accuracy`, colour, points: acc, dashed: false });
-    if (loss.length) series.push({ label: `${label} ${curve.metric} (rel.)`, colour, points: loss, dashed: true });
-    boundaries.push({ x: offset, label: curve.stage });
-    offset += curve.seconds;
+    const acc = curve.checkpoints?.length
+      ? curve.checkpoints.map((c) => ({ t: start + c.seconds, v: c.validationAccuracy }))
+      : curve.epochs.filter((e) => e.validationAccuracy !== undefined).map((e) => ({ t: start + e.seconds, v: e.validationAccuracy! }));
+    if (acc.length) accuracy.push({ label: stageLabel(curve), colour, points: acc });
+    const lossSource = curve.checkpoints?.length ? curve.checkpoints : curve.epochs;
+    const loss = lossSource.filter((e) => e.loss > 0 && Number.isFinite(e.loss)).map((e) => ({ t: start + e.seconds, v: e.loss }));
+    if (loss.length) objective.push({ label: `${stageLabel(curve)} (${curve.metric})`, colour, points: loss });
   });
-  const maxX = Math.max(1e-9, offset);
+  const maxT = Math.max(1e-6, ...stages.map((s) => s.start + s.curve.seconds));
   const plotW = WIDTH - PAD.left - PAD.right;
-  const plotH = HEIGHT - PAD.top - PAD.bottom;
-  const sx = (x: number) => PAD.left + (x / maxX) * plotW;
-  const sy = (y: number) => PAD.top + (1 - Math.min(1, Math.max(0, y))) * plotH;
+  const sx = (t: number) => PAD.left + (t / maxT) * plotW;
+
+  const accValues = [...accuracy.flatMap((s) => s.points.map((p) => p.v)), ...(picture.references ?? []).map((r) => r.accuracy)];
+  const accLow = accValues.length ? Math.max(0, Math.floor((Math.min(...accValues) - 0.005) * 50) / 50) : 0;
+  const accHigh = accValues.length ? Math.min(1, Math.ceil((Math.max(...accValues) + 0.005) * 50) / 50) : 1;
+  const accTop = PAD.top;
+  const syAcc = (v: number) => accTop + (1 - (v - accLow) / Math.max(1e-9, accHigh - accLow)) * PANEL_H;
+
+  const lossValues = objective.flatMap((s) => s.points.map((p) => p.v));
+  const logLow = lossValues.length ? Math.floor(Math.log10(Math.min(...lossValues))) : -3;
+  const logHigh = lossValues.length ? Math.max(logLow + 1, Math.ceil(Math.log10(Math.max(...lossValues)))) : 0;
+  const lossTop = PAD.top + PANEL_H + PAD.gap;
+  const syLoss = (v: number) => lossTop + (1 - (Math.log10(v) - logLow) / (logHigh - logLow)) * PANEL_H;
+
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`);
-  out.push(`<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="15">${esc(picture.title)}</text>`);
-  for (let t = 0; t <= 10; t += 2) {
-    const y = sy(t / 10);
-    out.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y}" y2="${y}" stroke="#eee"/>`);
-    out.push(`<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end">${t * 10}%</text>`);
+  out.push(`<text x="${PAD.left + plotW / 2}" y="24" text-anchor="middle" font-size="15">${esc(picture.title)}</text>`);
+
+  // Accuracy panel.
+  const accStep = accHigh - accLow > 0.2 ? 0.1 : accHigh - accLow > 0.05 ? 0.02 : 0.005;
+  for (let v = accLow; v <= accHigh + 1e-9; v += accStep) {
+    out.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${syAcc(v)}" y2="${syAcc(v)}" stroke="#eee"/>`);
+    out.push(`<text x="${PAD.left - 6}" y="${syAcc(v) + 4}" text-anchor="end">${(v * 100).toFixed(accStep < 0.01 ? 1 : 0)}%</text>`);
   }
-  for (let i = 0; i <= 5; i++) {
-    const x = sx((maxX * i) / 5);
-    out.push(`<text x="${x}" y="${PAD.top + plotH + 18}" text-anchor="middle">${((maxX * i) / 5).toFixed(maxX < 10 ? 1 : 0)}</text>`);
-  }
-  out.push(`<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 10}" text-anchor="middle">seconds</text>`);
-  out.push(`<text transform="translate(16 ${PAD.top + plotH / 2}) rotate(-90)" text-anchor="middle">validation accuracy / relative loss</text>`);
-  out.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
-  for (const b of boundaries) {
-    if (b.x === 0) continue;
-    out.push(`<line x1="${sx(b.x)}" x2="${sx(b.x)}" y1="${PAD.top}" y2="${PAD.top + plotH}" stroke="#999" stroke-dasharray="2 3"/>`);
-    out.push(`<text x="${sx(b.x) + 3}" y="${PAD.top + 12}" fill="#666">${esc(b.label)}</text>`);
-  }
+  out.push(`<text transform="translate(18 ${accTop + PANEL_H / 2}) rotate(-90)" text-anchor="middle">validation accuracy</text>`);
   for (const ref of picture.references ?? []) {
-    const y = sy(ref.accuracy);
-    out.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y}" y2="${y}" stroke="#555" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${PAD.left + 4}" y="${y - 4}" fill="#555">${esc(ref.label)} ${(ref.accuracy * 100).toFixed(1)}%</text>`);
+    out.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${syAcc(ref.accuracy)}" y2="${syAcc(ref.accuracy)}" stroke="#666" stroke-dasharray="6 4"/>`);
+    out.push(`<text x="${PAD.left + 6}" y="${syAcc(ref.accuracy) - 5}" fill="#555">${esc(ref.label)} ${(ref.accuracy * 100).toFixed(2)}% (held-out)</text>`);
   }
-  series.forEach((s, i) => {
-    const path = s.points.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
-    if (s.points.length === 1) {
-      const [x, y] = s.points[0];
-      out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.colour}"/>`);
-    } else {
-      out.push(`<path d="${path}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4" opacity="0.7"' : ''}/>`);
+  accuracy.forEach((s) => drawSeries(out, s, sx, syAcc));
+  out.push(`<rect x="${PAD.left}" y="${accTop}" width="${plotW}" height="${PANEL_H}" fill="none" stroke="#333"/>`);
+  legend(out, accuracy, accTop);
+
+  // Objective panel (log scale).
+  for (let e = logLow; e <= logHigh; e++) {
+    const y = syLoss(10 ** e);
+    out.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y}" y2="${y}" stroke="#eee"/>`);
+    out.push(`<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end">1e${e}</text>`);
+  }
+  out.push(`<text transform="translate(18 ${lossTop + PANEL_H / 2}) rotate(-90)" text-anchor="middle">training objective (log)</text>`);
+  objective.forEach((s) => drawSeries(out, s, sx, syLoss));
+  out.push(`<rect x="${PAD.left}" y="${lossTop}" width="${plotW}" height="${PANEL_H}" fill="none" stroke="#333"/>`);
+  legend(out, objective, lossTop);
+
+  // Shared time axis and stage boundaries.
+  for (let i = 0; i <= 5; i++) {
+    const t = (maxT * i) / 5;
+    out.push(`<text x="${sx(t)}" y="${lossTop + PANEL_H + 18}" text-anchor="middle">${t.toFixed(maxT < 10 ? 1 : 0)}</text>`);
+  }
+  out.push(`<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">seconds since growth started</text>`);
+  for (const { curve, start } of stages) {
+    if (start <= 0) continue;
+    for (const top of [accTop, lossTop]) {
+      out.push(`<line x1="${sx(start)}" x2="${sx(start)}" y1="${top}" y2="${top + PANEL_H}" stroke="#aaa" stroke-dasharray="2 3"/>`);
     }
-    const ly = PAD.top + 10 + i * 18;
-    const lx = PAD.left + plotW + 10;
-    out.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
-    out.push(`<text x="${lx + 22}" y="${ly + 4}" font-size="10">${esc(s.label.slice(0, 22))}</text>`);
-  });
+    out.push(`<text x="${sx(start) + 4}" y="${lossTop + 14}" fill="#777" font-size="11">${esc(curve.stage)}</text>`);
+  }
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

@@ -55,6 +55,8 @@ export interface ClassifierTraining {
   /** Train only these (e.g. a new block for look-ahead); default: every trainable weight. */
   variables?: tf.Variable[];
   validation?: TensorSet;
+  /** Validate every this many training samples too (default: only at epoch ends). */
+  validateEverySamples?: number;
   stopRule?: AngleStopRule;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
@@ -82,7 +84,8 @@ export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: 
         const y = tf.gather(train.labels, indices) as tf.Tensor1D;
         return crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, train.classes);
       },
-      afterEpoch: opts.validation ? () => evaluate(model, opts.validation!).accuracy : undefined,
+      validate: opts.validation ? () => evaluate(model, opts.validation!).accuracy : undefined,
+      validateEverySteps: opts.validateEverySamples ? Math.max(1, Math.round(opts.validateEverySamples / (opts.batchSize ?? DEFAULT_BATCH))) : undefined,
       stopRule: opts.stopRule,
       onProgress: opts.onProgress,
       signal: opts.signal,

@@ -12,10 +12,21 @@ export interface EpochRecord {
   seconds: number;
 }
 
+/** A validation measurement inside or at the end of an epoch, for fine-grained curves. */
+export interface Checkpoint {
+  steps: number;
+  seconds: number;
+  /** Mean training loss since the previous checkpoint. */
+  loss: number;
+  validationAccuracy: number;
+}
+
 export type StopReason = 'epochs' | 'seconds' | 'angle';
 
 export interface LoopResult {
   epochs: EpochRecord[];
+  /** Validation every `validateEverySteps` steps and at each epoch end (only with `validate`). */
+  checkpoints: Checkpoint[];
   steps: number;
   seconds: number;
   stoppedBy: StopReason;
@@ -36,6 +47,9 @@ export interface LoopConfig {
   batchLoss: (indices: tf.Tensor1D) => tf.Scalar;
   /** After each epoch: may return a validation accuracy (used by the stop rule and progress). */
   afterEpoch?: (epoch: number) => number | undefined;
+  /** Validation accuracy now; called every `validateEverySteps` steps for checkpoints. */
+  validate?: () => number;
+  validateEverySteps?: number;
   stopRule?: AngleStopRule;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
@@ -57,6 +71,12 @@ export function runLoop(cfg: LoopConfig): LoopResult {
   const accuracies: number[] = [];
   let steps = 0;
   let stoppedBy: StopReason = 'epochs';
+  const checkpoints: Checkpoint[] = [];
+  let sinceCheckpoint = { loss: 0, count: 0 };
+  const checkpoint = (accuracy: number) => {
+    checkpoints.push({ steps, seconds: elapsed(), loss: sinceCheckpoint.loss / Math.max(1, sinceCheckpoint.count), validationAccuracy: accuracy });
+    sinceCheckpoint = { loss: 0, count: 0 };
+  };
   const maxEpochs = cfg.budget.epochs ?? Number.POSITIVE_INFINITY;
 
   for (let epoch = 0; epoch < maxEpochs; epoch++) {
@@ -76,7 +96,11 @@ export function runLoop(cfg: LoopConfig): LoopResult {
       if (!Number.isFinite(loss)) throw new DivergedError(cfg.stage, epoch, step);
       lossSum += loss * batch.length;
       lossCount += batch.length;
+      sinceCheckpoint.loss += loss * batch.length;
+      sinceCheckpoint.count += batch.length;
       steps++;
+      const lastOfEpoch = step === stepsPerEpoch - 1;
+      if (cfg.validate && cfg.validateEverySteps && steps % cfg.validateEverySteps === 0 && !lastOfEpoch) checkpoint(cfg.validate());
       const t = elapsed();
       const fraction = budgetFraction(cfg.budget, epoch + (step + 1) / stepsPerEpoch, t);
       cfg.onProgress?.({
@@ -96,7 +120,8 @@ export function runLoop(cfg: LoopConfig): LoopResult {
         break;
       }
     }
-    const validationAccuracy = cfg.afterEpoch?.(epoch);
+    const validationAccuracy = cfg.afterEpoch?.(epoch) ?? (cfg.validate ? cfg.validate() : undefined);
+    if (cfg.validate && validationAccuracy !== undefined) checkpoint(validationAccuracy);
     records.push({ epoch, loss: lossSum / Math.max(1, lossCount), validationAccuracy, seconds: elapsed() });
     if (validationAccuracy !== undefined) {
       accuracies.push(validationAccuracy);
@@ -123,5 +148,5 @@ export function runLoop(cfg: LoopConfig): LoopResult {
       break;
     }
   }
-  return { epochs: records, steps, seconds: elapsed(), stoppedBy };
+  return { epochs: records, checkpoints, steps, seconds: elapsed(), stoppedBy };
 }

@@ -23,6 +23,7 @@ export const lookaheadMethod: GrowthMethod = {
       seed: ctx.seed,
       variables,
       validation: ctx.data.validation,
+      validateEverySamples: 2048,
       onProgress: ctx.onProgress,
       signal: ctx.signal,
     });
@@ -30,7 +31,7 @@ export const lookaheadMethod: GrowthMethod = {
       model: grown.model,
       spec: grown.spec,
       insertions: grown.insertions,
-      curves: [{ stage: 'lookahead', metric: 'loss', epochs: result.epochs, seconds: result.seconds }],
+      curves: [{ stage: 'lookahead', metric: 'loss', epochs: result.epochs, checkpoints: result.checkpoints, seconds: result.seconds }],
       details: { trainedVariables: variables.length, lookaheadEpochs: result.epochs.length, stoppedBy: result.stoppedBy },
     };
   },
