@@ -2,11 +2,13 @@ import { BASELINES, BaselineName, GROWTH_METHODS, GrowthMethod, GrowthMethodName
 import { continueBaseline, scratchBaseline } from './baselines';
 import { identityMethod } from './identity';
 import { lookaheadMethod } from './lookahead';
+import { morphismMethod } from './morphism';
 import { randomMethod } from './random';
 
 const REGISTRY: Partial<Record<GrowthMethodName | BaselineName, GrowthMethod>> = {
   identity: identityMethod,
   lookahead: lookaheadMethod,
+  morphism: morphismMethod,
   random: randomMethod,
   scratch: scratchBaseline,
   continue: continueBaseline,

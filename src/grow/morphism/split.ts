@@ -1,0 +1,122 @@
+import { tf, tfl } from '../../tf';
+import { ConvBlock, DenseBlock } from '../../model/arch';
+import { layerNames } from '../../model/build';
+import { decomposeConv, SecondSupport } from './conv-decomposition';
+import { decompose, DecomposeOptions, Decomposition } from './decompose';
+import { batchNormEpsilon, channelVariance, setBatchNormUnitAffine, setPreluIdentity } from './layers';
+import { matrixComposition } from './matrix-composition';
+
+/** Data for the moving variance of the BatchNorm inserted between F_l and F_{l+1}. */
+export interface StatisticsData {
+  x: tf.Tensor;
+  limit: number;
+}
+
+export interface SplitRequest<B> {
+  model: tfl.LayersModel;
+  /** The block whose layer G is split; it keeps F_l and ends in a PReLU with a = 1. */
+  owner: B;
+  /** The new block after it; it gets F_{l+1} and the owner's bias, BatchNorm and activation. */
+  added: B;
+  options: Omit<DecomposeOptions, 'expand'>;
+  support?: SecondSupport;
+  statistics?: StatisticsData;
+}
+
+/** How the BatchNorm between F_l and F_{l+1} got its moving statistics. */
+export type BatchNormStatistics = 'none' | 'data-variance' | 'identity';
+
+export type SplitResult = Omit<Decomposition, 'first' | 'second'> & { batchNorm: BatchNormStatistics };
+
+function cloned(layer: tfl.layers.Layer): tf.Tensor[] {
+  // getWeights() hands out the variables themselves: copy before overwriting any.
+  return layer.getWeights().map((w) => tf.clone(w));
+}
+
+function stats(d: Decomposition, batchNorm: BatchNormStatistics): SplitResult {
+  const { first, second, ...rest } = d;
+  tf.dispose([first, second]);
+  return { ...rest, batchNorm };
+}
+
+/** eq. 8: the new block inherits the owner's activation (a learned PReLU keeps its a); the owner's becomes PReLU with a = 1. */
+function moveActivation(model: tfl.LayersModel, ownerAct: string, addedAct: string, addedIsPrelu: boolean): void {
+  const owner = model.getLayer(ownerAct);
+  if (addedIsPrelu) {
+    const alpha = cloned(owner);
+    model.getLayer(addedAct).setWeights(alpha);
+    tf.dispose(alpha);
+  }
+  setPreluIdentity(owner);
+}
+
+/**
+ * PlainNet iteration (section 3.3, Fig. 4a) for a dense block: W = W_l W_{l+1}
+ * (eq. 5 with 1 x 1 kernels) by optGD; W_l keeps a zero bias, W_{l+1} takes b.
+ */
+export function splitDense(req: SplitRequest<DenseBlock>): SplitResult {
+  const n = layerNames.dense(req.owner.name);
+  const a = layerNames.dense(req.added.name);
+  const ownerDense = req.model.getLayer(n.dense);
+  const [w, b] = cloned(ownerDense);
+  try {
+    const [ci, cj] = w.shape;
+    const d = decompose(matrixComposition(ci, cj, cj), w, req.options);
+    ownerDense.setWeights([d.first, tf.zerosLike(b)]);
+    req.model.getLayer(a.dense).setWeights([d.second, b]);
+    moveActivation(req.model, n.act, a.act, req.added.activation === 'prelu');
+    return stats(d, 'none');
+  } finally {
+    tf.dispose([w, b]);
+  }
+}
+
+/**
+ * PlainNet iteration for a conv block: G = F_l (*) F_{l+1} (eq. 5) by optGD.
+ * Block m keeps F_l (zero bias) and gets a PReLU with a = 1 (eq. 8); the new
+ * block takes F_{l+1}, G's bias, m's BatchNorm, activation and pool.
+ *
+ * m's BatchNorm slot becomes eq. 9's inserted BatchNorm, gamma 1 and beta 0.
+ * Its moving mean is 0 and its moving variance v is the per-channel variance of
+ * F_l's output on training data; F_{l+1}'s input channels are multiplied by
+ * sqrt(v + eps) to undo the division. Inference is then exact, and in training
+ * mode (batch statistics ~ v) the BatchNorm still only divides by what F_{l+1}
+ * multiplies back; its batch-mean subtraction is a per-channel constant that
+ * the 1 x 1 F_{l+1} carries to a constant the new block's own BatchNorm
+ * removes. (Moving variance 1 - eps, the identity, is used without data: exact
+ * in inference, but Stage II's first batches would rescale every channel.)
+ */
+export function splitConv(req: SplitRequest<ConvBlock>): SplitResult {
+  const n = layerNames.conv(req.owner.name);
+  const a = layerNames.conv(req.added.name);
+  const { model, owner, added } = req;
+  const ownerConv = model.getLayer(n.conv);
+  const weights = cloned(ownerConv);
+  const [g, bias] = weights;
+  try {
+    const d = decomposeConv(g as tf.Tensor4D, added.kernel, { ...req.options, support: req.support });
+    ownerConv.setWeights(owner.batchNorm ? [d.first] : [d.first, tf.zerosLike(bias)]);
+    let second = d.second;
+    let batchNorm: BatchNormStatistics = 'none';
+    if (owner.batchNorm) {
+      const ownerBn = model.getLayer(n.bn);
+      const original = cloned(ownerBn);
+      model.getLayer(a.bn).setWeights(original);
+      tf.dispose(original);
+      const eps = batchNormEpsilon(ownerBn);
+      const variance = req.statistics
+        ? channelVariance(model, n.conv, req.statistics.x, req.statistics.limit)
+        : (tf.fill([owner.filters], 1 - eps) as tf.Tensor1D);
+      batchNorm = req.statistics ? 'data-variance' : 'identity';
+      setBatchNormUnitAffine(ownerBn, variance);
+      second = tf.tidy(() => tf.mul(d.second, tf.reshape(tf.sqrt(tf.add(variance, eps)), [1, 1, -1, 1])));
+      variance.dispose();
+      d.second.dispose();
+    }
+    model.getLayer(a.conv).setWeights(added.batchNorm ? [second] : [second, bias]);
+    moveActivation(model, n.act, a.act, added.activation === 'prelu');
+    return stats({ ...d, second }, batchNorm);
+  } finally {
+    tf.dispose(weights);
+  }
+}
