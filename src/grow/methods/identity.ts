@@ -3,7 +3,7 @@ import { Block } from '../../model/arch';
 import { layerNames } from '../../model/build';
 import { mulberry32 } from '../../data/random';
 import { GrowthMethod, InitialiseContext, Initialised } from '../types';
-import { centredDeltaKernel, insertPlanned, setBatchNormIdentity } from './inserted';
+import { assignWeights, centredDeltaKernel, insertPlanned, setBatchNormIdentity } from './inserted';
 
 /** Standard deviation of the optional symmetry-breaking noise; 0 keeps the function exactly. */
 export const IDENTITY_NOISE = 0;
@@ -28,20 +28,20 @@ function initialiseIdentity(model: tfl.LayersModel, block: Block, noise: number,
   switch (block.kind) {
     case 'dense': {
       const n = layerNames.dense(block.name);
-      model.getLayer(n.dense).setWeights([withNoise(tf.eye(block.units), noise, seed), tf.zeros([block.units])]);
+      assignWeights(model.getLayer(n.dense), [withNoise(tf.eye(block.units), noise, seed), tf.zeros([block.units])]);
       return;
     }
     case 'conv': {
       const n = layerNames.conv(block.name);
       const kernel = withNoise(centredDeltaKernel(block.kernel, block.filters), noise, seed);
-      model.getLayer(n.conv).setWeights(block.batchNorm ? [kernel] : [kernel, tf.zeros([block.filters])]);
+      assignWeights(model.getLayer(n.conv), block.batchNorm ? [kernel] : [kernel, tf.zeros([block.filters])]);
       if (block.batchNorm) setBatchNormIdentity(model.getLayer(n.bn));
       return;
     }
     case 'res': {
       const n = layerNames.res(block.name);
-      model.getLayer(n.conv1).setWeights([withNoise(centredDeltaKernel(3, block.filters), noise, seed)]);
-      model.getLayer(n.conv2).setWeights([withNoise(centredDeltaKernel(3, block.filters, 1 - block.residualRatio), noise, seed + 1)]);
+      assignWeights(model.getLayer(n.conv1), [withNoise(centredDeltaKernel(3, block.filters), noise, seed)]);
+      assignWeights(model.getLayer(n.conv2), [withNoise(centredDeltaKernel(3, block.filters, 1 - block.residualRatio), noise, seed + 1)]);
       setBatchNormIdentity(model.getLayer(n.bn1));
       setBatchNormIdentity(model.getLayer(n.bn2));
       return;

@@ -32,10 +32,16 @@ export function centredDeltaKernel(kernel: number, channels: number, scale = 1):
   return tf.tensor4d(values, [kernel, kernel, channels, channels]);
 }
 
+/** setWeights copies into the layer's variables; the given tensors are ours to dispose. */
+export function assignWeights(layer: tfl.layers.Layer, weights: tf.Tensor[]): void {
+  layer.setWeights(weights);
+  weights.forEach((w) => w.dispose());
+}
+
 /** Sets a BatchNormalization layer to the identity in inference mode: gamma 1, beta 0, mean 0, variance 1 - epsilon. */
 export function setBatchNormIdentity(layer: tfl.layers.Layer): void {
   const [gamma] = layer.getWeights();
   const channels = gamma.shape[0];
   const epsilon = (layer.getConfig().epsilon as number | undefined) ?? 1e-3;
-  layer.setWeights([tf.ones([channels]), tf.zeros([channels]), tf.zeros([channels]), tf.fill([channels], 1 - epsilon)]);
+  assignWeights(layer, [tf.ones([channels]), tf.zeros([channels]), tf.zeros([channels]), tf.fill([channels], 1 - epsilon)]);
 }
