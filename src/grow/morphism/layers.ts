@@ -3,7 +3,8 @@ import { computeFeatures } from '../../model/features';
 
 /** eq. 8 with a = 1: a PReLU layer that is the identity. */
 export function setPreluIdentity(layer: tfl.layers.Layer): void {
-  layer.setWeights(layer.getWeights().map((w) => tf.onesLike(w)));
+  // Variables keep their own reference to assigned data, so tidy may free the inputs.
+  tf.tidy(() => layer.setWeights(layer.getWeights().map((w) => tf.onesLike(w))));
 }
 
 export function batchNormEpsilon(layer: tfl.layers.Layer): number {

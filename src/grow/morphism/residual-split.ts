@@ -42,8 +42,10 @@ export function initialiseResidualBlock(model: tfl.LayersModel, block: ResBlock,
   const conv2 = centreTap(d.second, 3);
   model.getLayer(n.conv1).setWeights([conv1]);
   model.getLayer(n.conv2).setWeights([conv2]);
-  setBatchNormIdentity(model.getLayer(n.bn1));
-  setBatchNormIdentity(model.getLayer(n.bn2));
+  tf.tidy(() => {
+    setBatchNormIdentity(model.getLayer(n.bn1));
+    setBatchNormIdentity(model.getLayer(n.bn2));
+  });
   tf.dispose([conv1, conv2]);
   const { first, second, ...rest } = d;
   tf.dispose([first, second]);

@@ -62,7 +62,7 @@ export function splitDense(req: SplitRequest<DenseBlock>): SplitResult {
   try {
     const [ci, cj] = w.shape;
     const d = decompose(matrixComposition(ci, cj, cj), w, req.options);
-    ownerDense.setWeights([d.first, tf.zerosLike(b)]);
+    tf.tidy(() => ownerDense.setWeights([d.first, tf.zerosLike(b)]));
     req.model.getLayer(a.dense).setWeights([d.second, b]);
     moveActivation(req.model, n.act, a.act, req.added.activation === 'prelu');
     return stats(d, 'none');
@@ -95,7 +95,7 @@ export function splitConv(req: SplitRequest<ConvBlock>): SplitResult {
   const [g, bias] = weights;
   try {
     const d = decomposeConv(g as tf.Tensor4D, added.kernel, { ...req.options, support: req.support });
-    ownerConv.setWeights(owner.batchNorm ? [d.first] : [d.first, tf.zerosLike(bias)]);
+    tf.tidy(() => ownerConv.setWeights(owner.batchNorm ? [d.first] : [d.first, tf.zerosLike(bias)]));
     let second = d.second;
     let batchNorm: BatchNormStatistics = 'none';
     if (owner.batchNorm) {
