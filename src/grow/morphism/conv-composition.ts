@@ -50,3 +50,21 @@ export function padKernel(kernel: tf.Tensor, size: number): tf.Tensor {
   if (!Number.isInteger(before) || before < 0) throw new Error(`cannot centre a ${k}x${k} kernel in ${size}x${size}`);
   return tf.pad(kernel, [[before, before], [before, before], [0, 0], [0, 0]]);
 }
+
+/** A C_in x C_out matrix as the centre tap of a k x k kernel [k, k, C_in, C_out] (a 1 x 1 conv in a k x k window). */
+export function centreTap(matrix: tf.Tensor, k: number): tf.Tensor4D {
+  const [cin, cout] = matrix.shape;
+  const mid = Math.floor(k / 2);
+  return tf.tidy(() => tf.pad(tf.reshape(matrix, [1, 1, cin, cout]), [[mid, k - 1 - mid], [mid, k - 1 - mid], [0, 0], [0, 0]]) as tf.Tensor4D);
+}
+
+/** The centre tap of a k x k kernel as a matrix, and whether every other tap is zero. */
+export function centreOf(kernel: tf.Tensor4D): { matrix: tf.Tensor2D; centreOnly: boolean } {
+  const [k, , cin, cout] = kernel.shape;
+  const mid = Math.floor(k / 2);
+  return tf.tidy(() => {
+    const matrix = tf.reshape(tf.slice(kernel, [mid, mid, 0, 0], [1, 1, cin, cout]), [cin, cout]) as tf.Tensor2D;
+    const outside = tf.sub(tf.sum(tf.abs(kernel)), tf.sum(tf.abs(matrix))).dataSync()[0];
+    return { matrix, centreOnly: outside === 0 };
+  });
+}

@@ -2,16 +2,10 @@ import { tf, tfl } from '../../tf';
 import { ResBlock } from '../../model/arch';
 import { layerNames } from '../../model/build';
 import { setBatchNormIdentity } from '../methods/inserted';
+import { centreTap } from './conv-composition';
 import { decompose, DecomposeOptions } from './decompose';
 import { matrixComposition } from './matrix-composition';
 import { SplitResult } from './split';
-
-/** A C x C matrix as the centre tap of a k x k kernel [k, k, C, C]. */
-function centreTap(matrix: tf.Tensor, k: number): tf.Tensor4D {
-  const [cin, cout] = matrix.shape;
-  const mid = Math.floor(k / 2);
-  return tf.tidy(() => tf.pad(tf.reshape(matrix, [1, 1, cin, cout]), [[mid, k - 1 - mid], [mid, k - 1 - mid], [0, 0], [0, 0]]) as tf.Tensor4D);
-}
 
 /**
  * ResNet iteration (section 3.3, Fig. 4b): the new block is a copy of the
