@@ -53,7 +53,7 @@ export function restandardiseBatchNorm(local: tfl.LayersModel, z: tf.Tensor, bat
       m2[k] = mean;
       v2[k] = variance;
     }
-    layer.setWeights([tf.tensor1d(g2), tf.tensor1d(b2), tf.tensor1d(m2), tf.tensor1d(v2)]);
+    tf.tidy(() => layer.setWeights([tf.tensor1d(g2), tf.tensor1d(b2), tf.tensor1d(m2), tf.tensor1d(v2)]));
   });
   return layers.map((l) => l.name);
 }

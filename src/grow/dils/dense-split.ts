@@ -71,7 +71,7 @@ export function splitDenseLayer(z: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Te
   const design = withOnes(z);
   const mask = tf.tidy(() => tf.cast(tf.greater(coding.codes, 0), 'float32') as tf.Tensor2D);
   const warmStart = tf.tidy(() => tf.concat([kernel, tf.reshape(bias, [1, d])], 0) as tf.Tensor2D);
-  const solved = maskedLeastSquares(design, coding.codes, mask, { ridge: opts.ridge, solver: opts.solver, warmStart });
+  const solved = maskedLeastSquares(design, coding.codes, mask, { ridge: opts.ridge, solver: opts.solver, warmStart, deadline: opts.deadline });
   const residualPerActiveEntry = maskedResidual(design, solved.weights, coding.codes, mask);
   const { kernel: gKernel, bias: gBias } = splitBias(solved.weights);
   const offMaskPositiveFraction = tf.tidy(() => {

@@ -55,6 +55,12 @@ function heStd(fanIn: number): number {
  * mode; residual conv1 = delta, conv2 = (1 - r) delta so r x + (1 - r) x = x.
  */
 export function initialiseFIdentity(local: tfl.LayersModel, f: Block, noise: number, seed: number): void {
+  // In a tidy scope: setWeights assigns the values to the layer's variables and
+  // the tensors made here are released afterwards.
+  tf.tidy(() => setIdentity(local, f, noise, seed));
+}
+
+function setIdentity(local: tfl.LayersModel, f: Block, noise: number, seed: number): void {
   switch (f.kind) {
     case 'dense': {
       const n = layerNames.dense(f.name);

@@ -17,9 +17,10 @@ export interface MaskedLsqOptions {
   solver?: MaskedSolver | 'auto';
   /** CG only: starting weights [p, d] (e.g. the previous fit). */
   warmStart?: tf.Tensor2D;
-  /** CG only: iteration cap (default 200) and relative residual tolerance (default 1e-5). */
+  /** CG only: iteration cap (default 60), relative residual tolerance (default 1e-4), performance.now() deadline. */
   iterations?: number;
   tolerance?: number;
+  deadline?: number;
 }
 
 export interface MaskedLsqResult {
@@ -83,8 +84,8 @@ function solveByCholesky(x: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D,
 function solveByCg(x: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D, ridge: number, opts: MaskedLsqOptions): MaskedLsqResult {
   const [, p] = x.shape;
   const d = target.shape[1];
-  const maxIterations = opts.iterations ?? 200;
-  const tolerance = opts.tolerance ?? 1e-5;
+  const maxIterations = opts.iterations ?? 60;
+  const tolerance = opts.tolerance ?? 1e-4;
   const lambda = ridgePerUnit(x, mask, ridge);
   const alive = tf.tidy(() => tf.cast(tf.greater(tf.sum(mask, 0), 0), 'float32'));
   const deadUnits = d - Math.round(tf.tidy(() => tf.sum(alive).dataSync()[0]));
@@ -101,7 +102,8 @@ function solveByCg(x: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D, ridge
   let rz = tf.tidy(() => tf.sum(tf.mul(r, z), 0));
   let iterations = 0;
   const converged = () => tf.tidy(() => tf.max(tf.div(tf.sqrt(tf.sum(tf.square(r), 0)), bNorm)).dataSync()[0]) <= tolerance;
-  while (iterations < maxIterations && !converged()) {
+  const outOfTime = () => opts.deadline !== undefined && performance.now() > opts.deadline;
+  while (iterations < maxIterations && !outOfTime() && !converged()) {
     const next = tf.tidy(() => {
       const ad = apply(dir);
       const curvature = tf.sum(tf.mul(dir, ad), 0);

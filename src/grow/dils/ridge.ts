@@ -20,11 +20,17 @@ export function withOnes(x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.concat([x, tf.ones([x.shape[0], 1])], 1) as tf.Tensor2D);
 }
 
-/** Splits [p + 1, d] weights fitted on withOnes(X) into a kernel [p, d] and a bias [d]. */
+/**
+ * Splits [p + 1, d] weights fitted on withOnes(X) into a kernel [p, d] and a
+ * bias [d]. Both are fresh tensors: the wasm backend's fused matmul checks the
+ * shape stored with a tensor's data, and a reshaped slice would keep [1, d].
+ */
 export function splitBias(w: tf.Tensor2D): { kernel: tf.Tensor2D; bias: tf.Tensor1D } {
   const p = w.shape[0] - 1;
-  return tf.tidy(() => ({
-    kernel: tf.slice(w, [0, 0], [p, -1]) as tf.Tensor2D,
-    bias: tf.reshape(tf.slice(w, [p, 0], [1, -1]), [w.shape[1]]) as tf.Tensor1D,
-  }));
+  const d = w.shape[1];
+  const values = w.dataSync();
+  return {
+    kernel: tf.tensor2d(values.slice(0, p * d), [p, d]),
+    bias: tf.tensor1d(values.slice(p * d, (p + 1) * d)),
+  };
 }

@@ -52,7 +52,9 @@ export function runStageOne(
       progressShare: 1 / sites.length,
     });
     try {
-      copyWeightsByName(fit.local, grown.model);
+      const copied = new Set(copyWeightsByName(fit.local, grown.model));
+      const missing = fit.local.layers.filter((l) => l.getWeights().length > 0 && !copied.has(l.name)).map((l) => l.name);
+      if (missing.length > 0) throw new Error(`DILS Stage I: fitted layers ${missing.join(', ')} have no match in the grown model`);
     } finally {
       fit.local.dispose();
     }

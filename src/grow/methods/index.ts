@@ -1,11 +1,13 @@
 import { BASELINES, BaselineName, GROWTH_METHODS, GrowthMethod, GrowthMethodName } from '../types';
 import { continueBaseline, scratchBaseline } from './baselines';
+import { dilsMethod } from './dils';
 import { identityMethod } from './identity';
 import { lookaheadMethod } from './lookahead';
 import { morphismMethod } from './morphism';
 import { randomMethod } from './random';
 
 const REGISTRY: Partial<Record<GrowthMethodName | BaselineName, GrowthMethod>> = {
+  dils: dilsMethod,
   identity: identityMethod,
   lookahead: lookaheadMethod,
   morphism: morphismMethod,
