@@ -64,7 +64,7 @@ function isReluDense(b: Block): boolean {
 }
 
 /** Eq. 12-15 start for a dense site: g and f_1 from sparse coding, further f_k as the identity. */
-function startFromSparseCoding(local: tfl.LayersModel, parent: tfl.LayersModel, site: Site, features: SiteFeatures, ctx: SiteFitContext, deadline: number | undefined): DenseSplitReport {
+function startFromSparseCoding(local: tfl.LayersModel, parent: tfl.LayersModel, site: Site, features: SiteFeatures, ctx: SiteFitContext, started: number, deadline: number | undefined): DenseSplitReport {
   const [kernel, bias] = parent.getLayer(layerNames.dense(site.g.name).dense).getWeights() as [tf.Tensor2D, tf.Tensor1D];
   const { weights, report } = splitDenseLayer(features.z as tf.Tensor2D, kernel, bias, {
     ...ctx.options.dense,
@@ -79,7 +79,7 @@ function startFromSparseCoding(local: tfl.LayersModel, parent: tfl.LayersModel, 
         stepsPerEpoch: ctx.options.dense.iterations,
         loss: objective,
         fraction: ctx.progressOffset + ctx.progressShare * 0.5 * (i / ctx.options.dense.iterations),
-        elapsedSeconds: 0,
+        elapsedSeconds: (performance.now() - started) / 1000,
       }),
   });
   local.getLayer(layerNames.dense(site.g.name).dense).setWeights([weights.gKernel, weights.gBias]);
@@ -113,7 +113,7 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
     let dense12to15: DenseSplitReport | undefined;
     if (useSparseCoding) {
       const deadline = ctx.budget.seconds !== undefined ? started + ctx.budget.seconds * options.analyticShare * 1000 : undefined;
-      dense12to15 = startFromSparseCoding(local, ctx.parent, site, features, ctx, deadline);
+      dense12to15 = startFromSparseCoding(local, ctx.parent, site, features, ctx, started, deadline);
     } else if (options.fInit === 'identity') {
       site.fs.forEach((f, i) => initialiseFIdentity(local, f, options.noise, ctx.seed + 101 + i));
     }
