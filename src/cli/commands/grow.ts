@@ -11,12 +11,13 @@ import { grow, GrowBudget } from '../../grow/run';
 import { growUntil } from '../../grow/until';
 import { learningCurveSvg } from '../../report/learning-curve-svg';
 import { assertWritableTarget } from '../../util/atomic-dir';
-import { numberFlag, parseArgs } from '../args';
+import { numberFlag, parseArgs, UsageError } from '../args';
+import { pendingLowestErrorPlan } from '../../grow/dils/placement';
 import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
 
 export const GROW_USAGE =
-  'deepend grow --model DIR --data SRC --to-depth N --method dils|identity|morphism|lookahead|random --out DIR [--budget-seconds S] [--epochs E] [--until-accuracy A] [--lr R] [--batch B] [--seed N] [--json]';
+  'deepend grow --model DIR --data SRC --to-depth N --method dils|identity|morphism|lookahead|random --out DIR [--budget-seconds S] [--epochs E] [--until-accuracy A] [--placement spread|lowest-error] [--lr R] [--batch B] [--seed N] [--json]';
 
 /** The fields `--json` prints: the report without its bulky curves and spec. */
 export function growSummary(report: GrowReport, out: string): Record<string, unknown> {
@@ -27,7 +28,7 @@ export function growSummary(report: GrowReport, out: string): Record<string, unk
 /** `deepend grow`: deepen a saved model on local data and save the grown model beside its report and learning curve. */
 export async function growCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs('grow', argv, {
-    values: ['model', 'data', 'to-depth', 'method', 'out', 'budget-seconds', 'epochs', 'until-accuracy', 'lr', 'batch', 'seed', 'name'],
+    values: ['model', 'data', 'to-depth', 'method', 'out', 'budget-seconds', 'epochs', 'until-accuracy', 'placement', 'lr', 'batch', 'seed', 'name'],
     switches: ['json'],
     required: ['model', 'data', 'to-depth', 'method', 'out'],
   });
@@ -37,6 +38,10 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
   const seconds = numberFlag(args, 'budget-seconds', { min: 1 });
   const epochs = numberFlag(args, 'epochs', { integer: true, min: 1 });
   const untilAccuracy = numberFlag(args, 'until-accuracy', { min: 0, max: 1 });
+  const placement = args.values.get('placement') ?? 'spread';
+  if (placement !== 'spread' && placement !== 'lowest-error') throw new UsageError(`--placement must be spread or lowest-error, got '${placement}'`);
+  if (placement === 'lowest-error' && methodName !== 'dils') throw new UsageError(`--placement lowest-error scores sites by the DILS Stage I error: use it with --method dils`);
+  if (placement === 'lowest-error' && untilAccuracy !== undefined) throw new UsageError('--placement lowest-error and --until-accuracy cannot be combined yet: grow-until adds one block per step where DILS is spread');
   const out = args.values.get('out')!;
   assertWritableTarget(out);
 
@@ -67,7 +72,8 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
       ({ report, model } = result);
       steps = result.steps;
     } else {
-      ({ report, model } = await grow({ ...common, toDepth }));
+      const plan = placement === 'lowest-error' ? pendingLowestErrorPlan(parent.meta.arch, toDepth) : undefined;
+      ({ report, model } = await grow({ ...common, toDepth, plan }));
     }
   } finally {
     progress.finish();
