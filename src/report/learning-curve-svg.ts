@@ -9,7 +9,7 @@ export interface CurvePicture {
 
 const WIDTH = 800;
 const PANEL_H = 220;
-const PAD = { left: 70, right: 170, top: 44, gap: 46, bottom: 44 };
+const PAD = { left: 70, right: 190, top: 44, gap: 46, bottom: 44 };
 const HEIGHT = PAD.top + 2 * PANEL_H + PAD.gap + PAD.bottom;
 const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
@@ -28,8 +28,14 @@ function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+const LEGEND_CHARS = 27;
+
 function stageLabel(c: StageCurve): string {
-  return c.detail ? `${c.stage} ${c.detail}`.slice(0, 26) : c.stage;
+  return c.detail ? `${c.stage} ${c.detail}` : c.stage;
+}
+
+function fit(text: string): string {
+  return text.length <= LEGEND_CHARS ? text : `${text.slice(0, LEGEND_CHARS - 1)}…`;
 }
 
 /** Places each stage on the run's clock: its recorded start, or laid end to end. */
@@ -60,7 +66,7 @@ function legend(out: string[], series: Series[], top: number): void {
   series.forEach((s, i) => {
     const y = top + 12 + i * 17;
     out.push(`<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${s.colour}" stroke-width="2"/>`);
-    out.push(`<text x="${x + 24}" y="${y + 4}" font-size="11">${esc(s.label)}</text>`);
+    out.push(`<text x="${x + 24}" y="${y + 4}" font-size="11">${esc(fit(s.label))}</text>`);
   });
 }
 
@@ -82,7 +88,7 @@ export function learningCurveSvg(picture: CurvePicture): string {
     if (acc.length) accuracy.push({ label: stageLabel(curve), colour, points: acc });
     const lossSource = curve.checkpoints?.length ? curve.checkpoints : curve.epochs;
     const loss = lossSource.filter((e) => e.loss > 0 && Number.isFinite(e.loss)).map((e) => ({ t: start + e.seconds, v: e.loss }));
-    if (loss.length) objective.push({ label: `${stageLabel(curve)} (${curve.metric})`, colour, points: loss });
+    if (loss.length) objective.push({ label: `${curve.metric}: ${stageLabel(curve)}`, colour, points: loss });
   });
   const maxT = Math.max(1e-6, ...stages.map((s) => s.start + s.curve.seconds));
   const plotW = WIDTH - PAD.left - PAD.right;

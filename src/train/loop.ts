@@ -78,6 +78,8 @@ export function runLoop(cfg: LoopConfig): LoopResult {
     sinceCheckpoint = { loss: 0, count: 0 };
   };
   const maxEpochs = cfg.budget.epochs ?? Number.POSITIVE_INFINITY;
+  // Where the stage starts from (e.g. right after insertion); its loss is not yet known.
+  if (cfg.validate && cfg.validateEverySteps) checkpoints.push({ steps: 0, seconds: 0, loss: Number.NaN, validationAccuracy: cfg.validate() });
 
   for (let epoch = 0; epoch < maxEpochs; epoch++) {
     for (let i = 0; i < cfg.count; i++) order[i] = i;
