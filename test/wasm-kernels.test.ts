@@ -132,7 +132,7 @@ describe('MaxPoolGrad against the cpu backend', () => {
   }
 });
 
-describe('Sum and BatchMatMul against the cpu backend', () => {
+describe('Sum, Mean, Tile, BatchMatMul and Slice against the cpu backend', () => {
   test('sums over leading axes (fast path) and others (upstream)', async () => {
     const xv = values([4, 5, 6, 8], 6);
     await assertSameOnBackends('sum', () => {
@@ -140,6 +140,26 @@ describe('Sum and BatchMatMul against the cpu backend', () => {
       const outs = [tf.sum(x, [0, 1, 2]), tf.sum(x, [0, 1], true), tf.sum(x, 0), tf.sum(x, [1, 2]), tf.sum(x), tf.sum(tf.slice(tf.reshape(x, [20, 6, 8]), [0, 0, 0], [20, 6, 6]), [0, 1])];
       assert.deepEqual(outs[1].shape, [1, 1, 6, 8]);
       return outs.map(read);
+    });
+  });
+
+  test('means over leading axes (fast path) and others (upstream)', async () => {
+    const xv = values([4, 5, 6, 8], 11);
+    await assertSameOnBackends('mean', () => {
+      const x = tf.tensor4d(xv, [4, 5, 6, 8]);
+      return [tf.mean(x, [0, 1, 2]), tf.mean(x, [0, 1], true), tf.mean(x, [1, 2]), tf.mean(x), tf.mean(tf.slice(x, [0, 0, 0, 0], [4, 5, 6, 3]), [0, 1, 2])].map(read);
+    });
+  });
+
+  test('tile and broadcastTo, any rank, float32, int32 and bool', async () => {
+    const xv = values([2, 1, 3], 12);
+    await assertSameOnBackends('tile', () => {
+      const x = tf.tensor3d(xv, [2, 1, 3]);
+      const v = tf.tensor4d(values([1, 1, 1, 5], 13), [1, 1, 1, 5]);
+      const ints = tf.tensor2d([1, -2, 3, 4, 5, -6], [3, 2], 'int32');
+      const bools = tf.tensor1d([true, false, true], 'bool');
+      const outs = [tf.tile(x, [3, 4, 2]), tf.tile(x, [1, 1, 1]), tf.broadcastTo(v, [3, 4, 2, 5]), tf.tile(tf.tensor1d([2.5]), [7])];
+      return [...outs.map(read), Float32Array.from(tf.tile(ints, [2, 3]).dataSync()), Float32Array.from(tf.tile(bools, [4]).dataSync())];
     });
   });
 
@@ -155,13 +175,29 @@ describe('Sum and BatchMatMul against the cpu backend', () => {
       return [tf.matMul(a, b), tf.matMul(aT, b, true, false), tf.matMul(a, bT, false, true), tf.matMul(aT, bT, true, true), batched].map(read);
     });
   });
+
+  test('contiguous slices (fast path) and strided ones (upstream), float32 and int32', async () => {
+    const xv = values([9, 4, 5, 3], 10);
+    const iv = Int32Array.from({ length: 60 }, (_, i) => i * 7 - 100);
+    await assertSameOnBackends('slice', () => {
+      const x = tf.tensor4d(xv, [9, 4, 5, 3]);
+      const ints = tf.tensor2d(iv, [12, 5], 'int32');
+      const outs = [tf.slice(x, 3, 4), tf.slice(x, [2, 1], [1, 2]), tf.slice(x, [0, 1, 1, 0], [9, 2, 3, 2]), tf.slice(x, [8, 3, 4, 2], [1, 1, 1, 1])];
+      assert.deepEqual(outs[0].shape, [4, 4, 5, 3]);
+      const intSlice = tf.slice(ints, [5, 0], [3, 5]);
+      assert.equal(intSlice.dtype, 'int32');
+      return [...outs.map(read), Float32Array.from(intSlice.dataSync())];
+    });
+  });
 });
 
 function smallCnn(): tfl.Sequential {
   const m = tfl.sequential();
   m.add(tfl.layers.conv2d({ inputShape: [11, 11, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }));
   m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tfl.layers.conv2d({ filters: 12, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu' }));
+  m.add(tfl.layers.conv2d({ filters: 12, kernelSize: 3, strides: 2, padding: 'valid', useBias: false }));
+  m.add(tfl.layers.batchNormalization({}));
+  m.add(tfl.layers.reLU({}));
   m.add(tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }));
   m.add(tfl.layers.globalAveragePooling2d({}));
   m.add(tfl.layers.dense({ units: 5, activation: 'softmax' }));
@@ -176,12 +212,13 @@ describe('a whole CNN training step', () => {
     let weights: Float32Array[] | undefined;
     const step = () => {
       const model = smallCnn();
-      if (!weights) weights = model.getWeights().map((w, i) => values(w.shape, 100 + i).map((v) => v * 0.5));
+      // Same random weights on both backends; BatchNorm's moving variance must stay positive.
+      weights ??= model.weights.map((w, i) => values(w.shape as number[], 100 + i).map((v) => (w.name.includes('variance') ? 0.5 + Math.abs(v) : v * 0.5)));
       model.setWeights(model.getWeights().map((w, i) => tf.tensor(weights![i], w.shape)));
       const x = tf.tensor4d(xv, [batch, 11, 11, 3]);
       const y = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 5), 'float32');
       const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
       const out = [read(value), ...vars.map((v) => read(grads[v.name]))];
       model.dispose();
       return out;

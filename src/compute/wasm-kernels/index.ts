@@ -3,18 +3,23 @@ import { batchMatMulConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { maxPoolGradConfig } from './max-pool-grad';
-import { sumConfig } from './sum';
+import { sliceConfig } from './slice';
+import { meanConfig, sumConfig } from './reduce-leading';
+import { tileConfig } from './tile';
 import { captureUpstream } from './upstream';
 
-/** Upstream wasm kernels ours are built from or fall back to; captured before any is replaced. */
-const BUILDING_BLOCKS = [tf.Transpose, tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Sum];
+/** Upstream wasm kernels ours are built from or fall back to; captured (with those we replace) before any is replaced. */
+const BUILDING_BLOCKS = [tf.Transpose, tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Sum, tf.Mean, tf.Slice, tf.Tile];
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
+  meanConfig,
+  sliceConfig,
   sumConfig,
+  tileConfig,
 ];
 
 const ours = new Set<tf.KernelConfig>();
@@ -25,7 +30,8 @@ const ours = new Set<tf.KernelConfig>();
  * Call after requiring @tensorflow/tfjs-backend-wasm; safe to call again.
  */
 export function registerWasmTrainingKernels(): void {
-  captureUpstream(BUILDING_BLOCKS);
+  // Only before the first replacement: later calls would capture our own kernels.
+  if (ours.size === 0) captureUpstream(BUILDING_BLOCKS, KERNELS.map((k) => k.kernelName));
   for (const config of KERNELS) {
     const current = tf.getKernel(config.kernelName, 'wasm');
     if (current && ours.has(current)) continue;
@@ -39,3 +45,5 @@ export function registerWasmTrainingKernels(): void {
 
 /** Kernel names deepend provides for wasm, for reports and tests. */
 export const WASM_TRAINING_KERNELS: readonly string[] = KERNELS.map((k) => k.kernelName);
+
+export { replacedUpstream } from './upstream';

@@ -13,11 +13,15 @@ type Fn = (args: Args) => tf.TensorInfo;
 
 const captured = new Map<string, Fn>();
 
-export function captureUpstream(names: string[]): void {
-  for (const name of names) {
+/** Captures the named kernels; `required` ones must exist upstream. */
+export function captureUpstream(required: string[], optional: string[] = []): void {
+  for (const name of [...required, ...optional]) {
     if (captured.has(name)) continue;
     const config = tf.getKernel(name, 'wasm');
-    if (!config) throw new Error(`tfjs-backend-wasm has no '${name}' kernel to build on`);
+    if (!config) {
+      if (required.includes(name)) throw new Error(`tfjs-backend-wasm has no '${name}' kernel to build on`);
+      continue;
+    }
     captured.set(name, config.kernelFunc as unknown as Fn);
   }
 }
@@ -26,6 +30,11 @@ export function upstream(name: string): Fn {
   const fn = captured.get(name);
   if (!fn) throw new Error(`upstream wasm kernel '${name}' was not captured`);
   return fn;
+}
+
+/** The upstream kernel ours replaced, if there was one (for before/after benchmarks). */
+export function replacedUpstream(name: string): Fn | undefined {
+  return captured.get(name);
 }
 
 export function transpose(backend: WasmBackend, x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
