@@ -1,0 +1,2 @@
+export { DataParallelTrainer, DataParallelOptions, BatchGradients } from './trainer';
+export { LossFn, LossSpec, sparseCategoricalCrossEntropy, meanSquaredError } from './losses';

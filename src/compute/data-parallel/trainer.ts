@@ -1,0 +1,233 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { tf, tfl } from '../../tf';
+import { LossFn, LossSpec, resolveLoss } from './losses';
+import { ErrorReply, ReadyReply, StepReply, StepRequest, WorkerInit, flatten } from './protocol';
+
+export interface DataParallelOptions {
+  loss: LossSpec;
+  /** Worker threads besides the calling thread; default: available cores - 1. */
+  workers?: number;
+  /** Backend in the workers; default: the calling thread's if wasm or cpu, else wasm. */
+  backend?: 'wasm' | 'cpu';
+  /** Modules each worker requires before building the model (custom layers). */
+  modules?: string[];
+}
+
+export interface BatchGradients {
+  /** Mean loss over the whole batch. */
+  loss: number;
+  /** Gradients of that mean for every trainable weight, keyed by variable name. Caller disposes. */
+  grads: tf.NamedTensorMap;
+}
+
+type Reply = StepReply | ErrorReply | ReadyReply;
+
+/** One worker thread and the step it is working on. */
+class Replica {
+  /** Measured rows per millisecond; undefined until the first step. */
+  rate?: number;
+  private pending?: { resolve(r: StepReply): void; reject(e: Error): void };
+  private failure?: Error;
+
+  constructor(
+    readonly worker: Worker,
+    ready: (backend: string) => void,
+    failed: (e: Error) => void,
+  ) {
+    worker.on('message', (m: Reply) => {
+      if ('ready' in m) return ready(m.backend);
+      if ('error' in m) return this.fail(new Error(`data-parallel worker: ${m.error}`), m.id >= 0, failed);
+      const p = this.pending;
+      this.pending = undefined;
+      this.worker.unref();
+      p?.resolve(m);
+    });
+    worker.on('error', (e) => this.fail(e, false, failed));
+    worker.on('exit', (code) => this.fail(new Error(`data-parallel worker exited with code ${code}`), false, failed));
+  }
+
+  /** A failed step leaves the worker usable; a crash or exit does not. */
+  private fail(e: Error, stepOnly: boolean, failed: (e: Error) => void): void {
+    if (!stepOnly) this.failure ??= e;
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) p.reject(e);
+    else failed(e);
+  }
+
+  run(req: StepRequest): Promise<StepReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    // Referenced only while a step is out, so an idle trainer never keeps the process alive.
+    this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      const transfer = [req.x.buffer, req.y.buffer] as ArrayBuffer[];
+      this.worker.postMessage(req, transfer);
+    });
+  }
+}
+
+/**
+ * Data-parallel gradients on this machine's cores. The calling thread's model
+ * holds the truth; every step, each worker thread gets the current weights and
+ * a share of the batch rows, the caller computes its own share meanwhile, and
+ * the per-share gradients are combined by row count into the gradient of the
+ * whole batch's mean loss. Shares follow each thread's measured speed.
+ *
+ * The wasm backend runs one thread per TF.js instance in Node, so this is how
+ * training uses a second core. BatchNorm layers see per-share batch statistics
+ * and keep the moving averages of the caller's share.
+ */
+export class DataParallelTrainer {
+  private nextId = 0;
+  private mainRate?: number;
+  private closed = false;
+
+  private constructor(
+    private readonly model: tfl.LayersModel,
+    private readonly loss: LossFn,
+    private readonly replicas: Replica[],
+    private readonly shared: Float32Array,
+  ) {}
+
+  static async start(model: tfl.LayersModel, opts: DataParallelOptions): Promise<DataParallelTrainer> {
+    const count = opts.workers ?? Math.max(0, availableParallelism() - 1);
+    const current = tf.getBackend();
+    const backend = opts.backend ?? (current === 'cpu' || current === 'wasm' ? current : 'wasm');
+    const size = model.weights.reduce((n, w) => n + w.read().size, 0);
+    const shared = new Float32Array(new SharedArrayBuffer(size * 4));
+    const init: WorkerInit = {
+      backend,
+      modules: opts.modules ?? [],
+      topology: model.toJSON(null, false) as object,
+      loss: opts.loss,
+      weights: shared.buffer as SharedArrayBuffer,
+    };
+    const replicas: Replica[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: count }, () => {
+          return new Promise<void>((resolve, reject) => {
+            const worker = new Worker(join(__dirname, 'worker.js'), { workerData: init });
+            replicas.push(new Replica(worker, () => resolve(), reject));
+          });
+        }),
+      );
+    } catch (err) {
+      await Promise.all(replicas.map((r) => r.worker.terminate()));
+      throw err;
+    }
+    return new DataParallelTrainer(model, resolveLoss(opts.loss), replicas, shared);
+  }
+
+  /** Threads that share each batch, the caller's included. */
+  get threads(): number {
+    return this.replicas.length + 1;
+  }
+
+  /** Rows of an n-row batch per thread, caller first, in proportion to measured speed. */
+  private split(n: number): number[] {
+    const rates = [this.mainRate, ...this.replicas.map((r) => r.rate)].map((r) => r ?? 1);
+    if (n < rates.length) return [n, ...this.replicas.map(() => 0)];
+    const total = rates.reduce((a, b) => a + b, 0);
+    const rows = rates.map((r) => Math.max(1, Math.floor((n * r) / total)));
+    rows[0] += n - rows.reduce((a, b) => a + b, 0);
+    return rows;
+  }
+
+  /** Sends each worker its rows (after the caller's) and starts it. */
+  private dispatch(x: tf.Tensor, y: tf.Tensor, rows: number[]): (Promise<StepReply> | undefined)[] {
+    let start = rows[0];
+    return this.replicas.map((replica, i) => {
+      const count = rows[i + 1];
+      const from = start;
+      start += count;
+      if (count === 0) return undefined;
+      const xs = tf.tidy(() => tf.slice(x, from, count).dataSync() as Float32Array);
+      const ys = tf.tidy(() => tf.slice(y, from, count).dataSync() as Float32Array | Int32Array);
+      return replica.run({ id: this.nextId++, x: xs, xShape: [count, ...x.shape.slice(1)], y: ys, yShape: [count, ...y.shape.slice(1)] });
+    });
+  }
+
+  /** The batch gradient: each share's gradient of its mean loss, weighted by its rows. */
+  private combine(vars: tf.Variable[], mine: tf.NamedTensorMap, replies: (StepReply | undefined)[], rows: number[]): tf.NamedTensorMap {
+    const n = rows.reduce((a, b) => a + b, 0);
+    const grads: tf.NamedTensorMap = {};
+    let offset = 0;
+    for (const v of vars) {
+      const at = offset;
+      grads[v.name] = tf.tidy(() => {
+        let sum = tf.mul(mine[v.name], rows[0] / n);
+        replies.forEach((r, i) => {
+          if (r) sum = tf.add(sum, tf.mul(tf.tensor(r.grads.subarray(at, at + v.size), v.shape), rows[i + 1] / n));
+        });
+        return sum;
+      });
+      offset += v.size;
+    }
+    return grads;
+  }
+
+  /** Mean loss over the batch and its gradients, the rows shared among the threads. */
+  async gradients(x: tf.Tensor, y: tf.Tensor): Promise<BatchGradients> {
+    if (this.closed) throw new Error('DataParallelTrainer is closed');
+    const n = x.shape[0];
+    if (n < 1 || y.shape[0] !== n) throw new Error(`a batch needs rows, and as many targets as inputs (got ${n} and ${y.shape[0]})`);
+    const rows = this.split(n);
+    const vars = this.model.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
+    this.shared.set(flatten(this.model.weights.map((w) => w.read())));
+    const outstanding = this.dispatch(x, y, rows);
+
+    let mine: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    let replies: (StepReply | undefined)[];
+    const began = performance.now();
+    try {
+      mine = tf.tidy(() => {
+        const xm = tf.slice(x, 0, rows[0]);
+        const ym = tf.slice(y, 0, rows[0]);
+        return tf.variableGrads(() => this.loss(this.model.apply(xm, { training: true }) as tf.Tensor, ym), vars);
+      });
+    } catch (err) {
+      await Promise.allSettled(outstanding);
+      throw err;
+    }
+    this.mainRate = blend(this.mainRate, rows[0] / Math.max(1e-3, performance.now() - began));
+    try {
+      replies = await Promise.all(outstanding);
+    } catch (err) {
+      await Promise.allSettled(outstanding);
+      tf.dispose([mine.value, mine.grads]);
+      throw err;
+    }
+
+    const grads = this.combine(vars, mine.grads, replies, rows);
+    let loss = (mine.value.dataSync()[0] * rows[0]) / n;
+    replies.forEach((r, i) => {
+      if (!r) return;
+      loss += (r.loss * rows[i + 1]) / n;
+      this.replicas[i].rate = blend(this.replicas[i].rate, rows[i + 1] / Math.max(1e-3, r.ms));
+    });
+    tf.dispose([mine.value, mine.grads]);
+    return { loss, grads };
+  }
+
+  /** One optimizer step on the whole batch; returns its mean loss. */
+  async step(x: tf.Tensor, y: tf.Tensor, optimizer: tf.Optimizer): Promise<number> {
+    const { loss, grads } = await this.gradients(x, y);
+    optimizer.applyGradients(grads);
+    tf.dispose(grads);
+    return loss;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.replicas.map((r) => r.worker.terminate()));
+  }
+}
+
+/** Moving average of a thread's rows per millisecond, so one slow step does not swing the split. */
+function blend(previous: number | undefined, measured: number): number {
+  return previous === undefined ? measured : 0.7 * previous + 0.3 * measured;
+}
