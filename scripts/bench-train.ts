@@ -172,6 +172,12 @@ function kernelCases(): KernelCase[] {
     },
     backpropInput(1),
     backpropInput(2),
+    {
+      kernel: 'Conv2DBackpropInput',
+      shape: 'dy 64x7x7x64 -> dx 64x14x14x32 1x1 stride 2 (resnet projection)',
+      inputs: () => ({ dy: r([64, 7, 7, 64]), filter: r([1, 1, 32, 64]) }),
+      attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [64, 14, 14, 32] },
+    },
     pool([64, 28, 28, 16], 2, 2, 'valid'),
     pool([64, 14, 14, 32], 2, 2, 'valid'),
     pool([64, 28, 28, 16], 3, 2, 'same'),

@@ -87,6 +87,9 @@ const CONV_CASES: ConvCase[] = [
   { x: [3, 12, 12, 16], filter: [3, 3, 16, 32], stride: 1, pad: 'same' },
   { x: [2, 9, 9, 2], filter: [4, 4, 2, 3], stride: 1, pad: 'same' },
   { x: [2, 7, 7, 3], filter: [3, 3, 3, 2], stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { x: [2, 13, 11, 5], filter: [4, 4, 5, 6], stride: 2, pad: 'same' },
+  { x: [2, 10, 11, 3], filter: [3, 3, 3, 4], stride: 3, pad: 'valid' },
+  { x: [2, 9, 9, 4], filter: [3, 3, 4, 4], stride: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
 ];
 
 describe('Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend', () => {

@@ -145,8 +145,8 @@ export class DataParallelTrainer {
       const from = start;
       start += count;
       if (count === 0) return undefined;
-      const xs = tf.tidy(() => tf.slice(x, from, count).dataSync() as Float32Array);
-      const ys = tf.tidy(() => tf.slice(y, from, count).dataSync() as Float32Array | Int32Array);
+      const xs = rowsOf(x, from, count) as Float32Array;
+      const ys = rowsOf(y, from, count) as Float32Array | Int32Array;
       return replica.run({ id: this.nextId++, x: xs, xShape: [count, ...x.shape.slice(1)], y: ys, yShape: [count, ...y.shape.slice(1)] });
     });
   }
@@ -225,6 +225,14 @@ export class DataParallelTrainer {
     this.closed = true;
     await Promise.all(this.replicas.map((r) => r.worker.terminate()));
   }
+}
+
+/** A copy of some rows' values. (Not via tf.tidy: it walks a returned typed array key by key.) */
+function rowsOf(t: tf.Tensor, from: number, count: number): tf.backend_util.TypedArray {
+  const rows = tf.slice(t, from, count);
+  const values = rows.dataSync();
+  rows.dispose();
+  return values;
 }
 
 /** Moving average of a thread's rows per millisecond, so one slow step does not swing the split. */

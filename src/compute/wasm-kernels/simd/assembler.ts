@@ -135,6 +135,11 @@ export class Fn {
     return this.get(l).get(by).add().set(l);
   }
 
+  /** memory.copy: [dst, src, bytes] */
+  memoryCopy(): this {
+    return this.op(0xfc, 0x0a, 0x00, 0x00);
+  }
+
   v128Load(offset = 0): this {
     return this.simd(0x00, 4, ...uleb(offset));
   }

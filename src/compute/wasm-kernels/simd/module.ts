@@ -1,4 +1,5 @@
 import { assemble } from './assembler';
+import { copyBlocksFn } from './copy-blocks';
 import { maxPoolGradFn } from './max-pool-grad-simd';
 import { sumRowsFn } from './sum-rows-simd';
 
@@ -10,6 +11,10 @@ export interface SimdKernels {
     sh: number, sw: number, fh: number, fw: number, padTop: number, padLeft: number, pixelBytes: number,
   ): void;
   sumRows(x: number, out: number, rows: number, rowBytes: number): void;
+  copyBlocks(
+    src: number, dst: number, n0: number, n1: number, n2: number, blockBytes: number,
+    s0: number, s1: number, s2: number, d0: number, d1: number, d2: number,
+  ): void;
 }
 
 /** The wasm backend's heap: a WebAssembly.Memory (the tsconfig's libs do not declare WebAssembly). */
@@ -28,7 +33,7 @@ const instances = new WeakMap<WasmMemory, SimdKernels>();
 export function simdKernels(memory: WasmMemory): SimdKernels {
   let k = instances.get(memory);
   if (!k) {
-    compiled ??= new WA.Module(assemble([maxPoolGradFn(), sumRowsFn()]));
+    compiled ??= new WA.Module(assemble([maxPoolGradFn(), sumRowsFn(), copyBlocksFn()]));
     k = new WA.Instance(compiled, { env: { memory } }).exports as SimdKernels;
     instances.set(memory, k);
   }
