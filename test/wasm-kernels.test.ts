@@ -194,6 +194,24 @@ describe('Sum, Mean, Tile, BatchMatMul and Slice against the cpu backend', () =>
   });
 });
 
+describe('Identity and Cast share memory instead of copying', () => {
+  test('a clone outlives its source and ignores later assignments to a variable', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    const c = tf.cast(a, 'float32');
+    a.dispose();
+    assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
+    assert.deepEqual(Array.from(c.dataSync()), [1, 2, 3]);
+    const v = tf.variable(tf.tensor1d([4, 5]));
+    const snapshot = tf.clone(v);
+    v.assign(tf.tensor1d([6, 7]));
+    assert.deepEqual(Array.from(snapshot.dataSync()), [4, 5]);
+    assert.deepEqual(Array.from(tf.cast(tf.tensor1d([1.7, -2.2]), 'int32').dataSync()), [1, -2]);
+    tf.dispose([b, c, v, snapshot]);
+  });
+});
+
 function smallCnn(): tfl.Sequential {
   const m = tfl.sequential();
   m.add(tfl.layers.conv2d({ inputShape: [11, 11, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }));

@@ -2,6 +2,7 @@ import { tf } from '../../tf';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { castConfig, identityConfig } from './identity';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { sliceConfig } from './slice';
 import { meanConfig, sumConfig } from './reduce-leading';
@@ -9,12 +10,14 @@ import { tileConfig } from './tile';
 import { captureUpstream } from './upstream';
 
 /** Upstream wasm kernels ours are built from or fall back to; captured (with those we replace) before any is replaced. */
-const BUILDING_BLOCKS = [tf.Transpose, tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Sum, tf.Mean, tf.Slice, tf.Tile];
+const BUILDING_BLOCKS = [tf.Transpose, tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Sum, tf.Mean, tf.Slice, tf.Tile, tf.Identity, tf.Cast];
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulConfig,
+  castConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  identityConfig,
   maxPoolGradConfig,
   meanConfig,
   sliceConfig,

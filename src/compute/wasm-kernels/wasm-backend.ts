@@ -9,6 +9,7 @@ export interface WasmBackend {
   dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
+  incRef(dataId: tf.DataId): void;
   /** A typed view of a tensor's memory on the heap (no copy). */
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
   wasm: { HEAPF32: Float32Array; asm?: { memory?: WasmMemory } };
