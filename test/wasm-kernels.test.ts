@@ -194,6 +194,44 @@ describe('Sum, Mean, Tile, BatchMatMul and Slice against the cpu backend', () =>
   });
 });
 
+describe('per-channel broadcasts and BatchNorm against the cpu backend', () => {
+  test('add, sub, mul and div with a channel vector on either side', async () => {
+    const big = values([3, 4, 5, 8], 14);
+    const vec = values([8], 15).map((v) => v + 2); // away from zero: it divides
+    const rows = values([5, 8], 16).map((v) => v + 2);
+    await assertSameOnBackends('channel ops', () => {
+      const x = tf.tensor4d(big, [3, 4, 5, 8]);
+      const v = tf.tensor1d(vec);
+      const v4 = tf.reshape(v, [1, 1, 1, 8]);
+      const r = tf.tensor2d(rows, [5, 8]);
+      const outs: tf.Tensor[] = [];
+      for (const op of [tf.add, tf.sub, tf.mul, tf.div]) {
+        outs.push(op(x, v), op(v, x), op(x, v4), op(v4, x), op(x, r), op(r, x));
+      }
+      // Not a trailing channel vector, or a channel count not a multiple of 4: upstream.
+      outs.push(tf.mul(x, tf.ones([3, 1, 1, 8])), tf.sub(tf.slice(x, [0, 0, 0, 0], [3, 4, 5, 6]), tf.slice(v, 0, 6)));
+      return outs.map(read);
+    });
+  });
+
+  test('batchNorm with and without offset and scale', async () => {
+    const xv = values([4, 3, 5, 8], 17);
+    await assertSameOnBackends('batchNorm', () => {
+      const x = tf.tensor4d(xv, [4, 3, 5, 8]);
+      const mean = tf.tensor1d(values([8], 18));
+      const variance = tf.tensor1d(values([8], 19).map((v) => v + 0.6));
+      const offset = tf.tensor1d(values([8], 20));
+      const scale = tf.tensor1d(values([8], 21).map((v) => v * 3));
+      return [
+        tf.batchNorm(x, mean, variance, offset, scale, 1e-3),
+        tf.batchNorm(x, mean, variance, undefined, scale, 1e-3),
+        tf.batchNorm(x, mean, variance),
+        tf.batchNorm(tf.slice(x, [0, 0, 0, 0], [4, 3, 5, 6]), tf.slice(mean, 0, 6), tf.slice(variance, 0, 6)),
+      ].map(read);
+    });
+  });
+});
+
 describe('Identity and Cast share memory instead of copying', () => {
   test('a clone outlives its source and ignores later assignments to a variable', async () => {
     await tf.setBackend('wasm');

@@ -1,5 +1,7 @@
 import { tf } from '../../tf';
 import { batchMatMulConfig } from './batch-mat-mul';
+import { fusedBatchNormConfig } from './batch-norm';
+import { channelBinaryConfigs } from './channel-binary';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { castConfig, identityConfig } from './identity';
@@ -10,13 +12,15 @@ import { tileConfig } from './tile';
 import { captureUpstream } from './upstream';
 
 /** Upstream wasm kernels ours are built from or fall back to; captured (with those we replace) before any is replaced. */
-const BUILDING_BLOCKS = [tf.Transpose, tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Sum, tf.Mean, tf.Slice, tf.Tile, tf.Identity, tf.Cast];
+const BUILDING_BLOCKS = [tf.Transpose, tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Sum, tf.Mean, tf.Slice, tf.Tile, tf.Identity, tf.Cast, tf.FusedBatchNorm, tf.Add, tf.Sub, tf.Multiply, tf.RealDiv];
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulConfig,
   castConfig,
+  ...channelBinaryConfigs,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  fusedBatchNormConfig,
   identityConfig,
   maxPoolGradConfig,
   meanConfig,

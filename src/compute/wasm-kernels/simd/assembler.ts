@@ -165,6 +165,15 @@ export class Fn {
   f32x4Add(): this {
     return this.simd(0xe4);
   }
+  f32x4Sub(): this {
+    return this.simd(0xe5);
+  }
+  f32x4Mul(): this {
+    return this.simd(0xe6);
+  }
+  f32x4Div(): this {
+    return this.simd(0xe7);
+  }
 
   /**
    * for (i = from; i < to; i += step) body, with `to` re-read from a local

@@ -1,4 +1,5 @@
 import { assemble } from './assembler';
+import { CHANNEL_OPS, ChannelOp, channelAffineFn, channelOpFn } from './channel-ops';
 import { copyBlocksFn } from './copy-blocks';
 import { maxPoolGradFn } from './max-pool-grad-simd';
 import { sumRowsFn } from './sum-rows-simd';
@@ -15,6 +16,12 @@ export interface SimdKernels {
     src: number, dst: number, n0: number, n1: number, n2: number, blockBytes: number,
     s0: number, s1: number, s2: number, d0: number, d1: number, d2: number,
   ): void;
+  channelAffine(x: number, k: number, m: number, out: number, totalBytes: number, rowBytes: number): void;
+}
+
+/** The [rows, C] op [C] loop for one operation. */
+export function channelOp(k: SimdKernels, op: ChannelOp): (big: number, vec: number, out: number, totalBytes: number, rowBytes: number) => void {
+  return (k as unknown as Record<string, (...args: number[]) => void>)[`channel_${op}`];
 }
 
 /** The wasm backend's heap: a WebAssembly.Memory (the tsconfig's libs do not declare WebAssembly). */
@@ -33,7 +40,7 @@ const instances = new WeakMap<WasmMemory, SimdKernels>();
 export function simdKernels(memory: WasmMemory): SimdKernels {
   let k = instances.get(memory);
   if (!k) {
-    compiled ??= new WA.Module(assemble([maxPoolGradFn(), sumRowsFn(), copyBlocksFn()]));
+    compiled ??= new WA.Module(assemble([maxPoolGradFn(), sumRowsFn(), copyBlocksFn(), channelAffineFn(), ...CHANNEL_OPS.map(channelOpFn)]));
     k = new WA.Instance(compiled, { env: { memory } }).exports as SimdKernels;
     instances.set(memory, k);
   }
