@@ -13,11 +13,17 @@ import { BackendName, selectBackend } from '../src/compute/backend';
 import { DataParallelTrainer, sparseCategoricalCrossEntropy } from '../src/compute/data-parallel';
 import { replacedUpstream } from '../src/compute/wasm-kernels';
 import { loadDataset } from '../src/data';
+import { familySpec } from '../src/model/families';
+import { buildModel as buildFamilyModel } from '../src/model/build';
 import { Cell, option, printTable, writeResults } from './lib/table';
 
-type ModelName = 'mlp' | 'cnn';
+type ModelName = 'mlp' | 'cnn' | 'resnet';
 
-function buildModel(name: ModelName): tfl.Sequential {
+/** The resnet family's custom layer, for worker threads to register. */
+const FAMILY_LAYERS = [require.resolve('../src/model/scaled-add')];
+
+function buildModel(name: ModelName): tfl.LayersModel {
+  if (name === 'resnet') return buildFamilyModel(familySpec({ family: 'resnet', depth: 3, inputShape: [28, 28, 1], classes: 10 }), 1);
   const m = tfl.sequential();
   if (name === 'mlp') {
     m.add(tfl.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }));
@@ -80,7 +86,8 @@ async function prepare(cfg: Config, data: Data): Promise<Run> {
     const start = (next++ % batches) * cfg.batch;
     return [tf.slice(x, start, cfg.batch), tf.slice(y, start, cfg.batch)];
   };
-  const parallel = cfg.threads > 1 ? await DataParallelTrainer.start(model, { loss: 'sparseCategoricalCrossEntropy', workers: cfg.threads - 1 }) : undefined;
+  const parallel =
+    cfg.threads > 1 ? await DataParallelTrainer.start(model, { loss: 'sparseCategoricalCrossEntropy', workers: cfg.threads - 1, modules: FAMILY_LAYERS }) : undefined;
   const step = async () => {
     const [xb, yb] = batch();
     if (parallel) {
@@ -200,6 +207,36 @@ function kernelCases(): KernelCase[] {
       attrs: { begin: [1024, 0], size: [64, 784] },
     },
     {
+      kernel: 'Identity',
+      shape: 'clone of 64x28x28x16 (the engine saves tensors for backprop this way)',
+      inputs: () => ({ x: r([64, 28, 28, 16]) }),
+      attrs: {},
+    },
+    {
+      kernel: 'Tile',
+      shape: '1x1x1x16 -> 64x28x28x16 (broadcastTo in BatchNorm gradients)',
+      inputs: () => ({ x: r([1, 1, 1, 16]) }),
+      attrs: { reps: [64, 28, 28, 1] },
+    },
+    {
+      kernel: 'Multiply',
+      shape: '64x28x28x16 * [16] (per-channel broadcast)',
+      inputs: () => ({ a: r([64, 28, 28, 16]), b: r([16]) }),
+      attrs: {},
+    },
+    {
+      kernel: 'FusedBatchNorm',
+      shape: '64x28x28x16, per-channel mean/variance/offset/scale',
+      inputs: () => ({ x: r([64, 28, 28, 16]), mean: r([16]), variance: tf.add(tf.abs(r([16])), 0.5), offset: r([16]), scale: r([16]) }),
+      attrs: { varianceEpsilon: 1e-3 },
+    },
+    {
+      kernel: 'Mean',
+      shape: '64x28x28x16 over axes 0,1,2 (BatchNorm statistics)',
+      inputs: () => ({ x: r([64, 28, 28, 16]) }),
+      attrs: { axis: [0, 1, 2], keepDims: false },
+    },
+    {
       kernel: 'Sum',
       shape: 'bias gradient: 64x28x28x16 over axes 0,1,2',
       inputs: () => ({ x: r([64, 28, 28, 16]) }),
@@ -297,7 +334,7 @@ async function run(): Promise<void> {
   const runs: Run[] = [];
   const wasmThreads = cores > 1 ? [1, cores] : [1];
   const wasmConfigs: Config[] = [];
-  for (const [model, batches] of [['mlp', [64, 256]], ['cnn', [64, 128]]] as const) {
+  for (const [model, batches] of [['mlp', [64, 256]], ['cnn', [64, 128]], ['resnet', [64]]] as const) {
     for (const batch of batches) for (const threads of wasmThreads) wasmConfigs.push({ backend: 'wasm', model, batch, threads });
   }
   for (const backend of ['tensorflow', 'wasm', 'cpu'] as BackendName[]) {
@@ -338,7 +375,7 @@ async function run(): Promise<void> {
   );
 
   const profiles: Record<string, { batch: number; stepMs: number; kernels: ProfileRow[] }> = {};
-  for (const [name, batch] of [['cnn', 64], ['mlp', 64]] as const) {
+  for (const [name, batch] of [['cnn', 64], ['mlp', 64], ['resnet', 64]] as const) {
     const p = await profileStep(name, batch, data);
     profiles[name] = { batch, ...p };
     console.log(`\nwasm ${name} step, batch ${batch}: ${p.stepMs.toFixed(1)} ms profiled; top kernels`);

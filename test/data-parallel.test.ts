@@ -71,6 +71,18 @@ describe('DataParallelTrainer (one worker thread besides the caller)', () => {
     tf.dispose([want.value, want.grads]);
   });
 
+  test('gradients of a subset of the weights (an inserted block) match too', async () => {
+    const vars = variablesOf(model).slice(2); // the dense head only
+    const want = tf.variableGrads(() => sparseCategoricalCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), vars);
+    const got = await trainer.gradients(x, y, vars);
+    assert.deepEqual(Object.keys(got.grads).sort(), vars.map((v) => v.name).sort());
+    for (const v of vars) assert.ok(relativeError(got.grads[v.name].dataSync(), want.grads[v.name].dataSync()) <= 1e-4, v.name);
+    tf.dispose([want.value, want.grads, got.grads]);
+    const stray = tf.variable(tf.zeros([2]));
+    await assert.rejects(trainer.gradients(x, y, [stray]), /not a weight of the model/);
+    stray.dispose();
+  });
+
   test('an Adam step on the threads lands where a single-threaded one does', async () => {
     const twin = cnn();
     twin.setWeights(model.getWeights());

@@ -16,13 +16,15 @@ export interface WorkerInit {
 /** One step: this worker's rows. The current weights are in the shared buffer. */
 export interface StepRequest {
   id: number;
+  /** Indices into model.weights of the variables to differentiate. */
+  train: number[];
   x: Float32Array;
   xShape: number[];
   y: Float32Array | Int32Array;
   yShape: number[];
 }
 
-/** Gradients of the worker's mean loss for the trainable weights, flat, in order. */
+/** Gradients of the worker's mean loss for the requested weights, flat, in order. */
 export interface StepReply {
   id: number;
   loss: number;

@@ -137,8 +137,18 @@ export class DataParallelTrainer {
     return rows;
   }
 
+  /** Indices into model.weights of the given variables (the order workers share). */
+  private weightIndices(vars: tf.Variable[]): number[] {
+    const all = this.model.weights.map((w) => w.read());
+    return vars.map((v) => {
+      const i = all.indexOf(v);
+      if (i < 0) throw new Error(`variable ${v.name} is not a weight of the model`);
+      return i;
+    });
+  }
+
   /** Sends each worker its rows (after the caller's) and starts it. */
-  private dispatch(x: tf.Tensor, y: tf.Tensor, rows: number[]): (Promise<StepReply> | undefined)[] {
+  private dispatch(x: tf.Tensor, y: tf.Tensor, rows: number[], train: number[]): (Promise<StepReply> | undefined)[] {
     let start = rows[0];
     return this.replicas.map((replica, i) => {
       const count = rows[i + 1];
@@ -147,7 +157,7 @@ export class DataParallelTrainer {
       if (count === 0) return undefined;
       const xs = rowsOf(x, from, count) as Float32Array;
       const ys = rowsOf(y, from, count) as Float32Array | Int32Array;
-      return replica.run({ id: this.nextId++, x: xs, xShape: [count, ...x.shape.slice(1)], y: ys, yShape: [count, ...y.shape.slice(1)] });
+      return replica.run({ id: this.nextId++, train, x: xs, xShape: [count, ...x.shape.slice(1)], y: ys, yShape: [count, ...y.shape.slice(1)] });
     });
   }
 
@@ -170,15 +180,20 @@ export class DataParallelTrainer {
     return grads;
   }
 
-  /** Mean loss over the batch and its gradients, the rows shared among the threads. */
-  async gradients(x: tf.Tensor, y: tf.Tensor): Promise<BatchGradients> {
+  /**
+   * Mean loss over the batch and its gradients, the rows shared among the
+   * threads. `variables` (default: the model's trainable weights) may be any
+   * of the model's weights, e.g. only an inserted block.
+   */
+  async gradients(x: tf.Tensor, y: tf.Tensor, variables?: tf.Variable[]): Promise<BatchGradients> {
     if (this.closed) throw new Error('DataParallelTrainer is closed');
     const n = x.shape[0];
     if (n < 1 || y.shape[0] !== n) throw new Error(`a batch needs rows, and as many targets as inputs (got ${n} and ${y.shape[0]})`);
     const rows = this.split(n);
-    const vars = this.model.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
+    const vars = variables ?? this.model.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
+    const train = this.weightIndices(vars);
     this.shared.set(flatten(this.model.weights.map((w) => w.read())));
-    const outstanding = this.dispatch(x, y, rows);
+    const outstanding = this.dispatch(x, y, rows, train);
 
     let mine: { value: tf.Scalar; grads: tf.NamedTensorMap };
     let replies: (StepReply | undefined)[];
@@ -213,9 +228,9 @@ export class DataParallelTrainer {
     return { loss, grads };
   }
 
-  /** One optimizer step on the whole batch; returns its mean loss. */
-  async step(x: tf.Tensor, y: tf.Tensor, optimizer: tf.Optimizer): Promise<number> {
-    const { loss, grads } = await this.gradients(x, y);
+  /** One optimizer step on the whole batch (of `variables`, default all trainable); returns its mean loss. */
+  async step(x: tf.Tensor, y: tf.Tensor, optimizer: tf.Optimizer, variables?: tf.Variable[]): Promise<number> {
+    const { loss, grads } = await this.gradients(x, y, variables);
     optimizer.applyGradients(grads);
     tf.dispose(grads);
     return loss;

@@ -16,7 +16,7 @@ async function start(port: NonNullable<typeof parentPort>, init: WorkerInit): Pr
   const loss = resolveLoss(init.loss);
   const weights = model.weights;
   const shapes = weights.map((w) => w.shape as number[]);
-  const trainable = model.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
+  const variables = weights.map((w) => (w as unknown as { read(): tf.Variable }).read());
   const shared = new Float32Array(init.weights);
 
   const step = (req: StepRequest): StepReply => {
@@ -24,12 +24,13 @@ async function start(port: NonNullable<typeof parentPort>, init: WorkerInit): Pr
     const values = unflatten(shared, shapes);
     weights.forEach((w, i) => w.write(values[i]));
     tf.dispose(values);
+    const train = req.train.map((i) => variables[i]);
     const { value, grads } = tf.tidy(() => {
       const x = tf.tensor(req.x, req.xShape, 'float32');
       const y = tf.tensor(req.y, req.yShape, req.y instanceof Int32Array ? 'int32' : 'float32');
-      return tf.variableGrads(() => loss(model.apply(x, { training: true }) as tf.Tensor, y), trainable);
+      return tf.variableGrads(() => loss(model.apply(x, { training: true }) as tf.Tensor, y), train);
     });
-    const flat = flatten(trainable.map((v) => grads[v.name]));
+    const flat = flatten(train.map((v) => grads[v.name]));
     const lossValue = value.dataSync()[0];
     tf.dispose([value, grads]);
     return { id: req.id, loss: lossValue, grads: flat, ms: performance.now() - started };
