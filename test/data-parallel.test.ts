@@ -118,6 +118,25 @@ describe('DataParallelTrainer (one worker thread besides the caller)', () => {
   });
 });
 
+describe('DataParallelTrainer with two workers', () => {
+  test('three shares, down to one row each, still give the whole-batch gradient', async () => {
+    await selectBackend('wasm');
+    const model = cnn();
+    const trainer = await DataParallelTrainer.start(model, { loss: 'sparseCategoricalCrossEntropy', workers: 2 });
+    const vars = variablesOf(model);
+    for (const batch of [3, 10]) {
+      const x = tf.tensor4d(seededValues(batch * 200, 7), [batch, 10, 10, 2]);
+      const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 3) % 4), 'int32');
+      const want = tf.variableGrads(() => sparseCategoricalCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), vars);
+      const got = await trainer.gradients(x, y);
+      for (const v of vars) assert.ok(relativeError(got.grads[v.name].dataSync(), want.grads[v.name].dataSync()) <= 1e-4, `${v.name} at batch ${batch}`);
+      tf.dispose([x, y, want.value, want.grads, got.grads]);
+    }
+    await trainer.close();
+    model.dispose();
+  });
+});
+
 describe('DataParallelTrainer failures', () => {
   test('an error in a worker rejects the step and leaves the trainer usable', async () => {
     await selectBackend('wasm');

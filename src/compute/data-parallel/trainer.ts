@@ -85,8 +85,10 @@ export class DataParallelTrainer {
   private split(n: number): number[] {
     const rates = [this.mainRate, ...this.replicas.map((r) => r.rate)].map((r) => r ?? 1);
     if (n < rates.length) return [n, ...this.replicas.map(() => 0)];
+    // One row each, the rest by speed; rounding leftovers go to the caller.
     const total = rates.reduce((a, b) => a + b, 0);
-    const rows = rates.map((r) => Math.max(1, Math.floor((n * r) / total)));
+    const spare = n - rates.length;
+    const rows = rates.map((r) => 1 + Math.floor((spare * r) / total));
     rows[0] += n - rows.reduce((a, b) => a + b, 0);
     return rows;
   }
