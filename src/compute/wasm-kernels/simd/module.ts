@@ -33,14 +33,24 @@ interface WebAssemblyApi {
 }
 const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-let compiled: object | undefined;
+let compiled: object | null | undefined;
 const instances = new WeakMap<WasmMemory, SimdKernels>();
 
-/** The kernels running on `memory`, instantiated once per heap. */
-export function simdKernels(memory: WasmMemory): SimdKernels {
+/**
+ * The kernels running on `memory`, instantiated once per heap; undefined where
+ * this V8 cannot compile wasm SIMD (callers then take their fallbacks).
+ */
+export function simdKernels(memory: WasmMemory): SimdKernels | undefined {
   let k = instances.get(memory);
   if (!k) {
-    compiled ??= new WA.Module(assemble([maxPoolGradFn(), sumRowsFn(), copyBlocksFn(), channelAffineFn(), ...CHANNEL_OPS.map(channelOpFn)]));
+    if (compiled === undefined) {
+      try {
+        compiled = new WA.Module(assemble([maxPoolGradFn(), sumRowsFn(), copyBlocksFn(), channelAffineFn(), ...CHANNEL_OPS.map(channelOpFn)]));
+      } catch {
+        compiled = null;
+      }
+    }
+    if (compiled === null) return undefined;
     k = new WA.Instance(compiled, { env: { memory } }).exports as SimdKernels;
     instances.set(memory, k);
   }
