@@ -2,7 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, tfl } from '../src/tf';
 import { selectBackend } from '../src/compute/backend';
-import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../src/compute/wasm-kernels';
+import { registerWasmTrainingKernels, useSimdLoops, WASM_TRAINING_KERNELS } from '../src/compute/wasm-kernels';
 
 // Each check runs the same computation on the plain JS backend ('cpu', the
 // reference) and on wasm with our kernels, from the same input values.
@@ -229,6 +229,30 @@ describe('per-channel broadcasts and BatchNorm against the cpu backend', () => {
         tf.batchNorm(tf.slice(x, [0, 0, 0, 0], [4, 3, 5, 6]), tf.slice(mean, 0, 6), tf.slice(variance, 0, 6)),
       ].map(read);
     });
+  });
+});
+
+describe('fallbacks when the SIMD loops are unavailable', () => {
+  test('pooling, reductions, broadcasts, BatchNorm and strided conv gradients still match', async () => {
+    const xv = values([2, 9, 9, 8], 22).map((v) => Math.max(0, Math.round(v * 6)));
+    const wv = values([3, 3, 8, 4], 23);
+    const compute = () => {
+      const x = tf.tensor4d(xv, [2, 9, 9, 8]);
+      const v = tf.tensor1d(values([8], 24).map((a) => a + 2));
+      const w = tf.tensor4d(wv, [3, 3, 8, 4]);
+      const pool = tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same')))(x);
+      const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, w, 2, 'same')))(x);
+      return [pool, dx, tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1]), tf.div(x, v), tf.sub(v, x), tf.batchNorm(x, v, tf.abs(v))].map(read);
+    };
+    const want = await onBackend('cpu', compute);
+    await tf.setBackend('wasm');
+    useSimdLoops(false);
+    try {
+      const got = tf.tidy(compute);
+      got.forEach((g, i) => assert.ok(relativeError(g, want[i]) <= 1e-4, `output ${i}`));
+    } finally {
+      useSimdLoops(true);
+    }
   });
 });
 

@@ -54,3 +54,4 @@ export function registerWasmTrainingKernels(): void {
 export const WASM_TRAINING_KERNELS: readonly string[] = KERNELS.map((k) => k.kernelName);
 
 export { replacedUpstream } from './upstream';
+export { useSimdLoops } from './wasm-backend';

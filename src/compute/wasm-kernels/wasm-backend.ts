@@ -39,8 +39,15 @@ export function addr(backend: WasmBackend, t: tf.TensorInfo): number {
   return backend.dataIdMap.get(t.dataId).memoryOffset;
 }
 
+let simdEnabled = true;
+
+/** Turns our SIMD loops off (every kernel then takes its fallback), e.g. to rule them out when debugging. */
+export function useSimdLoops(enabled: boolean): void {
+  simdEnabled = enabled;
+}
+
 /** Our SIMD kernels on this backend's heap, or undefined when the heap is not reachable. */
 export function simd(backend: WasmBackend): SimdKernels | undefined {
   const memory = backend.wasm.asm?.memory;
-  return memory ? simdKernels(memory) : undefined;
+  return simdEnabled && memory ? simdKernels(memory) : undefined;
 }
