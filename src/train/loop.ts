@@ -21,7 +21,7 @@ export interface Checkpoint {
   validationAccuracy: number;
 }
 
-export type StopReason = 'epochs' | 'seconds' | 'angle';
+export type StopReason = 'epochs' | 'seconds' | 'angle' | 'converged';
 
 export interface LoopResult {
   epochs: EpochRecord[];
@@ -51,6 +51,8 @@ export interface LoopConfig {
   validate?: () => number;
   validateEverySteps?: number;
   stopRule?: AngleStopRule;
+  /** Ends training early (reason 'converged') when it returns true after an epoch. */
+  converged?: (epochs: readonly EpochRecord[]) => boolean;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
 }
@@ -147,6 +149,10 @@ export function runLoop(cfg: LoopConfig): LoopResult {
     }
     if (stopper && validationAccuracy !== undefined && stopper.shouldStop(accuracies)) {
       stoppedBy = 'angle';
+      break;
+    }
+    if (cfg.converged?.(records)) {
+      stoppedBy = 'converged';
       break;
     }
   }
