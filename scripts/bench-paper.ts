@@ -138,8 +138,19 @@ async function run(): Promise<void> {
     ['strategy', 'iterations to converge', 'incl. shallow training', 'final train MSE', 'final test MSE', 'seconds'],
     rows.map((r) => [r.strategy, r.iterations ?? 'not reached', r.withShallow ?? 'not reached', r.train.toExponential(3), r.test.toExponential(3), Number(r.seconds.toFixed(1))]),
   );
+  const thresholds = [4, 2, 1.5, 1.1].map((factor) => {
+    const level = best * factor;
+    const e = iterationsToConverge(e2e, level);
+    const d = iterationsToConverge(stage2, level);
+    return { factor, level, endToEnd: e, dilsStage2: d, dilsWithShallow: d !== undefined ? d + shallowIterations : undefined };
+  });
+  console.log(`\niterations until the ${SMOOTHING_EPOCHS}-epoch mean train MSE reaches a multiple of end-to-end's best:\n`);
+  printTable(
+    ['target', 'train MSE', 'end-to-end', 'DILS Stage II', 'DILS incl. shallow'],
+    thresholds.map((t) => [`${t.factor}x best`, t.level.toExponential(2), t.endToEnd ?? 'not reached', t.dilsStage2 ?? 'not reached', t.dilsWithShallow ?? 'not reached']),
+  );
   console.log('\npaper (Figure 5 / section 4.4.1): end-to-end 12,000 iterations, DILS 3,000');
-  const path = writeResults('paper', { backend: backend.name, width, batch, lr, maxIterations, shallowIterations, tolerance, goal, rows, stage1: grown.details, curves: { e2e, shallow: shallowCurve, dilsStage2: stage2 } });
+  const path = writeResults('paper', { backend: backend.name, width, batch, lr, maxIterations, shallowIterations, tolerance, goal, rows, thresholds, stage1: grown.details, curves: { e2e, shallow: shallowCurve, dilsStage2: stage2 } });
   console.log(`wrote ${path}`);
 }
 
