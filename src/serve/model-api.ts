@@ -1,0 +1,120 @@
+// The TF Serving REST endpoints under /v1/models/NAME.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { activeBackend } from '../compute/backend';
+import { tf } from '../tf';
+import { MicroBatcher } from './batcher';
+import { HttpError, readBody, sendJson } from './http';
+import { parseBatch, RequestError } from './instances';
+import { ModelSlot } from './model-slot';
+import { ServedModel } from './served-model';
+
+export const VERSION_HEADER = 'x-model-version';
+
+export interface PredictContext {
+  maxBodyBytes: number;
+  maxInstances: number;
+  batcher: MicroBatcher;
+}
+
+export function slotFor(slots: Map<string, ModelSlot>, name: string): ModelSlot {
+  const slot = slots.get(name);
+  if (!slot) throw new HttpError(404, `model ${JSON.stringify(name)} is not served here (served: ${[...slots.keys()].join(', ') || 'none'})`);
+  return slot;
+}
+
+function noVersion(slot: ModelSlot): HttpError {
+  return new HttpError(503, `model ${slot.name} has no version loaded yet`, { 'retry-after': '1' });
+}
+
+function checkVersion(slot: ModelSlot, served: ServedModel, version: number | undefined): void {
+  if (version !== undefined && version !== served.version) {
+    throw new HttpError(404, `model ${slot.name} version ${version} is not serving (version ${served.version} is)`);
+  }
+}
+
+/** GET /v1/models/NAME[/versions/N]: TF Serving's model_version_status. */
+export function modelStatus(res: ServerResponse, slot: ModelSlot, version: number | undefined): void {
+  let versions = slot.versions();
+  if (versions.length === 0) throw noVersion(slot);
+  if (version !== undefined) {
+    versions = versions.filter((v) => v.version === version);
+    if (versions.length === 0) throw new HttpError(404, `model ${slot.name} has no version ${version} loaded`);
+  }
+  sendJson(res, 200, {
+    model_version_status: versions.map((v) => ({ version: String(v.version), state: v.state, status: { error_code: 'OK', error_message: '' } })),
+  });
+}
+
+function tensorInfo(name: string, shape: readonly (number | null)[]) {
+  return { dtype: 'DT_FLOAT', tensor_shape: { dim: shape.map((d) => ({ size: String(d ?? -1), name: '' })), unknown_rank: false }, name };
+}
+
+/** GET /v1/models/NAME[/versions/N]/metadata: a TF Serving signature plus deepend's own facts. */
+export function modelMetadata(res: ServerResponse, slot: ModelSlot, version: number | undefined): void {
+  const served = slot.current();
+  if (!served) throw noVersion(slot);
+  checkVersion(slot, served, version);
+  const { model, meta } = served;
+  const signature = {
+    inputs: { [model.inputs[0].name]: tensorInfo(model.inputs[0].name, [-1, ...meta.inputShape]) },
+    outputs: { [model.outputs[0].name]: tensorInfo(model.outputs[0].name, [-1, meta.labels.length]) },
+    method_name: 'tensorflow/serving/predict',
+  };
+  sendJson(
+    res,
+    200,
+    {
+      model_spec: { name: slot.name, signature_name: '', version: String(served.version) },
+      metadata: {
+        signature_def: { signature_def: { serving_default: signature } },
+        deepend: {
+          version: served.version,
+          family: meta.family,
+          depth: meta.depth,
+          inputShape: meta.inputShape,
+          labels: meta.labels,
+          normalisation: meta.normalisation,
+          parameters: meta.parameters,
+          sha256: meta.weightsSha256,
+          accuracy: meta.metrics.accuracy ?? null,
+          createdAt: meta.createdAt,
+          backend: activeBackend()?.name ?? tf.getBackend(),
+        },
+      },
+    },
+    { [VERSION_HEADER]: String(served.version) },
+  );
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * POST /v1/models/NAME[/versions/N]:predict. The body is read before a version
+ * is leased, so a slow upload never holds a version back from being disposed.
+ */
+export async function modelPredict(req: IncomingMessage, res: ServerResponse, slot: ModelSlot, version: number | undefined, ctx: PredictContext): Promise<void> {
+  const body = parseJson(await readBody(req, ctx.maxBodyBytes));
+  const lease = slot.acquire();
+  if (!lease) throw noVersion(slot);
+  let rows: number[][];
+  let format: 'row' | 'columnar';
+  try {
+    checkVersion(slot, lease.served, version);
+    const batch = parseBatch(body, lease.served.meta.inputShape, ctx.maxInstances);
+    format = batch.format;
+    rows = await ctx.batcher.predict(lease.served, batch.x, batch.count);
+  } catch (err) {
+    if (err instanceof RequestError) throw new HttpError(400, err.message);
+    throw err;
+  } finally {
+    lease.release();
+  }
+  const answer = format === 'row' ? { predictions: rows } : { outputs: rows };
+  sendJson(res, 200, answer, { [VERSION_HEADER]: String(lease.served.version) });
+}
