@@ -19,9 +19,19 @@ export function parseCudaToolkitVersion(text: string): string | undefined {
   return /CUDA Version\s+([\d.]+)/.exec(text)?.[1];
 }
 
-function runNvidiaSmi(): Promise<string | undefined> {
+/**
+ * nvidia-smi's output, or undefined when it is missing, fails or hangs. The
+ * second timer is ours: an nvidia-smi stuck in the kernel (a GPU that fell off
+ * the bus) does not die even on SIGKILL, and execFile waits for its exit.
+ */
+function runNvidiaSmi(timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('nvidia-smi', [], { timeout: NVIDIA_SMI_TIMEOUT_MS, windowsHide: true }, (err, stdout) => resolve(err ? undefined : String(stdout)));
+    const timer = setTimeout(() => resolve(undefined), timeoutMs + 500);
+    timer.unref();
+    execFile('nvidia-smi', [], { timeout: timeoutMs, killSignal: 'SIGKILL', windowsHide: true }, (err, stdout) => {
+      clearTimeout(timer);
+      resolve(err ? undefined : String(stdout));
+    });
   });
 }
 
@@ -37,8 +47,8 @@ async function readOptional(file: string): Promise<string | undefined> {
  * The CUDA version on this machine, or undefined. A missing, hanging or failing
  * nvidia-smi never fails detection: it only means the toolkit files are consulted.
  */
-export async function probeCudaVersion(cudaHome = process.env.CUDA_HOME ?? '/usr/local/cuda'): Promise<string | undefined> {
-  const smi = await runNvidiaSmi();
+export async function probeCudaVersion(cudaHome = process.env.CUDA_HOME ?? '/usr/local/cuda', smiTimeoutMs = NVIDIA_SMI_TIMEOUT_MS): Promise<string | undefined> {
+  const smi = await runNvidiaSmi(smiTimeoutMs);
   const fromDriver = smi === undefined ? undefined : parseNvidiaSmiCuda(smi);
   if (fromDriver) return fromDriver;
   for (const name of ['version.json', 'version.txt']) {
