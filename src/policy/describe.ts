@@ -1,0 +1,17 @@
+import { PolicyRule } from './types';
+
+function budget(b: PolicyRule['budget']): string {
+  const parts = [b.epochs === undefined ? '' : `${b.epochs} epoch${b.epochs === 1 ? '' : 's'}`, b.minutes === undefined ? '' : `${b.minutes} min`].filter(Boolean);
+  return parts.join(' or ');
+}
+
+/** What a rule decides, in one line: "depth 4 by dils, up to 2 blocks per job, budget 1 min, ...". */
+export function describeDecision(rule: PolicyRule): string {
+  return [
+    `depth ${rule.targetDepth} by ${rule.method}`,
+    `up to ${rule.maxStep} block${rule.maxStep === 1 ? '' : 's'} per job`,
+    `budget ${budget(rule.budget)}`,
+    `gate: gain >= ${rule.gate.minGain}, accuracy >= ${rule.gate.minAccuracy}`,
+    rule.automatic ? `automatic ${rule.window ? `in window '${rule.window}'` : 'at any time'}` : 'on request only',
+  ].join(', ');
+}

@@ -1,0 +1,20 @@
+import type { BackendName } from '../compute/backend';
+import type { GrowthMethodName } from '../grow/types';
+
+/*
+ * The names a policy may use. Kept here rather than imported from src/grow
+ * and src/compute (both load TF.js) so `deepend policy check` starts fast; the
+ * type assertions below stop compiling if a method or backend is added there
+ * and not here.
+ */
+
+export const POLICY_METHODS = ['dils', 'identity', 'morphism', 'lookahead', 'random'] as const satisfies readonly GrowthMethodName[];
+
+/** TF.js backends a rule may name; webgpu is the planned next one (docs/ARCHITECTURE.md, decision 1). */
+export const POLICY_BACKENDS = ['tensorflow', 'wasm', 'cpu', 'webgpu'] as const;
+
+type Unlisted<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : false;
+const everyMethodListed: Unlisted<GrowthMethodName, (typeof POLICY_METHODS)[number]> = true;
+const everyBackendListed: Unlisted<BackendName, (typeof POLICY_BACKENDS)[number]> = true;
+void everyMethodListed;
+void everyBackendListed;

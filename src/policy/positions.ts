@@ -1,0 +1,48 @@
+import { Document, isMap, isScalar, isSeq, LineCounter, Node } from 'yaml';
+
+export type PathSegment = string | number;
+
+/** "/rules/0/gate/minGain" (an ajv instancePath) -> ['rules', 0, 'gate', 'minGain']. */
+export function pointerToPath(pointer: string): PathSegment[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/** ['rules', 0, 'gate', 'minGain'] -> "rules[0].gate.minGain"; the root is "policy". */
+export function fieldName(path: PathSegment[]): string {
+  if (path.length === 0) return 'policy';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function startOf(node: Node | null | undefined): number | undefined {
+  return node?.range?.[0];
+}
+
+/**
+ * The 1-based line of the YAML element at `path`: a key's line for a map entry
+ * (so `gate:` rather than the first line of its nested block), an item's line
+ * for a sequence entry. When the path leaves the document (a missing key), the
+ * line of the deepest element that exists.
+ */
+export function lineOf(doc: Document, lines: LineCounter, path: PathSegment[]): number | null {
+  let node = doc.contents as Node | null;
+  let offset = startOf(node);
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      offset = startOf(pair.key as Node) ?? offset;
+      node = pair.value as Node | null;
+    } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
+      node = node.items[segment] as Node | null;
+      offset = startOf(node) ?? offset;
+    } else {
+      break;
+    }
+  }
+  return offset === undefined ? null : lines.linePos(offset).line;
+}

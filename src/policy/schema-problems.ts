@@ -1,0 +1,98 @@
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import { Document, LineCounter } from 'yaml';
+import { fieldName, lineOf, PathSegment, pointerToPath } from './positions';
+import { POLICY_BACKENDS } from './names';
+import { POLICY_SCHEMA } from './schema';
+import { PolicyProblem } from './types';
+
+let validator: ValidateFunction | undefined;
+
+function validate(data: unknown): ErrorObject[] {
+  validator ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(POLICY_SCHEMA);
+  return validator(data) ? [] : (validator.errors ?? []);
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  integer: 'a whole number',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+};
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string '${value}'`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function valueAt(data: unknown, path: PathSegment[]): unknown {
+  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PathSegment, unknown>)[k] : undefined), data);
+}
+
+/** One ajv error as [path of the field it is about, message in words]. */
+function explain(e: ErrorObject, data: unknown): [PathSegment[], string] {
+  const path = pointerToPath(e.instancePath);
+  const value = valueAt(data, path);
+  const p = e.params as Record<string, unknown>;
+  const parentSchema = e.parentSchema as { properties?: Record<string, unknown> } | undefined;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const allowed = Object.keys(parentSchema?.properties ?? {}).join(', ');
+      return [[...path, String(p.additionalProperty)], `unknown key (allowed: ${allowed})`];
+    }
+    case 'required':
+      return [[...path, String(p.missingProperty)], 'is required'];
+    case 'type':
+      return [path, `must be ${TYPE_WORDS[String(p.type)] ?? String(p.type)}, got ${describe(value)}`];
+    case 'enum':
+      return [path, `must be one of ${(p.allowedValues as unknown[]).join(', ')}, got ${describe(value)}`];
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+      return [path, `must be ${String(p.comparison)} ${String(p.limit)}, got ${String(value)}`];
+    case 'minProperties':
+      return [path, path[path.length - 1] === 'budget' ? 'needs epochs or minutes (or both)' : 'must not be empty'];
+    case 'minItems':
+      return [path, path[path.length - 1] === 'rules' ? 'must list at least one rule' : 'must not be an empty list'];
+    case 'minLength':
+      return [path, 'must not be empty'];
+    case 'anyOf':
+      return [path, `must be one of ${POLICY_BACKENDS.join(', ')} or a list of them, got ${describe(value)}`];
+    default:
+      return [path, e.message ?? e.keyword];
+  }
+}
+
+/**
+ * An anyOf (the backend name or list) fails with one error per branch plus its
+ * own. Keep the errors about an element inside it (a bad name in the list) if
+ * there are any, else only the anyOf's own message.
+ */
+function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const deeper = (path: string) => errors.some((e) => e.instancePath.startsWith(`${path}/`));
+  return errors.filter((e) => {
+    if (e.keyword === 'anyOf') return !deeper(e.instancePath);
+    return !(e.schemaPath.includes('/anyOf/') && anyOfPaths.has(e.instancePath));
+  });
+}
+
+/** Schema problems with file, line and field, in the order ajv found them. */
+export function schemaProblems(file: string, data: unknown, doc: Document, lines: LineCounter): PolicyProblem[] {
+  const kept = withoutBranchNoise(validate(data));
+  const seen = new Set<string>();
+  const problems: PolicyProblem[] = [];
+  for (const e of kept) {
+    const [path, message] = explain(e, data);
+    const field = fieldName(path);
+    const key = `${field}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({ file, line: lineOf(doc, lines, path), field, message });
+  }
+  return problems;
+}
