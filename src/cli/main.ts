@@ -3,6 +3,7 @@ import { CommandIO } from './output';
 import { demoCommand, DEMO_USAGE } from './commands/demo';
 import { evalCommand, EVAL_USAGE } from './commands/eval';
 import { growCommand, GROW_USAGE } from './commands/grow';
+import { policyCommand, POLICY_USAGE } from './commands/policy';
 import { trainCommand, TRAIN_USAGE } from './commands/train';
 import { AbortedError } from '../train/progress';
 
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   grow: { run: growCommand, usage: GROW_USAGE },
   eval: { run: evalCommand, usage: EVAL_USAGE },
   demo: { run: demoCommand, usage: DEMO_USAGE },
+  policy: { run: policyCommand, usage: POLICY_USAGE },
 };
 
 function usage(): string {

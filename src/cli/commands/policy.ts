@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { computeFacts, computeFingerprint, fingerprintFields, readRawHardware, RawHardware } from '../../compute/detect';
+import { describeFacts } from '../../compute/hardware/describe';
+import { checkPolicy, DEFAULT_POLICY_FILE, describeDecision, formatProblem, loadPolicy, matchRule, POLICY_BACKENDS, PolicyError } from '../../policy';
+import { parseArgs, UsageError } from '../args';
+import { CommandIO, keyValues } from '../output';
+
+export const POLICY_USAGE = 'deepend policy check FILE... [--json] | deepend policy explain [FILE] [--hardware RAW.json] [--backend NAME] [--json]';
+
+/** `deepend policy check FILE...`: every problem as file:line: field: message; exit 1 if there is any. */
+function check(argv: string[], io: CommandIO): number {
+  const files = argv.filter((a) => !a.startsWith('--'));
+  parseArgs('check', argv.filter((a) => a.startsWith('--')), { values: [], switches: ['json'] });
+  if (files.length === 0) throw new UsageError('check: FILE is required');
+  let failed = false;
+  for (const file of files) {
+    const problems = checkPolicy(file);
+    failed ||= problems.length > 0;
+    if (io.json) {
+      io.out(JSON.stringify({ file, ok: problems.length === 0, problems, ...(problems.length === 0 ? { rules: loadPolicy(file).rules.length } : {}) }));
+    } else if (problems.length > 0) {
+      for (const p of problems) io.out(formatProblem(p));
+    } else {
+      const n = loadPolicy(file).rules.length;
+      io.out(`${file}: ok (${n} rule${n === 1 ? '' : 's'})`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** The backend explain reports: --backend as given, else the one TF.js really loads here (DEEPEND_BACKEND applies). */
+async function backendName(forced: string | undefined): Promise<string> {
+  if (forced !== undefined) {
+    if (!(POLICY_BACKENDS as readonly string[]).includes(forced)) throw new UsageError(`--backend must be one of ${POLICY_BACKENDS.join(', ')}, got '${forced}'`);
+    return forced;
+  }
+  // Loaded only here: `policy check` should not pay for TF.js.
+  const { selectBackend } = await import('../../compute/backend');
+  return (await selectBackend()).name;
+}
+
+function readRecordedHardware(file: string): RawHardware {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RawHardware;
+  } catch (err) {
+    throw new Error(`--hardware ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** `deepend policy explain [FILE]`: this device's facts and fingerprint, and which rule matches and why. */
+async function explain(argv: string[], io: CommandIO): Promise<number> {
+  const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
+  const args = parseArgs('explain', positional === undefined ? argv : argv.slice(1), { values: ['hardware', 'backend'], switches: ['json'] });
+  const file = positional ?? DEFAULT_POLICY_FILE;
+  let policy;
+  try {
+    policy = loadPolicy(file);
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    for (const line of err.lines) io.err.write(`${line}\n`);
+    return 1;
+  }
+  const hardwareFile = args.values.get('hardware');
+  const [raw, backend] = await Promise.all([hardwareFile ? readRecordedHardware(hardwareFile) : readRawHardware(), backendName(args.values.get('backend'))]);
+  const facts = computeFacts(raw, backend);
+  const fingerprint = computeFingerprint(facts);
+  const { rule, index, explanation } = matchRule(policy, facts);
+  if (io.json) {
+    io.out(JSON.stringify({ policy: { file: policy.file, name: policy.name, hash: policy.hash }, hardware: hardwareFile ?? 'this machine', facts, fingerprint, fingerprintFields: fingerprintFields(facts), rule, index, explanation }));
+    return 0;
+  }
+  io.out(
+    keyValues([
+      ['policy', `${policy.file} ('${policy.name}', ${policy.rules.length} rules, sha256 ${policy.hash.slice(0, 12)})`],
+      ['hardware', hardwareFile ?? 'this machine'],
+      ...describeFacts(facts),
+      ['fingerprint', fingerprint],
+      ['rule', rule ? `${rule.name} (rules[${index}])` : 'none'],
+      ['decision', rule ? describeDecision(rule) : 'no upgrades'],
+    ]),
+  );
+  io.out('why:');
+  for (const line of explanation) io.out(`  ${line}`);
+  return 0;
+}
+
+/** `deepend policy check|explain`. */
+export async function policyCommand(argv: string[], io: CommandIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'check') return check(rest, io);
+  if (sub === 'explain') return explain(rest, io);
+  throw new UsageError(sub === undefined ? 'say check or explain' : `unknown subcommand '${sub}' (check or explain)`);
+}
