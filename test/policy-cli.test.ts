@@ -71,6 +71,14 @@ test('policy explain on this machine with the default policy (--json)', async ()
   assert.match(out.explanation[out.index], new RegExp(`^rules\\[${out.index}\\] '${out.rule.name}' matches`));
 });
 
+test('policy explain --hardware with a file that is not RawHardware: one clear line, exit 1', async () => {
+  const notHardware = join(dir, 'not-hardware.json');
+  writeFileSync(notHardware, '{"cpu": {"cores": 2}}');
+  const r = await runCli(['policy', 'explain', '--hardware', notHardware, '--backend', 'wasm']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `deepend policy: ${notHardware} is not recorded hardware (RawHardware): cpu needs manufacturer, brand, cores and flags\n`);
+});
+
 test('policy explain with a broken policy lists every problem on stderr and exits 1', async () => {
   const r = await runCli(['policy', 'explain', bad, '--backend', 'wasm']);
   assert.equal(r.code, 1);

@@ -7,6 +7,7 @@ import { ComputeFacts, RawHardware } from './hardware/types';
 export { computeFacts } from './hardware/facts';
 export { computeFingerprint, fingerprintFields } from './hardware/fingerprint';
 export { readRawHardware } from './hardware/read';
+export { readRecordedHardware } from './hardware/recorded';
 export type { ComputeFacts, GpuFacts, RawGraphicsController, RawHardware } from './hardware/types';
 
 export interface DetectedCompute {

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { RawHardware } from '../../src/compute/detect';
+import { RawHardware, readRecordedHardware } from '../../src/compute/detect';
 
 export const HARDWARE_FIXTURES = resolve(__dirname, '../../../test/fixtures/hardware');
 
@@ -12,5 +11,5 @@ export function hardwareFixturePath(name: HardwareFixture): string {
 
 /** A fresh copy each call, so a test can edit it. */
 export function rawHardware(name: HardwareFixture): RawHardware {
-  return JSON.parse(readFileSync(hardwareFixturePath(name), 'utf8')) as RawHardware;
+  return readRecordedHardware(hardwareFixturePath(name));
 }

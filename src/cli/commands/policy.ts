@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { computeFacts, computeFingerprint, fingerprintFields, readRawHardware, RawHardware } from '../../compute/detect';
+import { computeFacts, computeFingerprint, fingerprintFields, readRawHardware, readRecordedHardware } from '../../compute/detect';
 import { describeFacts } from '../../compute/hardware/describe';
 import { checkPolicy, DEFAULT_POLICY_FILE, describeDecision, formatProblem, loadPolicy, matchRule, POLICY_BACKENDS, PolicyError } from '../../policy';
 import { parseArgs, UsageError } from '../args';
@@ -37,14 +36,6 @@ async function backendName(forced: string | undefined): Promise<string> {
   // Loaded only here: `policy check` should not pay for TF.js.
   const { selectBackend } = await import('../../compute/backend');
   return (await selectBackend()).name;
-}
-
-function readRecordedHardware(file: string): RawHardware {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as RawHardware;
-  } catch (err) {
-    throw new Error(`--hardware ${file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 /** `deepend policy explain [FILE]`: this device's facts and fingerprint, and which rule matches and why. */
