@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { tf } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { DEFAULT_MODEL } from './helpers/serve-models';
@@ -178,6 +178,26 @@ test('routing errors: 404 unknown model, endpoint or verb; 405 wrong method; 413
   const big = { instances: Array.from({ length: 8 }, () => image(1).map(() => 0.123456789)) };
   assert.ok(JSON.stringify(big).length > LIMIT);
   assertError(await call('POST', '/v1/models/default:predict', big), 413, new RegExp(`larger than the limit of ${LIMIT} bytes`));
+});
+
+test('413 also when a chunked body (no Content-Length) grows over the limit', async () => {
+  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${base}/v1/models/default:predict`, { method: 'POST' }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    const chunk = '['.padEnd(16 * 1024, '0');
+    // Keep sending until the server answers: it must refuse early, not read everything.
+    const pump = (n: number) => {
+      if (n === 0 || req.destroyed) return req.end();
+      req.write(chunk, () => setImmediate(() => pump(n - 1)));
+    };
+    pump(64);
+  });
+  assert.equal(answer.status, 413);
+  assert.match(JSON.parse(answer.body).error, /larger than the limit/);
 });
 
 test('/metrics: Prometheus text with requests, latency, version, depth, job state, backend and memory', async () => {
