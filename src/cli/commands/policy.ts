@@ -1,6 +1,7 @@
 import { computeFacts, computeFingerprint, fingerprintFields, readRawHardware, readRecordedHardware } from '../../compute/detect';
 import { describeFacts } from '../../compute/hardware/describe';
-import { checkPolicy, DEFAULT_POLICY_FILE, describeDecision, formatProblem, loadPolicy, matchRule, POLICY_BACKENDS, PolicyError } from '../../policy';
+import { DEFAULT_POLICY_FILE, describeDecision, formatProblem, loadPolicy, matchRule, POLICY_BACKENDS, PolicyError } from '../../policy';
+import { readPolicy } from '../../policy/check';
 import { parseArgs, UsageError } from '../args';
 import { CommandIO, keyValues } from '../output';
 
@@ -13,14 +14,14 @@ function check(argv: string[], io: CommandIO): number {
   if (files.length === 0) throw new UsageError('check: FILE is required');
   let failed = false;
   for (const file of files) {
-    const problems = checkPolicy(file);
+    const { problems, rules } = readPolicy(file);
     failed ||= problems.length > 0;
     if (io.json) {
-      io.out(JSON.stringify({ file, ok: problems.length === 0, problems, ...(problems.length === 0 ? { rules: loadPolicy(file).rules.length } : {}) }));
+      io.out(JSON.stringify({ file, ok: problems.length === 0, problems, ...(rules ? { rules: rules.length } : {}) }));
     } else if (problems.length > 0) {
       for (const p of problems) io.out(formatProblem(p));
     } else {
-      const n = loadPolicy(file).rules.length;
+      const n = rules?.length ?? 0;
       io.out(`${file}: ok (${n} rule${n === 1 ? '' : 's'})`);
     }
   }
