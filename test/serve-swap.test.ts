@@ -173,7 +173,7 @@ test('swapping back and forth under 8 concurrent clients: zero failures, consist
   assert.deepEqual(counts.inconsistent, [], 'every answer must come from the version its header names');
   assert.ok(swaps >= 6, `only ${swaps} swaps`);
   assert.ok(slot.swaps.drained > 0, 'no swap met an in-flight request: the test did not exercise draining');
-  assert.ok(counts.ok > 200, `only ${counts.ok} requests answered`);
+  assert.ok(counts.ok > 100, `only ${counts.ok} requests answered`);
   assert.ok((counts.byVersion.get(1) ?? 0) > 0 && (counts.byVersion.get(2) ?? 0) > 0, 'both versions served');
   assert.deepEqual(
     served.map(isDisposed),

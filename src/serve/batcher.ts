@@ -1,6 +1,9 @@
 import { predictRows } from './predict';
 import { inputSize, ServedModel } from './served-model';
 
+/** Inputs per forward pass at most; on wasm the cost per input stops falling at about this size. */
+export const DEFAULT_MAX_BATCH = 32;
+
 interface Pending {
   x: Float32Array;
   count: number;

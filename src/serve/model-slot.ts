@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_BATCH } from './batcher';
 import { ServedModel } from './served-model';
 import { warmUp } from './warm-up';
 
@@ -25,7 +26,7 @@ export interface SlotVersion {
 }
 
 export interface SlotOptions {
-  /** Batch sizes the warm-up runs before a version takes traffic (default [1]). */
+  /** Batch sizes the warm-up runs before a version takes traffic (default: 1 and the largest micro-batch). */
   warmUpBatches?: number[];
 }
 
@@ -113,7 +114,7 @@ export class ModelSlot {
     const entry: Entry = { served: next, state: 'LOADING', inFlight: 0 };
     this.entries.add(entry);
     try {
-      warmUp(next, this.opts.warmUpBatches);
+      warmUp(next, this.opts.warmUpBatches ?? [1, DEFAULT_MAX_BATCH]);
     } catch (err) {
       this.entries.delete(entry);
       next.model.dispose();

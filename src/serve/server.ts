@@ -2,7 +2,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { HttpError, sendError, sendJson, sendText } from './http';
 import { Metrics, PROMETHEUS_CONTENT_TYPE } from './metrics';
-import { MicroBatcher } from './batcher';
+import { DEFAULT_MAX_BATCH, MicroBatcher } from './batcher';
 import { modelMetadata, modelPredict, modelStatus, PredictContext, slotFor } from './model-api';
 import { ModelSlot } from './model-slot';
 import { Route, route } from './routes';
@@ -29,7 +29,7 @@ export interface ServerOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_INSTANCES = 2048;
-export const DEFAULT_MAX_BATCH = 32;
+export { DEFAULT_MAX_BATCH };
 
 const UNKNOWN_MODEL = '_unknown';
 
