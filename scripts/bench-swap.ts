@@ -4,7 +4,8 @@
 // each phase: idle, during growth, during a swap loop (the shipped model and a
 // one-block-deeper copy swapped back and forth from disk), and after. Prints
 // requests/s, p50/p99/max latency and failed requests per phase, the tensor
-// count and RSS after it, and writes bench-results/swap.json.
+// count and RSS after it, and writes bench-results/swap.json. The idle phase
+// is also run against a second server without micro-batching, interleaved.
 //
 // "During growth" runs a Workload beside the load. Until the job runner can be
 // driven from here, the stand-in is the CPU-heavy part of growth: classifier
@@ -34,6 +35,8 @@ const DEFAULT_MODEL = resolve(__dirname, '../../models/default');
 
 interface LoadRequest {
   seconds: number;
+  /** Another server on loopback than the one in ClientsInit.url. */
+  port?: number;
 }
 interface LoadReply {
   latenciesMs: Float64Array;
@@ -62,9 +65,10 @@ interface ClientsInit {
 
 /** In its own process, so that its CPU and memory are not the server's. */
 function runClients(init: ClientsInit): void {
-  const url = new URL(init.url);
   const agent = new Agent({ keepAlive: true, maxSockets: init.clients });
   process.on('message', async (m: LoadRequest) => {
+    const url = new URL(init.url);
+    if (m.port) url.port = String(m.port);
     const latencies: number[] = [];
     const errors: string[] = [];
     let failed = 0;
@@ -209,10 +213,10 @@ interface PhaseResult {
   workload: Record<string, Cell>;
 }
 
-function runLoad(clients: ChildProcess, seconds: number): Promise<LoadReply> {
+function runLoad(clients: ChildProcess, seconds: number, port?: number): Promise<LoadReply> {
   return new Promise((done) => {
     clients.once('message', (m) => done(m as LoadReply));
-    clients.send({ seconds } satisfies LoadRequest);
+    clients.send({ seconds, port } satisfies LoadRequest);
   });
 }
 
@@ -221,24 +225,46 @@ function startClients(init: ClientsInit): ChildProcess {
   return fork(__filename, [], { env, serialization: 'advanced', stdio: 'inherit' });
 }
 
-async function phase(name: string, clients: ChildProcess, seconds: number, workload?: Workload): Promise<PhaseResult> {
-  await workload?.start();
-  const load = await runLoad(clients, seconds);
-  const extra = (await workload?.stop()) ?? {};
-  const sorted = load.latenciesMs.sort();
+function summarise(name: string, loads: LoadReply[], workload: Record<string, Cell>): PhaseResult {
+  const sorted = Float64Array.from(loads.flatMap((l) => Array.from(l.latenciesMs))).sort();
+  const seconds = loads.reduce((t, l) => t + l.seconds, 0);
   return {
     phase: name,
     requests: sorted.length,
-    requestsPerSecond: sorted.length / load.seconds,
+    requestsPerSecond: sorted.length / seconds,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
     maxMs: sorted[sorted.length - 1],
-    failed: load.failed,
-    errors: load.errors,
+    failed: loads.reduce((t, l) => t + l.failed, 0),
+    errors: loads.flatMap((l) => l.errors).slice(0, 5),
     tensorsAfter: tf.memory().numTensors,
     rssMBAfter: process.memoryUsage.rss() / 2 ** 20,
-    workload: extra,
+    workload,
   };
+}
+
+async function phase(name: string, clients: ChildProcess, seconds: number, workload?: Workload): Promise<PhaseResult> {
+  await workload?.start();
+  const load = await runLoad(clients, seconds);
+  return summarise(name, [load], (await workload?.stop()) ?? {});
+}
+
+/**
+ * Idle with micro-batching (the main server) and without (a second server on
+ * the same slot), in alternating slices so that noise from other processes
+ * falls on both alike.
+ */
+async function idleWithAndWithout(clients: ChildProcess, seconds: number, unbatchedPort: number): Promise<PhaseResult[]> {
+  const slices = 4;
+  const batched: LoadReply[] = [];
+  const single: LoadReply[] = [];
+  for (let i = 0; i < slices; i++) {
+    for (const which of i % 2 === 0 ? ['batched', 'single'] : ['single', 'batched']) {
+      if (which === 'batched') batched.push(await runLoad(clients, seconds / slices));
+      else single.push(await runLoad(clients, seconds / slices, unbatchedPort));
+    }
+  }
+  return [summarise('idle', batched, {}), summarise('idle, no micro-batching', single, {})];
 }
 
 async function main(): Promise<void> {
@@ -253,6 +279,7 @@ async function main(): Promise<void> {
   const slot = new ModelSlot('default');
   await slot.swap(await loadServedModel(dirs[1], 1));
   const server = await startServer({ port: 0, slots: new Map([['default', slot]]), metrics: new Metrics(), status: () => ({}), maxBatch });
+  const unbatched = await startServer({ port: 0, slots: new Map([['default', slot]]), metrics: new Metrics(), status: () => ({}), maxBatch: 1 });
   const url = `http://127.0.0.1:${serverPort(server)}/v1/models/default:predict`;
   const image = Array.from({ length: 784 }, (_, i) => Math.round((((i * 29) % 256) / 255) * 1000) / 1000);
   const clients = startClients({ url, body: JSON.stringify({ instances: [image] }), clients: clientsN });
@@ -262,7 +289,7 @@ async function main(): Promise<void> {
   console.log(`bench:swap: ${clientsN} clients, ${seconds} s per phase, micro-batches up to ${maxBatch}, ${backend.name} backend, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)}`);
   await phase('warm-up', clients, 1);
   const results: PhaseResult[] = [];
-  results.push(await phase('idle', clients, seconds));
+  results.push(...(await idleWithAndWithout(clients, seconds, serverPort(unbatched))));
   results.push(await phase('during growth', clients, seconds, trainingWorkload(false)));
   results.push(await phase('during growth, nice 19', clients, seconds, trainingWorkload(true)));
   results.push(await phase('during swaps', clients, seconds, swapWorkload(slot, dirs, pauseMs)));
@@ -270,6 +297,7 @@ async function main(): Promise<void> {
 
   clients.disconnect();
   await stopServer(server);
+  await stopServer(unbatched);
   await slot.close();
   rmSync(root, { recursive: true, force: true });
 
