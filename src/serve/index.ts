@@ -6,3 +6,4 @@ export { startServer, stopServer, serverPort, ServerOptions, DEFAULT_MAX_BODY_BY
 export { Metrics, Counter, Gauge, Histogram, PROMETHEUS_CONTENT_TYPE } from './metrics';
 export { JOB_STATES } from './serve-metrics';
 export { VERSION_HEADER } from './model-api';
+export { lowerThreadPriority } from './thread-priority';
