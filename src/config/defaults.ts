@@ -1,0 +1,36 @@
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_POLICY_FILE } from '../policy/default-file';
+import { Config } from './types';
+
+/** Compute is re-detected every 10 minutes by default. */
+export const DEFAULT_DETECT_CRON = '*/10 * * * *';
+
+export const CONFIG_FILE_NAME = 'config.yaml';
+
+/** Hostnames may hold characters a device id may not (MQTT topic segment): keep what is allowed. */
+function defaultDeviceId(): string {
+  const cleaned = hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  return cleaned === '' ? 'device' : cleaned;
+}
+
+export function defaultHome(): string {
+  return join(homedir(), '.deepend');
+}
+
+/** The values used when neither the file nor the environment sets a key (docs/daemon.md). */
+export function defaultConfig(): Config {
+  return {
+    home: defaultHome(),
+    deviceId: defaultDeviceId(),
+    fleet: 'default',
+    http: { host: '127.0.0.1', port: 8501 },
+    policy: DEFAULT_POLICY_FILE,
+    model: { name: 'default' },
+    data: 'mnist',
+    mqtt: { url: null },
+    groups: [],
+    detect: { cron: DEFAULT_DETECT_CRON },
+    memory: { warnMB: 1024 },
+  };
+}

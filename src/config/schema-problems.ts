@@ -1,0 +1,85 @@
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import { validate as validCron } from 'node-cron';
+import { Document, LineCounter } from 'yaml';
+import { fieldName, lineOf, PathSegment, pointerToPath } from '../policy/positions';
+import { CONFIG_SCHEMA } from './schema';
+import { ConfigProblem } from './types';
+
+let validator: ValidateFunction | undefined;
+
+const TYPE_WORDS: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  integer: 'a whole number',
+  string: 'a string',
+};
+
+const PATTERN_WORDS: Record<string, string> = {
+  deviceId: 'letters, digits, ".", "_" or "-" (it is part of MQTT topics)',
+  fleet: 'letters, digits, ".", "_" or "-" (it is part of MQTT topics)',
+  name: 'letters, digits, ".", "_" or "-" (it is a directory name)',
+  groups: 'letters, digits, ".", "_" or "-"',
+  url: 'a URL starting with mqtt://, mqtts://, ws://, wss://, tcp:// or tls://',
+};
+
+function shown(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return JSON.stringify(value);
+}
+
+function valueAt(data: unknown, path: PathSegment[]): unknown {
+  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PathSegment, unknown>)[k] : undefined), data);
+}
+
+function explain(e: ErrorObject, data: unknown): [PathSegment[], string] {
+  const path = pointerToPath(e.instancePath);
+  const value = valueAt(data, path);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ');
+      return [[...path, String(p.additionalProperty)], `unknown key (allowed: ${allowed})`];
+    }
+    case 'type':
+      return [path, `must be ${TYPE_WORDS[String(p.type)] ?? String(p.type)}, got ${shown(value)}`];
+    case 'minimum':
+    case 'maximum':
+      return [path, `must be ${String(p.comparison)} ${String(p.limit)}, got ${shown(value)}`];
+    case 'minLength':
+      return [path, 'must not be empty'];
+    case 'pattern': {
+      const last = [...path].reverse().find((s): s is string => typeof s === 'string') ?? '';
+      return [path, `must be ${PATTERN_WORDS[last] ?? `like ${String(p.pattern)}`}, got ${shown(value)}`];
+    }
+    case 'uniqueItems':
+      return [path, `lists ${shown(valueAt(data, [...path, Number(p.j)]))} twice`];
+    default:
+      return [path, e.message ?? e.keyword];
+  }
+}
+
+function field(path: PathSegment[]): string {
+  return path.length === 0 ? 'config' : fieldName(path);
+}
+
+/**
+ * Schema problems of one partial config (the file's, or the one the
+ * environment gives), plus the check the schema cannot make: detect.cron
+ * must be a cron expression. `doc` gives line numbers when there is a file.
+ */
+export function configProblems(source: string, data: unknown, doc?: { doc: Document; lines: LineCounter }): ConfigProblem[] {
+  validator ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(CONFIG_SCHEMA);
+  const errors = validator(data) ? [] : (validator.errors ?? []);
+  const at = (path: PathSegment[]) => (doc ? lineOf(doc.doc, doc.lines, path) : null);
+  const problems = errors.map((e) => {
+    const [path, message] = explain(e, data);
+    return { source, line: at(path), field: field(path), message };
+  });
+  const cron = valueAt(data, ['detect', 'cron']);
+  if (typeof cron === 'string' && cron.trim() !== '' && !validCron(cron)) {
+    problems.push({ source, line: at(['detect', 'cron']), field: 'detect.cron', message: `'${cron}' is not a cron expression; use [second] minute hour day-of-month month day-of-week` });
+  }
+  return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}

@@ -1,0 +1,55 @@
+/*
+ * The config file's JSON Schema. Every key is optional (defaults fill the
+ * rest), unknown keys are refused at every level. Each leaf is also settable
+ * by an environment variable whose name derives from its path (env.ts).
+ */
+
+/** Device ids, fleet and model names end up in MQTT topics and paths: no '/', '+', '#', spaces. */
+const NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } as const;
+
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    home: { type: 'string', minLength: 1 },
+    deviceId: NAME,
+    fleet: NAME,
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+      },
+    },
+    policy: { type: 'string', minLength: 1 },
+    model: { type: 'object', additionalProperties: false, properties: { name: NAME } },
+    data: { type: 'string', minLength: 1 },
+    mqtt: { type: 'object', additionalProperties: false, properties: { url: { type: 'string', pattern: '^(mqtts?|wss?|tcp|tls)://' } } },
+    groups: { type: 'array', items: NAME, uniqueItems: true },
+    detect: { type: 'object', additionalProperties: false, properties: { cron: { type: 'string', minLength: 1 } } },
+    memory: { type: 'object', additionalProperties: false, properties: { warnMB: { type: 'integer', minimum: 16 } } },
+  },
+} as const;
+
+export type LeafType = 'string' | 'integer' | 'string-list';
+
+export interface Leaf {
+  /** ['http', 'port'] */
+  path: string[];
+  type: LeafType;
+}
+
+interface SchemaNode {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+}
+
+/** Every settable key of the schema, in schema order. */
+export function configLeaves(node: SchemaNode = CONFIG_SCHEMA as SchemaNode, prefix: string[] = []): Leaf[] {
+  if (node.type === 'object' && node.properties) {
+    return Object.entries(node.properties).flatMap(([key, child]) => configLeaves(child, [...prefix, key]));
+  }
+  const type: LeafType = node.type === 'integer' ? 'integer' : node.type === 'array' ? 'string-list' : 'string';
+  return [{ path: prefix, type }];
+}

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, configEnvNames, loadConfig } from '../src/config';
+import { DEFAULT_POLICY_FILE } from '../src/policy';
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'deepend-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.lines;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('defaults: no file, no variables', () => {
+  const home = join(tmpdir(), 'deepend-config-none-here');
+  const { config, file, fromEnv } = loadConfig({ env: { DEEPEND_HOME: home } });
+  assert.equal(file, null);
+  assert.deepEqual(fromEnv, ['DEEPEND_HOME']);
+  assert.equal(config.home, home);
+  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8501 });
+  assert.equal(config.policy, DEFAULT_POLICY_FILE);
+  assert.equal(config.fleet, 'default');
+  assert.equal(config.data, 'mnist');
+  assert.equal(config.model.name, 'default');
+  assert.equal(config.mqtt.url, null);
+  assert.equal(config.detect.cron, '*/10 * * * *');
+  assert.match(config.deviceId, /^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+  assert.equal(loadConfig({ env: {} }).config.home, join(homedir(), '.deepend'));
+});
+
+test('precedence: defaults < $DEEPEND_HOME/config.yaml < environment; paths relative to the file', (t) => {
+  const home = tempDir(t);
+  writeFileSync(join(home, 'config.yaml'), ['deviceId: from-file', 'fleet: north', 'http:', '  port: 9000', 'policy: policies/mine.yaml', 'groups: [a, b]', 'detect: { cron: "0 * * * *" }', ''].join('\n'));
+  const fromFile = loadConfig({ env: { DEEPEND_HOME: home } });
+  assert.equal(fromFile.file, join(home, 'config.yaml'));
+  assert.equal(fromFile.config.deviceId, 'from-file');
+  assert.equal(fromFile.config.http.port, 9000);
+  assert.equal(fromFile.config.http.host, '127.0.0.1', 'keys the file leaves out keep their defaults');
+  assert.equal(fromFile.config.policy, join(home, 'policies/mine.yaml'));
+  assert.deepEqual(fromFile.config.groups, ['a', 'b']);
+
+  const env = {
+    DEEPEND_HOME: home,
+    DEEPEND_DEVICE_ID: 'from-env',
+    DEEPEND_HTTP_PORT: '9100',
+    DEEPEND_HTTP_HOST: '0.0.0.0',
+    DEEPEND_POLICY: 'rel/p.yaml',
+    DEEPEND_FLEET: 'south',
+    DEEPEND_MQTT_URL: 'mqtt://broker:1883',
+    DEEPEND_DATA: 'digits.csv',
+    DEEPEND_MODEL_NAME: 'digits',
+    DEEPEND_GROUPS: 'x, y',
+    DEEPEND_DETECT_CRON: '*/5 * * * *',
+  };
+  const { config, fromEnv } = loadConfig({ env, cwd: '/srv' });
+  assert.equal(config.deviceId, 'from-env');
+  assert.deepEqual(config.http, { host: '0.0.0.0', port: 9100 });
+  assert.equal(config.policy, '/srv/rel/p.yaml', 'env paths are relative to the working directory');
+  assert.equal(config.fleet, 'south');
+  assert.equal(config.mqtt.url, 'mqtt://broker:1883');
+  assert.equal(config.data, '/srv/digits.csv');
+  assert.equal(config.model.name, 'digits');
+  assert.deepEqual(config.groups, ['x', 'y']);
+  assert.equal(config.detect.cron, '*/5 * * * *');
+  assert.equal(fromEnv.length, Object.keys(env).length);
+  assert.equal(loadConfig({ env: { ...env, DEEPEND_FLEET: '' } }).config.fleet, 'north', 'an empty variable counts as unset');
+});
+
+test('--config FILE is read instead of the home one, and may set home', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'deepend.yaml');
+  writeFileSync(file, 'home: ./state\nhttp: { port: 8600 }\n');
+  const { config } = loadConfig({ file, env: {} });
+  assert.equal(config.home, join(dir, 'state'));
+  assert.equal(config.http.port, 8600);
+  assert.equal(loadConfig({ file, env: { DEEPEND_HOME: '/elsewhere' } }).config.home, '/elsewhere');
+});
+
+test('every key has its variable', () => {
+  const names = configEnvNames().map((e) => e.env);
+  for (const n of ['DEEPEND_HOME', 'DEEPEND_HTTP_PORT', 'DEEPEND_HTTP_HOST', 'DEEPEND_POLICY', 'DEEPEND_DEVICE_ID', 'DEEPEND_FLEET', 'DEEPEND_MQTT_URL', 'DEEPEND_DATA', 'DEEPEND_MODEL_NAME']) {
+    assert.ok(names.includes(n), n);
+  }
+});
+
+test('file problems name file:line: field, all of them, unknown keys included', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, ['fleet: north', 'http:', '  port: 99999', '  hots: x', 'deviceId: a/b', 'detect:', '  cron: every minute', 'colour: blue', ''].join('\n'));
+  const lines = problemsOf(() => loadConfig({ file, env: {} }));
+  assert.deepEqual(lines, [
+    `${file}:3: http.port: must be <= 65535, got 99999`,
+    `${file}:4: http.hots: unknown key (allowed: host, port)`,
+    `${file}:5: deviceId: must be letters, digits, ".", "_" or "-" (it is part of MQTT topics), got "a/b"`,
+    `${file}:7: detect.cron: 'every minute' is not a cron expression; use [second] minute hour day-of-month month day-of-week`,
+    `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, mqtt, groups, detect, memory)`,
+  ]);
+  writeFileSync(file, 'http: [1\n');
+  assert.match(problemsOf(() => loadConfig({ file, env: {} }))[0], new RegExp(`^${file}:\\d+: yaml: `));
+  writeFileSync(file, '- a list\n');
+  assert.deepEqual(problemsOf(() => loadConfig({ file, env: {} })), [`${file}:1: config: must be a mapping, got a list`]);
+  assert.deepEqual(problemsOf(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })), [`${join(dir, 'missing.yaml')}: file: cannot read: no such file`]);
+});
+
+test('variable problems name the variable and the key', () => {
+  assert.deepEqual(problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_HTTP_PORT: 'eighty' } })), ['DEEPEND_HTTP_PORT=eighty: http.port: must be a whole number, got "eighty"']);
+  assert.deepEqual(problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_MQTT_URL: 'broker:1883' } })), [
+    'DEEPEND_MQTT_URL=broker:1883: mqtt.url: must be a URL starting with mqtt://, mqtts://, ws://, wss://, tcp:// or tls://, got "broker:1883"',
+  ]);
+  assert.deepEqual(problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_DETECT_CRON: '61 * * * *' } })), [
+    "DEEPEND_DETECT_CRON=61 * * * *: detect.cron: '61 * * * *' is not a cron expression; use [second] minute hour day-of-month month day-of-week",
+  ]);
+});
