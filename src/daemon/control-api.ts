@@ -1,0 +1,111 @@
+import { GROWTH_METHODS, GrowthMethodName } from '../grow/types';
+import { ControlError, ControlHandler, ControlRequest } from './control-server';
+import { daemonStatus, DaemonParts, jobView, versionView } from './status';
+
+/*
+ * The control API (HTTP + JSON on $home/control.sock), what the CLI calls:
+ *   GET  /status              device, backend, model, rule, active job and its progress
+ *   GET  /jobs?limit=N        newest first
+ *   GET  /jobs/ID             one job with its transitions and progress
+ *   GET  /models              versions of the served model name
+ *   POST /deepen  {toDepth?, method?}   a manual upgrade: 202, or 409 with the reason
+ *   POST /rollback {version?}           swaps back; answers when the rollback job ended
+ *   POST /detect              re-detect compute now (and queue an automatic upgrade if due)
+ */
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new ControlError(503, `the daemon is still starting (${what} not ready)`);
+  return value;
+}
+
+function optionalInt(body: Record<string, unknown>, key: string): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ControlError(400, `${key} must be a whole number >= 1, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function optionalMethod(body: Record<string, unknown>): GrowthMethodName | undefined {
+  const v = body.method;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !(GROWTH_METHODS as readonly string[]).includes(v)) throw new ControlError(400, `method must be one of ${GROWTH_METHODS.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as GrowthMethodName;
+}
+
+function limitOf(req: ControlRequest): number {
+  const raw = req.query.get('limit');
+  const n = raw === null ? 20 : Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ControlError(400, `limit must be a whole number from 1 to 1000, got ${raw}`);
+  return n;
+}
+
+function allow(req: ControlRequest, method: 'GET' | 'POST'): void {
+  if (req.method !== method) throw new ControlError(405, `${req.method} ${req.path}: use ${method}`);
+}
+
+export function controlHandler(parts: DaemonParts): ControlHandler {
+  return async (req) => {
+    const { path } = req;
+    if (path === '/status') {
+      allow(req, 'GET');
+      return { body: daemonStatus(parts) };
+    }
+    if (path === '/jobs') {
+      allow(req, 'GET');
+      const store = need(parts.store, 'store');
+      return { body: { jobs: store.jobs(limitOf(req)).map((j) => jobView(parts, j)) } };
+    }
+    if (path.startsWith('/jobs/')) {
+      allow(req, 'GET');
+      const store = need(parts.store, 'store');
+      const id = decodeURIComponent(path.slice('/jobs/'.length));
+      const job = store.job(id);
+      if (!job) throw new ControlError(404, `no job ${id}`);
+      return { body: { job: jobView(parts, job), transitions: store.transitions(id) } };
+    }
+    if (path === '/models') {
+      allow(req, 'GET');
+      const store = need(parts.store, 'store');
+      const name = parts.config.model.name;
+      const serving = parts.slot?.current()?.version;
+      return { body: { name, serving: serving ?? null, versions: store.modelVersions(name).map((v) => versionView(v, serving)) } };
+    }
+    if (path === '/deepen') {
+      allow(req, 'POST');
+      const runner = need(parts.runner, 'job runner');
+      const answer = runner.request({ trigger: 'manual', toDepth: optionalInt(req.body, 'toDepth'), method: optionalMethod(req.body) });
+      if (!answer.accepted) throw new ControlError(409, answer.reason, answer.job ? { job: jobView(parts, answer.job) } : {});
+      return { status: 202, body: { job: jobView(parts, answer.job) } };
+    }
+    if (path === '/rollback') {
+      allow(req, 'POST');
+      const runner = need(parts.runner, 'job runner');
+      const version = optionalInt(req.body, 'version');
+      try {
+        const job = await runner.rollback(version);
+        return { body: { job: jobView(parts, job) } };
+      } catch (err) {
+        throw new ControlError(409, err instanceof Error ? err.message.split('\n')[0] : String(err));
+      }
+    }
+    if (path === '/detect') {
+      allow(req, 'POST');
+      const watcher = need(parts.watcher, 'compute watcher');
+      const outcome = await watcher.trigger('control API');
+      const d = outcome.detection;
+      return {
+        body: {
+          fingerprint: d.fingerprint,
+          previous: d.previous ?? null,
+          changed: d.changed,
+          rule: d.match.rule?.name ?? null,
+          explanation: d.match.explanation,
+          decision: outcome.decision,
+          job: outcome.job ? jobView(parts, outcome.job) : null,
+          refused: outcome.refused ?? null,
+        },
+      };
+    }
+    throw new ControlError(404, `no such control endpoint: ${req.method} ${path}`);
+  };
+}

@@ -1,0 +1,27 @@
+import type { GrowthMethodName } from '../grow/types';
+import type { JobRow } from '../store';
+
+/*
+ * What the daemon uses of src/jobs/runner.ts (docs/daemon.md, "the API the
+ * daemon process uses"). Kept as an interface so triggers and the control API
+ * can be tested with a stand-in.
+ */
+
+export interface UpgradeRequest {
+  toDepth?: number;
+  method?: GrowthMethodName;
+  trigger: 'automatic' | 'manual' | 'fleet';
+  commandId?: string;
+}
+
+export type RequestResult = { accepted: true; job: JobRow } | { accepted: false; reason: string; job?: JobRow };
+
+export interface RunnerPort {
+  recover(): Promise<{ resumed: string[]; rolledBack: string[]; failed: string[] }>;
+  request(req: UpgradeRequest): RequestResult;
+  cancel(jobId: string): boolean;
+  rollback(version?: number): Promise<JobRow>;
+  active(): JobRow | undefined;
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}

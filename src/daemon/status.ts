@@ -1,0 +1,77 @@
+import type { BackendInfo } from '../compute/backend';
+import type { Config } from '../config';
+import { describeDecision, Policy } from '../policy';
+import type { ModelSlot } from '../serve';
+import type { JobRow, ModelVersionRow, Store } from '../store';
+import { ComputeWatcher } from './compute-watcher';
+import { JobProgressView, ProgressBoard } from './progress-board';
+import { RunnerPort } from './runner-port';
+
+const MB = 1024 * 1024;
+
+/** Everything a status answer reads; filled in as the daemon starts. */
+export interface DaemonParts {
+  config: Config;
+  startedAt: Date;
+  backend?: BackendInfo;
+  policy?: Policy;
+  store?: Store;
+  slot?: ModelSlot;
+  watcher?: ComputeWatcher;
+  runner?: RunnerPort;
+  progress: ProgressBoard;
+  /** http://host:port once the server listens (the real port when 0 was configured). */
+  httpUrl?: string;
+  /** Starting, running or stopping. */
+  phase: string;
+}
+
+export interface JobView extends JobRow {
+  progress: JobProgressView | null;
+}
+
+export function jobView(parts: DaemonParts, job: JobRow): JobView {
+  return { ...job, progress: parts.progress.of(job.id) ?? null };
+}
+
+export function versionView(v: ModelVersionRow, serving: number | undefined) {
+  const accuracy = typeof v.metrics.accuracy === 'number' ? v.metrics.accuracy : null;
+  return { version: v.version, parent: v.parent, depth: v.depth, method: v.method, accuracy, sha256: v.sha256, createdAt: v.createdAt, committed: v.committed, serving: v.version === serving, dir: v.dir };
+}
+
+/** The answer to GET /status (`deepend status`). */
+export function daemonStatus(parts: DaemonParts) {
+  const { config, store, slot, watcher, runner, policy, backend } = parts;
+  const served = slot?.current();
+  const committed = store?.committedVersion(config.model.name);
+  const detection = watcher?.current();
+  const match = detection?.match;
+  const active = runner?.active() ?? store?.activeJob();
+  return {
+    phase: parts.phase,
+    pid: process.pid,
+    startedAt: parts.startedAt.toISOString(),
+    uptimeSeconds: Math.round((Date.now() - parts.startedAt.getTime()) / 1000),
+    home: config.home,
+    device: { id: config.deviceId, fleet: config.fleet, groups: config.groups },
+    backend: backend ? { name: backend.name, package: backend.package, gpu: backend.gpu } : null,
+    http: parts.httpUrl ? { url: parts.httpUrl, predict: `${parts.httpUrl}/v1/models/${config.model.name}:predict` } : null,
+    model: {
+      name: config.model.name,
+      servingVersion: served?.version ?? null,
+      committed: committed ? versionView(committed, served?.version) : null,
+    },
+    compute: detection ? { fingerprint: detection.fingerprint, detectedAt: detection.detectedAt, cores: detection.facts.cpu.cores, memoryBytes: detection.facts.memoryBytes, gpus: detection.facts.gpus } : null,
+    policy: policy
+      ? {
+          file: policy.file,
+          name: policy.name,
+          rule: match?.rule ? { name: match.rule.name, index: match.index, targetDepth: match.rule.targetDepth, method: match.rule.method, automatic: match.rule.automatic, window: match.rule.window ?? null, decision: describeDecision(match.rule) } : null,
+        }
+      : null,
+    job: active ? jobView(parts, active) : null,
+    memory: { rssMB: Math.round(process.memoryUsage.rss() / MB), heapMB: Math.round(process.memoryUsage().heapUsed / MB) },
+  };
+}
+
+export type DaemonStatus = ReturnType<typeof daemonStatus>;
