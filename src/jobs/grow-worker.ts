@@ -1,0 +1,91 @@
+// Entry of the growth worker thread (started by grow-thread.ts): loads the
+// committed parent and the data on its own TF.js instance, grows, and saves
+// the candidate. The serving thread never trains.
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseForcedBackend, selectBackend } from '../compute/backend';
+import { loadDataset } from '../data/load';
+import { assertFits } from '../data/normalise';
+import { splitDataset } from '../data/split';
+import { childMeta } from '../grow/child-meta';
+import { grow } from '../grow/run';
+import { loadModel, saveModel } from '../model/io';
+import { learningCurveSvg } from '../report/learning-curve-svg';
+import { lowerThreadPriority } from '../serve/thread-priority';
+import { AbortedError, ProgressEvent } from '../train/progress';
+import { REPORT_JSON, summarise } from './candidate';
+import { crashIfAsked } from './crash';
+import type { FromWorker, GrowJobInput, ToWorker } from './grow-protocol';
+import { raiseFlag, sharedAbortSignal } from './shared-abort';
+
+/** Progress posts at most this often (Stage changes always go through). */
+const PROGRESS_EVERY_MS = 250;
+
+async function run(port: NonNullable<typeof parentPort>, input: GrowJobInput): Promise<void> {
+  // before TF.js starts its threads, which inherit it: the serving thread wins the CPU
+  lowerThreadPriority();
+  const post = (m: FromWorker) => port.postMessage(m);
+  const flag = new Int32Array(input.abortFlag);
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'abort') raiseFlag(flag);
+  });
+  const signal = sharedAbortSignal(flag);
+  const checkAbort = () => {
+    if (signal.aborted) throw new AbortedError('growth');
+  };
+
+  const backend = await selectBackend(parseForcedBackend(input.backend));
+  const parent = await loadModel(input.parentDir);
+  try {
+    checkAbort();
+    const data = await loadDataset(input.data, { inputShape: parent.meta.inputShape, classes: parent.meta.labels, limit: input.dataLimit });
+    assertFits(data, parent.meta.inputShape, parent.meta.labels.length);
+    // the default seed: the same split as the committed model's figures and the gate's
+    const split = splitDataset(data);
+    checkAbort();
+
+    let lastPost = 0;
+    let lastStage = '';
+    const onProgress = (event: ProgressEvent) => {
+      const now = performance.now();
+      if (event.stage === 'stage2') crashIfAsked('growing:stage2', input.crashAt);
+      if (event.stage === lastStage && now - lastPost < PROGRESS_EVERY_MS) return;
+      lastStage = event.stage;
+      lastPost = now;
+      post({ type: 'progress', event });
+    };
+    const { model, report } = await grow({
+      parent,
+      method: input.method,
+      toDepth: input.toDepth,
+      split,
+      budget: input.budget,
+      backend: backend.name,
+      onProgress,
+      signal,
+    });
+    try {
+      checkAbort();
+      const svg = learningCurveSvg({
+        title: `${report.method}: depth ${report.depthBefore} → ${report.depthAfter}, held-out ${(report.accuracyBefore * 100).toFixed(2)}% → ${(report.accuracyAfter * 100).toFixed(2)}%`,
+        curves: report.curves,
+        references: [{ label: 'parent', accuracy: report.accuracyBefore }],
+      });
+      const meta = await saveModel(model, childMeta(parent.meta, report), input.candidateDir, {
+        [REPORT_JSON]: JSON.stringify(report, null, 2) + '\n',
+        'learning-curve.svg': svg,
+      });
+      post({ type: 'done', candidate: summarise(input.candidateDir, report, meta) });
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    parent.model.dispose();
+  }
+}
+
+if (!parentPort) throw new Error('grow-worker.js runs as a worker thread (see src/jobs/grow-thread.ts)');
+const port = parentPort;
+run(port, workerData as GrowJobInput).catch((err: unknown) => {
+  const aborted = err instanceof AbortedError;
+  port.postMessage({ type: 'failed', message: err instanceof Error ? err.message : String(err), aborted } satisfies FromWorker);
+});
