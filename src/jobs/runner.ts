@@ -1,0 +1,184 @@
+import { resolve } from 'node:path';
+import { isTerminal } from '../store/job-states';
+import { reconcile } from '../store/model-dirs';
+import type { JobRow } from '../store/types';
+import { removeCandidateFiles } from './candidate';
+import { ActiveJob, RunContext, announce, candidateOf, errorText, makeContext, move } from './context';
+import { crashIfAsked } from './crash';
+import { requestProblem } from './plan';
+import { recoverJob } from './recover';
+import { rollbackTarget, runRollback } from './rollback-job';
+import { serveCommitted } from './swap';
+import type { RecoverReport, RequestAnswer, RunnerDeps, UpgradeRequest } from './types';
+import { runUpgrade, UpgradeStart } from './upgrade-job';
+
+type Start = UpgradeStart | 'rollback';
+
+/**
+ * Runs upgrade and rollback jobs one at a time, every transition written to
+ * the store before its action (docs/jobs.md). Growth runs in a worker
+ * thread; this thread only loads the result and swaps it into the slot.
+ */
+export class JobRunner {
+  private readonly ctx: RunContext;
+  private queue: { id: string; start: Start }[] = [];
+  private current?: ActiveJob;
+  private loop?: Promise<void>;
+  private recovering = false;
+  private stopping = false;
+
+  constructor(deps: RunnerDeps) {
+    if (resolve(deps.home) !== deps.store.home) throw new Error(`${resolve(deps.home)} is not the home directory of the store (${deps.store.home})`);
+    this.ctx = makeContext(deps);
+  }
+
+  /**
+   * At start, after the committed model is serving: repairs disk and database
+   * (reconcile), makes sure the slot serves the committed version, then
+   * resumes, finishes or fails every unfinished job. Interrupted swaps are
+   * settled before this resolves; other resumed jobs run afterwards.
+   */
+  async recover(): Promise<RecoverReport> {
+    const report: RecoverReport = { resumed: [], rolledBack: [], failed: [] };
+    const { store, modelName } = this.ctx;
+    this.recovering = true;
+    try {
+      const repaired = reconcile(store.home, modelName, store);
+      for (const action of repaired.actions) this.ctx.log({ level: 'warn', msg: 'reconcile', model: modelName, action });
+      await serveCommitted(this.ctx);
+      for (const job of store.unfinishedJobs()) {
+        const r = await recoverJob(this.ctx, job);
+        report[r.outcome].push(job.id);
+        if (r.outcome === 'resumed' && r.run) this.queue.push({ id: job.id, start: r.run });
+        this.ctx.log({ level: 'warn', msg: 'job recovered', job: job.id, was: job.state, outcome: r.outcome, now: store.job(job.id)?.state });
+      }
+    } finally {
+      this.recovering = false;
+    }
+    this.kick();
+    return report;
+  }
+
+  /** Queues one upgrade, or says why not (one job at a time; a command id runs once). */
+  request(req: UpgradeRequest): RequestAnswer {
+    const problem = requestProblem(req);
+    if (problem) return { accepted: false, reason: problem };
+    const refused = this.refusal();
+    if (refused) return refused;
+    if (req.commandId !== undefined) {
+      const earlier = this.ctx.store.jobByCommand(req.commandId);
+      if (earlier) return { accepted: false, reason: `command ${req.commandId} already created job ${earlier.id} (${earlier.state})`, job: earlier };
+    }
+    const job = this.ctx.store.createJob({ kind: 'upgrade', trigger: req.trigger, request: { toDepth: req.toDepth, method: req.method }, commandId: req.commandId });
+    announce(this.ctx, job);
+    crashIfAsked('queued');
+    this.queue.push({ id: job.id, start: 'planning' });
+    this.kick();
+    return { accepted: true, job };
+  }
+
+  /**
+   * Ends a queued, planning, growing or validating job `canceled`: the state
+   * is written first, then the growth worker is told to stop and terminated
+   * after the grace period, then the candidate is deleted. A swap is not
+   * cancelable: false, as for an unknown or finished job.
+   */
+  cancel(jobId: string): boolean {
+    const job = this.ctx.store.job(jobId);
+    const running = this.current?.id === jobId ? this.current : undefined;
+    if (!job || isTerminal(job.state) || job.state === 'swapping' || running?.phase === 'swapping') return false;
+    move(this.ctx, jobId, 'canceled', { reason: 'canceled on request', from: job.state }, { active: running, crash: false });
+    this.queue = this.queue.filter((q) => q.id !== jobId);
+    if (running) {
+      running.canceled = true;
+      running.growth?.abort(this.ctx.graceMs);
+    } else {
+      removeCandidateFiles(candidateOf(this.ctx, jobId));
+    }
+    return true;
+  }
+
+  /** Swaps back to `version` (default: the committed version's parent) the way an upgrade swaps in; resolves with the ended job. */
+  async rollback(version?: number): Promise<JobRow> {
+    const refused = this.refusal();
+    if (refused) throw new Error(refused.reason);
+    const target = rollbackTarget(this.ctx.store, this.ctx.modelName, version);
+    const job = this.ctx.store.createJob({ kind: 'rollback', trigger: 'manual', request: { version: target.version } });
+    announce(this.ctx, job);
+    crashIfAsked('queued');
+    this.queue.push({ id: job.id, start: 'rollback' });
+    this.kick();
+    await this.idle();
+    return this.ctx.store.job(job.id)!;
+  }
+
+  /** The unfinished job the runner works on or will run next. */
+  active(): JobRow | undefined {
+    const id = this.current?.id ?? this.queue[0]?.id;
+    const job = id !== undefined ? this.ctx.store.job(id) : this.ctx.store.activeJob();
+    return job && !isTerminal(job.state) ? job : undefined;
+  }
+
+  /** Resolves when no job runs or waits to run. */
+  async idle(): Promise<void> {
+    while (this.loop) await this.loop;
+  }
+
+  /**
+   * SIGTERM: a growing job's worker is stopped and the job parked (queued,
+   * resumed at the next start without counting as a crash); a validating or
+   * swapping job is let finish, it takes a second; queued jobs stay queued.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const running = this.current;
+    if (running) {
+      running.stopping = true;
+      running.growth?.abort(this.ctx.graceMs);
+    }
+    const waiting = this.queue;
+    this.queue = [];
+    for (const q of waiting) {
+      const job = this.ctx.store.job(q.id);
+      if (job && !isTerminal(job.state)) move(this.ctx, q.id, 'queued', { parked: true, reason: 'the daemon stopped before the job ran' }, { crash: false });
+    }
+    await this.idle();
+  }
+
+  private refusal(): { accepted: false; reason: string; job?: JobRow } | undefined {
+    if (this.stopping) return { accepted: false, reason: 'the daemon is stopping' };
+    if (this.recovering) return { accepted: false, reason: 'the daemon is recovering interrupted jobs' };
+    const id = this.current?.id ?? this.queue[0]?.id;
+    const job = id !== undefined ? this.ctx.store.job(id) : this.ctx.store.activeJob();
+    if (!job) return undefined;
+    const what = isTerminal(job.state) ? `has ended (${job.state}) and is still cleaning up` : `is ${job.state}`;
+    return { accepted: false, reason: `job ${job.id} ${what}: one job at a time`, job };
+  }
+
+  private kick(): void {
+    if (this.loop || this.stopping || this.queue.length === 0) return;
+    this.loop = (async () => {
+      // let request() return, and its caller see the job queued, before it runs
+      await new Promise((r) => setImmediate(r));
+      while (!this.stopping && this.queue.length > 0) await this.runOne(this.queue.shift()!);
+    })().finally(() => {
+      this.loop = undefined;
+      this.kick();
+    });
+  }
+
+  private async runOne(next: { id: string; start: Start }): Promise<void> {
+    const job = this.ctx.store.job(next.id);
+    if (!job || isTerminal(job.state)) return;
+    const active: ActiveJob = { id: job.id, phase: job.state, canceled: false, stopping: this.stopping };
+    this.current = active;
+    try {
+      if (next.start === 'rollback') await runRollback(this.ctx, active);
+      else await runUpgrade(this.ctx, active, next.start);
+    } catch (err) {
+      this.ctx.log({ level: 'error', msg: 'job runner error', job: job.id, error: errorText(err) });
+    } finally {
+      this.current = undefined;
+    }
+  }
+}

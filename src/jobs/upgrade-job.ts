@@ -1,0 +1,143 @@
+import { isTerminal } from '../store/job-states';
+import type { JsonObject } from '../store/types';
+import { CandidateSummary, readCandidate, removeCandidateFiles } from './candidate';
+import { ActiveJob, RunContext, candidateOf, errorText, move } from './context';
+import { CRASH_ENV } from './crash';
+import { checkGate } from './gate';
+import { startGrowth } from './grow-thread';
+import { planUpgrade, UpgradePlan } from './plan';
+import { jobProgress } from './progress';
+import { finishSwap, nextVersion, SwapDetail } from './swap';
+import type { GrowStep, UpgradeRequest } from './types';
+
+/** Where a run of an upgrade job starts: from the top, or re-gating a candidate that survived a crash. */
+export type UpgradeStart = 'planning' | 'validating';
+
+/** The plan the job's `growing` transition recorded. */
+export function recordedPlan(ctx: RunContext, jobId: string): UpgradePlan | undefined {
+  const growing = ctx.store.transitions(jobId).filter((t) => t.to === 'growing' && t.detail.plan !== undefined);
+  return growing.at(-1)?.detail.plan as UpgradePlan | undefined;
+}
+
+/** A graceful stop leaves the job queued, marked so that recovery does not count it as a crash. */
+export function park(ctx: RunContext, active: ActiveJob): void {
+  move(ctx, active.id, 'queued', { parked: true, reason: 'the daemon stopped; the job resumes at the next start', from: active.phase }, { active, crash: false });
+  removeCandidateFiles(candidateOf(ctx, active.id));
+}
+
+function planStep(ctx: RunContext, active: ActiveJob, request: UpgradeRequest): UpgradePlan | undefined {
+  move(ctx, active.id, 'planning', {}, { active });
+  const committed = ctx.store.committedVersion(ctx.modelName);
+  if (!committed) throw new Error(`model ${ctx.modelName} has no committed version to grow`);
+  const outcome = planUpgrade(committed, ctx.rule(), request);
+  if ('rejected' in outcome) {
+    move(ctx, active.id, 'rejected', { reason: outcome.rejected }, { active });
+    return undefined;
+  }
+  return outcome.plan;
+}
+
+async function growStep(ctx: RunContext, active: ActiveJob, plan: UpgradePlan): Promise<CandidateSummary | undefined> {
+  const parent = ctx.store.modelVersion(ctx.modelName, plan.fromVersion);
+  if (!parent) throw new Error(`v${plan.fromVersion} is not registered`);
+  let job = move(ctx, active.id, 'growing', { step: 'stage1', plan: plan as unknown as JsonObject }, { active });
+  const dir = candidateOf(ctx, active.id);
+  removeCandidateFiles(dir);
+  const started = performance.now();
+  let step: GrowStep = 'stage1';
+  const handle = startGrowth(
+    {
+      parentDir: parent.dir,
+      candidateDir: dir,
+      data: ctx.data,
+      dataLimit: ctx.tuning?.dataLimit,
+      toDepth: plan.toDepth,
+      method: plan.method,
+      budget: plan.budget,
+      backend: ctx.backend,
+      crashAt: process.env[CRASH_ENV],
+    },
+    (event) => {
+      if (active.canceled || active.stopping) return;
+      const progress = jobProgress(event, (performance.now() - started) / 1000, plan.budget.seconds);
+      if (progress.step !== step) {
+        step = progress.step;
+        job = move(ctx, active.id, 'growing', { step }, { active, crash: false });
+      }
+      ctx.emitProgress(job, progress);
+    },
+  );
+  active.growth = handle;
+  const outcome = await handle.result;
+  active.growth = undefined;
+  if (active.canceled) {
+    removeCandidateFiles(dir);
+    return undefined;
+  }
+  if (outcome.kind === 'failed') throw new Error(`growth failed: ${outcome.message}`);
+  if (outcome.kind === 'aborted') {
+    if (!active.stopping) throw new Error('growth stopped without being asked to');
+    park(ctx, active);
+    return undefined;
+  }
+  return outcome.candidate;
+}
+
+/** validating and, when the gate passes, swapping. */
+async function gateAndSwap(ctx: RunContext, active: ActiveJob, plan: UpgradePlan, candidate: CandidateSummary): Promise<void> {
+  move(ctx, active.id, 'validating', { candidate: candidate as unknown as JsonObject }, { active });
+  if (candidate.depthAfter !== plan.toDepth) throw new Error(`the candidate has depth ${candidate.depthAfter}, the plan asked for ${plan.toDepth}`);
+  const gate = checkGate(candidate, plan.gate);
+  if (!gate.pass) {
+    move(ctx, active.id, 'rejected', { reason: `gate not met: ${gate.reasons.join('; ')}`, result: gate.figures }, { active });
+    removeCandidateFiles(candidateOf(ctx, active.id));
+    return;
+  }
+  const version = nextVersion(ctx);
+  const detail: SwapDetail = {
+    version,
+    fromVersion: plan.fromVersion,
+    sha256: candidate.weightsSha256,
+    commit: {
+      version,
+      fromVersion: plan.fromVersion,
+      depthBefore: candidate.depthBefore,
+      depthAfter: candidate.depthAfter,
+      method: candidate.method,
+      backend: candidate.backend,
+      growSeconds: candidate.seconds,
+      ...gate.figures,
+    },
+  };
+  move(ctx, active.id, 'swapping', detail, { active });
+  await finishSwap(ctx, active.id, detail, true, active);
+}
+
+/**
+ * Runs an upgrade job to its end (or to a park when the daemon stops). Every
+ * step writes its state before acting; a cancel is written by JobRunner.cancel
+ * and noticed here after the step that was awaiting.
+ */
+export async function runUpgrade(ctx: RunContext, active: ActiveJob, start: UpgradeStart): Promise<void> {
+  const job = ctx.store.job(active.id);
+  if (!job || isTerminal(job.state)) return;
+  try {
+    if (start === 'validating') {
+      const plan = recordedPlan(ctx, active.id);
+      const candidate = readCandidate(candidateOf(ctx, active.id));
+      if (!plan || !candidate) throw new Error('the candidate to validate is gone');
+      await gateAndSwap(ctx, active, plan, candidate);
+      return;
+    }
+    const plan = planStep(ctx, active, job.request as unknown as UpgradeRequest);
+    if (!plan) return;
+    if (active.stopping) return park(ctx, active);
+    const candidate = await growStep(ctx, active, plan);
+    if (!candidate) return;
+    await gateAndSwap(ctx, active, plan, candidate);
+  } catch (err) {
+    if (isTerminal(ctx.store.job(active.id)!.state)) throw err;
+    removeCandidateFiles(candidateOf(ctx, active.id));
+    move(ctx, active.id, 'failed', { reason: errorText(err) }, { active, crash: false });
+  }
+}
