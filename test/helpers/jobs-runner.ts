@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobRunner } from '../../src/jobs/runner';
+import type { JobProgress, RunnerDeps } from '../../src/jobs/types';
+import type { PolicyRule } from '../../src/policy/types';
+import { loadServedModel } from '../../src/serve/served-model';
+import { ModelSlot } from '../../src/serve/model-slot';
+import { openStore, Store } from '../../src/store';
+import { importShipped } from '../../src/store/model-dirs';
+import type { JobRow } from '../../src/store/types';
+import { DATA_LIMIT, MODEL } from './jobs-fixtures';
+import { SHIPPED_MODEL } from './store-fixtures';
+
+/** An in-process daemon: a fresh home with the shipped model as v1, serving, and a runner over it. */
+export interface Rig {
+  home: string;
+  store: Store;
+  slot: ModelSlot;
+  runner: JobRunner;
+  states: JobRow[];
+  progress: JobProgress[];
+  logs: object[];
+  rule: PolicyRule;
+  /** A second runner over the same home and slot, as after a restart. */
+  restart(): JobRunner;
+}
+
+export async function makeRig(t: { after(fn: () => unknown): void }, rule: PolicyRule, backend: string): Promise<Rig> {
+  const home = mkdtempSync(join(tmpdir(), 'deepend-jobs-'));
+  const store = openStore(home);
+  const v1 = importShipped(home, MODEL, SHIPPED_MODEL, store);
+  const slot = new ModelSlot(MODEL);
+  await slot.swap(await loadServedModel(v1.dir, v1.version));
+  const rig = { home, store, slot, states: [] as JobRow[], progress: [] as JobProgress[], logs: [] as object[], rule } as Rig;
+  const deps: RunnerDeps = {
+    store,
+    home,
+    modelName: MODEL,
+    slot,
+    rule: () => rig.rule,
+    data: 'mnist',
+    backend,
+    events: { onState: (job) => rig.states.push(job), onProgress: (_job, e) => rig.progress.push(e) },
+    log: (line) => rig.logs.push(line),
+    tuning: { dataLimit: DATA_LIMIT, cancelGraceMs: 2000 },
+  };
+  rig.runner = new JobRunner(deps);
+  rig.restart = () => new JobRunner(deps);
+  t.after(async () => {
+    await rig.runner.stop();
+    await slot.close();
+    store.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+  return rig;
+}
+
+/** Resolves at the first event that satisfies `pred` (polled: events arrive on this thread's loop). */
+export async function waitFor(pred: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Tensors the serving thread holds besides the weights of the version it serves. */
+export function tensorsBesidesModel(slot: ModelSlot, numTensors: number): number {
+  return numTensors - (slot.current()?.model.weights.length ?? 0);
+}

@@ -1,0 +1,206 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../src/tf';
+import { predictRows } from '../src/serve/predict';
+import { isTerminal } from '../src/store/job-states';
+import { listVersions, readCurrent } from '../src/store/model-dirs';
+import { useTestBackend } from './helpers/backend';
+import { candidateEntries, MODEL, testRule } from './helpers/jobs-fixtures';
+import { makeRig, tensorsBesidesModel, waitFor } from './helpers/jobs-runner';
+
+let backend: string;
+before(async () => {
+  backend = await useTestBackend();
+});
+
+const pixels = Float32Array.from({ length: 784 }, (_, i) => ((i * 31) % 256) / 255);
+
+function terminalCount(rig: { store: { transitions(id: string): { to: string }[] } }, jobId: string): number {
+  return rig.store.transitions(jobId).filter((t) => isTerminal(t.to as never)).length;
+}
+
+test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, commits it, flips current and serves it; rollback swaps back', async (t) => {
+  // targetDepth 6 with maxStep 1: one job adds one block
+  const rig = await makeRig(t, testRule({ targetDepth: 6 }), backend);
+  const v1 = rig.slot.current()!;
+  const besides = tensorsBesidesModel(rig.slot, tf.memory().numTensors);
+  const rssBefore = process.memoryUsage().rss;
+
+  const answer = rig.runner.request({ trigger: 'manual' });
+  assert.equal(answer.accepted, true);
+  assert.ok(answer.accepted);
+  assert.equal(answer.job.state, 'queued');
+  const id = answer.job.id;
+
+  // the serving thread keeps answering while the worker trains: timer lag and predictions
+  let maxLag = 0;
+  let predictions = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    if (rig.runner.active()?.state === 'growing') {
+      maxLag = Math.max(maxLag, now - last - 20);
+      const lease = rig.slot.acquire()!;
+      try {
+        assert.equal(predictRows(lease.served, pixels, 1)[0].length, 10);
+        predictions++;
+      } finally {
+        lease.release();
+      }
+    }
+    last = now;
+  }, 20);
+  const started = performance.now();
+  await rig.runner.idle();
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(ticker);
+
+  const job = rig.store.job(id)!;
+  assert.equal(job.state, 'succeeded', job.reason ?? '');
+  assert.equal(job.result?.version, 2);
+  assert.equal(job.result?.depthAfter, 3);
+  const path = rig.store.transitions(id).map((tr) => (tr.to === 'growing' ? `growing:${tr.detail.step}` : tr.to));
+  assert.deepEqual(path, ['queued', 'planning', 'growing:stage1', 'growing:stage2', 'validating', 'swapping', 'succeeded']);
+  assert.equal((rig.store.transitions(id)[2].detail.plan as { toDepth: number }).toDepth, 3, 'capped by maxStep');
+  assert.deepEqual(rig.states.map((s) => s.state), ['queued', 'planning', 'growing', 'growing', 'validating', 'swapping', 'succeeded']);
+
+  const committed = rig.store.committedVersion(MODEL)!;
+  assert.equal(committed.version, 2);
+  assert.equal(committed.depth, 3);
+  assert.equal(committed.parent, 1);
+  assert.equal(readCurrent(rig.home, MODEL), 2);
+  assert.deepEqual(listVersions(rig.home, MODEL), [1, 2]);
+  for (const f of ['model.json', 'weights.bin', 'meta.json', 'report.json', 'learning-curve.svg']) assert.ok(existsSync(join(committed.dir, f)), f);
+  assert.deepEqual(candidateEntries(rig.home), []);
+  const served = rig.slot.current()!;
+  assert.equal(served.version, 2);
+  assert.equal(served.meta.depth, 3);
+  assert.equal(served.meta.weightsSha256, committed.sha256);
+  assert.throws(() => v1.model.weights[0].read(), 'the old version was disposed');
+
+  const steps = new Set(rig.progress.map((p) => p.step));
+  assert.deepEqual([...steps], ['stage1', 'stage2']);
+  assert.ok(rig.progress.every((p) => p.percent >= 0 && p.percent <= 100 && Number.isFinite(p.loss)));
+  assert.ok(rig.progress.at(-1)!.percent >= 50, `last progress ${rig.progress.at(-1)!.percent}%`);
+  assert.ok(predictions > 20, `${predictions} predictions during growth`);
+  assert.ok(maxLag < 300, `serving thread stalled ${maxLag.toFixed(0)} ms during growth`);
+  assert.equal(tensorsBesidesModel(rig.slot, tf.memory().numTensors), besides, 'the serving thread holds the new weights and nothing else');
+  t.diagnostic(`job ${seconds.toFixed(1)} s; growth ${Number(job.result?.growSeconds).toFixed(1)} s; held-out ${job.result?.accuracyBefore} -> ${job.result?.accuracyAfter}; max timer lag ${maxLag.toFixed(0)} ms; ${predictions} predictions; tensors besides the model ${besides}; rss ${(rssBefore / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+
+  const back = await rig.runner.rollback();
+  assert.equal(back.kind, 'rollback');
+  assert.equal(back.state, 'succeeded', back.reason ?? '');
+  assert.deepEqual(rig.store.transitions(back.id).map((tr) => tr.to), ['queued', 'swapping', 'succeeded']);
+  assert.equal(rig.store.committedVersion(MODEL)!.version, 1);
+  assert.equal(readCurrent(rig.home, MODEL), 1);
+  assert.equal(rig.slot.current()!.version, 1);
+  assert.deepEqual(listVersions(rig.home, MODEL), [1, 2], 'a rollback keeps the version it leaves');
+  assert.equal(tensorsBesidesModel(rig.slot, tf.memory().numTensors), besides);
+  await assert.rejects(rig.runner.rollback(1), /already the committed version/);
+});
+
+test('a gate the candidate cannot meet: rejected with the figures, nothing committed, the same v1 object keeps serving', async (t) => {
+  const rig = await makeRig(t, testRule({ gate: { minGain: 0.5, minAccuracy: 0.9999 } }), backend);
+  const v1 = rig.slot.current()!;
+  const tensors = tf.memory().numTensors;
+  const answer = rig.runner.request({ trigger: 'fleet', commandId: 'cmd-1' });
+  assert.ok(answer.accepted);
+  await rig.runner.idle();
+  const job = rig.store.job(answer.job.id)!;
+  assert.equal(job.state, 'rejected');
+  assert.match(job.reason!, /gate not met: held-out accuracy .* is below the minimum 99\.99%; gain .* below the minimum 50\.00%/);
+  const figures = job.result as { accuracyBefore: number; accuracyAfter: number; gain: number; minGain: number };
+  assert.ok(figures.accuracyBefore > 0.5 && figures.accuracyAfter > 0.5);
+  assert.equal(figures.minGain, 0.5);
+  assert.ok(Math.abs(figures.gain - (figures.accuracyAfter - figures.accuracyBefore)) < 1e-12);
+  assert.equal(terminalCount(rig, job.id), 1);
+  assert.equal(rig.store.committedVersion(MODEL)!.version, 1);
+  assert.equal(readCurrent(rig.home, MODEL), 1);
+  assert.deepEqual(listVersions(rig.home, MODEL), [1]);
+  assert.deepEqual(candidateEntries(rig.home), []);
+  assert.equal(rig.slot.current(), v1);
+  assert.equal(tf.memory().numTensors, tensors);
+
+  const again = rig.runner.request({ trigger: 'fleet', commandId: 'cmd-1' });
+  assert.equal(again.accepted, false);
+  assert.ok(!again.accepted && /command cmd-1 already created job/.test(again.reason) && again.job?.id === job.id);
+});
+
+test('one job at a time; cancel during growing ends it canceled with nothing half-written; a queued job cancels too', async (t) => {
+  const rig = await makeRig(t, testRule({ budget: { minutes: 1 } }), backend);
+  const v1 = rig.slot.current()!;
+  const tensors = tf.memory().numTensors;
+  const first = rig.runner.request({ trigger: 'manual' });
+  assert.ok(first.accepted);
+  const second = rig.runner.request({ trigger: 'automatic', toDepth: 4 });
+  assert.equal(second.accepted, false);
+  assert.ok(!second.accepted && second.job?.id === first.job.id && /one job at a time/.test(second.reason));
+  assert.equal(rig.runner.request({ trigger: 'manual', method: 'bogus' as never }).accepted, false);
+
+  await waitFor(() => rig.progress.length > 0, 'growth progress');
+  assert.equal(rig.runner.active()?.state, 'growing');
+  const asked = performance.now();
+  assert.equal(rig.runner.cancel(first.job.id), true);
+  assert.equal(rig.store.job(first.job.id)!.state, 'canceled', 'written before the worker is stopped');
+  await rig.runner.idle();
+  const stopMs = performance.now() - asked;
+  assert.equal(rig.runner.cancel(first.job.id), false, 'an ended job cannot be canceled again');
+  assert.equal(terminalCount(rig, first.job.id), 1);
+  assert.deepEqual(rig.store.transitions(first.job.id).map((tr) => tr.to), ['queued', 'planning', 'growing', 'canceled']);
+  assert.deepEqual(candidateEntries(rig.home), [], 'no candidate and no partial save left');
+  assert.deepEqual(listVersions(rig.home, MODEL), [1]);
+  assert.equal(rig.store.committedVersion(MODEL)!.version, 1);
+  assert.equal(rig.slot.current(), v1);
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.ok(stopMs < 2000, `the worker stopped ${stopMs.toFixed(0)} ms after the cancel`);
+  t.diagnostic(`cancel to idle: ${stopMs.toFixed(0)} ms`);
+
+  const third = rig.runner.request({ trigger: 'manual' });
+  assert.ok(third.accepted, 'a new job is accepted once the canceled one is gone');
+  assert.equal(rig.runner.cancel(third.job.id), true);
+  await rig.runner.idle();
+  assert.deepEqual(rig.store.transitions(third.job.id).map((tr) => tr.to), ['queued', 'canceled']);
+  assert.equal(rig.runner.active(), undefined);
+});
+
+test('planning rejects what there is nothing to do for, and a missing rule', async (t) => {
+  const rig = await makeRig(t, testRule({ targetDepth: 2 }), backend);
+  const a = rig.runner.request({ trigger: 'automatic' });
+  assert.ok(a.accepted);
+  await rig.runner.idle();
+  assert.equal(rig.store.job(a.job.id)!.state, 'rejected');
+  assert.match(rig.store.job(a.job.id)!.reason!, /nothing to do: v1 already has depth 2 \(target 2, rule test\)/);
+  rig.rule = null as never;
+  const b = rig.runner.request({ trigger: 'manual', toDepth: 3 });
+  assert.ok(b.accepted);
+  await rig.runner.idle();
+  assert.match(rig.store.job(b.job.id)!.reason!, /no policy rule matches/);
+  assert.equal(rig.slot.current()!.version, 1);
+});
+
+test('stop() parks a growing job; the next runner resumes it without counting a crash and ends it once', async (t) => {
+  const rig = await makeRig(t, testRule({ gate: { minGain: 0.5, minAccuracy: 0 } }), backend);
+  const tensors = tf.memory().numTensors;
+  const answer = rig.runner.request({ trigger: 'manual' });
+  assert.ok(answer.accepted);
+  await waitFor(() => rig.progress.length > 0, 'growth progress');
+  await rig.runner.stop();
+  const parked = rig.store.job(answer.job.id)!;
+  assert.equal(parked.state, 'queued');
+  assert.equal(rig.store.transitions(parked.id).at(-1)!.detail.parked, true);
+  assert.deepEqual(candidateEntries(rig.home), []);
+  assert.equal(rig.runner.request({ trigger: 'manual' }).accepted, false, 'a stopping runner takes no jobs');
+
+  rig.runner = rig.restart();
+  const report = await rig.runner.recover();
+  assert.deepEqual(report, { resumed: [parked.id], rolledBack: [], failed: [] });
+  await rig.runner.idle();
+  const job = rig.store.job(parked.id)!;
+  assert.equal(job.attempts, 0, 'a graceful stop is not a crash');
+  assert.equal(job.state, 'rejected', 'the resumed job ran to its gate');
+  assert.equal(terminalCount(rig, job.id), 1);
+  assert.equal(rig.slot.current()!.version, 1);
+  assert.equal(tf.memory().numTensors, tensors);
+});
