@@ -2,6 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { tf } from '../src/tf';
 import { predictRows } from '../src/serve/predict';
 import { isTerminal } from '../src/store/job-states';
@@ -178,6 +179,20 @@ test('planning rejects what there is nothing to do for, and a missing rule', asy
   await rig.runner.idle();
   assert.match(rig.store.job(b.job.id)!.reason!, /no policy rule matches/);
   assert.equal(rig.slot.current()!.version, 1);
+});
+
+test('a growth that fails (no such data) ends the job failed with the worker\'s reason; v1 keeps serving', async (t) => {
+  const rig = await makeRig(t, testRule(), backend, join(tmpdir(), 'no-such-data.csv'));
+  const v1 = rig.slot.current()!;
+  const answer = rig.runner.request({ trigger: 'manual' });
+  assert.ok(answer.accepted);
+  await rig.runner.idle();
+  const job = rig.store.job(answer.job.id)!;
+  assert.equal(job.state, 'failed');
+  assert.match(job.reason!, /^growth failed: .*no-such-data\.csv: data source does not exist/);
+  assert.deepEqual(rig.store.transitions(job.id).map((tr) => tr.to), ['queued', 'planning', 'growing', 'failed']);
+  assert.deepEqual(candidateEntries(rig.home), []);
+  assert.equal(rig.slot.current(), v1);
 });
 
 test('stop() parks a growing job; the next runner resumes it without counting a crash and ends it once', async (t) => {

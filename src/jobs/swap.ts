@@ -62,7 +62,9 @@ export async function undoSwap(ctx: RunContext, jobId: string, d: SwapDetail, up
  * alike: install, load and serve vN, then commit it and end the job
  * `succeeded` in one transaction, then flip `current`. The commit is the point
  * of no return: before it, any failure (or a crash, see recover.ts) puts the
- * committed version back and ends the job `failed`.
+ * committed version back and ends the job `failed`. The undo comes before the
+ * `failed` it leads to: a crash in between leaves the job swapping, and
+ * recovery finishes or undoes it again.
  */
 export async function finishSwap(ctx: RunContext, jobId: string, d: SwapDetail, upgrade: boolean, active?: ActiveJob): Promise<boolean> {
   try {

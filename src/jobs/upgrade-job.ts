@@ -137,7 +137,7 @@ export async function runUpgrade(ctx: RunContext, active: ActiveJob, start: Upgr
     await gateAndSwap(ctx, active, plan, candidate);
   } catch (err) {
     if (isTerminal(ctx.store.job(active.id)!.state)) throw err;
-    removeCandidateFiles(candidateOf(ctx, active.id));
     move(ctx, active.id, 'failed', { reason: errorText(err) }, { active, crash: false });
+    removeCandidateFiles(candidateOf(ctx, active.id));
   }
 }

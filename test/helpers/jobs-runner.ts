@@ -26,7 +26,7 @@ export interface Rig {
   restart(): JobRunner;
 }
 
-export async function makeRig(t: { after(fn: () => unknown): void }, rule: PolicyRule, backend: string): Promise<Rig> {
+export async function makeRig(t: { after(fn: () => unknown): void }, rule: PolicyRule, backend: string, data = 'mnist'): Promise<Rig> {
   const home = mkdtempSync(join(tmpdir(), 'deepend-jobs-'));
   const store = openStore(home);
   const v1 = importShipped(home, MODEL, SHIPPED_MODEL, store);
@@ -39,7 +39,7 @@ export async function makeRig(t: { after(fn: () => unknown): void }, rule: Polic
     modelName: MODEL,
     slot,
     rule: () => rig.rule,
-    data: 'mnist',
+    data,
     backend,
     events: { onState: (job) => rig.states.push(job), onProgress: (_job, e) => rig.progress.push(e) },
     log: (line) => rig.logs.push(line),
