@@ -4,6 +4,12 @@ import { demoCommand, DEMO_USAGE } from './commands/demo';
 import { evalCommand, EVAL_USAGE } from './commands/eval';
 import { growCommand, GROW_USAGE } from './commands/grow';
 import { policyCommand, POLICY_USAGE } from './commands/policy';
+import { deepenCommand, DEEPEN_USAGE } from './commands/deepen';
+import { jobsCommand, JOBS_USAGE } from './commands/jobs';
+import { modelsCommand, MODELS_USAGE } from './commands/models';
+import { rollbackCommand, ROLLBACK_USAGE } from './commands/rollback';
+import { startCommand, START_USAGE } from './commands/start';
+import { statusCommand, STATUS_USAGE } from './commands/status';
 import { trainCommand, TRAIN_USAGE } from './commands/train';
 import { AbortedError } from '../train/progress';
 
@@ -15,6 +21,12 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   eval: { run: evalCommand, usage: EVAL_USAGE },
   demo: { run: demoCommand, usage: DEMO_USAGE },
   policy: { run: policyCommand, usage: POLICY_USAGE },
+  start: { run: startCommand, usage: START_USAGE },
+  status: { run: statusCommand, usage: STATUS_USAGE },
+  jobs: { run: jobsCommand, usage: JOBS_USAGE },
+  models: { run: modelsCommand, usage: MODELS_USAGE },
+  deepen: { run: deepenCommand, usage: DEEPEN_USAGE },
+  rollback: { run: rollbackCommand, usage: ROLLBACK_USAGE },
 };
 
 function usage(): string {

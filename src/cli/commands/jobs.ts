@@ -1,0 +1,35 @@
+import { numberFlag, parseArgs } from '../args';
+import { CommandIO } from '../output';
+import { clientFor } from '../../daemon/control-client';
+import type { JobView } from '../../daemon/status';
+import { CLIENT_FLAGS, describeProgress } from './status';
+
+export const JOBS_USAGE = 'deepend jobs [--limit N] [--config F | --home DIR] [--json]';
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+}
+
+function outcome(j: JobView): string {
+  if (j.progress && !j.endedAt) return describeProgress(j.progress);
+  return j.reason ?? '';
+}
+
+/** `deepend jobs`: the daemon's jobs, newest first. */
+export async function jobsCommand(argv: string[], io: CommandIO): Promise<number> {
+  const args = parseArgs('jobs', argv, { ...CLIENT_FLAGS, values: [...CLIENT_FLAGS.values, 'limit'] });
+  const limit = numberFlag(args, 'limit', { integer: true, min: 1, max: 1000 }) ?? 20;
+  const { jobs } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{ jobs: JobView[] }>('GET', `/jobs?limit=${limit}`);
+  if (io.json) {
+    io.out(JSON.stringify({ jobs }));
+    return 0;
+  }
+  if (jobs.length === 0) {
+    io.out('no jobs yet');
+    return 0;
+  }
+  const rows = jobs.map((j) => [j.id, j.kind, j.trigger, j.state, j.createdAt, outcome(j)]);
+  for (const line of table([['JOB', 'KIND', 'TRIGGER', 'STATE', 'CREATED', 'OUTCOME'], ...rows])) io.out(line);
+  return 0;
+}

@@ -1,0 +1,32 @@
+import { parseArgs } from '../args';
+import { CommandIO, pct } from '../output';
+import { clientFor } from '../../daemon/control-client';
+import type { versionView } from '../../daemon/status';
+import { CLIENT_FLAGS } from './status';
+
+export const MODELS_USAGE = 'deepend models [--config F | --home DIR] [--json]';
+
+type VersionView = ReturnType<typeof versionView>;
+
+/** `deepend models`: the versions of the served model; `*` marks the committed one. */
+export async function modelsCommand(argv: string[], io: CommandIO): Promise<number> {
+  const args = parseArgs('models', argv, CLIENT_FLAGS);
+  const answer = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{ name: string; serving: number | null; versions: VersionView[] }>('GET', '/models');
+  if (io.json) {
+    io.out(JSON.stringify(answer));
+    return 0;
+  }
+  const rows = answer.versions.map((v) => [
+    `${v.committed ? '*' : ' '} v${v.version}`,
+    String(v.depth),
+    v.method ?? 'shipped',
+    v.accuracy === null ? '-' : pct(v.accuracy),
+    v.parent === null ? '-' : `v${v.parent}`,
+    v.createdAt,
+  ]);
+  const all = [['  VERSION', 'DEPTH', 'METHOD', 'ACCURACY', 'PARENT', 'CREATED'], ...rows];
+  const widths = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  io.out(`model ${answer.name}, serving v${answer.serving ?? '-'} (* committed)`);
+  for (const r of all) io.out(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  return 0;
+}

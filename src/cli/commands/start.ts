@@ -1,0 +1,12 @@
+import { parseArgs } from '../args';
+import { CommandIO } from '../output';
+
+export const START_USAGE = 'deepend start [--config FILE]   (the daemon, in the foreground; see daemon/deepend.service)';
+
+/** `deepend start`: runs the daemon until SIGTERM or SIGINT; resolves with its exit code. */
+export async function startCommand(argv: string[], _io: CommandIO): Promise<number> {
+  const args = parseArgs('start', argv, { values: ['config'] });
+  // loaded here so the client commands do not pay for TF.js
+  const { runDaemon } = await import('../../daemon/run');
+  return runDaemon({ configFile: args.values.get('config') });
+}

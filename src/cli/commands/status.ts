@@ -1,0 +1,53 @@
+import { parseArgs } from '../args';
+import { CommandIO, keyValues, pct } from '../output';
+import { clientFor } from '../../daemon/control-client';
+import type { DaemonStatus } from '../../daemon/status';
+import type { JobProgressView } from '../../daemon/progress-board';
+
+export const STATUS_USAGE = 'deepend status [--config F | --home DIR] [--json]';
+
+/** Flags every command that talks to a running daemon takes. */
+export const CLIENT_FLAGS = { values: ['config', 'home'] as string[], switches: ['json'] as string[] };
+
+export function describeProgress(p: JobProgressView | null): string {
+  if (!p) return '';
+  const epoch = p.epochs !== undefined ? ` epoch ${p.epoch + 1}/${p.epochs}` : ` epoch ${p.epoch + 1}`;
+  const val = p.validationAccuracy !== undefined ? ` val ${pct(p.validationAccuracy)}` : '';
+  const eta = p.etaSeconds !== undefined ? ` ETA ${p.etaSeconds}s` : '';
+  return `${p.percent.toFixed(1)}% ${p.step}${p.detail ? ` ${p.detail}` : ''}${epoch} loss ${p.loss.toPrecision(4)}${val}${eta}`;
+}
+
+function describeModel(s: DaemonStatus): string {
+  const c = s.model.committed;
+  if (!c) return `${s.model.name}: nothing committed`;
+  const accuracy = c.accuracy === null ? 'accuracy unknown' : `accuracy ${pct(c.accuracy)}`;
+  const serving = s.model.servingVersion === c.version ? '' : ` (serving v${s.model.servingVersion ?? '-'})`;
+  return `${s.model.name} v${c.version}, depth ${c.depth}, ${accuracy}${c.method ? `, grown by ${c.method}` : ''}${serving}`;
+}
+
+/** `deepend status`: what the running daemon serves and does. */
+export async function statusCommand(argv: string[], io: CommandIO): Promise<number> {
+  const args = parseArgs('status', argv, CLIENT_FLAGS);
+  const s = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<DaemonStatus>('GET', '/status');
+  if (io.json) {
+    io.out(JSON.stringify(s));
+    return 0;
+  }
+  const rule = s.policy?.rule;
+  const job = s.job;
+  io.out(
+    keyValues([
+      ['device', `${s.device.id} (fleet ${s.device.fleet}${s.device.groups.length ? `, groups ${s.device.groups.join(', ')}` : ''})`],
+      ['daemon', `${s.phase}, pid ${s.pid}, up ${s.uptimeSeconds}s, home ${s.home}`],
+      ['backend', s.backend ? `${s.backend.name} (${s.backend.package}${s.backend.gpu ? ', GPU' : ''})` : 'not loaded yet'],
+      ['model', describeModel(s)],
+      ['serving', s.http?.predict ?? 'not yet'],
+      ['policy', s.policy ? `${s.policy.name} (${s.policy.file})` : 'not loaded yet'],
+      ['rule', rule ? `${rule.name} (rules[${rule.index}]): ${rule.decision}` : 'none matches this device'],
+      ['job', job ? `${job.id} ${job.kind} (${job.trigger}) ${job.state}${job.progress ? ` ${describeProgress(job.progress)}` : ''}` : 'none'],
+      ['compute', s.compute ? `fingerprint ${s.compute.fingerprint.slice(0, 12)}, detected ${s.compute.detectedAt}` : 'not detected yet'],
+      ['memory', `RSS ${s.memory.rssMB} MB, heap ${s.memory.heapMB} MB`],
+    ]),
+  );
+  return 0;
+}

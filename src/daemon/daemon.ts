@@ -1,0 +1,185 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { selectBackend } from '../compute/backend';
+import type { Config } from '../config';
+import type { JobEvents, RunnerDeps } from '../jobs/types';
+import { loadPolicy } from '../policy';
+import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../serve';
+import { openStore, isTerminal, JobRow } from '../store';
+import { importShipped, reconcile } from '../store/model-dirs';
+import { ComputeWatcher } from './compute-watcher';
+import { controlHandler } from './control-api';
+import { startControlServer } from './control-server';
+import { claimControlSocket } from './control-socket';
+import { hardwareSource } from './hardware-source';
+import { Lifecycle } from './lifecycle';
+import { Logger } from './log';
+import { startMemoryWatchdog } from './memory-watchdog';
+import { ProgressBoard } from './progress-board';
+import { RunnerPort } from './runner-port';
+import { SHIPPED_MODEL_DIR } from './shipped-model';
+import { DaemonParts } from './status';
+
+export interface DaemonOptions {
+  config: Config;
+  log: Logger;
+  createRunner: (deps: RunnerDeps) => RunnerPort;
+  env?: NodeJS.ProcessEnv;
+  shippedModel?: string;
+}
+
+/** How long HTTP requests may take to finish once the daemon stops accepting new ones. */
+const DRAIN_MS = 10_000;
+
+/**
+ * The daemon: subsystems started in order, each one's stop registered as it
+ * starts, stopped newest first. Start order: control socket claim (refuses a
+ * second daemon before anything is touched), policy, backend, store,
+ * compute detection, model files, the serving slot, HTTP, the job runner
+ * (recovering interrupted jobs), the control API, then triggers.
+ */
+export class Daemon {
+  readonly parts: DaemonParts;
+  private readonly lifecycle: Lifecycle;
+  private stopping?: Promise<boolean>;
+  private readonly loggedDecile = new Map<string, number>();
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.parts = { config: opts.config, startedAt: new Date(), progress: new ProgressBoard(), phase: 'starting' };
+    this.lifecycle = new Lifecycle(opts.log);
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.opts;
+    const { parts, lifecycle } = this;
+    const name = config.model.name;
+    mkdirSync(config.home, { recursive: true });
+    const socketPath = await claimControlSocket(config.home);
+
+    await lifecycle.start('memory watchdog', () => ({ value: undefined, stop: startMemoryWatchdog({ log, warnMB: config.memory.warnMB }) }));
+    parts.policy = loadPolicy(config.policy);
+    log.info('policy loaded', { file: parts.policy.file, name: parts.policy.name, rules: parts.policy.rules.length });
+
+    parts.backend = await selectBackend();
+    log.info('backend selected', { backend: parts.backend.name, package: parts.backend.package, gpu: parts.backend.gpu, skipped: parts.backend.skipped.length ? parts.backend.skipped : undefined });
+
+    const store = await lifecycle.start('store', () => {
+      const s = openStore(config.home);
+      return { value: s, stop: () => s.close() };
+    });
+    parts.store = store;
+
+    const source = hardwareSource(this.opts.env);
+    if (source.fixture) log.warn('reading hardware from a fixture file, not this machine', { fixture: source.fixture });
+    const watcher = new ComputeWatcher({
+      store,
+      policy: parts.policy,
+      backend: parts.backend.name,
+      read: source.read,
+      log,
+      committedDepth: () => store.committedVersion(name)?.depth ?? 0,
+    });
+    parts.watcher = watcher;
+    await watcher.detect();
+
+    const fixed = reconcile(config.home, name, store);
+    for (const action of fixed.actions) log.info('model files reconciled', { model: name, action });
+    if (fixed.committed === undefined) {
+      const v1 = importShipped(config.home, name, this.opts.shippedModel ?? SHIPPED_MODEL_DIR, store);
+      log.info('shipped model imported', { model: name, version: v1.version, depth: v1.depth, dir: v1.dir });
+    }
+
+    const slot = await lifecycle.start('model slot', async () => {
+      const s = new ModelSlot(name);
+      const committed = store.committedVersion(name)!;
+      await s.swap(await loadServedModel(committed.dir, committed.version));
+      log.info('model loaded', { model: name, version: committed.version, depth: committed.depth, accuracy: committed.metrics.accuracy });
+      return { value: s, stop: () => s.close() };
+    });
+    parts.slot = slot;
+
+    const server = await lifecycle.start<Server>('http server', async () => {
+      const srv = await startServer({
+        host: config.http.host,
+        port: config.http.port,
+        slots: new Map([[name, slot]]),
+        metrics: new Metrics(),
+        status: () => this.health(),
+        jobState: () => parts.runner?.active()?.state,
+      });
+      return { value: srv, stop: () => stopServer(srv, DRAIN_MS) };
+    });
+    const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    parts.httpUrl = `http://${host}:${serverPort(server)}`;
+    log.info('serving', { url: parts.httpUrl, predict: `${parts.httpUrl}/v1/models/${name}:predict` });
+
+    const runner = await lifecycle.start('job runner', async () => {
+      const r = this.opts.createRunner({
+        store,
+        home: config.home,
+        modelName: name,
+        slot,
+        rule: () => watcher.rule(),
+        data: config.data,
+        backend: parts.backend!.name,
+        events: this.jobEvents(watcher),
+        log: (line) => log.line(line),
+      });
+      return { value: r, stop: () => r.stop() };
+    });
+    parts.runner = runner;
+    const recovered = await runner.recover();
+    if (recovered.resumed.length + recovered.rolledBack.length + recovered.failed.length > 0) log.info('interrupted jobs recovered', { ...recovered });
+
+    await lifecycle.start('control api', async () => {
+      const control = await startControlServer(socketPath, controlHandler(parts));
+      return { value: control, stop: control.close };
+    });
+
+    await lifecycle.start('triggers', async () => {
+      watcher.attach(runner);
+      await watcher.decide('start');
+      watcher.startSchedule(config.detect.cron);
+      return { value: undefined, stop: () => watcher.stop() };
+    });
+    parts.phase = 'running';
+  }
+
+  /** Stops everything that started, newest first; resolves false when some part failed to stop. Safe to call twice. */
+  stop(reason: string): Promise<boolean> {
+    this.stopping ??= (async () => {
+      this.parts.phase = 'stopping';
+      this.opts.log.info('stopping', { reason, job: this.parts.runner?.active()?.id });
+      return this.lifecycle.stopAll();
+    })();
+    return this.stopping;
+  }
+
+  private health(): object {
+    const { config, slot, backend, runner } = this.parts;
+    const served = slot?.current();
+    return { device: config.deviceId, backend: backend?.name, model: { name: config.model.name, version: served?.version ?? null, depth: served?.meta.depth ?? null }, job: runner?.active()?.state ?? null };
+  }
+
+  private jobEvents(watcher: ComputeWatcher): Partial<JobEvents> {
+    const { log } = this.opts;
+    return {
+      onState: (job: JobRow) => {
+        log.info(`job ${job.state}`, { job: job.id, kind: job.kind, trigger: job.trigger, reason: job.reason ?? undefined });
+        if (isTerminal(job.state)) {
+          this.loggedDecile.delete(job.id);
+          this.parts.progress.forgetOld();
+          watcher.jobEnded(job);
+        }
+      },
+      onProgress: (job, e) => {
+        this.parts.progress.record(job.id, e);
+        const decile = Math.floor(e.percent / 10);
+        if (decile > (this.loggedDecile.get(job.id) ?? -1)) {
+          this.loggedDecile.set(job.id, decile);
+          log.info('job progress', { job: job.id, percent: e.percent, step: e.step, loss: Number(e.loss.toPrecision(4)), validationAccuracy: e.validationAccuracy });
+        }
+      },
+    };
+  }
+}
