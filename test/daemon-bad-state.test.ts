@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli';
+import { testHome } from './helpers/daemon';
+
+function digest(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+test('a corrupt database: start exits non-zero with one line and leaves the file untouched', { timeout: 60_000 }, async (t) => {
+  const h = testHome(t);
+  mkdirSync(h.home, { recursive: true });
+  const db = join(h.home, 'deepend.db');
+  // a SQLite header on pages of noise: looks like a database, is not one
+  const noise = Buffer.alloc(16384);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) % 251;
+  Buffer.from('SQLite format 3\0', 'latin1').copy(noise);
+  writeFileSync(db, noise);
+  const before = digest(db);
+  const run = await runCli(['start'], { env: h.env, timeoutMs: 50_000 });
+  assert.notEqual(run.code, 0);
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, run.stderr);
+  assert.match(lines[0], /^deepend start: .*deepend\.db.*/);
+  assert.equal(digest(db), before);
+  assert.ok(!existsSync(join(h.home, 'control.sock')));
+  assert.ok(!existsSync(join(h.home, 'models')), 'nothing was imported next to a database that cannot be read');
+});
+
+test('a truncated database file is refused the same way', { timeout: 60_000 }, async (t) => {
+  const h = testHome(t);
+  mkdirSync(h.home, { recursive: true });
+  const db = join(h.home, 'deepend.db');
+  writeFileSync(db, 'SQLite');
+  const run = await runCli(['start'], { env: h.env, timeoutMs: 50_000 });
+  assert.notEqual(run.code, 0);
+  assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+  assert.match(run.stderr, /deepend\.db/);
+  assert.equal(readFileSync(db, 'utf8'), 'SQLite');
+});
+
+test('client commands without a daemon say so in one line', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'deepend-nodaemon-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  for (const args of [['status'], ['jobs'], ['models'], ['rollback'], ['deepen', '--wait']]) {
+    const run = await runCli(args, { env: { DEEPEND_HOME: home } });
+    assert.equal(run.code, 1, args.join(' '));
+    assert.equal(run.stderr, `deepend ${args[0]}: no daemon running at ${home} (control.sock missing)\n`);
+    assert.equal(run.stdout, '');
+  }
+});
+
+test('a bad policy file stops the start with its file:line: field', { timeout: 60_000 }, async (t) => {
+  const h = testHome(t);
+  writeFileSync(h.policy, 'rules:\n  - name: x\n    targetDepth: deep\n');
+  const run = await runCli(['start'], { env: h.env, timeoutMs: 50_000 });
+  assert.equal(run.code, 1);
+  assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+  assert.match(run.stderr, new RegExp(`^deepend start: ${h.policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: rules\\[0\\]\\.`));
+});
+
+test('`deepend start` with a bad config prints one line and exits 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'deepend-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const home = join(dir, 'home');
+  mkdirSync(home);
+  writeFileSync(join(home, 'config.yaml'), 'http:\n  port: -1\n');
+  const run = await runCli(['start'], { env: { DEEPEND_HOME: home } });
+  assert.equal(run.code, 1);
+  assert.equal(run.stderr, `deepend start: ${join(home, 'config.yaml')}:2: http.port: must be >= 0, got -1\n`);
+  const envRun = await runCli(['start', '--config', join(dir, 'none.yaml')], { env: { DEEPEND_HOME: home } });
+  assert.equal(envRun.code, 1);
+  assert.equal(envRun.stderr, `deepend start: ${join(dir, 'none.yaml')}: file: cannot read: no such file\n`);
+  const port = await runCli(['status'], { env: { DEEPEND_HOME: dir, DEEPEND_HTTP_PORT: 'x' } });
+  assert.equal(port.code, 1);
+  assert.equal(port.stderr, 'deepend status: DEEPEND_HTTP_PORT=x: http.port: must be a whole number, got "x"\n');
+});
