@@ -106,6 +106,9 @@ export class Daemon {
         metrics: new Metrics(),
         status: () => this.health(),
         jobState: () => parts.runner?.active()?.state,
+      }).catch((err: NodeJS.ErrnoException) => {
+        const why = err.code === 'EADDRINUSE' ? 'the port is in use: set http.port or DEEPEND_HTTP_PORT' : err.code === 'EADDRNOTAVAIL' ? 'no such address here: check http.host' : err.message;
+        throw new Error(`cannot serve on ${config.http.host}:${config.http.port} (${why})`);
       });
       return { value: srv, stop: () => stopServer(srv, DRAIN_MS) };
     });
