@@ -2,7 +2,7 @@ import type { GrowthMethodName } from '../grow/types';
 import type { ProgressEvent } from '../train/progress';
 import type { CandidateSummary } from './candidate';
 
-/** workerData of src/jobs/grow-worker.ts. */
+/** The first IPC message to src/jobs/grow-worker.ts (a child process). */
 export interface GrowJobInput {
   parentDir: string;
   /** Where the candidate goes (models/NAME/.candidates/JOBID); written all or nothing. */
@@ -13,15 +13,17 @@ export interface GrowJobInput {
   method: GrowthMethodName;
   budget: { seconds?: number; epochs?: number };
   backend: string;
-  /** Int32Array[1] over it: non-zero = abort. Read between training steps, which a message could not interrupt. */
-  abortFlag: SharedArrayBuffer;
+  /** Created by the daemon to abort: read between training steps, which a message could not interrupt. */
+  abortFile: string;
   crashAt?: string;
+  /** Crash injection inside growth kills the daemon, not only this child. */
+  daemonPid: number;
 }
 
-/** Main thread -> worker. */
-export type ToWorker = { type: 'abort' };
+/** Daemon -> growth process. */
+export type ToWorker = { type: 'start'; input: GrowJobInput };
 
-/** Worker -> main thread. */
+/** Growth process -> daemon. */
 export type FromWorker =
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'done'; candidate: CandidateSummary }

@@ -1,7 +1,7 @@
-// Entry of the growth worker thread (started by grow-thread.ts): loads the
-// committed parent and the data on its own TF.js instance, grows, and saves
-// the candidate. The serving thread never trains.
-import { parentPort, workerData } from 'node:worker_threads';
+// Entry of the growth process (forked by grow-thread.ts): loads the committed
+// parent and the data on its own TF.js instance, grows, and saves the
+// candidate. The serving process never trains, and everything growth
+// allocated (wasm heap included) goes back to the OS when this process exits.
 import { parseForcedBackend, selectBackend } from '../compute/backend';
 import { loadDataset } from '../data/load';
 import { assertFits } from '../data/normalise';
@@ -15,20 +15,20 @@ import { AbortedError, ProgressEvent } from '../train/progress';
 import { REPORT_JSON, summarise } from './candidate';
 import { crashIfAsked } from './crash';
 import type { FromWorker, GrowJobInput, ToWorker } from './grow-protocol';
-import { raiseFlag, sharedAbortSignal } from './shared-abort';
+import { fileAbortSignal } from './shared-abort';
 
 /** Progress posts at most this often (Stage changes always go through). */
 const PROGRESS_EVERY_MS = 250;
 
-async function run(port: NonNullable<typeof parentPort>, input: GrowJobInput): Promise<void> {
-  // before TF.js starts its threads, which inherit it: the serving thread wins the CPU
+function post(m: FromWorker): void {
+  process.send?.(m);
+}
+
+async function run(input: GrowJobInput): Promise<void> {
+  // before TF.js starts its threads, which inherit it: the serving process wins the CPU
   lowerThreadPriority();
-  const post = (m: FromWorker) => port.postMessage(m);
-  const flag = new Int32Array(input.abortFlag);
-  port.on('message', (m: ToWorker) => {
-    if (m.type === 'abort') raiseFlag(flag);
-  });
-  const signal = sharedAbortSignal(flag);
+  // process.ppid is read from the OS each time: it changes when the daemon dies
+  const signal = fileAbortSignal(input.abortFile, () => process.ppid !== input.daemonPid);
   const checkAbort = () => {
     if (signal.aborted) throw new AbortedError('growth');
   };
@@ -47,7 +47,7 @@ async function run(port: NonNullable<typeof parentPort>, input: GrowJobInput): P
     let lastStage = '';
     const onProgress = (event: ProgressEvent) => {
       const now = performance.now();
-      if (event.stage === 'stage2') crashIfAsked('growing:stage2', input.crashAt);
+      if (event.stage === 'stage2') crashIfAsked('growing:stage2', input.crashAt, input.daemonPid);
       if (event.stage === lastStage && now - lastPost < PROGRESS_EVERY_MS) return;
       lastStage = event.stage;
       lastPost = now;
@@ -83,9 +83,12 @@ async function run(port: NonNullable<typeof parentPort>, input: GrowJobInput): P
   }
 }
 
-if (!parentPort) throw new Error('grow-worker.js runs as a worker thread (see src/jobs/grow-thread.ts)');
-const port = parentPort;
-run(port, workerData as GrowJobInput).catch((err: unknown) => {
-  const aborted = err instanceof AbortedError;
-  port.postMessage({ type: 'failed', message: err instanceof Error ? err.message : String(err), aborted } satisfies FromWorker);
+if (!process.send) throw new Error('grow-worker.js runs as a child process forked by src/jobs/grow-thread.ts');
+process.once('message', (m: ToWorker) => {
+  run(m.input)
+    .catch((err: unknown) => {
+      const aborted = err instanceof AbortedError;
+      post({ type: 'failed', message: err instanceof Error ? err.message : String(err), aborted });
+    })
+    .finally(() => process.disconnect?.());
 });

@@ -1,3 +1,33 @@
+import { existsSync } from 'node:fs';
+
+/** How often (ms) a file-backed signal looks for its flag file: a stat per training step would be waste. */
+const FILE_POLL_MS = 50;
+
+/**
+ * An AbortSignal that also fires once `file` exists: the daemon creates it to
+ * stop the growth process, whose training loops read `signal.aborted` between
+ * steps but never yield to the event loop to receive a message. `orphaned`
+ * is polled alike: a growth process whose daemon died must not go on and write
+ * a candidate that the restarted daemon is rebuilding.
+ */
+export function fileAbortSignal(file: string, orphaned: () => boolean = () => false, controller = new AbortController()): AbortSignal {
+  let lastLook = 0;
+  const signal = controller.signal;
+  return new Proxy(signal, {
+    get(target, prop) {
+      if (prop === 'aborted' && !target.aborted) {
+        const now = performance.now();
+        if (now - lastLook >= FILE_POLL_MS) {
+          lastLook = now;
+          if (existsSync(file) || orphaned()) controller.abort();
+        }
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * An AbortSignal that also fires when another thread sets a shared flag.
  * Growth trains in synchronous loops that never yield to the event loop, so an

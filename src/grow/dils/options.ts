@@ -30,7 +30,7 @@ export const DEFAULT_DILS: DilsOptions = {
   fInit: 'identity',
   noise: 0.01,
   maxSamplesDense: 4000,
-  maxSamplesConv: 1024,
+  maxSamplesConv: 512,
   maxFloats: 24_000_000,
   heldOutSamples: 500,
   analyticShare: 0.5,
