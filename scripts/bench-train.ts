@@ -87,7 +87,10 @@ async function prepare(cfg: Config, data: Data): Promise<Run> {
     return [tf.slice(x, start, cfg.batch), tf.slice(y, start, cfg.batch)];
   };
   const parallel =
-    cfg.threads > 1 ? await DataParallelTrainer.start(model, { loss: 'sparseCategoricalCrossEntropy', workers: cfg.threads - 1, modules: FAMILY_LAYERS }) : undefined;
+    cfg.threads > 1
+      ? // Not adaptive: these rows measure sharing itself, even where computing alone would win.
+        await DataParallelTrainer.start(model, { loss: 'sparseCategoricalCrossEntropy', workers: cfg.threads - 1, modules: FAMILY_LAYERS, adaptive: false })
+      : undefined;
   const step = async () => {
     const [xb, yb] = batch();
     if (parallel) {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tf, tfl } from '../src/tf';
 import { selectBackend } from '../src/compute/backend';
 import { DataParallelTrainer, sparseCategoricalCrossEntropy } from '../src/compute/data-parallel';
+import { ModeChooser } from '../src/compute/data-parallel/mode';
 
 function seededValues(n: number, seed: number): Float32Array {
   let s = seed;
@@ -134,6 +135,34 @@ describe('DataParallelTrainer with two workers', () => {
     }
     await trainer.close();
     model.dispose();
+  });
+});
+
+describe('choosing between sharing rows and computing alone', () => {
+  test('follows the faster mode and re-measures the other one', () => {
+    const c = new ModeChooser(true, 5);
+    const run = (msPerRow: Record<'parallel' | 'alone', number>) => {
+      const mode = c.next();
+      c.record(mode, msPerRow[mode] * 64, 64);
+      return mode;
+    };
+    const slowWorkers = { parallel: 0.5, alone: 0.3 };
+    const seen = Array.from({ length: 6 }, () => run(slowWorkers));
+    assert.deepEqual(seen, ['parallel', 'parallel', 'alone', 'parallel', 'parallel', 'alone']);
+    assert.equal(c.mode, 'alone');
+    // The workers' core frees up: the next probe of 'parallel' switches back.
+    const fastWorkers = { parallel: 0.2, alone: 0.3 };
+    const later = Array.from({ length: 5 }, () => run(fastWorkers));
+    assert.deepEqual(later, ['alone', 'alone', 'alone', 'parallel', 'parallel']);
+    assert.equal(c.mode, 'parallel');
+  });
+
+  test('without adaptation every step is shared', () => {
+    const c = new ModeChooser(false);
+    for (let i = 0; i < 10; i++) {
+      assert.equal(c.next(), 'parallel');
+      c.record('parallel', 100, 1);
+    }
   });
 });
 

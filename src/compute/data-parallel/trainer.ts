@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { tf, tfl } from '../../tf';
 import { LossFn, LossSpec, resolveLoss } from './losses';
 import { StepReply, WorkerInit, flatten } from './protocol';
+import { Mode, ModeChooser } from './mode';
 import { Replica } from './replica';
 
 export interface DataParallelOptions {
@@ -14,6 +15,11 @@ export interface DataParallelOptions {
   backend?: 'wasm' | 'cpu';
   /** Modules each worker requires before building the model (custom layers). */
   modules?: string[];
+  /**
+   * Compute alone when sharing does not pay (busy cores, small models),
+   * re-measuring both every 25 steps. Default true.
+   */
+  adaptive?: boolean;
 }
 
 export interface BatchGradients {
@@ -44,6 +50,7 @@ export class DataParallelTrainer {
     private readonly loss: LossFn,
     private readonly replicas: Replica[],
     private readonly shared: Float32Array,
+    private readonly chooser: ModeChooser,
   ) {}
 
   static async start(model: tfl.LayersModel, opts: DataParallelOptions): Promise<DataParallelTrainer> {
@@ -73,18 +80,23 @@ export class DataParallelTrainer {
       await Promise.all(replicas.map((r) => r.worker.terminate()));
       throw err;
     }
-    return new DataParallelTrainer(model, resolveLoss(opts.loss), replicas, shared);
+    return new DataParallelTrainer(model, resolveLoss(opts.loss), replicas, shared, new ModeChooser(opts.adaptive ?? true));
   }
 
-  /** Threads that share each batch, the caller's included. */
+  /** Threads that can share each batch, the caller's included. */
   get threads(): number {
     return this.replicas.length + 1;
   }
 
+  /** Whether steps currently share their rows with the workers. */
+  get mode(): Mode {
+    return this.replicas.length ? this.chooser.mode : 'alone';
+  }
+
   /** Rows of an n-row batch per thread, caller first, in proportion to measured speed. */
-  private split(n: number): number[] {
+  private split(n: number, mode: Mode): number[] {
     const rates = [this.mainRate, ...this.replicas.map((r) => r.rate)].map((r) => r ?? 1);
-    if (n < rates.length) return [n, ...this.replicas.map(() => 0)];
+    if (mode === 'alone' || n < rates.length) return [n, ...this.replicas.map(() => 0)];
     // One row each, the rest by speed; rounding leftovers go to the caller.
     const total = rates.reduce((a, b) => a + b, 0);
     const spare = n - rates.length;
@@ -145,10 +157,12 @@ export class DataParallelTrainer {
     if (this.closed) throw new Error('DataParallelTrainer is closed');
     const n = x.shape[0];
     if (n < 1 || y.shape[0] !== n) throw new Error(`a batch needs rows, and as many targets as inputs (got ${n} and ${y.shape[0]})`);
-    const rows = this.split(n);
+    const started = performance.now();
+    const mode = this.replicas.length ? this.chooser.next() : 'alone';
+    const rows = this.split(n, mode);
     const vars = variables ?? this.model.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
     const train = this.weightIndices(vars);
-    this.shared.set(flatten(this.model.weights.map((w) => w.read())));
+    if (rows[0] < n) this.shared.set(flatten(this.model.weights.map((w) => w.read())));
     const outstanding = this.dispatch(x, y, rows, train);
 
     let mine: { value: tf.Scalar; grads: tf.NamedTensorMap };
@@ -181,6 +195,7 @@ export class DataParallelTrainer {
       this.replicas[i].rate = blend(this.replicas[i].rate, rows[i + 1] / Math.max(1e-3, r.ms));
     });
     tf.dispose([mine.value, mine.grads]);
+    this.chooser.record(rows[0] === n ? 'alone' : 'parallel', performance.now() - started, n);
     return { loss, grads };
   }
 
