@@ -7,26 +7,22 @@
 // count and RSS after it, and writes bench-results/swap.json. The idle phase
 // is also run against a second server without micro-batching, interleaved.
 //
-// "During growth" runs a Workload beside the load. Until the job runner can be
-// driven from here, the stand-in is the CPU-heavy part of growth: classifier
-// training of the shipped model on MNIST in a worker thread (one thread, the
-// way the grow worker keeps training off the serving thread).
+// "During growth" runs the daemon's real growth process beside the load
+// (src/jobs/grow-thread.ts startGrowth: DILS growth of the shipped model to
+// depth 4 on MNIST in a niced child process, as an upgrade job runs it).
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ChildProcess, fork } from 'node:child_process';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { tf } from '../src/tf';
 import { selectBackend } from '../src/compute/backend';
 import { loadModel, MetaWithoutDigest, saveModel } from '../src/model/io';
 import { identityMethod } from '../src/grow/methods/identity';
 import { spreadPlan } from '../src/grow/planner';
-import { TensorSet, toTensorSet } from '../src/train/tensors';
-import { trainClassifier } from '../src/train/classifier';
-import { loadDataset } from '../src/data';
+import { TensorSet } from '../src/train/tensors';
 import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
-import { lowerThreadPriority } from '../src/serve/thread-priority';
+import { GrowthHandle, startGrowth } from '../src/jobs/grow-thread';
 import { Cell, option, printTable, writeResults } from './lib/table';
 
 const DEFAULT_MODEL = resolve(__dirname, '../../models/default');
@@ -97,22 +93,6 @@ function runClients(init: ClientsInit): void {
   process.on('disconnect', () => process.exit(0));
 }
 
-// ---- training worker: the growth stand-in ----------------------------------
-
-async function runTraining(nice: boolean): Promise<void> {
-  if (nice && !lowerThreadPriority()) console.log('(could not lower the training thread\'s priority here)');
-  await selectBackend();
-  const { model, meta } = await loadModel(DEFAULT_MODEL);
-  const data = await loadDataset('mnist', { inputShape: meta.inputShape, classes: meta.labels, limit: 512 });
-  const set = toTensorSet(data, meta.normalisation, meta.labels.length);
-  parentPort!.postMessage({ samples: 0 });
-  // Synchronous; the main thread terminates this worker when the phase ends.
-  for (;;) {
-    trainClassifier(model, set, { stage: 'bench', budget: { epochs: 1 }, batchSize: 64 });
-    parentPort!.postMessage({ samples: set.count });
-  }
-}
-
 // ---- main thread: server, phases, workloads --------------------------------
 
 /** Runs beside the load for one phase: start() resolves once it is really running. */
@@ -121,26 +101,26 @@ export interface Workload {
   stop(): Promise<Record<string, Cell>>;
 }
 
-function trainingWorkload(nice: boolean): Workload {
-  let worker: Worker | undefined;
-  let samples = 0;
-  let started = 0;
+/** The real growth process of an upgrade job, from its first progress event until the phase ends. */
+function growthWorkload(root: string, backend: string): Workload {
+  let handle: GrowthHandle | undefined;
+  let lastStage = '';
+  let progressEvents = 0;
   return {
     start: () =>
-      new Promise((ready, fail) => {
-        worker = new Worker(__filename, { workerData: { nice } });
-        worker.on('message', (m: { samples: number }) => {
-          if (started === 0) {
-            started = performance.now();
-            ready();
-          }
-          samples += m.samples;
-        });
-        worker.once('error', fail);
+      new Promise((ready) => {
+        handle = startGrowth(
+          { parentDir: DEFAULT_MODEL, candidateDir: join(root, 'candidate'), data: 'mnist', toDepth: 4, method: 'dils', budget: { seconds: 600 }, backend },
+          (e) => {
+            if (progressEvents++ === 0) ready();
+            lastStage = e.stage;
+          },
+        );
       }),
     stop: async () => {
-      await worker?.terminate();
-      return { trainingSamplesPerSecond: Math.round(samples / ((performance.now() - started) / 1000)), trainingNice: nice ? 19 : 0 };
+      handle?.abort(2000);
+      const outcome = await handle?.result;
+      return { growthStage: lastStage, growthProgressEvents: progressEvents, growthOutcome: outcome?.kind ?? '-' };
     },
   };
 }
@@ -290,8 +270,7 @@ async function main(): Promise<void> {
   await phase('warm-up', clients, 1);
   const results: PhaseResult[] = [];
   results.push(...(await idleWithAndWithout(clients, seconds, serverPort(unbatched))));
-  results.push(await phase('during growth', clients, seconds, trainingWorkload(false)));
-  results.push(await phase('during growth, nice 19', clients, seconds, trainingWorkload(true)));
+  results.push(await phase('during growth', clients, seconds, growthWorkload(root, backend.name)));
   results.push(await phase('during swaps', clients, seconds, swapWorkload(slot, dirs, pauseMs)));
   results.push(await phase('after', clients, seconds));
 
@@ -302,7 +281,7 @@ async function main(): Promise<void> {
   rmSync(root, { recursive: true, force: true });
 
   printTable(
-    ['phase', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'swaps', 'train samples/s', 'tensors', 'RSS MB'],
+    ['phase', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'swaps', 'growth stage', 'tensors', 'RSS MB'],
     results.map((r) => [
       r.phase,
       r.requestsPerSecond,
@@ -311,7 +290,7 @@ async function main(): Promise<void> {
       r.maxMs,
       r.failed,
       r.workload.swaps ?? '-',
-      r.workload.trainingSamplesPerSecond ?? '-',
+      r.workload.growthStage ?? '-',
       r.tensorsAfter,
       r.rssMBAfter,
     ]),
@@ -326,7 +305,7 @@ async function main(): Promise<void> {
   console.log(`p99 over idle p99 (target <= 3x): ${ratios.join(', ')}; failed requests: ${failed} (target 0)`);
   for (const r of results) if (r.errors.length) console.log(`${r.phase}: ${r.errors.join('; ')}`);
   const path = writeResults('swap', {
-    config: { clients: clientsN, seconds, maxBatch, pauseMs, backend: backend.name, cores: availableParallelism(), growthWorkload: 'stand-in: classifier training in a worker thread' },
+    config: { clients: clientsN, seconds, maxBatch, pauseMs, backend: backend.name, cores: availableParallelism(), growthWorkload: 'the real growth process (startGrowth: dils to depth 4, niced child process)' },
     tensorsBefore,
     rssMBBefore: rssBefore,
     phases: results,
@@ -337,11 +316,7 @@ async function main(): Promise<void> {
 }
 
 const clientsInit = process.env.BENCH_SWAP_CLIENTS;
-if (!isMainThread) {
-  runTraining((workerData as { nice: boolean }).nice).catch((err) => {
-    throw err;
-  });
-} else if (clientsInit) {
+if (clientsInit) {
   runClients(JSON.parse(clientsInit) as ClientsInit);
 } else {
   main().catch((err) => {
