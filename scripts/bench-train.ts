@@ -1,4 +1,4 @@
-// npm run bench:train [-- --seconds S --rounds R --cpu-seconds S]
+// npm run bench:train [-- --seconds S --rounds R --cpu-seconds S --models mlp,cnn,resnet]
 // Training throughput of an MLP (784-256-256-10) and a 2-conv CNN (16 and 32
 // 3x3 filters, relu, 2x2 max-pooling, dense 10 softmax) with Adam on MNIST
 // digits (the mnist package; random data if it cannot load), on every backend
@@ -328,6 +328,7 @@ async function run(): Promise<void> {
   const seconds = Number(option('seconds', 'BENCH_SECONDS', '2'));
   const rounds = Number(option('rounds', 'BENCH_ROUNDS', '3'));
   const cpuSeconds = Number(option('cpu-seconds', 'BENCH_CPU_SECONDS', '3'));
+  const models = new Set(option('models', 'BENCH_MODELS', 'mlp,cnn,resnet').split(','));
   const cores = availableParallelism();
   const data = await loadData(4096);
   const load = loadavg();
@@ -338,6 +339,7 @@ async function run(): Promise<void> {
   const wasmThreads = cores > 1 ? [1, cores] : [1];
   const wasmConfigs: Config[] = [];
   for (const [model, batches] of [['mlp', [64, 256]], ['cnn', [64, 128]], ['resnet', [64]]] as const) {
+    if (!models.has(model)) continue;
     for (const batch of batches) for (const threads of wasmThreads) wasmConfigs.push({ backend: 'wasm', model, batch, threads });
   }
   for (const backend of ['tensorflow', 'wasm', 'cpu'] as BackendName[]) {
@@ -350,14 +352,13 @@ async function run(): Promise<void> {
       runs.push(...(await benchBackend('wasm', wasmConfigs, data, seconds, rounds, 5)));
     } else if (backend === 'cpu') {
       // The plain JS backend is 10-500x slower: one short round, a small CNN batch.
-      const configs: Config[] = [
+      const configs = ([
         { backend, model: 'mlp', batch: 64, threads: 1 },
         { backend, model: 'cnn', batch: 16, threads: 1 },
-      ];
+      ] as Config[]).filter((c) => models.has(c.model));
       runs.push(...(await benchBackend('cpu', configs, data, cpuSeconds, 1, 1)));
     } else {
-      const configs: Config[] = [64, 256].map((batch) => ({ backend, model: 'mlp' as const, batch, threads: 1 }));
-      configs.push({ backend, model: 'cnn', batch: 64, threads: 1 }, { backend, model: 'cnn', batch: 128, threads: 1 });
+      const configs = wasmConfigs.filter((c) => c.threads === 1).map((c) => ({ ...c, backend }));
       runs.push(...(await benchBackend(backend, configs, data, seconds, rounds, 5)));
     }
   }
@@ -379,6 +380,7 @@ async function run(): Promise<void> {
 
   const profiles: Record<string, { batch: number; stepMs: number; kernels: ProfileRow[] }> = {};
   for (const [name, batch] of [['cnn', 64], ['mlp', 64], ['resnet', 64]] as const) {
+    if (!models.has(name)) continue;
     const p = await profileStep(name, batch, data);
     profiles[name] = { batch, ...p };
     console.log(`\nwasm ${name} step, batch ${batch}: ${p.stepMs.toFixed(1)} ms profiled; top kernels`);
