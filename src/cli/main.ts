@@ -8,6 +8,7 @@ import { deepenCommand, DEEPEN_USAGE } from './commands/deepen';
 import { jobsCommand, JOBS_USAGE } from './commands/jobs';
 import { modelsCommand, MODELS_USAGE } from './commands/models';
 import { rollbackCommand, ROLLBACK_USAGE } from './commands/rollback';
+import { cancelCommand, CANCEL_USAGE } from './commands/cancel';
 import { startCommand, START_USAGE } from './commands/start';
 import { statusCommand, STATUS_USAGE } from './commands/status';
 import { trainCommand, TRAIN_USAGE } from './commands/train';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   models: { run: modelsCommand, usage: MODELS_USAGE },
   deepen: { run: deepenCommand, usage: DEEPEN_USAGE },
   rollback: { run: rollbackCommand, usage: ROLLBACK_USAGE },
+  cancel: { run: cancelCommand, usage: CANCEL_USAGE },
 };
 
 function usage(): string {

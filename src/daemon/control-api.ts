@@ -10,6 +10,7 @@ import { daemonStatus, DaemonParts, jobView, versionView } from './status';
  *   GET  /models              versions of the served model name
  *   POST /deepen  {toDepth?, method?}   a manual upgrade: 202, or 409 with the reason
  *   POST /rollback {version?}           swaps back; answers when the rollback job ended
+ *   POST /cancel {jobId?}               cancels that job (default: the active one); 409 when nothing to cancel
  *   POST /detect              re-detect compute now (and queue an automatic upgrade if due)
  */
 
@@ -87,6 +88,19 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
       } catch (err) {
         throw new ControlError(409, err instanceof Error ? err.message.split('\n')[0] : String(err));
       }
+    }
+    if (path === '/cancel') {
+      allow(req, 'POST');
+      const runner = need(parts.runner, 'job runner');
+      const store = need(parts.store, 'store');
+      const given = req.body.jobId;
+      if (given !== undefined && typeof given !== 'string') throw new ControlError(400, `jobId must be a string, got ${JSON.stringify(given)}`);
+      const jobId = given ?? runner.active()?.id;
+      if (jobId === undefined) throw new ControlError(409, 'no job is running or queued');
+      if (!store.job(jobId)) throw new ControlError(404, `no job ${jobId}`);
+      if (!runner.cancel(jobId)) throw new ControlError(409, `job ${jobId} is not running or queued (state ${store.job(jobId)!.state})`);
+      await runner.idle();
+      return { body: { job: jobView(parts, store.job(jobId)!) } };
     }
     if (path === '/detect') {
       allow(req, 'POST');
