@@ -2,17 +2,11 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { validate as validCron } from 'node-cron';
 import { Document, LineCounter } from 'yaml';
 import { fieldName, lineOf, PathSegment, pointerToPath } from '../policy/positions';
+import { explainCommon, valueAt } from '../util/schema-words';
 import { CONFIG_SCHEMA } from './schema';
 import { ConfigProblem } from './types';
 
 let validator: ValidateFunction | undefined;
-
-const TYPE_WORDS: Record<string, string> = {
-  object: 'a mapping',
-  array: 'a list',
-  integer: 'a whole number',
-  string: 'a string',
-};
 
 const PATTERN_WORDS: Record<string, string> = {
   deviceId: 'letters, digits, ".", "_" or "-" (it is part of MQTT topics)',
@@ -29,26 +23,13 @@ function shown(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function valueAt(data: unknown, path: PathSegment[]): unknown {
-  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PathSegment, unknown>)[k] : undefined), data);
-}
-
 function explain(e: ErrorObject, data: unknown): [PathSegment[], string] {
   const path = pointerToPath(e.instancePath);
   const value = valueAt(data, path);
   const p = e.params as Record<string, unknown>;
+  const common = explainCommon(e, path, value, shown);
+  if (common) return common;
   switch (e.keyword) {
-    case 'additionalProperties': {
-      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ');
-      return [[...path, String(p.additionalProperty)], `unknown key (allowed: ${allowed})`];
-    }
-    case 'type':
-      return [path, `must be ${TYPE_WORDS[String(p.type)] ?? String(p.type)}, got ${shown(value)}`];
-    case 'minimum':
-    case 'maximum':
-      return [path, `must be ${String(p.comparison)} ${String(p.limit)}, got ${shown(value)}`];
-    case 'minLength':
-      return [path, 'must not be empty'];
     case 'pattern': {
       const last = [...path].reverse().find((s): s is string => typeof s === 'string') ?? '';
       return [path, `must be ${PATTERN_WORDS[last] ?? `like ${String(p.pattern)}`}, got ${shown(value)}`];

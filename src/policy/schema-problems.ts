@@ -1,6 +1,7 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { Document, LineCounter } from 'yaml';
 import { fieldName, lineOf, PathSegment, pointerToPath } from './positions';
+import { explainCommon, valueAt } from '../util/schema-words';
 import { POLICY_BACKENDS } from './names';
 import { POLICY_SCHEMA } from './schema';
 import { PolicyProblem } from './types';
@@ -12,15 +13,6 @@ function validate(data: unknown): ErrorObject[] {
   return validator(data) ? [] : (validator.errors ?? []);
 }
 
-const TYPE_WORDS: Record<string, string> = {
-  object: 'a mapping',
-  array: 'a list',
-  integer: 'a whole number',
-  number: 'a number',
-  string: 'a string',
-  boolean: 'true or false',
-};
-
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -29,37 +21,23 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-function valueAt(data: unknown, path: PathSegment[]): unknown {
-  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PathSegment, unknown>)[k] : undefined), data);
-}
-
 /** One ajv error as [path of the field it is about, message in words]. */
 function explain(e: ErrorObject, data: unknown): [PathSegment[], string] {
   const path = pointerToPath(e.instancePath);
   const value = valueAt(data, path);
   const p = e.params as Record<string, unknown>;
-  const parentSchema = e.parentSchema as { properties?: Record<string, unknown> } | undefined;
+  // Policy ranges have always shown the bare value ("got 0"), other values in words.
+  const common = explainCommon(e, path, value, e.keyword === 'type' ? describe : String);
+  if (common) return common;
   switch (e.keyword) {
-    case 'additionalProperties': {
-      const allowed = Object.keys(parentSchema?.properties ?? {}).join(', ');
-      return [[...path, String(p.additionalProperty)], `unknown key (allowed: ${allowed})`];
-    }
     case 'required':
       return [[...path, String(p.missingProperty)], 'is required'];
-    case 'type':
-      return [path, `must be ${TYPE_WORDS[String(p.type)] ?? String(p.type)}, got ${describe(value)}`];
     case 'enum':
       return [path, `must be one of ${(p.allowedValues as unknown[]).join(', ')}, got ${describe(value)}`];
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-      return [path, `must be ${String(p.comparison)} ${String(p.limit)}, got ${String(value)}`];
     case 'minProperties':
       return [path, path[path.length - 1] === 'budget' ? 'needs epochs or minutes (or both)' : 'must not be empty'];
     case 'minItems':
       return [path, path[path.length - 1] === 'rules' ? 'must list at least one rule' : 'must not be an empty list'];
-    case 'minLength':
-      return [path, 'must not be empty'];
     case 'anyOf':
       return [path, `must be one of ${POLICY_BACKENDS.join(', ')} or a list of them, got ${describe(value)}`];
     default:
