@@ -2,6 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, tfl } from '../src/tf';
 import { selectBackend } from '../src/compute/backend';
+import { mulberry32 } from '../src/data/random';
 import { registerWasmTrainingKernels, useSimdLoops, WASM_TRAINING_KERNELS } from '../src/compute/wasm-kernels';
 
 // Each check runs the same computation on the plain JS backend ('cpu', the
@@ -9,15 +10,10 @@ import { registerWasmTrainingKernels, useSimdLoops, WASM_TRAINING_KERNELS } from
 
 type Shape = number[];
 
+/** Seeded values in [-0.5, 0.5). */
 function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const random = mulberry32(seed);
+  return () => random() - 0.5;
 }
 
 function values(shape: Shape, seed: number): Float32Array {

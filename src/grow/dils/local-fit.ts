@@ -1,7 +1,6 @@
 import { tf, tfl } from '../../tf';
-import { Budget } from '../../train/budget';
 import { LoopResult, runLoop } from '../../train/loop';
-import { ProgressCallback } from '../../train/progress';
+import type { InitialiseContext } from '../types';
 
 // DILS eq. 19-20 (and eq. 7 for dense sites after the eq. 12-15 start):
 //   Loss = MSE(h_m(z) - f∘g(z)),  z = h_{m-1}(x) of the parent,
@@ -10,15 +9,10 @@ import { ProgressCallback } from '../../train/progress';
 // throughout, so the moving statistics stay fixed, γ and β are trained, and the
 // grown model in inference mode computes exactly the fitted function.
 
-export interface LocalFitOptions {
+/** The training knobs of a growth's initialisation, plus the local fit's own stopping rule. */
+export interface LocalFitOptions extends Pick<InitialiseContext, 'budget' | 'batchSize' | 'learningRate' | 'seed' | 'onProgress' | 'signal'> {
   stage: string;
   detail: string;
-  budget: Budget;
-  batchSize: number;
-  learningRate: number;
-  seed: number;
-  onProgress?: ProgressCallback;
-  signal?: AbortSignal;
   /** Stop once an epoch's MSE relative to mean(h_m^2) is below this (the fit is as good as it needs to be). */
   relativeTolerance?: number;
   /** ... or once an epoch lowers the MSE by less than this fraction of the previous epoch's. */
