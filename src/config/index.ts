@@ -4,4 +4,4 @@ export type { LoadConfigOptions } from './load';
 export { ConfigError, formatConfigProblem } from './errors';
 export { configEnvNames, envName } from './env';
 export { CONFIG_FILE_NAME, DEFAULT_DETECT_CRON, defaultConfig } from './defaults';
-export type { Config, ConfigProblem, LoadedConfig } from './types';
+export type { Config, ConfigProblem, LoadedConfig, MqttConfig } from './types';

@@ -10,13 +10,36 @@ export interface Config {
   model: { name: string };
   /** Dataset source for growth and the gate: `mnist` or a path the data loader accepts. */
   data: string;
-  /** Fleet broker; null means the embedded broker. */
-  mqtt: { url: string | null };
+  mqtt: MqttConfig;
   groups: string[];
   /** When compute is re-detected (cron expression). */
   detect: { cron: string };
   /** The memory watchdog warns when RSS stays above this. */
   memory: { warnMB: number };
+}
+
+/** The fleet link (docs/fleet.md). Credentials and key files are never logged. */
+export interface MqttConfig {
+  /** The fleet broker; null starts the embedded broker on 127.0.0.1:embeddedPort. */
+  url: string | null;
+  /** Port of the embedded broker; 0 picks a free one. */
+  embeddedPort: number;
+  /** 5 by default; a broker that refuses MQTT 5 is retried with 3.1.1 (4). */
+  protocolVersion: 4 | 5;
+  username?: string;
+  password?: string;
+  /** PEM files for mqtts: the broker's CA, this device's certificate and key (absolute after loading). */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Commands larger than this are answered with an error and not parsed. */
+  maxPayloadBytes: number;
+  /** How often telemetry is sent; 0 turns it off. */
+  telemetrySeconds: number;
+  keepaliveSeconds: number;
+  /** Reconnect backoff: doubles from min to max, with jitter. */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
 }
 
 /** Where each value came from, for `deepend status` and error messages. */
