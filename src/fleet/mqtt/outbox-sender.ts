@@ -1,0 +1,88 @@
+import type { OutboxRow, Store } from '../../store/types';
+import { PublishRefused, type LinkLog, type PublishOptions } from './link';
+
+const BATCH = 50;
+/** pending() counts up to this many: a status figure, not a backlog worth loading whole. */
+export const PENDING_COUNT_CAP = 10_000;
+
+export interface OutboxSenderOptions {
+  store: Pick<Store, 'pendingOutbox' | 'markSent'>;
+  link: { readonly connected: boolean; publish(topic: string, payload: string, opts: PublishOptions): Promise<void> };
+  log: LinkLog;
+}
+
+/**
+ * Delivers the SQLite outbox in id order, one message in flight, each marked
+ * sent after its PUBACK: strict order and at-least-once (a message whose
+ * PUBACK was lost with the connection is sent again after the reconnect).
+ * A loss of the link ends the loop quietly; the next kick resumes it.
+ */
+export class OutboxSender {
+  private readonly opts: OutboxSenderOptions;
+  private running: Promise<void> | null = null;
+  private kickedWhileRunning = false;
+  private stopped = false;
+
+  constructor(opts: OutboxSenderOptions) {
+    this.opts = opts;
+  }
+
+  /** Sends everything pending, unless a loop already does (it reads the outbox again until it is empty). */
+  kick(): void {
+    if (this.stopped || !this.opts.link.connected) return;
+    if (this.running) {
+      this.kickedWhileRunning = true;
+      return;
+    }
+    this.kickedWhileRunning = false;
+    this.running = this.drain();
+  }
+
+  /** Unsent messages, counted up to PENDING_COUNT_CAP (which then means "at least"). */
+  pending(): number {
+    return this.opts.store.pendingOutbox(PENDING_COUNT_CAP).length;
+  }
+
+  /** Stops after the message in flight (it stays pending unless its PUBACK came). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    // Yield first: with an empty outbox the loop would otherwise finish inside kick(), before `running` is assigned, and stay "running" forever.
+    await Promise.resolve();
+    try {
+      for (;;) {
+        const rows = this.opts.store.pendingOutbox(BATCH);
+        if (rows.length === 0) return;
+        for (const row of rows) {
+          if (this.stopped || !this.opts.link.connected) return;
+          if (!(await this.send(row))) return;
+        }
+      }
+    } finally {
+      this.running = null;
+      // A kick that came while this loop was giving up (link lost, then back) must not be lost.
+      if (this.kickedWhileRunning) this.kick();
+    }
+  }
+
+  /** True when the row is done with (sent, or refused by the broker for good). */
+  private async send(row: OutboxRow): Promise<boolean> {
+    try {
+      await this.opts.link.publish(row.topic, JSON.stringify(row.payload), { qos: row.qos, retain: row.retain });
+    } catch (err) {
+      if (err instanceof PublishRefused) {
+        // Resending cannot succeed and would hold back every later report.
+        this.opts.log.error('the MQTT broker refused an outbox message; dropped', { topic: row.topic, id: row.id, reason: err.reason });
+        this.opts.store.markSent(row.id);
+        return true;
+      }
+      if (this.opts.link.connected) this.opts.log.warn('outbox message not delivered; retried on the next kick', { topic: row.topic, id: row.id, reason: (err as Error).message });
+      return false;
+    }
+    this.opts.store.markSent(row.id);
+    return true;
+  }
+}
