@@ -19,6 +19,10 @@ import { ProgressBoard } from './progress-board';
 import { RunnerPort } from './runner-port';
 import { SHIPPED_MODEL_DIR } from './shipped-model';
 import { DaemonParts } from './status';
+import { FleetAgent } from '../fleet/device/agent';
+import { describeBroker } from '../fleet/mqtt/client-options';
+import { startEmbeddedBroker } from '../fleet/mqtt/embedded-broker';
+import { daemonFleetSources } from './fleet-sources';
 
 export interface DaemonOptions {
   config: Config;
@@ -36,7 +40,10 @@ const DRAIN_MS = 10_000;
  * starts, stopped newest first. Start order: control socket claim (refuses a
  * second daemon before anything is touched), policy, backend, store,
  * compute detection, model files, the serving slot, HTTP, the job runner
- * (recovering interrupted jobs), the control API, then triggers.
+ * (recovering interrupted jobs), the control API, the fleet link (and the
+ * embedded broker when no broker is configured), then triggers. The fleet
+ * agent is built with the store, before the runner, so that every job event
+ * reaches the outbox; it connects only once the daemon can answer commands.
  */
 export class Daemon {
   readonly parts: DaemonParts;
@@ -68,6 +75,9 @@ export class Daemon {
       return { value: s, stop: () => s.close() };
     });
     parts.store = store;
+    const metrics = new Metrics();
+    const fleet = new FleetAgent({ config, store, log, sources: daemonFleetSources(parts, metrics), runner: () => parts.runner });
+    parts.fleet = fleet;
 
     const source = hardwareSource(this.opts.env);
     if (source.fixture) log.warn('reading hardware from a fixture file, not this machine', { fixture: source.fixture });
@@ -103,7 +113,7 @@ export class Daemon {
         host: config.http.host,
         port: config.http.port,
         slots: new Map([[name, slot]]),
-        metrics: new Metrics(),
+        metrics,
         status: () => this.health(),
         jobState: () => parts.runner?.active()?.state,
       }).catch((err: NodeJS.ErrnoException) => {
@@ -125,7 +135,7 @@ export class Daemon {
         rule: () => watcher.rule(),
         data: config.data,
         backend: parts.backend!.name,
-        events: this.jobEvents(watcher),
+        events: this.jobEvents(watcher, fleet),
         log: (line) => log.line(line),
       });
       return { value: r, stop: () => r.stop() };
@@ -139,6 +149,23 @@ export class Daemon {
       return { value: control, stop: control.close };
     });
 
+    if (config.mqtt.url === null) {
+      const broker = await lifecycle.start('embedded broker', async () => {
+        const b = await startEmbeddedBroker({ host: '127.0.0.1', port: config.mqtt.embeddedPort });
+        return { value: b, stop: () => b.close() };
+      });
+      parts.brokerUrl = broker.url;
+      log.info('embedded MQTT broker listening', { url: broker.url });
+    } else {
+      parts.brokerUrl = config.mqtt.url;
+    }
+    await lifecycle.start('fleet link', async () => {
+      fleet.start(parts.brokerUrl!);
+      log.info('fleet link started', { broker: describeBroker(parts.brokerUrl!), fleet: config.fleet, device: config.deviceId, groups: config.groups });
+      fleet.runnerReady();
+      return { value: fleet, stop: () => fleet.stop() };
+    });
+
     await lifecycle.start('triggers', async () => {
       watcher.attach(runner);
       await watcher.decide('start');
@@ -146,6 +173,7 @@ export class Daemon {
       return { value: undefined, stop: () => watcher.stop() };
     });
     parts.phase = 'running';
+    fleet.refreshState();
   }
 
   /** Stops everything that started, newest first; resolves false when some part failed to stop. Safe to call twice. */
@@ -164,10 +192,11 @@ export class Daemon {
     return { device: config.deviceId, backend: backend?.name, model: { name: config.model.name, version: served?.version ?? null, depth: served?.meta.depth ?? null }, job: runner?.active()?.state ?? null };
   }
 
-  private jobEvents(watcher: ComputeWatcher): Partial<JobEvents> {
+  private jobEvents(watcher: ComputeWatcher, fleet: FleetAgent): Partial<JobEvents> {
     const { log } = this.opts;
     return {
       onState: (job: JobRow) => {
+        fleet.jobEvents.onState(job);
         log.info(`job ${job.state}`, { job: job.id, kind: job.kind, trigger: job.trigger, reason: job.reason ?? undefined });
         if (isTerminal(job.state)) {
           this.loggedDecile.delete(job.id);
@@ -176,6 +205,7 @@ export class Daemon {
         }
       },
       onProgress: (job, e) => {
+        fleet.jobEvents.onProgress(job, e);
         this.parts.progress.record(job.id, e);
         const decile = Math.floor(e.percent / 10);
         if (decile > (this.loggedDecile.get(job.id) ?? -1)) {

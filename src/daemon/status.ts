@@ -6,6 +6,8 @@ import type { JobRow, ModelVersionRow, Store } from '../store';
 import { ComputeWatcher } from './compute-watcher';
 import { JobProgressView, ProgressBoard } from './progress-board';
 import { RunnerPort } from './runner-port';
+import type { FleetAgent } from '../fleet/device/agent';
+import { describeBroker } from '../fleet/mqtt/client-options';
 
 const MB = 1024 * 1024;
 
@@ -24,6 +26,9 @@ export interface DaemonParts {
   httpUrl?: string;
   /** Starting, running or stopping. */
   phase: string;
+  fleet?: FleetAgent;
+  /** The broker the fleet link uses: the configured one or the embedded broker's (may hold credentials: never log it raw). */
+  brokerUrl?: string;
 }
 
 export interface JobView extends JobRow {
@@ -70,6 +75,9 @@ export function daemonStatus(parts: DaemonParts) {
         }
       : null,
     job: active ? jobView(parts, active) : null,
+    fleet: parts.fleet
+      ? { broker: parts.brokerUrl ? describeBroker(parts.brokerUrl) : null, embedded: config.mqtt.url === null, connected: parts.fleet.connected(), outboxPending: parts.fleet.outboxPending(), topics: parts.fleet.topics.base }
+      : null,
     memory: { rssMB: Math.round(process.memoryUsage.rss() / MB), heapMB: Math.round(process.memoryUsage().heapUsed / MB) },
   };
 }

@@ -154,6 +154,18 @@ export class Histogram extends Metric {
     s.count++;
   }
 
+  /** Per-bucket counts (not cumulative; the last entry counts those above every bucket) summed over every label set. */
+  totals(): { buckets: readonly number[]; counts: number[]; count: number } {
+    const counts = new Array<number>(this.buckets.length + 1).fill(0);
+    let count = 0;
+    for (const s of this.series.values()) {
+      s.counts.forEach((c, i) => (counts[i] += c));
+      counts[this.buckets.length] += s.count - s.counts.reduce((a, b) => a + b, 0);
+      count += s.count;
+    }
+    return { buckets: this.buckets, counts, count };
+  }
+
   /** Observations so far for one label set (for tests and status). */
   countOf(labels: Labels): number {
     return this.series.get(renderLabels(this.ordered(labels)))?.count ?? 0;
@@ -199,6 +211,12 @@ export class Metrics {
 
   has(name: string): boolean {
     return this.metrics.has(name);
+  }
+
+  /** A registered histogram by name (telemetry reads the request latencies). */
+  histogramNamed(name: string): Histogram | undefined {
+    const m = this.metrics.get(name);
+    return m instanceof Histogram ? m : undefined;
   }
 
   /** The text exposition format, one block per metric in registration order. */

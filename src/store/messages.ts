@@ -22,6 +22,7 @@ export function messageQueries(ctx: StoreContext) {
   const selectCommand = db.prepare(`SELECT result FROM processed_commands WHERE command_id = ?`);
   const insertOutbox = db.prepare(`INSERT INTO outbox (topic, payload, retain, qos, created_at) VALUES (?, ?, ?, ?, ?)`);
   const selectPending = db.prepare(`SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?`);
+  const countPending = db.prepare(`SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL`);
   const updateSent = db.prepare(`UPDATE outbox SET sent_at = coalesce(sent_at, ?) WHERE id = ?`);
   const pruneEvents = db.prepare(`DELETE FROM events WHERE at < ?`);
   const pruneCommands = db.prepare(`DELETE FROM processed_commands WHERE at < ?`);
@@ -65,6 +66,9 @@ export function messageQueries(ctx: StoreContext) {
         createdAt: r.created_at,
         sentAt: r.sent_at,
       }));
+    },
+    pendingOutboxCount(): number {
+      return (countPending.get() as { n: number }).n;
     },
     /** Idempotent: a message acknowledged twice keeps its first sent time. */
     markSent(id: number): void {

@@ -134,6 +134,7 @@ export interface Store {
   enqueueOutbox(topic: string, payload: object, opts?: { retain?: boolean; qos?: 0 | 1 }): number;
   /** Unsent messages in delivery order (ascending id). */
   pendingOutbox(limit: number): OutboxRow[];
+  pendingOutboxCount(): number;
   markSent(id: number): void;
 
   getSetting(key: string): string | undefined;

@@ -57,7 +57,8 @@ export function testHome(t: { after(fn: () => void): void }, hardware: HardwareF
     policy,
     hardware: hw,
     setHardware,
-    env: { DEEPEND_HOME: home, DEEPEND_POLICY: policy, DEEPEND_HARDWARE_FIXTURE: hw, DEEPEND_HTTP_PORT: '0', DEEPEND_DEVICE_ID: 'test-device' },
+    // The embedded MQTT broker on a free port, so that tests never meet a broker on 1883.
+    env: { DEEPEND_HOME: home, DEEPEND_POLICY: policy, DEEPEND_HARDWARE_FIXTURE: hw, DEEPEND_HTTP_PORT: '0', DEEPEND_DEVICE_ID: 'test-device', DEEPEND_MQTT_EMBEDDED_PORT: '0' },
   };
 }
 

@@ -1,0 +1,109 @@
+import type { Config } from '../../config';
+import type { Logger } from '../../daemon/log';
+import type { RunnerPort } from '../../daemon/runner-port';
+import type { GrowthMethodName } from '../../grow/types';
+import { isTerminal } from '../../store/job-states';
+import type { JobRow, Store } from '../../store/types';
+import type { DesiredMessage, ReportedMessage, ReportedStatus } from '../contract/messages';
+import { rolloutCommandId, rolloutOfCommand } from './job-message';
+
+/** Which desired document: the device's own, or one of its groups'. */
+export type DesiredSource = 'device' | `group:${string}`;
+
+/** The last `reported` this device made, kept so a restart neither repeats nor forgets a rollout. */
+const REPORTED_SETTING = 'fleet.reported';
+
+export interface DesiredContext {
+  config: Config;
+  store: Store;
+  log: Logger;
+  runner(): RunnerPort | undefined;
+  report(message: ReportedMessage): void;
+}
+
+/**
+ * Desired state: a rollout's target depth for this device or one of its
+ * groups, retained on the broker so a device that was offline converges
+ * when it comes back. The device's own document wins over its groups'; among
+ * groups the newest. Each rollout runs jobs (one growth step each, command
+ * id `rollout:ID:vN` from committed version N) until the committed depth
+ * reaches the target or a job does not succeed, then reports once.
+ */
+export class DesiredState {
+  private readonly documents = new Map<DesiredSource, DesiredMessage>();
+
+  constructor(private readonly ctx: DesiredContext) {}
+
+  update(source: DesiredSource, doc: DesiredMessage | null): void {
+    if (doc) this.documents.set(source, doc);
+    else this.documents.delete(source);
+    this.converge();
+  }
+
+  /** Called when a job ends (a rollout's next step may be due) and when the runner becomes available. */
+  jobEnded(job: JobRow): void {
+    if (rolloutOfCommand(job.commandId) !== undefined || !this.ctx.runner()?.active()) this.converge();
+  }
+
+  last(): ReportedMessage | undefined {
+    const raw = this.ctx.store.getSetting(REPORTED_SETTING);
+    return raw ? (JSON.parse(raw) as ReportedMessage) : undefined;
+  }
+
+  private effective(): { source: DesiredSource; doc: DesiredMessage } | undefined {
+    const own = this.documents.get('device');
+    if (own) return { source: 'device', doc: own };
+    const groups = [...this.documents.entries()].filter(([s]) => s !== 'device').sort((a, b) => Date.parse(b[1].ts) - Date.parse(a[1].ts));
+    return groups[0] && { source: groups[0][0], doc: groups[0][1] };
+  }
+
+  converge(): void {
+    const target = this.effective();
+    const runner = this.ctx.runner();
+    if (!target || !runner) return;
+    const { source, doc } = target;
+    const done = this.last();
+    if (done && done.rolloutId === doc.rolloutId && done.status !== 'running') return;
+
+    const { store, config } = this.ctx;
+    const committed = store.committedVersion(config.model.name);
+    if (!committed) return;
+    if (committed.depth >= doc.toDepth) return this.reportStatus(source, doc, 'succeeded', store.jobByCommand(rolloutCommandId(doc.rolloutId, committed.parent ?? committed.version))?.id ?? null);
+
+    const active = runner.active();
+    if (active) {
+      if (rolloutOfCommand(active.commandId) === doc.rolloutId && done?.jobId !== active.id) this.reportStatus(source, doc, 'running', active.id);
+      return;
+    }
+    const commandId = rolloutCommandId(doc.rolloutId, committed.version);
+    const previous = store.jobByCommand(commandId);
+    if (previous && isTerminal(previous.state)) {
+      // This step already ran from this version and did not move the committed version: it did not succeed.
+      return this.reportStatus(source, doc, 'failed', previous.id, previous.reason ?? `job ${previous.state}`);
+    }
+    if (previous) return;
+    const answer = runner.request({ toDepth: doc.toDepth, method: doc.method as GrowthMethodName | undefined, trigger: 'fleet', commandId });
+    if (!answer.accepted) return this.reportStatus(source, doc, 'failed', answer.job?.id ?? null, answer.reason);
+    this.ctx.log.info('rollout step started', { rollout: doc.rolloutId, source, job: answer.job.id, toDepth: doc.toDepth });
+    this.reportStatus(source, doc, 'running', answer.job.id);
+  }
+
+  private reportStatus(source: DesiredSource, doc: DesiredMessage, status: ReportedStatus, jobId: string | null, reason?: string): void {
+    const { store, config } = this.ctx;
+    const committed = store.committedVersion(config.model.name);
+    const message: ReportedMessage = {
+      rolloutId: doc.rolloutId,
+      source,
+      toDepth: doc.toDepth,
+      status,
+      jobId,
+      depth: committed?.depth ?? 0,
+      modelVersion: committed?.version ?? 0,
+      ts: new Date().toISOString(),
+    };
+    if (reason !== undefined) message.reason = reason.slice(0, 1000);
+    store.setSetting(REPORTED_SETTING, JSON.stringify(message));
+    if (status !== 'running') this.ctx.log.info(`rollout ${status}`, { rollout: doc.rolloutId, source, depth: message.depth, reason });
+    this.ctx.report(message);
+  }
+}

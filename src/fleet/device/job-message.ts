@@ -1,0 +1,94 @@
+import type { JobMessage, JobStatus } from '../contract/messages';
+import { isTerminal } from '../../store/job-states';
+import type { JobRow, JsonObject, Store } from '../../store/types';
+
+/** Where a job is within its run, for the percent of a job message outside growth. */
+const PERCENT_AT: Record<string, number> = { queued: 0, planning: 1, validating: 92, swapping: 96 };
+
+/** Growth (both stages) spans 2..90 % of a job's percent. */
+const GROWTH_FROM = 2;
+const GROWTH_SPAN = 88;
+
+export interface JobProgressNow {
+  step: string;
+  percent: number;
+}
+
+const ROLLOUT_PREFIX = 'rollout:';
+
+/** `rollout:ID:vN` -> ID, for jobs started by a desired document. */
+export function rolloutOfCommand(commandId: string | null): string | undefined {
+  if (!commandId?.startsWith(ROLLOUT_PREFIX)) return undefined;
+  const rest = commandId.slice(ROLLOUT_PREFIX.length);
+  const cut = rest.lastIndexOf(':');
+  return cut > 0 ? rest.slice(0, cut) : rest;
+}
+
+export function rolloutCommandId(rolloutId: string, fromVersion: number): string {
+  return `${ROLLOUT_PREFIX}${rolloutId}:v${fromVersion}`;
+}
+
+function statusOf(job: JobRow): JobStatus {
+  if (isTerminal(job.state)) return job.state;
+  return job.state === 'queued' ? 'queued' : 'running';
+}
+
+function num(x: unknown): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+/** The latest transition detail that has `key`. */
+function lastDetail(store: Store, jobId: string, key: string): JsonObject | undefined {
+  return store.transitions(jobId).filter((t) => t.detail[key] !== undefined).at(-1)?.detail;
+}
+
+/**
+ * A job as the fleet sees it (`jobs/JOBID`): the depths and held-out
+ * accuracies before and after, read from the plan, the candidate and the
+ * result the job's transitions recorded.
+ */
+export function jobMessage(store: Store, modelName: string, job: JobRow, progress?: JobProgressNow): JobMessage {
+  const committed = store.committedVersion(modelName);
+  const plan = lastDetail(store, job.id, 'plan')?.plan as JsonObject | undefined;
+  const candidate = lastDetail(store, job.id, 'candidate')?.candidate as JsonObject | undefined;
+  const result = job.result ?? {};
+  let depthBefore: number;
+  let depthAfter: number | null;
+  let accuracyBefore: number | null;
+  if (job.kind === 'rollback') {
+    const swap = lastDetail(store, job.id, 'fromVersion');
+    const from = swap ? store.modelVersion(modelName, swap.fromVersion as number) : undefined;
+    const to = store.modelVersion(modelName, (job.request.version as number | undefined) ?? -1);
+    depthBefore = from?.depth ?? committed?.depth ?? 0;
+    depthAfter = to?.depth ?? null;
+    accuracyBefore = num(from?.metrics.accuracy) ?? null;
+  } else {
+    const parent = plan ? store.modelVersion(modelName, plan.fromVersion as number) : undefined;
+    depthBefore = num(plan?.fromDepth) ?? num(candidate?.depthBefore) ?? committed?.depth ?? 0;
+    depthAfter = num(candidate?.depthAfter) ?? num(plan?.toDepth) ?? num(job.request.toDepth);
+    accuracyBefore = num(result.accuracyBefore) ?? num(candidate?.accuracyBefore) ?? num(parent?.metrics.accuracy) ?? null;
+  }
+  const accuracyAfter = job.kind === 'rollback' ? num(store.modelVersion(modelName, (job.request.version as number | undefined) ?? -1)?.metrics.accuracy) : (num(result.accuracyAfter) ?? num(candidate?.accuracyAfter));
+
+  const status = statusOf(job);
+  const growing = job.state === 'growing' && progress !== undefined;
+  const percent = isTerminal(job.state) ? 100 : growing ? Math.round(GROWTH_FROM + (GROWTH_SPAN * progress.percent) / 100) : (PERCENT_AT[job.state] ?? GROWTH_FROM);
+  const message: JobMessage = {
+    jobId: job.id,
+    kind: job.kind,
+    trigger: job.trigger,
+    status,
+    step: growing ? progress.step : job.state,
+    percent: Math.min(100, Math.max(0, percent)),
+    depthBefore,
+    depthAfter,
+    accuracyBefore,
+    accuracyAfter: accuracyAfter ?? null,
+    ts: new Date().toISOString(),
+  };
+  if (job.commandId !== null) message.commandId = job.commandId;
+  const rolloutId = rolloutOfCommand(job.commandId);
+  if (rolloutId !== undefined) message.rolloutId = rolloutId;
+  if (job.reason !== null && status !== 'running' && status !== 'succeeded') message.reason = job.reason;
+  return message;
+}
