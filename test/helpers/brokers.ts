@@ -26,6 +26,8 @@ export interface MosquittoBroker extends TestBroker {
   kind: 'mosquitto';
   /** Mosquitto's own log, for assertion messages. */
   log(): string;
+  /** The broker process while it runs (benchmarks read its memory). */
+  pid(): number | null;
 }
 
 export interface TlsFiles {
@@ -44,6 +46,8 @@ export interface MosquittoOptions {
   users?: { username: string; password: string }[];
   /** mqtts on the listener; the client must present a certificate signed by `ca` unless requireCertificate is false. */
   tls?: { ca: string; cert: string; key: string; requireCertificate?: boolean };
+  /** Log errors and warnings only (benchmarks: a connection log of hundreds of clients costs time). */
+  quiet?: boolean;
 }
 
 const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'];
@@ -101,7 +105,8 @@ function tempDir(t: AfterHook | undefined, prefix: string): string {
 }
 
 function mosquittoConf(dir: string, port: number, opts: MosquittoOptions): string {
-  const lines = [`listener ${port} 127.0.0.1`, 'persistence false', `log_dest file ${join(dir, 'mosquitto.log')}`, 'log_type all', 'connection_messages true'];
+  const logging = opts.quiet ? ['log_type error', 'log_type warning', 'log_type notice', 'log_type information', 'connection_messages false'] : ['log_type all', 'connection_messages true'];
+  const lines = [`listener ${port} 127.0.0.1`, 'persistence false', `log_dest file ${join(dir, 'mosquitto.log')}`, ...logging];
   // Run as root (CI), mosquitto would drop to the mosquitto user, which cannot read this 0700 directory.
   if (process.getuid?.() === 0) lines.push(`user ${userInfo().username}`);
   if (opts.users?.length) {
@@ -181,7 +186,11 @@ export async function startMosquitto(t?: AfterHook, opts: MosquittoOptions = {})
       if (opts.port || !(err instanceof EarlyExit) || tries === 3) throw err;
     }
   }
-  return { kind: 'mosquitto', url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, port, start, stop, log: () => readLog() || '(no log)' };
+  const pid = () => {
+    const c = child as ChildProcess | null;
+    return c && c.exitCode === null && c.signalCode === null ? (c.pid ?? null) : null;
+  };
+  return { kind: 'mosquitto', url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, port, start, stop, log: () => readLog() || '(no log)', pid };
 }
 
 /** The embedded aedes broker (MQTT 3.1.1) behind the same interface; stopped when the test ends. */
