@@ -9,6 +9,7 @@ import { jobsCommand, JOBS_USAGE } from './commands/jobs';
 import { modelsCommand, MODELS_USAGE } from './commands/models';
 import { rollbackCommand, ROLLBACK_USAGE } from './commands/rollback';
 import { cancelCommand, CANCEL_USAGE } from './commands/cancel';
+import { fleetCommand, FLEET_USAGE } from './commands/fleet';
 import { startCommand, START_USAGE } from './commands/start';
 import { statusCommand, STATUS_USAGE } from './commands/status';
 import { trainCommand, TRAIN_USAGE } from './commands/train';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   deepen: { run: deepenCommand, usage: DEEPEN_USAGE },
   rollback: { run: rollbackCommand, usage: ROLLBACK_USAGE },
   cancel: { run: cancelCommand, usage: CANCEL_USAGE },
+  fleet: { run: fleetCommand, usage: FLEET_USAGE },
 };
 
 function usage(): string {

@@ -1,0 +1,45 @@
+/* `deepend fleet devices`: the fleet's devices from their retained births, states and reports. */
+import { parseArgs } from '../../cli/args';
+import type { CommandIO } from '../../cli/output';
+import { fleetWildcard } from '../contract/topics';
+import type { DeviceRow } from './fleet-view';
+import { accuracyText, ago, orDash } from './format';
+import { FleetSession } from './session';
+import { formatTable } from './table';
+import { resolveTarget, TARGET_FLAGS } from './target';
+import { warner } from './warn';
+
+export const DEVICES_USAGE = 'deepend fleet devices [--json]';
+
+export function deviceTable(rows: DeviceRow[], now = Date.now()): string[] {
+  return formatTable(
+    ['DEVICE', 'HARDWARE', 'BACKEND', 'MODEL', 'DEPTH', 'ACCURACY', 'STATE', 'LAST SEEN'],
+    rows.map((r) => [r.device, orDash(r.hardware), orDash(r.backend), r.modelVersion === null ? '-' : `v${r.modelVersion}`, orDash(r.depth), accuracyText(r.accuracy), orDash(r.state), ago(r.lastSeen, now)]),
+  );
+}
+
+/** The topics whose retained messages make up the device rows. */
+export function deviceRowTopics(fleet: string): string[] {
+  return [fleetWildcard(fleet, 'birth'), fleetWildcard(fleet, 'state'), fleetWildcard(fleet, 'reported'), fleetWildcard(fleet, 'telemetry')];
+}
+
+export async function fleetDevices(argv: string[], io: CommandIO): Promise<number> {
+  const args = parseArgs('devices', argv, { values: [...TARGET_FLAGS], switches: ['json'] });
+  const target = resolveTarget(args);
+  const session = await FleetSession.open(target, warner(io));
+  try {
+    await session.subscribe(deviceRowTopics(target.fleet));
+    await session.settle(io.signal);
+  } finally {
+    await session.close();
+  }
+  const rows = session.view.rows();
+  if (io.json) {
+    io.out(JSON.stringify({ fleet: target.fleet, broker: session.conn.broker, devices: rows }));
+  } else if (rows.length === 0) {
+    io.out(`no devices in fleet ${target.fleet} on ${session.conn.broker}`);
+  } else {
+    for (const line of deviceTable(rows)) io.out(line);
+  }
+  return 0;
+}

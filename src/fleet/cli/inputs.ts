@@ -1,0 +1,35 @@
+/* Flag checks the deepen and rollout subcommands share. */
+import { numberFlag, ParsedArgs, UsageError } from '../../cli/args';
+import { GROWTH_METHODS } from '../../grow/types';
+
+/** The contract's depth range (schemas: depth 1..64). */
+export const MAX_DEPTH = 64;
+
+export function toDepthFlag(command: string, args: ParsedArgs): number {
+  if (!args.values.has('to-depth')) throw new UsageError(`${command}: --to-depth is required`);
+  return numberFlag(args, 'to-depth', { integer: true, min: 1, max: MAX_DEPTH })!;
+}
+
+export function methodFlag(args: ParsedArgs): string | null {
+  const method = args.values.get('method');
+  if (method === undefined) return null;
+  if (!(GROWTH_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${GROWTH_METHODS.join(', ')}, got '${method}'`);
+  return method;
+}
+
+/** A percentage 0..100 (more than 0 when `positive`); required unless there is a fallback. */
+export function percentFlag(command: string, args: ParsedArgs, name: string, opts: { fallback?: number; positive?: boolean } = {}): number {
+  if (!args.values.has(name)) {
+    if (opts.fallback !== undefined) return opts.fallback;
+    throw new UsageError(`${command}: --${name} PCT is required`);
+  }
+  const value = numberFlag(args, name, { min: 0, max: 100 })!;
+  if (opts.positive && value === 0) throw new UsageError(`--${name} must be more than 0, got ${args.values.get(name)}`);
+  return value;
+}
+
+export function secondsFlag(args: ParsedArgs, name: string, fallback: number): number {
+  const value = numberFlag(args, name, { min: 0 }) ?? fallback;
+  if (value <= 0) throw new UsageError(`--${name} must be more than 0 seconds, got ${args.values.get(name)}`);
+  return value;
+}
