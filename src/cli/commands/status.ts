@@ -45,6 +45,7 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
       ['policy', s.policy ? `${s.policy.name} (${s.policy.file})` : 'not loaded yet'],
       ['rule', rule ? `${rule.name} (rules[${rule.index}]): ${rule.decision}` : 'none matches this device'],
       ['job', job ? `${job.id} ${job.kind} (${job.trigger}) ${job.state}${job.progress ? ` ${describeProgress(job.progress)}` : ''}` : 'none'],
+      ['fleet', s.fleet ? `${s.fleet.connected ? 'connected to' : 'not connected to'} ${s.fleet.broker ?? 'no broker yet'}${s.fleet.embedded ? ' (embedded)' : ''} as ${s.fleet.topics}; ${s.fleet.outboxPending} report${s.fleet.outboxPending === 1 ? '' : 's'} waiting` : 'not started yet'],
       ['compute', s.compute ? `fingerprint ${s.compute.fingerprint.slice(0, 12)}, detected ${s.compute.detectedAt}` : 'not detected yet'],
       ['memory', `RSS ${s.memory.rssMB} MB, heap ${s.memory.heapMB} MB`],
     ]),
