@@ -6,6 +6,7 @@ import { ControlClient } from '../src/daemon/control-client';
 import { deviceTopics } from '../src/fleet/contract/topics';
 import { brokerAvailable, MOSQUITTO_MISSING, startAedesBroker, startMosquitto, type TestBroker } from './helpers/brokers';
 import { DaemonProcess, testHome, type TestHome } from './helpers/daemon';
+import { fleetCli } from './helpers/fleet-cli';
 import { FleetObserver, type Seen } from './helpers/fleet-observer';
 
 // Real daemons against real brokers: mosquitto (Debian's package) and the
@@ -112,6 +113,29 @@ for (const b of BROKERS) {
       assert.equal(again.body!.jobId, jobId);
       const { jobs } = await new ControlClient(h.home).ok<{ jobs: { commandId: string | null }[] }>('GET', '/jobs');
       assert.equal(jobs.filter((j) => j.commandId === 'deepen-1').length, 1);
+    });
+
+    await t.test('cmd/cancel of a job that is not running is refused; cmd/rollback swaps back and a birth says so', async () => {
+      await observer.publish(topics.command('cancel'), { commandId: 'cancel-1', jobId });
+      const cancel = await observer.waitFor(replyTo('cancel-1'), 20_000, 'the cancel reply');
+      assert.equal(cancel.body!.ok, false);
+      assert.match(String(cancel.body!.error), /is not running/);
+      await observer.publish(topics.command('rollback'), { commandId: 'rollback-1' });
+      const rollback = await observer.waitFor(replyTo('rollback-1'), 30_000, 'the rollback reply');
+      assert.equal(rollback.body!.ok, true, String(rollback.body!.error));
+      const job = await observer.waitFor((m) => m.topic === topics.job(String(rollback.body!.jobId)) && m.body?.status === 'succeeded', 20_000, 'the rollback job');
+      assert.equal(job.body!.kind, 'rollback');
+      assert.equal(job.body!.depthAfter, 2);
+      await observer.waitFor((m) => m.topic === topics.birth && m.at >= job.at && (m.body?.model as { version?: number } | undefined)?.version === 1, 20_000, 'a birth back on v1');
+    });
+
+    await t.test('`deepend fleet deepen` drives the daemon over MQTT and shows the job through to succeeded', async () => {
+      const run = await fleetCli(t, broker.url, FLEET).run(['deepen', DEVICE, '--to-depth', '3', '--method', 'identity', '--json'], { timeoutMs: 150_000 });
+      assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+      const out = JSON.parse(run.stdout) as { job: { status: string; depthAfter: number } };
+      assert.equal(out.job.status, 'succeeded');
+      assert.equal(out.job.depthAfter, 3);
+      await observer.waitFor((m) => m.topic === topics.birth && (m.body?.model as { version?: number } | undefined)?.version === 3, 20_000, 'a birth with v3');
     });
 
     await t.test('malformed, wrong-schema, unknown, oversized and expired commands get an error reply; the daemon carries on', async () => {

@@ -138,6 +138,7 @@ export class FleetAgent {
   /** Drains the outbox for a moment, then announces `offline` and disconnects cleanly (no Last Will). */
   async stop(): Promise<void> {
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
+    this.desired.stop();
     const link = this.link;
     if (!link) return;
     const deadline = Date.now() + STOP_FLUSH_MS;

@@ -5,7 +5,11 @@ import type { GrowthMethodName } from '../../grow/types';
 import { isTerminal } from '../../store/job-states';
 import type { JobRow, Store } from '../../store/types';
 import type { DesiredMessage, ReportedMessage, ReportedStatus } from '../contract/messages';
+import { requestProblem } from '../../jobs/plan';
 import { rolloutCommandId, rolloutOfCommand } from './job-message';
+
+/** How soon a step the runner could not take yet (a job still ending, recovery) is tried again. */
+const RETRY_MS = 500;
 
 /** Which desired document: the device's own, or one of its groups'. */
 export type DesiredSource = 'device' | `group:${string}`;
@@ -31,6 +35,8 @@ export interface DesiredContext {
  */
 export class DesiredState {
   private readonly documents = new Map<DesiredSource, DesiredMessage>();
+  private retry?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(private readonly ctx: DesiredContext) {}
 
@@ -43,6 +49,11 @@ export class DesiredState {
   /** Called when a job ends (a rollout's next step may be due) and when the runner becomes available. */
   jobEnded(job: JobRow): void {
     if (rolloutOfCommand(job.commandId) !== undefined || !this.ctx.runner()?.active()) this.converge();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
   }
 
   last(): ReportedMessage | undefined {
@@ -58,6 +69,9 @@ export class DesiredState {
   }
 
   converge(): void {
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    if (this.stopped) return;
     const target = this.effective();
     const runner = this.ctx.runner();
     if (!target || !runner) return;
@@ -82,8 +96,16 @@ export class DesiredState {
       return this.reportStatus(source, doc, 'failed', previous.id, previous.reason ?? `job ${previous.state}`);
     }
     if (previous) return;
-    const answer = runner.request({ toDepth: doc.toDepth, method: doc.method as GrowthMethodName | undefined, trigger: 'fleet', commandId });
-    if (!answer.accepted) return this.reportStatus(source, doc, 'failed', answer.job?.id ?? null, answer.reason);
+    const request = { toDepth: doc.toDepth, method: doc.method as GrowthMethodName | undefined, trigger: 'fleet' as const, commandId };
+    const problem = requestProblem(request);
+    if (problem) return this.reportStatus(source, doc, 'failed', null, problem);
+    const answer = runner.request(request);
+    if (!answer.accepted) {
+      // The runner is busy (a job still ending, recovery): not this rollout's failure.
+      this.retry = setTimeout(() => this.converge(), RETRY_MS);
+      this.retry.unref();
+      return;
+    }
     this.ctx.log.info('rollout step started', { rollout: doc.rolloutId, source, job: answer.job.id, toDepth: doc.toDepth });
     this.reportStatus(source, doc, 'running', answer.job.id);
   }

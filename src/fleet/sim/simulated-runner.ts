@@ -43,8 +43,10 @@ export class SimulatedRunner implements RunnerPort {
   request(req: UpgradeRequest): RequestResult {
     const problem = requestProblem(req);
     if (problem) return { accepted: false, reason: problem };
-    const active = this.active();
-    if (active) return { accepted: false, reason: `job ${active.id} is ${active.state}: one job at a time`, job: active };
+    if (this.current) {
+      const busy = this.deps.store.job(this.current.id)!;
+      return { accepted: false, reason: `job ${busy.id} is ${busy.state}: one job at a time`, job: busy };
+    }
     const { store } = this.deps;
     if (req.commandId !== undefined) {
       const earlier = store.jobByCommand(req.commandId);
@@ -67,7 +69,7 @@ export class SimulatedRunner implements RunnerPort {
 
   async rollback(version?: number): Promise<JobRow> {
     const { store, modelName } = this.deps;
-    if (this.active()) throw new Error('a job is running: one job at a time');
+    if (this.current) throw new Error('a job is running: one job at a time');
     const committed = store.committedVersion(modelName);
     if (!committed) throw new Error(`model ${modelName} has no committed version`);
     const target = version ?? committed.parent;
@@ -79,8 +81,10 @@ export class SimulatedRunner implements RunnerPort {
     return this.move(job.id, 'succeeded', { result: { version: target, fromVersion: committed.version, rollback: true } });
   }
 
+  /** As the real runner: a job that has ended is not active, though the runner may still be finishing it. */
   active(): JobRow | undefined {
-    return this.current ? this.deps.store.job(this.current.id) : undefined;
+    const job = this.current ? this.deps.store.job(this.current.id) : undefined;
+    return job && !isTerminal(job.state) ? job : undefined;
   }
 
   async idle(): Promise<void> {
