@@ -102,3 +102,19 @@ for (const b of BROKERS) {
     assert.equal(await jobCount(offline), jobsBefore);
   });
 }
+
+test('desired state on a real daemon: a target two blocks up is reached in two jobs of one block (maxStep 1)', { skip: BROKERS[0].skip, timeout: 180_000 }, async (t) => {
+  const broker = await BROKERS[0].start(t);
+  const device = startDevice(t, broker, 'dev-steps');
+  await device.daemon.running();
+  const observer = await FleetObserver.connect(broker.url);
+  t.after(() => observer.close());
+  const topics = deviceTopics(FLEET, 'dev-steps');
+  await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 30_000, 'the birth');
+  await observer.publish(topics.desired, { rolloutId: 'two-steps', toDepth: 4, method: 'identity', ts: new Date().toISOString() }, { retain: true });
+  const done = await observer.waitFor((m) => m.topic === topics.reported && m.body?.status !== 'running', 150_000, 'the final report');
+  assert.equal(done.body!.status, 'succeeded', String(done.body!.reason));
+  assert.equal(done.body!.depth, 4);
+  const { jobs } = await new ControlClient(device.home).ok<{ jobs: { commandId: string | null; state: string }[] }>('GET', '/jobs');
+  assert.deepEqual(jobs.map((j) => `${j.commandId} ${j.state}`).sort(), ['rollout:two-steps:v1 succeeded', 'rollout:two-steps:v2 succeeded']);
+});
