@@ -23,6 +23,9 @@ import { TelemetrySampler } from './telemetry';
 const PROGRESS_INTERVAL_MS = 1000;
 /** How long a clean stop waits for the outbox to drain before it disconnects. */
 const STOP_FLUSH_MS = 2000;
+/** Sent reports, processed command ids and events older than this are deleted, hourly. */
+const KEEP_MS = 7 * 24 * 3600 * 1000;
+const PRUNE_EVERY_MS = 3600 * 1000;
 
 export interface FleetAgentOptions {
   config: Config;
@@ -47,6 +50,7 @@ export class FleetAgent {
   private link?: MqttLink;
   private sender?: OutboxSender;
   private telemetryTimer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
   private lastState?: StateMessage['state'];
   private lastEnded?: JobRow;
   private readonly lastProgressAt = new Map<string, number>();
@@ -103,6 +107,9 @@ export class FleetAgent {
     link.on('connected', () => this.onConnected());
     link.on('message', (topic: string, payload: Buffer, props: { responseTopic?: string; correlationData?: Buffer }) => this.onMessage(topic, payload, props));
     link.start();
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
     if (config.mqtt.telemetrySeconds > 0) {
       this.telemetryTimer = setInterval(() => this.sendTelemetry(), config.mqtt.telemetrySeconds * 1000);
       this.telemetryTimer.unref();
@@ -138,6 +145,7 @@ export class FleetAgent {
   /** Drains the outbox for a moment, then announces `offline` and disconnects cleanly (no Last Will). */
   async stop(): Promise<void> {
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.desired.stop();
     const link = this.link;
     if (!link) return;
@@ -149,6 +157,12 @@ export class FleetAgent {
     await this.sender?.stop();
     const offline = encodeMessage('state', { state: 'offline', session: currentSession(this.opts.store), ts: new Date().toISOString() });
     await link.stop({ topic: this.topics.state, payload: offline, qos: 1, retain: true });
+  }
+
+  /** Keeps the database small on a device that runs for years; pending reports are never deleted. */
+  private prune(): void {
+    const removed = this.opts.store.prune(new Date(Date.now() - KEEP_MS));
+    if (removed.outbox + removed.commands + removed.events > 0) this.opts.log.info('old fleet records pruned', { ...removed });
   }
 
   private onConnected(): void {
