@@ -82,6 +82,19 @@ test('rollout: canary, then batches; failures past --max-failures stop it: nothi
   assert.match(again.stdout, /dev-d\s+2\s+not sent/);
 });
 
+test('rollout: a canary that nobody answered is no evidence: the rest of the fleet is not sent anything, exit 1', { skip: skipMosquitto }, async (t) => {
+  const broker = await startMosquitto(t);
+  await scripted(t, broker, [{ device: 'dev-a', offline: true }, { device: 'dev-b' }]);
+  const log = await desiredLog(t, broker);
+  const cli = fleetCli(t, broker.url, 'f1');
+  const r = await cli.run(['rollout', '--to-depth', '3', '--canary', '50', '--batch', '50', '--max-failures', '0', '--batch-timeout', '2']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^dev-a\s+canary\s+pending/m);
+  assert.match(r.stdout, /^dev-b\s+1\s+not sent/m);
+  assert.match(r.stdout, /no canary device succeeded within --batch-timeout: nothing more was sent/);
+  assert.equal(log.byTopic.get(desiredOf('dev-b')), undefined);
+});
+
 for (const kind of ['mosquitto', 'aedes'] as const) {
   test(`${kind}: rollout --group: an offline device is pending, not a failure, and converges when it comes back; the group's desired reaches devices that join later`, { skip: kind === 'mosquitto' ? skipMosquitto : false }, async (t) => {
     const broker = kind === 'mosquitto' ? await startMosquitto(t) : await startAedesBroker(t);

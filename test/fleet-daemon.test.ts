@@ -151,6 +151,14 @@ for (const b of BROKERS) {
       assert.equal(huge.body!.ok, false);
       await observer.publish(topics.command('deepen'), { commandId: 'expired-1', toDepth: 3, expiresAt: new Date(Date.now() - 60_000).toISOString() });
       assert.match(String((await observer.waitFor(replyTo('expired-1'), 20_000)).body!.error), /expired/);
+      if (b.protocol === 5) {
+        // A response topic inside deepend/ would make the device write on its own topics: answered on cmd/reply only.
+        await observer.publish(topics.command('rebirth'), { commandId: 'hijack-1' }, { properties: { responseTopic: topics.state, correlationData: Buffer.from('x') } });
+        assert.equal((await observer.waitFor(replyTo('hijack-1'), 20_000)).body!.ok, true);
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(observer.on(topics.state).filter((m) => m.problem !== undefined).length, 0, 'no reply written on the state topic');
+        assert.equal(observer.on(topics.birth).at(-1)!.contentType, 'application/json', 'MQTT 5 messages say they are JSON');
+      }
       await observer.publish(topics.command('rebirth'), { commandId: 'rebirth-1' });
       assert.equal((await observer.waitFor(replyTo('rebirth-1'), 20_000)).body!.ok, true);
       assert.ok(daemon.lines.some((l) => l.msg === 'fleet command refused' && l.commandId === 'bad-schema'), 'a log line for the refused command');
@@ -164,7 +172,9 @@ for (const b of BROKERS) {
       assert.equal(lost.body!.session, before);
       daemon = new DaemonProcess([], fleetEnv(h, broker));
       await daemon.running();
-      const ready = await observer.waitFor((m) => isState('ready')(m) && (m.body!.session as number) > before, 30_000, 'ready after the restart');
+      const ready = await observer.waitFor((m) => isState('ready')(m) && (m.body!.session as number) > before, 60_000, 'ready after the restart').catch((err: Error) => {
+        throw new Error(`${err.message}; daemon: ${daemon.lines.filter((l) => l.level !== 'debug').slice(-12).map((l) => `${l.msg} ${JSON.stringify(l).slice(0, 160)}`).join(' | ')}`);
+      });
       assert.ok(ready.at > lost.at);
       const code = await daemon.stop('SIGTERM');
       assert.equal(code.code, 0);

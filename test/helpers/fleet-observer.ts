@@ -11,6 +11,8 @@ export interface Seen {
   raw: Buffer;
   /** MQTT 5 correlation data, when the message carried it. */
   correlationData?: Buffer;
+  /** MQTT 5 content type, when the message carried it. */
+  contentType?: string;
   retain: boolean;
   at: number;
 }
@@ -34,7 +36,7 @@ export class FleetObserver {
         if (decoded.ok) body = decoded.value as unknown as Record<string, unknown>;
         else problem = decoded.problem;
       }
-      const m: Seen = { topic, parsed, body, problem, raw: payload, correlationData: packet.properties?.correlationData, retain: packet.retain, at: Date.now() };
+      const m: Seen = { topic, parsed, body, problem, raw: payload, correlationData: packet.properties?.correlationData, contentType: packet.properties?.contentType, retain: packet.retain, at: Date.now() };
       this.seen.push(m);
       this.waiters = this.waiters.filter((w) => !(w.match(m) && (w.resolve(m), true)));
     });

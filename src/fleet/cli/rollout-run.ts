@@ -106,6 +106,11 @@ export class RolloutRunner {
       this.opts.state.setStatus(this.record.id, 'stopped');
       return 'stopped';
     }
+    // A canary nobody answered is no evidence: the rest of the fleet waits for one that succeeded.
+    if (this.record.hasCanary && b === 0 && batch.every((d) => this.devices.get(d.device)!.status !== 'succeeded')) {
+      this.opts.state.setStatus(this.record.id, 'stopped');
+      return 'stopped';
+    }
     return 'next';
   }
 

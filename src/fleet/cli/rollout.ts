@@ -71,7 +71,10 @@ function report(record: RolloutRecord, outcome: RunOutcome, stateFile: string, s
   } else {
     for (const line of summaryTable(record)) io.out(line);
     io.out(totalsLine(record));
-    if (outcome === 'stopped') io.out(`failures passed the threshold of ${record.params.maxFailuresPct}%: nothing more was sent`);
+    if (outcome === 'stopped') {
+      const failed = record.devices.filter((d) => d.status === 'failed').length;
+      io.out(failed > 0 ? `failures passed the threshold of ${record.params.maxFailuresPct}%: nothing more was sent` : 'no canary device succeeded within --batch-timeout: nothing more was sent (resume once the canary has converged)');
+    }
   }
   if (outcome === 'interrupted') io.err.write(`deepend fleet: rollout ${record.id} interrupted; resume it with deepend fleet rollout --resume ${record.id}${stateFlag ? ` --state ${stateFile}` : ''}\n`);
   return code;

@@ -5,7 +5,7 @@ import type { JobEvents, JobProgress } from '../../jobs/types';
 import { isTerminal } from '../../store/job-states';
 import type { JobRow, Store } from '../../store/types';
 import type { DesiredMessage, ReplyMessage, StateMessage } from '../contract/messages';
-import { deviceTopics, groupDesiredTopic, parseTopic, type DeviceTopics } from '../contract/topics';
+import { deviceTopics, groupDesiredTopic, parseTopic, TOPIC_ROOT, type DeviceTopics } from '../contract/topics';
 import { decodeMessage, encodeMessage } from '../contract/validate';
 import { MqttLink } from '../mqtt/link';
 import { OutboxSender } from '../mqtt/outbox-sender';
@@ -209,6 +209,11 @@ export class FleetAgent {
     this.reporter.report('reply', this.topics.reply, message, { retain: false });
     const link = this.link;
     if (!route || !link?.connected || link.protocolVersion !== 5) return;
+    if (route.responseTopic.startsWith(`${TOPIC_ROOT}/`)) {
+      // A response topic inside the contract's tree would let a sender make this device write on topics it must not (its own state, its commands).
+      this.opts.log.warn('response topic inside deepend/ refused: answered on cmd/reply only', { topic: route.responseTopic, commandId: message.commandId });
+      return;
+    }
     const properties = route.correlationData ? { correlationData: route.correlationData } : {};
     link.publish(route.responseTopic, encodeMessage('reply', message), { qos: 1, properties }).catch((err: unknown) => {
       this.opts.log.warn('reply to the response topic not sent', { topic: route.responseTopic, error: err instanceof Error ? err.message : String(err) });

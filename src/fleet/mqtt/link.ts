@@ -136,7 +136,11 @@ export class MqttLink extends EventEmitter {
         else resolve();
       };
       this.pending.add(settle);
-      const properties = this._protocolVersion === 5 && opts.properties?.correlationData ? { correlationData: opts.properties.correlationData } : undefined;
+      // MQTT 5: every payload of the contract is UTF-8 JSON (docs/fleet/asyncapi.yaml, messageBindings).
+      const properties =
+        this._protocolVersion === 5
+          ? { payloadFormatIndicator: true, contentType: 'application/json', ...(opts.properties?.correlationData ? { correlationData: opts.properties.correlationData } : {}) }
+          : undefined;
       client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false, properties }, (err) => {
         if (!err) settle(null);
         // A numeric code is the broker's reason code in a PUBACK; anything else is the connection.
@@ -187,7 +191,7 @@ export class MqttLink extends EventEmitter {
     try {
       this._session = this.opts.nextSession();
       const will = this.opts.will(this._session);
-      const options: IClientOptions = { ...this.baseOptions, protocolVersion: this._protocolVersion, will: { ...will, payload: Buffer.from(will.payload) } };
+      const options: IClientOptions = { ...this.baseOptions, protocolVersion: this._protocolVersion, will: { ...will, payload: Buffer.from(will.payload), ...(this._protocolVersion === 5 ? { properties: { payloadFormatIndicator: true, contentType: 'application/json' } } : {}) } };
       client = mqtt.connect(this.target.url, options);
     } catch (err) {
       this.failed({ key: 'prepare', text: `cannot start a connection: ${(err as Error).message}`, level: 'error' });
