@@ -6,9 +6,9 @@ import { openStore, type Store } from '../src/store';
 import { Backoff } from '../src/fleet/mqtt/backoff';
 import { brokerTarget, describeBroker, mqttClientOptions } from '../src/fleet/mqtt/client-options';
 import { startEmbeddedBroker } from '../src/fleet/mqtt/embedded-broker';
-import { MqttLink, PublishRefused, type MessageProps, type PublishOptions } from '../src/fleet/mqtt/link';
+import { MqttLink, type MessageProps } from '../src/fleet/mqtt/link';
 import { OutboxSender } from '../src/fleet/mqtt/outbox-sender';
-import { brokerAvailable, makeTestCerts, MOSQUITTO_MISSING, startAedesBroker, startMosquitto, type TestBroker } from './helpers/brokers';
+import { brokerAvailable, makeTestCerts, MOSQUITTO_MISSING, startAedesBroker, startMosquitto, type MosquittoBroker, type TestBroker } from './helpers/brokers';
 import { tempHome } from './helpers/store-fixtures';
 
 type Hook = { after(fn: () => void | Promise<void>): void };
@@ -311,71 +311,155 @@ describe('MqttLink against mosquitto with credentials and TLS', { skip: brokerAv
   });
 });
 
-describe('OutboxSender with a stand-in link', () => {
-  /** A link whose publishes the test settles one by one. */
-  function standInLink() {
-    const calls: { topic: string; payload: string; opts: PublishOptions; settle: (err?: Error) => void }[] = [];
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const link = {
-      connected: true,
-      publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        return new Promise<void>((resolve, reject) => {
-          calls.push({ topic, payload, opts, settle: (err) => (inFlight--, err ? reject(err) : resolve()) });
-        });
-      },
+describe('OutboxSender on a real MqttLink and broker', () => {
+  const noMosquitto = brokerAvailable('mosquitto') ? false : MOSQUITTO_MISSING;
+  const OUT = 'deepend/v1/test/out';
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const seqOf = (payload: string | Buffer) => (JSON.parse(payload.toString()) as { seq: number }).seq;
+
+  /** A store of its own, a connected link and a sender whose log lines are kept apart from the link's. */
+  async function device(t: Hook, broker: TestBroker) {
+    const store = openStore(tempHome(t, 'deepend-sender-'));
+    const made = makeLink(t, { url: broker.url });
+    const senderLog = captureLog();
+    const sender = new OutboxSender({ store, link: made.link, log: senderLog.log });
+    // The link goes down first: a loop still running ends on its own (not sender.stop(), which spins for ever on a loop that never ends, the empty-kick bug).
+    t.after(async () => {
+      await made.link.stop();
+      await new Promise((r) => setImmediate(r));
+      store.close();
+    });
+    made.link.start();
+    await nextEvent(made.link, 'connected');
+    const enqueue = (from: number, to: number, topic = (seq: number) => `${OUT}/${seq}`, opts = (_seq: number): { qos: 0 | 1; retain: boolean } => ({ qos: 1, retain: false })) => {
+      for (let seq = from; seq < to; seq++) store.enqueueOutbox(topic(seq), { seq }, opts(seq));
     };
-    return { link, calls, maxInFlight: () => maxInFlight };
+    const pendingSeqs = () => store.pendingOutbox(10_000).map((r) => (r.payload as { seq: number }).seq);
+    return { store, sender, link: made.link, clientId: made.clientId, lines: senderLog.lines, enqueue, pendingSeqs };
   }
 
-  test('one in flight, in order; a refused row is dropped in one line; a lost link stops quietly; stop() waits', async (t) => {
-    const store = openStore(tempHome(t, 'deepend-sender-'));
-    t.after(() => store.close());
-    const { link, calls, maxInFlight } = standInLink();
-    const { log, lines } = captureLog();
-    const sender = new OutboxSender({ store, link, log });
-    sender.kick(); // an empty outbox: the loop ends at once and a later kick starts a new one
-    await new Promise((r) => setImmediate(r));
-    for (let seq = 1; seq <= 5; seq++) store.enqueueOutbox(`t/${seq}`, { seq }, { qos: seq === 5 ? 0 : 1, retain: seq === 1 });
-    const settleNext = async (i: number, err?: Error) => {
-      await waitFor(`publish #${i}`, () => calls.length > i);
-      calls[i].settle(err);
-    };
+  /** What mosquitto's log says the device published: one entry per PUBLISH it received. */
+  function publishesFrom(broker: MosquittoBroker, clientId: string) {
+    const re = new RegExp(`Received PUBLISH from ${clientId} \\(d\\d, q(\\d), r(\\d), m\\d+, '([^']*)'`, 'g');
+    return [...broker.log().matchAll(re)].map((m) => ({ qos: Number(m[1]), retain: m[2] === '1', topic: m[3] }));
+  }
 
-    sender.kick();
-    sender.kick(); // a second kick joins the running loop
-    await settleNext(0);
-    assert.deepEqual(calls[0], { ...calls[0], topic: 't/1', payload: '{"seq":1}', opts: { qos: 1, retain: true } });
-    await settleNext(1, new PublishRefused('t/2', 'Not authorized'));
-    await settleNext(2);
-    await waitFor('publish #3', () => calls.length > 3);
-    link.connected = false;
-    calls[3].settle(new Error('connection lost'));
-    await waitFor('the loop to end', () => sender.pending() === 2);
-    assert.deepEqual(store.pendingOutbox(10).map((r) => r.topic), ['t/4', 't/5']);
-    assert.deepEqual(lines.map((l) => `${l.level} ${l.fields?.topic}`), ['error t/2'], 'the refusal in one line, the lost link quietly');
+  test('one message in flight, in id order: each row reaches a subscriber only after every earlier row was marked sent', { skip: noMosquitto }, async (t) => {
+    const broker = await startMosquitto(t);
+    const d = await device(t, broker);
+    const sub = await observer(t, broker.url, [`${OUT}/#`]);
+    const early: string[] = [];
+    sub.client.on('message', (_topic, payload) => {
+      const seq = seqOf(payload);
+      const before = d.pendingSeqs().filter((s) => s < seq);
+      if (before.length > 0) early.push(`row ${seq} arrived while ${before.join(',')} were unsent`);
+    });
+    const N = 200;
+    d.enqueue(0, N, undefined, (seq) => ({ qos: seq % 10 === 9 ? 0 : 1, retain: seq === 0 }));
+    d.sender.kick();
+    d.sender.kick(); // a second kick joins the running loop
+    await waitFor('every row at the subscriber', () => sub.messages.length >= N);
+    await waitFor('every row marked sent', () => d.sender.pending() === 0);
+    await sleep(50);
+    assert.deepEqual(sub.messages.map((m) => seqOf(m.payload)), Array.from({ length: N }, (_, i) => i), 'every row once, in order');
+    assert.deepEqual(early, []);
+    const published = publishesFrom(broker, d.clientId);
+    assert.equal(published.length, N, broker.log());
+    assert.deepEqual(published.slice(0, 10), Array.from({ length: 10 }, (_, seq) => ({ topic: `${OUT}/${seq}`, qos: seq === 9 ? 0 : 1, retain: seq === 0 })), 'qos and retain as enqueued');
+    assert.deepEqual(d.lines, []);
+  });
 
-    sender.kick(); // still disconnected: nothing happens
-    await new Promise((r) => setImmediate(r));
-    assert.equal(calls.length, 4);
-    link.connected = true;
-    sender.kick();
-    await settleNext(4);
-    assert.equal(calls[4].topic, 't/4', 'the unacknowledged row again');
-    await waitFor('publish #5', () => calls.length > 5);
-    assert.deepEqual(calls[5].opts, { qos: 0, retain: false });
+  test('a row the broker refuses (MQTT 5 PUBACK 0x87) is dropped in one error line and later rows still go', { skip: noMosquitto }, async (t) => {
+    // Anonymous clients may write their state (the will) and out/ok/#, and read everything under deepend/v1/test.
+    const acl = ['topic readwrite deepend/v1/test/+/state', `topic readwrite ${OUT}/ok/#`, 'topic read deepend/v1/test/#'].join('\n');
+    const broker = await startMosquitto(t, { acl });
+    const d = await device(t, broker);
+    assert.equal(d.link.protocolVersion, 5);
+    const sub = await observer(t, broker.url, [`${OUT}/#`]);
+    d.enqueue(0, 4, (seq) => `${OUT}/${seq === 1 ? 'denied' : 'ok'}/${seq}`);
+    d.sender.kick();
+    await waitFor('rows 0, 2 and 3 at the subscriber', () => sub.messages.length >= 3);
+    await waitFor('every row done with', () => d.sender.pending() === 0);
+    assert.deepEqual(sub.messages.map((m) => seqOf(m.payload)), [0, 2, 3]);
+    assert.deepEqual(d.lines.map((l) => [l.level, l.msg, l.fields?.topic, l.fields?.reason]), [['error', 'the MQTT broker refused an outbox message; dropped', `${OUT}/denied/1`, 'Not authorized']]);
+    assert.equal(d.link.connected, true, 'a refusal does not cost the connection');
+    assert.match(broker.log(), /Denied PUBLISH from/);
+  });
+
+  test('a lost link stops the loop quietly with rows left pending; they go after the broker is back', { skip: noMosquitto }, async (t) => {
+    const broker = await startMosquitto(t);
+    const d = await device(t, broker);
+    const first = await observer(t, broker.url, [`${OUT}/#`]);
+    const N = 1000;
+    d.enqueue(0, N);
+    d.sender.kick();
+    await waitFor('part of the outbox', () => first.messages.length >= 50);
+    const lost = nextEvent(d.link, 'disconnected');
+    await broker.stop();
+    await lost;
+    const left = d.sender.pending();
+    assert.ok(left > 0 && left < N, `rows left pending (${left})`);
+    d.sender.kick(); // disconnected: nothing to do
+    await sleep(100);
+    assert.equal(d.sender.pending(), left);
+    assert.deepEqual(d.lines, [], 'the loss is the link\'s to log, not the sender\'s');
+
+    const back = nextEvent(d.link, 'connected');
+    await broker.start();
+    await back;
+    const second = await observer(t, broker.url, [`${OUT}/#`]);
+    d.sender.kick(); // as the agent does on 'connected'
+    await waitFor('the last row after the restart', () => second.messages.some((m) => seqOf(m.payload) === N - 1));
+    await waitFor('every row marked sent', () => d.sender.pending() === 0);
+    const seqs = [...first.messages, ...second.messages].map((m) => seqOf(m.payload));
+    const distinct = seqs.filter((s, i) => i === 0 || s !== seqs[i - 1]);
+    assert.deepEqual(distinct, Array.from({ length: N }, (_, i) => i), 'every row, in order');
+    assert.ok(seqs.length - distinct.length <= 1, `only the row in flight at the loss may come twice (got ${seqs.length - distinct.length})`);
+    assert.equal(second.messages.length >= left, true, 'the pending rows came after the restart');
+    assert.deepEqual(d.lines, []);
+  });
+
+  test('stop() waits for the publish in flight, and only one is in flight (the broker frozen with SIGSTOP)', { skip: noMosquitto }, async (t) => {
+    const broker = await startMosquitto(t);
+    const d = await device(t, broker);
+    const sub = await observer(t, broker.url, [`${OUT}/#`]);
+    const pid = broker.pid();
+    assert.ok(pid);
     let stopped = false;
-    const stopping = sender.stop().then(() => (stopped = true));
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(stopped, false, 'stop() waits for the publish in flight');
-    calls[5].settle();
+    let stopping: Promise<unknown> = Promise.resolve();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      d.enqueue(0, 3);
+      d.sender.kick();
+      await sleep(100); // row 0 is written; a sender that did not wait for its PUBACK would write rows 1 and 2 too
+      stopping = d.sender.stop().then(() => (stopped = true));
+      await sleep(150);
+      assert.equal(stopped, false, 'stop() waits for the publish in flight');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
     await stopping;
-    assert.equal(sender.pending(), 0);
-    assert.equal(maxInFlight(), 1);
-    sender.kick();
-    assert.equal(calls.length, 6, 'a stopped sender ignores kicks');
+    assert.deepEqual(d.pendingSeqs(), [1, 2], 'the row in flight was acknowledged and marked sent; the rest wait');
+    await waitFor('row 0 at the subscriber', () => sub.messages.length >= 1);
+    await sleep(100);
+    assert.deepEqual(sub.messages.map((m) => seqOf(m.payload)), [0]);
+    assert.equal(publishesFrom(broker, d.clientId).length, 1, 'the broker got one PUBLISH from the device');
+    d.sender.kick();
+    await sleep(50);
+    assert.deepEqual(d.pendingSeqs(), [1, 2], 'a stopped sender ignores kicks');
+  });
+
+  test('a kick on an empty outbox, then enqueues and kicks: the rows are delivered', async (t) => {
+    const broker = await startAedesBroker(t);
+    const d = await device(t, broker);
+    const sub = await observer(t, broker.url, [`${OUT}/#`]);
+    d.sender.kick(); // nothing to send: that loop ends, and must not keep the sender "running"
+    await new Promise((r) => setImmediate(r));
+    d.enqueue(0, 3);
+    d.sender.kick();
+    await waitFor('the rows at the subscriber', () => sub.messages.length >= 3, 5000);
+    await waitFor('every row marked sent', () => d.sender.pending() === 0);
+    assert.deepEqual(sub.messages.map((m) => seqOf(m.payload)), [0, 1, 2]);
   });
 });
 

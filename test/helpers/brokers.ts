@@ -48,6 +48,12 @@ export interface MosquittoOptions {
   tls?: { ca: string; cert: string; key: string; requireCertificate?: boolean };
   /** Log errors and warnings only (benchmarks: a connection log of hundreds of clients costs time). */
   quiet?: boolean;
+  /**
+   * The text of an ACL file (mosquitto.conf(5) acl_file): `topic` lines before
+   * any `user` line apply to anonymous clients. Under MQTT 5 a denied QoS 1
+   * publish gets a PUBACK with reason code 0x87 Not authorized.
+   */
+  acl?: string;
 }
 
 const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'];
@@ -116,6 +122,11 @@ function mosquittoConf(dir: string, port: number, opts: MosquittoOptions): strin
     lines.push('allow_anonymous false', `password_file ${file}`);
   } else {
     lines.push('allow_anonymous true');
+  }
+  if (opts.acl !== undefined) {
+    const file = join(dir, 'acl');
+    writeFileSync(file, opts.acl.endsWith('\n') ? opts.acl : `${opts.acl}\n`);
+    lines.push(`acl_file ${file}`);
   }
   if (opts.tls) {
     lines.push(`cafile ${opts.tls.ca}`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`, `require_certificate ${opts.tls.requireCertificate ?? true}`);
