@@ -2,11 +2,9 @@ import type { OutboxRow, Store } from '../../store/types';
 import { PublishRefused, type LinkLog, type PublishOptions } from './link';
 
 const BATCH = 50;
-/** pending() counts up to this many: a status figure, not a backlog worth loading whole. */
-export const PENDING_COUNT_CAP = 10_000;
 
 export interface OutboxSenderOptions {
-  store: Pick<Store, 'pendingOutbox' | 'markSent'>;
+  store: Pick<Store, 'pendingOutbox' | 'pendingOutboxCount' | 'markSent'>;
   link: { readonly connected: boolean; publish(topic: string, payload: string, opts: PublishOptions): Promise<void> };
   log: LinkLog;
 }
@@ -38,9 +36,9 @@ export class OutboxSender {
     this.running = this.drain();
   }
 
-  /** Unsent messages, counted up to PENDING_COUNT_CAP (which then means "at least"). */
+  /** Unsent messages (a COUNT query: a long outage's backlog is never loaded to be counted). */
   pending(): number {
-    return this.opts.store.pendingOutbox(PENDING_COUNT_CAP).length;
+    return this.opts.store.pendingOutboxCount();
   }
 
   /** Stops after the message in flight (it stays pending unless its PUBACK came). */
