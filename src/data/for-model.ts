@@ -8,9 +8,20 @@ export interface ModelInput {
   labels: string[];
 }
 
+/** The per-sample shape the data is loaded in: a model that takes [H, W] gets grey [H, W, 1] images (the same values). */
+export function dataInputShape(modelInputShape: readonly number[]): number[] {
+  return modelInputShape.length === 2 ? [...modelInputShape, 1] : [...modelInputShape];
+}
+
+/** Whether a data source holds images (mnist, a folder) or tabular features (a .csv file). */
+export function dataKindOf(source: string): 'image' | 'tabular' {
+  return source.toLowerCase().endsWith('.csv') ? 'tabular' : 'image';
+}
+
 /** Loads `source` shaped for the model (resized images, the model's label order), checks it fits, and splits it. */
 export async function loadSplitForModel(source: string, model: ModelInput, split: Partial<SplitSpec> = {}): Promise<DataSplit> {
-  const data = await loadDataset(source, { inputShape: model.inputShape, classes: model.labels });
-  assertFits(data, model.inputShape, model.labels.length);
+  const shape = dataInputShape(model.inputShape);
+  const data = await loadDataset(source, { inputShape: shape, classes: model.labels });
+  assertFits(data, shape, model.labels.length);
   return splitDataset(data, split);
 }

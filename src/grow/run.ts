@@ -4,7 +4,12 @@ import { LoadedModel } from '../model/io';
 import { Budget } from '../train/budget';
 import { DEFAULT_BATCH, evaluate, trainClassifier } from '../train/classifier';
 import { ProgressCallback, throwIfAborted } from '../train/progress';
-import { disposeTensorSet, toTensorSet } from '../train/tensors';
+import { disposeTensorSet, TensorSet, toTensorSet } from '../train/tensors';
+import type { Dataset } from '../data/types';
+import { growthParts } from '../model/keras/parts';
+import { composeWithFrozen, frozenFeatures } from '../model/keras/frozen';
+import { ModelMeta } from '../model/meta';
+import { tfl } from '../tf';
 import { methodByName } from './methods';
 import { newBlocksNeeded, spreadPlan } from './planner';
 import { BaselineName, GrowthMethodName, InsertionPlan, StageCurve } from './types';
@@ -40,8 +45,22 @@ export interface GrowRequest {
 }
 
 export interface GrowResult {
-  model: import('../tf').tfl.LayersModel;
+  /** The whole grown model (an imported model's frozen part included), ready to save and serve. */
+  model: tfl.LayersModel;
   report: GrowReport;
+}
+
+/**
+ * A split part as the head takes it: normalised, in the model's input shape,
+ * and through the frozen part once (so a frozen backbone costs one forward
+ * pass per sample for the whole run, not one per step).
+ */
+function headTensors(data: Dataset, meta: ModelMeta, frozen: tfl.LayersModel | undefined): TensorSet {
+  const set = toTensorSet(data, meta.normalisation, meta.arch.classes, meta.arch.output, meta.inputShape);
+  if (!frozen) return set;
+  const features = frozenFeatures(frozen, set.x);
+  set.x.dispose();
+  return { ...set, x: features };
 }
 
 export const STAGE2_LEARNING_RATE = 5e-4;
@@ -66,13 +85,12 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
   const elapsed = () => (performance.now() - started) / 1000;
   const { parent } = req;
   newBlocksNeeded(parent.meta.arch, req.toDepth);
-  const classes = parent.meta.arch.classes;
-  const norm = parent.meta.normalisation;
-  const train = toTensorSet(req.split.train, norm, classes);
-  const validation = toTensorSet(req.split.validation, norm, classes);
-  const test = toTensorSet(req.split.test, norm, classes);
+  const { head, frozen } = growthParts(parent);
+  const train = headTensors(req.split.train, parent.meta, frozen);
+  const validation = headTensors(req.split.validation, parent.meta, frozen);
+  const test = headTensors(req.split.test, parent.meta, frozen);
   try {
-    const before = evaluate(parent.model, test);
+    const before = evaluate(head, test);
     const method = methodByName(req.method, true);
     const plan = req.plan ?? spreadPlan(parent.meta.arch, req.toDepth);
     const batchSize = req.batchSize ?? DEFAULT_BATCH;
@@ -81,7 +99,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
     const initBudget = initBudgetOf(req.budget);
     const initStart = elapsed();
     const init = await method.initialise({
-      parent: parent.model,
+      parent: head,
       parentSpec: parent.meta.arch,
       plan,
       data: { train, validation },
@@ -136,7 +154,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         seconds: elapsed(),
         initSeconds,
         parametersBefore: parent.model.countParams(),
-        parameters: init.model.countParams(),
+        parameters: parent.model.countParams() - head.countParams() + init.model.countParams(),
         plan: init.plan ?? plan,
         insertions: init.insertions,
         stage2: { learningRate, batchSize, epochs: stage2.epochs.length, steps: stage2.steps, stoppedBy: stage2.stoppedBy },
@@ -145,7 +163,10 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         details: init.details,
         spec: init.spec,
       };
-      return { model: init.model, report };
+      if (!frozen) return { model: init.model, report };
+      const whole = composeWithFrozen(frozen, init.model, parent.model.name);
+      init.model.dispose();
+      return { model: whole, report };
     } catch (err) {
       init.model.dispose();
       throw err;
@@ -154,5 +175,6 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
     disposeTensorSet(train);
     disposeTensorSet(validation);
     disposeTensorSet(test);
+    if (head !== parent.model) head.dispose();
   }
 }

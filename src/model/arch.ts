@@ -3,8 +3,35 @@
 // edit of its block list. Every layer name derives from its block's name, so a
 // grown model's weights can be copied from its parent layer by layer, by name.
 
-export type Family = 'mlp' | 'conv' | 'resnet';
+/** deepend's own families, and 'keras': a chain of Keras layers from a model deepend imported (src/model/keras/). */
+export type Family = 'mlp' | 'conv' | 'resnet' | 'keras';
+/** The families `deepend train` builds. */
 export const FAMILIES: readonly Family[] = ['mlp', 'conv', 'resnet'];
+
+/**
+ * The last nonlinearity of a block. deepend builds only 'relu' and 'prelu';
+ * an imported unit may also end in 'relu6' or any other activation ('nonlinear':
+ * elu, tanh, LeakyReLU, ...) or in none ('linear', e.g. a unit ending in its BatchNorm).
+ */
+export type BlockActivation = 'relu' | 'prelu' | 'relu6' | 'nonlinear' | 'linear';
+
+/** A Keras layer as model.json stores it: class name and (snake_case) config, config.name included. */
+export interface KerasLayer {
+  className: string;
+  config: Record<string, unknown>;
+}
+
+/**
+ * The layers of an imported block in chain order: the Dense or Conv2D itself
+ * (`core`), then the BatchNormalization and activation layers that follow it,
+ * in the order the model has them.
+ */
+export interface KerasUnit {
+  layers: KerasLayer[];
+}
+
+/** What the model's last layer outputs, which decides the loss and how a class is read off. */
+export type OutputKind = 'softmax' | 'logits' | 'sigmoid' | 'linear';
 
 /** Hidden dense layer: dense(units) -> activation. */
 export interface DenseBlock {
@@ -12,7 +39,9 @@ export interface DenseBlock {
   name: string;
   units: number;
   /** 'prelu' starts as the identity (alpha = 1) when inserted by morphism. */
-  activation: 'relu' | 'prelu';
+  activation: BlockActivation;
+  /** Imported blocks: the Keras layers of the unit (their names are the model's own). */
+  keras?: KerasUnit;
 }
 
 /** conv(filters, kernel x kernel, same padding) -> [BatchNorm] -> activation -> [2x2 max-pool]. */
@@ -22,8 +51,10 @@ export interface ConvBlock {
   filters: number;
   kernel: number;
   batchNorm: boolean;
-  activation: 'relu' | 'prelu';
+  activation: BlockActivation;
   poolAfter: boolean;
+  /** Imported blocks: the Keras layers of the unit; pooling is then a layer of the chain, never poolAfter. */
+  keras?: KerasUnit;
 }
 
 /**
@@ -41,17 +72,27 @@ export interface ResBlock {
 
 export type Block = DenseBlock | ConvBlock | ResBlock;
 
+export type ChainItem = { block: string } | { layer: KerasLayer };
+
 export interface ArchSpec {
   family: Family;
   /** Per-sample input shape: [H, W, C] for images, [F] for tabular data. */
   inputShape: number[];
   /** Output units: classes for a classifier, targets for regression. */
   classes: number;
-  /** 'softmax' (classifier, the default) or 'linear' (regression, e.g. the DILS paper's function fit). */
-  output?: 'softmax' | 'linear';
+  /** 'softmax' (classifier, the default), 'logits' or 'sigmoid' (imported classifiers) or 'linear' (regression, e.g. the DILS paper's function fit). */
+  output?: OutputKind;
   /** conv/resnet only: the stem before the blocks (resnet: conv3x3-BN-ReLU with this many filters). */
   stemFilters?: number;
   blocks: Block[];
+  /**
+   * family 'keras' only: every layer of the trainable chain in order, a block
+   * standing for its unit's layers. Everything that is not a block (pooling,
+   * Flatten, Dropout, the output layer, ...) is kept as the model had it.
+   */
+  chain?: ChainItem[];
+  /** family 'keras' only: the name of the chain's input layer. */
+  inputName?: string;
   /** Next free number for naming a new block (b0, b1, ...): names are never reused. */
   nextBlockId: number;
 }

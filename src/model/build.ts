@@ -1,6 +1,7 @@
 import { tf, tfl } from '../tf';
-import { ArchSpec, Block, ConvBlock, DenseBlock, ResBlock } from './arch';
+import { ArchSpec, Block, BlockActivation, ConvBlock, DenseBlock, ResBlock } from './arch';
 import { ScaledAdd } from './scaled-add';
+import { applyKerasUnit, buildChain } from './keras/build-chain';
 
 type Sym = tfl.SymbolicTensor;
 
@@ -29,8 +30,9 @@ function heNormal(): ReturnType<typeof tfl.initializers.heNormal> | 'heNormal' {
   return tfl.initializers.heNormal({ seed: initSeed++ });
 }
 
-function activation(kind: 'relu' | 'prelu', name: string, isConv: boolean): tfl.layers.Layer {
+function activation(kind: BlockActivation, name: string, isConv: boolean): tfl.layers.Layer {
   if (kind === 'relu') return tfl.layers.reLU({ name });
+  if (kind !== 'prelu') throw new Error(`deepend builds relu or prelu blocks, not ${kind}`);
   return tfl.layers.prelu({ name, alphaInitializer: 'ones', sharedAxes: isConv ? [1, 2] : undefined });
 }
 
@@ -70,6 +72,7 @@ function resBlock(x: Sym, b: ResBlock, inChannels: number): Sym {
 
 /** Applies one block's layers to a symbolic tensor (also used to build local sub-networks). */
 export function applyBlock(x: Sym, b: Block, inChannels: number): Sym {
+  if (b.kind !== 'res' && b.keras) return applyKerasUnit(x, b);
   switch (b.kind) {
     case 'dense':
       return denseBlock(x, b);
@@ -91,6 +94,7 @@ export function buildModel(spec: ArchSpec, seed?: number): tfl.LayersModel {
 }
 
 function buildGraph(spec: ArchSpec): tfl.LayersModel {
+  if (spec.family === 'keras') return buildChain(spec);
   const input = tfl.input({ shape: spec.inputShape, name: 'input' });
   let x: Sym = input;
   let channels = spec.inputShape[spec.inputShape.length - 1];
@@ -110,7 +114,7 @@ function buildGraph(spec: ArchSpec): tfl.LayersModel {
   }
   if (spec.family === 'conv') x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as Sym;
   if (spec.family === 'resnet') x = tfl.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as Sym;
-  const out = tfl.layers.dense({ units: spec.classes, activation: spec.output ?? 'softmax', name: 'head', kernelInitializer: heNormal() }).apply(x) as Sym;
+  const out = tfl.layers.dense({ units: spec.classes, activation: spec.output === 'linear' ? 'linear' : 'softmax', name: 'head', kernelInitializer: heNormal() }).apply(x) as Sym;
   return tfl.model({ inputs: input, outputs: out, name: `deepend_${spec.family}` });
 }
 

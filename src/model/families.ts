@@ -79,5 +79,7 @@ export function familySpec(opts: FamilyOptions): ArchSpec {
     case 'resnet':
       if (opts.inputShape.length !== 3) throw new Error(`the resnet family needs image input [H, W, C], got [${opts.inputShape.join(', ')}]`);
       return { ...base, stemFilters: opts.width ?? 16, blocks: resBlocks(opts.depth, opts.width ?? 16, opts.residualRatio ?? 1) };
+    case 'keras':
+      throw new Error('keras models are imported, not built from a family');
   }
 }

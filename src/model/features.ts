@@ -1,21 +1,33 @@
 import { tf, tfl } from '../tf';
 import { ArchSpec, Block } from './arch';
 import { layerNames } from './build';
+import { nameOf } from './keras/layer-factory';
+import { unitOutputName } from './units';
 
 /** Name of the layer whose output is a block's output, before its pooling (if any). */
 export function blockOutputLayer(block: Block): string {
-  switch (block.kind) {
-    case 'dense':
-      return layerNames.dense(block.name).act;
-    case 'conv':
-      return layerNames.conv(block.name).act;
-    case 'res':
-      return layerNames.res(block.name).out;
-  }
+  return unitOutputName(block);
+}
+
+/** The name of the model's input layer: 'input' in the graphs deepend builds, the model's own in an imported chain. */
+export function inputLayerName(spec: ArchSpec): string {
+  return spec.inputName ?? 'input';
+}
+
+/** In a chain, the layer before block `index`: the previous item's last layer, or the input. */
+function chainInputLayer(spec: ArchSpec, index: number): string {
+  const chain = spec.chain!;
+  const at = chain.findIndex((item) => 'block' in item && item.block === spec.blocks[index].name);
+  if (at <= 0) return inputLayerName(spec);
+  const prev = chain[at - 1];
+  if ('layer' in prev) return nameOf(prev.layer);
+  const block = spec.blocks.find((b) => b.name === prev.block)!;
+  return unitOutputName(block);
 }
 
 /** Name of the layer whose output feeds block `index` (h_{m-1} in DILS eq. 7). */
 export function blockInputLayer(spec: ArchSpec, index: number): string {
+  if (spec.family === 'keras') return chainInputLayer(spec, index);
   if (index === 0) {
     if (spec.family === 'resnet') return 'stem_relu';
     if (spec.family === 'mlp' && spec.inputShape.length > 1) return 'flatten_input';
@@ -26,8 +38,9 @@ export function blockInputLayer(spec: ArchSpec, index: number): string {
   return blockOutputLayer(prev);
 }
 
-/** Channels (last axis) entering block `index`. */
+/** Channels (last axis) entering block `index`; only residual blocks use it, so an imported chain answers 0. */
 export function blockInputChannels(spec: ArchSpec, index: number): number {
+  if (spec.family === 'keras') return 0;
   if (index === 0) {
     if (spec.family === 'resnet') return spec.stemFilters ?? 16;
     if (spec.family === 'mlp') return spec.inputShape.reduce((a, b) => a * b, 1);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import { tf, tfl } from '../tf';
 import { ModelMeta, validateMeta } from './meta';
 import { writeDirAtomically } from '../util/atomic-dir';
@@ -83,6 +83,16 @@ function expectedWeightBytes(specs: tf.io.WeightsManifestEntry[]): number {
   return specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * (bytesPer[s.dtype] ?? 4), 0);
 }
 
+/** The weight files model.json names (weights.bin, or the converter's group1-shard1ofN.bin ...), in manifest order. */
+export function weightFilesOf(manifest: { paths: string[] }[], dir: string): string[] {
+  return manifest.flatMap((g) =>
+    g.paths.map((p) => {
+      if (isAbsolute(p) || normalize(p).startsWith('..')) throw new Error(`${join(dir, MODEL_JSON)}: weight path '${p}' leaves the model's directory`);
+      return join(dir, p);
+    }),
+  );
+}
+
 /** Loads and verifies a deepend model directory; every problem is one line naming the file. */
 export async function loadModel(dir: string): Promise<LoadedModel> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: model directory not found`);
@@ -92,17 +102,17 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     throw new Error(`${modelJsonPath}: not a TF.js layers model (modelTopology or weightsManifest missing)`);
   }
   const meta = validateMeta(readJson(join(dir, META_JSON), META_JSON), join(dir, META_JSON));
-  const weightsPath = join(dir, WEIGHTS_BIN);
-  if (!existsSync(weightsPath)) throw new Error(`${weightsPath}: weights file is missing`);
-  const weights = readFileSync(weightsPath);
+  const files = weightFilesOf(parsed.weightsManifest, dir);
+  for (const file of files) if (!existsSync(file)) throw new Error(`${file}: weights file is missing`);
+  const weights = Buffer.concat(files.map((f) => readFileSync(f)));
   const specs = parsed.weightsManifest.flatMap((g) => g.weights);
   const expected = expectedWeightBytes(specs);
   if (weights.byteLength !== expected) {
-    throw new Error(`${weightsPath}: has ${weights.byteLength} bytes but model.json describes ${expected}`);
+    throw new Error(`${files.length === 1 ? files[0] : `${dir}: the weight files`}: ${files.length === 1 ? 'has' : 'hold'} ${weights.byteLength} bytes but model.json describes ${expected}`);
   }
   const digest = sha256Hex(weights);
   if (digest !== meta.weightsSha256) {
-    throw new Error(`${weightsPath}: sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`);
+    throw new Error(`${files.length === 1 ? files[0] : `${dir}: the weight files`}: sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`);
   }
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   let model: tfl.LayersModel;

@@ -1,5 +1,6 @@
 import { ArchSpec, Family } from './arch';
 import type { Normalisation } from '../data/types';
+import type { InputContract } from './input-contract';
 
 export type { Normalisation };
 
@@ -25,6 +26,17 @@ export interface ModelMetrics {
   data?: string;
 }
 
+/** Where a model came from: deepend's own (trained or shipped) or a user's export that deepend imported. */
+export interface ModelOrigin {
+  format: 'deepend' | 'tfjs-layers' | 'keras-h5' | 'keras-v3';
+  /** The path the model was imported from. */
+  source?: string;
+  producer?: { generatedBy?: string; convertedBy?: string; kerasVersion?: string; backend?: string };
+  importedAt?: string;
+  /** Depth when imported: policies count "N blocks more" from it, so repeated upgrades do not grow forever. */
+  depthAtImport: number;
+}
+
 /** meta.json: what deepend knows about a model beyond the TF.js files. */
 export interface ModelMeta {
   format: typeof META_FORMAT;
@@ -43,6 +55,17 @@ export interface ModelMeta {
   weightsSha256: string;
   createdAt: string;
   backend: string;
+  /** Absent for models deepend trained before imports existed: read as origin 'deepend'. */
+  origin?: ModelOrigin;
+  /** Imported models: how raw data becomes input (normalisation above is derived from it). */
+  inputContract?: InputContract;
+  /** Imported models with a frozen part: the last frozen layer; growth trains only the chain after it (arch). */
+  frozenThrough?: string;
+}
+
+/** The model's origin, 'deepend' for metas written before origins were recorded. */
+export function originOf(meta: ModelMeta): ModelOrigin {
+  return meta.origin ?? { format: 'deepend', depthAtImport: meta.growth[0]?.depthBefore ?? meta.depth };
 }
 
 function fail(path: string, what: string): never {
@@ -54,7 +77,7 @@ export function validateMeta(value: unknown, path: string): ModelMeta {
   if (typeof value !== 'object' || value === null) fail(path, 'is not a JSON object');
   const m = value as Record<string, unknown>;
   if (m.format !== META_FORMAT) fail(path, `format is ${JSON.stringify(m.format)}, expected "${META_FORMAT}"`);
-  if (!['mlp', 'conv', 'resnet'].includes(m.family as string)) fail(path, `unknown model family ${JSON.stringify(m.family)}`);
+  if (!['mlp', 'conv', 'resnet', 'keras'].includes(m.family as string)) fail(path, `unknown model family ${JSON.stringify(m.family)}`);
   if (!Number.isInteger(m.depth)) fail(path, 'depth is missing or not a whole number');
   const arch = m.arch as ArchSpec | undefined;
   if (!arch || !Array.isArray(arch.blocks)) fail(path, 'arch.blocks is missing');

@@ -1,6 +1,7 @@
 import { tfl } from '../tf';
 import { ArchSpec, Block, blockName, cloneSpec } from './arch';
 import { buildModel, copyWeightsByName } from './build';
+import { kerasBlockName, kerasUnitAfter } from './keras/unit-after';
 
 /** One inserted block: the existing block it follows and the new block's name. */
 export interface Insertion {
@@ -21,6 +22,7 @@ export interface InsertionResult {
  * morphism) its input may be negative, and a ReLU would not preserve it.
  */
 function blockAfter(prev: Block, name: string): Block {
+  if (prev.kind !== 'res' && prev.keras) return kerasUnitAfter(prev, name);
   switch (prev.kind) {
     case 'dense':
       return { kind: 'dense', name, units: prev.units, activation: prev.activation };
@@ -50,7 +52,8 @@ export function insertBlocks(parent: ArchSpec, afterIndices: number[]): Insertio
   const names = new Map<number, string[]>();
   for (const i of [...afterIndices].sort((a, b) => a - b)) {
     const list = names.get(i) ?? [];
-    list.push(blockName(spec.nextBlockId++));
+    const id = spec.nextBlockId++;
+    list.push(spec.family === 'keras' ? kerasBlockName(parent.blocks[i], id) : blockName(id));
     names.set(i, list);
   }
   for (const i of new Set(order)) {
@@ -65,6 +68,10 @@ export function insertBlocks(parent: ArchSpec, afterIndices: number[]): Insertio
       insertions.push({ afterIndex: i, afterBlock: parent.blocks[i].name, inserted: name });
     }
     spec.blocks.splice(i + 1, 0, ...created);
+    if (spec.chain) {
+      const at = spec.chain.findIndex((item) => 'block' in item && item.block === prev.name);
+      spec.chain.splice(at + 1, 0, ...created.map((b) => ({ block: b.name })));
+    }
   }
   insertions.sort((a, b) => a.afterIndex - b.afterIndex || a.inserted.localeCompare(b.inserted, 'en', { numeric: true }));
   return { spec, insertions };

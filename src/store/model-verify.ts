@@ -1,13 +1,30 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import { ModelMeta, validateMeta } from '../model/meta';
 import { StoreError } from './errors';
 
 // The names src/model/io.ts writes; not imported from there because io.ts loads TF.js, which the store must not need.
 const MODEL_JSON = 'model.json';
-const WEIGHTS_BIN = 'weights.bin';
 const META_JSON = 'meta.json';
+
+/** The weight files model.json's manifest names (weights.bin, or the converter's shards), in order. */
+function weightFilesIn(dir: string): string[] {
+  const path = join(dir, MODEL_JSON);
+  let manifest: unknown;
+  try {
+    manifest = (JSON.parse(readFileSync(path, 'utf8')) as { weightsManifest?: unknown }).weightsManifest;
+  } catch (err) {
+    throw new StoreError(path, `is not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (!Array.isArray(manifest) || !manifest.every((g) => Array.isArray((g as { paths?: unknown }).paths))) {
+    throw new StoreError(path, 'has no weightsManifest with weight file paths');
+  }
+  const paths = (manifest as { paths: string[] }[]).flatMap((g) => g.paths);
+  const outside = paths.find((p) => isAbsolute(p) || normalize(p).startsWith('..'));
+  if (outside !== undefined) throw new StoreError(path, `weight path '${outside}' leaves the model's directory`);
+  return paths.map((p) => join(dir, p));
+}
 
 /**
  * Checks a model directory without TF.js: the three files exist, meta.json is
@@ -16,9 +33,11 @@ const META_JSON = 'meta.json';
  */
 export function verifyModelDir(dir: string): ModelMeta {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new StoreError(dir, 'model directory not found');
-  for (const file of [MODEL_JSON, WEIGHTS_BIN, META_JSON]) {
+  for (const file of [MODEL_JSON, META_JSON]) {
     if (!existsSync(join(dir, file))) throw new StoreError(join(dir, file), 'is missing');
   }
+  const weightFiles = weightFilesIn(dir);
+  for (const file of weightFiles) if (!existsSync(file)) throw new StoreError(file, 'is missing');
   const metaPath = join(dir, META_JSON);
   let meta: ModelMeta;
   try {
@@ -27,9 +46,11 @@ export function verifyModelDir(dir: string): ModelMeta {
     const message = (err as Error).message.split('\n')[0];
     throw new StoreError(metaPath, message.startsWith(metaPath) ? message.slice(metaPath.length + 2) : `is not valid JSON (${message})`);
   }
-  const digest = createHash('sha256').update(readFileSync(join(dir, WEIGHTS_BIN))).digest('hex');
+  const hash = createHash('sha256');
+  for (const file of weightFiles) hash.update(readFileSync(file));
+  const digest = hash.digest('hex');
   if (digest !== meta.weightsSha256) {
-    throw new StoreError(join(dir, WEIGHTS_BIN), `sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`);
+    throw new StoreError(weightFiles.length === 1 ? weightFiles[0] : join(dir, MODEL_JSON), `${weightFiles.length === 1 ? '' : 'the weight files it names: '}sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`);
   }
   return meta;
 }

@@ -1,4 +1,5 @@
 import { tf, tfl } from '../tf';
+import type { OutputKind } from '../model/arch';
 import { AngleStopRule } from './angle-stop';
 import { Budget } from './budget';
 import { LoopResult, runLoop } from './loop';
@@ -26,6 +27,34 @@ export function crossEntropy(probabilities: tf.Tensor, labels: tf.Tensor1D, clas
   });
 }
 
+/**
+ * The loss of a classifier's outputs as the model gives them: softmax
+ * probabilities (cross-entropy above), raw scores (softmax cross-entropy from
+ * logits, as Keras's from_logits=True) or sigmoid probabilities (binary
+ * cross-entropy; one unit for two classes, or one per class).
+ */
+export function classifierLoss(outputs: tf.Tensor, labels: tf.Tensor1D, classes: number, output: OutputKind = 'softmax'): tf.Scalar {
+  return tf.tidy(() => {
+    if (output === 'softmax') return crossEntropy(outputs, labels, classes);
+    if (output === 'logits') {
+      const logP = tf.logSoftmax(outputs);
+      return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, classes), logP), -1))) as tf.Scalar;
+    }
+    if (output === 'sigmoid') {
+      const target = outputs.shape[outputs.shape.length - 1] === 1 ? tf.reshape(tf.cast(labels, 'float32'), outputs.shape) : tf.cast(tf.oneHot(labels, classes), 'float32');
+      const p = tf.clipByValue(outputs, 1e-7, 1 - 1e-7);
+      const bce = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
+      return tf.neg(tf.mean(tf.sum(bce, -1))) as tf.Scalar;
+    }
+    throw new Error(`a ${output} output is not a classifier's`);
+  });
+}
+
+/** The class each output row names: argmax, or p > 0.5 for a one-unit sigmoid. */
+export function predictedClasses(outputs: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => (outputs.shape[outputs.shape.length - 1] === 1 ? tf.cast(tf.greater(tf.reshape(outputs, [-1]), 0.5), 'int32') : tf.argMax(outputs, -1)));
+}
+
 /** Accuracy and loss in inference mode (BatchNorm uses its moving statistics). */
 export function evaluate(model: tfl.LayersModel, data: TensorSet): Evaluation {
   let correct = 0;
@@ -36,8 +65,8 @@ export function evaluate(model: tfl.LayersModel, data: TensorSet): Evaluation {
       const x = tf.slice(data.x, start, size);
       const y = tf.slice(data.labels, start, size) as tf.Tensor1D;
       const p = model.apply(x, { training: false }) as tf.Tensor;
-      const hit = tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), y), 'float32'));
-      return [hit.dataSync()[0], crossEntropy(p, y, data.classes).dataSync()[0]];
+      const hit = tf.sum(tf.cast(tf.equal(predictedClasses(p), y), 'float32'));
+      return [hit.dataSync()[0], classifierLoss(p, y, data.classes, data.output).dataSync()[0]];
     });
     correct += hits;
     lossSum += loss * size;
@@ -82,7 +111,7 @@ export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: 
       batchLoss: (indices) => {
         const x = tf.gather(train.x, indices);
         const y = tf.gather(train.labels, indices) as tf.Tensor1D;
-        return crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y, train.classes);
+        return classifierLoss(model.apply(x, { training: true }) as tf.Tensor, y, train.classes, train.output);
       },
       validate: opts.validation ? () => evaluate(model, opts.validation!).accuracy : undefined,
       validateEverySteps: opts.validateEverySamples ? Math.max(1, Math.round(opts.validateEverySamples / (opts.batchSize ?? DEFAULT_BATCH))) : undefined,

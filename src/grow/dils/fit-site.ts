@@ -1,6 +1,6 @@
 import { tf, tfl } from '../../tf';
 import { ArchSpec, Block } from '../../model/arch';
-import { layerNames } from '../../model/build';
+import { unitLayerNames } from '../../model/units';
 import { blockInputLayer } from '../../model/features';
 import { Budget } from '../../train/budget';
 import { EpochRecord, StopReason } from '../../train/loop';
@@ -59,13 +59,15 @@ export interface SiteFitContext {
   progressShare: number;
 }
 
+/** Eq. 12-15 assume h = ReLU(Wz + b): a dense unit with a bias, a ReLU and nothing else. */
 function isReluDense(b: Block): boolean {
-  return b.kind === 'dense' && b.activation === 'relu';
+  if (b.kind !== 'dense' || b.activation !== 'relu') return false;
+  return !b.keras || (unitLayerNames(b).bn === undefined && b.keras.layers[0].config.useBias !== false);
 }
 
 /** Eq. 12-15 start for a dense site: g and f_1 from sparse coding, further f_k as the identity. */
 function startFromSparseCoding(local: tfl.LayersModel, parent: tfl.LayersModel, site: Site, features: SiteFeatures, ctx: SiteFitContext, started: number, deadline: number | undefined): DenseSplitReport {
-  const [kernel, bias] = parent.getLayer(layerNames.dense(site.g.name).dense).getWeights() as [tf.Tensor2D, tf.Tensor1D];
+  const [kernel, bias] = parent.getLayer(unitLayerNames(site.g).core).getWeights() as [tf.Tensor2D, tf.Tensor1D];
   const { weights, report } = splitDenseLayer(features.z as tf.Tensor2D, kernel, bias, {
     ...ctx.options.dense,
     deadline,
@@ -82,8 +84,8 @@ function startFromSparseCoding(local: tfl.LayersModel, parent: tfl.LayersModel, 
         elapsedSeconds: (performance.now() - started) / 1000,
       }),
   });
-  local.getLayer(layerNames.dense(site.g.name).dense).setWeights([weights.gKernel, weights.gBias]);
-  local.getLayer(layerNames.dense(site.fs[0].name).dense).setWeights([weights.fKernel, weights.fBias]);
+  local.getLayer(unitLayerNames(site.g).core).setWeights([weights.gKernel, weights.gBias]);
+  local.getLayer(unitLayerNames(site.fs[0]).core).setWeights([weights.fKernel, weights.fBias]);
   tf.dispose([weights.gKernel, weights.gBias, weights.fKernel, weights.fBias]);
   site.fs.slice(1).forEach((f, i) => initialiseFIdentity(local, f, ctx.options.noise, ctx.seed + 101 + i));
   return report;

@@ -1,8 +1,7 @@
-import { tf, tfl } from '../../tf';
+import { tfl } from '../../tf';
 import { Block, blockWidth } from '../../model/arch';
-import { applyBlock, copyWeightsByName, layerNames } from '../../model/build';
-import { mulberry32 } from '../../data/random';
-import { centredDeltaKernel, setBatchNormIdentity } from '../methods/inserted';
+import { applyBlock, copyWeightsByName } from '../../model/build';
+import { setIdentityWeights } from '../methods/inserted';
 import { Site } from './site';
 
 /** How the new block(s) f start before the eq. 19-20 fit. */
@@ -31,57 +30,7 @@ export function initialiseGFromParent(local: tfl.LayersModel, parent: tfl.Layers
   return copyWeightsByName(parent, local);
 }
 
-/** Adds seeded uniform noise of standard deviation `std` to a tensor (consumes it). */
-function withNoise(t: tf.Tensor, std: number, seed: number): tf.Tensor {
-  if (std === 0) return t;
-  const random = mulberry32(seed);
-  const values = t.dataSync().slice();
-  const half = std * Math.sqrt(3);
-  for (let i = 0; i < values.length; i++) values[i] += (random() * 2 - 1) * half;
-  const shape = t.shape;
-  t.dispose();
-  return tf.tensor(values, shape);
-}
-
-/** He-normal standard deviation for a layer with this fan-in: the noise is a fraction of it. */
-function heStd(fanIn: number): number {
-  return Math.sqrt(2 / fanIn);
-}
-
-/**
- * A new block f started as the identity on its (non-negative) input, plus
- * symmetry-breaking noise of `noise` times the He standard deviation: dense
- * W = I, b = 0; conv a centred delta; BatchNorm the identity in inference
- * mode; residual conv1 = delta, conv2 = (1 - r) delta so r x + (1 - r) x = x.
- */
+/** A new block f started as the identity on its (non-negative) input plus `noise` times the He standard deviation (see setIdentityWeights). */
 export function initialiseFIdentity(local: tfl.LayersModel, f: Block, noise: number, seed: number): void {
-  // In a tidy scope: setWeights assigns the values to the layer's variables and
-  // the tensors made here are released afterwards.
-  tf.tidy(() => setIdentity(local, f, noise, seed));
-}
-
-function setIdentity(local: tfl.LayersModel, f: Block, noise: number, seed: number): void {
-  switch (f.kind) {
-    case 'dense': {
-      const n = layerNames.dense(f.name);
-      local.getLayer(n.dense).setWeights([withNoise(tf.eye(f.units), noise * heStd(f.units), seed), tf.zeros([f.units])]);
-      return;
-    }
-    case 'conv': {
-      const n = layerNames.conv(f.name);
-      const kernel = withNoise(centredDeltaKernel(f.kernel, f.filters), noise * heStd(f.kernel * f.kernel * f.filters), seed);
-      local.getLayer(n.conv).setWeights(f.batchNorm ? [kernel] : [kernel, tf.zeros([f.filters])]);
-      if (f.batchNorm) setBatchNormIdentity(local.getLayer(n.bn));
-      return;
-    }
-    case 'res': {
-      const n = layerNames.res(f.name);
-      const std = noise * heStd(9 * f.filters);
-      local.getLayer(n.conv1).setWeights([withNoise(centredDeltaKernel(3, f.filters), std, seed)]);
-      local.getLayer(n.conv2).setWeights([withNoise(centredDeltaKernel(3, f.filters, 1 - f.residualRatio), std, seed + 1)]);
-      setBatchNormIdentity(local.getLayer(n.bn1));
-      setBatchNormIdentity(local.getLayer(n.bn2));
-      return;
-    }
-  }
+  setIdentityWeights(local, f, noise, seed);
 }

@@ -1,6 +1,6 @@
 import { tf, tfl } from '../../tf';
 import { ArchSpec } from '../../model/arch';
-import { blockInputLayer, blockOutputLayer, computeFeatures } from '../../model/features';
+import { blockInputLayer, blockOutputLayer, computeFeatures, inputLayerName } from '../../model/features';
 import { mulberry32, shuffleInPlace } from '../../data/random';
 import { TensorSet } from '../../train/tensors';
 
@@ -46,7 +46,7 @@ export function siteFeatures(parent: tfl.LayersModel, spec: ArchSpec, index: num
   const inputLayer = blockInputLayer(spec, index);
   const outputLayer = blockOutputLayer(spec.blocks[index]);
   try {
-    if (inputLayer === 'input') {
+    if (inputLayer === inputLayerName(spec)) {
       const [target] = computeFeatures(parent, [outputLayer], x);
       return { z: x.clone(), target, count };
     }

@@ -1,60 +1,39 @@
-import { tf, tfl } from '../../tf';
 import { Block } from '../../model/arch';
-import { layerNames } from '../../model/build';
-import { mulberry32 } from '../../data/random';
 import { GrowthMethod, InitialiseContext, Initialised } from '../types';
-import { assignWeights, centredDeltaKernel, insertPlanned, setBatchNormIdentity } from './inserted';
+import { insertPlanned, setIdentityWeights } from './inserted';
 
-/** Standard deviation of the optional symmetry-breaking noise; 0 keeps the function exactly. */
+/** Symmetry-breaking noise (a fraction of the He standard deviation); 0 keeps the function exactly. */
 export const IDENTITY_NOISE = 0;
 
-function withNoise(t: tf.Tensor, std: number, seed: number): tf.Tensor {
-  if (std === 0) return t;
-  const random = mulberry32(seed);
-  const values = t.dataSync().slice();
-  for (let i = 0; i < values.length; i++) values[i] += (random() * 2 - 1) * std * Math.sqrt(3);
-  t.dispose();
-  return tf.tensor(values, t.shape);
-}
-
 /**
- * Net2DeeperNet-style function-preserving insertion. Every new block follows a
- * ReLU (or an identity-started PReLU), so its input x is what it must output:
- * dense: W = I, b = 0; conv: a centred-delta kernel; BatchNorm: identity in
- * inference mode; residual: conv1 = delta, conv2 = (1 - r) * delta, so that
- * r*x + (1 - r)*x = x (for r = 1 the branch's last conv starts at zero).
+ * An imported block is started as the identity only where that is exact: after
+ * a ReLU or ReLU6 its input is non-negative, so W = I passes it through its own
+ * activation unchanged. After LeakyReLU, ELU, tanh or a BatchNorm, negative
+ * values would pass the activation twice.
  */
-function initialiseIdentity(model: tfl.LayersModel, block: Block, noise: number, seed: number): void {
-  switch (block.kind) {
-    case 'dense': {
-      const n = layerNames.dense(block.name);
-      assignWeights(model.getLayer(n.dense), [withNoise(tf.eye(block.units), noise, seed), tf.zeros([block.units])]);
-      return;
-    }
-    case 'conv': {
-      const n = layerNames.conv(block.name);
-      const kernel = withNoise(centredDeltaKernel(block.kernel, block.filters), noise, seed);
-      assignWeights(model.getLayer(n.conv), block.batchNorm ? [kernel] : [kernel, tf.zeros([block.filters])]);
-      if (block.batchNorm) setBatchNormIdentity(model.getLayer(n.bn));
-      return;
-    }
-    case 'res': {
-      const n = layerNames.res(block.name);
-      assignWeights(model.getLayer(n.conv1), [withNoise(centredDeltaKernel(3, block.filters), noise, seed)]);
-      assignWeights(model.getLayer(n.conv2), [withNoise(centredDeltaKernel(3, block.filters, 1 - block.residualRatio), noise, seed + 1)]);
-      setBatchNormIdentity(model.getLayer(n.bn1));
-      setBatchNormIdentity(model.getLayer(n.bn2));
-      return;
-    }
+function refuseInexact(blocks: Block[]): void {
+  for (const b of blocks) {
+    if (b.kind === 'res' || !b.keras || b.activation === 'relu' || b.activation === 'relu6') continue;
+    const last = b.keras.layers[b.keras.layers.length - 1];
+    throw new Error(
+      `identity insertion is exact only after ReLU or ReLU6; the unit of ${b.name} ends in ${last.className}${last.config.activation ? ` (${String(last.config.activation)})` : ''}: use --method dils, lookahead or random`,
+    );
   }
 }
 
+/** Net2DeeperNet-style function-preserving insertion (see setIdentityWeights). */
 export const identityMethod: GrowthMethod = {
   name: 'identity',
   usesInitBudget: false,
   async initialise(ctx: InitialiseContext): Promise<Initialised> {
     const grown = insertPlanned(ctx);
-    grown.newBlocks.forEach((b, i) => initialiseIdentity(grown.model, b, IDENTITY_NOISE, ctx.seed + i));
+    try {
+      refuseInexact(grown.newBlocks);
+      grown.newBlocks.forEach((b, i) => setIdentityWeights(grown.model, b, IDENTITY_NOISE, ctx.seed + i));
+    } catch (err) {
+      grown.model.dispose();
+      throw err;
+    }
     return { model: grown.model, spec: grown.spec, insertions: grown.insertions, curves: [], details: { noise: IDENTITY_NOISE } };
   },
 };

@@ -1,6 +1,7 @@
 import { tfl } from '../../tf';
 import { deriveSeed } from '../../data/random';
 import { buildGrown, insertBlocks } from '../../model/surgery';
+import { kerasUnitWithPrelu } from '../../model/keras/unit-after';
 import { EpochRecord } from '../../train/loop';
 import { OptGDBudget, OPTGD_TOLERANCE } from '../morphism/budget';
 import { initialiseResidualBlock } from '../morphism/residual-split';
@@ -56,7 +57,11 @@ export const morphismMethod: GrowthMethod = {
     const { spec, insertions } = insertBlocks(ctx.parentSpec, ctx.plan.afterIndices);
     const sites = morphismSites(spec, insertions);
     // eq. 8: a PReLU started at a = 1 sits at each PlainNet split; the new block keeps the original activation.
-    for (const s of sites) if (s.owner.kind !== 'res') s.owner.activation = 'prelu';
+    for (const s of sites) {
+      if (s.owner.kind === 'res') continue;
+      if (s.owner.keras) s.owner.keras = (kerasUnitWithPrelu(s.owner) as typeof s.owner).keras;
+      s.owner.activation = 'prelu';
+    }
     const { model } = buildGrown(ctx.parent, spec);
     try {
       const curves: StageCurve[] = [];

@@ -1,6 +1,6 @@
 import { tf, tfl } from '../../tf';
 import { ConvBlock, DenseBlock } from '../../model/arch';
-import { layerNames } from '../../model/build';
+import { unitLayerNames } from '../../model/units';
 import { decomposeConv, SecondSupport } from './conv-decomposition';
 import { decompose, DecomposeOptions, Decomposition } from './decompose';
 import { batchNormEpsilon, channelVariance, setBatchNormUnitAffine, setPreluIdentity } from './layers';
@@ -33,6 +33,11 @@ function cloned(layer: tfl.layers.Layer): tf.Tensor[] {
   return layer.getWeights().map((w) => tf.clone(w));
 }
 
+/** [kernel] or [kernel, bias], as the layer has a bias or not. */
+function withBias(layer: tfl.layers.Layer, kernel: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor[] {
+  return layer.getWeights().length > 1 ? [kernel, bias ?? tf.zeros([kernel.shape[kernel.shape.length - 1]])] : [kernel];
+}
+
 function stats(d: Decomposition, batchNorm: BatchNormStatistics): SplitResult {
   const { first, second, ...rest } = d;
   tf.dispose([first, second]);
@@ -40,9 +45,9 @@ function stats(d: Decomposition, batchNorm: BatchNormStatistics): SplitResult {
 }
 
 /** eq. 8: the new block inherits the owner's activation (a learned PReLU keeps its a); the owner's becomes PReLU with a = 1. */
-function moveActivation(model: tfl.LayersModel, ownerAct: string, addedAct: string, addedIsPrelu: boolean): void {
+function moveActivation(model: tfl.LayersModel, ownerAct: string, addedAct: string | undefined): void {
   const owner = model.getLayer(ownerAct);
-  if (addedIsPrelu) {
+  if (addedAct !== undefined && model.getLayer(addedAct).getClassName() === 'PReLU') {
     const alpha = cloned(owner);
     model.getLayer(addedAct).setWeights(alpha);
     tf.dispose(alpha);
@@ -55,16 +60,17 @@ function moveActivation(model: tfl.LayersModel, ownerAct: string, addedAct: stri
  * (eq. 5 with 1 x 1 kernels) by optGD; W_l keeps a zero bias, W_{l+1} takes b.
  */
 export function splitDense(req: SplitRequest<DenseBlock>): SplitResult {
-  const n = layerNames.dense(req.owner.name);
-  const a = layerNames.dense(req.added.name);
-  const ownerDense = req.model.getLayer(n.dense);
+  const n = unitLayerNames(req.owner);
+  const a = unitLayerNames(req.added);
+  const ownerDense = req.model.getLayer(n.core);
   const [w, b] = cloned(ownerDense);
   try {
     const [ci, cj] = w.shape;
     const d = decompose(matrixComposition(ci, cj, cj), w, req.options);
-    tf.tidy(() => ownerDense.setWeights([d.first, tf.zerosLike(b)]));
-    req.model.getLayer(a.dense).setWeights([d.second, b]);
-    moveActivation(req.model, n.act, a.act, req.added.activation === 'prelu');
+    tf.tidy(() => ownerDense.setWeights(withBias(ownerDense, d.first, b && tf.zerosLike(b))));
+    const added = req.model.getLayer(a.core);
+    tf.tidy(() => added.setWeights(withBias(added, d.second, b ?? tf.zeros([cj]))));
+    moveActivation(req.model, n.act!, a.act);
     return stats(d, 'none');
   } finally {
     tf.dispose([w, b]);
@@ -87,25 +93,25 @@ export function splitDense(req: SplitRequest<DenseBlock>): SplitResult {
  * in inference, but Stage II's first batches would rescale every channel.)
  */
 export function splitConv(req: SplitRequest<ConvBlock>): SplitResult {
-  const n = layerNames.conv(req.owner.name);
-  const a = layerNames.conv(req.added.name);
+  const n = unitLayerNames(req.owner);
+  const a = unitLayerNames(req.added);
   const { model, owner, added } = req;
-  const ownerConv = model.getLayer(n.conv);
+  const ownerConv = model.getLayer(n.core);
   const weights = cloned(ownerConv);
   const [g, bias] = weights;
   try {
     const d = decomposeConv(g as tf.Tensor4D, added.kernel, { ...req.options, support: req.support });
-    tf.tidy(() => ownerConv.setWeights(owner.batchNorm ? [d.first] : [d.first, tf.zerosLike(bias)]));
+    tf.tidy(() => ownerConv.setWeights(withBias(ownerConv, d.first, bias && tf.zerosLike(bias))));
     let second = d.second;
     let batchNorm: BatchNormStatistics = 'none';
     if (owner.batchNorm) {
-      const ownerBn = model.getLayer(n.bn);
+      const ownerBn = model.getLayer(n.bn!);
       const original = cloned(ownerBn);
-      model.getLayer(a.bn).setWeights(original);
+      model.getLayer(a.bn!).setWeights(original);
       tf.dispose(original);
       const eps = batchNormEpsilon(ownerBn);
       const variance = req.statistics
-        ? channelVariance(model, n.conv, req.statistics.x, req.statistics.limit)
+        ? channelVariance(model, n.core, req.statistics.x, req.statistics.limit)
         : (tf.fill([owner.filters], 1 - eps) as tf.Tensor1D);
       batchNorm = req.statistics ? 'data-variance' : 'identity';
       setBatchNormUnitAffine(ownerBn, variance);
@@ -113,8 +119,9 @@ export function splitConv(req: SplitRequest<ConvBlock>): SplitResult {
       variance.dispose();
       d.second.dispose();
     }
-    model.getLayer(a.conv).setWeights(added.batchNorm ? [second] : [second, bias]);
-    moveActivation(model, n.act, a.act, added.activation === 'prelu');
+    const addedConv = model.getLayer(a.core);
+    tf.tidy(() => addedConv.setWeights(withBias(addedConv, second, bias ?? tf.zeros([owner.filters]))));
+    moveActivation(model, n.act!, a.act);
     return stats({ ...d, second }, batchNorm);
   } finally {
     tf.dispose(weights);

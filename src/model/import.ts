@@ -1,0 +1,100 @@
+import { tfl } from '../tf';
+import { analyseKeras, KerasAnalysis } from './keras/analyse';
+import { INPUT_SCALING_CLASSES } from './keras/classes';
+import { ContractOptions, dataNormalisation, resolveContract } from './input-contract';
+import { META_FORMAT, ModelMeta, ModelOrigin } from './meta';
+
+export interface ImportOptions {
+  /** Everything up to and including this layer is the frozen part. */
+  freezeThrough?: string;
+  /** The model's class names in output order (--labels). */
+  labels?: string[];
+  contract?: ContractOptions;
+  /** The local data's kind and class names, when known: the default input contract and labels come from them. */
+  dataKind?: 'image' | 'tabular';
+  dataClasses?: string[];
+  name?: string;
+}
+
+/** A user's model as read from its files (src/model/formats), before deepend knows how to grow it. */
+export interface ImportSource {
+  model: tfl.LayersModel;
+  origin: Omit<ModelOrigin, 'depthAtImport' | 'importedAt'>;
+  /** labels.txt or metadata.json found beside the model. */
+  labels?: string[];
+  weightsSha256: string;
+  backend: string;
+}
+
+export interface Imported {
+  meta: ModelMeta;
+  analysis: KerasAnalysis;
+}
+
+function perSampleInputShape(model: tfl.LayersModel, source: string): number[] {
+  const shape = model.inputs[0].shape.slice(1);
+  if (shape.some((d) => d === null)) throw new Error(`${source}: the model's input [${shape.join(', ')}] has an unknown dimension; deepend needs a fixed input size`);
+  return shape as number[];
+}
+
+/** The first layer after the input, when it scales raw values itself (Rescaling, Normalization). */
+function leadingScalingLayer(model: tfl.LayersModel): string | undefined {
+  const first = model.layers.find((l) => l.getClassName() !== 'InputLayer');
+  return first && INPUT_SCALING_CLASSES.has(first.getClassName()) ? `${first.getClassName()} layer '${first.name}'` : undefined;
+}
+
+function resolveLabels(source: ImportSource, options: ImportOptions, classes: number): string[] {
+  const [labels, from] = options.labels
+    ? [options.labels, '--labels']
+    : source.labels
+      ? [source.labels, 'the labels file beside the model']
+      : options.dataClasses
+        ? [options.dataClasses, 'the data']
+        : [undefined, ''];
+  if (!labels) throw new Error(`${source.origin.source}: no labels for the model's ${classes} classes: pass --labels, or put labels.txt beside the model`);
+  if (labels.length !== classes) {
+    throw new Error(`${source.origin.source}: ${from} name${labels.length === 1 ? 's' : ''} ${labels.length} class${labels.length === 1 ? '' : 'es'} but the model outputs ${classes}`);
+  }
+  return labels;
+}
+
+/**
+ * deepend's meta.json for a user's model: what it grows (the chain after the
+ * frozen part, its sites and depth), the input contract, the labels and where
+ * the model came from. Nothing of the user's files is changed.
+ */
+export function importedMeta(source: ImportSource, options: ImportOptions): Imported {
+  const where = source.origin.source ?? 'the model';
+  const analysis = analyseKeras(source.model, { freezeThrough: options.freezeThrough, source: where });
+  const inputShape = perSampleInputShape(source.model, where);
+  const dataKind = options.dataKind ?? (inputShape.length >= 2 ? 'image' : 'tabular');
+  const contract = resolveContract(options.contract ?? {}, dataKind === 'image' ? 'pixels' : 'features', leadingScalingLayer(source.model));
+  const channels = dataKind === 'image' ? (inputShape.length === 3 ? inputShape[2] : 1) : 1;
+  if (contract.mean.length !== 1 && contract.mean.length !== channels) {
+    throw new Error(`--input-mean/--input-std give ${contract.mean.length} values; the model's input has ${channels} channel(s)`);
+  }
+  const labels = resolveLabels(source, options, analysis.spec.classes);
+  const depth = analysis.spec.blocks.length;
+  const now = new Date().toISOString();
+  const meta: ModelMeta = {
+    format: META_FORMAT,
+    name: options.name ?? source.model.name,
+    family: 'keras',
+    depth,
+    arch: analysis.spec,
+    inputShape,
+    labels,
+    normalisation: dataNormalisation(contract),
+    parent: null,
+    growth: [],
+    metrics: {},
+    parameters: source.model.countParams(),
+    weightsSha256: source.weightsSha256,
+    createdAt: now,
+    backend: source.backend,
+    origin: { ...source.origin, importedAt: now, depthAtImport: depth },
+    inputContract: contract,
+    frozenThrough: analysis.frozenThrough,
+  };
+  return { meta, analysis };
+}

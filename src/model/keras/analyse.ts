@@ -1,0 +1,122 @@
+import { tfl } from '../../tf';
+import { ArchSpec, Block, ChainItem, KerasLayer, OutputKind } from '../arch';
+import { PASSIVE_CLASSES, SITE_CLASSES, UNIT_FOLLOWER_CLASSES, unitActivation } from './classes';
+import { walkChain } from './chain-walk';
+import { describeLayer } from './layer-factory';
+
+/** What deepend makes of an imported model: the frozen part, the chain it grows, its sites and its output. */
+export interface KerasAnalysis {
+  /** The trainable chain as an architecture spec (family 'keras'); its input is the frozen part's output. */
+  spec: ArchSpec;
+  /** Last layer of the frozen part, when there is one. */
+  frozenThrough?: string;
+  frozenReason?: string;
+  /** The output layer (the chain's last Dense or Conv2D). */
+  outputLayer: string;
+}
+
+function perSampleShape(tensor: tfl.SymbolicTensor, what: string, source: string): number[] {
+  const shape = tensor.shape.slice(1);
+  if (shape.some((d) => d === null || d === undefined)) throw new Error(`${source}: ${what} has an unknown dimension [${shape.join(', ')}]; deepend needs a fixed input size`);
+  return shape as number[];
+}
+
+function outputKindOf(tail: KerasLayer[], source: string): { output: OutputKind; units: number } {
+  const core = tail[0];
+  const units = Number(core.className === 'Dense' ? core.config.units : core.config.filters);
+  const last = [...tail].reverse().find((l) => l.className === 'Softmax' || l.className === 'Activation' || l === core)!;
+  const activation = last.className === 'Softmax' ? 'softmax' : String(last.config.activation ?? 'linear');
+  switch (activation) {
+    case 'softmax':
+      return { output: 'softmax', units };
+    case 'sigmoid':
+      return { output: 'sigmoid', units };
+    case 'linear':
+      return { output: 'logits', units };
+    default:
+      throw new Error(`${source}: the output layer '${core.config.name}' ends in ${activation}; deepend grows classifiers whose output is softmax, sigmoid or raw scores (logits)`);
+  }
+}
+
+function blockOf(unit: KerasLayer[]): Block {
+  const core = unit[0];
+  const name = String(core.config.name);
+  const activation = unitActivation(unit);
+  const keras = { layers: unit };
+  if (core.className === 'Dense') return { kind: 'dense', name, units: Number(core.config.units), activation, keras };
+  const kernel = core.config.kernelSize as number[];
+  return {
+    kind: 'conv',
+    name,
+    filters: Number(core.config.filters),
+    kernel: kernel[0],
+    batchNorm: unit[1]?.className === 'BatchNormalization',
+    activation,
+    poolAfter: false,
+    keras,
+  };
+}
+
+function checkSupported(layer: KerasLayer, source: string): void {
+  const name = String(layer.config.name);
+  const known = SITE_CLASSES.has(layer.className) || UNIT_FOLLOWER_CLASSES.has(layer.className) || PASSIVE_CLASSES.has(layer.className);
+  if (!known) {
+    throw new Error(`${source}: layer '${name}' (${layer.className}) cannot be grown: deepend grows chains of Dense and Conv2D units; freeze it and what comes before with --freeze-through ${name}`);
+  }
+  if (layer.className === 'Conv2D' && layer.config.dataFormat === 'channelsFirst') {
+    throw new Error(`${source}: layer '${name}' (Conv2D) is channels-first; deepend grows channels-last convolutions only`);
+  }
+}
+
+/**
+ * Reads the growable structure of a model: walks the chain at its end (see
+ * chain-walk.ts), takes the last Dense/Conv2D as the output layer and every
+ * Dense/Conv2D before it, with the BatchNormalization and activation layers
+ * right after it, as a block (a growth site). Depth = the number of sites.
+ */
+export function analyseKeras(model: tfl.LayersModel, options: { freezeThrough?: string; source?: string } = {}): KerasAnalysis {
+  const source = options.source ?? 'the model';
+  const walk = walkChain(model, options.freezeThrough, source);
+  const layers = walk.chain.map(describeLayer);
+  layers.forEach((l) => checkSupported(l, source));
+  const lastCore = layers.map((l) => SITE_CLASSES.has(l.className)).lastIndexOf(true);
+  if (lastCore === -1) {
+    const where = walk.frozenThrough ? ` after the frozen part (through '${walk.frozenThrough.name}')` : '';
+    throw new Error(`${source}: no trainable Dense or Conv2D layer${where}; there is nothing deepend can grow`);
+  }
+  const tail = layers.slice(lastCore);
+  if (tail.slice(1).some((l) => SITE_CLASSES.has(l.className))) throw new Error(`${source}: internal error: output layer not last`);
+  const { output, units } = outputKindOf(tail, source);
+  const blocks: Block[] = [];
+  const chain: ChainItem[] = [];
+  for (let i = 0; i < lastCore; ) {
+    const layer = layers[i];
+    if (!SITE_CLASSES.has(layer.className)) {
+      chain.push({ layer });
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < lastCore && UNIT_FOLLOWER_CLASSES.has(layers[end].className)) end++;
+    const block = blockOf(layers.slice(i, end));
+    blocks.push(block);
+    chain.push({ block: block.name });
+    i = end;
+  }
+  tail.forEach((layer) => chain.push({ layer }));
+  const input = walk.frozenThrough ? (walk.frozenThrough.output as tfl.SymbolicTensor) : model.inputs[0];
+  const inputShape = perSampleShape(input, walk.frozenThrough ? `the output of '${walk.frozenThrough.name}'` : 'the input', source);
+  const inputName = walk.frozenThrough ? `${walk.frozenThrough.name}_features` : (model.inputs[0].sourceLayer as tfl.layers.Layer).name;
+  const spec: ArchSpec = {
+    family: 'keras',
+    inputShape,
+    classes: output === 'sigmoid' && units === 1 ? 2 : units,
+    output,
+    blocks,
+    chain,
+    inputName,
+    nextBlockId: 1,
+  };
+  return { spec, frozenThrough: walk.frozenThrough?.name, frozenReason: walk.frozenReason, outputLayer: String(tail[0].config.name) };
+}
+

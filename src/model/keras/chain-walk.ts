@@ -1,0 +1,66 @@
+import { tfl } from '../../tf';
+
+/** The trainable chain at the end of a model, and where the frozen part ends. */
+export interface ChainWalk {
+  /** The chain's layers, input side first (the model's InputLayer excluded). */
+  chain: tfl.layers.Layer[];
+  /** The last layer of the frozen part (its output feeds the chain), or undefined when the chain starts at the input. */
+  frozenThrough?: tfl.layers.Layer;
+  /** Why the frozen part ends where it does, for inspect. */
+  frozenReason?: string;
+}
+
+type Node = { inputTensors: tfl.SymbolicTensor[] };
+
+function isNestedModel(layer: tfl.layers.Layer): boolean {
+  return layer instanceof tfl.LayersModel;
+}
+
+/** Layers of `model` that take this layer's output (shared layers count once per use). */
+function consumers(model: tfl.LayersModel, layer: tfl.layers.Layer): number {
+  const members = new Set(model.layers);
+  return layer.outboundNodes.filter((n) => members.has(n.outboundLayer as tfl.layers.Layer)).length;
+}
+
+/**
+ * Walks from the model's output back towards its input while every layer has
+ * one input that nothing else consumes. The walk stops at the frozen part: a
+ * layer with trainable false, a nested model (a pretrained backbone), or the
+ * layer named by --freeze-through. A join of branches (Add, Concatenate, ...)
+ * met before that is refused with a hint, since only a chain can be grown.
+ */
+export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source = 'the model'): ChainWalk {
+  if (model.outputs.length !== 1 || model.inputs.length !== 1) {
+    throw new Error(`${source}: has ${model.inputs.length} inputs and ${model.outputs.length} outputs; deepend grows models with one input and one output`);
+  }
+  if (freezeThrough !== undefined && !model.layers.some((l) => l.name === freezeThrough)) {
+    throw new Error(`${source}: --freeze-through names no layer '${freezeThrough}'`);
+  }
+  const chain: tfl.layers.Layer[] = [];
+  let tensor = model.outputs[0];
+  for (;;) {
+    const layer = tensor.sourceLayer as tfl.layers.Layer;
+    if (layer.getClassName() === 'InputLayer') return { chain: chain.reverse() };
+    const stop =
+      layer.name === freezeThrough
+        ? `--freeze-through ${freezeThrough}`
+        : isNestedModel(layer)
+          ? `${layer.name} is a nested model (a pretrained part)`
+          : !layer.trainable
+            ? `${layer.name} has trainable: false`
+            : undefined;
+    if (stop) return { chain: chain.reverse(), frozenThrough: layer, frozenReason: stop };
+    const node = layer.inboundNodes[tensor.nodeIndex] as unknown as Node;
+    if (node.inputTensors.length !== 1) {
+      const below = chain.length > 0 ? chain[chain.length - 1].name : layer.name;
+      throw new Error(
+        `${source}: layer '${layer.name}' (${layer.getClassName()}) joins ${node.inputTensors.length} branches; only a chain of layers can be grown: freeze the graph with --freeze-through ${layer.name}${below !== layer.name ? ` (the chain after it starts at '${below}')` : ''}`,
+      );
+    }
+    if (chain.length > 0 && consumers(model, layer) > 1) {
+      throw new Error(`${source}: the output of layer '${layer.name}' (${layer.getClassName()}) feeds ${consumers(model, layer)} layers; only a chain can be grown: freeze the graph with --freeze-through ${layer.name}`);
+    }
+    chain.push(layer);
+    tensor = node.inputTensors[0];
+  }
+}

@@ -1,0 +1,44 @@
+import { tf, tfl } from '../../tf';
+import { describeLayer, layerFromDescription } from './layer-factory';
+
+type Sym = tfl.SymbolicTensor;
+
+/** The frozen part of an imported model: from its input to the output of `through` (shares the model's layers). */
+export function frozenPart(model: tfl.LayersModel, through: string): tfl.LayersModel {
+  return tfl.model({ inputs: model.inputs, outputs: model.getLayer(through).output as Sym, name: `${model.name}_frozen` });
+}
+
+/**
+ * One model again: the frozen part, then a copy of every layer of the (chain)
+ * head with its weights. Layers are copied rather than re-applied so that the
+ * saved config holds one plain graph that any Keras or TF.js loader reads.
+ */
+export function composeWithFrozen(frozen: tfl.LayersModel, head: tfl.LayersModel, name: string): tfl.LayersModel {
+  let x = frozen.outputs[0];
+  const copies: [tfl.layers.Layer, tfl.layers.Layer][] = [];
+  for (const layer of head.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    const copy = layerFromDescription(describeLayer(layer));
+    x = copy.apply(x) as Sym;
+    copies.push([layer, copy]);
+  }
+  const model = tfl.model({ inputs: frozen.inputs, outputs: x, name });
+  for (const [from, to] of copies) {
+    const weights = from.getWeights();
+    if (weights.length > 0) to.setWeights(weights);
+  }
+  return model;
+}
+
+/** Runs the frozen part over x once, in inference mode and in batches: the features the head trains on. */
+export function frozenFeatures(frozen: tfl.LayersModel, x: tf.Tensor, batchSize = 64): tf.Tensor {
+  const parts: tf.Tensor[] = [];
+  for (let start = 0; start < x.shape[0]; start += batchSize) {
+    const size = Math.min(batchSize, x.shape[0] - start);
+    parts.push(tf.tidy(() => frozen.apply(tf.slice(x, start, size), { training: false }) as tf.Tensor));
+  }
+  if (parts.length === 1) return parts[0];
+  const joined = tf.concat(parts, 0);
+  tf.dispose(parts);
+  return joined;
+}
