@@ -21,7 +21,7 @@ test('insideWindow: the current minute matches the cron expression', () => {
 });
 
 test('decideUpgrade: due only when compute changed, the rule is automatic, asks for more depth and the window is open', () => {
-  const base = { fingerprint: 'b', handled: 'a', rule: rule(), committedDepth: 2, now: at('2024-01-01T12:00:00') };
+  const base = { fingerprint: 'b', handled: 'a', rule: rule(), committedDepth: 2, baseDepth: 2, now: at('2024-01-01T12:00:00') };
   assert.equal(decideUpgrade(base).action, 'upgrade');
   assert.equal(decideUpgrade({ ...base, handled: undefined }).action, 'upgrade', 'first start');
   assert.equal(decideUpgrade({ ...base, handled: 'b' }).action, 'none', 'already handled');

@@ -45,6 +45,8 @@ export interface WatcherDeps {
   log: Logger;
   /** Depth of the committed model now. */
   committedDepth: () => number;
+  /** The depth the committed model's lineage was imported or shipped with. */
+  baseDepth: () => number;
   now?: () => Date;
 }
 
@@ -174,6 +176,7 @@ export class ComputeWatcher {
       handled: store.getSetting(SETTING.handled),
       rule: detection.match.rule,
       committedDepth: this.deps.committedDepth(),
+      baseDepth: this.deps.baseDepth(),
       now: this.now(),
     });
     if (decision.action === 'none') {

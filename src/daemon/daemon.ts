@@ -6,7 +6,7 @@ import type { JobEvents, RunnerDeps } from '../jobs/types';
 import { loadPolicy } from '../policy';
 import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../serve';
 import { openStore, isTerminal, JobRow } from '../store';
-import { importShipped, reconcile } from '../store/model-dirs';
+import { committedBaseDepth, importShipped, reconcile } from '../store/model-dirs';
 import { ComputeWatcher } from './compute-watcher';
 import { controlHandler } from './control-api';
 import { startControlServer } from './control-server';
@@ -88,6 +88,7 @@ export class Daemon {
       read: source.read,
       log,
       committedDepth: () => store.committedVersion(name)?.depth ?? 0,
+      baseDepth: () => committedBaseDepth(store, name),
     });
     parts.watcher = watcher;
     await watcher.detect();

@@ -3,6 +3,8 @@ import type { DaemonPhase } from '../fleet/device/device-state';
 import type { Metrics } from '../serve';
 import { tf } from '../tf';
 import type { DaemonParts } from './status';
+import { originOf } from '../model/meta';
+import { ruleTarget } from '../policy/target';
 
 /** The histogram the HTTP server records predict latencies in (src/serve/serve-metrics.ts). */
 const LATENCY_HISTOGRAM = 'deepend_request_duration_seconds';
@@ -28,7 +30,9 @@ export function daemonFleetSources(parts: DaemonParts, metrics: Metrics): AgentS
     backend: () => parts.backend?.name ?? 'unknown',
     policy: () => {
       const rule = parts.watcher?.current()?.match.rule ?? null;
-      return { name: parts.policy?.name ?? 'unknown', hash: parts.policy?.hash ?? '', rule: rule?.name ?? null, targetDepth: rule?.targetDepth ?? null };
+      const served = parts.slot?.current();
+      const targetDepth = rule ? ruleTarget(rule, served ? originOf(served.meta).depthAtImport : 0) : null;
+      return { name: parts.policy?.name ?? 'unknown', hash: parts.policy?.hash ?? '', rule: rule?.name ?? null, targetDepth };
     },
     predictUrl: () => (parts.httpUrl ? `${parts.httpUrl}/v1/models/${parts.config.model.name}:predict` : null),
     serving: () => metrics.histogramNamed(LATENCY_HISTOGRAM)?.totals() ?? null,

@@ -8,6 +8,8 @@ import { JobProgressView, ProgressBoard } from './progress-board';
 import { RunnerPort } from './runner-port';
 import type { FleetAgent } from '../fleet/device/agent';
 import { describeBroker } from '../fleet/mqtt/client-options';
+import { describeProducer, originOf } from '../model/meta';
+import { ruleTarget } from '../policy/target';
 
 const MB = 1024 * 1024;
 
@@ -52,6 +54,7 @@ export function daemonStatus(parts: DaemonParts) {
   const detection = watcher?.current();
   const match = detection?.match;
   const active = runner?.active() ?? store?.activeJob();
+  const origin = served ? originOf(served.meta) : undefined;
   return {
     phase: parts.phase,
     pid: process.pid,
@@ -65,13 +68,24 @@ export function daemonStatus(parts: DaemonParts) {
       name: config.model.name,
       servingVersion: served?.version ?? null,
       committed: committed ? versionView(committed, served?.version) : null,
+      origin: origin ? { format: origin.format, source: origin.source ?? null, producer: describeProducer(origin.producer), depthAtImport: origin.depthAtImport } : null,
     },
     compute: detection ? { fingerprint: detection.fingerprint, detectedAt: detection.detectedAt, cores: detection.facts.cpu.cores, memoryBytes: detection.facts.memoryBytes, gpus: detection.facts.gpus } : null,
     policy: policy
       ? {
           file: policy.file,
           name: policy.name,
-          rule: match?.rule ? { name: match.rule.name, index: match.index, targetDepth: match.rule.targetDepth, method: match.rule.method, automatic: match.rule.automatic, window: match.rule.window ?? null, decision: describeDecision(match.rule) } : null,
+          rule: match?.rule
+            ? {
+                name: match.rule.name,
+                index: match.index,
+                targetDepth: ruleTarget(match.rule, origin?.depthAtImport ?? 0),
+                method: match.rule.method,
+                automatic: match.rule.automatic,
+                window: match.rule.window ?? null,
+                decision: describeDecision(match.rule, origin?.depthAtImport),
+              }
+            : null,
         }
       : null,
     job: active ? jobView(parts, active) : null,

@@ -1,4 +1,5 @@
 import type { PolicyRule } from '../policy';
+import { describeTarget, ruleTarget } from '../policy/target';
 import { insideWindow } from './maintenance-window';
 
 export interface DecisionInput {
@@ -8,6 +9,8 @@ export interface DecisionInput {
   handled: string | undefined;
   rule: PolicyRule | null;
   committedDepth: number;
+  /** The depth the committed model's lineage was imported (or shipped) with: a rule's blocksMore counts from it. */
+  baseDepth: number;
   now: Date;
 }
 
@@ -28,8 +31,9 @@ export type Decision =
 export function decideUpgrade(d: DecisionInput): Decision {
   if (d.handled === d.fingerprint) return { action: 'none', reason: 'compute unchanged since the last automatic upgrade decision' };
   if (!d.rule) return { action: 'none', reason: 'no policy rule matches this device' };
-  if (d.rule.targetDepth <= d.committedDepth) return { action: 'none', reason: `rule '${d.rule.name}' asks for depth ${d.rule.targetDepth}; the committed model has ${d.committedDepth}` };
-  if (!d.rule.automatic) return { action: 'none', reason: `rule '${d.rule.name}' asks for depth ${d.rule.targetDepth} on request only (automatic: false)` };
+  const asks = describeTarget(d.rule, d.baseDepth);
+  if (ruleTarget(d.rule, d.baseDepth) <= d.committedDepth) return { action: 'none', reason: `rule '${d.rule.name}' asks for ${asks}; the committed model has ${d.committedDepth}` };
+  if (!d.rule.automatic) return { action: 'none', reason: `rule '${d.rule.name}' asks for ${asks} on request only (automatic: false)` };
   if (d.rule.window && !insideWindow(d.rule.window, d.now)) return { action: 'wait', reason: `outside the maintenance window '${d.rule.window}'` };
-  return { action: 'upgrade', reason: `rule '${d.rule.name}' asks for depth ${d.rule.targetDepth}; the committed model has ${d.committedDepth}` };
+  return { action: 'upgrade', reason: `rule '${d.rule.name}' asks for ${asks}; the committed model has ${d.committedDepth}` };
 }

@@ -30,6 +30,9 @@ export function childMeta(parent: ModelMeta, report: GrowReport, name?: string):
     metrics: { accuracy: report.accuracyAfter, loss: report.lossAfter, splitFingerprint: report.split.fingerprint, data: parent.metrics.data },
     createdAt: new Date().toISOString(),
     backend: report.backend,
+    origin: parent.origin,
+    inputContract: parent.inputContract,
+    frozenThrough: parent.frozenThrough,
   };
 }
 

@@ -3,6 +3,7 @@ import { InsertionPlan } from './types';
 
 export function newBlocksNeeded(spec: ArchSpec, toDepth: number): number {
   const depth = depthOf(spec);
+  if (depth === 0) throw new Error('the model has no hidden Dense or Conv2D layer, only its output layer: deepend inserts new layers after hidden ones');
   if (!Number.isInteger(toDepth) || toDepth <= depth) {
     throw new Error(`--to-depth ${toDepth} must be a whole number above the model's current depth ${depth}`);
   }

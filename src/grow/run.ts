@@ -9,6 +9,8 @@ import type { Dataset } from '../data/types';
 import { growthParts } from '../model/keras/parts';
 import { composeWithFrozen, frozenFeatures } from '../model/keras/frozen';
 import { ModelMeta } from '../model/meta';
+import { describeContract } from '../model/input-contract';
+import { checkParentAboveChance } from './preflight';
 import { tfl } from '../tf';
 import { methodByName } from './methods';
 import { newBlocksNeeded, spreadPlan } from './planner';
@@ -90,6 +92,9 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
   const validation = headTensors(req.split.validation, parent.meta, frozen);
   const test = headTensors(req.split.test, parent.meta, frozen);
   try {
+    if (parent.meta.origin && parent.meta.origin.format !== 'deepend' && parent.meta.growth.length === 0) {
+      checkParentAboveChance(head, test, parent.meta.labels, parent.meta.inputContract ? describeContract(parent.meta.inputContract) : 'none');
+    }
     const before = evaluate(head, test);
     const method = methodByName(req.method, true);
     const plan = req.plan ?? spreadPlan(parent.meta.arch, req.toDepth);

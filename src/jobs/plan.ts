@@ -1,5 +1,6 @@
 import { GROWTH_METHODS, GrowthMethodName } from '../grow/types';
 import type { PolicyRule } from '../policy/types';
+import { ruleTarget } from '../policy/target';
 import type { ModelVersionRow } from '../store/types';
 import type { UpgradeRequest } from './types';
 
@@ -31,9 +32,9 @@ export function requestProblem(req: UpgradeRequest): string | null {
  * Target depth = the request's, else the rule's, capped at `maxStep` blocks
  * above the committed model; a target at or below its depth is nothing to do.
  */
-export function planUpgrade(committed: ModelVersionRow, rule: PolicyRule | null, req: UpgradeRequest): PlanOutcome {
+export function planUpgrade(committed: ModelVersionRow, rule: PolicyRule | null, req: UpgradeRequest, baseDepth: number): PlanOutcome {
   if (!rule) return { rejected: 'no policy rule matches this device' };
-  const target = req.toDepth ?? rule.targetDepth;
+  const target = req.toDepth ?? ruleTarget(rule, baseDepth);
   if (target <= committed.depth) {
     return { rejected: `nothing to do: v${committed.version} already has depth ${committed.depth} (target ${target}, rule ${rule.name})` };
   }

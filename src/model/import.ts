@@ -38,9 +38,14 @@ function perSampleInputShape(model: tfl.LayersModel, source: string): number[] {
 }
 
 /** The first layer after the input, when it scales raw values itself (Rescaling, Normalization). */
-function leadingScalingLayer(model: tfl.LayersModel): string | undefined {
+export function leadingScalingLayer(model: tfl.LayersModel): string | undefined {
   const first = model.layers.find((l) => l.getClassName() !== 'InputLayer');
   return first && INPUT_SCALING_CLASSES.has(first.getClassName()) ? `${first.getClassName()} layer '${first.name}'` : undefined;
+}
+
+/** Without data to say otherwise: a model taking [H, W] or [H, W, C] takes images, one taking [F] features. */
+export function defaultDataKind(inputShape: readonly (number | null)[]): 'image' | 'tabular' {
+  return inputShape.length >= 2 ? 'image' : 'tabular';
 }
 
 function resolveLabels(source: ImportSource, options: ImportOptions, classes: number): string[] {
@@ -67,7 +72,7 @@ export function importedMeta(source: ImportSource, options: ImportOptions): Impo
   const where = source.origin.source ?? 'the model';
   const analysis = analyseKeras(source.model, { freezeThrough: options.freezeThrough, source: where });
   const inputShape = perSampleInputShape(source.model, where);
-  const dataKind = options.dataKind ?? (inputShape.length >= 2 ? 'image' : 'tabular');
+  const dataKind = options.dataKind ?? defaultDataKind(inputShape);
   const contract = resolveContract(options.contract ?? {}, dataKind === 'image' ? 'pixels' : 'features', leadingScalingLayer(source.model));
   const channels = dataKind === 'image' ? (inputShape.length === 3 ? inputShape[2] : 1) : 1;
   if (contract.mean.length !== 1 && contract.mean.length !== channels) {

@@ -63,6 +63,13 @@ export interface ModelMeta {
   frozenThrough?: string;
 }
 
+/** "Keras 2.2.4, tensorflowjs 1.0.1" or null: one line for status and the birth message. */
+export function describeProducer(producer: ModelOrigin['producer']): string | null {
+  if (!producer) return null;
+  const parts = [producer.kerasVersion && `Keras ${producer.kerasVersion}`, producer.convertedBy, producer.generatedBy].filter((p): p is string => Boolean(p));
+  return parts.length > 0 ? parts.join(', ').slice(0, 200) : null;
+}
+
 /** The model's origin, 'deepend' for metas written before origins were recorded. */
 export function originOf(meta: ModelMeta): ModelOrigin {
   return meta.origin ?? { format: 'deepend', depthAtImport: meta.growth[0]?.depthBefore ?? meta.depth };

@@ -1,4 +1,5 @@
 import { PolicyRule } from './types';
+import { describeTarget } from './target';
 
 function budget(b: PolicyRule['budget']): string {
   const parts = [b.epochs === undefined ? '' : `${b.epochs} epoch${b.epochs === 1 ? '' : 's'}`, b.minutes === undefined ? '' : `${b.minutes} min`].filter(Boolean);
@@ -6,9 +7,9 @@ function budget(b: PolicyRule['budget']): string {
 }
 
 /** What a rule decides, in one line: "depth 4 by dils, up to 2 blocks per job, budget 1 min, ...". */
-export function describeDecision(rule: PolicyRule): string {
+export function describeDecision(rule: PolicyRule, baseDepth?: number): string {
   return [
-    `depth ${rule.targetDepth} by ${rule.method}`,
+    `${describeTarget(rule, baseDepth)} by ${rule.method}`,
     `up to ${rule.maxStep} block${rule.maxStep === 1 ? '' : 's'} per job`,
     `budget ${budget(rule.budget)}`,
     `gate: gain >= ${rule.gate.minGain}, accuracy >= ${rule.gate.minAccuracy}`,

@@ -24,11 +24,12 @@ const MATCH_SCHEMA = {
 const RULE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'targetDepth', 'method', 'maxStep', 'budget', 'gate', 'automatic'],
+  required: ['name', 'method', 'maxStep', 'budget', 'gate', 'automatic'],
   properties: {
     name: { type: 'string', minLength: 1 },
     match: MATCH_SCHEMA,
     targetDepth: { type: 'integer', minimum: 1, maximum: 64 },
+    blocksMore: { type: 'integer', minimum: 1, maximum: 63 },
     method: { type: 'string', enum: POLICY_METHODS },
     maxStep: { type: 'integer', minimum: 1, maximum: 64 },
     budget: {

@@ -5,6 +5,8 @@ import { PolicyProblem } from './types';
 
 interface RuleLike {
   name?: unknown;
+  targetDepth?: unknown;
+  blocksMore?: unknown;
   match?: unknown;
   window?: unknown;
 }
@@ -36,6 +38,8 @@ export function semanticProblems(file: string, data: unknown, doc: Document, lin
   rules.forEach((value: unknown, i) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
     const rule = value as RuleLike;
+    const depths = [rule.targetDepth, rule.blocksMore].filter((v) => v !== undefined).length;
+    if (depths !== 1) problems.push({ ...at(i), message: depths === 0 ? 'needs targetDepth (a depth) or blocksMore (blocks more than the imported model)' : 'gives both targetDepth and blocksMore: keep one' });
     const cronError = typeof rule.window === 'string' && rule.window.trim() !== '' ? cronProblem(rule.window) : undefined;
     if (cronError) problems.push({ ...at(i, 'window'), message: cronError });
     if (typeof rule.name === 'string') {

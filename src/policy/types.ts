@@ -20,7 +20,10 @@ export interface PolicyMatch {
 export interface PolicyRule {
   name: string;
   match: PolicyMatch;
-  targetDepth: number;
+  /** The depth to reach; a rule gives this or blocksMore. */
+  targetDepth?: number;
+  /** Blocks more than the model had when it was imported (or shipped): repeated upgrades stop there. */
+  blocksMore?: number;
   method: GrowthMethodName;
   /** The largest growth step of one job, in blocks. */
   maxStep: number;

@@ -6,7 +6,8 @@ import { MicroBatcher } from './batcher';
 import { HttpError, readBody, sendJson } from './http';
 import { parseBatch, RequestError } from './instances';
 import { ModelSlot } from './model-slot';
-import { ServedModel } from './served-model';
+import { outputWidth, ServedModel, servingNormalisationOf } from './served-model';
+import { originOf } from '../model/meta';
 
 export const VERSION_HEADER = 'x-model-version';
 
@@ -57,7 +58,7 @@ export function modelMetadata(res: ServerResponse, slot: ModelSlot, version: num
   const { model, meta } = served;
   const signature = {
     inputs: { [model.inputs[0].name]: tensorInfo(model.inputs[0].name, [-1, ...meta.inputShape]) },
-    outputs: { [model.outputs[0].name]: tensorInfo(model.outputs[0].name, [-1, meta.labels.length]) },
+    outputs: { [model.outputs[0].name]: tensorInfo(model.outputs[0].name, [-1, outputWidth(served)]) },
     method_name: 'tensorflow/serving/predict',
   };
   sendJson(
@@ -73,7 +74,9 @@ export function modelMetadata(res: ServerResponse, slot: ModelSlot, version: num
           depth: meta.depth,
           inputShape: meta.inputShape,
           labels: meta.labels,
-          normalisation: meta.normalisation,
+          normalisation: servingNormalisationOf(meta),
+          inputContract: meta.inputContract ?? null,
+          origin: originOf(meta),
           parameters: meta.parameters,
           sha256: meta.weightsSha256,
           accuracy: meta.metrics.accuracy ?? null,

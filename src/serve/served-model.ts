@@ -1,6 +1,7 @@
 import { tf, tfl } from '../tf';
 import { loadModel } from '../model/io';
-import type { ModelMeta } from '../model/meta';
+import type { ModelMeta, Normalisation } from '../model/meta';
+import { servingNormalisation } from '../model/input-contract';
 
 /** One loaded version of a model, as the serving side holds it. */
 export interface ServedModel {
@@ -20,6 +21,17 @@ export async function loadServedModel(dir: string, version: number): Promise<Ser
 /** Values in one instance: the product of meta.inputShape. */
 export function inputSize(served: ServedModel): number {
   return served.meta.inputShape.reduce((a, b) => a * b, 1);
+}
+
+/** Values the model answers per instance: one per label, or one for a two-class sigmoid. */
+export function outputWidth(served: Pick<ServedModel, 'model' | 'meta'>): number {
+  const units = served.model.outputs[0].shape[served.model.outputs[0].shape.length - 1];
+  return served.meta.arch.output === 'sigmoid' && units === 1 ? 1 : served.meta.labels.length;
+}
+
+/** The (x - mean) / std serving applies to raw request values: the imported model's input contract, else meta.normalisation. */
+export function servingNormalisationOf(meta: ModelMeta): Normalisation {
+  return meta.inputContract ? servingNormalisation(meta.inputContract) : meta.normalisation;
 }
 
 /** Runs a normalised batch through the model; the caller owns the returned tensor. */

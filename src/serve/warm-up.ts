@@ -1,5 +1,5 @@
 import { tf } from '../tf';
-import { forward, ServedModel } from './served-model';
+import { forward, outputWidth, ServedModel } from './served-model';
 
 function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
@@ -22,7 +22,7 @@ export function warmUp(served: ServedModel, batchSizes: readonly number[] = [1])
   for (const n of batchSizes) {
     const values = tf.tidy(() => {
       const y = forward(served, tf.zeros([n, ...meta.inputShape]));
-      if (!sameShape(y.shape, [n, meta.labels.length])) {
+      if (!sameShape(y.shape, [n, outputWidth(served)])) {
         throw new Error(`the model answers shape [${y.shape}] for ${n} input(s); meta.json lists ${meta.labels.length} labels`);
       }
       return y.dataSync();

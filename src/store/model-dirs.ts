@@ -4,7 +4,7 @@ import type { ModelMeta } from '../model/meta';
 import { fsyncDir, fsyncTree } from './durable';
 import { StoreError } from './errors';
 import { candidateDir, checkSegment, checkVersion, flipCurrent, modelRoot, versionDir } from './model-layout';
-import { methodOf, verifyModelDir } from './model-verify';
+import { baseDepthOf, methodOf, verifyModelDir } from './model-verify';
 import type { ModelVersionRow, Store } from './types';
 
 export { CANDIDATES_DIR, CURRENT_LINK, candidateDir, flipCurrent, listVersions, modelRoot, readCurrent, versionDir } from './model-layout';
@@ -20,6 +20,12 @@ export type { ReconcileReport } from './model-reconcile';
 
 function sameHome(home: string, store: Store): void {
   if (resolve(home) !== store.home) throw new StoreError(resolve(home), `is not the home directory of the store (${store.home})`);
+}
+
+/** The lineage base depth of the committed version (0 when none is committed). */
+export function committedBaseDepth(store: Store, name: string): number {
+  const committed = store.committedVersion(name);
+  return committed ? baseDepthOf(committed.dir) : 0;
 }
 
 /** The registered version whose weights the model grew from, found by meta.json's parent digest. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import { ModelMeta, validateMeta } from '../model/meta';
+import { ModelMeta, ModelOrigin, originOf, validateMeta } from '../model/meta';
 import { StoreError } from './errors';
 
 // The names src/model/io.ts writes; not imported from there because io.ts loads TF.js, which the store must not need.
@@ -53,6 +53,21 @@ export function verifyModelDir(dir: string): ModelMeta {
     throw new StoreError(weightFiles.length === 1 ? weightFiles[0] : join(dir, MODEL_JSON), `${weightFiles.length === 1 ? '' : 'the weight files it names: '}sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`);
   }
   return meta;
+}
+
+/** The depth a model's lineage started with (imported or shipped), from its meta.json: policies' blocksMore counts from it. */
+export function baseDepthOf(dir: string): number {
+  return lineageOf(dir).depthAtImport;
+}
+
+/** Where a model directory's lineage came from (its meta.json's origin). */
+export function lineageOf(dir: string): ModelOrigin {
+  return originOf(verifiedMetaJson(dir));
+}
+
+function verifiedMetaJson(dir: string): ModelMeta {
+  const metaPath = join(dir, META_JSON);
+  return validateMeta(JSON.parse(readFileSync(metaPath, 'utf8')), metaPath);
 }
 
 /** The growth method that produced a model (its last growth step), or null for a trained/shipped one. */

@@ -22,6 +22,7 @@ export interface BirthModel {
   depth: number;
   accuracy: number | null;
   sha256: string;
+  origin?: { format: 'deepend' | 'tfjs-layers' | 'keras-h5' | 'keras-v3'; producer?: string | null; depthAtImport: number };
 }
 
 /** `birth`, retained: what a device is, sent on every connect and on cmd/rebirth. */

@@ -47,7 +47,7 @@ function staticSources(opts: SimulatedDeviceOptions): AgentSources {
     phase: () => 'running',
     hardware: () => ({ cpu: { model: 'simulated', cores: 2 }, memoryBytes: 0, gpus: [], jetson: null, unifiedMemory: false, arch: process.arch, fingerprint: createHash('sha256').update(`simulated:${opts.deviceId}`).digest('hex') }),
     backend: () => 'simulated',
-    policy: () => ({ name: 'simulation', hash: '', rule: opts.rule.name, targetDepth: opts.rule.targetDepth }),
+    policy: () => ({ name: 'simulation', hash: '', rule: opts.rule.name, targetDepth: opts.rule.targetDepth ?? null }),
     predictUrl: () => null,
     serving: () => null,
     tensors: () => null,

@@ -107,7 +107,8 @@ export class SimulatedRunner implements RunnerPort {
     const stillOn = () => !this.current?.canceled;
     const committed = store.committedVersion(modelName)!;
     this.move(jobId, 'planning', {});
-    const outcome = planUpgrade(committed, sim.rule, req);
+    // Simulated versions have no files: the lineage starts at the first version's depth.
+    const outcome = planUpgrade(committed, sim.rule, req, store.modelVersion(modelName, 1)?.depth ?? committed.depth);
     if ('rejected' in outcome) return void this.move(jobId, 'rejected', { reason: outcome.rejected });
     const plan = outcome.plan;
     let job = this.move(jobId, 'growing', { step: 'stage1', plan: plan as unknown as JsonObject });

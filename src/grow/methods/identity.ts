@@ -11,13 +11,16 @@ export const IDENTITY_NOISE = 0;
  * activation unchanged. After LeakyReLU, ELU, tanh or a BatchNorm, negative
  * values would pass the activation twice.
  */
+export function inexactIdentityReason(b: Block): string | undefined {
+  if (b.kind === 'res' || !b.keras || b.activation === 'relu' || b.activation === 'relu6') return undefined;
+  const last = b.keras.layers[b.keras.layers.length - 1];
+  return `identity insertion is exact only after ReLU or ReLU6; the unit of ${b.name} ends in ${last.className}${last.config.activation ? ` (${String(last.config.activation)})` : ''}`;
+}
+
 function refuseInexact(blocks: Block[]): void {
   for (const b of blocks) {
-    if (b.kind === 'res' || !b.keras || b.activation === 'relu' || b.activation === 'relu6') continue;
-    const last = b.keras.layers[b.keras.layers.length - 1];
-    throw new Error(
-      `identity insertion is exact only after ReLU or ReLU6; the unit of ${b.name} ends in ${last.className}${last.config.activation ? ` (${String(last.config.activation)})` : ''}: use --method dils, lookahead or random`,
-    );
+    const reason = inexactIdentityReason(b);
+    if (reason) throw new Error(`${reason}: use --method dils, lookahead or random`);
   }
 }
 

@@ -1,0 +1,33 @@
+import { ArchSpec } from '../model/arch';
+import { kerasUnitWithPrelu } from '../model/keras/unit-after';
+import { inexactIdentityReason } from './methods/identity';
+import { GROWTH_METHODS, GrowthMethodName } from './types';
+
+export interface MethodCapability {
+  method: GrowthMethodName;
+  ok: boolean;
+  reason?: string;
+}
+
+function morphismReason(spec: ArchSpec): string | undefined {
+  for (const b of spec.blocks) {
+    if (b.kind === 'res' || !b.keras) continue;
+    try {
+      kerasUnitWithPrelu(b);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return undefined;
+}
+
+/** Which growth methods can grow this architecture, and why not where one cannot (as `deepend inspect` shows it). */
+export function methodCapabilities(spec: ArchSpec): MethodCapability[] {
+  if (spec.blocks.length === 0) {
+    return GROWTH_METHODS.map((method) => ({ method, ok: false, reason: 'no hidden Dense or Conv2D layer to insert after' }));
+  }
+  return GROWTH_METHODS.map((method) => {
+    const reason = method === 'identity' ? spec.blocks.map(inexactIdentityReason).find((r) => r) : method === 'morphism' ? morphismReason(spec) : undefined;
+    return reason ? { method, ok: false, reason } : { method, ok: true };
+  });
+}
