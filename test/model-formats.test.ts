@@ -1,0 +1,179 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tf, tfl } from '../src/tf';
+import { useTestBackend } from './helpers/backend';
+import { loadArtifacts, readModelArtifacts } from '../src/model/formats';
+import { maxAbsDiff, MODELS, randomiseWeights, sampleInput } from './helpers/format-models';
+import { Quantize, weightsOf, writeConverterDir } from './helpers/converter-layout';
+import { converterWeights, KERAS3_CNN, KERAS3_NESTED } from './helpers/keras3-fixtures';
+import { writeKeras2H5, writeKeras3Archive } from './helpers/keras-files';
+import { snapshot } from './helpers/dir-snapshot';
+
+let root: string;
+
+before(async () => {
+  await useTestBackend();
+  root = mkdtempSync(join(tmpdir(), 'deepend-formats-'));
+});
+
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Reads `path`, loads what it gives and returns the largest prediction difference to `reference`. */
+async function readAndCompare(reference: tfl.LayersModel, path: string) {
+  const artifacts = await readModelArtifacts(path);
+  const loaded = await loadArtifacts(artifacts);
+  const x = sampleInput(reference);
+  const diff = maxAbsDiff(reference, loaded, x);
+  x.dispose();
+  loaded.dispose();
+  return { artifacts, diff };
+}
+
+function topology(model: tfl.LayersModel): object {
+  return model.toJSON(null, false) as object;
+}
+
+test('converter directories (2 weight groups, 300-byte shards, weights spanning shards) read to the same predictions', async () => {
+  for (const [name, build] of Object.entries(MODELS)) {
+    const model = randomiseWeights(build());
+    const dir = join(root, `tfjs-${name}`);
+    const written = writeConverterDir(dir, topology(model), weightsOf(model), { shardBytes: 300, groups: 2 });
+    assert.ok(written.spansShards && written.shardFiles.length >= 3, `${name}: the fixture should cut weights across shards`);
+    const before = snapshot(dir);
+    const { artifacts, diff } = await readAndCompare(model, dir);
+    assert.ok(diff < 1e-5, `${name}: max |diff| ${diff}`);
+    assert.equal(artifacts.format, 'tfjs-layers');
+    assert.equal(artifacts.source, dir);
+    assert.deepEqual(artifacts.producer, { generatedBy: 'keras v2.15.0', convertedBy: 'TensorFlow.js Converter v4.22.0', kerasVersion: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' });
+    assert.ok(artifacts.weightSpecs.every((s) => s.dtype === 'float32' && !s.quantization));
+    assert.deepEqual(snapshot(dir), before, `${name}: the user's directory changed`);
+    model.dispose();
+  }
+});
+
+test('the model.json path itself reads like its directory', async () => {
+  const model = randomiseWeights(MODELS.mlp());
+  const dir = join(root, 'by-file');
+  writeConverterDir(dir, topology(model), weightsOf(model), { shardBytes: 4096 });
+  const { diff } = await readAndCompare(model, join(dir, 'model.json'));
+  assert.ok(diff < 1e-5);
+});
+
+function quantizedFiles(dir: string) {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const specs = json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights);
+  const data = Buffer.concat(json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  return { modelTopology: json.modelTopology, weightSpecs: specs, weightData: new Uint8Array(data).buffer };
+}
+
+test('uint8, uint16 and float16 quantized weights are dequantized within the step, exactly as tfjs-core does', async () => {
+  const model = randomiseWeights(MODELS.cnn());
+  const original = new Map(weightsOf(model).map((w) => [w.name, w.values]));
+  for (const quantize of ['uint8', 'uint16', 'float16'] as Quantize[]) {
+    const dir = join(root, `quantized-${quantize}`);
+    const written = writeConverterDir(dir, topology(model), weightsOf(model), { shardBytes: 700, groups: 2, quantize });
+    const artifacts = await readModelArtifacts(dir);
+    assert.ok(artifacts.weightSpecs.every((s) => s.dtype === 'float32' && !s.quantization), `${quantize}: specs still quantized`);
+    const decoded = tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs);
+    for (const [name, values] of original) {
+      const got = decoded[name].dataSync();
+      const step = written.steps.get(name) as number;
+      const worst = values.reduce((m, v, i) => Math.max(m, Math.abs(v - got[i])), 0);
+      assert.ok(worst <= step / 2 + 1e-6, `${quantize} ${name}: error ${worst} above half the step ${step}`);
+    }
+    tf.dispose(decoded);
+    // tfjs-core dequantizes the same files itself: the predictions must agree.
+    const byTfjs = await tfl.loadLayersModel(tf.io.fromMemory(quantizedFiles(dir)));
+    const ours = await loadArtifacts(artifacts);
+    const x = sampleInput(model);
+    const diff = maxAbsDiff(byTfjs, ours, x);
+    assert.ok(diff < 1e-5, `${quantize}: differs from tfjs-core's dequantization by ${diff}`);
+    x.dispose();
+    byTfjs.dispose();
+    ours.dispose();
+  }
+  model.dispose();
+});
+
+test('a converter 1.x directory: no format key, Keras full topology, Sequential config as a list, batch_input_shape on the first layer', async () => {
+  const model = randomiseWeights(MODELS.mlp());
+  const layers = (topology(model) as { config: { layers: unknown[] } }).config.layers;
+  const keras = { keras_version: '2.1.6', backend: 'tensorflow', model_config: { class_name: 'Sequential', config: layers }, training_config: { loss: 'mse' } };
+  const dir = join(root, 'converter-1x');
+  writeConverterDir(dir, keras, weightsOf(model), { shardBytes: 512, format: null, generatedBy: 'keras v2.1.6', convertedBy: 'TensorFlow.js Converter v1.0.1' });
+  const { artifacts, diff } = await readAndCompare(model, dir);
+  assert.ok(diff < 1e-5, `max |diff| ${diff}`);
+  assert.equal(artifacts.producer.kerasVersion, '2.1.6');
+  assert.equal(artifacts.producer.convertedBy, 'TensorFlow.js Converter v1.0.1');
+});
+
+test('Keras 3 configurations (batch_shape, DTypePolicy, module/registered_name, Keras 3 nodes, name-prefixed weights) read from a converter directory', async () => {
+  for (const fixture of [KERAS3_CNN, KERAS3_NESTED]) {
+    const reference = randomiseWeights(fixture.reference());
+    const dir = join(root, fixture.name);
+    writeConverterDir(dir, fixture.config, converterWeights(fixture, reference), { shardBytes: 2048, generatedBy: 'keras v3.3.3' });
+    const { artifacts, diff } = await readAndCompare(reference, dir);
+    assert.ok(diff < 1e-5, `${fixture.name}: max |diff| ${diff}`);
+    const text = JSON.stringify(artifacts.modelTopology);
+    for (const keras3Only of ['"module"', '"registered_name"', 'batch_shape', 'DTypePolicy', '__keras_tensor__']) {
+      assert.ok(!text.includes(keras3Only), `${fixture.name}: ${keras3Only} left in the topology`);
+    }
+    reference.dispose();
+  }
+});
+
+test('Keras 2 .h5 files (model.save) read to the same predictions, the nested model included', async () => {
+  for (const [name, build] of Object.entries(MODELS)) {
+    const model = randomiseWeights(build());
+    const dir = join(root, `h5-${name}`);
+    mkdirSync(dir);
+    const file = join(dir, `${name}.h5`);
+    await writeKeras2H5(file, model);
+    const before = snapshot(dir);
+    const { artifacts, diff } = await readAndCompare(model, file);
+    assert.ok(diff < 1e-5, `${name}: max |diff| ${diff}`);
+    assert.equal(artifacts.format, 'keras-h5');
+    assert.deepEqual(artifacts.producer, { kerasVersion: '2.15.0', backend: 'tensorflow' });
+    assert.deepEqual(snapshot(dir), before);
+    model.dispose();
+  }
+});
+
+test('Keras 3 .keras archives read to the same predictions (variables found by class path, not layer name); also the Keras 2.13-2.15 layout', async () => {
+  const cases = [
+    { fixture: KERAS3_CNN, legacy: false },
+    { fixture: KERAS3_NESTED, legacy: false },
+    { fixture: KERAS3_CNN, legacy: true },
+  ];
+  for (const { fixture, legacy } of cases) {
+    const reference = randomiseWeights(fixture.reference());
+    const file = join(root, `${fixture.name}${legacy ? '-legacy' : ''}.keras`);
+    await writeKeras3Archive(file, fixture, reference, legacy);
+    const { artifacts, diff } = await readAndCompare(reference, file);
+    assert.ok(diff < 1e-5, `${fixture.name}${legacy ? ' (legacy)' : ''}: max |diff| ${diff}`);
+    assert.equal(artifacts.format, 'keras-v3');
+    assert.equal(artifacts.producer.kerasVersion, legacy ? '2.15.0' : '3.3.3');
+    reference.dispose();
+  }
+});
+
+test('labels beside the model: labels.txt in the directory, or metadata.json {labels} beside a file', async () => {
+  const model = randomiseWeights(MODELS.mlp());
+  const dir = join(root, 'labelled');
+  writeConverterDir(dir, topology(model), weightsOf(model), { shardBytes: 4096 });
+  writeFileSync(join(dir, 'labels.txt'), 'cat\ndog\r\nbird\nfish\n\n');
+  assert.deepEqual((await readModelArtifacts(dir)).labels, ['cat', 'dog', 'bird', 'fish']);
+
+  const h5Dir = join(root, 'labelled-h5');
+  mkdirSync(h5Dir);
+  await writeKeras2H5(join(h5Dir, 'model.h5'), model);
+  writeFileSync(join(h5Dir, 'metadata.json'), JSON.stringify({ tfjsVersion: '1.3.1', labels: ['a', 'b', 'c', 'd'] }));
+  assert.deepEqual((await readModelArtifacts(join(h5Dir, 'model.h5'))).labels, ['a', 'b', 'c', 'd']);
+
+  const plain = await readModelArtifacts(join(root, 'by-file'));
+  assert.equal(plain.labels, undefined);
+  model.dispose();
+});
