@@ -3,6 +3,7 @@ import { CommandIO } from './output';
 import { demoCommand, DEMO_USAGE } from './commands/demo';
 import { evalCommand, EVAL_USAGE } from './commands/eval';
 import { growCommand, GROW_USAGE } from './commands/grow';
+import { inspectCommand, INSPECT_USAGE } from './commands/inspect';
 import { policyCommand, POLICY_USAGE } from './commands/policy';
 import { deepenCommand, DEEPEN_USAGE } from './commands/deepen';
 import { jobsCommand, JOBS_USAGE } from './commands/jobs';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   train: { run: trainCommand, usage: TRAIN_USAGE },
   grow: { run: growCommand, usage: GROW_USAGE },
   eval: { run: evalCommand, usage: EVAL_USAGE },
+  inspect: { run: inspectCommand, usage: INSPECT_USAGE },
   demo: { run: demoCommand, usage: DEMO_USAGE },
   policy: { run: policyCommand, usage: POLICY_USAGE },
   start: { run: startCommand, usage: START_USAGE },

@@ -65,6 +65,8 @@ function resolvePaths(values: Partial, base: string): Partial {
   if (typeof out.home === 'string') out.home = resolvePath(out.home, base);
   if (typeof out.policy === 'string') out.policy = resolvePath(out.policy, base);
   if (typeof out.data === 'string' && out.data !== MNIST_SOURCE) out.data = resolvePath(out.data, base);
+  const model = out.model as Record<string, unknown> | undefined;
+  if (model && typeof model.path === 'string') out.model = { ...model, path: resolvePath(model.path, base) };
   if (out.mqtt && typeof out.mqtt === 'object') {
     const mqtt = { ...(out.mqtt as Partial) };
     for (const key of ['ca', 'cert', 'key']) if (typeof mqtt[key] === 'string') mqtt[key] = resolvePath(mqtt[key] as string, base);

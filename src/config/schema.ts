@@ -23,7 +23,17 @@ export const CONFIG_SCHEMA = {
       },
     },
     policy: { type: 'string', minLength: 1 },
-    model: { type: 'object', additionalProperties: false, properties: { name: NAME } },
+    model: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        name: NAME,
+        path: { type: 'string', minLength: 1 },
+        freezeThrough: { type: 'string', minLength: 1 },
+        inputScale: { type: 'string', pattern: '^\\s*[0-9.eE+-]+\\s*(/\\s*[0-9.eE+-]+\\s*)?$' },
+        labels: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+      },
+    },
     data: { type: 'string', minLength: 1 },
     mqtt: {
       type: 'object',

@@ -7,7 +7,7 @@ export interface Config {
   http: { host: string; port: number };
   /** Policy file (absolute). */
   policy: string;
-  model: { name: string };
+  model: ModelConfig;
   /** Dataset source for growth and the gate: `mnist` or a path the data loader accepts. */
   data: string;
   mqtt: MqttConfig;
@@ -16,6 +16,16 @@ export interface Config {
   detect: { cron: string };
   /** The memory watchdog warns when RSS stays above this. */
   memory: { warnMB: number };
+}
+
+/** The served model: the shipped one, or the user's own (path: a TF.js model directory, .h5 or .keras file; absolute after loading). */
+export interface ModelConfig {
+  name: string;
+  path?: string;
+  /** Import options for `path` (as the CLI's --freeze-through, --input-scale, --labels). */
+  freezeThrough?: string;
+  inputScale?: string;
+  labels?: string[];
 }
 
 /** The fleet link (docs/fleet.md). Credentials and key files are never logged. */

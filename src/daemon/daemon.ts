@@ -23,6 +23,7 @@ import { FleetAgent } from '../fleet/device/agent';
 import { describeBroker } from '../fleet/mqtt/client-options';
 import { startEmbeddedBroker } from '../fleet/mqtt/embedded-broker';
 import { daemonFleetSources } from './fleet-sources';
+import { adoptUserModel } from './user-model';
 
 export interface DaemonOptions {
   config: Config;
@@ -95,7 +96,8 @@ export class Daemon {
 
     const fixed = reconcile(config.home, name, store);
     for (const action of fixed.actions) log.info('model files reconciled', { model: name, action });
-    if (fixed.committed === undefined) {
+    const adopted = await adoptUserModel(config, store, parts.backend.name, log);
+    if (fixed.committed === undefined && !adopted) {
       const v1 = importShipped(config.home, name, this.opts.shippedModel ?? SHIPPED_MODEL_DIR, store);
       log.info('shipped model imported', { model: name, version: v1.version, depth: v1.depth, dir: v1.dir });
     }

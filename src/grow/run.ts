@@ -169,7 +169,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         spec: init.spec,
       };
       if (!frozen) return { model: init.model, report };
-      const whole = composeWithFrozen(frozen, init.model, parent.model.name);
+      const whole = await composeWithFrozen(frozen, init.model, parent.model.name);
       init.model.dispose();
       return { model: whole, report };
     } catch (err) {

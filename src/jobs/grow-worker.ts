@@ -16,6 +16,7 @@ import { REPORT_JSON, summarise } from './candidate';
 import { crashIfAsked } from './crash';
 import type { FromWorker, GrowJobInput, ToWorker } from './grow-protocol';
 import { fileAbortSignal } from './shared-abort';
+import { dataInputShape } from '../data/for-model';
 
 /** Progress posts at most this often (Stage changes always go through). */
 const PROGRESS_EVERY_MS = 250;
@@ -37,8 +38,9 @@ async function run(input: GrowJobInput): Promise<void> {
   const parent = await loadModel(input.parentDir);
   try {
     checkAbort();
-    const data = await loadDataset(input.data, { inputShape: parent.meta.inputShape, classes: parent.meta.labels, limit: input.dataLimit });
-    assertFits(data, parent.meta.inputShape, parent.meta.labels.length);
+    const shape = dataInputShape(parent.meta.inputShape);
+    const data = await loadDataset(input.data, { inputShape: shape, classes: parent.meta.labels, limit: input.dataLimit });
+    assertFits(data, shape, parent.meta.labels.length);
     // the default seed: the same split as the committed model's figures and the gate's
     const split = splitDataset(data);
     checkAbort();

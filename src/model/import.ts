@@ -97,7 +97,7 @@ export function importedMeta(source: ImportSource, options: ImportOptions): Impo
     weightsSha256: source.weightsSha256,
     createdAt: now,
     backend: source.backend,
-    origin: { ...source.origin, importedAt: now, depthAtImport: depth },
+    origin: { ...source.origin, sourceSha256: source.weightsSha256, importedAt: now, depthAtImport: depth },
     inputContract: contract,
     frozenThrough: analysis.frozenThrough,
   };

@@ -31,6 +31,8 @@ export interface ModelOrigin {
   format: 'deepend' | 'tfjs-layers' | 'keras-h5' | 'keras-v3';
   /** The path the model was imported from. */
   source?: string;
+  /** sha256 of the source's (dequantized) weights: tells whether the file at `source` is still the model imported. */
+  sourceSha256?: string;
   producer?: { generatedBy?: string; convertedBy?: string; kerasVersion?: string; backend?: string };
   importedAt?: string;
   /** Depth when imported: policies count "N blocks more" from it, so repeated upgrades do not grow forever. */

@@ -1,20 +1,22 @@
 import { selectBackend } from '../../compute/backend';
-import { loadSplitForModel } from '../../data/for-model';
-import { loadModel } from '../../model/io';
+import { openModelWithData } from '../../model/open';
+import { IMPORT_FLAGS, IMPORT_USAGE, importFlagsOf } from '../model-flags';
 import { evaluate } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
 import { numberFlag, parseArgs } from '../args';
 import { CommandIO, keyValues, pct } from '../output';
 
-export const EVAL_USAGE = 'deepend eval --model DIR --data SRC [--seed N] [--json]';
+export const EVAL_USAGE = `deepend eval --model PATH --data SRC [--seed N] ${IMPORT_USAGE} [--json]`;
 
 /** `deepend eval`: held-out accuracy of a saved model on the same seeded split grow uses. */
 export async function evalCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('eval', argv, { values: ['model', 'data', 'seed'], switches: ['json'], required: ['model', 'data'] });
+  const args = parseArgs('eval', argv, { values: ['model', 'data', 'seed', ...IMPORT_FLAGS], switches: ['json'], required: ['model', 'data'] });
   const backend = await selectBackend();
-  const loaded = await loadModel(args.values.get('model')!);
-  const split = await loadSplitForModel(args.values.get('data')!, loaded.meta, { seed: numberFlag(args, 'seed', { integer: true }) ?? 42 });
-  const test = toTensorSet(split.test, loaded.meta.normalisation, loaded.meta.labels.length);
+  const { loaded, split } = await openModelWithData(args.values.get('model')!, args.values.get('data')!, importFlagsOf(args), backend.name, {
+    seed: numberFlag(args, 'seed', { integer: true }) ?? 42,
+  });
+  const { meta } = loaded;
+  const test = toTensorSet(split.test, meta.normalisation, meta.labels.length, meta.arch.output, meta.inputShape);
   try {
     const started = performance.now();
     const result = evaluate(loaded.model, test);

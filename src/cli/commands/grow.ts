@@ -1,7 +1,9 @@
 import { selectBackend } from '../../compute/backend';
-import { loadSplitForModel } from '../../data/for-model';
 import { depthOf } from '../../model/arch';
-import { loadModel, saveModel } from '../../model/io';
+import { saveModel } from '../../model/io';
+import { artifactsOf, kerasFileBytes } from '../../model/formats';
+import { openModelWithData } from '../../model/open';
+import { IMPORT_FLAGS, IMPORT_USAGE, importFlagsOf } from '../model-flags';
 import { childMeta } from '../../grow/child-meta';
 import { methodByName } from '../../grow/methods';
 import { newBlocksNeeded } from '../../grow/planner';
@@ -16,8 +18,10 @@ import { pendingLowestErrorPlan } from '../../grow/dils/placement';
 import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
 
-export const GROW_USAGE =
-  'deepend grow --model DIR --data SRC --to-depth N --method dils|identity|morphism|lookahead|random --out DIR [--budget-seconds S] [--epochs E] [--until-accuracy A] [--placement spread|lowest-error] [--lr R] [--batch B] [--seed N] [--json]';
+export const GROW_USAGE = `deepend grow --model PATH --data SRC --to-depth N --method dils|identity|morphism|lookahead|random --out DIR [--budget-seconds S] [--epochs E] [--until-accuracy A] [--placement spread|lowest-error] [--lr R] [--batch B] [--seed N] [--format tfjs|keras] ${IMPORT_USAGE} [--json]`;
+
+/** The Keras 3 file `--format keras` writes beside the TF.js files. */
+export const KERAS_FILE = 'model.keras';
 
 /** The fields `--json` prints: the report without its bulky curves and spec. */
 export function growSummary(report: GrowReport, out: string): Record<string, unknown> {
@@ -28,7 +32,7 @@ export function growSummary(report: GrowReport, out: string): Record<string, unk
 /** `deepend grow`: deepen a saved model on local data and save the grown model beside its report and learning curve. */
 export async function growCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs('grow', argv, {
-    values: ['model', 'data', 'to-depth', 'method', 'out', 'budget-seconds', 'epochs', 'until-accuracy', 'placement', 'lr', 'batch', 'seed', 'name'],
+    values: ['model', 'data', 'to-depth', 'method', 'out', 'budget-seconds', 'epochs', 'until-accuracy', 'placement', 'lr', 'batch', 'seed', 'name', 'format', ...IMPORT_FLAGS],
     switches: ['json'],
     required: ['model', 'data', 'to-depth', 'method', 'out'],
   });
@@ -42,13 +46,17 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
   if (placement !== 'spread' && placement !== 'lowest-error') throw new UsageError(`--placement must be spread or lowest-error, got '${placement}'`);
   if (placement === 'lowest-error' && methodName !== 'dils') throw new UsageError(`--placement lowest-error scores sites by the DILS Stage I error: use it with --method dils`);
   if (placement === 'lowest-error' && untilAccuracy !== undefined) throw new UsageError('--placement lowest-error and --until-accuracy cannot be combined yet: grow-until adds one block per step where DILS is spread');
+  const format = args.values.get('format') ?? 'tfjs';
+  if (format !== 'tfjs' && format !== 'keras') throw new UsageError(`--format must be tfjs or keras, got '${format}'`);
+  const flags = importFlagsOf(args);
   const out = args.values.get('out')!;
   assertWritableTarget(out);
 
   const backend = await selectBackend();
-  const parent = await loadModel(args.values.get('model')!);
+  const { loaded: parent, split } = await openModelWithData(args.values.get('model')!, args.values.get('data')!, flags, backend.name, {
+    seed: numberFlag(args, 'seed', { integer: true }) ?? 42,
+  });
   newBlocksNeeded(parent.meta.arch, toDepth);
-  const split = await loadSplitForModel(args.values.get('data')!, parent.meta, { seed: numberFlag(args, 'seed', { integer: true }) ?? 42 });
   const budget: GrowBudget = { seconds, epochs: epochs ?? (seconds === undefined ? 3 : undefined) };
   const progress = new ProgressPrinter(io.err, io.json);
   const common = {
@@ -85,9 +93,11 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
       curves: report.curves,
       references: [{ label: 'parent', accuracy: report.accuracyBefore }],
     });
+    const keras: Record<string, Uint8Array> = format === 'keras' ? { [KERAS_FILE]: await kerasFileBytes(await artifactsOf(model)) } : {};
     await saveModel(model, childMeta(parent.meta, report, args.values.get('name')), out, {
       'report.json': JSON.stringify(full, null, 2) + '\n',
       'learning-curve.svg': svg,
+      ...keras,
     });
   } finally {
     model.dispose();

@@ -25,6 +25,13 @@ function describeModel(s: DaemonStatus): string {
   return `${s.model.name} v${c.version}, depth ${c.depth}, ${accuracy}${c.method ? `, grown by ${c.method}` : ''}${serving}`;
 }
 
+function describeOrigin(s: DaemonStatus): string {
+  const o = s.model.origin;
+  if (!o) return '-';
+  if (o.format === 'deepend') return `deepend's own model (depth ${o.depthAtImport} as shipped or trained)`;
+  return `imported from ${o.format}${o.source ? ` ${o.source}` : ''}${o.producer ? ` (${o.producer})` : ''}, depth ${o.depthAtImport} at import`;
+}
+
 /** `deepend status`: what the running daemon serves and does. */
 export async function statusCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs('status', argv, CLIENT_FLAGS);
@@ -41,6 +48,7 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
       ['daemon', `${s.phase}, pid ${s.pid}, up ${s.uptimeSeconds}s, home ${s.home}`],
       ['backend', s.backend ? `${s.backend.name} (${s.backend.package}${s.backend.gpu ? ', GPU' : ''})` : 'not loaded yet'],
       ['model', describeModel(s)],
+      ['origin', describeOrigin(s)],
       ['serving', s.http?.predict ?? 'not yet'],
       ['policy', s.policy ? `${s.policy.name} (${s.policy.file})` : 'not loaded yet'],
       ['rule', rule ? `${rule.name} (rules[${rule.index}]): ${rule.decision}` : 'none matches this device'],

@@ -1,4 +1,5 @@
 import { tf, tfl } from '../../tf';
+import { artifactsOf, loadArtifacts } from '../formats';
 import { describeLayer, layerFromDescription } from './layer-factory';
 
 type Sym = tfl.SymbolicTensor;
@@ -9,11 +10,13 @@ export function frozenPart(model: tfl.LayersModel, through: string): tfl.LayersM
 }
 
 /**
- * One model again: the frozen part, then a copy of every layer of the (chain)
- * head with its weights. Layers are copied rather than re-applied so that the
- * saved config holds one plain graph that any Keras or TF.js loader reads.
+ * One model again: a copy of the frozen part, then a copy of every layer of
+ * the (chain) head with its weights. Nothing is shared with the parent, so
+ * either can be disposed alone, and the saved config holds one plain graph
+ * that any Keras or TF.js loader reads.
  */
-export function composeWithFrozen(frozen: tfl.LayersModel, head: tfl.LayersModel, name: string): tfl.LayersModel {
+export async function composeWithFrozen(frozenPart: tfl.LayersModel, head: tfl.LayersModel, name: string): Promise<tfl.LayersModel> {
+  const frozen = await loadArtifacts(await artifactsOf(frozenPart));
   let x = frozen.outputs[0];
   const copies: [tfl.layers.Layer, tfl.layers.Layer][] = [];
   for (const layer of head.layers) {

@@ -1,0 +1,93 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { dataInputShape, loadSplitForModel } from '../data/for-model';
+import { loadDataset } from '../data/load';
+import { assertFits } from '../data/normalise';
+import { remapClasses } from '../data/remap';
+import { splitDataset } from '../data/split';
+import type { DataSplit, SplitSpec } from '../data/types';
+import { tfl } from '../tf';
+import { ImportedArtifacts, loadArtifacts, readModelArtifacts } from './formats';
+import { importedMeta, ImportOptions, ImportSource } from './import';
+import { LoadedModel, loadModel, META_JSON, sha256Hex } from './io';
+import { META_FORMAT } from './meta';
+
+/** True for a directory deepend wrote (a meta.json in deepend's format beside model.json). */
+export function isDeependModelDir(path: string): boolean {
+  const metaPath = join(path, META_JSON);
+  if (!existsSync(path) || !statSync(path).isDirectory() || !existsSync(metaPath)) return false;
+  try {
+    return (JSON.parse(readFileSync(metaPath, 'utf8')) as { format?: unknown }).format === META_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/** Options that only mean something when deepend imports a model. */
+export type ImportFlags = Omit<ImportOptions, 'dataKind' | 'dataClasses'>;
+
+function hasImportFlags(flags: ImportFlags): boolean {
+  return flags.freezeThrough !== undefined || flags.labels !== undefined || flags.contract !== undefined;
+}
+
+function importSourceOf(artifacts: ImportedArtifacts, model: tfl.LayersModel, backend: string): ImportSource {
+  return {
+    model,
+    origin: { format: artifacts.format, source: artifacts.source, producer: artifacts.producer },
+    labels: artifacts.labels,
+    weightsSha256: sha256Hex(new Uint8Array(artifacts.weightData)),
+    backend,
+  };
+}
+
+/** Reads a user's model (TF.js layers directory, .h5, .keras) as deepend's LoadedModel, never writing into its files. */
+export async function importModelFile(path: string, options: ImportOptions, backend: string): Promise<LoadedModel> {
+  const artifacts = await readModelArtifacts(path);
+  const model = await loadArtifacts(artifacts);
+  try {
+    const { meta } = importedMeta(importSourceOf(artifacts, model, backend), options);
+    return { model, meta, dir: artifacts.source };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/**
+ * The model at `path` with the local data split for it. A directory deepend
+ * wrote is loaded as it is; anything else is imported: its labels come from
+ * --labels, a labels file beside it or the data's classes, and the data is
+ * loaded in the model's input shape.
+ */
+export async function openModelWithData(
+  path: string,
+  data: string,
+  flags: ImportFlags,
+  backend: string,
+  split: Partial<SplitSpec> = {},
+): Promise<{ loaded: LoadedModel; split: DataSplit }> {
+  if (isDeependModelDir(path)) {
+    if (hasImportFlags(flags)) throw new Error(`${path}: is a model deepend already imported; --freeze-through, --labels and --input-* apply when importing`);
+    const loaded = await loadModel(path);
+    try {
+      return { loaded, split: await loadSplitForModel(data, loaded.meta, split) };
+    } catch (err) {
+      loaded.model.dispose();
+      throw err;
+    }
+  }
+  const artifacts = await readModelArtifacts(path);
+  const model: tfl.LayersModel = await loadArtifacts(artifacts);
+  try {
+    const inputShape = model.inputs[0].shape.slice(1) as number[];
+    const shape = dataInputShape(inputShape);
+    const dataset = await loadDataset(data, { inputShape: shape.every((d) => d > 0) ? shape : undefined });
+    const { meta } = importedMeta(importSourceOf(artifacts, model, backend), { ...flags, dataKind: dataset.kind, dataClasses: dataset.classes });
+    const fitted = remapClasses(dataset, meta.labels);
+    assertFits(fitted, shape, meta.labels.length);
+    return { loaded: { model, meta, dir: artifacts.source }, split: splitDataset(fitted, split) };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
