@@ -177,3 +177,22 @@ test('labels beside the model: labels.txt in the directory, or metadata.json {la
   assert.equal(plain.labels, undefined);
   model.dispose();
 });
+
+test('real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential) give Keras\'s own predictions', async () => {
+  const fixtures = join(__dirname, '..', '..', 'test', 'fixtures', 'keras');
+  const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
+  for (const name of ['cnn', 'functional']) {
+    const { x, y, input_shape: shape } = expected.models[name] as { x: number[]; y: number[]; input_shape: number[] };
+    for (const file of [`${name}.keras`, `${name}.h5`]) {
+      const artifacts = await readModelArtifacts(join(fixtures, file));
+      assert.equal(artifacts.producer.kerasVersion, expected.keras_version);
+      const model = await loadArtifacts(artifacts);
+      const input = tf.tensor(x, shape);
+      const got = (model.predict(input) as tf.Tensor).dataSync();
+      const worst = y.reduce((m, v, i) => Math.max(m, Math.abs(v - got[i])), 0);
+      assert.ok(worst < 1e-5, `${file}: differs from Keras by ${worst}`);
+      input.dispose();
+      model.dispose();
+    }
+  }
+});

@@ -11,6 +11,8 @@ import { loadArtifacts as loadInMemory } from './tfjs-model';
 export type { ImportedArtifacts, ModelArtifactsInMemory, ModelFormat, ModelProducer } from './types';
 export { readModelArtifacts, detectFormat } from './read';
 export { artifactsOf } from './tfjs-model';
+export { layersModelFiles, DEFAULT_SHARD_BYTES } from './layers-model-write';
+export { kerasFileBytes } from './keras-v3-write';
 export { normaliseTopology } from './keras-config';
 
 /** tfl.loadLayersModel(tf.io.fromMemory(...)) on the artifacts; a failure is one line. */
