@@ -78,7 +78,7 @@ test('killed at swapping:switched with v2 damaged meanwhile: the swap is undone,
   const home = tempHome(t);
   const crashed = await runDaemon(args(home, true), 'swapping:switched');
   assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-  const weights = join(versionDir(home, MODEL, 2), 'weights.bin');
+  const weights = join(versionDir(home, MODEL, 2), 'group1-shard1of1.bin');
   const bytes = readFileSync(weights);
   bytes[100] ^= 0xff;
   writeFileSync(weights, bytes);

@@ -73,7 +73,7 @@ test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, comm
   assert.equal(committed.parent, 1);
   assert.equal(readCurrent(rig.home, MODEL), 2);
   assert.deepEqual(listVersions(rig.home, MODEL), [1, 2]);
-  for (const f of ['model.json', 'weights.bin', 'meta.json', 'report.json', 'learning-curve.svg']) assert.ok(existsSync(join(committed.dir, f)), f);
+  for (const f of ['model.json', 'group1-shard1of1.bin', 'meta.json', 'report.json', 'learning-curve.svg']) assert.ok(existsSync(join(committed.dir, f)), f);
   assert.deepEqual(candidateEntries(rig.home), []);
   const served = rig.slot.current()!;
   assert.equal(served.version, 2);

@@ -7,7 +7,8 @@ import { tf } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { familySpec } from '../src/model/families';
 import { buildModel } from '../src/model/build';
-import { loadModel, MetaWithoutDigest, saveModel, serialiseModel } from '../src/model/io';
+import { loadModel, MetaWithoutDigest, saveModel } from '../src/model/io';
+import { artifactsOf } from '../src/model/formats';
 import { META_FORMAT } from '../src/model/meta';
 import { ArchSpec, Family } from '../src/model/arch';
 
@@ -44,15 +45,15 @@ test('save/load round-trip is bit-exact for every family', async () => {
       const dir = join(root, family);
       const { model } = await savedModel(family, dir);
       const loaded = await loadModel(dir);
-      const a = await serialiseModel(model);
-      const b = await serialiseModel(loaded.model);
-      assert.ok(Buffer.from(a.weights).equals(Buffer.from(b.weights)), `${family}: weights differ after load`);
+      const a = await artifactsOf(model);
+      const b = await artifactsOf(loaded.model);
+      assert.ok(Buffer.from(a.weightData).equals(Buffer.from(b.weightData)), `${family}: weights differ after load`);
       const x = tf.randomUniform([3, 12, 12, 1]);
       const pa = (model.predict(x) as tf.Tensor).dataSync();
       const pb = (loaded.model.predict(x) as tf.Tensor).dataSync();
       assert.deepEqual(Array.from(pb), Array.from(pa), `${family}: predictions differ after load`);
       assert.equal(loaded.meta.depth, 2);
-      assert.deepEqual(readdirSync(dir).sort(), ['meta.json', 'model.json', 'weights.bin']);
+      assert.deepEqual(readdirSync(dir).sort(), ['group1-shard1of1.bin', 'meta.json', 'model.json']);
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -83,14 +84,14 @@ test('every damaged model directory is a one-line error naming the file', async 
     const cases: [string, () => void, RegExp][] = [
       ['corrupt model.json', () => writeFileSync(join(dir, 'model.json'), '{"modelTopology": '), /model\.json: model\.json is not valid JSON/],
       ['model.json without topology', () => writeFileSync(join(dir, 'model.json'), '{}'), /not a TF\.js layers model/],
-      ['missing weights', () => rmSync(join(dir, 'weights.bin')), /weights\.bin: weights file is missing/],
-      ['truncated weights', () => writeFileSync(join(dir, 'weights.bin'), pristine['weights.bin'].subarray(0, 100)), /has 100 bytes but model\.json describes/],
+      ['missing weights', () => rmSync(join(dir, 'group1-shard1of1.bin')), /group1-shard1of1\.bin: weights file is missing/],
+      ['truncated weights', () => writeFileSync(join(dir, 'group1-shard1of1.bin'), pristine['group1-shard1of1.bin'].subarray(0, 100)), /has 100 bytes but model\.json describes/],
       [
         'flipped weight byte',
         () => {
-          const b = Buffer.from(pristine['weights.bin']);
+          const b = Buffer.from(pristine['group1-shard1of1.bin']);
           b[10] ^= 0xff;
-          writeFileSync(join(dir, 'weights.bin'), b);
+          writeFileSync(join(dir, 'group1-shard1of1.bin'), b);
         },
         /sha256 .* does not match meta\.json/,
       ],

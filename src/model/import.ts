@@ -58,7 +58,7 @@ function resolveLabels(source: ImportSource, options: ImportOptions, classes: nu
         : [undefined, ''];
   if (!labels) throw new Error(`${source.origin.source}: no labels for the model's ${classes} classes: pass --labels, or put labels.txt beside the model`);
   if (labels.length !== classes) {
-    throw new Error(`${source.origin.source}: ${from} name${labels.length === 1 ? 's' : ''} ${labels.length} class${labels.length === 1 ? '' : 'es'} but the model outputs ${classes}`);
+    throw new Error(`${source.origin.source}: ${from} names ${labels.length} class${labels.length === 1 ? '' : 'es'} but the model outputs ${classes}`);
   }
   return labels;
 }

@@ -5,9 +5,9 @@ import { tf, tfl } from '../tf';
 import { ModelMeta, validateMeta } from './meta';
 import { writeDirAtomically } from '../util/atomic-dir';
 import './scaled-add';
+import { artifactsOf, layersModelFiles } from './formats';
 
 export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
 export const META_JSON = 'meta.json';
 
 export interface LoadedModel {
@@ -20,31 +20,11 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Serialises a model to the files tfjs-node's file:// handler writes, without needing tfjs-node. */
-export async function serialiseModel(model: tfl.LayersModel): Promise<{ modelJson: object; weights: Uint8Array }> {
-  let captured: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      captured = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (!captured || !captured.weightData || !captured.weightSpecs) throw new Error('TF.js returned no weights when saving the model');
-  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(captured.weightData));
-  const modelJson = {
-    format: 'layers-model',
-    generatedBy: captured.generatedBy,
-    convertedBy: null,
-    modelTopology: captured.modelTopology,
-    weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: captured.weightSpecs }],
-  };
-  return { modelJson, weights };
-}
-
 export type MetaWithoutDigest = Omit<ModelMeta, 'weightsSha256' | 'parameters'>;
 
 /**
- * Saves model.json + weights.bin + meta.json (+ extra files such as report.json) into `dir`, all or nothing: the
+ * Saves the model in the TF.js converter's layout (model.json + group1-shard1ofN.bin, what plain
+ * tf.loadLayersModel reads) with meta.json (+ extra files such as report.json) into `dir`, all or nothing: the
  * directory appears only once every file is written. Returns the final meta.
  */
 export async function saveModel(
@@ -53,11 +33,11 @@ export async function saveModel(
   dir: string,
   extraFiles: Record<string, string | Uint8Array> = {},
 ): Promise<ModelMeta> {
-  const { modelJson, weights } = await serialiseModel(model);
-  const full: ModelMeta = { ...meta, parameters: model.countParams(), weightsSha256: sha256Hex(weights) };
+  const artifacts = await artifactsOf(model);
+  const full: ModelMeta = { ...meta, parameters: model.countParams(), weightsSha256: sha256Hex(new Uint8Array(artifacts.weightData)) };
+  const files = layersModelFiles(artifacts);
   await writeDirAtomically(dir, async (tmp) => {
-    writeFileSync(join(tmp, MODEL_JSON), JSON.stringify(modelJson));
-    writeFileSync(join(tmp, WEIGHTS_BIN), weights);
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
     writeFileSync(join(tmp, META_JSON), JSON.stringify(full, null, 2) + '\n');
     for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(tmp, name), content);
   });

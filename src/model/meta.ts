@@ -53,7 +53,7 @@ export interface ModelMeta {
   growth: GrowthRecord[];
   metrics: ModelMetrics;
   parameters: number;
-  /** sha256 (hex) of weights.bin: checked on every load. */
+  /** sha256 (hex) of the weight files model.json names, concatenated in manifest order: checked on every load. */
   weightsSha256: string;
   createdAt: string;
   backend: string;

@@ -9,6 +9,7 @@ import type { DataSplit, SplitSpec } from '../data/types';
 import { tfl } from '../tf';
 import { ImportedArtifacts, loadArtifacts, readModelArtifacts } from './formats';
 import { importedMeta, ImportOptions, ImportSource } from './import';
+import { analyseKeras } from './keras/analyse';
 import { LoadedModel, loadModel, META_JSON, sha256Hex } from './io';
 import { META_FORMAT } from './meta';
 
@@ -79,6 +80,8 @@ export async function openModelWithData(
   const artifacts = await readModelArtifacts(path);
   const model: tfl.LayersModel = await loadArtifacts(artifacts);
   try {
+    // The model's own problems first: they need no data, and the data is not worth loading for a model that cannot grow.
+    analyseKeras(model, { freezeThrough: flags.freezeThrough, source: artifacts.source });
     const inputShape = model.inputs[0].shape.slice(1) as number[];
     const shape = dataInputShape(inputShape);
     const dataset = await loadDataset(data, { inputShape: shape.every((d) => d > 0) ? shape : undefined });

@@ -28,7 +28,7 @@ function weightFilesIn(dir: string): string[] {
 
 /**
  * Checks a model directory without TF.js: the three files exist, meta.json is
- * valid and weights.bin hashes to its weightsSha256. The full load (topology,
+ * valid and the weight files model.json names hash to its weightsSha256. The full load (topology,
  * weight sizes) happens when the version is served.
  */
 export function verifyModelDir(dir: string): ModelMeta {

@@ -1,7 +1,8 @@
 // Models as their owners make them: small Keras-style networks trained here with
 // tfjs-layers (model.fit, as a Keras user would), then written as the TF.js
 // converter writes them. Nothing here is built by deepend's own code.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tf, tfl } from '../../src/tf';
 import { loadDataset } from '../../src/data/load';
 import { writeConverterDir, weightsOf } from './converter-layout';
@@ -63,4 +64,47 @@ export function exportConverterDir(model: tfl.LayersModel, dir: string, shardByt
   mkdirSync(dir, { recursive: true });
   writeConverterDir(dir, model.toJSON(null, false) as object, weightsOf(model), { shardBytes });
   return dir;
+}
+
+/** Loads a converter-layout directory with plain tfjs (tf.io.fromMemory over its files): no deepend code involved. */
+export async function loadPlain(dir: string): Promise<tfl.LayersModel> {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  const weightData = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) }));
+}
+
+/** The first `count` shipped digits as a Keras user feeds them: pixels / 255, in the model's input shape. */
+export async function digitsAsKerasInput(count: number, shape: number[]): Promise<tf.Tensor> {
+  const data = await loadDataset('mnist', { limit: count });
+  return tf.tensor(data.x, [data.count, ...shape]);
+}
+
+/** A binary tabular task (two Gaussian blobs in 8 features, shifted by class) as a CSV with a label column. */
+export function writeBlobsCsv(path: string, rows = 600, seed = 3): void {
+  let s = seed;
+  const random = () => ((s = (s * 1664525 + 1013904223) % 4294967296) / 4294967296);
+  const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+  const lines = [['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'label'].join(',')];
+  for (let i = 0; i < rows; i++) {
+    const label = i % 2 === 0 ? 'no' : 'yes';
+    const shift = label === 'yes' ? 0.8 : -0.8;
+    lines.push([...Array.from({ length: 8 }, (_, f) => (gauss() + (f < 4 ? shift : 0)).toFixed(4)), label].join(','));
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+}
+
+/** A small MLP for the blobs with ELU units and a one-unit sigmoid output, trained with model.fit. */
+export async function blobsMlp(csv: string): Promise<tfl.LayersModel> {
+  const model = tfl.sequential({
+    name: 'blobs_mlp',
+    layers: [L.dense({ units: 12, activation: 'elu', inputShape: [8], name: 'dense' }), L.dense({ units: 1, activation: 'sigmoid', name: 'out' })],
+  });
+  const data = await loadDataset(csv);
+  const x = tf.tensor2d(data.x, [data.count, 8]);
+  const y = tf.tensor2d(Float32Array.from(data.y), [data.count, 1]);
+  model.compile({ optimizer: tf.train.adam(1e-2), loss: 'binaryCrossentropy' });
+  await model.fit(x, y, { epochs: 10, batchSize: 32, verbose: 0 });
+  tf.dispose([x, y]);
+  return model;
 }

@@ -3,7 +3,7 @@ import type { Store } from '../../store/types';
 import { lineageOf } from '../../store/model-verify';
 import { describeProducer } from '../../model/meta';
 import type { BirthMessage, BirthModel } from '../contract/messages';
-import { DAEMON_VERSION } from './daemon-version';
+import { DAEMON_VERSION } from '../../util/version';
 import type { AgentSources } from './sources';
 
 const NO_HARDWARE: BirthMessage['hardware'] = { cpu: { model: 'unknown', cores: 0 }, memoryBytes: 0, gpus: [], jetson: null, unifiedMemory: false, arch: process.arch, fingerprint: '' };

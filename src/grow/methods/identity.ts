@@ -31,7 +31,7 @@ export const identityMethod: GrowthMethod = {
   async initialise(ctx: InitialiseContext): Promise<Initialised> {
     const grown = insertPlanned(ctx);
     try {
-      refuseInexact(grown.newBlocks);
+      refuseInexact(ctx.parentSpec.blocks.filter((b) => grown.insertions.some((i) => i.afterBlock === b.name)));
       grown.newBlocks.forEach((b, i) => setIdentityWeights(grown.model, b, IDENTITY_NOISE, ctx.seed + i));
     } catch (err) {
       grown.model.dispose();

@@ -8,7 +8,7 @@ import { H5Group, h5wasm, hdf5Reason } from './h5';
 import { keras3LayerPaths } from './keras3-paths';
 import { toKeras3Config } from './keras3-config';
 import { loadArtifacts } from './tfjs-model';
-import { DAEMON_VERSION } from '../../fleet/device/daemon-version';
+import { DAEMON_VERSION } from '../../util/version';
 
 type Layer = tfl.LayersModel['layers'][number];
 

@@ -1,7 +1,7 @@
 import { tfl } from '../../tf';
 import type { ModelArtifactsInMemory } from './types';
 import { storedBytes } from './dequantize';
-import { DAEMON_VERSION } from '../../fleet/device/daemon-version';
+import { DAEMON_VERSION } from '../../util/version';
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** package.json's version, read once; births carry it. The file sits two levels above dist/src or src. */
+/** package.json's version, read once: births and the files deepend writes carry it. The file sits two levels above dist/src or src. */
 function readVersion(): string {
   for (const up of ['../../../..', '../../..']) {
     try {
