@@ -28,6 +28,9 @@ export function detectFormat(path: string): ModelFormat {
   if (!existsSync(path)) throw problem(path, 'not found');
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, 'model.json'))) return 'tfjs-layers';
+    if (existsSync(join(path, 'saved_model.pb'))) {
+      throw problem(path, 'this is a TensorFlow SavedModel, which deepend does not read: save the Keras model as .keras or .h5 instead');
+    }
     throw problem(path, 'no model.json in this directory (name a TF.js layers-model directory, a .h5 file or a .keras file)');
   }
   const head = firstBytes(path, 4);
