@@ -9,6 +9,9 @@ import { tf, tfl } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { artifactsOf, kerasFileBytes, layersModelFiles, loadArtifacts, readModelArtifacts } from '../src/model/formats';
 import { maxAbsDiff, MODELS, randomiseWeights, sampleInput } from './helpers/format-models';
+import { familySpec } from '../src/model/families';
+import { buildModel } from '../src/model/build';
+import { Family } from '../src/model/arch';
 
 let root: string;
 
@@ -111,6 +114,27 @@ test('a nested Sequential is written with Keras 3 node indices (no built-in node
   const block = layersOf(config).find((l) => l.name === 'block') as Obj;
   assert.equal(layersOf(block)[0].class_name, 'InputLayer');
   model.dispose();
+});
+
+test("deepend's own families (the resnet's ScaledAdd included) survive both writers", async () => {
+  for (const family of ['mlp', 'conv', 'resnet'] as Family[]) {
+    const spec = familySpec({ family, depth: 2, inputShape: [12, 12, 1], classes: 4, width: 4, batchNorm: family !== 'mlp' });
+    const model = randomiseWeights(buildModel(spec, 3));
+    const artifacts = await artifactsOf(model);
+    const dir = join(root, `family-${family}`);
+    mkdirSync(dir);
+    for (const [file, bytes] of Object.entries(layersModelFiles(artifacts, { shardBytes: 2000 }))) writeFileSync(join(dir, file), bytes);
+    const kerasFile = join(root, `family-${family}.keras`);
+    writeFileSync(kerasFile, await kerasFileBytes(artifacts));
+    const x = sampleInput(model);
+    for (const path of [dir, kerasFile]) {
+      const back = await loadArtifacts(await readModelArtifacts(path));
+      assert.equal(maxAbsDiff(model, back, x), 0, `${family} through ${path}: predictions differ`);
+      back.dispose();
+    }
+    x.dispose();
+    model.dispose();
+  }
 });
 
 const H5PY_DUMP = `

@@ -110,6 +110,17 @@ test('a converter 1.x directory: no format key, Keras full topology, Sequential 
   assert.equal(artifacts.producer.convertedBy, 'TensorFlow.js Converter v1.0.1');
 });
 
+test('a Sequential built with model.build(): no input layer, its shape only in build_input_shape', async () => {
+  const model = randomiseWeights(MODELS.mlp());
+  const keras = topology(model) as { config: { layers: { config: Record<string, unknown> }[]; build_input_shape?: unknown } };
+  delete keras.config.layers[0].config.batch_input_shape;
+  keras.config.build_input_shape = [null, 8];
+  const dir = join(root, 'built');
+  writeConverterDir(dir, keras, weightsOf(model), { shardBytes: 4096 });
+  const { diff } = await readAndCompare(model, dir);
+  assert.ok(diff < 1e-5, `max |diff| ${diff}`);
+});
+
 test('Keras 3 configurations (batch_shape, DTypePolicy, module/registered_name, Keras 3 nodes, name-prefixed weights) read from a converter directory', async () => {
   for (const fixture of [KERAS3_CNN, KERAS3_NESTED]) {
     const reference = randomiseWeights(fixture.reference());
@@ -178,10 +189,10 @@ test('labels beside the model: labels.txt in the directory, or metadata.json {la
   model.dispose();
 });
 
-test('real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential) give Keras\'s own predictions', async () => {
+test('real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential) give Keras\'s own predictions', async () => {
   const fixtures = join(__dirname, '..', '..', 'test', 'fixtures', 'keras');
   const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
-  for (const name of ['cnn', 'functional']) {
+  for (const name of ['cnn', 'functional', 'built']) {
     const { x, y, input_shape: shape } = expected.models[name] as { x: number[]; y: number[]; input_shape: number[] };
     for (const file of [`${name}.keras`, `${name}.h5`]) {
       const artifacts = await readModelArtifacts(join(fixtures, file));

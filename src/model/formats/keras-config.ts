@@ -7,6 +7,7 @@
  * | `model_config` as a JSON string                                        | the parsed object                             | some writers store the attribute's text as it is |
  * | `{module, class_name, config, registered_name, build_config, ...}`     | `{class_name, config}`                        | Keras 3 `serialize_keras_object` wrapper; tfjs knows classes by class_name only |
  * | Sequential config as a list of layers (Keras 1, converter 1.x)         | `{name, layers}`                              | one shape for everything downstream |
+ * | Sequential without InputLayer or batch_input_shape, built with `build_input_shape` / `build_config` | `batch_input_shape` on its first layer | Keras records the shape of `model.build(shape)` there; tfjs needs it on the first layer |
  * | InputLayer `batch_shape`                                               | `batch_input_shape`                           | Keras 3 renamed it; tfjs's InputLayer needs batchInputShape or inputShape |
  * | `dtype: {class_name: DTypePolicy / FloatDTypePolicy, config: {name}}`  | `dtype: name`                                 | Keras 3 dtype policies; tfjs takes a dtype string |
  * | dtype policy `mixed_float16` / `mixed_bfloat16` / `float16` / `bfloat16` | `float32`                                   | tfjs computes and keeps variables in float32 only |
@@ -17,7 +18,7 @@
  * | LeakyReLU `negative_slope` (Keras 3)                                   | `alpha`                                       | Keras 3 renamed it; tfjs reads alpha |
  * | ReLU with a non-zero `negative_slope` or `threshold`                   | refused, one line                             | tfjs's ReLU takes max_value only and would silently compute something else |
  * | `__tuple__` / `__numpy__` / `__bytes__` wrappers                       | their value                                   | Keras 3 serialisation of Python values |
- * | `shared_object_id`, `build_input_shape`, `build_config`, `compile_config` | dropped                                    | Keras-3-only bookkeeping |
+ * | `shared_object_id`, `build_config`, `compile_config`, `build_input_shape` (once used) | dropped                         | Keras bookkeeping tfjs does not read |
  * | functional `inbound_nodes: [{args: [__keras_tensor__...], kwargs}]`    | `[[[layer, node, tensor, kwargs], ...]]`      | Keras 3 node format; tfjs reads Keras 2 node lists |
  * | `keras_history` / Keras 2 node index pointing at a nested Keras 3 model | index + 1                                   | a tfjs (and Keras 2) container has a built-in node 0; a Keras 3 model has none |
  * | `input_layers` / `output_layers` as one flat `[layer, node, tensor]`  | `[[layer, node, tensor]]`                     | Keras 3 writes a single input/output as a bare triple, tfjs wants a list |
@@ -158,10 +159,15 @@ function layerEntries(config: Obj, source: string, name: string): Obj[] {
   });
 }
 
-function normaliseSequential(rawConfig: unknown, source: string): Obj {
+function normaliseSequential(rawConfig: unknown, source: string, buildShape: unknown): Obj {
   const config: Obj = Array.isArray(rawConfig) ? { name: 'sequential', layers: rawConfig } : { ...(rawConfig as Obj) };
   const name = String(config.name ?? 'sequential');
   const layers = layerEntries(config, source, name).map((l) => normaliseLayerEntry(l, source, undefined));
+  const first = layers[0]?.config as Obj | undefined;
+  const shape = config.build_input_shape ?? buildShape;
+  if (first && layers[0].class_name !== 'InputLayer' && !isModelEntry(layers[0]) && first.batch_input_shape === undefined && Array.isArray(shape)) {
+    first.batch_input_shape = shape;
+  }
   return { name, layers };
 }
 
@@ -205,7 +211,8 @@ function normaliseLayerEntry(entry: Obj, source: string, graph: Graph | undefine
 function normaliseModelEntry(entry: Obj, source: string): Obj {
   const className = String(entry.class_name);
   if (className === 'Sequential' || Array.isArray(entry.config)) {
-    return { class_name: 'Sequential', config: normaliseSequential(entry.config, source) };
+    const buildShape = isObj(entry.build_config) ? entry.build_config.input_shape : undefined;
+    return { class_name: 'Sequential', config: normaliseSequential(entry.config, source, buildShape) };
   }
   if (!isObj(entry.config)) throw problem(source, `model class ${className} has no config`);
   return { class_name: className === 'Model' ? 'Model' : 'Functional', config: normaliseFunctional(entry.config, source) };

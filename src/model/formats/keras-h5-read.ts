@@ -1,15 +1,9 @@
-import type { tfl } from '../../tf';
-import type { ModelProducer } from './types';
+import type { ModelProducer, ReadModel } from './types';
 import { datasetFloats, H5File, H5Group, isDataset, isGroup, openH5, stringAttr, stringListAttr } from './h5';
 import { normaliseTopology } from './keras-config';
 import { modelFromTopology } from './tfjs-model';
 import { assignLayerWeights, StoredArray } from './weights-by-layer';
 import { problem } from './problem';
-
-export interface ReadModel {
-  model: tfl.LayersModel;
-  producer: ModelProducer;
-}
 
 function modelConfig(file: H5File, path: string): Record<string, unknown> {
   const text = stringAttr(file, 'model_config');

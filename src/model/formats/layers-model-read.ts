@@ -1,8 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { tf } from '../../tf';
-import type { DecodedWeight, ModelProducer } from './types';
+import type { DecodedWeight, ModelProducer, ReadModel } from './types';
 import { decodeWeights, storedBytes } from './dequantize';
+import { normaliseTopology } from './keras-config';
+import { modelFromTopology } from './tfjs-model';
+import { assignWeightsByName } from './weights-by-name';
 import { messageOf, problem } from './problem';
 
 /** What a TF.js layers-model directory holds, decoded but not yet checked against the model it describes. */
@@ -122,4 +125,17 @@ export function readLayersModelFiles(path: string): LayersModelFiles {
   const data = readShards(groups, dirname(resolve(modelJsonPath)), modelJsonPath);
   const weights = decodeWeights(groups.flatMap((g) => g.weights), data, modelJsonPath);
   return { modelJsonPath, topology, weights, producer: producerOf(json, topology) };
+}
+
+/** Reads the directory, builds the model its (normalised) topology describes and sets its weights by name. */
+export async function readLayersModel(path: string): Promise<ReadModel> {
+  const files = readLayersModelFiles(path);
+  const model = await modelFromTopology(normaliseTopology(files.topology, files.modelJsonPath), files.modelJsonPath);
+  try {
+    assignWeightsByName(model, files.weights, files.modelJsonPath);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return { model, producer: files.producer };
 }

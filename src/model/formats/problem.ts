@@ -15,8 +15,3 @@ export function messageOf(err: unknown): string {
 export function problem(path: string, message: string): Error {
   return new Error(`${path}: ${oneLine(message)}`);
 }
-
-/** True when `err` already names `path` (so that a wrapper does not name it twice). */
-export function namesPath(err: unknown, path: string): boolean {
-  return err instanceof Error && err.message.startsWith(`${path}: `);
-}

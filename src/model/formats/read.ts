@@ -1,13 +1,10 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
-import type { ImportedArtifacts, ModelFormat } from './types';
-import type { ReadModel } from './keras-h5-read';
+import type { ImportedArtifacts, ModelFormat, ReadModel } from './types';
 import { readKerasH5 } from './keras-h5-read';
 import { readKerasV3 } from './keras-v3-read';
-import { readLayersModelFiles } from './layers-model-read';
-import { normaliseTopology } from './keras-config';
-import { artifactsOf, modelFromTopology } from './tfjs-model';
-import { assignWeightsByName } from './weights-by-name';
+import { readLayersModel } from './layers-model-read';
+import { artifactsOf } from './tfjs-model';
 import { readLabels } from './labels';
 import { looksLikeHdf5 } from './h5';
 import { problem } from './problem';
@@ -28,6 +25,9 @@ export function detectFormat(path: string): ModelFormat {
   if (!existsSync(path)) throw problem(path, 'not found');
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, 'model.json'))) return 'tfjs-layers';
+    if (existsSync(join(path, 'saved_model.pb'))) {
+      throw problem(path, 'this is a TensorFlow SavedModel, which deepend does not read: save the Keras model as .keras or .h5 instead');
+    }
     throw problem(path, 'no model.json in this directory (name a TF.js layers-model directory, a .h5 file or a .keras file)');
   }
   const head = firstBytes(path, 4);
@@ -40,20 +40,8 @@ export function detectFormat(path: string): ModelFormat {
   throw problem(path, 'not a model deepend reads (expected a TF.js layers-model directory or model.json, a Keras .h5 file or a .keras file)');
 }
 
-async function readTfjsLayers(path: string): Promise<ReadModel> {
-  const files = readLayersModelFiles(path);
-  const model = await modelFromTopology(normaliseTopology(files.topology, files.modelJsonPath), files.modelJsonPath);
-  try {
-    assignWeightsByName(model, files.weights, files.modelJsonPath);
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
-  return { model, producer: files.producer };
-}
-
 const READERS: Record<ModelFormat, (path: string) => Promise<ReadModel>> = {
-  'tfjs-layers': readTfjsLayers,
+  'tfjs-layers': readLayersModel,
   'keras-h5': readKerasH5,
   'keras-v3': readKerasV3,
 };
@@ -64,14 +52,25 @@ const READERS: Record<ModelFormat, (path: string) => Promise<ReadModel>> = {
  * Never writes next to the user's files.
  */
 export async function readModelArtifacts(path: string): Promise<ImportedArtifacts> {
-  const format = detectFormat(path);
-  const { model, producer } = await READERS[format](path);
   try {
-    const artifacts = await artifactsOf(model);
-    const dir = statSync(path).isDirectory() ? path : dirname(path);
-    const labels = readLabels(dir);
-    return { ...artifacts, format, source: path, producer, ...(labels ? { labels } : {}) };
-  } finally {
-    model.dispose();
+    const format = detectFormat(path);
+    const { model, producer } = await READERS[format](path);
+    try {
+      const artifacts = await artifactsOf(model);
+      const dir = statSync(path).isDirectory() ? path : dirname(path);
+      const labels = readLabels(dir);
+      return { ...artifacts, format, source: path, producer, ...(labels ? { labels } : {}) };
+    } finally {
+      model.dispose();
+    }
+  } catch (err) {
+    throw systemError(err) ?? err;
   }
+}
+
+/** A file system error (unreadable file, a directory where a file should be, ...) as one line naming the file. */
+function systemError(err: unknown): Error | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== 'string' || typeof e.path !== 'string') return undefined;
+  return problem(e.path, `cannot ${e.syscall ?? 'read'} it (${e.code})`);
 }

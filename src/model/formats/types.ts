@@ -1,4 +1,4 @@
-import type { tf } from '../../tf';
+import type { tf, tfl } from '../../tf';
 
 export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3';
 
@@ -32,4 +32,10 @@ export interface DecodedWeight {
   shape: number[];
   dtype: 'float32' | 'int32';
   values: Float32Array | Int32Array;
+}
+
+/** What a reader hands back: the model built in tfjs-layers with the file's weights set, and who made the file. */
+export interface ReadModel {
+  model: tfl.LayersModel;
+  producer: ModelProducer;
 }
