@@ -165,7 +165,8 @@ test('bad input: one line naming the problem, a non-zero exit, nothing written a
     ['unsupported layer', ['--model', unsupported], /layer 'upsample' \(UpSampling2D\) cannot be grown/],
     ['branching graph', ['--model', branching, '--data', blobsCsv], /joins 2 branches.*--freeze-through concat/],
     ['labels of the wrong length', ['--model', wrongLabels], /names 3 classes but the model outputs 10/],
-    ['wrong input scale', ['--model', cnnDir, '--input-scale', '1'], /near chance.*--input-scale/],
+    // pixels / 255 twice over, as when the model already rescales and --input-scale 1/255 is given as well
+    ['wrong input scale', ['--model', cnnDir, '--input-scale', '1/65025'], /near chance.*--input-scale/],
     ['permuted labels', ['--model', cnnDir, '--labels', '1,2,3,4,5,6,7,8,9,0'], /label order.*--labels/],
   ];
   for (const [what, args, expected] of cases) {
