@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tf } from '../src/tf';
+import { ControlClient } from '../src/daemon/control-client';
+import type { DaemonStatus } from '../src/daemon/status';
+import { loadDataset } from '../src/data/load';
+import { useTestBackend } from './helpers/backend';
+import { DaemonProcess, testHome, waitForJob } from './helpers/daemon';
+import { backboneLogits, exportConverterDir, fitOnDigits, freezeBackbone, loadPlain, mnistCnn } from './helpers/user-models';
+
+const BLOCKS_MORE_POLICY = `name: user-model-test
+rules:
+  - name: one-more
+    match: {}
+    blocksMore: 1
+    method: dils
+    maxStep: 1
+    budget: { epochs: 1 }
+    gate: { minGain: 0, minAccuracy: 0 }
+    automatic: true
+`;
+
+// A user's model through the daemon: config model.path imports it (never the shipped model), serving takes its
+// native instance shape in raw pixels, a policy's blocksMore counts from its depth at import, and a new file at
+// model.path becomes the next version.
+test('the daemon serves and upgrades the user model named by model.path', { timeout: 240_000 }, async (t) => {
+  await useTestBackend();
+  const root = mkdtempSync(join(tmpdir(), 'deepend-user-model-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const transfer = backboneLogits();
+  await fitOnDigits(transfer, { logits: true, epochs: 3 });
+  const modelPath = exportConverterDir(freezeBackbone(transfer), join(root, 'my-model'));
+  const h = testHome(t);
+  writeFileSync(h.policy, BLOCKS_MORE_POLICY);
+  const env = { ...h.env, DEEPEND_MODEL_PATH: modelPath };
+  const client = new ControlClient(h.home);
+  let daemon = new DaemonProcess([], env);
+  t.after(() => daemon.kill());
+  const url = await daemon.running();
+
+  await t.test('v1 is the imported model, status names its origin, predict takes raw [28, 28] pixels', async () => {
+    const s = await client.ok<DaemonStatus>('GET', '/status');
+    assert.equal(s.model.committed?.version, 1);
+    assert.equal(s.model.committed?.depth, 1);
+    assert.equal(s.model.origin?.format, 'tfjs-layers');
+    assert.equal(s.model.origin?.source, modelPath);
+    assert.equal(s.model.origin?.depthAtImport, 1);
+    const digits = await loadDataset('mnist', { limit: 20 });
+    const raw = Array.from({ length: 3 }, (_, i) => Array.from({ length: 28 }, (_, r) => Array.from(digits.x.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28), (v) => Math.round(v * 255))));
+    const res = await fetch(`${url}/v1/models/default:predict`, { method: 'POST', body: JSON.stringify({ instances: raw }) });
+    assert.equal(res.status, 200);
+    const served = ((await res.json()) as { predictions: number[][] }).predictions;
+    const plain = await loadPlain(modelPath);
+    const expected = (plain.predict(tf.div(tf.tensor(raw), 255)) as tf.Tensor).arraySync() as number[][];
+    const diff = Math.max(...served.flatMap((row, i) => row.map((v, j) => Math.abs(v - expected[i][j]))));
+    assert.ok(diff < 1e-4, `served answers differ from the model's own by ${diff}`);
+    plain.dispose();
+  });
+
+  await t.test("blocksMore: 1 upgrades the imported depth 1 to 2 once, and no further", async () => {
+    const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
+    const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
+    assert.ok(auto, 'an automatic upgrade was queued at start');
+    const job = await waitForJob(client, auto.id, 150_000);
+    assert.equal(job.state, 'succeeded', job.reason ?? '');
+    const s = await client.ok<DaemonStatus>('GET', '/status');
+    assert.equal(s.model.committed?.depth, 2);
+    assert.equal(s.policy?.rule?.targetDepth, 2);
+    const again = await client.ok<{ decision: { action: string; reason: string } }>('POST', '/detect');
+    assert.equal(again.decision.action, 'none');
+  });
+
+  await t.test('a restart keeps the lineage; a new model at model.path becomes the next committed version', async () => {
+    assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
+    daemon = new DaemonProcess([], env);
+    await daemon.running();
+    let s = await client.ok<DaemonStatus>('GET', '/status');
+    assert.equal(s.model.committed?.version, 2, 'the same file is not imported twice');
+    assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
+    const cnn = mnistCnn();
+    await fitOnDigits(cnn);
+    rmSync(modelPath, { recursive: true });
+    exportConverterDir(cnn, modelPath);
+    daemon = new DaemonProcess([], env);
+    await daemon.running();
+    s = await client.ok<DaemonStatus>('GET', '/status');
+    assert.equal(s.model.committed?.version, 3);
+    assert.equal(s.model.committed?.depth, 3);
+    assert.equal(s.model.origin?.depthAtImport, 3);
+    assert.ok(daemon.lines.some((l) => l.msg === 'user model imported'));
+  });
+});
