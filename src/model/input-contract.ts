@@ -32,7 +32,7 @@ export function resolveContract(options: ContractOptions, raw: InputContract['ra
   if (told) return { raw, scale: options.scale ?? 1, mean, std, reason: 'as given by --input-scale/--input-mean/--input-std' };
   if (raw === 'features') return { raw, scale: 1, mean, std, reason: 'CSV features go in as they are' };
   if (startsWithScaling) return { raw, scale: 1, mean, std, reason: `raw pixels 0..255: the model scales them itself (${startsWithScaling})` };
-  return { raw, scale: 1 / 255, mean, std, reason: 'pixels * 1/255, the Keras convention for 8-bit images (change with --input-scale)' };
+  return { raw, scale: 1 / 255, mean, std, reason: 'the Keras convention for 8-bit images; --input-scale changes it' };
 }
 
 /** The contract as the (x - mean) / std that deepend's data pipeline applies to its data (images there are raw / 255). */

@@ -1,6 +1,6 @@
 import { tfl } from '../../tf';
 import { ArchSpec, Block, ChainItem, KerasLayer, OutputKind } from '../arch';
-import { PASSIVE_CLASSES, SITE_CLASSES, UNIT_FOLLOWER_CLASSES, unitActivation } from './classes';
+import { SITE_CLASSES, UNIT_FOLLOWER_CLASSES, unitActivation } from './classes';
 import { walkChain } from './chain-walk';
 import { describeLayer } from './layer-factory';
 
@@ -57,17 +57,6 @@ function blockOf(unit: KerasLayer[]): Block {
   };
 }
 
-function checkSupported(layer: KerasLayer, source: string): void {
-  const name = String(layer.config.name);
-  const known = SITE_CLASSES.has(layer.className) || UNIT_FOLLOWER_CLASSES.has(layer.className) || PASSIVE_CLASSES.has(layer.className);
-  if (!known) {
-    throw new Error(`${source}: layer '${name}' (${layer.className}) cannot be grown: deepend grows chains of Dense and Conv2D units; freeze it and what comes before with --freeze-through ${name}`);
-  }
-  if (layer.className === 'Conv2D' && layer.config.dataFormat === 'channelsFirst') {
-    throw new Error(`${source}: layer '${name}' (Conv2D) is channels-first; deepend grows channels-last convolutions only`);
-  }
-}
-
 /**
  * Reads the growable structure of a model: walks the chain at its end (see
  * chain-walk.ts), takes the last Dense/Conv2D as the output layer and every
@@ -78,7 +67,6 @@ export function analyseKeras(model: tfl.LayersModel, options: { freezeThrough?: 
   const source = options.source ?? 'the model';
   const walk = walkChain(model, options.freezeThrough, source);
   const layers = walk.chain.map(describeLayer);
-  layers.forEach((l) => checkSupported(l, source));
   const lastCore = layers.map((l) => SITE_CLASSES.has(l.className)).lastIndexOf(true);
   if (lastCore === -1) {
     const where = walk.frozenThrough ? ` after the frozen part (through '${walk.frozenThrough.name}')` : '';

@@ -1,4 +1,5 @@
 import { tfl } from '../../tf';
+import { PASSIVE_CLASSES, SITE_CLASSES, UNIT_FOLLOWER_CLASSES } from './classes';
 
 /** The trainable chain at the end of a model, and where the frozen part ends. */
 export interface ChainWalk {
@@ -11,6 +12,21 @@ export interface ChainWalk {
 }
 
 type Node = { inputTensors: tfl.SymbolicTensor[] };
+
+/**
+ * Met walking back from the output, the first layer deepend cannot grow
+ * through is the latest one: freezing through it leaves the longest chain.
+ */
+function checkGrowable(layer: tfl.layers.Layer, source: string): void {
+  const className = layer.getClassName();
+  const known = SITE_CLASSES.has(className) || UNIT_FOLLOWER_CLASSES.has(className) || PASSIVE_CLASSES.has(className);
+  if (!known) {
+    throw new Error(`${source}: layer '${layer.name}' (${className}) cannot be grown: deepend grows chains of Dense and Conv2D units; freeze it and what comes before with --freeze-through ${layer.name}`);
+  }
+  if (className === 'Conv2D' && layer.getConfig().dataFormat === 'channelsFirst') {
+    throw new Error(`${source}: layer '${layer.name}' (Conv2D) is channels-first; deepend grows channels-last convolutions only`);
+  }
+}
 
 function isNestedModel(layer: tfl.layers.Layer): boolean {
   return layer instanceof tfl.LayersModel;
@@ -50,6 +66,7 @@ export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source
             ? `${layer.name} has trainable: false`
             : undefined;
     if (stop) return { chain: chain.reverse(), frozenThrough: layer, frozenReason: stop };
+    checkGrowable(layer, source);
     const node = layer.inboundNodes[tensor.nodeIndex] as unknown as Node;
     if (node.inputTensors.length !== 1) {
       const below = chain.length > 0 ? chain[chain.length - 1].name : layer.name;
