@@ -66,7 +66,6 @@ export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source
             ? `${layer.name} has trainable: false`
             : undefined;
     if (stop) return { chain: chain.reverse(), frozenThrough: layer, frozenReason: stop };
-    checkGrowable(layer, source);
     const node = layer.inboundNodes[tensor.nodeIndex] as unknown as Node;
     if (node.inputTensors.length !== 1) {
       const below = chain.length > 0 ? chain[chain.length - 1].name : layer.name;
@@ -77,6 +76,7 @@ export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source
     if (chain.length > 0 && consumers(model, layer) > 1) {
       throw new Error(`${source}: the output of layer '${layer.name}' (${layer.getClassName()}) feeds ${consumers(model, layer)} layers; only a chain can be grown: freeze the graph with --freeze-through ${layer.name}`);
     }
+    checkGrowable(layer, source);
     chain.push(layer);
     tensor = node.inputTensors[0];
   }
