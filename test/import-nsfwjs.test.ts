@@ -1,57 +1,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
-import { tf, tfl } from '../src/tf';
+import { tfl } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { runCli } from './helpers/cli';
 import { snapshot } from './helpers/dir-snapshot';
 import { writeNsfwjsFixture } from './helpers/nsfwjs-fixture';
-import { loadPlain } from './helpers/user-models';
+import { loadPlain, writeLabelledPictures } from './helpers/user-models';
 
 // nsfwjs's classes, in its output order (the package's own code names them; no labels file ships with the model).
 const LABELS = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
-const SIZE = 224;
 const IMAGES = 40;
 
 let root: string;
 let modelDir: string;
 let dataDir: string;
-
-/** A seeded 224x224 RGB picture: a colour gradient, a blob and noise, different enough across seeds for the model to disagree. */
-function picture(seed: number): Uint8Array {
-  let s = seed * 7919 + 13;
-  const random = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const [r0, g0, b0, r1, g1, b1] = Array.from({ length: 6 }, () => random() * 255);
-  const cx = random() * SIZE;
-  const cy = random() * SIZE;
-  const radius = 20 + random() * 80;
-  const pixels = new Uint8Array(SIZE * SIZE * 3);
-  for (let y = 0; y < SIZE; y++) {
-    for (let x = 0; x < SIZE; x++) {
-      const t = (x + y) / (2 * SIZE);
-      const inBlob = (x - cx) ** 2 + (y - cy) ** 2 < radius ** 2;
-      const i = (y * SIZE + x) * 3;
-      pixels[i] = inBlob ? 255 - r0 : r0 * (1 - t) + r1 * t + (random() - 0.5) * 30;
-      pixels[i + 1] = inBlob ? 255 - g0 : g0 * (1 - t) + g1 * t + (random() - 0.5) * 30;
-      pixels[i + 2] = inBlob ? 255 - b0 : b0 * (1 - t) + b1 * t + (random() - 0.5) * 30;
-    }
-  }
-  return pixels;
-}
-
-function writePng(path: string, rgb: Uint8Array): void {
-  const png = new PNG({ width: SIZE, height: SIZE });
-  for (let p = 0; p < SIZE * SIZE; p++) {
-    png.data[p * 4] = rgb[p * 3];
-    png.data[p * 4 + 1] = rgb[p * 3 + 1];
-    png.data[p * 4 + 2] = rgb[p * 3 + 2];
-    png.data[p * 4 + 3] = 255;
-  }
-  writeFileSync(path, PNG.sync.write(png));
-}
 
 before(async () => {
   await useTestBackend();
@@ -61,12 +26,7 @@ before(async () => {
   // exported model is the one that fits it; a class folder per label the model gave.
   dataDir = join(root, 'pictures');
   const model = await loadPlain(modelDir);
-  for (let i = 0; i < IMAGES; i++) {
-    const rgb = picture(i);
-    const label = tf.tidy(() => tf.argMax(model.predict(tf.div(tf.tensor(rgb, [1, SIZE, SIZE, 3], 'float32'), 255)) as tf.Tensor, -1).dataSync()[0]);
-    mkdirSync(join(dataDir, LABELS[label]), { recursive: true });
-    writePng(join(dataDir, LABELS[label], `${i}.png`), rgb);
-  }
+  writeLabelledPictures(model, dataDir, LABELS, IMAGES);
   model.dispose();
 });
 
