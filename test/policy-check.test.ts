@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { checkPolicy, formatProblem, loadPolicy, PolicyError } from '../src/policy';
+import { checkPolicy, describeDecision, formatProblem, loadPolicy, PolicyError } from '../src/policy';
+import { ruleTarget } from '../src/policy/target';
+import { decideUpgrade } from '../src/daemon/upgrade-decision';
 
 const POLICIES = resolve(__dirname, '../../policies');
 const dir = mkdtempSync(join(tmpdir(), 'deepend-policy-'));
@@ -157,4 +159,20 @@ test('a loaded policy: name, sha256 of the bytes, rules with match defaulted to 
   assert.equal(unnamed.name, 'no-match');
   assert.deepEqual(unnamed.rules[0].match, {});
   assert.deepEqual(unnamed.rules[0].gate, { minGain: 0.001, minAccuracy: 0.9 });
+});
+
+test('a rule asks for targetDepth or blocksMore, exactly one; blocksMore counts from the depth at import', () => {
+  const blocksMore = variant('blocks-more', { replace: [4, '    blocksMore: 2'] });
+  assert.deepEqual(checkPolicy(blocksMore), []);
+  const rule = loadPolicy(blocksMore).rules[0];
+  assert.equal(ruleTarget(rule, 3), 5);
+  assert.match(describeDecision(rule, 3), /^2 blocks more than the imported model \(depth 5\) by dils/);
+  assert.equal(decideUpgrade({ fingerprint: 'a', handled: undefined, rule, committedDepth: 4, baseDepth: 3, now: new Date() }).action, 'upgrade');
+  assert.equal(decideUpgrade({ fingerprint: 'a', handled: undefined, rule, committedDepth: 5, baseDepth: 3, now: new Date() }).action, 'none', 'reached once, not on every upgrade');
+  const neither = problems(variant('no-depth', { replace: [4, '    # no depth'] }));
+  assert.deepEqual(neither.map((p) => [p.line, p.field]), [[2, 'rules[0]']]);
+  assert.match(neither[0].message, /needs targetDepth .* or blocksMore/);
+  const both = problems(variant('both-depths', { insertAfter: [4, '    blocksMore: 1'] }));
+  assert.match(both[0].message, /gives both targetDepth and blocksMore/);
+  assert.match(problems(variant('blocks-0', { replace: [4, '    blocksMore: 0'] }))[0].message, /must be >= 1/);
 });
