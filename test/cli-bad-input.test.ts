@@ -54,7 +54,7 @@ const grow = (over: Record<string, string>) => (out: string) => {
 };
 
 const cases: Case[] = [
-  { what: 'missing model directory', args: grow({ model: join(root, 'nope') }), expect: /model directory not found/ },
+  { what: 'missing model directory', args: grow({ model: join(root, 'nope') }), expect: /nope: not found/ },
   { what: 'corrupt model.json', args: grow({ model: corrupt }), expect: /model\.json is not valid JSON/ },
   { what: 'sha256 mismatch', args: grow({ model: tampered }), expect: /sha256 .* does not match meta\.json/ },
   { what: 'missing weights', args: grow({ model: noWeights }), expect: /weights file is missing/ },

@@ -9,6 +9,8 @@ import type { DaemonStatus } from '../src/daemon/status';
 import { loadDataset } from '../src/data/load';
 import { useTestBackend } from './helpers/backend';
 import { DaemonProcess, testHome, waitForJob } from './helpers/daemon';
+import { startAedesBroker } from './helpers/brokers';
+import { FleetObserver } from './helpers/fleet-observer';
 import { backboneLogits, exportConverterDir, fitOnDigits, freezeBackbone, loadPlain, mnistCnn } from './helpers/user-models';
 
 const BLOCKS_MORE_POLICY = `name: user-model-test
@@ -35,7 +37,10 @@ test('the daemon serves and upgrades the user model named by model.path', { time
   const modelPath = exportConverterDir(freezeBackbone(transfer), join(root, 'my-model'));
   const h = testHome(t);
   writeFileSync(h.policy, BLOCKS_MORE_POLICY);
-  const env = { ...h.env, DEEPEND_MODEL_PATH: modelPath };
+  const broker = await startAedesBroker(t);
+  const observer = await FleetObserver.connect(broker.url, { protocolVersion: 4 });
+  t.after(() => observer.close());
+  const env = { ...h.env, DEEPEND_MODEL_PATH: modelPath, DEEPEND_MQTT_URL: broker.url };
   const client = new ControlClient(h.home);
   let daemon = new DaemonProcess([], env);
   t.after(() => daemon.kill());
@@ -48,6 +53,8 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     assert.equal(s.model.origin?.format, 'tfjs-layers');
     assert.equal(s.model.origin?.source, modelPath);
     assert.equal(s.model.origin?.depthAtImport, 1);
+    const birth = await observer.waitFor((m) => m.topic.endsWith('/birth') && m.body !== null, 30_000, 'birth');
+    assert.deepEqual((birth.body!.model as { origin: unknown }).origin, { format: 'tfjs-layers', producer: 'tfjs-layers 4.22.0, TensorFlow.js Converter v4.22.0, keras v2.15.0', depthAtImport: 1 });
     const digits = await loadDataset('mnist', { limit: 20 });
     const raw = Array.from({ length: 3 }, (_, i) => Array.from({ length: 28 }, (_, r) => Array.from(digits.x.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28), (v) => Math.round(v * 255))));
     const res = await fetch(`${url}/v1/models/default:predict`, { method: 'POST', body: JSON.stringify({ instances: raw }) });

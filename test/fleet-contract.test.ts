@@ -41,7 +41,7 @@ const EXAMPLES: Examples = {
       },
       backend: 'tensorflow',
       policy: { name: 'default', hash: SHA, rule: 'gpu', targetDepth: 8 },
-      model: { name: 'default', version: 2, depth: 6, accuracy: 0.98, sha256: SHA },
+      model: { name: 'default', version: 2, depth: 6, accuracy: 0.98, sha256: SHA, origin: { format: 'keras-v3', producer: 'Keras 3.8.0', depthAtImport: 4 } },
       predictUrl: 'http://127.0.0.1:8501/v1/models/default:predict',
       ts: TS,
     },

@@ -17,6 +17,7 @@ import { identityMethod } from '../src/grow/methods/identity';
 import { spreadPlan } from '../src/grow/planner';
 import { saveModel } from '../src/model/io';
 import { readModelArtifacts, loadArtifacts } from '../src/model/formats';
+import { grow } from '../src/grow/run';
 
 // Users' models, trained here as a Keras user trains (model.fit on pixels / 255) and exported as the converter
 // writes them; deepend's own `train` builds none of them.
@@ -181,5 +182,22 @@ test('bad input: one line naming the problem, a non-zero exit, nothing written a
     assert.match(lines[0], expected, what);
     assert.equal(existsSync(out), false, `${what}: output written`);
     assert.deepEqual(snapshot(model), before, `${what}: the model changed`);
+  }
+});
+
+test('every growth method and both baselines grow an imported model with a frozen part and logits', async () => {
+  const backend = await useTestBackend();
+  const { loaded, split } = await openModelWithData(transferDir, 'mnist', {}, backend);
+  try {
+    for (const method of ['dils', 'identity', 'morphism', 'lookahead', 'random', 'scratch', 'continue'] as const) {
+      const { model, report } = await grow({ parent: loaded, method, toDepth: 2, split, budget: { epochs: 1, init: { epochs: 1 } }, backend });
+      assert.equal(report.depthAfter, method === 'continue' ? 1 : 2, method);
+      assert.ok(report.accuracyAfter > 0.5, `${method}: ${report.accuracyAfter}`);
+      if (method === 'identity' || method === 'morphism') assert.ok(Math.abs(report.accuracyAfterInsertion - report.accuracyBefore) < 0.002, `${method} changed the function`);
+      assert.deepEqual(Array.from(model.getLayer('backbone_conv').getWeights()[0].dataSync()), Array.from(loaded.model.getLayer('backbone_conv').getWeights()[0].dataSync()), `${method}: backbone changed`);
+      model.dispose();
+    }
+  } finally {
+    loaded.model.dispose();
   }
 });

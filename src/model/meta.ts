@@ -68,7 +68,8 @@ export interface ModelMeta {
 /** "Keras 2.2.4, tensorflowjs 1.0.1" or null: one line for status and the birth message. */
 export function describeProducer(producer: ModelOrigin['producer']): string | null {
   if (!producer) return null;
-  const parts = [producer.kerasVersion && `Keras ${producer.kerasVersion}`, producer.convertedBy, producer.generatedBy].filter((p): p is string => Boolean(p));
+  const keras = producer.kerasVersion && (/^\d/.test(producer.kerasVersion) ? `Keras ${producer.kerasVersion}` : producer.kerasVersion);
+  const parts = [keras, producer.convertedBy, producer.generatedBy].filter((p): p is string => Boolean(p));
   return parts.length > 0 ? parts.join(', ').slice(0, 200) : null;
 }
 
