@@ -21,7 +21,7 @@ rules:
     method: dils
     maxStep: 1
     budget: { epochs: 1 }
-    gate: { minGain: 0, minAccuracy: 0 }
+    gate: { minGain: 0, minAccuracy: 0, maxLoss: 1 }
     automatic: true
 `;
 

@@ -1,6 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import type { GrowReport } from '../src/grow/report';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { tf } from '../src/tf';
@@ -62,6 +63,11 @@ test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, comm
   assert.equal(job.state, 'succeeded', job.reason ?? '');
   assert.equal(job.result?.version, 2);
   assert.equal(job.result?.depthAfter, 3);
+  // the gate's paired comparison on the 240 held-out digits, recorded with the commit
+  assert.equal(job.result?.n, 240);
+  assert.equal(job.result?.confidence, 0.95);
+  assert.ok(typeof job.result?.lowerBound === 'number' && job.result.lowerBound <= (job.result.gain as number) + 1e-12, JSON.stringify(job.result));
+  assert.ok(Math.abs(((job.result.n10 as number) - (job.result.n01 as number)) / 240 - (job.result.gain as number)) < 1e-12);
   const path = rig.store.transitions(id).map((tr) => (tr.to === 'growing' ? `growing:${tr.detail.step}` : tr.to));
   assert.deepEqual(path, ['queued', 'planning', 'growing:stage1', 'growing:stage2', 'validating', 'swapping', 'succeeded']);
   assert.equal((rig.store.transitions(id)[2].detail.plan as { toDepth: number }).toDepth, 3, 'capped by maxStep');
@@ -74,6 +80,11 @@ test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, comm
   assert.equal(readCurrent(rig.home, MODEL), 2);
   assert.deepEqual(listVersions(rig.home, MODEL), [1, 2]);
   for (const f of ['model.json', 'group1-shard1of1.bin', 'meta.json', 'report.json', 'learning-curve.svg']) assert.ok(existsSync(join(committed.dir, f)), f);
+  const report = JSON.parse(readFileSync(join(committed.dir, 'report.json'), 'utf8')) as GrowReport;
+  assert.deepEqual(report.gate, { minGain: -1, minAccuracy: 0, confidence: 0.95, maxLoss: 1 });
+  assert.ok(report.phases.stage1 && report.phases.stage2.start >= report.phases.stage1.end);
+  const svg = readFileSync(join(committed.dir, 'learning-curve.svg'), 'utf8');
+  for (const mark of ['class="insertion"', 'class="phase-stage1"', 'class="phase-stage2"', 'class="ref-parent"']) assert.ok(svg.includes(mark), mark);
   assert.deepEqual(candidateEntries(rig.home), []);
   const served = rig.slot.current()!;
   assert.equal(served.version, 2);

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import { checkPolicy, describeDecision, formatProblem, loadPolicy, PolicyError } from '../src/policy';
 import { ruleTarget } from '../src/policy/target';
 import { decideUpgrade } from '../src/daemon/upgrade-decision';
+import { gateSettings } from '../src/policy/gate';
+import { retriesOf } from '../src/policy/retries';
 
 const POLICIES = resolve(__dirname, '../../policies');
 const dir = mkdtempSync(join(tmpdir(), 'deepend-policy-'));
@@ -96,6 +98,20 @@ test('depth out of range, not whole, step below 1, fractions above 1, empty budg
   assertOne(variant('gain', { replace: [9, '      minGain: 1.5'] }), 9, 'rules[0].gate.minGain', /must be <= 1, got 1.5/);
   assertOne(variant('minutes', { replace: [7, '    budget: { minutes: 0 }'] }), 7, 'rules[0].budget.minutes', /must be > 0/);
   assertOne(variant('budget-empty', { replace: [7, '    budget: {}'] }), 7, 'rules[0].budget', /needs epochs or minutes/);
+});
+
+test('gate confidence and maxLoss, retries: ranges, and the defaults a loaded rule gets', () => {
+  assertOne(variant('confidence-1', { insertAfter: [10, '      confidence: 1'] }), 11, 'rules[0].gate.confidence', /must be <= 0\.9999, got 1/);
+  assertOne(variant('confidence-low', { insertAfter: [10, '      confidence: 0.4'] }), 11, 'rules[0].gate.confidence', /must be >= 0\.5, got 0\.4/);
+  assertOne(variant('max-loss', { insertAfter: [10, '      maxLoss: -0.01'] }), 11, 'rules[0].gate.maxLoss', /must be >= 0, got -0\.01/);
+  assertOne(variant('retries', { insertAfter: [11, '    retries: 1.5'] }), 12, 'rules[0].retries', /whole number/);
+  assertOne(variant('retries-many', { insertAfter: [11, '    retries: 11'] }), 12, 'rules[0].retries', /must be <= 10, got 11/);
+  const set = loadPolicy(variant('gate-set', { insertAfter: [10, '      confidence: 0.99\n      maxLoss: 0.005\n    retries: 0'] })).rules[0];
+  assert.deepEqual(gateSettings(set.gate), { minGain: 0.001, minAccuracy: 0.9, confidence: 0.99, maxLoss: 0.005 });
+  assert.equal(retriesOf(set), 0);
+  const unset = loadPolicy(variant('gate-default', {})).rules[0];
+  assert.deepEqual(gateSettings(unset.gate), { minGain: 0.001, minAccuracy: 0.9, confidence: 0.95, maxLoss: 0.0025 });
+  assert.equal(retriesOf(unset), 2);
 });
 
 test('missing fields point at the rule', () => {

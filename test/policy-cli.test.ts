@@ -50,6 +50,8 @@ test('policy explain on recorded hardware: facts, fingerprint, the rule and why'
   assert.match(r.stdout, new RegExp(`^fingerprint +${fingerprint}$`, 'm'));
   assert.match(r.stdout, /^rule +orin-nano-nx \(rules\[1\]\)$/m);
   assert.match(r.stdout, /^decision +depth 6 by dils, up to 2 blocks per job, budget 5 epochs or 15 min, gate: gain >= 0\.002, accuracy >= 0\.95, automatic in window '\*\/5 2-4 \* \* \*'$/m);
+  assert.match(r.stdout, /^gate +commits when the held-out accuracy is >= 95\.00%, the gain is >= 0\.20 points and, with 95% confidence, the candidate is not worse by more than 0\.25 points; with 2,000 held-out samples one standard error at 97% is about 0\.38 points, and when the two models disagree on 3% of them the gain must be at least \+0\.50 points to bound the loss$/m);
+  assert.match(r.stdout, /^retries +2 \(an automatic upgrade the gate rejects/m);
   assert.match(r.stdout, /^ {2}rules\[0\] 'agx-orin' does not match: minCores: >= 8 cores required, found 6; minMemoryGB: >= 30 GB memory required, found 7\.99 GB$/m);
   assert.match(r.stdout, /^ {2}rules\[1\] 'orin-nano-nx' matches: /m);
 });

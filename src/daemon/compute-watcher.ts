@@ -6,6 +6,7 @@ import { HardwareSource } from './hardware-source';
 import { Logger } from './log';
 import { RunnerPort } from './runner-port';
 import { Decision, decideUpgrade } from './upgrade-decision';
+import { retriesOf } from '../policy/retries';
 
 /** Settings rows (store.getSetting) this file owns. */
 export const SETTING = {
@@ -14,9 +15,29 @@ export const SETTING = {
   detectedAt: 'compute.detectedAt',
   /** The fingerprint whose automatic upgrade is done with. */
   handled: 'upgrade.handledFingerprint',
-  /** {jobId, fingerprint} of the automatic job in flight. */
+  /** {jobId, fingerprint, attempt} of the automatic job in flight. */
   autoJob: 'upgrade.autoJob',
+  /** {fingerprint, attempt, retryOf}: the next try of an automatic upgrade the gate rejected. */
+  retry: 'upgrade.retry',
 } as const;
+
+interface AutoJob {
+  jobId: string;
+  fingerprint: string;
+  /** 1 for the first try, 2 for the first retry, ... */
+  attempt: number;
+}
+
+interface PendingRetry {
+  fingerprint: string;
+  attempt: number;
+  retryOf: string;
+}
+
+/** A rejection by the gate has the gate's figures as its result; one by planning ("nothing to do") has none. */
+function rejectedByGate(job: JobRow): boolean {
+  return typeof job.result?.gain === 'number';
+}
 
 export interface Detection {
   facts: ComputeFacts;
@@ -54,8 +75,10 @@ export interface WatcherDeps {
  * Detects compute, keeps the matching policy rule, and queues automatic
  * upgrades. An upgrade is tried when compute changed since the last handled
  * fingerprint (decideUpgrade); the fingerprint counts as handled once there is
- * nothing more to do for it, or once its automatic job ended without success
- * (so a rejected upgrade is not retried until the hardware changes again).
+ * nothing more to do for it, or once its automatic job ended without success.
+ * A job the gate rejected is first grown again with another seed, up to the
+ * rule's `retries`, each try due like the first (inside the window); after the
+ * last, the device waits for the hardware to change again.
  * A successful automatic job is followed by the next step while the rule asks
  * for more depth than maxStep allowed in one job.
  */
@@ -119,14 +142,32 @@ export class ComputeWatcher {
   /** Called for every job that reached a terminal state. */
   jobEnded(job: JobRow): void {
     const auto = this.autoJob();
-    if (auto?.jobId === job.id) {
-      this.deps.store.setSetting(SETTING.autoJob, '');
-      if (job.state !== 'succeeded') {
-        this.deps.store.setSetting(SETTING.handled, auto.fingerprint);
-        this.deps.log.info('automatic upgrade ended without success: not retried until compute changes', { job: job.id, state: job.state });
-      }
+    if (auto?.jobId === job.id) this.automaticJobEnded(job, auto);
+    if (!this.last) return;
+    // the runner refuses new jobs until the ended one has cleaned up
+    const runner = this.runner;
+    void Promise.resolve(runner?.idle())
+      .then(() => this.decide(`job ${job.state}`))
+      .catch((err: unknown) => this.deps.log.error('upgrade decision after a job failed', { error: err }));
+  }
+
+  private automaticJobEnded(job: JobRow, auto: AutoJob): void {
+    const { store, log } = this.deps;
+    store.setSetting(SETTING.autoJob, '');
+    const rule = this.rule();
+    const retries = rule ? retriesOf(rule) : 0;
+    if (job.state === 'rejected' && rejectedByGate(job) && auto.attempt <= retries) {
+      const next: PendingRetry = { fingerprint: auto.fingerprint, attempt: auto.attempt + 1, retryOf: job.id };
+      store.setSetting(SETTING.retry, JSON.stringify(next));
+      log.info('automatic upgrade rejected by the gate: it is grown again with another seed', { job: job.id, attempt: next.attempt, of: retries + 1, why: job.reason });
+      return;
     }
-    if (this.last) void this.decide(`job ${job.state}`).catch((err: unknown) => this.deps.log.error('upgrade decision after a job failed', { error: err }));
+    store.setSetting(SETTING.retry, '');
+    if (job.state !== 'succeeded') {
+      store.setSetting(SETTING.handled, auto.fingerprint);
+      const tries = auto.attempt > 1 ? ` after ${auto.attempt} tries` : '';
+      log.info(`automatic upgrade ended without success${tries}: not retried until compute changes`, { job: job.id, state: job.state });
+    }
   }
 
   async stop(): Promise<void> {
@@ -141,9 +182,18 @@ export class ComputeWatcher {
     return run;
   }
 
-  private autoJob(): { jobId: string; fingerprint: string } | undefined {
+  private autoJob(): AutoJob | undefined {
     const raw = this.deps.store.getSetting(SETTING.autoJob);
-    return raw ? (JSON.parse(raw) as { jobId: string; fingerprint: string }) : undefined;
+    if (!raw) return undefined;
+    const auto = JSON.parse(raw) as Partial<AutoJob> & { jobId: string; fingerprint: string };
+    return { ...auto, attempt: auto.attempt ?? 1 };
+  }
+
+  /** The retry due for this fingerprint, if the last automatic job for it was rejected by the gate. */
+  private pendingRetry(fingerprint: string): PendingRetry | undefined {
+    const raw = this.deps.store.getSetting(SETTING.retry);
+    const retry = raw ? (JSON.parse(raw) as PendingRetry) : undefined;
+    return retry?.fingerprint === fingerprint ? retry : undefined;
   }
 
   private async readAndStore(): Promise<Detection> {
@@ -191,13 +241,18 @@ export class ComputeWatcher {
       return { decision };
     }
     if (!this.runner) return { decision, refused: 'the job runner is not started yet' };
-    const result = this.runner.request({ trigger: 'automatic' });
+    const retry = this.pendingRetry(detection.fingerprint);
+    const result = this.runner.request(retry ? { trigger: 'automatic', attempt: retry.attempt, retryOf: retry.retryOf } : { trigger: 'automatic' });
     if (!result.accepted) {
       log.info('automatic upgrade not queued now', { why: result.reason, busyWith: result.job?.id });
       return { decision, refused: result.reason };
     }
-    store.setSetting(SETTING.autoJob, JSON.stringify({ jobId: result.job.id, fingerprint: detection.fingerprint }));
-    log.info('automatic upgrade queued', { job: result.job.id, why: decision.reason, after: reason });
+    const auto: AutoJob = { jobId: result.job.id, fingerprint: detection.fingerprint, attempt: retry?.attempt ?? 1 };
+    store.atomically(() => {
+      store.setSetting(SETTING.autoJob, JSON.stringify(auto));
+      store.setSetting(SETTING.retry, '');
+    });
+    log.info('automatic upgrade queued', { job: result.job.id, why: decision.reason, after: reason, ...(retry ? { attempt: retry.attempt, retryOf: retry.retryOf } : {}) });
     return { decision, job: result.job };
   }
 }

@@ -12,6 +12,8 @@ export interface UpgradeRequest {
   method?: GrowthMethodName;
   trigger: 'automatic' | 'manual' | 'fleet';
   commandId?: string;
+  attempt?: number;
+  retryOf?: string;
 }
 
 export type RequestResult = { accepted: true; job: JobRow } | { accepted: false; reason: string; job?: JobRow };

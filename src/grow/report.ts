@@ -2,6 +2,14 @@ import { ArchSpec, Family } from '../model/arch';
 import { Insertion } from '../model/surgery';
 import { StopReason } from '../train/loop';
 import { InsertionPlan, StageCurve } from './types';
+import type { HeldOutPairs } from './held-out-pairs';
+import type { GateSettings } from '../policy/gate';
+
+/** A span of the run, in seconds since growth started. */
+export interface Span {
+  start: number;
+  end: number;
+}
 
 /** report.json of a growth run; the CLI's --json output carries the same fields. */
 export interface GrowReport {
@@ -25,6 +33,12 @@ export interface GrowReport {
   insertions: Insertion[];
   stage2: { learningRate: number; batchSize: number; epochs: number; steps: number; stoppedBy: StopReason };
   split: { fingerprint: string; seed: number; counts: { train: number; validation: number; test: number }; heldOut: 'test' };
+  /** Which held-out samples each model got right: the gate's paired comparison. */
+  heldOutPairs: HeldOutPairs;
+  /** When the blocks were inserted, and Stage I (the method's initialisation; null when it has none) and Stage II ran. */
+  phases: { insertion: number; stage1: Span | null; stage2: Span };
+  /** The gate a daemon job judges this candidate by (set by the growth process; absent for `deepend grow`). */
+  gate?: GateSettings;
   curves: StageCurve[];
   details: Record<string, unknown>;
   spec: ArchSpec;

@@ -17,6 +17,7 @@ import { newBlocksNeeded, spreadPlan } from './planner';
 import { BaselineName, GrowthMethodName, InsertionPlan, StageCurve } from './types';
 import { AngleStopRule } from '../train/angle-stop';
 import { GrowReport } from './report';
+import { correctFlags, heldOutPairs } from './held-out-pairs';
 
 export interface GrowBudget {
   /** Stage II epochs (and, for `scratch`/`continue`, the whole run). */
@@ -96,6 +97,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
       checkParentAboveChance(head, test, parent.meta.labels, parent.meta.inputContract ? describeContract(parent.meta.inputContract) : 'none');
     }
     const before = evaluate(head, test);
+    const parentCorrect = correctFlags(head, test);
     const method = methodByName(req.method, true);
     const plan = req.plan ?? spreadPlan(parent.meta.arch, req.toDepth);
     const batchSize = req.batchSize ?? DEFAULT_BATCH;
@@ -164,6 +166,12 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         insertions: init.insertions,
         stage2: { learningRate, batchSize, epochs: stage2.epochs.length, steps: stage2.steps, stoppedBy: stage2.stoppedBy },
         split: { fingerprint: req.split.fingerprint, seed: req.split.spec.seed, counts: req.split.counts, heldOut: 'test' },
+        heldOutPairs: heldOutPairs(parentCorrect, correctFlags(init.model, test)),
+        phases: {
+          insertion: initStart,
+          stage1: method.usesInitBudget ? { start: initStart, end: initSeconds } : null,
+          stage2: { start: stage2Start, end: stage2Start + stage2.seconds },
+        },
         curves,
         details: init.details,
         spec: init.spec,

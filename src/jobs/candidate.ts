@@ -3,6 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import type { GrowReport } from '../grow/report';
 import type { ModelMeta } from '../model/meta';
 import { verifyModelDir } from '../store/model-dirs';
+import { decodeBits, discordantCounts } from '../stats/bitset';
+import type { PairedCounts } from '../stats/paired-gain';
 
 export const REPORT_JSON = 'report.json';
 
@@ -19,6 +21,18 @@ export interface CandidateSummary {
   backend: string;
   weightsSha256: string;
   splitFingerprint: string;
+  /** Discordant held-out samples of parent and candidate, from report.json's bitsets; absent when the report has none. */
+  pairs?: PairedCounts;
+}
+
+function pairsOf(report: GrowReport): PairedCounts | undefined {
+  const p = report.heldOutPairs as GrowReport['heldOutPairs'] | undefined;
+  if (!p) return undefined;
+  try {
+    return discordantCounts(decodeBits(p.parentCorrect, p.n), decodeBits(p.candidateCorrect, p.n));
+  } catch {
+    return undefined;
+  }
 }
 
 export function summarise(dir: string, report: GrowReport, meta: ModelMeta): CandidateSummary {
@@ -34,6 +48,7 @@ export function summarise(dir: string, report: GrowReport, meta: ModelMeta): Can
     backend: report.backend,
     weightsSha256: meta.weightsSha256,
     splitFingerprint: report.split.fingerprint,
+    pairs: pairsOf(report),
   };
 }
 

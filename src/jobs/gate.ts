@@ -1,25 +1,91 @@
+import type { GateSettings } from '../policy/gate';
+import { PairedCounts, pairedGain, samplesToBound } from '../stats/paired-gain';
+
 /** The held-out figures the gate compares, all on one split (report.json's test part). */
 export interface GateFigures {
   /** The committed model's accuracy on this split (report.accuracyBefore). */
   accuracyBefore: number;
   /** The candidate's. */
   accuracyAfter: number;
+  /** The discordant samples of the two models on that split; absent in a candidate grown before deepend recorded them. */
+  pairs?: PairedCounts;
+}
+
+/** What a job records as its gate result (job history, `deepend jobs`). */
+export interface GateOutcomeFigures extends GateSettings {
+  accuracyBefore: number;
+  accuracyAfter: number;
+  gain: number;
+  /** One-sided lower confidence bound of the gain (exact, from McNemar's discordant pairs); null without pairs. */
+  lowerBound: number | null;
+  /** Held-out samples, those only the parent got right, those only the candidate got right. */
+  n: number | null;
+  n01: number | null;
+  n10: number | null;
+  /** Exact two-sided McNemar p-value of "equally accurate". */
+  pValue: number | null;
 }
 
 export interface GateResult {
   pass: boolean;
   /** Every failed condition in words; empty when passed. */
   reasons: string[];
-  figures: GateFigures & { gain: number; minGain: number; minAccuracy: number };
+  figures: GateOutcomeFigures;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const pts = (x: number) => `${(x * 100).toFixed(2)} points`;
+const conf = (c: number) => `${+(c * 100).toFixed(2)}%`;
 
-/** A candidate is committed only if it reaches minAccuracy and beats the committed model by minGain. */
-export function checkGate(f: GateFigures, gate: { minGain: number; minAccuracy: number }): GateResult {
+function boundReason(pairs: PairedCounts, lowerBound: number, g: GateSettings, pValue: number): string {
+  const test = `${pairs.n10} vs ${pairs.n01} discordant of ${pairs.n}, McNemar p = ${pValue.toPrecision(2)}`;
+  const needed = samplesToBound(pairs, g.confidence, g.maxLoss);
+  if (!Number.isFinite(needed)) {
+    return `with ${conf(g.confidence)} confidence the candidate is worse than the committed model by up to ${pts(-lowerBound)}, more than the ${pts(g.maxLoss)} allowed (${test})`;
+  }
+  const more = needed > pairs.n ? `about ${needed.toLocaleString('en-US')} would be needed at this disagreement rate` : 'more would be needed';
+  return `the held-out part (${pairs.n} samples) is too small to bound the loss at ${conf(g.confidence)} confidence: the candidate may be worse by up to ${pts(-lowerBound)} (limit ${pts(g.maxLoss)}); ${more} (${test})`;
+}
+
+/**
+ * A candidate is committed only if it reaches minAccuracy, beats the committed
+ * model by minGain, and the one-sided lower confidence bound of its gain on
+ * the same held-out samples (src/stats/paired-gain.ts) is above -maxLoss: a
+ * point gain alone sits inside the noise of a few thousand samples.
+ */
+export function checkGate(f: GateFigures, gate: GateSettings): GateResult {
   const gain = f.accuracyAfter - f.accuracyBefore;
   const reasons: string[] = [];
   if (!(f.accuracyAfter >= gate.minAccuracy)) reasons.push(`held-out accuracy ${pct(f.accuracyAfter)} is below the minimum ${pct(gate.minAccuracy)}`);
   if (!(gain >= gate.minGain)) reasons.push(`gain ${pct(gain)} over the committed model's ${pct(f.accuracyBefore)} is below the minimum ${pct(gate.minGain)}`);
-  return { pass: reasons.length === 0, reasons, figures: { ...f, gain, minGain: gate.minGain, minAccuracy: gate.minAccuracy } };
+  const paired = f.pairs && f.pairs.n > 0 ? pairedGain(f.pairs, gate.confidence) : undefined;
+  if (!paired) reasons.push('the candidate has no per-sample held-out results (grown by an older deepend): its loss cannot be bounded');
+  else if (!(paired.lowerBound > -gate.maxLoss)) reasons.push(boundReason(f.pairs!, paired.lowerBound, gate, paired.pValue));
+  return {
+    pass: reasons.length === 0,
+    reasons,
+    figures: {
+      accuracyBefore: f.accuracyBefore,
+      accuracyAfter: f.accuracyAfter,
+      gain,
+      ...gate,
+      lowerBound: paired?.lowerBound ?? null,
+      n: paired?.n ?? null,
+      n01: paired?.n01 ?? null,
+      n10: paired?.n10 ?? null,
+      pValue: paired?.pValue ?? null,
+    },
+  };
+}
+
+/** A gate result in one line: "+0.60 points, 95% lower bound -0.05 (limit -0.25), 31 vs 19 discordant of 2000, McNemar p = 0.12". */
+export function describeGateFigures(r: Partial<GateOutcomeFigures>): string | undefined {
+  if (typeof r.gain !== 'number') return undefined;
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
+  const parts = [`gain ${signed(r.gain)} points`];
+  if (typeof r.lowerBound === 'number' && typeof r.confidence === 'number') {
+    parts.push(`${conf(r.confidence)} lower bound ${signed(r.lowerBound)}${typeof r.maxLoss === 'number' ? ` (limit ${signed(-r.maxLoss)})` : ''}`);
+  }
+  if (typeof r.n === 'number' && typeof r.pValue === 'number') parts.push(`${r.n10} vs ${r.n01} discordant of ${r.n}, McNemar p = ${r.pValue.toPrecision(2)}`);
+  return parts.join(', ');
 }

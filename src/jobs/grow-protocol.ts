@@ -1,6 +1,7 @@
 import type { GrowthMethodName } from '../grow/types';
 import type { ProgressEvent } from '../train/progress';
 import type { CandidateSummary } from './candidate';
+import type { GateSettings } from '../policy/gate';
 
 /** The first IPC message to src/jobs/grow-worker.ts (a child process). */
 export interface GrowJobInput {
@@ -12,6 +13,10 @@ export interface GrowJobInput {
   toDepth: number;
   method: GrowthMethodName;
   budget: { seconds?: number; epochs?: number };
+  /** Growth's random seed (default 1). */
+  seed?: number;
+  /** The gate the candidate will face: recorded in report.json and drawn on the learning curve. */
+  gate?: GateSettings;
   backend: string;
   /** Created by the daemon to abort: read between training steps, which a message could not interrupt. */
   abortFile: string;

@@ -10,6 +10,7 @@ import { childMeta } from '../grow/child-meta';
 import { grow } from '../grow/run';
 import { loadModel, saveModel } from '../model/io';
 import { learningCurveSvg } from '../report/learning-curve-svg';
+import { growthPicture } from '../report/growth-picture';
 import { lowerThreadPriority } from '../serve/thread-priority';
 import { AbortedError, ProgressEvent } from '../train/progress';
 import { REPORT_JSON, summarise } from './candidate';
@@ -61,22 +62,20 @@ async function run(input: GrowJobInput): Promise<void> {
       toDepth: input.toDepth,
       split,
       budget: input.budget,
+      seed: input.seed,
       backend: backend.name,
       onProgress,
       signal,
     });
     try {
       checkAbort();
-      const svg = learningCurveSvg({
-        title: `${report.method}: depth ${report.depthBefore} → ${report.depthAfter}, held-out ${(report.accuracyBefore * 100).toFixed(2)}% → ${(report.accuracyAfter * 100).toFixed(2)}%`,
-        curves: report.curves,
-        references: [{ label: 'parent', accuracy: report.accuracyBefore }],
-      });
+      const recorded = input.gate ? { ...report, gate: input.gate } : report;
+      const svg = learningCurveSvg(growthPicture(recorded));
       const meta = await saveModel(model, childMeta(parent.meta, report), input.candidateDir, {
-        [REPORT_JSON]: JSON.stringify(report, null, 2) + '\n',
+        [REPORT_JSON]: JSON.stringify(recorded, null, 2) + '\n',
         'learning-curve.svg': svg,
       });
-      post({ type: 'done', candidate: summarise(input.candidateDir, report, meta) });
+      post({ type: 'done', candidate: summarise(input.candidateDir, recorded, meta) });
     } finally {
       model.dispose();
     }

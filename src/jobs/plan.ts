@@ -1,6 +1,7 @@
 import { GROWTH_METHODS, GrowthMethodName } from '../grow/types';
 import type { PolicyRule } from '../policy/types';
 import { ruleTarget } from '../policy/target';
+import { gateSettings, GateSettings } from '../policy/gate';
 import type { ModelVersionRow } from '../store/types';
 import type { UpgradeRequest } from './types';
 
@@ -11,8 +12,12 @@ export interface UpgradePlan {
   toDepth: number;
   method: GrowthMethodName;
   budget: { seconds?: number; epochs?: number };
-  gate: { minGain: number; minAccuracy: number };
+  gate: GateSettings;
   rule: string;
+  /** The growth's random seed: another one on each retry of a rejected upgrade. */
+  seed: number;
+  /** 1 for the first try of an upgrade, 2 for its first retry, ... */
+  attempt: number;
 }
 
 export type PlanOutcome = { plan: UpgradePlan } | { rejected: string };
@@ -25,7 +30,13 @@ export function requestProblem(req: UpgradeRequest): string | null {
   if (!['automatic', 'manual', 'fleet'].includes(req.trigger)) return `trigger must be automatic, manual or fleet, got ${JSON.stringify(req.trigger)}`;
   if (req.toDepth !== undefined && !(Number.isInteger(req.toDepth) && req.toDepth >= 1)) return `toDepth must be a whole number >= 1, got ${JSON.stringify(req.toDepth)}`;
   if (req.method !== undefined && !GROWTH_METHODS.includes(req.method)) return `method must be one of ${GROWTH_METHODS.join(', ')}, got ${JSON.stringify(req.method)}`;
+  if (req.attempt !== undefined && !(Number.isInteger(req.attempt) && req.attempt >= 1)) return `attempt must be a whole number >= 1, got ${JSON.stringify(req.attempt)}`;
   return null;
+}
+
+/** Attempt 1 keeps the seed growth always had (1); each retry starts 1000 further, clear of the seeds its stages derive. */
+export function seedOfAttempt(attempt: number): number {
+  return 1 + 1000 * (attempt - 1);
 }
 
 /**
@@ -48,8 +59,10 @@ export function planUpgrade(committed: ModelVersionRow, rule: PolicyRule | null,
       toDepth,
       method: req.method ?? rule.method,
       budget: { seconds, epochs },
-      gate: { minGain: rule.gate.minGain, minAccuracy: rule.gate.minAccuracy },
+      gate: gateSettings(rule.gate),
       rule: rule.name,
+      seed: seedOfAttempt(req.attempt ?? 1),
+      attempt: req.attempt ?? 1,
     },
   };
 }

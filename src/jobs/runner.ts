@@ -69,7 +69,7 @@ export class JobRunner {
       const earlier = this.ctx.store.jobByCommand(req.commandId);
       if (earlier) return { accepted: false, reason: `command ${req.commandId} already created job ${earlier.id} (${earlier.state})`, job: earlier };
     }
-    const job = this.ctx.store.createJob({ kind: 'upgrade', trigger: req.trigger, request: { toDepth: req.toDepth, method: req.method }, commandId: req.commandId });
+    const job = this.ctx.store.createJob({ kind: 'upgrade', trigger: req.trigger, request: { toDepth: req.toDepth, method: req.method, attempt: req.attempt, retryOf: req.retryOf }, commandId: req.commandId });
     announce(this.ctx, job);
     crashIfAsked('queued');
     this.queue.push({ id: job.id, start: 'planning' });

@@ -10,6 +10,10 @@ export interface UpgradeRequest {
   method?: GrowthMethodName;
   trigger: 'automatic' | 'manual' | 'fleet';
   commandId?: string;
+  /** 1 (default) for a first try; n for the (n-1)th retry of an upgrade the gate rejected: another growth seed. */
+  attempt?: number;
+  /** The job this one retries. */
+  retryOf?: string;
 }
 
 /**

@@ -4,6 +4,7 @@ import { CandidateSummary, readCandidate, removeCandidateFiles } from './candida
 import { ActiveJob, RunContext, candidateOf, errorText, move } from './context';
 import { CRASH_ENV } from './crash';
 import { checkGate } from './gate';
+import { gateSettings } from '../policy/gate';
 import { startGrowth } from './grow-thread';
 import { planUpgrade, UpgradePlan } from './plan';
 import { jobProgress } from './progress';
@@ -55,6 +56,9 @@ async function growStep(ctx: RunContext, active: ActiveJob, plan: UpgradePlan): 
       toDepth: plan.toDepth,
       method: plan.method,
       budget: plan.budget,
+      // plans recorded before seeds and full gates were (a job resumed across an upgrade of deepend)
+      seed: plan.seed ?? 1,
+      gate: gateSettings(plan.gate),
       backend: ctx.backend,
       crashAt: process.env[CRASH_ENV],
     },
@@ -88,7 +92,7 @@ async function growStep(ctx: RunContext, active: ActiveJob, plan: UpgradePlan): 
 async function gateAndSwap(ctx: RunContext, active: ActiveJob, plan: UpgradePlan, candidate: CandidateSummary): Promise<void> {
   move(ctx, active.id, 'validating', { candidate: candidate as unknown as JsonObject }, { active });
   if (candidate.depthAfter !== plan.toDepth) throw new Error(`the candidate has depth ${candidate.depthAfter}, the plan asked for ${plan.toDepth}`);
-  const gate = checkGate(candidate, plan.gate);
+  const gate = checkGate(candidate, gateSettings(plan.gate));
   if (!gate.pass) {
     move(ctx, active.id, 'rejected', { reason: `gate not met: ${gate.reasons.join('; ')}`, result: gate.figures }, { active });
     removeCandidateFiles(candidateOf(ctx, active.id));

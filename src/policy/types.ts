@@ -28,8 +28,14 @@ export interface PolicyRule {
   /** The largest growth step of one job, in blocks. */
   maxStep: number;
   budget: { epochs?: number; minutes?: number };
-  /** Fractions 0..1: the grown model must beat the current one by minGain and reach minAccuracy. */
-  gate: { minGain: number; minAccuracy: number };
+  /**
+   * Fractions 0..1, on the held-out samples: the grown model must reach
+   * minAccuracy, beat the current one by minGain, and, with `confidence`
+   * (default 0.95), not be worse than it by more than maxLoss (default 0.0025).
+   */
+  gate: { minGain: number; minAccuracy: number; confidence?: number; maxLoss?: number };
+  /** How often an automatic upgrade the gate rejected is tried again with another seed (default 2). */
+  retries?: number;
   /** A cron expression: automatic upgrades start only in a minute it matches. */
   window?: string;
   automatic: boolean;

@@ -1,10 +1,27 @@
+import type { Span } from '../grow/report';
 import { StageCurve } from '../grow/types';
+
+/** A horizontal line on the accuracy panel; `gate` lines are drawn red, others grey. */
+export interface Reference {
+  label: string;
+  accuracy: number;
+  kind?: 'parent' | 'gate';
+}
+
+/** When the run inserted its blocks and ran Stage I and Stage II (seconds since growth started). */
+export interface Phases {
+  insertion: number;
+  stage1: Span | null;
+  stage2: Span;
+}
 
 export interface CurvePicture {
   title: string;
   curves: StageCurve[];
-  /** Horizontal reference lines on the accuracy panel, e.g. the parent's held-out accuracy. */
-  references?: { label: string; accuracy: number }[];
+  /** Horizontal reference lines on the accuracy panel, e.g. the parent's held-out accuracy and the gate's threshold. */
+  references?: Reference[];
+  /** Marked on both panels: a line at insertion, shaded Stage I and Stage II bands. */
+  phases?: Phases;
 }
 
 const WIDTH = 800;
@@ -70,6 +87,26 @@ function legend(out: string[], series: Series[], top: number): void {
   });
 }
 
+const BANDS = { stage1: '#fdf2e0', stage2: '#e8f1fa' } as const;
+
+/** Shaded Stage I and Stage II bands behind the curves, and a line where the blocks were inserted, on every panel. */
+function drawPhases(out: string[], phases: Phases, sx: (t: number) => number, tops: number[]): void {
+  const bands: [keyof typeof BANDS, string, Span | null][] = [
+    ['stage1', 'Stage I', phases.stage1],
+    ['stage2', 'Stage II', phases.stage2],
+  ];
+  for (const top of tops) {
+    for (const [key, label, span] of bands) {
+      if (!span || !(span.end > span.start)) continue;
+      out.push(`<rect class="phase-${key}" x="${sx(span.start).toFixed(1)}" y="${top}" width="${(sx(span.end) - sx(span.start)).toFixed(1)}" height="${PANEL_H}" fill="${BANDS[key]}"/>`);
+      out.push(`<text x="${(sx(span.start) + 4).toFixed(1)}" y="${top + PANEL_H - 6}" fill="#777" font-size="11">${label}</text>`);
+    }
+    const x = sx(phases.insertion).toFixed(1);
+    out.push(`<line class="insertion" x1="${x}" x2="${x}" y1="${top}" y2="${top + PANEL_H}" stroke="#333" stroke-dasharray="3 3"/>`);
+    out.push(`<text x="${x}" y="${top - 4}" fill="#333" font-size="11">insertion</text>`);
+  }
+}
+
 /**
  * Learning curves on the growth run's wall clock, in two panels: validation
  * accuracy per epoch (zoomed to the range the run covers, with reference lines
@@ -90,7 +127,7 @@ export function learningCurveSvg(picture: CurvePicture): string {
     const loss = lossSource.filter((e) => e.loss > 0 && Number.isFinite(e.loss)).map((e) => ({ t: start + e.seconds, v: e.loss }));
     if (loss.length) objective.push({ label: `${curve.metric}: ${stageLabel(curve)}`, colour, points: loss });
   });
-  const maxT = Math.max(1e-6, ...stages.map((s) => s.start + s.curve.seconds));
+  const maxT = Math.max(1e-6, ...stages.map((s) => s.start + s.curve.seconds), picture.phases?.stage2.end ?? 0);
   const plotW = WIDTH - PAD.left - PAD.right;
   const sx = (t: number) => PAD.left + (t / maxT) * plotW;
 
@@ -111,6 +148,8 @@ export function learningCurveSvg(picture: CurvePicture): string {
   out.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`);
   out.push(`<text x="${PAD.left + plotW / 2}" y="24" text-anchor="middle" font-size="15">${esc(picture.title)}</text>`);
 
+  if (picture.phases) drawPhases(out, picture.phases, sx, [accTop, lossTop]);
+
   // Accuracy panel.
   const accStep = accHigh - accLow > 0.2 ? 0.1 : accHigh - accLow > 0.05 ? 0.02 : 0.005;
   for (let v = accLow; v <= accHigh + 1e-9; v += accStep) {
@@ -119,8 +158,10 @@ export function learningCurveSvg(picture: CurvePicture): string {
   }
   out.push(`<text transform="translate(18 ${accTop + PANEL_H / 2}) rotate(-90)" text-anchor="middle">validation accuracy</text>`);
   for (const ref of picture.references ?? []) {
-    out.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${syAcc(ref.accuracy)}" y2="${syAcc(ref.accuracy)}" stroke="#666" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${PAD.left + 6}" y="${syAcc(ref.accuracy) - 5}" fill="#555">${esc(ref.label)} ${(ref.accuracy * 100).toFixed(2)}% (held-out)</text>`);
+    const colour = ref.kind === 'gate' ? '#c0392b' : '#666';
+    out.push(`<line class="ref-${ref.kind ?? 'other'}" x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${syAcc(ref.accuracy)}" y2="${syAcc(ref.accuracy)}" stroke="${colour}" stroke-dasharray="6 4"/>`);
+    const below = ref.kind === 'gate' ? 14 : -5;
+    out.push(`<text x="${PAD.left + 6}" y="${syAcc(ref.accuracy) + below}" fill="${colour}">${esc(ref.label)} ${(ref.accuracy * 100).toFixed(2)}% (held-out)</text>`);
   }
   accuracy.forEach((s) => drawSeries(out, s, sx, syAcc));
   out.push(`<rect x="${PAD.left}" y="${accTop}" width="${plotW}" height="${PANEL_H}" fill="none" stroke="#333"/>`);
@@ -143,7 +184,7 @@ export function learningCurveSvg(picture: CurvePicture): string {
     out.push(`<text x="${sx(t)}" y="${lossTop + PANEL_H + 18}" text-anchor="middle">${t.toFixed(maxT < 10 ? 1 : 0)}</text>`);
   }
   out.push(`<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">seconds since growth started</text>`);
-  for (const { curve, start } of stages) {
+  for (const { curve, start } of picture.phases ? [] : stages) {
     if (start <= 0) continue;
     for (const top of [accTop, lossTop]) {
       out.push(`<line x1="${sx(start)}" x2="${sx(start)}" y1="${top}" y2="${top + PANEL_H}" stroke="#aaa" stroke-dasharray="2 3"/>`);

@@ -18,7 +18,7 @@ export function testRule(over: Partial<PolicyRule> = {}): PolicyRule {
     method: 'dils',
     maxStep: 1,
     budget: { minutes: 4 / 60 },
-    gate: { minGain: -1, minAccuracy: 0 },
+    gate: { minGain: -1, minAccuracy: 0, maxLoss: 1 },
     automatic: false,
     ...over,
   };

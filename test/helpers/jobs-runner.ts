@@ -22,6 +22,8 @@ export interface Rig {
   progress: JobProgress[];
   logs: object[];
   rule: PolicyRule;
+  /** Also told of every state change, when set (e.g. a ComputeWatcher's jobEnded). */
+  onState?: (job: JobRow) => void;
   /** A second runner over the same home and slot, as after a restart. */
   restart(): JobRunner;
 }
@@ -41,7 +43,13 @@ export async function makeRig(t: { after(fn: () => unknown): void }, rule: Polic
     rule: () => rig.rule,
     data,
     backend,
-    events: { onState: (job) => rig.states.push(job), onProgress: (_job, e) => rig.progress.push(e) },
+    events: {
+      onState: (job) => {
+        rig.states.push(job);
+        rig.onState?.(job);
+      },
+      onProgress: (_job, e) => rig.progress.push(e),
+    },
     log: (line) => rig.logs.push(line),
     tuning: { dataLimit: DATA_LIMIT, cancelGraceMs: 2000 },
   };

@@ -12,6 +12,7 @@ import { GrowthMethodName } from '../../grow/types';
 import { grow, GrowBudget } from '../../grow/run';
 import { growUntil } from '../../grow/until';
 import { learningCurveSvg } from '../../report/learning-curve-svg';
+import { growthPicture } from '../../report/growth-picture';
 import { assertWritableTarget } from '../../util/atomic-dir';
 import { numberFlag, parseArgs, UsageError } from '../args';
 import { pendingLowestErrorPlan } from '../../grow/dils/placement';
@@ -88,10 +89,10 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
   }
   try {
     const full = steps ? { ...report, untilSteps: steps.map((s) => growSummary(s, out)) } : report;
+    // grow-until's title spans every step: from the parent's depth, not the last step's
     const svg = learningCurveSvg({
+      ...growthPicture(report),
       title: `${report.method}: depth ${depthOf(parent.meta.arch)} → ${report.depthAfter}, held-out ${pct(report.accuracyBefore)} → ${pct(report.accuracyAfter)}`,
-      curves: report.curves,
-      references: [{ label: 'parent', accuracy: report.accuracyBefore }],
     });
     const keras: Record<string, Uint8Array> = format === 'keras' ? { [KERAS_FILE]: await kerasFileBytes(await artifactsOf(model)) } : {};
     await saveModel(model, childMeta(parent.meta, report, args.values.get('name')), out, {

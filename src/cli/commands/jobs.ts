@@ -2,6 +2,7 @@ import { numberFlag, parseArgs } from '../args';
 import { CommandIO } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
+import { describeGateFigures } from '../../jobs/gate';
 import { CLIENT_FLAGS, describeProgress } from './status';
 
 export const JOBS_USAGE = 'deepend jobs [--limit N] [--config F | --home DIR] [--json]';
@@ -13,7 +14,10 @@ function table(rows: string[][]): string[] {
 
 function outcome(j: JobView): string {
   if (j.progress && !j.endedAt) return describeProgress(j.progress);
-  return j.reason ?? '';
+  const attempt = typeof j.request.attempt === 'number' && j.request.attempt > 1 ? `attempt ${j.request.attempt}: ` : '';
+  // a rejection's reason already holds the gate's figures; a commit's are in its result
+  const gate = j.state === 'succeeded' && j.result ? describeGateFigures(j.result) : undefined;
+  return attempt + (j.reason ?? (gate ? `v${String(j.result?.version)}: ${gate}` : ''));
 }
 
 /** `deepend jobs`: the daemon's jobs, newest first. */

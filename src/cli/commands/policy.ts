@@ -4,6 +4,8 @@ import { DEFAULT_POLICY_FILE, describeDecision, formatProblem, loadPolicy, match
 import { readPolicy } from '../../policy/check';
 import { parseArgs, UsageError } from '../args';
 import { CommandIO, keyValues } from '../output';
+import { describeGate, gateSettings } from '../../policy/gate';
+import { retriesOf } from '../../policy/retries';
 
 export const POLICY_USAGE = 'deepend policy check FILE... [--json] | deepend policy explain [FILE] [--hardware RAW.json] [--backend NAME] [--json]';
 
@@ -58,7 +60,8 @@ async function explain(argv: string[], io: CommandIO): Promise<number> {
   const fingerprint = computeFingerprint(facts);
   const { rule, index, explanation } = matchRule(policy, facts);
   if (io.json) {
-    io.out(JSON.stringify({ policy: { file: policy.file, name: policy.name, hash: policy.hash }, hardware: hardwareFile ?? 'this machine', facts, fingerprint, fingerprintFields: fingerprintFields(facts), rule, index, explanation }));
+    const gate = rule ? { ...gateSettings(rule.gate), meaning: describeGate(gateSettings(rule.gate)), retries: retriesOf(rule) } : null;
+    io.out(JSON.stringify({ policy: { file: policy.file, name: policy.name, hash: policy.hash }, hardware: hardwareFile ?? 'this machine', facts, fingerprint, fingerprintFields: fingerprintFields(facts), rule, index, gate, explanation }));
     return 0;
   }
   io.out(
@@ -69,6 +72,12 @@ async function explain(argv: string[], io: CommandIO): Promise<number> {
       ['fingerprint', fingerprint],
       ['rule', rule ? `${rule.name} (rules[${index}])` : 'none'],
       ['decision', rule ? describeDecision(rule) : 'no upgrades'],
+      ...(rule
+        ? ([
+            ['gate', describeGate(gateSettings(rule.gate))],
+            ['retries', `${retriesOf(rule)} (an automatic upgrade the gate rejects is grown again with another seed, inside the window)`],
+          ] as [string, string][])
+        : []),
     ]),
   );
   io.out('why:');

@@ -6,6 +6,8 @@ import type { PolicyRule } from '../../policy/types';
 import { isTerminal } from '../../store/job-states';
 import type { JobRow, JsonObject, Store } from '../../store/types';
 
+const SIMULATED_HELD_OUT = 2000;
+
 export interface SimulationOptions {
   /** How long a simulated growth takes (both stages). */
   growSeconds: number;
@@ -135,7 +137,10 @@ export class SimulatedRunner implements RunnerPort {
     const accuracyAfter = Math.min(1, Math.max(0, accuracyBefore + sim.accuracyGain));
     const candidate = { method: plan.method, depthBefore: plan.fromDepth, depthAfter: plan.toDepth, accuracyBefore, accuracyAfter, simulated: true };
     this.move(jobId, 'validating', { candidate });
-    const gate = checkGate({ accuracyBefore, accuracyAfter }, plan.gate);
+    // a simulated held-out part of 2,000 samples on which the two models differ only by the gain
+    const flipped = Math.round((accuracyAfter - accuracyBefore) * SIMULATED_HELD_OUT);
+    const pairs = { n: SIMULATED_HELD_OUT, n01: Math.max(0, -flipped), n10: Math.max(0, flipped) };
+    const gate = checkGate({ accuracyBefore, accuracyAfter, pairs }, plan.gate);
     if (!gate.pass) return void this.move(jobId, 'rejected', { reason: `gate not met: ${gate.reasons.join('; ')}`, result: gate.figures });
     const version = Math.max(...store.modelVersions(modelName).map((v) => v.version)) + 1;
     this.move(jobId, 'swapping', { version, fromVersion: committed.version });

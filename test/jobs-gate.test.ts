@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadDataset } from '../src/data/load';
+import { splitDataset } from '../src/data/split';
+import { childMeta } from '../src/grow/child-meta';
+import { grow } from '../src/grow/run';
+import type { GrowReport } from '../src/grow/report';
+import { readCandidate, REPORT_JSON } from '../src/jobs/candidate';
+import { checkGate, describeGateFigures } from '../src/jobs/gate';
+import { loadModel, saveModel } from '../src/model/io';
+import { GATE_DEFAULTS, gateSettings } from '../src/policy/gate';
+import { decodeBits } from '../src/stats/bitset';
+import { useTestBackend } from './helpers/backend';
+import { DEFAULT_MODEL } from './helpers/cli';
+
+const DEFAULT_GATE = gateSettings({ minGain: 0.001, minAccuracy: 0.9 });
+
+test('the default gate: a +0.5 point gain on 2,000 samples commits, a 0.5 point loss and a tie inside the noise do not', () => {
+  assert.deepEqual(DEFAULT_GATE, { minGain: 0.001, minAccuracy: 0.9, confidence: GATE_DEFAULTS.confidence, maxLoss: GATE_DEFAULTS.maxLoss });
+  const before = 0.9715;
+  const gain = checkGate({ accuracyBefore: before, accuracyAfter: before + 0.005, pairs: { n: 2000, n01: 20, n10: 30 } }, DEFAULT_GATE);
+  assert.equal(gain.pass, true, gain.reasons.join('; '));
+  assert.ok(gain.figures.lowerBound! > -0.0025 && gain.figures.lowerBound! < 0.005);
+  assert.equal(gain.figures.n10, 30);
+
+  const loss = checkGate({ accuracyBefore: before, accuracyAfter: before - 0.005, pairs: { n: 2000, n01: 30, n10: 20 } }, { ...DEFAULT_GATE, minGain: -1 });
+  assert.equal(loss.pass, false);
+  assert.deepEqual(loss.reasons.length, 1);
+  assert.match(loss.reasons[0], /^with 95% confidence the candidate is worse than the committed model by up to 1\.\d\d points, more than the 0\.25 points allowed \(20 vs 30 discordant of 2000, McNemar p = 0\.20\)$/);
+
+  // +0.15 points is above minGain but its bound is not above -0.25 points at a 3% disagreement rate
+  const noise = checkGate({ accuracyBefore: before, accuracyAfter: before + 0.0015, pairs: { n: 2000, n01: 27, n10: 30 } }, DEFAULT_GATE);
+  assert.equal(noise.pass, false);
+  assert.match(noise.reasons[0], /^the held-out part \(2000 samples\) is too small to bound the loss at 95% confidence: the candidate may be worse by up to 0\.\d\d points \(limit 0\.25 points\); about [\d,]+ would be needed at this disagreement rate/);
+});
+
+test('the gate names every failed condition and a candidate without per-sample results', () => {
+  const r = checkGate({ accuracyBefore: 0.9, accuracyAfter: 0.85 }, DEFAULT_GATE);
+  assert.equal(r.pass, false);
+  assert.equal(r.reasons.length, 3);
+  assert.match(r.reasons[2], /no per-sample held-out results \(grown by an older deepend\): its loss cannot be bounded/);
+  assert.equal(r.figures.lowerBound, null);
+  assert.equal(describeGateFigures(r.figures), 'gain -5.00 points');
+  const ok = checkGate({ accuracyBefore: 0.9, accuracyAfter: 0.91, pairs: { n: 1000, n01: 0, n10: 10 } }, DEFAULT_GATE);
+  assert.match(describeGateFigures(ok.figures)!, /^gain \+1\.00 points, 95% lower bound \+0\.\d\d \(limit -0\.25\), 10 vs 0 discordant of 1000, McNemar p = 0\.0020$/);
+});
+
+test('a real candidate: report.json carries both models\' held-out correctness, and the gate\'s counts agree with its accuracies', async (t) => {
+  const backend = await useTestBackend();
+  const data = await loadDataset('mnist', { inputShape: [28, 28, 1], classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], limit: 1200 });
+  const split = splitDataset(data);
+  const parent = await loadModel(DEFAULT_MODEL);
+  const dir = join(mkdtempSync(join(tmpdir(), 'deepend-gate-')), 'candidate');
+  t.after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
+  const { model, report } = await grow({ parent, method: 'dils', toDepth: 3, split, budget: { epochs: 1 }, backend });
+  try {
+    await saveModel(model, childMeta(parent.meta, report), dir, { [REPORT_JSON]: JSON.stringify(report) });
+  } finally {
+    model.dispose();
+    parent.model.dispose();
+  }
+  const saved = JSON.parse(readFileSync(join(dir, REPORT_JSON), 'utf8')) as GrowReport;
+  const n = split.counts.test;
+  assert.equal(saved.heldOutPairs.n, n);
+  const count = (text: string) => decodeBits(text, n).reduce((a, b) => a + b, 0);
+  assert.equal(count(saved.heldOutPairs.parentCorrect) / n, saved.accuracyBefore);
+  assert.equal(count(saved.heldOutPairs.candidateCorrect) / n, saved.accuracyAfter);
+  assert.ok(saved.heldOutPairs.parentCorrect.length <= Math.ceil(n / 6) + 4, 'a bitset, not an array');
+
+  const candidate = readCandidate(dir)!;
+  assert.ok(candidate.pairs, 'the summary carries the discordant counts');
+  const { n01, n10 } = candidate.pairs;
+  assert.equal(candidate.pairs.n, n);
+  assert.ok(Math.abs((n10 - n01) / n - (candidate.accuracyAfter - candidate.accuracyBefore)) < 1e-12);
+  const gate = checkGate(candidate, { ...DEFAULT_GATE, minAccuracy: 0 });
+  assert.ok(gate.figures.lowerBound! < gate.figures.gain && gate.figures.lowerBound! >= -(n01 + n10) / n);
+  // with 240 held-out samples one sample is 0.42 points: the default 0.25 point loss cannot be bounded unless none is lost
+  if (n01 > 0) assert.match(gate.reasons.join('; '), /too small to bound the loss|worse than the committed model/);
+});
