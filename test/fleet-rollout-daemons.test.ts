@@ -13,7 +13,8 @@ import { FleetObserver } from './helpers/fleet-observer';
 const FLEET = 'roll';
 
 /** The test policy with a gate no candidate passes: this device's upgrades end `rejected`. */
-const FAILING_POLICY = TEST_POLICY.replace(/minAccuracy: 0 }/g, 'minAccuracy: 0.9999 }');
+const FAILING_POLICY = TEST_POLICY.replace(/minAccuracy: 0,/g, 'minAccuracy: 0.9999,');
+if (FAILING_POLICY === TEST_POLICY) throw new Error('the failing policy no longer differs from the test policy');
 
 interface Device {
   id: string;
