@@ -1,6 +1,6 @@
 import { ArchSpec, Family } from '../model/arch';
 import { Insertion } from '../model/surgery';
-import { StopReason } from '../train/loop';
+import type { Stage2Report } from './stage2';
 import { InsertionPlan, StageCurve } from './types';
 import type { HeldOutPairs } from './held-out-pairs';
 import type { GateSettings } from '../policy/gate';
@@ -31,7 +31,8 @@ export interface GrowReport {
   parameters: number;
   plan: InsertionPlan;
   insertions: Insertion[];
-  stage2: { learningRate: number; batchSize: number; epochs: number; steps: number; stoppedBy: StopReason };
+  /** Stage II: its schedule, where it stopped and which checkpoint the grown model is. */
+  stage2: Stage2Report;
   split: { fingerprint: string; seed: number; counts: { train: number; validation: number; test: number }; heldOut: 'test' };
   /** Which held-out samples each model got right: the gate's paired comparison. */
   heldOutPairs: HeldOutPairs;

@@ -2,7 +2,8 @@ import type { DataSplit } from '../data/types';
 import { depthOf } from '../model/arch';
 import { LoadedModel } from '../model/io';
 import { Budget } from '../train/budget';
-import { DEFAULT_BATCH, evaluate, trainClassifier } from '../train/classifier';
+import { DEFAULT_BATCH, evaluate } from '../train/classifier';
+import { runStage2, Stage2Options } from './stage2';
 import { ProgressCallback, throwIfAborted } from '../train/progress';
 import { disposeTensorSet, TensorSet, toTensorSet } from '../train/tensors';
 import type { Dataset } from '../data/types';
@@ -37,8 +38,10 @@ export interface GrowRequest {
   /** Default: spread over the existing blocks. A method may re-plan (DILS's lowest-error). */
   plan?: InsertionPlan;
   batchSize?: number;
-  /** Stage II uses one fixed learning rate (DILS section 3.1), lower than from-scratch training. */
+  /** Stage II's peak learning rate, lower than from-scratch training. */
   learningRate?: number;
+  /** Stage II's schedule, early stopping and best checkpoint (all on by default). */
+  stage2?: Stage2Options;
   seed?: number;
   stopRule?: AngleStopRule;
   validateEverySamples?: number;
@@ -79,7 +82,7 @@ export function initBudgetOf(budget: GrowBudget): Budget {
 /**
  * The growth pipeline shared by every method: held-out accuracy of the parent,
  * the method's insertion and initialisation, held-out accuracy right after it,
- * Stage II (global fine-tune with one learning rate, DILS section 3.1), and the
+ * Stage II (the global fine-tune of DILS section 3.1, see stage2.ts), and the
  * final held-out accuracy. Held-out = the split's test part; training curves use
  * the validation part.
  */
@@ -132,14 +135,16 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         return placed;
       });
       const stage2Start = elapsed();
-      const stage2 = trainClassifier(init.model, train, {
-        stage: 'stage2',
+      const { loop: stage2, report: stage2Report } = runStage2({
+        model: init.model,
+        train,
+        validation,
         budget: stage2Budget,
         batchSize,
         learningRate,
         seed: seed + 1,
-        validation,
         validateEverySamples: req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES,
+        options: req.stage2,
         stopRule: req.stopRule,
         onProgress: req.onProgress,
         signal: req.signal,
@@ -164,7 +169,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         parameters: parent.model.countParams() - head.countParams() + init.model.countParams(),
         plan: init.plan ?? plan,
         insertions: init.insertions,
-        stage2: { learningRate, batchSize, epochs: stage2.epochs.length, steps: stage2.steps, stoppedBy: stage2.stoppedBy },
+        stage2: stage2Report,
         split: { fingerprint: req.split.fingerprint, seed: req.split.spec.seed, counts: req.split.counts, heldOut: 'test' },
         heldOutPairs: heldOutPairs(parentCorrect, correctFlags(init.model, test)),
         phases: {
