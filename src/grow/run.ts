@@ -15,7 +15,8 @@ import { checkParentAboveChance } from './preflight';
 import { tfl } from '../tf';
 import { methodByName } from './methods';
 import { newBlocksNeeded, spreadPlan } from './planner';
-import { BaselineName, GrowthMethodName, InsertionPlan, StageCurve } from './types';
+import { BaselineName, InsertionPlan, MethodChoice, StageCurve } from './types';
+import { AutoChoice, chooseMethod } from './auto';
 import { AngleStopRule } from '../train/angle-stop';
 import { GrowReport } from './report';
 import { correctFlags, heldOutPairs } from './held-out-pairs';
@@ -31,7 +32,7 @@ export interface GrowBudget {
 
 export interface GrowRequest {
   parent: LoadedModel;
-  method: GrowthMethodName | BaselineName;
+  method: MethodChoice | BaselineName;
   toDepth: number;
   split: DataSplit;
   budget: GrowBudget;
@@ -73,6 +74,11 @@ export const STAGE2_LEARNING_RATE = 5e-4;
 /** Stage II validates every this many training samples as well as at epoch ends, for curves and time-to-accuracy. */
 export const VALIDATE_EVERY_SAMPLES = 2048;
 
+/** The seconds left of a budget after `spent` (an `auto` trial). */
+function remaining(budget: GrowBudget, spent: number): GrowBudget {
+  return budget.seconds !== undefined && spent > 0 ? { ...budget, seconds: Math.max(0.001, budget.seconds - spent) } : budget;
+}
+
 export function initBudgetOf(budget: GrowBudget): Budget {
   if (budget.init) return budget.init;
   if (budget.seconds !== undefined) return { seconds: budget.seconds / 4 };
@@ -101,12 +107,32 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
     }
     const before = evaluate(head, test);
     const parentCorrect = correctFlags(head, test);
-    const method = methodByName(req.method, true);
     const plan = req.plan ?? spreadPlan(parent.meta.arch, req.toDepth);
     const batchSize = req.batchSize ?? DEFAULT_BATCH;
     const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
     const seed = req.seed ?? 1;
-    const initBudget = initBudgetOf(req.budget);
+    const validateEverySamples = req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES;
+    let auto: AutoChoice | undefined;
+    const autoStart = elapsed();
+    if (req.method === 'auto') {
+      auto = await chooseMethod({
+        head,
+        parentSpec: parent.meta.arch,
+        plan,
+        train,
+        validation,
+        budget: req.budget,
+        batchSize,
+        learningRate,
+        seed,
+        validateEverySamples,
+        stage2: req.stage2,
+        onProgress: req.onProgress,
+        signal: req.signal,
+      });
+    }
+    const method = methodByName(auto?.chosen ?? req.method, true);
+    const initBudget = initBudgetOf(remaining(req.budget, auto ? elapsed() : 0));
     const initStart = elapsed();
     const init = await method.initialise({
       parent: head,
@@ -143,7 +169,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         batchSize,
         learningRate,
         seed: seed + 1,
-        validateEverySamples: req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES,
+        validateEverySamples,
         options: req.stage2,
         stopRule: req.stopRule,
         onProgress: req.onProgress,
@@ -152,7 +178,8 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
       curves.push({ stage: 'stage2', metric: 'loss', epochs: stage2.epochs, checkpoints: stage2.checkpoints, seconds: stage2.seconds, startSeconds: stage2Start });
       const after = evaluate(init.model, test);
       const report: GrowReport = {
-        method: req.method,
+        method: method.name,
+        ...(auto ? { auto } : {}),
         backend: req.backend,
         family: parent.meta.family,
         depthBefore: depthOf(parent.meta.arch),
@@ -176,6 +203,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
           insertion: initStart,
           stage1: method.usesInitBudget ? { start: initStart, end: initSeconds } : null,
           stage2: { start: stage2Start, end: stage2Start + stage2.seconds },
+          ...(auto ? { auto: { start: autoStart, end: autoStart + auto.seconds } } : {}),
         },
         curves,
         details: init.details,
