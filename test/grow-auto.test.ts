@@ -21,15 +21,19 @@ test("method 'auto' on the shipped model: tries dils, identity and lookahead at 
   const auto = report.auto!;
   assert.ok(auto, 'no auto section in the report');
   assert.deepEqual(auto.tried.map((t) => t.method), [...AUTO_CANDIDATES]);
-  // Every candidate ran; look-ahead's He-started block can still be far off after a second (measured: 43% once).
-  assert.ok(auto.tried.every((t) => t.skipped === undefined && t.validationAccuracy! > 0), JSON.stringify(auto.tried));
-  const best = Math.max(...auto.tried.map((t) => t.validationAccuracy!));
-  assert.equal(auto.chosen, auto.tried.find((t) => t.validationAccuracy === best)!.method, 'not the first of the best');
+  // The first always runs; a later one only while the trials' share lasts (a busy machine can spend it early).
+  const ran = auto.tried.filter((t) => t.validationAccuracy !== undefined);
+  assert.equal(auto.tried[0].skipped, undefined);
+  for (const t of auto.tried.filter((x) => x.skipped)) assert.match(t.skipped!, /share of the budget .* was spent/);
+  // Look-ahead's He-started block can still be far off after a second (measured: 14% to 43%).
+  assert.ok(ran.every((t) => t.validationAccuracy! > 0), JSON.stringify(auto.tried));
+  const best = Math.max(...ran.map((t) => t.validationAccuracy!));
+  assert.equal(auto.chosen, ran.find((t) => t.validationAccuracy === best)!.method, 'not the first of the best');
   assert.equal(report.method, auto.chosen);
-  for (const t of auto.tried) assert.match(auto.reason, new RegExp(`${t.method} ${(t.validationAccuracy! * 100).toFixed(2)}%`));
+  for (const t of ran) assert.match(auto.reason, new RegExp(`${t.method} ${(t.validationAccuracy! * 100).toFixed(2)}%`));
   assert.equal(auto.trialBudget.seconds, (seconds * AUTO_SHARE) / 3);
-  // Trials run to their share of time (plus the validation at the end); the machine may be busy, hence the slack.
-  for (const t of auto.tried) assert.ok(t.seconds < auto.trialBudget.seconds! * 2 + 1, `${t.method} took ${t.seconds}s`);
+  // Trials train for their share of time; building the model and the final validation come on top, hence the slack.
+  for (const t of ran) assert.ok(t.seconds < auto.trialBudget.seconds! * 3 + 2, `${t.method} took ${t.seconds}s`);
   assert.ok(report.phases.auto && report.phases.auto.end <= report.phases.insertion + 1e-9);
   assert.ok(report.seconds < seconds * 1.5 + 3, `whole run ${report.seconds}s on a ${seconds}s budget`);
   assert.ok(report.accuracyAfter >= report.accuracyBefore - 0.02);

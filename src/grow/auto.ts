@@ -1,25 +1,28 @@
 import { tf, tfl } from '../tf';
 import { ArchSpec } from '../model/arch';
 import { Budget } from '../train/budget';
-import { evaluate } from '../train/classifier';
+import { evaluate, trainClassifier } from '../train/classifier';
 import { ProgressCallback, throwIfAborted } from '../train/progress';
 import { disposeTensorSet, TensorSet } from '../train/tensors';
 import { methodByName } from './methods';
 import { inexactIdentityReason } from './methods/identity';
-import { runStage2, Stage2Options } from './stage2';
+import { defaultStage2Schedule } from '../train/schedule';
+import { Stage2Options } from './stage2';
 import { GrowthMethodName, InsertionPlan } from './types';
 
 /** The methods `auto` tries, in the order that breaks ties (DILS, the design's method, first). */
 export const AUTO_CANDIDATES: readonly GrowthMethodName[] = ['dils', 'identity', 'lookahead'];
-/** Share of a seconds budget the trials may take together. */
+/** Share of a seconds budget the trials' training may take together (set-up and validation come on top). */
 export const AUTO_SHARE = 0.25;
 /** Training samples each trial sees (the first of the shuffled train part). */
 export const AUTO_SLICE = 2000;
 
 export interface AutoTrial {
   method: GrowthMethodName;
-  /** Validation accuracy at the end of the trial (its best checkpoint); absent when skipped. */
+  /** The better of the validation accuracies right after initialisation and at the trial's end, as
+   * Stage II keeps its best checkpoint; absent when skipped. */
   validationAccuracy?: number;
+  validationAfterInit?: number;
   seconds: number;
   skipped?: string;
 }
@@ -47,7 +50,6 @@ export interface AutoContext {
   batchSize: number;
   learningRate: number;
   seed: number;
-  validateEverySamples: number;
   stage2?: Stage2Options;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
@@ -67,8 +69,13 @@ function sliceOf(set: TensorSet, count: number): TensorSet {
   return { ...set, x: tf.slice(set.x, 0, n), labels: tf.slice(set.labels, 0, n) as tf.Tensor1D, count: n };
 }
 
-/** One trial: the method's insertion and initialisation, then Stage II, on the slice, within `budget`; validation accuracy at its end. */
-async function trial(ctx: AutoContext, name: GrowthMethodName, slice: TensorSet, budget: Budget): Promise<number> {
+/**
+ * One trial: the method's insertion and initialisation, then Stage II (its
+ * schedule, without validation checkpoints, which would eat a short trial),
+ * on the slice, within `budget`; validation accuracy right after
+ * initialisation and at the end.
+ */
+async function trial(ctx: AutoContext, name: GrowthMethodName, slice: TensorSet, budget: Budget): Promise<{ afterInit: number; end: number }> {
   const method = methodByName(name);
   const started = performance.now();
   const initBudget: Budget = budget.seconds !== undefined ? { seconds: budget.seconds / 4 } : { epochs: 1 };
@@ -84,20 +91,20 @@ async function trial(ctx: AutoContext, name: GrowthMethodName, slice: TensorSet,
     signal: ctx.signal,
   });
   try {
+    const afterInit = evaluate(init.model, ctx.validation).accuracy;
     const spent = (performance.now() - started) / 1000;
-    runStage2({
-      model: init.model,
-      train: slice,
-      validation: ctx.validation,
+    const schedule = ctx.stage2?.schedule;
+    trainClassifier(init.model, slice, {
+      stage: 'auto',
+      detail: `trial of ${name}`,
       budget: { epochs: budget.epochs, seconds: budget.seconds !== undefined ? Math.max(0.001, budget.seconds - spent) : undefined },
       batchSize: ctx.batchSize,
       learningRate: ctx.learningRate,
+      schedule: schedule === 'constant' ? undefined : (schedule ?? defaultStage2Schedule(ctx.learningRate)),
       seed: ctx.seed + 1,
-      validateEverySamples: ctx.validateEverySamples,
-      options: ctx.stage2,
       signal: ctx.signal,
     });
-    return evaluate(init.model, ctx.validation).accuracy;
+    return { afterInit, end: evaluate(init.model, ctx.validation).accuracy };
   } finally {
     init.model.dispose();
   }
@@ -114,7 +121,9 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
   const started = performance.now();
   const skip = identitySkip(ctx);
   const candidates = AUTO_CANDIDATES.filter((m) => m !== 'identity' || !skip);
-  const trialBudget: Budget = ctx.budget.seconds !== undefined ? { seconds: (ctx.budget.seconds * AUTO_SHARE) / candidates.length } : { epochs: 1 };
+  const share = ctx.budget.seconds !== undefined ? ctx.budget.seconds * AUTO_SHARE : undefined;
+  const trialBudget: Budget = share !== undefined ? { seconds: share / candidates.length } : { epochs: 1 };
+  const spent = () => (performance.now() - started) / 1000;
   const slice = sliceOf(ctx.train, AUTO_SLICE);
   const tried: AutoTrial[] = [];
   try {
@@ -124,10 +133,16 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
         continue;
       }
       throwIfAborted(ctx.signal, 'auto');
+      // Model building, the first kernels of a new shape and the final validation are not in a trial's
+      // training budget; once the share is spent, the candidates left are not tried.
+      if (share !== undefined && tried.some((t) => t.validationAccuracy !== undefined) && spent() >= share) {
+        tried.push({ method, seconds: 0, skipped: `the trials' share of the budget (${share.toFixed(1)} s) was spent` });
+        continue;
+      }
       ctx.onProgress?.({ stage: 'auto', detail: `trying ${method}`, epoch: tried.length, epochs: AUTO_CANDIDATES.length, step: 0, stepsPerEpoch: 1, loss: Number.NaN, fraction: tried.length / AUTO_CANDIDATES.length, elapsedSeconds: (performance.now() - started) / 1000 });
       const t0 = performance.now();
-      const validationAccuracy = await trial(ctx, method, slice, trialBudget);
-      tried.push({ method, validationAccuracy, seconds: (performance.now() - t0) / 1000 });
+      const { afterInit, end } = await trial(ctx, method, slice, trialBudget);
+      tried.push({ method, validationAccuracy: Math.max(afterInit, end), validationAfterInit: afterInit, seconds: (performance.now() - t0) / 1000 });
     }
   } finally {
     disposeTensorSet(slice);
@@ -136,11 +151,12 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
   // Strictly higher wins, so a tie goes to the earlier candidate.
   const best = ran.reduce((a, b) => (b.validationAccuracy! > a.validationAccuracy! ? b : a));
   const seconds = (performance.now() - started) / 1000;
+  const skipped = tried.filter((t) => t.skipped && t.skipped !== skip).map((t) => `; ${t.method} not tried: ${t.skipped}`).join('');
   const figures = ran.map((t) => `${t.method} ${(t.validationAccuracy! * 100).toFixed(2)}%`).join(', ');
   const budgetText = trialBudget.seconds !== undefined ? `${trialBudget.seconds.toFixed(1)} s each` : 'one epoch of initialisation and one of Stage II each';
   return {
     chosen: best.method,
-    reason: `highest validation accuracy after equal trials (${budgetText} on ${slice.count} training samples): ${figures}${skip ? `; identity not tried: ${skip}` : ''}`,
+    reason: `highest validation accuracy after equal trials (${budgetText} on ${slice.count} training samples): ${figures}${skip ? `; identity not tried: ${skip}` : ''}${skipped}`,
     tried,
     slice: slice.count,
     trialBudget,

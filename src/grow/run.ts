@@ -125,7 +125,6 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         batchSize,
         learningRate,
         seed,
-        validateEverySamples,
         stage2: req.stage2,
         onProgress: req.onProgress,
         signal: req.signal,
