@@ -86,8 +86,11 @@ test('bad cron window', () => {
   assert.deepEqual(problems(variant('cron-ok', { insertAfter: [10, '    window: "*/5 1-4 * * mon-fri"'] })), []);
 });
 
-test('unknown method lists the methods', () => {
-  assertOne(variant('method', { replace: [5, '    method: dills'] }), 5, 'rules[0].method', /must be one of dils, identity, morphism, lookahead, random, got the string 'dills'/);
+test('unknown method lists the methods; auto is one', () => {
+  assertOne(variant('method', { replace: [5, '    method: dills'] }), 5, 'rules[0].method', /must be one of dils, identity, morphism, lookahead, random, auto, got the string 'dills'/);
+  const auto = variant('method-auto', { replace: [5, '    method: auto'] });
+  assert.deepEqual(problems(auto), []);
+  assert.equal(loadPolicy(auto).rules[0].method, 'auto');
 });
 
 test('depth out of range, not whole, step below 1, fractions above 1, empty budget', () => {
@@ -137,7 +140,7 @@ test('every problem is reported, in line order, as file:line: field: message', (
   const file = policyFile('many', ['rules:', ...GOOD_RULE.map((l) => l.replace('targetDepth: 4', 'targetDepth: 99').replace('method: dils', 'method: magic').replace('minGain: 0.001', 'minGain: -1'))]);
   assert.deepEqual(checkPolicy(file).map(formatProblem), [
     `${file}:4: rules[0].targetDepth: must be <= 64, got 99`,
-    `${file}:5: rules[0].method: must be one of dils, identity, morphism, lookahead, random, got the string 'magic'`,
+    `${file}:5: rules[0].method: must be one of dils, identity, morphism, lookahead, random, auto, got the string 'magic'`,
     `${file}:9: rules[0].gate.minGain: must be >= 0, got -1`,
   ]);
 });

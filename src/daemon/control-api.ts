@@ -1,4 +1,4 @@
-import { GROWTH_METHODS, GrowthMethodName } from '../grow/types';
+import { METHOD_CHOICES, MethodChoice } from '../grow/types';
 import { ControlError, ControlHandler, ControlRequest } from './control-server';
 import { daemonStatus, DaemonParts, jobView, versionView } from './status';
 
@@ -26,11 +26,11 @@ function optionalInt(body: Record<string, unknown>, key: string): number | undef
   return v;
 }
 
-function optionalMethod(body: Record<string, unknown>): GrowthMethodName | undefined {
+function optionalMethod(body: Record<string, unknown>): MethodChoice | undefined {
   const v = body.method;
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || !(GROWTH_METHODS as readonly string[]).includes(v)) throw new ControlError(400, `method must be one of ${GROWTH_METHODS.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as GrowthMethodName;
+  if (typeof v !== 'string' || !(METHOD_CHOICES as readonly string[]).includes(v)) throw new ControlError(400, `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as MethodChoice;
 }
 
 function limitOf(req: ControlRequest): number {

@@ -1,4 +1,4 @@
-import type { GrowthMethodName } from '../grow/types';
+import type { MethodChoice } from '../grow/types';
 import type { JobRow } from '../store';
 
 /*
@@ -9,7 +9,7 @@ import type { JobRow } from '../store';
 
 export interface UpgradeRequest {
   toDepth?: number;
-  method?: GrowthMethodName;
+  method?: MethodChoice;
   trigger: 'automatic' | 'manual' | 'fleet';
   commandId?: string;
   attempt?: number;

@@ -1,6 +1,7 @@
 import { ArchSpec, Family } from '../model/arch';
 import { Insertion } from '../model/surgery';
-import { StopReason } from '../train/loop';
+import type { Stage2Report } from './stage2';
+import type { AutoChoice } from './auto';
 import { InsertionPlan, StageCurve } from './types';
 import type { HeldOutPairs } from './held-out-pairs';
 import type { GateSettings } from '../policy/gate';
@@ -31,12 +32,15 @@ export interface GrowReport {
   parameters: number;
   plan: InsertionPlan;
   insertions: Insertion[];
-  stage2: { learningRate: number; batchSize: number; epochs: number; steps: number; stoppedBy: StopReason };
+  /** Set when the method was `auto`: what was tried, and why `method` was chosen. */
+  auto?: AutoChoice;
+  /** Stage II: its schedule, where it stopped and which checkpoint the grown model is. */
+  stage2: Stage2Report;
   split: { fingerprint: string; seed: number; counts: { train: number; validation: number; test: number }; heldOut: 'test' };
   /** Which held-out samples each model got right: the gate's paired comparison. */
   heldOutPairs: HeldOutPairs;
   /** When the blocks were inserted, and Stage I (the method's initialisation; null when it has none) and Stage II ran. */
-  phases: { insertion: number; stage1: Span | null; stage2: Span };
+  phases: { insertion: number; stage1: Span | null; stage2: Span; auto?: Span };
   /** The gate a daemon job judges this candidate by (set by the growth process; absent for `deepend grow`). */
   gate?: GateSettings;
   curves: StageCurve[];

@@ -2,7 +2,8 @@ import type { DataSplit } from '../data/types';
 import { depthOf } from '../model/arch';
 import { LoadedModel } from '../model/io';
 import { Budget } from '../train/budget';
-import { DEFAULT_BATCH, evaluate, trainClassifier } from '../train/classifier';
+import { DEFAULT_BATCH, evaluate } from '../train/classifier';
+import { runStage2, Stage2Options } from './stage2';
 import { ProgressCallback, throwIfAborted } from '../train/progress';
 import { disposeTensorSet, TensorSet, toTensorSet } from '../train/tensors';
 import type { Dataset } from '../data/types';
@@ -14,7 +15,8 @@ import { checkParentAboveChance } from './preflight';
 import { tfl } from '../tf';
 import { methodByName } from './methods';
 import { newBlocksNeeded, spreadPlan } from './planner';
-import { BaselineName, GrowthMethodName, InsertionPlan, StageCurve } from './types';
+import { BaselineName, InsertionPlan, MethodChoice, StageCurve } from './types';
+import { AutoChoice, chooseMethod } from './auto';
 import { AngleStopRule } from '../train/angle-stop';
 import { GrowReport } from './report';
 import { correctFlags, heldOutPairs } from './held-out-pairs';
@@ -30,15 +32,17 @@ export interface GrowBudget {
 
 export interface GrowRequest {
   parent: LoadedModel;
-  method: GrowthMethodName | BaselineName;
+  method: MethodChoice | BaselineName;
   toDepth: number;
   split: DataSplit;
   budget: GrowBudget;
   /** Default: spread over the existing blocks. A method may re-plan (DILS's lowest-error). */
   plan?: InsertionPlan;
   batchSize?: number;
-  /** Stage II uses one fixed learning rate (DILS section 3.1), lower than from-scratch training. */
+  /** Stage II's peak learning rate, lower than from-scratch training. */
   learningRate?: number;
+  /** Stage II's schedule, early stopping and best checkpoint (all on by default). */
+  stage2?: Stage2Options;
   seed?: number;
   stopRule?: AngleStopRule;
   validateEverySamples?: number;
@@ -70,6 +74,11 @@ export const STAGE2_LEARNING_RATE = 5e-4;
 /** Stage II validates every this many training samples as well as at epoch ends, for curves and time-to-accuracy. */
 export const VALIDATE_EVERY_SAMPLES = 2048;
 
+/** The seconds left of a budget after `spent` (an `auto` trial). */
+function remaining(budget: GrowBudget, spent: number): GrowBudget {
+  return budget.seconds !== undefined && spent > 0 ? { ...budget, seconds: Math.max(0.001, budget.seconds - spent) } : budget;
+}
+
 export function initBudgetOf(budget: GrowBudget): Budget {
   if (budget.init) return budget.init;
   if (budget.seconds !== undefined) return { seconds: budget.seconds / 4 };
@@ -79,7 +88,7 @@ export function initBudgetOf(budget: GrowBudget): Budget {
 /**
  * The growth pipeline shared by every method: held-out accuracy of the parent,
  * the method's insertion and initialisation, held-out accuracy right after it,
- * Stage II (global fine-tune with one learning rate, DILS section 3.1), and the
+ * Stage II (the global fine-tune of DILS section 3.1, see stage2.ts), and the
  * final held-out accuracy. Held-out = the split's test part; training curves use
  * the validation part.
  */
@@ -98,12 +107,31 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
     }
     const before = evaluate(head, test);
     const parentCorrect = correctFlags(head, test);
-    const method = methodByName(req.method, true);
     const plan = req.plan ?? spreadPlan(parent.meta.arch, req.toDepth);
     const batchSize = req.batchSize ?? DEFAULT_BATCH;
     const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
     const seed = req.seed ?? 1;
-    const initBudget = initBudgetOf(req.budget);
+    const validateEverySamples = req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES;
+    let auto: AutoChoice | undefined;
+    const autoStart = elapsed();
+    if (req.method === 'auto') {
+      auto = await chooseMethod({
+        head,
+        parentSpec: parent.meta.arch,
+        plan,
+        train,
+        validation,
+        budget: req.budget,
+        batchSize,
+        learningRate,
+        seed,
+        stage2: req.stage2,
+        onProgress: req.onProgress,
+        signal: req.signal,
+      });
+    }
+    const method = methodByName(auto?.chosen ?? req.method, true);
+    const initBudget = initBudgetOf(remaining(req.budget, auto ? elapsed() : 0));
     const initStart = elapsed();
     const init = await method.initialise({
       parent: head,
@@ -132,14 +160,16 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         return placed;
       });
       const stage2Start = elapsed();
-      const stage2 = trainClassifier(init.model, train, {
-        stage: 'stage2',
+      const { loop: stage2, report: stage2Report } = runStage2({
+        model: init.model,
+        train,
+        validation,
         budget: stage2Budget,
         batchSize,
         learningRate,
         seed: seed + 1,
-        validation,
-        validateEverySamples: req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES,
+        validateEverySamples,
+        options: req.stage2,
         stopRule: req.stopRule,
         onProgress: req.onProgress,
         signal: req.signal,
@@ -147,7 +177,8 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
       curves.push({ stage: 'stage2', metric: 'loss', epochs: stage2.epochs, checkpoints: stage2.checkpoints, seconds: stage2.seconds, startSeconds: stage2Start });
       const after = evaluate(init.model, test);
       const report: GrowReport = {
-        method: req.method,
+        method: method.name,
+        ...(auto ? { auto } : {}),
         backend: req.backend,
         family: parent.meta.family,
         depthBefore: depthOf(parent.meta.arch),
@@ -164,13 +195,14 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         parameters: parent.model.countParams() - head.countParams() + init.model.countParams(),
         plan: init.plan ?? plan,
         insertions: init.insertions,
-        stage2: { learningRate, batchSize, epochs: stage2.epochs.length, steps: stage2.steps, stoppedBy: stage2.stoppedBy },
+        stage2: stage2Report,
         split: { fingerprint: req.split.fingerprint, seed: req.split.spec.seed, counts: req.split.counts, heldOut: 'test' },
         heldOutPairs: heldOutPairs(parentCorrect, correctFlags(init.model, test)),
         phases: {
           insertion: initStart,
           stage1: method.usesInitBudget ? { start: initStart, end: initSeconds } : null,
           stage2: { start: stage2Start, end: stage2Start + stage2.seconds },
+          ...(auto ? { auto: { start: autoStart, end: autoStart + auto.seconds } } : {}),
         },
         curves,
         details: init.details,

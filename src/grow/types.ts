@@ -8,6 +8,9 @@ import { TensorSet } from '../train/tensors';
 
 export type GrowthMethodName = 'dils' | 'identity' | 'morphism' | 'lookahead' | 'random';
 export const GROWTH_METHODS: readonly GrowthMethodName[] = ['dils', 'identity', 'morphism', 'lookahead', 'random'];
+/** What a user, a policy rule or a job may ask for: a method, or `auto` (a short trial picks one: grow/auto.ts). */
+export type MethodChoice = GrowthMethodName | 'auto';
+export const METHOD_CHOICES: readonly MethodChoice[] = [...GROWTH_METHODS, 'auto'];
 /** Baselines for every comparison: the target-depth net from random init, and the shallow net trained on. */
 export type BaselineName = 'scratch' | 'continue';
 export const BASELINES: readonly BaselineName[] = ['scratch', 'continue'];

@@ -1,4 +1,4 @@
-import type { GrowthMethodName } from '../grow/types';
+import type { MethodChoice } from '../grow/types';
 import type { ProgressEvent } from '../train/progress';
 import type { CandidateSummary } from './candidate';
 import type { GateSettings } from '../policy/gate';
@@ -11,7 +11,7 @@ export interface GrowJobInput {
   data: string;
   dataLimit?: number;
   toDepth: number;
-  method: GrowthMethodName;
+  method: MethodChoice;
   budget: { seconds?: number; epochs?: number };
   /** Growth's random seed (default 1). */
   seed?: number;

@@ -1,4 +1,4 @@
-import { GROWTH_METHODS, GrowthMethodName } from '../grow/types';
+import { METHOD_CHOICES, MethodChoice } from '../grow/types';
 import type { PolicyRule } from '../policy/types';
 import { ruleTarget } from '../policy/target';
 import { gateSettings, GateSettings } from '../policy/gate';
@@ -10,7 +10,7 @@ export interface UpgradePlan {
   fromVersion: number;
   fromDepth: number;
   toDepth: number;
-  method: GrowthMethodName;
+  method: MethodChoice;
   budget: { seconds?: number; epochs?: number };
   gate: GateSettings;
   rule: string;
@@ -29,7 +29,7 @@ const FALLBACK_EPOCHS = 3;
 export function requestProblem(req: UpgradeRequest): string | null {
   if (!['automatic', 'manual', 'fleet'].includes(req.trigger)) return `trigger must be automatic, manual or fleet, got ${JSON.stringify(req.trigger)}`;
   if (req.toDepth !== undefined && !(Number.isInteger(req.toDepth) && req.toDepth >= 1)) return `toDepth must be a whole number >= 1, got ${JSON.stringify(req.toDepth)}`;
-  if (req.method !== undefined && !GROWTH_METHODS.includes(req.method)) return `method must be one of ${GROWTH_METHODS.join(', ')}, got ${JSON.stringify(req.method)}`;
+  if (req.method !== undefined && !METHOD_CHOICES.includes(req.method)) return `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(req.method)}`;
   if (req.attempt !== undefined && !(Number.isInteger(req.attempt) && req.attempt >= 1)) return `attempt must be a whole number >= 1, got ${JSON.stringify(req.attempt)}`;
   return null;
 }

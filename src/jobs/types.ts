@@ -1,4 +1,4 @@
-import type { GrowthMethodName } from '../grow/types';
+import type { MethodChoice } from '../grow/types';
 import type { PolicyRule } from '../policy/types';
 import type { ModelSlot } from '../serve/model-slot';
 import type { JobRow, Store } from '../store/types';
@@ -7,7 +7,7 @@ import type { ProgressEvent } from '../train/progress';
 /** What a trigger asks for; unset fields come from the matching policy rule. */
 export interface UpgradeRequest {
   toDepth?: number;
-  method?: GrowthMethodName;
+  method?: MethodChoice;
   trigger: 'automatic' | 'manual' | 'fleet';
   commandId?: string;
   /** 1 (default) for a first try; n for the (n-1)th retry of an upgrade the gate rejected: another growth seed. */

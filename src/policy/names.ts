@@ -1,5 +1,5 @@
 import type { BackendName } from '../compute/backend';
-import type { GrowthMethodName } from '../grow/types';
+import type { MethodChoice } from '../grow/types';
 
 /*
  * The names a policy may use. Kept here rather than imported from src/grow
@@ -8,13 +8,14 @@ import type { GrowthMethodName } from '../grow/types';
  * and not here.
  */
 
-export const POLICY_METHODS = ['dils', 'identity', 'morphism', 'lookahead', 'random'] as const satisfies readonly GrowthMethodName[];
+/** `auto` tries dils, identity and lookahead briefly on the device's data and keeps the best (src/grow/auto.ts). */
+export const POLICY_METHODS = ['dils', 'identity', 'morphism', 'lookahead', 'random', 'auto'] as const satisfies readonly MethodChoice[];
 
 /** TF.js backends a rule may name; webgpu is the planned next one (docs/ARCHITECTURE.md, decision 1). */
 export const POLICY_BACKENDS = ['tensorflow', 'wasm', 'cpu', 'webgpu'] as const;
 
 type Unlisted<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : false;
-const everyMethodListed: Unlisted<GrowthMethodName, (typeof POLICY_METHODS)[number]> = true;
+const everyMethodListed: Unlisted<MethodChoice, (typeof POLICY_METHODS)[number]> = true;
 const everyBackendListed: Unlisted<BackendName, (typeof POLICY_BACKENDS)[number]> = true;
 void everyMethodListed;
 void everyBackendListed;

@@ -1,4 +1,4 @@
-import type { GrowthMethodName } from '../grow/types';
+import type { MethodChoice } from '../grow/types';
 
 /** Conditions on compute facts; every one that is set must hold. No conditions: matches every device. */
 export interface PolicyMatch {
@@ -24,7 +24,7 @@ export interface PolicyRule {
   targetDepth?: number;
   /** Blocks more than the model had when it was imported (or shipped): repeated upgrades stop there. */
   blocksMore?: number;
-  method: GrowthMethodName;
+  method: MethodChoice;
   /** The largest growth step of one job, in blocks. */
   maxStep: number;
   budget: { epochs?: number; minutes?: number };

@@ -2,7 +2,8 @@ import { tf, tfl } from '../tf';
 import type { OutputKind } from '../model/arch';
 import { AngleStopRule } from './angle-stop';
 import { Budget } from './budget';
-import { LoopResult, runLoop } from './loop';
+import { Checkpoint, LoopResult, runLoop } from './loop';
+import { LearningRateSchedule, learningRateAt } from './schedule';
 import { ProgressCallback } from './progress';
 import { TensorSet } from './tensors';
 
@@ -90,6 +91,10 @@ export interface ClassifierTraining {
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
   optimizer?: tf.Optimizer;
+  /** Overrides `learningRate` with a rate that follows the budget. */
+  schedule?: LearningRateSchedule;
+  /** Sees every validation checkpoint; true ends training (reason 'early'). */
+  onCheckpoint?: (checkpoint: Checkpoint, fraction: number) => boolean;
 }
 
 export const DEFAULT_BATCH = 64;
@@ -97,7 +102,8 @@ export const DEFAULT_LEARNING_RATE = 1e-3;
 
 /** Trains a classifier end to end with Adam and cross-entropy. */
 export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: ClassifierTraining): LoopResult {
-  const optimizer = opts.optimizer ?? tf.train.adam(opts.learningRate ?? DEFAULT_LEARNING_RATE);
+  const schedule = opts.schedule;
+  const optimizer = opts.optimizer ?? tf.train.adam(schedule ? learningRateAt(schedule, 0) : (opts.learningRate ?? DEFAULT_LEARNING_RATE));
   try {
     return runLoop({
       stage: opts.stage,
@@ -116,6 +122,8 @@ export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: 
       validate: opts.validation ? () => evaluate(model, opts.validation!).accuracy : undefined,
       validateEverySteps: opts.validateEverySamples ? Math.max(1, Math.round(opts.validateEverySamples / (opts.batchSize ?? DEFAULT_BATCH))) : undefined,
       stopRule: opts.stopRule,
+      learningRate: schedule ? (fraction) => learningRateAt(schedule, fraction) : undefined,
+      onCheckpoint: opts.onCheckpoint,
       onProgress: opts.onProgress,
       signal: opts.signal,
     });

@@ -19,9 +19,11 @@ export interface Checkpoint {
   /** Mean training loss since the previous checkpoint. */
   loss: number;
   validationAccuracy: number;
+  /** The learning rate of the step before it, when the stage follows a schedule. */
+  learningRate?: number;
 }
 
-export type StopReason = 'epochs' | 'seconds' | 'angle' | 'converged';
+export type StopReason = 'epochs' | 'seconds' | 'angle' | 'converged' | 'early';
 
 export interface LoopResult {
   epochs: EpochRecord[];
@@ -53,6 +55,10 @@ export interface LoopConfig {
   stopRule?: AngleStopRule;
   /** Ends training early (reason 'converged') when it returns true after an epoch. */
   converged?: (epochs: readonly EpochRecord[]) => boolean;
+  /** The learning rate at a fraction (0..1) of the budget, set on the optimizer before every step. */
+  learningRate?: (fraction: number) => number;
+  /** Sees every validation checkpoint (the starting one included); true ends training (reason 'early'). */
+  onCheckpoint?: (checkpoint: Checkpoint, fraction: number) => boolean;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
 }
@@ -75,13 +81,21 @@ export function runLoop(cfg: LoopConfig): LoopResult {
   let stoppedBy: StopReason = 'epochs';
   const checkpoints: Checkpoint[] = [];
   let sinceCheckpoint = { loss: 0, count: 0 };
-  const checkpoint = (accuracy: number) => {
-    checkpoints.push({ steps, seconds: elapsed(), loss: sinceCheckpoint.loss / Math.max(1, sinceCheckpoint.count), validationAccuracy: accuracy });
+  let rate: number | undefined;
+  let stopEarly = false;
+  const checkpoint = (accuracy: number, fraction: number) => {
+    const c: Checkpoint = { steps, seconds: elapsed(), loss: sinceCheckpoint.loss / Math.max(1, sinceCheckpoint.count), validationAccuracy: accuracy };
+    if (rate !== undefined) c.learningRate = rate;
+    checkpoints.push(c);
     sinceCheckpoint = { loss: 0, count: 0 };
+    if (cfg.onCheckpoint?.(c, fraction)) stopEarly = true;
   };
   const maxEpochs = cfg.budget.epochs ?? Number.POSITIVE_INFINITY;
   // Where the stage starts from (e.g. right after insertion); its loss is not yet known.
-  if (cfg.validate && cfg.validateEverySteps) checkpoints.push({ steps: 0, seconds: 0, loss: Number.NaN, validationAccuracy: cfg.validate() });
+  if (cfg.validate && cfg.validateEverySteps) {
+    checkpoints.push({ steps: 0, seconds: 0, loss: Number.NaN, validationAccuracy: cfg.validate() });
+    cfg.onCheckpoint?.(checkpoints[0], 0);
+  }
 
   for (let epoch = 0; epoch < maxEpochs; epoch++) {
     for (let i = 0; i < cfg.count; i++) order[i] = i;
@@ -92,6 +106,11 @@ export function runLoop(cfg: LoopConfig): LoopResult {
     for (let step = 0; step < stepsPerEpoch; step++) {
       throwIfAborted(cfg.signal, cfg.stage);
       const batch = order.subarray(step * cfg.batchSize, Math.min(cfg.count, (step + 1) * cfg.batchSize));
+      if (cfg.learningRate) {
+        rate = cfg.learningRate(budgetFraction(cfg.budget, epoch + step / stepsPerEpoch, elapsed()));
+        // Adam and SGD read this field at every step (tfjs-core 4.22).
+        (cfg.optimizer as unknown as { learningRate: number }).learningRate = rate;
+      }
       const loss = tf.tidy(() => {
         const indices = tf.tensor1d(batch, 'int32');
         const cost = cfg.optimizer.minimize(() => cfg.batchLoss(indices), true, cfg.variables);
@@ -104,9 +123,9 @@ export function runLoop(cfg: LoopConfig): LoopResult {
       sinceCheckpoint.count += batch.length;
       steps++;
       const lastOfEpoch = step === stepsPerEpoch - 1;
-      if (cfg.validate && cfg.validateEverySteps && steps % cfg.validateEverySteps === 0 && !lastOfEpoch) checkpoint(cfg.validate());
       const t = elapsed();
       const fraction = budgetFraction(cfg.budget, epoch + (step + 1) / stepsPerEpoch, t);
+      if (cfg.validate && cfg.validateEverySteps && steps % cfg.validateEverySteps === 0 && !lastOfEpoch) checkpoint(cfg.validate(), fraction);
       cfg.onProgress?.({
         stage: cfg.stage,
         detail: cfg.detail,
@@ -123,9 +142,10 @@ export function runLoop(cfg: LoopConfig): LoopResult {
         outOfTime = true;
         break;
       }
+      if (stopEarly) break;
     }
-    const validationAccuracy = cfg.afterEpoch?.(epoch) ?? (cfg.validate ? cfg.validate() : undefined);
-    if (cfg.validate && validationAccuracy !== undefined) checkpoint(validationAccuracy);
+    const validationAccuracy = stopEarly ? checkpoints.at(-1)?.validationAccuracy : (cfg.afterEpoch?.(epoch) ?? (cfg.validate ? cfg.validate() : undefined));
+    if (cfg.validate && validationAccuracy !== undefined && !stopEarly) checkpoint(validationAccuracy, budgetFraction(cfg.budget, epoch + 1, elapsed()));
     records.push({ epoch, loss: lossSum / Math.max(1, lossCount), validationAccuracy, seconds: elapsed() });
     if (validationAccuracy !== undefined) {
       accuracies.push(validationAccuracy);
@@ -142,6 +162,10 @@ export function runLoop(cfg: LoopConfig): LoopResult {
         fraction: budgetFraction(cfg.budget, epoch + 1, t),
         elapsedSeconds: t,
       });
+    }
+    if (stopEarly) {
+      stoppedBy = 'early';
+      break;
     }
     if (outOfTime) {
       stoppedBy = 'seconds';

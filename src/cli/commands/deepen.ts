@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GROWTH_METHODS } from '../../grow/types';
+import { METHOD_CHOICES } from '../../grow/types';
 import { numberFlag, parseArgs, UsageError } from '../args';
 import { CommandIO } from '../output';
 import { ControlClient, clientFor } from '../../daemon/control-client';
@@ -52,7 +52,7 @@ export async function deepenCommand(argv: string[], io: CommandIO): Promise<numb
   const args = parseArgs('deepen', argv, { values: [...CLIENT_FLAGS.values, 'to-depth', 'method'], switches: [...CLIENT_FLAGS.switches, 'wait'] });
   const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1 });
   const method = args.values.get('method');
-  if (method !== undefined && !(GROWTH_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${GROWTH_METHODS.join(', ')}, got '${method}'`);
+  if (method !== undefined && !(METHOD_CHOICES as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${METHOD_CHOICES.join(', ')}, got '${method}'`);
   const client = clientFor({ config: args.values.get('config'), home: args.values.get('home') });
   const { job } = await client.ok<{ job: JobView }>('POST', '/deepen', { toDepth, method });
   if (!args.switches.has('wait')) {

@@ -5,10 +5,9 @@ import { artifactsOf, kerasFileBytes } from '../../model/formats';
 import { openModelWithData } from '../../model/open';
 import { IMPORT_FLAGS, IMPORT_USAGE, importFlagsOf } from '../model-flags';
 import { childMeta } from '../../grow/child-meta';
-import { methodByName } from '../../grow/methods';
+import { checkMethodChoice } from '../../grow/methods';
 import { newBlocksNeeded } from '../../grow/planner';
 import { GrowReport } from '../../grow/report';
-import { GrowthMethodName } from '../../grow/types';
 import { grow, GrowBudget } from '../../grow/run';
 import { growUntil } from '../../grow/until';
 import { learningCurveSvg } from '../../report/learning-curve-svg';
@@ -19,7 +18,7 @@ import { pendingLowestErrorPlan } from '../../grow/dils/placement';
 import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
 
-export const GROW_USAGE = `deepend grow --model PATH --data SRC --to-depth N --method dils|identity|morphism|lookahead|random --out DIR [--budget-seconds S] [--epochs E] [--until-accuracy A] [--placement spread|lowest-error] [--lr R] [--batch B] [--seed N] [--format tfjs|keras] ${IMPORT_USAGE} [--json]`;
+export const GROW_USAGE = `deepend grow --model PATH --data SRC --to-depth N --method dils|identity|morphism|lookahead|random|auto --out DIR [--budget-seconds S] [--epochs E] [--until-accuracy A] [--placement spread|lowest-error] [--lr R] [--batch B] [--seed N] [--format tfjs|keras] ${IMPORT_USAGE} [--json]`;
 
 /** The Keras 3 file `--format keras` writes beside the TF.js files. */
 export const KERAS_FILE = 'model.keras';
@@ -38,7 +37,7 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
     required: ['model', 'data', 'to-depth', 'method', 'out'],
   });
   const methodName = args.values.get('method')!;
-  methodByName(methodName);
+  checkMethodChoice(methodName);
   const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1 })!;
   const seconds = numberFlag(args, 'budget-seconds', { min: 1 });
   const epochs = numberFlag(args, 'epochs', { integer: true, min: 1 });
@@ -62,7 +61,7 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
   const progress = new ProgressPrinter(io.err, io.json);
   const common = {
     parent,
-    method: methodName as GrowthMethodName,
+    method: checkMethodChoice(methodName),
     split,
     budget,
     batchSize: numberFlag(args, 'batch', { integer: true, min: 1 }),

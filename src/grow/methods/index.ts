@@ -1,4 +1,4 @@
-import { BASELINES, BaselineName, GROWTH_METHODS, GrowthMethod, GrowthMethodName } from '../types';
+import { BASELINES, BaselineName, GROWTH_METHODS, GrowthMethod, GrowthMethodName, METHOD_CHOICES, MethodChoice } from '../types';
 import { continueBaseline, scratchBaseline } from './baselines';
 import { dilsMethod } from './dils';
 import { identityMethod } from './identity';
@@ -15,6 +15,13 @@ const REGISTRY: Partial<Record<GrowthMethodName | BaselineName, GrowthMethod>> =
   scratch: scratchBaseline,
   continue: continueBaseline,
 };
+
+/** Checks a method name a user may give: a growth method or 'auto'. */
+export function checkMethodChoice(name: string): MethodChoice {
+  if (name === 'auto') return name;
+  if (!(GROWTH_METHODS as readonly string[]).includes(name)) throw new Error(`unknown growth method '${name}': use ${METHOD_CHOICES.join(', ')}`);
+  return name as GrowthMethodName;
+}
 
 /** A growth method or, with `allowBaselines`, a baseline (for benchmarks). */
 export function methodByName(name: string, allowBaselines = false): GrowthMethod {

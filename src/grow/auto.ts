@@ -1,0 +1,166 @@
+import { tf, tfl } from '../tf';
+import { ArchSpec } from '../model/arch';
+import { Budget } from '../train/budget';
+import { evaluate, trainClassifier } from '../train/classifier';
+import { ProgressCallback, throwIfAborted } from '../train/progress';
+import { disposeTensorSet, TensorSet } from '../train/tensors';
+import { methodByName } from './methods';
+import { inexactIdentityReason } from './methods/identity';
+import { defaultStage2Schedule } from '../train/schedule';
+import { Stage2Options } from './stage2';
+import { GrowthMethodName, InsertionPlan } from './types';
+
+/** The methods `auto` tries, in the order that breaks ties (DILS, the design's method, first). */
+export const AUTO_CANDIDATES: readonly GrowthMethodName[] = ['dils', 'identity', 'lookahead'];
+/** Share of a seconds budget the trials' training may take together (set-up and validation come on top). */
+export const AUTO_SHARE = 0.25;
+/** Training samples each trial sees (the first of the shuffled train part). */
+export const AUTO_SLICE = 2000;
+
+export interface AutoTrial {
+  method: GrowthMethodName;
+  /** The better of the validation accuracies right after initialisation and at the trial's end, as
+   * Stage II keeps its best checkpoint; absent when skipped. */
+  validationAccuracy?: number;
+  validationAfterInit?: number;
+  seconds: number;
+  skipped?: string;
+}
+
+/** What report.json says about a `method: auto` choice. */
+export interface AutoChoice {
+  chosen: GrowthMethodName;
+  reason: string;
+  tried: AutoTrial[];
+  /** Training samples each trial used, and its budget. */
+  slice: number;
+  trialBudget: Budget;
+  /** Seconds all trials took, and that over the growth's seconds budget (when it has one). */
+  seconds: number;
+  share?: number;
+}
+
+export interface AutoContext {
+  head: tfl.LayersModel;
+  parentSpec: ArchSpec;
+  plan: InsertionPlan;
+  train: TensorSet;
+  validation: TensorSet;
+  budget: { seconds?: number; epochs?: number };
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  stage2?: Stage2Options;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+/** Why identity cannot be tried at these sites (see inexactIdentityReason), if it cannot. */
+function identitySkip(ctx: AutoContext): string | undefined {
+  for (const i of ctx.plan.afterIndices) {
+    const reason = inexactIdentityReason(ctx.parentSpec.blocks[i]);
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
+function sliceOf(set: TensorSet, count: number): TensorSet {
+  const n = Math.min(count, set.count);
+  return { ...set, x: tf.slice(set.x, 0, n), labels: tf.slice(set.labels, 0, n) as tf.Tensor1D, count: n };
+}
+
+/**
+ * One trial: the method's insertion and initialisation, then Stage II (its
+ * schedule, without validation checkpoints, which would eat a short trial),
+ * on the slice, within `budget`; validation accuracy right after
+ * initialisation and at the end.
+ */
+async function trial(ctx: AutoContext, name: GrowthMethodName, slice: TensorSet, budget: Budget): Promise<{ afterInit: number; end: number }> {
+  const method = methodByName(name);
+  const started = performance.now();
+  const initBudget: Budget = budget.seconds !== undefined ? { seconds: budget.seconds / 4 } : { epochs: 1 };
+  const init = await method.initialise({
+    parent: ctx.head,
+    parentSpec: ctx.parentSpec,
+    plan: ctx.plan,
+    data: { train: slice, validation: ctx.validation },
+    budget: initBudget,
+    batchSize: ctx.batchSize,
+    learningRate: ctx.learningRate,
+    seed: ctx.seed,
+    signal: ctx.signal,
+  });
+  try {
+    const afterInit = evaluate(init.model, ctx.validation).accuracy;
+    const spent = (performance.now() - started) / 1000;
+    const schedule = ctx.stage2?.schedule;
+    trainClassifier(init.model, slice, {
+      stage: 'auto',
+      detail: `trial of ${name}`,
+      budget: { epochs: budget.epochs, seconds: budget.seconds !== undefined ? Math.max(0.001, budget.seconds - spent) : undefined },
+      batchSize: ctx.batchSize,
+      learningRate: ctx.learningRate,
+      schedule: schedule === 'constant' ? undefined : (schedule ?? defaultStage2Schedule(ctx.learningRate)),
+      seed: ctx.seed + 1,
+      signal: ctx.signal,
+    });
+    return { afterInit, end: evaluate(init.model, ctx.validation).accuracy };
+  } finally {
+    init.model.dispose();
+  }
+}
+
+/**
+ * `method: auto`: tries each candidate method on a slice of the local train
+ * part, every one under the same budget (an equal part of AUTO_SHARE of the
+ * seconds, or one epoch of initialisation and one of Stage II on the slice
+ * under an epochs-only budget), and picks the one with the highest validation
+ * accuracy. The held-out test part is not used.
+ */
+export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
+  const started = performance.now();
+  const skip = identitySkip(ctx);
+  const candidates = AUTO_CANDIDATES.filter((m) => m !== 'identity' || !skip);
+  const share = ctx.budget.seconds !== undefined ? ctx.budget.seconds * AUTO_SHARE : undefined;
+  const trialBudget: Budget = share !== undefined ? { seconds: share / candidates.length } : { epochs: 1 };
+  const spent = () => (performance.now() - started) / 1000;
+  const slice = sliceOf(ctx.train, AUTO_SLICE);
+  const tried: AutoTrial[] = [];
+  try {
+    for (const method of AUTO_CANDIDATES) {
+      if (method === 'identity' && skip) {
+        tried.push({ method, seconds: 0, skipped: skip });
+        continue;
+      }
+      throwIfAborted(ctx.signal, 'auto');
+      // Model building, the first kernels of a new shape and the final validation are not in a trial's
+      // training budget; once the share is spent, the candidates left are not tried.
+      if (share !== undefined && tried.some((t) => t.validationAccuracy !== undefined) && spent() >= share) {
+        tried.push({ method, seconds: 0, skipped: `the trials' share of the budget (${share.toFixed(1)} s) was spent` });
+        continue;
+      }
+      ctx.onProgress?.({ stage: 'auto', detail: `trying ${method}`, epoch: tried.length, epochs: AUTO_CANDIDATES.length, step: 0, stepsPerEpoch: 1, loss: Number.NaN, fraction: tried.length / AUTO_CANDIDATES.length, elapsedSeconds: (performance.now() - started) / 1000 });
+      const t0 = performance.now();
+      const { afterInit, end } = await trial(ctx, method, slice, trialBudget);
+      tried.push({ method, validationAccuracy: Math.max(afterInit, end), validationAfterInit: afterInit, seconds: (performance.now() - t0) / 1000 });
+    }
+  } finally {
+    disposeTensorSet(slice);
+  }
+  const ran = tried.filter((t) => t.validationAccuracy !== undefined);
+  // Strictly higher wins, so a tie goes to the earlier candidate.
+  const best = ran.reduce((a, b) => (b.validationAccuracy! > a.validationAccuracy! ? b : a));
+  const seconds = (performance.now() - started) / 1000;
+  const skipped = tried.filter((t) => t.skipped && t.skipped !== skip).map((t) => `; ${t.method} not tried: ${t.skipped}`).join('');
+  const figures = ran.map((t) => `${t.method} ${(t.validationAccuracy! * 100).toFixed(2)}%`).join(', ');
+  const budgetText = trialBudget.seconds !== undefined ? `${trialBudget.seconds.toFixed(1)} s each` : 'one epoch of initialisation and one of Stage II each';
+  return {
+    chosen: best.method,
+    reason: `highest validation accuracy after equal trials (${budgetText} on ${slice.count} training samples): ${figures}${skip ? `; identity not tried: ${skip}` : ''}${skipped}`,
+    tried,
+    slice: slice.count,
+    trialBudget,
+    seconds,
+    share: ctx.budget.seconds !== undefined ? seconds / ctx.budget.seconds : undefined,
+  };
+}

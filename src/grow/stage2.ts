@@ -1,0 +1,102 @@
+import { tfl } from '../tf';
+import { Budget } from '../train/budget';
+import { BestCheckpoint, KeptCheckpoint } from '../train/best-checkpoint';
+import { trainClassifier } from '../train/classifier';
+import { DEFAULT_EARLY_STOP, EarlyStopper, EarlyStopRule } from '../train/early-stop';
+import { LoopResult, StopReason } from '../train/loop';
+import { ProgressCallback } from '../train/progress';
+import { constantSchedule, defaultStage2Schedule, LearningRateSchedule } from '../train/schedule';
+import { TensorSet } from '../train/tensors';
+import { AngleStopRule } from '../train/angle-stop';
+
+/** How Stage II trains; each part can be switched off (for before/after measurements). */
+export interface Stage2Options {
+  /** Default: defaultStage2Schedule(learningRate); 'constant' is the paper's one fixed rate (DILS section 3.1). */
+  schedule?: LearningRateSchedule | 'constant';
+  /** Default DEFAULT_EARLY_STOP; false trains to the end of the budget. */
+  earlyStop?: EarlyStopRule | false;
+  /** Keep the best checkpoint by validation accuracy and restore it at the end (default true). */
+  keepBest?: boolean;
+}
+
+export interface Stage2Run {
+  model: tfl.LayersModel;
+  train: TensorSet;
+  validation: TensorSet;
+  budget: Budget;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  validateEverySamples: number;
+  options?: Stage2Options;
+  stopRule?: AngleStopRule;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+/** What report.json says about Stage II. */
+export interface Stage2Report {
+  learningRate: number;
+  batchSize: number;
+  epochs: number;
+  steps: number;
+  stoppedBy: StopReason;
+  schedule: LearningRateSchedule;
+  earlyStop: EarlyStopRule | null;
+  /** Validation accuracy of the model as Stage II got it (right after insertion and Stage I). */
+  validationAtStart?: number;
+  /** The checkpoint whose weights the grown model has; null when the last weights were kept. */
+  kept: KeptCheckpoint | null;
+}
+
+/**
+ * Stage II, the global fine-tune (DILS section 3.1), with a learning-rate
+ * schedule over its budget, early stopping on the validation part and the best
+ * validation checkpoint restored at the end. The starting point is offered as
+ * the first checkpoint, so when nothing in Stage II beats it on the validation
+ * part the model is returned as insertion (and Stage I) left it. The held-out
+ * test part is never looked at here.
+ */
+export function runStage2(run: Stage2Run): { loop: LoopResult; report: Stage2Report } {
+  const options = run.options ?? {};
+  const schedule = options.schedule === 'constant' ? constantSchedule(run.learningRate) : (options.schedule ?? defaultStage2Schedule(run.learningRate));
+  const earlyStop = options.earlyStop === false ? null : (options.earlyStop ?? DEFAULT_EARLY_STOP);
+  const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
+  const best = options.keepBest === false ? undefined : new BestCheckpoint(run.model);
+  try {
+    const loop = trainClassifier(run.model, run.train, {
+      stage: 'stage2',
+      budget: run.budget,
+      batchSize: run.batchSize,
+      schedule,
+      seed: run.seed,
+      validation: run.validation,
+      validateEverySamples: run.validateEverySamples,
+      stopRule: run.stopRule,
+      onProgress: run.onProgress,
+      signal: run.signal,
+      onCheckpoint: (c, fraction) => {
+        best?.offer(c.steps, c.seconds, c.validationAccuracy);
+        const stop = stopper?.shouldStop(c.validationAccuracy, fraction) ?? false;
+        return c.steps > 0 && stop;
+      },
+    });
+    const kept = best?.restore() ?? null;
+    return {
+      loop,
+      report: {
+        learningRate: run.learningRate,
+        batchSize: run.batchSize,
+        epochs: loop.epochs.length,
+        steps: loop.steps,
+        stoppedBy: loop.stoppedBy,
+        schedule,
+        earlyStop,
+        validationAtStart: loop.checkpoints[0]?.steps === 0 ? loop.checkpoints[0].validationAccuracy : undefined,
+        kept,
+      },
+    };
+  } finally {
+    best?.dispose();
+  }
+}

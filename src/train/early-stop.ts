@@ -1,0 +1,33 @@
+/**
+ * Early stopping on the validation part: stop once `patience` validation
+ * checkpoints in a row have not beaten the best accuracy so far by more than
+ * `minDelta`, but never before `minFraction` of the budget is spent (the
+ * warm-up and the first noisy checkpoints should not end a stage).
+ */
+export interface EarlyStopRule {
+  patience: number;
+  minDelta: number;
+  minFraction: number;
+}
+
+export const DEFAULT_EARLY_STOP: EarlyStopRule = { patience: 8, minDelta: 0, minFraction: 0.3 };
+
+export class EarlyStopper {
+  private best = Number.NEGATIVE_INFINITY;
+  private since = 0;
+
+  constructor(private readonly rule: EarlyStopRule) {
+    if (!(rule.patience >= 1) || !Number.isInteger(rule.patience)) throw new Error(`early stopping patience must be a whole number >= 1, got ${rule.patience}`);
+  }
+
+  /** Feed each validation checkpoint in order; true means stop. */
+  shouldStop(validationAccuracy: number, fraction: number): boolean {
+    if (validationAccuracy > this.best + this.rule.minDelta) {
+      this.best = validationAccuracy;
+      this.since = 0;
+      return false;
+    }
+    this.since++;
+    return this.since >= this.rule.patience && fraction >= this.rule.minFraction;
+  }
+}

@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../src/tf';
+import { useTestBackend } from './helpers/backend';
+import { DEFAULT_MODEL } from './helpers/cli';
+import { loadDataset } from '../src/data/load';
+import { splitDataset } from '../src/data/split';
+import { loadModel } from '../src/model/io';
+import { grow } from '../src/grow/run';
+import { evaluate } from '../src/train/classifier';
+import { runLoop } from '../src/train/loop';
+import { EarlyStopper } from '../src/train/early-stop';
+import { defaultStage2Schedule, LearningRateSchedule, learningRateAt } from '../src/train/schedule';
+import { toTensorSet, disposeTensorSet } from '../src/train/tensors';
+
+async function smallSplit() {
+  const data = await loadDataset('mnist', { inputShape: [28, 28, 1], classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], limit: 1200 });
+  return splitDataset(data);
+}
+
+/** A schedule that multiplies the rate by 2000 from `at` of the budget on: Adam then wrecks the model. */
+function wreckingFrom(at: number): LearningRateSchedule {
+  return { kind: 'step', peak: 5e-4, warmup: 0, startFactor: 1, endFactor: 1, stepsAt: [at], stepFactor: 2000 };
+}
+
+const close = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+
+test('the default schedule warms up linearly, then decays by a cosine to 0.05x at the end of the budget', () => {
+  const s = defaultStage2Schedule(1e-3);
+  assert.ok(close(learningRateAt(s, 0), 1e-4));
+  assert.ok(close(learningRateAt(s, 0.05), 1e-4 + 0.5 * 9e-4));
+  assert.ok(close(learningRateAt(s, 0.1), 1e-3));
+  assert.ok(close(learningRateAt(s, 0.55), 1e-3 * (0.05 + 0.95 * 0.5)));
+  assert.ok(close(learningRateAt(s, 1), 5e-5));
+  assert.ok(close(learningRateAt(s, 7), 5e-5), 'past the budget the rate stays at its end');
+  const step: LearningRateSchedule = { kind: 'step', peak: 1, warmup: 0, startFactor: 1, endFactor: 0.001, stepsAt: [0.5, 0.75], stepFactor: 0.1 };
+  assert.deepEqual([0, 0.49, 0.5, 0.8].map((f) => learningRateAt(step, f)), [1, 1, 0.1, 0.1 * 0.1]);
+});
+
+test('the loop follows the schedule by steps under an epochs budget and by wall time under a seconds budget', async () => {
+  await useTestBackend();
+  const x = tf.randomNormal([256, 4], 0, 1, 'float32', 5);
+  const y = tf.matMul(x, tf.tensor2d([[1], [-2], [3], [0.5]]));
+  const w = tf.variable(tf.zeros([4, 1]));
+  const s = defaultStage2Schedule(0.01);
+  const rates: { fraction: number; rate: number; seconds?: number }[] = [];
+  const optimizer = tf.train.adam(1);
+  const batchLoss = (idx: tf.Tensor1D) => {
+    rates.push({ fraction: -1, rate: (optimizer as unknown as { learningRate: number }).learningRate });
+    return tf.losses.meanSquaredError(tf.gather(y, idx), tf.matMul(tf.gather(x, idx), w)) as tf.Scalar;
+  };
+  runLoop({ stage: 't', count: 256, batchSize: 32, budget: { epochs: 2 }, seed: 1, optimizer, batchLoss, learningRate: (f) => learningRateAt(s, f) });
+  assert.equal(rates.length, 16);
+  rates.forEach((r, step) => assert.ok(close(r.rate, learningRateAt(s, step / 16)), `step ${step}: ${r.rate}`));
+
+  rates.length = 0;
+  const seen: { rate: number; elapsed: number }[] = [];
+  const started = performance.now();
+  runLoop({
+    stage: 't',
+    count: 256,
+    batchSize: 32,
+    budget: { seconds: 0.6 },
+    seed: 1,
+    optimizer,
+    batchLoss: (idx) => {
+      seen.push({ rate: (optimizer as unknown as { learningRate: number }).learningRate, elapsed: (performance.now() - started) / 1000 });
+      const until = performance.now() + 20;
+      while (performance.now() < until); // 20 ms a step, so the budget is time, not steps
+      return batchLoss(idx);
+    },
+    learningRate: (f) => learningRateAt(s, f),
+  });
+  assert.ok(seen.length >= 10 && seen.length <= 31, `${seen.length} steps in 0.6 s`);
+  for (const p of seen) {
+    // The rate was set just before the step began, from the elapsed share of 0.6 s.
+    assert.ok(Math.abs(p.rate - learningRateAt(s, p.elapsed / 0.6)) < 0.002, `rate ${p.rate} at ${p.elapsed}s`);
+  }
+  assert.ok(seen.at(-1)!.rate < 0.003, `rate near the end of the time budget ${seen.at(-1)!.rate}`);
+  [x, y, w].forEach((t) => t.dispose());
+  optimizer.dispose();
+});
+
+test('early stopping waits for patience checkpoints without a gain, and not before its share of the budget', () => {
+  const stopper = new EarlyStopper({ patience: 2, minDelta: 0, minFraction: 0.5 });
+  assert.equal(stopper.shouldStop(0.9, 0.1), false);
+  assert.equal(stopper.shouldStop(0.89, 0.2), false);
+  assert.equal(stopper.shouldStop(0.9, 0.3), false, 'two without a gain, but only 30% of the budget spent');
+  assert.equal(stopper.shouldStop(0.91, 0.6), false, 'a gain resets the count');
+  assert.equal(stopper.shouldStop(0.905, 0.7), false);
+  assert.equal(stopper.shouldStop(0.91, 0.8), true, 'a tie is no gain');
+});
+
+test('a Stage II whose last part is made worse returns its best validation checkpoint and says so', async () => {
+  const backend = await useTestBackend();
+  const split = await smallSplit();
+  const parent = await loadModel(DEFAULT_MODEL);
+  const validation = toTensorSet(split.validation, parent.meta.normalisation, parent.meta.arch.classes, parent.meta.arch.output, parent.meta.inputShape);
+  const { model, report } = await grow({
+    parent,
+    method: 'identity',
+    toDepth: 3,
+    split,
+    budget: { epochs: 2 },
+    backend,
+    validateEverySamples: 256,
+    stage2: { schedule: wreckingFrom(0.6), earlyStop: false },
+  });
+  const checkpoints = report.curves.at(-1)!.checkpoints!;
+  const last = checkpoints.at(-1)!;
+  const kept = report.stage2.kept!;
+  assert.equal(report.stage2.stoppedBy, 'epochs');
+  assert.ok(kept.steps < last.steps, `kept step ${kept.steps} of ${last.steps}`);
+  assert.equal(kept.validationAccuracy, Math.max(...checkpoints.map((c) => c.validationAccuracy)));
+  assert.ok(last.validationAccuracy < kept.validationAccuracy - 0.05, `last ${last.validationAccuracy} vs kept ${kept.validationAccuracy}: the wrecking part did not wreck`);
+  assert.equal(evaluate(model, validation).accuracy, kept.validationAccuracy, 'the returned model is not the kept checkpoint');
+  assert.equal(report.stage2.schedule.kind, 'step');
+  model.dispose();
+  disposeTensorSet(validation);
+  parent.model.dispose();
+});
+
+test('when no Stage II checkpoint beats the model right after insertion, that model is returned; early stopping ends the stage', async () => {
+  const backend = await useTestBackend();
+  const split = await smallSplit();
+  const parent = await loadModel(DEFAULT_MODEL);
+  const validation = toTensorSet(split.validation, parent.meta.normalisation, parent.meta.arch.classes, parent.meta.arch.output, parent.meta.inputShape);
+  const baseline = tf.memory().numTensors;
+  const { model, report } = await grow({
+    parent,
+    method: 'dils',
+    toDepth: 3,
+    split,
+    budget: { epochs: 3, init: { epochs: 1 } },
+    backend,
+    validateEverySamples: 128,
+    stage2: { schedule: wreckingFrom(0), earlyStop: { patience: 3, minDelta: 0, minFraction: 0 } },
+  });
+  const kept = report.stage2.kept!;
+  assert.equal(kept.atStart, true);
+  assert.equal(kept.steps, 0);
+  assert.equal(kept.validationAccuracy, report.stage2.validationAtStart);
+  assert.equal(evaluate(model, validation).accuracy, report.stage2.validationAtStart, 'below where insertion left it on the validation part');
+  assert.equal(report.accuracyAfter, report.accuracyAfterInsertion, 'held-out accuracy differs from the model right after insertion');
+  assert.equal(report.stage2.stoppedBy, 'early');
+  assert.equal(report.curves.at(-1)!.checkpoints!.length, 4, 'start + patience checkpoints');
+  model.dispose();
+  assert.equal(tf.memory().numTensors, baseline, 'tensors leaked by the kept checkpoint');
+  disposeTensorSet(validation);
+  parent.model.dispose();
+});
