@@ -201,3 +201,19 @@ test('every growth method and both baselines grow an imported model with a froze
     loaded.model.dispose();
   }
 });
+
+test('an MLP on flattened pixels takes image data: square grey images, flattened', async () => {
+  const mlp = tfl.sequential({
+    name: 'flat_mlp',
+    layers: [tfl.layers.dense({ units: 32, activation: 'relu', inputShape: [784], name: 'hidden' }), tfl.layers.dense({ units: 10, activation: 'softmax', name: 'out' })],
+  });
+  await fitOnDigits(mlp);
+  const dir = exportConverterDir(mlp, join(root, 'flat-mlp'));
+  const r = await runCli(['eval', '--model', dir, '--data', 'mnist', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(JSON.parse(r.stdout).accuracy > 0.8);
+  const odd = exportConverterDir(tfl.sequential({ layers: [tfl.layers.dense({ units: 10, activation: 'softmax', inputShape: [785], name: 'out' })] }), join(root, 'odd-mlp'));
+  const refused = await runCli(['eval', '--model', odd, '--data', 'mnist']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /the model takes 785 flat values, which are no square grey or RGB image/);
+});

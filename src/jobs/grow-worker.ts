@@ -39,7 +39,7 @@ async function run(input: GrowJobInput): Promise<void> {
   const parent = await loadModel(input.parentDir);
   try {
     checkAbort();
-    const shape = dataInputShape(parent.meta.inputShape);
+    const shape = dataInputShape(parent.meta.inputShape, input.data);
     const data = await loadDataset(input.data, { inputShape: shape, classes: parent.meta.labels, limit: input.dataLimit });
     assertFits(data, shape, parent.meta.labels.length);
     // the default seed: the same split as the committed model's figures and the gate's

@@ -83,7 +83,7 @@ export async function openModelWithData(
     // The model's own problems first: they need no data, and the data is not worth loading for a model that cannot grow.
     analyseKeras(model, { freezeThrough: flags.freezeThrough, source: artifacts.source });
     const inputShape = model.inputs[0].shape.slice(1) as number[];
-    const shape = dataInputShape(inputShape);
+    const shape = dataInputShape(inputShape, data);
     const dataset = await loadDataset(data, { inputShape: shape.every((d) => d > 0) ? shape : undefined });
     const { meta } = importedMeta(importSourceOf(artifacts, model, backend), { ...flags, dataKind: dataset.kind, dataClasses: dataset.classes });
     const fitted = remapClasses(dataset, meta.labels);
