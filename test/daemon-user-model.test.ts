@@ -11,6 +11,7 @@ import { useTestBackend } from './helpers/backend';
 import { DaemonProcess, testHome, waitForJob } from './helpers/daemon';
 import { startAedesBroker } from './helpers/brokers';
 import { FleetObserver } from './helpers/fleet-observer';
+import { runCli } from './helpers/cli';
 import { backboneLogits, exportConverterDir, fitOnDigits, freezeBackbone, loadPlain, mnistCnn } from './helpers/user-models';
 
 const BLOCKS_MORE_POLICY = `name: user-model-test
@@ -99,4 +100,42 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     assert.equal(s.model.origin?.depthAtImport, 3);
     assert.ok(daemon.lines.some((l) => l.msg === 'user model imported'));
   });
+});
+
+test('deepend models import swaps a user model into a running daemon, and commits it for the next start when none runs', { timeout: 240_000 }, async (t) => {
+  await useTestBackend();
+  const root = mkdtempSync(join(tmpdir(), 'deepend-models-import-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const cnn = mnistCnn();
+  await fitOnDigits(cnn);
+  const cnnDir = exportConverterDir(cnn, join(root, 'cnn'));
+  const transfer = backboneLogits();
+  await fitOnDigits(transfer, { logits: true, epochs: 3 });
+  const transferDir = exportConverterDir(freezeBackbone(transfer), join(root, 'transfer'));
+  const h = testHome(t);
+  let daemon = new DaemonProcess([], h.env);
+  t.after(() => daemon.kill());
+  const url = await daemon.running();
+  const live = await runCli(['models', 'import', cnnDir, '--json'], { env: h.env });
+  assert.equal(live.code, 0, `${live.stderr}\n${daemon.lines.map((l) => JSON.stringify(l)).join('\n')}`);
+  const answer = JSON.parse(live.stdout);
+  assert.equal(answer.version, 2);
+  assert.equal(answer.job.state, 'succeeded');
+  assert.equal(answer.origin.format, 'tfjs-layers');
+  const res = await fetch(`${url}/v1/models/default:predict`, { method: 'POST', body: JSON.stringify({ instances: [new Array(784).fill(0)] }) });
+  assert.equal(res.headers.get('x-model-version'), '2');
+  const jobs = await runCli(['jobs'], { env: h.env });
+  assert.match(jobs.stdout, /\bimport\b/);
+  assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
+  const offline = await runCli(['models', 'import', transferDir], { env: h.env });
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.match(offline.stdout, /as default v3: depth 1, held-out \d+\.\d+% \(no daemon running: committed for its next start\)/);
+  daemon = new DaemonProcess([], h.env);
+  await daemon.running();
+  const s = await new ControlClient(h.home).ok<DaemonStatus>('GET', '/status');
+  assert.equal(s.model.committed?.version, 3);
+  assert.equal(s.model.origin?.source, transferDir);
+  const bad = await runCli(['models', 'import', join(root, 'nope')], { env: h.env });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /nope: not found/);
 });

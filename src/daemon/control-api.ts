@@ -1,6 +1,8 @@
 import { METHOD_CHOICES, MethodChoice } from '../grow/types';
 import { ControlError, ControlHandler, ControlRequest } from './control-server';
 import { daemonStatus, DaemonParts, jobView, versionView } from './status';
+import { registerPreparedImport } from './user-model';
+import { discardVersion } from '../store/model-dirs';
 
 /*
  * The control API (HTTP + JSON on $home/control.sock), what the CLI calls:
@@ -10,6 +12,8 @@ import { daemonStatus, DaemonParts, jobView, versionView } from './status';
  *   GET  /models              versions of the served model name
  *   POST /deepen  {toDepth?, method?}   a manual upgrade: 202, or 409 with the reason
  *   POST /rollback {version?}           swaps back; answers when the rollback job ended
+ *   POST /models/import {dir}           registers a model `deepend models import` prepared under the home's
+ *                                       candidates and swaps to it; answers when that swap ended
  *   POST /cancel {jobId?}               cancels that job (default: the active one); 409 when nothing to cancel
  *   POST /detect              re-detect compute now (and queue an automatic upgrade if due)
  */
@@ -86,6 +90,25 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
         const job = await runner.rollback(version);
         return { body: { job: jobView(parts, job) } };
       } catch (err) {
+        throw new ControlError(409, err instanceof Error ? err.message.split('\n')[0] : String(err));
+      }
+    }
+    if (path === '/models/import') {
+      allow(req, 'POST');
+      const runner = need(parts.runner, 'job runner');
+      const dir = req.body.dir;
+      if (typeof dir !== 'string') throw new ControlError(400, `dir must be a string, got ${JSON.stringify(dir)}`);
+      const busy = runner.active();
+      if (busy) throw new ControlError(409, `job ${busy.id} is ${busy.state}: one job at a time; import again when it has ended`);
+      const store = need(parts.store, 'store');
+      let version: number | undefined;
+      try {
+        version = registerPreparedImport(parts.config, store, dir);
+        const job = await runner.rollback(version, 'import');
+        return { body: { version, job: jobView(parts, job) } };
+      } catch (err) {
+        // a version nothing swapped to is not left behind
+        if (version !== undefined && !store.modelVersion(parts.config.model.name, version)?.committed) discardVersion(parts.config.home, parts.config.model.name, version, store);
         throw new ControlError(409, err instanceof Error ? err.message.split('\n')[0] : String(err));
       }
     }

@@ -22,7 +22,7 @@ export interface RunnerPort {
   recover(): Promise<{ resumed: string[]; rolledBack: string[]; failed: string[] }>;
   request(req: UpgradeRequest): RequestResult;
   cancel(jobId: string): boolean;
-  rollback(version?: number): Promise<JobRow>;
+  rollback(version?: number, reason?: 'import'): Promise<JobRow>;
   active(): JobRow | undefined;
   idle(): Promise<void>;
   stop(): Promise<void>;

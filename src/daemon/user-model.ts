@@ -1,16 +1,23 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config';
 import { checkParentAboveChance } from '../grow/preflight';
 import { describeContract, parseScale } from '../model/input-contract';
 import { LoadedModel, saveModel } from '../model/io';
-import { openModelWithData } from '../model/open';
+import type { ModelMeta } from '../model/meta';
+import { ImportFlags, openModelWithData } from '../model/open';
 import { evaluate } from '../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../train/tensors';
-import { addVersionFromCandidate, flipCurrent, importShipped, modelRoot } from '../store/model-dirs';
+import { addVersionFromCandidate, CANDIDATES_DIR, flipCurrent, importShipped, modelRoot } from '../store/model-dirs';
 import { lineageOf } from '../store/model-verify';
 import type { ModelVersionRow, Store } from '../store/types';
 import type { Logger } from './log';
+
+/** config model.freezeThrough / inputScale / labels as the import options of the CLI. */
+export function configImportFlags(config: Config): ImportFlags {
+  const { freezeThrough, labels, inputScale } = config.model;
+  return { freezeThrough, labels, contract: inputScale ? { scale: parseScale(inputScale) } : undefined };
+}
 
 function sameLineage(row: ModelVersionRow, source: string, sha: string | undefined): boolean {
   try {
@@ -35,47 +42,77 @@ function measure(loaded: LoadedModel, split: Awaited<ReturnType<typeof openModel
 }
 
 /**
+ * A user's model (TF.js directory, .h5, .keras) as a deepend model directory
+ * at `dir`, measured on the daemon's data: what the daemon imports. Returns
+ * undefined when `skip` says a registered version already came from it. The
+ * user's files are only read.
+ */
+export async function prepareUserModel(
+  config: Config,
+  path: string,
+  flags: ImportFlags,
+  backend: string,
+  dir: string,
+  skip: (meta: ModelMeta) => boolean = () => false,
+): Promise<ModelMeta | undefined> {
+  const { loaded, split } = await openModelWithData(path, config.data, flags, backend);
+  try {
+    if (skip(loaded.meta)) return undefined;
+    measure(loaded, split, config.data);
+    return await saveModel(loaded.model, { ...loaded.meta, name: config.model.name }, dir);
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+/** Registers a prepared import as the committed version when no daemon serves: v1 on a new home, else the next one. */
+export function commitImported(config: Config, store: Store, dir: string, source: string): ModelVersionRow {
+  const { name } = config.model;
+  if (!store.committedVersion(name)) return importShipped(config.home, name, dir, store);
+  const version = Math.max(...store.modelVersions(name).map((v) => v.version)) + 1;
+  const added = addVersionFromCandidate(config.home, name, dir, version, store, { parent: null });
+  store.atomically(() => {
+    store.setCommitted(name, version);
+    store.logEvent('model.imported', { name, version, from: source, sha256: added.sha256 });
+  });
+  flipCurrent(store.home, name, version);
+  return store.committedVersion(name)!;
+}
+
+/**
+ * A prepared import (under the home's candidates, where `deepend models
+ * import` writes it) registered as the next version, not yet committed: the
+ * running daemon then swaps to it as it swaps any version in.
+ */
+export function registerPreparedImport(config: Config, store: Store, dir: string): number {
+  const { name } = config.model;
+  const root = join(modelRoot(config.home, name), CANDIDATES_DIR);
+  if (dirname(resolve(dir)) !== root) throw new Error(`${dir}: an import to register must be prepared in ${root}`);
+  const version = Math.max(0, ...store.modelVersions(name).map((v) => v.version)) + 1;
+  addVersionFromCandidate(config.home, name, dir, version, store, { parent: null });
+  return version;
+}
+
+/**
  * config model.path: the user's own model becomes the served lineage. On a new
  * home it is imported as v1 (instead of the shipped model); when the file at
  * model.path is not the model an earlier version was imported from, it is
- * imported as the next version and committed. Nothing is written into the
- * user's files. Returns the version imported, or undefined when it was already.
+ * imported as the next version and committed. Returns the version imported,
+ * or undefined when there was nothing to import.
  */
 export async function adoptUserModel(config: Config, store: Store, backend: string, log: Logger): Promise<ModelVersionRow | undefined> {
   const { name, path } = config.model;
   if (!path) return undefined;
-  const { loaded, split } = await openModelWithData(
-    path,
-    config.data,
-    { freezeThrough: config.model.freezeThrough, labels: config.model.labels, contract: config.model.inputScale ? { scale: parseScale(config.model.inputScale) } : undefined },
-    backend,
-  );
   const tmp = join(modelRoot(config.home, name), `.import-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
   try {
-    const { meta } = loaded;
-    const source = meta.origin?.source ?? path;
-    if (store.modelVersions(name).some((v) => sameLineage(v, source, meta.origin?.sourceSha256))) return undefined;
-    measure(loaded, split, config.data);
-    rmSync(tmp, { recursive: true, force: true });
-    await saveModel(loaded.model, meta, tmp);
-    const committed = store.committedVersion(name);
-    let row: ModelVersionRow;
-    if (!committed) {
-      row = importShipped(config.home, name, tmp, store);
-    } else {
-      const version = Math.max(...store.modelVersions(name).map((v) => v.version)) + 1;
-      const added = addVersionFromCandidate(config.home, name, tmp, version, store, { parent: null });
-      store.atomically(() => {
-        store.setCommitted(name, version);
-        store.logEvent('model.imported', { name, version, from: source, sha256: added.sha256 });
-      });
-      flipCurrent(store.home, name, version);
-      row = store.committedVersion(name)!;
-    }
-    log.info('user model imported', { model: name, version: row.version, from: source, format: meta.origin?.format, depth: meta.depth, accuracy: meta.metrics.accuracy });
+    const seen = (meta: ModelMeta) => store.modelVersions(name).some((v) => sameLineage(v, meta.origin?.source ?? path, meta.origin?.sourceSha256));
+    const meta = await prepareUserModel(config, path, configImportFlags(config), backend, tmp, seen);
+    if (!meta) return undefined;
+    const row = commitImported(config, store, tmp, meta.origin?.source ?? path);
+    log.info('user model imported', { model: name, version: row.version, from: meta.origin?.source, format: meta.origin?.format, depth: meta.depth, accuracy: meta.metrics.accuracy });
     return row;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
-    loaded.model.dispose();
   }
 }

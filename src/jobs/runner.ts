@@ -98,12 +98,16 @@ export class JobRunner {
     return true;
   }
 
-  /** Swaps back to `version` (default: the committed version's parent) the way an upgrade swaps in; resolves with the ended job. */
-  async rollback(version?: number): Promise<JobRow> {
+  /**
+   * Swaps to `version` (default: the committed version's parent) the way an
+   * upgrade swaps in; resolves with the ended job. `reason: 'import'` swaps
+   * to a version `deepend models import` just registered.
+   */
+  async rollback(version?: number, reason?: 'import'): Promise<JobRow> {
     const refused = this.refusal();
     if (refused) throw new Error(refused.reason);
     const target = rollbackTarget(this.ctx.store, this.ctx.modelName, version);
-    const job = this.ctx.store.createJob({ kind: 'rollback', trigger: 'manual', request: { version: target.version } });
+    const job = this.ctx.store.createJob({ kind: 'rollback', trigger: 'manual', request: reason ? { version: target.version, reason } : { version: target.version } });
     announce(this.ctx, job);
     crashIfAsked('queued');
     this.queue.push({ id: job.id, start: 'rollback' });

@@ -33,7 +33,9 @@ export async function jobsCommand(argv: string[], io: CommandIO): Promise<number
     io.out('no jobs yet');
     return 0;
   }
-  const rows = jobs.map((j) => [j.id, j.kind, j.trigger, j.state, j.createdAt, outcome(j)]);
+  // a swap to a version `deepend models import` registered is a rollback job that reads as what it is
+  const kind = (j: (typeof jobs)[number]) => (j.kind === 'rollback' && (j.request as { reason?: unknown }).reason === 'import' ? 'import' : j.kind);
+  const rows = jobs.map((j) => [j.id, kind(j), j.trigger, j.state, j.createdAt, outcome(j)]);
   for (const line of table([['JOB', 'KIND', 'TRIGGER', 'STATE', 'CREATED', 'OUTCOME'], ...rows])) io.out(line);
   return 0;
 }

@@ -3,13 +3,16 @@ import { CommandIO, pct } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { versionView } from '../../daemon/status';
 import { CLIENT_FLAGS } from './status';
+import { IMPORT_USAGE } from '../model-flags';
+import { importCommand } from './models-import';
 
-export const MODELS_USAGE = 'deepend models [--config F | --home DIR] [--json]';
+export const MODELS_USAGE = `deepend models [--config F | --home DIR] [--json]  |  deepend models import PATH [--name N] ${IMPORT_USAGE} [--config F | --home DIR] [--json]`;
 
 type VersionView = ReturnType<typeof versionView>;
 
-/** `deepend models`: the versions of the served model; `*` marks the committed one. */
+/** `deepend models`: the versions of the served model; `*` marks the committed one. `deepend models import`: see importCommand. */
 export async function modelsCommand(argv: string[], io: CommandIO): Promise<number> {
+  if (argv[0] === 'import') return importCommand(argv.slice(1), io);
   const args = parseArgs('models', argv, CLIENT_FLAGS);
   const answer = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{ name: string; serving: number | null; versions: VersionView[] }>('GET', '/models');
   if (io.json) {
