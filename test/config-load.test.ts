@@ -35,6 +35,7 @@ test('defaults: no file, no variables', () => {
   assert.equal(config.model.name, 'default');
   assert.equal(config.mqtt.url, null);
   assert.equal(config.detect.cron, '*/10 * * * *');
+  assert.equal(config.shutdown.graceSeconds, 30);
   assert.match(config.deviceId, /^[A-Za-z0-9][A-Za-z0-9._-]*$/);
   assert.equal(loadConfig({ env: {} }).config.home, join(homedir(), '.deepend'));
 });
@@ -62,6 +63,7 @@ test('precedence: defaults < $DEEPEND_HOME/config.yaml < environment; paths rela
     DEEPEND_MODEL_NAME: 'digits',
     DEEPEND_GROUPS: 'x, y',
     DEEPEND_DETECT_CRON: '*/5 * * * *',
+    DEEPEND_SHUTDOWN_GRACE_SECONDS: '5',
   };
   const { config, fromEnv } = loadConfig({ env, cwd: '/srv' });
   assert.equal(config.deviceId, 'from-env');
@@ -73,6 +75,8 @@ test('precedence: defaults < $DEEPEND_HOME/config.yaml < environment; paths rela
   assert.equal(config.model.name, 'digits');
   assert.deepEqual(config.groups, ['x', 'y']);
   assert.equal(config.detect.cron, '*/5 * * * *');
+  assert.equal(config.shutdown.graceSeconds, 5);
+  assert.deepEqual(problemsOf(() => loadConfig({ env: { DEEPEND_HOME: home, DEEPEND_SHUTDOWN_GRACE_SECONDS: '0' } })), ['DEEPEND_SHUTDOWN_GRACE_SECONDS=0: shutdown.graceSeconds: must be >= 1, got 0']);
   assert.equal(fromEnv.length, Object.keys(env).length);
   assert.equal(loadConfig({ env: { ...env, DEEPEND_FLEET: '' } }).config.fleet, 'north', 'an empty variable counts as unset');
 });
@@ -104,7 +108,7 @@ test('file problems name file:line: field, all of them, unknown keys included', 
     `${file}:4: http.hots: unknown key (allowed: host, port)`,
     `${file}:5: deviceId: must be letters, digits, ".", "_" or "-" (it is part of MQTT topics), got "a/b"`,
     `${file}:7: detect.cron: 'every minute' is not a cron expression; use [second] minute hour day-of-month month day-of-week`,
-    `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, mqtt, groups, detect, memory)`,
+    `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, mqtt, groups, detect, memory, shutdown)`,
   ]);
   writeFileSync(file, 'http: [1\n');
   assert.match(problemsOf(() => loadConfig({ file, env: {} }))[0], new RegExp(`^${file}:\\d+: yaml: `));

@@ -16,6 +16,8 @@ export interface Config {
   detect: { cron: string };
   /** The memory watchdog warns when RSS stays above this. */
   memory: { warnMB: number };
+  /** A stop that takes longer than graceSeconds ends the process anyway (exit 1). */
+  shutdown: { graceSeconds: number };
 }
 
 /** The fleet link (docs/fleet.md). Credentials and key files are never logged. */

@@ -23,6 +23,7 @@ import { FleetAgent } from '../fleet/device/agent';
 import { describeBroker } from '../fleet/mqtt/client-options';
 import { startEmbeddedBroker } from '../fleet/mqtt/embedded-broker';
 import { daemonFleetSources } from './fleet-sources';
+import { StartInterrupted, StartStage, startStageHooks } from './start-stages';
 
 export interface DaemonOptions {
   config: Config;
@@ -49,6 +50,10 @@ export class Daemon {
   readonly parts: DaemonParts;
   private readonly lifecycle: Lifecycle;
   private stopping?: Promise<boolean>;
+  private starting?: Promise<void>;
+  private askStop!: () => void;
+  private readonly stopAsked = new Promise<void>((r) => (this.askStop = r));
+  private stopWanted = false;
   private readonly loggedDecile = new Map<string, number>();
 
   constructor(private readonly opts: DaemonOptions) {
@@ -56,20 +61,41 @@ export class Daemon {
     this.lifecycle = new Lifecycle(opts.log);
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts the parts in order. A stop asked for meanwhile takes effect at the
+   * next stage: start() then rejects with StartInterrupted and stop() stops
+   * what had started.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.startParts();
+    return this.starting;
+  }
+
+  /** One start stage: its test hooks, then the check for a stop asked for during start-up. */
+  private async stage(stage: StartStage): Promise<void> {
+    await startStageHooks(stage, this.stopAsked, this.opts.env);
+    if (this.stopWanted) throw new StartInterrupted(stage);
+  }
+
+  private async startParts(): Promise<void> {
     const { config, log } = this.opts;
     const { parts, lifecycle } = this;
     const name = config.model.name;
+    await this.stage('claim');
     mkdirSync(config.home, { recursive: true });
     const socketPath = await claimControlSocket(config.home);
 
+    await this.stage('watchdog');
     await lifecycle.start('memory watchdog', () => ({ value: undefined, stop: startMemoryWatchdog({ log, warnMB: config.memory.warnMB }) }));
+    await this.stage('policy');
     parts.policy = loadPolicy(config.policy);
     log.info('policy loaded', { file: parts.policy.file, name: parts.policy.name, rules: parts.policy.rules.length });
 
+    await this.stage('backend');
     parts.backend = await selectBackend();
     log.info('backend selected', { backend: parts.backend.name, package: parts.backend.package, gpu: parts.backend.gpu, skipped: parts.backend.skipped.length ? parts.backend.skipped : undefined });
 
+    await this.stage('store');
     const store = await lifecycle.start('store', () => {
       const s = openStore(config.home);
       return { value: s, stop: () => s.close() };
@@ -90,7 +116,10 @@ export class Daemon {
       committedDepth: () => store.committedVersion(name)?.depth ?? 0,
     });
     parts.watcher = watcher;
+    await this.stage('detect');
     await watcher.detect();
+
+    await this.stage('model-files');
 
     const fixed = reconcile(config.home, name, store);
     for (const action of fixed.actions) log.info('model files reconciled', { model: name, action });
@@ -99,6 +128,7 @@ export class Daemon {
       log.info('shipped model imported', { model: name, version: v1.version, depth: v1.depth, dir: v1.dir });
     }
 
+    await this.stage('slot');
     const slot = await lifecycle.start('model slot', async () => {
       const s = new ModelSlot(name);
       const committed = store.committedVersion(name)!;
@@ -108,6 +138,7 @@ export class Daemon {
     });
     parts.slot = slot;
 
+    await this.stage('http');
     const server = await lifecycle.start<Server>('http server', async () => {
       const srv = await startServer({
         host: config.http.host,
@@ -126,6 +157,7 @@ export class Daemon {
     parts.httpUrl = `http://${host}:${serverPort(server)}`;
     log.info('serving', { url: parts.httpUrl, predict: `${parts.httpUrl}/v1/models/${name}:predict` });
 
+    await this.stage('runner');
     const runner = await lifecycle.start('job runner', async () => {
       const r = this.opts.createRunner({
         store,
@@ -141,14 +173,17 @@ export class Daemon {
       return { value: r, stop: () => r.stop() };
     });
     parts.runner = runner;
+    await this.stage('recover');
     const recovered = await runner.recover();
     if (recovered.resumed.length + recovered.rolledBack.length + recovered.failed.length > 0) log.info('interrupted jobs recovered', { ...recovered });
 
+    await this.stage('control');
     await lifecycle.start('control api', async () => {
       const control = await startControlServer(socketPath, controlHandler(parts));
       return { value: control, stop: control.close };
     });
 
+    await this.stage('broker');
     if (config.mqtt.url === null) {
       const broker = await lifecycle.start('embedded broker', async () => {
         const b = await startEmbeddedBroker({ host: '127.0.0.1', port: config.mqtt.embeddedPort });
@@ -159,6 +194,7 @@ export class Daemon {
     } else {
       parts.brokerUrl = config.mqtt.url;
     }
+    await this.stage('fleet');
     await lifecycle.start('fleet link', async () => {
       fleet.start(parts.brokerUrl!);
       log.info('fleet link started', { broker: describeBroker(parts.brokerUrl!), fleet: config.fleet, device: config.deviceId, groups: config.groups });
@@ -166,21 +202,30 @@ export class Daemon {
       return { value: fleet, stop: () => fleet.stop() };
     });
 
+    await this.stage('triggers');
     await lifecycle.start('triggers', async () => {
       watcher.attach(runner);
       await watcher.decide('start');
       watcher.startSchedule(config.detect.cron);
       return { value: undefined, stop: () => watcher.stop() };
     });
+    if (this.stopWanted) throw new StartInterrupted('triggers');
     parts.phase = 'running';
     fleet.refreshState();
   }
 
-  /** Stops everything that started, newest first; resolves false when some part failed to stop. Safe to call twice. */
+  /**
+   * Stops everything that started, newest first; resolves false when some part
+   * failed to stop. Safe to call twice, and at any moment of start(): the
+   * start ends at its next stage first, so nothing starts after the stop.
+   */
   stop(reason: string): Promise<boolean> {
     this.stopping ??= (async () => {
       this.parts.phase = 'stopping';
+      this.stopWanted = true;
+      this.askStop();
       this.opts.log.info('stopping', { reason, job: this.parts.runner?.active()?.id });
+      if (this.starting) await this.starting.catch(() => undefined);
       return this.lifecycle.stopAll();
     })();
     return this.stopping;

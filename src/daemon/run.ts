@@ -1,18 +1,23 @@
 import { loadConfig } from '../config';
 import { JobRunner } from '../jobs/runner';
 import { Daemon } from './daemon';
+import type { EarlySignals } from './early-signals';
 import { createLogger } from './log';
 import { installProcessGuards } from './process-guard';
+import { StartInterrupted, startStageHooks } from './start-stages';
 
 export interface RunOptions {
   configFile?: string;
   env?: NodeJS.ProcessEnv;
+  /** Signals caught before this module was loaded (`deepend start` installs them first). */
+  early?: EarlySignals;
 }
 
 /**
  * `deepend start`: loads the config, starts the daemon and resolves with the
- * exit code once it has stopped (0 after SIGTERM/SIGINT, 1 after an uncaught
- * error or a failed stop). A failed start throws its one-line reason after
+ * exit code once it has stopped (0 after SIGTERM/SIGINT, also during start-up;
+ * 1 after an uncaught error, a failed stop, or a stop that overran
+ * `shutdown.graceSeconds`). A failed start throws its one-line reason after
  * stopping whatever had started.
  */
 export async function runDaemon(opts: RunOptions = {}): Promise<number> {
@@ -20,25 +25,38 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   const { config, file, fromEnv } = loadConfig({ file: opts.configFile, env });
   const log = createLogger();
   log.info('deepend starting', { pid: process.pid, home: config.home, config: file ?? 'none (defaults)', fromEnv: fromEnv.length ? fromEnv : undefined, device: config.deviceId });
+  if (opts.early) await startStageHooks('config', opts.early.received, env);
+  const early = opts.early?.caught();
+  opts.early?.release();
+  if (early) {
+    log.info('deepend stopped', { exitCode: 0, reason: early, stage: 'config' });
+    return 0;
+  }
   const daemon = new Daemon({ config, log, env, createRunner: (deps) => new JobRunner(deps) });
 
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const removeGuards = installProcessGuards({
     log,
+    forceAfterMs: config.shutdown.graceSeconds * 1000,
     stop: (reason, code) => void daemon.stop(reason).then((ok) => finish(ok ? code : 1)),
   });
   try {
     await daemon.start();
+    log.info('deepend running', { url: daemon.parts.httpUrl, model: config.model.name, backend: daemon.parts.backend?.name });
   } catch (err) {
-    log.error('start failed', { error: err instanceof Error ? err.message : String(err) });
-    await daemon.stop('start failed');
-    removeGuards();
-    throw err;
+    if (!(err instanceof StartInterrupted)) {
+      log.error('start failed', { error: err instanceof Error ? err.message : String(err) });
+      await daemon.stop('start failed');
+      removeGuards();
+      throw err;
+    }
+    log.info('start interrupted', { stage: err.stage });
   }
-  log.info('deepend running', { url: daemon.parts.httpUrl, model: config.model.name, backend: daemon.parts.backend?.name });
   const code = await finished;
   log.info('deepend stopped', { exitCode: code });
   removeGuards();
+  // Everything is stopped; a handle some library left open must not keep a stopped daemon alive.
+  setTimeout(() => process.exit(code), 2000).unref();
   return code;
 }
