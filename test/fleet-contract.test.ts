@@ -41,7 +41,7 @@ const EXAMPLES: Examples = {
       },
       backend: 'tensorflow',
       policy: { name: 'default', hash: SHA, rule: 'gpu', targetDepth: 8 },
-      model: { name: 'default', version: 2, depth: 6, accuracy: 0.98, sha256: SHA },
+      model: { name: 'default', version: 2, depth: 6, accuracy: 0.98, sha256: SHA, fallback: { fromVersion: 3, reason: 'corrupt' } },
       predictUrl: 'http://127.0.0.1:8501/v1/models/default:predict',
       ts: TS,
     },

@@ -4,7 +4,7 @@ import { selectBackend } from '../compute/backend';
 import type { Config } from '../config';
 import type { JobEvents, RunnerDeps } from '../jobs/types';
 import { loadPolicy } from '../policy';
-import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../serve';
+import { Metrics, ModelSlot, serverPort, startServer, stopServer } from '../serve';
 import { openStore, isTerminal, JobRow } from '../store';
 import { importShipped, reconcile } from '../store/model-dirs';
 import { ComputeWatcher } from './compute-watcher';
@@ -23,6 +23,7 @@ import { FleetAgent } from '../fleet/device/agent';
 import { describeBroker } from '../fleet/mqtt/client-options';
 import { startEmbeddedBroker } from '../fleet/mqtt/embedded-broker';
 import { daemonFleetSources } from './fleet-sources';
+import { serveCommittedOrFallback } from '../jobs/corrupt-fallback';
 import { StartInterrupted, StartStage, startStageHooks } from './start-stages';
 
 export interface DaemonOptions {
@@ -131,9 +132,14 @@ export class Daemon {
     await this.stage('slot');
     const slot = await lifecycle.start('model slot', async () => {
       const s = new ModelSlot(name);
+      try {
+        parts.fallback = await serveCommittedOrFallback({ store, modelName: name, slot: s, log: (line) => log.line(line), onJob: (job) => fleet.jobEvents.onState(job) });
+      } catch (err) {
+        await s.close();
+        throw err;
+      }
       const committed = store.committedVersion(name)!;
-      await s.swap(await loadServedModel(committed.dir, committed.version));
-      log.info('model loaded', { model: name, version: committed.version, depth: committed.depth, accuracy: committed.metrics.accuracy });
+      log.info('model loaded', { model: name, version: committed.version, depth: committed.depth, accuracy: committed.metrics.accuracy, fallbackFrom: parts.fallback?.fromVersion });
       return { value: s, stop: () => s.close() };
     });
     parts.slot = slot;

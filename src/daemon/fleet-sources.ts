@@ -33,5 +33,6 @@ export function daemonFleetSources(parts: DaemonParts, metrics: Metrics): AgentS
     predictUrl: () => (parts.httpUrl ? `${parts.httpUrl}/v1/models/${parts.config.model.name}:predict` : null),
     serving: () => metrics.histogramNamed(LATENCY_HISTOGRAM)?.totals() ?? null,
     tensors: () => tf.memory().numTensors,
+    fallback: () => (parts.fallback ? { fromVersion: parts.fallback.fromVersion, reason: 'corrupt' } : null),
   };
 }

@@ -8,6 +8,7 @@ import { JobProgressView, ProgressBoard } from './progress-board';
 import { RunnerPort } from './runner-port';
 import type { FleetAgent } from '../fleet/device/agent';
 import { describeBroker } from '../fleet/mqtt/client-options';
+import type { Fallback } from '../jobs/corrupt-fallback';
 
 const MB = 1024 * 1024;
 
@@ -29,6 +30,8 @@ export interface DaemonParts {
   fleet?: FleetAgent;
   /** The broker the fleet link uses: the configured one or the embedded broker's (may hold credentials: never log it raw). */
   brokerUrl?: string;
+  /** Set when the committed version was corrupt at start and an older one serves instead. */
+  fallback?: Fallback;
 }
 
 export interface JobView extends JobRow {
@@ -41,7 +44,7 @@ export function jobView(parts: DaemonParts, job: JobRow): JobView {
 
 export function versionView(v: ModelVersionRow, serving: number | undefined) {
   const accuracy = typeof v.metrics.accuracy === 'number' ? v.metrics.accuracy : null;
-  return { version: v.version, parent: v.parent, depth: v.depth, method: v.method, accuracy, sha256: v.sha256, createdAt: v.createdAt, committed: v.committed, serving: v.version === serving, dir: v.dir };
+  return { version: v.version, parent: v.parent, depth: v.depth, method: v.method, accuracy, sha256: v.sha256, createdAt: v.createdAt, committed: v.committed, committedAt: v.committedAt, quarantined: v.quarantined, serving: v.version === serving, dir: v.dir };
 }
 
 /** The answer to GET /status (`deepend status`). */
@@ -65,6 +68,9 @@ export function daemonStatus(parts: DaemonParts) {
       name: config.model.name,
       servingVersion: served?.version ?? null,
       committed: committed ? versionView(committed, served?.version) : null,
+      fallback: parts.fallback
+        ? { fromVersion: parts.fallback.fromVersion, version: parts.fallback.version, reason: 'corrupt', failed: parts.fallback.failed, quarantined: parts.fallback.quarantined, job: parts.fallback.job.id }
+        : null,
     },
     compute: detection ? { fingerprint: detection.fingerprint, detectedAt: detection.detectedAt, cores: detection.facts.cpu.cores, memoryBytes: detection.facts.memoryBytes, gpus: detection.facts.gpus } : null,
     policy: policy

@@ -4,6 +4,7 @@ import type { ModelMeta } from '../model/meta';
 import { StoreError } from './errors';
 import { isTerminal } from './job-states';
 import { CANDIDATES_DIR, CURRENT_LINK, flipCurrent, listVersions, modelRoot, readCurrent, removeCurrentLink, versionDir } from './model-layout';
+import { quarantineVersionDir } from './model-quarantine';
 import { methodOf, verifyModelDir } from './model-verify';
 import type { Store } from './types';
 
@@ -28,6 +29,8 @@ const LEFTOVER = /^\.(current\.tmp-|v[0-9]+\.(import|discard)-)/;
  *  - a vN directory without a row is a version whose rename finished but whose
  *    registration did not (or a database that was lost): it is verified and
  *    registered, uncommitted; one that fails verification is an error, left as is;
+ *  - a quarantined row whose vN is still there (a crash after the fallback
+ *    committed) has its directory moved to .quarantine/ now;
  *  - an uncommitted row whose directory is gone (an operator freed disk space) is forgotten;
  *  - a committed row whose directory is gone is an error: nothing can serve;
  *  - with no committed version, the version `current` links to is committed
@@ -96,6 +99,12 @@ export function reconcile(home: string, name: string, store: Store): ReconcileRe
   }
 
   for (const row of rows.values()) {
+    if (row.quarantined) {
+      // marked in the fallback's transaction; a crash came before its files were moved aside
+      const to = quarantineVersionDir(store.home, name, row.version);
+      if (to) act(`moved quarantined v${row.version} to ${to}`);
+      continue;
+    }
     if (row.committed || isDir(versionDir(store.home, name, row.version))) continue;
     store.forgetModelVersion(name, row.version);
     rows.delete(row.version);

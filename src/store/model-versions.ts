@@ -15,6 +15,9 @@ interface VersionRecord {
   dir: string;
   created_at: string;
   committed: number;
+  committed_at: string | null;
+  quarantined_at: string | null;
+  quarantine_reason: string | null;
 }
 
 /** Stored relative to home when inside it, so a home directory that moves keeps working. */
@@ -37,6 +40,8 @@ export function modelVersionQueries(ctx: StoreContext) {
     dir: isAbsolute(r.dir) ? r.dir : join(home, r.dir),
     createdAt: r.created_at,
     committed: r.committed === 1,
+    committedAt: r.committed_at,
+    quarantined: r.quarantined_at === null ? null : { at: r.quarantined_at, reason: r.quarantine_reason ?? '' },
   });
   const SELECT = `SELECT v.*, (c.version IS NOT NULL) AS committed FROM model_versions v
     LEFT JOIN committed_versions c ON c.name = v.name AND c.version = v.version`;
@@ -44,13 +49,15 @@ export function modelVersionQueries(ctx: StoreContext) {
   const selectAll = db.prepare(`${SELECT} WHERE v.name = ? ORDER BY v.version`);
   const selectCommitted = db.prepare(`${SELECT} WHERE v.name = ? AND c.version IS NOT NULL`);
   const insert = db.prepare(
-    `INSERT INTO model_versions (name, version, parent, depth, method, sha256, metrics, dir, created_at)
-     VALUES (@name, @version, @parent, @depth, @method, @sha256, @metrics, @dir, @createdAt)`,
+    `INSERT INTO model_versions (name, version, parent, depth, method, sha256, metrics, dir, created_at, committed_at)
+     VALUES (@name, @version, @parent, @depth, @method, @sha256, @metrics, @dir, @createdAt, @committedAt)`,
   );
   const upsertCommitted = db.prepare(
     `INSERT INTO committed_versions (name, version, committed_at) VALUES (?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET version = excluded.version, committed_at = excluded.committed_at`,
   );
+  const firstCommit = db.prepare(`UPDATE model_versions SET committed_at = COALESCE(committed_at, ?) WHERE name = ? AND version = ?`);
+  const quarantine = db.prepare(`UPDATE model_versions SET quarantined_at = ?, quarantine_reason = ? WHERE name = ? AND version = ?`);
   const remove = db.prepare(`DELETE FROM model_versions WHERE name = ? AND version = ?`);
   const insertEvent = db.prepare(`INSERT INTO events (at, kind, data) VALUES (?, ?, ?)`);
 
@@ -75,16 +82,29 @@ export function modelVersionQueries(ctx: StoreContext) {
       metrics: toJson(v.metrics, `${where} metrics`),
       dir: storedDir(home, v.dir),
       createdAt: v.createdAt ?? ctx.now(),
+      committedAt: v.committedAt ?? null,
     });
     return get(v.name, v.version)!;
   });
 
   const setCommitted = db.transaction((name: string, version: number): void => {
     const previous = selectCommitted.get(name) as VersionRecord | undefined;
-    if (!get(name, version)) throw new StoreError(`model ${name} v${version}`, 'is not registered: cannot commit it');
+    const row = get(name, version);
+    if (!row) throw new StoreError(`model ${name} v${version}`, 'is not registered: cannot commit it');
+    if (row.quarantined) throw new StoreError(`model ${name} v${version}`, 'is quarantined: cannot commit it');
     const at = ctx.now();
     upsertCommitted.run(name, version, at);
+    firstCommit.run(at, name, version);
     insertEvent.run(at, 'model.committed', JSON.stringify({ name, version, previous: previous?.version ?? null }));
+  });
+
+  const markQuarantined = db.transaction((name: string, version: number, reason: string): void => {
+    const row = get(name, version);
+    if (!row) throw new StoreError(`model ${name} v${version}`, 'is not registered');
+    if (row.committed) throw new StoreError(`model ${name} v${version}`, 'is the committed version: commit another one first');
+    const at = ctx.now();
+    quarantine.run(at, reason, name, version);
+    insertEvent.run(at, 'model.quarantined', JSON.stringify({ name, version, reason }));
   });
 
   const forget = db.transaction((name: string, version: number): void => {
@@ -106,5 +126,6 @@ export function modelVersionQueries(ctx: StoreContext) {
     },
     setCommitted: (name: string, version: number) => setCommitted.immediate(name, version),
     forgetModelVersion: (name: string, version: number) => forget.immediate(name, version),
+    markQuarantined: (name: string, version: number, reason: string) => markQuarantined.immediate(name, version, reason),
   };
 }

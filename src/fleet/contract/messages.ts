@@ -22,6 +22,8 @@ export interface BirthModel {
   depth: number;
   accuracy: number | null;
   sha256: string;
+  /** Present when the committed version was corrupt at start and this older one serves instead. */
+  fallback?: { fromVersion: number; reason: 'corrupt' };
 }
 
 /** `birth`, retained: what a device is, sent on every connect and on cmd/rebirth. */

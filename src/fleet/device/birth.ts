@@ -24,7 +24,7 @@ export function birthMessage(config: Config, store: Store, sources: AgentSources
     hardware: sources.hardware() ?? NO_HARDWARE,
     backend: sources.backend(),
     policy: sources.policy(),
-    model: birthModel(store, config.model.name),
+    model: { ...birthModel(store, config.model.name), ...(sources.fallback?.() ? { fallback: sources.fallback()! } : {}) },
     predictUrl: sources.predictUrl(),
     ts: new Date().toISOString(),
   };

@@ -22,4 +22,6 @@ export interface AgentSources {
   predictUrl(): string | null;
   serving(): ServingCounters | null;
   tensors(): number | null;
+  /** Set when the committed version was corrupt at start and an older one serves instead. */
+  fallback?(): { fromVersion: number; reason: 'corrupt' } | null;
 }
