@@ -28,7 +28,7 @@ test('defaults: no file, no variables', () => {
   assert.equal(file, null);
   assert.deepEqual(fromEnv, ['DEEPEND_HOME']);
   assert.equal(config.home, home);
-  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8501 });
+  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8501, maxConnections: 256 });
   assert.equal(config.policy, DEFAULT_POLICY_FILE);
   assert.equal(config.fleet, 'default');
   assert.equal(config.data, 'mnist');
@@ -67,7 +67,7 @@ test('precedence: defaults < $DEEPEND_HOME/config.yaml < environment; paths rela
   };
   const { config, fromEnv } = loadConfig({ env, cwd: '/srv' });
   assert.equal(config.deviceId, 'from-env');
-  assert.deepEqual(config.http, { host: '0.0.0.0', port: 9100 });
+  assert.deepEqual(config.http, { host: '0.0.0.0', port: 9100, maxConnections: 256 });
   assert.equal(config.policy, '/srv/rel/p.yaml', 'env paths are relative to the working directory');
   assert.equal(config.fleet, 'south');
   assert.equal(config.mqtt.url, 'mqtt://broker:1883');
@@ -105,7 +105,7 @@ test('file problems name file:line: field, all of them, unknown keys included', 
   const lines = problemsOf(() => loadConfig({ file, env: {} }));
   assert.deepEqual(lines, [
     `${file}:3: http.port: must be <= 65535, got 99999`,
-    `${file}:4: http.hots: unknown key (allowed: host, port)`,
+    `${file}:4: http.hots: unknown key (allowed: host, port, maxConnections)`,
     `${file}:5: deviceId: must be letters, digits, ".", "_" or "-" (it is part of MQTT topics), got "a/b"`,
     `${file}:7: detect.cron: 'every minute' is not a cron expression; use [second] minute hour day-of-month month day-of-week`,
     `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, mqtt, groups, detect, memory, shutdown)`,

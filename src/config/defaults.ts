@@ -27,7 +27,7 @@ export function defaultConfig(): Config {
     home: defaultHome(),
     deviceId: defaultDeviceId(),
     fleet: 'default',
-    http: { host: '127.0.0.1', port: 8501 },
+    http: { host: '127.0.0.1', port: 8501, maxConnections: 256 },
     policy: DEFAULT_POLICY_FILE,
     model: { name: 'default' },
     data: 'mnist',

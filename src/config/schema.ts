@@ -20,6 +20,7 @@ export const CONFIG_SCHEMA = {
       properties: {
         host: { type: 'string', minLength: 1 },
         port: { type: 'integer', minimum: 0, maximum: 65535 },
+        maxConnections: { type: 'integer', minimum: 1, maximum: 65535 },
       },
     },
     policy: { type: 'string', minLength: 1 },

@@ -4,7 +4,8 @@ export interface Config {
   home: string;
   deviceId: string;
   fleet: string;
-  http: { host: string; port: number };
+  /** maxConnections: open connections at most (more are closed as they arrive). */
+  http: { host: string; port: number; maxConnections: number };
   /** Policy file (absolute). */
   policy: string;
   model: { name: string };

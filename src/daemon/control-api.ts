@@ -1,3 +1,4 @@
+import { MAX_DEPTH } from '../limits';
 import { GROWTH_METHODS, GrowthMethodName } from '../grow/types';
 import { ControlError, ControlHandler, ControlRequest } from './control-server';
 import { daemonStatus, DaemonParts, jobView, versionView } from './status';
@@ -19,10 +20,12 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-function optionalInt(body: Record<string, unknown>, key: string): number | undefined {
+function optionalInt(body: Record<string, unknown>, key: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ControlError(400, `${key} must be a whole number >= 1, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new ControlError(400, `${key} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? '>= 1' : `from 1 to ${max}`}, got ${JSON.stringify(v)}`);
+  }
   return v;
 }
 
@@ -74,7 +77,7 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
     if (path === '/deepen') {
       allow(req, 'POST');
       const runner = need(parts.runner, 'job runner');
-      const answer = runner.request({ trigger: 'manual', toDepth: optionalInt(req.body, 'toDepth'), method: optionalMethod(req.body) });
+      const answer = runner.request({ trigger: 'manual', toDepth: optionalInt(req.body, 'toDepth', MAX_DEPTH), method: optionalMethod(req.body) });
       if (!answer.accepted) throw new ControlError(409, answer.reason, answer.job ? { job: jobView(parts, answer.job) } : {});
       return { status: 202, body: { job: jobView(parts, answer.job) } };
     }

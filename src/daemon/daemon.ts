@@ -149,6 +149,7 @@ export class Daemon {
       const srv = await startServer({
         host: config.http.host,
         port: config.http.port,
+        maxConnections: config.http.maxConnections,
         slots: new Map([[name, slot]]),
         metrics,
         status: () => this.health(),

@@ -1,3 +1,4 @@
+import { MAX_DEPTH } from '../limits';
 import { GROWTH_METHODS, GrowthMethodName } from '../grow/types';
 import type { PolicyRule } from '../policy/types';
 import type { ModelVersionRow } from '../store/types';
@@ -22,7 +23,7 @@ const FALLBACK_EPOCHS = 3;
 /** Why a request cannot even be queued, or null. */
 export function requestProblem(req: UpgradeRequest): string | null {
   if (!['automatic', 'manual', 'fleet'].includes(req.trigger)) return `trigger must be automatic, manual or fleet, got ${JSON.stringify(req.trigger)}`;
-  if (req.toDepth !== undefined && !(Number.isInteger(req.toDepth) && req.toDepth >= 1)) return `toDepth must be a whole number >= 1, got ${JSON.stringify(req.toDepth)}`;
+  if (req.toDepth !== undefined && !(Number.isInteger(req.toDepth) && req.toDepth >= 1 && req.toDepth <= MAX_DEPTH)) return `toDepth must be a whole number from 1 to ${MAX_DEPTH}, got ${JSON.stringify(req.toDepth)}`;
   if (req.method !== undefined && !GROWTH_METHODS.includes(req.method)) return `method must be one of ${GROWTH_METHODS.join(', ')}, got ${JSON.stringify(req.method)}`;
   return null;
 }
