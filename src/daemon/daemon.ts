@@ -98,7 +98,7 @@ export class Daemon {
 
     await this.stage('store');
     const store = await lifecycle.start('store', () => {
-      const s = openStore(config.home);
+      const s = openStore(config.home, { warn: (msg, fields) => log.warn(msg, fields) });
       return { value: s, stop: () => s.close() };
     });
     parts.store = store;

@@ -84,6 +84,7 @@ export function daemonStatus(parts: DaemonParts) {
     fleet: parts.fleet
       ? { broker: parts.brokerUrl ? describeBroker(parts.brokerUrl) : null, embedded: config.mqtt.url === null, connected: parts.fleet.connected(), outboxPending: parts.fleet.outboxPending(), topics: parts.fleet.topics.base }
       : null,
+    store: store ? { walDiscarded: store.walDiscarded ?? null } : null,
     memory: { rssMB: Math.round(process.memoryUsage.rss() / MB), heapMB: Math.round(process.memoryUsage().heapUsed / MB) },
   };
 }

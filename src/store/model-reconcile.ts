@@ -5,6 +5,7 @@ import { StoreError } from './errors';
 import { isTerminal } from './job-states';
 import { CANDIDATES_DIR, CURRENT_LINK, flipCurrent, listVersions, modelRoot, readCurrent, removeCurrentLink, versionDir } from './model-layout';
 import { quarantineVersionDir } from './model-quarantine';
+import { readVersionRecord } from './version-record';
 import { methodOf, verifyModelDir } from './model-verify';
 import type { Store } from './types';
 
@@ -82,7 +83,10 @@ export function reconcile(home: string, name: string, store: Store): ReconcileRe
 
   // ascending, so a parent found on disk is registered before its children
   for (const [v, meta] of strays) {
-    const parent = meta.parent ? [...rows.values()].find((r) => r.sha256 === meta.parent!.weightsSha256)?.version ?? null : null;
+    // the store's own record in meta.json (version-record.ts) gives back the lineage and times the database had
+    const record = readVersionRecord(versionDir(store.home, name, v), v);
+    const byDigest = meta.parent ? [...rows.values()].find((r) => r.sha256 === meta.parent!.weightsSha256)?.version ?? null : null;
+    const parent = record?.parent !== undefined && record.parent !== null && rows.has(record.parent) ? record.parent : byDigest;
     const row = store.addModelVersion({
       name,
       version: v,
@@ -92,10 +96,11 @@ export function reconcile(home: string, name: string, store: Store): ReconcileRe
       sha256: meta.weightsSha256,
       metrics: meta.metrics,
       dir: versionDir(store.home, name, v),
-      createdAt: meta.createdAt,
+      createdAt: record?.createdAt ?? meta.createdAt,
+      committedAt: record?.committedAt ?? null,
     });
     rows.set(v, row);
-    act(`registered v${v} found on disk (uncommitted)`);
+    act(`registered v${v} found on disk (uncommitted${record ? ', history from its meta.json' : ''})`);
   }
 
   for (const row of rows.values()) {

@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { StoreContext } from './context';
 import { StoreError } from './errors';
 import { fromJson, toJson } from './json-column';
 import type { ModelVersionRow, NewModelVersion } from './types';
+import { writeVersionRecord } from './version-record';
 
 interface VersionRecord {
   name: string;
@@ -66,6 +68,21 @@ export function modelVersionQueries(ctx: StoreContext) {
     return r && toRow(r);
   }
 
+  /**
+   * After a version change commits: its record is copied into its meta.json,
+   * and the WAL is checkpointed into the main file, so that neither a lost
+   * database nor a damaged WAL can take the change away.
+   */
+  function versionChanged(name: string, version: number): void {
+    ctx.afterCommit(() => {
+      const row = get(name, version);
+      if (row && !row.quarantined && existsSync(row.dir)) {
+        writeVersionRecord(row.dir, { version: row.version, parent: row.parent, createdAt: row.createdAt, committedAt: row.committedAt });
+      }
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    });
+  }
+
   const add = db.transaction((v: NewModelVersion): ModelVersionRow => {
     const where = `model ${v.name} v${v.version}`;
     if (!Number.isInteger(v.version) || v.version < 1) throw new StoreError(where, 'version must be a whole number >= 1');
@@ -84,6 +101,7 @@ export function modelVersionQueries(ctx: StoreContext) {
       createdAt: v.createdAt ?? ctx.now(),
       committedAt: v.committedAt ?? null,
     });
+    versionChanged(v.name, v.version);
     return get(v.name, v.version)!;
   });
 
@@ -95,6 +113,7 @@ export function modelVersionQueries(ctx: StoreContext) {
     const at = ctx.now();
     upsertCommitted.run(name, version, at);
     firstCommit.run(at, name, version);
+    versionChanged(name, version);
     insertEvent.run(at, 'model.committed', JSON.stringify({ name, version, previous: previous?.version ?? null }));
   });
 
@@ -105,6 +124,7 @@ export function modelVersionQueries(ctx: StoreContext) {
     const at = ctx.now();
     quarantine.run(at, reason, name, version);
     insertEvent.run(at, 'model.quarantined', JSON.stringify({ name, version, reason }));
+    versionChanged(name, version);
   });
 
   const forget = db.transaction((name: string, version: number): void => {
@@ -112,10 +132,16 @@ export function modelVersionQueries(ctx: StoreContext) {
     if (!row) throw new StoreError(`model ${name} v${version}`, 'is not registered');
     if (row.committed) throw new StoreError(`model ${name} v${version}`, 'is the committed version: commit another one first');
     remove.run(name, version);
+    versionChanged(name, version);
   });
 
+  const after = <T>(value: T): T => {
+    ctx.flushAfterCommit();
+    return value;
+  };
+
   return {
-    addModelVersion: (v: NewModelVersion) => add.immediate(v),
+    addModelVersion: (v: NewModelVersion) => after(add.immediate(v)),
     modelVersion: get,
     modelVersions(name: string): ModelVersionRow[] {
       return (selectAll.all(name) as VersionRecord[]).map(toRow);
@@ -124,8 +150,8 @@ export function modelVersionQueries(ctx: StoreContext) {
       const r = selectCommitted.get(name) as VersionRecord | undefined;
       return r && toRow(r);
     },
-    setCommitted: (name: string, version: number) => setCommitted.immediate(name, version),
-    forgetModelVersion: (name: string, version: number) => forget.immediate(name, version),
-    markQuarantined: (name: string, version: number, reason: string) => markQuarantined.immediate(name, version, reason),
+    setCommitted: (name: string, version: number) => after(setCommitted.immediate(name, version)),
+    forgetModelVersion: (name: string, version: number) => after(forget.immediate(name, version)),
+    markQuarantined: (name: string, version: number, reason: string) => after(markQuarantined.immediate(name, version, reason)),
   };
 }

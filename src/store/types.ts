@@ -112,6 +112,8 @@ export interface Store {
   modelVersions(name: string): ModelVersionRow[];
   committedVersion(name: string): ModelVersionRow | undefined;
   setCommitted(name: string, version: number): void;
+  /** Set when opening found a damaged WAL that SQLite discarded: one line saying what was lost. */
+  walDiscarded?: string;
   /** Marks an uncommitted version quarantined (its files are moved aside by model-dirs). */
   markQuarantined(name: string, version: number, reason: string): void;
   /** Deletes an uncommitted version's row (its files are model-dirs' business). */
