@@ -44,6 +44,7 @@ export function defaultConfig(): Config {
     groups: [],
     detect: { cron: DEFAULT_DETECT_CRON },
     memory: { warnMB: 1024 },
+    retention: 5,
     shutdown: { graceSeconds: DEFAULT_GRACE_SECONDS },
   };
 }

@@ -17,6 +17,8 @@ export interface Config {
   detect: { cron: string };
   /** The memory watchdog warns when RSS stays above this. */
   memory: { warnMB: number };
+  /** Committed model versions kept on disk (plus the committed one, the rollback target and the fleet's desired one). */
+  retention: number;
   /** A stop that takes longer than graceSeconds ends the process anyway (exit 1). */
   shutdown: { graceSeconds: number };
 }

@@ -24,6 +24,7 @@ import { describeBroker } from '../fleet/mqtt/client-options';
 import { startEmbeddedBroker } from '../fleet/mqtt/embedded-broker';
 import { daemonFleetSources } from './fleet-sources';
 import { serveCommittedOrFallback } from '../jobs/corrupt-fallback';
+import { pruneVersions } from '../jobs/retention';
 import { StartInterrupted, StartStage, startStageHooks } from './start-stages';
 
 export interface DaemonOptions {
@@ -183,6 +184,7 @@ export class Daemon {
     await this.stage('recover');
     const recovered = await runner.recover();
     if (recovered.resumed.length + recovered.rolledBack.length + recovered.failed.length > 0) log.info('interrupted jobs recovered', { ...recovered });
+    this.prune();
 
     await this.stage('control');
     await lifecycle.start('control api', async () => {
@@ -238,6 +240,18 @@ export class Daemon {
     return this.stopping;
   }
 
+  /** Retention: prunes old versions while no job runs (a job that starts later finds them gone only if it does not need them). */
+  private prune(): void {
+    const { store, runner, config } = this.parts;
+    if (!store || this.stopWanted || runner?.active()) return;
+    try {
+      const pruned = pruneVersions(store, config.model.name, config.retention);
+      if (pruned.length > 0) this.opts.log.info('old model versions pruned', { model: config.model.name, versions: pruned, retention: config.retention });
+    } catch (err) {
+      this.opts.log.warn('pruning old model versions failed; they stay on disk', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   private health(): object {
     const { config, slot, backend, runner } = this.parts;
     const served = slot?.current();
@@ -254,6 +268,8 @@ export class Daemon {
           this.loggedDecile.delete(job.id);
           this.parts.progress.forgetOld();
           watcher.jobEnded(job);
+          // after the runner has finished with the job (it flips `current` after announcing)
+          if (job.state === 'succeeded') setImmediate(() => this.prune());
         }
       },
       onProgress: (job, e) => {
