@@ -43,6 +43,7 @@ const EXAMPLES: Examples = {
       policy: { name: 'default', hash: SHA, rule: 'gpu', targetDepth: 8 },
       model: { name: 'default', version: 2, depth: 6, accuracy: 0.98, sha256: SHA, fallback: { fromVersion: 3, reason: 'corrupt' } },
       predictUrl: 'http://127.0.0.1:8501/v1/models/default:predict',
+      readOnly: { reason: 'the disk is full: 0 bytes free in /var/lib/deepend', since: TS },
       ts: TS,
     },
     minimal: {

@@ -25,6 +25,10 @@ import { startEmbeddedBroker } from '../fleet/mqtt/embedded-broker';
 import { daemonFleetSources } from './fleet-sources';
 import { serveCommittedOrFallback } from '../jobs/corrupt-fallback';
 import { pruneVersions } from '../jobs/retention';
+import { isStorageError } from '../store/disk';
+import { openReadOnlyStore } from '../store/read-only';
+import { ReadOnlyRunner } from './read-only-runner';
+import { freeSpaceOrNull, readOnlyReason, serveReadOnlyFiles } from './read-only';
 import { StartInterrupted, StartStage, startStageHooks } from './start-stages';
 
 export interface DaemonOptions {
@@ -33,7 +37,12 @@ export interface DaemonOptions {
   createRunner: (deps: RunnerDeps) => RunnerPort;
   env?: NodeJS.ProcessEnv;
   shippedModel?: string;
+  /** Called once a daemon that started read-only finds its disk writable again (run.ts restarts it). */
+  onWritable?: () => void;
 }
+
+/** How often a read-only daemon looks at its disk. */
+const READ_ONLY_POLL_MS = 2000;
 
 /** How long HTTP requests may take to finish once the daemon stops accepting new ones. */
 const DRAIN_MS = 10_000;
@@ -99,7 +108,20 @@ export class Daemon {
 
     await this.stage('store');
     const store = await lifecycle.start('store', () => {
-      const s = openStore(config.home, { warn: (msg, fields) => log.warn(msg, fields) });
+      const warn = (msg: string, fields: Record<string, unknown>) => log.warn(msg, fields);
+      const why = readOnlyReason(config.home);
+      if (why === undefined) {
+        try {
+          const s = openStore(config.home, { warn });
+          return { value: s, stop: () => s.close() };
+        } catch (err) {
+          if (!isStorageError(err)) throw err;
+          this.enterReadOnly((err as Error).message.split('\n')[0]);
+        }
+      } else {
+        this.enterReadOnly(why);
+      }
+      const s = openReadOnlyStore(config.home, warn);
       return { value: s, stop: () => s.close() };
     });
     parts.store = store;
@@ -123,11 +145,15 @@ export class Daemon {
 
     await this.stage('model-files');
 
-    const fixed = reconcile(config.home, name, store);
-    for (const action of fixed.actions) log.info('model files reconciled', { model: name, action });
-    if (fixed.committed === undefined) {
-      const v1 = importShipped(config.home, name, this.opts.shippedModel ?? SHIPPED_MODEL_DIR, store);
-      log.info('shipped model imported', { model: name, version: v1.version, depth: v1.depth, dir: v1.dir });
+    if (parts.readOnly) {
+      serveReadOnlyFiles(config.home, name, store, this.opts.shippedModel ?? SHIPPED_MODEL_DIR, log);
+    } else {
+      const fixed = reconcile(config.home, name, store);
+      for (const action of fixed.actions) log.info('model files reconciled', { model: name, action });
+      if (fixed.committed === undefined) {
+        const v1 = importShipped(config.home, name, this.opts.shippedModel ?? SHIPPED_MODEL_DIR, store);
+        log.info('shipped model imported', { model: name, version: v1.version, depth: v1.depth, dir: v1.dir });
+      }
     }
 
     await this.stage('slot');
@@ -167,6 +193,10 @@ export class Daemon {
 
     await this.stage('runner');
     const runner = await lifecycle.start('job runner', async () => {
+      if (parts.readOnly) {
+        const r = new ReadOnlyRunner(() => parts.readOnly!.reason);
+        return { value: r, stop: () => r.stop() };
+      }
       const r = this.opts.createRunner({
         store,
         home: config.home,
@@ -188,8 +218,14 @@ export class Daemon {
 
     await this.stage('control');
     await lifecycle.start('control api', async () => {
-      const control = await startControlServer(socketPath, controlHandler(parts));
-      return { value: control, stop: control.close };
+      try {
+        const control = await startControlServer(socketPath, controlHandler(parts));
+        return { value: control, stop: control.close };
+      } catch (err) {
+        if (!parts.readOnly || !isStorageError(err)) throw err;
+        log.warn('no control API: its socket cannot be created on this disk', { error: (err as Error).message });
+        return { value: undefined };
+      }
     });
 
     await this.stage('broker');
@@ -221,6 +257,34 @@ export class Daemon {
     if (this.stopWanted) throw new StartInterrupted('triggers');
     parts.phase = 'running';
     fleet.refreshState();
+    if (parts.readOnly) this.watchForSpace();
+  }
+
+  /** Start-up found the disk unwritable: serve what is on it, run no job, say so everywhere. */
+  private enterReadOnly(reason: string): void {
+    const free = freeSpaceOrNull(this.opts.config.home);
+    this.parts.readOnly = { reason, since: new Date().toISOString(), freeBytes: free };
+    this.opts.log.warn('read-only: the home directory cannot be written; serving the committed model, no jobs until it can', { reason, freeBytes: free });
+  }
+
+  /** Read-only: polls the disk; once it takes writes again, asks for a restart of the parts on the writable disk. */
+  private watchForSpace(): void {
+    const timer = setInterval(() => {
+      const ro = this.parts.readOnly;
+      if (!ro || this.stopWanted) return clearInterval(timer);
+      ro.freeBytes = freeSpaceOrNull(this.opts.config.home);
+      if (readOnlyReason(this.opts.config.home) !== undefined) return;
+      try {
+        openStore(this.opts.config.home).close();
+      } catch (err) {
+        ro.reason = (err as Error).message.split('\n')[0];
+        return;
+      }
+      clearInterval(timer);
+      this.opts.log.info('the disk can be written again: leaving read-only', { freeBytes: ro.freeBytes });
+      this.opts.onWritable?.();
+    }, READ_ONLY_POLL_MS);
+    timer.unref();
   }
 
   /**
@@ -255,7 +319,13 @@ export class Daemon {
   private health(): object {
     const { config, slot, backend, runner } = this.parts;
     const served = slot?.current();
-    return { device: config.deviceId, backend: backend?.name, model: { name: config.model.name, version: served?.version ?? null, depth: served?.meta.depth ?? null }, job: runner?.active()?.state ?? null };
+    return {
+      device: config.deviceId,
+      backend: backend?.name,
+      model: { name: config.model.name, version: served?.version ?? null, depth: served?.meta.depth ?? null },
+      job: runner?.active()?.state ?? null,
+      readOnly: this.parts.readOnly ?? null,
+    };
   }
 
   private jobEvents(watcher: ComputeWatcher, fleet: FleetAgent): Partial<JobEvents> {

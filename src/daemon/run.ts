@@ -32,18 +32,45 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     log.info('deepend stopped', { exitCode: 0, reason: early, stage: 'config' });
     return 0;
   }
-  const daemon = new Daemon({ config, log, env, createRunner: (deps) => new JobRunner(deps) });
-
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
+  let stopping = false;
+  let restarting: Promise<void> | undefined;
+  // A daemon that started read-only (an unwritable disk) is restarted in this process once the disk takes writes again.
+  const make = (): Daemon => new Daemon({ config, log, env, createRunner: (deps) => new JobRunner(deps), onWritable: () => void restart() });
+  let daemon = make();
+  const restart = async (): Promise<void> => {
+    if (stopping || restarting) return;
+    restarting = (async () => {
+      const old = daemon;
+      await old.stop('leaving read-only');
+      if (stopping) return;
+      daemon = make();
+      try {
+        await daemon.start();
+        log.info('deepend running', { url: daemon.parts.httpUrl, model: config.model.name, backend: daemon.parts.backend?.name, readOnly: daemon.parts.readOnly !== undefined });
+      } catch (err) {
+        if (err instanceof StartInterrupted) return;
+        log.error('restart after read-only failed', { error: err instanceof Error ? err.message : String(err) });
+        stopping = true;
+        await daemon.stop('restart failed');
+        finish(1);
+      }
+    })();
+    await restarting;
+    restarting = undefined;
+  };
   const removeGuards = installProcessGuards({
     log,
     forceAfterMs: config.shutdown.graceSeconds * 1000,
-    stop: (reason, code) => void daemon.stop(reason).then((ok) => finish(ok ? code : 1)),
+    stop: (reason, code) => {
+      stopping = true;
+      void (restarting ?? Promise.resolve()).then(() => daemon.stop(reason)).then((ok) => finish(ok ? code : 1));
+    },
   });
   try {
     await daemon.start();
-    log.info('deepend running', { url: daemon.parts.httpUrl, model: config.model.name, backend: daemon.parts.backend?.name });
+    log.info('deepend running', { url: daemon.parts.httpUrl, model: config.model.name, backend: daemon.parts.backend?.name, readOnly: daemon.parts.readOnly !== undefined });
   } catch (err) {
     if (!(err instanceof StartInterrupted)) {
       log.error('start failed', { error: err instanceof Error ? err.message : String(err) });

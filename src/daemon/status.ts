@@ -32,6 +32,8 @@ export interface DaemonParts {
   brokerUrl?: string;
   /** Set when the committed version was corrupt at start and an older one serves instead. */
   fallback?: Fallback;
+  /** Set when the daemon started on a disk it cannot write (full, read-only, failing): why, since when, free bytes now. */
+  readOnly?: { reason: string; since: string; freeBytes: number | null };
 }
 
 export interface JobView extends JobRow {
@@ -57,6 +59,7 @@ export function daemonStatus(parts: DaemonParts) {
   const active = runner?.active() ?? store?.activeJob();
   return {
     phase: parts.phase,
+    readOnly: parts.readOnly ?? null,
     pid: process.pid,
     startedAt: parts.startedAt.toISOString(),
     uptimeSeconds: Math.round((Date.now() - parts.startedAt.getTime()) / 1000),

@@ -87,11 +87,16 @@ export async function serveCommittedOrFallback(deps: ServeCommittedDeps): Promis
       result: { version: target.version, fromVersion: committed.version, depth: target.depth, rollback: true, reason: 'corrupt', detail: reason, quarantined: failed.map((f) => f.version) },
     });
   });
-  flipCurrent(store.home, name, target.version);
   const quarantined: Fallback['quarantined'] = [];
-  for (const f of failed) {
-    const to = quarantineVersionDir(store.home, name, f.version);
-    if (to) quarantined.push({ version: f.version, to });
+  // committed already: a file step that fails (a full or read-only disk) is finished by reconcile() at a later start
+  try {
+    flipCurrent(store.home, name, target.version);
+    for (const f of failed) {
+      const to = quarantineVersionDir(store.home, name, f.version);
+      if (to) quarantined.push({ version: f.version, to });
+    }
+  } catch (err) {
+    log({ level: 'warn', msg: 'fallback files not moved yet; done at a later start', error: errorText(err) });
   }
   log({ level: 'warn', msg: 'serving a fallback version: the committed one was corrupt', model: name, version: target.version, fromVersion: committed.version, quarantined, job: job.id });
   deps.onJob?.(job);

@@ -17,4 +17,6 @@ export interface StoreContext {
   /** Runs what afterCommit queued, when no transaction is open any more. */
   flushAfterCommit(): void;
   warn(msg: string, fields: Record<string, unknown>): void;
+  /** A read-only daemon's copy in memory (read-only.ts): nothing is written to the home's files. */
+  memoryOnly?: boolean;
 }

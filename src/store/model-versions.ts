@@ -74,6 +74,7 @@ export function modelVersionQueries(ctx: StoreContext) {
    * database nor a damaged WAL can take the change away.
    */
   function versionChanged(name: string, version: number): void {
+    if (ctx.memoryOnly) return;
     ctx.afterCommit(() => {
       const row = get(name, version);
       if (row && !row.quarantined && existsSync(row.dir)) {

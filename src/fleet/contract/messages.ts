@@ -47,6 +47,8 @@ export interface BirthMessage {
   model: BirthModel;
   /** The predict endpoint, when serving. */
   predictUrl: string | null;
+  /** Present while the device serves read-only: it started on a disk it cannot write (full, read-only, failing) and runs no job. */
+  readOnly?: { reason: string; since: string };
   ts: string;
 }
 

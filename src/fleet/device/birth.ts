@@ -26,6 +26,7 @@ export function birthMessage(config: Config, store: Store, sources: AgentSources
     policy: sources.policy(),
     model: { ...birthModel(store, config.model.name), ...(sources.fallback?.() ? { fallback: sources.fallback()! } : {}) },
     predictUrl: sources.predictUrl(),
+    ...(sources.readOnly?.() ? { readOnly: sources.readOnly()! } : {}),
     ts: new Date().toISOString(),
   };
 }

@@ -24,4 +24,6 @@ export interface AgentSources {
   tensors(): number | null;
   /** Set when the committed version was corrupt at start and an older one serves instead. */
   fallback?(): { fromVersion: number; reason: 'corrupt' } | null;
+  /** Set when the daemon runs read-only (its disk is full, read-only or failing). */
+  readOnly?(): { reason: string; since: string } | null;
 }
