@@ -1,6 +1,7 @@
 import { MAX_DEPTH } from '../limits';
 import { GROWTH_METHODS, GrowthMethodName } from '../grow/types';
 import { ControlError, ControlHandler, ControlRequest } from './control-server';
+import { memoryReading } from './memory-reading';
 import { daemonStatus, DaemonParts, jobView, versionView } from './status';
 
 /*
@@ -13,6 +14,7 @@ import { daemonStatus, DaemonParts, jobView, versionView } from './status';
  *   POST /rollback {version?}           swaps back; answers when the rollback job ended
  *   POST /cancel {jobId?}               cancels that job (default: the active one); 409 when nothing to cancel
  *   POST /detect              re-detect compute now (and queue an automatic upgrade if due)
+ *   POST /memory              memory, tensors and open fds after a full GC (node --expose-gc), for leak hunting
  */
 
 function need<T>(value: T | undefined, what: string): T {
@@ -104,6 +106,10 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
       if (!runner.cancel(jobId)) throw new ControlError(409, `job ${jobId} is not running or queued (state ${store.job(jobId)!.state})`);
       await runner.idle();
       return { body: { job: jobView(parts, store.job(jobId)!) } };
+    }
+    if (path === '/memory') {
+      allow(req, 'POST');
+      return { body: memoryReading() };
     }
     if (path === '/detect') {
       allow(req, 'POST');
