@@ -16,6 +16,7 @@ import {
   reconcile,
   removeCandidate,
   versionDir,
+  verifyModelDir,
 } from '../src/store/model-dirs';
 import { fakeGrownModel, sha256File, SHIPPED_MODEL, tempHome } from './helpers/store-fixtures';
 
@@ -295,4 +296,16 @@ test('model names and homes are checked', (t) => {
   const { home, store } = setup(t);
   assert.throws(() => importShipped(home, '../escape', SHIPPED_MODEL, store), /model name "..\/escape": must be/);
   assert.throws(() => reconcile(join(home, 'elsewhere'), NAME, store), /is not the home directory of the store/);
+});
+
+test('the store writes its version record only into its own vN folders, never into a model registered from elsewhere', (t) => {
+  const { home, store } = setup(t);
+  const outside = join(tempHome(t), 'elsewhere');
+  cpSync(SHIPPED_MODEL, outside, { recursive: true });
+  const before = readFileSync(join(outside, 'meta.json'));
+  const meta = verifyModelDir(outside);
+  store.addModelVersion({ name: NAME, version: 1, parent: null, depth: meta.depth, method: null, sha256: meta.weightsSha256, metrics: {}, dir: outside });
+  store.setCommitted(NAME, 1);
+  assert.deepEqual(readFileSync(join(outside, 'meta.json')), before);
+  assert.equal(readdirSync(home).includes('models'), false);
 });

@@ -77,7 +77,9 @@ export function modelVersionQueries(ctx: StoreContext) {
     if (ctx.memoryOnly) return;
     ctx.afterCommit(() => {
       const row = get(name, version);
-      if (row && !row.quarantined && existsSync(row.dir)) {
+      // only into the vN folders the store owns: a row may point at a model elsewhere (tests, imports), never written to
+      const owned = row && resolve(row.dir) === join(home, 'models', name, `v${version}`);
+      if (row && owned && !row.quarantined && existsSync(row.dir)) {
         writeVersionRecord(row.dir, { version: row.version, parent: row.parent, createdAt: row.createdAt, committedAt: row.committedAt });
       }
       db.pragma('wal_checkpoint(TRUNCATE)');
