@@ -1,14 +1,24 @@
 #!/usr/bin/env node
 'use strict';
 // The compiled CLI lives in dist/ (built by `npm install` through the prepare script).
-const { main } = require('../dist/src/cli/main.js');
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`deepend: ${err && err.message ? err.message.split('\n')[0] : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+function run() {
+  const { main } = require('../dist/src/cli/main.js');
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`deepend: ${err && err.message ? err.message.split('\n')[0] : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+if (process.argv[2] === 'start') {
+  // SIGTERM/SIGINT before the CLI (and TF.js) has loaded end the start with exit 0
+  const early = require('../dist/src/daemon/early-signals.js').catchEarlySignals();
+  require('../dist/src/daemon/start-stages.js').startStageHooks('load', early.received).then(run);
+} else {
+  run();
+}

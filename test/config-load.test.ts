@@ -28,13 +28,14 @@ test('defaults: no file, no variables', () => {
   assert.equal(file, null);
   assert.deepEqual(fromEnv, ['DEEPEND_HOME']);
   assert.equal(config.home, home);
-  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8501 });
+  assert.deepEqual(config.http, { host: '127.0.0.1', port: 8501, maxConnections: 256 });
   assert.equal(config.policy, DEFAULT_POLICY_FILE);
   assert.equal(config.fleet, 'default');
   assert.equal(config.data, 'mnist');
   assert.equal(config.model.name, 'default');
   assert.equal(config.mqtt.url, null);
   assert.equal(config.detect.cron, '*/10 * * * *');
+  assert.equal(config.shutdown.graceSeconds, 30);
   assert.match(config.deviceId, /^[A-Za-z0-9][A-Za-z0-9._-]*$/);
   assert.equal(loadConfig({ env: {} }).config.home, join(homedir(), '.deepend'));
 });
@@ -62,10 +63,11 @@ test('precedence: defaults < $DEEPEND_HOME/config.yaml < environment; paths rela
     DEEPEND_MODEL_NAME: 'digits',
     DEEPEND_GROUPS: 'x, y',
     DEEPEND_DETECT_CRON: '*/5 * * * *',
+    DEEPEND_SHUTDOWN_GRACE_SECONDS: '5',
   };
   const { config, fromEnv } = loadConfig({ env, cwd: '/srv' });
   assert.equal(config.deviceId, 'from-env');
-  assert.deepEqual(config.http, { host: '0.0.0.0', port: 9100 });
+  assert.deepEqual(config.http, { host: '0.0.0.0', port: 9100, maxConnections: 256 });
   assert.equal(config.policy, '/srv/rel/p.yaml', 'env paths are relative to the working directory');
   assert.equal(config.fleet, 'south');
   assert.equal(config.mqtt.url, 'mqtt://broker:1883');
@@ -73,6 +75,8 @@ test('precedence: defaults < $DEEPEND_HOME/config.yaml < environment; paths rela
   assert.equal(config.model.name, 'digits');
   assert.deepEqual(config.groups, ['x', 'y']);
   assert.equal(config.detect.cron, '*/5 * * * *');
+  assert.equal(config.shutdown.graceSeconds, 5);
+  assert.deepEqual(problemsOf(() => loadConfig({ env: { DEEPEND_HOME: home, DEEPEND_SHUTDOWN_GRACE_SECONDS: '0' } })), ['DEEPEND_SHUTDOWN_GRACE_SECONDS=0: shutdown.graceSeconds: must be >= 1, got 0']);
   assert.equal(fromEnv.length, Object.keys(env).length);
   assert.equal(loadConfig({ env: { ...env, DEEPEND_FLEET: '' } }).config.fleet, 'north', 'an empty variable counts as unset');
 });
@@ -101,10 +105,10 @@ test('file problems name file:line: field, all of them, unknown keys included', 
   const lines = problemsOf(() => loadConfig({ file, env: {} }));
   assert.deepEqual(lines, [
     `${file}:3: http.port: must be <= 65535, got 99999`,
-    `${file}:4: http.hots: unknown key (allowed: host, port)`,
+    `${file}:4: http.hots: unknown key (allowed: host, port, maxConnections)`,
     `${file}:5: deviceId: must be letters, digits, ".", "_" or "-" (it is part of MQTT topics), got "a/b"`,
     `${file}:7: detect.cron: 'every minute' is not a cron expression; use [second] minute hour day-of-month month day-of-week`,
-    `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, mqtt, groups, detect, memory)`,
+    `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, mqtt, groups, detect, memory, retention, shutdown)`,
   ]);
   writeFileSync(file, 'http: [1\n');
   assert.match(problemsOf(() => loadConfig({ file, env: {} }))[0], new RegExp(`^${file}:\\d+: yaml: `));

@@ -41,8 +41,9 @@ const EXAMPLES: Examples = {
       },
       backend: 'tensorflow',
       policy: { name: 'default', hash: SHA, rule: 'gpu', targetDepth: 8 },
-      model: { name: 'default', version: 2, depth: 6, accuracy: 0.98, sha256: SHA, origin: { format: 'keras-v3', producer: 'Keras 3.8.0', depthAtImport: 4 } },
+      model: { name: 'default', version: 2, depth: 6, accuracy: 0.98, sha256: SHA, origin: { format: 'keras-v3', producer: 'Keras 3.8.0', depthAtImport: 4 }, fallback: { fromVersion: 3, reason: 'corrupt' } },
       predictUrl: 'http://127.0.0.1:8501/v1/models/default:predict',
+      readOnly: { reason: 'the disk is full: 0 bytes free in /var/lib/deepend', since: TS },
       ts: TS,
     },
     minimal: {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import { cpSync, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore, Store, StoreError } from '../src/store';
 import {
@@ -16,6 +16,7 @@ import {
   reconcile,
   removeCandidate,
   versionDir,
+  verifyModelDir,
 } from '../src/store/model-dirs';
 import { fakeGrownModel, sha256File, SHIPPED_MODEL, tempHome } from './helpers/store-fixtures';
 
@@ -47,7 +48,11 @@ test('importShipped: v1 is an exact verified copy, registered, committed, and cu
   assert.equal(row.dir, v1);
   assert.equal(row.sha256, sha256File(join(SHIPPED_MODEL, 'weights.bin')));
   assert.equal(row.depth, 2);
-  for (const f of readdirSync(SHIPPED_MODEL)) assert.equal(sha256File(join(v1, f)), sha256File(join(SHIPPED_MODEL, f)), f);
+  for (const f of readdirSync(SHIPPED_MODEL).filter((f) => f !== 'meta.json')) assert.equal(sha256File(join(v1, f)), sha256File(join(SHIPPED_MODEL, f)), f);
+  // meta.json is the shipped one plus the store's own record of the version (version-record.ts)
+  const { store: record, ...meta } = JSON.parse(readFileSync(join(v1, 'meta.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(meta, JSON.parse(readFileSync(join(SHIPPED_MODEL, 'meta.json'), 'utf8')));
+  assert.deepEqual(record, { version: 1, parent: null, createdAt: row.createdAt, committedAt: row.committedAt });
   assert.equal(readlinkSync(join(modelRoot(home, NAME), 'current')), 'v1');
   assert.equal(readCurrent(home, NAME), 1);
   assert.deepEqual(readdirSync(modelRoot(home, NAME)).sort(), ['current', 'v1'], 'no temporary entries left');
@@ -258,7 +263,7 @@ test('a lost database: every version is adopted from disk and the one current li
   addVersionFromCandidate(home, NAME, b.dir, 3, store);
   store.setCommitted(NAME, 2);
   flipCurrent(home, NAME, 2);
-  const before = store.modelVersions(NAME).map(({ version, parent, sha256, depth, method }) => ({ version, parent, sha256, depth, method }));
+  const before = store.modelVersions(NAME).map(({ version, parent, sha256, depth, method, createdAt, committedAt }) => ({ version, parent, sha256, depth, method, createdAt, committedAt }));
   store.close();
   for (const f of readdirSync(home).filter((f) => f.startsWith('deepend.db'))) rmSync(join(home, f));
 
@@ -266,14 +271,14 @@ test('a lost database: every version is adopted from disk and the one current li
   t.after(() => store.close());
   const report = reconcile(home, NAME, store);
   assert.deepEqual(report.actions, [
-    'registered v1 found on disk (uncommitted)',
-    'registered v2 found on disk (uncommitted)',
-    'registered v3 found on disk (uncommitted)',
+    'registered v1 found on disk (uncommitted, history from its meta.json)',
+    'registered v2 found on disk (uncommitted, history from its meta.json)',
+    'registered v3 found on disk (uncommitted, history from its meta.json)',
     'committed v2: no committed version was recorded and current links to it',
   ]);
   assert.equal(report.committed, 2);
-  const after = store.modelVersions(NAME).map(({ version, parent, sha256, depth, method }) => ({ version, parent, sha256, depth, method }));
-  assert.deepEqual(after, before);
+  const after = store.modelVersions(NAME).map(({ version, parent, sha256, depth, method, createdAt, committedAt }) => ({ version, parent, sha256, depth, method, createdAt, committedAt }));
+  assert.deepEqual(after, before, 'the same lineage, creation and first-commit times');
   assert.equal(readCurrent(home, NAME), 2);
 });
 
@@ -291,4 +296,16 @@ test('model names and homes are checked', (t) => {
   const { home, store } = setup(t);
   assert.throws(() => importShipped(home, '../escape', SHIPPED_MODEL, store), /model name "..\/escape": must be/);
   assert.throws(() => reconcile(join(home, 'elsewhere'), NAME, store), /is not the home directory of the store/);
+});
+
+test('the store writes its version record only into its own vN folders, never into a model registered from elsewhere', (t) => {
+  const { home, store } = setup(t);
+  const outside = join(tempHome(t), 'elsewhere');
+  cpSync(SHIPPED_MODEL, outside, { recursive: true });
+  const before = readFileSync(join(outside, 'meta.json'));
+  const meta = verifyModelDir(outside);
+  store.addModelVersion({ name: NAME, version: 1, parent: null, depth: meta.depth, method: null, sha256: meta.weightsSha256, metrics: {}, dir: outside });
+  store.setCommitted(NAME, 1);
+  assert.deepEqual(readFileSync(join(outside, 'meta.json')), before);
+  assert.equal(readdirSync(home).includes('models'), false);
 });

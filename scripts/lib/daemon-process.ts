@@ -14,8 +14,8 @@ export class DaemonProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [BIN, 'start', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(args: string[], env: NodeJS.ProcessEnv, opts: { nodeArgs?: string[] } = {}) {
+    this.child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'start', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     this.pid = this.child.pid!;
     let partial = '';
     this.child.stdout.on('data', (d: Buffer) => {

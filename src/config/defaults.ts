@@ -6,6 +6,9 @@ import { Config } from './types';
 /** Compute is re-detected every 10 minutes by default. */
 export const DEFAULT_DETECT_CRON = '*/10 * * * *';
 
+/** A stop (SIGTERM/SIGINT) that takes longer than this ends the process anyway, with exit 1. */
+export const DEFAULT_GRACE_SECONDS = 30;
+
 export const CONFIG_FILE_NAME = 'config.yaml';
 
 /** Hostnames may hold characters a device id may not (MQTT topic segment): keep what is allowed. */
@@ -24,7 +27,7 @@ export function defaultConfig(): Config {
     home: defaultHome(),
     deviceId: defaultDeviceId(),
     fleet: 'default',
-    http: { host: '127.0.0.1', port: 8501 },
+    http: { host: '127.0.0.1', port: 8501, maxConnections: 256 },
     policy: DEFAULT_POLICY_FILE,
     model: { name: 'default' },
     data: 'mnist',
@@ -41,5 +44,7 @@ export function defaultConfig(): Config {
     groups: [],
     detect: { cron: DEFAULT_DETECT_CRON },
     memory: { warnMB: 1024 },
+    retention: 5,
+    shutdown: { graceSeconds: DEFAULT_GRACE_SECONDS },
   };
 }

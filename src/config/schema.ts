@@ -20,6 +20,7 @@ export const CONFIG_SCHEMA = {
       properties: {
         host: { type: 'string', minLength: 1 },
         port: { type: 'integer', minimum: 0, maximum: 65535 },
+        maxConnections: { type: 'integer', minimum: 1, maximum: 65535 },
       },
     },
     policy: { type: 'string', minLength: 1 },
@@ -57,6 +58,8 @@ export const CONFIG_SCHEMA = {
     groups: { type: 'array', items: NAME, uniqueItems: true },
     detect: { type: 'object', additionalProperties: false, properties: { cron: { type: 'string', minLength: 1 } } },
     memory: { type: 'object', additionalProperties: false, properties: { warnMB: { type: 'integer', minimum: 16 } } },
+    retention: { type: 'integer', minimum: 1, maximum: 1000 },
+    shutdown: { type: 'object', additionalProperties: false, properties: { graceSeconds: { type: 'integer', minimum: 1, maximum: 3600 } } },
   },
 } as const;
 

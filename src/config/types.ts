@@ -4,7 +4,8 @@ export interface Config {
   home: string;
   deviceId: string;
   fleet: string;
-  http: { host: string; port: number };
+  /** maxConnections: open connections at most (more are closed as they arrive). */
+  http: { host: string; port: number; maxConnections: number };
   /** Policy file (absolute). */
   policy: string;
   model: ModelConfig;
@@ -16,6 +17,10 @@ export interface Config {
   detect: { cron: string };
   /** The memory watchdog warns when RSS stays above this. */
   memory: { warnMB: number };
+  /** Committed model versions kept on disk (plus the committed one, the rollback target and the fleet's desired one). */
+  retention: number;
+  /** A stop that takes longer than graceSeconds ends the process anyway (exit 1). */
+  shutdown: { graceSeconds: number };
 }
 
 /** The served model: the shipped one, or the user's own (path: a TF.js model directory, .h5 or .keras file; absolute after loading). */

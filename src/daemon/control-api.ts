@@ -1,5 +1,7 @@
+import { MAX_DEPTH } from '../limits';
 import { METHOD_CHOICES, MethodChoice } from '../grow/types';
 import { ControlError, ControlHandler, ControlRequest } from './control-server';
+import { memoryReading } from './memory-reading';
 import { daemonStatus, DaemonParts, jobView, versionView } from './status';
 import { registerPreparedImport } from './user-model';
 import { discardVersion } from '../store/model-dirs';
@@ -16,6 +18,7 @@ import { discardVersion } from '../store/model-dirs';
  *                                       candidates and swaps to it; answers when that swap ended
  *   POST /cancel {jobId?}               cancels that job (default: the active one); 409 when nothing to cancel
  *   POST /detect              re-detect compute now (and queue an automatic upgrade if due)
+ *   POST /memory              memory, tensors and open fds after a full GC (node --expose-gc), for leak hunting
  */
 
 function need<T>(value: T | undefined, what: string): T {
@@ -23,10 +26,12 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-function optionalInt(body: Record<string, unknown>, key: string): number | undefined {
+function optionalInt(body: Record<string, unknown>, key: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ControlError(400, `${key} must be a whole number >= 1, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new ControlError(400, `${key} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? '>= 1' : `from 1 to ${max}`}, got ${JSON.stringify(v)}`);
+  }
   return v;
 }
 
@@ -78,7 +83,7 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
     if (path === '/deepen') {
       allow(req, 'POST');
       const runner = need(parts.runner, 'job runner');
-      const answer = runner.request({ trigger: 'manual', toDepth: optionalInt(req.body, 'toDepth'), method: optionalMethod(req.body) });
+      const answer = runner.request({ trigger: 'manual', toDepth: optionalInt(req.body, 'toDepth', MAX_DEPTH), method: optionalMethod(req.body) });
       if (!answer.accepted) throw new ControlError(409, answer.reason, answer.job ? { job: jobView(parts, answer.job) } : {});
       return { status: 202, body: { job: jobView(parts, answer.job) } };
     }
@@ -124,6 +129,10 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
       if (!runner.cancel(jobId)) throw new ControlError(409, `job ${jobId} is not running or queued (state ${store.job(jobId)!.state})`);
       await runner.idle();
       return { body: { job: jobView(parts, store.job(jobId)!) } };
+    }
+    if (path === '/memory') {
+      allow(req, 'POST');
+      return { body: memoryReading() };
     }
     if (path === '/detect') {
       allow(req, 'POST');

@@ -4,7 +4,7 @@ import { selectBackend } from '../compute/backend';
 import type { Config } from '../config';
 import type { JobEvents, RunnerDeps } from '../jobs/types';
 import { loadPolicy } from '../policy';
-import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../serve';
+import { Metrics, ModelSlot, serverPort, startServer, stopServer } from '../serve';
 import { openStore, isTerminal, JobRow } from '../store';
 import { committedBaseDepth, importShipped, reconcile } from '../store/model-dirs';
 import { ComputeWatcher } from './compute-watcher';
@@ -24,6 +24,13 @@ import { describeBroker } from '../fleet/mqtt/client-options';
 import { startEmbeddedBroker } from '../fleet/mqtt/embedded-broker';
 import { daemonFleetSources } from './fleet-sources';
 import { adoptUserModel } from './user-model';
+import { serveCommittedOrFallback } from '../jobs/corrupt-fallback';
+import { pruneVersions } from '../jobs/retention';
+import { isStorageError } from '../store/disk';
+import { openReadOnlyStore } from '../store/read-only';
+import { ReadOnlyRunner } from './read-only-runner';
+import { freeSpaceOrNull, readOnlyReason, serveReadOnlyFiles } from './read-only';
+import { StartInterrupted, StartStage, startStageHooks } from './start-stages';
 
 export interface DaemonOptions {
   config: Config;
@@ -31,7 +38,12 @@ export interface DaemonOptions {
   createRunner: (deps: RunnerDeps) => RunnerPort;
   env?: NodeJS.ProcessEnv;
   shippedModel?: string;
+  /** Called once a daemon that started read-only finds its disk writable again (run.ts restarts it). */
+  onWritable?: () => void;
 }
+
+/** How often a read-only daemon looks at its disk. */
+const READ_ONLY_POLL_MS = 2000;
 
 /** How long HTTP requests may take to finish once the daemon stops accepting new ones. */
 const DRAIN_MS = 10_000;
@@ -50,6 +62,10 @@ export class Daemon {
   readonly parts: DaemonParts;
   private readonly lifecycle: Lifecycle;
   private stopping?: Promise<boolean>;
+  private starting?: Promise<void>;
+  private askStop!: () => void;
+  private readonly stopAsked = new Promise<void>((r) => (this.askStop = r));
+  private stopWanted = false;
   private readonly loggedDecile = new Map<string, number>();
 
   constructor(private readonly opts: DaemonOptions) {
@@ -57,22 +73,56 @@ export class Daemon {
     this.lifecycle = new Lifecycle(opts.log);
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts the parts in order. A stop asked for meanwhile takes effect at the
+   * next stage: start() then rejects with StartInterrupted and stop() stops
+   * what had started.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.startParts();
+    return this.starting;
+  }
+
+  /** One start stage: its test hooks, then the check for a stop asked for during start-up. */
+  private async stage(stage: StartStage): Promise<void> {
+    await startStageHooks(stage, this.stopAsked, this.opts.env);
+    if (this.stopWanted) throw new StartInterrupted(stage);
+  }
+
+  private async startParts(): Promise<void> {
     const { config, log } = this.opts;
     const { parts, lifecycle } = this;
     const name = config.model.name;
+    await this.stage('claim');
     mkdirSync(config.home, { recursive: true });
     const socketPath = await claimControlSocket(config.home);
 
+    await this.stage('watchdog');
     await lifecycle.start('memory watchdog', () => ({ value: undefined, stop: startMemoryWatchdog({ log, warnMB: config.memory.warnMB }) }));
+    await this.stage('policy');
     parts.policy = loadPolicy(config.policy);
     log.info('policy loaded', { file: parts.policy.file, name: parts.policy.name, rules: parts.policy.rules.length });
 
+    await this.stage('backend');
     parts.backend = await selectBackend();
     log.info('backend selected', { backend: parts.backend.name, package: parts.backend.package, gpu: parts.backend.gpu, skipped: parts.backend.skipped.length ? parts.backend.skipped : undefined });
 
+    await this.stage('store');
     const store = await lifecycle.start('store', () => {
-      const s = openStore(config.home);
+      const warn = (msg: string, fields: Record<string, unknown>) => log.warn(msg, fields);
+      const why = readOnlyReason(config.home);
+      if (why === undefined) {
+        try {
+          const s = openStore(config.home, { warn });
+          return { value: s, stop: () => s.close() };
+        } catch (err) {
+          if (!isStorageError(err)) throw err;
+          this.enterReadOnly((err as Error).message.split('\n')[0]);
+        }
+      } else {
+        this.enterReadOnly(why);
+      }
+      const s = openReadOnlyStore(config.home, warn);
       return { value: s, stop: () => s.close() };
     });
     parts.store = store;
@@ -92,29 +142,44 @@ export class Daemon {
       baseDepth: () => committedBaseDepth(store, name),
     });
     parts.watcher = watcher;
+    await this.stage('detect');
     await watcher.detect();
 
-    const fixed = reconcile(config.home, name, store);
-    for (const action of fixed.actions) log.info('model files reconciled', { model: name, action });
-    const adopted = await adoptUserModel(config, store, parts.backend.name, log);
-    if (fixed.committed === undefined && !adopted) {
-      const v1 = importShipped(config.home, name, this.opts.shippedModel ?? SHIPPED_MODEL_DIR, store);
-      log.info('shipped model imported', { model: name, version: v1.version, depth: v1.depth, dir: v1.dir });
+    await this.stage('model-files');
+
+    if (parts.readOnly) {
+      serveReadOnlyFiles(config.home, name, store, this.opts.shippedModel ?? SHIPPED_MODEL_DIR, log);
+    } else {
+      const fixed = reconcile(config.home, name, store);
+      for (const action of fixed.actions) log.info('model files reconciled', { model: name, action });
+      const adopted = await adoptUserModel(config, store, parts.backend.name, log);
+      if (fixed.committed === undefined && !adopted) {
+        const v1 = importShipped(config.home, name, this.opts.shippedModel ?? SHIPPED_MODEL_DIR, store);
+        log.info('shipped model imported', { model: name, version: v1.version, depth: v1.depth, dir: v1.dir });
+      }
     }
 
+    await this.stage('slot');
     const slot = await lifecycle.start('model slot', async () => {
       const s = new ModelSlot(name);
+      try {
+        parts.fallback = await serveCommittedOrFallback({ store, modelName: name, slot: s, log: (line) => log.line(line), onJob: (job) => fleet.jobEvents.onState(job) });
+      } catch (err) {
+        await s.close();
+        throw err;
+      }
       const committed = store.committedVersion(name)!;
-      await s.swap(await loadServedModel(committed.dir, committed.version));
-      log.info('model loaded', { model: name, version: committed.version, depth: committed.depth, accuracy: committed.metrics.accuracy });
+      log.info('model loaded', { model: name, version: committed.version, depth: committed.depth, accuracy: committed.metrics.accuracy, fallbackFrom: parts.fallback?.fromVersion });
       return { value: s, stop: () => s.close() };
     });
     parts.slot = slot;
 
+    await this.stage('http');
     const server = await lifecycle.start<Server>('http server', async () => {
       const srv = await startServer({
         host: config.http.host,
         port: config.http.port,
+        maxConnections: config.http.maxConnections,
         slots: new Map([[name, slot]]),
         metrics,
         status: () => this.health(),
@@ -129,7 +194,12 @@ export class Daemon {
     parts.httpUrl = `http://${host}:${serverPort(server)}`;
     log.info('serving', { url: parts.httpUrl, predict: `${parts.httpUrl}/v1/models/${name}:predict` });
 
+    await this.stage('runner');
     const runner = await lifecycle.start('job runner', async () => {
+      if (parts.readOnly) {
+        const r = new ReadOnlyRunner(() => parts.readOnly!.reason);
+        return { value: r, stop: () => r.stop() };
+      }
       const r = this.opts.createRunner({
         store,
         home: config.home,
@@ -144,14 +214,24 @@ export class Daemon {
       return { value: r, stop: () => r.stop() };
     });
     parts.runner = runner;
+    await this.stage('recover');
     const recovered = await runner.recover();
     if (recovered.resumed.length + recovered.rolledBack.length + recovered.failed.length > 0) log.info('interrupted jobs recovered', { ...recovered });
+    this.prune();
 
+    await this.stage('control');
     await lifecycle.start('control api', async () => {
-      const control = await startControlServer(socketPath, controlHandler(parts));
-      return { value: control, stop: control.close };
+      try {
+        const control = await startControlServer(socketPath, controlHandler(parts));
+        return { value: control, stop: control.close };
+      } catch (err) {
+        if (!parts.readOnly || !isStorageError(err)) throw err;
+        log.warn('no control API: its socket cannot be created on this disk', { error: (err as Error).message });
+        return { value: undefined };
+      }
     });
 
+    await this.stage('broker');
     if (config.mqtt.url === null) {
       const broker = await lifecycle.start('embedded broker', async () => {
         const b = await startEmbeddedBroker({ host: '127.0.0.1', port: config.mqtt.embeddedPort });
@@ -162,6 +242,7 @@ export class Daemon {
     } else {
       parts.brokerUrl = config.mqtt.url;
     }
+    await this.stage('fleet');
     await lifecycle.start('fleet link', async () => {
       fleet.start(parts.brokerUrl!);
       log.info('fleet link started', { broker: describeBroker(parts.brokerUrl!), fleet: config.fleet, device: config.deviceId, groups: config.groups });
@@ -169,30 +250,85 @@ export class Daemon {
       return { value: fleet, stop: () => fleet.stop() };
     });
 
+    await this.stage('triggers');
     await lifecycle.start('triggers', async () => {
       watcher.attach(runner);
       await watcher.decide('start');
       watcher.startSchedule(config.detect.cron);
       return { value: undefined, stop: () => watcher.stop() };
     });
+    if (this.stopWanted) throw new StartInterrupted('triggers');
     parts.phase = 'running';
     fleet.refreshState();
+    if (parts.readOnly) this.watchForSpace();
   }
 
-  /** Stops everything that started, newest first; resolves false when some part failed to stop. Safe to call twice. */
+  /** Start-up found the disk unwritable: serve what is on it, run no job, say so everywhere. */
+  private enterReadOnly(reason: string): void {
+    const free = freeSpaceOrNull(this.opts.config.home);
+    this.parts.readOnly = { reason, since: new Date().toISOString(), freeBytes: free };
+    this.opts.log.warn('read-only: the home directory cannot be written; serving the committed model, no jobs until it can', { reason, freeBytes: free });
+  }
+
+  /** Read-only: polls the disk; once it takes writes again, asks for a restart of the parts on the writable disk. */
+  private watchForSpace(): void {
+    const timer = setInterval(() => {
+      const ro = this.parts.readOnly;
+      if (!ro || this.stopWanted) return clearInterval(timer);
+      ro.freeBytes = freeSpaceOrNull(this.opts.config.home);
+      if (readOnlyReason(this.opts.config.home) !== undefined) return;
+      try {
+        openStore(this.opts.config.home).close();
+      } catch (err) {
+        ro.reason = (err as Error).message.split('\n')[0];
+        return;
+      }
+      clearInterval(timer);
+      this.opts.log.info('the disk can be written again: leaving read-only', { freeBytes: ro.freeBytes });
+      this.opts.onWritable?.();
+    }, READ_ONLY_POLL_MS);
+    timer.unref();
+  }
+
+  /**
+   * Stops everything that started, newest first; resolves false when some part
+   * failed to stop. Safe to call twice, and at any moment of start(): the
+   * start ends at its next stage first, so nothing starts after the stop.
+   */
   stop(reason: string): Promise<boolean> {
     this.stopping ??= (async () => {
       this.parts.phase = 'stopping';
+      this.stopWanted = true;
+      this.askStop();
       this.opts.log.info('stopping', { reason, job: this.parts.runner?.active()?.id });
+      if (this.starting) await this.starting.catch(() => undefined);
       return this.lifecycle.stopAll();
     })();
     return this.stopping;
   }
 
+  /** Retention: prunes old versions while no job runs (a job that starts later finds them gone only if it does not need them). */
+  private prune(): void {
+    const { store, runner, config } = this.parts;
+    if (!store || this.stopWanted || runner?.active()) return;
+    try {
+      const pruned = pruneVersions(store, config.model.name, config.retention);
+      if (pruned.length > 0) this.opts.log.info('old model versions pruned', { model: config.model.name, versions: pruned, retention: config.retention });
+    } catch (err) {
+      this.opts.log.warn('pruning old model versions failed; they stay on disk', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   private health(): object {
     const { config, slot, backend, runner } = this.parts;
     const served = slot?.current();
-    return { device: config.deviceId, backend: backend?.name, model: { name: config.model.name, version: served?.version ?? null, depth: served?.meta.depth ?? null }, job: runner?.active()?.state ?? null };
+    return {
+      device: config.deviceId,
+      backend: backend?.name,
+      model: { name: config.model.name, version: served?.version ?? null, depth: served?.meta.depth ?? null },
+      job: runner?.active()?.state ?? null,
+      readOnly: this.parts.readOnly ?? null,
+    };
   }
 
   private jobEvents(watcher: ComputeWatcher, fleet: FleetAgent): Partial<JobEvents> {
@@ -205,6 +341,8 @@ export class Daemon {
           this.loggedDecile.delete(job.id);
           this.parts.progress.forgetOld();
           watcher.jobEnded(job);
+          // after the runner has finished with the job (it flips `current` after announcing)
+          if (job.state === 'succeeded') setImmediate(() => this.prune());
         }
       },
       onProgress: (job, e) => {

@@ -10,6 +10,7 @@ import type { FleetAgent } from '../fleet/device/agent';
 import { describeBroker } from '../fleet/mqtt/client-options';
 import { describeProducer, originOf } from '../model/meta';
 import { ruleTarget } from '../policy/target';
+import type { Fallback } from '../jobs/corrupt-fallback';
 
 const MB = 1024 * 1024;
 
@@ -31,6 +32,10 @@ export interface DaemonParts {
   fleet?: FleetAgent;
   /** The broker the fleet link uses: the configured one or the embedded broker's (may hold credentials: never log it raw). */
   brokerUrl?: string;
+  /** Set when the committed version was corrupt at start and an older one serves instead. */
+  fallback?: Fallback;
+  /** Set when the daemon started on a disk it cannot write (full, read-only, failing): why, since when, free bytes now. */
+  readOnly?: { reason: string; since: string; freeBytes: number | null };
 }
 
 export interface JobView extends JobRow {
@@ -43,7 +48,7 @@ export function jobView(parts: DaemonParts, job: JobRow): JobView {
 
 export function versionView(v: ModelVersionRow, serving: number | undefined) {
   const accuracy = typeof v.metrics.accuracy === 'number' ? v.metrics.accuracy : null;
-  return { version: v.version, parent: v.parent, depth: v.depth, method: v.method, accuracy, sha256: v.sha256, createdAt: v.createdAt, committed: v.committed, serving: v.version === serving, dir: v.dir };
+  return { version: v.version, parent: v.parent, depth: v.depth, method: v.method, accuracy, sha256: v.sha256, createdAt: v.createdAt, committed: v.committed, committedAt: v.committedAt, quarantined: v.quarantined, serving: v.version === serving, dir: v.dir };
 }
 
 /** The answer to GET /status (`deepend status`). */
@@ -57,6 +62,7 @@ export function daemonStatus(parts: DaemonParts) {
   const origin = served ? originOf(served.meta) : undefined;
   return {
     phase: parts.phase,
+    readOnly: parts.readOnly ?? null,
     pid: process.pid,
     startedAt: parts.startedAt.toISOString(),
     uptimeSeconds: Math.round((Date.now() - parts.startedAt.getTime()) / 1000),
@@ -69,6 +75,9 @@ export function daemonStatus(parts: DaemonParts) {
       servingVersion: served?.version ?? null,
       committed: committed ? versionView(committed, served?.version) : null,
       origin: origin ? { format: origin.format, source: origin.source ?? null, producer: describeProducer(origin.producer), depthAtImport: origin.depthAtImport } : null,
+      fallback: parts.fallback
+        ? { fromVersion: parts.fallback.fromVersion, version: parts.fallback.version, reason: 'corrupt', failed: parts.fallback.failed, quarantined: parts.fallback.quarantined, job: parts.fallback.job.id }
+        : null,
     },
     compute: detection ? { fingerprint: detection.fingerprint, detectedAt: detection.detectedAt, cores: detection.facts.cpu.cores, memoryBytes: detection.facts.memoryBytes, gpus: detection.facts.gpus } : null,
     policy: policy
@@ -92,6 +101,7 @@ export function daemonStatus(parts: DaemonParts) {
     fleet: parts.fleet
       ? { broker: parts.brokerUrl ? describeBroker(parts.brokerUrl) : null, embedded: config.mqtt.url === null, connected: parts.fleet.connected(), outboxPending: parts.fleet.outboxPending(), topics: parts.fleet.topics.base }
       : null,
+    store: store ? { walDiscarded: store.walDiscarded ?? null } : null,
     memory: { rssMB: Math.round(process.memoryUsage.rss() / MB), heapMB: Math.round(process.memoryUsage().heapUsed / MB) },
   };
 }

@@ -1,3 +1,4 @@
+import { MAX_DEPTH } from '../limits';
 import { ArchSpec, depthOf } from '../model/arch';
 import { InsertionPlan } from './types';
 
@@ -7,7 +8,7 @@ export function newBlocksNeeded(spec: ArchSpec, toDepth: number): number {
   if (!Number.isInteger(toDepth) || toDepth <= depth) {
     throw new Error(`--to-depth ${toDepth} must be a whole number above the model's current depth ${depth}`);
   }
-  if (toDepth > 64) throw new Error(`--to-depth ${toDepth} is above the largest supported depth 64`);
+  if (toDepth > MAX_DEPTH) throw new Error(`--to-depth ${toDepth} is above the largest supported depth ${MAX_DEPTH}`);
   return toDepth - depth;
 }
 

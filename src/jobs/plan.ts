@@ -1,3 +1,4 @@
+import { MAX_DEPTH } from '../limits';
 import { METHOD_CHOICES, MethodChoice } from '../grow/types';
 import type { PolicyRule } from '../policy/types';
 import { ruleTarget } from '../policy/target';
@@ -28,7 +29,7 @@ const FALLBACK_EPOCHS = 3;
 /** Why a request cannot even be queued, or null. */
 export function requestProblem(req: UpgradeRequest): string | null {
   if (!['automatic', 'manual', 'fleet'].includes(req.trigger)) return `trigger must be automatic, manual or fleet, got ${JSON.stringify(req.trigger)}`;
-  if (req.toDepth !== undefined && !(Number.isInteger(req.toDepth) && req.toDepth >= 1)) return `toDepth must be a whole number >= 1, got ${JSON.stringify(req.toDepth)}`;
+  if (req.toDepth !== undefined && !(Number.isInteger(req.toDepth) && req.toDepth >= 1 && req.toDepth <= MAX_DEPTH)) return `toDepth must be a whole number from 1 to ${MAX_DEPTH}, got ${JSON.stringify(req.toDepth)}`;
   if (req.method !== undefined && !METHOD_CHOICES.includes(req.method)) return `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(req.method)}`;
   if (req.attempt !== undefined && !(Number.isInteger(req.attempt) && req.attempt >= 1)) return `attempt must be a whole number >= 1, got ${JSON.stringify(req.attempt)}`;
   return null;

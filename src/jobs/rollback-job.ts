@@ -7,12 +7,14 @@ import { finishSwap, SwapDetail } from './swap';
 export function rollbackTarget(store: Store, name: string, version?: number): ModelVersionRow {
   const committed = store.committedVersion(name);
   if (!committed) throw new Error(`model ${name} has no committed version`);
-  const versions = store.modelVersions(name);
+  const all = store.modelVersions(name);
+  const versions = all.filter((v) => v.quarantined === null);
   const target =
     version !== undefined
-      ? versions.find((v) => v.version === version)
+      ? all.find((v) => v.version === version)
       : (versions.find((v) => v.version === committed.parent) ?? versions.filter((v) => v.version < committed.version).at(-1));
   if (!target) throw new Error(version !== undefined ? `model ${name} has no v${version}` : `model ${name} v${committed.version} has no earlier version to roll back to`);
+  if (target.quarantined) throw new Error(`model ${name} v${target.version} is quarantined (${target.quarantined.reason})`);
   if (target.version === committed.version) throw new Error(`model ${name} v${target.version} is already the committed version`);
   return target;
 }

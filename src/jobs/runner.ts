@@ -12,6 +12,9 @@ import { serveCommitted } from './swap';
 import type { RecoverReport, RequestAnswer, RunnerDeps, UpgradeRequest } from './types';
 import { runUpgrade, UpgradeStart } from './upgrade-job';
 
+/** How often a job end that could not be written is tried again. */
+const SETTLE_RETRY_MS = 5000;
+
 type Start = UpgradeStart | 'rollback';
 
 /**
@@ -181,8 +184,31 @@ export class JobRunner {
       else await runUpgrade(this.ctx, active, next.start);
     } catch (err) {
       this.ctx.log({ level: 'error', msg: 'job runner error', job: job.id, error: errorText(err) });
+      this.settleLater(job.id, errorText(err));
     } finally {
       this.current = undefined;
     }
+  }
+
+  /**
+   * A job whose end could not be written (a full or failing disk) would hold
+   * "one job at a time" until the next start: its `failed` is written as
+   * soon as the store takes it again, tried every few seconds.
+   */
+  private settleLater(jobId: string, reason: string): void {
+    const job = this.ctx.store.job(jobId);
+    if (!job || isTerminal(job.state) || this.stopping) return;
+    const timer = setInterval(() => {
+      try {
+        const now = this.ctx.store.job(jobId);
+        if (this.stopping || !now || isTerminal(now.state)) return clearInterval(timer);
+        removeCandidateFiles(candidateOf(this.ctx, jobId));
+        move(this.ctx, jobId, 'failed', { reason: `${reason} (recorded late: the store could not be written)` }, { crash: false });
+        clearInterval(timer);
+      } catch {
+        // still full: next time
+      }
+    }, SETTLE_RETRY_MS);
+    timer.unref();
   }
 }

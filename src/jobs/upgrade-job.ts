@@ -3,6 +3,7 @@ import type { JsonObject } from '../store/types';
 import { CandidateSummary, readCandidate, removeCandidateFiles } from './candidate';
 import { ActiveJob, RunContext, candidateOf, errorText, move } from './context';
 import { CRASH_ENV } from './crash';
+import { growthSpaceProblem } from './disk-budget';
 import { checkGate } from './gate';
 import { gateSettings } from '../policy/gate';
 import { startGrowth } from './grow-thread';
@@ -36,6 +37,11 @@ function planStep(ctx: RunContext, active: ActiveJob, request: UpgradeRequest): 
     move(ctx, active.id, 'rejected', { reason: outcome.rejected }, { active });
     return undefined;
   }
+  const space = growthSpaceProblem(ctx.store.home, committed.dir, outcome.plan.fromDepth, outcome.plan.toDepth);
+  if (space) {
+    move(ctx, active.id, 'rejected', { reason: space }, { active });
+    return undefined;
+  }
   return outcome.plan;
 }
 
@@ -67,7 +73,12 @@ async function growStep(ctx: RunContext, active: ActiveJob, plan: UpgradePlan): 
       const progress = jobProgress(event, (performance.now() - started) / 1000, plan.budget.seconds);
       if (progress.step !== step) {
         step = progress.step;
-        job = move(ctx, active.id, 'growing', { step }, { active, crash: false });
+        try {
+          job = move(ctx, active.id, 'growing', { step }, { active, crash: false });
+        } catch (err) {
+          // a sub-stage not recorded (full or failing disk) is no reason to stop the growth
+          ctx.log({ level: 'warn', msg: 'job progress not recorded', job: active.id, error: errorText(err) });
+        }
       }
       ctx.emitProgress(job, progress);
     },

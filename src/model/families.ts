@@ -1,3 +1,4 @@
+import { MAX_DEPTH } from '../limits';
 import { ArchSpec, Block, Family, blockName, FAMILIES } from './arch';
 
 export interface FamilyOptions {
@@ -13,7 +14,7 @@ export interface FamilyOptions {
 }
 
 function assertDepth(depth: number): void {
-  if (!Number.isInteger(depth) || depth < 1 || depth > 64) {
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) {
     throw new Error(`depth ${depth} is not a whole number from 1 to 64`);
   }
 }

@@ -1,3 +1,4 @@
+import { MAX_DEPTH } from '../limits';
 import { POLICY_BACKENDS, POLICY_METHODS } from './names';
 
 const FRACTION = { type: 'number', minimum: 0, maximum: 1 } as const;
@@ -28,10 +29,10 @@ const RULE_SCHEMA = {
   properties: {
     name: { type: 'string', minLength: 1 },
     match: MATCH_SCHEMA,
-    targetDepth: { type: 'integer', minimum: 1, maximum: 64 },
-    blocksMore: { type: 'integer', minimum: 1, maximum: 63 },
+    targetDepth: { type: 'integer', minimum: 1, maximum: MAX_DEPTH },
+    blocksMore: { type: 'integer', minimum: 1, maximum: MAX_DEPTH - 1 },
     method: { type: 'string', enum: POLICY_METHODS },
-    maxStep: { type: 'integer', minimum: 1, maximum: 64 },
+    maxStep: { type: 'integer', minimum: 1, maximum: MAX_DEPTH },
     budget: {
       type: 'object',
       additionalProperties: false,

@@ -41,6 +41,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (!done) reject(err);
       done = true;
     });
+    // a request cut off by its timeout (408) or by the client never ends
+    req.on('close', () => {
+      if (!done) reject(new HttpError(408, 'the request body did not arrive in time'));
+      done = true;
+    });
   });
 }
 

@@ -49,7 +49,10 @@ function fillInstance(value: unknown, shape: readonly number[], out: Float32Arra
   const walk = (v: unknown, depth: number): void => {
     if (depth === shape.length) {
       if (typeof v !== 'number') fail(`${where}: element [${index.join(',')}] is ${describe(v)}, not a number`);
-      out[o++] = v;
+      out[o] = v;
+      // JSON numbers past ~1.8e308 parse as Infinity; past ~3.4e38 they overflow float32
+      if (!Number.isFinite(out[o])) fail(`${where}: element [${index.join(',')}] is ${Number.isFinite(v) ? `${v}, outside the float32 range` : 'not a finite number'}`);
+      o++;
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {

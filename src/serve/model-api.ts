@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { activeBackend } from '../compute/backend';
 import { tf } from '../tf';
 import { MicroBatcher } from './batcher';
+import type { Counter } from './metrics';
 import { HttpError, readBody, sendJson } from './http';
 import { parseBatch, RequestError } from './instances';
 import { ModelSlot } from './model-slot';
@@ -15,6 +16,17 @@ export interface PredictContext {
   maxBodyBytes: number;
   maxInstances: number;
   batcher: MicroBatcher;
+  /** Counts predict requests the model answered with NaN or Infinity, by model. */
+  nonFinite: Counter;
+}
+
+/** The first output that is not a finite number, as `input I, output J`, or undefined. */
+function firstNonFinite(rows: number[][]): string | undefined {
+  for (let i = 0; i < rows.length; i++) {
+    const j = rows[i].findIndex((v) => !Number.isFinite(v));
+    if (j >= 0) return `input ${i}, output ${j} is ${rows[i][j]}`;
+  }
+  return undefined;
 }
 
 export function slotFor(slots: Map<string, ModelSlot>, name: string): ModelSlot {
@@ -112,6 +124,11 @@ export async function modelPredict(req: IncomingMessage, res: ServerResponse, sl
     const batch = parseBatch(body, lease.served.meta.inputShape, ctx.maxInstances);
     format = batch.format;
     rows = await ctx.batcher.predict(lease.served, batch.x, batch.count);
+    const bad = firstNonFinite(rows);
+    if (bad) {
+      ctx.nonFinite.inc({ model: slot.name });
+      throw new HttpError(500, `model ${slot.name} version ${lease.served.version} answered a non-finite value (${bad}): the input is outside what the model can handle`);
+    }
   } catch (err) {
     if (err instanceof RequestError) throw new HttpError(400, err.message);
     throw err;

@@ -12,6 +12,7 @@ export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0
 export interface ServeMetrics {
   requests: Counter;
   duration: Histogram;
+  nonFinite: Counter;
 }
 
 function perSlot(slots: Map<string, ModelSlot>, value: (slot: ModelSlot) => number | undefined): Sample[] {
@@ -29,6 +30,7 @@ function perSlot(slots: Map<string, ModelSlot>, value: (slot: ModelSlot) => numb
  */
 export function registerServeMetrics(metrics: Metrics, slots: Map<string, ModelSlot>, jobState?: () => string | undefined): ServeMetrics {
   const requests = metrics.counter({ name: 'deepend_requests_total', help: 'Model API requests by model and HTTP status code.', labelNames: ['model', 'code'] });
+  const nonFinite = metrics.counter({ name: 'deepend_nonfinite_predictions_total', help: 'Predict requests answered 500 because the model output NaN or Infinity.', labelNames: ['model'] });
   const duration = metrics.histogram({
     name: 'deepend_request_duration_seconds',
     help: 'Model API request latency, from the request until its answer is written.',
@@ -64,5 +66,5 @@ export function registerServeMetrics(metrics: Metrics, slots: Map<string, ModelS
   metrics.gauge({ name: 'deepend_tf_bytes', help: 'Bytes held by live TF.js tensors.' }, () => [{ labels: {}, value: tf.memory().numBytes }]);
   metrics.gauge({ name: 'process_resident_memory_bytes', help: 'Resident set size in bytes.' }, () => [{ labels: {}, value: process.memoryUsage.rss() }]);
   metrics.gauge({ name: 'process_heap_used_bytes', help: 'V8 heap in use, in bytes.' }, () => [{ labels: {}, value: process.memoryUsage().heapUsed }]);
-  return { requests, duration };
+  return { requests, duration, nonFinite };
 }

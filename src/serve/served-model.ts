@@ -1,5 +1,6 @@
 import { tf, tfl } from '../tf';
 import { loadModel } from '../model/io';
+import { boundExecutorCache } from './executor-cache';
 import type { ModelMeta, Normalisation } from '../model/meta';
 import { servingNormalisation } from '../model/input-contract';
 
@@ -14,6 +15,7 @@ export interface ServedModel {
 /** Loads a saved model directory as version `version` (load errors name the file). */
 export async function loadServedModel(dir: string, version: number): Promise<ServedModel> {
   if (!Number.isInteger(version) || version < 1) throw new Error(`model version must be a whole number from 1, got ${version}`);
+  boundExecutorCache();
   const { model, meta } = await loadModel(dir);
   return { version, model, meta, dir };
 }

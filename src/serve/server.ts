@@ -25,10 +25,21 @@ export interface ServerOptions {
   maxInstances?: number;
   /** Largest micro-batch of concurrent predict requests; 1 runs each request on its own. Default 32. */
   maxBatch?: number;
+  /** Open connections at most; more are closed as they arrive. Default 256. */
+  maxConnections?: number;
+  /** A request whose headers take longer is answered 408 and closed. Default 10 s. */
+  headersTimeoutMs?: number;
+  /** A request (headers and body) that takes longer is answered 408 and closed. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_INSTANCES = 2048;
+export const DEFAULT_MAX_CONNECTIONS = 256;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** How often Node checks the two timeouts (its default, 30 s, would let a 30 s limit run to 60 s). */
+const TIMEOUT_CHECK_MS = 1000;
 export { DEFAULT_MAX_BATCH };
 
 const UNKNOWN_MODEL = '_unknown';
@@ -97,8 +108,15 @@ export function startServer(opts: ServerOptions): Promise<Server> {
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxInstances: opts.maxInstances ?? DEFAULT_MAX_INSTANCES,
     batcher: new MicroBatcher(opts.maxBatch ?? DEFAULT_MAX_BATCH),
+    nonFinite: m.nonFinite,
   };
-  const server = createServer((req, res) => void handle(req, res, opts, predict, m));
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node answers 408 and closes the connection itself when either timeout passes
+  const server = createServer(
+    { headersTimeout: Math.min(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout), requestTimeout, connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout) },
+    (req, res) => void handle(req, res, opts, predict, m),
+  );
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => {

@@ -4,6 +4,8 @@ import type { ModelMeta } from '../model/meta';
 import { StoreError } from './errors';
 import { isTerminal } from './job-states';
 import { CANDIDATES_DIR, CURRENT_LINK, flipCurrent, listVersions, modelRoot, readCurrent, removeCurrentLink, versionDir } from './model-layout';
+import { quarantineVersionDir } from './model-quarantine';
+import { readVersionRecord } from './version-record';
 import { methodOf, verifyModelDir } from './model-verify';
 import type { Store } from './types';
 
@@ -28,6 +30,8 @@ const LEFTOVER = /^\.(current\.tmp-|v[0-9]+\.(import|discard)-)/;
  *  - a vN directory without a row is a version whose rename finished but whose
  *    registration did not (or a database that was lost): it is verified and
  *    registered, uncommitted; one that fails verification is an error, left as is;
+ *  - a quarantined row whose vN is still there (a crash after the fallback
+ *    committed) has its directory moved to .quarantine/ now;
  *  - an uncommitted row whose directory is gone (an operator freed disk space) is forgotten;
  *  - a committed row whose directory is gone is an error: nothing can serve;
  *  - with no committed version, the version `current` links to is committed
@@ -79,7 +83,10 @@ export function reconcile(home: string, name: string, store: Store): ReconcileRe
 
   // ascending, so a parent found on disk is registered before its children
   for (const [v, meta] of strays) {
-    const parent = meta.parent ? [...rows.values()].find((r) => r.sha256 === meta.parent!.weightsSha256)?.version ?? null : null;
+    // the store's own record in meta.json (version-record.ts) gives back the lineage and times the database had
+    const record = readVersionRecord(versionDir(store.home, name, v), v);
+    const byDigest = meta.parent ? [...rows.values()].find((r) => r.sha256 === meta.parent!.weightsSha256)?.version ?? null : null;
+    const parent = record?.parent !== undefined && record.parent !== null && rows.has(record.parent) ? record.parent : byDigest;
     const row = store.addModelVersion({
       name,
       version: v,
@@ -89,13 +96,20 @@ export function reconcile(home: string, name: string, store: Store): ReconcileRe
       sha256: meta.weightsSha256,
       metrics: meta.metrics,
       dir: versionDir(store.home, name, v),
-      createdAt: meta.createdAt,
+      createdAt: record?.createdAt ?? meta.createdAt,
+      committedAt: record?.committedAt ?? null,
     });
     rows.set(v, row);
-    act(`registered v${v} found on disk (uncommitted)`);
+    act(`registered v${v} found on disk (uncommitted${record ? ', history from its meta.json' : ''})`);
   }
 
   for (const row of rows.values()) {
+    if (row.quarantined) {
+      // marked in the fallback's transaction; a crash came before its files were moved aside
+      const to = quarantineVersionDir(store.home, name, row.version);
+      if (to) act(`moved quarantined v${row.version} to ${to}`);
+      continue;
+    }
     if (row.committed || isDir(versionDir(store.home, name, row.version))) continue;
     store.forgetModelVersion(name, row.version);
     rows.delete(row.version);

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { assertLooksLikeSqlite, publishNewDatabase } from './db-file';
 import { StoreError } from './errors';
 import { checkSchema, migrate } from './migrate';
+import { walDamage } from './wal-check';
 import { createStore } from './store';
 import type { Store } from './types';
 
@@ -13,6 +14,8 @@ const BUSY_TIMEOUT_MS = 5000;
 export interface OpenOptions {
   /** The clock behind every timestamp; tests pass a fixed one. */
   now?: () => Date;
+  /** Told about what the store survived but an operator should know: a discarded WAL, a version record not written. */
+  warn?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
 function asStoreError(path: string, err: unknown): Error {
@@ -77,7 +80,15 @@ export function openStore(home: string, opts: OpenOptions = {}): Store {
   } catch (err) {
     throw asStoreError(path, err);
   }
+  const walLoss = walDamage(`${path}-wal`);
   const db = connect(path, true);
   const clock = opts.now ?? (() => new Date());
-  return createStore({ db, home: root, path, now: () => clock().toISOString() });
+  const store = createStore({ db, home: root, path, now: () => clock().toISOString(), warn: opts.warn });
+  if (walLoss) {
+    const line = `${path}-wal: ${walLoss}; transactions that lived only there are lost, and model versions are re-read from disk`;
+    opts.warn?.('the database write-ahead log was discarded', { wal: `${path}-wal`, problem: walLoss });
+    store.logEvent('store.wal_discarded', { wal: `${path}-wal`, problem: walLoss });
+    store.walDiscarded = line;
+  }
+  return store;
 }

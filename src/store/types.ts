@@ -15,6 +15,8 @@ export interface NewModelVersion {
   dir: string;
   /** Defaults to now; meta.json's createdAt when a version is adopted from disk. */
   createdAt?: string;
+  /** When it was first committed, for a version adopted from disk that had served. */
+  committedAt?: string | null;
 }
 
 export interface ModelVersionRow {
@@ -29,6 +31,10 @@ export interface ModelVersionRow {
   dir: string;
   createdAt: string;
   committed: boolean;
+  /** When it was first committed; null for a version that never served. */
+  committedAt: string | null;
+  /** Set when its files failed their checksum or load and were moved aside (never deleted). */
+  quarantined: { at: string; reason: string } | null;
 }
 
 export interface NewJob {
@@ -106,6 +112,10 @@ export interface Store {
   modelVersions(name: string): ModelVersionRow[];
   committedVersion(name: string): ModelVersionRow | undefined;
   setCommitted(name: string, version: number): void;
+  /** Set when opening found a damaged WAL that SQLite discarded: one line saying what was lost. */
+  walDiscarded?: string;
+  /** Marks an uncommitted version quarantined (its files are moved aside by model-dirs). */
+  markQuarantined(name: string, version: number, reason: string): void;
   /** Deletes an uncommitted version's row (its files are model-dirs' business). */
   forgetModelVersion(name: string, version: number): void;
 

@@ -1,3 +1,4 @@
+import { MAX_DEPTH } from '../../limits';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { METHOD_CHOICES } from '../../grow/types';
 import { numberFlag, parseArgs, UsageError } from '../args';
@@ -50,7 +51,7 @@ async function follow(client: ControlClient, id: string, io: CommandIO): Promise
 /** `deepend deepen`: asks the running daemon for a manual upgrade; --wait follows it to its end. */
 export async function deepenCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs('deepen', argv, { values: [...CLIENT_FLAGS.values, 'to-depth', 'method'], switches: [...CLIENT_FLAGS.switches, 'wait'] });
-  const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1 });
+  const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1, max: MAX_DEPTH });
   const method = args.values.get('method');
   if (method !== undefined && !(METHOD_CHOICES as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${METHOD_CHOICES.join(', ')}, got '${method}'`);
   const client = clientFor({ config: args.values.get('config'), home: args.values.get('home') });

@@ -1,12 +1,19 @@
 import { parseArgs } from '../args';
 import { CommandIO } from '../output';
+import { catchEarlySignals } from '../../daemon/early-signals';
 
 export const START_USAGE = 'deepend start [--config FILE]   (the daemon, in the foreground; see daemon/deepend.service)';
 
 /** `deepend start`: runs the daemon until SIGTERM or SIGINT; resolves with its exit code. */
 export async function startCommand(argv: string[], _io: CommandIO): Promise<number> {
   const args = parseArgs('start', argv, { values: ['config'] });
-  // loaded here so the client commands do not pay for TF.js
-  const { runDaemon } = await import('../../daemon/run');
-  return runDaemon({ configFile: args.values.get('config') });
+  // a signal while TF.js loads must stop the start cleanly, not kill the process
+  const early = catchEarlySignals();
+  try {
+    // loaded here so the client commands do not pay for TF.js
+    const { runDaemon } = await import('../../daemon/run');
+    return await runDaemon({ configFile: args.values.get('config'), early });
+  } finally {
+    early.release();
+  }
 }

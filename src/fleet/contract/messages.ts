@@ -23,6 +23,8 @@ export interface BirthModel {
   accuracy: number | null;
   sha256: string;
   origin?: { format: 'deepend' | 'tfjs-layers' | 'keras-h5' | 'keras-v3'; producer?: string | null; depthAtImport: number };
+  /** Present when the committed version was corrupt at start and this older one serves instead. */
+  fallback?: { fromVersion: number; reason: 'corrupt' };
 }
 
 /** `birth`, retained: what a device is, sent on every connect and on cmd/rebirth. */
@@ -46,6 +48,8 @@ export interface BirthMessage {
   model: BirthModel;
   /** The predict endpoint, when serving. */
   predictUrl: string | null;
+  /** Present while the device serves read-only: it started on a disk it cannot write (full, read-only, failing) and runs no job. */
+  readOnly?: { reason: string; since: string };
   ts: string;
 }
 

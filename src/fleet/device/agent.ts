@@ -147,6 +147,7 @@ export class FleetAgent {
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.desired.stop();
+    this.reporter.stop();
     const link = this.link;
     if (!link) return;
     const deadline = Date.now() + STOP_FLUSH_MS;
@@ -161,8 +162,12 @@ export class FleetAgent {
 
   /** Keeps the database small on a device that runs for years; pending reports are never deleted. */
   private prune(): void {
-    const removed = this.opts.store.prune(new Date(Date.now() - KEEP_MS));
-    if (removed.outbox + removed.commands + removed.events > 0) this.opts.log.info('old fleet records pruned', { ...removed });
+    try {
+      const removed = this.opts.store.prune(new Date(Date.now() - KEEP_MS));
+      if (removed.outbox + removed.commands + removed.events > 0) this.opts.log.info('old fleet records pruned', { ...removed });
+    } catch (err) {
+      this.opts.log.warn('pruning old fleet records failed; tried again later', { error: (err as Error).message });
+    }
   }
 
   private onConnected(): void {

@@ -36,8 +36,9 @@ export function birthMessage(config: Config, store: Store, sources: AgentSources
     hardware: sources.hardware() ?? NO_HARDWARE,
     backend: sources.backend(),
     policy: sources.policy(),
-    model: birthModel(store, config.model.name),
+    model: { ...birthModel(store, config.model.name), ...(sources.fallback?.() ? { fallback: sources.fallback()! } : {}) },
     predictUrl: sources.predictUrl(),
+    ...(sources.readOnly?.() ? { readOnly: sources.readOnly()! } : {}),
     ts: new Date().toISOString(),
   };
 }

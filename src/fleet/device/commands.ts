@@ -116,7 +116,14 @@ export class CommandHandler {
   }
 
   private finish(name: CommandName, commandId: string, outcome: Outcome, route: ResponseRoute | undefined, duplicate = false): void {
-    if (!duplicate) this.ctx.store.rememberCommand(commandId, outcome);
+    if (!duplicate) {
+      try {
+        this.ctx.store.rememberCommand(commandId, outcome);
+      } catch (err) {
+        // a full or failing disk: answered all the same; a duplicate of this command may run again
+        this.ctx.log.warn('fleet command id not remembered', { command: name, commandId, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
     if (!outcome.ok) this.ctx.log.warn('fleet command not done', { command: name, commandId, error: outcome.error });
     this.answer(name, commandId, outcome, route, duplicate);
   }

@@ -15,7 +15,7 @@ const RETRY_MS = 500;
 export type DesiredSource = 'device' | `group:${string}`;
 
 /** The last `reported` this device made, kept so a restart neither repeats nor forgets a rollout. */
-const REPORTED_SETTING = 'fleet.reported';
+export const REPORTED_SETTING = 'fleet.reported';
 
 export interface DesiredContext {
   config: Config;

@@ -7,12 +7,19 @@ const SESSION_SETTING = 'fleet.session';
  * connection attempt, kept in the store so it never goes back across restarts.
  * A `lost` will whose session is below the latest state's is stale.
  */
+let unsaved = 0;
+
 export function nextSession(store: Store): number {
-  const next = Number(store.getSetting(SESSION_SETTING) ?? '0') + 1;
-  store.setSetting(SESSION_SETTING, String(next));
+  const next = Math.max(Number(store.getSetting(SESSION_SETTING) ?? '0'), unsaved) + 1;
+  try {
+    store.setSetting(SESSION_SETTING, String(next));
+  } catch {
+    // a full or read-only disk: the counter still goes up in this process
+  }
+  unsaved = next;
   return next;
 }
 
 export function currentSession(store: Store): number {
-  return Number(store.getSetting(SESSION_SETTING) ?? '0');
+  return Math.max(Number(store.getSetting(SESSION_SETTING) ?? '0'), unsaved);
 }

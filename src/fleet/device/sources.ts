@@ -22,4 +22,8 @@ export interface AgentSources {
   predictUrl(): string | null;
   serving(): ServingCounters | null;
   tensors(): number | null;
+  /** Set when the committed version was corrupt at start and an older one serves instead. */
+  fallback?(): { fromVersion: number; reason: 'corrupt' } | null;
+  /** Set when the daemon runs read-only (its disk is full, read-only or failing). */
+  readOnly?(): { reason: string; since: string } | null;
 }

@@ -2,6 +2,8 @@ import type { OutboxRow, Store } from '../../store/types';
 import { PublishRefused, type LinkLog, type PublishOptions } from './link';
 
 const BATCH = 50;
+/** After a storage error (markSent on a full disk: the message is sent again later, at least once). */
+const RETRY_MS = 5000;
 
 export interface OutboxSenderOptions {
   store: Pick<Store, 'pendingOutbox' | 'pendingOutboxCount' | 'markSent'>;
@@ -20,6 +22,7 @@ export class OutboxSender {
   private running: Promise<void> | null = null;
   private kickedWhileRunning = false;
   private stopped = false;
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(opts: OutboxSenderOptions) {
     this.opts = opts;
@@ -44,6 +47,7 @@ export class OutboxSender {
   /** Stops after the message in flight (it stays pending unless its PUBACK came). */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.retryTimer);
     while (this.running) await this.running;
   }
 
@@ -59,11 +63,24 @@ export class OutboxSender {
           if (!(await this.send(row))) return;
         }
       }
+    } catch (err) {
+      // the store failed (a full or failing disk): this loop ends, a later kick resumes it
+      this.opts.log.warn('outbox not readable or writable; retried in a few seconds', { reason: (err as Error).message });
+      this.retryLater();
     } finally {
       this.running = null;
       // A kick that came while this loop was giving up (link lost, then back) must not be lost.
       if (this.kickedWhileRunning) this.kick();
     }
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, RETRY_MS);
+    this.retryTimer.unref();
   }
 
   /** True when the row is done with (sent, or refused by the broker for good). */

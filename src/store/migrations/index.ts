@@ -1,7 +1,8 @@
 import type { Migration } from './types';
 import { initial } from './001_initial';
+import { versionHistory } from './002_version_history';
 
 export type { Migration };
 
 /** In order; append only. */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, versionHistory];

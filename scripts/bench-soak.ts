@@ -1,0 +1,175 @@
+// Soak: a real daemon (node --expose-gc) through many upgrade + rollback
+// cycles with short growth budgets while predictions flow at a fixed rate.
+// Before each reading the daemon runs a full GC (POST /memory on the control
+// socket); every 10 cycles it prints RSS, heap, live tensors, open fds, the
+// database's size and the home's disk use, then the least-squares slope per
+// cycle over cycles 10..50 (target: RSS and heap under 0.05 MB/cycle).
+//
+//   npm run bench:soak [-- --cycles 50 --rate 20 --budget-seconds 3]
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ControlClient } from '../src/daemon/control-client';
+import type { MemoryReading } from '../src/daemon/memory-reading';
+import { DaemonProcess } from './lib/daemon-process';
+import { option, printTable, writeResults } from './lib/table';
+
+const CYCLES = Number(option('cycles', 'SOAK_CYCLES', '50'));
+const RATE = Number(option('rate', 'SOAK_RATE', '20'));
+const BUDGET_SECONDS = Number(option('budget-seconds', 'SOAK_BUDGET_SECONDS', '3'));
+const SLOPE_FROM = 10;
+const TARGET_MB_PER_CYCLE = 0.05;
+const MB = 1024 * 1024;
+
+interface Reading {
+  cycle: number;
+  rssMB: number;
+  heapMB: number;
+  tensors: number;
+  openFds: number;
+  dbKB: number;
+  diskKB: number;
+  predictionsOk: number;
+  predictionsFailed: number;
+  seconds: number;
+}
+
+function bytesUnder(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += bytesUnder(p);
+    else if (e.isFile()) total += statSync(p).size;
+  }
+  return total;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Least-squares slope of y over x. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+/** Predictions at a fixed rate (each on its own schedule tick, not waiting for the previous one). */
+function steadyPredictions(url: string, perSecond: number) {
+  const body = JSON.stringify({ instances: [new Array(784).fill(0)] });
+  const counts = { ok: 0, failed: 0 };
+  const timer = setInterval(() => {
+    fetch(`${url}/v1/models/default:predict`, { method: 'POST', body })
+      .then(async (res) => {
+        await res.arrayBuffer();
+        if (res.ok) counts.ok++;
+        else counts.failed++;
+      })
+      .catch(() => counts.failed++);
+  }, 1000 / perSecond);
+  return { counts, stop: () => clearInterval(timer) };
+}
+
+async function waitForEnd(client: ControlClient, id: string): Promise<{ state: string; reason: string | null }> {
+  for (;;) {
+    const { job } = await client.ok<{ job: { state: string; reason: string | null; endedAt: string | null } }>('GET', `/jobs/${id}`);
+    if (job.endedAt !== null) return job;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'deepend-bench-soak-'));
+  const home = join(root, 'home');
+  const policy = join(root, 'soak.yaml');
+  writeFileSync(
+    policy,
+    `name: soak\nrules:\n  - name: soak\n    match: {}\n    targetDepth: 3\n    method: dils\n    maxStep: 1\n    budget: { minutes: ${BUDGET_SECONDS / 60} }\n    gate: { minGain: 0, minAccuracy: 0 }\n    automatic: false\n`,
+  );
+  const daemon = new DaemonProcess([], { DEEPEND_HOME: home, DEEPEND_POLICY: policy, DEEPEND_HTTP_PORT: '0', DEEPEND_MQTT_EMBEDDED_PORT: '0', DEEPEND_DEVICE_ID: 'soak' }, { nodeArgs: ['--expose-gc'] });
+  const began = Date.now();
+  try {
+    const url = await daemon.running();
+    const client = new ControlClient(home);
+    const load = steadyPredictions(url, RATE);
+    const readings: Reading[] = [];
+    const read = async (cycle: number): Promise<Reading> => {
+      const m = await client.ok<MemoryReading & Record<string, unknown>>('POST', '/memory');
+      if (!m.collected) throw new Error('the daemon runs without --expose-gc');
+      return {
+        cycle,
+        rssMB: m.rssBytes / MB,
+        heapMB: m.heapUsedBytes / MB,
+        tensors: m.tensors,
+        openFds: m.openFds ?? -1,
+        dbKB: (fileSize(join(home, 'deepend.db')) + fileSize(join(home, 'deepend.db-wal'))) / 1024,
+        diskKB: bytesUnder(home) / 1024,
+        predictionsOk: load.counts.ok,
+        predictionsFailed: load.counts.failed,
+        seconds: Math.round((Date.now() - began) / 1000),
+      };
+    };
+    readings.push(await read(0));
+    // A cycle is one committed upgrade and its rollback; an upgrade the gate rejects (a few seconds of
+    // growth can lose a tenth of a point) is counted and tried again, it is not a cycle.
+    const outcomes: Record<string, number> = {};
+    for (let cycle = 1, attempts = 0; cycle <= CYCLES; ) {
+      if (++attempts > 3 * CYCLES) throw new Error(`only ${cycle - 1} cycles after ${attempts - 1} upgrades: ${JSON.stringify(outcomes)}`);
+      const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
+      const ended = await waitForEnd(client, job.id);
+      outcomes[ended.state] = (outcomes[ended.state] ?? 0) + 1;
+      if (ended.state !== 'succeeded') continue;
+      const back = await client.ok<{ job: { state: string } }>('POST', '/rollback', { version: 1 });
+      outcomes[`rollback ${back.job.state}`] = (outcomes[`rollback ${back.job.state}`] ?? 0) + 1;
+      readings.push(await read(cycle));
+      if (cycle % 10 === 0) process.stderr.write(`cycle ${cycle}/${CYCLES} done (${Math.round((Date.now() - began) / 1000)} s)\n`);
+      cycle++;
+    }
+    load.stop();
+
+    const shown = readings.filter((r) => r.cycle % 10 === 0);
+    printTable(
+      ['cycle', 'RSS MB', 'heap MB', 'tensors', 'open fds', 'db KB', 'disk KB', 'predictions ok', 'failed', 's'],
+      shown.map((r) => [r.cycle, Number(r.rssMB.toFixed(1)), Number(r.heapMB.toFixed(2)), r.tensors, r.openFds, Math.round(r.dbKB), Math.round(r.diskKB), r.predictionsOk, r.predictionsFailed, r.seconds]),
+    );
+    const window = readings.filter((r) => r.cycle >= SLOPE_FROM && r.cycle <= CYCLES);
+    const xs = window.map((r) => r.cycle);
+    const slopes = {
+      rssMBPerCycle: slope(xs, window.map((r) => r.rssMB)),
+      heapMBPerCycle: slope(xs, window.map((r) => r.heapMB)),
+      tensorsPerCycle: slope(xs, window.map((r) => r.tensors)),
+      openFdsPerCycle: slope(xs, window.map((r) => r.openFds)),
+      dbKBPerCycle: slope(xs, window.map((r) => r.dbKB)),
+      diskKBPerCycle: slope(xs, window.map((r) => r.diskKB)),
+    };
+    console.log(
+      `slope per cycle over cycles ${SLOPE_FROM}-${CYCLES}: RSS ${slopes.rssMBPerCycle.toFixed(4)} MB, heap ${slopes.heapMBPerCycle.toFixed(4)} MB (target < ${TARGET_MB_PER_CYCLE}), ` +
+        `tensors ${slopes.tensorsPerCycle.toFixed(3)}, fds ${slopes.openFdsPerCycle.toFixed(3)}, db ${slopes.dbKBPerCycle.toFixed(2)} KB, disk ${slopes.diskKBPerCycle.toFixed(2)} KB`,
+    );
+    console.log(`upgrades and rollbacks: ${JSON.stringify(outcomes)}; predictions: ${load.counts.ok} ok, ${load.counts.failed} failed at ${RATE}/s; ${Math.round((Date.now() - began) / 1000)} s`);
+    const pass = slopes.rssMBPerCycle < TARGET_MB_PER_CYCLE && slopes.heapMBPerCycle < TARGET_MB_PER_CYCLE;
+    console.log(pass ? 'memory flat: within target' : 'memory grows: over target');
+    const path = writeResults('soak', { cycles: CYCLES, ratePerSecond: RATE, budgetSeconds: BUDGET_SECONDS, outcomes, readings, slopes, targetMBPerCycle: TARGET_MB_PER_CYCLE, pass });
+    console.log(`wrote ${path}`);
+  } finally {
+    await daemon.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});
