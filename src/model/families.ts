@@ -15,7 +15,7 @@ export interface FamilyOptions {
 
 function assertDepth(depth: number): void {
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) {
-    throw new Error(`depth ${depth} is not a whole number from 1 to 64`);
+    throw new Error(`depth ${depth} is not a whole number from 1 to ${MAX_DEPTH}`);
   }
 }
 
