@@ -9,7 +9,7 @@ import { runCli } from './helpers/cli';
 import { snapshot } from './helpers/dir-snapshot';
 import { writeKeras2H5 } from './helpers/keras-files';
 import { functionalModel } from './helpers/format-models';
-import { backboneLogits, blobsMlp, digitsAsKerasInput, exportConverterDir, fitOnDigits, freezeBackbone, loadPlain, mnistCnn, writeBlobsCsv } from './helpers/user-models';
+import { backboneLogits, blobsMlp, digitsAsKerasInput, everyLayerCnn, exportConverterDir, fitOnDigits, freezeBackbone, loadPlain, mnistCnn, writeBlobsCsv } from './helpers/user-models';
 import { openModelWithData } from '../src/model/open';
 import { growthParts } from '../src/model/keras/parts';
 import { composeWithFrozen } from '../src/model/keras/frozen';
@@ -216,4 +216,30 @@ test('an MLP on flattened pixels takes image data: square grey images, flattened
   const refused = await runCli(['eval', '--model', odd, '--data', 'mnist']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /the model takes 785 flat values, which are no square grey or RGB image/);
+});
+
+test('a chain with every supported layer kind: Rescaling means raw pixels, every site found, inexact identity named', async () => {
+  const model = everyLayerCnn();
+  await fitOnDigits(model, { rawPixels: true, epochs: 3 });
+  const dir = exportConverterDir(model, join(root, 'every-layer'));
+  const inspected = await runCli(['inspect', dir, '--json']);
+  assert.equal(inspected.code, 0, inspected.stderr);
+  const report = JSON.parse(inspected.stdout);
+  assert.deepEqual(report.sites, ['conv_a', 'conv_b', 'conv_c', 'dense_a', 'dense_b']);
+  assert.equal(report.inputContract.scale, 1, 'the model rescales raw pixels itself');
+  assert.deepEqual(report.output, { kind: 'softmax', classes: 10 });
+  const identity = report.methods.find((m: { method: string }) => m.method === 'identity');
+  assert.match(identity.reason, /the unit of conv_c ends in PReLU/);
+  const out = join(root, 'every-layer-grown');
+  const r = await runCli(['grow', '--model', dir, '--data', 'mnist', '--to-depth', '7', '--method', 'dils', '--epochs', '1', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const grown = JSON.parse(r.stdout);
+  assert.equal(grown.depthAfter, 7);
+  const plain = await loadPlain(out);
+  const names = plain.layers.map((l) => l.name);
+  // spread over five sites, two new blocks go after conv_b's and dense_a's units: after their activation layers, before pooling/dropout
+  const after = (name: string) => names.slice(names.indexOf(name) - 1, names.indexOf(name) + 3);
+  assert.deepEqual(after('conv2d_deepend_1'), ['act_b', 'conv2d_deepend_1', 'conv2d_deepend_1_act', 'max_pool'], names.join(', '));
+  assert.deepEqual(after('dense_deepend_2'), ['leaky_a', 'dense_deepend_2', 'dense_deepend_2_act', 'drop'], names.join(', '));
+  plain.dispose();
 });

@@ -46,11 +46,42 @@ export function freezeBackbone(model: tfl.LayersModel): tfl.LayersModel {
   return model;
 }
 
+/**
+ * A CNN with every layer kind a grown chain may hold: Rescaling (so it takes raw pixels), BatchNormalization,
+ * ReLU, AveragePooling2D, Activation, MaxPooling2D, PReLU, GlobalAveragePooling2D, LeakyReLU, Dropout, ELU and a
+ * separate softmax Activation.
+ */
+export function everyLayerCnn(): tfl.LayersModel {
+  return tfl.sequential({
+    name: 'every_layer',
+    layers: [
+      L.rescaling({ scale: 1 / 255, inputShape: [28, 28, 1], name: 'rescale' }),
+      L.conv2d({ filters: 16, kernelSize: 3, name: 'conv_a' }),
+      L.batchNormalization({ name: 'bn_a' }),
+      L.reLU({ name: 'relu_a' }),
+      L.averagePooling2d({ poolSize: 2, name: 'avg_pool' }),
+      L.conv2d({ filters: 16, kernelSize: 3, padding: 'same', name: 'conv_b' }),
+      L.activation({ activation: 'relu', name: 'act_b' }),
+      L.maxPooling2d({ poolSize: 2, name: 'max_pool' }),
+      L.conv2d({ filters: 32, kernelSize: 3, name: 'conv_c' }),
+      L.prelu({ name: 'prelu_c' }),
+      L.globalAveragePooling2d({ name: 'gap' }),
+      L.dense({ units: 32, name: 'dense_a' }),
+      L.leakyReLU({ name: 'leaky_a' }),
+      L.dropout({ rate: 0.1, name: 'drop' }),
+      L.dense({ units: 32, activation: 'elu', name: 'dense_b' }),
+      L.dense({ units: 10, name: 'logits' }),
+      L.activation({ activation: 'softmax', name: 'softmax' }),
+    ],
+  });
+}
+
 /** Trains like Keras's model.fit on `count` MNIST digits scaled by 1/255 (Keras's convention). */
-export async function fitOnDigits(model: tfl.LayersModel, opts: { count?: number; epochs?: number; logits?: boolean; flat?: boolean } = {}): Promise<void> {
+export async function fitOnDigits(model: tfl.LayersModel, opts: { count?: number; epochs?: number; logits?: boolean; rawPixels?: boolean } = {}): Promise<void> {
   const data = await loadDataset('mnist', { limit: opts.count ?? 2000 });
   const shape = (model.inputs[0].shape.slice(1) as number[]);
-  const x = tf.tensor(data.x, [data.count, ...shape]);
+  // a model that begins with Rescaling takes raw 0..255 pixels
+  const x = tf.mul(tf.tensor(data.x, [data.count, ...shape]), opts.rawPixels ? 255 : 1);
   const y = tf.oneHot(tf.tensor1d(data.y, 'int32'), 10);
   const loss = opts.logits ? (yt: tf.Tensor, yp: tf.Tensor) => tf.losses.softmaxCrossEntropy(yt, yp) : 'categoricalCrossentropy';
   model.compile({ optimizer: tf.train.adam(3e-3), loss });
