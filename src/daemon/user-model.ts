@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config';
 import { checkParentAboveChance } from '../grow/preflight';
 import { describeContract, parseScale } from '../model/input-contract';
-import { LoadedModel, saveModel } from '../model/io';
+import { LoadedModel, saveModel, sha256Hex } from '../model/io';
+import { readModelArtifacts } from '../model/formats';
 import type { ModelMeta } from '../model/meta';
 import { ImportFlags, openModelWithData } from '../model/open';
 import { evaluate } from '../train/classifier';
@@ -43,21 +44,12 @@ function measure(loaded: LoadedModel, split: Awaited<ReturnType<typeof openModel
 
 /**
  * A user's model (TF.js directory, .h5, .keras) as a deepend model directory
- * at `dir`, measured on the daemon's data: what the daemon imports. Returns
- * undefined when `skip` says a registered version already came from it. The
+ * at `dir`, measured on the daemon's data: what the daemon imports. The
  * user's files are only read.
  */
-export async function prepareUserModel(
-  config: Config,
-  path: string,
-  flags: ImportFlags,
-  backend: string,
-  dir: string,
-  skip: (meta: ModelMeta) => boolean = () => false,
-): Promise<ModelMeta | undefined> {
+export async function prepareUserModel(config: Config, path: string, flags: ImportFlags, backend: string, dir: string): Promise<ModelMeta> {
   const { loaded, split } = await openModelWithData(path, config.data, flags, backend);
   try {
-    if (skip(loaded.meta)) return undefined;
     measure(loaded, split, config.data);
     return await saveModel(loaded.model, { ...loaded.meta, name: config.model.name }, dir);
   } finally {
@@ -106,9 +98,10 @@ export async function adoptUserModel(config: Config, store: Store, backend: stri
   const tmp = join(modelRoot(config.home, name), `.import-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   try {
-    const seen = (meta: ModelMeta) => store.modelVersions(name).some((v) => sameLineage(v, meta.origin?.source ?? path, meta.origin?.sourceSha256));
-    const meta = await prepareUserModel(config, path, configImportFlags(config), backend, tmp, seen);
-    if (!meta) return undefined;
+    // Every start reads the files to see whether they changed; the data is loaded only when they did.
+    const artifacts = await readModelArtifacts(path);
+    if (store.modelVersions(name).some((v) => sameLineage(v, artifacts.source, sha256Hex(new Uint8Array(artifacts.weightData))))) return undefined;
+    const meta = await prepareUserModel(config, path, configImportFlags(config), backend, tmp);
     const row = commitImported(config, store, tmp, meta.origin?.source ?? path);
     log.info('user model imported', { model: name, version: row.version, from: meta.origin?.source, format: meta.origin?.format, depth: meta.depth, accuracy: meta.metrics.accuracy });
     return row;

@@ -41,19 +41,6 @@ function importSourceOf(artifacts: ImportedArtifacts, model: tfl.LayersModel, ba
   };
 }
 
-/** Reads a user's model (TF.js layers directory, .h5, .keras) as deepend's LoadedModel, never writing into its files. */
-export async function importModelFile(path: string, options: ImportOptions, backend: string): Promise<LoadedModel> {
-  const artifacts = await readModelArtifacts(path);
-  const model = await loadArtifacts(artifacts);
-  try {
-    const { meta } = importedMeta(importSourceOf(artifacts, model, backend), options);
-    return { model, meta, dir: artifacts.source };
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
-}
-
 /**
  * The model at `path` with the local data split for it. A directory deepend
  * wrote is loaded as it is; anything else is imported: its labels come from

@@ -30,7 +30,6 @@ export async function importCommand(argv: string[], io: CommandIO): Promise<numb
   mkdirSync(dirname(dir), { recursive: true });
   try {
     const meta = await prepareUserModel(config, resolve(path), importFlagsOf(args), backend.name, dir);
-    if (!meta) throw new Error(`${path}: nothing to import`);
     const client = new ControlClient(config.home);
     let version: number;
     let job: JobView | undefined;
