@@ -23,7 +23,9 @@ const BIN = resolve(__dirname, '../../bin/deepend.js');
 const FLEET = 'bench';
 
 function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return line ? Number(line.split(/\s+/)[1]) * 1024 : NaN;
 }
 
@@ -33,10 +35,39 @@ interface Host {
   ready: Promise<{ ready: number; rssBytes: number }>;
 }
 
-function startHost(url: string, root: string, first: number, devices: number, growSeconds: number, prefix = 'sim', group = 'sim'): Host {
-  const child = fork(HOST, ['--url', url, '--devices', String(devices), '--first', String(first), '--prefix', prefix, '--fleet', FLEET, '--group', group, '--root', root, '--grow-seconds', String(growSeconds)], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
+function startHost(
+  url: string,
+  root: string,
+  first: number,
+  devices: number,
+  growSeconds: number,
+  prefix = 'sim',
+  group = 'sim',
+): Host {
+  const child = fork(
+    HOST,
+    [
+      '--url',
+      url,
+      '--devices',
+      String(devices),
+      '--first',
+      String(first),
+      '--prefix',
+      prefix,
+      '--fleet',
+      FLEET,
+      '--group',
+      group,
+      '--root',
+      root,
+      '--grow-seconds',
+      String(growSeconds),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  );
   const ready = new Promise<{ ready: number; rssBytes: number }>((done, fail) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -80,7 +111,8 @@ async function main(): Promise<void> {
     const started = performance.now();
     const per = Math.ceil(devices / hosts);
     const fleet: Host[] = [];
-    for (let first = 0; first < devices; first += per) fleet.push(startHost(broker.url, join(root, 'fleet'), first, Math.min(per, devices - first), growSeconds));
+    for (let first = 0; first < devices; first += per)
+      fleet.push(startHost(broker.url, join(root, 'fleet'), first, Math.min(per, devices - first), growSeconds));
     all.push(...fleet);
     await Promise.all(fleet.map((h) => h.ready));
     const connectSeconds = (performance.now() - started) / 1000;
@@ -111,7 +143,28 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const cli = spawn(
       process.execPath,
-      [BIN, 'fleet', 'rollout', '--url', broker.url, '--fleet', FLEET, '--group', 'sim', '--to-depth', '4', '--canary', canary, '--batch', batch, '--max-failures', '5', '--state', join(root, 'rollouts.db'), '--json'],
+      [
+        BIN,
+        'fleet',
+        'rollout',
+        '--url',
+        broker.url,
+        '--fleet',
+        FLEET,
+        '--group',
+        'sim',
+        '--to-depth',
+        '4',
+        '--canary',
+        canary,
+        '--batch',
+        batch,
+        '--max-failures',
+        '5',
+        '--state',
+        join(root, 'rollouts.db'),
+        '--json',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let cliOut = '';
@@ -125,7 +178,10 @@ async function main(): Promise<void> {
     counting = false;
     const lastMs = Math.max(...succeededAt.values());
     const rolloutSeconds = lastMs / 1000;
-    if (cliCode !== 0) process.stderr.write(`bench-fleet: the rollout exited ${cliCode}: ${cliErr.trim().split('\n').slice(-3).join(' | ')}\n`);
+    if (cliCode !== 0)
+      process.stderr.write(
+        `bench-fleet: the rollout exited ${cliCode}: ${cliErr.trim().split('\n').slice(-3).join(' | ')}\n`,
+      );
     await observer.endAsync(true);
 
     const agentRssMarginal = (hostRss.reduce((a, b) => a + b, 0) - fleet.length * singleRss) / (devices - fleet.length);
@@ -167,7 +223,10 @@ async function main(): Promise<void> {
       hostRssBytes: hostRss,
       brokerIdleRssBytes: brokerIdleRss,
       brokerLoadedRssBytes: brokerLoadedRss,
-      rolloutSummary: cliOut.trim().startsWith('{') || cliOut.trim().startsWith('[') ? JSON.parse(cliOut) : cliOut.trim().split('\n').slice(-5),
+      rolloutSummary:
+        cliOut.trim().startsWith('{') || cliOut.trim().startsWith('[')
+          ? JSON.parse(cliOut)
+          : cliOut.trim().split('\n').slice(-5),
       machine: { cores: cpus().length },
     });
     process.stdout.write(`wrote ${path}\n`);

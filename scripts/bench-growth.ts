@@ -25,7 +25,9 @@ function timeline(report: GrowReport): Timeline {
     points: report.curves.flatMap((c) =>
       c.checkpoints?.length
         ? c.checkpoints.map((p) => ({ seconds: (c.startSeconds ?? 0) + p.seconds, accuracy: p.validationAccuracy }))
-        : c.epochs.filter((e) => e.validationAccuracy !== undefined).map((e) => ({ seconds: (c.startSeconds ?? 0) + e.seconds, accuracy: e.validationAccuracy! })),
+        : c.epochs
+            .filter((e) => e.validationAccuracy !== undefined)
+            .map((e) => ({ seconds: (c.startSeconds ?? 0) + e.seconds, accuracy: e.validationAccuracy! })),
     ),
   };
 }
@@ -37,12 +39,17 @@ function timeToReach(t: Timeline, target: number): number | undefined {
 async function run(): Promise<void> {
   const seconds = Number(option('seconds', 'BENCH_SECONDS', '60'));
   const toDepth = Number(option('to-depth', 'BENCH_TO_DEPTH', '4'));
-  const names = option('methods', 'BENCH_METHODS', [...GROWTH_METHODS, ...BASELINES].join(',')).split(',') as (GrowthMethodName | BaselineName)[];
+  const names = option('methods', 'BENCH_METHODS', [...GROWTH_METHODS, ...BASELINES].join(',')).split(',') as (
+    | GrowthMethodName
+    | BaselineName
+  )[];
   const backend = await selectBackend();
   const probe = await loadModel(MODEL);
   const split = await loadSplitForModel('mnist', probe.meta);
   probe.model.dispose();
-  console.log(`bench:growth  backend=${backend.name}  model=${MODEL} (depth ${probe.meta.depth})  to depth ${toDepth}  budget ${seconds}s each  data=mnist train ${split.counts.train} / val ${split.counts.validation} / held-out ${split.counts.test}`);
+  console.log(
+    `bench:growth  backend=${backend.name}  model=${MODEL} (depth ${probe.meta.depth})  to depth ${toDepth}  budget ${seconds}s each  data=mnist train ${split.counts.train} / val ${split.counts.validation} / held-out ${split.counts.test}`,
+  );
   const reports: GrowReport[] = [];
   for (const name of names) {
     const parent = await loadModel(MODEL);
@@ -59,7 +66,9 @@ async function run(): Promise<void> {
     model.dispose();
     parent.model.dispose();
     reports.push(report);
-    console.log(`  ${name}: ${(report.accuracyAfter * 100).toFixed(2)}% after ${((performance.now() - started) / 1000).toFixed(1)}s`);
+    console.log(
+      `  ${name}: ${(report.accuracyAfter * 100).toFixed(2)}% after ${((performance.now() - started) / 1000).toFixed(1)}s`,
+    );
   }
   const scratch = reports.find((r) => r.method === 'scratch');
   const scratchLine = scratch ? timeline(scratch) : undefined;
@@ -82,10 +91,27 @@ async function run(): Promise<void> {
       fractionOfScratchBudget: reach !== undefined && scratch ? reach / scratch.seconds : undefined,
     };
   });
-  console.log(`\nscratch's final validation accuracy: ${target !== undefined ? (target * 100).toFixed(2) + '%' : 'n/a'}, first reached by scratch at ${scratchTime?.toFixed(1) ?? 'n/a'}s of its ${scratch?.seconds.toFixed(1) ?? 'n/a'}s`);
-  console.log("'x scratch first': time to that accuracy over scratch's first time there (noisy: validation has 999 samples); 'x scratch budget': over scratch's whole run\n");
+  console.log(
+    `\nscratch's final validation accuracy: ${target !== undefined ? (target * 100).toFixed(2) + '%' : 'n/a'}, first reached by scratch at ${scratchTime?.toFixed(1) ?? 'n/a'}s of its ${scratch?.seconds.toFixed(1) ?? 'n/a'}s`,
+  );
+  console.log(
+    "'x scratch first': time to that accuracy over scratch's first time there (noisy: validation has 999 samples); 'x scratch budget': over scratch's whole run\n",
+  );
   printTable(
-    ['method', 'depth', 'held-out before', 'after insertion', 'after fine-tune', 'insertion drop (pts)', 'seconds', 'init s', 'epochs', 's to scratch final', 'x scratch first', 'x scratch budget'],
+    [
+      'method',
+      'depth',
+      'held-out before',
+      'after insertion',
+      'after fine-tune',
+      'insertion drop (pts)',
+      'seconds',
+      'init s',
+      'epochs',
+      's to scratch final',
+      'x scratch first',
+      'x scratch budget',
+    ],
     rows.map((r) => [
       r.method,
       r.depth,
@@ -101,7 +127,16 @@ async function run(): Promise<void> {
       r.fractionOfScratchBudget !== undefined ? r.fractionOfScratchBudget.toFixed(2) : '-',
     ]),
   );
-  const path = writeResults('growth', { backend: backend.name, seconds, toDepth, split: split.counts, scratchTarget: target, scratchTime, rows, reports: reports.map(({ spec: _s, ...r }) => r) });
+  const path = writeResults('growth', {
+    backend: backend.name,
+    seconds,
+    toDepth,
+    split: split.counts,
+    scratchTarget: target,
+    scratchTime,
+    rows,
+    reports: reports.map(({ spec: _s, ...r }) => r),
+  });
   console.log(`\nwrote ${path}`);
 }
 

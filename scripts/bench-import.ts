@@ -19,7 +19,16 @@ import { ImportFlags, openModelWithData } from '../src/model/open';
 import { tf, tfl } from '../src/tf';
 import { toTensorSet } from '../src/train/tensors';
 import { option, printTable, writeResults } from './lib/table';
-import { backboneLogits, blobsMlp, fitOnDigits, freezeBackbone, loadPlain, mnistCnn, writeBlobsCsv, writeLabelledPictures } from './lib/user-models';
+import {
+  backboneLogits,
+  blobsMlp,
+  fitOnDigits,
+  freezeBackbone,
+  loadPlain,
+  mnistCnn,
+  writeBlobsCsv,
+  writeLabelledPictures,
+} from './lib/user-models';
 
 interface Fixture {
   name: string;
@@ -39,12 +48,18 @@ async function fixtures(root: string): Promise<Fixture[]> {
   const cnn = mnistCnn();
   await fitOnDigits(cnn);
   const cnnArtifacts = await artifactsOf(cnn);
-  const cnnDir = await writeFiles(join(root, 'cnn'), layersModelFiles(cnnArtifacts, { shardBytes: 12 * 1024, convertedBy: 'bench' }));
+  const cnnDir = await writeFiles(
+    join(root, 'cnn'),
+    layersModelFiles(cnnArtifacts, { shardBytes: 12 * 1024, convertedBy: 'bench' }),
+  );
   const kerasFile = join(root, 'cnn.keras');
   writeFileSync(kerasFile, await kerasFileBytes(cnnArtifacts));
   const transfer = backboneLogits();
   await fitOnDigits(transfer, { logits: true, epochs: 3 });
-  const transferDir = await writeFiles(join(root, 'transfer'), layersModelFiles(await artifactsOf(freezeBackbone(transfer))));
+  const transferDir = await writeFiles(
+    join(root, 'transfer'),
+    layersModelFiles(await artifactsOf(freezeBackbone(transfer))),
+  );
   const csv = join(root, 'blobs.csv');
   writeBlobsCsv(csv, 1000);
   const blobsDir = await writeFiles(join(root, 'blobs'), layersModelFiles(await artifactsOf(await blobsMlp(csv))));
@@ -60,11 +75,18 @@ async function fixtures(root: string): Promise<Fixture[]> {
     { name: 'mnist CNN (.keras)', path: kerasFile, data: 'mnist', flags: {}, toDepth: (d) => d + 2 },
     { name: 'frozen backbone + logits, [28,28]', path: transferDir, data: 'mnist', flags: {}, toDepth: (d) => d + 1 },
     { name: 'ELU MLP + 1-unit sigmoid, CSV', path: blobsDir, data: csv, flags: {}, toDepth: (d) => d + 1 },
-    { name: 'nsfwjs MobileNetV2 head', path: nsfwjs, data: join(root, 'pictures'), flags: { freezeThrough: 'out_relu', labels }, toDepth: (d) => d + 1 },
+    {
+      name: 'nsfwjs MobileNetV2 head',
+      path: nsfwjs,
+      data: join(root, 'pictures'),
+      flags: { freezeThrough: 'out_relu', labels },
+      toDepth: (d) => d + 1,
+    },
   ];
 }
 
-const maxDiff = (a: tfl.LayersModel, b: tfl.LayersModel, x: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a.predict(x) as tf.Tensor, b.predict(x) as tf.Tensor))).dataSync()[0]);
+const maxDiff = (a: tfl.LayersModel, b: tfl.LayersModel, x: tf.Tensor) =>
+  tf.tidy(() => tf.max(tf.abs(tf.sub(a.predict(x) as tf.Tensor, b.predict(x) as tf.Tensor))).dataSync()[0]);
 
 async function run(): Promise<void> {
   const seconds = Number(option('seconds', 'BENCH_SECONDS', '15'));
@@ -80,13 +102,26 @@ async function run(): Promise<void> {
       const { meta } = loaded;
       const test = toTensorSet(split.test, meta.normalisation, meta.labels.length, meta.arch.output, meta.inputShape);
       const x = tf.slice(test.x, 0, Math.min(64, test.count));
-      const original = await loadPlain(f.path.endsWith('.keras') ? await writeFiles(join(root, `${f.name.length}-plain`), layersModelFiles(await artifactsOf(loaded.model))) : f.path);
+      const original = await loadPlain(
+        f.path.endsWith('.keras')
+          ? await writeFiles(join(root, `${f.name.length}-plain`), layersModelFiles(await artifactsOf(loaded.model)))
+          : f.path,
+      );
       // identity insertion, reloaded by plain tfjs, against the original on the same inputs
       let identityDiff: number | string = 'refused';
       let identityRefusal: string | undefined;
       try {
         const { head, frozen } = growthParts(loaded);
-        const init = await identityMethod.initialise({ parent: head, parentSpec: meta.arch, plan: spreadPlan(meta.arch, f.toDepth(meta.depth)), data: { train: test, validation: test }, budget: { epochs: 1 }, batchSize: 64, learningRate: 1e-3, seed: 1 });
+        const init = await identityMethod.initialise({
+          parent: head,
+          parentSpec: meta.arch,
+          plan: spreadPlan(meta.arch, f.toDepth(meta.depth)),
+          data: { train: test, validation: test },
+          budget: { epochs: 1 },
+          batchSize: 64,
+          learningRate: 1e-3,
+          seed: 1,
+        });
         const whole = frozen ? await composeWithFrozen(frozen, init.model, loaded.model.name) : init.model;
         const dir = join(root, `identity-${results.length}`);
         await saveModel(whole, { ...meta, arch: init.spec, depth: init.spec.blocks.length }, dir);
@@ -106,7 +141,14 @@ async function run(): Promise<void> {
         let growSeconds = NaN;
         try {
           const t0 = performance.now();
-          const result = await grow({ parent: loaded, method, toDepth: f.toDepth(meta.depth), split, budget: { seconds }, backend: backend.name });
+          const result = await grow({
+            parent: loaded,
+            method,
+            toDepth: f.toDepth(meta.depth),
+            split,
+            budget: { seconds },
+            backend: backend.name,
+          });
           growSeconds = (performance.now() - t0) / 1000;
           report = result.report;
           const dir = join(root, `${method}-${results.length}`);
@@ -116,12 +158,50 @@ async function run(): Promise<void> {
           reloaded.dispose();
           result.model.dispose();
         } catch (err) {
-          rows.push([f.name, method, `${meta.depth}`, 'refused', '-', '-', '-', importSeconds.toFixed(2), String(identityDiff), '-']);
+          rows.push([
+            f.name,
+            method,
+            `${meta.depth}`,
+            'refused',
+            '-',
+            '-',
+            '-',
+            importSeconds.toFixed(2),
+            String(identityDiff),
+            '-',
+          ]);
           results.push({ fixture: f.name, method, refused: (err as Error).message });
           continue;
         }
-        rows.push([f.name, method, `${report.depthBefore}->${report.depthAfter}`, (report.accuracyBefore * 100).toFixed(2), (report.accuracyAfterInsertion * 100).toFixed(2), (report.accuracyAfter * 100).toFixed(2), growSeconds.toFixed(1), importSeconds.toFixed(2), typeof identityDiff === 'number' ? identityDiff.toExponential(1) : identityDiff, reloadDiff.toExponential(1)]);
-        results.push({ fixture: f.name, format: meta.origin?.format, frozenThrough: meta.frozenThrough ?? null, method, depthBefore: report.depthBefore, depthAfter: report.depthAfter, accuracyBefore: report.accuracyBefore, accuracyAfterInsertion: report.accuracyAfterInsertion, accuracyAfter: report.accuracyAfter, seconds: growSeconds, importSeconds, identityInsertionMaxDiff: identityDiff, identityRefusal, reloadMaxDiff: reloadDiff, heldOut: split.counts.test });
+        rows.push([
+          f.name,
+          method,
+          `${report.depthBefore}->${report.depthAfter}`,
+          (report.accuracyBefore * 100).toFixed(2),
+          (report.accuracyAfterInsertion * 100).toFixed(2),
+          (report.accuracyAfter * 100).toFixed(2),
+          growSeconds.toFixed(1),
+          importSeconds.toFixed(2),
+          typeof identityDiff === 'number' ? identityDiff.toExponential(1) : identityDiff,
+          reloadDiff.toExponential(1),
+        ]);
+        results.push({
+          fixture: f.name,
+          format: meta.origin?.format,
+          frozenThrough: meta.frozenThrough ?? null,
+          method,
+          depthBefore: report.depthBefore,
+          depthAfter: report.depthAfter,
+          accuracyBefore: report.accuracyBefore,
+          accuracyAfterInsertion: report.accuracyAfterInsertion,
+          accuracyAfter: report.accuracyAfter,
+          seconds: growSeconds,
+          importSeconds,
+          identityInsertionMaxDiff: identityDiff,
+          identityRefusal,
+          reloadMaxDiff: reloadDiff,
+          heldOut: split.counts.test,
+        });
       }
       x.dispose();
       original.dispose();
@@ -131,7 +211,21 @@ async function run(): Promise<void> {
     rmSync(root, { recursive: true, force: true });
   }
   console.log(`bench:import  backend=${backend.name}  budget ${seconds}s per growth`);
-  printTable(['model', 'method', 'depth', 'before %', 'after insertion %', 'after %', 'grow s', 'import s', 'identity max|diff|', 'reload max|diff|'], rows);
+  printTable(
+    [
+      'model',
+      'method',
+      'depth',
+      'before %',
+      'after insertion %',
+      'after %',
+      'grow s',
+      'import s',
+      'identity max|diff|',
+      'reload max|diff|',
+    ],
+    rows,
+  );
   console.log(`wrote ${writeResults('import', { backend: backend.name, seconds, results })}`);
 }
 

@@ -22,7 +22,13 @@ interface Row {
 
 function row(problem: string, d: Decomposition): Row {
   tf.dispose([d.first, d.second]);
-  return { problem, iterations: d.iterations, seconds: d.seconds, relativeError: d.relativeError, stoppedBy: d.stoppedBy };
+  return {
+    problem,
+    iterations: d.iterations,
+    seconds: d.seconds,
+    relativeError: d.relativeError,
+    stoppedBy: d.stoppedBy,
+  };
 }
 
 async function run(): Promise<void> {
@@ -34,23 +40,52 @@ async function run(): Promise<void> {
     const g = tf.randomNormal([3, 3, c, c], 0, 0.1, 'float32', 7) as tf.Tensor4D;
     const d = decomposeConv(g, 3, { seed: 3, maxIterations, tolerance: OPTGD_TOLERANCE, support });
     g.dispose();
-    return row(`conv 3x3 -> 3x3 + 3x3, C = ${c}, F_{l+1} ${support === 'full' ? 'full window (paper-literal)' : 'centre tap'}`, d);
+    return row(
+      `conv 3x3 -> 3x3 + 3x3, C = ${c}, F_{l+1} ${support === 'full' ? 'full window (paper-literal)' : 'centre tap'}`,
+      d,
+    );
   };
   for (const c of [16, 32, 64]) rows.push(conv(c, 'centre', 5000));
   for (const c of [16, 32, 64]) rows.push(conv(c, 'full', fullIterations));
-  for (const [ci, cj] of [[12, 32], [64, 64], [784, 256], [256, 256]]) {
+  for (const [ci, cj] of [
+    [12, 32],
+    [64, 64],
+    [784, 256],
+    [256, 256],
+  ]) {
     const w = tf.randomNormal([ci, cj], 0, 0.1, 'float32', 7);
-    rows.push(row(`dense ${ci} x ${cj} = (${ci} x ${cj})(${cj} x ${cj})`, decompose(matrixComposition(ci, cj, cj), w, { seed: 3, maxIterations: 5000, tolerance: OPTGD_TOLERANCE })));
+    rows.push(
+      row(
+        `dense ${ci} x ${cj} = (${ci} x ${cj})(${cj} x ${cj})`,
+        decompose(matrixComposition(ci, cj, cj), w, { seed: 3, maxIterations: 5000, tolerance: OPTGD_TOLERANCE }),
+      ),
+    );
     w.dispose();
   }
   for (const c of [16, 32, 64]) {
     const target = tf.mul(tf.eye(c), 0.5);
-    rows.push(row(`resnet branch 0.5 Id, C = ${c}, conv1 >= 0`, decompose(matrixComposition(c, c, c), target, { seed: 3, maxIterations: 5000, tolerance: OPTGD_TOLERANCE, nonNegativeFirst: true })));
+    rows.push(
+      row(
+        `resnet branch 0.5 Id, C = ${c}, conv1 >= 0`,
+        decompose(matrixComposition(c, c, c), target, {
+          seed: 3,
+          maxIterations: 5000,
+          tolerance: OPTGD_TOLERANCE,
+          nonNegativeFirst: true,
+        }),
+      ),
+    );
     target.dispose();
   }
   printTable(
     ['problem', 'iterations', 'seconds', 'relative error', 'stopped by'],
-    rows.map((r) => [r.problem, r.iterations, Number(r.seconds.toFixed(3)), r.relativeError.toExponential(2), r.stoppedBy]),
+    rows.map((r) => [
+      r.problem,
+      r.iterations,
+      Number(r.seconds.toFixed(3)),
+      r.relativeError.toExponential(2),
+      r.stoppedBy,
+    ]),
   );
   const path = writeResults('morphism', { backend: backend.name, tolerance: OPTGD_TOLERANCE, rows });
   console.log(`\nwrote ${path}`);

@@ -42,7 +42,15 @@ interface Curve {
 }
 
 /** Trains with Adam and MSE, recording full-batch train and test loss every epoch. */
-function train(model: tfl.LayersModel, data: { x: tf.Tensor; y: tf.Tensor }, test: { x: tf.Tensor; y: tf.Tensor }, iterations: number, batch: number, lr: number, seed: number): Curve {
+function train(
+  model: tfl.LayersModel,
+  data: { x: tf.Tensor; y: tf.Tensor },
+  test: { x: tf.Tensor; y: tf.Tensor },
+  iterations: number,
+  batch: number,
+  lr: number,
+  seed: number,
+): Curve {
   const count = data.x.shape[0];
   const stepsPerEpoch = Math.ceil(count / batch);
   const curve: Curve = { iterations: [], trainLoss: [], testLoss: [] };
@@ -54,7 +62,11 @@ function train(model: tfl.LayersModel, data: { x: tf.Tensor; y: tf.Tensor }, tes
     budget: { epochs: Math.ceil(iterations / stepsPerEpoch) },
     seed,
     optimizer,
-    batchLoss: (idx) => tf.losses.meanSquaredError(tf.gather(data.y, idx), model.apply(tf.gather(data.x, idx), { training: true }) as tf.Tensor) as tf.Scalar,
+    batchLoss: (idx) =>
+      tf.losses.meanSquaredError(
+        tf.gather(data.y, idx),
+        model.apply(tf.gather(data.x, idx), { training: true }) as tf.Tensor,
+      ) as tf.Scalar,
     afterEpoch: (epoch) => {
       curve.iterations.push((epoch + 1) * stepsPerEpoch);
       curve.trainLoss.push(mse(model, data.x, data.y));
@@ -92,8 +104,11 @@ async function run(): Promise<void> {
   const backend = await selectBackend();
   const trainSet = sample(3000, 1);
   const testSet = sample(200, 2);
-  const spec = (depth: number): ArchSpec => familySpec({ family: 'mlp', depth, inputShape: [FEATURES], classes: 1, width, output: 'linear' });
-  console.log(`bench:paper  backend=${backend.name}  width ${width}  batch ${batch}  Adam lr ${lr}  up to ${maxIterations} iterations  convergence: train MSE (${SMOOTHING_EPOCHS}-epoch mean) within ${tolerance}x of end-to-end's best`);
+  const spec = (depth: number): ArchSpec =>
+    familySpec({ family: 'mlp', depth, inputShape: [FEATURES], classes: 1, width, output: 'linear' });
+  console.log(
+    `bench:paper  backend=${backend.name}  width ${width}  batch ${batch}  Adam lr ${lr}  up to ${maxIterations} iterations  convergence: train MSE (${SMOOTHING_EPOCHS}-epoch mean) within ${tolerance}x of end-to-end's best`,
+  );
 
   const started = () => performance.now();
   let t0 = started();
@@ -105,7 +120,12 @@ async function run(): Promise<void> {
   const shallowSpec = spec(2);
   const shallow = buildModel(shallowSpec, 12);
   const shallowCurve = train(shallow, trainSet, testSet, shallowIterations, batch, lr, 2);
-  const setFor = (d: { x: tf.Tensor; y: tf.Tensor }): TensorSet => ({ x: d.x, labels: tf.zeros([d.x.shape[0]], 'int32') as tf.Tensor1D, count: d.x.shape[0], classes: 1 });
+  const setFor = (d: { x: tf.Tensor; y: tf.Tensor }): TensorSet => ({
+    x: d.x,
+    labels: tf.zeros([d.x.shape[0]], 'int32') as tf.Tensor1D,
+    count: d.x.shape[0],
+    classes: 1,
+  });
   const grown = await dilsMethod.initialise({
     parent: shallow,
     parentSpec: shallowSpec,
@@ -128,29 +148,93 @@ async function run(): Promise<void> {
   const dilsIters = iterationsToConverge(stage2, goal);
   const shallowFinal = { train: shallowCurve.trainLoss.at(-1)!, test: shallowCurve.testLoss.at(-1)! };
   const rows = [
-    { strategy: 'end-to-end (4-layer from random init)', iterations: e2eIters, withShallow: e2eIters, train: e2e.trainLoss.at(-1)!, test: e2e.testLoss.at(-1)!, seconds: e2eSeconds },
-    { strategy: 'shallow 3-layer net (DILS parent)', iterations: shallowIterations, withShallow: shallowIterations, train: shallowFinal.train, test: shallowFinal.test, seconds: stage1Seconds },
-    { strategy: 'DILS after Stage I (before Stage II)', iterations: 0, withShallow: shallowIterations, train: afterStage1.train, test: afterStage1.test, seconds: 0 },
-    { strategy: 'DILS Stage II (4-layer)', iterations: dilsIters, withShallow: dilsIters !== undefined ? dilsIters + shallowIterations : undefined, train: stage2.trainLoss.at(-1)!, test: stage2.testLoss.at(-1)!, seconds: stage2Seconds },
+    {
+      strategy: 'end-to-end (4-layer from random init)',
+      iterations: e2eIters,
+      withShallow: e2eIters,
+      train: e2e.trainLoss.at(-1)!,
+      test: e2e.testLoss.at(-1)!,
+      seconds: e2eSeconds,
+    },
+    {
+      strategy: 'shallow 3-layer net (DILS parent)',
+      iterations: shallowIterations,
+      withShallow: shallowIterations,
+      train: shallowFinal.train,
+      test: shallowFinal.test,
+      seconds: stage1Seconds,
+    },
+    {
+      strategy: 'DILS after Stage I (before Stage II)',
+      iterations: 0,
+      withShallow: shallowIterations,
+      train: afterStage1.train,
+      test: afterStage1.test,
+      seconds: 0,
+    },
+    {
+      strategy: 'DILS Stage II (4-layer)',
+      iterations: dilsIters,
+      withShallow: dilsIters !== undefined ? dilsIters + shallowIterations : undefined,
+      train: stage2.trainLoss.at(-1)!,
+      test: stage2.testLoss.at(-1)!,
+      seconds: stage2Seconds,
+    },
   ];
-  console.log(`\nconvergence target: train MSE <= ${goal.toExponential(3)} (end-to-end's best ${SMOOTHING_EPOCHS}-epoch mean ${best.toExponential(3)} x ${tolerance})\n`);
+  console.log(
+    `\nconvergence target: train MSE <= ${goal.toExponential(3)} (end-to-end's best ${SMOOTHING_EPOCHS}-epoch mean ${best.toExponential(3)} x ${tolerance})\n`,
+  );
   printTable(
     ['strategy', 'iterations to converge', 'incl. shallow training', 'final train MSE', 'final test MSE', 'seconds'],
-    rows.map((r) => [r.strategy, r.iterations ?? 'not reached', r.withShallow ?? 'not reached', r.train.toExponential(3), r.test.toExponential(3), Number(r.seconds.toFixed(1))]),
+    rows.map((r) => [
+      r.strategy,
+      r.iterations ?? 'not reached',
+      r.withShallow ?? 'not reached',
+      r.train.toExponential(3),
+      r.test.toExponential(3),
+      Number(r.seconds.toFixed(1)),
+    ]),
   );
   const thresholds = [4, 2, 1.5, 1.1].map((factor) => {
     const level = best * factor;
     const e = iterationsToConverge(e2e, level);
     const d = iterationsToConverge(stage2, level);
-    return { factor, level, endToEnd: e, dilsStage2: d, dilsWithShallow: d !== undefined ? d + shallowIterations : undefined };
+    return {
+      factor,
+      level,
+      endToEnd: e,
+      dilsStage2: d,
+      dilsWithShallow: d !== undefined ? d + shallowIterations : undefined,
+    };
   });
-  console.log(`\niterations until the ${SMOOTHING_EPOCHS}-epoch mean train MSE reaches a multiple of end-to-end's best:\n`);
+  console.log(
+    `\niterations until the ${SMOOTHING_EPOCHS}-epoch mean train MSE reaches a multiple of end-to-end's best:\n`,
+  );
   printTable(
     ['target', 'train MSE', 'end-to-end', 'DILS Stage II', 'DILS incl. shallow'],
-    thresholds.map((t) => [`${t.factor}x best`, t.level.toExponential(2), t.endToEnd ?? 'not reached', t.dilsStage2 ?? 'not reached', t.dilsWithShallow ?? 'not reached']),
+    thresholds.map((t) => [
+      `${t.factor}x best`,
+      t.level.toExponential(2),
+      t.endToEnd ?? 'not reached',
+      t.dilsStage2 ?? 'not reached',
+      t.dilsWithShallow ?? 'not reached',
+    ]),
   );
   console.log('\npaper (Figure 5 / section 4.4.1): end-to-end 12,000 iterations, DILS 3,000');
-  const path = writeResults('paper', { backend: backend.name, width, batch, lr, maxIterations, shallowIterations, tolerance, goal, rows, thresholds, stage1: grown.details, curves: { e2e, shallow: shallowCurve, dilsStage2: stage2 } });
+  const path = writeResults('paper', {
+    backend: backend.name,
+    width,
+    batch,
+    lr,
+    maxIterations,
+    shallowIterations,
+    tolerance,
+    goal,
+    rows,
+    thresholds,
+    stage1: grown.details,
+    curves: { e2e, shallow: shallowCurve, dilsStage2: stage2 },
+  });
   console.log(`wrote ${path}`);
 }
 

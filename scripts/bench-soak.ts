@@ -84,7 +84,10 @@ function steadyPredictions(url: string, perSecond: number) {
 
 async function waitForEnd(client: ControlClient, id: string): Promise<{ state: string; reason: string | null }> {
   for (;;) {
-    const { job } = await client.ok<{ job: { state: string; reason: string | null; endedAt: string | null } }>('GET', `/jobs/${id}`);
+    const { job } = await client.ok<{ job: { state: string; reason: string | null; endedAt: string | null } }>(
+      'GET',
+      `/jobs/${id}`,
+    );
     if (job.endedAt !== null) return job;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -98,7 +101,17 @@ async function main(): Promise<void> {
     policy,
     `name: soak\nrules:\n  - name: soak\n    match: {}\n    targetDepth: 3\n    method: dils\n    maxStep: 1\n    budget: { minutes: ${BUDGET_SECONDS / 60} }\n    gate: { minGain: 0, minAccuracy: 0 }\n    automatic: false\n`,
   );
-  const daemon = new DaemonProcess([], { DEEPEND_HOME: home, DEEPEND_POLICY: policy, DEEPEND_HTTP_PORT: '0', DEEPEND_MQTT_EMBEDDED_PORT: '0', DEEPEND_DEVICE_ID: 'soak' }, { nodeArgs: ['--expose-gc'] });
+  const daemon = new DaemonProcess(
+    [],
+    {
+      DEEPEND_HOME: home,
+      DEEPEND_POLICY: policy,
+      DEEPEND_HTTP_PORT: '0',
+      DEEPEND_MQTT_EMBEDDED_PORT: '0',
+      DEEPEND_DEVICE_ID: 'soak',
+    },
+    { nodeArgs: ['--expose-gc'] },
+  );
   const began = Date.now();
   try {
     const url = await daemon.running();
@@ -126,7 +139,8 @@ async function main(): Promise<void> {
     // growth can lose a tenth of a point) is counted and tried again, it is not a cycle.
     const outcomes: Record<string, number> = {};
     for (let cycle = 1, attempts = 0; cycle <= CYCLES; ) {
-      if (++attempts > 3 * CYCLES) throw new Error(`only ${cycle - 1} cycles after ${attempts - 1} upgrades: ${JSON.stringify(outcomes)}`);
+      if (++attempts > 3 * CYCLES)
+        throw new Error(`only ${cycle - 1} cycles after ${attempts - 1} upgrades: ${JSON.stringify(outcomes)}`);
       const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
       const ended = await waitForEnd(client, job.id);
       outcomes[ended.state] = (outcomes[ended.state] ?? 0) + 1;
@@ -134,7 +148,8 @@ async function main(): Promise<void> {
       const back = await client.ok<{ job: { state: string } }>('POST', '/rollback', { version: 1 });
       outcomes[`rollback ${back.job.state}`] = (outcomes[`rollback ${back.job.state}`] ?? 0) + 1;
       readings.push(await read(cycle));
-      if (cycle % 10 === 0) process.stderr.write(`cycle ${cycle}/${CYCLES} done (${Math.round((Date.now() - began) / 1000)} s)\n`);
+      if (cycle % 10 === 0)
+        process.stderr.write(`cycle ${cycle}/${CYCLES} done (${Math.round((Date.now() - began) / 1000)} s)\n`);
       cycle++;
     }
     load.stop();
@@ -142,26 +157,66 @@ async function main(): Promise<void> {
     const shown = readings.filter((r) => r.cycle % 10 === 0);
     printTable(
       ['cycle', 'RSS MB', 'heap MB', 'tensors', 'open fds', 'db KB', 'disk KB', 'predictions ok', 'failed', 's'],
-      shown.map((r) => [r.cycle, Number(r.rssMB.toFixed(1)), Number(r.heapMB.toFixed(2)), r.tensors, r.openFds, Math.round(r.dbKB), Math.round(r.diskKB), r.predictionsOk, r.predictionsFailed, r.seconds]),
+      shown.map((r) => [
+        r.cycle,
+        Number(r.rssMB.toFixed(1)),
+        Number(r.heapMB.toFixed(2)),
+        r.tensors,
+        r.openFds,
+        Math.round(r.dbKB),
+        Math.round(r.diskKB),
+        r.predictionsOk,
+        r.predictionsFailed,
+        r.seconds,
+      ]),
     );
     const window = readings.filter((r) => r.cycle >= SLOPE_FROM && r.cycle <= CYCLES);
     const xs = window.map((r) => r.cycle);
     const slopes = {
-      rssMBPerCycle: slope(xs, window.map((r) => r.rssMB)),
-      heapMBPerCycle: slope(xs, window.map((r) => r.heapMB)),
-      tensorsPerCycle: slope(xs, window.map((r) => r.tensors)),
-      openFdsPerCycle: slope(xs, window.map((r) => r.openFds)),
-      dbKBPerCycle: slope(xs, window.map((r) => r.dbKB)),
-      diskKBPerCycle: slope(xs, window.map((r) => r.diskKB)),
+      rssMBPerCycle: slope(
+        xs,
+        window.map((r) => r.rssMB),
+      ),
+      heapMBPerCycle: slope(
+        xs,
+        window.map((r) => r.heapMB),
+      ),
+      tensorsPerCycle: slope(
+        xs,
+        window.map((r) => r.tensors),
+      ),
+      openFdsPerCycle: slope(
+        xs,
+        window.map((r) => r.openFds),
+      ),
+      dbKBPerCycle: slope(
+        xs,
+        window.map((r) => r.dbKB),
+      ),
+      diskKBPerCycle: slope(
+        xs,
+        window.map((r) => r.diskKB),
+      ),
     };
     console.log(
       `slope per cycle over cycles ${SLOPE_FROM}-${CYCLES}: RSS ${slopes.rssMBPerCycle.toFixed(4)} MB, heap ${slopes.heapMBPerCycle.toFixed(4)} MB (target < ${TARGET_MB_PER_CYCLE}), ` +
         `tensors ${slopes.tensorsPerCycle.toFixed(3)}, fds ${slopes.openFdsPerCycle.toFixed(3)}, db ${slopes.dbKBPerCycle.toFixed(2)} KB, disk ${slopes.diskKBPerCycle.toFixed(2)} KB`,
     );
-    console.log(`upgrades and rollbacks: ${JSON.stringify(outcomes)}; predictions: ${load.counts.ok} ok, ${load.counts.failed} failed at ${RATE}/s; ${Math.round((Date.now() - began) / 1000)} s`);
+    console.log(
+      `upgrades and rollbacks: ${JSON.stringify(outcomes)}; predictions: ${load.counts.ok} ok, ${load.counts.failed} failed at ${RATE}/s; ${Math.round((Date.now() - began) / 1000)} s`,
+    );
     const pass = slopes.rssMBPerCycle < TARGET_MB_PER_CYCLE && slopes.heapMBPerCycle < TARGET_MB_PER_CYCLE;
     console.log(pass ? 'memory flat: within target' : 'memory grows: over target');
-    const path = writeResults('soak', { cycles: CYCLES, ratePerSecond: RATE, budgetSeconds: BUDGET_SECONDS, outcomes, readings, slopes, targetMBPerCycle: TARGET_MB_PER_CYCLE, pass });
+    const path = writeResults('soak', {
+      cycles: CYCLES,
+      ratePerSecond: RATE,
+      budgetSeconds: BUDGET_SECONDS,
+      outcomes,
+      readings,
+      slopes,
+      targetMBPerCycle: TARGET_MB_PER_CYCLE,
+      pass,
+    });
     console.log(`wrote ${path}`);
   } finally {
     await daemon.stop();

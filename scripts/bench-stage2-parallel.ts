@@ -26,9 +26,24 @@ async function run(): Promise<void> {
   const backend = await selectBackend();
   const parent = await loadModel(MODEL);
   const split = await loadSplitForModel('mnist', parent.meta);
-  const train = toTensorSet(split.train, parent.meta.normalisation, parent.meta.arch.classes, parent.meta.arch.output, parent.meta.inputShape);
+  const train = toTensorSet(
+    split.train,
+    parent.meta.normalisation,
+    parent.meta.arch.classes,
+    parent.meta.arch.output,
+    parent.meta.inputShape,
+  );
   const plan = spreadPlan(parent.meta.arch, 4);
-  const { model } = await identityMethod.initialise({ parent: parent.model, parentSpec: parent.meta.arch, plan, data: { train, validation: train }, budget: { epochs: 1 }, batchSize: BATCH, learningRate: 5e-4, seed: 1 });
+  const { model } = await identityMethod.initialise({
+    parent: parent.model,
+    parentSpec: parent.meta.arch,
+    plan,
+    data: { train, validation: train },
+    budget: { epochs: 1 },
+    batchSize: BATCH,
+    learningRate: 5e-4,
+    seed: 1,
+  });
   const optimizer = tf.train.adam(5e-4);
   const batch = (i: number) => {
     const start = (i * BATCH) % (train.count - BATCH);
@@ -39,14 +54,21 @@ async function run(): Promise<void> {
     for (let i = 0; i < steps; i++) {
       const { x, y } = batch(i);
       tf.tidy(() => {
-        optimizer.minimize(() => classifierLoss(model.apply(x, { training: true }) as tf.Tensor, y as tf.Tensor1D, train.classes), false);
+        optimizer.minimize(
+          () => classifierLoss(model.apply(x, { training: true }) as tf.Tensor, y as tf.Tensor1D, train.classes),
+          false,
+        );
       });
       x.dispose();
       y.dispose();
     }
     return (steps * BATCH) / ((performance.now() - t0) / 1000);
   };
-  const trainer = await DataParallelTrainer.start(model, { loss: 'sparseCategoricalCrossEntropy', workers: 1, adaptive: false });
+  const trainer = await DataParallelTrainer.start(model, {
+    loss: 'sparseCategoricalCrossEntropy',
+    workers: 1,
+    adaptive: false,
+  });
   const shared = async () => {
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) {
@@ -66,8 +88,13 @@ async function run(): Promise<void> {
     rows.push({ round: r + 1, alone: a, parallel: p, load1: loadavg()[0] });
   }
   await trainer.close();
-  printTable(['round', 'alone samples/s', '2 threads samples/s', 'load avg (1 min)'], rows.map((r) => [r.round, Math.round(r.alone), Math.round(r.parallel), Number(r.load1.toFixed(2))]));
-  console.log(`\nwrote ${writeResults('stage2-parallel', { backend: backend.name, steps, batch: BATCH, model: 'shipped, grown to depth 4', rows })}`);
+  printTable(
+    ['round', 'alone samples/s', '2 threads samples/s', 'load avg (1 min)'],
+    rows.map((r) => [r.round, Math.round(r.alone), Math.round(r.parallel), Number(r.load1.toFixed(2))]),
+  );
+  console.log(
+    `\nwrote ${writeResults('stage2-parallel', { backend: backend.name, steps, batch: BATCH, model: 'shipped, grown to depth 4', rows })}`,
+  );
 }
 
 void run().catch((err) => {

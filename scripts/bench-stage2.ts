@@ -42,25 +42,47 @@ async function run(): Promise<void> {
   const probe = await loadModel(MODEL);
   const split = await loadSplitForModel('mnist', probe.meta);
   probe.model.dispose();
-  console.log(`bench:stage2  backend=${backend.name}  to depth ${toDepth}  ${seconds}s each  stage2 ${stage2Name}  seeds ${seeds.join(',')}  train ${split.counts.train} / val ${split.counts.validation} / held-out ${split.counts.test}`);
+  console.log(
+    `bench:stage2  backend=${backend.name}  to depth ${toDepth}  ${seconds}s each  stage2 ${stage2Name}  seeds ${seeds.join(',')}  train ${split.counts.train} / val ${split.counts.validation} / held-out ${split.counts.test}`,
+  );
   const runs: { method: string; seed: number; report: GrowReport }[] = [];
   for (const method of methods) {
     for (const seed of seeds) {
       const parent = await loadModel(MODEL);
-      const { model, report } = await grow({ parent, method: method as never, toDepth, split, budget: { seconds }, seed, stage2, backend: backend.name });
+      const { model, report } = await grow({
+        parent,
+        method: method as never,
+        toDepth,
+        split,
+        budget: { seconds },
+        seed,
+        stage2,
+        backend: backend.name,
+      });
       model.dispose();
       parent.model.dispose();
       runs.push({ method, seed, report });
       const s2 = report.stage2;
-      const kept = s2.kept ? ` kept step ${s2.kept.steps}${s2.kept.atStart ? ' (start)' : ''} val ${pct(s2.kept.validationAccuracy)}` : '';
-      console.log(`  ${method} seed ${seed}: ${pct(report.accuracyBefore)} -> ${pct(report.accuracyAfterInsertion)} -> ${pct(report.accuracyAfter)} in ${report.seconds.toFixed(1)}s; stage2 ${s2.steps} steps, stopped by ${s2.stoppedBy}${kept}`);
+      const kept = s2.kept
+        ? ` kept step ${s2.kept.steps}${s2.kept.atStart ? ' (start)' : ''} val ${pct(s2.kept.validationAccuracy)}`
+        : '';
+      console.log(
+        `  ${method} seed ${seed}: ${pct(report.accuracyBefore)} -> ${pct(report.accuracyAfterInsertion)} -> ${pct(report.accuracyAfter)} in ${report.seconds.toFixed(1)}s; stage2 ${s2.steps} steps, stopped by ${s2.stoppedBy}${kept}`,
+      );
     }
   }
   const summary = methods.map((method) => {
     const mine = runs.filter((r) => r.method === method).map((r) => r.report);
     const after = mine.map((r) => r.accuracyAfter);
     const { mean, sd } = meanAndSpread(after);
-    return { method, runs: mine.length, mean, sd, worst: Math.min(...after), belowParent: mine.filter((r) => r.accuracyAfter < r.accuracyBefore - 0.001).length };
+    return {
+      method,
+      runs: mine.length,
+      mean,
+      sd,
+      worst: Math.min(...after),
+      belowParent: mine.filter((r) => r.accuracyAfter < r.accuracyBefore - 0.001).length,
+    };
   });
   console.log('');
   printTable(

@@ -43,11 +43,19 @@ interface LoadReply {
 
 function post(agent: Agent, url: URL, body: string): Promise<number> {
   return new Promise((done, fail) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? 0));
-      res.on('error', fail);
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => done(res.statusCode ?? 0));
+        res.on('error', fail);
+      },
+    );
     req.on('error', fail);
     req.end(body);
   });
@@ -87,7 +95,12 @@ function runClients(init: ClientsInit): void {
       }
     };
     await Promise.all(Array.from({ length: init.clients }, client));
-    const reply: LoadReply = { latenciesMs: Float64Array.from(latencies), failed, errors, seconds: (performance.now() - started) / 1000 };
+    const reply: LoadReply = {
+      latenciesMs: Float64Array.from(latencies),
+      failed,
+      errors,
+      seconds: (performance.now() - started) / 1000,
+    };
     process.send!(reply);
   });
   process.on('disconnect', () => process.exit(0));
@@ -110,7 +123,15 @@ function growthWorkload(root: string, backend: string): Workload {
     start: () =>
       new Promise((ready) => {
         handle = startGrowth(
-          { parentDir: DEFAULT_MODEL, candidateDir: join(root, 'candidate'), data: 'mnist', toDepth: 4, method: 'dils', budget: { seconds: 600 }, backend },
+          {
+            parentDir: DEFAULT_MODEL,
+            candidateDir: join(root, 'candidate'),
+            data: 'mnist',
+            toDepth: 4,
+            method: 'dils',
+            budget: { seconds: 600 },
+            backend,
+          },
           (e) => {
             if (progressEvents++ === 0) ready();
             lastStage = e.stage;
@@ -166,7 +187,12 @@ async function deeperCopy(root: string): Promise<string> {
     seed: 1,
   });
   const { weightsSha256: _w, parameters: _p, ...inherited } = parent.meta;
-  const meta: MetaWithoutDigest = { ...inherited, depth: grown.spec.blocks.length, arch: grown.spec, createdAt: new Date().toISOString() };
+  const meta: MetaWithoutDigest = {
+    ...inherited,
+    depth: grown.spec.blocks.length,
+    arch: grown.spec,
+    createdAt: new Date().toISOString(),
+  };
   const dir = join(root, 'v2');
   await saveModel(grown.model, meta, dir);
   parent.model.dispose();
@@ -234,7 +260,11 @@ async function phase(name: string, clients: ChildProcess, seconds: number, workl
  * the same slot), in alternating slices so that noise from other processes
  * falls on both alike.
  */
-async function idleWithAndWithout(clients: ChildProcess, seconds: number, unbatchedPort: number): Promise<PhaseResult[]> {
+async function idleWithAndWithout(
+  clients: ChildProcess,
+  seconds: number,
+  unbatchedPort: number,
+): Promise<PhaseResult[]> {
   const slices = 4;
   const batched: LoadReply[] = [];
   const single: LoadReply[] = [];
@@ -258,15 +288,29 @@ async function main(): Promise<void> {
 
   const slot = new ModelSlot('default');
   await slot.swap(await loadServedModel(dirs[1], 1));
-  const server = await startServer({ port: 0, slots: new Map([['default', slot]]), metrics: new Metrics(), status: () => ({}), maxBatch });
-  const unbatched = await startServer({ port: 0, slots: new Map([['default', slot]]), metrics: new Metrics(), status: () => ({}), maxBatch: 1 });
+  const server = await startServer({
+    port: 0,
+    slots: new Map([['default', slot]]),
+    metrics: new Metrics(),
+    status: () => ({}),
+    maxBatch,
+  });
+  const unbatched = await startServer({
+    port: 0,
+    slots: new Map([['default', slot]]),
+    metrics: new Metrics(),
+    status: () => ({}),
+    maxBatch: 1,
+  });
   const url = `http://127.0.0.1:${serverPort(server)}/v1/models/default:predict`;
   const image = Array.from({ length: 784 }, (_, i) => Math.round((((i * 29) % 256) / 255) * 1000) / 1000);
   const clients = startClients({ url, body: JSON.stringify({ instances: [image] }), clients: clientsN });
   const tensorsBefore = tf.memory().numTensors;
   const rssBefore = process.memoryUsage.rss() / 2 ** 20;
 
-  console.log(`bench:swap: ${clientsN} clients, ${seconds} s per phase, micro-batches up to ${maxBatch}, ${backend.name} backend, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)}`);
+  console.log(
+    `bench:swap: ${clientsN} clients, ${seconds} s per phase, micro-batches up to ${maxBatch}, ${backend.name} backend, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)}`,
+  );
   await phase('warm-up', clients, 1);
   const results: PhaseResult[] = [];
   results.push(...(await idleWithAndWithout(clients, seconds, serverPort(unbatched))));
@@ -299,13 +343,27 @@ async function main(): Promise<void> {
   const idle = byName('idle');
   const swaps = byName('during swaps');
   const failed = results.reduce((s, r) => s + r.failed, 0);
-  const ratios = results.filter((r) => r.phase.startsWith('during growth')).map((r) => `${r.phase}: ${(r.p99Ms / idle.p99Ms).toFixed(2)}x`);
-  console.log(`tensors before ${tensorsBefore}, after every phase ${results.map((r) => r.tensorsAfter).join('/')}; RSS before ${rssBefore.toFixed(0)} MB`);
-  console.log(`swaps: ${swaps.workload.swaps}, p50 ${Number(swaps.workload.swapMsP50).toFixed(1)} ms, max ${Number(swaps.workload.swapMsMax).toFixed(1)} ms each (load from disk + warm-up + drain + dispose)`);
+  const ratios = results
+    .filter((r) => r.phase.startsWith('during growth'))
+    .map((r) => `${r.phase}: ${(r.p99Ms / idle.p99Ms).toFixed(2)}x`);
+  console.log(
+    `tensors before ${tensorsBefore}, after every phase ${results.map((r) => r.tensorsAfter).join('/')}; RSS before ${rssBefore.toFixed(0)} MB`,
+  );
+  console.log(
+    `swaps: ${swaps.workload.swaps}, p50 ${Number(swaps.workload.swapMsP50).toFixed(1)} ms, max ${Number(swaps.workload.swapMsMax).toFixed(1)} ms each (load from disk + warm-up + drain + dispose)`,
+  );
   console.log(`p99 over idle p99 (target <= 3x): ${ratios.join(', ')}; failed requests: ${failed} (target 0)`);
   for (const r of results) if (r.errors.length) console.log(`${r.phase}: ${r.errors.join('; ')}`);
   const path = writeResults('swap', {
-    config: { clients: clientsN, seconds, maxBatch, pauseMs, backend: backend.name, cores: availableParallelism(), growthWorkload: 'the real growth process (startGrowth: dils to depth 4, niced child process)' },
+    config: {
+      clients: clientsN,
+      seconds,
+      maxBatch,
+      pauseMs,
+      backend: backend.name,
+      cores: availableParallelism(),
+      growthWorkload: 'the real growth process (startGrowth: dils to depth 4, niced child process)',
+    },
     tensorsBefore,
     rssMBBefore: rssBefore,
     phases: results,

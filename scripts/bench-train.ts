@@ -23,13 +23,16 @@ type ModelName = 'mlp' | 'cnn' | 'resnet';
 const FAMILY_LAYERS = [require.resolve('../src/model/scaled-add')];
 
 function buildModel(name: ModelName): tfl.LayersModel {
-  if (name === 'resnet') return buildFamilyModel(familySpec({ family: 'resnet', depth: 3, inputShape: [28, 28, 1], classes: 10 }), 1);
+  if (name === 'resnet')
+    return buildFamilyModel(familySpec({ family: 'resnet', depth: 3, inputShape: [28, 28, 1], classes: 10 }), 1);
   const m = tfl.sequential();
   if (name === 'mlp') {
     m.add(tfl.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }));
     m.add(tfl.layers.dense({ units: 256, activation: 'relu' }));
   } else {
-    m.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }));
+    m.add(
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
+    );
     m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
     m.add(tfl.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }));
     m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
@@ -89,14 +92,22 @@ async function prepare(cfg: Config, data: Data): Promise<Run> {
   const parallel =
     cfg.threads > 1
       ? // Not adaptive: these rows measure sharing itself, even where computing alone would win.
-        await DataParallelTrainer.start(model, { loss: 'sparseCategoricalCrossEntropy', workers: cfg.threads - 1, modules: FAMILY_LAYERS, adaptive: false })
+        await DataParallelTrainer.start(model, {
+          loss: 'sparseCategoricalCrossEntropy',
+          workers: cfg.threads - 1,
+          modules: FAMILY_LAYERS,
+          adaptive: false,
+        })
       : undefined;
   const step = async () => {
     const [xb, yb] = batch();
     if (parallel) {
       await parallel.step(xb, yb, optimizer);
     } else {
-      const loss = optimizer.minimize(() => sparseCategoricalCrossEntropy(model.apply(xb, { training: true }) as tf.Tensor, yb), true);
+      const loss = optimizer.minimize(
+        () => sparseCategoricalCrossEntropy(model.apply(xb, { training: true }) as tf.Tensor, yb),
+        true,
+      );
       loss?.dataSync();
       loss?.dispose();
     }
@@ -131,7 +142,14 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-async function benchBackend(backend: BackendName, configs: Config[], data: Data, seconds: number, rounds: number, warmup: number): Promise<Run[]> {
+async function benchBackend(
+  backend: BackendName,
+  configs: Config[],
+  data: Data,
+  seconds: number,
+  rounds: number,
+  warmup: number,
+): Promise<Run[]> {
   await selectBackend(backend);
   const runs: Run[] = [];
   for (const cfg of configs) runs.push(await prepare(cfg, data));
@@ -230,7 +248,13 @@ function kernelCases(): KernelCase[] {
     {
       kernel: 'FusedBatchNorm',
       shape: '64x28x28x16, per-channel mean/variance/offset/scale',
-      inputs: () => ({ x: r([64, 28, 28, 16]), mean: r([16]), variance: tf.add(tf.abs(r([16])), 0.5), offset: r([16]), scale: r([16]) }),
+      inputs: () => ({
+        x: r([64, 28, 28, 16]),
+        mean: r([16]),
+        variance: tf.add(tf.abs(r([16])), 0.5),
+        offset: r([16]),
+        scale: r([16]),
+      }),
       attrs: { varianceEpsilon: 1e-3 },
     },
     {
@@ -248,7 +272,11 @@ function kernelCases(): KernelCase[] {
   ];
 }
 
-type KernelFn = (args: { inputs: tf.NamedTensorMap; attrs: tf.NamedAttrMap; backend: tf.KernelBackend }) => tf.TensorInfo;
+type KernelFn = (args: {
+  inputs: tf.NamedTensorMap;
+  attrs: tf.NamedAttrMap;
+  backend: tf.KernelBackend;
+}) => tf.TensorInfo;
 
 /** Median milliseconds of a kernel function called straight, as the engine would. */
 function timeKernel(fn: KernelFn, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap, budgetMs: number): number {
@@ -283,7 +311,13 @@ async function benchKernels(): Promise<KernelResult[]> {
     const upstream = replacedUpstream(c.kernel) as unknown as KernelFn | undefined;
     const oursMs = timeKernel(ours, inputs, c.attrs, 400);
     const upstreamMs = upstream ? timeKernel(upstream, inputs, c.attrs, 1500) : undefined;
-    results.push({ kernel: c.kernel, shape: c.shape, upstreamMs, oursMs, speedup: upstreamMs !== undefined ? upstreamMs / oursMs : undefined });
+    results.push({
+      kernel: c.kernel,
+      shape: c.shape,
+      upstreamMs,
+      oursMs,
+      speedup: upstreamMs !== undefined ? upstreamMs / oursMs : undefined,
+    });
     tf.dispose(Object.values(inputs));
   }
   return results;
@@ -296,7 +330,11 @@ interface ProfileRow {
 }
 
 /** Per-kernel wall time of one training step on the wasm backend (after warm-up). */
-async function profileStep(name: ModelName, batch: number, data: Data): Promise<{ stepMs: number; kernels: ProfileRow[] }> {
+async function profileStep(
+  name: ModelName,
+  batch: number,
+  data: Data,
+): Promise<{ stepMs: number; kernels: ProfileRow[] }> {
   await selectBackend('wasm');
   const run = await prepare({ backend: 'wasm', model: name, batch, threads: 1 }, data);
   for (let i = 0; i < 5; i++) await run.step();
@@ -332,15 +370,22 @@ async function run(): Promise<void> {
   const cores = availableParallelism();
   const data = await loadData(4096);
   const load = loadavg();
-  console.log(`bench:train  ${cores} cores (${cpus()[0]?.model ?? '?'})  node ${process.version}  data: ${data.source} (${data.count} samples)  load average ${load.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `bench:train  ${cores} cores (${cpus()[0]?.model ?? '?'})  node ${process.version}  data: ${data.source} (${data.count} samples)  load average ${load.map((l) => l.toFixed(2)).join(' ')}`,
+  );
 
   const unavailable: { backend: string; reason: string }[] = [];
   const runs: Run[] = [];
   const wasmThreads = cores > 1 ? [1, cores] : [1];
   const wasmConfigs: Config[] = [];
-  for (const [model, batches] of [['mlp', [64, 256]], ['cnn', [64, 128]], ['resnet', [64]]] as const) {
+  for (const [model, batches] of [
+    ['mlp', [64, 256]],
+    ['cnn', [64, 128]],
+    ['resnet', [64]],
+  ] as const) {
     if (!models.has(model)) continue;
-    for (const batch of batches) for (const threads of wasmThreads) wasmConfigs.push({ backend: 'wasm', model, batch, threads });
+    for (const batch of batches)
+      for (const threads of wasmThreads) wasmConfigs.push({ backend: 'wasm', model, batch, threads });
   }
   for (const backend of ['tensorflow', 'wasm', 'cpu'] as BackendName[]) {
     const reason = await available(backend);
@@ -352,10 +397,12 @@ async function run(): Promise<void> {
       runs.push(...(await benchBackend('wasm', wasmConfigs, data, seconds, rounds, 5)));
     } else if (backend === 'cpu') {
       // The plain JS backend is 10-500x slower: one short round, a small CNN batch.
-      const configs = ([
-        { backend, model: 'mlp', batch: 64, threads: 1 },
-        { backend, model: 'cnn', batch: 16, threads: 1 },
-      ] as Config[]).filter((c) => models.has(c.model));
+      const configs = (
+        [
+          { backend, model: 'mlp', batch: 64, threads: 1 },
+          { backend, model: 'cnn', batch: 16, threads: 1 },
+        ] as Config[]
+      ).filter((c) => models.has(c.model));
       runs.push(...(await benchBackend('cpu', configs, data, cpuSeconds, 1, 1)));
     } else {
       const configs = wasmConfigs.filter((c) => c.threads === 1).map((c) => ({ ...c, backend }));
@@ -366,7 +413,14 @@ async function run(): Promise<void> {
   console.log('\nTraining throughput (Adam, warm-up excluded; median of rounds)');
   const rows: Cell[][] = runs.map((r) => {
     const sps = median(r.rounds);
-    return [r.label, r.model, r.batch, Math.round(sps), (r.batch * 1000) / sps, r.rounds.map((v) => Math.round(v)).join(' ')];
+    return [
+      r.label,
+      r.model,
+      r.batch,
+      Math.round(sps),
+      (r.batch * 1000) / sps,
+      r.rounds.map((v) => Math.round(v)).join(' '),
+    ];
   });
   printTable(['backend', 'model', 'batch', 'samples/s', 'ms/step', 'rounds'], rows);
   for (const u of unavailable) console.log(`(${u.backend} not available: ${u.reason.split('\n')[0]})`);
@@ -375,21 +429,40 @@ async function run(): Promise<void> {
   const kernels = await benchKernels();
   printTable(
     ['kernel', 'shape', 'upstream ms', 'ours ms', 'speed-up'],
-    kernels.map((k) => [k.kernel, k.shape, k.upstreamMs ?? 'missing', k.oursMs, k.speedup !== undefined ? `${k.speedup.toFixed(1)}x` : '-']),
+    kernels.map((k) => [
+      k.kernel,
+      k.shape,
+      k.upstreamMs ?? 'missing',
+      k.oursMs,
+      k.speedup !== undefined ? `${k.speedup.toFixed(1)}x` : '-',
+    ]),
   );
 
   const profiles: Record<string, { batch: number; stepMs: number; kernels: ProfileRow[] }> = {};
-  for (const [name, batch] of [['cnn', 64], ['mlp', 64], ['resnet', 64]] as const) {
+  for (const [name, batch] of [
+    ['cnn', 64],
+    ['mlp', 64],
+    ['resnet', 64],
+  ] as const) {
     if (!models.has(name)) continue;
     const p = await profileStep(name, batch, data);
     profiles[name] = { batch, ...p };
     console.log(`\nwasm ${name} step, batch ${batch}: ${p.stepMs.toFixed(1)} ms profiled; top kernels`);
-    printTable(['kernel', 'ms', 'calls'], p.kernels.slice(0, 8).map((k) => [k.kernel, k.ms, k.calls]));
+    printTable(
+      ['kernel', 'ms', 'calls'],
+      p.kernels.slice(0, 8).map((k) => [k.kernel, k.ms, k.calls]),
+    );
   }
 
   const path = writeResults('train', {
     date: new Date().toISOString(),
-    machine: { cores, cpu: cpus()[0]?.model, node: process.version, loadAverageAtStart: load, loadAverageAtEnd: loadavg() },
+    machine: {
+      cores,
+      cpu: cpus()[0]?.model,
+      node: process.version,
+      loadAverageAtStart: load,
+      loadAverageAtEnd: loadavg(),
+    },
     data: data.source,
     optimizer: 'adam(1e-3)',
     results: runs.map((r) => ({

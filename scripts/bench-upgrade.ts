@@ -38,8 +38,12 @@ async function upgrade(root: string) {
   try {
     const url = await daemon.running();
     const queued = await daemon.waitFor((l) => l.msg === 'automatic upgrade queued');
-    const ended = await daemon.waitFor((l) => l.msg === 'job succeeded' || l.msg === 'job rejected' || l.msg === 'job failed', 300_000);
-    if (ended.msg !== 'job succeeded') throw new Error(`the default upgrade ended ${ended.msg}: ${String(ended.reason)}`);
+    const ended = await daemon.waitFor(
+      (l) => l.msg === 'job succeeded' || l.msg === 'job rejected' || l.msg === 'job failed',
+      300_000,
+    );
+    if (ended.msg !== 'job succeeded')
+      throw new Error(`the default upgrade ended ${ended.msg}: ${String(ended.reason)}`);
     const rule = daemon.lines.find((l) => l.msg.startsWith('compute detected'))?.rule;
     const backend = daemon.lines.find((l) => l.msg === 'backend selected')?.backend;
     const peak = procMemory(daemon.pid).peakMB;
@@ -47,7 +51,14 @@ async function upgrade(root: string) {
     await settle(3000);
     const after = procMemory(daemon.pid).rssMB;
     const startup = (Date.parse(queued.time) - started) / 1000;
-    return { rule: String(rule), backend: String(backend), triggerToCommitSeconds: seconds(queued, ended), startToTriggerSeconds: startup, peakRssMB: peak, idleRssAfterUpgradeMB: after };
+    return {
+      rule: String(rule),
+      backend: String(backend),
+      triggerToCommitSeconds: seconds(queued, ended),
+      startToTriggerSeconds: startup,
+      peakRssMB: peak,
+      idleRssAfterUpgradeMB: after,
+    };
   } finally {
     await daemon.stop();
   }
@@ -56,8 +67,15 @@ async function upgrade(root: string) {
 /** Idle with the shipped model loaded: a policy whose only rule upgrades on request, so nothing runs. */
 async function idle(root: string) {
   const policy = join(root, 'manual.yaml');
-  writeFileSync(policy, 'rules:\n  - name: manual\n    targetDepth: 4\n    method: dils\n    maxStep: 2\n    budget: { minutes: 1 }\n    gate: { minGain: 0.001, minAccuracy: 0.9 }\n    automatic: false\n');
-  const daemon = new DaemonProcess([], { DEEPEND_HOME: join(root, 'idle'), DEEPEND_HTTP_PORT: '0', DEEPEND_POLICY: policy });
+  writeFileSync(
+    policy,
+    'rules:\n  - name: manual\n    targetDepth: 4\n    method: dils\n    maxStep: 2\n    budget: { minutes: 1 }\n    gate: { minGain: 0.001, minAccuracy: 0.9 }\n    automatic: false\n',
+  );
+  const daemon = new DaemonProcess([], {
+    DEEPEND_HOME: join(root, 'idle'),
+    DEEPEND_HTTP_PORT: '0',
+    DEEPEND_POLICY: policy,
+  });
   try {
     const url = await daemon.running();
     await predictSome(url, 50);
@@ -81,15 +99,31 @@ async function main(): Promise<void> {
     printTable(
       ['measure', 'value', 'target', 'met'],
       [
-        ['trigger -> committed (s), default upgrade', u.triggerToCommitSeconds, `< ${TARGET_SECONDS}`, u.triggerToCommitSeconds < TARGET_SECONDS ? 'yes' : 'NO'],
+        [
+          'trigger -> committed (s), default upgrade',
+          u.triggerToCommitSeconds,
+          `< ${TARGET_SECONDS}`,
+          u.triggerToCommitSeconds < TARGET_SECONDS ? 'yes' : 'NO',
+        ],
         ['process start -> trigger (s)', u.startToTriggerSeconds, '', ''],
-        ['idle RSS, shipped model loaded (MB)', i.idleRssMB, `< ${TARGET_RSS_MB}`, i.idleRssMB < TARGET_RSS_MB ? 'yes' : 'NO'],
+        [
+          'idle RSS, shipped model loaded (MB)',
+          i.idleRssMB,
+          `< ${TARGET_RSS_MB}`,
+          i.idleRssMB < TARGET_RSS_MB ? 'yes' : 'NO',
+        ],
         ['idle RSS after the upgrade, grown model (MB)', u.idleRssAfterUpgradeMB, '', ''],
         ['peak RSS during the upgrade (MB)', u.peakRssMB, '', ''],
       ],
     );
     console.log(`rule ${u.rule}, backend ${u.backend}`);
-    const path = writeResults('upgrade', { when: new Date().toISOString(), node: process.version, ...u, ...i, targets: { triggerToCommitSeconds: TARGET_SECONDS, idleRssMB: TARGET_RSS_MB } });
+    const path = writeResults('upgrade', {
+      when: new Date().toISOString(),
+      node: process.version,
+      ...u,
+      ...i,
+      targets: { triggerToCommitSeconds: TARGET_SECONDS, idleRssMB: TARGET_RSS_MB },
+    });
     console.log(`wrote ${path}`);
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -10,8 +10,25 @@ const OUT = resolve(__dirname, '../../models/default');
 async function run(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   const code = await main([
-    'train', '--family', 'conv', '--depth', '2', '--width', '16', '--data', 'mnist',
-    '--epochs', '10', '--seed', '42', '--init-seed', '7', '--name', 'default', '--out', OUT,
+    'train',
+    '--family',
+    'conv',
+    '--depth',
+    '2',
+    '--width',
+    '16',
+    '--data',
+    'mnist',
+    '--epochs',
+    '10',
+    '--seed',
+    '42',
+    '--init-seed',
+    '7',
+    '--name',
+    'default',
+    '--out',
+    OUT,
   ]);
   process.exitCode = code;
 }

@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   if (!url) throw new Error('--url is required (the broker the devices connect to)');
   const count = Number(flag('devices', '50'));
   const first = Number(flag('first', '0'));
-  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(first) || first < 0) throw new Error('--devices must be a whole number >= 1 and --first >= 0');
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(first) || first < 0)
+    throw new Error('--devices must be a whole number >= 1 and --first >= 0');
   const prefix = flag('prefix', 'sim');
   const group = flag('group', 'sim');
   const fleet = flag('fleet', 'default');
@@ -50,24 +51,50 @@ async function main(): Promise<void> {
   const failing = new Set(flag('fail', '').split(',').filter(Boolean).map(Number));
   const root = flag('root', '') || mkdtempSync(join(tmpdir(), 'deepend-sim-'));
   const meta = verifyModelDir(SHIPPED_MODEL_DIR);
-  const model = { name: 'default', depth: meta.depth, accuracy: Number(meta.metrics.accuracy ?? 0.9), sha256: meta.weightsSha256, dir: SHIPPED_MODEL_DIR };
+  const model = {
+    name: 'default',
+    depth: meta.depth,
+    accuracy: Number(meta.metrics.accuracy ?? 0.9),
+    sha256: meta.weightsSha256,
+    dir: SHIPPED_MODEL_DIR,
+  };
   const log = createLogger({ level: 'warn', stream: process.stderr });
 
   const devices: SimulatedDevice[] = [];
   for (let i = first; i < first + count; i++) {
     const deviceId = `${prefix}-${String(i).padStart(4, '0')}`;
     devices.push(
-      await startSimulatedDevice({ root, deviceId, fleet, groups: [group], url, model, rule: SIMULATION_RULE, growSeconds, accuracyGain: failing.has(i) ? -0.05 : 0.004, telemetrySeconds, log }),
+      await startSimulatedDevice({
+        root,
+        deviceId,
+        fleet,
+        groups: [group],
+        url,
+        model,
+        rule: SIMULATION_RULE,
+        growSeconds,
+        accuracyGain: failing.has(i) ? -0.05 : 0.004,
+        telemetrySeconds,
+        log,
+      }),
     );
   }
   const deadline = Date.now() + 60_000;
   while (devices.some((d) => !d.agent.connected())) {
-    if (Date.now() > deadline) throw new Error(`${devices.filter((d) => !d.agent.connected()).length} simulated devices did not connect to ${url} within 60 s`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${devices.filter((d) => !d.agent.connected()).length} simulated devices did not connect to ${url} within 60 s`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
   process.stdout.write(`${JSON.stringify({ ready: devices.length, rssBytes: process.memoryUsage.rss(), root })}\n`);
   process.on('message', (m: { type?: string }) => {
-    if (m?.type === 'rss') process.send?.({ type: 'rss', rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed });
+    if (m?.type === 'rss')
+      process.send?.({
+        type: 'rss',
+        rssBytes: process.memoryUsage.rss(),
+        heapUsedBytes: process.memoryUsage().heapUsed,
+      });
   });
 
   let stopping = false;

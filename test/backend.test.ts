@@ -34,7 +34,10 @@ test('without a native package the best backend is wasm, and the skipped ones sa
     assert.equal(info.name, 'tensorflow');
   } else {
     assert.equal(info.name, 'wasm');
-    assert.ok(info.skipped.some((s: string) => s.includes('@tensorflow/tfjs-node')), JSON.stringify(info.skipped));
+    assert.ok(
+      info.skipped.some((s: string) => s.includes('@tensorflow/tfjs-node')),
+      JSON.stringify(info.skipped),
+    );
   }
 });
 
@@ -51,7 +54,10 @@ test('DEEPEND_BACKEND=cpu forces the plain JS backend; an unavailable one is a o
   if (!nativeInstalled) {
     const native = backendIn({ DEEPEND_BACKEND: 'tensorflow' });
     assert.equal(native.status, 1);
-    assert.match(native.stderr.trim(), /^backend 'tensorflow' is not available: @tensorflow\/tfjs-node-gpu: Cannot find module/);
+    assert.match(
+      native.stderr.trim(),
+      /^backend 'tensorflow' is not available: @tensorflow\/tfjs-node-gpu: Cannot find module/,
+    );
     assert.equal(native.stderr.trim().split('\n').length, 1);
   }
 });

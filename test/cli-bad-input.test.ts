@@ -48,7 +48,15 @@ interface Case {
 }
 
 const grow = (over: Record<string, string>) => (out: string) => {
-  const flags: Record<string, string> = { model, data: 'mnist', 'to-depth': '3', method: 'identity', out, epochs: '1', ...over };
+  const flags: Record<string, string> = {
+    model,
+    data: 'mnist',
+    'to-depth': '3',
+    method: 'identity',
+    out,
+    epochs: '1',
+    ...over,
+  };
   // --json keeps progress off stderr, so the error must be stderr's only line.
   return ['grow', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]), '--json'];
 };
@@ -59,14 +67,28 @@ const cases: Case[] = [
   { what: 'sha256 mismatch', args: grow({ model: tampered }), expect: /sha256 .* does not match meta\.json/ },
   { what: 'missing weights', args: grow({ model: noWeights }), expect: /weights file is missing/ },
   { what: 'unknown method', args: grow({ method: 'magic' }), expect: /unknown growth method 'magic'/ },
-  { what: 'to-depth not above current', args: grow({ 'to-depth': '2' }), expect: /--to-depth 2 must be a whole number above the model's current depth 2/ },
+  {
+    what: 'to-depth not above current',
+    args: grow({ 'to-depth': '2' }),
+    expect: /--to-depth 2 must be a whole number above the model's current depth 2/,
+  },
   { what: 'feature shape mismatch', args: grow({ data: wrongFeatures }), expect: /\[5\].*\[28,28,1\]|feature|shape/i },
   { what: 'class mismatch', args: grow({ data: letters }), expect: /cat|class/i },
   { what: 'empty data', args: grow({ data: headerOnly }), expect: /empty|no (data|rows|samples)/i },
   { what: 'missing data source', args: grow({ data: join(root, 'nothing.csv') }), expect: /does not exist/ },
   { what: 'NaN loss', args: grow({ lr: '1e30', method: 'random' }), expect: /NaN or infinite/ },
-  { what: 'unknown family', args: (out) => ['train', '--family', 'transformer', '--depth', '2', '--data', 'mnist', '--out', out], expect: /unknown model family 'transformer'/, code: 1 },
-  { what: 'bad number', args: grow({ 'to-depth': 'four' }), expect: /--to-depth must be a whole number, got 'four'/, code: 2 },
+  {
+    what: 'unknown family',
+    args: (out) => ['train', '--family', 'transformer', '--depth', '2', '--data', 'mnist', '--out', out],
+    expect: /unknown model family 'transformer'/,
+    code: 1,
+  },
+  {
+    what: 'bad number',
+    args: grow({ 'to-depth': 'four' }),
+    expect: /--to-depth must be a whole number, got 'four'/,
+    code: 2,
+  },
 ];
 
 test('every bad input: one clear line, non-zero exit, input model untouched, no output written', async (t) => {
@@ -82,7 +104,11 @@ test('every bad input: one clear line, non-zero exit, input model untouched, no 
         assert.match(lines[0], c.expect);
         assert.ok(!existsSync(out), `${c.what}: output directory was created`);
         assert.deepEqual(dirDigest(model), pristine, `${c.what}: input model changed`);
-        assert.deepEqual(readdirSync(root).filter((f) => f.includes('.partial-')), [], `${c.what}: partial output left behind`);
+        assert.deepEqual(
+          readdirSync(root).filter((f) => f.includes('.partial-')),
+          [],
+          `${c.what}: partial output left behind`,
+        );
       });
     }
   } finally {

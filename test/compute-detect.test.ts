@@ -80,7 +80,11 @@ test('device-tree names: Orin Nano before Nano, Xavier NX before AGX Xavier; nv_
   assert.equal(board('NVIDIA Jetson TX2'), 'Jetson TX2');
   assert.equal(detectJetson('Raspberry Pi 4 Model B Rev 1.4', undefined), undefined);
   assert.equal(detectJetson(undefined, undefined), undefined);
-  assert.deepEqual(detectJetson('p3768-0000+p3767-0005', '# R36 (release), REVISION: 4.0, GCID: 1'), { model: 'p3768-0000+p3767-0005', gpu: 'Tegra integrated GPU', l4t: '36.4.0' });
+  assert.deepEqual(detectJetson('p3768-0000+p3767-0005', '# R36 (release), REVISION: 4.0, GCID: 1'), {
+    model: 'p3768-0000+p3767-0005',
+    gpu: 'Tegra integrated GPU',
+    l4t: '36.4.0',
+  });
   assert.equal(parseL4tRelease('# R32 (release), REVISION: 7.4, GCID: 33514132, BOARD: t210ref'), '32.7.4');
   assert.equal(parseL4tRelease('garbage'), undefined);
 });
@@ -129,8 +133,14 @@ test('Apple silicon: unified memory, the GPU has the system memory', () => {
 });
 
 test('CUDA versions: nvidia-smi banner, version.json, version.txt', () => {
-  assert.equal(parseNvidiaSmiCuda('| NVIDIA-SMI 550.54.14    Driver Version: 550.54.14    CUDA Version: 12.4     |'), '12.4');
-  assert.equal(parseNvidiaSmiCuda('NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.'), undefined);
+  assert.equal(
+    parseNvidiaSmiCuda('| NVIDIA-SMI 550.54.14    Driver Version: 550.54.14    CUDA Version: 12.4     |'),
+    '12.4',
+  );
+  assert.equal(
+    parseNvidiaSmiCuda('NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.'),
+    undefined,
+  );
   assert.equal(parseCudaToolkitVersion('{"cuda": {"name": "CUDA SDK", "version": "12.2.140"}}'), '12.2.140');
   assert.equal(parseCudaToolkitVersion('CUDA Version 10.2.300\n'), '10.2.300');
   assert.equal(parseCudaToolkitVersion('{"nvcc": {}}'), undefined);
@@ -150,19 +160,27 @@ async function withFakeNvidiaSmi<T>(script: string, probe: () => Promise<T>): Pr
   }
 }
 
-test('the CUDA probe prefers nvidia-smi, falls back to the toolkit files, and survives a failing or hanging nvidia-smi', { skip: process.platform === 'win32' }, async () => {
+test('the CUDA probe prefers nvidia-smi, falls back to the toolkit files, and survives a failing or hanging nvidia-smi', {
+  skip: process.platform === 'win32',
+}, async () => {
   const cudaHome = mkdtempSync(join(tmpdir(), 'deepend-cuda-'));
   writeFileSync(join(cudaHome, 'version.json'), '{"cuda": {"version": "12.2.140"}}');
   const banner = 'echo "| NVIDIA-SMI 550.54.14   Driver Version: 550.54.14   CUDA Version: 12.4 |"';
   assert.equal(await withFakeNvidiaSmi(banner, () => probeCudaVersion(cudaHome)), '12.4');
-  assert.equal(await withFakeNvidiaSmi('echo "no devices were found" >&2; exit 9', () => probeCudaVersion(cudaHome)), '12.2.140');
+  assert.equal(
+    await withFakeNvidiaSmi('echo "no devices were found" >&2; exit 9', () => probeCudaVersion(cudaHome)),
+    '12.2.140',
+  );
   const started = Date.now();
   assert.equal(await withFakeNvidiaSmi('sleep 20', () => probeCudaVersion(cudaHome, 300)), '12.2.140');
   assert.ok(Date.now() - started < 2000, `a hanging nvidia-smi held detection for ${Date.now() - started} ms`);
   // Killed, but a child still holds its stdout open: detection must not wait for it.
   const stubborn = Date.now();
   assert.equal(await withFakeNvidiaSmi('sleep 20 & wait', () => probeCudaVersion(cudaHome, 300)), '12.2.140');
-  assert.ok(Date.now() - stubborn < 2000, `an nvidia-smi whose child holds stdout held detection for ${Date.now() - stubborn} ms`);
+  assert.ok(
+    Date.now() - stubborn < 2000,
+    `an nvidia-smi whose child holds stdout held detection for ${Date.now() - stubborn} ms`,
+  );
   assert.equal(await withFakeNvidiaSmi('exit 1', () => probeCudaVersion(join(cudaHome, 'missing'))), undefined);
 });
 
@@ -173,7 +191,11 @@ test('readRawHardware on this machine: the RawHardware shape, agreeing with node
   assert.equal(typeof raw.cpu.flags, 'string');
   assert.ok(Array.isArray(raw.graphics.controllers));
   assert.equal(raw.osInfo.platform, process.platform);
-  for (const key of Object.keys(raw)) assert.ok(['cpu', 'mem', 'graphics', 'osInfo', 'deviceTreeModel', 'tegraRelease', 'cudaVersion'].includes(key), key);
+  for (const key of Object.keys(raw))
+    assert.ok(
+      ['cpu', 'mem', 'graphics', 'osInfo', 'deviceTreeModel', 'tegraRelease', 'cudaVersion'].includes(key),
+      key,
+    );
   const facts = computeFacts(raw, 'wasm');
   assert.equal(facts.cpu.cores, cpus().length);
 });

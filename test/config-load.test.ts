@@ -42,7 +42,19 @@ test('defaults: no file, no variables', () => {
 
 test('precedence: defaults < $DEEPEND_HOME/config.yaml < environment; paths relative to the file', (t) => {
   const home = tempDir(t);
-  writeFileSync(join(home, 'config.yaml'), ['deviceId: from-file', 'fleet: north', 'http:', '  port: 9000', 'policy: policies/mine.yaml', 'groups: [a, b]', 'detect: { cron: "0 * * * *" }', ''].join('\n'));
+  writeFileSync(
+    join(home, 'config.yaml'),
+    [
+      'deviceId: from-file',
+      'fleet: north',
+      'http:',
+      '  port: 9000',
+      'policy: policies/mine.yaml',
+      'groups: [a, b]',
+      'detect: { cron: "0 * * * *" }',
+      '',
+    ].join('\n'),
+  );
   const fromFile = loadConfig({ env: { DEEPEND_HOME: home } });
   assert.equal(fromFile.file, join(home, 'config.yaml'));
   assert.equal(fromFile.config.deviceId, 'from-file');
@@ -76,9 +88,16 @@ test('precedence: defaults < $DEEPEND_HOME/config.yaml < environment; paths rela
   assert.deepEqual(config.groups, ['x', 'y']);
   assert.equal(config.detect.cron, '*/5 * * * *');
   assert.equal(config.shutdown.graceSeconds, 5);
-  assert.deepEqual(problemsOf(() => loadConfig({ env: { DEEPEND_HOME: home, DEEPEND_SHUTDOWN_GRACE_SECONDS: '0' } })), ['DEEPEND_SHUTDOWN_GRACE_SECONDS=0: shutdown.graceSeconds: must be >= 1, got 0']);
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ env: { DEEPEND_HOME: home, DEEPEND_SHUTDOWN_GRACE_SECONDS: '0' } })),
+    ['DEEPEND_SHUTDOWN_GRACE_SECONDS=0: shutdown.graceSeconds: must be >= 1, got 0'],
+  );
   assert.equal(fromEnv.length, Object.keys(env).length);
-  assert.equal(loadConfig({ env: { ...env, DEEPEND_FLEET: '' } }).config.fleet, 'north', 'an empty variable counts as unset');
+  assert.equal(
+    loadConfig({ env: { ...env, DEEPEND_FLEET: '' } }).config.fleet,
+    'north',
+    'an empty variable counts as unset',
+  );
 });
 
 test('--config FILE is read instead of the home one, and may set home', (t) => {
@@ -93,7 +112,17 @@ test('--config FILE is read instead of the home one, and may set home', (t) => {
 
 test('every key has its variable', () => {
   const names = configEnvNames().map((e) => e.env);
-  for (const n of ['DEEPEND_HOME', 'DEEPEND_HTTP_PORT', 'DEEPEND_HTTP_HOST', 'DEEPEND_POLICY', 'DEEPEND_DEVICE_ID', 'DEEPEND_FLEET', 'DEEPEND_MQTT_URL', 'DEEPEND_DATA', 'DEEPEND_MODEL_NAME']) {
+  for (const n of [
+    'DEEPEND_HOME',
+    'DEEPEND_HTTP_PORT',
+    'DEEPEND_HTTP_HOST',
+    'DEEPEND_POLICY',
+    'DEEPEND_DEVICE_ID',
+    'DEEPEND_FLEET',
+    'DEEPEND_MQTT_URL',
+    'DEEPEND_DATA',
+    'DEEPEND_MODEL_NAME',
+  ]) {
     assert.ok(names.includes(n), n);
   }
 });
@@ -101,7 +130,20 @@ test('every key has its variable', () => {
 test('file problems name file:line: field, all of them, unknown keys included', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'bad.yaml');
-  writeFileSync(file, ['fleet: north', 'http:', '  port: 99999', '  hots: x', 'deviceId: a/b', 'detect:', '  cron: every minute', 'colour: blue', ''].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'fleet: north',
+      'http:',
+      '  port: 99999',
+      '  hots: x',
+      'deviceId: a/b',
+      'detect:',
+      '  cron: every minute',
+      'colour: blue',
+      '',
+    ].join('\n'),
+  );
   const lines = problemsOf(() => loadConfig({ file, env: {} }));
   assert.deepEqual(lines, [
     `${file}:3: http.port: must be <= 65535, got 99999`,
@@ -113,16 +155,31 @@ test('file problems name file:line: field, all of them, unknown keys included', 
   writeFileSync(file, 'http: [1\n');
   assert.match(problemsOf(() => loadConfig({ file, env: {} }))[0], new RegExp(`^${file}:\\d+: yaml: `));
   writeFileSync(file, '- a list\n');
-  assert.deepEqual(problemsOf(() => loadConfig({ file, env: {} })), [`${file}:1: config: must be a mapping, got a list`]);
-  assert.deepEqual(problemsOf(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })), [`${join(dir, 'missing.yaml')}: file: cannot read: no such file`]);
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ file, env: {} })),
+    [`${file}:1: config: must be a mapping, got a list`],
+  );
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })),
+    [`${join(dir, 'missing.yaml')}: file: cannot read: no such file`],
+  );
 });
 
 test('variable problems name the variable and the key', () => {
-  assert.deepEqual(problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_HTTP_PORT: 'eighty' } })), ['DEEPEND_HTTP_PORT=eighty: http.port: must be a whole number, got "eighty"']);
-  assert.deepEqual(problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_MQTT_URL: 'broker:1883' } })), [
-    'DEEPEND_MQTT_URL=broker:1883: mqtt.url: must be a URL starting with mqtt://, mqtts://, ws://, wss://, tcp:// or tls://, got "broker:1883"',
-  ]);
-  assert.deepEqual(problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_DETECT_CRON: '61 * * * *' } })), [
-    "DEEPEND_DETECT_CRON=61 * * * *: detect.cron: '61 * * * *' is not a cron expression; use [second] minute hour day-of-month month day-of-week",
-  ]);
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_HTTP_PORT: 'eighty' } })),
+    ['DEEPEND_HTTP_PORT=eighty: http.port: must be a whole number, got "eighty"'],
+  );
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_MQTT_URL: 'broker:1883' } })),
+    [
+      'DEEPEND_MQTT_URL=broker:1883: mqtt.url: must be a URL starting with mqtt://, mqtts://, ws://, wss://, tcp:// or tls://, got "broker:1883"',
+    ],
+  );
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_DETECT_CRON: '61 * * * *' } })),
+    [
+      "DEEPEND_DETECT_CRON=61 * * * *: detect.cron: '61 * * * *' is not a cron expression; use [second] minute hour day-of-month month day-of-week",
+    ],
+  );
 });

@@ -11,7 +11,9 @@ function digest(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-test('a corrupt database: start exits non-zero with one line and leaves the file untouched', { timeout: 60_000 }, async (t) => {
+test('a corrupt database: start exits non-zero with one line and leaves the file untouched', {
+  timeout: 60_000,
+}, async (t) => {
   const h = testHome(t);
   mkdirSync(h.home, { recursive: true });
   const db = join(h.home, 'deepend.db');
@@ -60,7 +62,10 @@ test('a bad policy file stops the start with its file:line: field', { timeout: 6
   const run = await runCli(['start'], { env: h.env, timeoutMs: 50_000 });
   assert.equal(run.code, 1);
   assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
-  assert.match(run.stderr, new RegExp(`^deepend start: ${h.policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: rules\\[0\\]\\.`));
+  assert.match(
+    run.stderr,
+    new RegExp(`^deepend start: ${h.policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: rules\\[0\\]\\.`),
+  );
 });
 
 test('`deepend start` with a bad config prints one line and exits 1', async (t) => {

@@ -14,7 +14,9 @@ import { flipBit, homeWithVersions } from './helpers/version-home';
 
 const models = (home: string) => join(home, 'models', 'default');
 
-test('a bit flip in the committed version: the newest intact version serves, the bad ones are quarantined, recorded and reported', { timeout: 180_000 }, async (t) => {
+test('a bit flip in the committed version: the newest intact version serves, the bad ones are quarantined, recorded and reported', {
+  timeout: 180_000,
+}, async (t) => {
   const h = testHome(t);
   homeWithVersions(h.home, 4);
   const bad4 = flipBit(h.home, 4);
@@ -37,19 +39,30 @@ test('a bit flip in the committed version: the newest intact version serves, the
   assert.equal(s.model.committed?.version, 2);
   assert.equal(s.model.fallback?.fromVersion, 4);
   assert.equal(s.model.fallback?.reason, 'corrupt');
-  assert.deepEqual(s.model.fallback?.failed.map((f) => f.version), [4, 3]);
+  assert.deepEqual(
+    s.model.fallback?.failed.map((f) => f.version),
+    [4, 3],
+  );
   assert.match(s.model.fallback!.failed[0].reason, /weights\.bin.*sha256/);
 
   // quarantined: moved aside byte for byte, never deleted
   assert.ok(!existsSync(join(models(h.home), 'v4')) && !existsSync(join(models(h.home), 'v3')));
   const moved = readdirSync(join(models(h.home), '.quarantine')).sort();
   assert.equal(moved.length, 2);
-  assert.deepEqual(readFileSync(join(models(h.home), '.quarantine', moved.find((m) => m.startsWith('v4-'))!, 'weights.bin')), bad4);
-  assert.deepEqual(readFileSync(join(models(h.home), '.quarantine', moved.find((m) => m.startsWith('v3-'))!, 'weights.bin')), bad3);
+  assert.deepEqual(
+    readFileSync(join(models(h.home), '.quarantine', moved.find((m) => m.startsWith('v4-'))!, 'weights.bin')),
+    bad4,
+  );
+  assert.deepEqual(
+    readFileSync(join(models(h.home), '.quarantine', moved.find((m) => m.startsWith('v3-'))!, 'weights.bin')),
+    bad3,
+  );
   assert.equal(readCurrent(h.home, 'default'), 2);
 
   // recorded as a rollback with reason `corrupt`
-  const jobs = JSON.parse((await runCli(['jobs', '--json'], { env: h.env })).stdout) as { jobs: { kind: string; state: string; reason: string | null; trigger: string; result: Record<string, unknown> }[] };
+  const jobs = JSON.parse((await runCli(['jobs', '--json'], { env: h.env })).stdout) as {
+    jobs: { kind: string; state: string; reason: string | null; trigger: string; result: Record<string, unknown> }[];
+  };
   const rollback = jobs.jobs.find((j) => j.kind === 'rollback');
   assert.ok(rollback);
   assert.equal(rollback.state, 'succeeded');
@@ -82,13 +95,23 @@ test('a bit flip in the committed version: the newest intact version serves, the
   const store = openStore(h.home);
   try {
     const rows = store.modelVersions('default');
-    assert.deepEqual(rows.map((r) => [r.version, r.quarantined !== null]), [[1, false], [2, false], [3, true], [4, true]]);
+    assert.deepEqual(
+      rows.map((r) => [r.version, r.quarantined !== null]),
+      [
+        [1, false],
+        [2, false],
+        [3, true],
+        [4, true],
+      ],
+    );
   } finally {
     store.close();
   }
 });
 
-test('no intact version: the start exits 1 with one line naming every version checked, and moves nothing', { timeout: 120_000 }, async (t) => {
+test('no intact version: the start exits 1 with one line naming every version checked, and moves nothing', {
+  timeout: 120_000,
+}, async (t) => {
   const h = testHome(t);
   homeWithVersions(h.home, 2);
   flipBit(h.home, 2);
@@ -97,7 +120,10 @@ test('no intact version: the start exits 1 with one line naming every version ch
   assert.equal(run.code, 1);
   const lines = run.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, run.stderr);
-  assert.match(lines[0], /^deepend start: no intact version of model default to serve: checked v2 \(.*weights\.bin.*\); v1 \(.*weights\.bin.*\)$/);
+  assert.match(
+    lines[0],
+    /^deepend start: no intact version of model default to serve: checked v2 \(.*weights\.bin.*\); v1 \(.*weights\.bin.*\)$/,
+  );
   assert.ok(existsSync(join(models(h.home), 'v2')) && existsSync(join(models(h.home), 'v1')));
   assert.ok(!existsSync(join(models(h.home), '.quarantine')));
   assert.ok(!existsSync(join(h.home, 'control.sock')));

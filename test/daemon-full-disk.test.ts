@@ -36,9 +36,13 @@ function keepPredicting(url: () => string): { stop(): Promise<{ ok: number; fail
   };
 }
 
-const crashed = (lines: LogLine[]) => lines.filter((l) => l.msg === 'uncaught exception' || l.msg === 'unhandled rejection');
+const crashed = (lines: LogLine[]) =>
+  lines.filter((l) => l.msg === 'uncaught exception' || l.msg === 'unhandled rejection');
 
-test('a full disk: the daemon refuses growth, survives filling in mid-growth and while reporting, stops cleanly, restarts read-only and leaves read-only by itself', { skip, timeout: 300_000 }, async (t) => {
+test('a full disk: the daemon refuses growth, survives filling in mid-growth and while reporting, stops cleanly, restarts read-only and leaves read-only by itself', {
+  skip,
+  timeout: 300_000,
+}, async (t) => {
   const disk = new SmallDisk(24 * MB);
   t.after(() => disk.unmount());
   const h = testHome(t);
@@ -68,33 +72,47 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
     }
   });
 
-  await t.test('filled in the middle of a growth: the job fails (written once space returns), serving never stops, the fleet gets every report', async () => {
-    const observer = await FleetObserver.connect(broker());
-    t.after(() => observer.close());
-    const predicting = keepPredicting(() => url);
-    const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
-    await daemon.waitFor((l) => l.msg === 'job progress' && l.job === job.id, 60_000);
-    disk.fill();
-    // a report made while the outbox cannot be written is held in memory
-    await observer.publish(topics.command('rebirth'), { commandId: 'rebirth-full' });
-    // the growth cannot save its candidate; its end cannot be written either
-    await daemon.waitFor((l) => (l.msg === 'job runner error' || l.msg === 'job failed') && l.job === job.id, 120_000);
-    await new Promise((r) => setTimeout(r, 2000));
-    assert.deepEqual(crashed(daemon.lines), []);
-    assert.equal((await predictZeros(url)).status, 200, 'serving while the disk is full');
-    disk.free();
-    const ended = await waitForJob(client, job.id, 120_000);
-    assert.equal(ended.state, 'failed', ended.reason ?? '');
-    const counts = await predicting.stop();
-    assert.equal(counts.failed, 0, `predictions failed during the fill: ${JSON.stringify(counts)}`);
-    assert.ok(counts.ok > 20);
-    const final = await observer.waitFor((m) => m.topic === topics.job(job.id) && m.body?.status === 'failed', 30_000, 'the failed job report');
-    assert.equal(final.problem, undefined);
-    await observer.waitFor((m) => m.topic === topics.reply && m.body?.commandId === 'rebirth-full', 30_000, 'the reply held while the disk was full');
-    assert.deepEqual(crashed(daemon.lines), []);
-    const s = await client.ok<DaemonStatus>('GET', '/status');
-    assert.equal(s.model.servingVersion, 1, 'the failed growth changed nothing');
-  });
+  await t.test(
+    'filled in the middle of a growth: the job fails (written once space returns), serving never stops, the fleet gets every report',
+    async () => {
+      const observer = await FleetObserver.connect(broker());
+      t.after(() => observer.close());
+      const predicting = keepPredicting(() => url);
+      const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
+      await daemon.waitFor((l) => l.msg === 'job progress' && l.job === job.id, 60_000);
+      disk.fill();
+      // a report made while the outbox cannot be written is held in memory
+      await observer.publish(topics.command('rebirth'), { commandId: 'rebirth-full' });
+      // the growth cannot save its candidate; its end cannot be written either
+      await daemon.waitFor(
+        (l) => (l.msg === 'job runner error' || l.msg === 'job failed') && l.job === job.id,
+        120_000,
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.deepEqual(crashed(daemon.lines), []);
+      assert.equal((await predictZeros(url)).status, 200, 'serving while the disk is full');
+      disk.free();
+      const ended = await waitForJob(client, job.id, 120_000);
+      assert.equal(ended.state, 'failed', ended.reason ?? '');
+      const counts = await predicting.stop();
+      assert.equal(counts.failed, 0, `predictions failed during the fill: ${JSON.stringify(counts)}`);
+      assert.ok(counts.ok > 20);
+      const final = await observer.waitFor(
+        (m) => m.topic === topics.job(job.id) && m.body?.status === 'failed',
+        30_000,
+        'the failed job report',
+      );
+      assert.equal(final.problem, undefined);
+      await observer.waitFor(
+        (m) => m.topic === topics.reply && m.body?.commandId === 'rebirth-full',
+        30_000,
+        'the reply held while the disk was full',
+      );
+      assert.deepEqual(crashed(daemon.lines), []);
+      const s = await client.ok<DaemonStatus>('GET', '/status');
+      assert.equal(s.model.servingVersion, 1, 'the failed growth changed nothing');
+    },
+  );
 
   await t.test('a stop on a full disk is clean: exit 0, control.sock removed', async () => {
     disk.fill();
@@ -114,7 +132,11 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
     assert.ok(health.readOnly, '/healthz says read-only');
     const observer = await FleetObserver.connect(broker());
     t.after(() => observer.close());
-    const birth = await observer.waitFor((m) => m.topic === topics.birth && m.body !== null && m.body.readOnly !== undefined, 30_000, 'a read-only birth');
+    const birth = await observer.waitFor(
+      (m) => m.topic === topics.birth && m.body !== null && m.body.readOnly !== undefined,
+      30_000,
+      'a read-only birth',
+    );
     assert.match((birth.body!.readOnly as { reason: string }).reason, /disk is full|SQLITE/);
     const refused = await client.call('POST', '/deepen', { toDepth: 3 });
     assert.equal(refused.status, 409);
@@ -125,7 +147,10 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
     const restarts = daemon.lines.filter((l) => l.msg === 'deepend running').length;
     disk.free();
     await daemon.waitFor((l) => l.msg === 'the disk can be written again: leaving read-only', 30_000);
-    const running = await daemon.waitFor((l) => l.msg === 'deepend running' && daemon.lines.filter((x) => x.msg === 'deepend running').length > restarts, 60_000);
+    const running = await daemon.waitFor(
+      (l) => l.msg === 'deepend running' && daemon.lines.filter((x) => x.msg === 'deepend running').length > restarts,
+      60_000,
+    );
     assert.equal(running.readOnly, false);
     url = String(running.url);
     assert.equal((await predictZeros(url)).status, 200);
@@ -143,7 +168,10 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
   });
 });
 
-test('a log file on the disk that fills: lines are lost, the daemon goes on serving', { skip, timeout: 120_000 }, async (t) => {
+test('a log file on the disk that fills: lines are lost, the daemon goes on serving', {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
   const disk = new SmallDisk(16 * MB);
   t.after(() => disk.unmount());
   const h = testHome(t);
@@ -161,7 +189,15 @@ test('a log file on the disk that fills: lines are lost, the daemon goes on serv
     assert.ok(Date.now() < deadline, `not running: ${stderr}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  const url = String((JSON.parse(readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"deepend running"'))!) as { url: string }).url);
+  const url = String(
+    (
+      JSON.parse(
+        readFileSync(logFile, 'utf8')
+          .split('\n')
+          .find((l) => l.includes('"deepend running"'))!,
+      ) as { url: string }
+    ).url,
+  );
   disk.fill();
   const client = new ControlClient(h.home);
   // each of these logs lines that cannot be written
@@ -175,7 +211,10 @@ test('a log file on the disk that fills: lines are lost, the daemon goes on serv
   assert.equal(await exited, 0, stderr);
 });
 
-test('a filesystem remounted read-only: the start serves read-only; remounted writable, it leaves read-only by itself', { skip, timeout: 120_000 }, async (t) => {
+test('a filesystem remounted read-only: the start serves read-only; remounted writable, it leaves read-only by itself', {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
   const disk = new SmallDisk(16 * MB);
   t.after(() => disk.unmount());
   const h = testHome(t);

@@ -10,7 +10,9 @@ import { DaemonProcess, predictZeros, testHome, waitForJob } from './helpers/dae
 
 // One home through the daemon's life: first start, an automatic upgrade after
 // a hardware change, SIGTERM, restart, rollback and a manual deepen.
-test('the daemon serves, upgrades when compute changes, stops cleanly and restarts on the committed model', { timeout: 170_000 }, async (t) => {
+test('the daemon serves, upgrades when compute changes, stops cleanly and restarts on the committed model', {
+  timeout: 170_000,
+}, async (t) => {
   const h = testHome(t, 'this-machine');
   const client = new ControlClient(h.home);
   leaveStaleSocket(join(h.home, 'control.sock'));
@@ -42,38 +44,50 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     assert.ok(existsSync(join(h.home, 'control.sock')));
   });
 
-  await t.test('a hardware change whose rule asks for more depth queues an automatic upgrade that commits', async () => {
-    const unchanged = await client.ok<{ changed: boolean; decision: { action: string } }>('POST', '/detect');
-    assert.equal(unchanged.changed, false);
-    assert.equal(unchanged.decision.action, 'none');
-    h.setHardware('x86-rtx4090');
-    const detected = await client.ok<{ changed: boolean; rule: string; job: { id: string; trigger: string } | null }>('POST', '/detect');
-    assert.equal(detected.changed, true);
-    assert.equal(detected.rule, 'big');
-    assert.ok(detected.job, 'an automatic job was queued');
-    assert.equal(detected.job.trigger, 'automatic');
-    const job = await waitForJob(client, detected.job.id);
-    assert.equal(job.state, 'succeeded', job.reason ?? '');
-    const s = await client.ok<DaemonStatus>('GET', '/status');
-    assert.equal(s.model.servingVersion, 2);
-    assert.equal(s.model.committed?.depth, 3);
-    assert.equal((await predictZeros(url)).version, '2');
-    const again = await client.ok<{ decision: { action: string } }>('POST', '/detect');
-    assert.equal(again.decision.action, 'none', 'the same compute does not upgrade twice');
-  });
+  await t.test(
+    'a hardware change whose rule asks for more depth queues an automatic upgrade that commits',
+    async () => {
+      const unchanged = await client.ok<{ changed: boolean; decision: { action: string } }>('POST', '/detect');
+      assert.equal(unchanged.changed, false);
+      assert.equal(unchanged.decision.action, 'none');
+      h.setHardware('x86-rtx4090');
+      const detected = await client.ok<{ changed: boolean; rule: string; job: { id: string; trigger: string } | null }>(
+        'POST',
+        '/detect',
+      );
+      assert.equal(detected.changed, true);
+      assert.equal(detected.rule, 'big');
+      assert.ok(detected.job, 'an automatic job was queued');
+      assert.equal(detected.job.trigger, 'automatic');
+      const job = await waitForJob(client, detected.job.id);
+      assert.equal(job.state, 'succeeded', job.reason ?? '');
+      const s = await client.ok<DaemonStatus>('GET', '/status');
+      assert.equal(s.model.servingVersion, 2);
+      assert.equal(s.model.committed?.depth, 3);
+      assert.equal((await predictZeros(url)).version, '2');
+      const again = await client.ok<{ decision: { action: string } }>('POST', '/detect');
+      assert.equal(again.decision.action, 'none', 'the same compute does not upgrade twice');
+    },
+  );
 
-  await t.test('SIGTERM stops it with exit 0 and removes the socket; a restart serves the committed model', async () => {
-    const exit = await daemon.stop('SIGTERM');
-    assert.deepEqual(exit, { code: 0, signal: null }, daemon.stderr);
-    assert.ok(daemon.lines.some((l) => l.msg === 'deepend stopped'));
-    assert.ok(!existsSync(join(h.home, 'control.sock')));
-    daemon = new DaemonProcess([], h.env);
-    const url2 = await daemon.running();
-    const p = await predictZeros(url2);
-    assert.equal(p.status, 200);
-    assert.equal(p.version, '2');
-    assert.ok(!daemon.lines.some((l) => l.msg === 'automatic upgrade queued'), 'no new upgrade for unchanged compute');
-  });
+  await t.test(
+    'SIGTERM stops it with exit 0 and removes the socket; a restart serves the committed model',
+    async () => {
+      const exit = await daemon.stop('SIGTERM');
+      assert.deepEqual(exit, { code: 0, signal: null }, daemon.stderr);
+      assert.ok(daemon.lines.some((l) => l.msg === 'deepend stopped'));
+      assert.ok(!existsSync(join(h.home, 'control.sock')));
+      daemon = new DaemonProcess([], h.env);
+      const url2 = await daemon.running();
+      const p = await predictZeros(url2);
+      assert.equal(p.status, 200);
+      assert.equal(p.version, '2');
+      assert.ok(
+        !daemon.lines.some((l) => l.msg === 'automatic upgrade queued'),
+        'no new upgrade for unchanged compute',
+      );
+    },
+  );
 
   await t.test('`deepend rollback 1` then `deepend deepen --to-depth 3 --wait`', async () => {
     const back = await runCli(['rollback', '1'], { env: h.env });
@@ -102,10 +116,17 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     // one Stage II epoch may or may not pass this gate from depth 3: either way the job ran to a gate decision
     const ended = await waitForJob(client, job.id);
     assert.ok(ended.state === 'succeeded' || ended.state === 'rejected', `${ended.state}: ${ended.reason}`);
-    const { transitions } = await client.ok<{ transitions: { from: string | null; to: string; detail: { parked?: boolean } }[] }>('GET', `/jobs/${job.id}`);
-    const parked = transitions.findIndex((tr) => tr.from === 'growing' && tr.to === 'queued' && tr.detail.parked === true);
+    const { transitions } = await client.ok<{
+      transitions: { from: string | null; to: string; detail: { parked?: boolean } }[];
+    }>('GET', `/jobs/${job.id}`);
+    const parked = transitions.findIndex(
+      (tr) => tr.from === 'growing' && tr.to === 'queued' && tr.detail.parked === true,
+    );
     assert.ok(parked > 0, 'the stop parked the growing job');
-    assert.ok(transitions.slice(parked).some((tr) => tr.to === 'growing'), 'the restart grew it again');
+    assert.ok(
+      transitions.slice(parked).some((tr) => tr.to === 'growing'),
+      'the restart grew it again',
+    );
     assert.equal(transitions.filter((tr) => ['succeeded', 'rejected', 'failed', 'canceled'].includes(tr.to)).length, 1);
     const s = await client.ok<DaemonStatus>('GET', '/status');
     assert.equal(s.model.servingVersion, s.model.committed?.version);
@@ -137,6 +158,10 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
 /** The socket file a SIGKILLed daemon leaves: it exists, nothing listens. */
 function leaveStaleSocket(path: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`], { stdio: 'ignore' });
+  spawnSync(
+    process.execPath,
+    ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`],
+    { stdio: 'ignore' },
+  );
   assert.ok(existsSync(path), 'a stale socket file was left');
 }

@@ -9,13 +9,26 @@ import { rawHardware } from './helpers/hardware';
 import { MODEL, testRule } from './helpers/jobs-fixtures';
 import { makeRig, waitFor } from './helpers/jobs-runner';
 
-test('an automatic upgrade the gate rejects is grown again with another seed up to `retries`, then waits for compute to change; a manual one is not retried', { timeout: 120_000 }, async (t) => {
+test('an automatic upgrade the gate rejects is grown again with another seed up to `retries`, then waits for compute to change; a manual one is not retried', {
+  timeout: 120_000,
+}, async (t) => {
   const backend = await useTestBackend();
   // a gain of 50 points: every try is rejected by the gate
-  const rule = testRule({ automatic: true, retries: 2, budget: { minutes: 2 / 60 }, gate: { minGain: 0.5, minAccuracy: 0 } });
+  const rule = testRule({
+    automatic: true,
+    retries: 2,
+    budget: { minutes: 2 / 60 },
+    gate: { minGain: 0.5, minAccuracy: 0 },
+  });
   const rig = await makeRig(t, rule, backend);
   const infos: string[] = [];
-  const log: Logger = { debug() {}, info: (msg) => infos.push(msg), warn() {}, error: (msg, f) => infos.push(`error: ${msg} ${JSON.stringify(f)}`), line() {} };
+  const log: Logger = {
+    debug() {},
+    info: (msg) => infos.push(msg),
+    warn() {},
+    error: (msg, f) => infos.push(`error: ${msg} ${JSON.stringify(f)}`),
+    line() {},
+  };
   const watcher = new ComputeWatcher({
     store: rig.store,
     policy: { name: 'retry-test', hash: 'h', rules: [rule], file: 'retry-test.yaml' },
@@ -39,13 +52,33 @@ test('an automatic upgrade the gate rejects is grown again with another seed up 
 
   const jobs = rig.store.jobs(10).reverse();
   assert.equal(jobs.length, 3, JSON.stringify(jobs.map((j) => [j.state, j.reason])));
-  assert.deepEqual(jobs.map((j) => [j.trigger, j.state]), [['automatic', 'rejected'], ['automatic', 'rejected'], ['automatic', 'rejected']]);
-  assert.deepEqual(jobs.map((j) => j.request.attempt ?? 1), [1, 2, 3]);
-  assert.deepEqual(jobs.map((j) => j.request.retryOf ?? null), [null, jobs[0].id, jobs[1].id]);
+  assert.deepEqual(
+    jobs.map((j) => [j.trigger, j.state]),
+    [
+      ['automatic', 'rejected'],
+      ['automatic', 'rejected'],
+      ['automatic', 'rejected'],
+    ],
+  );
+  assert.deepEqual(
+    jobs.map((j) => j.request.attempt ?? 1),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    jobs.map((j) => j.request.retryOf ?? null),
+    [null, jobs[0].id, jobs[1].id],
+  );
   for (const j of jobs) assert.match(j.reason!, /^gate not met: gain .* is below the minimum 50\.00%/);
-  const seeds = jobs.map((j) => (rig.store.transitions(j.id).find((tr) => tr.detail.plan !== undefined)!.detail.plan as unknown as UpgradePlan).seed);
+  const seeds = jobs.map(
+    (j) =>
+      (rig.store.transitions(j.id).find((tr) => tr.detail.plan !== undefined)!.detail.plan as unknown as UpgradePlan)
+        .seed,
+  );
   assert.deepEqual(seeds, [1, 1001, 2001], 'another seed each try');
-  assert.ok(infos.includes('automatic upgrade ended without success after 3 tries: not retried until compute changes'), infos.join('\n'));
+  assert.ok(
+    infos.includes('automatic upgrade ended without success after 3 tries: not retried until compute changes'),
+    infos.join('\n'),
+  );
   assert.equal((await watcher.decide('check')).decision.action, 'none', 'the device waits for the next trigger');
 
   const manual = rig.runner.request({ trigger: 'manual' });

@@ -54,7 +54,11 @@ test('SIGTERM or SIGINT at every start stage stops the daemon cleanly', { timeou
     const signal: NodeJS.Signals = i++ % 2 === 0 ? 'SIGTERM' : 'SIGINT';
     await t.test(`${signal} at start:${stage}`, async (tt) => {
       const h = testHome(tt);
-      const d = new DaemonProcess([], { ...h.env, DEEPEND_PAUSE_AT: `start:${stage}`, DEEPEND_SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS) });
+      const d = new DaemonProcess([], {
+        ...h.env,
+        DEEPEND_PAUSE_AT: `start:${stage}`,
+        DEEPEND_SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
+      });
       tt.after(() => d.kill());
       await paused(d, `start:${stage}`);
       const sent = Date.now();
@@ -65,10 +69,16 @@ test('SIGTERM or SIGINT at every start stage stops the daemon cleanly', { timeou
       assert.ok(d.lines.some((l) => l.msg === 'deepend stopped' && l.exitCode === 0));
       assert.ok(!d.lines.some((l) => l.msg === 'deepend running'), 'the start did not go on after the signal');
       if (stage === 'load' || stage === 'config') {
-        assert.ok(d.lines.some((l) => l.msg === 'deepend stopped' && l.stage === 'config'), 'stopped before the daemon started');
+        assert.ok(
+          d.lines.some((l) => l.msg === 'deepend stopped' && l.stage === 'config'),
+          'stopped before the daemon started',
+        );
         assert.ok(!existsSync(join(h.home, 'deepend.db')), 'nothing was created');
       } else {
-        assert.ok(d.lines.some((l) => l.msg === 'start interrupted' && l.stage === stage), `interrupted at ${stage}`);
+        assert.ok(
+          d.lines.some((l) => l.msg === 'start interrupted' && l.stage === stage),
+          `interrupted at ${stage}`,
+        );
       }
       assert.ok(!existsSync(join(h.home, 'control.sock')), 'control.sock removed');
       assertConsistent(h.home);

@@ -12,7 +12,14 @@ import { DaemonProcess, testHome, waitForJob } from './helpers/daemon';
 import { startAedesBroker } from './helpers/brokers';
 import { FleetObserver } from './helpers/fleet-observer';
 import { runCli } from './helpers/cli';
-import { backboneLogits, exportConverterDir, fitOnDigits, freezeBackbone, loadPlain, mnistCnn } from './helpers/user-models';
+import {
+  backboneLogits,
+  exportConverterDir,
+  fitOnDigits,
+  freezeBackbone,
+  loadPlain,
+  mnistCnn,
+} from './helpers/user-models';
 
 const BLOCKS_MORE_POLICY = `name: user-model-test
 rules:
@@ -55,10 +62,21 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     assert.equal(s.model.origin?.source, modelPath);
     assert.equal(s.model.origin?.depthAtImport, 1);
     const birth = await observer.waitFor((m) => m.topic.endsWith('/birth') && m.body !== null, 30_000, 'birth');
-    assert.deepEqual((birth.body!.model as { origin: unknown }).origin, { format: 'tfjs-layers', producer: 'tfjs-layers 4.22.0, TensorFlow.js Converter v4.22.0, keras v2.15.0', depthAtImport: 1 });
+    assert.deepEqual((birth.body!.model as { origin: unknown }).origin, {
+      format: 'tfjs-layers',
+      producer: 'tfjs-layers 4.22.0, TensorFlow.js Converter v4.22.0, keras v2.15.0',
+      depthAtImport: 1,
+    });
     const digits = await loadDataset('mnist', { limit: 20 });
-    const raw = Array.from({ length: 3 }, (_, i) => Array.from({ length: 28 }, (_, r) => Array.from(digits.x.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28), (v) => Math.round(v * 255))));
-    const res = await fetch(`${url}/v1/models/default:predict`, { method: 'POST', body: JSON.stringify({ instances: raw }) });
+    const raw = Array.from({ length: 3 }, (_, i) =>
+      Array.from({ length: 28 }, (_, r) =>
+        Array.from(digits.x.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28), (v) => Math.round(v * 255)),
+      ),
+    );
+    const res = await fetch(`${url}/v1/models/default:predict`, {
+      method: 'POST',
+      body: JSON.stringify({ instances: raw }),
+    });
     assert.equal(res.status, 200);
     const served = ((await res.json()) as { predictions: number[][] }).predictions;
     const plain = await loadPlain(modelPath);
@@ -68,7 +86,7 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     plain.dispose();
   });
 
-  await t.test("blocksMore: 1 upgrades the imported depth 1 to 2 once, and no further", async () => {
+  await t.test('blocksMore: 1 upgrades the imported depth 1 to 2 once, and no further', async () => {
     const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
     const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
     assert.ok(auto, 'an automatic upgrade was queued at start');
@@ -81,28 +99,33 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     assert.equal(again.decision.action, 'none');
   });
 
-  await t.test('a restart keeps the lineage; a new model at model.path becomes the next committed version', async () => {
-    assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
-    daemon = new DaemonProcess([], env);
-    await daemon.running();
-    let s = await client.ok<DaemonStatus>('GET', '/status');
-    assert.equal(s.model.committed?.version, 2, 'the same file is not imported twice');
-    assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
-    const cnn = mnistCnn();
-    await fitOnDigits(cnn);
-    rmSync(modelPath, { recursive: true });
-    exportConverterDir(cnn, modelPath);
-    daemon = new DaemonProcess([], env);
-    await daemon.running();
-    s = await client.ok<DaemonStatus>('GET', '/status');
-    assert.equal(s.model.committed?.version, 3);
-    assert.equal(s.model.committed?.depth, 3);
-    assert.equal(s.model.origin?.depthAtImport, 3);
-    assert.ok(daemon.lines.some((l) => l.msg === 'user model imported'));
-  });
+  await t.test(
+    'a restart keeps the lineage; a new model at model.path becomes the next committed version',
+    async () => {
+      assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
+      daemon = new DaemonProcess([], env);
+      await daemon.running();
+      let s = await client.ok<DaemonStatus>('GET', '/status');
+      assert.equal(s.model.committed?.version, 2, 'the same file is not imported twice');
+      assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
+      const cnn = mnistCnn();
+      await fitOnDigits(cnn);
+      rmSync(modelPath, { recursive: true });
+      exportConverterDir(cnn, modelPath);
+      daemon = new DaemonProcess([], env);
+      await daemon.running();
+      s = await client.ok<DaemonStatus>('GET', '/status');
+      assert.equal(s.model.committed?.version, 3);
+      assert.equal(s.model.committed?.depth, 3);
+      assert.equal(s.model.origin?.depthAtImport, 3);
+      assert.ok(daemon.lines.some((l) => l.msg === 'user model imported'));
+    },
+  );
 });
 
-test('deepend models import swaps a user model into a running daemon, and commits it for the next start when none runs', { timeout: 240_000 }, async (t) => {
+test('deepend models import swaps a user model into a running daemon, and commits it for the next start when none runs', {
+  timeout: 240_000,
+}, async (t) => {
   await useTestBackend();
   const root = mkdtempSync(join(tmpdir(), 'deepend-models-import-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
@@ -122,14 +145,20 @@ test('deepend models import swaps a user model into a running daemon, and commit
   assert.equal(answer.version, 2);
   assert.equal(answer.job.state, 'succeeded');
   assert.equal(answer.origin.format, 'tfjs-layers');
-  const res = await fetch(`${url}/v1/models/default:predict`, { method: 'POST', body: JSON.stringify({ instances: [new Array(784).fill(0)] }) });
+  const res = await fetch(`${url}/v1/models/default:predict`, {
+    method: 'POST',
+    body: JSON.stringify({ instances: [new Array(784).fill(0)] }),
+  });
   assert.equal(res.headers.get('x-model-version'), '2');
   const jobs = await runCli(['jobs'], { env: h.env });
   assert.match(jobs.stdout, /\bimport\b/);
   assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
   const offline = await runCli(['models', 'import', transferDir], { env: h.env });
   assert.equal(offline.code, 0, offline.stderr);
-  assert.match(offline.stdout, /as default v3: depth 1, held-out \d+\.\d+% \(no daemon running: committed for its next start\)/);
+  assert.match(
+    offline.stdout,
+    /as default v3: depth 1, held-out \d+\.\d+% \(no daemon running: committed for its next start\)/,
+  );
   daemon = new DaemonProcess([], h.env);
   await daemon.running();
   const s = await new ControlClient(h.home).ok<DaemonStatus>('GET', '/status');

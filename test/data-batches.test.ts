@@ -26,8 +26,14 @@ function dataset(count: number): Dataset {
 describe('epochOrder', () => {
   test('is a permutation that depends only on seed and epoch', () => {
     const order = epochOrder(100, 42, 0);
-    assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
-    assert.notDeepEqual(Array.from(order), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+    assert.notDeepEqual(
+      Array.from(order),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     assert.deepEqual(epochOrder(100, 42, 0), order);
     assert.notDeepEqual(epochOrder(100, 42, 1), order);
     assert.notDeepEqual(epochOrder(100, 43, 0), order);
@@ -67,8 +73,14 @@ describe('gatherBatch', () => {
 
   test('rejects mismatched buffers and bad labels', () => {
     const data = dataset(3);
-    assert.throws(() => gatherBatch(data, [0], 0, createBatchBuffers([3], 3, 2)), /samples hold 2 values but the batch expects 3/);
-    assert.throws(() => gatherBatch(data, [0, 1, 2], 0, createBatchBuffers([2], 2, 4)), /sample 2 has class id 2, outside 0\.\.1/);
+    assert.throws(
+      () => gatherBatch(data, [0], 0, createBatchBuffers([3], 3, 2)),
+      /samples hold 2 values but the batch expects 3/,
+    );
+    assert.throws(
+      () => gatherBatch(data, [0, 1, 2], 0, createBatchBuffers([2], 2, 4)),
+      /sample 2 has class id 2, outside 0\.\.1/,
+    );
     assert.throws(() => createBatchBuffers([2], 3, 0), /batch size must be a positive integer/);
   });
 

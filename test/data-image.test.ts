@@ -46,10 +46,13 @@ describe('pixels', () => {
   });
 
   test('corrupt bytes name the file', () => {
-    assert.throws(() => decodeImage('/x/y.png', Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])), (error: unknown) => {
-      assert.ok(error instanceof DataError);
-      assert.match(error.message, /^\/x\/y\.png: cannot decode image \(.+\)$/);
-      return true;
-    });
+    assert.throws(
+      () => decodeImage('/x/y.png', Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])),
+      (error: unknown) => {
+        assert.ok(error instanceof DataError);
+        assert.match(error.message, /^\/x\/y\.png: cannot decode image \(.+\)$/);
+        return true;
+      },
+    );
   });
 });

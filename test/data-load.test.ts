@@ -83,7 +83,10 @@ describe('mnist', () => {
     assert.deepEqual(mapped.inputShape, [14, 14, 3]);
     assert.equal(mapped.x.length, 20 * 14 * 14 * 3);
     assert.equal(pixel(mapped, 0, 7, 7, 0), pixel(mapped, 0, 7, 7, 2));
-    await rejectsWith(loadDataset('mnist', { classes: ['cat', 'dog'] }), /^mnist: data class '0' is not one of the model's classes \(cat, dog\)$/);
+    await rejectsWith(
+      loadDataset('mnist', { classes: ['cat', 'dog'] }),
+      /^mnist: data class '0' is not one of the model's classes \(cat, dog\)$/,
+    );
   });
 });
 
@@ -132,8 +135,14 @@ describe('image folder', () => {
   test('converts to RGB when the model wants three channels', async () => {
     const data = await loadDataset(dir.path('set'), { inputShape: [7, 7, 3] });
     assert.deepEqual(data.inputShape, [7, 7, 3]);
-    assert.deepEqual([0, 1, 2].map((c) => pixel(data, 2, 3, 3, c)), [1, 0, 0]);
-    assert.deepEqual([0, 1, 2].map((c) => pixel(data, 0, 0, 0, c)), [1, 1, 1]);
+    assert.deepEqual(
+      [0, 1, 2].map((c) => pixel(data, 2, 3, 3, c)),
+      [1, 0, 0],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((c) => pixel(data, 0, 0, 0, c)),
+      [1, 1, 1],
+    );
   });
 
   test('without a target shape takes the first image size, gray only when every image is gray', async () => {
@@ -159,7 +168,10 @@ describe('image folder', () => {
     const limited = await loadDataset(dir.path('set'), { limit: 2, classes: ['cat', 'dot', 'bar'] });
     assert.deepEqual(limited.classes, ['cat', 'dot', 'bar']);
     assert.deepEqual(Array.from(limited.y), [2, 1]);
-    await rejectsWith(loadDataset(dir.path('set'), { classes: ['bar', 'cat'] }), /set: data class 'dot' is not one of the model's classes \(bar, cat\)$/);
+    await rejectsWith(
+      loadDataset(dir.path('set'), { classes: ['bar', 'cat'] }),
+      /set: data class 'dot' is not one of the model's classes \(bar, cat\)$/,
+    );
   });
 
   test('bad folders give one clear line naming the path', async () => {
@@ -168,7 +180,10 @@ describe('image folder', () => {
 
     writePng(dir.path('hollow', 'a', 'x.png'), 4, 4, () => gray(0));
     writeText(dir.path('hollow', 'b', 'x.txt'), 'text');
-    await rejectsWith(loadDataset(dir.path('hollow')), new RegExp(`${escape(path.join('hollow', 'b'))}: class folder has no PNG or JPEG images$`));
+    await rejectsWith(
+      loadDataset(dir.path('hollow')),
+      new RegExp(`${escape(path.join('hollow', 'b'))}: class folder has no PNG or JPEG images$`),
+    );
 
     writePng(dir.path('corrupt', 'a', 'good.png'), 4, 4, () => gray(0));
     writeText(dir.path('corrupt', 'a', 'bad.jpg'), 'garbage, not a jpeg');
@@ -178,7 +193,10 @@ describe('image folder', () => {
     writeText(dir.path('truncated', 'a', 'cut.png'), pngBytes.subarray(0, 60) as unknown as string);
     await rejectsWith(loadDataset(dir.path('truncated')), /cut\.png: cannot decode image/);
 
-    await rejectsWith(loadDataset(dir.path('set'), { inputShape: [20] }), /set: image data cannot fit the model's input \[20\]/);
+    await rejectsWith(
+      loadDataset(dir.path('set'), { inputShape: [20] }),
+      /set: image data cannot fit the model's input \[20\]/,
+    );
     await rejectsWith(loadDataset(dir.path('set'), { inputShape: [28, 28, 2] }), /input \[28,28,2\]/);
     await rejectsWith(loadDataset(dir.path('set'), { limit: 0 }), /limit must be a positive integer, got 0/);
   });
@@ -193,7 +211,10 @@ describe('csv', () => {
 
   test('string labels, sorted classes, features in column order', async () => {
     const file = dir.path('flowers.csv');
-    writeText(file, '\ufeffsepal,label,petal\r\n1.5,setosa,2\r\n3,"virginica",-4\n\n5e-1,setosa,.25\n 7 , versicolor , 8 \n');
+    writeText(
+      file,
+      '\ufeffsepal,label,petal\r\n1.5,setosa,2\r\n3,"virginica",-4\n\n5e-1,setosa,.25\n 7 , versicolor , 8 \n',
+    );
     const data = await loadDataset(file);
     assert.equal(data.kind, 'tabular');
     assert.equal(data.source, file);
@@ -208,7 +229,10 @@ describe('csv', () => {
     const file = dir.path('numbers.csv');
     writeText(file, 'a,b,label\n0,0,10\n1,1,9\n2,2,07\n3,3,"a, b"\n');
     // Mixed labels stay strings, so '07' is not canonicalised to '7'.
-    await rejectsWith(loadDataset(file, { classes: ['07', '9', '10'] }), /numbers\.csv: data class 'a, b' is not one of/);
+    await rejectsWith(
+      loadDataset(file, { classes: ['07', '9', '10'] }),
+      /numbers\.csv: data class 'a, b' is not one of/,
+    );
     writeText(file, 'a,b,label\n0,0,10\n1,1,9\n2,2,07\n');
     const data = await loadDataset(file);
     assert.deepEqual(data.classes, ['7', '9', '10']);
@@ -238,7 +262,10 @@ describe('csv', () => {
     writeText(file, 'label\nx\n');
     await rejectsWith(loadDataset(file), /bad\.csv: no feature columns besides the label$/);
     writeText(file, 'a,b,label\n1,2,x\n');
-    await rejectsWith(loadDataset(file, { inputShape: [3] }), /bad\.csv: data has 2 features but the model's input is \[3\]$/);
+    await rejectsWith(
+      loadDataset(file, { inputShape: [3] }),
+      /bad\.csv: data has 2 features but the model's input is \[3\]$/,
+    );
     await rejectsWith(loadDataset(file, { inputShape: [28, 28, 1] }), /model's input is \[28,28,1\]$/);
   });
 });
@@ -249,8 +276,14 @@ describe('data sources', () => {
     try {
       await rejectsWith(loadDataset(dir.path('nowhere')), /nowhere: data source does not exist$/);
       writeText(dir.path('notes.txt'), 'hello');
-      await rejectsWith(loadDataset(dir.path('notes.txt')), /notes\.txt: data source is not mnist, a folder of class sub-folders or a \.csv file$/);
-      await rejectsWith(loadDataset('mnist', { inputShape: [0, 28, 1] }), /^mnist: the model's input shape \[0,28,1\] is not a list of positive integers$/);
+      await rejectsWith(
+        loadDataset(dir.path('notes.txt')),
+        /notes\.txt: data source is not mnist, a folder of class sub-folders or a \.csv file$/,
+      );
+      await rejectsWith(
+        loadDataset('mnist', { inputShape: [0, 28, 1] }),
+        /^mnist: the model's input shape \[0,28,1\] is not a list of positive integers$/,
+      );
       await rejectsWith(loadDataset('mnist', { classes: [] }), /^mnist: the model's class list is empty$/);
     } finally {
       dir.remove();

@@ -57,8 +57,14 @@ describe('normalisation', () => {
   });
 
   test('rejects a normalisation that does not fit the data', () => {
-    assert.throws(() => applyNormalisation(new Float32Array(5), { mean: [0, 0], std: [1, 1] }), /5 values do not divide into 2/);
-    assert.throws(() => applyNormalisation(new Float32Array(4), { mean: [0, 0], std: [1] }), /mean has 2 values but std has 1/);
+    assert.throws(
+      () => applyNormalisation(new Float32Array(5), { mean: [0, 0], std: [1, 1] }),
+      /5 values do not divide into 2/,
+    );
+    assert.throws(
+      () => applyNormalisation(new Float32Array(4), { mean: [0, 0], std: [1] }),
+      /mean has 2 values but std has 1/,
+    );
     assert.throws(() => applyNormalisation(new Float32Array(4), { mean: [0], std: [0] }), /positive finite/);
   });
 });
@@ -72,8 +78,13 @@ describe('assertFits', () => {
     assert.throws(() => assertFits({ ...tabularDataset(), inputShape: [20] }, [28, 28, 1], 3), {
       message: "table.csv: data feature shape [20] does not fit the model's input [28,28,1]",
     });
-    assert.throws(() => assertFits(tabularDataset(), [2], 10), { message: 'table.csv: data has 3 classes but the model has 10' });
-    assert.throws(() => assertFits({ ...tabularDataset(), y: Int32Array.from([0, 3, 1]) }, [2], 3), /sample 1 has class id 3, outside 0\.\.2/);
+    assert.throws(() => assertFits(tabularDataset(), [2], 10), {
+      message: 'table.csv: data has 3 classes but the model has 10',
+    });
+    assert.throws(
+      () => assertFits({ ...tabularDataset(), y: Int32Array.from([0, 3, 1]) }, [2], 3),
+      /sample 1 has class id 3, outside 0\.\.2/,
+    );
     assert.throws(() => assertFits({ ...tabularDataset(), count: 4 }, [2], 3), /do not hold 4 samples of \[2\]/);
   });
 });

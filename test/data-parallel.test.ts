@@ -15,10 +15,25 @@ function seededValues(n: number, seed: number): Float32Array {
 
 function cnn(): tfl.Sequential {
   const m = tfl.sequential();
-  m.add(tfl.layers.conv2d({ inputShape: [10, 10, 2], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(
+    tfl.layers.conv2d({
+      inputShape: [10, 10, 2],
+      filters: 8,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
   m.add(tfl.layers.flatten());
-  m.add(tfl.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+  m.add(
+    tfl.layers.dense({
+      units: 4,
+      activation: 'softmax',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
   return m;
 }
 
@@ -32,7 +47,8 @@ function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number 
   return diff / (scale || 1);
 }
 
-const variablesOf = (m: tfl.LayersModel) => m.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
+const variablesOf = (m: tfl.LayersModel) =>
+  m.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
 
 describe('DataParallelTrainer (one worker thread besides the caller)', () => {
   const batch = 13; // odd: the shares differ in size
@@ -45,7 +61,10 @@ describe('DataParallelTrainer (one worker thread besides the caller)', () => {
     await selectBackend('wasm');
     model = cnn();
     x = tf.tensor4d(seededValues(batch * 200, 3), [batch, 10, 10, 2]);
-    y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 4), 'int32');
+    y = tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % 4),
+      'int32',
+    );
     trainer = await DataParallelTrainer.start(model, { loss: 'sparseCategoricalCrossEntropy', workers: 1 });
   });
 
@@ -58,11 +77,17 @@ describe('DataParallelTrainer (one worker thread besides the caller)', () => {
   test('the combined gradient and loss equal the whole batch computed on one thread', async () => {
     assert.equal(trainer.threads, 2);
     const vars = variablesOf(model);
-    const want = tf.variableGrads(() => sparseCategoricalCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), vars);
+    const want = tf.variableGrads(
+      () => sparseCategoricalCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y),
+      vars,
+    );
     for (let round = 0; round < 3; round++) {
       // Later rounds use a split re-balanced by measured speed.
       const got = await trainer.gradients(x, y);
-      assert.ok(Math.abs(got.loss - want.value.dataSync()[0]) < 1e-5, `loss ${got.loss} vs ${want.value.dataSync()[0]}`);
+      assert.ok(
+        Math.abs(got.loss - want.value.dataSync()[0]) < 1e-5,
+        `loss ${got.loss} vs ${want.value.dataSync()[0]}`,
+      );
       for (const v of vars) {
         const err = relativeError(got.grads[v.name].dataSync(), want.grads[v.name].dataSync());
         assert.ok(err <= 1e-4, `${v.name}: relative error ${err}`);
@@ -74,10 +99,14 @@ describe('DataParallelTrainer (one worker thread besides the caller)', () => {
 
   test('gradients of a subset of the weights (an inserted block) match too', async () => {
     const vars = variablesOf(model).slice(2); // the dense head only
-    const want = tf.variableGrads(() => sparseCategoricalCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), vars);
+    const want = tf.variableGrads(
+      () => sparseCategoricalCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y),
+      vars,
+    );
     const got = await trainer.gradients(x, y, vars);
     assert.deepEqual(Object.keys(got.grads).sort(), vars.map((v) => v.name).sort());
-    for (const v of vars) assert.ok(relativeError(got.grads[v.name].dataSync(), want.grads[v.name].dataSync()) <= 1e-4, v.name);
+    for (const v of vars)
+      assert.ok(relativeError(got.grads[v.name].dataSync(), want.grads[v.name].dataSync()) <= 1e-4, v.name);
     tf.dispose([want.value, want.grads, got.grads]);
     const stray = tf.variable(tf.zeros([2]));
     await assert.rejects(trainer.gradients(x, y, [stray]), /not a weight of the model/);
@@ -127,10 +156,20 @@ describe('DataParallelTrainer with two workers', () => {
     const vars = variablesOf(model);
     for (const batch of [3, 10]) {
       const x = tf.tensor4d(seededValues(batch * 200, 7), [batch, 10, 10, 2]);
-      const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 3) % 4), 'int32');
-      const want = tf.variableGrads(() => sparseCategoricalCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), vars);
+      const y = tf.tensor1d(
+        Array.from({ length: batch }, (_, i) => (i * 3) % 4),
+        'int32',
+      );
+      const want = tf.variableGrads(
+        () => sparseCategoricalCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y),
+        vars,
+      );
       const got = await trainer.gradients(x, y);
-      for (const v of vars) assert.ok(relativeError(got.grads[v.name].dataSync(), want.grads[v.name].dataSync()) <= 1e-4, `${v.name} at batch ${batch}`);
+      for (const v of vars)
+        assert.ok(
+          relativeError(got.grads[v.name].dataSync(), want.grads[v.name].dataSync()) <= 1e-4,
+          `${v.name} at batch ${batch}`,
+        );
       tf.dispose([x, y, want.value, want.grads, got.grads]);
     }
     await trainer.close();
@@ -187,7 +226,10 @@ describe('DataParallelTrainer failures', () => {
   test('a loss the workers cannot find fails at start', async () => {
     const model = cnn();
     await assert.rejects(
-      DataParallelTrainer.start(model, { loss: { module: require.resolve('./helpers/worker-failing-loss'), export: 'noSuchLoss' }, workers: 1 }),
+      DataParallelTrainer.start(model, {
+        loss: { module: require.resolve('./helpers/worker-failing-loss'), export: 'noSuchLoss' },
+        workers: 1,
+      }),
       /noSuchLoss/,
     );
     model.dispose();

@@ -49,10 +49,17 @@ describe('splitDataset', () => {
     const split = splitDataset(dataset, { seed: 7 });
     const all = [split.train, split.validation, split.test].flatMap(indicesOf);
     assert.equal(all.length, dataset.count);
-    assert.deepEqual([...all].sort((a, b) => a - b), Array.from(dataset.x));
+    assert.deepEqual(
+      [...all].sort((a, b) => a - b),
+      Array.from(dataset.x),
+    );
     for (const part of [split.train, split.validation, split.test]) {
       const indices = indicesOf(part);
-      assert.deepEqual(indices, [...indices].sort((a, b) => a - b), 'parts keep dataset order');
+      assert.deepEqual(
+        indices,
+        [...indices].sort((a, b) => a - b),
+        'parts keep dataset order',
+      );
       indices.forEach((index, i) => assert.equal(part.y[i], dataset.y[index]));
       assert.equal(part.count, indices.length);
       assert.deepEqual(part.classes, dataset.classes);
@@ -82,11 +89,17 @@ describe('splitDataset', () => {
   });
 
   test('bad specs are one-line errors', () => {
-    assert.throws(() => splitDataset(dataset, { testFraction: 0.6, validationFraction: 0.4 }), (error: unknown) => {
-      assert.ok(error instanceof DataError);
-      assert.match(error.message, /^synthetic\.csv: split fractions must be >= 0 and leave some training data, got validation 0\.4, test 0\.6$/);
-      return true;
-    });
+    assert.throws(
+      () => splitDataset(dataset, { testFraction: 0.6, validationFraction: 0.4 }),
+      (error: unknown) => {
+        assert.ok(error instanceof DataError);
+        assert.match(
+          error.message,
+          /^synthetic\.csv: split fractions must be >= 0 and leave some training data, got validation 0\.4, test 0\.6$/,
+        );
+        return true;
+      },
+    );
     assert.throws(() => splitDataset(dataset, { testFraction: -0.1 }), /split fractions/);
     assert.throws(() => splitDataset(dataset, { seed: 1.5 }), /split seed must be an integer, got 1\.5/);
   });

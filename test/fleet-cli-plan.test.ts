@@ -4,7 +4,13 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { failureRate, failuresPastThreshold, newRolloutId, planRollout, RolloutParams } from '../src/fleet/cli/rollout-plan';
+import {
+  failureRate,
+  failuresPastThreshold,
+  newRolloutId,
+  planRollout,
+  RolloutParams,
+} from '../src/fleet/cli/rollout-plan';
 import { RolloutStateFile } from '../src/fleet/cli/rollout-state';
 import { isTopicSegment } from '../src/fleet/contract/topics';
 import { validateMessage } from '../src/fleet/contract/validate';
@@ -13,20 +19,42 @@ const ids = (n: number) => Array.from({ length: n }, (_, i) => `dev-${String(i).
 
 test('plan: canary is ceil(pct% of n), at least one when pct > 0; the rest in batches of ceil(batch% of n)', () => {
   const p = planRollout(ids(10), 10, 25);
-  assert.deepEqual(p.batches.map((b) => b.length), [1, 3, 3, 3]);
+  assert.deepEqual(
+    p.batches.map((b) => b.length),
+    [1, 3, 3, 3],
+  );
   assert.equal(p.hasCanary, true);
   assert.deepEqual(planRollout(ids(10), 1, 25).batches[0].length, 1, '1% of 10 is 0.1: still one canary');
-  assert.deepEqual(planRollout(ids(30), 10, 10).batches.map((b) => b.length), [3, 3, 3, 3, 3, 3, 3, 3, 3, 3], '10% of 30 is exactly 3');
-  assert.deepEqual(planRollout(ids(100), 7, 33).batches.map((b) => b.length), [7, 33, 33, 27]);
-  assert.deepEqual(planRollout(ids(200), 0.5, 12.5).batches.map((b) => b.length), [1, 25, 25, 25, 25, 25, 25, 25, 24]);
+  assert.deepEqual(
+    planRollout(ids(30), 10, 10).batches.map((b) => b.length),
+    [3, 3, 3, 3, 3, 3, 3, 3, 3, 3],
+    '10% of 30 is exactly 3',
+  );
+  assert.deepEqual(
+    planRollout(ids(100), 7, 33).batches.map((b) => b.length),
+    [7, 33, 33, 27],
+  );
+  assert.deepEqual(
+    planRollout(ids(200), 0.5, 12.5).batches.map((b) => b.length),
+    [1, 25, 25, 25, 25, 25, 25, 25, 24],
+  );
 });
 
 test('plan: no canary at 0%, everything in one batch at 100%, a canary of all devices leaves no batch', () => {
   const none = planRollout(ids(4), 0, 50);
   assert.equal(none.hasCanary, false);
-  assert.deepEqual(none.batches.map((b) => b.length), [2, 2]);
-  assert.deepEqual(planRollout(ids(5), 0, 100).batches.map((b) => b.length), [5]);
-  assert.deepEqual(planRollout(ids(3), 100, 25).batches.map((b) => b.length), [3]);
+  assert.deepEqual(
+    none.batches.map((b) => b.length),
+    [2, 2],
+  );
+  assert.deepEqual(
+    planRollout(ids(5), 0, 100).batches.map((b) => b.length),
+    [5],
+  );
+  assert.deepEqual(
+    planRollout(ids(3), 100, 25).batches.map((b) => b.length),
+    [3],
+  );
   assert.deepEqual(planRollout(['only'], 10, 25).batches, [['only']]);
   assert.deepEqual(planRollout([], 10, 25).batches, []);
 });
@@ -61,7 +89,15 @@ test('rollout ids: r-YYYYMMDDHHMMSS-xxxx in UTC, a topic segment, valid in desir
   assert.ok(validateMessage('desired', { rolloutId: fresh, toDepth: 3, ts: new Date().toISOString() }).ok);
 });
 
-const params: RolloutParams = { fleet: 'f1', group: null, toDepth: 3, method: 'dils', canaryPct: 25, batchPct: 50, maxFailuresPct: 20 };
+const params: RolloutParams = {
+  fleet: 'f1',
+  group: null,
+  toDepth: 3,
+  method: 'dils',
+  canaryPct: 25,
+  batchPct: 50,
+  maxFailuresPct: 20,
+};
 
 function tempFile(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'deepend-rollouts-'));
@@ -77,7 +113,15 @@ test('state file: a created rollout holds the plan; updates and batch ends survi
   assert.equal(created.status, 'running');
   assert.equal(created.currentBatch, 0);
   assert.equal(created.batchCount, 3);
-  assert.deepEqual(created.devices.map((d) => [d.device, d.batch, d.status]), [['a', 0, 'planned'], ['b', 1, 'planned'], ['c', 1, 'planned'], ['d', 2, 'planned']]);
+  assert.deepEqual(
+    created.devices.map((d) => [d.device, d.batch, d.status]),
+    [
+      ['a', 0, 'planned'],
+      ['b', 1, 'planned'],
+      ['c', 1, 'planned'],
+      ['d', 2, 'planned'],
+    ],
+  );
   state.updateDevice('r-1', 'a', { status: 'sent' });
   state.updateDevice('r-1', 'a', { status: 'succeeded', depth: 3, jobId: 'job-1' });
   state.finishBatch('r-1', 0, []);
@@ -90,12 +134,15 @@ test('state file: a created rollout holds the plan; updates and batch ends survi
   const again = state.get('r-1')!;
   assert.equal(again.currentBatch, 2);
   assert.deepEqual(again.params, params);
-  assert.deepEqual(again.devices.map((d) => [d.device, d.status, d.depth, d.jobId, d.reason]), [
-    ['a', 'succeeded', 3, 'job-1', null],
-    ['b', 'failed', 2, 'job-2', 'job rejected'],
-    ['c', 'pending', null, null, null],
-    ['d', 'planned', null, null, null],
-  ]);
+  assert.deepEqual(
+    again.devices.map((d) => [d.device, d.status, d.depth, d.jobId, d.reason]),
+    [
+      ['a', 'succeeded', 3, 'job-1', null],
+      ['b', 'failed', 2, 'job-2', 'job rejected'],
+      ['c', 'pending', null, null, null],
+      ['d', 'planned', null, null, null],
+    ],
+  );
   assert.equal(state.findUnfinished(params)?.id, 'r-1');
   assert.equal(state.findUnfinished({ ...params, toDepth: 4 }), null, 'other parameters: another rollout');
   state.setStatus('r-1', 'stopped');
@@ -113,18 +160,27 @@ test('state file: the newest unfinished rollout wins; a foreign file is refused 
   state.create('r-old', params, planRollout(['a'], 0, 100));
   state.create('r-new', params, planRollout(['a'], 0, 100));
   assert.equal(state.findUnfinished(params)?.id, 'r-new');
-  assert.deepEqual(state.list().map((r) => r.id), ['r-new', 'r-old']);
+  assert.deepEqual(
+    state.list().map((r) => r.id),
+    ['r-new', 'r-old'],
+  );
   state.close();
 
   const text = join(file, '..', 'notes.db');
   const content = 'not a database at all, but long enough to look like a file header......';
   writeFileSync(text, content);
-  assert.throws(() => RolloutStateFile.open(text), /rollout state file .*notes\.db cannot be used \(SQLITE_NOTADB\); left untouched/);
+  assert.throws(
+    () => RolloutStateFile.open(text),
+    /rollout state file .*notes\.db cannot be used \(SQLITE_NOTADB\); left untouched/,
+  );
   assert.equal(readFileSync(text, 'utf8'), content);
 
   const other = join(file, '..', 'other.db');
   const db = new Database(other);
   db.exec('CREATE TABLE notes (text TEXT)');
   db.close();
-  assert.throws(() => RolloutStateFile.open(other), /rollout state file .*other\.db is an SQLite file of something else; left untouched/);
+  assert.throws(
+    () => RolloutStateFile.open(other),
+    /rollout state file .*other\.db is an SQLite file of something else; left untouched/,
+  );
 });

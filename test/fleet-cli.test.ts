@@ -8,7 +8,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, Socket } from 'node:net';
-import { brokerAvailable, freePort, makeTestCerts, MOSQUITTO_MISSING, startAedesBroker, startMosquitto, TestBroker } from './helpers/brokers';
+import {
+  brokerAvailable,
+  freePort,
+  makeTestCerts,
+  MOSQUITTO_MISSING,
+  startAedesBroker,
+  startMosquitto,
+  TestBroker,
+} from './helpers/brokers';
 import { BIN } from './helpers/cli';
 import { eventually, fleetCli } from './helpers/fleet-cli';
 import { rawClient, ScriptedFleet, ScriptedSpec } from './helpers/scripted-devices';
@@ -23,7 +31,13 @@ function startBroker(kind: Kind, t: Hook): Promise<TestBroker> {
 /** mosquitto speaks MQTT 5 (replies may come on the response topic only); aedes 3.1.1. */
 const protocolOf = (kind: Kind): 4 | 5 => (kind === 'mosquitto' ? 5 : 4);
 
-async function scripted(t: Hook, broker: TestBroker, kind: Kind, fleet: string, specs: ScriptedSpec[]): Promise<ScriptedFleet> {
+async function scripted(
+  t: Hook,
+  broker: TestBroker,
+  kind: Kind,
+  fleet: string,
+  specs: ScriptedSpec[],
+): Promise<ScriptedFleet> {
   const f = await ScriptedFleet.start(broker.url, fleet, specs, { protocolVersion: protocolOf(kind) });
   t.after(() => f.kill());
   return f;
@@ -36,11 +50,27 @@ function lines(text: string): string[] {
 for (const kind of ['mosquitto', 'aedes'] as const) {
   const skip = brokerAvailable(kind) ? false : MOSQUITTO_MISSING;
 
-  test(`${kind}: fleet devices: a table from the retained births and states, --json, invalid retained messages skipped with one warning`, { skip }, async (t) => {
+  test(`${kind}: fleet devices: a table from the retained births and states, --json, invalid retained messages skipped with one warning`, {
+    skip,
+  }, async (t) => {
     const broker = await startBroker(kind, t);
     const devices = await scripted(t, broker, kind, 'f1', [
-      { device: 'dev-a', cpu: 'Intel Xeon E-2278G', gpu: 'NVIDIA RTX A2000', backend: 'tensorflow', depth: 3, accuracy: 0.9812, version: 4 },
-      { device: 'dev-b', cpu: 'ARMv8 Processor rev 1 (v8l)', jetson: 'NVIDIA Jetson Orin Nano', backend: 'wasm', groups: ['lab'] },
+      {
+        device: 'dev-a',
+        cpu: 'Intel Xeon E-2278G',
+        gpu: 'NVIDIA RTX A2000',
+        backend: 'tensorflow',
+        depth: 3,
+        accuracy: 0.9812,
+        version: 4,
+      },
+      {
+        device: 'dev-b',
+        cpu: 'ARMv8 Processor rev 1 (v8l)',
+        jetson: 'NVIDIA Jetson Orin Nano',
+        backend: 'wasm',
+        groups: ['lab'],
+      },
       { device: 'dev-c', accuracy: null },
     ]);
     devices.device('dev-c').kill();
@@ -60,24 +90,48 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
     assert.match(out[0], /^DEVICE\s+HARDWARE\s+BACKEND\s+MODEL\s+DEPTH\s+ACCURACY\s+STATE\s+LAST SEEN$/);
     assert.match(out[1], /^-+( +-+){7}$/);
     assert.equal(out.length, 5, r.stdout);
-    assert.match(out[2], /^dev-a\s+Intel Xeon E-2278G \+ NVIDIA RTX A2000\s+tensorflow\s+v4\s+3\s+98\.12%\s+ready\s+\d+s ago$/);
-    assert.match(out[3], /^dev-b\s+ARMv8 Processor rev 1 \(v8l\) \+ NVIDIA Jetson Orin Nano\s+wasm\s+v1\s+2\s+97\.00%\s+ready\s+\d+s ago$/);
+    assert.match(
+      out[2],
+      /^dev-a\s+Intel Xeon E-2278G \+ NVIDIA RTX A2000\s+tensorflow\s+v4\s+3\s+98\.12%\s+ready\s+\d+s ago$/,
+    );
+    assert.match(
+      out[3],
+      /^dev-b\s+ARMv8 Processor rev 1 \(v8l\) \+ NVIDIA Jetson Orin Nano\s+wasm\s+v1\s+2\s+97\.00%\s+ready\s+\d+s ago$/,
+    );
     assert.match(out[4], /^dev-c\s+Scripted CPU\s+cpu\s+v1\s+2\s+-\s+lost\s+\d+s ago$/);
     assert.doesNotMatch(r.stdout, /elsewhere|bad-1|bad-2/);
     const warnings = lines(r.stderr);
     assert.equal(warnings.length, 2, r.stderr);
     assert.match(r.stderr, /^deepend fleet: skipping an invalid message on deepend\/v1\/f1\/bad-1\/birth: .+$/m);
-    assert.match(r.stderr, /^deepend fleet: skipping an invalid message on deepend\/v1\/f1\/bad-2\/state: malformed JSON.*$/m);
+    assert.match(
+      r.stderr,
+      /^deepend fleet: skipping an invalid message on deepend\/v1\/f1\/bad-2\/state: malformed JSON.*$/m,
+    );
 
     const j = await cli.run(['devices', '--json']);
     assert.equal(j.code, 0, j.stderr);
-    const parsed = JSON.parse(j.stdout) as { fleet: string; devices: { device: string; hardware: string; depth: number; modelVersion: number; accuracy: number | null; state: string; lastSeen: string; groups: string[] }[] };
+    const parsed = JSON.parse(j.stdout) as {
+      fleet: string;
+      devices: {
+        device: string;
+        hardware: string;
+        depth: number;
+        modelVersion: number;
+        accuracy: number | null;
+        state: string;
+        lastSeen: string;
+        groups: string[];
+      }[];
+    };
     assert.equal(parsed.fleet, 'f1');
-    assert.deepEqual(parsed.devices.map((d) => [d.device, d.state, d.depth, d.modelVersion, d.accuracy]), [
-      ['dev-a', 'ready', 3, 4, 0.9812],
-      ['dev-b', 'ready', 2, 1, 0.97],
-      ['dev-c', 'lost', 2, 1, null],
-    ]);
+    assert.deepEqual(
+      parsed.devices.map((d) => [d.device, d.state, d.depth, d.modelVersion, d.accuracy]),
+      [
+        ['dev-a', 'ready', 3, 4, 0.9812],
+        ['dev-b', 'ready', 2, 1, 0.97],
+        ['dev-c', 'lost', 2, 1, null],
+      ],
+    );
     assert.deepEqual(parsed.devices[1].groups, ['lab']);
     assert.ok(Math.abs(Date.now() - Date.parse(parsed.devices[0].lastSeen)) < 60_000);
   });
@@ -93,7 +147,9 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
     assert.deepEqual(JSON.parse(j.stdout).devices, []);
   });
 
-  test(`${kind}: fleet deepen: reply, progress, before -> after; rejected, refused and unknown devices are exit 1`, { skip }, async (t) => {
+  test(`${kind}: fleet deepen: reply, progress, before -> after; rejected, refused and unknown devices are exit 1`, {
+    skip,
+  }, async (t) => {
     const broker = await startBroker(kind, t);
     const devices = await scripted(t, broker, kind, 'f1', [
       { device: 'dev-a', replyOnlyToResponseTopic: true, stepMs: 250 },
@@ -117,7 +173,10 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
 
     const rejected = await cli.run(['deepen', 'dev-r', '--to-depth', '3']);
     assert.equal(rejected.code, 1);
-    assert.match(rejected.stdout, /^dev-r job job-\S+ rejected: depth 2 -> 3, accuracy 97\.00% -> 95\.80% \(the gate rejected the candidate: accuracy fell by 1\.20 points\)\n$/);
+    assert.match(
+      rejected.stdout,
+      /^dev-r job job-\S+ rejected: depth 2 -> 3, accuracy 97\.00% -> 95\.80% \(the gate rejected the candidate: accuracy fell by 1\.20 points\)\n$/,
+    );
 
     const refused = await cli.run(['deepen', 'dev-n', '--to-depth', '3']);
     assert.equal(refused.code, 1);
@@ -125,37 +184,59 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
 
     const ghost = await cli.run(['deepen', 'ghost', '--to-depth', '3']);
     assert.equal(ghost.code, 1);
-    assert.equal(ghost.stderr, "deepend fleet: device 'ghost' is not known in fleet f1: no retained birth on deepend/v1/f1/ghost/birth\n");
+    assert.equal(
+      ghost.stderr,
+      "deepend fleet: device 'ghost' is not known in fleet f1: no retained birth on deepend/v1/f1/ghost/birth\n",
+    );
 
     const json = await cli.run(['deepen', 'dev-a', '--to-depth', '4', '--json']);
     assert.equal(json.code, 0, json.stderr);
     assert.equal(json.stderr, '', '--json keeps progress off stderr');
-    const result = JSON.parse(json.stdout) as { device: string; commandId: string; job: { status: string; depthBefore: number; depthAfter: number } };
-    assert.deepEqual([result.device, result.job.status, result.job.depthBefore, result.job.depthAfter], ['dev-a', 'succeeded', 3, 4]);
+    const result = JSON.parse(json.stdout) as {
+      device: string;
+      commandId: string;
+      job: { status: string; depthBefore: number; depthAfter: number };
+    };
+    assert.deepEqual(
+      [result.device, result.job.status, result.job.depthBefore, result.job.depthAfter],
+      ['dev-a', 'succeeded', 3, 4],
+    );
     assert.equal(result.commandId, devices.device('dev-a').commands[1].commandId);
 
-    const after = JSON.parse((await cli.run(['devices', '--json'])).stdout) as { devices: { device: string; depth: number; modelVersion: number }[] };
+    const after = JSON.parse((await cli.run(['devices', '--json'])).stdout) as {
+      devices: { device: string; depth: number; modelVersion: number }[];
+    };
     const a = after.devices.find((d) => d.device === 'dev-a')!;
     assert.deepEqual([a.depth, a.modelVersion], [4, 3], 'the birth after the swap');
   });
 
-  test(`${kind}: fleet deepen: --timeout gives up with exit 1, Ctrl-C stops watching with 130; the job goes on`, { skip }, async (t) => {
+  test(`${kind}: fleet deepen: --timeout gives up with exit 1, Ctrl-C stops watching with 130; the job goes on`, {
+    skip,
+  }, async (t) => {
     const broker = await startBroker(kind, t);
     await scripted(t, broker, kind, 'f1', [{ device: 'dev-h', job: 'hang' }]);
     const cli = fleetCli(t, broker.url, 'f1');
     const slow = await cli.run(['deepen', 'dev-h', '--to-depth', '3', '--timeout', '1']);
     assert.equal(slow.code, 1);
-    assert.match(slow.stderr, /^deepend fleet: job job-\S+ on dev-h is still running after 1 s; it goes on on the device \(deepend fleet watch\)$/m);
+    assert.match(
+      slow.stderr,
+      /^deepend fleet: job job-\S+ on dev-h is still running after 1 s; it goes on on the device \(deepend fleet watch\)$/m,
+    );
 
     const running = cli.start(['deepen', 'dev-h', '--to-depth', '3']);
     await eventually(running.stderr, /running stage2 60%/);
     running.kill('SIGINT');
     const stopped = await running.done;
     assert.equal(stopped.code, 130, stopped.stderr);
-    assert.match(stopped.stderr, /^deepend fleet: stopped watching; job job-\S+ goes on on dev-h \(deepend fleet watch\)$/m);
+    assert.match(
+      stopped.stderr,
+      /^deepend fleet: stopped watching; job job-\S+ goes on on dev-h \(deepend fleet watch\)$/m,
+    );
   });
 
-  test(`${kind}: fleet watch: a line per change (states, births, jobs, reports), invalid messages warned once per topic; Ctrl-C is exit 0`, { skip }, async (t) => {
+  test(`${kind}: fleet watch: a line per change (states, births, jobs, reports), invalid messages warned once per topic; Ctrl-C is exit 0`, {
+    skip,
+  }, async (t) => {
     const broker = await startBroker(kind, t);
     const devices = await scripted(t, broker, kind, 'f1', [{ device: 'dev-a' }, { device: 'dev-b' }]);
     const cli = fleetCli(t, broker.url, 'f1');
@@ -174,10 +255,20 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
     assert.equal(r.code, 0, r.stderr);
     const out = lines(r.stdout);
     for (const l of out) assert.match(l, /^\d\d:\d\d:\d\d (dev-a|dev-b) (state|birth|job|reported) /, l);
-    assert.ok(out.some((l) => / dev-a job job-[0-9a-f]{4}… running stage1 30%$/.test(l)), r.stdout);
-    assert.ok(out.some((l) => / dev-a job job-[0-9a-f]{4}… succeeded$/.test(l)), r.stdout);
+    assert.ok(
+      out.some((l) => / dev-a job job-[0-9a-f]{4}… running stage1 30%$/.test(l)),
+      r.stdout,
+    );
+    assert.ok(
+      out.some((l) => / dev-a job job-[0-9a-f]{4}… succeeded$/.test(l)),
+      r.stdout,
+    );
     assert.equal(out.filter((l) => / dev-a birth /.test(l)).length, 2, 'the first birth and the one after the swap');
-    assert.match(r.stderr, /^deepend fleet: skipping an invalid message on deepend\/v1\/f1\/dev-a\/telemetry: .+\n$/, 'three invalid messages, one warning');
+    assert.match(
+      r.stderr,
+      /^deepend fleet: skipping an invalid message on deepend\/v1\/f1\/dev-a\/telemetry: .+\n$/,
+      'three invalid messages, one warning',
+    );
 
     const timed = await cli.run(['watch', '--for', '0.5']);
     assert.equal(timed.code, 0);
@@ -198,17 +289,36 @@ test('fleet: bad input is one line on stderr and exit 2, before any broker is re
     [['deepen', 'dev-a', '--to-depth', '65'], /^deepend fleet: --to-depth must be at most 64, got 65$/],
     [['deepen', 'dev/a', '--to-depth', '3'], /^deepend fleet: 'dev\/a' is not a device id/],
     [['deepen', 'groups', '--to-depth', '3'], /^deepend fleet: 'groups' is not a device id/],
-    [['deepen', 'dev-a', '--to-depth', '3', '--method', 'magic'], /^deepend fleet: --method must be one of dils, identity, morphism, lookahead, random, got 'magic'$/],
+    [
+      ['deepen', 'dev-a', '--to-depth', '3', '--method', 'magic'],
+      /^deepend fleet: --method must be one of dils, identity, morphism, lookahead, random, got 'magic'$/,
+    ],
     [['deepen', 'dev-a', '--to-depth', '3', '--timeout', '0'], /^deepend fleet: --timeout must be more than 0 seconds/],
     [['rollout', '--to-depth', '3', '--max-failures', '10'], /^deepend fleet: rollout: --canary PCT is required$/],
     [['rollout', '--to-depth', '3', '--canary', '10'], /^deepend fleet: rollout: --max-failures PCT is required$/],
     [['rollout', '--canary', '10', '--max-failures', '10'], /^deepend fleet: rollout: --to-depth is required$/],
-    [['rollout', '--to-depth', '3', '--canary', '150', '--max-failures', '10'], /^deepend fleet: --canary must be at most 100, got 150$/],
-    [['rollout', '--to-depth', '3', '--canary', '10', '--max-failures', '-1'], /^deepend fleet: --max-failures must be at least 0, got -1$/],
-    [['rollout', '--to-depth', '3', '--canary', '10', '--max-failures', '5', '--batch', '0'], /^deepend fleet: --batch must be more than 0, got 0$/],
-    [['rollout', '--to-depth', '3', '--canary', '10', '--max-failures', '5', '--group', 'a b'], /^deepend fleet: --group 'a b' is not a group name/],
+    [
+      ['rollout', '--to-depth', '3', '--canary', '150', '--max-failures', '10'],
+      /^deepend fleet: --canary must be at most 100, got 150$/,
+    ],
+    [
+      ['rollout', '--to-depth', '3', '--canary', '10', '--max-failures', '-1'],
+      /^deepend fleet: --max-failures must be at least 0, got -1$/,
+    ],
+    [
+      ['rollout', '--to-depth', '3', '--canary', '10', '--max-failures', '5', '--batch', '0'],
+      /^deepend fleet: --batch must be more than 0, got 0$/,
+    ],
+    [
+      ['rollout', '--to-depth', '3', '--canary', '10', '--max-failures', '5', '--group', 'a b'],
+      /^deepend fleet: --group 'a b' is not a group name/,
+    ],
     [['devices', '--verbose'], /^deepend fleet: devices: unknown option --verbose$/],
-    [['devices', '--url', 'http://broker'], /^deepend fleet: --url must start with mqtt:\/\/, mqtts:\/\/, ws:\/\/, wss:\/\/, tcp:\/\/ or tls:\/\/, got 'http:\/\/broker'$/, bare],
+    [
+      ['devices', '--url', 'http://broker'],
+      /^deepend fleet: --url must start with mqtt:\/\/, mqtts:\/\/, ws:\/\/, wss:\/\/, tcp:\/\/ or tls:\/\/, got 'http:\/\/broker'$/,
+      bare,
+    ],
     [['devices', '--fleet', 'a/b'], /^deepend fleet: --fleet 'a\/b' is not a fleet name/, bare],
     [['watch', '--for', 'soon'], /^deepend fleet: --for must be a number, got 'soon'$/],
   ];
@@ -230,8 +340,14 @@ test('fleet: an unreachable broker is one line naming it, exit 1, within 5 s; th
   assert.equal(r.stderr, `deepend fleet: cannot reach the broker at ${refused}: connection refused\n`);
   assert.ok(Date.now() - started < 5000);
 
-  const fromEnv = await fleetCli(t, null, 'f1').run(['deepen', 'dev-a', '--to-depth', '3'], { env: { DEEPEND_MQTT_URL: `mqtt://user:secret@127.0.0.1:${port}` } });
-  assert.equal(fromEnv.stderr, `deepend fleet: cannot reach the broker at ${refused}: connection refused\n`, 'credentials in the url are never shown');
+  const fromEnv = await fleetCli(t, null, 'f1').run(['deepen', 'dev-a', '--to-depth', '3'], {
+    env: { DEEPEND_MQTT_URL: `mqtt://user:secret@127.0.0.1:${port}` },
+  });
+  assert.equal(
+    fromEnv.stderr,
+    `deepend fleet: cannot reach the broker at ${refused}: connection refused\n`,
+    'credentials in the url are never shown',
+  );
   const embedded = await fleetCli(t, null, 'f1').run(['watch'], { env: { DEEPEND_MQTT_EMBEDDED_PORT: String(port) } });
   assert.equal(embedded.stderr, `deepend fleet: cannot reach the broker at ${refused}: connection refused\n`);
 
@@ -250,24 +366,35 @@ test('fleet: an unreachable broker is one line naming it, exit 1, within 5 s; th
   assert.equal(mute.stderr, `deepend fleet: cannot reach the broker at ${silentUrl}: no answer within 5 s\n`);
 });
 
-test('mosquitto: credentials and TLS come from the config variables (DEEPEND_MQTT_USERNAME, _PASSWORD, _CA, _CERT, _KEY)', { skip: brokerAvailable('mosquitto') ? false : MOSQUITTO_MISSING }, async (t) => {
+test('mosquitto: credentials and TLS come from the config variables (DEEPEND_MQTT_USERNAME, _PASSWORD, _CA, _CERT, _KEY)', {
+  skip: brokerAvailable('mosquitto') ? false : MOSQUITTO_MISSING,
+}, async (t) => {
   const locked = await startMosquitto(t, { users: [{ username: 'ops', password: 'right-horse' }] });
   const cli = fleetCli(t, locked.url, 'f1');
-  const good = await cli.run(['devices'], { env: { DEEPEND_MQTT_USERNAME: 'ops', DEEPEND_MQTT_PASSWORD: 'right-horse' } });
+  const good = await cli.run(['devices'], {
+    env: { DEEPEND_MQTT_USERNAME: 'ops', DEEPEND_MQTT_PASSWORD: 'right-horse' },
+  });
   assert.equal(good.code, 0, good.stderr);
   assert.match(good.stdout, /^no devices in fleet f1/);
   const bad = await cli.run(['devices'], { env: { DEEPEND_MQTT_USERNAME: 'ops', DEEPEND_MQTT_PASSWORD: 'wrong' } });
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, new RegExp(`^deepend fleet: cannot reach the broker at ${locked.url}: .*(authori[sz]ed|password).*\\n$`, 'i'));
+  assert.match(
+    bad.stderr,
+    new RegExp(`^deepend fleet: cannot reach the broker at ${locked.url}: .*(authori[sz]ed|password).*\\n$`, 'i'),
+  );
   assert.doesNotMatch(bad.stderr, /wrong/);
 
   const certs = makeTestCerts(t, 'fleet-operator');
   const tls = await startMosquitto(t, { tls: { ca: certs.ca, cert: certs.cert, key: certs.key } });
   const secure = fleetCli(t, tls.url, 'f1');
-  const withCert = await secure.run(['devices'], { env: { DEEPEND_MQTT_CA: certs.ca, DEEPEND_MQTT_CERT: certs.clientCert, DEEPEND_MQTT_KEY: certs.clientKey } });
+  const withCert = await secure.run(['devices'], {
+    env: { DEEPEND_MQTT_CA: certs.ca, DEEPEND_MQTT_CERT: certs.clientCert, DEEPEND_MQTT_KEY: certs.clientKey },
+  });
   assert.equal(withCert.code, 0, withCert.stderr);
   assert.match(withCert.stdout, /^no devices in fleet f1 on mqtts:\/\/127\.0\.0\.1:\d+$/m);
-  const noCa = await secure.run(['devices'], { env: { DEEPEND_MQTT_CERT: certs.clientCert, DEEPEND_MQTT_KEY: certs.clientKey } });
+  const noCa = await secure.run(['devices'], {
+    env: { DEEPEND_MQTT_CERT: certs.clientCert, DEEPEND_MQTT_KEY: certs.clientKey },
+  });
   assert.equal(noCa.code, 1);
   assert.match(noCa.stderr, new RegExp(`^deepend fleet: cannot reach the broker at ${tls.url}: TLS: .+\\n$`));
   const missing = await secure.run(['devices'], { env: { DEEPEND_MQTT_CA: '/nonexistent/ca.pem' } });
@@ -281,7 +408,10 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
 function onTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, COLUMNS: '160', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { ...process.env, COLUMNS: '160', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.on('error', reject);
@@ -289,9 +419,14 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: num
   });
 }
 
-test('on a terminal: fleet deepen draws a redrawn bar, fleet rollout a redrawn batch line, fleet watch redraws the table and the running jobs', { skip: hasScript ? false : 'util-linux script is not installed' }, async (t) => {
+test('on a terminal: fleet deepen draws a redrawn bar, fleet rollout a redrawn batch line, fleet watch redraws the table and the running jobs', {
+  skip: hasScript ? false : 'util-linux script is not installed',
+}, async (t) => {
   const broker = await startAedesBroker(t);
-  await scripted(t, broker, 'aedes', 'f1', [{ device: 'dev-a', stepMs: 200, groups: ['solo'] }, { device: 'dev-h', job: 'hang' }]);
+  await scripted(t, broker, 'aedes', 'f1', [
+    { device: 'dev-a', stepMs: 200, groups: ['solo'] },
+    { device: 'dev-h', job: 'hang' },
+  ]);
   const cli = fleetCli(t, broker.url, 'f1');
   const env = { DEEPEND_HOME: cli.home };
   const target = ['--url', broker.url, '--fleet', 'f1'];
@@ -304,7 +439,24 @@ test('on a terminal: fleet deepen draws a redrawn bar, fleet rollout a redrawn b
   assert.match(deepen.output, /\r█{14}░{10} running stage2 60%/);
   assert.match(deepen.output, /dev-a job job-\S+ succeeded: depth 2 -> 3/);
 
-  const rollout = await onTerminal(['fleet', 'rollout', '--group', 'solo', '--to-depth', '4', '--canary', '0', '--batch', '100', '--max-failures', '0', ...target], env);
+  const rollout = await onTerminal(
+    [
+      'fleet',
+      'rollout',
+      '--group',
+      'solo',
+      '--to-depth',
+      '4',
+      '--canary',
+      '0',
+      '--batch',
+      '100',
+      '--max-failures',
+      '0',
+      ...target,
+    ],
+    env,
+  );
   assert.equal(rollout.code, 0, rollout.output);
   assert.match(rollout.output, /\rbatch 1 \(1\/1, 1 device\): 0 succeeded, 0 failed, 1 running, 0 waiting; dev-a 30%/);
   assert.match(rollout.output, /\r\nbatch 1 \(1\/1, 1 device\) over: 1 succeeded, 0 failed, 0 pending\r\n/);

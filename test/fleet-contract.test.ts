@@ -6,9 +6,23 @@ import Ajv from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { GROWTH_METHODS } from '../src/grow/types';
 import { JOB_KINDS, JOB_TRIGGERS } from '../src/store/job-states';
-import { DEVICE_STATES, JOB_STATUSES, MESSAGE_KINDS, MessageKind, MessageOfKind, REPORTED_STATUSES } from '../src/fleet/contract/messages';
+import {
+  DEVICE_STATES,
+  JOB_STATUSES,
+  MESSAGE_KINDS,
+  MessageKind,
+  MessageOfKind,
+  REPORTED_STATUSES,
+} from '../src/fleet/contract/messages';
 import { MESSAGE_SCHEMAS, schemaFileName } from '../src/fleet/contract/schemas';
-import { COMMAND_NAMES, deviceTopics, fleetWildcard, groupDesiredTopic, parseTopic, ParsedTopic } from '../src/fleet/contract/topics';
+import {
+  COMMAND_NAMES,
+  deviceTopics,
+  fleetWildcard,
+  groupDesiredTopic,
+  parseTopic,
+  ParsedTopic,
+} from '../src/fleet/contract/topics';
 import { decodeMessage, encodeMessage, messageKindOfTopic, validateMessage } from '../src/fleet/contract/validate';
 
 const REPO = resolve(__dirname, '../..');
@@ -41,7 +55,15 @@ const EXAMPLES: Examples = {
       },
       backend: 'tensorflow',
       policy: { name: 'default', hash: SHA, rule: 'gpu', targetDepth: 8 },
-      model: { name: 'default', version: 2, depth: 6, accuracy: 0.98, sha256: SHA, origin: { format: 'keras-v3', producer: 'Keras 3.8.0', depthAtImport: 4 }, fallback: { fromVersion: 3, reason: 'corrupt' } },
+      model: {
+        name: 'default',
+        version: 2,
+        depth: 6,
+        accuracy: 0.98,
+        sha256: SHA,
+        origin: { format: 'keras-v3', producer: 'Keras 3.8.0', depthAtImport: 4 },
+        fallback: { fromVersion: 3, reason: 'corrupt' },
+      },
       predictUrl: 'http://127.0.0.1:8501/v1/models/default:predict',
       readOnly: { reason: 'the disk is full: 0 bytes free in /var/lib/deepend', since: TS },
       ts: TS,
@@ -52,7 +74,15 @@ const EXAMPLES: Examples = {
       groups: [],
       session: 1,
       daemonVersion: '0.1.0',
-      hardware: { cpu: { model: '', cores: 1 }, memoryBytes: 1, gpus: [], jetson: { model: 'Nano' }, unifiedMemory: false, arch: 'x64', fingerprint: '' },
+      hardware: {
+        cpu: { model: '', cores: 1 },
+        memoryBytes: 1,
+        gpus: [],
+        jetson: { model: 'Nano' },
+        unifiedMemory: false,
+        arch: 'x64',
+        fingerprint: '',
+      },
       backend: 'cpu',
       policy: { name: 'default', hash: '', rule: null, targetDepth: null },
       model: { name: 'default', version: 1, depth: 1, accuracy: null, sha256: SHA },
@@ -77,24 +107,86 @@ const EXAMPLES: Examples = {
       rolloutId: 'r1',
       ts: TS,
     },
-    minimal: { jobId: JOB, kind: 'rollback', trigger: 'manual', status: 'queued', step: 'queued', percent: 0, depthBefore: 6, depthAfter: null, accuracyBefore: null, accuracyAfter: null, ts: TS },
+    minimal: {
+      jobId: JOB,
+      kind: 'rollback',
+      trigger: 'manual',
+      status: 'queued',
+      step: 'queued',
+      percent: 0,
+      depthBefore: 6,
+      depthAfter: null,
+      accuracyBefore: null,
+      accuracyAfter: null,
+      ts: TS,
+    },
   },
-  deepen: { full: { commandId: 'c-1', expiresAt: TS, toDepth: 8, method: 'dils' }, minimal: { commandId: 'c-1', toDepth: 64 } },
-  cancel: { full: { commandId: 'c-2', expiresAt: '2025-01-31T13:00:00+01:00', jobId: JOB }, minimal: { commandId: 'c-2', jobId: JOB } },
+  deepen: {
+    full: { commandId: 'c-1', expiresAt: TS, toDepth: 8, method: 'dils' },
+    minimal: { commandId: 'c-1', toDepth: 64 },
+  },
+  cancel: {
+    full: { commandId: 'c-2', expiresAt: '2025-01-31T13:00:00+01:00', jobId: JOB },
+    minimal: { commandId: 'c-2', jobId: JOB },
+  },
   rollback: { full: { commandId: 'c-3', expiresAt: TS, version: 2 }, minimal: { commandId: 'c-3' } },
   rebirth: { full: { commandId: 'c-4', expiresAt: TS }, minimal: { commandId: 'c:4.x_y-z' } },
   reply: {
-    full: { commandId: 'c-1', command: 'deepen', ok: false, jobId: JOB, error: 'the model is already at depth 8', duplicate: true, ts: TS },
+    full: {
+      commandId: 'c-1',
+      command: 'deepen',
+      ok: false,
+      jobId: JOB,
+      error: 'the model is already at depth 8',
+      duplicate: true,
+      ts: TS,
+    },
     minimal: { commandId: null, command: null, ok: true, ts: TS },
   },
-  desired: { full: { rolloutId: 'r1', toDepth: 8, method: 'morphism', ts: TS }, minimal: { rolloutId: 'r1', toDepth: 8, ts: TS } },
+  desired: {
+    full: { rolloutId: 'r1', toDepth: 8, method: 'morphism', ts: TS },
+    minimal: { rolloutId: 'r1', toDepth: 8, ts: TS },
+  },
   reported: {
-    full: { rolloutId: 'r1', source: 'group:line-a', toDepth: 8, status: 'failed', jobId: JOB, depth: 6, modelVersion: 2, reason: 'rejected by the gate', ts: TS },
-    minimal: { rolloutId: 'r1', source: 'device', toDepth: 8, status: 'running', jobId: null, depth: 6, modelVersion: 2, ts: TS },
+    full: {
+      rolloutId: 'r1',
+      source: 'group:line-a',
+      toDepth: 8,
+      status: 'failed',
+      jobId: JOB,
+      depth: 6,
+      modelVersion: 2,
+      reason: 'rejected by the gate',
+      ts: TS,
+    },
+    minimal: {
+      rolloutId: 'r1',
+      source: 'device',
+      toDepth: 8,
+      status: 'running',
+      jobId: null,
+      depth: 6,
+      modelVersion: 2,
+      ts: TS,
+    },
   },
   telemetry: {
-    full: { backend: 'wasm', predictRate: 12.5, latencyMs: { p50: 2, p99: 9.5 }, memory: { rssBytes: 1e8, heapUsedBytes: 5e7, tensors: 40 }, uptimeSeconds: 60, ts: TS },
-    minimal: { backend: 'wasm', predictRate: 0, latencyMs: { p50: null, p99: null }, memory: { rssBytes: 0, heapUsedBytes: 0, tensors: null }, uptimeSeconds: 0, ts: TS },
+    full: {
+      backend: 'wasm',
+      predictRate: 12.5,
+      latencyMs: { p50: 2, p99: 9.5 },
+      memory: { rssBytes: 1e8, heapUsedBytes: 5e7, tensors: 40 },
+      uptimeSeconds: 60,
+      ts: TS,
+    },
+    minimal: {
+      backend: 'wasm',
+      predictRate: 0,
+      latencyMs: { p50: null, p99: null },
+      memory: { rssBytes: 0, heapUsedBytes: 0, tensors: null },
+      uptimeSeconds: 0,
+      ts: TS,
+    },
   },
 };
 
@@ -119,7 +211,13 @@ function isPlainObject(x: unknown): x is Json {
 }
 
 /** Walks a value alongside its schema: `visit` at every object the schema describes with properties. */
-function walk(root: Json, node: Json, value: unknown, where: string, visit: (node: Json, value: Json, where: string) => void): void {
+function walk(
+  root: Json,
+  node: Json,
+  value: unknown,
+  where: string,
+  visit: (node: Json, value: Json, where: string) => void,
+): void {
   const n = deref(root, node);
   if (isPlainObject(value) && n.properties) {
     visit(n, value, where);
@@ -147,21 +245,30 @@ test('every schema compiles on its own, has its $id, a title and a description f
     new Ajv({ strict: true }).compile(schema);
     assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
     assert.equal(schema.$id, `https://deepend.dev/schemas/v1/${kind}.schema.json`);
-    assert.ok(typeof schema.title === 'string' && typeof schema.description === 'string', `${kind}: title and description`);
+    assert.ok(
+      typeof schema.title === 'string' && typeof schema.description === 'string',
+      `${kind}: title and description`,
+    );
     const objects = (node: unknown, where: string): void => {
       if (!isPlainObject(node)) return;
       if (node.properties) {
         assert.equal(node.additionalProperties, false, `${kind}${where}: additionalProperties is false`);
         for (const [k, p] of Object.entries(node.properties as Record<string, Json>)) {
           if (where.startsWith('.then')) continue;
-          assert.ok(typeof p.description === 'string' && p.description.length > 0, `${kind}${where}.${k} has a description`);
+          assert.ok(
+            typeof p.description === 'string' && p.description.length > 0,
+            `${kind}${where}.${k} has a description`,
+          );
         }
       }
       for (const [k, v] of Object.entries(node)) if (k !== 'if' && k !== 'then') objects(v, `${where}.${k}`);
     };
     objects(schema, '');
     // The built copy tsc makes is what a deployed daemon reads.
-    assert.ok(existsSync(join(__dirname, '../src/fleet/contract/schemas', schemaFileName(kind))), `${kind}: copied to dist`);
+    assert.ok(
+      existsSync(join(__dirname, '../src/fleet/contract/schemas', schemaFileName(kind))),
+      `${kind}: copied to dist`,
+    );
   }
 });
 
@@ -175,20 +282,26 @@ test('the schemas have exactly the fields of the TypeScript types, required exac
       assert.deepEqual(sorted(Object.keys(value)), sorted(Object.keys(node.properties as Json)), `${where}: fields`);
     });
     walk(root, root, minimal, kind, (node, value, where) => {
-      assert.deepEqual(sorted(Object.keys(value)), sorted((node.required as string[] | undefined) ?? []), `${where}: required fields`);
+      assert.deepEqual(
+        sorted(Object.keys(value)),
+        sorted((node.required as string[] | undefined) ?? []),
+        `${where}: required fields`,
+      );
     });
   }
 });
 
 test('enums are the TypeScript constants, shared definitions are the same in every file', () => {
-  const enumOf = (kind: MessageKind, field: string) => (deref(schemaOf(kind), (schemaOf(kind).properties as Record<string, Json>)[field]).enum as string[]);
+  const enumOf = (kind: MessageKind, field: string) =>
+    deref(schemaOf(kind), (schemaOf(kind).properties as Record<string, Json>)[field]).enum as string[];
   assert.deepEqual(enumOf('state', 'state'), [...DEVICE_STATES]);
   assert.deepEqual(enumOf('job', 'status'), [...JOB_STATUSES]);
   assert.deepEqual(enumOf('job', 'kind'), [...JOB_KINDS]);
   assert.deepEqual(enumOf('job', 'trigger'), [...JOB_TRIGGERS]);
   assert.deepEqual(enumOf('reported', 'status'), [...REPORTED_STATUSES]);
   for (const kind of ['deepen', 'desired'] as const) assert.deepEqual(enumOf(kind, 'method'), [...GROWTH_METHODS]);
-  for (const name of COMMAND_NAMES) assert.ok((MESSAGE_KINDS as readonly string[]).includes(name), `command ${name} has a schema`);
+  for (const name of COMMAND_NAMES)
+    assert.ok((MESSAGE_KINDS as readonly string[]).includes(name), `command ${name} has a schema`);
 
   const seen = new Map<string, { kind: string; def: unknown }>();
   for (const kind of MESSAGE_KINDS) {
@@ -213,34 +326,86 @@ test('an invalid message gives one line naming the field and what is wrong', () 
     ['deepen', { ...deepen, toDepth: 0 }, 'toDepth: must be >= 1, got 0'],
     ['deepen', { toDepth: 8 }, 'commandId: is required'],
     ['deepen', { ...deepen, foo: 1 }, 'foo: unknown key (allowed: commandId, expiresAt, toDepth, method)'],
-    ['deepen', { ...deepen, method: 'magic' }, 'method: must be one of dils, identity, morphism, lookahead, random, got "magic"'],
+    [
+      'deepen',
+      { ...deepen, method: 'magic' },
+      'method: must be one of dils, identity, morphism, lookahead, random, got "magic"',
+    ],
     ['deepen', { ...deepen, commandId: '' }, 'commandId: must not be empty'],
-    ['deepen', { ...deepen, commandId: 'a/b' }, `commandId: must be letters, digits, '.', '_', ':' or '-', starting with a letter or digit, got "a/b"`],
+    [
+      'deepen',
+      { ...deepen, commandId: 'a/b' },
+      `commandId: must be letters, digits, '.', '_', ':' or '-', starting with a letter or digit, got "a/b"`,
+    ],
     ['deepen', { ...deepen, commandId: 'x'.repeat(129) }, 'commandId: must be at most 128 characters, got 129'],
-    ['deepen', { ...deepen, expiresAt: 'tomorrow' }, 'expiresAt: must be an RFC 3339 date-time like 2025-01-31T12:00:00.000Z, got "tomorrow"'],
-    ['deepen', { ...deepen, expiresAt: '2025-13-01T00:00:00Z' }, 'expiresAt: must be an RFC 3339 date-time like 2025-01-31T12:00:00.000Z, got "2025-13-01T00:00:00Z"'],
+    [
+      'deepen',
+      { ...deepen, expiresAt: 'tomorrow' },
+      'expiresAt: must be an RFC 3339 date-time like 2025-01-31T12:00:00.000Z, got "tomorrow"',
+    ],
+    [
+      'deepen',
+      { ...deepen, expiresAt: '2025-13-01T00:00:00Z' },
+      'expiresAt: must be an RFC 3339 date-time like 2025-01-31T12:00:00.000Z, got "2025-13-01T00:00:00Z"',
+    ],
     ['deepen', [deepen], 'payload: must be a mapping, got a list'],
     ['deepen', null, 'payload: must be a mapping, got null'],
-    ['cancel', { commandId: 'c', jobId: 'rollout:1' }, `jobId: must be letters, digits, '.', '_' or '-', starting with a letter or digit (it is part of MQTT topics), got "rollout:1"`],
+    [
+      'cancel',
+      { commandId: 'c', jobId: 'rollout:1' },
+      `jobId: must be letters, digits, '.', '_' or '-', starting with a letter or digit (it is part of MQTT topics), got "rollout:1"`,
+    ],
     ['rollback', { commandId: 'c', version: 0 }, 'version: must be >= 1, got 0'],
     ['rebirth', { commandId: 'c', toDepth: 3 }, 'toDepth: unknown key (allowed: commandId, expiresAt)'],
     ['reply', { commandId: 'c', command: 'deepen', ok: false, ts: TS }, 'error: is required when ok is false'],
     ['reply', { commandId: 5, command: 'deepen', ok: true, ts: TS }, 'commandId: must be a string or null, got 5'],
-    ['state', { state: 'sleeping', session: 1, ts: TS }, 'state: must be one of init, ready, upgrading, degraded, offline, lost, got "sleeping"'],
+    [
+      'state',
+      { state: 'sleeping', session: 1, ts: TS },
+      'state: must be one of init, ready, upgrading, degraded, offline, lost, got "sleeping"',
+    ],
     ['state', { state: 'ready', session: -1, ts: TS }, 'session: must be >= 0, got -1'],
     ['job', { ...EXAMPLES.job.full, accuracyAfter: 1.5 }, 'accuracyAfter: must be <= 1, got 1.5'],
     ['job', { ...EXAMPLES.job.full, accuracyAfter: 'high' }, 'accuracyAfter: must be a number or null, got "high"'],
     ['job', { ...EXAMPLES.job.full, percent: 101 }, 'percent: must be <= 100, got 101'],
-    ['birth', { ...EXAMPLES.birth.full, model: { ...EXAMPLES.birth.full.model, sha256: 'abc' } }, 'model.sha256: must be 64 lowercase hex digits, got "abc"'],
+    [
+      'birth',
+      { ...EXAMPLES.birth.full, model: { ...EXAMPLES.birth.full.model, sha256: 'abc' } },
+      'model.sha256: must be 64 lowercase hex digits, got "abc"',
+    ],
     ['birth', { ...EXAMPLES.birth.full, groups: ['a', 'b', 'a'] }, 'groups: lists "a" twice'],
-    ['birth', { ...EXAMPLES.birth.full, hardware: { ...EXAMPLES.birth.full.hardware, gpus: [{ vendor: 'x', model: 'y', vramBytes: -1 }] } }, 'hardware.gpus[0].vramBytes: must be >= 0, got -1'],
-    ['birth', { ...EXAMPLES.birth.full, hardware: { ...EXAMPLES.birth.full.hardware, jetson: 'orin' } }, 'hardware.jetson: must be a mapping or null, got "orin"'],
-    ['birth', { ...EXAMPLES.birth.full, predictUrl: 'ftp://x' }, 'predictUrl: must be an http:// or https:// URL, got "ftp://x"'],
-    ['reported', { ...EXAMPLES.reported.full, source: 'group:' }, `source: must be 'device' or 'group:GROUP', got "group:"`],
-    ['desired', { ...EXAMPLES.desired.full, rolloutId: 'r'.repeat(101) }, 'rolloutId: must be at most 100 characters, got 101'],
+    [
+      'birth',
+      {
+        ...EXAMPLES.birth.full,
+        hardware: { ...EXAMPLES.birth.full.hardware, gpus: [{ vendor: 'x', model: 'y', vramBytes: -1 }] },
+      },
+      'hardware.gpus[0].vramBytes: must be >= 0, got -1',
+    ],
+    [
+      'birth',
+      { ...EXAMPLES.birth.full, hardware: { ...EXAMPLES.birth.full.hardware, jetson: 'orin' } },
+      'hardware.jetson: must be a mapping or null, got "orin"',
+    ],
+    [
+      'birth',
+      { ...EXAMPLES.birth.full, predictUrl: 'ftp://x' },
+      'predictUrl: must be an http:// or https:// URL, got "ftp://x"',
+    ],
+    [
+      'reported',
+      { ...EXAMPLES.reported.full, source: 'group:' },
+      `source: must be 'device' or 'group:GROUP', got "group:"`,
+    ],
+    [
+      'desired',
+      { ...EXAMPLES.desired.full, rolloutId: 'r'.repeat(101) },
+      'rolloutId: must be at most 100 characters, got 101',
+    ],
     ['telemetry', { ...EXAMPLES.telemetry.full, latencyMs: { p50: 1 } }, 'latencyMs.p99: is required'],
   ];
-  for (const [kind, payload, expected] of cases) assert.equal(problem(kind, payload), expected, `${kind} ${JSON.stringify(payload)?.slice(0, 80)}`);
+  for (const [kind, payload, expected] of cases)
+    assert.equal(problem(kind, payload), expected, `${kind} ${JSON.stringify(payload)?.slice(0, 80)}`);
 
   const weird = problem('deepen', { ...deepen, ['a\nb']: 1 });
   assert.doesNotMatch(weird, /[\r\n]/);
@@ -257,8 +422,14 @@ test('decodeMessage: size limit, UTF-8 JSON, then the schema', () => {
 
   const over = (r: ReturnType<typeof decodeMessage>) => (r.ok ? 'ok' : r.problem);
   assert.equal(over(decodeMessage('deepen', good, good.length)), 'ok');
-  assert.equal(over(decodeMessage('deepen', good, good.length - 1)), `payload of ${good.length} bytes is over the limit of ${good.length - 1}`);
-  assert.equal(over(decodeMessage('deepen', Buffer.alloc(70_000, 0x20))), 'payload of 70000 bytes is over the limit of 65536');
+  assert.equal(
+    over(decodeMessage('deepen', good, good.length - 1)),
+    `payload of ${good.length} bytes is over the limit of ${good.length - 1}`,
+  );
+  assert.equal(
+    over(decodeMessage('deepen', Buffer.alloc(70_000, 0x20))),
+    'payload of 70000 bytes is over the limit of 65536',
+  );
   assert.equal(over(decodeMessage('deepen', Buffer.alloc(0))), 'empty payload');
   assert.equal(over(decodeMessage('deepen', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))), 'malformed JSON: not UTF-8 text');
   const malformed = over(decodeMessage('deepen', Buffer.from('{"commandId": "c",\n "toDepth": ')));
@@ -266,19 +437,35 @@ test('decodeMessage: size limit, UTF-8 JSON, then the schema', () => {
   assert.doesNotMatch(malformed, /\n/);
   assert.equal(over(decodeMessage('deepen', Buffer.from('42'))), 'payload: must be a mapping, got 42');
   assert.equal(over(decodeMessage('deepen', Buffer.from('"deepen"'))), 'payload: must be a mapping, got "deepen"');
-  assert.equal(over(decodeMessage('deepen', Buffer.from('{"commandId":"c","toDepth":8,"__proto__":{"x":1}}'))), '__proto__: unknown key (allowed: commandId, expiresAt, toDepth, method)');
+  assert.equal(
+    over(decodeMessage('deepen', Buffer.from('{"commandId":"c","toDepth":8,"__proto__":{"x":1}}'))),
+    '__proto__: unknown key (allowed: commandId, expiresAt, toDepth, method)',
+  );
   // A UTF-8 byte order mark is not an error.
-  assert.equal(over(decodeMessage('rebirth', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"commandId":"c"}')]))), 'ok');
+  assert.equal(
+    over(decodeMessage('rebirth', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"commandId":"c"}')]))),
+    'ok',
+  );
 });
 
 test('encodeMessage sends what is valid and refuses, in one line, what is not', () => {
-  assert.equal(encodeMessage('state', { state: 'ready', session: 1, ts: TS }), `{"state":"ready","session":1,"ts":"${TS}"}`);
+  assert.equal(
+    encodeMessage('state', { state: 'ready', session: 1, ts: TS }),
+    `{"state":"ready","session":1,"ts":"${TS}"}`,
+  );
   // Optional fields left undefined are not sent, and not a problem.
   assert.equal(encodeMessage('rollback', { commandId: 'c', version: undefined }), '{"commandId":"c"}');
-  assert.throws(() => encodeMessage('deepen', { commandId: 'c', toDepth: 0 }), { message: 'invalid deepen message: toDepth: must be >= 1, got 0' });
+  assert.throws(() => encodeMessage('deepen', { commandId: 'c', toDepth: 0 }), {
+    message: 'invalid deepen message: toDepth: must be >= 1, got 0',
+  });
   // What is checked is the JSON text: NaN goes out as null.
-  assert.throws(() => encodeMessage('telemetry', { ...EXAMPLES.telemetry.full, predictRate: Number.NaN }), { message: 'invalid telemetry message: predictRate: must be a number, got null' });
-  assert.throws(() => encodeMessage('job', { ...EXAMPLES.job.full, depthBefore: 0 }), /^Error: invalid job message: depthBefore: must be >= 1, got 0$/);
+  assert.throws(() => encodeMessage('telemetry', { ...EXAMPLES.telemetry.full, predictRate: Number.NaN }), {
+    message: 'invalid telemetry message: predictRate: must be a number, got null',
+  });
+  assert.throws(
+    () => encodeMessage('job', { ...EXAMPLES.job.full, depthBefore: 0 }),
+    /^Error: invalid job message: depthBefore: must be >= 1, got 0$/,
+  );
 });
 
 test('deviceTopics and groupDesiredTopic build the tree parseTopic reads back, with the message kind of each', () => {
@@ -296,7 +483,11 @@ test('deviceTopics and groupDesiredTopic build the tree parseTopic reads back, w
     [t.telemetry, { fleet: 'f1', device: 'd1', kind: 'telemetry' }, 'telemetry'],
     [groupDesiredTopic('f1', 'line-a'), { fleet: 'f1', group: 'line-a', kind: 'group-desired' }, 'desired'],
     ['deepend/v1/f1/d1/cmd/reboot', { fleet: 'f1', device: 'd1', kind: 'command', command: 'reboot' }, null],
-    ...COMMAND_NAMES.map((name): [string, ParsedTopic, MessageKind] => [t.command(name), { fleet: 'f1', device: 'd1', kind: 'command', command: name }, name]),
+    ...COMMAND_NAMES.map((name): [string, ParsedTopic, MessageKind] => [
+      t.command(name),
+      { fleet: 'f1', device: 'd1', kind: 'command', command: name },
+      name,
+    ]),
   ];
   for (const [topic, parsed, kind] of expected) {
     assert.deepEqual(parseTopic(topic), parsed, topic);
@@ -364,14 +555,16 @@ function pointer(ref: string): unknown {
 /** A node with its internal $ref followed. */
 function resolved(node: unknown): Json {
   let n = node;
-  for (let i = 0; i < 10 && isPlainObject(n) && typeof n.$ref === 'string' && n.$ref.startsWith('#'); i++) n = pointer(n.$ref);
+  for (let i = 0; i < 10 && isPlainObject(n) && typeof n.$ref === 'string' && n.$ref.startsWith('#'); i++)
+    n = pointer(n.$ref);
   assert.ok(isPlainObject(n), `resolves to an object: ${JSON.stringify(node)}`);
   return n;
 }
 
 function refsIn(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) node.forEach((n) => refsIn(n, out));
-  else if (isPlainObject(node)) for (const [k, v] of Object.entries(node)) (k === '$ref' && typeof v === 'string' ? out.push(v) : refsIn(v, out));
+  else if (isPlainObject(node))
+    for (const [k, v] of Object.entries(node)) k === '$ref' && typeof v === 'string' ? out.push(v) : refsIn(v, out);
   return out;
 }
 
@@ -405,7 +598,10 @@ test('asyncapi.yaml: every $ref resolves, every message kind has its schema file
       external.add(ref);
     }
   }
-  assert.deepEqual(sorted(external), sorted(MESSAGE_KINDS.map((k) => `../../src/fleet/contract/schemas/${schemaFileName(k)}`)));
+  assert.deepEqual(
+    sorted(external),
+    sorted(MESSAGE_KINDS.map((k) => `../../src/fleet/contract/schemas/${schemaFileName(k)}`)),
+  );
 
   const messages = (doc.components as Json).messages as Record<string, Json>;
   assert.deepEqual(sorted(Object.keys(messages)), sorted(MESSAGE_KINDS));
@@ -415,7 +611,8 @@ test('asyncapi.yaml: every $ref resolves, every message kind has its schema file
     assert.equal((payload.schema as Json).$ref, `../../src/fleet/contract/schemas/${name}.schema.json`);
     const examples = (message.examples ?? []) as Json[];
     assert.ok(examples.length > 0, `${name} has examples`);
-    for (const ex of examples) assert.equal(problem(name as MessageKind, ex.payload), 'ok', `${name} example ${String(ex.name)}`);
+    for (const ex of examples)
+      assert.equal(problem(name as MessageKind, ex.payload), 'ok', `${name} example ${String(ex.name)}`);
   }
 });
 
@@ -423,10 +620,24 @@ test('asyncapi.yaml: its channels are the topics topics.ts builds, each parsed t
   const channels = doc.channels as Record<string, Json>;
   const addressed = Object.values(channels).filter((c) => c.address !== null);
   const dynamic = Object.entries(channels).filter(([, c]) => c.address === null);
-  assert.deepEqual(dynamic.map(([id]) => id), ['responseTopic'], 'the MQTT 5 response topic is the one channel without an address');
+  assert.deepEqual(
+    dynamic.map(([id]) => id),
+    ['responseTopic'],
+    'the MQTT 5 response topic is the one channel without an address',
+  );
 
   const t = deviceTopics(SAMPLE.fleet, SAMPLE.device);
-  const built = [t.state, t.birth, t.job(SAMPLE.jobId), ...COMMAND_NAMES.map((c) => t.command(c)), t.reply, t.desired, t.reported, t.telemetry, groupDesiredTopic(SAMPLE.fleet, SAMPLE.group)];
+  const built = [
+    t.state,
+    t.birth,
+    t.job(SAMPLE.jobId),
+    ...COMMAND_NAMES.map((c) => t.command(c)),
+    t.reply,
+    t.desired,
+    t.reported,
+    t.telemetry,
+    groupDesiredTopic(SAMPLE.fleet, SAMPLE.group),
+  ];
   assert.deepEqual(sorted(addressed.map((c) => substituted(String(c.address)))), sorted(built));
 
   for (const channel of addressed) {
@@ -440,7 +651,11 @@ test('asyncapi.yaml: its channels are the topics topics.ts builds, each parsed t
 
   for (const server of Object.values(doc.servers as Record<string, Json>)) {
     const will = ((server.bindings as Json).mqtt as Json).lastWill as Json;
-    assert.deepEqual(parseTopic(substituted(String(will.topic))), { fleet: SAMPLE.fleet, device: SAMPLE.device, kind: 'state' });
+    assert.deepEqual(parseTopic(substituted(String(will.topic))), {
+      fleet: SAMPLE.fleet,
+      device: SAMPLE.device,
+      kind: 'state',
+    });
     assert.deepEqual([will.qos, will.retain], [1, true]);
     const message = JSON.parse(String(will.message)) as unknown;
     assert.equal(problem('state', message), 'ok');
@@ -472,14 +687,22 @@ test('asyncapi.yaml: operations agree with docs/fleet.md on direction, QoS and r
   const operations = Object.entries(doc.operations as Record<string, Json>);
   const table = fleetMdTable();
   const channels = doc.channels as Record<string, Json>;
-  assert.equal(table.length, Object.values(channels).filter((c) => c.address !== null).length, 'one table topic per channel');
+  assert.equal(
+    table.length,
+    Object.values(channels).filter((c) => c.address !== null).length,
+    'one table topic per channel',
+  );
   for (const row of table) {
     const ops = operations.filter(([, op]) => resolved(op.channel).address === row.address);
     assert.equal(ops.length, 1, `one operation on ${row.address}`);
     const [id, op] = ops[0];
     const mqtt = (op.bindings as Json).mqtt as Json;
     assert.deepEqual([op.action, mqtt.qos, mqtt.retain], [row.action, row.qos, row.retain], `${id} (${row.address})`);
-    for (const m of op.messages as Json[]) assert.ok(String(m.$ref).startsWith(`${((op.channel as Json).$ref as string)}/messages/`), `${id}: its messages are its channel's`);
+    for (const m of op.messages as Json[])
+      assert.ok(
+        String(m.$ref).startsWith(`${(op.channel as Json).$ref as string}/messages/`),
+        `${id}: its messages are its channel's`,
+      );
     const kind = kindOfChannel(resolved(op.channel));
     const isCommand = (COMMAND_NAMES as readonly string[]).includes(kind);
     assert.equal(op.reply !== undefined, isCommand, `${id}: a reply exactly for commands`);
@@ -487,7 +710,10 @@ test('asyncapi.yaml: operations agree with docs/fleet.md on direction, QoS and r
       const reply = resolved(op.reply);
       assert.equal(resolved(reply.channel).address, null);
       assert.equal(kindOfChannel(resolved(reply.channel)), 'reply');
-      assert.ok(resolved((op.messages as Json[])[0]).correlationId, `${id}: the command documents its correlation data`);
+      assert.ok(
+        resolved((op.messages as Json[])[0]).correlationId,
+        `${id}: the command documents its correlation data`,
+      );
     }
   }
 });

@@ -8,7 +8,15 @@ import { brokerTarget, describeBroker, mqttClientOptions } from '../src/fleet/mq
 import { startEmbeddedBroker } from '../src/fleet/mqtt/embedded-broker';
 import { MqttLink, type MessageProps } from '../src/fleet/mqtt/link';
 import { OutboxSender } from '../src/fleet/mqtt/outbox-sender';
-import { brokerAvailable, makeTestCerts, MOSQUITTO_MISSING, startAedesBroker, startMosquitto, type MosquittoBroker, type TestBroker } from './helpers/brokers';
+import {
+  brokerAvailable,
+  makeTestCerts,
+  MOSQUITTO_MISSING,
+  startAedesBroker,
+  startMosquitto,
+  type MosquittoBroker,
+  type TestBroker,
+} from './helpers/brokers';
 import { tempHome } from './helpers/store-fixtures';
 
 type Hook = { after(fn: () => void | Promise<void>): void };
@@ -32,7 +40,8 @@ interface LogLine {
 
 function captureLog() {
   const lines: LogLine[] = [];
-  const at = (level: LogLine['level']) => (msg: string, fields?: Record<string, unknown>) => void lines.push({ level, msg, fields });
+  const at = (level: LogLine['level']) => (msg: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, msg, fields });
   return { log: { info: at('info'), warn: at('warn'), error: at('error') }, lines, text: () => JSON.stringify(lines) };
 }
 
@@ -62,16 +71,23 @@ interface Received {
 
 /** A third-party client that records what it receives on `topics`. */
 async function observer(t: Hook, url: string, topics: string[], protocolVersion: 4 | 5 = 4) {
-  const client = mqtt.connect(url, { protocolVersion, reconnectPeriod: 0, clientId: `observer-${Math.random().toString(16).slice(2, 10)}` });
+  const client = mqtt.connect(url, {
+    protocolVersion,
+    reconnectPeriod: 0,
+    clientId: `observer-${Math.random().toString(16).slice(2, 10)}`,
+  });
   const messages: Received[] = [];
-  client.on('message', (topic, payload, packet) => messages.push({ topic, payload: payload.toString(), correlationData: packet.properties?.correlationData }));
+  client.on('message', (topic, payload, packet) =>
+    messages.push({ topic, payload: payload.toString(), correlationData: packet.properties?.correlationData }),
+  );
   client.on('error', () => {});
   t.after(() => void client.end(true));
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
   });
-  if (topics.length > 0) await client.subscribeAsync(Object.fromEntries(topics.map((topic) => [topic, { qos: 1 as const }])));
+  if (topics.length > 0)
+    await client.subscribeAsync(Object.fromEntries(topics.map((topic) => [topic, { qos: 1 as const }])));
   return { client, messages };
 }
 
@@ -91,7 +107,12 @@ function makeLink(t: Hook, setup: LinkSetup) {
     cfg: { ...BASE, ...setup.cfg },
     clientId,
     subscriptions: () => setup.subscriptions ?? [],
-    will: (s) => ({ topic: `deepend/v1/test/${clientId}/state`, payload: JSON.stringify({ state: 'lost', session: s }), qos: 1, retain: true }),
+    will: (s) => ({
+      topic: `deepend/v1/test/${clientId}/state`,
+      payload: JSON.stringify({ state: 'lost', session: s }),
+      qos: 1,
+      retain: true,
+    }),
     nextSession: () => ++session,
     log: captured.log,
   });
@@ -128,9 +149,12 @@ for (const { kind, start } of BROKERS) {
       assert.equal(fallbacks.length, kind === 'aedes' ? 1 : 0, JSON.stringify(lines));
 
       const received: [string, string, MessageProps][] = [];
-      link.on('message', (topic: string, payload: Buffer, props: MessageProps) => received.push([topic, payload.toString(), props]));
+      link.on('message', (topic: string, payload: Buffer, props: MessageProps) =>
+        received.push([topic, payload.toString(), props]),
+      );
       const fleet = await observer(t, broker.url, ['deepend/v1/test/d1/cmd/reply'], kind === 'mosquitto' ? 5 : 4);
-      const properties = kind === 'mosquitto' ? { responseTopic: 'fleet/answers/7', correlationData: Buffer.from('corr-7') } : undefined;
+      const properties =
+        kind === 'mosquitto' ? { responseTopic: 'fleet/answers/7', correlationData: Buffer.from('corr-7') } : undefined;
       await fleet.client.publishAsync('deepend/v1/test/d1/cmd/deepen', '{"commandId":"c1"}', { qos: 1, properties });
       await waitFor('the command', () => received.length === 1);
       const [topic, payload, props] = received[0];
@@ -143,7 +167,10 @@ for (const { kind, start } of BROKERS) {
         assert.deepEqual(props, {});
       }
 
-      await link.publish('deepend/v1/test/d1/cmd/reply', '{"ok":true}', { qos: 1, properties: { correlationData: Buffer.from('corr-7') } });
+      await link.publish('deepend/v1/test/d1/cmd/reply', '{"ok":true}', {
+        qos: 1,
+        properties: { correlationData: Buffer.from('corr-7') },
+      });
       await waitFor('the reply', () => fleet.messages.length === 1);
       assert.equal(fleet.messages[0].payload, '{"ok":true}');
       assert.equal(fleet.messages[0].correlationData?.toString(), kind === 'mosquitto' ? 'corr-7' : undefined);
@@ -164,15 +191,26 @@ for (const { kind, start } of BROKERS) {
       assert.equal(typeof (await lost)[0], 'string');
       assert.deepEqual(await back, [first + 1], 'reconnects as the next session');
       await waitFor('the will', () => watcher.messages.some((m) => m.payload.includes('"lost"')));
-      assert.deepEqual(JSON.parse(watcher.messages.find((m) => m.payload.includes('"lost"'))!.payload), { state: 'lost', session: first });
+      assert.deepEqual(JSON.parse(watcher.messages.find((m) => m.payload.includes('"lost"'))!.payload), {
+        state: 'lost',
+        session: first,
+      });
 
-      await link.stop({ topic: stateTopic, payload: JSON.stringify({ state: 'offline', session: first + 1 }), qos: 1, retain: true });
+      await link.stop({
+        topic: stateTopic,
+        payload: JSON.stringify({ state: 'offline', session: first + 1 }),
+        qos: 1,
+        retain: true,
+      });
       await link.stop(); // idempotent
       assert.equal(link.connected, false);
       await waitFor('the offline state', () => watcher.messages.some((m) => m.payload.includes('"offline"')));
       await new Promise((r) => setTimeout(r, 300));
       const states = watcher.messages.map((m) => JSON.parse(m.payload) as { state: string; session: number });
-      assert.deepEqual(states.map((s) => `${s.state}:${s.session}`), [`ready:${first}`, `lost:${first}`, `offline:${first + 1}`]);
+      assert.deepEqual(
+        states.map((s) => `${s.state}:${s.session}`),
+        [`ready:${first}`, `lost:${first}`, `offline:${first + 1}`],
+      );
       await assert.rejects(link.publish(stateTopic, '{}', { qos: 1 }), /not connected/);
     });
 
@@ -200,7 +238,11 @@ for (const { kind, start } of BROKERS) {
       assert.equal(lines.filter((l) => l.msg === 'lost the MQTT broker').length, 1);
       const failures = lines.filter((l) => /cannot connect/.test(l.msg));
       assert.ok(failures.length <= 1, `one line for repeated failures, got ${JSON.stringify(failures)}`);
-      assert.equal(lines.filter((l) => /refuses MQTT 5/.test(l.msg)).length, kind === 'aedes' ? 1 : 0, 'the fallback is for the life of the link');
+      assert.equal(
+        lines.filter((l) => /refuses MQTT 5/.test(l.msg)).length,
+        kind === 'aedes' ? 1 : 0,
+        'the fallback is for the life of the link',
+      );
     });
 
     test('the outbox sender delivers every row in order across broker outages and a store reopen', async (t) => {
@@ -262,14 +304,25 @@ for (const { kind, start } of BROKERS) {
 
       const seqs = received.flat().map((m) => (JSON.parse(m.payload) as { seq: number }).seq);
       const distinct = seqs.filter((s, i) => i === 0 || s !== seqs[i - 1]);
-      assert.deepEqual(distinct, Array.from({ length: 200 }, (_, i) => i), 'every row, in order');
-      assert.ok(seqs.length - distinct.length <= 1, `only the row in flight at the first outage may come twice (got ${seqs.length - distinct.length} duplicates)`);
-      t.diagnostic(`rows per connection: ${received.map((r) => r.length).join(', ')}; sent twice: ${seqs.length - distinct.length}`);
+      assert.deepEqual(
+        distinct,
+        Array.from({ length: 200 }, (_, i) => i),
+        'every row, in order',
+      );
+      assert.ok(
+        seqs.length - distinct.length <= 1,
+        `only the row in flight at the first outage may come twice (got ${seqs.length - distinct.length} duplicates)`,
+      );
+      t.diagnostic(
+        `rows per connection: ${received.map((r) => r.length).join(', ')}; sent twice: ${seqs.length - distinct.length}`,
+      );
     });
   });
 }
 
-describe('MqttLink against mosquitto with credentials and TLS', { skip: brokerAvailable('mosquitto') ? false : MOSQUITTO_MISSING }, () => {
+describe('MqttLink against mosquitto with credentials and TLS', {
+  skip: brokerAvailable('mosquitto') ? false : MOSQUITTO_MISSING,
+}, () => {
   test('a username and password are accepted; a wrong password is one log line without the password', async (t) => {
     const broker = await startMosquitto(t, { users: [{ username: 'dev', password: 's3cret-pw' }] });
     const good = makeLink(t, { url: broker.url, cfg: { username: 'dev', password: 's3cret-pw' } });
@@ -296,7 +349,10 @@ describe('MqttLink against mosquitto with credentials and TLS', { skip: brokerAv
     const certs = makeTestCerts(t);
     const broker = await startMosquitto(t, { tls: { ca: certs.ca, cert: certs.cert, key: certs.key } });
     assert.match(broker.url, /^mqtts:/);
-    const withCert = makeLink(t, { url: broker.url, cfg: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } });
+    const withCert = makeLink(t, {
+      url: broker.url,
+      cfg: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey },
+    });
     withCert.link.start();
     await nextEvent(withCert.link, 'connected');
     assert.equal(withCert.link.protocolVersion, 5);
@@ -331,7 +387,12 @@ describe('OutboxSender on a real MqttLink and broker', () => {
     });
     made.link.start();
     await nextEvent(made.link, 'connected');
-    const enqueue = (from: number, to: number, topic = (seq: number) => `${OUT}/${seq}`, opts = (_seq: number): { qos: 0 | 1; retain: boolean } => ({ qos: 1, retain: false })) => {
+    const enqueue = (
+      from: number,
+      to: number,
+      topic = (seq: number) => `${OUT}/${seq}`,
+      opts = (_seq: number): { qos: 0 | 1; retain: boolean } => ({ qos: 1, retain: false }),
+    ) => {
       for (let seq = from; seq < to; seq++) store.enqueueOutbox(topic(seq), { seq }, opts(seq));
     };
     const pendingSeqs = () => store.pendingOutbox(10_000).map((r) => (r.payload as { seq: number }).seq);
@@ -344,7 +405,9 @@ describe('OutboxSender on a real MqttLink and broker', () => {
     return [...broker.log().matchAll(re)].map((m) => ({ qos: Number(m[1]), retain: m[2] === '1', topic: m[3] }));
   }
 
-  test('one message in flight, in id order: each row reaches a subscriber only after every earlier row was marked sent', { skip: noMosquitto }, async (t) => {
+  test('one message in flight, in id order: each row reaches a subscriber only after every earlier row was marked sent', {
+    skip: noMosquitto,
+  }, async (t) => {
     const broker = await startMosquitto(t);
     const d = await device(t, broker);
     const sub = await observer(t, broker.url, [`${OUT}/#`]);
@@ -361,17 +424,31 @@ describe('OutboxSender on a real MqttLink and broker', () => {
     await waitFor('every row at the subscriber', () => sub.messages.length >= N);
     await waitFor('every row marked sent', () => d.sender.pending() === 0);
     await sleep(50);
-    assert.deepEqual(sub.messages.map((m) => seqOf(m.payload)), Array.from({ length: N }, (_, i) => i), 'every row once, in order');
+    assert.deepEqual(
+      sub.messages.map((m) => seqOf(m.payload)),
+      Array.from({ length: N }, (_, i) => i),
+      'every row once, in order',
+    );
     assert.deepEqual(early, []);
     const published = publishesFrom(broker, d.clientId);
     assert.equal(published.length, N, broker.log());
-    assert.deepEqual(published.slice(0, 10), Array.from({ length: 10 }, (_, seq) => ({ topic: `${OUT}/${seq}`, qos: seq === 9 ? 0 : 1, retain: seq === 0 })), 'qos and retain as enqueued');
+    assert.deepEqual(
+      published.slice(0, 10),
+      Array.from({ length: 10 }, (_, seq) => ({ topic: `${OUT}/${seq}`, qos: seq === 9 ? 0 : 1, retain: seq === 0 })),
+      'qos and retain as enqueued',
+    );
     assert.deepEqual(d.lines, []);
   });
 
-  test('a row the broker refuses (MQTT 5 PUBACK 0x87) is dropped in one error line and later rows still go', { skip: noMosquitto }, async (t) => {
+  test('a row the broker refuses (MQTT 5 PUBACK 0x87) is dropped in one error line and later rows still go', {
+    skip: noMosquitto,
+  }, async (t) => {
     // Anonymous clients may write their state (the will) and out/ok/#, and read everything under deepend/v1/test.
-    const acl = ['topic readwrite deepend/v1/test/+/state', `topic readwrite ${OUT}/ok/#`, 'topic read deepend/v1/test/#'].join('\n');
+    const acl = [
+      'topic readwrite deepend/v1/test/+/state',
+      `topic readwrite ${OUT}/ok/#`,
+      'topic read deepend/v1/test/#',
+    ].join('\n');
     const broker = await startMosquitto(t, { acl });
     const d = await device(t, broker);
     assert.equal(d.link.protocolVersion, 5);
@@ -380,13 +457,21 @@ describe('OutboxSender on a real MqttLink and broker', () => {
     d.sender.kick();
     await waitFor('rows 0, 2 and 3 at the subscriber', () => sub.messages.length >= 3);
     await waitFor('every row done with', () => d.sender.pending() === 0);
-    assert.deepEqual(sub.messages.map((m) => seqOf(m.payload)), [0, 2, 3]);
-    assert.deepEqual(d.lines.map((l) => [l.level, l.msg, l.fields?.topic, l.fields?.reason]), [['error', 'the MQTT broker refused an outbox message; dropped', `${OUT}/denied/1`, 'Not authorized']]);
+    assert.deepEqual(
+      sub.messages.map((m) => seqOf(m.payload)),
+      [0, 2, 3],
+    );
+    assert.deepEqual(
+      d.lines.map((l) => [l.level, l.msg, l.fields?.topic, l.fields?.reason]),
+      [['error', 'the MQTT broker refused an outbox message; dropped', `${OUT}/denied/1`, 'Not authorized']],
+    );
     assert.equal(d.link.connected, true, 'a refusal does not cost the connection');
     assert.match(broker.log(), /Denied PUBLISH from/);
   });
 
-  test('a lost link stops the loop quietly with rows left pending; they go after the broker is back', { skip: noMosquitto }, async (t) => {
+  test('a lost link stops the loop quietly with rows left pending; they go after the broker is back', {
+    skip: noMosquitto,
+  }, async (t) => {
     const broker = await startMosquitto(t);
     const d = await device(t, broker);
     const first = await observer(t, broker.url, [`${OUT}/#`]);
@@ -402,7 +487,7 @@ describe('OutboxSender on a real MqttLink and broker', () => {
     d.sender.kick(); // disconnected: nothing to do
     await sleep(100);
     assert.equal(d.sender.pending(), left);
-    assert.deepEqual(d.lines, [], 'the loss is the link\'s to log, not the sender\'s');
+    assert.deepEqual(d.lines, [], "the loss is the link's to log, not the sender's");
 
     const back = nextEvent(d.link, 'connected');
     await broker.start();
@@ -413,13 +498,22 @@ describe('OutboxSender on a real MqttLink and broker', () => {
     await waitFor('every row marked sent', () => d.sender.pending() === 0);
     const seqs = [...first.messages, ...second.messages].map((m) => seqOf(m.payload));
     const distinct = seqs.filter((s, i) => i === 0 || s !== seqs[i - 1]);
-    assert.deepEqual(distinct, Array.from({ length: N }, (_, i) => i), 'every row, in order');
-    assert.ok(seqs.length - distinct.length <= 1, `only the row in flight at the loss may come twice (got ${seqs.length - distinct.length})`);
+    assert.deepEqual(
+      distinct,
+      Array.from({ length: N }, (_, i) => i),
+      'every row, in order',
+    );
+    assert.ok(
+      seqs.length - distinct.length <= 1,
+      `only the row in flight at the loss may come twice (got ${seqs.length - distinct.length})`,
+    );
     assert.equal(second.messages.length >= left, true, 'the pending rows came after the restart');
     assert.deepEqual(d.lines, []);
   });
 
-  test('stop() waits for the publish in flight, and only one is in flight (the broker frozen with SIGSTOP)', { skip: noMosquitto }, async (t) => {
+  test('stop() waits for the publish in flight, and only one is in flight (the broker frozen with SIGSTOP)', {
+    skip: noMosquitto,
+  }, async (t) => {
     const broker = await startMosquitto(t);
     const d = await device(t, broker);
     const sub = await observer(t, broker.url, [`${OUT}/#`]);
@@ -442,7 +536,10 @@ describe('OutboxSender on a real MqttLink and broker', () => {
     assert.deepEqual(d.pendingSeqs(), [1, 2], 'the row in flight was acknowledged and marked sent; the rest wait');
     await waitFor('row 0 at the subscriber', () => sub.messages.length >= 1);
     await sleep(100);
-    assert.deepEqual(sub.messages.map((m) => seqOf(m.payload)), [0]);
+    assert.deepEqual(
+      sub.messages.map((m) => seqOf(m.payload)),
+      [0],
+    );
     assert.equal(publishesFrom(broker, d.clientId).length, 1, 'the broker got one PUBLISH from the device');
     d.sender.kick();
     await sleep(50);
@@ -459,17 +556,36 @@ describe('OutboxSender on a real MqttLink and broker', () => {
     d.sender.kick();
     await waitFor('the rows at the subscriber', () => sub.messages.length >= 3, 5000);
     await waitFor('every row marked sent', () => d.sender.pending() === 0);
-    assert.deepEqual(sub.messages.map((m) => seqOf(m.payload)), [0, 1, 2]);
+    assert.deepEqual(
+      sub.messages.map((m) => seqOf(m.payload)),
+      [0, 1, 2],
+    );
   });
 });
 
 describe('MQTT client options and helpers', () => {
   test('a missing or unreadable PEM file is one line naming the key and the file', () => {
-    assert.throws(() => mqttClientOptions({ ...BASE, ca: '/nonexistent/ca.pem' }, 'd'), { message: 'mqtt.ca: cannot read /nonexistent/ca.pem: no such file' });
-    assert.throws(() => new MqttLink({ url: 'mqtts://127.0.0.1:1', cfg: { ...BASE, ca: '/nonexistent/ca.pem' }, clientId: 'd', subscriptions: () => [], will: () => ({ topic: 't', payload: '', qos: 1, retain: true }), nextSession: () => 1, log: captureLog().log }), /^Error: mqtt\.ca: cannot read \/nonexistent\/ca\.pem: no such file$/);
+    assert.throws(() => mqttClientOptions({ ...BASE, ca: '/nonexistent/ca.pem' }, 'd'), {
+      message: 'mqtt.ca: cannot read /nonexistent/ca.pem: no such file',
+    });
+    assert.throws(
+      () =>
+        new MqttLink({
+          url: 'mqtts://127.0.0.1:1',
+          cfg: { ...BASE, ca: '/nonexistent/ca.pem' },
+          clientId: 'd',
+          subscriptions: () => [],
+          will: () => ({ topic: 't', payload: '', qos: 1, retain: true }),
+          nextSession: () => 1,
+          log: captureLog().log,
+        }),
+      /^Error: mqtt\.ca: cannot read \/nonexistent\/ca\.pem: no such file$/,
+    );
     assert.throws(() => mqttClientOptions({ ...BASE, cert: '/x/cert.pem' }, 'd'), /mqtt\.key: missing/);
     const home = tempHome({ after: () => {} }, 'deepend-pem-');
-    assert.throws(() => mqttClientOptions({ ...BASE, ca: home }, 'd'), { message: `mqtt.ca: cannot read ${home}: is a directory` });
+    assert.throws(() => mqttClientOptions({ ...BASE, ca: home }, 'd'), {
+      message: `mqtt.ca: cannot read ${home}: is a directory`,
+    });
   });
 
   test('options: clientId, clean session, keepalive, credentials, no mqtt.js reconnects', () => {
@@ -488,15 +604,29 @@ describe('MQTT client options and helpers', () => {
     assert.equal(describeBroker('mqtts://dev:p%40ss@broker.example:8883/x'), 'mqtts://broker.example:8883/x');
     assert.equal(describeBroker('mqtt://u:p@ss@h:1883'), 'mqtt://h:1883');
     assert.equal(describeBroker('mqtt://h:1883'), 'mqtt://h:1883');
-    assert.deepEqual(brokerTarget('mqtt://dev:p%40ss@h:1883', {}), { url: 'mqtt://h:1883', username: 'dev', password: 'p@ss' });
-    assert.deepEqual(brokerTarget('mqtt://dev:x@h:1883', { username: 'cfg', password: 'y' }), { url: 'mqtt://h:1883', username: 'cfg', password: 'y' });
+    assert.deepEqual(brokerTarget('mqtt://dev:p%40ss@h:1883', {}), {
+      url: 'mqtt://h:1883',
+      username: 'dev',
+      password: 'p@ss',
+    });
+    assert.deepEqual(brokerTarget('mqtt://dev:x@h:1883', { username: 'cfg', password: 'y' }), {
+      url: 'mqtt://h:1883',
+      username: 'cfg',
+      password: 'y',
+    });
   });
 
   test('backoff doubles from min to max with jitter and resets', () => {
     const low = new Backoff(100, 1000, () => 0);
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => low.next()), [100, 100, 200, 400, 500, 500]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map(() => low.next()),
+      [100, 100, 200, 400, 500, 500],
+    );
     const high = new Backoff(100, 1000, () => 0.999999);
-    assert.deepEqual([1, 2, 3, 4, 5].map(() => high.next()), [100, 200, 400, 800, 1000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map(() => high.next()),
+      [100, 200, 400, 800, 1000],
+    );
     high.reset();
     assert.equal(high.next(), 100);
   });

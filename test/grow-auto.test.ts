@@ -12,25 +12,44 @@ import { checkMethodChoice } from '../src/grow/methods';
 
 test("method 'auto' on the shipped model: tries dils, identity and lookahead at equal time, grows with the best on validation and says why", async () => {
   const backend = await useTestBackend();
-  const data = await loadDataset('mnist', { inputShape: [28, 28, 1], classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], limit: 1500 });
+  const data = await loadDataset('mnist', {
+    inputShape: [28, 28, 1],
+    classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    limit: 1500,
+  });
   const split = splitDataset(data);
   const parent = await loadModel(DEFAULT_MODEL);
   const baseline = tf.memory().numTensors;
   const seconds = 12;
-  const { model, report } = await grow({ parent, method: 'auto', toDepth: 3, split, budget: { seconds }, backend, validateEverySamples: 256 });
+  const { model, report } = await grow({
+    parent,
+    method: 'auto',
+    toDepth: 3,
+    split,
+    budget: { seconds },
+    backend,
+    validateEverySamples: 256,
+  });
   const auto = report.auto!;
   assert.ok(auto, 'no auto section in the report');
-  assert.deepEqual(auto.tried.map((t) => t.method), [...AUTO_CANDIDATES]);
+  assert.deepEqual(
+    auto.tried.map((t) => t.method),
+    [...AUTO_CANDIDATES],
+  );
   // The first always runs; a later one only while the trials' share lasts (a busy machine can spend it early).
   const ran = auto.tried.filter((t) => t.validationAccuracy !== undefined);
   assert.equal(auto.tried[0].skipped, undefined);
   for (const t of auto.tried.filter((x) => x.skipped)) assert.match(t.skipped!, /share of the budget .* was spent/);
   // Look-ahead's He-started block can still be far off after a second (measured: 14% to 43%).
-  assert.ok(ran.every((t) => t.validationAccuracy! > 0), JSON.stringify(auto.tried));
+  assert.ok(
+    ran.every((t) => t.validationAccuracy! > 0),
+    JSON.stringify(auto.tried),
+  );
   const best = Math.max(...ran.map((t) => t.validationAccuracy!));
   assert.equal(auto.chosen, ran.find((t) => t.validationAccuracy === best)!.method, 'not the first of the best');
   assert.equal(report.method, auto.chosen);
-  for (const t of ran) assert.match(auto.reason, new RegExp(`${t.method} ${(t.validationAccuracy! * 100).toFixed(2)}%`));
+  for (const t of ran)
+    assert.match(auto.reason, new RegExp(`${t.method} ${(t.validationAccuracy! * 100).toFixed(2)}%`));
   assert.equal(auto.trialBudget.seconds, (seconds * AUTO_SHARE) / 3);
   // Trials train for their share of time; building the model and the final validation come on top, hence the slack.
   for (const t of ran) assert.ok(t.seconds < auto.trialBudget.seconds! * 3 + 2, `${t.method} took ${t.seconds}s`);

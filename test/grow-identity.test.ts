@@ -64,7 +64,15 @@ const cases: { family: Family; inputShape: number[]; batchNorm?: boolean; residu
 test('identity insertion preserves the function (max abs diff <= 1e-5) for every family', async () => {
   await useTestBackend();
   for (const c of cases) {
-    const spec = familySpec({ family: c.family, depth: 2, inputShape: c.inputShape, classes: 5, width: 8, batchNorm: c.batchNorm, residualRatio: c.residualRatio });
+    const spec = familySpec({
+      family: c.family,
+      depth: 2,
+      inputShape: c.inputShape,
+      classes: 5,
+      width: 8,
+      batchNorm: c.batchNorm,
+      residualRatio: c.residualRatio,
+    });
     await checkPreserved(spec, 5);
   }
 });

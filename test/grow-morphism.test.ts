@@ -20,7 +20,9 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 function relativeError(approx: tf.Tensor, exact: tf.Tensor): number {
-  return tf.tidy(() => Math.sqrt(tf.sum(tf.square(tf.sub(approx, exact))).dataSync()[0] / tf.sum(tf.square(exact)).dataSync()[0]));
+  return tf.tidy(() =>
+    Math.sqrt(tf.sum(tf.square(tf.sub(approx, exact))).dataSync()[0] / tf.sum(tf.square(exact)).dataSync()[0]),
+  );
 }
 
 /** Random BatchNorm weights and statistics, so that keeping them is actually tested. */
@@ -28,7 +30,14 @@ function perturbBatchNorm(model: tfl.LayersModel): void {
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
     const [g, b, m, v] = layer.getWeights();
-    tf.tidy(() => layer.setWeights([tf.randomUniform(g.shape, 0.5, 1.5), tf.randomNormal(b.shape, 0, 0.2), tf.randomNormal(m.shape, 0, 0.2), tf.randomUniform(v.shape, 0.5, 2)]));
+    tf.tidy(() =>
+      layer.setWeights([
+        tf.randomUniform(g.shape, 0.5, 1.5),
+        tf.randomNormal(b.shape, 0, 0.2),
+        tf.randomNormal(m.shape, 0, 0.2),
+        tf.randomUniform(v.shape, 0.5, 2),
+      ]),
+    );
   }
 }
 
@@ -45,12 +54,33 @@ function calibrateBatchNorm(model: tfl.LayersModel, x: tf.Tensor): void {
 }
 
 function trainSet(spec: ArchSpec, count: number, seed: number): TensorSet {
-  return { x: tf.randomUniform([count, ...spec.inputShape], 0, 1, 'float32', seed), labels: tf.zeros([count], 'int32') as tf.Tensor1D, count, classes: spec.classes };
+  return {
+    x: tf.randomUniform([count, ...spec.inputShape], 0, 1, 'float32', seed),
+    labels: tf.zeros([count], 'int32') as tf.Tensor1D,
+    count,
+    classes: spec.classes,
+  };
 }
 
-function context(parent: tfl.LayersModel, spec: ArchSpec, plan: InsertionPlan, train: TensorSet | undefined, extra: Partial<InitialiseContext> = {}): InitialiseContext {
+function context(
+  parent: tfl.LayersModel,
+  spec: ArchSpec,
+  plan: InsertionPlan,
+  train: TensorSet | undefined,
+  extra: Partial<InitialiseContext> = {},
+): InitialiseContext {
   const data = train ? { train, validation: train } : { train: {} as TensorSet, validation: {} as TensorSet };
-  return { parent, parentSpec: spec, plan, data, budget: { seconds: 20 }, batchSize: 16, learningRate: 1e-3, seed: 1, ...extra };
+  return {
+    parent,
+    parentSpec: spec,
+    plan,
+    data,
+    budget: { seconds: 20 },
+    batchSize: 16,
+    learningRate: 1e-3,
+    seed: 1,
+    ...extra,
+  };
 }
 
 // eq. 7 with the paper's worked example (section 3.4, Fig. 6b).
@@ -77,24 +107,41 @@ test('optGD decomposes a random 3x3 conv into two 3x3 convs (eq. 5) and beats fi
   const composed = convComposition(3, 3, c, c, c).compose(d.first, d.second);
   const target = padKernel(g, 5);
   const error = relativeError(composed, target);
-  console.log(`optGD 3x3 -> 3x3 + 3x3, C = ${c}: relative error ${error.toExponential(2)} after ${d.iterations} iterations, ${d.seconds.toFixed(3)} s`);
+  console.log(
+    `optGD 3x3 -> 3x3 + 3x3, C = ${c}: relative error ${error.toExponential(2)} after ${d.iterations} iterations, ${d.seconds.toFixed(3)} s`,
+  );
   assert.ok(error < 1e-3, `relative error ${error}`);
-  assert.ok(Math.abs(d.firstStd - d.secondStd * 3) / d.firstStd < 0.05, 'balanced: equal std on the solved (centre) taps');
+  assert.ok(
+    Math.abs(d.firstStd - d.secondStd * 3) / d.firstStd < 0.05,
+    'balanced: equal std on the solved (centre) taps',
+  );
 
   // Same problem, same start, same number of iterations: eq. 7's step against fixed steps.
   const iterations = 15;
   const map = convComposition(3, 1, c, c, c);
   const normalised = tf.div(g, tf.sqrt(tf.moments(g).variance));
-  const start = () => [tf.randomNormal([3, 3, c, c], 0, 1, 'float32', 5), tf.randomNormal([1, 1, c, c], 0, Math.sqrt(2 / c), 'float32', 6)];
+  const start = () => [
+    tf.randomNormal([3, 3, c, c], 0, 1, 'float32', 5),
+    tf.randomNormal([1, 1, c, c], 0, Math.sqrt(2 / c), 'float32', 6),
+  ];
   const run = (fixedStep?: number) => {
     const [a, b] = start();
-    const r = optGD(map, normalised, a, b, { maxIterations: iterations, tolerance: 0 }, fixedStep === undefined ? undefined : { fixedStep });
+    const r = optGD(
+      map,
+      normalised,
+      a,
+      b,
+      { maxIterations: iterations, tolerance: 0 },
+      fixedStep === undefined ? undefined : { fixedStep },
+    );
     tf.dispose([r.first, r.second]);
     return r.relativeError;
   };
   const optimal = run();
   const fixed = [1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1].map((s) => ({ s, error: run(s) }));
-  console.log(`after ${iterations} iterations: optGD ${optimal.toExponential(2)}; fixed steps ${fixed.map((f) => `${f.s}: ${f.error.toExponential(2)}`).join(', ')}`);
+  console.log(
+    `after ${iterations} iterations: optGD ${optimal.toExponential(2)}; fixed steps ${fixed.map((f) => `${f.s}: ${f.error.toExponential(2)}`).join(', ')}`,
+  );
   for (const f of fixed) assert.ok(!(f.error <= optimal), `fixed step ${f.s} reached ${f.error} <= optGD ${optimal}`);
   tf.dispose([g, d.first, d.second, composed, target, normalised]);
 });
@@ -125,7 +172,15 @@ test('morphism keeps the network function for mlp, conv and resnet, with a PReLU
   await useTestBackend();
   for (const c of FAMILY_CASES) {
     const tensorsAtStart = tf.memory().numTensors;
-    const spec = familySpec({ family: c.family, depth: 2, inputShape: c.inputShape, classes: 5, width: c.width, batchNorm: c.batchNorm, residualRatio: c.residualRatio });
+    const spec = familySpec({
+      family: c.family,
+      depth: 2,
+      inputShape: c.inputShape,
+      classes: 5,
+      width: c.width,
+      batchNorm: c.batchNorm,
+      residualRatio: c.residualRatio,
+    });
     const parent = buildModel(spec);
     perturbBatchNorm(parent);
     const train = trainSet(spec, 64, 3);
@@ -138,7 +193,9 @@ test('morphism keeps the network function for mlp, conv and resnet, with a PReLU
     const drift = maxAbsDiff(before, after);
     const details = grown.details as { maxRelativeError: number; totalIterations: number; totalSeconds: number };
     const name = `${c.family}${c.batchNorm ? '+bn' : ''}${c.residualRatio !== undefined ? ` r=${c.residualRatio}` : ''} [${c.inputShape}]`;
-    console.log(`${name}: output drift ${drift.toExponential(2)}, worst decomposition ${details.maxRelativeError.toExponential(2)}, ${details.totalIterations} iterations, ${details.totalSeconds.toFixed(2)} s`);
+    console.log(
+      `${name}: output drift ${drift.toExponential(2)}, worst decomposition ${details.maxRelativeError.toExponential(2)}, ${details.totalIterations} iterations, ${details.totalSeconds.toFixed(2)} s`,
+    );
     assert.ok(drift <= OUTPUT_TOLERANCE, `${name}: outputs moved by ${drift}`);
     assert.ok(grown.model.countParams() > parent.countParams());
 
@@ -151,7 +208,10 @@ test('morphism keeps the network function for mlp, conv and resnet, with a PReLU
       if (splitAfter) {
         assert.equal(act.getClassName(), 'PReLU', `${name}: ${b.name} is split and must end in a PReLU`);
         const alpha = act.getWeights()[0].dataSync();
-        assert.ok(alpha.every((a) => a === 1), `${name}: ${b.name}'s PReLU must start at a = 1`);
+        assert.ok(
+          alpha.every((a) => a === 1),
+          `${name}: ${b.name}'s PReLU must start at a = 1`,
+        );
       } else {
         assert.equal(act.getClassName(), 'ReLU', `${name}: ${b.name} keeps its ReLU`);
       }
@@ -165,7 +225,14 @@ test('morphism keeps the network function for mlp, conv and resnet, with a PReLU
 
 test('conv with BatchNorm: the data-variance BatchNorm keeps the function in training mode too', async () => {
   await useTestBackend();
-  const spec = familySpec({ family: 'conv', depth: 2, inputShape: [16, 16, 3], classes: 5, width: 16, batchNorm: true });
+  const spec = familySpec({
+    family: 'conv',
+    depth: 2,
+    inputShape: [16, 16, 3],
+    classes: 5,
+    width: 16,
+    batchNorm: true,
+  });
   const parent = buildModel(spec);
   perturbBatchNorm(parent);
   const train = trainSet(spec, 256, 7);
@@ -181,7 +248,9 @@ test('conv with BatchNorm: the data-variance BatchNorm keeps the function in tra
   const withoutData = await morphismMethod.initialise(context(parent, spec, plan, undefined));
   const driftData = maxAbsDiff(before, trainingMode(withData.model));
   const driftIdentity = maxAbsDiff(before, trainingMode(withoutData.model));
-  console.log(`training-mode drift: data-variance BatchNorm ${driftData.toExponential(2)}, identity statistics ${driftIdentity.toExponential(2)}`);
+  console.log(
+    `training-mode drift: data-variance BatchNorm ${driftData.toExponential(2)}, identity statistics ${driftIdentity.toExponential(2)}`,
+  );
   assert.equal((withData.details as { sites: { batchNorm: string }[] }).sites[0].batchNorm, 'data-variance');
   assert.ok(driftData < 2e-3, `training-mode drift ${driftData}`);
   assert.ok(driftData < driftIdentity, 'data variance should beat identity statistics in training mode');
@@ -196,11 +265,16 @@ test('morphism reports progress, details and an mse curve per site, honours the 
   const events: ProgressEvent[] = [];
   const plan = spreadPlan(spec, 4);
   const tensorsBefore = tf.memory().numTensors;
-  const grown = await morphismMethod.initialise(context(parent, spec, plan, undefined, { onProgress: (e) => events.push(e) }));
+  const grown = await morphismMethod.initialise(
+    context(parent, spec, plan, undefined, { onProgress: (e) => events.push(e) }),
+  );
   const grownWeights = grown.model.weights.length;
   assert.equal(tf.memory().numTensors - tensorsBefore, grownWeights, 'optGD and the splits leave no tensors behind');
   assert.ok(events.length >= 2 && events.every((e) => e.stage === 'morphism'));
-  assert.ok(events.some((e) => /b2 after b0/.test(e.detail ?? '')), 'detail names the site');
+  assert.ok(
+    events.some((e) => /b2 after b0/.test(e.detail ?? '')),
+    'detail names the site',
+  );
   assert.equal(grown.curves.length, 2);
   for (const curve of grown.curves) {
     assert.equal(curve.stage, 'morphism');
@@ -215,11 +289,17 @@ test('morphism reports progress, details and an mse curve per site, honours the 
   // epochs x 500 caps the iterations per site: 0.004 epochs = 2 iterations.
   const capped = await morphismMethod.initialise(context(parent, spec, plan, undefined, { budget: { epochs: 0.004 } }));
   const cappedSites = (capped.details as typeof details).sites;
-  assert.ok(cappedSites.every((s) => s.iterations === 2 && s.stoppedBy === 'iterations'), JSON.stringify(cappedSites.map((s) => s.iterations)));
+  assert.ok(
+    cappedSites.every((s) => s.iterations === 2 && s.stoppedBy === 'iterations'),
+    JSON.stringify(cappedSites.map((s) => s.iterations)),
+  );
   capped.model.dispose();
 
   const controller = new AbortController();
   controller.abort();
-  await assert.rejects(morphismMethod.initialise(context(parent, spec, plan, undefined, { signal: controller.signal })), { name: 'AbortedError' });
+  await assert.rejects(
+    morphismMethod.initialise(context(parent, spec, plan, undefined, { signal: controller.signal })),
+    { name: 'AbortedError' },
+  );
   parent.dispose();
 });

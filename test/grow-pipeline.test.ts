@@ -11,7 +11,11 @@ import { growUntil } from '../src/grow/until';
 import { AbortedError } from '../src/train/progress';
 
 async function smallSplit() {
-  const data = await loadDataset('mnist', { inputShape: [28, 28, 1], classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], limit: 1200 });
+  const data = await loadDataset('mnist', {
+    inputShape: [28, 28, 1],
+    classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    limit: 1200,
+  });
   return splitDataset(data);
 }
 
@@ -20,7 +24,14 @@ test('grow reports every figure on one held-out split and leaks no tensors', asy
   const split = await smallSplit();
   const parent = await loadModel(DEFAULT_MODEL);
   const baseline = tf.memory().numTensors;
-  const { model, report } = await grow({ parent, method: 'identity', toDepth: 3, split, budget: { epochs: 1 }, backend });
+  const { model, report } = await grow({
+    parent,
+    method: 'identity',
+    toDepth: 3,
+    split,
+    budget: { epochs: 1 },
+    backend,
+  });
   assert.equal(report.depthBefore, 2);
   assert.equal(report.depthAfter, 3);
   assert.equal(report.accuracyAfterInsertion, report.accuracyBefore, 'identity insertion changed held-out accuracy');
@@ -65,12 +76,28 @@ test('grow-until stops at the target accuracy, else at the target depth', async 
   const backend = await useTestBackend();
   const split = await smallSplit();
   const parent = await loadModel(DEFAULT_MODEL);
-  const reached = await growUntil({ parent, method: 'identity', maxDepth: 5, untilAccuracy: 0.5, split, budget: { epochs: 1 }, backend });
+  const reached = await growUntil({
+    parent,
+    method: 'identity',
+    maxDepth: 5,
+    untilAccuracy: 0.5,
+    split,
+    budget: { epochs: 1 },
+    backend,
+  });
   assert.equal(reached.stoppedBy, 'accuracy');
   assert.equal(reached.steps.length, 1);
   assert.equal(reached.report.depthAfter, 3);
   reached.model.dispose();
-  const deep = await growUntil({ parent, method: 'identity', maxDepth: 3, untilAccuracy: 1.01, split, budget: { epochs: 1 }, backend });
+  const deep = await growUntil({
+    parent,
+    method: 'identity',
+    maxDepth: 3,
+    untilAccuracy: 1.01,
+    split,
+    budget: { epochs: 1 },
+    backend,
+  });
   assert.ok(['depth', 'no-gain'].includes(deep.stoppedBy));
   assert.equal(deep.steps.length, 1);
   deep.model.dispose();

@@ -14,7 +14,11 @@ import { defaultStage2Schedule, LearningRateSchedule, learningRateAt } from '../
 import { toTensorSet, disposeTensorSet } from '../src/train/tensors';
 
 async function smallSplit() {
-  const data = await loadDataset('mnist', { inputShape: [28, 28, 1], classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], limit: 1200 });
+  const data = await loadDataset('mnist', {
+    inputShape: [28, 28, 1],
+    classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    limit: 1200,
+  });
   return splitDataset(data);
 }
 
@@ -33,8 +37,19 @@ test('the default schedule warms up linearly, then decays by a cosine to 0.05x a
   assert.ok(close(learningRateAt(s, 0.55), 1e-3 * (0.05 + 0.95 * 0.5)));
   assert.ok(close(learningRateAt(s, 1), 5e-5));
   assert.ok(close(learningRateAt(s, 7), 5e-5), 'past the budget the rate stays at its end');
-  const step: LearningRateSchedule = { kind: 'step', peak: 1, warmup: 0, startFactor: 1, endFactor: 0.001, stepsAt: [0.5, 0.75], stepFactor: 0.1 };
-  assert.deepEqual([0, 0.49, 0.5, 0.8].map((f) => learningRateAt(step, f)), [1, 1, 0.1, 0.1 * 0.1]);
+  const step: LearningRateSchedule = {
+    kind: 'step',
+    peak: 1,
+    warmup: 0,
+    startFactor: 1,
+    endFactor: 0.001,
+    stepsAt: [0.5, 0.75],
+    stepFactor: 0.1,
+  };
+  assert.deepEqual(
+    [0, 0.49, 0.5, 0.8].map((f) => learningRateAt(step, f)),
+    [1, 1, 0.1, 0.1 * 0.1],
+  );
 });
 
 test('the loop follows the schedule by steps under an epochs budget and by wall time under a seconds budget', async () => {
@@ -49,7 +64,16 @@ test('the loop follows the schedule by steps under an epochs budget and by wall 
     rates.push({ fraction: -1, rate: (optimizer as unknown as { learningRate: number }).learningRate });
     return tf.losses.meanSquaredError(tf.gather(y, idx), tf.matMul(tf.gather(x, idx), w)) as tf.Scalar;
   };
-  runLoop({ stage: 't', count: 256, batchSize: 32, budget: { epochs: 2 }, seed: 1, optimizer, batchLoss, learningRate: (f) => learningRateAt(s, f) });
+  runLoop({
+    stage: 't',
+    count: 256,
+    batchSize: 32,
+    budget: { epochs: 2 },
+    seed: 1,
+    optimizer,
+    batchLoss,
+    learningRate: (f) => learningRateAt(s, f),
+  });
   assert.equal(rates.length, 16);
   rates.forEach((r, step) => assert.ok(close(r.rate, learningRateAt(s, step / 16)), `step ${step}: ${r.rate}`));
 
@@ -64,7 +88,10 @@ test('the loop follows the schedule by steps under an epochs budget and by wall 
     seed: 1,
     optimizer,
     batchLoss: (idx) => {
-      seen.push({ rate: (optimizer as unknown as { learningRate: number }).learningRate, elapsed: (performance.now() - started) / 1000 });
+      seen.push({
+        rate: (optimizer as unknown as { learningRate: number }).learningRate,
+        elapsed: (performance.now() - started) / 1000,
+      });
       const until = performance.now() + 20;
       while (performance.now() < until); // 20 ms a step, so the budget is time, not steps
       return batchLoss(idx);
@@ -95,7 +122,13 @@ test('a Stage II whose last part is made worse returns its best validation check
   const backend = await useTestBackend();
   const split = await smallSplit();
   const parent = await loadModel(DEFAULT_MODEL);
-  const validation = toTensorSet(split.validation, parent.meta.normalisation, parent.meta.arch.classes, parent.meta.arch.output, parent.meta.inputShape);
+  const validation = toTensorSet(
+    split.validation,
+    parent.meta.normalisation,
+    parent.meta.arch.classes,
+    parent.meta.arch.output,
+    parent.meta.inputShape,
+  );
   const { model, report } = await grow({
     parent,
     method: 'identity',
@@ -112,8 +145,15 @@ test('a Stage II whose last part is made worse returns its best validation check
   assert.equal(report.stage2.stoppedBy, 'epochs');
   assert.ok(kept.steps < last.steps, `kept step ${kept.steps} of ${last.steps}`);
   assert.equal(kept.validationAccuracy, Math.max(...checkpoints.map((c) => c.validationAccuracy)));
-  assert.ok(last.validationAccuracy < kept.validationAccuracy - 0.05, `last ${last.validationAccuracy} vs kept ${kept.validationAccuracy}: the wrecking part did not wreck`);
-  assert.equal(evaluate(model, validation).accuracy, kept.validationAccuracy, 'the returned model is not the kept checkpoint');
+  assert.ok(
+    last.validationAccuracy < kept.validationAccuracy - 0.05,
+    `last ${last.validationAccuracy} vs kept ${kept.validationAccuracy}: the wrecking part did not wreck`,
+  );
+  assert.equal(
+    evaluate(model, validation).accuracy,
+    kept.validationAccuracy,
+    'the returned model is not the kept checkpoint',
+  );
   assert.equal(report.stage2.schedule.kind, 'step');
   model.dispose();
   disposeTensorSet(validation);
@@ -124,7 +164,13 @@ test('when no Stage II checkpoint beats the model right after insertion, that mo
   const backend = await useTestBackend();
   const split = await smallSplit();
   const parent = await loadModel(DEFAULT_MODEL);
-  const validation = toTensorSet(split.validation, parent.meta.normalisation, parent.meta.arch.classes, parent.meta.arch.output, parent.meta.inputShape);
+  const validation = toTensorSet(
+    split.validation,
+    parent.meta.normalisation,
+    parent.meta.arch.classes,
+    parent.meta.arch.output,
+    parent.meta.inputShape,
+  );
   const baseline = tf.memory().numTensors;
   const { model, report } = await grow({
     parent,
@@ -140,8 +186,16 @@ test('when no Stage II checkpoint beats the model right after insertion, that mo
   assert.equal(kept.atStart, true);
   assert.equal(kept.steps, 0);
   assert.equal(kept.validationAccuracy, report.stage2.validationAtStart);
-  assert.equal(evaluate(model, validation).accuracy, report.stage2.validationAtStart, 'below where insertion left it on the validation part');
-  assert.equal(report.accuracyAfter, report.accuracyAfterInsertion, 'held-out accuracy differs from the model right after insertion');
+  assert.equal(
+    evaluate(model, validation).accuracy,
+    report.stage2.validationAtStart,
+    'below where insertion left it on the validation part',
+  );
+  assert.equal(
+    report.accuracyAfter,
+    report.accuracyAfterInsertion,
+    'held-out accuracy differs from the model right after insertion',
+  );
   assert.equal(report.stage2.stoppedBy, 'early');
   assert.equal(report.curves.at(-1)!.checkpoints!.length, 4, 'start + patience checkpoints');
   model.dispose();

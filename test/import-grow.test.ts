@@ -9,7 +9,18 @@ import { runCli } from './helpers/cli';
 import { snapshot } from './helpers/dir-snapshot';
 import { writeKeras2H5 } from './helpers/keras-files';
 import { functionalModel } from './helpers/format-models';
-import { backboneLogits, blobsMlp, digitsAsKerasInput, everyLayerCnn, exportConverterDir, fitOnDigits, freezeBackbone, loadPlain, mnistCnn, writeBlobsCsv } from './helpers/user-models';
+import {
+  backboneLogits,
+  blobsMlp,
+  digitsAsKerasInput,
+  everyLayerCnn,
+  exportConverterDir,
+  fitOnDigits,
+  freezeBackbone,
+  loadPlain,
+  mnistCnn,
+  writeBlobsCsv,
+} from './helpers/user-models';
 import { openModelWithData } from '../src/model/open';
 import { growthParts } from '../src/model/keras/parts';
 import { composeWithFrozen } from '../src/model/keras/frozen';
@@ -75,7 +86,16 @@ test('identity insertion on an imported model: plain tfjs reloads it and it answ
     const { loaded } = await openModelWithData(dir, 'mnist', {}, backend);
     const { head, frozen } = growthParts(loaded);
     const plan = spreadPlan(loaded.meta.arch, loaded.meta.depth + 2);
-    const init = await identityMethod.initialise({ parent: head, parentSpec: loaded.meta.arch, plan, data: { train: {} as never, validation: {} as never }, budget: { epochs: 1 }, batchSize: 8, learningRate: 1e-3, seed: 1 });
+    const init = await identityMethod.initialise({
+      parent: head,
+      parentSpec: loaded.meta.arch,
+      plan,
+      data: { train: {} as never, validation: {} as never },
+      budget: { epochs: 1 },
+      batchSize: 8,
+      learningRate: 1e-3,
+      seed: 1,
+    });
     const whole = frozen ? await composeWithFrozen(frozen, init.model, loaded.model.name) : init.model;
     const out = join(root, `identity-${loaded.model.name}`);
     await saveModel(whole, { ...loaded.meta, arch: init.spec, depth: init.spec.blocks.length }, out);
@@ -92,27 +112,63 @@ test('identity insertion on an imported model: plain tfjs reloads it and it answ
 
 test('grow dils with a frozen backbone and logits: a standard model, the backbone bit for bit, a .keras beside it', async () => {
   const out = join(root, 'grown-transfer');
-  const r = await runCli(['grow', '--model', transferDir, '--data', 'mnist', '--to-depth', '2', '--method', 'dils', '--budget-seconds', '4', '--out', out, '--format', 'keras', '--json']);
+  const r = await runCli([
+    'grow',
+    '--model',
+    transferDir,
+    '--data',
+    'mnist',
+    '--to-depth',
+    '2',
+    '--method',
+    'dils',
+    '--budget-seconds',
+    '4',
+    '--out',
+    out,
+    '--format',
+    'keras',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.equal(report.depthBefore, 1);
   assert.equal(report.depthAfter, 2);
   assert.ok(report.accuracyBefore > 0.5, `parent accuracy ${report.accuracyBefore}`);
   assert.ok(readdirSync(out).some((f) => /^group1-shard1of\d+\.bin$/.test(f)));
-  for (const f of ['model.json', 'meta.json', 'report.json', 'learning-curve.svg', 'model.keras']) assert.ok(existsSync(join(out, f)), f);
+  for (const f of ['model.json', 'meta.json', 'report.json', 'learning-curve.svg', 'model.keras'])
+    assert.ok(existsSync(join(out, f)), f);
   const original = await loadPlain(transferDir);
   const grown = await loadPlain(out);
   const kernel = (m: tfl.LayersModel) => m.getLayer('backbone_conv').getWeights()[0].dataSync();
   assert.deepEqual(Array.from(kernel(grown)), Array.from(kernel(original)), 'the frozen backbone changed');
   const keras = await loadArtifacts(await readModelArtifacts(join(out, 'model.keras')));
   const x = await digitsAsKerasInput(16, [28, 28]);
-  assert.ok(maxDiff(keras.predict(x) as tf.Tensor, grown.predict(x) as tf.Tensor) < 1e-5, 'model.keras answers differently');
+  assert.ok(
+    maxDiff(keras.predict(x) as tf.Tensor, grown.predict(x) as tf.Tensor) < 1e-5,
+    'model.keras answers differently',
+  );
   const meta = JSON.parse(require('node:fs').readFileSync(join(out, 'meta.json'), 'utf8'));
   assert.equal(meta.origin.format, 'tfjs-layers');
   assert.equal(meta.frozenThrough, 'backbone_flatten');
   assert.equal(meta.origin.depthAtImport, 1);
   // The grown directory is deepend's: growing it again needs no import flags and keeps the lineage.
-  const again = await runCli(['grow', '--model', out, '--data', 'mnist', '--to-depth', '3', '--method', 'identity', '--epochs', '1', '--out', join(root, 'grown-again'), '--json']);
+  const again = await runCli([
+    'grow',
+    '--model',
+    out,
+    '--data',
+    'mnist',
+    '--to-depth',
+    '3',
+    '--method',
+    'identity',
+    '--epochs',
+    '1',
+    '--out',
+    join(root, 'grown-again'),
+    '--json',
+  ]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(JSON.parse(again.stdout).depthAfter, 3);
   [original, grown, keras].forEach((m) => m.dispose());
@@ -121,7 +177,22 @@ test('grow dils with a frozen backbone and logits: a standard model, the backbon
 
 test('a Keras 2 .h5 file grows like its converter export', async () => {
   const out = join(root, 'grown-h5');
-  const r = await runCli(['grow', '--model', cnnH5, '--data', 'mnist', '--to-depth', '4', '--method', 'random', '--epochs', '1', '--out', out, '--json']);
+  const r = await runCli([
+    'grow',
+    '--model',
+    cnnH5,
+    '--data',
+    'mnist',
+    '--to-depth',
+    '4',
+    '--method',
+    'random',
+    '--epochs',
+    '1',
+    '--out',
+    out,
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).depthAfter, 4);
   const meta = JSON.parse(require('node:fs').readFileSync(join(out, 'meta.json'), 'utf8'));
@@ -129,12 +200,44 @@ test('a Keras 2 .h5 file grows like its converter export', async () => {
 });
 
 test('ELU units and a one-unit sigmoid on CSV data: identity refuses with the reason, dils grows', async () => {
-  const refused = await runCli(['grow', '--model', blobsDir, '--data', blobsCsv, '--to-depth', '2', '--method', 'identity', '--epochs', '1', '--out', join(root, 'blobs-identity')]);
+  const refused = await runCli([
+    'grow',
+    '--model',
+    blobsDir,
+    '--data',
+    blobsCsv,
+    '--to-depth',
+    '2',
+    '--method',
+    'identity',
+    '--epochs',
+    '1',
+    '--out',
+    join(root, 'blobs-identity'),
+  ]);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr.trim().split('\n').pop()!, /identity insertion is exact only after ReLU or ReLU6; the unit of dense ends in Dense \(elu\)/);
+  assert.match(
+    refused.stderr.trim().split('\n').pop()!,
+    /identity insertion is exact only after ReLU or ReLU6; the unit of dense ends in Dense \(elu\)/,
+  );
   assert.equal(existsSync(join(root, 'blobs-identity')), false);
   const out = join(root, 'blobs-dils');
-  const r = await runCli(['grow', '--model', blobsDir, '--data', blobsCsv, '--to-depth', '2', '--method', 'dils', '--budget-seconds', '3', '--out', out, '--json']);
+  const r = await runCli([
+    'grow',
+    '--model',
+    blobsDir,
+    '--data',
+    blobsCsv,
+    '--to-depth',
+    '2',
+    '--method',
+    'dils',
+    '--budget-seconds',
+    '3',
+    '--out',
+    out,
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.ok(report.accuracyBefore > 0.8, `parent accuracy ${report.accuracyBefore}`);
@@ -153,9 +256,23 @@ test('bad input: one line naming the problem, a non-zero exit, nothing written a
   const shard = readdirSync(truncated).find((f) => f.endsWith('.bin'))!;
   truncateSync(join(truncated, shard), statSync(join(truncated, shard)).size - 7);
   const missing = copyDir(cnnDir, join(root, 'bad-missing'));
-  rmSync(join(missing, readdirSync(missing).filter((f) => f.endsWith('.bin')).pop()!));
+  rmSync(
+    join(
+      missing,
+      readdirSync(missing)
+        .filter((f) => f.endsWith('.bin'))
+        .pop()!,
+    ),
+  );
   const unsupported = join(root, 'bad-unsupported');
-  const up = tfl.sequential({ layers: [tfl.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [28, 28, 1], name: 'c', activation: 'relu' }), tfl.layers.upSampling2d({ name: 'upsample' }), tfl.layers.flatten({ name: 'f' }), tfl.layers.dense({ units: 10, activation: 'softmax', name: 'out' })] });
+  const up = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [28, 28, 1], name: 'c', activation: 'relu' }),
+      tfl.layers.upSampling2d({ name: 'upsample' }),
+      tfl.layers.flatten({ name: 'f' }),
+      tfl.layers.dense({ units: 10, activation: 'softmax', name: 'out' }),
+    ],
+  });
   exportConverterDir(up, unsupported);
   const branching = exportConverterDir(functionalModel(), join(root, 'bad-branching'));
   const wrongLabels = copyDir(cnnDir, join(root, 'bad-labels'));
@@ -176,7 +293,10 @@ test('bad input: one line naming the problem, a non-zero exit, nothing written a
     const out = join(root, `out-${what.replace(/ /g, '-')}`);
     const full = args.includes('--data') ? args : [...args, '--data', 'mnist'];
     const r = await runCli(['grow', ...full, '--to-depth', '5', '--method', 'dils', '--epochs', '1', '--out', out]);
-    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('deepend'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('deepend'));
     assert.notEqual(r.code, 0, `${what}: exit 0: ${r.stdout.slice(0, 300)}`);
     assert.equal(lines.length, 1, `${what}: ${r.stderr}`);
     assert.match(lines[0], expected, what);
@@ -190,13 +310,28 @@ test('every growth method and both baselines grow an imported model with a froze
   const { loaded, split } = await openModelWithData(transferDir, 'mnist', {}, backend);
   try {
     for (const method of ['dils', 'identity', 'morphism', 'lookahead', 'random', 'scratch', 'continue'] as const) {
-      const { model, report } = await grow({ parent: loaded, method, toDepth: 2, split, budget: { epochs: 1, init: { epochs: 1 } }, backend });
+      const { model, report } = await grow({
+        parent: loaded,
+        method,
+        toDepth: 2,
+        split,
+        budget: { epochs: 1, init: { epochs: 1 } },
+        backend,
+      });
       assert.equal(report.depthAfter, method === 'continue' ? 1 : 2, method);
       // random and scratch start the chain (or a block of it) afresh: one epoch only has to lift them above chance
       const floor = method === 'random' || method === 'scratch' ? 0.2 : 0.5;
       assert.ok(report.accuracyAfter > floor, `${method}: ${report.accuracyAfter}`);
-      if (method === 'identity' || method === 'morphism') assert.ok(Math.abs(report.accuracyAfterInsertion - report.accuracyBefore) < 0.002, `${method} changed the function`);
-      assert.deepEqual(Array.from(model.getLayer('backbone_conv').getWeights()[0].dataSync()), Array.from(loaded.model.getLayer('backbone_conv').getWeights()[0].dataSync()), `${method}: backbone changed`);
+      if (method === 'identity' || method === 'morphism')
+        assert.ok(
+          Math.abs(report.accuracyAfterInsertion - report.accuracyBefore) < 0.002,
+          `${method} changed the function`,
+        );
+      assert.deepEqual(
+        Array.from(model.getLayer('backbone_conv').getWeights()[0].dataSync()),
+        Array.from(loaded.model.getLayer('backbone_conv').getWeights()[0].dataSync()),
+        `${method}: backbone changed`,
+      );
       model.dispose();
     }
   } finally {
@@ -207,14 +342,22 @@ test('every growth method and both baselines grow an imported model with a froze
 test('an MLP on flattened pixels takes image data: square grey images, flattened', async () => {
   const mlp = tfl.sequential({
     name: 'flat_mlp',
-    layers: [tfl.layers.dense({ units: 32, activation: 'relu', inputShape: [784], name: 'hidden' }), tfl.layers.dense({ units: 10, activation: 'softmax', name: 'out' })],
+    layers: [
+      tfl.layers.dense({ units: 32, activation: 'relu', inputShape: [784], name: 'hidden' }),
+      tfl.layers.dense({ units: 10, activation: 'softmax', name: 'out' }),
+    ],
   });
   await fitOnDigits(mlp);
   const dir = exportConverterDir(mlp, join(root, 'flat-mlp'));
   const r = await runCli(['eval', '--model', dir, '--data', 'mnist', '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(JSON.parse(r.stdout).accuracy > 0.8);
-  const odd = exportConverterDir(tfl.sequential({ layers: [tfl.layers.dense({ units: 10, activation: 'softmax', inputShape: [785], name: 'out' })] }), join(root, 'odd-mlp'));
+  const odd = exportConverterDir(
+    tfl.sequential({
+      layers: [tfl.layers.dense({ units: 10, activation: 'softmax', inputShape: [785], name: 'out' })],
+    }),
+    join(root, 'odd-mlp'),
+  );
   const refused = await runCli(['eval', '--model', odd, '--data', 'mnist']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /the model takes 785 flat values, which are no square grey or RGB image/);
@@ -233,7 +376,22 @@ test('a chain with every supported layer kind: Rescaling means raw pixels, every
   const identity = report.methods.find((m: { method: string }) => m.method === 'identity');
   assert.match(identity.reason, /the unit of conv_c ends in PReLU/);
   const out = join(root, 'every-layer-grown');
-  const r = await runCli(['grow', '--model', dir, '--data', 'mnist', '--to-depth', '7', '--method', 'dils', '--epochs', '1', '--out', out, '--json']);
+  const r = await runCli([
+    'grow',
+    '--model',
+    dir,
+    '--data',
+    'mnist',
+    '--to-depth',
+    '7',
+    '--method',
+    'dils',
+    '--epochs',
+    '1',
+    '--out',
+    out,
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const grown = JSON.parse(r.stdout);
   assert.equal(grown.depthAfter, 7);
@@ -241,7 +399,15 @@ test('a chain with every supported layer kind: Rescaling means raw pixels, every
   const names = plain.layers.map((l) => l.name);
   // spread over five sites, two new blocks go after conv_b's and dense_a's units: after their activation layers, before pooling/dropout
   const after = (name: string) => names.slice(names.indexOf(name) - 1, names.indexOf(name) + 3);
-  assert.deepEqual(after('conv2d_deepend_1'), ['act_b', 'conv2d_deepend_1', 'conv2d_deepend_1_act', 'max_pool'], names.join(', '));
-  assert.deepEqual(after('dense_deepend_2'), ['leaky_a', 'dense_deepend_2', 'dense_deepend_2_act', 'drop'], names.join(', '));
+  assert.deepEqual(
+    after('conv2d_deepend_1'),
+    ['act_b', 'conv2d_deepend_1', 'conv2d_deepend_1_act', 'max_pool'],
+    names.join(', '),
+  );
+  assert.deepEqual(
+    after('dense_deepend_2'),
+    ['leaky_a', 'dense_deepend_2', 'dense_deepend_2_act', 'drop'],
+    names.join(', '),
+  );
   plain.dispose();
 });

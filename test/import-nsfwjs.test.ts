@@ -38,7 +38,10 @@ test('nsfwjs: inspect names what stops growth and where to freeze; with --freeze
   const report = JSON.parse(plain.stdout);
   assert.deepEqual(report.producer, { kerasVersion: '2.2.4', backend: 'tensorflow' });
   assert.equal(report.growable, false);
-  assert.match(report.problem, /layer 'block_16_depthwise' \(DepthwiseConv2D\) cannot be grown.*--freeze-through block_16_depthwise/);
+  assert.match(
+    report.problem,
+    /layer 'block_16_depthwise' \(DepthwiseConv2D\) cannot be grown.*--freeze-through block_16_depthwise/,
+  );
   const frozen = await runCli(['inspect', modelDir, '--freeze-through', 'out_relu', '--json']);
   const head = JSON.parse(frozen.stdout);
   assert.equal(head.growable, true);
@@ -47,11 +50,32 @@ test('nsfwjs: inspect names what stops growth and where to freeze; with --freeze
   assert.ok(head.frozenParameters > 2_000_000);
 });
 
-test('nsfwjs: its head grows with the MobileNetV2 backbone frozen, and the result is a standard model', { timeout: 300_000 }, async () => {
+test('nsfwjs: its head grows with the MobileNetV2 backbone frozen, and the result is a standard model', {
+  timeout: 300_000,
+}, async () => {
   const before = snapshot(modelDir);
   const out = join(root, 'grown');
   const r = await runCli(
-    ['grow', '--model', modelDir, '--data', dataDir, '--freeze-through', 'out_relu', '--labels', LABELS.join(','), '--to-depth', '3', '--method', 'identity', '--epochs', '1', '--out', out, '--json'],
+    [
+      'grow',
+      '--model',
+      modelDir,
+      '--data',
+      dataDir,
+      '--freeze-through',
+      'out_relu',
+      '--labels',
+      LABELS.join(','),
+      '--to-depth',
+      '3',
+      '--method',
+      'identity',
+      '--epochs',
+      '1',
+      '--out',
+      out,
+      '--json',
+    ],
     { timeoutMs: 280_000 },
   );
   assert.equal(r.code, 0, r.stderr);

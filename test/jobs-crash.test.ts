@@ -24,7 +24,12 @@ function withStore<T>(home: string, fn: (s: Store) => T): T {
   }
 }
 
-const args = (home: string, request = false): DaemonArgs => ({ home, rule: testRule(), dataLimit: DATA_LIMIT, request: request ? { trigger: 'manual' } : undefined });
+const args = (home: string, request = false): DaemonArgs => ({
+  home,
+  rule: testRule(),
+  dataLimit: DATA_LIMIT,
+  request: request ? { trigger: 'manual' } : undefined,
+});
 
 /** Each crash point, the state the job is found in afterwards, and what the disk holds at that moment. */
 const POINTS: { at: string; state: string; registered: number[] }[] = [
@@ -46,7 +51,10 @@ for (const point of POINTS) {
     const jobId = withStore(home, (store) => {
       const [job] = store.jobs();
       assert.equal(job.state, point.state);
-      assert.deepEqual(store.modelVersions(MODEL).map((v) => v.version), point.registered);
+      assert.deepEqual(
+        store.modelVersions(MODEL).map((v) => v.version),
+        point.registered,
+      );
       assert.equal(store.committedVersion(MODEL)!.version, 1);
       return job.id;
     });
@@ -67,10 +75,15 @@ for (const point of POINTS) {
     assert.deepEqual(candidateEntries(home), []);
     withStore(home, (store) => {
       const ends = store.transitions(jobId).filter((tr) => isTerminal(tr.to));
-      assert.deepEqual(ends.map((tr) => tr.to), ['succeeded']);
+      assert.deepEqual(
+        ends.map((tr) => tr.to),
+        ['succeeded'],
+      );
       assert.equal(store.modelVersions(MODEL).filter((v) => v.committed).length, 1);
     });
-    t.diagnostic(`restart to idle: ${r.seconds.toFixed(1)} s; serving process ${(r.rssBytes / 2 ** 20).toFixed(0)} MB RSS, ${r.numTensors} tensors`);
+    t.diagnostic(
+      `restart to idle: ${r.seconds.toFixed(1)} s; serving process ${(r.rssBytes / 2 ** 20).toFixed(0)} MB RSS, ${r.numTensors} tensors`,
+    );
   });
 }
 

@@ -19,38 +19,68 @@ import { DEFAULT_MODEL } from './helpers/cli';
 const DEFAULT_GATE = gateSettings({ minGain: 0.001, minAccuracy: 0.9 });
 
 test('the default gate: a +0.5 point gain on 2,000 samples commits, a 0.5 point loss and a tie inside the noise do not', () => {
-  assert.deepEqual(DEFAULT_GATE, { minGain: 0.001, minAccuracy: 0.9, confidence: GATE_DEFAULTS.confidence, maxLoss: GATE_DEFAULTS.maxLoss });
+  assert.deepEqual(DEFAULT_GATE, {
+    minGain: 0.001,
+    minAccuracy: 0.9,
+    confidence: GATE_DEFAULTS.confidence,
+    maxLoss: GATE_DEFAULTS.maxLoss,
+  });
   const before = 0.9715;
-  const gain = checkGate({ accuracyBefore: before, accuracyAfter: before + 0.005, pairs: { n: 2000, n01: 20, n10: 30 } }, DEFAULT_GATE);
+  const gain = checkGate(
+    { accuracyBefore: before, accuracyAfter: before + 0.005, pairs: { n: 2000, n01: 20, n10: 30 } },
+    DEFAULT_GATE,
+  );
   assert.equal(gain.pass, true, gain.reasons.join('; '));
   assert.ok(gain.figures.lowerBound! > -0.0025 && gain.figures.lowerBound! < 0.005);
   assert.equal(gain.figures.n10, 30);
 
-  const loss = checkGate({ accuracyBefore: before, accuracyAfter: before - 0.005, pairs: { n: 2000, n01: 30, n10: 20 } }, { ...DEFAULT_GATE, minGain: -1 });
+  const loss = checkGate(
+    { accuracyBefore: before, accuracyAfter: before - 0.005, pairs: { n: 2000, n01: 30, n10: 20 } },
+    { ...DEFAULT_GATE, minGain: -1 },
+  );
   assert.equal(loss.pass, false);
   assert.deepEqual(loss.reasons.length, 1);
-  assert.match(loss.reasons[0], /^with 95% confidence the candidate is worse than the committed model by up to 1\.\d\d points, more than the 0\.25 points allowed \(20 vs 30 discordant of 2000, McNemar p = 0\.20\)$/);
+  assert.match(
+    loss.reasons[0],
+    /^with 95% confidence the candidate is worse than the committed model by up to 1\.\d\d points, more than the 0\.25 points allowed \(20 vs 30 discordant of 2000, McNemar p = 0\.20\)$/,
+  );
 
   // +0.15 points is above minGain but its bound is not above -0.25 points at a 3% disagreement rate
-  const noise = checkGate({ accuracyBefore: before, accuracyAfter: before + 0.0015, pairs: { n: 2000, n01: 27, n10: 30 } }, DEFAULT_GATE);
+  const noise = checkGate(
+    { accuracyBefore: before, accuracyAfter: before + 0.0015, pairs: { n: 2000, n01: 27, n10: 30 } },
+    DEFAULT_GATE,
+  );
   assert.equal(noise.pass, false);
-  assert.match(noise.reasons[0], /^the held-out part \(2000 samples\) is too small to bound the loss at 95% confidence: the candidate may be worse by up to 0\.\d\d points \(limit 0\.25 points\); about [\d,]+ would be needed at this disagreement rate/);
+  assert.match(
+    noise.reasons[0],
+    /^the held-out part \(2000 samples\) is too small to bound the loss at 95% confidence: the candidate may be worse by up to 0\.\d\d points \(limit 0\.25 points\); about [\d,]+ would be needed at this disagreement rate/,
+  );
 });
 
 test('the gate names every failed condition and a candidate without per-sample results', () => {
   const r = checkGate({ accuracyBefore: 0.9, accuracyAfter: 0.85 }, DEFAULT_GATE);
   assert.equal(r.pass, false);
   assert.equal(r.reasons.length, 3);
-  assert.match(r.reasons[2], /no per-sample held-out results \(grown by an older deepend\): its loss cannot be bounded/);
+  assert.match(
+    r.reasons[2],
+    /no per-sample held-out results \(grown by an older deepend\): its loss cannot be bounded/,
+  );
   assert.equal(r.figures.lowerBound, null);
   assert.equal(describeGateFigures(r.figures), 'gain -5.00 points');
   const ok = checkGate({ accuracyBefore: 0.9, accuracyAfter: 0.91, pairs: { n: 1000, n01: 0, n10: 10 } }, DEFAULT_GATE);
-  assert.match(describeGateFigures(ok.figures)!, /^gain \+1\.00 points, 95% lower bound \+0\.\d\d \(limit -0\.25\), 10 vs 0 discordant of 1000, McNemar p = 0\.0020$/);
+  assert.match(
+    describeGateFigures(ok.figures)!,
+    /^gain \+1\.00 points, 95% lower bound \+0\.\d\d \(limit -0\.25\), 10 vs 0 discordant of 1000, McNemar p = 0\.0020$/,
+  );
 });
 
-test('a real candidate: report.json carries both models\' held-out correctness, and the gate\'s counts agree with its accuracies', async (t) => {
+test("a real candidate: report.json carries both models' held-out correctness, and the gate's counts agree with its accuracies", async (t) => {
   const backend = await useTestBackend();
-  const data = await loadDataset('mnist', { inputShape: [28, 28, 1], classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], limit: 1200 });
+  const data = await loadDataset('mnist', {
+    inputShape: [28, 28, 1],
+    classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    limit: 1200,
+  });
   const split = splitDataset(data);
   const parent = await loadModel(DEFAULT_MODEL);
   const dir = join(mkdtempSync(join(tmpdir(), 'deepend-gate-')), 'candidate');

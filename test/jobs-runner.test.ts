@@ -66,12 +66,28 @@ test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, comm
   // the gate's paired comparison on the 240 held-out digits, recorded with the commit
   assert.equal(job.result?.n, 240);
   assert.equal(job.result?.confidence, 0.95);
-  assert.ok(typeof job.result?.lowerBound === 'number' && job.result.lowerBound <= (job.result.gain as number) + 1e-12, JSON.stringify(job.result));
-  assert.ok(Math.abs(((job.result.n10 as number) - (job.result.n01 as number)) / 240 - (job.result.gain as number)) < 1e-12);
+  assert.ok(
+    typeof job.result?.lowerBound === 'number' && job.result.lowerBound <= (job.result.gain as number) + 1e-12,
+    JSON.stringify(job.result),
+  );
+  assert.ok(
+    Math.abs(((job.result.n10 as number) - (job.result.n01 as number)) / 240 - (job.result.gain as number)) < 1e-12,
+  );
   const path = rig.store.transitions(id).map((tr) => (tr.to === 'growing' ? `growing:${tr.detail.step}` : tr.to));
-  assert.deepEqual(path, ['queued', 'planning', 'growing:stage1', 'growing:stage2', 'validating', 'swapping', 'succeeded']);
+  assert.deepEqual(path, [
+    'queued',
+    'planning',
+    'growing:stage1',
+    'growing:stage2',
+    'validating',
+    'swapping',
+    'succeeded',
+  ]);
   assert.equal((rig.store.transitions(id)[2].detail.plan as { toDepth: number }).toDepth, 3, 'capped by maxStep');
-  assert.deepEqual(rig.states.map((s) => s.state), ['queued', 'planning', 'growing', 'growing', 'validating', 'swapping', 'succeeded']);
+  assert.deepEqual(
+    rig.states.map((s) => s.state),
+    ['queued', 'planning', 'growing', 'growing', 'validating', 'swapping', 'succeeded'],
+  );
 
   const committed = rig.store.committedVersion(MODEL)!;
   assert.equal(committed.version, 2);
@@ -79,12 +95,14 @@ test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, comm
   assert.equal(committed.parent, 1);
   assert.equal(readCurrent(rig.home, MODEL), 2);
   assert.deepEqual(listVersions(rig.home, MODEL), [1, 2]);
-  for (const f of ['model.json', 'group1-shard1of1.bin', 'meta.json', 'report.json', 'learning-curve.svg']) assert.ok(existsSync(join(committed.dir, f)), f);
+  for (const f of ['model.json', 'group1-shard1of1.bin', 'meta.json', 'report.json', 'learning-curve.svg'])
+    assert.ok(existsSync(join(committed.dir, f)), f);
   const report = JSON.parse(readFileSync(join(committed.dir, 'report.json'), 'utf8')) as GrowReport;
   assert.deepEqual(report.gate, { minGain: -1, minAccuracy: 0, confidence: 0.95, maxLoss: 1 });
   assert.ok(report.phases.stage1 && report.phases.stage2.start >= report.phases.stage1.end);
   const svg = readFileSync(join(committed.dir, 'learning-curve.svg'), 'utf8');
-  for (const mark of ['class="insertion"', 'class="phase-stage1"', 'class="phase-stage2"', 'class="ref-parent"']) assert.ok(svg.includes(mark), mark);
+  for (const mark of ['class="insertion"', 'class="phase-stage1"', 'class="phase-stage2"', 'class="ref-parent"'])
+    assert.ok(svg.includes(mark), mark);
   assert.deepEqual(candidateEntries(rig.home), []);
   const served = rig.slot.current()!;
   assert.equal(served.version, 2);
@@ -98,13 +116,22 @@ test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, comm
   assert.ok(rig.progress.at(-1)!.percent >= 50, `last progress ${rig.progress.at(-1)!.percent}%`);
   assert.ok(predictions > 20, `${predictions} predictions during growth`);
   assert.ok(maxLag < 300, `serving thread stalled ${maxLag.toFixed(0)} ms during growth`);
-  assert.equal(tensorsBesidesModel(rig.slot, tf.memory().numTensors), besides, 'the serving thread holds the new weights and nothing else');
-  t.diagnostic(`job ${seconds.toFixed(1)} s; growth ${Number(job.result?.growSeconds).toFixed(1)} s; held-out ${job.result?.accuracyBefore} -> ${job.result?.accuracyAfter}; max timer lag ${maxLag.toFixed(0)} ms; ${predictions} predictions; tensors besides the model ${besides}; rss ${(rssBefore / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+  assert.equal(
+    tensorsBesidesModel(rig.slot, tf.memory().numTensors),
+    besides,
+    'the serving thread holds the new weights and nothing else',
+  );
+  t.diagnostic(
+    `job ${seconds.toFixed(1)} s; growth ${Number(job.result?.growSeconds).toFixed(1)} s; held-out ${job.result?.accuracyBefore} -> ${job.result?.accuracyAfter}; max timer lag ${maxLag.toFixed(0)} ms; ${predictions} predictions; tensors besides the model ${besides}; rss ${(rssBefore / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
+  );
 
   const back = await rig.runner.rollback();
   assert.equal(back.kind, 'rollback');
   assert.equal(back.state, 'succeeded', back.reason ?? '');
-  assert.deepEqual(rig.store.transitions(back.id).map((tr) => tr.to), ['queued', 'swapping', 'succeeded']);
+  assert.deepEqual(
+    rig.store.transitions(back.id).map((tr) => tr.to),
+    ['queued', 'swapping', 'succeeded'],
+  );
   assert.equal(rig.store.committedVersion(MODEL)!.version, 1);
   assert.equal(readCurrent(rig.home, MODEL), 1);
   assert.equal(rig.slot.current()!.version, 1);
@@ -122,7 +149,10 @@ test('a gate the candidate cannot meet: rejected with the figures, nothing commi
   await rig.runner.idle();
   const job = rig.store.job(answer.job.id)!;
   assert.equal(job.state, 'rejected');
-  assert.match(job.reason!, /gate not met: held-out accuracy .* is below the minimum 99\.99%; gain .* below the minimum 50\.00%/);
+  assert.match(
+    job.reason!,
+    /gate not met: held-out accuracy .* is below the minimum 99\.99%; gain .* below the minimum 50\.00%/,
+  );
   const figures = job.result as { accuracyBefore: number; accuracyAfter: number; gain: number; minGain: number };
   assert.ok(figures.accuracyBefore > 0.5 && figures.accuracyAfter > 0.5);
   assert.equal(figures.minGain, 0.5);
@@ -160,7 +190,10 @@ test('one job at a time; cancel during growing ends it canceled with nothing hal
   const stopMs = performance.now() - asked;
   assert.equal(rig.runner.cancel(first.job.id), false, 'an ended job cannot be canceled again');
   assert.equal(terminalCount(rig, first.job.id), 1);
-  assert.deepEqual(rig.store.transitions(first.job.id).map((tr) => tr.to), ['queued', 'planning', 'growing', 'canceled']);
+  assert.deepEqual(
+    rig.store.transitions(first.job.id).map((tr) => tr.to),
+    ['queued', 'planning', 'growing', 'canceled'],
+  );
   assert.deepEqual(candidateEntries(rig.home), [], 'no candidate and no partial save left');
   assert.deepEqual(listVersions(rig.home, MODEL), [1]);
   assert.equal(rig.store.committedVersion(MODEL)!.version, 1);
@@ -173,7 +206,10 @@ test('one job at a time; cancel during growing ends it canceled with nothing hal
   assert.ok(third.accepted, 'a new job is accepted once the canceled one is gone');
   assert.equal(rig.runner.cancel(third.job.id), true);
   await rig.runner.idle();
-  assert.deepEqual(rig.store.transitions(third.job.id).map((tr) => tr.to), ['queued', 'canceled']);
+  assert.deepEqual(
+    rig.store.transitions(third.job.id).map((tr) => tr.to),
+    ['queued', 'canceled'],
+  );
   assert.equal(rig.runner.active(), undefined);
 });
 
@@ -192,7 +228,7 @@ test('planning rejects what there is nothing to do for, and a missing rule', asy
   assert.equal(rig.slot.current()!.version, 1);
 });
 
-test('a growth that fails (no such data) ends the job failed with the worker\'s reason; v1 keeps serving', async (t) => {
+test("a growth that fails (no such data) ends the job failed with the worker's reason; v1 keeps serving", async (t) => {
   const rig = await makeRig(t, testRule(), backend, join(tmpdir(), 'no-such-data.csv'));
   const v1 = rig.slot.current()!;
   const answer = rig.runner.request({ trigger: 'manual' });
@@ -201,7 +237,10 @@ test('a growth that fails (no such data) ends the job failed with the worker\'s 
   const job = rig.store.job(answer.job.id)!;
   assert.equal(job.state, 'failed');
   assert.match(job.reason!, /^growth failed: .*no-such-data\.csv: data source does not exist/);
-  assert.deepEqual(rig.store.transitions(job.id).map((tr) => tr.to), ['queued', 'planning', 'growing', 'failed']);
+  assert.deepEqual(
+    rig.store.transitions(job.id).map((tr) => tr.to),
+    ['queued', 'planning', 'growing', 'failed'],
+  );
   assert.deepEqual(candidateEntries(rig.home), []);
   assert.equal(rig.slot.current(), v1);
 });

@@ -19,15 +19,23 @@ test('one depth limit: the fleet contract, policies and job requests all stop at
   assert.equal(validateMessage('deepen', { commandId: 'c', toDepth: MAX_DEPTH }).ok, true);
   assert.equal(validateMessage('deepen', { commandId: 'c', toDepth: MAX_DEPTH + 1 }).ok, false);
   assert.equal(requestProblem({ trigger: 'fleet', toDepth: MAX_DEPTH }), null);
-  assert.equal(requestProblem({ trigger: 'manual', toDepth: 1000 }), 'toDepth must be a whole number from 1 to 64, got 1000');
+  assert.equal(
+    requestProblem({ trigger: 'manual', toDepth: 1000 }),
+    'toDepth must be a whole number from 1 to 64, got 1000',
+  );
   const h = testHome(t);
-  writeFileSync(h.policy, `name: p\nrules:\n  - name: r\n    match: {}\n    targetDepth: ${MAX_DEPTH + 1}\n    method: dils\n    maxStep: 1\n    budget: { epochs: 1 }\n    gate: { minGain: 0, minAccuracy: 0 }\n    automatic: true\n`);
+  writeFileSync(
+    h.policy,
+    `name: p\nrules:\n  - name: r\n    match: {}\n    targetDepth: ${MAX_DEPTH + 1}\n    method: dils\n    maxStep: 1\n    budget: { epochs: 1 }\n    gate: { minGain: 0, minAccuracy: 0 }\n    automatic: true\n`,
+  );
   const problems = checkPolicy(h.policy);
   assert.equal(problems.length, 1);
   assert.match(`${problems[0].field}: ${problems[0].message}`, /targetDepth: must be <= 64/);
 });
 
-test('`deepend deepen --to-depth 1000` is refused by the CLI, and by the control API', { timeout: 90_000 }, async (t) => {
+test('`deepend deepen --to-depth 1000` is refused by the CLI, and by the control API', {
+  timeout: 90_000,
+}, async (t) => {
   const h = testHome(t);
   const cli = await runCli(['deepen', '--to-depth', '1000'], { env: h.env });
   assert.equal(cli.code, 2);

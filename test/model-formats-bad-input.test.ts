@@ -40,7 +40,7 @@ async function refused(path: string, dir: string, file: string, reason: RegExp):
     assert.match(err.message, reason);
     return true;
   });
-  assert.deepEqual(snapshot(dir), before, 'the user\'s directory changed');
+  assert.deepEqual(snapshot(dir), before, "the user's directory changed");
 }
 
 test('a truncated shard', async () => {
@@ -76,7 +76,12 @@ test('a TF.js graph model', async () => {
   };
   writeFileSync(join(dir, 'model.json'), JSON.stringify(graph));
   writeFileSync(join(dir, 'group1-shard1of1.bin'), Buffer.alloc(0));
-  await refused(dir, dir, join(dir, 'model.json'), /TF\.js graph model .*cannot be grown.*export the Keras model instead/);
+  await refused(
+    dir,
+    dir,
+    join(dir, 'model.json'),
+    /TF\.js graph model .*cannot be grown.*export the Keras model instead/,
+  );
 });
 
 test('model.json that is not JSON', async () => {
@@ -120,7 +125,12 @@ test('a .keras whose weights do not fit its config', async () => {
   const other = unzipSync(await kerasFileBytes(await artifactsOf(small)));
   const file = join(dir, 'model.keras');
   writeFileSync(file, zipSync({ ...good, 'model.weights.h5': other['model.weights.h5'] }));
-  await refused(file, dir, file, /layer "conv2d_1" has weights but model\.weights\.h5 has none at layers\/conv2d\/vars|has shape/);
+  await refused(
+    file,
+    dir,
+    file,
+    /layer "conv2d_1" has weights but model\.weights\.h5 has none at layers\/conv2d\/vars|has shape/,
+  );
   small.dispose();
 });
 

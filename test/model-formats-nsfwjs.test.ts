@@ -33,14 +33,21 @@ test('nsfwjs MobileNetV2 (a Keras 2.2.4 export, uint8-quantized) reads, loads an
   const y = model.predict(x) as tf.Tensor;
   assert.deepEqual(y.shape, [1, 5]);
   const p = Array.from(y.dataSync());
-  assert.ok(p.every((v) => v >= 0), `negative probability in ${p}`);
+  assert.ok(
+    p.every((v) => v >= 0),
+    `negative probability in ${p}`,
+  );
   assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-5, `probabilities sum to ${p.reduce((a, b) => a + b, 0)}`);
 
   // tfjs-layers dequantizes the same files itself: the predictions must agree.
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   const shard = readFileSync(join(dir, 'group1-shard1of1.bin'));
   const byTfjs = await tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(shard).buffer }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: new Uint8Array(shard).buffer,
+    }),
   );
   const diff = maxAbsDiff(byTfjs, model, x);
   assert.ok(diff < 1e-5, `differs from tfjs's own loading by ${diff}`);

@@ -41,7 +41,9 @@ test('layersModelFiles writes the converter layout that plain tf.loadLayersModel
     });
     // A handler built from the files alone, as tf.loadLayersModel('file://...') would read them.
     const weightData = new Uint8Array(Buffer.concat(paths.map((p) => files[p]))).buffer;
-    const plain = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }));
+    const plain = await tfl.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }),
+    );
     const x = sampleInput(model);
     assert.equal(maxAbsDiff(model, plain, x), 0, `${name}: plain tfjs predictions differ`);
     // On disk, deepend's own reader reads the same.
@@ -85,13 +87,21 @@ test('kerasFileBytes writes a Keras 3 .keras archive that reads back to identica
       assert.equal(layers[0].class_name, 'InputLayer');
       assert.ok(Array.isArray((layers[0].config as Obj).batch_shape));
       assert.ok(layers.slice(1).every((l) => !('batch_input_shape' in (l.config as Obj))));
-      assert.deepEqual((layers[1].config as Obj).dtype, { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null });
+      assert.deepEqual((layers[1].config as Obj).dtype, {
+        module: 'keras',
+        class_name: 'DTypePolicy',
+        config: { name: 'float32' },
+        registered_name: null,
+      });
     } else {
       assert.equal(config.class_name, 'Functional');
       const called = layers.filter((l) => (l.inbound_nodes as unknown[]).length > 0);
       for (const l of called) {
         const node = (l.inbound_nodes as Obj[])[0];
-        assert.ok(Array.isArray(node.args) && typeof node.kwargs === 'object', `${name}: ${String(l.name)} node is not Keras 3's`);
+        assert.ok(
+          Array.isArray(node.args) && typeof node.kwargs === 'object',
+          `${name}: ${String(l.name)} node is not Keras 3's`,
+        );
         assert.ok(JSON.stringify(node.args).includes('"__keras_tensor__"'));
       }
     }
@@ -118,12 +128,20 @@ test('a nested Sequential is written with Keras 3 node indices (no built-in node
 
 test("deepend's own families (the resnet's ScaledAdd included) survive both writers", async () => {
   for (const family of ['mlp', 'conv', 'resnet'] as Family[]) {
-    const spec = familySpec({ family, depth: 2, inputShape: [12, 12, 1], classes: 4, width: 4, batchNorm: family !== 'mlp' });
+    const spec = familySpec({
+      family,
+      depth: 2,
+      inputShape: [12, 12, 1],
+      classes: 4,
+      width: 4,
+      batchNorm: family !== 'mlp',
+    });
     const model = randomiseWeights(buildModel(spec, 3));
     const artifacts = await artifactsOf(model);
     const dir = join(root, `family-${family}`);
     mkdirSync(dir);
-    for (const [file, bytes] of Object.entries(layersModelFiles(artifacts, { shardBytes: 2000 }))) writeFileSync(join(dir, file), bytes);
+    for (const [file, bytes] of Object.entries(layersModelFiles(artifacts, { shardBytes: 2000 })))
+      writeFileSync(join(dir, file), bytes);
     const kerasFile = join(root, `family-${family}.keras`);
     writeFileSync(kerasFile, await kerasFileBytes(artifacts));
     const x = sampleInput(model);
@@ -150,7 +168,9 @@ print(json.dumps(shapes, sort_keys=True))
 
 /** A python3 that imports h5py: the one on PATH, or Debian's (python3-h5py) when PATH has another (pyenv). */
 function pythonWithH5py(): string | undefined {
-  return ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import h5py'], { stdio: 'ignore' }).status === 0);
+  return ['python3', '/usr/bin/python3'].find(
+    (py) => spawnSync(py, ['-c', 'import h5py'], { stdio: 'ignore' }).status === 0,
+  );
 }
 
 test('model.weights.h5 of a written .keras has the Keras 3 layout, as h5py sees it', async (t) => {

@@ -41,13 +41,21 @@ test('converter directories (2 weight groups, 300-byte shards, weights spanning 
     const model = randomiseWeights(build());
     const dir = join(root, `tfjs-${name}`);
     const written = writeConverterDir(dir, topology(model), weightsOf(model), { shardBytes: 300, groups: 2 });
-    assert.ok(written.spansShards && written.shardFiles.length >= 3, `${name}: the fixture should cut weights across shards`);
+    assert.ok(
+      written.spansShards && written.shardFiles.length >= 3,
+      `${name}: the fixture should cut weights across shards`,
+    );
     const before = snapshot(dir);
     const { artifacts, diff } = await readAndCompare(model, dir);
     assert.ok(diff < 1e-5, `${name}: max |diff| ${diff}`);
     assert.equal(artifacts.format, 'tfjs-layers');
     assert.equal(artifacts.source, dir);
-    assert.deepEqual(artifacts.producer, { generatedBy: 'keras v2.15.0', convertedBy: 'TensorFlow.js Converter v4.22.0', kerasVersion: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' });
+    assert.deepEqual(artifacts.producer, {
+      generatedBy: 'keras v2.15.0',
+      convertedBy: 'TensorFlow.js Converter v4.22.0',
+      kerasVersion: 'tfjs-layers 4.22.0',
+      backend: 'tensor_flow.js',
+    });
     assert.ok(artifacts.weightSpecs.every((s) => s.dtype === 'float32' && !s.quantization));
     assert.deepEqual(snapshot(dir), before, `${name}: the user's directory changed`);
     model.dispose();
@@ -65,7 +73,9 @@ test('the model.json path itself reads like its directory', async () => {
 function quantizedFiles(dir: string) {
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   const specs = json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights);
-  const data = Buffer.concat(json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  const data = Buffer.concat(
+    json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => readFileSync(join(dir, p)))),
+  );
   return { modelTopology: json.modelTopology, weightSpecs: specs, weightData: new Uint8Array(data).buffer };
 }
 
@@ -76,7 +86,10 @@ test('uint8, uint16 and float16 quantized weights are dequantized within the ste
     const dir = join(root, `quantized-${quantize}`);
     const written = writeConverterDir(dir, topology(model), weightsOf(model), { shardBytes: 700, groups: 2, quantize });
     const artifacts = await readModelArtifacts(dir);
-    assert.ok(artifacts.weightSpecs.every((s) => s.dtype === 'float32' && !s.quantization), `${quantize}: specs still quantized`);
+    assert.ok(
+      artifacts.weightSpecs.every((s) => s.dtype === 'float32' && !s.quantization),
+      `${quantize}: specs still quantized`,
+    );
     const decoded = tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs);
     for (const [name, values] of original) {
       const got = decoded[name].dataSync();
@@ -101,9 +114,19 @@ test('uint8, uint16 and float16 quantized weights are dequantized within the ste
 test('a converter 1.x directory: no format key, Keras full topology, Sequential config as a list, batch_input_shape on the first layer', async () => {
   const model = randomiseWeights(MODELS.mlp());
   const layers = (topology(model) as { config: { layers: unknown[] } }).config.layers;
-  const keras = { keras_version: '2.1.6', backend: 'tensorflow', model_config: { class_name: 'Sequential', config: layers }, training_config: { loss: 'mse' } };
+  const keras = {
+    keras_version: '2.1.6',
+    backend: 'tensorflow',
+    model_config: { class_name: 'Sequential', config: layers },
+    training_config: { loss: 'mse' },
+  };
   const dir = join(root, 'converter-1x');
-  writeConverterDir(dir, keras, weightsOf(model), { shardBytes: 512, format: null, generatedBy: 'keras v2.1.6', convertedBy: 'TensorFlow.js Converter v1.0.1' });
+  writeConverterDir(dir, keras, weightsOf(model), {
+    shardBytes: 512,
+    format: null,
+    generatedBy: 'keras v2.1.6',
+    convertedBy: 'TensorFlow.js Converter v1.0.1',
+  });
   const { artifacts, diff } = await readAndCompare(model, dir);
   assert.ok(diff < 1e-5, `max |diff| ${diff}`);
   assert.equal(artifacts.producer.kerasVersion, '2.1.6');
@@ -112,7 +135,9 @@ test('a converter 1.x directory: no format key, Keras full topology, Sequential 
 
 test('a Sequential built with model.build(): no input layer, its shape only in build_input_shape', async () => {
   const model = randomiseWeights(MODELS.mlp());
-  const keras = topology(model) as { config: { layers: { config: Record<string, unknown> }[]; build_input_shape?: unknown } };
+  const keras = topology(model) as {
+    config: { layers: { config: Record<string, unknown> }[]; build_input_shape?: unknown };
+  };
   delete keras.config.layers[0].config.batch_input_shape;
   keras.config.build_input_shape = [null, 8];
   const dir = join(root, 'built');
@@ -125,7 +150,10 @@ test('Keras 3 configurations (batch_shape, DTypePolicy, module/registered_name, 
   for (const fixture of [KERAS3_CNN, KERAS3_NESTED]) {
     const reference = randomiseWeights(fixture.reference());
     const dir = join(root, fixture.name);
-    writeConverterDir(dir, fixture.config, converterWeights(fixture, reference), { shardBytes: 2048, generatedBy: 'keras v3.3.3' });
+    writeConverterDir(dir, fixture.config, converterWeights(fixture, reference), {
+      shardBytes: 2048,
+      generatedBy: 'keras v3.3.3',
+    });
     const { artifacts, diff } = await readAndCompare(reference, dir);
     assert.ok(diff < 1e-5, `${fixture.name}: max |diff| ${diff}`);
     const text = JSON.stringify(artifacts.modelTopology);
@@ -189,7 +217,7 @@ test('labels beside the model: labels.txt in the directory, or metadata.json {la
   model.dispose();
 });
 
-test('real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential) give Keras\'s own predictions', async () => {
+test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential) give Keras's own predictions", async () => {
   const fixtures = join(__dirname, '..', '..', 'test', 'fixtures', 'keras');
   const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
   for (const name of ['cnn', 'functional', 'built']) {

@@ -31,7 +31,14 @@ function metaFor(spec: ArchSpec): MetaWithoutDigest {
 }
 
 async function savedModel(family: Family, dir: string) {
-  const spec = familySpec({ family, depth: 2, inputShape: [12, 12, 1], classes: 4, width: 4, batchNorm: family === 'conv' });
+  const spec = familySpec({
+    family,
+    depth: 2,
+    inputShape: [12, 12, 1],
+    classes: 4,
+    width: 4,
+    batchNorm: family === 'conv',
+  });
   const model = buildModel(spec, 3);
   await saveModel(model, metaFor(spec), dir);
   return { model, spec };
@@ -82,10 +89,22 @@ test('every damaged model directory is a one-line error naming the file', async 
     const pristine = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
     const restore = () => Object.entries(pristine).forEach(([f, b]) => writeFileSync(join(dir, f), b));
     const cases: [string, () => void, RegExp][] = [
-      ['corrupt model.json', () => writeFileSync(join(dir, 'model.json'), '{"modelTopology": '), /model\.json: model\.json is not valid JSON/],
+      [
+        'corrupt model.json',
+        () => writeFileSync(join(dir, 'model.json'), '{"modelTopology": '),
+        /model\.json: model\.json is not valid JSON/,
+      ],
       ['model.json without topology', () => writeFileSync(join(dir, 'model.json'), '{}'), /not a TF\.js layers model/],
-      ['missing weights', () => rmSync(join(dir, 'group1-shard1of1.bin')), /group1-shard1of1\.bin: weights file is missing/],
-      ['truncated weights', () => writeFileSync(join(dir, 'group1-shard1of1.bin'), pristine['group1-shard1of1.bin'].subarray(0, 100)), /has 100 bytes but model\.json describes/],
+      [
+        'missing weights',
+        () => rmSync(join(dir, 'group1-shard1of1.bin')),
+        /group1-shard1of1\.bin: weights file is missing/,
+      ],
+      [
+        'truncated weights',
+        () => writeFileSync(join(dir, 'group1-shard1of1.bin'), pristine['group1-shard1of1.bin'].subarray(0, 100)),
+        /has 100 bytes but model\.json describes/,
+      ],
       [
         'flipped weight byte',
         () => {
@@ -96,7 +115,15 @@ test('every damaged model directory is a one-line error naming the file', async 
         /sha256 .* does not match meta\.json/,
       ],
       ['missing meta.json', () => rmSync(join(dir, 'meta.json')), /meta\.json: meta\.json is missing/],
-      ['unknown family in meta', () => writeFileSync(join(dir, 'meta.json'), pristine['meta.json'].toString().replace('"family": "conv"', '"family": "transformer"')), /unknown model family "transformer"/],
+      [
+        'unknown family in meta',
+        () =>
+          writeFileSync(
+            join(dir, 'meta.json'),
+            pristine['meta.json'].toString().replace('"family": "conv"', '"family": "transformer"'),
+          ),
+        /unknown model family "transformer"/,
+      ],
     ];
     for (const [what, damage, expected] of cases) {
       restore();

@@ -6,7 +6,9 @@ import { loadPolicy, matchRule, Policy, PolicyRule } from '../src/policy';
 import { HardwareFixture, rawHardware } from './helpers/hardware';
 
 const POLICIES = resolve(__dirname, '../../policies');
-const policies: Record<string, Policy> = Object.fromEntries(['default', 'jetson', 'gpu-box'].map((n) => [n, loadPolicy(join(POLICIES, `${n}.yaml`))]));
+const policies: Record<string, Policy> = Object.fromEntries(
+  ['default', 'jetson', 'gpu-box'].map((n) => [n, loadPolicy(join(POLICIES, `${n}.yaml`))]),
+);
 
 type Expected = [rule: string, targetDepth: number, method: string, automatic: boolean];
 
@@ -33,7 +35,11 @@ test('the recorded machines get the expected rule, depth, method and automatic f
   for (const [policy, machine, backend, expected] of DECISIONS) {
     const { rule } = matchRule(policies[policy], computeFacts(rawHardware(machine), backend));
     assert.ok(rule, `${policy} / ${machine} / ${backend}: no rule`);
-    assert.deepEqual([rule.name, rule.targetDepth, rule.method, rule.automatic], expected, `${policy} / ${machine} / ${backend}`);
+    assert.deepEqual(
+      [rule.name, rule.targetDepth, rule.method, rule.automatic],
+      expected,
+      `${policy} / ${machine} / ${backend}`,
+    );
   }
 });
 
@@ -51,28 +57,56 @@ test("this machine under default.yaml: the main job's upgrade, depth 2 -> 4 in o
     automatic: true,
   });
   assert.equal(explanation.length, 5);
-  assert.match(explanation[0], /^rules\[0\] 'nvidia-gpu' does not match: gpu: a GPU required, found no GPU; .*backend: backend tensorflow required, loaded wasm$/);
-  assert.match(explanation[1], /'jetson-large' does not match: .*unifiedMemory: unified memory required, this device has none; minCores: >= 8 cores required, found 2/);
+  assert.match(
+    explanation[0],
+    /^rules\[0\] 'nvidia-gpu' does not match: gpu: a GPU required, found no GPU; .*backend: backend tensorflow required, loaded wasm$/,
+  );
+  assert.match(
+    explanation[1],
+    /'jetson-large' does not match: .*unifiedMemory: unified memory required, this device has none; minCores: >= 8 cores required, found 2/,
+  );
   assert.match(explanation[3], /^rules\[3\] 'cpu-many-cores' does not match: minCores: >= 8 cores required, found 2$/);
   assert.equal(explanation[4], "rules[4] 'cpu' matches: backend: backend tensorflow or wasm required, loaded wasm");
 });
 
 test('the windows of the examples', () => {
-  const window = (p: string, m: HardwareFixture, b: string) => matchRule(policies[p], computeFacts(rawHardware(m), b)).rule?.window;
+  const window = (p: string, m: HardwareFixture, b: string) =>
+    matchRule(policies[p], computeFacts(rawHardware(m), b)).rule?.window;
   assert.equal(window('jetson', 'jetson-agx-orin-64gb', 'wasm'), '* 1-4 * * *');
   assert.equal(window('gpu-box', 'x86-rtx4090', 'tensorflow'), '* 0-5 * * *');
   assert.equal(window('default', 'x86-rtx4090', 'tensorflow'), undefined);
 });
 
 function rule(name: string, match: PolicyRule['match']): PolicyRule {
-  return { name, match, targetDepth: 4, method: 'dils', maxStep: 1, budget: { minutes: 1 }, gate: { minGain: 0, minAccuracy: 0 }, automatic: true };
+  return {
+    name,
+    match,
+    targetDepth: 4,
+    method: 'dils',
+    maxStep: 1,
+    budget: { minutes: 1 },
+    gate: { minGain: 0, minAccuracy: 0 },
+    automatic: true,
+  };
 }
 
 test('vendor and minVramGB hold for the same GPU: the RTX box has no AMD GPU with 8 GB', () => {
   const facts = computeFacts(rawHardware('x86-rtx4090'), 'tensorflow');
-  const m = matchRule({ rules: [rule('amd-8gb', { vendor: 'AMD', minVramGB: 8 }), rule('amd', { vendor: 'amd' }), rule('any-24gb', { minVramGB: 24 })] }, facts);
+  const m = matchRule(
+    {
+      rules: [
+        rule('amd-8gb', { vendor: 'AMD', minVramGB: 8 }),
+        rule('amd', { vendor: 'amd' }),
+        rule('any-24gb', { minVramGB: 24 }),
+      ],
+    },
+    facts,
+  );
   assert.equal(m.rule?.name, 'amd');
-  assert.match(m.explanation[0], /minVramGB: AMD GPU with >= 8 GB required, found NVIDIA GeForce RTX 4090 \(25\.76 GB\), AMD Raphael \(0\.27 GB\)/);
+  assert.match(
+    m.explanation[0],
+    /minVramGB: AMD GPU with >= 8 GB required, found NVIDIA GeForce RTX 4090 \(25\.76 GB\), AMD Raphael \(0\.27 GB\)/,
+  );
   assert.equal(matchRule({ rules: [rule('any-24gb', { minVramGB: 24 })] }, facts).rule?.name, 'any-24gb');
 });
 
@@ -88,12 +122,19 @@ test('unknown VRAM never satisfies minVramGB; gpu: false matches machines withou
   raw.graphics.controllers = [{ vendor: 'NVIDIA Corporation', model: 'AD102 [GeForce RTX 4090]', vram: 32768 }];
   const facts = computeFacts(raw, 'wasm');
   assert.equal(matchRule({ rules: [rule('vram', { minVramGB: 1 })] }, facts).rule, null);
-  assert.equal(matchRule({ rules: [rule('no-gpu', { gpu: false })] }, computeFacts(rawHardware('this-machine'), 'wasm')).rule?.name, 'no-gpu');
+  assert.equal(
+    matchRule({ rules: [rule('no-gpu', { gpu: false })] }, computeFacts(rawHardware('this-machine'), 'wasm')).rule
+      ?.name,
+    'no-gpu',
+  );
 });
 
 test('no rule matches: null, index -1, and the explanation says so', () => {
   const m = matchRule({ rules: [rule('gpu', { gpu: true })] }, computeFacts(rawHardware('this-machine'), 'wasm'));
   assert.equal(m.rule, null);
   assert.equal(m.index, -1);
-  assert.deepEqual(m.explanation, ["rules[0] 'gpu' does not match: gpu: a GPU required, found no GPU", 'no rule matches: this device gets no upgrades from this policy']);
+  assert.deepEqual(m.explanation, [
+    "rules[0] 'gpu' does not match: gpu: a GPU required, found no GPU",
+    'no rule matches: this device gets no upgrades from this policy',
+  ]);
 });

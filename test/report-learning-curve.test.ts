@@ -5,7 +5,8 @@ import type { StageCurve } from '../src/grow/types';
 import { growthPicture } from '../src/report/growth-picture';
 import { learningCurveSvg } from '../src/report/learning-curve-svg';
 
-const epoch = (seconds: number, loss: number, validationAccuracy?: number) => ({ epoch: 0, loss, seconds, validationAccuracy }) as StageCurve['epochs'][number];
+const epoch = (seconds: number, loss: number, validationAccuracy?: number) =>
+  ({ epoch: 0, loss, seconds, validationAccuracy }) as StageCurve['epochs'][number];
 
 /** What a DILS run reports: one Stage I site from 0.5 s to 4.5 s, Stage II from 4.6 s to 20 s. */
 function report(over: Partial<GrowReport> = {}): GrowReport {
@@ -16,8 +17,21 @@ function report(over: Partial<GrowReport> = {}): GrowReport {
     accuracyBefore: 0.9715,
     accuracyAfter: 0.978,
     curves: [
-      { stage: 'stage1', detail: 'b1', metric: 'mse', epochs: [epoch(2, 1e-4), epoch(4, 1e-5)], seconds: 4, startSeconds: 0.5 },
-      { stage: 'stage2', metric: 'loss', epochs: [epoch(8, 0.1, 0.972), epoch(15.4, 0.08, 0.976)], seconds: 15.4, startSeconds: 4.6 },
+      {
+        stage: 'stage1',
+        detail: 'b1',
+        metric: 'mse',
+        epochs: [epoch(2, 1e-4), epoch(4, 1e-5)],
+        seconds: 4,
+        startSeconds: 0.5,
+      },
+      {
+        stage: 'stage2',
+        metric: 'loss',
+        epochs: [epoch(8, 0.1, 0.972), epoch(15.4, 0.08, 0.976)],
+        seconds: 15.4,
+        startSeconds: 4.6,
+      },
     ],
     phases: { insertion: 0.5, stage1: { start: 0.5, end: 4.5 }, stage2: { start: 4.6, end: 20 } },
     gate: { minGain: 0.001, minAccuracy: 0.9, confidence: 0.95, maxLoss: 0.0025 },
@@ -53,10 +67,16 @@ test('learning-curve.svg marks insertion, Stage I, Stage II, the parent and the 
 });
 
 test('a method without Stage I has no Stage I band; a minimum accuracy above parent + minGain is the gate line; no gate, no line', () => {
-  const identity = learningCurveSvg(growthPicture(report({ method: 'identity', phases: { insertion: 0.5, stage1: null, stage2: { start: 0.5, end: 20 } } })));
+  const identity = learningCurveSvg(
+    growthPicture(
+      report({ method: 'identity', phases: { insertion: 0.5, stage1: null, stage2: { start: 0.5, end: 20 } } }),
+    ),
+  );
   assert.doesNotMatch(identity, /phase-stage1/);
   assert.equal(identity.match(/class="phase-stage2"/g)?.length, 2);
-  const strict = learningCurveSvg(growthPicture(report({ gate: { minGain: 0.001, minAccuracy: 0.98, confidence: 0.95, maxLoss: 0.0025 } })));
+  const strict = learningCurveSvg(
+    growthPicture(report({ gate: { minGain: 0.001, minAccuracy: 0.98, confidence: 0.95, maxLoss: 0.0025 } })),
+  );
   assert.match(strict, />gate: minimum accuracy 98\.00% \(held-out\)</);
   const cli = learningCurveSvg(growthPicture(report({ gate: undefined })));
   assert.doesNotMatch(cli, /ref-gate/);

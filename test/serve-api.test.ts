@@ -19,17 +19,28 @@ function image(seed: number): number[] {
 }
 
 function nested(flat: number[], withChannel: boolean): unknown {
-  return Array.from({ length: 28 }, (_, r) => Array.from({ length: 28 }, (_, c) => (withChannel ? [flat[r * 28 + c]] : flat[r * 28 + c])));
+  return Array.from({ length: 28 }, (_, r) =>
+    Array.from({ length: 28 }, (_, c) => (withChannel ? [flat[r * 28 + c]] : flat[r * 28 + c])),
+  );
 }
 
 /** What model.predict answers for these raw images after the model's normalisation. */
 function expected(images: number[][]): number[][] {
   const x = applyNormalisation(Float32Array.from(images.flat()), reference.meta.normalisation);
-  return tf.tidy(() => (reference.model.predict(tf.tensor(x, [images.length, 28, 28, 1])) as tf.Tensor).arraySync() as number[][]);
+  return tf.tidy(
+    () => (reference.model.predict(tf.tensor(x, [images.length, 28, 28, 1])) as tf.Tensor).arraySync() as number[][],
+  );
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(base + path, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(base + path, {
+    method,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: unknown;
   try {
@@ -90,7 +101,9 @@ test('before a model is loaded: alive, not ready, 503 on the model API', async (
 });
 
 test('GET /v1/models/NAME reports TF Serving version status', async () => {
-  const ok = { model_version_status: [{ version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] };
+  const ok = {
+    model_version_status: [{ version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }],
+  };
   const r = await call('GET', '/v1/models/default');
   assert.equal(r.status, 200);
   assert.deepEqual(r.json, ok);
@@ -106,7 +119,10 @@ test('GET /v1/models/NAME/metadata gives shapes, labels, depth, family, version,
   assert.deepEqual(r.json.model_spec, { name: 'default', signature_name: '', version: '1' });
   const sig = r.json.metadata.signature_def.signature_def.serving_default;
   const input = Object.values(sig.inputs)[0] as { tensor_shape: { dim: { size: string }[] } };
-  assert.deepEqual(input.tensor_shape.dim.map((d) => d.size), ['-1', '28', '28', '1']);
+  assert.deepEqual(
+    input.tensor_shape.dim.map((d) => d.size),
+    ['-1', '28', '28', '1'],
+  );
   const d = r.json.metadata.deepend;
   assert.deepEqual(d.inputShape, [28, 28, 1]);
   assert.deepEqual(d.labels, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
@@ -120,7 +136,9 @@ test('GET /v1/models/NAME/metadata gives shapes, labels, depth, family, version,
 
 test('predict: nested, channel-less and flat instances equal model.predict on normalised input', async () => {
   const images = [image(1), image(2), image(3)];
-  const r = await call('POST', '/v1/models/default:predict', { instances: [nested(images[0], true), nested(images[1], false), images[2]] });
+  const r = await call('POST', '/v1/models/default:predict', {
+    instances: [nested(images[0], true), nested(images[1], false), images[2]],
+  });
   assert.equal(r.status, 200, JSON.stringify(r.json));
   assert.equal(r.headers.get('x-model-version'), '1');
   assert.deepEqual(Object.keys(r.json), ['predictions']);
@@ -128,7 +146,9 @@ test('predict: nested, channel-less and flat instances equal model.predict on no
   assert.equal(r.json.predictions.length, 3);
   r.json.predictions.forEach((row: number[], i: number) => {
     assert.equal(row.length, 10);
-    row.forEach((p, j) => assert.ok(Math.abs(p - want[i][j]) < 1e-6, `instance ${i} class ${j}: ${p} vs ${want[i][j]}`));
+    row.forEach((p, j) =>
+      assert.ok(Math.abs(p - want[i][j]) < 1e-6, `instance ${i} class ${j}: ${p} vs ${want[i][j]}`),
+    );
     assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4, 'probabilities sum to 1');
   });
 });
@@ -140,11 +160,20 @@ test('predict: columnar "inputs" (bare or named) answers "outputs"; a version pa
     const r = await call('POST', '/v1/models/default/versions/1:predict', { inputs });
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.deepEqual(Object.keys(r.json), ['outputs']);
-    r.json.outputs.forEach((row: number[], i: number) => row.forEach((p, j) => assert.ok(Math.abs(p - want[i][j]) < 1e-6)));
+    r.json.outputs.forEach((row: number[], i: number) =>
+      row.forEach((p, j) => assert.ok(Math.abs(p - want[i][j]) < 1e-6)),
+    );
   }
-  const named = await call('POST', '/v1/models/default:predict', { signature_name: 'serving_default', instances: [{ x: images[0] }] });
+  const named = await call('POST', '/v1/models/default:predict', {
+    signature_name: 'serving_default',
+    instances: [{ x: images[0] }],
+  });
   assert.equal(named.status, 200);
-  assertError(await call('POST', '/v1/models/default/versions/2:predict', { instances: [images[0]] }), 404, /version 2 is not serving \(version 1 is\)/);
+  assertError(
+    await call('POST', '/v1/models/default/versions/2:predict', { instances: [images[0]] }),
+    404,
+    /version 2 is not serving \(version 1 is\)/,
+  );
 });
 
 test('predict: bad requests get 400 with one clear message', async () => {
@@ -155,21 +184,45 @@ test('predict: bad requests get 400 with one clear message', async () => {
   assertError(await call('POST', p, { instances: [image(1)], inputs: [image(1)] }), 400, /exactly one of/);
   assertError(await call('POST', p, { instances: [] }), 400, /"instances" is empty/);
   assertError(await call('POST', p, { instances: 'abc' }), 400, /must be a list/);
-  assertError(await call('POST', p, { instances: [image(1).slice(1)] }), 400, /^input 0 has shape \[783\]; the model takes \[28,28,1\] \(or 784 numbers/);
+  assertError(
+    await call('POST', p, { instances: [image(1).slice(1)] }),
+    400,
+    /^input 0 has shape \[783\]; the model takes \[28,28,1\] \(or 784 numbers/,
+  );
   const ragged = nested(image(1), false) as number[][];
   ragged[5] = ragged[5].slice(1);
-  assertError(await call('POST', p, { instances: [image(2), ragged] }), 400, /^input 1: not a regular array: \[5\] has 27 values, expected 28/);
+  assertError(
+    await call('POST', p, { instances: [image(2), ragged] }),
+    400,
+    /^input 1: not a regular array: \[5\] has 27 values, expected 28/,
+  );
   const text = image(1) as unknown[];
   text[9] = 'x';
-  assertError(await call('POST', p, { instances: [text] }), 400, /^input 0: element \[9\] is the string "x", not a number/);
+  assertError(
+    await call('POST', p, { instances: [text] }),
+    400,
+    /^input 0: element \[9\] is the string "x", not a number/,
+  );
   assertError(await call('POST', p, { instances: [{ a: image(1), b: image(1) }] }), 400, /one input/);
   assertError(await call('POST', p, { signature_name: 'other', instances: [image(1)] }), 400, /signature_name/);
-  assertError(await call('POST', p, { instances: Array.from({ length: 9 }, () => [0]) }), 400, /9 inputs in one request; the limit is 8/);
+  assertError(
+    await call('POST', p, { instances: Array.from({ length: 9 }, () => [0]) }),
+    400,
+    /9 inputs in one request; the limit is 8/,
+  );
 });
 
 test('routing errors: 404 unknown model, endpoint or verb; 405 wrong method; 413 over the body limit', async () => {
-  assertError(await call('POST', '/v1/models/other:predict', { instances: [image(1)] }), 404, /"other" is not served here/);
-  assertError(await call('POST', '/v1/models/default:classify', { instances: [image(1)] }), 404, /:classify is not supported/);
+  assertError(
+    await call('POST', '/v1/models/other:predict', { instances: [image(1)] }),
+    404,
+    /"other" is not served here/,
+  );
+  assertError(
+    await call('POST', '/v1/models/default:classify', { instances: [image(1)] }),
+    404,
+    /:classify is not supported/,
+  );
   assertError(await call('GET', '/v2/anything'), 404, /no such endpoint/);
   const wrong = await call('GET', '/v1/models/default:predict');
   assertError(wrong, 405, /use POST/);
@@ -177,7 +230,11 @@ test('routing errors: 404 unknown model, endpoint or verb; 405 wrong method; 413
   assertError(await call('DELETE', '/v1/models/default'), 405, /use GET/);
   const big = { instances: Array.from({ length: 8 }, () => image(1).map(() => 0.123456789)) };
   assert.ok(JSON.stringify(big).length > LIMIT);
-  assertError(await call('POST', '/v1/models/default:predict', big), 413, new RegExp(`larger than the limit of ${LIMIT} bytes`));
+  assertError(
+    await call('POST', '/v1/models/default:predict', big),
+    413,
+    new RegExp(`larger than the limit of ${LIMIT} bytes`),
+  );
 });
 
 test('413 also when a chunked body (no Content-Length) grows over the limit', async () => {

@@ -25,7 +25,15 @@ before(async () => {
   await useTestBackend();
   slot = new ModelSlot('default');
   await slot.swap(await loadServedModel(DEFAULT_MODEL, 1));
-  server = await startServer({ port: 0, slots: new Map([['default', slot]]), metrics, status: () => ({}), headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS, maxConnections: MAX_CONNECTIONS });
+  server = await startServer({
+    port: 0,
+    slots: new Map([['default', slot]]),
+    metrics,
+    status: () => ({}),
+    headersTimeoutMs: HEADERS_MS,
+    requestTimeoutMs: REQUEST_MS,
+    maxConnections: MAX_CONNECTIONS,
+  });
   port = serverPort(server);
 });
 
@@ -76,7 +84,9 @@ function slowClient(body: boolean): { socket: Socket; answer: Promise<{ status: 
   let got = '';
   let timer: NodeJS.Timeout | undefined;
   socket.on('connect', () => {
-    const head = body ? 'POST /v1/models/default:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n' : 'POST /v1/models/default:predict HTTP/1.1\r\nHo';
+    const head = body
+      ? 'POST /v1/models/default:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n'
+      : 'POST /v1/models/default:predict HTTP/1.1\r\nHo';
     socket.write(head);
     timer = setInterval(() => socket.write(body ? '[' : 's'), 300);
   });
@@ -106,17 +116,25 @@ async function latencies(n: number, everyMs: number): Promise<{ ms: number[]; fa
 
 const p99 = (sorted: number[]) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
 
-test('a flood of slow clients: each gets 408 in time, a normal client keeps being answered within the p99 limit', { timeout: 60_000 }, async () => {
+test('a flood of slow clients: each gets 408 in time, a normal client keeps being answered within the p99 limit', {
+  timeout: 60_000,
+}, async () => {
   const idle = await latencies(100, 5);
   assert.equal(idle.failed, 0);
   // 50 trickle their headers, 50 their body; loopback only; each ends by itself at the server's timeouts
-  const flood = [...Array.from({ length: 50 }, () => slowClient(false)), ...Array.from({ length: 50 }, () => slowClient(true))];
+  const flood = [
+    ...Array.from({ length: 50 }, () => slowClient(false)),
+    ...Array.from({ length: 50 }, () => slowClient(true)),
+  ];
   const during = await latencies(100, 20);
   const answers = await Promise.all(flood.map((c) => c.answer));
   assert.equal(during.failed, 0, 'no request of the normal client failed');
   // the bench's rule (bench:swap): p99 at most 3x idle; a floor for this shared machine's scheduling noise
   const limit = Math.max(3 * p99(idle.ms), 50);
-  assert.ok(p99(during.ms) <= limit, `p99 ${p99(during.ms).toFixed(1)} ms under the flood, limit ${limit.toFixed(1)} ms (idle p99 ${p99(idle.ms).toFixed(1)} ms)`);
+  assert.ok(
+    p99(during.ms) <= limit,
+    `p99 ${p99(during.ms).toFixed(1)} ms under the flood, limit ${limit.toFixed(1)} ms (idle p99 ${p99(idle.ms).toFixed(1)} ms)`,
+  );
   for (const [i, a] of answers.entries()) {
     assert.equal(a.status, 'HTTP/1.1 408 Request Timeout', `slow client ${i}`);
     const bound = (i < 50 ? HEADERS_MS : REQUEST_MS) + 2500;
@@ -124,14 +142,21 @@ test('a flood of slow clients: each gets 408 in time, a normal client keeps bein
   }
 });
 
-test('connections past maxConnections are closed as they arrive; serving goes on once they are gone', { timeout: 30_000 }, async () => {
+test('connections past maxConnections are closed as they arrive; serving goes on once they are gone', {
+  timeout: 30_000,
+}, async () => {
   const idle: Socket[] = [];
   const closedEarly: Promise<boolean>[] = [];
   for (let i = 0; i < MAX_CONNECTIONS + 20; i++) {
     const s = connect(port, '127.0.0.1');
     s.on('error', () => undefined);
     idle.push(s);
-    closedEarly.push(new Promise((resolve) => { s.on('close', () => resolve(true)); setTimeout(() => resolve(false), 1000).unref(); }));
+    closedEarly.push(
+      new Promise((resolve) => {
+        s.on('close', () => resolve(true));
+        setTimeout(() => resolve(false), 1000).unref();
+      }),
+    );
     await new Promise((r) => s.once('connect', r));
   }
   const early = (await Promise.all(closedEarly)).filter(Boolean).length;

@@ -10,7 +10,9 @@ test('counters and gauges render with HELP, TYPE and escaped labels', () => {
   c.inc({ model: 'we"ird\\\n', code: '400' });
   const g = m.gauge({ name: 'y', help: 'A gauge.' });
   g.set({}, 0.25);
-  m.gauge({ name: 'z', help: 'Read at scrape.', labelNames: ['state'] }, () => [{ labels: { state: 'idle' }, value: Infinity }]);
+  m.gauge({ name: 'z', help: 'Read at scrape.', labelNames: ['state'] }, () => [
+    { labels: { state: 'idle' }, value: Infinity },
+  ]);
   assert.equal(
     m.render(),
     [

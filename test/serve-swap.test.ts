@@ -48,7 +48,10 @@ test('a leased version keeps serving its request and is disposed only after rele
   // Switched: new requests get v2, while v1 drains with one request in flight.
   assert.equal(slot.current(), v2);
   assert.deepEqual(
-    slot.versions().map((v) => [v.version, v.state, v.inFlight]).sort(),
+    slot
+      .versions()
+      .map((v) => [v.version, v.state, v.inFlight])
+      .sort(),
     [
       [1, 'UNLOADING', 1],
       [2, 'AVAILABLE', 0],
@@ -83,7 +86,10 @@ test('a failed warm-up leaves the old version serving, disposes the new one and 
 
   const badLabels = await load(2);
   badLabels.meta = { ...badLabels.meta, labels: ['a', 'b', 'c'] };
-  await assert.rejects(slot.swap(badLabels), /model default v2 failed its warm-up \(v1 keeps serving\): the model answers shape \[1,10\] for 1 input\(s\); meta.json lists 3 labels/);
+  await assert.rejects(
+    slot.swap(badLabels),
+    /model default v2 failed its warm-up \(v1 keeps serving\): the model answers shape \[1,10\] for 1 input\(s\); meta.json lists 3 labels/,
+  );
   const badShape = await load(2);
   badShape.meta = { ...badShape.meta, inputShape: [28, 28, 3] };
   await assert.rejects(slot.swap(badShape), /inputShape \[28,28,3\] disagrees with the model's input \[28,28,1\]/);
@@ -122,7 +128,12 @@ test('swapping back and forth under 8 concurrent clients: zero failures, consist
   const served: ServedModel[] = [await load(1)];
   await slot.swap(served[0]);
   const baseline = tf.memory().numTensors;
-  const server = await startServer({ port: 0, slots: new Map([['default', slot]]), metrics: new Metrics(), status: () => ({}) });
+  const server = await startServer({
+    port: 0,
+    slots: new Map([['default', slot]]),
+    metrics: new Metrics(),
+    status: () => ({}),
+  });
   const url = `http://127.0.0.1:${serverPort(server)}/v1/models/default:predict`;
   const body = JSON.stringify({ instances: [Array.from(pixels)] });
 
@@ -140,7 +151,8 @@ test('swapping back and forth under 8 concurrent clients: zero failures, consist
         const version = Number(res.headers.get('x-model-version'));
         const row: number[] = JSON.parse(text).predictions[0];
         const want = expected.get(version);
-        if (!want || row.some((p, j) => Math.abs(p - want[j]) > 1e-6)) counts.inconsistent.push(`version ${version}: ${row.slice(0, 3)}`);
+        if (!want || row.some((p, j) => Math.abs(p - want[j]) > 1e-6))
+          counts.inconsistent.push(`version ${version}: ${row.slice(0, 3)}`);
         counts.byVersion.set(version, (counts.byVersion.get(version) ?? 0) + 1);
         counts.ok++;
       } catch (err) {
@@ -167,7 +179,9 @@ test('swapping back and forth under 8 concurrent clients: zero failures, consist
   running = false;
   await Promise.all(clients);
   await stopServer(server);
-  t.diagnostic(`${counts.ok} answers (v1 ${counts.byVersion.get(1)}, v2 ${counts.byVersion.get(2)}) during ${swaps} swaps, ${slot.swaps.drained} of which waited for in-flight requests`);
+  t.diagnostic(
+    `${counts.ok} answers (v1 ${counts.byVersion.get(1)}, v2 ${counts.byVersion.get(2)}) during ${swaps} swaps, ${slot.swaps.drained} of which waited for in-flight requests`,
+  );
 
   assert.deepEqual(counts.failed, [], 'no request may fail during swaps');
   assert.deepEqual(counts.inconsistent, [], 'every answer must come from the version its header names');

@@ -4,7 +4,8 @@ import { binomialCdf, binomialUpperTail, clopperPearsonLower, logGamma } from '.
 import { decodeBits, discordantCounts, encodeBits } from '../src/stats/bitset';
 import { mcnemarExactP, normalQuantile, pairedGain, samplesToBound } from '../src/stats/paired-gain';
 
-const close = (actual: number, expected: number, tol: number, what: string) => assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual}, expected ${expected}`);
+const close = (actual: number, expected: number, tol: number, what: string) =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual}, expected ${expected}`);
 
 test('binomial pieces: ln Γ, exact tails of small tables', () => {
   close(logGamma(5), Math.log(24), 1e-12, 'ln 4!');
@@ -17,9 +18,14 @@ test('binomial pieces: ln Γ, exact tails of small tables', () => {
 
 test('exact McNemar p-values of small tables, computed by hand', () => {
   // d = n01 + n10 discordant pairs, n10 ~ Binomial(d, 1/2) under "equally accurate"
-  close(mcnemarExactP(1, 6), 2 * (1 + 7) / 128, 1e-14, '1 vs 6: 2 (C(7,0) + C(7,1)) / 2^7 = 0.125');
+  close(mcnemarExactP(1, 6), (2 * (1 + 7)) / 128, 1e-14, '1 vs 6: 2 (C(7,0) + C(7,1)) / 2^7 = 0.125');
   close(mcnemarExactP(0, 5), 2 / 32, 1e-14, '0 vs 5: 2 / 2^5 = 0.0625');
-  close(mcnemarExactP(10, 2), 2 * 79 / 4096, 1e-14, '10 vs 2: 2 (1 + 12 + 66) / 2^12 = 0.0386, symmetric in the two counts');
+  close(
+    mcnemarExactP(10, 2),
+    (2 * 79) / 4096,
+    1e-14,
+    '10 vs 2: 2 (1 + 12 + 66) / 2^12 = 0.0386, symmetric in the two counts',
+  );
   assert.equal(mcnemarExactP(3, 3), 1, '3 vs 3: 2 * 42/64 > 1 is capped at 1');
   assert.equal(mcnemarExactP(0, 0), 1, 'no discordant pair: no evidence either way');
 });
@@ -56,7 +62,12 @@ test('normal quantile and the held-out size a bound needs', () => {
   close(normalQuantile(0.5), 0, 1e-12, 'z(0.5)');
   close(normalQuantile(0.001), -3.090232306167813, 1e-8, 'z(0.001), the low tail');
   // gain 0, 10% disagreement, maxLoss 0.0025: n = z² q / maxLoss² = 1.6449² * 0.1 / 0.0025² ≈ 43,290
-  close(samplesToBound({ n: 240, n01: 12, n10: 12 }, 0.95, 0.0025), Math.ceil((1.6448536269514722 ** 2 * 0.1) / 0.0025 ** 2), 1, 'n needed');
+  close(
+    samplesToBound({ n: 240, n01: 12, n10: 12 }, 0.95, 0.0025),
+    Math.ceil((1.6448536269514722 ** 2 * 0.1) / 0.0025 ** 2),
+    1,
+    'n needed',
+  );
   assert.equal(samplesToBound({ n: 240, n01: 12, n10: 6 }, 0.95, 0.0025), Infinity, 'a real loss: no size helps');
 });
 
@@ -70,7 +81,9 @@ test('bitsets: round trip, compact, and the discordant counts of two models', ()
   assert.throws(() => decodeBits(text, 2100), /not a base64 bitset of 2100 samples/);
   assert.throws(() => decodeBits('!!!!', 8), /not a base64 bitset/);
   // i % 100 === 0 and i % 7 === 0: i = 0, 700, 1400 -> 3 gained; i % 333 === 1 and i % 7 !== 0 -> lost
-  const lost = Array.from({ length: 2000 }, (_, i) => i).filter((i) => i % 333 === 1 && i % 7 !== 0 && i % 100 !== 0).length;
+  const lost = Array.from({ length: 2000 }, (_, i) => i).filter(
+    (i) => i % 333 === 1 && i % 7 !== 0 && i % 100 !== 0,
+  ).length;
   assert.deepEqual(discordantCounts(parent, candidate), { n: 2000, n01: lost, n10: 3 });
   assert.throws(() => discordantCounts(parent, candidate.subarray(1)), /2000 samples, the candidate on 1999/);
 });

@@ -46,11 +46,20 @@ function assertConsistent(home: string, lastAck: number): void {
   try {
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
     assert.deepEqual(db.pragma('foreign_key_check'), []);
-    const seqs = (db.prepare(`SELECT json_extract(payload, '$.seq') AS seq FROM outbox ORDER BY id`).all() as { seq: number }[]).map((r) => r.seq);
-    assert.ok(seqs.length >= lastAck + 1, `acknowledged work lost: ${seqs.length} messages, last acknowledged seq ${lastAck}`);
+    const seqs = (
+      db.prepare(`SELECT json_extract(payload, '$.seq') AS seq FROM outbox ORDER BY id`).all() as { seq: number }[]
+    ).map((r) => r.seq);
+    assert.ok(
+      seqs.length >= lastAck + 1,
+      `acknowledged work lost: ${seqs.length} messages, last acknowledged seq ${lastAck}`,
+    );
     seqs.forEach((s, i) => assert.equal(s, i, `outbox out of order or with a gap at position ${i}`));
     const setting = db.prepare(`SELECT value FROM settings WHERE key = 'burst.seq'`).pluck().get();
-    assert.equal(Number(setting), seqs.length - 1, 'the setting written in the same transaction disagrees with the outbox');
+    assert.equal(
+      Number(setting),
+      seqs.length - 1,
+      'the setting written in the same transaction disagrees with the outbox',
+    );
 
     const jobs = db.prepare(`SELECT id, state FROM jobs`).all() as { id: string; state: JobState }[];
     const history = db.prepare(`SELECT seq, from_state, to_state FROM job_transitions WHERE job_id = ? ORDER BY seq`);
@@ -62,10 +71,18 @@ function assertConsistent(home: string, lastAck: number): void {
         assert.equal(r.seq, i + 1, `job ${job.id}: transition numbers have a gap`);
         assert.equal(r.from_state, i === 0 ? null : rows[i - 1].to_state, `job ${job.id}: history does not chain`);
       });
-      assert.equal(rows[rows.length - 1].to_state, job.state, `job ${job.id}: state disagrees with its last transition`);
+      assert.equal(
+        rows[rows.length - 1].to_state,
+        job.state,
+        `job ${job.id}: state disagrees with its last transition`,
+      );
       assert.ok(rows.filter((r) => isTerminal(r.to_state)).length <= 1, `job ${job.id}: more than one terminal state`);
       const burstTransitions = rows.filter((r) => r.from_state !== null && r.to_state !== 'failed').length;
-      assert.equal(messages.get(job.id), burstTransitions, `job ${job.id}: transitions and their outbox messages disagree`);
+      assert.equal(
+        messages.get(job.id),
+        burstTransitions,
+        `job ${job.id}: transitions and their outbox messages disagree`,
+      );
       if (!isTerminal(job.state)) unfinished++;
     }
     assert.ok(unfinished <= 1, `${unfinished} unfinished jobs: only the one in flight may be`);

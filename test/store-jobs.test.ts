@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { JOB_STATES, JobKind, JobState, StoreError, TERMINAL_STATES, allowedTargets, isTerminal, openStore, refusedTransition } from '../src/store';
+import {
+  JOB_STATES,
+  JobKind,
+  JobState,
+  StoreError,
+  TERMINAL_STATES,
+  allowedTargets,
+  isTerminal,
+  openStore,
+  refusedTransition,
+} from '../src/store';
 import { tempHome } from './helpers/store-fixtures';
 
 const FORWARD: Record<JobKind, [JobState, JobState[]][]> = {
@@ -29,7 +39,10 @@ test('the edge table: forward edges, resume edges (to itself and to queued), not
       for (const to of JOB_STATES) assert.match(refusedTransition(kind, from, to)!, /already ended/);
     }
   }
-  assert.match(refusedTransition('upgrade', 'queued', 'swapping')!, /queued -> swapping is not an allowed transition for an upgrade job/);
+  assert.match(
+    refusedTransition('upgrade', 'queued', 'swapping')!,
+    /queued -> swapping is not an allowed transition for an upgrade job/,
+  );
   assert.match(refusedTransition('rollback', 'queued', 'planning')!, /for a rollback job/);
 });
 
@@ -52,7 +65,10 @@ test('every edge through the real store: allowed ones persist, refused ones chan
           assert.equal(store.transition(job.id, to).state, to);
           assert.equal(store.transitions(job.id).length, before + 1);
         } else {
-          assert.throws(() => store.transition(job.id, to), (err: Error) => err instanceof StoreError && err.message === `job ${job.id}: ${refused}`);
+          assert.throws(
+            () => store.transition(job.id, to),
+            (err: Error) => err instanceof StoreError && err.message === `job ${job.id}: ${refused}`,
+          );
           assert.equal(store.job(job.id)!.state, from, `${kind} ${from} -> ${to} changed the state`);
           assert.equal(store.transitions(job.id).length, before, `${kind} ${from} -> ${to} wrote a transition`);
         }
@@ -81,7 +97,10 @@ test('a job ends exactly once, and the database itself refuses a second ending',
   // a writer that bypasses the store (or a bug) hits the trigger
   const raw = new Database(store.path);
   t.after(() => raw.close());
-  assert.throws(() => raw.prepare(`UPDATE jobs SET state = 'succeeded' WHERE id = ?`).run(job.id), /job has already ended/);
+  assert.throws(
+    () => raw.prepare(`UPDATE jobs SET state = 'succeeded' WHERE id = ?`).run(job.id),
+    /job has already ended/,
+  );
 });
 
 test('every transition is on disk before transition() returns (read through a second connection)', (t) => {
@@ -90,7 +109,9 @@ test('every transition is on disk before transition() returns (read through a se
   const reader = new Database(store.path, { readonly: true });
   t.after(() => reader.close());
   const readState = reader.prepare('SELECT state FROM jobs WHERE id = ?').pluck();
-  const readHistory = reader.prepare('SELECT from_state, to_state, detail FROM job_transitions WHERE job_id = ? ORDER BY seq');
+  const readHistory = reader.prepare(
+    'SELECT from_state, to_state, detail FROM job_transitions WHERE job_id = ? ORDER BY seq',
+  );
 
   const job = store.createJob({ kind: 'upgrade', trigger: 'fleet', request: { toDepth: 3 }, commandId: 'cmd-1' });
   assert.equal(readState.get(job.id), 'queued');
@@ -101,7 +122,11 @@ test('every transition is on disk before transition() returns (read through a se
     assert.equal(readState.get(job.id), to);
     const history = readHistory.all(job.id) as { from_state: string | null; to_state: string; detail: string }[];
     assert.equal(history.length, i + 2);
-    assert.deepEqual(history[history.length - 1], { from_state: prev, to_state: to, detail: JSON.stringify({ step: i }) });
+    assert.deepEqual(history[history.length - 1], {
+      from_state: prev,
+      to_state: to,
+      detail: JSON.stringify({ step: i }),
+    });
     prev = to;
   }
   const first = readHistory.all(job.id)[0] as { from_state: string | null; to_state: string };
@@ -119,7 +144,10 @@ test('crash recovery: a resumed job may re-enter its state or go back to queued;
 
   store = openStore(home);
   t.after(() => store.close());
-  assert.deepEqual(store.unfinishedJobs().map((j) => j.id), [job.id]);
+  assert.deepEqual(
+    store.unfinishedJobs().map((j) => j.id),
+    [job.id],
+  );
   assert.equal(store.activeJob()!.id, job.id);
   assert.equal(store.recordAttempt(job.id), 2);
   store.transition(job.id, 'growing', { resumed: true });
@@ -139,12 +167,24 @@ test('jobs: lookups, newest-first listing, one job per command id, bad input', (
   t.after(() => store.close());
   const a = store.createJob({ kind: 'upgrade', trigger: 'manual', request: { toDepth: 3 } });
   const b = store.createJob({ kind: 'rollback', trigger: 'fleet', request: { version: 1 }, commandId: 'c-42' });
-  assert.deepEqual(store.jobs().map((j) => j.id), [b.id, a.id]);
-  assert.deepEqual(store.jobs(1).map((j) => j.id), [b.id]);
+  assert.deepEqual(
+    store.jobs().map((j) => j.id),
+    [b.id, a.id],
+  );
+  assert.deepEqual(
+    store.jobs(1).map((j) => j.id),
+    [b.id],
+  );
   assert.equal(store.jobByCommand('c-42')!.id, b.id);
   assert.equal(store.activeJob()!.id, a.id, 'the oldest unfinished job is the active one');
-  assert.throws(() => store.createJob({ kind: 'upgrade', trigger: 'fleet', request: {}, commandId: 'c-42' }), new RegExp(`command c-42: already created job ${b.id}`));
-  assert.throws(() => store.createJob({ kind: 'deepen' as JobKind, trigger: 'manual', request: {} }), /unknown job kind "deepen"/);
+  assert.throws(
+    () => store.createJob({ kind: 'upgrade', trigger: 'fleet', request: {}, commandId: 'c-42' }),
+    new RegExp(`command c-42: already created job ${b.id}`),
+  );
+  assert.throws(
+    () => store.createJob({ kind: 'deepen' as JobKind, trigger: 'manual', request: {} }),
+    /unknown job kind "deepen"/,
+  );
   assert.throws(() => store.transition('nope', 'planning'), /job nope: does not exist/);
   assert.throws(() => store.transition(a.id, 'exploded' as JobState), /unknown state "exploded"/);
   assert.equal(store.job('nope'), undefined);
@@ -155,13 +195,15 @@ test('atomically: a failure inside rolls back every write, transitions included'
   const store = openStore(tempHome(t));
   t.after(() => store.close());
   const job = store.createJob({ kind: 'upgrade', trigger: 'manual', request: {} });
-  assert.throws(() =>
-    store.atomically(() => {
-      store.transition(job.id, 'planning');
-      store.enqueueOutbox('deepend/v1/f/d/jobs/x', { status: 'running' });
-      throw new Error('publish failed');
-    }),
-  /publish failed/);
+  assert.throws(
+    () =>
+      store.atomically(() => {
+        store.transition(job.id, 'planning');
+        store.enqueueOutbox('deepend/v1/f/d/jobs/x', { status: 'running' });
+        throw new Error('publish failed');
+      }),
+    /publish failed/,
+  );
   assert.equal(store.job(job.id)!.state, 'queued');
   assert.equal(store.transitions(job.id).length, 1);
   assert.deepEqual(store.pendingOutbox(10), []);

@@ -7,19 +7,31 @@ test('outbox: delivery order is insertion order, across close and reopen, with s
   const home = tempHome(t);
   let store = openStore(home);
   const ids = [];
-  for (let i = 0; i < 5; i++) ids.push(store.enqueueOutbox(`deepend/v1/f/d/jobs/${i % 2}`, { n: i }, { retain: i % 2 === 0, qos: i === 4 ? 0 : 1 }));
+  for (let i = 0; i < 5; i++)
+    ids.push(
+      store.enqueueOutbox(`deepend/v1/f/d/jobs/${i % 2}`, { n: i }, { retain: i % 2 === 0, qos: i === 4 ? 0 : 1 }),
+    );
   store.markSent(ids[1]);
   store.close();
 
   store = openStore(home);
   for (let i = 5; i < 8; i++) ids.push(store.enqueueOutbox('deepend/v1/f/d/state', { n: i }));
   const pending = store.pendingOutbox(100);
-  assert.deepEqual(pending.map((m) => (m.payload as { n: number }).n), [0, 2, 3, 4, 5, 6, 7]);
-  assert.deepEqual(pending.map((m) => m.id), [...pending.map((m) => m.id)].sort((a, b) => a - b));
+  assert.deepEqual(
+    pending.map((m) => (m.payload as { n: number }).n),
+    [0, 2, 3, 4, 5, 6, 7],
+  );
+  assert.deepEqual(
+    pending.map((m) => m.id),
+    [...pending.map((m) => m.id)].sort((a, b) => a - b),
+  );
   assert.equal(pending[0].retain, true);
   assert.equal(pending[0].qos, 1);
   assert.equal(pending[3].qos, 0);
-  assert.deepEqual(store.pendingOutbox(2).map((m) => (m.payload as { n: number }).n), [0, 2]);
+  assert.deepEqual(
+    store.pendingOutbox(2).map((m) => (m.payload as { n: number }).n),
+    [0, 2],
+  );
 
   store.markSent(ids[0]);
   store.markSent(ids[0]); // a second acknowledgement is harmless
@@ -90,12 +102,18 @@ test('events, settings and pruning by age', (t) => {
   store.setSetting('compute.fingerprint', 'cc');
   assert.equal(store.getSetting('compute.fingerprint'), 'cc');
   assert.equal(store.getSetting('missing'), undefined);
-  assert.deepEqual(store.events().map((e) => e.data), [{ fingerprint: 'bb' }, { fingerprint: 'aa' }]);
+  assert.deepEqual(
+    store.events().map((e) => e.data),
+    [{ fingerprint: 'bb' }, { fingerprint: 'aa' }],
+  );
   assert.equal(store.events()[0].at, '2030-01-08T00:00:00.000Z');
 
   assert.deepEqual(store.prune(new Date('2030-01-05T00:00:00Z')), { events: 1, commands: 1, outbox: 1 });
   assert.equal(store.commandResult('old'), undefined);
   assert.deepEqual(store.commandResult('new'), { ok: true });
-  assert.deepEqual(store.pendingOutbox(10).map((m) => m.payload), [{ n: 2 }]);
+  assert.deepEqual(
+    store.pendingOutbox(10).map((m) => m.payload),
+    [{ n: 2 }],
+  );
   assert.equal(store.events().length, 1);
 });

@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { openStore, Store, StoreError } from '../src/store';
 import {
@@ -48,7 +59,8 @@ test('importShipped: v1 is an exact verified copy, registered, committed, and cu
   assert.equal(row.dir, v1);
   assert.equal(row.sha256, sha256File(join(SHIPPED_MODEL, 'weights.bin')));
   assert.equal(row.depth, 2);
-  for (const f of readdirSync(SHIPPED_MODEL).filter((f) => f !== 'meta.json')) assert.equal(sha256File(join(v1, f)), sha256File(join(SHIPPED_MODEL, f)), f);
+  for (const f of readdirSync(SHIPPED_MODEL).filter((f) => f !== 'meta.json'))
+    assert.equal(sha256File(join(v1, f)), sha256File(join(SHIPPED_MODEL, f)), f);
   // meta.json is the shipped one plus the store's own record of the version (version-record.ts)
   const { store: record, ...meta } = JSON.parse(readFileSync(join(v1, 'meta.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(meta, JSON.parse(readFileSync(join(SHIPPED_MODEL, 'meta.json'), 'utf8')));
@@ -64,7 +76,11 @@ test('importShipped refuses a damaged shipped model and leaves nothing behind', 
   const bad = join(home, 'bad-model');
   cpSync(SHIPPED_MODEL, bad, { recursive: true });
   writeFileSync(join(bad, 'weights.bin'), Buffer.alloc(16));
-  assert.throws(() => importShipped(home, NAME, bad, store), (err: Error) => err instanceof StoreError && err.message.startsWith(join(bad, 'weights.bin')) && /sha256/.test(err.message));
+  assert.throws(
+    () => importShipped(home, NAME, bad, store),
+    (err: Error) =>
+      err instanceof StoreError && err.message.startsWith(join(bad, 'weights.bin')) && /sha256/.test(err.message),
+  );
   assert.deepEqual(store.modelVersions(NAME), []);
   assert.deepEqual(listVersions(home, NAME), []);
 });
@@ -75,7 +91,10 @@ test('a candidate becomes vN (one rename), uncommitted, with its lineage; commit
   const { job, dir } = jobWithCandidate(home, store, 7);
   const row = addVersionFromCandidate(home, NAME, dir, 2, store);
   assert.equal(existsSync(dir), false, 'the candidate was moved, not copied');
-  assert.deepEqual({ version: row.version, parent: row.parent, method: row.method, committed: row.committed }, { version: 2, parent: 1, method: 'dils', committed: false });
+  assert.deepEqual(
+    { version: row.version, parent: row.parent, method: row.method, committed: row.committed },
+    { version: 2, parent: 1, method: 'dils', committed: false },
+  );
   assert.equal(row.metrics.accuracy, 0.95);
   assert.equal(store.committedVersion(NAME)!.version, 1);
   assert.equal(readCurrent(home, NAME), 1, 'adding a version does not touch current');
@@ -83,7 +102,13 @@ test('a candidate becomes vN (one rename), uncommitted, with its lineage; commit
   store.setCommitted(NAME, 2);
   flipCurrent(home, NAME, 2);
   assert.equal(readlinkSync(join(modelRoot(home, NAME), 'current')), 'v2');
-  assert.deepEqual(store.modelVersions(NAME).map((v) => [v.version, v.committed]), [[1, false], [2, true]]);
+  assert.deepEqual(
+    store.modelVersions(NAME).map((v) => [v.version, v.committed]),
+    [
+      [1, false],
+      [2, true],
+    ],
+  );
   assert.equal(store.events().find((e) => e.kind === 'model.committed')!.data.previous, 1);
 
   assert.throws(() => addVersionFromCandidate(home, NAME, dir, 3, store), /model directory not found/);
@@ -113,7 +138,9 @@ test('flipCurrent: a reader in another thread always finds a link, old or new, w
      parentPort.postMessage({ reads, misses, others });`,
     { eval: true, workerData: { link, stop } },
   );
-  const result = new Promise<{ reads: number; misses: number; others: number }>((resolve) => reader.once('message', resolve));
+  const result = new Promise<{ reads: number; misses: number; others: number }>((resolve) =>
+    reader.once('message', resolve),
+  );
   await new Promise((resolve) => setTimeout(resolve, 50));
   for (let i = 0; i < 400; i++) flipCurrent(home, NAME, i % 2 === 0 ? 2 : 1);
   Atomics.store(stop, 0, 1);
@@ -140,7 +167,10 @@ test('discardVersion removes an uncommitted version; the committed one is refuse
   assert.throws(() => discardVersion(home, NAME, 1, store), /is the committed version/);
   discardVersion(home, NAME, 2, store);
   assert.deepEqual(listVersions(home, NAME), [1]);
-  assert.deepEqual(store.modelVersions(NAME).map((v) => v.version), [1]);
+  assert.deepEqual(
+    store.modelVersions(NAME).map((v) => v.version),
+    [1],
+  );
 });
 
 // ---- reconcile after simulated crashes -------------------------------------------------------
@@ -218,7 +248,10 @@ test('candidates: kept for an unfinished job, removed for an ended or unknown on
   store.transition(ended.job.id, 'canceled');
   mkdirSync(candidateDir(home, NAME, 'f00-unknown-job'));
   const report = reconcile(home, NAME, store);
-  assert.deepEqual(report.actions.sort(), [`removed candidate ${ended.job.id} (job canceled)`, 'removed candidate f00-unknown-job (no such job)'].sort());
+  assert.deepEqual(
+    report.actions.sort(),
+    [`removed candidate ${ended.job.id} (job canceled)`, 'removed candidate f00-unknown-job (no such job)'].sort(),
+  );
   assert.ok(existsSync(running.dir));
   assert.ok(!existsSync(ended.dir));
 });
@@ -236,7 +269,10 @@ test('an uncommitted row whose directory is gone is forgotten; a committed one i
   rmSync(versionDir(home, NAME, 1), { recursive: true });
   assert.throws(
     () => reconcile(home, NAME, store),
-    (err: Error) => err instanceof StoreError && err.message.startsWith(versionDir(home, NAME, 1)) && /database commits model default v1/.test(err.message),
+    (err: Error) =>
+      err instanceof StoreError &&
+      err.message.startsWith(versionDir(home, NAME, 1)) &&
+      /database commits model default v1/.test(err.message),
   );
   assert.ok(existsSync(join(modelRoot(home, NAME), '.v7.discard-1')), 'an error must come before any change');
   assert.equal(store.committedVersion(NAME)!.version, 1);
@@ -248,7 +284,10 @@ test('a vN directory that fails verification is an error and stays on disk', (t)
   const v3 = versionDir(home, NAME, 3);
   cpSync(SHIPPED_MODEL, v3, { recursive: true });
   writeFileSync(join(v3, 'weights.bin'), Buffer.alloc(8));
-  assert.throws(() => reconcile(home, NAME, store), (err: Error) => err.message.startsWith(join(v3, 'weights.bin')) && /sha256/.test(err.message));
+  assert.throws(
+    () => reconcile(home, NAME, store),
+    (err: Error) => err.message.startsWith(join(v3, 'weights.bin')) && /sha256/.test(err.message),
+  );
   assert.ok(existsSync(v3));
   assert.equal(store.modelVersion(NAME, 3), undefined);
 });
@@ -263,7 +302,17 @@ test('a lost database: every version is adopted from disk and the one current li
   addVersionFromCandidate(home, NAME, b.dir, 3, store);
   store.setCommitted(NAME, 2);
   flipCurrent(home, NAME, 2);
-  const before = store.modelVersions(NAME).map(({ version, parent, sha256, depth, method, createdAt, committedAt }) => ({ version, parent, sha256, depth, method, createdAt, committedAt }));
+  const before = store
+    .modelVersions(NAME)
+    .map(({ version, parent, sha256, depth, method, createdAt, committedAt }) => ({
+      version,
+      parent,
+      sha256,
+      depth,
+      method,
+      createdAt,
+      committedAt,
+    }));
   store.close();
   for (const f of readdirSync(home).filter((f) => f.startsWith('deepend.db'))) rmSync(join(home, f));
 
@@ -277,7 +326,17 @@ test('a lost database: every version is adopted from disk and the one current li
     'committed v2: no committed version was recorded and current links to it',
   ]);
   assert.equal(report.committed, 2);
-  const after = store.modelVersions(NAME).map(({ version, parent, sha256, depth, method, createdAt, committedAt }) => ({ version, parent, sha256, depth, method, createdAt, committedAt }));
+  const after = store
+    .modelVersions(NAME)
+    .map(({ version, parent, sha256, depth, method, createdAt, committedAt }) => ({
+      version,
+      parent,
+      sha256,
+      depth,
+      method,
+      createdAt,
+      committedAt,
+    }));
   assert.deepEqual(after, before, 'the same lineage, creation and first-commit times');
   assert.equal(readCurrent(home, NAME), 2);
 });
@@ -304,7 +363,16 @@ test('the store writes its version record only into its own vN folders, never in
   cpSync(SHIPPED_MODEL, outside, { recursive: true });
   const before = readFileSync(join(outside, 'meta.json'));
   const meta = verifyModelDir(outside);
-  store.addModelVersion({ name: NAME, version: 1, parent: null, depth: meta.depth, method: null, sha256: meta.weightsSha256, metrics: {}, dir: outside });
+  store.addModelVersion({
+    name: NAME,
+    version: 1,
+    parent: null,
+    depth: meta.depth,
+    method: null,
+    sha256: meta.weightsSha256,
+    metrics: {},
+    dir: outside,
+  });
   store.setCommitted(NAME, 1);
   assert.deepEqual(readFileSync(join(outside, 'meta.json')), before);
   assert.equal(readdirSync(home).includes('models'), false);

@@ -18,7 +18,11 @@ function pragmas(path: string) {
       userVersion: db.pragma('user_version', { simple: true }),
       applicationId: db.pragma('application_id', { simple: true }),
       journalMode: db.pragma('journal_mode', { simple: true }),
-      tables: (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name),
+      tables: (
+        db
+          .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+          .all() as { name: string }[]
+      ).map((r) => r.name),
     };
   } finally {
     db.close();
@@ -58,10 +62,23 @@ test('a missing database is created with every table, WAL and the newest schema'
   assert.equal(p.userVersion, LATEST);
   assert.equal(p.applicationId, APPLICATION_ID);
   assert.equal(p.journalMode, 'wal');
-  for (const table of ['model_versions', 'committed_versions', 'jobs', 'job_transitions', 'events', 'processed_commands', 'outbox', 'settings']) {
+  for (const table of [
+    'model_versions',
+    'committed_versions',
+    'jobs',
+    'job_transitions',
+    'events',
+    'processed_commands',
+    'outbox',
+    'settings',
+  ]) {
     assert.ok(p.tables.includes(table), `missing table ${table}`);
   }
-  assert.deepEqual(readdirSync(home).filter((f) => f.includes('.new-')), [], 'temporary database left behind');
+  assert.deepEqual(
+    readdirSync(home).filter((f) => f.includes('.new-')),
+    [],
+    'temporary database left behind',
+  );
 });
 
 test('re-opening keeps the data and runs no migration twice', (t) => {
@@ -121,14 +138,18 @@ test('a database truncated at several points: refused, file untouched', (t) => {
 test('a directory where the database should be: refused', (t) => {
   const home = tempHome(t);
   mkdirSync(join(home, DB_FILE));
-  assert.throws(() => openStore(home), (err: Error) => err instanceof StoreError && err.message === `${join(home, DB_FILE)}: is a directory, not a database file`);
+  assert.throws(
+    () => openStore(home),
+    (err: Error) =>
+      err instanceof StoreError && err.message === `${join(home, DB_FILE)}: is a directory, not a database file`,
+  );
   assert.deepEqual(readdirSync(join(home, DB_FILE)), []);
 });
 
 test('another program’s SQLite database: refused, untouched', (t) => {
   const home = tempHome(t);
   const db = new Database(join(home, DB_FILE));
-  db.exec('CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES (\'ann\')');
+  db.exec("CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('ann')");
   db.close();
   assertRefusedUntouched(home, /not deepend's/);
 });
@@ -140,7 +161,10 @@ test('a database from a newer deepend: refused with both versions, untouched', (
   db.pragma('journal_mode = DELETE'); // so that switching it back to WAL would show as a change
   db.pragma(`user_version = ${LATEST + 5}`);
   db.close();
-  assertRefusedUntouched(home, new RegExp(`schema version ${LATEST + 5}, newer than this deepend knows \\(${LATEST}\\)`));
+  assertRefusedUntouched(
+    home,
+    new RegExp(`schema version ${LATEST + 5}, newer than this deepend knows \\(${LATEST}\\)`),
+  );
 });
 
 test('a home that is a file: clear error', (t) => {
@@ -165,11 +189,20 @@ test('a migration that fails leaves the previous schema version and none of its 
   t.after(() => db.close());
   const steps: Migration[] = [
     { version: 1, name: 'one', up: (d) => d.exec('CREATE TABLE a (x INTEGER)') },
-    { version: 2, name: 'two', up: (d) => { d.exec('CREATE TABLE b (x INTEGER)'); throw new Error('step two breaks'); } },
+    {
+      version: 2,
+      name: 'two',
+      up: (d) => {
+        d.exec('CREATE TABLE b (x INTEGER)');
+        throw new Error('step two breaks');
+      },
+    },
   ];
   assert.throws(() => migrate(db, path, steps), /step two breaks/);
   assert.equal(db.pragma('user_version', { simple: true }), 1);
-  const tables = (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name);
+  const tables = (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as { name: string }[]).map(
+    (r) => r.name,
+  );
   assert.deepEqual(tables, ['a']);
   assert.deepEqual(migrate(db, path, steps.slice(0, 1)), [], 'nothing left to apply');
 });

@@ -55,7 +55,10 @@ test('walDamage tells a damaged WAL from an intact or merely torn one, as SQLite
   const bytes = readFileSync(mid.wal);
   bytes[32 + 24 + 100] ^= 0xff; // page data of the first frame
   writeFileSync(mid.wal, bytes);
-  assert.match(walDamage(mid.wal)!, /^frame 1 \(byte 32\) is damaged and committed transactions after it were discarded$/);
+  assert.match(
+    walDamage(mid.wal)!,
+    /^frame 1 \(byte 32\) is damaged and committed transactions after it were discarded$/,
+  );
   assert.ok(rows(mid.db) < 5, 'SQLite dropped them without a word');
 
   const garbage = uncleanCopy(t);
@@ -63,7 +66,9 @@ test('walDamage tells a damaged WAL from an intact or merely torn one, as SQLite
   assert.match(walDamage(garbage.wal)!, /^its header is not a WAL header: all \d+ bytes of it were discarded$/);
 });
 
-test('garbage in deepend.db-wal after an unclean stop: a warning, and the same versions, history and times', { timeout: 150_000 }, async (t) => {
+test('garbage in deepend.db-wal after an unclean stop: a warning, and the same versions, history and times', {
+  timeout: 150_000,
+}, async (t) => {
   const h = testHome(t);
   homeWithVersions(h.home, 3);
   let daemon = new DaemonProcess([], h.env);
@@ -77,8 +82,19 @@ test('garbage in deepend.db-wal after an unclean stop: a warning, and the same v
     const store = openStore(h.home);
     try {
       return {
-        versions: store.modelVersions('default').map(({ version, parent, createdAt, committedAt, committed }) => ({ version, parent, createdAt, committedAt, committed })),
-        rollbacks: store.jobs().filter((j) => j.kind === 'rollback').map((j) => [j.id, j.state]),
+        versions: store
+          .modelVersions('default')
+          .map(({ version, parent, createdAt, committedAt, committed }) => ({
+            version,
+            parent,
+            createdAt,
+            committedAt,
+            committed,
+          })),
+        rollbacks: store
+          .jobs()
+          .filter((j) => j.kind === 'rollback')
+          .map((j) => [j.id, j.state]),
       };
     } finally {
       store.close();
@@ -98,15 +114,29 @@ test('garbage in deepend.db-wal after an unclean stop: a warning, and the same v
     const store = openStore(copy);
     try {
       return {
-        versions: store.modelVersions('default').map(({ version, parent, createdAt, committedAt, committed }) => ({ version, parent, createdAt, committedAt, committed })),
-        rollbacks: store.jobs().filter((j) => j.kind === 'rollback').map((j) => [j.id, j.state]),
+        versions: store
+          .modelVersions('default')
+          .map(({ version, parent, createdAt, committedAt, committed }) => ({
+            version,
+            parent,
+            createdAt,
+            committedAt,
+            committed,
+          })),
+        rollbacks: store
+          .jobs()
+          .filter((j) => j.kind === 'rollback')
+          .map((j) => [j.id, j.state]),
       };
     } finally {
       store.close();
     }
   })();
   assert.equal(expected.versions.find((v) => v.committed)?.version, 2);
-  assert.deepEqual(expected.rollbacks.map((r) => r[1]), ['succeeded']);
+  assert.deepEqual(
+    expected.rollbacks.map((r) => r[1]),
+    ['succeeded'],
+  );
 
   writeFileSync(join(h.home, 'deepend.db-wal'), randomBytes(64 * 1024));
   daemon = new DaemonProcess([], h.env);

@@ -11,7 +11,8 @@ function problem() {
   const x = tf.randomNormal([256, 4], 0, 1, 'float32', 5);
   const w = tf.variable(tf.zeros([4, 1]));
   const y = tf.matMul(x, tf.tensor2d([[1], [-2], [3], [0.5]]));
-  const batchLoss = (idx: tf.Tensor1D) => tf.losses.meanSquaredError(tf.gather(y, idx), tf.matMul(tf.gather(x, idx), w)) as tf.Scalar;
+  const batchLoss = (idx: tf.Tensor1D) =>
+    tf.losses.meanSquaredError(tf.gather(y, idx), tf.matMul(tf.gather(x, idx), w)) as tf.Scalar;
   return { w, batchLoss, dispose: () => [x, w, y].forEach((t) => t.dispose()) };
 }
 
@@ -41,7 +42,16 @@ test('the loop trains, reports progress with an ETA, and honours an epoch budget
   await useTestBackend();
   const p = problem();
   const events: ProgressEvent[] = [];
-  const result = runLoop({ stage: 'fit', count: 256, batchSize: 32, budget: { epochs: 30 }, seed: 1, optimizer: tf.train.adam(0.1), batchLoss: p.batchLoss, onProgress: (e) => events.push(e) });
+  const result = runLoop({
+    stage: 'fit',
+    count: 256,
+    batchSize: 32,
+    budget: { epochs: 30 },
+    seed: 1,
+    optimizer: tf.train.adam(0.1),
+    batchLoss: p.batchLoss,
+    onProgress: (e) => events.push(e),
+  });
   assert.equal(result.epochs.length, 30);
   assert.equal(result.steps, 30 * 8);
   assert.ok(result.epochs[29].loss < result.epochs[0].loss / 10, 'loss did not fall');
@@ -54,7 +64,15 @@ test('the loop trains, reports progress with an ETA, and honours an epoch budget
 test('a seconds budget ends training on time, mid-epoch if need be', async () => {
   await useTestBackend();
   const p = problem();
-  const result = runLoop({ stage: 'fit', count: 256, batchSize: 1, budget: { seconds: 0.3 }, seed: 1, optimizer: tf.train.sgd(0.01), batchLoss: p.batchLoss });
+  const result = runLoop({
+    stage: 'fit',
+    count: 256,
+    batchSize: 1,
+    budget: { seconds: 0.3 },
+    seed: 1,
+    optimizer: tf.train.sgd(0.01),
+    batchLoss: p.batchLoss,
+  });
   assert.equal(result.stoppedBy, 'seconds');
   assert.ok(result.seconds >= 0.3 && result.seconds < 1.5, `ran ${result.seconds}s`);
   p.dispose();
@@ -90,7 +108,16 @@ test('a NaN loss stops the loop with a clear error', async () => {
   await useTestBackend();
   const p = problem();
   assert.throws(
-    () => runLoop({ stage: 'stage2', count: 256, batchSize: 32, budget: { epochs: 2 }, seed: 1, optimizer: tf.train.sgd(0.01), batchLoss: (idx) => tf.mul(p.batchLoss(idx), NaN) as tf.Scalar }),
+    () =>
+      runLoop({
+        stage: 'stage2',
+        count: 256,
+        batchSize: 32,
+        budget: { epochs: 2 },
+        seed: 1,
+        optimizer: tf.train.sgd(0.01),
+        batchLoss: (idx) => tf.mul(p.batchLoss(idx), NaN) as tf.Scalar,
+      }),
     /loss became NaN or infinite in stage2 at epoch 1, step 1/,
   );
   p.dispose();

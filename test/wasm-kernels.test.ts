@@ -45,7 +45,10 @@ async function assertSameOnBackends(label: string, fn: () => Float32Array[], tol
   assert.equal(got.length, want.length);
   for (let i = 0; i < want.length; i++) {
     const err = relativeError(got[i], want[i]);
-    assert.ok(Number.isFinite(err) && err <= tolerance, `${label} [output ${i}]: relative error ${err.toExponential(2)}`);
+    assert.ok(
+      Number.isFinite(err) && err <= tolerance,
+      `${label} [output ${i}]: relative error ${err.toExponential(2)}`,
+    );
   }
 }
 
@@ -82,10 +85,30 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 6, 6, 16], filter: [1, 1, 16, 2], stride: 2, pad: 'same' },
   { x: [3, 12, 12, 16], filter: [3, 3, 16, 32], stride: 1, pad: 'same' },
   { x: [2, 9, 9, 2], filter: [4, 4, 2, 3], stride: 1, pad: 'same' },
-  { x: [2, 7, 7, 3], filter: [3, 3, 3, 2], stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    x: [2, 7, 7, 3],
+    filter: [3, 3, 3, 2],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 13, 11, 5], filter: [4, 4, 5, 6], stride: 2, pad: 'same' },
   { x: [2, 10, 11, 3], filter: [3, 3, 3, 4], stride: 3, pad: 'valid' },
-  { x: [2, 9, 9, 4], filter: [3, 3, 4, 4], stride: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+  {
+    x: [2, 9, 9, 4],
+    filter: [3, 3, 4, 4],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
 ];
 
 describe('Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend', () => {
@@ -99,7 +122,9 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend',
         const w = tf.tensor4d(wv, c.filter);
         const y = tf.conv2d(x, w, c.stride, c.pad);
         const r = tf.tensor(values(y.shape, 3), y.shape);
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)))([x, w]);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)),
+        )([x, w]);
         return [read(dw), read(dx)];
       });
     });
@@ -124,7 +149,9 @@ describe('MaxPoolGrad against the cpu backend', () => {
         const x = tf.tensor4d(xv, c.x);
         const y = tf.maxPool(x, c.size, c.stride, c.pad);
         const r = tf.tensor(values(y.shape, 5), y.shape);
-        const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.stride, c.pad), r)))(x);
+        const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.stride, c.pad), r)))(
+          x,
+        );
         return [read(dx)];
       });
     });
@@ -136,7 +163,14 @@ describe('Sum, Mean, Tile, BatchMatMul and Slice against the cpu backend', () =>
     const xv = values([4, 5, 6, 8], 6);
     await assertSameOnBackends('sum', () => {
       const x = tf.tensor4d(xv, [4, 5, 6, 8]);
-      const outs = [tf.sum(x, [0, 1, 2]), tf.sum(x, [0, 1], true), tf.sum(x, 0), tf.sum(x, [1, 2]), tf.sum(x), tf.sum(tf.slice(tf.reshape(x, [20, 6, 8]), [0, 0, 0], [20, 6, 6]), [0, 1])];
+      const outs = [
+        tf.sum(x, [0, 1, 2]),
+        tf.sum(x, [0, 1], true),
+        tf.sum(x, 0),
+        tf.sum(x, [1, 2]),
+        tf.sum(x),
+        tf.sum(tf.slice(tf.reshape(x, [20, 6, 8]), [0, 0, 0], [20, 6, 6]), [0, 1]),
+      ];
       assert.deepEqual(outs[1].shape, [1, 1, 6, 8]);
       return outs.map(read);
     });
@@ -146,7 +180,13 @@ describe('Sum, Mean, Tile, BatchMatMul and Slice against the cpu backend', () =>
     const xv = values([4, 5, 6, 8], 11);
     await assertSameOnBackends('mean', () => {
       const x = tf.tensor4d(xv, [4, 5, 6, 8]);
-      return [tf.mean(x, [0, 1, 2]), tf.mean(x, [0, 1], true), tf.mean(x, [1, 2]), tf.mean(x), tf.mean(tf.slice(x, [0, 0, 0, 0], [4, 5, 6, 3]), [0, 1, 2])].map(read);
+      return [
+        tf.mean(x, [0, 1, 2]),
+        tf.mean(x, [0, 1], true),
+        tf.mean(x, [1, 2]),
+        tf.mean(x),
+        tf.mean(tf.slice(x, [0, 0, 0, 0], [4, 5, 6, 3]), [0, 1, 2]),
+      ].map(read);
     });
   });
 
@@ -157,8 +197,17 @@ describe('Sum, Mean, Tile, BatchMatMul and Slice against the cpu backend', () =>
       const v = tf.tensor4d(values([1, 1, 1, 5], 13), [1, 1, 1, 5]);
       const ints = tf.tensor2d([1, -2, 3, 4, 5, -6], [3, 2], 'int32');
       const bools = tf.tensor1d([true, false, true], 'bool');
-      const outs = [tf.tile(x, [3, 4, 2]), tf.tile(x, [1, 1, 1]), tf.broadcastTo(v, [3, 4, 2, 5]), tf.tile(tf.tensor1d([2.5]), [7])];
-      return [...outs.map(read), Float32Array.from(tf.tile(ints, [2, 3]).dataSync()), Float32Array.from(tf.tile(bools, [4]).dataSync())];
+      const outs = [
+        tf.tile(x, [3, 4, 2]),
+        tf.tile(x, [1, 1, 1]),
+        tf.broadcastTo(v, [3, 4, 2, 5]),
+        tf.tile(tf.tensor1d([2.5]), [7]),
+      ];
+      return [
+        ...outs.map(read),
+        Float32Array.from(tf.tile(ints, [2, 3]).dataSync()),
+        Float32Array.from(tf.tile(bools, [4]).dataSync()),
+      ];
     });
   });
 
@@ -171,7 +220,13 @@ describe('Sum, Mean, Tile, BatchMatMul and Slice against the cpu backend', () =>
       const aT = tf.transpose(a);
       const bT = tf.transpose(b);
       const batched = tf.matMul(tf.stack([a, a]) as tf.Tensor3D, tf.stack([b, b]) as tf.Tensor3D, false, false);
-      return [tf.matMul(a, b), tf.matMul(aT, b, true, false), tf.matMul(a, bT, false, true), tf.matMul(aT, bT, true, true), batched].map(read);
+      return [
+        tf.matMul(a, b),
+        tf.matMul(aT, b, true, false),
+        tf.matMul(a, bT, false, true),
+        tf.matMul(aT, bT, true, true),
+        batched,
+      ].map(read);
     });
   });
 
@@ -181,7 +236,12 @@ describe('Sum, Mean, Tile, BatchMatMul and Slice against the cpu backend', () =>
     await assertSameOnBackends('slice', () => {
       const x = tf.tensor4d(xv, [9, 4, 5, 3]);
       const ints = tf.tensor2d(iv, [12, 5], 'int32');
-      const outs = [tf.slice(x, 3, 4), tf.slice(x, [2, 1], [1, 2]), tf.slice(x, [0, 1, 1, 0], [9, 2, 3, 2]), tf.slice(x, [8, 3, 4, 2], [1, 1, 1, 1])];
+      const outs = [
+        tf.slice(x, 3, 4),
+        tf.slice(x, [2, 1], [1, 2]),
+        tf.slice(x, [0, 1, 1, 0], [9, 2, 3, 2]),
+        tf.slice(x, [8, 3, 4, 2], [1, 1, 1, 1]),
+      ];
       assert.deepEqual(outs[0].shape, [4, 4, 5, 3]);
       const intSlice = tf.slice(ints, [5, 0], [3, 5]);
       assert.equal(intSlice.dtype, 'int32');
@@ -238,7 +298,15 @@ describe('fallbacks when the SIMD loops are unavailable', () => {
       const w = tf.tensor4d(wv, [3, 3, 8, 4]);
       const pool = tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same')))(x);
       const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, w, 2, 'same')))(x);
-      return [pool, dx, tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1]), tf.div(x, v), tf.sub(v, x), tf.batchNorm(x, v, tf.abs(v))].map(read);
+      return [
+        pool,
+        dx,
+        tf.sum(x, [0, 1, 2]),
+        tf.mean(x, [0, 1]),
+        tf.div(x, v),
+        tf.sub(v, x),
+        tf.batchNorm(x, v, tf.abs(v)),
+      ].map(read);
     };
     const want = await onBackend('cpu', compute);
     await tf.setBackend('wasm');
@@ -292,12 +360,17 @@ describe('a whole CNN training step', () => {
     const step = () => {
       const model = smallCnn();
       // Same random weights on both backends; BatchNorm's moving variance must stay positive.
-      weights ??= model.weights.map((w, i) => values(w.shape as number[], 100 + i).map((v) => (w.name.includes('variance') ? 0.5 + Math.abs(v) : v * 0.5)));
+      weights ??= model.weights.map((w, i) =>
+        values(w.shape as number[], 100 + i).map((v) => (w.name.includes('variance') ? 0.5 + Math.abs(v) : v * 0.5)),
+      );
       model.setWeights(model.getWeights().map((w, i) => tf.tensor(weights![i], w.shape)));
       const x = tf.tensor4d(xv, [batch, 11, 11, 3]);
       const y = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 5), 'float32');
       const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        vars,
+      );
       const out = [read(value), ...vars.map((v) => read(grads[v.name]))];
       model.dispose();
       return out;

@@ -15,7 +15,10 @@ export class DaemonProcess {
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
   constructor(args: string[], env: NodeJS.ProcessEnv, opts: { nodeArgs?: string[] } = {}) {
-    this.child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'start', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'start', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.pid = this.child.pid!;
     let partial = '';
     this.child.stdout.on('data', (d: Buffer) => {
@@ -38,7 +41,10 @@ export class DaemonProcess {
     const seen = this.lines.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no matching log line after ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new Error(`no matching log line after ${timeoutMs} ms; stderr: ${this.stderr}`)),
+        timeoutMs,
+      );
       this.waiters.push({ match, resolve: (l) => (clearTimeout(timer), done(l)) });
       void this.exited.then(({ code }) => {
         clearTimeout(timer);

@@ -7,7 +7,8 @@ export type Cell = string | number;
 export function printTable(headers: string[], rows: Cell[][]): void {
   const text = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i].length)));
-  const line = (cells: string[], numeric: boolean[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const line = (cells: string[], numeric: boolean[]) =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number'));
   console.log(line(headers, numeric));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));

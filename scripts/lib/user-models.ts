@@ -33,7 +33,9 @@ export function mnistCnn(): tfl.LayersModel {
 export function backboneLogits(): tfl.LayersModel {
   const input = tfl.input({ shape: [28, 28], name: 'image' });
   let x = L.reshape({ targetShape: [28, 28, 1], name: 'add_channel' }).apply(input) as tfl.SymbolicTensor;
-  x = L.conv2d({ filters: 8, kernelSize: 5, strides: 2, activation: 'relu', name: 'backbone_conv' }).apply(x) as tfl.SymbolicTensor;
+  x = L.conv2d({ filters: 8, kernelSize: 5, strides: 2, activation: 'relu', name: 'backbone_conv' }).apply(
+    x,
+  ) as tfl.SymbolicTensor;
   x = L.flatten({ name: 'backbone_flatten' }).apply(x) as tfl.SymbolicTensor;
   x = L.dense({ units: 24, activation: 'relu', name: 'head_dense' }).apply(x) as tfl.SymbolicTensor;
   x = L.dense({ units: 10, name: 'logits' }).apply(x) as tfl.SymbolicTensor;
@@ -42,7 +44,8 @@ export function backboneLogits(): tfl.LayersModel {
 
 /** trainable: false on the backbone's layers, as exported after fine-tuning a pretrained model. */
 export function freezeBackbone(model: tfl.LayersModel): tfl.LayersModel {
-  for (const layer of model.layers) if (layer.name.startsWith('backbone_') || layer.name === 'add_channel') layer.trainable = false;
+  for (const layer of model.layers)
+    if (layer.name.startsWith('backbone_') || layer.name === 'add_channel') layer.trainable = false;
   return model;
 }
 
@@ -77,13 +80,18 @@ export function everyLayerCnn(): tfl.LayersModel {
 }
 
 /** Trains like Keras's model.fit on `count` MNIST digits scaled by 1/255 (Keras's convention). */
-export async function fitOnDigits(model: tfl.LayersModel, opts: { count?: number; epochs?: number; logits?: boolean; rawPixels?: boolean } = {}): Promise<void> {
+export async function fitOnDigits(
+  model: tfl.LayersModel,
+  opts: { count?: number; epochs?: number; logits?: boolean; rawPixels?: boolean } = {},
+): Promise<void> {
   const data = await loadDataset('mnist', { limit: opts.count ?? 2000 });
-  const shape = (model.inputs[0].shape.slice(1) as number[]);
+  const shape = model.inputs[0].shape.slice(1) as number[];
   // a model that begins with Rescaling takes raw 0..255 pixels
   const x = tf.mul(tf.tensor(data.x, [data.count, ...shape]), opts.rawPixels ? 255 : 1);
   const y = tf.oneHot(tf.tensor1d(data.y, 'int32'), 10);
-  const loss = opts.logits ? (yt: tf.Tensor, yp: tf.Tensor) => tf.losses.softmaxCrossEntropy(yt, yp) : 'categoricalCrossentropy';
+  const loss = opts.logits
+    ? (yt: tf.Tensor, yp: tf.Tensor) => tf.losses.softmaxCrossEntropy(yt, yp)
+    : 'categoricalCrossentropy';
   model.compile({ optimizer: tf.train.adam(3e-3), loss });
   await model.fit(x, y, { epochs: opts.epochs ?? 2, batchSize: 64, shuffle: true, verbose: 0 });
   tf.dispose([x, y]);
@@ -91,10 +99,19 @@ export async function fitOnDigits(model: tfl.LayersModel, opts: { count?: number
 
 /** Loads a converter-layout directory with plain tfjs (tf.io.fromMemory over its files): no deepend code involved. */
 export async function loadPlain(dir: string): Promise<tfl.LayersModel> {
-  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
   const weightData = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
   const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) }));
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs,
+      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+    }),
+  );
 }
 
 /** The first `count` shipped digits as a Keras user feeds them: pixels / 255, in the model's input shape. */
@@ -106,7 +123,7 @@ export async function digitsAsKerasInput(count: number, shape: number[]): Promis
 /** A binary tabular task (two Gaussian blobs in 8 features, shifted by class) as a CSV with a label column. */
 export function writeBlobsCsv(path: string, rows = 600, seed = 3): void {
   let s = seed;
-  const random = () => ((s = (s * 1664525 + 1013904223) % 4294967296) / 4294967296);
+  const random = () => (s = (s * 1664525 + 1013904223) % 4294967296) / 4294967296;
   const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   const lines = [['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'label'].join(',')];
   for (let i = 0; i < rows; i++) {
@@ -121,7 +138,10 @@ export function writeBlobsCsv(path: string, rows = 600, seed = 3): void {
 export async function blobsMlp(csv: string): Promise<tfl.LayersModel> {
   const model = tfl.sequential({
     name: 'blobs_mlp',
-    layers: [L.dense({ units: 12, activation: 'elu', inputShape: [8], name: 'dense' }), L.dense({ units: 1, activation: 'sigmoid', name: 'out' })],
+    layers: [
+      L.dense({ units: 12, activation: 'elu', inputShape: [8], name: 'dense' }),
+      L.dense({ units: 1, activation: 'sigmoid', name: 'out' }),
+    ],
   });
   const data = await loadDataset(csv);
   const x = tf.tensor2d(data.x, [data.count, 8]);
@@ -137,7 +157,7 @@ const SIZE = 224;
 /** A seeded 224x224 RGB picture: a colour gradient, a blob and noise, different enough across seeds for the model to disagree. */
 function picture(seed: number): Uint8Array {
   let s = seed * 7919 + 13;
-  const random = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const [r0, g0, b0, r1, g1, b1] = Array.from({ length: 6 }, () => random() * 255);
   const cx = random() * SIZE;
   const cy = random() * SIZE;
@@ -174,7 +194,12 @@ function writePng(path: string, rgb: Uint8Array): void {
 export function writeLabelledPictures(model: tfl.LayersModel, dir: string, labels: string[], count: number): void {
   for (let i = 0; i < count; i++) {
     const rgb = picture(i);
-    const label = tf.tidy(() => tf.argMax(model.predict(tf.div(tf.tensor(rgb, [1, SIZE, SIZE, 3], 'float32'), 255)) as tf.Tensor, -1).dataSync()[0]);
+    const label = tf.tidy(
+      () =>
+        tf
+          .argMax(model.predict(tf.div(tf.tensor(rgb, [1, SIZE, SIZE, 3], 'float32'), 255)) as tf.Tensor, -1)
+          .dataSync()[0],
+    );
     mkdirSync(join(dir, labels[label]), { recursive: true });
     writePng(join(dir, labels[label], `${i}.png`), rgb);
   }

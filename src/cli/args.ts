@@ -33,7 +33,8 @@ export function parseArgs(command: string, argv: string[], spec: FlagSpec): Pars
       switches.add(name);
     } else if (spec.values.includes(name)) {
       const value = eq === -1 ? argv[++i] : word.slice(eq + 1);
-      if (value === undefined || (eq === -1 && value.startsWith('--'))) throw new UsageError(`${command}: --${name} needs a value`);
+      if (value === undefined || (eq === -1 && value.startsWith('--')))
+        throw new UsageError(`${command}: --${name} needs a value`);
       values.set(name, value);
     } else {
       throw new UsageError(`${command}: unknown option --${name}`);
@@ -45,13 +46,20 @@ export function parseArgs(command: string, argv: string[], spec: FlagSpec): Pars
   return { values, switches };
 }
 
-export function numberFlag(args: ParsedArgs, name: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+export function numberFlag(
+  args: ParsedArgs,
+  name: string,
+  opts: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   const raw = args.values.get(name);
   if (raw === undefined) return undefined;
   const value = Number(raw);
   const kind = opts.integer ? 'a whole number' : 'a number';
-  if (raw.trim() === '' || !Number.isFinite(value) || (opts.integer && !Number.isInteger(value))) throw new UsageError(`--${name} must be ${kind}, got '${raw}'`);
-  if (opts.min !== undefined && value < opts.min) throw new UsageError(`--${name} must be at least ${opts.min}, got ${raw}`);
-  if (opts.max !== undefined && value > opts.max) throw new UsageError(`--${name} must be at most ${opts.max}, got ${raw}`);
+  if (raw.trim() === '' || !Number.isFinite(value) || (opts.integer && !Number.isInteger(value)))
+    throw new UsageError(`--${name} must be ${kind}, got '${raw}'`);
+  if (opts.min !== undefined && value < opts.min)
+    throw new UsageError(`--${name} must be at least ${opts.min}, got ${raw}`);
+  if (opts.max !== undefined && value > opts.max)
+    throw new UsageError(`--${name} must be at most ${opts.max}, got ${raw}`);
   return value;
 }

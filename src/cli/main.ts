@@ -36,7 +36,11 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
 };
 
 function usage(): string {
-  return ['usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`), 'environment: DEEPEND_BACKEND=tensorflow|wasm|cpu forces a TF.js backend'].join('\n');
+  return [
+    'usage:',
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage}`),
+    'environment: DEEPEND_BACKEND=tensorflow|wasm|cpu forces a TF.js backend',
+  ].join('\n');
 }
 
 /** Runs one CLI command; every failure is one line on stderr and a non-zero exit code. */
@@ -61,7 +65,12 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   const json = rest.includes('--json');
   try {
-    return await command.run(rest, { json, out: (line) => process.stdout.write(`${line}\n`), err: process.stderr, signal: controller.signal });
+    return await command.run(rest, {
+      json,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: process.stderr,
+      signal: controller.signal,
+    });
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
     process.stderr.write(`deepend ${name}: ${message}\n`);

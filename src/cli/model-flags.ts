@@ -6,11 +6,13 @@ import { ParsedArgs, UsageError } from './args';
 /** Flags that say how to read a model deepend has not imported yet. */
 export const IMPORT_FLAGS = ['freeze-through', 'labels', 'input-scale', 'input-mean', 'input-std'] as const;
 
-export const IMPORT_USAGE = '[--freeze-through LAYER] [--labels L1,L2,...|FILE] [--input-scale S] [--input-mean M[,M,M]] [--input-std S[,S,S]]';
+export const IMPORT_USAGE =
+  '[--freeze-through LAYER] [--labels L1,L2,...|FILE] [--input-scale S] [--input-mean M[,M,M]] [--input-std S[,S,S]]';
 
 function numbers(name: string, text: string): number[] {
   const values = text.split(',').map((v) => Number(v.trim()));
-  if (values.length === 0 || values.some((v) => !Number.isFinite(v) || text.trim() === '')) throw new UsageError(`--${name} must be a number or a comma-separated list of numbers, got '${text}'`);
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v) || text.trim() === ''))
+    throw new UsageError(`--${name} must be a number or a comma-separated list of numbers, got '${text}'`);
   return values;
 }
 
@@ -39,6 +41,14 @@ export function importFlagsOf(args: ParsedArgs): ImportFlags {
   const contract =
     scale === undefined && mean === undefined && std === undefined
       ? undefined
-      : { scale: parsedScale, mean: mean !== undefined ? numbers('input-mean', mean) : undefined, std: std !== undefined ? numbers('input-std', std) : undefined };
-  return { freezeThrough: v('freeze-through'), labels: v('labels') !== undefined ? labels(v('labels')!) : undefined, contract };
+      : {
+          scale: parsedScale,
+          mean: mean !== undefined ? numbers('input-mean', mean) : undefined,
+          std: std !== undefined ? numbers('input-std', std) : undefined,
+        };
+  return {
+    freezeThrough: v('freeze-through'),
+    labels: v('labels') !== undefined ? labels(v('labels')!) : undefined,
+    contract,
+  };
 }

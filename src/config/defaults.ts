@@ -13,7 +13,10 @@ export const CONFIG_FILE_NAME = 'config.yaml';
 
 /** Hostnames may hold characters a device id may not (MQTT topic segment): keep what is allowed. */
 function defaultDeviceId(): string {
-  const cleaned = hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const cleaned = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
   return cleaned === '' ? 'device' : cleaned;
 }
 

@@ -13,7 +13,11 @@ export function configEnvNames(): { env: string; key: string }[] {
 
 function coerce(leaf: Leaf, raw: string): unknown {
   if (leaf.type === 'integer') return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
-  if (leaf.type === 'string-list') return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (leaf.type === 'string-list')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   return raw;
 }
 
@@ -46,6 +50,8 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvOverlay {
 
 /** Re-labels a problem found in the env overlay with the variable that caused it. */
 export function envProblem(overlay: EnvOverlay, p: ConfigProblem): ConfigProblem {
-  const key = [...overlay.sources.keys()].find((k) => p.field === k || p.field.startsWith(`${k}[`) || p.field.startsWith(`${k}.`));
+  const key = [...overlay.sources.keys()].find(
+    (k) => p.field === k || p.field.startsWith(`${k}[`) || p.field.startsWith(`${k}.`),
+  );
   return { ...p, source: key ? overlay.sources.get(key)! : 'environment', line: null };
 }

@@ -37,12 +37,20 @@ function readFileData(file: string, explicit: boolean): { data: Partial; problem
     if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { data: {}, problems: [{ source: file, line: null, field: 'file', message: `cannot read: ${(err as Error).message}` }] };
+    return {
+      data: {},
+      problems: [{ source: file, line: null, field: 'file', message: `cannot read: ${(err as Error).message}` }],
+    };
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({ source: file, line: e.linePos?.[0].line ?? null, field: 'yaml', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') }));
+    const problems = doc.errors.map((e) => ({
+      source: file,
+      line: e.linePos?.[0].line ?? null,
+      field: 'yaml',
+      message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
+    }));
     return { data: {}, problems };
   }
   const data: unknown = doc.toJS() ?? {};
@@ -54,7 +62,10 @@ function merge(base: Partial, over: Partial): Partial {
   const out: Partial = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] = b && v && typeof b === 'object' && typeof v === 'object' && !Array.isArray(b) && !Array.isArray(v) ? merge(b as Partial, v as Partial) : v;
+    out[k] =
+      b && v && typeof b === 'object' && typeof v === 'object' && !Array.isArray(b) && !Array.isArray(v)
+        ? merge(b as Partial, v as Partial)
+        : v;
   }
   return out;
 }
@@ -69,7 +80,8 @@ function resolvePaths(values: Partial, base: string): Partial {
   if (model && typeof model.path === 'string') out.model = { ...model, path: resolvePath(model.path, base) };
   if (out.mqtt && typeof out.mqtt === 'object') {
     const mqtt = { ...(out.mqtt as Partial) };
-    for (const key of ['ca', 'cert', 'key']) if (typeof mqtt[key] === 'string') mqtt[key] = resolvePath(mqtt[key] as string, base);
+    for (const key of ['ca', 'cert', 'key'])
+      if (typeof mqtt[key] === 'string') mqtt[key] = resolvePath(mqtt[key] as string, base);
     out.mqtt = mqtt;
   }
   return out;
@@ -87,7 +99,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   const envProblems = configProblems('environment', overlay.values).map((p) => envProblem(overlay, p));
 
   const envHome = env[envName(['home'])]?.trim();
-  const file = opts.file !== undefined ? resolve(cwd, opts.file) : join(envHome ? resolvePath(envHome, cwd) : defaultHome(), CONFIG_FILE_NAME);
+  const file =
+    opts.file !== undefined
+      ? resolve(cwd, opts.file)
+      : join(envHome ? resolvePath(envHome, cwd) : defaultHome(), CONFIG_FILE_NAME);
   const fromFile = readFileData(file, opts.file !== undefined);
   const problems = [...(fromFile?.problems ?? []), ...envProblems];
   if (problems.length > 0) throw new ConfigError(problems);

@@ -50,7 +50,11 @@ function field(path: PathSegment[]): string {
  * environment gives), plus the check the schema cannot make: detect.cron
  * must be a cron expression. `doc` gives line numbers when there is a file.
  */
-export function configProblems(source: string, data: unknown, doc?: { doc: Document; lines: LineCounter }): ConfigProblem[] {
+export function configProblems(
+  source: string,
+  data: unknown,
+  doc?: { doc: Document; lines: LineCounter },
+): ConfigProblem[] {
   validator ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(CONFIG_SCHEMA);
   const errors = validator(data) ? [] : (validator.errors ?? []);
   const at = (path: PathSegment[]) => (doc ? lineOf(doc.doc, doc.lines, path) : null);
@@ -60,7 +64,12 @@ export function configProblems(source: string, data: unknown, doc?: { doc: Docum
   });
   const cron = valueAt(data, ['detect', 'cron']);
   if (typeof cron === 'string' && cron.trim() !== '' && !validCron(cron)) {
-    problems.push({ source, line: at(['detect', 'cron']), field: 'detect.cron', message: `'${cron}' is not a cron expression; use [second] minute hour day-of-month month day-of-week` });
+    problems.push({
+      source,
+      line: at(['detect', 'cron']),
+      field: 'detect.cron',
+      message: `'${cron}' is not a cron expression; use [second] minute hour day-of-month month day-of-week`,
+    });
   }
   return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }

@@ -59,7 +59,11 @@ export const CONFIG_SCHEMA = {
     detect: { type: 'object', additionalProperties: false, properties: { cron: { type: 'string', minLength: 1 } } },
     memory: { type: 'object', additionalProperties: false, properties: { warnMB: { type: 'integer', minimum: 16 } } },
     retention: { type: 'integer', minimum: 1, maximum: 1000 },
-    shutdown: { type: 'object', additionalProperties: false, properties: { graceSeconds: { type: 'integer', minimum: 1, maximum: 3600 } } },
+    shutdown: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { graceSeconds: { type: 'integer', minimum: 1, maximum: 3600 } },
+    },
   },
 } as const;
 

@@ -159,14 +159,22 @@ export class ComputeWatcher {
     if (job.state === 'rejected' && rejectedByGate(job) && auto.attempt <= retries) {
       const next: PendingRetry = { fingerprint: auto.fingerprint, attempt: auto.attempt + 1, retryOf: job.id };
       store.setSetting(SETTING.retry, JSON.stringify(next));
-      log.info('automatic upgrade rejected by the gate: it is grown again with another seed', { job: job.id, attempt: next.attempt, of: retries + 1, why: job.reason });
+      log.info('automatic upgrade rejected by the gate: it is grown again with another seed', {
+        job: job.id,
+        attempt: next.attempt,
+        of: retries + 1,
+        why: job.reason,
+      });
       return;
     }
     store.setSetting(SETTING.retry, '');
     if (job.state !== 'succeeded') {
       store.setSetting(SETTING.handled, auto.fingerprint);
       const tries = auto.attempt > 1 ? ` after ${auto.attempt} tries` : '';
-      log.info(`automatic upgrade ended without success${tries}: not retried until compute changes`, { job: job.id, state: job.state });
+      log.info(`automatic upgrade ended without success${tries}: not retried until compute changes`, {
+        job: job.id,
+        state: job.state,
+      });
     }
   }
 
@@ -209,10 +217,20 @@ export class ComputeWatcher {
       store.setSetting(SETTING.fingerprint, fingerprint);
       store.setSetting(SETTING.facts, JSON.stringify(facts));
       store.setSetting(SETTING.detectedAt, detectedAt);
-      if (changed) store.logEvent('compute.changed', { from: previous ?? null, to: fingerprint, rule: match.rule?.name ?? null });
+      if (changed)
+        store.logEvent('compute.changed', { from: previous ?? null, to: fingerprint, rule: match.rule?.name ?? null });
     });
-    const fields = { fingerprint: fingerprint.slice(0, 12), rule: match.rule?.name ?? null, cores: facts.cpu.cores, gpus: facts.gpus.length };
-    if (changed) log.info(previous === undefined ? 'compute detected (first start)' : 'compute changed', { ...fields, previous: previous?.slice(0, 12) });
+    const fields = {
+      fingerprint: fingerprint.slice(0, 12),
+      rule: match.rule?.name ?? null,
+      cores: facts.cpu.cores,
+      gpus: facts.gpus.length,
+    };
+    if (changed)
+      log.info(previous === undefined ? 'compute detected (first start)' : 'compute changed', {
+        ...fields,
+        previous: previous?.slice(0, 12),
+      });
     else log.debug('compute unchanged', fields);
     this.last = { facts, fingerprint, previous, changed, match, detectedAt };
     return this.last;
@@ -242,7 +260,9 @@ export class ComputeWatcher {
     }
     if (!this.runner) return { decision, refused: 'the job runner is not started yet' };
     const retry = this.pendingRetry(detection.fingerprint);
-    const result = this.runner.request(retry ? { trigger: 'automatic', attempt: retry.attempt, retryOf: retry.retryOf } : { trigger: 'automatic' });
+    const result = this.runner.request(
+      retry ? { trigger: 'automatic', attempt: retry.attempt, retryOf: retry.retryOf } : { trigger: 'automatic' },
+    );
     if (!result.accepted) {
       log.info('automatic upgrade not queued now', { why: result.reason, busyWith: result.job?.id });
       return { decision, refused: result.reason };
@@ -252,7 +272,12 @@ export class ComputeWatcher {
       store.setSetting(SETTING.autoJob, JSON.stringify(auto));
       store.setSetting(SETTING.retry, '');
     });
-    log.info('automatic upgrade queued', { job: result.job.id, why: decision.reason, after: reason, ...(retry ? { attempt: retry.attempt, retryOf: retry.retryOf } : {}) });
+    log.info('automatic upgrade queued', {
+      job: result.job.id,
+      why: decision.reason,
+      after: reason,
+      ...(retry ? { attempt: retry.attempt, retryOf: retry.retryOf } : {}),
+    });
     return { decision, job: result.job };
   }
 }

@@ -30,7 +30,10 @@ function optionalInt(body: Record<string, unknown>, key: string, max = Number.MA
   const v = body[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-    throw new ControlError(400, `${key} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? '>= 1' : `from 1 to ${max}`}, got ${JSON.stringify(v)}`);
+    throw new ControlError(
+      400,
+      `${key} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? '>= 1' : `from 1 to ${max}`}, got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -38,14 +41,16 @@ function optionalInt(body: Record<string, unknown>, key: string, max = Number.MA
 function optionalMethod(body: Record<string, unknown>): MethodChoice | undefined {
   const v = body.method;
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || !(METHOD_CHOICES as readonly string[]).includes(v)) throw new ControlError(400, `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !(METHOD_CHOICES as readonly string[]).includes(v))
+    throw new ControlError(400, `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(v)}`);
   return v as MethodChoice;
 }
 
 function limitOf(req: ControlRequest): number {
   const raw = req.query.get('limit');
   const n = raw === null ? 20 : Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ControlError(400, `limit must be a whole number from 1 to 1000, got ${raw}`);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new ControlError(400, `limit must be a whole number from 1 to 1000, got ${raw}`);
   return n;
 }
 
@@ -78,13 +83,24 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
       const store = need(parts.store, 'store');
       const name = parts.config.model.name;
       const serving = parts.slot?.current()?.version;
-      return { body: { name, serving: serving ?? null, versions: store.modelVersions(name).map((v) => versionView(v, serving)) } };
+      return {
+        body: {
+          name,
+          serving: serving ?? null,
+          versions: store.modelVersions(name).map((v) => versionView(v, serving)),
+        },
+      };
     }
     if (path === '/deepen') {
       allow(req, 'POST');
       const runner = need(parts.runner, 'job runner');
-      const answer = runner.request({ trigger: 'manual', toDepth: optionalInt(req.body, 'toDepth', MAX_DEPTH), method: optionalMethod(req.body) });
-      if (!answer.accepted) throw new ControlError(409, answer.reason, answer.job ? { job: jobView(parts, answer.job) } : {});
+      const answer = runner.request({
+        trigger: 'manual',
+        toDepth: optionalInt(req.body, 'toDepth', MAX_DEPTH),
+        method: optionalMethod(req.body),
+      });
+      if (!answer.accepted)
+        throw new ControlError(409, answer.reason, answer.job ? { job: jobView(parts, answer.job) } : {});
       return { status: 202, body: { job: jobView(parts, answer.job) } };
     }
     if (path === '/rollback') {
@@ -104,7 +120,11 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
       const dir = req.body.dir;
       if (typeof dir !== 'string') throw new ControlError(400, `dir must be a string, got ${JSON.stringify(dir)}`);
       const busy = runner.active();
-      if (busy) throw new ControlError(409, `job ${busy.id} is ${busy.state}: one job at a time; import again when it has ended`);
+      if (busy)
+        throw new ControlError(
+          409,
+          `job ${busy.id} is ${busy.state}: one job at a time; import again when it has ended`,
+        );
       const store = need(parts.store, 'store');
       let version: number | undefined;
       try {
@@ -113,7 +133,8 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
         return { body: { version, job: jobView(parts, job) } };
       } catch (err) {
         // a version nothing swapped to is not left behind
-        if (version !== undefined && !store.modelVersion(parts.config.model.name, version)?.committed) discardVersion(parts.config.home, parts.config.model.name, version, store);
+        if (version !== undefined && !store.modelVersion(parts.config.model.name, version)?.committed)
+          discardVersion(parts.config.home, parts.config.model.name, version, store);
         throw new ControlError(409, err instanceof Error ? err.message.split('\n')[0] : String(err));
       }
     }
@@ -122,11 +143,13 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
       const runner = need(parts.runner, 'job runner');
       const store = need(parts.store, 'store');
       const given = req.body.jobId;
-      if (given !== undefined && typeof given !== 'string') throw new ControlError(400, `jobId must be a string, got ${JSON.stringify(given)}`);
+      if (given !== undefined && typeof given !== 'string')
+        throw new ControlError(400, `jobId must be a string, got ${JSON.stringify(given)}`);
       const jobId = given ?? runner.active()?.id;
       if (jobId === undefined) throw new ControlError(409, 'no job is running or queued');
       if (!store.job(jobId)) throw new ControlError(404, `no job ${jobId}`);
-      if (!runner.cancel(jobId)) throw new ControlError(409, `job ${jobId} is not running or queued (state ${store.job(jobId)!.state})`);
+      if (!runner.cancel(jobId))
+        throw new ControlError(409, `job ${jobId} is not running or queued (state ${store.job(jobId)!.state})`);
       await runner.idle();
       return { body: { job: jobView(parts, store.job(jobId)!) } };
     }

@@ -39,7 +39,15 @@ export class ControlClient {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
-        { socketPath: this.socket, method, path, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        {
+          socketPath: this.socket,
+          method,
+          path,
+          headers:
+            payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -48,7 +56,9 @@ export class ControlClient {
             try {
               resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> });
             } catch {
-              reject(new Error(`the daemon at ${this.home} answered ${res.statusCode} with something that is not JSON`));
+              reject(
+                new Error(`the daemon at ${this.home} answered ${res.statusCode} with something that is not JSON`),
+              );
             }
           });
           res.on('error', reject);
@@ -56,9 +66,12 @@ export class ControlClient {
       );
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') reject(new NoDaemonError(this.home, `${CONTROL_SOCKET} missing`));
-        else if (err.code === 'ECONNREFUSED') reject(new NoDaemonError(this.home, `${CONTROL_SOCKET} is stale: nothing listens on it`));
-        else if (err.code === 'EACCES') reject(new Error(`${this.socket}: permission denied (run as the daemon's user or a member of its group)`));
-        else if (err.code === 'ECONNRESET') reject(new Error(`the daemon at ${this.home} closed the connection (is it stopping?)`));
+        else if (err.code === 'ECONNREFUSED')
+          reject(new NoDaemonError(this.home, `${CONTROL_SOCKET} is stale: nothing listens on it`));
+        else if (err.code === 'EACCES')
+          reject(new Error(`${this.socket}: permission denied (run as the daemon's user or a member of its group)`));
+        else if (err.code === 'ECONNRESET')
+          reject(new Error(`the daemon at ${this.home} closed the connection (is it stopping?)`));
         else reject(err);
       });
       req.end(payload);

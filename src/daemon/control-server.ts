@@ -68,7 +68,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, handler: Contro
  * directory. Only the daemon's user (and its group) may connect: the socket
  * is the permission check, as for Docker's.
  */
-export function startControlServer(path: string, handler: ControlHandler): Promise<{ server: Server; close: () => Promise<void> }> {
+export function startControlServer(
+  path: string,
+  handler: ControlHandler,
+): Promise<{ server: Server; close: () => Promise<void> }> {
   const server = createServer((req, res) => void handle(req, res, handler));
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -98,14 +98,22 @@ export class Daemon {
     const socketPath = await claimControlSocket(config.home);
 
     await this.stage('watchdog');
-    await lifecycle.start('memory watchdog', () => ({ value: undefined, stop: startMemoryWatchdog({ log, warnMB: config.memory.warnMB }) }));
+    await lifecycle.start('memory watchdog', () => ({
+      value: undefined,
+      stop: startMemoryWatchdog({ log, warnMB: config.memory.warnMB }),
+    }));
     await this.stage('policy');
     parts.policy = loadPolicy(config.policy);
     log.info('policy loaded', { file: parts.policy.file, name: parts.policy.name, rules: parts.policy.rules.length });
 
     await this.stage('backend');
     parts.backend = await selectBackend();
-    log.info('backend selected', { backend: parts.backend.name, package: parts.backend.package, gpu: parts.backend.gpu, skipped: parts.backend.skipped.length ? parts.backend.skipped : undefined });
+    log.info('backend selected', {
+      backend: parts.backend.name,
+      package: parts.backend.package,
+      gpu: parts.backend.gpu,
+      skipped: parts.backend.skipped.length ? parts.backend.skipped : undefined,
+    });
 
     await this.stage('store');
     const store = await lifecycle.start('store', () => {
@@ -127,7 +135,13 @@ export class Daemon {
     });
     parts.store = store;
     const metrics = new Metrics();
-    const fleet = new FleetAgent({ config, store, log, sources: daemonFleetSources(parts, metrics), runner: () => parts.runner });
+    const fleet = new FleetAgent({
+      config,
+      store,
+      log,
+      sources: daemonFleetSources(parts, metrics),
+      runner: () => parts.runner,
+    });
     parts.fleet = fleet;
 
     const source = hardwareSource(this.opts.env);
@@ -163,13 +177,25 @@ export class Daemon {
     const slot = await lifecycle.start('model slot', async () => {
       const s = new ModelSlot(name);
       try {
-        parts.fallback = await serveCommittedOrFallback({ store, modelName: name, slot: s, log: (line) => log.line(line), onJob: (job) => fleet.jobEvents.onState(job) });
+        parts.fallback = await serveCommittedOrFallback({
+          store,
+          modelName: name,
+          slot: s,
+          log: (line) => log.line(line),
+          onJob: (job) => fleet.jobEvents.onState(job),
+        });
       } catch (err) {
         await s.close();
         throw err;
       }
       const committed = store.committedVersion(name)!;
-      log.info('model loaded', { model: name, version: committed.version, depth: committed.depth, accuracy: committed.metrics.accuracy, fallbackFrom: parts.fallback?.fromVersion });
+      log.info('model loaded', {
+        model: name,
+        version: committed.version,
+        depth: committed.depth,
+        accuracy: committed.metrics.accuracy,
+        fallbackFrom: parts.fallback?.fromVersion,
+      });
       return { value: s, stop: () => s.close() };
     });
     parts.slot = slot;
@@ -185,7 +211,12 @@ export class Daemon {
         status: () => this.health(),
         jobState: () => parts.runner?.active()?.state,
       }).catch((err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? 'the port is in use: set http.port or DEEPEND_HTTP_PORT' : err.code === 'EADDRNOTAVAIL' ? 'no such address here: check http.host' : err.message;
+        const why =
+          err.code === 'EADDRINUSE'
+            ? 'the port is in use: set http.port or DEEPEND_HTTP_PORT'
+            : err.code === 'EADDRNOTAVAIL'
+              ? 'no such address here: check http.host'
+              : err.message;
         throw new Error(`cannot serve on ${config.http.host}:${config.http.port} (${why})`);
       });
       return { value: srv, stop: () => stopServer(srv, DRAIN_MS) };
@@ -216,7 +247,8 @@ export class Daemon {
     parts.runner = runner;
     await this.stage('recover');
     const recovered = await runner.recover();
-    if (recovered.resumed.length + recovered.rolledBack.length + recovered.failed.length > 0) log.info('interrupted jobs recovered', { ...recovered });
+    if (recovered.resumed.length + recovered.rolledBack.length + recovered.failed.length > 0)
+      log.info('interrupted jobs recovered', { ...recovered });
     this.prune();
 
     await this.stage('control');
@@ -245,7 +277,12 @@ export class Daemon {
     await this.stage('fleet');
     await lifecycle.start('fleet link', async () => {
       fleet.start(parts.brokerUrl!);
-      log.info('fleet link started', { broker: describeBroker(parts.brokerUrl!), fleet: config.fleet, device: config.deviceId, groups: config.groups });
+      log.info('fleet link started', {
+        broker: describeBroker(parts.brokerUrl!),
+        fleet: config.fleet,
+        device: config.deviceId,
+        groups: config.groups,
+      });
       fleet.runnerReady();
       return { value: fleet, stop: () => fleet.stop() };
     });
@@ -267,7 +304,10 @@ export class Daemon {
   private enterReadOnly(reason: string): void {
     const free = freeSpaceOrNull(this.opts.config.home);
     this.parts.readOnly = { reason, since: new Date().toISOString(), freeBytes: free };
-    this.opts.log.warn('read-only: the home directory cannot be written; serving the committed model, no jobs until it can', { reason, freeBytes: free });
+    this.opts.log.warn(
+      'read-only: the home directory cannot be written; serving the committed model, no jobs until it can',
+      { reason, freeBytes: free },
+    );
   }
 
   /** Read-only: polls the disk; once it takes writes again, asks for a restart of the parts on the writable disk. */
@@ -313,9 +353,16 @@ export class Daemon {
     if (!store || this.stopWanted || runner?.active()) return;
     try {
       const pruned = pruneVersions(store, config.model.name, config.retention);
-      if (pruned.length > 0) this.opts.log.info('old model versions pruned', { model: config.model.name, versions: pruned, retention: config.retention });
+      if (pruned.length > 0)
+        this.opts.log.info('old model versions pruned', {
+          model: config.model.name,
+          versions: pruned,
+          retention: config.retention,
+        });
     } catch (err) {
-      this.opts.log.warn('pruning old model versions failed; they stay on disk', { error: err instanceof Error ? err.message : String(err) });
+      this.opts.log.warn('pruning old model versions failed; they stay on disk', {
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 
@@ -336,7 +383,12 @@ export class Daemon {
     return {
       onState: (job: JobRow) => {
         fleet.jobEvents.onState(job);
-        log.info(`job ${job.state}`, { job: job.id, kind: job.kind, trigger: job.trigger, reason: job.reason ?? undefined });
+        log.info(`job ${job.state}`, {
+          job: job.id,
+          kind: job.kind,
+          trigger: job.trigger,
+          reason: job.reason ?? undefined,
+        });
         if (isTerminal(job.state)) {
           this.loggedDecile.delete(job.id);
           this.parts.progress.forgetOld();
@@ -351,7 +403,13 @@ export class Daemon {
         const decile = Math.floor(e.percent / 10);
         if (decile > (this.loggedDecile.get(job.id) ?? -1)) {
           this.loggedDecile.set(job.id, decile);
-          log.info('job progress', { job: job.id, percent: e.percent, step: e.step, loss: Number(e.loss.toPrecision(4)), validationAccuracy: e.validationAccuracy });
+          log.info('job progress', {
+            job: job.id,
+            percent: e.percent,
+            step: e.step,
+            loss: Number(e.loss.toPrecision(4)),
+            validationAccuracy: e.validationAccuracy,
+          });
         }
       },
     };

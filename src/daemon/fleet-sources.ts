@@ -32,12 +32,18 @@ export function daemonFleetSources(parts: DaemonParts, metrics: Metrics): AgentS
       const rule = parts.watcher?.current()?.match.rule ?? null;
       const served = parts.slot?.current();
       const targetDepth = rule ? ruleTarget(rule, served ? originOf(served.meta).depthAtImport : 0) : null;
-      return { name: parts.policy?.name ?? 'unknown', hash: parts.policy?.hash ?? '', rule: rule?.name ?? null, targetDepth };
+      return {
+        name: parts.policy?.name ?? 'unknown',
+        hash: parts.policy?.hash ?? '',
+        rule: rule?.name ?? null,
+        targetDepth,
+      };
     },
     predictUrl: () => (parts.httpUrl ? `${parts.httpUrl}/v1/models/${parts.config.model.name}:predict` : null),
     serving: () => metrics.histogramNamed(LATENCY_HISTOGRAM)?.totals() ?? null,
     tensors: () => tf.memory().numTensors,
-    readOnly: () => (parts.readOnly ? { reason: parts.readOnly.reason.slice(0, 1024), since: parts.readOnly.since } : null),
+    readOnly: () =>
+      parts.readOnly ? { reason: parts.readOnly.reason.slice(0, 1024), since: parts.readOnly.since } : null,
     fallback: () => (parts.fallback ? { fromVersion: parts.fallback.fromVersion, reason: 'corrupt' } : null),
   };
 }

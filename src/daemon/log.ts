@@ -49,7 +49,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const min = ORDER[opts.level ?? 'info'];
   const now = opts.now ?? (() => new Date());
   // A log that cannot be written (full disk, a closed pipe) must not take the daemon down: lines are lost, serving goes on.
-  if (typeof (stream as NodeJS.EventEmitter).on === 'function' && (stream as NodeJS.EventEmitter).listenerCount('error') === 0) {
+  if (
+    typeof (stream as NodeJS.EventEmitter).on === 'function' &&
+    (stream as NodeJS.EventEmitter).listenerCount('error') === 0
+  ) {
     (stream as NodeJS.EventEmitter).on('error', () => undefined);
   }
 

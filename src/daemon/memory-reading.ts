@@ -28,5 +28,13 @@ export function memoryReading(): MemoryReading {
   }
   const m = process.memoryUsage();
   const t = tf.memory();
-  return { collected: gc !== undefined, rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external, tensors: t.numTensors, tensorBytes: t.numBytes, openFds };
+  return {
+    collected: gc !== undefined,
+    rssBytes: m.rss,
+    heapUsedBytes: m.heapUsed,
+    externalBytes: m.external,
+    tensors: t.numTensors,
+    tensorBytes: t.numBytes,
+    openFds,
+  };
 }

@@ -20,7 +20,11 @@ export function startMemoryWatchdog(opts: WatchdogOptions): () => void {
   let warnedAt = 0;
   const tick = () => {
     const rss = process.memoryUsage.rss();
-    const fields = { rssMB: Math.round(rss / MB), heapMB: Math.round(process.memoryUsage().heapUsed / MB), ...opts.extra?.() };
+    const fields = {
+      rssMB: Math.round(rss / MB),
+      heapMB: Math.round(process.memoryUsage().heapUsed / MB),
+      ...opts.extra?.(),
+    };
     if (rss > opts.warnMB * MB && rss > warnedAt * 1.1) {
       warnedAt = rss;
       opts.log.warn(`memory above ${opts.warnMB} MB`, fields);

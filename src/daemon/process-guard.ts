@@ -34,7 +34,10 @@ export function installProcessGuards(opts: GuardOptions): () => void {
     }
   };
   const onError = (kind: string) => (err: unknown) => {
-    log.error(kind, { error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
+    log.error(kind, {
+      error: err instanceof Error ? err.message : String(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
     if (!begin(kind, 1)) process.exitCode = 1;
   };
   const onException = onError('uncaught exception');

@@ -18,7 +18,13 @@ export interface JobProgressView {
 export class ProgressBoard {
   private readonly latest = new Map<string, JobProgressView>();
 
-  record(jobId: string, e: Pick<ProgressEvent, 'stage' | 'detail' | 'epoch' | 'epochs' | 'loss' | 'validationAccuracy' | 'etaSeconds'> & { percent: number; step?: unknown }): void {
+  record(
+    jobId: string,
+    e: Pick<ProgressEvent, 'stage' | 'detail' | 'epoch' | 'epochs' | 'loss' | 'validationAccuracy' | 'etaSeconds'> & {
+      percent: number;
+      step?: unknown;
+    },
+  ): void {
     this.latest.set(jobId, {
       percent: e.percent,
       step: typeof e.step === 'string' ? e.step : e.stage,

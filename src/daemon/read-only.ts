@@ -24,7 +24,8 @@ export function readOnlyReason(home: string): string | undefined {
   } catch {
     return undefined; // no home yet: creating it will tell
   }
-  if (free.bytes < READ_ONLY_BELOW_BYTES) return `the disk is full: ${free.bytes} bytes free in ${home}, ${READ_ONLY_BELOW_BYTES} needed to write`;
+  if (free.bytes < READ_ONLY_BELOW_BYTES)
+    return `the disk is full: ${free.bytes} bytes free in ${home}, ${READ_ONLY_BELOW_BYTES} needed to write`;
   if (free.inodes < 16) return `no free inodes in ${home}`;
   return undefined;
 }
@@ -35,7 +36,13 @@ export function readOnlyReason(home: string): string | undefined {
  * to; a repair it cannot write is skipped), and, with nothing committed (a
  * first start on a full disk), the shipped model served from where it is.
  */
-export function serveReadOnlyFiles(home: string, name: string, store: Store, shippedDir: string = SHIPPED_MODEL_DIR, log: Logger): void {
+export function serveReadOnlyFiles(
+  home: string,
+  name: string,
+  store: Store,
+  shippedDir: string = SHIPPED_MODEL_DIR,
+  log: Logger,
+): void {
   try {
     reconcile(home, name, store);
   } catch (err) {
@@ -44,7 +51,19 @@ export function serveReadOnlyFiles(home: string, name: string, store: Store, shi
   }
   if (store.committedVersion(name)) return;
   const meta = verifyModelDir(shippedDir);
-  store.addModelVersion({ name, version: 1, parent: null, depth: meta.depth, method: methodOf(meta), sha256: meta.weightsSha256, metrics: meta.metrics, dir: shippedDir });
+  store.addModelVersion({
+    name,
+    version: 1,
+    parent: null,
+    depth: meta.depth,
+    method: methodOf(meta),
+    sha256: meta.weightsSha256,
+    metrics: meta.metrics,
+    dir: shippedDir,
+  });
   store.setCommitted(name, 1);
-  log.warn('read-only: serving the shipped model from the package (it could not be imported)', { model: name, dir: shippedDir });
+  log.warn('read-only: serving the shipped model from the package (it could not be imported)', {
+    model: name,
+    dir: shippedDir,
+  });
 }

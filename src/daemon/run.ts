@@ -24,7 +24,13 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   const env = opts.env ?? process.env;
   const { config, file, fromEnv } = loadConfig({ file: opts.configFile, env });
   const log = createLogger();
-  log.info('deepend starting', { pid: process.pid, home: config.home, config: file ?? 'none (defaults)', fromEnv: fromEnv.length ? fromEnv : undefined, device: config.deviceId });
+  log.info('deepend starting', {
+    pid: process.pid,
+    home: config.home,
+    config: file ?? 'none (defaults)',
+    fromEnv: fromEnv.length ? fromEnv : undefined,
+    device: config.deviceId,
+  });
   if (opts.early) await startStageHooks('config', opts.early.received, env);
   const early = opts.early?.caught();
   opts.early?.release();
@@ -37,7 +43,8 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   let stopping = false;
   let restarting: Promise<void> | undefined;
   // A daemon that started read-only (an unwritable disk) is restarted in this process once the disk takes writes again.
-  const make = (): Daemon => new Daemon({ config, log, env, createRunner: (deps) => new JobRunner(deps), onWritable: () => void restart() });
+  const make = (): Daemon =>
+    new Daemon({ config, log, env, createRunner: (deps) => new JobRunner(deps), onWritable: () => void restart() });
   let daemon = make();
   const restart = async (): Promise<void> => {
     if (stopping || restarting) return;
@@ -48,7 +55,12 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       daemon = make();
       try {
         await daemon.start();
-        log.info('deepend running', { url: daemon.parts.httpUrl, model: config.model.name, backend: daemon.parts.backend?.name, readOnly: daemon.parts.readOnly !== undefined });
+        log.info('deepend running', {
+          url: daemon.parts.httpUrl,
+          model: config.model.name,
+          backend: daemon.parts.backend?.name,
+          readOnly: daemon.parts.readOnly !== undefined,
+        });
       } catch (err) {
         if (err instanceof StartInterrupted) return;
         log.error('restart after read-only failed', { error: err instanceof Error ? err.message : String(err) });
@@ -70,7 +82,12 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   });
   try {
     await daemon.start();
-    log.info('deepend running', { url: daemon.parts.httpUrl, model: config.model.name, backend: daemon.parts.backend?.name, readOnly: daemon.parts.readOnly !== undefined });
+    log.info('deepend running', {
+      url: daemon.parts.httpUrl,
+      model: config.model.name,
+      backend: daemon.parts.backend?.name,
+      readOnly: daemon.parts.readOnly !== undefined,
+    });
   } catch (err) {
     if (!(err instanceof StartInterrupted)) {
       log.error('start failed', { error: err instanceof Error ? err.message : String(err) });

@@ -41,7 +41,11 @@ export class StartInterrupted extends Error {
 }
 
 /** Runs the hooks of one stage: crash, or pause until `stopAsked` resolves. */
-export async function startStageHooks(stage: StartStage, stopAsked: Promise<unknown>, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function startStageHooks(
+  stage: StartStage,
+  stopAsked: Promise<unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const point = `start:${stage}`;
   crashIfAsked(point, env[CRASH_ENV]);
   if (env[PAUSE_ENV] !== point) return;

@@ -48,7 +48,20 @@ export function jobView(parts: DaemonParts, job: JobRow): JobView {
 
 export function versionView(v: ModelVersionRow, serving: number | undefined) {
   const accuracy = typeof v.metrics.accuracy === 'number' ? v.metrics.accuracy : null;
-  return { version: v.version, parent: v.parent, depth: v.depth, method: v.method, accuracy, sha256: v.sha256, createdAt: v.createdAt, committed: v.committed, committedAt: v.committedAt, quarantined: v.quarantined, serving: v.version === serving, dir: v.dir };
+  return {
+    version: v.version,
+    parent: v.parent,
+    depth: v.depth,
+    method: v.method,
+    accuracy,
+    sha256: v.sha256,
+    createdAt: v.createdAt,
+    committed: v.committed,
+    committedAt: v.committedAt,
+    quarantined: v.quarantined,
+    serving: v.version === serving,
+    dir: v.dir,
+  };
 }
 
 /** The answer to GET /status (`deepend status`). */
@@ -69,17 +82,41 @@ export function daemonStatus(parts: DaemonParts) {
     home: config.home,
     device: { id: config.deviceId, fleet: config.fleet, groups: config.groups },
     backend: backend ? { name: backend.name, package: backend.package, gpu: backend.gpu } : null,
-    http: parts.httpUrl ? { url: parts.httpUrl, predict: `${parts.httpUrl}/v1/models/${config.model.name}:predict` } : null,
+    http: parts.httpUrl
+      ? { url: parts.httpUrl, predict: `${parts.httpUrl}/v1/models/${config.model.name}:predict` }
+      : null,
     model: {
       name: config.model.name,
       servingVersion: served?.version ?? null,
       committed: committed ? versionView(committed, served?.version) : null,
-      origin: origin ? { format: origin.format, source: origin.source ?? null, producer: describeProducer(origin.producer), depthAtImport: origin.depthAtImport } : null,
+      origin: origin
+        ? {
+            format: origin.format,
+            source: origin.source ?? null,
+            producer: describeProducer(origin.producer),
+            depthAtImport: origin.depthAtImport,
+          }
+        : null,
       fallback: parts.fallback
-        ? { fromVersion: parts.fallback.fromVersion, version: parts.fallback.version, reason: 'corrupt', failed: parts.fallback.failed, quarantined: parts.fallback.quarantined, job: parts.fallback.job.id }
+        ? {
+            fromVersion: parts.fallback.fromVersion,
+            version: parts.fallback.version,
+            reason: 'corrupt',
+            failed: parts.fallback.failed,
+            quarantined: parts.fallback.quarantined,
+            job: parts.fallback.job.id,
+          }
         : null,
     },
-    compute: detection ? { fingerprint: detection.fingerprint, detectedAt: detection.detectedAt, cores: detection.facts.cpu.cores, memoryBytes: detection.facts.memoryBytes, gpus: detection.facts.gpus } : null,
+    compute: detection
+      ? {
+          fingerprint: detection.fingerprint,
+          detectedAt: detection.detectedAt,
+          cores: detection.facts.cpu.cores,
+          memoryBytes: detection.facts.memoryBytes,
+          gpus: detection.facts.gpus,
+        }
+      : null,
     policy: policy
       ? {
           file: policy.file,
@@ -99,10 +136,19 @@ export function daemonStatus(parts: DaemonParts) {
       : null,
     job: active ? jobView(parts, active) : null,
     fleet: parts.fleet
-      ? { broker: parts.brokerUrl ? describeBroker(parts.brokerUrl) : null, embedded: config.mqtt.url === null, connected: parts.fleet.connected(), outboxPending: parts.fleet.outboxPending(), topics: parts.fleet.topics.base }
+      ? {
+          broker: parts.brokerUrl ? describeBroker(parts.brokerUrl) : null,
+          embedded: config.mqtt.url === null,
+          connected: parts.fleet.connected(),
+          outboxPending: parts.fleet.outboxPending(),
+          topics: parts.fleet.topics.base,
+        }
       : null,
     store: store ? { walDiscarded: store.walDiscarded ?? null } : null,
-    memory: { rssMB: Math.round(process.memoryUsage.rss() / MB), heapMB: Math.round(process.memoryUsage().heapUsed / MB) },
+    memory: {
+      rssMB: Math.round(process.memoryUsage.rss() / MB),
+      heapMB: Math.round(process.memoryUsage().heapUsed / MB),
+    },
   };
 }
 

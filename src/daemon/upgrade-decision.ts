@@ -29,11 +29,21 @@ export type Decision =
  * has, and the window (when the rule sets one) contains the current minute.
  */
 export function decideUpgrade(d: DecisionInput): Decision {
-  if (d.handled === d.fingerprint) return { action: 'none', reason: 'compute unchanged since the last automatic upgrade decision' };
+  if (d.handled === d.fingerprint)
+    return { action: 'none', reason: 'compute unchanged since the last automatic upgrade decision' };
   if (!d.rule) return { action: 'none', reason: 'no policy rule matches this device' };
   const asks = describeTarget(d.rule, d.baseDepth);
-  if (ruleTarget(d.rule, d.baseDepth) <= d.committedDepth) return { action: 'none', reason: `rule '${d.rule.name}' asks for ${asks}; the committed model has ${d.committedDepth}` };
-  if (!d.rule.automatic) return { action: 'none', reason: `rule '${d.rule.name}' asks for ${asks} on request only (automatic: false)` };
-  if (d.rule.window && !insideWindow(d.rule.window, d.now)) return { action: 'wait', reason: `outside the maintenance window '${d.rule.window}'` };
-  return { action: 'upgrade', reason: `rule '${d.rule.name}' asks for ${asks}; the committed model has ${d.committedDepth}` };
+  if (ruleTarget(d.rule, d.baseDepth) <= d.committedDepth)
+    return {
+      action: 'none',
+      reason: `rule '${d.rule.name}' asks for ${asks}; the committed model has ${d.committedDepth}`,
+    };
+  if (!d.rule.automatic)
+    return { action: 'none', reason: `rule '${d.rule.name}' asks for ${asks} on request only (automatic: false)` };
+  if (d.rule.window && !insideWindow(d.rule.window, d.now))
+    return { action: 'wait', reason: `outside the maintenance window '${d.rule.window}'` };
+  return {
+    action: 'upgrade',
+    reason: `rule '${d.rule.name}' asks for ${asks}; the committed model has ${d.committedDepth}`,
+  };
 }

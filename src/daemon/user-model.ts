@@ -30,11 +30,20 @@ function sameLineage(row: ModelVersionRow, source: string, sha: string | undefin
 }
 
 /** The held-out figures of the imported model, in its meta.json as any version's are; refuses a model at chance. */
-function measure(loaded: LoadedModel, split: Awaited<ReturnType<typeof openModelWithData>>['split'], data: string): void {
+function measure(
+  loaded: LoadedModel,
+  split: Awaited<ReturnType<typeof openModelWithData>>['split'],
+  data: string,
+): void {
   const { meta } = loaded;
   const test = toTensorSet(split.test, meta.normalisation, meta.labels.length, meta.arch.output, meta.inputShape);
   try {
-    checkParentAboveChance(loaded.model, test, meta.labels, meta.inputContract ? describeContract(meta.inputContract) : 'none');
+    checkParentAboveChance(
+      loaded.model,
+      test,
+      meta.labels,
+      meta.inputContract ? describeContract(meta.inputContract) : 'none',
+    );
     const result = evaluate(loaded.model, test);
     meta.metrics = { accuracy: result.accuracy, loss: result.loss, splitFingerprint: split.fingerprint, data };
   } finally {
@@ -47,7 +56,13 @@ function measure(loaded: LoadedModel, split: Awaited<ReturnType<typeof openModel
  * at `dir`, measured on the daemon's data: what the daemon imports. The
  * user's files are only read.
  */
-export async function prepareUserModel(config: Config, path: string, flags: ImportFlags, backend: string, dir: string): Promise<ModelMeta> {
+export async function prepareUserModel(
+  config: Config,
+  path: string,
+  flags: ImportFlags,
+  backend: string,
+  dir: string,
+): Promise<ModelMeta> {
   const { loaded, split } = await openModelWithData(path, config.data, flags, backend);
   try {
     measure(loaded, split, config.data);
@@ -92,7 +107,12 @@ export function registerPreparedImport(config: Config, store: Store, dir: string
  * imported as the next version and committed. Returns the version imported,
  * or undefined when there was nothing to import.
  */
-export async function adoptUserModel(config: Config, store: Store, backend: string, log: Logger): Promise<ModelVersionRow | undefined> {
+export async function adoptUserModel(
+  config: Config,
+  store: Store,
+  backend: string,
+  log: Logger,
+): Promise<ModelVersionRow | undefined> {
   const { name, path } = config.model;
   if (!path) return undefined;
   const tmp = join(modelRoot(config.home, name), `.import-${process.pid}`);
@@ -100,10 +120,22 @@ export async function adoptUserModel(config: Config, store: Store, backend: stri
   try {
     // Every start reads the files to see whether they changed; the data is loaded only when they did.
     const artifacts = await readModelArtifacts(path);
-    if (store.modelVersions(name).some((v) => sameLineage(v, artifacts.source, sha256Hex(new Uint8Array(artifacts.weightData))))) return undefined;
+    if (
+      store
+        .modelVersions(name)
+        .some((v) => sameLineage(v, artifacts.source, sha256Hex(new Uint8Array(artifacts.weightData))))
+    )
+      return undefined;
     const meta = await prepareUserModel(config, path, configImportFlags(config), backend, tmp);
     const row = commitImported(config, store, tmp, meta.origin?.source ?? path);
-    log.info('user model imported', { model: name, version: row.version, from: meta.origin?.source, format: meta.origin?.format, depth: meta.depth, accuracy: meta.metrics.accuracy });
+    log.info('user model imported', {
+      model: name,
+      version: row.version,
+      from: meta.origin?.source,
+      format: meta.origin?.format,
+      depth: meta.depth,
+      accuracy: meta.metrics.accuracy,
+    });
     return row;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -31,7 +31,8 @@ export interface BatchBuffers {
 }
 
 export function createBatchBuffers(inputShape: readonly number[], classCount: number, batchSize: number): BatchBuffers {
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new DataError('batches', `batch size must be a positive integer, got ${batchSize}`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new DataError('batches', `batch size must be a positive integer, got ${batchSize}`);
   const size = sampleSize(inputShape);
   return {
     batchSize,
@@ -57,12 +58,18 @@ export function gatherBatch(
 ): number {
   const { sampleSize: size, classCount, x, y } = buffers;
   if (sampleSize(dataset.inputShape) !== size) {
-    throw new DataError(dataset.source, `samples hold ${sampleSize(dataset.inputShape)} values but the batch expects ${size}`);
+    throw new DataError(
+      dataset.source,
+      `samples hold ${sampleSize(dataset.inputShape)} values but the batch expects ${size}`,
+    );
   }
   const n = Math.max(0, Math.min(buffers.batchSize, order.length - start));
   const groups = normalisation?.mean.length ?? 0;
   if (normalisation && (groups === 0 || size % groups !== 0)) {
-    throw new DataError(dataset.source, `normalisation has ${groups} channels/features, which does not divide a sample of ${size}`);
+    throw new DataError(
+      dataset.source,
+      `normalisation has ${groups} channels/features, which does not divide a sample of ${size}`,
+    );
   }
   y.fill(0, 0, n * classCount);
   for (let b = 0; b < n; b++) {
@@ -76,7 +83,8 @@ export function gatherBatch(
       x.set(dataset.x.subarray(from, from + size), to);
     }
     const label = dataset.y[sample];
-    if (!(label >= 0 && label < classCount)) throw new DataError(dataset.source, `sample ${sample} has class id ${label}, outside 0..${classCount - 1}`);
+    if (!(label >= 0 && label < classCount))
+      throw new DataError(dataset.source, `sample ${sample} has class id ${label}, outside 0..${classCount - 1}`);
     y[b * classCount + label] = 1;
   }
   return n;
@@ -86,7 +94,8 @@ export function gatherBatch(
 export function oneHot(labels: Int32Array, classCount: number): Float32Array {
   const out = new Float32Array(labels.length * classCount);
   labels.forEach((label, i) => {
-    if (!(label >= 0 && label < classCount)) throw new DataError('labels', `class id ${label} is outside 0..${classCount - 1}`);
+    if (!(label >= 0 && label < classCount))
+      throw new DataError('labels', `class id ${label} is outside 0..${classCount - 1}`);
     out[i * classCount + label] = 1;
   });
   return out;

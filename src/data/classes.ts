@@ -34,7 +34,10 @@ export function classRemap(where: string, dataClasses: string[], modelClasses: s
   return Int32Array.from(dataClasses, (name) => {
     const index = modelIndex.get(name);
     if (index === undefined) {
-      throw new DataError(where, `data class '${name}' is not one of the model's classes (${describeList(modelClasses)})`);
+      throw new DataError(
+        where,
+        `data class '${name}' is not one of the model's classes (${describeList(modelClasses)})`,
+      );
     }
     return index;
   });

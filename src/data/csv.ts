@@ -18,7 +18,10 @@ async function readLines(file: string): Promise<CsvLine[]> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new DataError(file, `cannot read file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new DataError(
+      file,
+      `cannot read file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text
@@ -50,7 +53,10 @@ export async function loadCsv(file: string, options: LoadOptions): Promise<Datas
   const features = header.length - 1;
   if (features === 0) throw new DataError(file, 'no feature columns besides the label');
   if (options.inputShape && (options.inputShape.length !== 1 || options.inputShape[0] !== features)) {
-    throw new DataError(file, `data has ${features} features but the model's input is ${describeShape(options.inputShape)}`);
+    throw new DataError(
+      file,
+      `data has ${features} features but the model's input is ${describeShape(options.inputShape)}`,
+    );
   }
   const rows = lines.length - 1;
   if (rows === 0) throw new DataError(file, 'no data rows after the header');
@@ -86,5 +92,7 @@ export async function loadCsv(file: string, options: LoadOptions): Promise<Datas
     return remap ? remap[id] : id;
   });
   const dataset: Dataset = { source: file, kind: 'tabular', inputShape: [features], classes, x, y, count: rows };
-  return options.limit === undefined ? dataset : subsetDataset(dataset, firstPerClass(y, classes.length, options.limit));
+  return options.limit === undefined
+    ? dataset
+    : subsetDataset(dataset, firstPerClass(y, classes.length, options.limit));
 }

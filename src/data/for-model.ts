@@ -23,7 +23,10 @@ export function dataInputShape(modelInputShape: readonly number[], source: strin
     const side = Math.round(Math.sqrt(n / channels));
     if (side * side * channels === n) return [side, side, channels];
   }
-  throw new DataError(source, `the model takes ${n} flat values, which are no square grey or RGB image: feed it a .csv of ${n} features`);
+  throw new DataError(
+    source,
+    `the model takes ${n} flat values, which are no square grey or RGB image: feed it a .csv of ${n} features`,
+  );
 }
 
 /** Whether a data source holds images (mnist, a folder) or tabular features (a .csv file). */
@@ -32,7 +35,11 @@ export function dataKindOf(source: string): 'image' | 'tabular' {
 }
 
 /** Loads `source` shaped for the model (resized images, the model's label order), checks it fits, and splits it. */
-export async function loadSplitForModel(source: string, model: ModelInput, split: Partial<SplitSpec> = {}): Promise<DataSplit> {
+export async function loadSplitForModel(
+  source: string,
+  model: ModelInput,
+  split: Partial<SplitSpec> = {},
+): Promise<DataSplit> {
   const shape = dataInputShape(model.inputShape, source);
   const data = await loadDataset(source, { inputShape: shape, classes: model.labels });
   assertFits(data, shape, model.labels.length);

@@ -44,7 +44,8 @@ async function listEntries(folder: string, want: 'folders' | 'files'): Promise<s
 
 async function listClassFolders(folder: string): Promise<ClassFiles[]> {
   const names = sortClassNames(await listEntries(folder, 'folders'));
-  if (names.length === 0) throw new DataError(folder, 'no class sub-folders (expected one sub-folder of images per class)');
+  if (names.length === 0)
+    throw new DataError(folder, 'no class sub-folders (expected one sub-folder of images per class)');
   const classes: ClassFiles[] = [];
   for (const name of names) {
     const classFolder = path.join(folder, name);
@@ -79,7 +80,10 @@ export async function loadImageFolder(folder: string, options: LoadOptions): Pro
   const target = options.inputShape ? imageShapeOf(folder, options.inputShape) : undefined;
   const remap = options.classes ? classRemap(folder, dataClasses, options.classes) : undefined;
 
-  const quotas = classQuotas(classFiles.map((c) => c.files.length), options.limit);
+  const quotas = classQuotas(
+    classFiles.map((c) => c.files.length),
+    options.limit,
+  );
   const chosen = classFiles.flatMap((c, id) => c.files.slice(0, quotas[id]).map((file) => ({ file, id })));
   if (chosen.length === 0) throw new DataError(folder, 'no images to load');
 

@@ -26,7 +26,9 @@ export function toChannels(image: DecodedImage, channels: 1 | 3): Float32Array {
     const alpha = rgba[s + 3] / 255;
     const scale = alpha / 255;
     if (channels === 1) {
-      const r = rgba[s], g = rgba[s + 1], b = rgba[s + 2];
+      const r = rgba[s],
+        g = rgba[s + 1],
+        b = rgba[s + 2];
       // Gray pixels keep their exact value instead of a rounded weighted sum.
       const luma = r === g && g === b ? r : LUMA[0] * r + LUMA[1] * g + LUMA[2] * b;
       out[p] = luma * scale;

@@ -10,7 +10,10 @@ export interface ImageShape {
 export function imageShapeOf(where: string, inputShape: number[]): ImageShape {
   const [height, width, channels] = inputShape;
   if (inputShape.length !== 3 || (channels !== 1 && channels !== 3)) {
-    throw new DataError(where, `image data cannot fit the model's input ${describeShape(inputShape)}: expected [H,W,1] or [H,W,3]`);
+    throw new DataError(
+      where,
+      `image data cannot fit the model's input ${describeShape(inputShape)}: expected [H,W,1] or [H,W,3]`,
+    );
   }
   return { height, width, channels };
 }

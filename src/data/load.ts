@@ -9,7 +9,10 @@ import { loadCsv } from './csv';
 function checkOptions(where: string, options: LoadOptions): void {
   const { inputShape, classes, limit } = options;
   if (inputShape && (inputShape.length === 0 || !inputShape.every((d) => Number.isInteger(d) && d > 0))) {
-    throw new DataError(where, `the model's input shape ${describeShape(inputShape)} is not a list of positive integers`);
+    throw new DataError(
+      where,
+      `the model's input shape ${describeShape(inputShape)} is not a list of positive integers`,
+    );
   }
   if (classes && classes.length === 0) throw new DataError(where, "the model's class list is empty");
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
@@ -35,7 +38,10 @@ export async function loadDataset(source: string, options: LoadOptions = {}): Pr
     stats = await fs.stat(resolved);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new DataError(resolved, code === 'ENOENT' ? 'data source does not exist' : `cannot open data source (${code})`);
+    throw new DataError(
+      resolved,
+      code === 'ENOENT' ? 'data source does not exist' : `cannot open data source (${code})`,
+    );
   }
   if (stats.isDirectory()) return loadImageFolder(resolved, options);
   if (stats.isFile() && path.extname(resolved).toLowerCase() === '.csv') return loadCsv(resolved, options);

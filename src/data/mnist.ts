@@ -37,7 +37,10 @@ async function readDigit(folder: string, digit: string): Promise<number[]> {
 export async function loadMnist(options: LoadOptions): Promise<Dataset> {
   const folder = digitsFolder();
   const perDigit = await Promise.all(DIGITS.map((digit) => readDigit(folder, digit)));
-  const quotas = classQuotas(perDigit.map((data) => data.length / PIXELS), options.limit);
+  const quotas = classQuotas(
+    perDigit.map((data) => data.length / PIXELS),
+    options.limit,
+  );
   const count = quotas.reduce((a, b) => a + b, 0);
   if (count === 0) throw new DataError(MNIST_SOURCE, 'no samples to load');
 
@@ -68,7 +71,13 @@ export async function loadMnist(options: LoadOptions): Promise<Dataset> {
   return dataset;
 }
 
-function resizeGraySamples(native: Float32Array, count: number, height: number, width: number, channels: 1 | 3): Float32Array {
+function resizeGraySamples(
+  native: Float32Array,
+  count: number,
+  height: number,
+  width: number,
+  channels: 1 | 3,
+): Float32Array {
   const resizedSize = height * width;
   const gray = new Float32Array(count * resizedSize);
   for (let i = 0; i < count; i++) {

@@ -77,10 +77,14 @@ export function assertFits(dataset: Dataset, inputShape: readonly number[], clas
     throw new DataError(dataset.source, `data has ${dataset.classes.length} classes but the model has ${classCount}`);
   }
   if (dataset.x.length !== dataset.count * sampleSize(dataset.inputShape) || dataset.y.length !== dataset.count) {
-    throw new DataError(dataset.source, `data arrays do not hold ${dataset.count} samples of ${describeShape(dataset.inputShape)}`);
+    throw new DataError(
+      dataset.source,
+      `data arrays do not hold ${dataset.count} samples of ${describeShape(dataset.inputShape)}`,
+    );
   }
   for (let i = 0; i < dataset.count; i++) {
     const id = dataset.y[i];
-    if (!(id >= 0 && id < classCount)) throw new DataError(dataset.source, `sample ${i} has class id ${id}, outside 0..${classCount - 1}`);
+    if (!(id >= 0 && id < classCount))
+      throw new DataError(dataset.source, `sample ${i} has class id ${id}, outside 0..${classCount - 1}`);
   }
 }

@@ -10,7 +10,10 @@ function checkSpec(source: string, spec: SplitSpec): void {
   const { seed, validationFraction: v, testFraction: t } = spec;
   if (!Number.isInteger(seed)) throw new DataError(source, `split seed must be an integer, got ${seed}`);
   if (!(v >= 0 && t >= 0 && v + t < 1)) {
-    throw new DataError(source, `split fractions must be >= 0 and leave some training data, got validation ${v}, test ${t}`);
+    throw new DataError(
+      source,
+      `split fractions must be >= 0 and leave some training data, got validation ${v}, test ${t}`,
+    );
   }
 }
 

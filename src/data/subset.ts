@@ -14,5 +14,12 @@ export function subsetDataset(dataset: Dataset, indices: ArrayLike<number>): Dat
     x.set(dataset.x.subarray(from * size, (from + 1) * size), i * size);
     y[i] = dataset.y[from];
   }
-  return { ...dataset, inputShape: [...dataset.inputShape], classes: [...dataset.classes], x, y, count: indices.length };
+  return {
+    ...dataset,
+    inputShape: [...dataset.inputShape],
+    classes: [...dataset.classes],
+    x,
+    y,
+    count: indices.length,
+  };
 }

@@ -75,7 +75,12 @@ function sliceOf(set: TensorSet, count: number): TensorSet {
  * on the slice, within `budget`; validation accuracy right after
  * initialisation and at the end.
  */
-async function trial(ctx: AutoContext, name: GrowthMethodName, slice: TensorSet, budget: Budget): Promise<{ afterInit: number; end: number }> {
+async function trial(
+  ctx: AutoContext,
+  name: GrowthMethodName,
+  slice: TensorSet,
+  budget: Budget,
+): Promise<{ afterInit: number; end: number }> {
   const method = methodByName(name);
   const started = performance.now();
   const initBudget: Budget = budget.seconds !== undefined ? { seconds: budget.seconds / 4 } : { epochs: 1 };
@@ -97,7 +102,10 @@ async function trial(ctx: AutoContext, name: GrowthMethodName, slice: TensorSet,
     trainClassifier(init.model, slice, {
       stage: 'auto',
       detail: `trial of ${name}`,
-      budget: { epochs: budget.epochs, seconds: budget.seconds !== undefined ? Math.max(0.001, budget.seconds - spent) : undefined },
+      budget: {
+        epochs: budget.epochs,
+        seconds: budget.seconds !== undefined ? Math.max(0.001, budget.seconds - spent) : undefined,
+      },
       batchSize: ctx.batchSize,
       learningRate: ctx.learningRate,
       schedule: schedule === 'constant' ? undefined : (schedule ?? defaultStage2Schedule(ctx.learningRate)),
@@ -136,13 +144,32 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
       // Model building, the first kernels of a new shape and the final validation are not in a trial's
       // training budget; once the share is spent, the candidates left are not tried.
       if (share !== undefined && tried.some((t) => t.validationAccuracy !== undefined) && spent() >= share) {
-        tried.push({ method, seconds: 0, skipped: `the trials' share of the budget (${share.toFixed(1)} s) was spent` });
+        tried.push({
+          method,
+          seconds: 0,
+          skipped: `the trials' share of the budget (${share.toFixed(1)} s) was spent`,
+        });
         continue;
       }
-      ctx.onProgress?.({ stage: 'auto', detail: `trying ${method}`, epoch: tried.length, epochs: AUTO_CANDIDATES.length, step: 0, stepsPerEpoch: 1, loss: Number.NaN, fraction: tried.length / AUTO_CANDIDATES.length, elapsedSeconds: (performance.now() - started) / 1000 });
+      ctx.onProgress?.({
+        stage: 'auto',
+        detail: `trying ${method}`,
+        epoch: tried.length,
+        epochs: AUTO_CANDIDATES.length,
+        step: 0,
+        stepsPerEpoch: 1,
+        loss: Number.NaN,
+        fraction: tried.length / AUTO_CANDIDATES.length,
+        elapsedSeconds: (performance.now() - started) / 1000,
+      });
       const t0 = performance.now();
       const { afterInit, end } = await trial(ctx, method, slice, trialBudget);
-      tried.push({ method, validationAccuracy: Math.max(afterInit, end), validationAfterInit: afterInit, seconds: (performance.now() - t0) / 1000 });
+      tried.push({
+        method,
+        validationAccuracy: Math.max(afterInit, end),
+        validationAfterInit: afterInit,
+        seconds: (performance.now() - t0) / 1000,
+      });
     }
   } finally {
     disposeTensorSet(slice);
@@ -151,9 +178,15 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
   // Strictly higher wins, so a tie goes to the earlier candidate.
   const best = ran.reduce((a, b) => (b.validationAccuracy! > a.validationAccuracy! ? b : a));
   const seconds = (performance.now() - started) / 1000;
-  const skipped = tried.filter((t) => t.skipped && t.skipped !== skip).map((t) => `; ${t.method} not tried: ${t.skipped}`).join('');
+  const skipped = tried
+    .filter((t) => t.skipped && t.skipped !== skip)
+    .map((t) => `; ${t.method} not tried: ${t.skipped}`)
+    .join('');
   const figures = ran.map((t) => `${t.method} ${(t.validationAccuracy! * 100).toFixed(2)}%`).join(', ');
-  const budgetText = trialBudget.seconds !== undefined ? `${trialBudget.seconds.toFixed(1)} s each` : 'one epoch of initialisation and one of Stage II each';
+  const budgetText =
+    trialBudget.seconds !== undefined
+      ? `${trialBudget.seconds.toFixed(1)} s each`
+      : 'one epoch of initialisation and one of Stage II each';
   return {
     chosen: best.method,
     reason: `highest validation accuracy after equal trials (${budgetText} on ${slice.count} training samples): ${figures}${skip ? `; identity not tried: ${skip}` : ''}${skipped}`,

@@ -24,10 +24,19 @@ function morphismReason(spec: ArchSpec): string | undefined {
 /** Which growth methods can grow this architecture, and why not where one cannot (as `deepend inspect` shows it). */
 export function methodCapabilities(spec: ArchSpec): MethodCapability[] {
   if (spec.blocks.length === 0) {
-    return GROWTH_METHODS.map((method) => ({ method, ok: false, reason: 'no hidden Dense or Conv2D layer to insert after' }));
+    return GROWTH_METHODS.map((method) => ({
+      method,
+      ok: false,
+      reason: 'no hidden Dense or Conv2D layer to insert after',
+    }));
   }
   return GROWTH_METHODS.map((method) => {
-    const reason = method === 'identity' ? spec.blocks.map(inexactIdentityReason).find((r) => r) : method === 'morphism' ? morphismReason(spec) : undefined;
+    const reason =
+      method === 'identity'
+        ? spec.blocks.map(inexactIdentityReason).find((r) => r)
+        : method === 'morphism'
+          ? morphismReason(spec)
+          : undefined;
     return reason ? { method, ok: false, reason } : { method, ok: true };
   });
 }

@@ -27,7 +27,12 @@ export function childMeta(parent: ModelMeta, report: GrowReport, name?: string):
         at: new Date().toISOString(),
       },
     ],
-    metrics: { accuracy: report.accuracyAfter, loss: report.lossAfter, splitFingerprint: report.split.fingerprint, data: parent.metrics.data },
+    metrics: {
+      accuracy: report.accuracyAfter,
+      loss: report.lossAfter,
+      splitFingerprint: report.split.fingerprint,
+      data: parent.metrics.data,
+    },
     createdAt: new Date().toISOString(),
     backend: report.backend,
     origin: parent.origin,

@@ -4,7 +4,10 @@ import { InsertionPlan } from './types';
 
 export function newBlocksNeeded(spec: ArchSpec, toDepth: number): number {
   const depth = depthOf(spec);
-  if (depth === 0) throw new Error('the model has no hidden Dense or Conv2D layer, only its output layer: deepend inserts new layers after hidden ones');
+  if (depth === 0)
+    throw new Error(
+      'the model has no hidden Dense or Conv2D layer, only its output layer: deepend inserts new layers after hidden ones',
+    );
   if (!Number.isInteger(toDepth) || toDepth <= depth) {
     throw new Error(`--to-depth ${toDepth} must be a whole number above the model's current depth ${depth}`);
   }
@@ -28,7 +31,11 @@ export function spreadPlan(spec: ArchSpec, toDepth: number): InsertionPlan {
  * k new blocks where the scorer (e.g. a short DILS Stage I fit) reports the
  * lowest error; a site is reused only once every site has one.
  */
-export function lowestErrorPlan(spec: ArchSpec, toDepth: number, errors: { afterIndex: number; error: number }[]): InsertionPlan {
+export function lowestErrorPlan(
+  spec: ArchSpec,
+  toDepth: number,
+  errors: { afterIndex: number; error: number }[],
+): InsertionPlan {
   const k = newBlocksNeeded(spec, toDepth);
   const ranked = [...errors].sort((a, b) => a.error - b.error);
   if (ranked.length === 0) throw new Error('lowest-error planning needs at least one scored site');
@@ -43,7 +50,12 @@ export function lowestErrorPlan(spec: ArchSpec, toDepth: number, errors: { after
 
 export function explicitPlan(spec: ArchSpec, afterIndices: number[]): InsertionPlan {
   for (const i of afterIndices) {
-    if (!Number.isInteger(i) || i < 0 || i >= depthOf(spec)) throw new Error(`insertion site ${i} is not a block index from 0 to ${depthOf(spec) - 1}`);
+    if (!Number.isInteger(i) || i < 0 || i >= depthOf(spec))
+      throw new Error(`insertion site ${i} is not a block index from 0 to ${depthOf(spec) - 1}`);
   }
-  return { afterIndices: [...afterIndices].sort((a, b) => a - b), strategy: 'explicit', reason: `as requested: after ${afterIndices.map((i) => spec.blocks[i].name).join(', ')}` };
+  return {
+    afterIndices: [...afterIndices].sort((a, b) => a - b),
+    strategy: 'explicit',
+    reason: `as requested: after ${afterIndices.map((i) => spec.blocks[i].name).join(', ')}`,
+  };
 }

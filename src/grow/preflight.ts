@@ -35,7 +35,9 @@ function permutation(counts: number[][]): [number, number][] | undefined {
   if (new Set(best).size !== best.length || best.every((p, c) => p === c)) return undefined;
   const explained = best.reduce((sum, p, c) => sum + counts[c][p], 0);
   const total = counts.flat().reduce((a, b) => a + b, 0);
-  return explained / total >= 0.5 ? best.map((p, c) => [c, p] as [number, number]).filter(([c, p]) => c !== p) : undefined;
+  return explained / total >= 0.5
+    ? best.map((p, c) => [c, p] as [number, number]).filter(([c, p]) => c !== p)
+    : undefined;
 }
 
 /**
@@ -44,7 +46,12 @@ function permutation(counts: number[][]): [number, number][] | undefined {
  * label order is almost always wrong, and growing would waste the budget.
  * Throws one line that says which, with the options that fix it.
  */
-export function checkParentAboveChance(model: tfl.LayersModel, test: TensorSet, labels: string[], contract: string): ParentCheck {
+export function checkParentAboveChance(
+  model: tfl.LayersModel,
+  test: TensorSet,
+  labels: string[],
+  contract: string,
+): ParentCheck {
   const counts = confusion(model, test);
   const total = counts.flat().reduce((a, b) => a + b, 0);
   const correct = counts.reduce((sum, row, c) => sum + row[c], 0);
@@ -56,7 +63,10 @@ export function checkParentAboveChance(model: tfl.LayersModel, test: TensorSet, 
   const swapped = permutation(counts);
   const pctOf = (x: number) => `${(x * 100).toFixed(1)}%`;
   if (swapped) {
-    const pairs = swapped.slice(0, 3).map(([c, p]) => `data '${labels[c]}' -> output ${p} ('${labels[p]}')`).join(', ');
+    const pairs = swapped
+      .slice(0, 3)
+      .map(([c, p]) => `data '${labels[c]}' -> output ${p} ('${labels[p]}')`)
+      .join(', ');
     throw new Error(
       `the model's own held-out accuracy is ${pctOf(accuracy)}, near chance, and its answers follow a different label order (${pairs}${swapped.length > 3 ? ', ...' : ''}): pass --labels in the model's output order`,
     );

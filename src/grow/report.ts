@@ -36,7 +36,12 @@ export interface GrowReport {
   auto?: AutoChoice;
   /** Stage II: its schedule, where it stopped and which checkpoint the grown model is. */
   stage2: Stage2Report;
-  split: { fingerprint: string; seed: number; counts: { train: number; validation: number; test: number }; heldOut: 'test' };
+  split: {
+    fingerprint: string;
+    seed: number;
+    counts: { train: number; validation: number; test: number };
+    heldOut: 'test';
+  };
   /** Which held-out samples each model got right: the gate's paired comparison. */
   heldOutPairs: HeldOutPairs;
   /** When the blocks were inserted, and Stage I (the method's initialisation; null when it has none) and Stage II ran. */

@@ -76,7 +76,9 @@ export const VALIDATE_EVERY_SAMPLES = 2048;
 
 /** The seconds left of a budget after `spent` (an `auto` trial). */
 function remaining(budget: GrowBudget, spent: number): GrowBudget {
-  return budget.seconds !== undefined && spent > 0 ? { ...budget, seconds: Math.max(0.001, budget.seconds - spent) } : budget;
+  return budget.seconds !== undefined && spent > 0
+    ? { ...budget, seconds: Math.max(0.001, budget.seconds - spent) }
+    : budget;
 }
 
 export function initBudgetOf(budget: GrowBudget): Budget {
@@ -103,7 +105,12 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
   const test = headTensors(req.split.test, parent.meta, frozen);
   try {
     if (parent.meta.origin && parent.meta.origin.format !== 'deepend' && parent.meta.growth.length === 0) {
-      checkParentAboveChance(head, test, parent.meta.labels, parent.meta.inputContract ? describeContract(parent.meta.inputContract) : 'none');
+      checkParentAboveChance(
+        head,
+        test,
+        parent.meta.labels,
+        parent.meta.inputContract ? describeContract(parent.meta.inputContract) : 'none',
+      );
     }
     const before = evaluate(head, test);
     const parentCorrect = correctFlags(head, test);
@@ -174,7 +181,14 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         onProgress: req.onProgress,
         signal: req.signal,
       });
-      curves.push({ stage: 'stage2', metric: 'loss', epochs: stage2.epochs, checkpoints: stage2.checkpoints, seconds: stage2.seconds, startSeconds: stage2Start });
+      curves.push({
+        stage: 'stage2',
+        metric: 'loss',
+        epochs: stage2.epochs,
+        checkpoints: stage2.checkpoints,
+        seconds: stage2.seconds,
+        startSeconds: stage2Start,
+      });
       const after = evaluate(init.model, test);
       const report: GrowReport = {
         method: method.name,
@@ -196,7 +210,12 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         plan: init.plan ?? plan,
         insertions: init.insertions,
         stage2: stage2Report,
-        split: { fingerprint: req.split.fingerprint, seed: req.split.spec.seed, counts: req.split.counts, heldOut: 'test' },
+        split: {
+          fingerprint: req.split.fingerprint,
+          seed: req.split.spec.seed,
+          counts: req.split.counts,
+          heldOut: 'test',
+        },
         heldOutPairs: heldOutPairs(parentCorrect, correctFlags(init.model, test)),
         phases: {
           insertion: initStart,

@@ -59,7 +59,10 @@ export interface Stage2Report {
  */
 export function runStage2(run: Stage2Run): { loop: LoopResult; report: Stage2Report } {
   const options = run.options ?? {};
-  const schedule = options.schedule === 'constant' ? constantSchedule(run.learningRate) : (options.schedule ?? defaultStage2Schedule(run.learningRate));
+  const schedule =
+    options.schedule === 'constant'
+      ? constantSchedule(run.learningRate)
+      : (options.schedule ?? defaultStage2Schedule(run.learningRate));
   const earlyStop = options.earlyStop === false ? null : (options.earlyStop ?? DEFAULT_EARLY_STOP);
   const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
   const best = options.keepBest === false ? undefined : new BestCheckpoint(run.model);

@@ -60,8 +60,13 @@ export async function growUntil(req: GrowUntilRequest): Promise<GrowUntilResult>
       break;
     }
     previousAngle = angle;
-    current = { model: result.model, meta: provisionalMeta(current.meta, result.report, result.model.countParams()), dir: current.dir };
+    current = {
+      model: result.model,
+      meta: provisionalMeta(current.meta, result.report, result.model.countParams()),
+      dir: current.dir,
+    };
   }
-  if (!best) throw new Error(`the model is already at depth ${depthOf(req.parent.meta.arch)}, not below ${req.maxDepth}`);
+  if (!best)
+    throw new Error(`the model is already at depth ${depthOf(req.parent.meta.arch)}, not below ${req.maxDepth}`);
   return { ...best, steps, stoppedBy };
 }

@@ -38,7 +38,13 @@ export function makeContext(deps: RunnerDeps): RunContext {
  * listeners, then, for the crash tests, may die on the spot: the action the
  * transition announces has not started yet.
  */
-export function move(ctx: RunContext, jobId: string, to: JobState, detail: TransitionDetail = {}, opts: { active?: ActiveJob; crash?: boolean } = {}): JobRow {
+export function move(
+  ctx: RunContext,
+  jobId: string,
+  to: JobState,
+  detail: TransitionDetail = {},
+  opts: { active?: ActiveJob; crash?: boolean } = {},
+): JobRow {
   const job = ctx.store.transition(jobId, to, detail);
   announce(ctx, job, opts.active);
   if (opts.crash !== false) crashIfAsked(to);
@@ -48,7 +54,14 @@ export function move(ctx: RunContext, jobId: string, to: JobState, detail: Trans
 /** Logs a job's new state and tells the listeners; a failing listener never stops a job. */
 export function announce(ctx: RunContext, job: JobRow, active?: ActiveJob): void {
   if (active) active.phase = job.state;
-  ctx.log({ level: isTerminal(job.state) ? 'info' : 'debug', msg: 'job state', job: job.id, kind: job.kind, state: job.state, ...(isTerminal(job.state) && job.reason ? { reason: job.reason } : {}) });
+  ctx.log({
+    level: isTerminal(job.state) ? 'info' : 'debug',
+    msg: 'job state',
+    job: job.id,
+    kind: job.kind,
+    state: job.state,
+    ...(isTerminal(job.state) && job.reason ? { reason: job.reason } : {}),
+  });
   try {
     ctx.events?.onState?.(job);
   } catch (err) {

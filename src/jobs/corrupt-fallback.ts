@@ -55,7 +55,13 @@ export async function serveCommittedOrFallback(deps: ServeCommittedDeps): Promis
   const first = await tryServe(slot, committed);
   if (first === undefined) return undefined;
   const failed = [{ version: committed.version, reason: first }];
-  log({ level: 'error', msg: 'committed version is corrupt: looking for an intact one', model: name, version: committed.version, reason: first });
+  log({
+    level: 'error',
+    msg: 'committed version is corrupt: looking for an intact one',
+    model: name,
+    version: committed.version,
+    reason: first,
+  });
 
   const older = store
     .modelVersions(name)
@@ -72,19 +78,37 @@ export async function serveCommittedOrFallback(deps: ServeCommittedDeps): Promis
   }
   if (!target) {
     const checked = failed.map((f) => `v${f.version} (${f.reason})`).join('; ');
-    throw new NoIntactVersion(`no intact version of model ${name} to serve: checked ${checked}${older.length === 0 ? '; no other version ever served' : ''}`);
+    throw new NoIntactVersion(
+      `no intact version of model ${name} to serve: checked ${checked}${older.length === 0 ? '; no other version ever served' : ''}`,
+    );
   }
 
   const reason = `corrupt: v${committed.version} ${first}`.slice(0, 2000);
   const job = store.atomically(() => {
-    const created = store.createJob({ kind: 'rollback', trigger: 'automatic', request: { version: target.version, reason: 'corrupt' } });
-    store.transition(created.id, 'swapping', { version: target.version, fromVersion: committed.version, commit: { version: target.version, fromVersion: committed.version, depth: target.depth, rollback: true } });
+    const created = store.createJob({
+      kind: 'rollback',
+      trigger: 'automatic',
+      request: { version: target.version, reason: 'corrupt' },
+    });
+    store.transition(created.id, 'swapping', {
+      version: target.version,
+      fromVersion: committed.version,
+      commit: { version: target.version, fromVersion: committed.version, depth: target.depth, rollback: true },
+    });
     store.setCommitted(name, target.version);
     for (const f of failed) store.markQuarantined(name, f.version, f.reason);
     store.logEvent('model.fallback', { name, fromVersion: committed.version, version: target.version, failed });
     return store.transition(created.id, 'succeeded', {
       reason: 'corrupt',
-      result: { version: target.version, fromVersion: committed.version, depth: target.depth, rollback: true, reason: 'corrupt', detail: reason, quarantined: failed.map((f) => f.version) },
+      result: {
+        version: target.version,
+        fromVersion: committed.version,
+        depth: target.depth,
+        rollback: true,
+        reason: 'corrupt',
+        detail: reason,
+        quarantined: failed.map((f) => f.version),
+      },
     });
   });
   const quarantined: Fallback['quarantined'] = [];
@@ -98,7 +122,15 @@ export async function serveCommittedOrFallback(deps: ServeCommittedDeps): Promis
   } catch (err) {
     log({ level: 'warn', msg: 'fallback files not moved yet; done at a later start', error: errorText(err) });
   }
-  log({ level: 'warn', msg: 'serving a fallback version: the committed one was corrupt', model: name, version: target.version, fromVersion: committed.version, quarantined, job: job.id });
+  log({
+    level: 'warn',
+    msg: 'serving a fallback version: the committed one was corrupt',
+    model: name,
+    version: target.version,
+    fromVersion: committed.version,
+    quarantined,
+    job: job.id,
+  });
   deps.onJob?.(job);
   return { fromVersion: committed.version, version: target.version, failed, quarantined, job };
 }

@@ -43,7 +43,10 @@ function boundReason(pairs: PairedCounts, lowerBound: number, g: GateSettings, p
   if (!Number.isFinite(needed)) {
     return `with ${conf(g.confidence)} confidence the candidate is worse than the committed model by up to ${pts(-lowerBound)}, more than the ${pts(g.maxLoss)} allowed (${test})`;
   }
-  const more = needed > pairs.n ? `about ${needed.toLocaleString('en-US')} would be needed at this disagreement rate` : 'more would be needed';
+  const more =
+    needed > pairs.n
+      ? `about ${needed.toLocaleString('en-US')} would be needed at this disagreement rate`
+      : 'more would be needed';
   return `the held-out part (${pairs.n} samples) is too small to bound the loss at ${conf(g.confidence)} confidence: the candidate may be worse by up to ${pts(-lowerBound)} (limit ${pts(g.maxLoss)}); ${more} (${test})`;
 }
 
@@ -56,11 +59,19 @@ function boundReason(pairs: PairedCounts, lowerBound: number, g: GateSettings, p
 export function checkGate(f: GateFigures, gate: GateSettings): GateResult {
   const gain = f.accuracyAfter - f.accuracyBefore;
   const reasons: string[] = [];
-  if (!(f.accuracyAfter >= gate.minAccuracy)) reasons.push(`held-out accuracy ${pct(f.accuracyAfter)} is below the minimum ${pct(gate.minAccuracy)}`);
-  if (!(gain >= gate.minGain)) reasons.push(`gain ${pct(gain)} over the committed model's ${pct(f.accuracyBefore)} is below the minimum ${pct(gate.minGain)}`);
+  if (!(f.accuracyAfter >= gate.minAccuracy))
+    reasons.push(`held-out accuracy ${pct(f.accuracyAfter)} is below the minimum ${pct(gate.minAccuracy)}`);
+  if (!(gain >= gate.minGain))
+    reasons.push(
+      `gain ${pct(gain)} over the committed model's ${pct(f.accuracyBefore)} is below the minimum ${pct(gate.minGain)}`,
+    );
   const paired = f.pairs && f.pairs.n > 0 ? pairedGain(f.pairs, gate.confidence) : undefined;
-  if (!paired) reasons.push('the candidate has no per-sample held-out results (grown by an older deepend): its loss cannot be bounded');
-  else if (!(paired.lowerBound > -gate.maxLoss)) reasons.push(boundReason(f.pairs!, paired.lowerBound, gate, paired.pValue));
+  if (!paired)
+    reasons.push(
+      'the candidate has no per-sample held-out results (grown by an older deepend): its loss cannot be bounded',
+    );
+  else if (!(paired.lowerBound > -gate.maxLoss))
+    reasons.push(boundReason(f.pairs!, paired.lowerBound, gate, paired.pValue));
   return {
     pass: reasons.length === 0,
     reasons,
@@ -84,8 +95,11 @@ export function describeGateFigures(r: Partial<GateOutcomeFigures>): string | un
   const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
   const parts = [`gain ${signed(r.gain)} points`];
   if (typeof r.lowerBound === 'number' && typeof r.confidence === 'number') {
-    parts.push(`${conf(r.confidence)} lower bound ${signed(r.lowerBound)}${typeof r.maxLoss === 'number' ? ` (limit ${signed(-r.maxLoss)})` : ''}`);
+    parts.push(
+      `${conf(r.confidence)} lower bound ${signed(r.lowerBound)}${typeof r.maxLoss === 'number' ? ` (limit ${signed(-r.maxLoss)})` : ''}`,
+    );
   }
-  if (typeof r.n === 'number' && typeof r.pValue === 'number') parts.push(`${r.n10} vs ${r.n01} discordant of ${r.n}, McNemar p = ${r.pValue.toPrecision(2)}`);
+  if (typeof r.n === 'number' && typeof r.pValue === 'number')
+    parts.push(`${r.n10} vs ${r.n01} discordant of ${r.n}, McNemar p = ${r.pValue.toPrecision(2)}`);
   return parts.join(', ');
 }

@@ -7,7 +7,10 @@ import type { ProgressEvent } from '../train/progress';
 import type { CandidateSummary } from './candidate';
 import type { FromWorker, GrowJobInput, ToWorker } from './grow-protocol';
 
-export type GrowOutcome = { kind: 'done'; candidate: CandidateSummary } | { kind: 'aborted' } | { kind: 'failed'; message: string };
+export type GrowOutcome =
+  | { kind: 'done'; candidate: CandidateSummary }
+  | { kind: 'aborted' }
+  | { kind: 'failed'; message: string };
 
 export interface GrowthHandle {
   /** Settles once the growth process has exited, so no file is written after it. */
@@ -21,9 +24,15 @@ export interface GrowthHandle {
  * unlike a worker thread, its wasm heap and allocator arenas are returned to
  * the OS when it exits, so the serving process's RSS goes back to its baseline.
  */
-export function startGrowth(input: Omit<GrowJobInput, 'abortFile' | 'daemonPid'>, onProgress: (e: ProgressEvent) => void): GrowthHandle {
+export function startGrowth(
+  input: Omit<GrowJobInput, 'abortFile' | 'daemonPid'>,
+  onProgress: (e: ProgressEvent) => void,
+): GrowthHandle {
   const abortFile = join(tmpdir(), `deepend-abort-${randomUUID()}`);
-  const child = fork(join(__dirname, 'grow-worker.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'grow-worker.js'), [], {
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   child.send({ type: 'start', input: { ...input, abortFile, daemonPid: process.pid } } satisfies ToWorker);
   let outcome: GrowOutcome | undefined;
   let aborting = false;
@@ -35,7 +44,12 @@ export function startGrowth(input: Omit<GrowJobInput, 'abortFile' | 'daemonPid'>
         if (!aborting) onProgress(m.event);
         return;
       }
-      outcome ??= m.type === 'done' ? { kind: 'done', candidate: m.candidate } : m.aborted ? { kind: 'aborted' } : { kind: 'failed', message: m.message };
+      outcome ??=
+        m.type === 'done'
+          ? { kind: 'done', candidate: m.candidate }
+          : m.aborted
+            ? { kind: 'aborted' }
+            : { kind: 'failed', message: m.message };
     });
     child.on('error', (err) => {
       outcome ??= aborting ? { kind: 'aborted' } : { kind: 'failed', message: `growth process failed: ${err.message}` };
@@ -43,7 +57,12 @@ export function startGrowth(input: Omit<GrowJobInput, 'abortFile' | 'daemonPid'>
     child.on('exit', (code, signal) => {
       clearTimeout(killTimer);
       rmSync(abortFile, { force: true });
-      resolve(outcome ?? (aborting ? { kind: 'aborted' } : { kind: 'failed', message: `growth process exited (${signal ?? `code ${code}`}) before reporting` }));
+      resolve(
+        outcome ??
+          (aborting
+            ? { kind: 'aborted' }
+            : { kind: 'failed', message: `growth process exited (${signal ?? `code ${code}`}) before reporting` }),
+      );
     });
   });
 

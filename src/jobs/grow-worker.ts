@@ -40,7 +40,11 @@ async function run(input: GrowJobInput): Promise<void> {
   try {
     checkAbort();
     const shape = dataInputShape(parent.meta.inputShape, input.data);
-    const data = await loadDataset(input.data, { inputShape: shape, classes: parent.meta.labels, limit: input.dataLimit });
+    const data = await loadDataset(input.data, {
+      inputShape: shape,
+      classes: parent.meta.labels,
+      limit: input.dataLimit,
+    });
     assertFits(data, shape, parent.meta.labels.length);
     // the default seed: the same split as the committed model's figures and the gate's
     const split = splitDataset(data);

@@ -28,10 +28,14 @@ const FALLBACK_EPOCHS = 3;
 
 /** Why a request cannot even be queued, or null. */
 export function requestProblem(req: UpgradeRequest): string | null {
-  if (!['automatic', 'manual', 'fleet'].includes(req.trigger)) return `trigger must be automatic, manual or fleet, got ${JSON.stringify(req.trigger)}`;
-  if (req.toDepth !== undefined && !(Number.isInteger(req.toDepth) && req.toDepth >= 1 && req.toDepth <= MAX_DEPTH)) return `toDepth must be a whole number from 1 to ${MAX_DEPTH}, got ${JSON.stringify(req.toDepth)}`;
-  if (req.method !== undefined && !METHOD_CHOICES.includes(req.method)) return `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(req.method)}`;
-  if (req.attempt !== undefined && !(Number.isInteger(req.attempt) && req.attempt >= 1)) return `attempt must be a whole number >= 1, got ${JSON.stringify(req.attempt)}`;
+  if (!['automatic', 'manual', 'fleet'].includes(req.trigger))
+    return `trigger must be automatic, manual or fleet, got ${JSON.stringify(req.trigger)}`;
+  if (req.toDepth !== undefined && !(Number.isInteger(req.toDepth) && req.toDepth >= 1 && req.toDepth <= MAX_DEPTH))
+    return `toDepth must be a whole number from 1 to ${MAX_DEPTH}, got ${JSON.stringify(req.toDepth)}`;
+  if (req.method !== undefined && !METHOD_CHOICES.includes(req.method))
+    return `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(req.method)}`;
+  if (req.attempt !== undefined && !(Number.isInteger(req.attempt) && req.attempt >= 1))
+    return `attempt must be a whole number >= 1, got ${JSON.stringify(req.attempt)}`;
   return null;
 }
 
@@ -44,11 +48,18 @@ export function seedOfAttempt(attempt: number): number {
  * Target depth = the request's, else the rule's, capped at `maxStep` blocks
  * above the committed model; a target at or below its depth is nothing to do.
  */
-export function planUpgrade(committed: ModelVersionRow, rule: PolicyRule | null, req: UpgradeRequest, baseDepth: number): PlanOutcome {
+export function planUpgrade(
+  committed: ModelVersionRow,
+  rule: PolicyRule | null,
+  req: UpgradeRequest,
+  baseDepth: number,
+): PlanOutcome {
   if (!rule) return { rejected: 'no policy rule matches this device' };
   const target = req.toDepth ?? ruleTarget(rule, baseDepth);
   if (target <= committed.depth) {
-    return { rejected: `nothing to do: v${committed.version} already has depth ${committed.depth} (target ${target}, rule ${rule.name})` };
+    return {
+      rejected: `nothing to do: v${committed.version} already has depth ${committed.depth} (target ${target}, rule ${rule.name})`,
+    };
   }
   const toDepth = Math.min(target, committed.depth + rule.maxStep);
   const seconds = rule.budget.minutes !== undefined ? rule.budget.minutes * 60 : undefined;

@@ -13,7 +13,10 @@ export type Recovery =
   | { outcome: 'failed' };
 
 function swapDetail(ctx: RunContext, jobId: string): SwapDetail | undefined {
-  return ctx.store.transitions(jobId).filter((t) => t.to === 'swapping').at(-1)?.detail as SwapDetail | undefined;
+  return ctx.store
+    .transitions(jobId)
+    .filter((t) => t.to === 'swapping')
+    .at(-1)?.detail as SwapDetail | undefined;
 }
 
 /**
@@ -37,12 +40,24 @@ export async function recoverJob(ctx: RunContext, job: JobRow): Promise<Recovery
   if (interruptions > MAX_INTERRUPTIONS) {
     if (swap) await undoSwap(ctx, job.id, swap, upgrade);
     removeCandidateFiles(candidateOf(ctx, job.id));
-    move(ctx, job.id, 'failed', { reason: `keeps crashing the daemon: interrupted ${interruptions} times, the last time while ${job.state}` }, { crash: false });
+    move(
+      ctx,
+      job.id,
+      'failed',
+      { reason: `keeps crashing the daemon: interrupted ${interruptions} times, the last time while ${job.state}` },
+      { crash: false },
+    );
     return { outcome: 'failed' };
   }
   if (job.state === 'swapping') {
     if (!swap) {
-      move(ctx, job.id, 'failed', { reason: 'interrupted while swapping, and the swap was not recorded' }, { crash: false });
+      move(
+        ctx,
+        job.id,
+        'failed',
+        { reason: 'interrupted while swapping, and the swap was not recorded' },
+        { crash: false },
+      );
       return { outcome: 'rolledBack' };
     }
     return { outcome: (await finishSwap(ctx, job.id, swap, upgrade)) ? 'resumed' : 'rolledBack' };

@@ -58,7 +58,10 @@ export function retentionPlan(store: Store, name: string, keepLast: number): Ret
   for (const v of rows) if (v.committedAt === null) keep(v.version, 'never committed');
   return {
     keep: [...why].map(([version, reasons]) => ({ version, why: reasons })).sort((a, b) => b.version - a.version),
-    prune: served.filter((v) => !why.has(v.version)).map((v) => v.version).sort((a, b) => a - b),
+    prune: served
+      .filter((v) => !why.has(v.version))
+      .map((v) => v.version)
+      .sort((a, b) => a - b),
   };
 }
 
@@ -72,7 +75,14 @@ export function pruneVersions(store: Store, name: string, keepLast: number): num
   for (const version of plan.prune) {
     const row = store.modelVersion(name, version)!;
     discardVersion(store.home, name, version, store);
-    store.logEvent('model.pruned', { name, version, depth: row.depth, sha256: row.sha256, createdAt: row.createdAt, keepLast });
+    store.logEvent('model.pruned', {
+      name,
+      version,
+      depth: row.depth,
+      sha256: row.sha256,
+      createdAt: row.createdAt,
+      keepLast,
+    });
   }
   return plan.prune;
 }

@@ -12,10 +12,18 @@ export function rollbackTarget(store: Store, name: string, version?: number): Mo
   const target =
     version !== undefined
       ? all.find((v) => v.version === version)
-      : (versions.find((v) => v.version === committed.parent) ?? versions.filter((v) => v.version < committed.version).at(-1));
-  if (!target) throw new Error(version !== undefined ? `model ${name} has no v${version}` : `model ${name} v${committed.version} has no earlier version to roll back to`);
-  if (target.quarantined) throw new Error(`model ${name} v${target.version} is quarantined (${target.quarantined.reason})`);
-  if (target.version === committed.version) throw new Error(`model ${name} v${target.version} is already the committed version`);
+      : (versions.find((v) => v.version === committed.parent) ??
+        versions.filter((v) => v.version < committed.version).at(-1));
+  if (!target)
+    throw new Error(
+      version !== undefined
+        ? `model ${name} has no v${version}`
+        : `model ${name} v${committed.version} has no earlier version to roll back to`,
+    );
+  if (target.quarantined)
+    throw new Error(`model ${name} v${target.version} is quarantined (${target.quarantined.reason})`);
+  if (target.version === committed.version)
+    throw new Error(`model ${name} v${target.version} is already the committed version`);
   return target;
 }
 
@@ -29,10 +37,15 @@ export async function runRollback(ctx: RunContext, active: ActiveJob): Promise<v
     if (!from) throw new Error(`model ${ctx.modelName} has no committed version`);
     const target = ctx.store.modelVersion(ctx.modelName, version);
     if (!target) throw new Error(`model ${ctx.modelName} has no v${version}`);
-    const detail: SwapDetail = { version, fromVersion: from.version, commit: { version, fromVersion: from.version, depth: target.depth, rollback: true } };
+    const detail: SwapDetail = {
+      version,
+      fromVersion: from.version,
+      commit: { version, fromVersion: from.version, depth: target.depth, rollback: true },
+    };
     move(ctx, active.id, 'swapping', detail, { active });
     await finishSwap(ctx, active.id, detail, false, active);
   } catch (err) {
-    if (!isTerminal(ctx.store.job(active.id)!.state)) move(ctx, active.id, 'failed', { reason: errorText(err) }, { active, crash: false });
+    if (!isTerminal(ctx.store.job(active.id)!.state))
+      move(ctx, active.id, 'failed', { reason: errorText(err) }, { active, crash: false });
   }
 }

@@ -31,7 +31,8 @@ export class JobRunner {
   private stopping = false;
 
   constructor(deps: RunnerDeps) {
-    if (resolve(deps.home) !== deps.store.home) throw new Error(`${resolve(deps.home)} is not the home directory of the store (${deps.store.home})`);
+    if (resolve(deps.home) !== deps.store.home)
+      throw new Error(`${resolve(deps.home)} is not the home directory of the store (${deps.store.home})`);
     this.ctx = makeContext(deps);
   }
 
@@ -47,13 +48,21 @@ export class JobRunner {
     this.recovering = true;
     try {
       const repaired = reconcile(store.home, modelName, store);
-      for (const action of repaired.actions) this.ctx.log({ level: 'warn', msg: 'reconcile', model: modelName, action });
+      for (const action of repaired.actions)
+        this.ctx.log({ level: 'warn', msg: 'reconcile', model: modelName, action });
       await serveCommitted(this.ctx);
       for (const job of store.unfinishedJobs()) {
         const r = await recoverJob(this.ctx, job);
         report[r.outcome].push(job.id);
         if (r.outcome === 'resumed' && r.run) this.queue.push({ id: job.id, start: r.run });
-        this.ctx.log({ level: 'warn', msg: 'job recovered', job: job.id, was: job.state, outcome: r.outcome, now: store.job(job.id)?.state });
+        this.ctx.log({
+          level: 'warn',
+          msg: 'job recovered',
+          job: job.id,
+          was: job.state,
+          outcome: r.outcome,
+          now: store.job(job.id)?.state,
+        });
       }
     } finally {
       this.recovering = false;
@@ -70,9 +79,19 @@ export class JobRunner {
     if (refused) return refused;
     if (req.commandId !== undefined) {
       const earlier = this.ctx.store.jobByCommand(req.commandId);
-      if (earlier) return { accepted: false, reason: `command ${req.commandId} already created job ${earlier.id} (${earlier.state})`, job: earlier };
+      if (earlier)
+        return {
+          accepted: false,
+          reason: `command ${req.commandId} already created job ${earlier.id} (${earlier.state})`,
+          job: earlier,
+        };
     }
-    const job = this.ctx.store.createJob({ kind: 'upgrade', trigger: req.trigger, request: { toDepth: req.toDepth, method: req.method, attempt: req.attempt, retryOf: req.retryOf }, commandId: req.commandId });
+    const job = this.ctx.store.createJob({
+      kind: 'upgrade',
+      trigger: req.trigger,
+      request: { toDepth: req.toDepth, method: req.method, attempt: req.attempt, retryOf: req.retryOf },
+      commandId: req.commandId,
+    });
     announce(this.ctx, job);
     crashIfAsked('queued');
     this.queue.push({ id: job.id, start: 'planning' });
@@ -90,7 +109,13 @@ export class JobRunner {
     const job = this.ctx.store.job(jobId);
     const running = this.current?.id === jobId ? this.current : undefined;
     if (!job || isTerminal(job.state) || job.state === 'swapping' || running?.phase === 'swapping') return false;
-    move(this.ctx, jobId, 'canceled', { reason: 'canceled on request', from: job.state }, { active: running, crash: false });
+    move(
+      this.ctx,
+      jobId,
+      'canceled',
+      { reason: 'canceled on request', from: job.state },
+      { active: running, crash: false },
+    );
     this.queue = this.queue.filter((q) => q.id !== jobId);
     if (running) {
       running.canceled = true;
@@ -110,7 +135,11 @@ export class JobRunner {
     const refused = this.refusal();
     if (refused) throw new Error(refused.reason);
     const target = rollbackTarget(this.ctx.store, this.ctx.modelName, version);
-    const job = this.ctx.store.createJob({ kind: 'rollback', trigger: 'manual', request: reason ? { version: target.version, reason } : { version: target.version } });
+    const job = this.ctx.store.createJob({
+      kind: 'rollback',
+      trigger: 'manual',
+      request: reason ? { version: target.version, reason } : { version: target.version },
+    });
     announce(this.ctx, job);
     crashIfAsked('queued');
     this.queue.push({ id: job.id, start: 'rollback' });
@@ -147,7 +176,14 @@ export class JobRunner {
     this.queue = [];
     for (const q of waiting) {
       const job = this.ctx.store.job(q.id);
-      if (job && !isTerminal(job.state)) move(this.ctx, q.id, 'queued', { parked: true, reason: 'the daemon stopped before the job ran' }, { crash: false });
+      if (job && !isTerminal(job.state))
+        move(
+          this.ctx,
+          q.id,
+          'queued',
+          { parked: true, reason: 'the daemon stopped before the job ran' },
+          { crash: false },
+        );
     }
     await this.idle();
   }
@@ -203,7 +239,13 @@ export class JobRunner {
         const now = this.ctx.store.job(jobId);
         if (this.stopping || !now || isTerminal(now.state)) return clearInterval(timer);
         removeCandidateFiles(candidateOf(this.ctx, jobId));
-        move(this.ctx, jobId, 'failed', { reason: `${reason} (recorded late: the store could not be written)` }, { crash: false });
+        move(
+          this.ctx,
+          jobId,
+          'failed',
+          { reason: `${reason} (recorded late: the store could not be written)` },
+          { crash: false },
+        );
         clearInterval(timer);
       } catch {
         // still full: next time

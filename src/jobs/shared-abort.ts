@@ -10,7 +10,11 @@ const FILE_POLL_MS = 50;
  * is polled alike: a growth process whose daemon died must not go on and write
  * a candidate that the restarted daemon is rebuilding.
  */
-export function fileAbortSignal(file: string, orphaned: () => boolean = () => false, controller = new AbortController()): AbortSignal {
+export function fileAbortSignal(
+  file: string,
+  orphaned: () => boolean = () => false,
+  controller = new AbortController(),
+): AbortSignal {
   let lastLook = 0;
   const signal = controller.signal;
   return new Proxy(signal, {

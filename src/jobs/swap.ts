@@ -66,11 +66,18 @@ export async function undoSwap(ctx: RunContext, jobId: string, d: SwapDetail, up
  * `failed` it leads to: a crash in between leaves the job swapping, and
  * recovery finishes or undoes it again.
  */
-export async function finishSwap(ctx: RunContext, jobId: string, d: SwapDetail, upgrade: boolean, active?: ActiveJob): Promise<boolean> {
+export async function finishSwap(
+  ctx: RunContext,
+  jobId: string,
+  d: SwapDetail,
+  upgrade: boolean,
+  active?: ActiveJob,
+): Promise<boolean> {
   try {
     const row = upgrade ? install(ctx, jobId, d) : ctx.store.modelVersion(ctx.modelName, d.version);
     if (!row) throw new Error(`v${d.version} is not registered`);
-    if (d.sha256 !== undefined && row.sha256 !== d.sha256) throw new Error(`v${d.version} holds other weights than the candidate that passed the gate`);
+    if (d.sha256 !== undefined && row.sha256 !== d.sha256)
+      throw new Error(`v${d.version} holds other weights than the candidate that passed the gate`);
     if (!row.committed) {
       await serve(ctx, row);
       crashIfAsked('swapping:switched');
@@ -86,7 +93,9 @@ export async function finishSwap(ctx: RunContext, jobId: string, d: SwapDetail, 
     }
   } catch (err) {
     const reason = `swap to v${d.version} failed: ${errorText(err)}`;
-    await undoSwap(ctx, jobId, d, upgrade).catch((undoErr) => ctx.log({ level: 'error', msg: 'could not undo the swap', job: jobId, error: errorText(undoErr) }));
+    await undoSwap(ctx, jobId, d, upgrade).catch((undoErr) =>
+      ctx.log({ level: 'error', msg: 'could not undo the swap', job: jobId, error: errorText(undoErr) }),
+    );
     const keeps = ctx.store.committedVersion(ctx.modelName)?.version;
     move(ctx, jobId, 'failed', { reason: `${reason}; v${keeps} keeps serving` }, { active, crash: false });
     return false;

@@ -24,7 +24,13 @@ export function recordedPlan(ctx: RunContext, jobId: string): UpgradePlan | unde
 
 /** A graceful stop leaves the job queued, marked so that recovery does not count it as a crash. */
 export function park(ctx: RunContext, active: ActiveJob): void {
-  move(ctx, active.id, 'queued', { parked: true, reason: 'the daemon stopped; the job resumes at the next start', from: active.phase }, { active, crash: false });
+  move(
+    ctx,
+    active.id,
+    'queued',
+    { parked: true, reason: 'the daemon stopped; the job resumes at the next start', from: active.phase },
+    { active, crash: false },
+  );
   removeCandidateFiles(candidateOf(ctx, active.id));
 }
 
@@ -100,12 +106,24 @@ async function growStep(ctx: RunContext, active: ActiveJob, plan: UpgradePlan): 
 }
 
 /** validating and, when the gate passes, swapping. */
-async function gateAndSwap(ctx: RunContext, active: ActiveJob, plan: UpgradePlan, candidate: CandidateSummary): Promise<void> {
+async function gateAndSwap(
+  ctx: RunContext,
+  active: ActiveJob,
+  plan: UpgradePlan,
+  candidate: CandidateSummary,
+): Promise<void> {
   move(ctx, active.id, 'validating', { candidate: candidate as unknown as JsonObject }, { active });
-  if (candidate.depthAfter !== plan.toDepth) throw new Error(`the candidate has depth ${candidate.depthAfter}, the plan asked for ${plan.toDepth}`);
+  if (candidate.depthAfter !== plan.toDepth)
+    throw new Error(`the candidate has depth ${candidate.depthAfter}, the plan asked for ${plan.toDepth}`);
   const gate = checkGate(candidate, gateSettings(plan.gate));
   if (!gate.pass) {
-    move(ctx, active.id, 'rejected', { reason: `gate not met: ${gate.reasons.join('; ')}`, result: gate.figures }, { active });
+    move(
+      ctx,
+      active.id,
+      'rejected',
+      { reason: `gate not met: ${gate.reasons.join('; ')}`, result: gate.figures },
+      { active },
+    );
     removeCandidateFiles(candidateOf(ctx, active.id));
     return;
   }

@@ -45,7 +45,14 @@ function denseBlock(x: Sym, b: DenseBlock): Sym {
 function convBlock(x: Sym, b: ConvBlock): Sym {
   const n = layerNames.conv(b.name);
   let y = tfl.layers
-    .conv2d({ filters: b.filters, kernelSize: b.kernel, padding: 'same', name: n.conv, kernelInitializer: heNormal(), useBias: !b.batchNorm })
+    .conv2d({
+      filters: b.filters,
+      kernelSize: b.kernel,
+      padding: 'same',
+      name: n.conv,
+      kernelInitializer: heNormal(),
+      useBias: !b.batchNorm,
+    })
     .apply(x) as Sym;
   if (b.batchNorm) y = tfl.layers.batchNormalization({ name: n.bn }).apply(y) as Sym;
   y = activation(b.activation, n.act, true).apply(y) as Sym;
@@ -56,7 +63,15 @@ function convBlock(x: Sym, b: ConvBlock): Sym {
 function resBlock(x: Sym, b: ResBlock, inChannels: number): Sym {
   const n = layerNames.res(b.name);
   const conv = (name: string, stride: number) =>
-    tfl.layers.conv2d({ filters: b.filters, kernelSize: 3, strides: stride, padding: 'same', useBias: false, name, kernelInitializer: heNormal() });
+    tfl.layers.conv2d({
+      filters: b.filters,
+      kernelSize: 3,
+      strides: stride,
+      padding: 'same',
+      useBias: false,
+      name,
+      kernelInitializer: heNormal(),
+    });
   let y = conv(n.conv1, b.stride).apply(x) as Sym;
   y = tfl.layers.batchNormalization({ name: n.bn1 }).apply(y) as Sym;
   y = tfl.layers.reLU({ name: n.relu1 }).apply(y) as Sym;
@@ -64,7 +79,9 @@ function resBlock(x: Sym, b: ResBlock, inChannels: number): Sym {
   y = tfl.layers.batchNormalization({ name: n.bn2 }).apply(y) as Sym;
   const projects = b.stride !== 1 || inChannels !== b.filters;
   const shortcut = projects
-    ? (tfl.layers.conv2d({ filters: b.filters, kernelSize: 1, strides: b.stride, padding: 'same', useBias: false, name: n.proj }).apply(x) as Sym)
+    ? (tfl.layers
+        .conv2d({ filters: b.filters, kernelSize: 1, strides: b.stride, padding: 'same', useBias: false, name: n.proj })
+        .apply(x) as Sym)
     : x;
   const sum = new ScaledAdd({ ratio: projects ? 1 : b.residualRatio, name: n.add }).apply([shortcut, y]) as Sym;
   return tfl.layers.reLU({ name: n.out }).apply(sum) as Sym;
@@ -103,7 +120,16 @@ function buildGraph(spec: ArchSpec): tfl.LayersModel {
   }
   if (spec.family === 'resnet') {
     const stem = spec.stemFilters ?? 16;
-    x = tfl.layers.conv2d({ filters: stem, kernelSize: 3, padding: 'same', useBias: false, name: 'stem_conv', kernelInitializer: heNormal() }).apply(x) as Sym;
+    x = tfl.layers
+      .conv2d({
+        filters: stem,
+        kernelSize: 3,
+        padding: 'same',
+        useBias: false,
+        name: 'stem_conv',
+        kernelInitializer: heNormal(),
+      })
+      .apply(x) as Sym;
     x = tfl.layers.batchNormalization({ name: 'stem_bn' }).apply(x) as Sym;
     x = tfl.layers.reLU({ name: 'stem_relu' }).apply(x) as Sym;
     channels = stem;
@@ -114,7 +140,14 @@ function buildGraph(spec: ArchSpec): tfl.LayersModel {
   }
   if (spec.family === 'conv') x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as Sym;
   if (spec.family === 'resnet') x = tfl.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as Sym;
-  const out = tfl.layers.dense({ units: spec.classes, activation: spec.output === 'linear' ? 'linear' : 'softmax', name: 'head', kernelInitializer: heNormal() }).apply(x) as Sym;
+  const out = tfl.layers
+    .dense({
+      units: spec.classes,
+      activation: spec.output === 'linear' ? 'linear' : 'softmax',
+      name: 'head',
+      kernelInitializer: heNormal(),
+    })
+    .apply(x) as Sym;
   return tfl.model({ inputs: input, outputs: out, name: `deepend_${spec.family}` });
 }
 

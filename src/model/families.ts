@@ -20,7 +20,12 @@ function assertDepth(depth: number): void {
 }
 
 function mlpBlocks(depth: number, width: number): Block[] {
-  return Array.from({ length: depth }, (_, i) => ({ kind: 'dense', name: blockName(i), units: width, activation: 'relu' }));
+  return Array.from({ length: depth }, (_, i) => ({
+    kind: 'dense',
+    name: blockName(i),
+    units: width,
+    activation: 'relu',
+  }));
 }
 
 /**
@@ -54,7 +59,13 @@ function resBlocks(depth: number, width: number, ratio: number): Block[] {
   let prevStage = 0;
   for (let i = 0; i < depth; i++) {
     const stage = Math.floor((i * stages) / depth);
-    blocks.push({ kind: 'res', name: blockName(i), filters: width * 2 ** stage, stride: stage !== prevStage ? 2 : 1, residualRatio: ratio });
+    blocks.push({
+      kind: 'res',
+      name: blockName(i),
+      filters: width * 2 ** stage,
+      stride: stage !== prevStage ? 2 : 1,
+      residualRatio: ratio,
+    });
     prevStage = stage;
   }
   return blocks;
@@ -70,16 +81,28 @@ export function assertFamily(name: string): Family {
 /** The architecture of a fresh model of a family at a depth. */
 export function familySpec(opts: FamilyOptions): ArchSpec {
   assertDepth(opts.depth);
-  const base = { family: opts.family, inputShape: [...opts.inputShape], classes: opts.classes, output: opts.output, nextBlockId: opts.depth };
+  const base = {
+    family: opts.family,
+    inputShape: [...opts.inputShape],
+    classes: opts.classes,
+    output: opts.output,
+    nextBlockId: opts.depth,
+  };
   switch (opts.family) {
     case 'mlp':
       return { ...base, blocks: mlpBlocks(opts.depth, opts.width ?? 256) };
     case 'conv':
-      if (opts.inputShape.length !== 3) throw new Error(`the conv family needs image input [H, W, C], got [${opts.inputShape.join(', ')}]`);
+      if (opts.inputShape.length !== 3)
+        throw new Error(`the conv family needs image input [H, W, C], got [${opts.inputShape.join(', ')}]`);
       return { ...base, blocks: convBlocks(opts.depth, opts.width ?? 16, opts.batchNorm ?? false, opts.inputShape) };
     case 'resnet':
-      if (opts.inputShape.length !== 3) throw new Error(`the resnet family needs image input [H, W, C], got [${opts.inputShape.join(', ')}]`);
-      return { ...base, stemFilters: opts.width ?? 16, blocks: resBlocks(opts.depth, opts.width ?? 16, opts.residualRatio ?? 1) };
+      if (opts.inputShape.length !== 3)
+        throw new Error(`the resnet family needs image input [H, W, C], got [${opts.inputShape.join(', ')}]`);
+      return {
+        ...base,
+        stemFilters: opts.width ?? 16,
+        blocks: resBlocks(opts.depth, opts.width ?? 16, opts.residualRatio ?? 1),
+      };
     case 'keras':
       throw new Error('keras models are imported, not built from a family');
   }

@@ -33,14 +33,19 @@ export interface Imported {
 
 function perSampleInputShape(model: tfl.LayersModel, source: string): number[] {
   const shape = model.inputs[0].shape.slice(1);
-  if (shape.some((d) => d === null)) throw new Error(`${source}: the model's input [${shape.join(', ')}] has an unknown dimension; deepend needs a fixed input size`);
+  if (shape.some((d) => d === null))
+    throw new Error(
+      `${source}: the model's input [${shape.join(', ')}] has an unknown dimension; deepend needs a fixed input size`,
+    );
   return shape as number[];
 }
 
 /** The first layer after the input, when it scales raw values itself (Rescaling, Normalization). */
 export function leadingScalingLayer(model: tfl.LayersModel): string | undefined {
   const first = model.layers.find((l) => l.getClassName() !== 'InputLayer');
-  return first && INPUT_SCALING_CLASSES.has(first.getClassName()) ? `${first.getClassName()} layer '${first.name}'` : undefined;
+  return first && INPUT_SCALING_CLASSES.has(first.getClassName())
+    ? `${first.getClassName()} layer '${first.name}'`
+    : undefined;
 }
 
 /** Without data to say otherwise: a model taking [H, W] or [H, W, C] takes images, one taking [F] features. */
@@ -56,9 +61,14 @@ function resolveLabels(source: ImportSource, options: ImportOptions, classes: nu
       : options.dataClasses
         ? [options.dataClasses, 'the data']
         : [undefined, ''];
-  if (!labels) throw new Error(`${source.origin.source}: no labels for the model's ${classes} classes: pass --labels, or put labels.txt beside the model`);
+  if (!labels)
+    throw new Error(
+      `${source.origin.source}: no labels for the model's ${classes} classes: pass --labels, or put labels.txt beside the model`,
+    );
   if (labels.length !== classes) {
-    throw new Error(`${source.origin.source}: ${from} names ${labels.length} class${labels.length === 1 ? '' : 'es'} but the model outputs ${classes}`);
+    throw new Error(
+      `${source.origin.source}: ${from} names ${labels.length} class${labels.length === 1 ? '' : 'es'} but the model outputs ${classes}`,
+    );
   }
   return labels;
 }
@@ -73,10 +83,16 @@ export function importedMeta(source: ImportSource, options: ImportOptions): Impo
   const analysis = analyseKeras(source.model, { freezeThrough: options.freezeThrough, source: where });
   const inputShape = perSampleInputShape(source.model, where);
   const dataKind = options.dataKind ?? defaultDataKind(inputShape);
-  const contract = resolveContract(options.contract ?? {}, dataKind === 'image' ? 'pixels' : 'features', leadingScalingLayer(source.model));
+  const contract = resolveContract(
+    options.contract ?? {},
+    dataKind === 'image' ? 'pixels' : 'features',
+    leadingScalingLayer(source.model),
+  );
   const channels = dataKind === 'image' ? (inputShape.length === 3 ? inputShape[2] : 1) : 1;
   if (contract.mean.length !== 1 && contract.mean.length !== channels) {
-    throw new Error(`--input-mean/--input-std give ${contract.mean.length} values; the model's input has ${channels} channel(s)`);
+    throw new Error(
+      `--input-mean/--input-std give ${contract.mean.length} values; the model's input has ${channels} channel(s)`,
+    );
   }
   const labels = resolveLabels(source, options, analysis.spec.classes);
   const depth = analysis.spec.blocks.length;

@@ -22,16 +22,30 @@ export interface ContractOptions {
 }
 
 /** The contract of an imported model: as the user said, else none after a Rescaling/Normalization layer, else the Keras convention 1/255 for 8-bit images. */
-export function resolveContract(options: ContractOptions, raw: InputContract['raw'], startsWithScaling: string | undefined): InputContract {
+export function resolveContract(
+  options: ContractOptions,
+  raw: InputContract['raw'],
+  startsWithScaling: string | undefined,
+): InputContract {
   const mean = options.mean ?? [0];
   const std = options.std ?? [1];
-  if (mean.length !== std.length) throw new Error(`--input-mean has ${mean.length} values but --input-std has ${std.length}`);
+  if (mean.length !== std.length)
+    throw new Error(`--input-mean has ${mean.length} values but --input-std has ${std.length}`);
   if (!std.every((s) => s > 0 && Number.isFinite(s))) throw new Error('--input-std values must be positive numbers');
-  if (options.scale !== undefined && !(options.scale > 0 && Number.isFinite(options.scale))) throw new Error(`--input-scale must be a positive number, got ${options.scale}`);
+  if (options.scale !== undefined && !(options.scale > 0 && Number.isFinite(options.scale)))
+    throw new Error(`--input-scale must be a positive number, got ${options.scale}`);
   const told = options.scale !== undefined || options.mean !== undefined || options.std !== undefined;
-  if (told) return { raw, scale: options.scale ?? 1, mean, std, reason: 'as given by --input-scale/--input-mean/--input-std' };
+  if (told)
+    return { raw, scale: options.scale ?? 1, mean, std, reason: 'as given by --input-scale/--input-mean/--input-std' };
   if (raw === 'features') return { raw, scale: 1, mean, std, reason: 'CSV features go in as they are' };
-  if (startsWithScaling) return { raw, scale: 1, mean, std, reason: `raw pixels 0..255: the model scales them itself (${startsWithScaling})` };
+  if (startsWithScaling)
+    return {
+      raw,
+      scale: 1,
+      mean,
+      std,
+      reason: `raw pixels 0..255: the model scales them itself (${startsWithScaling})`,
+    };
   return { raw, scale: 1 / 255, mean, std, reason: 'the Keras convention for 8-bit images; --input-scale changes it' };
 }
 
@@ -58,6 +72,7 @@ export function describeContract(c: InputContract): string {
 export function parseScale(text: string): number {
   const m = /^\s*([0-9.eE+-]+)\s*(?:\/\s*([0-9.eE+-]+))?\s*$/.exec(text);
   const value = m ? Number(m[1]) / (m[2] !== undefined ? Number(m[2]) : 1) : NaN;
-  if (!(value > 0 && Number.isFinite(value))) throw new Error(`--input-scale must be a positive number or a fraction like 1/255, got '${text}'`);
+  if (!(value > 0 && Number.isFinite(value)))
+    throw new Error(`--input-scale must be a positive number or a fraction like 1/255, got '${text}'`);
   return value;
 }

@@ -34,7 +34,11 @@ export async function saveModel(
   extraFiles: Record<string, string | Uint8Array> = {},
 ): Promise<ModelMeta> {
   const artifacts = await artifactsOf(model);
-  const full: ModelMeta = { ...meta, parameters: model.countParams(), weightsSha256: sha256Hex(new Uint8Array(artifacts.weightData)) };
+  const full: ModelMeta = {
+    ...meta,
+    parameters: model.countParams(),
+    weightsSha256: sha256Hex(new Uint8Array(artifacts.weightData)),
+  };
   const files = layersModelFiles(artifacts);
   await writeDirAtomically(dir, async (tmp) => {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
@@ -67,7 +71,8 @@ function expectedWeightBytes(specs: tf.io.WeightsManifestEntry[]): number {
 export function weightFilesOf(manifest: { paths: string[] }[], dir: string): string[] {
   return manifest.flatMap((g) =>
     g.paths.map((p) => {
-      if (isAbsolute(p) || normalize(p).startsWith('..')) throw new Error(`${join(dir, MODEL_JSON)}: weight path '${p}' leaves the model's directory`);
+      if (isAbsolute(p) || normalize(p).startsWith('..'))
+        throw new Error(`${join(dir, MODEL_JSON)}: weight path '${p}' leaves the model's directory`);
       return join(dir, p);
     }),
   );
@@ -88,16 +93,22 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const specs = parsed.weightsManifest.flatMap((g) => g.weights);
   const expected = expectedWeightBytes(specs);
   if (weights.byteLength !== expected) {
-    throw new Error(`${files.length === 1 ? files[0] : `${dir}: the weight files`}: ${files.length === 1 ? 'has' : 'hold'} ${weights.byteLength} bytes but model.json describes ${expected}`);
+    throw new Error(
+      `${files.length === 1 ? files[0] : `${dir}: the weight files`}: ${files.length === 1 ? 'has' : 'hold'} ${weights.byteLength} bytes but model.json describes ${expected}`,
+    );
   }
   const digest = sha256Hex(weights);
   if (digest !== meta.weightsSha256) {
-    throw new Error(`${files.length === 1 ? files[0] : `${dir}: the weight files`}: sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`);
+    throw new Error(
+      `${files.length === 1 ? files[0] : `${dir}: the weight files`}: sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`,
+    );
   }
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   let model: tfl.LayersModel;
   try {
-    model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: specs, weightData }));
+    model = await tfl.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: specs, weightData }),
+    );
   } catch (err) {
     throw new Error(`${modelJsonPath}: TF.js could not build the model (${(err as Error).message.split('\n')[0]})`);
   }

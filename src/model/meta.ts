@@ -68,7 +68,9 @@ export interface ModelMeta {
 /** "Keras 2.2.4, tensorflowjs 1.0.1" or null: one line for status and the birth message. */
 export function describeProducer(producer: ModelOrigin['producer']): string | null {
   if (!producer) return null;
-  const keras = producer.kerasVersion && (/^\d/.test(producer.kerasVersion) ? `Keras ${producer.kerasVersion}` : producer.kerasVersion);
+  const keras =
+    producer.kerasVersion &&
+    (/^\d/.test(producer.kerasVersion) ? `Keras ${producer.kerasVersion}` : producer.kerasVersion);
   const parts = [keras, producer.convertedBy, producer.generatedBy].filter((p): p is string => Boolean(p));
   return parts.length > 0 ? parts.join(', ').slice(0, 200) : null;
 }
@@ -87,15 +89,21 @@ export function validateMeta(value: unknown, path: string): ModelMeta {
   if (typeof value !== 'object' || value === null) fail(path, 'is not a JSON object');
   const m = value as Record<string, unknown>;
   if (m.format !== META_FORMAT) fail(path, `format is ${JSON.stringify(m.format)}, expected "${META_FORMAT}"`);
-  if (!['mlp', 'conv', 'resnet', 'keras'].includes(m.family as string)) fail(path, `unknown model family ${JSON.stringify(m.family)}`);
+  if (!['mlp', 'conv', 'resnet', 'keras'].includes(m.family as string))
+    fail(path, `unknown model family ${JSON.stringify(m.family)}`);
   if (!Number.isInteger(m.depth)) fail(path, 'depth is missing or not a whole number');
   const arch = m.arch as ArchSpec | undefined;
   if (!arch || !Array.isArray(arch.blocks)) fail(path, 'arch.blocks is missing');
-  if (arch.blocks.length !== m.depth) fail(path, `depth ${m.depth} disagrees with the ${arch.blocks.length} blocks of arch`);
-  if (!Array.isArray(m.inputShape) || !m.inputShape.every((d) => Number.isInteger(d) && d > 0)) fail(path, 'inputShape is not a list of positive whole numbers');
-  if (!Array.isArray(m.labels) || m.labels.length !== arch.classes) fail(path, `labels must list the model's ${arch.classes} classes`);
+  if (arch.blocks.length !== m.depth)
+    fail(path, `depth ${m.depth} disagrees with the ${arch.blocks.length} blocks of arch`);
+  if (!Array.isArray(m.inputShape) || !m.inputShape.every((d) => Number.isInteger(d) && d > 0))
+    fail(path, 'inputShape is not a list of positive whole numbers');
+  if (!Array.isArray(m.labels) || m.labels.length !== arch.classes)
+    fail(path, `labels must list the model's ${arch.classes} classes`);
   const norm = m.normalisation as Normalisation | undefined;
-  if (!norm || !Array.isArray(norm.mean) || !Array.isArray(norm.std) || norm.mean.length !== norm.std.length) fail(path, 'normalisation must have mean and std lists of one length');
-  if (typeof m.weightsSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.weightsSha256)) fail(path, 'weightsSha256 is missing or not a sha256 hex digest');
+  if (!norm || !Array.isArray(norm.mean) || !Array.isArray(norm.std) || norm.mean.length !== norm.std.length)
+    fail(path, 'normalisation must have mean and std lists of one length');
+  if (typeof m.weightsSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.weightsSha256))
+    fail(path, 'weightsSha256 is missing or not a sha256 hex digest');
   return value as ModelMeta;
 }

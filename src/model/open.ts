@@ -55,7 +55,10 @@ export async function openModelWithData(
   split: Partial<SplitSpec> = {},
 ): Promise<{ loaded: LoadedModel; split: DataSplit }> {
   if (isDeependModelDir(path)) {
-    if (hasImportFlags(flags)) throw new Error(`${path}: is a model deepend already imported; --freeze-through, --labels and --input-* apply when importing`);
+    if (hasImportFlags(flags))
+      throw new Error(
+        `${path}: is a model deepend already imported; --freeze-through, --labels and --input-* apply when importing`,
+      );
     const loaded = await loadModel(path);
     try {
       return { loaded, split: await loadSplitForModel(data, loaded.meta, split) };
@@ -72,7 +75,11 @@ export async function openModelWithData(
     const inputShape = model.inputs[0].shape.slice(1) as number[];
     const shape = dataInputShape(inputShape, data);
     const dataset = await loadDataset(data, { inputShape: shape.every((d) => d > 0) ? shape : undefined });
-    const { meta } = importedMeta(importSourceOf(artifacts, model, backend), { ...flags, dataKind: dataset.kind, dataClasses: dataset.classes });
+    const { meta } = importedMeta(importSourceOf(artifacts, model, backend), {
+      ...flags,
+      dataKind: dataset.kind,
+      dataClasses: dataset.classes,
+    });
     const fitted = remapClasses(dataset, meta.labels);
     assertFits(fitted, shape, meta.labels.length);
     return { loaded: { model, meta, dir: artifacts.source }, split: splitDataset(fitted, split) };

@@ -29,7 +29,15 @@ function blockAfter(prev: Block, name: string): Block {
     case 'conv':
       // The new conv goes before prev's pool, so it works at prev's resolution:
       // DILS splits prev's mapping into two convs at the same place (eq. 17).
-      return { kind: 'conv', name, filters: prev.filters, kernel: prev.kernel, batchNorm: prev.batchNorm, activation: prev.activation, poolAfter: prev.poolAfter };
+      return {
+        kind: 'conv',
+        name,
+        filters: prev.filters,
+        kernel: prev.kernel,
+        batchNorm: prev.batchNorm,
+        activation: prev.activation,
+        poolAfter: prev.poolAfter,
+      };
     case 'res':
       return { kind: 'res', name, filters: prev.filters, stride: 1, residualRatio: prev.residualRatio };
   }
@@ -73,7 +81,9 @@ export function insertBlocks(parent: ArchSpec, afterIndices: number[]): Insertio
       spec.chain.splice(at + 1, 0, ...created.map((b) => ({ block: b.name })));
     }
   }
-  insertions.sort((a, b) => a.afterIndex - b.afterIndex || a.inserted.localeCompare(b.inserted, 'en', { numeric: true }));
+  insertions.sort(
+    (a, b) => a.afterIndex - b.afterIndex || a.inserted.localeCompare(b.inserted, 'en', { numeric: true }),
+  );
   return { spec, insertions };
 }
 

@@ -33,8 +33,14 @@ export function analysePolicy(file: string, bytes: Buffer): PolicyAnalysis {
     return { problems, hash };
   }
   const data: unknown = doc.toJS();
-  if (data === null || data === undefined) return { problems: [{ file, line: 1, field: 'policy', message: "is empty: expected a mapping with 'rules'" }], hash };
-  const problems = [...schemaProblems(file, data, doc, lines), ...semanticProblems(file, data, doc, lines)].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  if (data === null || data === undefined)
+    return {
+      problems: [{ file, line: 1, field: 'policy', message: "is empty: expected a mapping with 'rules'" }],
+      hash,
+    };
+  const problems = [...schemaProblems(file, data, doc, lines), ...semanticProblems(file, data, doc, lines)].sort(
+    (a, b) => (a.line ?? 0) - (b.line ?? 0),
+  );
   const body = data as { name?: string; rules?: PolicyRule[] };
   const name = typeof body.name === 'string' ? body.name : basename(file, extname(file));
   if (problems.length > 0) return { problems, name, hash };

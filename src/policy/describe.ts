@@ -2,7 +2,10 @@ import { PolicyRule } from './types';
 import { describeTarget } from './target';
 
 function budget(b: PolicyRule['budget']): string {
-  const parts = [b.epochs === undefined ? '' : `${b.epochs} epoch${b.epochs === 1 ? '' : 's'}`, b.minutes === undefined ? '' : `${b.minutes} min`].filter(Boolean);
+  const parts = [
+    b.epochs === undefined ? '' : `${b.epochs} epoch${b.epochs === 1 ? '' : 's'}`,
+    b.minutes === undefined ? '' : `${b.minutes} min`,
+  ].filter(Boolean);
   return parts.join(' or ');
 }
 

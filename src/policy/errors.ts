@@ -10,7 +10,10 @@ export class PolicyError extends Error {
   readonly problems: PolicyProblem[];
 
   constructor(problems: PolicyProblem[]) {
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}: run deepend policy check)` : '';
+    const more =
+      problems.length > 1
+        ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}: run deepend policy check)`
+        : '';
     super(`${problems.length > 0 ? formatProblem(problems[0]) : 'invalid policy'}${more}`);
     this.name = 'PolicyError';
     this.problems = problems;

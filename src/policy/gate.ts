@@ -11,7 +11,9 @@ export interface GateSettings {
 
 export const GATE_DEFAULTS = { confidence: 0.95, maxLoss: 0.0025 } as const;
 
-export function gateSettings(gate: PolicyRule['gate'] | Partial<GateSettings> & Pick<GateSettings, 'minGain' | 'minAccuracy'>): GateSettings {
+export function gateSettings(
+  gate: PolicyRule['gate'] | (Partial<GateSettings> & Pick<GateSettings, 'minGain' | 'minAccuracy'>),
+): GateSettings {
   return {
     minGain: gate.minGain,
     minAccuracy: gate.minAccuracy,
@@ -41,7 +43,10 @@ export function describeGate(gate: GateSettings, heldOut = 2000, accuracy = 0.97
   const se = Math.sqrt((accuracy * (1 - accuracy)) / heldOut);
   const d = Math.round(disagreement * heldOut);
   const needed = smallestBoundedGain(heldOut, d, gate);
-  const need = needed === undefined ? 'no gain can bound the loss' : `the gain must be at least ${needed >= 0 ? '+' : ''}${points(needed)} points to bound the loss`;
+  const need =
+    needed === undefined
+      ? 'no gain can bound the loss'
+      : `the gain must be at least ${needed >= 0 ? '+' : ''}${points(needed)} points to bound the loss`;
   return [
     `commits when the held-out accuracy is >= ${points(gate.minAccuracy)}%, the gain is >= ${points(gate.minGain)} points`,
     `and, with ${+(gate.confidence * 100).toFixed(2)}% confidence, the candidate is not worse by more than ${points(gate.maxLoss)} points;`,

@@ -35,32 +35,61 @@ export function checkConditions(match: PolicyMatch, facts: ComputeFacts): Condit
   const gpuList = facts.gpus.length === 0 ? 'no GPU' : facts.gpus.map(describeGpu).join(', ');
   if (match.gpu !== undefined) {
     const has = facts.gpus.length > 0;
-    results.push({ condition: 'gpu', ok: has === match.gpu, reason: `${match.gpu ? 'a GPU' : 'no GPU'} required, found ${gpuList}` });
+    results.push({
+      condition: 'gpu',
+      ok: has === match.gpu,
+      reason: `${match.gpu ? 'a GPU' : 'no GPU'} required, found ${gpuList}`,
+    });
   }
-  const ofVendor = match.vendor === undefined ? facts.gpus : facts.gpus.filter((g) => sameVendor(g.vendor, match.vendor!));
+  const ofVendor =
+    match.vendor === undefined ? facts.gpus : facts.gpus.filter((g) => sameVendor(g.vendor, match.vendor!));
   if (match.vendor !== undefined) {
-    results.push({ condition: 'vendor', ok: ofVendor.length > 0, reason: `${match.vendor} GPU required, found ${gpuList}` });
+    results.push({
+      condition: 'vendor',
+      ok: ofVendor.length > 0,
+      reason: `${match.vendor} GPU required, found ${gpuList}`,
+    });
   }
   if (match.minVramGB !== undefined) {
     const need = match.minVramGB * GB;
     const ok = ofVendor.some((g) => g.vramBytes !== null && g.vramBytes >= need);
     const which = match.vendor === undefined ? 'GPU' : `${match.vendor} GPU`;
-    results.push({ condition: 'minVramGB', ok, reason: `${which} with >= ${match.minVramGB} GB required, found ${gpuList}` });
+    results.push({
+      condition: 'minVramGB',
+      ok,
+      reason: `${which} with >= ${match.minVramGB} GB required, found ${gpuList}`,
+    });
   }
   if (match.unifiedMemory !== undefined) {
     const ok = facts.unifiedMemory === match.unifiedMemory;
-    results.push({ condition: 'unifiedMemory', ok, reason: `unified memory ${match.unifiedMemory ? 'required' : 'excluded'}, this device ${facts.unifiedMemory ? 'has it' : 'has none'}` });
+    results.push({
+      condition: 'unifiedMemory',
+      ok,
+      reason: `unified memory ${match.unifiedMemory ? 'required' : 'excluded'}, this device ${facts.unifiedMemory ? 'has it' : 'has none'}`,
+    });
   }
   if (match.minCores !== undefined) {
-    results.push({ condition: 'minCores', ok: facts.cpu.cores >= match.minCores, reason: `>= ${match.minCores} cores required, found ${facts.cpu.cores}` });
+    results.push({
+      condition: 'minCores',
+      ok: facts.cpu.cores >= match.minCores,
+      reason: `>= ${match.minCores} cores required, found ${facts.cpu.cores}`,
+    });
   }
   if (match.minMemoryGB !== undefined) {
     const ok = facts.memoryBytes >= match.minMemoryGB * GB;
-    results.push({ condition: 'minMemoryGB', ok, reason: `>= ${match.minMemoryGB} GB memory required, found ${gb(facts.memoryBytes)}` });
+    results.push({
+      condition: 'minMemoryGB',
+      ok,
+      reason: `>= ${match.minMemoryGB} GB memory required, found ${gb(facts.memoryBytes)}`,
+    });
   }
   if (match.backend !== undefined) {
     const allowed = Array.isArray(match.backend) ? match.backend : [match.backend];
-    results.push({ condition: 'backend', ok: allowed.includes(facts.backend), reason: `backend ${allowed.join(' or ')} required, loaded ${facts.backend}` });
+    results.push({
+      condition: 'backend',
+      ok: allowed.includes(facts.backend),
+      reason: `backend ${allowed.join(' or ')} required, loaded ${facts.backend}`,
+    });
   }
   return results;
 }
@@ -76,10 +105,15 @@ export function matchRule(policy: Pick<Policy, 'rules'>, facts: ComputeFacts): R
     const results = checkConditions(rule.match, facts);
     const failed = results.filter((r) => !r.ok);
     if (failed.length > 0) {
-      explanation.push(`${describeRule(rule, index)} does not match: ${failed.map((r) => `${r.condition}: ${r.reason}`).join('; ')}`);
+      explanation.push(
+        `${describeRule(rule, index)} does not match: ${failed.map((r) => `${r.condition}: ${r.reason}`).join('; ')}`,
+      );
       continue;
     }
-    const why = results.length === 0 ? 'it has no conditions (matches every device)' : results.map((r) => `${r.condition}: ${r.reason}`).join('; ');
+    const why =
+      results.length === 0
+        ? 'it has no conditions (matches every device)'
+        : results.map((r) => `${r.condition}: ${r.reason}`).join('; ');
     explanation.push(`${describeRule(rule, index)} matches: ${why}`);
     return { rule, index, explanation };
   }

@@ -9,7 +9,14 @@ import type { MethodChoice } from '../grow/types';
  */
 
 /** `auto` tries dils, identity and lookahead briefly on the device's data and keeps the best (src/grow/auto.ts). */
-export const POLICY_METHODS = ['dils', 'identity', 'morphism', 'lookahead', 'random', 'auto'] as const satisfies readonly MethodChoice[];
+export const POLICY_METHODS = [
+  'dils',
+  'identity',
+  'morphism',
+  'lookahead',
+  'random',
+  'auto',
+] as const satisfies readonly MethodChoice[];
 
 /** TF.js backends a rule may name; webgpu is the planned next one (docs/ARCHITECTURE.md, decision 1). */
 export const POLICY_BACKENDS = ['tensorflow', 'wasm', 'cpu', 'webgpu'] as const;

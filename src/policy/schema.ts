@@ -46,7 +46,12 @@ const RULE_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['minGain', 'minAccuracy'],
-      properties: { minGain: FRACTION, minAccuracy: FRACTION, confidence: { type: 'number', minimum: 0.5, maximum: 0.9999 }, maxLoss: FRACTION },
+      properties: {
+        minGain: FRACTION,
+        minAccuracy: FRACTION,
+        confidence: { type: 'number', minimum: 0.5, maximum: 0.9999 },
+        maxLoss: FRACTION,
+      },
     },
     retries: { type: 'integer', minimum: 0, maximum: 10 },
     window: { type: 'string', minLength: 1 },

@@ -15,12 +15,17 @@ interface RuleLike {
 function cronProblem(window: string): string | undefined {
   const result = validateDetailed(window);
   if (result.valid) return undefined;
-  const why = result.errors.map((e) => (e.field === 'expression' ? e.message : `${e.field} '${e.value ?? ''}' is out of range`)).join('; ');
+  const why = result.errors
+    .map((e) => (e.field === 'expression' ? e.message : `${e.field} '${e.value ?? ''}' is out of range`))
+    .join('; ');
   return `'${window}' is not a cron expression (${why || 'unparseable'}); use [second] minute hour day-of-month month day-of-week`;
 }
 
 function isEmptyMatch(match: unknown): boolean {
-  return match === undefined || (match !== null && typeof match === 'object' && !Array.isArray(match) && Object.keys(match).length === 0);
+  return (
+    match === undefined ||
+    (match !== null && typeof match === 'object' && !Array.isArray(match) && Object.keys(match).length === 0)
+  );
 }
 
 /**
@@ -32,23 +37,42 @@ export function semanticProblems(file: string, data: unknown, doc: Document, lin
   const rules = (data as { rules?: unknown } | null)?.rules;
   if (!Array.isArray(rules)) return [];
   const problems: PolicyProblem[] = [];
-  const at = (i: number, ...rest: string[]) => ({ file, line: lineOf(doc, lines, ['rules', i, ...rest]), field: [`rules[${i}]`, ...rest].join('.') });
+  const at = (i: number, ...rest: string[]) => ({
+    file,
+    line: lineOf(doc, lines, ['rules', i, ...rest]),
+    field: [`rules[${i}]`, ...rest].join('.'),
+  });
   const firstByName = new Map<string, number>();
   let catchAll: number | undefined;
   rules.forEach((value: unknown, i) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
     const rule = value as RuleLike;
     const depths = [rule.targetDepth, rule.blocksMore].filter((v) => v !== undefined).length;
-    if (depths !== 1) problems.push({ ...at(i), message: depths === 0 ? 'needs targetDepth (a depth) or blocksMore (blocks more than the imported model)' : 'gives both targetDepth and blocksMore: keep one' });
-    const cronError = typeof rule.window === 'string' && rule.window.trim() !== '' ? cronProblem(rule.window) : undefined;
+    if (depths !== 1)
+      problems.push({
+        ...at(i),
+        message:
+          depths === 0
+            ? 'needs targetDepth (a depth) or blocksMore (blocks more than the imported model)'
+            : 'gives both targetDepth and blocksMore: keep one',
+      });
+    const cronError =
+      typeof rule.window === 'string' && rule.window.trim() !== '' ? cronProblem(rule.window) : undefined;
     if (cronError) problems.push({ ...at(i, 'window'), message: cronError });
     if (typeof rule.name === 'string') {
       const first = firstByName.get(rule.name);
       if (first === undefined) firstByName.set(rule.name, i);
-      else problems.push({ ...at(i, 'name'), message: `'${rule.name}' is already the name of rules[${first}] (line ${lineOf(doc, lines, ['rules', first, 'name'])})` });
+      else
+        problems.push({
+          ...at(i, 'name'),
+          message: `'${rule.name}' is already the name of rules[${first}] (line ${lineOf(doc, lines, ['rules', first, 'name'])})`,
+        });
     }
     if (catchAll !== undefined) {
-      problems.push({ ...at(i), message: `can never match: rules[${catchAll}] (line ${lineOf(doc, lines, ['rules', catchAll])}) has no conditions and matches every device first` });
+      problems.push({
+        ...at(i),
+        message: `can never match: rules[${catchAll}] (line ${lineOf(doc, lines, ['rules', catchAll])}) has no conditions and matches every device first`,
+      });
     } else if (isEmptyMatch(rule.match)) {
       catchAll = i;
     }

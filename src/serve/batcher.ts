@@ -24,7 +24,8 @@ export class MicroBatcher {
 
   /** maxBatch 1 turns batching off: every request runs on its own, synchronously at flush. */
   constructor(readonly maxBatch: number) {
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`maxBatch must be a whole number from 1, got ${maxBatch}`);
+    if (!Number.isInteger(maxBatch) || maxBatch < 1)
+      throw new Error(`maxBatch must be a whole number from 1, got ${maxBatch}`);
   }
 
   /** Outputs for `count` raw inputs on `served`, which the caller keeps leased until this settles. */

@@ -43,7 +43,13 @@ function describe(value: unknown): string {
 }
 
 /** The instance's values in row-major order, checking it is a regular array of numbers. */
-function fillInstance(value: unknown, shape: readonly number[], out: Float32Array, offset: number, where: string): void {
+function fillInstance(
+  value: unknown,
+  shape: readonly number[],
+  out: Float32Array,
+  offset: number,
+  where: string,
+): void {
   const index: number[] = [];
   let o = offset;
   const walk = (v: unknown, depth: number): void => {
@@ -51,7 +57,10 @@ function fillInstance(value: unknown, shape: readonly number[], out: Float32Arra
       if (typeof v !== 'number') fail(`${where}: element [${index.join(',')}] is ${describe(v)}, not a number`);
       out[o] = v;
       // JSON numbers past ~1.8e308 parse as Infinity; past ~3.4e38 they overflow float32
-      if (!Number.isFinite(out[o])) fail(`${where}: element [${index.join(',')}] is ${Number.isFinite(v) ? `${v}, outside the float32 range` : 'not a finite number'}`);
+      if (!Number.isFinite(out[o]))
+        fail(
+          `${where}: element [${index.join(',')}] is ${Number.isFinite(v) ? `${v}, outside the float32 range` : 'not a finite number'}`,
+        );
       o++;
       return;
     }
@@ -72,14 +81,16 @@ function fillInstance(value: unknown, shape: readonly number[], out: Float32Arra
 function unwrapNamed(value: unknown, where: string): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const keys = Object.keys(value);
-  if (keys.length !== 1) fail(`${where}: the model has one input, but the object names ${keys.length} (${keys.slice(0, 3).join(', ')})`);
+  if (keys.length !== 1)
+    fail(`${where}: the model has one input, but the object names ${keys.length} (${keys.slice(0, 3).join(', ')})`);
   return (value as Record<string, unknown>)[keys[0]];
 }
 
 function instancesOf(body: Record<string, unknown>): { list: unknown[]; format: ParsedBatch['format'] } {
   const hasInstances = 'instances' in body;
   const hasInputs = 'inputs' in body;
-  if (hasInstances === hasInputs) fail('the request must have exactly one of "instances" (row format) or "inputs" (columnar format)');
+  if (hasInstances === hasInputs)
+    fail('the request must have exactly one of "instances" (row format) or "inputs" (columnar format)');
   if (body.signature_name !== undefined && body.signature_name !== 'serving_default') {
     fail(`unknown signature_name ${JSON.stringify(body.signature_name)}: the model has only "serving_default"`);
   }
@@ -92,7 +103,8 @@ function instancesOf(body: Record<string, unknown>): { list: unknown[]; format: 
 
 /** Parses a predict body (already JSON-decoded) for a model with this per-instance input shape. */
 export function parseBatch(body: unknown, inputShape: readonly number[], maxInstances: number): ParsedBatch {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) fail(`the request body must be a JSON object, got ${describe(body)}`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    fail(`the request body must be a JSON object, got ${describe(body)}`);
   const { list, format } = instancesOf(body as Record<string, unknown>);
   if (list.length > maxInstances) fail(`${list.length} inputs in one request; the limit is ${maxInstances}`);
   const size = inputShape.reduce((a, b) => a * b, 1);
@@ -104,7 +116,9 @@ export function parseBatch(body: unknown, inputShape: readonly number[], maxInst
     const shape = shapeOf(value);
     const match = accepted.find((s) => same(s, shape));
     if (!match) {
-      fail(`${where} has shape [${shape.join(',')}]; the model takes [${inputShape.join(',')}] (or ${size} numbers in a flat list)`);
+      fail(
+        `${where} has shape [${shape.join(',')}]; the model takes [${inputShape.join(',')}] (or ${size} numbers in a flat list)`,
+      );
     }
     fillInstance(value, match, x, i * size, where);
   });

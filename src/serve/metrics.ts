@@ -49,9 +49,11 @@ abstract class Metric {
   abstract readonly type: 'counter' | 'gauge' | 'histogram';
 
   constructor(opts: MetricOptions) {
-    if (!METRIC_NAME.test(opts.name)) throw new Error(`metric name ${JSON.stringify(opts.name)} is not a valid Prometheus name`);
+    if (!METRIC_NAME.test(opts.name))
+      throw new Error(`metric name ${JSON.stringify(opts.name)} is not a valid Prometheus name`);
     for (const l of opts.labelNames ?? []) {
-      if (!LABEL_NAME.test(l) || l.startsWith('__') || l === 'le') throw new Error(`metric ${opts.name}: label name ${JSON.stringify(l)} is not allowed`);
+      if (!LABEL_NAME.test(l) || l.startsWith('__') || l === 'le')
+        throw new Error(`metric ${opts.name}: label name ${JSON.stringify(l)} is not allowed`);
     }
     this.name = opts.name;
     this.help = opts.help;
@@ -70,7 +72,11 @@ abstract class Metric {
   protected abstract sampleLines(): string[];
 
   render(): string {
-    return [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`, ...this.sampleLines()].join('\n');
+    return [
+      `# HELP ${this.name} ${escapeHelp(this.help)}`,
+      `# TYPE ${this.name} ${this.type}`,
+      ...this.sampleLines(),
+    ].join('\n');
   }
 }
 
@@ -99,7 +105,9 @@ abstract class ValueMetric extends Metric {
   }
 
   protected sampleLines(): string[] {
-    const samples = this.collect ? this.collect().map((s) => ({ labels: this.ordered(s.labels), value: s.value })) : [...this.values.values()];
+    const samples = this.collect
+      ? this.collect().map((s) => ({ labels: this.ordered(s.labels), value: s.value }))
+      : [...this.values.values()];
     return samples.map((s) => `${this.name}${renderLabels(s.labels)} ${formatValue(s.value)}`);
   }
 }
@@ -146,7 +154,8 @@ export class Histogram extends Metric {
     const ordered = this.ordered(labels);
     const key = renderLabels(ordered);
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { labels: ordered, counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 }));
+    if (!s)
+      this.series.set(key, (s = { labels: ordered, counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 }));
     // Stored per bucket; made cumulative when rendered.
     const i = this.buckets.findIndex((upper) => value <= upper);
     if (i !== -1) s.counts[i]++;

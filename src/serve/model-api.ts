@@ -31,7 +31,11 @@ function firstNonFinite(rows: number[][]): string | undefined {
 
 export function slotFor(slots: Map<string, ModelSlot>, name: string): ModelSlot {
   const slot = slots.get(name);
-  if (!slot) throw new HttpError(404, `model ${JSON.stringify(name)} is not served here (served: ${[...slots.keys()].join(', ') || 'none'})`);
+  if (!slot)
+    throw new HttpError(
+      404,
+      `model ${JSON.stringify(name)} is not served here (served: ${[...slots.keys()].join(', ') || 'none'})`,
+    );
   return slot;
 }
 
@@ -54,12 +58,20 @@ export function modelStatus(res: ServerResponse, slot: ModelSlot, version: numbe
     if (versions.length === 0) throw new HttpError(404, `model ${slot.name} has no version ${version} loaded`);
   }
   sendJson(res, 200, {
-    model_version_status: versions.map((v) => ({ version: String(v.version), state: v.state, status: { error_code: 'OK', error_message: '' } })),
+    model_version_status: versions.map((v) => ({
+      version: String(v.version),
+      state: v.state,
+      status: { error_code: 'OK', error_message: '' },
+    })),
   });
 }
 
 function tensorInfo(name: string, shape: readonly (number | null)[]) {
-  return { dtype: 'DT_FLOAT', tensor_shape: { dim: shape.map((d) => ({ size: String(d ?? -1), name: '' })), unknown_rank: false }, name };
+  return {
+    dtype: 'DT_FLOAT',
+    tensor_shape: { dim: shape.map((d) => ({ size: String(d ?? -1), name: '' })), unknown_rank: false },
+    name,
+  };
 }
 
 /** GET /v1/models/NAME[/versions/N]/metadata: a TF Serving signature plus deepend's own facts. */
@@ -113,7 +125,13 @@ function parseJson(body: Buffer): unknown {
  * POST /v1/models/NAME[/versions/N]:predict. The body is read before a version
  * is leased, so a slow upload never holds a version back from being disposed.
  */
-export async function modelPredict(req: IncomingMessage, res: ServerResponse, slot: ModelSlot, version: number | undefined, ctx: PredictContext): Promise<void> {
+export async function modelPredict(
+  req: IncomingMessage,
+  res: ServerResponse,
+  slot: ModelSlot,
+  version: number | undefined,
+  ctx: PredictContext,
+): Promise<void> {
   const body = parseJson(await readBody(req, ctx.maxBodyBytes));
   const lease = slot.acquire();
   if (!lease) throw noVersion(slot);
@@ -127,7 +145,10 @@ export async function modelPredict(req: IncomingMessage, res: ServerResponse, sl
     const bad = firstNonFinite(rows);
     if (bad) {
       ctx.nonFinite.inc({ model: slot.name });
-      throw new HttpError(500, `model ${slot.name} version ${lease.served.version} answered a non-finite value (${bad}): the input is outside what the model can handle`);
+      throw new HttpError(
+        500,
+        `model ${slot.name} version ${lease.served.version} answered a non-finite value (${bad}): the input is outside what the model can handle`,
+      );
     }
   } catch (err) {
     if (err instanceof RequestError) throw new HttpError(400, err.message);

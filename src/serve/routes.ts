@@ -10,7 +10,8 @@ const MODEL_PATH = /^\/v1\/models\/([^/:]+)(?:\/versions\/([^/:]+))?(\/metadata)
 
 function parseVersion(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw new HttpError(400, `model version must be a whole number from 1, got ${JSON.stringify(text)}`);
+  if (!/^[1-9][0-9]{0,9}$/.test(text))
+    throw new HttpError(400, `model version must be a whole number from 1, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -24,7 +25,10 @@ function decodeName(text: string): string {
 
 function expectMethod(method: string | undefined, allowed: 'GET' | 'POST'): void {
   const ok = allowed === 'GET' ? method === 'GET' || method === 'HEAD' : method === 'POST';
-  if (!ok) throw new HttpError(405, `${method} is not allowed here; use ${allowed}`, { allow: allowed === 'GET' ? 'GET, HEAD' : 'POST' });
+  if (!ok)
+    throw new HttpError(405, `${method} is not allowed here; use ${allowed}`, {
+      allow: allowed === 'GET' ? 'GET, HEAD' : 'POST',
+    });
 }
 
 /** Maps method + path to a route; throws 404/405/400 HttpErrors in TF Serving's error shape. */

@@ -4,7 +4,18 @@ import { Counter, Histogram, Metrics, Sample } from './metrics';
 import { ModelSlot } from './model-slot';
 
 /** Job states as the store names them, plus `idle` when no job runs. */
-export const JOB_STATES = ['idle', 'queued', 'planning', 'growing', 'validating', 'swapping', 'succeeded', 'rejected', 'failed', 'canceled'] as const;
+export const JOB_STATES = [
+  'idle',
+  'queued',
+  'planning',
+  'growing',
+  'validating',
+  'swapping',
+  'succeeded',
+  'rejected',
+  'failed',
+  'canceled',
+] as const;
 
 /** Seconds; predictions of the shipped model take well under a millisecond to a few ms. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
@@ -28,23 +39,45 @@ function perSlot(slots: Map<string, ModelSlot>, value: (slot: ModelSlot) => numb
  * Registers deepend's serving metrics. Values owned elsewhere (versions, job
  * state, memory) are read when /metrics is scraped, never pushed.
  */
-export function registerServeMetrics(metrics: Metrics, slots: Map<string, ModelSlot>, jobState?: () => string | undefined): ServeMetrics {
-  const requests = metrics.counter({ name: 'deepend_requests_total', help: 'Model API requests by model and HTTP status code.', labelNames: ['model', 'code'] });
-  const nonFinite = metrics.counter({ name: 'deepend_nonfinite_predictions_total', help: 'Predict requests answered 500 because the model output NaN or Infinity.', labelNames: ['model'] });
+export function registerServeMetrics(
+  metrics: Metrics,
+  slots: Map<string, ModelSlot>,
+  jobState?: () => string | undefined,
+): ServeMetrics {
+  const requests = metrics.counter({
+    name: 'deepend_requests_total',
+    help: 'Model API requests by model and HTTP status code.',
+    labelNames: ['model', 'code'],
+  });
+  const nonFinite = metrics.counter({
+    name: 'deepend_nonfinite_predictions_total',
+    help: 'Predict requests answered 500 because the model output NaN or Infinity.',
+    labelNames: ['model'],
+  });
   const duration = metrics.histogram({
     name: 'deepend_request_duration_seconds',
     help: 'Model API request latency, from the request until its answer is written.',
     labelNames: ['model'],
     buckets: LATENCY_BUCKETS,
   });
-  metrics.gauge({ name: 'deepend_model_version', help: 'The version serving new requests.', labelNames: ['model'] }, () =>
-    perSlot(slots, (s) => s.current()?.version),
+  metrics.gauge(
+    { name: 'deepend_model_version', help: 'The version serving new requests.', labelNames: ['model'] },
+    () => perSlot(slots, (s) => s.current()?.version),
   );
-  metrics.gauge({ name: 'deepend_model_depth', help: 'Depth (blocks) of the version serving new requests.', labelNames: ['model'] }, () =>
-    perSlot(slots, (s) => s.current()?.meta.depth),
+  metrics.gauge(
+    { name: 'deepend_model_depth', help: 'Depth (blocks) of the version serving new requests.', labelNames: ['model'] },
+    () => perSlot(slots, (s) => s.current()?.meta.depth),
   );
-  metrics.gauge({ name: 'deepend_inflight_requests', help: 'Predict requests holding a version, by version (draining versions included).', labelNames: ['model', 'version'] }, () =>
-    [...slots].flatMap(([model, slot]) => slot.versions().map((v) => ({ labels: { model, version: String(v.version) }, value: v.inFlight }))),
+  metrics.gauge(
+    {
+      name: 'deepend_inflight_requests',
+      help: 'Predict requests holding a version, by version (draining versions included).',
+      labelNames: ['model', 'version'],
+    },
+    () =>
+      [...slots].flatMap(([model, slot]) =>
+        slot.versions().map((v) => ({ labels: { model, version: String(v.version) }, value: v.inFlight })),
+      ),
   );
   metrics.counter({ name: 'deepend_swaps_total', help: 'Hot swaps by result.', labelNames: ['model', 'result'] }, () =>
     [...slots].flatMap(([model, slot]) => [
@@ -53,18 +86,36 @@ export function registerServeMetrics(metrics: Metrics, slots: Map<string, ModelS
     ]),
   );
   if (jobState) {
-    metrics.gauge({ name: 'deepend_job_state', help: 'State of the current upgrade job (1 for the state it is in).', labelNames: ['state'] }, () => {
-      const now = jobState() ?? 'idle';
-      const states: string[] = JOB_STATES.includes(now as (typeof JOB_STATES)[number]) ? [...JOB_STATES] : [...JOB_STATES, now];
-      return states.map((state) => ({ labels: { state }, value: state === now ? 1 : 0 }));
-    });
+    metrics.gauge(
+      {
+        name: 'deepend_job_state',
+        help: 'State of the current upgrade job (1 for the state it is in).',
+        labelNames: ['state'],
+      },
+      () => {
+        const now = jobState() ?? 'idle';
+        const states: string[] = JOB_STATES.includes(now as (typeof JOB_STATES)[number])
+          ? [...JOB_STATES]
+          : [...JOB_STATES, now];
+        return states.map((state) => ({ labels: { state }, value: state === now ? 1 : 0 }));
+      },
+    );
   }
-  metrics.gauge({ name: 'deepend_backend_info', help: 'The TF.js backend in use (value 1).', labelNames: ['backend'] }, () => [
-    { labels: { backend: activeBackend()?.name ?? tf.getBackend() }, value: 1 },
+  metrics.gauge(
+    { name: 'deepend_backend_info', help: 'The TF.js backend in use (value 1).', labelNames: ['backend'] },
+    () => [{ labels: { backend: activeBackend()?.name ?? tf.getBackend() }, value: 1 }],
+  );
+  metrics.gauge({ name: 'deepend_tf_tensors', help: 'Live TF.js tensors (tf.memory().numTensors).' }, () => [
+    { labels: {}, value: tf.memory().numTensors },
   ]);
-  metrics.gauge({ name: 'deepend_tf_tensors', help: 'Live TF.js tensors (tf.memory().numTensors).' }, () => [{ labels: {}, value: tf.memory().numTensors }]);
-  metrics.gauge({ name: 'deepend_tf_bytes', help: 'Bytes held by live TF.js tensors.' }, () => [{ labels: {}, value: tf.memory().numBytes }]);
-  metrics.gauge({ name: 'process_resident_memory_bytes', help: 'Resident set size in bytes.' }, () => [{ labels: {}, value: process.memoryUsage.rss() }]);
-  metrics.gauge({ name: 'process_heap_used_bytes', help: 'V8 heap in use, in bytes.' }, () => [{ labels: {}, value: process.memoryUsage().heapUsed }]);
+  metrics.gauge({ name: 'deepend_tf_bytes', help: 'Bytes held by live TF.js tensors.' }, () => [
+    { labels: {}, value: tf.memory().numBytes },
+  ]);
+  metrics.gauge({ name: 'process_resident_memory_bytes', help: 'Resident set size in bytes.' }, () => [
+    { labels: {}, value: process.memoryUsage.rss() },
+  ]);
+  metrics.gauge({ name: 'process_heap_used_bytes', help: 'V8 heap in use, in bytes.' }, () => [
+    { labels: {}, value: process.memoryUsage().heapUsed },
+  ]);
   return { requests, duration, nonFinite };
 }

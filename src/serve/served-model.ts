@@ -14,7 +14,8 @@ export interface ServedModel {
 
 /** Loads a saved model directory as version `version` (load errors name the file). */
 export async function loadServedModel(dir: string, version: number): Promise<ServedModel> {
-  if (!Number.isInteger(version) || version < 1) throw new Error(`model version must be a whole number from 1, got ${version}`);
+  if (!Number.isInteger(version) || version < 1)
+    throw new Error(`model version must be a whole number from 1, got ${version}`);
   boundExecutorCache();
   const { model, meta } = await loadModel(dir);
   return { version, model, meta, dir };

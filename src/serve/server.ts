@@ -53,7 +53,13 @@ function readiness(slots: Map<string, ModelSlot>): { ready: boolean; models: Rec
   return { ready: slots.size > 0 && Object.values(models).every((v) => v !== null), models };
 }
 
-async function dispatch(r: Route, req: IncomingMessage, res: ServerResponse, opts: ServerOptions, predict: PredictContext): Promise<void> {
+async function dispatch(
+  r: Route,
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: ServerOptions,
+  predict: PredictContext,
+): Promise<void> {
   switch (r.kind) {
     case 'healthz': {
       let daemon: object;
@@ -66,7 +72,9 @@ async function dispatch(r: Route, req: IncomingMessage, res: ServerResponse, opt
     }
     case 'readyz': {
       const r = readiness(opts.slots);
-      return r.ready ? sendJson(res, 200, r) : sendJson(res, 503, { ...r, error: 'no model version is loaded and warmed up yet' });
+      return r.ready
+        ? sendJson(res, 200, r)
+        : sendJson(res, 503, { ...r, error: 'no model version is loaded and warmed up yet' });
     }
     case 'metrics':
       return sendText(res, 200, opts.metrics.render(), PROMETHEUS_CONTENT_TYPE);
@@ -79,7 +87,13 @@ async function dispatch(r: Route, req: IncomingMessage, res: ServerResponse, opt
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, opts: ServerOptions, predict: PredictContext, m: ServeMetrics): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: ServerOptions,
+  predict: PredictContext,
+  m: ServeMetrics,
+): Promise<void> {
   const started = process.hrtime.bigint();
   let r: Route | undefined;
   try {
@@ -113,7 +127,11 @@ export function startServer(opts: ServerOptions): Promise<Server> {
   const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Node answers 408 and closes the connection itself when either timeout passes
   const server = createServer(
-    { headersTimeout: Math.min(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout), requestTimeout, connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout) },
+    {
+      headersTimeout: Math.min(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout),
+      requestTimeout,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout),
+    },
     (req, res) => void handle(req, res, opts, predict, m),
   );
   server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;

@@ -13,7 +13,9 @@ function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean
 export function warmUp(served: ServedModel, batchSizes: readonly number[] = [1]): void {
   const { model, meta } = served;
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new Error(`the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; serving takes one of each`);
+    throw new Error(
+      `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; serving takes one of each`,
+    );
   }
   const declared = model.inputs[0].shape.slice(1);
   if (!sameShape(declared, meta.inputShape)) {
@@ -23,7 +25,9 @@ export function warmUp(served: ServedModel, batchSizes: readonly number[] = [1])
     const values = tf.tidy(() => {
       const y = forward(served, tf.zeros([n, ...meta.inputShape]));
       if (!sameShape(y.shape, [n, outputWidth(served)])) {
-        throw new Error(`the model answers shape [${y.shape}] for ${n} input(s); meta.json lists ${meta.labels.length} labels`);
+        throw new Error(
+          `the model answers shape [${y.shape}] for ${n} input(s); meta.json lists ${meta.labels.length} labels`,
+        );
       }
       return y.dataSync();
     });

@@ -21,7 +21,10 @@ export function assertLooksLikeSqlite(path: string): void {
   if (st.isDirectory()) throw new StoreError(path, 'is a directory, not a database file');
   if (!st.isFile()) throw new StoreError(path, 'is not a regular file');
   if (st.size < HEADER_BYTES) {
-    throw new StoreError(path, `is ${st.size} bytes long: truncated or not a SQLite database (left untouched; restore it or move it away)`);
+    throw new StoreError(
+      path,
+      `is ${st.size} bytes long: truncated or not a SQLite database (left untouched; restore it or move it away)`,
+    );
   }
   const header = Buffer.alloc(SQLITE_MAGIC.length);
   let fd: number;

@@ -14,7 +14,13 @@ export function isStorageError(err: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (ERRNO.has(code) || SQLITE.test(code))) return true;
     const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string' && /\b(ENOSPC|EDQUOT|EIO|EROFS|SQLITE_(FULL|IOERR|READONLY|CANTOPEN)\w*)\b|database or disk is full|disk I\/O error|readonly database/.test(message)) return true;
+    if (
+      typeof message === 'string' &&
+      /\b(ENOSPC|EDQUOT|EIO|EROFS|SQLITE_(FULL|IOERR|READONLY|CANTOPEN)\w*)\b|database or disk is full|disk I\/O error|readonly database/.test(
+        message,
+      )
+    )
+      return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

@@ -1,4 +1,14 @@
-export const JOB_STATES = ['queued', 'planning', 'growing', 'validating', 'swapping', 'succeeded', 'rejected', 'failed', 'canceled'] as const;
+export const JOB_STATES = [
+  'queued',
+  'planning',
+  'growing',
+  'validating',
+  'swapping',
+  'succeeded',
+  'rejected',
+  'failed',
+  'canceled',
+] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 export const TERMINAL_STATES = ['succeeded', 'rejected', 'failed', 'canceled'] as const satisfies readonly JobState[];

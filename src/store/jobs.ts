@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { StoreContext } from './context';
 import { StoreError } from './errors';
 import { fromJson, fromJsonOrNull, toJson } from './json-column';
-import { JOB_KINDS, JOB_TRIGGERS, JobState, TERMINAL_STATES, isJobState, isTerminal, refusedTransition } from './job-states';
+import {
+  JOB_KINDS,
+  JOB_TRIGGERS,
+  JobState,
+  TERMINAL_STATES,
+  isJobState,
+  isTerminal,
+  refusedTransition,
+} from './job-states';
 import type { JobRow, NewJob, TransitionDetail, TransitionRow } from './types';
 
 interface JobRecord {
@@ -68,7 +76,9 @@ export function jobQueries(ctx: StoreContext) {
        reason = coalesce(@reason, reason), result = coalesce(@result, result)
      WHERE id = @id`,
   );
-  const bumpAttempts = db.prepare(`UPDATE jobs SET attempts = attempts + 1, updated_at = ? WHERE id = ? RETURNING attempts`);
+  const bumpAttempts = db.prepare(
+    `UPDATE jobs SET attempts = attempts + 1, updated_at = ? WHERE id = ? RETURNING attempts`,
+  );
 
   function get(jobId: string): JobRow | undefined {
     const r = selectJob.get(jobId) as JobRecord | undefined;
@@ -83,14 +93,22 @@ export function jobQueries(ctx: StoreContext) {
 
   const create = db.transaction((j: NewJob): JobRow => {
     if (!JOB_KINDS.includes(j.kind)) throw new StoreError('createJob', `unknown job kind ${JSON.stringify(j.kind)}`);
-    if (!JOB_TRIGGERS.includes(j.trigger)) throw new StoreError('createJob', `unknown trigger ${JSON.stringify(j.trigger)}`);
+    if (!JOB_TRIGGERS.includes(j.trigger))
+      throw new StoreError('createJob', `unknown trigger ${JSON.stringify(j.trigger)}`);
     if (j.commandId !== undefined) {
       const earlier = selectByCommand.get(j.commandId) as JobRecord | undefined;
       if (earlier) throw new StoreError(`command ${j.commandId}`, `already created job ${earlier.id}`);
     }
     const id = randomUUID();
     const at = ctx.now();
-    insertJob.run({ id, kind: j.kind, trigger: j.trigger, request: toJson(j.request, 'job request'), commandId: j.commandId ?? null, at });
+    insertJob.run({
+      id,
+      kind: j.kind,
+      trigger: j.trigger,
+      request: toJson(j.request, 'job request'),
+      commandId: j.commandId ?? null,
+      at,
+    });
     insertTransition.run(id, id, null, 'queued', at, '{}');
     return mustGet(id);
   });
@@ -100,7 +118,8 @@ export function jobQueries(ctx: StoreContext) {
     const job = mustGet(jobId);
     const refused = refusedTransition(job.kind, job.state, to);
     if (refused) throw new StoreError(`job ${jobId}`, refused);
-    if (detail.reason !== undefined && typeof detail.reason !== 'string') throw new StoreError(`job ${jobId}`, 'detail.reason must be a string');
+    if (detail.reason !== undefined && typeof detail.reason !== 'string')
+      throw new StoreError(`job ${jobId}`, 'detail.reason must be a string');
     const at = ctx.now();
     const detailJson = toJson(detail, `job ${jobId} transition detail`);
     updateState.run({
@@ -117,7 +136,8 @@ export function jobQueries(ctx: StoreContext) {
 
   const recordAttempt = db.transaction((jobId: string): number => {
     const job = mustGet(jobId);
-    if (isTerminal(job.state)) throw new StoreError(`job ${jobId}`, `has already ended (${job.state}); nothing to attempt`);
+    if (isTerminal(job.state))
+      throw new StoreError(`job ${jobId}`, `has already ended (${job.state}); nothing to attempt`);
     return (bumpAttempts.get(ctx.now(), jobId) as { attempts: number }).attempts;
   });
 

@@ -18,9 +18,13 @@ export function messageQueries(ctx: StoreContext) {
   const { db } = ctx;
   const insertEvent = db.prepare(`INSERT INTO events (at, kind, data) VALUES (?, ?, ?)`);
   const selectEvents = db.prepare(`SELECT * FROM events ORDER BY id DESC LIMIT ?`);
-  const insertCommand = db.prepare(`INSERT INTO processed_commands (command_id, at, result) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`);
+  const insertCommand = db.prepare(
+    `INSERT INTO processed_commands (command_id, at, result) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+  );
   const selectCommand = db.prepare(`SELECT result FROM processed_commands WHERE command_id = ?`);
-  const insertOutbox = db.prepare(`INSERT INTO outbox (topic, payload, retain, qos, created_at) VALUES (?, ?, ?, ?, ?)`);
+  const insertOutbox = db.prepare(
+    `INSERT INTO outbox (topic, payload, retain, qos, created_at) VALUES (?, ?, ?, ?, ?)`,
+  );
   const selectPending = db.prepare(`SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?`);
   const countPending = db.prepare(`SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL`);
   const updateSent = db.prepare(`UPDATE outbox SET sent_at = coalesce(sent_at, ?) WHERE id = ?`);
@@ -28,21 +32,27 @@ export function messageQueries(ctx: StoreContext) {
   const pruneCommands = db.prepare(`DELETE FROM processed_commands WHERE at < ?`);
   const pruneOutbox = db.prepare(`DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?`);
 
-  const prune = db.transaction((before: string): PruneCounts => ({
-    events: pruneEvents.run(before).changes,
-    commands: pruneCommands.run(before).changes,
-    outbox: pruneOutbox.run(before).changes,
-  }));
+  const prune = db.transaction(
+    (before: string): PruneCounts => ({
+      events: pruneEvents.run(before).changes,
+      commands: pruneCommands.run(before).changes,
+      outbox: pruneOutbox.run(before).changes,
+    }),
+  );
 
   return {
     logEvent(kind: string, data: object): void {
       insertEvent.run(ctx.now(), kind, toJson(data, `event ${kind}`));
     },
     events(limit = 100): EventRow[] {
-      return (selectEvents.all(limit) as { id: number; at: string; kind: string; data: string }[]).map((r) => ({ ...r, data: fromJson(r.data) }));
+      return (selectEvents.all(limit) as { id: number; at: string; kind: string; data: string }[]).map((r) => ({
+        ...r,
+        data: fromJson(r.data),
+      }));
     },
     rememberCommand(id: string, result: object): boolean {
-      if (typeof id !== 'string' || id.length === 0) throw new StoreError('rememberCommand', 'a command id must be a non-empty string');
+      if (typeof id !== 'string' || id.length === 0)
+        throw new StoreError('rememberCommand', 'a command id must be a non-empty string');
       return insertCommand.run(id, ctx.now(), toJson(result, `command ${id} result`)).changes === 1;
     },
     commandResult(id: string): JsonObject | undefined {
@@ -50,10 +60,17 @@ export function messageQueries(ctx: StoreContext) {
       return r && fromJson(r.result);
     },
     enqueueOutbox(topic: string, payload: object, opts: { retain?: boolean; qos?: 0 | 1 } = {}): number {
-      if (typeof topic !== 'string' || topic.length === 0) throw new StoreError('enqueueOutbox', 'topic must be a non-empty string');
+      if (typeof topic !== 'string' || topic.length === 0)
+        throw new StoreError('enqueueOutbox', 'topic must be a non-empty string');
       const qos = opts.qos ?? 1;
       if (qos !== 0 && qos !== 1) throw new StoreError('enqueueOutbox', `qos must be 0 or 1, not ${String(qos)}`);
-      const info = insertOutbox.run(topic, toJson(payload, `outbox payload for ${topic}`), opts.retain ? 1 : 0, qos, ctx.now());
+      const info = insertOutbox.run(
+        topic,
+        toJson(payload, `outbox payload for ${topic}`),
+        opts.retain ? 1 : 0,
+        qos,
+        ctx.now(),
+      );
       return Number(info.lastInsertRowid);
     },
     pendingOutbox(limit: number): OutboxRow[] {

@@ -6,14 +6,19 @@ import { MIGRATIONS, Migration } from './migrations';
 export const APPLICATION_ID = 0x64706e64;
 
 function tableCount(db: Database.Database): number {
-  return (db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'`).get() as { n: number }).n;
+  return (db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'`).get() as { n: number })
+    .n;
 }
 
 /**
  * Refuses, before anything is written, a database that is not deepend's or
  * that a newer deepend migrated. Returns its schema version.
  */
-export function checkSchema(db: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number {
+export function checkSchema(
+  db: Database.Database,
+  path: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): number {
   const latest = latestVersion(migrations);
   const appId = db.pragma('application_id', { simple: true }) as number;
   const current = db.pragma('user_version', { simple: true }) as number;
@@ -21,7 +26,10 @@ export function checkSchema(db: Database.Database, path: string, migrations: rea
     throw new StoreError(path, `is a SQLite database but not deepend's (application_id ${appId}); left untouched`);
   }
   if (current > latest) {
-    throw new StoreError(path, `has schema version ${current}, newer than this deepend knows (${latest}): run a newer deepend or restore an older backup`);
+    throw new StoreError(
+      path,
+      `has schema version ${current}, newer than this deepend knows (${latest}): run a newer deepend or restore an older backup`,
+    );
   }
   return current;
 }
@@ -40,14 +48,16 @@ export function migrate(db: Database.Database, path: string, migrations: readonl
   const applied: number[] = [];
   for (const m of migrations) {
     if (m.version <= current) continue;
-    const ran = db.transaction(() => {
-      // another process may have migrated while we waited for the write lock
-      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return false;
-      m.up(db);
-      db.pragma(`application_id = ${APPLICATION_ID}`);
-      db.pragma(`user_version = ${m.version}`);
-      return true;
-    }).immediate();
+    const ran = db
+      .transaction(() => {
+        // another process may have migrated while we waited for the write lock
+        if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return false;
+        m.up(db);
+        db.pragma(`application_id = ${APPLICATION_ID}`);
+        db.pragma(`user_version = ${m.version}`);
+        return true;
+      })
+      .immediate();
     if (ran) applied.push(m.version);
   }
   const broken = db.pragma('foreign_key_check') as unknown[];

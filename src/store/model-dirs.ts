@@ -7,7 +7,16 @@ import { candidateDir, checkSegment, checkVersion, flipCurrent, modelRoot, versi
 import { baseDepthOf, methodOf, verifyModelDir } from './model-verify';
 import type { ModelVersionRow, Store } from './types';
 
-export { CANDIDATES_DIR, CURRENT_LINK, candidateDir, flipCurrent, listVersions, modelRoot, readCurrent, versionDir } from './model-layout';
+export {
+  CANDIDATES_DIR,
+  CURRENT_LINK,
+  candidateDir,
+  flipCurrent,
+  listVersions,
+  modelRoot,
+  readCurrent,
+  versionDir,
+} from './model-layout';
 export { verifyModelDir } from './model-verify';
 export { reconcile } from './model-reconcile';
 export type { ReconcileReport } from './model-reconcile';
@@ -19,7 +28,8 @@ export type { ReconcileReport } from './model-reconcile';
  */
 
 function sameHome(home: string, store: Store): void {
-  if (resolve(home) !== store.home) throw new StoreError(resolve(home), `is not the home directory of the store (${store.home})`);
+  if (resolve(home) !== store.home)
+    throw new StoreError(resolve(home), `is not the home directory of the store (${store.home})`);
 }
 
 /** The lineage base depth of the committed version (0 when none is committed). */
@@ -45,14 +55,17 @@ export function importShipped(home: string, name: string, shippedDir: string, st
   sameHome(home, store);
   const root = modelRoot(store.home, name);
   const committed = store.committedVersion(name);
-  if (committed) throw new StoreError(`model ${name}`, `already has a committed version (v${committed.version}); nothing to import`);
+  if (committed)
+    throw new StoreError(`model ${name}`, `already has a committed version (v${committed.version}); nothing to import`);
   const meta = verifyModelDir(shippedDir);
   const dir = versionDir(store.home, name, 1);
   const registered = store.modelVersion(name, 1);
   if (registered) {
-    if (registered.sha256 !== meta.weightsSha256) throw new StoreError(dir, `holds other weights than ${shippedDir}; not overwritten`);
+    if (registered.sha256 !== meta.weightsSha256)
+      throw new StoreError(dir, `holds other weights than ${shippedDir}; not overwritten`);
   } else {
-    if (store.modelVersions(name).length > 0) throw new StoreError(`model ${name}`, 'has versions but none committed and no v1: run reconcile first');
+    if (store.modelVersions(name).length > 0)
+      throw new StoreError(`model ${name}`, 'has versions but none committed and no v1: run reconcile first');
     if (existsSync(dir)) throw new StoreError(dir, 'exists but is not registered: run reconcile first');
     mkdirSync(root, { recursive: true });
     const tmp = join(root, `.v1.import-${process.pid}`);
@@ -70,7 +83,16 @@ export function importShipped(home: string, name: string, shippedDir: string, st
   }
   store.atomically(() => {
     if (!registered) {
-      store.addModelVersion({ name, version: 1, parent: null, depth: meta.depth, method: methodOf(meta), sha256: meta.weightsSha256, metrics: meta.metrics, dir });
+      store.addModelVersion({
+        name,
+        version: 1,
+        parent: null,
+        depth: meta.depth,
+        method: methodOf(meta),
+        sha256: meta.weightsSha256,
+        metrics: meta.metrics,
+        dir,
+      });
     }
     store.setCommitted(name, 1);
     store.logEvent('model.imported', { name, version: 1, from: resolve(shippedDir), sha256: meta.weightsSha256 });
@@ -103,10 +125,22 @@ export function addVersionFromCandidate(
   try {
     renameSync(candidate, dir);
   } catch (err) {
-    throw new StoreError(candidate, `could not be moved to ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new StoreError(
+      candidate,
+      `could not be moved to ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   fsyncDir(modelRoot(store.home, name));
-  return store.addModelVersion({ name, version, parent, depth: meta.depth, method: methodOf(meta), sha256: meta.weightsSha256, metrics: meta.metrics, dir });
+  return store.addModelVersion({
+    name,
+    version,
+    parent,
+    depth: meta.depth,
+    method: methodOf(meta),
+    sha256: meta.weightsSha256,
+    metrics: meta.metrics,
+    dir,
+  });
 }
 
 /** Deletes a job's candidate directory (and nothing else); a missing one is fine. */
@@ -122,7 +156,8 @@ export function removeCandidate(home: string, name: string, jobId: string): void
 export function discardVersion(home: string, name: string, version: number, store: Store): void {
   sameHome(home, store);
   const row = store.modelVersion(name, version);
-  if (row?.committed) throw new StoreError(`model ${name} v${version}`, 'is the committed version: commit another one first');
+  if (row?.committed)
+    throw new StoreError(`model ${name} v${version}`, 'is the committed version: commit another one first');
   const dir = versionDir(store.home, name, version);
   const doomed = join(modelRoot(store.home, name), `.v${version}.discard-${process.pid}`);
   if (existsSync(dir)) renameSync(dir, doomed);

@@ -14,12 +14,16 @@ const VERSION_DIR = /^v([1-9][0-9]*)$/;
 /** Model names and job ids become path segments: nothing that could climb out of the home directory. */
 export function checkSegment(kind: string, value: string): void {
   if (typeof value !== 'string' || !SAFE_NAME.test(value)) {
-    throw new StoreError(`${kind} ${JSON.stringify(value)}`, 'must be letters, digits, ".", "_" or "-" (not starting with a dot)');
+    throw new StoreError(
+      `${kind} ${JSON.stringify(value)}`,
+      'must be letters, digits, ".", "_" or "-" (not starting with a dot)',
+    );
   }
 }
 
 export function checkVersion(version: number): void {
-  if (!Number.isInteger(version) || version < 1) throw new StoreError(`version ${String(version)}`, 'must be a whole number >= 1');
+  if (!Number.isInteger(version) || version < 1)
+    throw new StoreError(`version ${String(version)}`, 'must be a whole number >= 1');
 }
 
 export function modelRoot(home: string, name: string): string {
@@ -73,7 +77,8 @@ export function readCurrent(home: string, name: string): number | undefined {
 export function flipCurrent(home: string, name: string, version: number): void {
   const root = modelRoot(home, name);
   const target = versionDir(home, name, version);
-  if (!existsSync(target) || !statSync(target).isDirectory()) throw new StoreError(target, 'does not exist: cannot point current at it');
+  if (!existsSync(target) || !statSync(target).isDirectory())
+    throw new StoreError(target, 'does not exist: cannot point current at it');
   const link = join(root, CURRENT_LINK);
   const tmp = join(root, `.${CURRENT_LINK}.tmp-${process.pid}-${Date.now()}`);
   symlinkSync(`v${version}`, tmp);

@@ -16,7 +16,12 @@ export function quarantineRoot(home: string, name: string): string {
  * can still look at it. Returns where it went; a vN that is already gone is
  * left alone (undefined).
  */
-export function quarantineVersionDir(home: string, name: string, version: number, now = new Date()): string | undefined {
+export function quarantineVersionDir(
+  home: string,
+  name: string,
+  version: number,
+  now = new Date(),
+): string | undefined {
   const dir = versionDir(home, name, version);
   if (!existsSync(dir)) return undefined;
   const root = quarantineRoot(home, name);

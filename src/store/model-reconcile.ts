@@ -3,7 +3,16 @@ import { join, resolve } from 'node:path';
 import type { ModelMeta } from '../model/meta';
 import { StoreError } from './errors';
 import { isTerminal } from './job-states';
-import { CANDIDATES_DIR, CURRENT_LINK, flipCurrent, listVersions, modelRoot, readCurrent, removeCurrentLink, versionDir } from './model-layout';
+import {
+  CANDIDATES_DIR,
+  CURRENT_LINK,
+  flipCurrent,
+  listVersions,
+  modelRoot,
+  readCurrent,
+  removeCurrentLink,
+  versionDir,
+} from './model-layout';
 import { quarantineVersionDir } from './model-quarantine';
 import { readVersionRecord } from './version-record';
 import { methodOf, verifyModelDir } from './model-verify';
@@ -41,7 +50,8 @@ const LEFTOVER = /^\.(current\.tmp-|v[0-9]+\.(import|discard)-)/;
  * Errors are found before anything is changed.
  */
 export function reconcile(home: string, name: string, store: Store): ReconcileReport {
-  if (resolve(home) !== store.home) throw new StoreError(resolve(home), `is not the home directory of the store (${store.home})`);
+  if (resolve(home) !== store.home)
+    throw new StoreError(resolve(home), `is not the home directory of the store (${store.home})`);
   const root = modelRoot(store.home, name);
   const actions: string[] = [];
   const act = (line: string) => {
@@ -52,7 +62,10 @@ export function reconcile(home: string, name: string, store: Store): ReconcileRe
   const rows = new Map(store.modelVersions(name).map((r) => [r.version, r]));
   const committed = store.committedVersion(name);
   if (committed && !isDir(versionDir(store.home, name, committed.version))) {
-    throw new StoreError(versionDir(store.home, name, committed.version), `is missing but the database commits model ${name} v${committed.version}: restore it, nothing was changed`);
+    throw new StoreError(
+      versionDir(store.home, name, committed.version),
+      `is missing but the database commits model ${name} v${committed.version}: restore it, nothing was changed`,
+    );
   }
   const link = join(root, CURRENT_LINK);
   if (existsSync(link) && !lstatSync(link).isSymbolicLink()) {
@@ -85,8 +98,11 @@ export function reconcile(home: string, name: string, store: Store): ReconcileRe
   for (const [v, meta] of strays) {
     // the store's own record in meta.json (version-record.ts) gives back the lineage and times the database had
     const record = readVersionRecord(versionDir(store.home, name, v), v);
-    const byDigest = meta.parent ? [...rows.values()].find((r) => r.sha256 === meta.parent!.weightsSha256)?.version ?? null : null;
-    const parent = record?.parent !== undefined && record.parent !== null && rows.has(record.parent) ? record.parent : byDigest;
+    const byDigest = meta.parent
+      ? ([...rows.values()].find((r) => r.sha256 === meta.parent!.weightsSha256)?.version ?? null)
+      : null;
+    const parent =
+      record?.parent !== undefined && record.parent !== null && rows.has(record.parent) ? record.parent : byDigest;
     const row = store.addModelVersion({
       name,
       version: v,

@@ -44,13 +44,19 @@ export function verifyModelDir(dir: string): ModelMeta {
     meta = validateMeta(JSON.parse(readFileSync(metaPath, 'utf8')), metaPath);
   } catch (err) {
     const message = (err as Error).message.split('\n')[0];
-    throw new StoreError(metaPath, message.startsWith(metaPath) ? message.slice(metaPath.length + 2) : `is not valid JSON (${message})`);
+    throw new StoreError(
+      metaPath,
+      message.startsWith(metaPath) ? message.slice(metaPath.length + 2) : `is not valid JSON (${message})`,
+    );
   }
   const hash = createHash('sha256');
   for (const file of weightFiles) hash.update(readFileSync(file));
   const digest = hash.digest('hex');
   if (digest !== meta.weightsSha256) {
-    throw new StoreError(weightFiles.length === 1 ? weightFiles[0] : join(dir, MODEL_JSON), `${weightFiles.length === 1 ? '' : 'the weight files it names: '}sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`);
+    throw new StoreError(
+      weightFiles.length === 1 ? weightFiles[0] : join(dir, MODEL_JSON),
+      `${weightFiles.length === 1 ? '' : 'the weight files it names: '}sha256 ${digest.slice(0, 12)}… does not match meta.json's ${meta.weightsSha256.slice(0, 12)}…`,
+    );
   }
   return meta;
 }

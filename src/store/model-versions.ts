@@ -58,8 +58,12 @@ export function modelVersionQueries(ctx: StoreContext) {
     `INSERT INTO committed_versions (name, version, committed_at) VALUES (?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET version = excluded.version, committed_at = excluded.committed_at`,
   );
-  const firstCommit = db.prepare(`UPDATE model_versions SET committed_at = COALESCE(committed_at, ?) WHERE name = ? AND version = ?`);
-  const quarantine = db.prepare(`UPDATE model_versions SET quarantined_at = ?, quarantine_reason = ? WHERE name = ? AND version = ?`);
+  const firstCommit = db.prepare(
+    `UPDATE model_versions SET committed_at = COALESCE(committed_at, ?) WHERE name = ? AND version = ?`,
+  );
+  const quarantine = db.prepare(
+    `UPDATE model_versions SET quarantined_at = ?, quarantine_reason = ? WHERE name = ? AND version = ?`,
+  );
   const remove = db.prepare(`DELETE FROM model_versions WHERE name = ? AND version = ?`);
   const insertEvent = db.prepare(`INSERT INTO events (at, kind, data) VALUES (?, ?, ?)`);
 
@@ -80,7 +84,12 @@ export function modelVersionQueries(ctx: StoreContext) {
       // only into the vN folders the store owns: a row may point at a model elsewhere (tests, imports), never written to
       const owned = row && resolve(row.dir) === join(home, 'models', name, `v${version}`);
       if (row && owned && !row.quarantined && existsSync(row.dir)) {
-        writeVersionRecord(row.dir, { version: row.version, parent: row.parent, createdAt: row.createdAt, committedAt: row.committedAt });
+        writeVersionRecord(row.dir, {
+          version: row.version,
+          parent: row.parent,
+          createdAt: row.createdAt,
+          committedAt: row.committedAt,
+        });
       }
       db.pragma('wal_checkpoint(TRUNCATE)');
     });
@@ -88,10 +97,12 @@ export function modelVersionQueries(ctx: StoreContext) {
 
   const add = db.transaction((v: NewModelVersion): ModelVersionRow => {
     const where = `model ${v.name} v${v.version}`;
-    if (!Number.isInteger(v.version) || v.version < 1) throw new StoreError(where, 'version must be a whole number >= 1');
+    if (!Number.isInteger(v.version) || v.version < 1)
+      throw new StoreError(where, 'version must be a whole number >= 1');
     if (!/^[0-9a-f]{64}$/.test(v.sha256)) throw new StoreError(where, 'sha256 must be 64 lowercase hex digits');
     if (get(v.name, v.version)) throw new StoreError(where, 'is already registered');
-    if (v.parent !== null && !get(v.name, v.parent)) throw new StoreError(where, `parent v${v.parent} is not registered`);
+    if (v.parent !== null && !get(v.name, v.parent))
+      throw new StoreError(where, `parent v${v.parent} is not registered`);
     insert.run({
       name: v.name,
       version: v.version,
@@ -123,7 +134,8 @@ export function modelVersionQueries(ctx: StoreContext) {
   const markQuarantined = db.transaction((name: string, version: number, reason: string): void => {
     const row = get(name, version);
     if (!row) throw new StoreError(`model ${name} v${version}`, 'is not registered');
-    if (row.committed) throw new StoreError(`model ${name} v${version}`, 'is the committed version: commit another one first');
+    if (row.committed)
+      throw new StoreError(`model ${name} v${version}`, 'is the committed version: commit another one first');
     const at = ctx.now();
     quarantine.run(at, reason, name, version);
     insertEvent.run(at, 'model.quarantined', JSON.stringify({ name, version, reason }));
@@ -133,7 +145,8 @@ export function modelVersionQueries(ctx: StoreContext) {
   const forget = db.transaction((name: string, version: number): void => {
     const row = get(name, version);
     if (!row) throw new StoreError(`model ${name} v${version}`, 'is not registered');
-    if (row.committed) throw new StoreError(`model ${name} v${version}`, 'is the committed version: commit another one first');
+    if (row.committed)
+      throw new StoreError(`model ${name} v${version}`, 'is the committed version: commit another one first');
     remove.run(name, version);
     versionChanged(name, version);
   });
@@ -155,6 +168,7 @@ export function modelVersionQueries(ctx: StoreContext) {
     },
     setCommitted: (name: string, version: number) => after(setCommitted.immediate(name, version)),
     forgetModelVersion: (name: string, version: number) => after(forget.immediate(name, version)),
-    markQuarantined: (name: string, version: number, reason: string) => after(markQuarantined.immediate(name, version, reason)),
+    markQuarantined: (name: string, version: number, reason: string) =>
+      after(markQuarantined.immediate(name, version, reason)),
   };
 }

@@ -31,7 +31,11 @@ function asStoreError(path: string, err: unknown): Error {
 function checkIntegrity(db: Database.Database, path: string): void {
   const rows = db.pragma('quick_check') as { quick_check: string }[];
   const first = rows[0]?.quick_check ?? 'no answer';
-  if (first !== 'ok') throw new StoreError(path, `is corrupt (quick_check: ${first.split('\n').find((l) => !l.startsWith('***')) ?? first}); left untouched: restore a backup or move it away`);
+  if (first !== 'ok')
+    throw new StoreError(
+      path,
+      `is corrupt (quick_check: ${first.split('\n').find((l) => !l.startsWith('***')) ?? first}); left untouched: restore a backup or move it away`,
+    );
 }
 
 /**

@@ -21,7 +21,10 @@ import type { Store } from './types';
  * done, the main file alone, if it reads as a sound database; else undefined
  * (the versions are then adopted from disk, with their records in meta.json).
  */
-function databaseImage(path: string, warn?: (msg: string, fields: Record<string, unknown>) => void): Buffer | undefined {
+function databaseImage(
+  path: string,
+  warn?: (msg: string, fields: Record<string, unknown>) => void,
+): Buffer | undefined {
   const attempts: (() => Buffer)[] = [
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'deepend-ro-'));

@@ -5,7 +5,9 @@ import { modelVersionQueries } from './model-versions';
 import { settingQueries } from './settings';
 import type { Store } from './types';
 
-export type BaseContext = Omit<StoreContext, 'afterCommit' | 'flushAfterCommit' | 'warn'> & { warn?: StoreContext['warn'] };
+export type BaseContext = Omit<StoreContext, 'afterCommit' | 'flushAfterCommit' | 'warn'> & {
+  warn?: StoreContext['warn'];
+};
 
 export function createStore(base: BaseContext): Store {
   const { db } = base;

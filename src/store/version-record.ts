@@ -22,7 +22,12 @@ export function readVersionRecord(dir: string, version: number): VersionRecord |
   try {
     const rec = (JSON.parse(readFileSync(join(dir, META_JSON), 'utf8')) as { store?: Partial<VersionRecord> }).store;
     if (!rec || rec.version !== version || typeof rec.createdAt !== 'string') return undefined;
-    return { version, parent: typeof rec.parent === 'number' ? rec.parent : null, createdAt: rec.createdAt, committedAt: typeof rec.committedAt === 'string' ? rec.committedAt : null };
+    return {
+      version,
+      parent: typeof rec.parent === 'number' ? rec.parent : null,
+      createdAt: rec.createdAt,
+      committedAt: typeof rec.committedAt === 'string' ? rec.committedAt : null,
+    };
   } catch {
     return undefined;
   }

@@ -58,7 +58,8 @@ export function walDamage(walPath: string): string | undefined {
   if (magic !== MAGIC_LE && magic !== MAGIC_BE) return `its header is not a WAL header: ${whole}`;
   const bigEndian = magic === MAGIC_BE;
   const pageSize = buf.readUInt32BE(8);
-  if (buf.readUInt32BE(4) !== WAL_VERSION || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return `its header is damaged: ${whole}`;
+  if (buf.readUInt32BE(4) !== WAL_VERSION || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
+    return `its header is damaged: ${whole}`;
   let s = checksum(buf, 0, 24, bigEndian, [0, 0]);
   if (s[0] !== buf.readUInt32BE(24) || s[1] !== buf.readUInt32BE(28)) return `its header checksum fails: ${whole}`;
   const salt1 = buf.readUInt32BE(16);

@@ -27,8 +27,10 @@ export class AngleStopper {
   private readonly angles: number[] = [];
 
   constructor(private readonly rule: AngleStopRule) {
-    if (!(rule.window >= 2) || !Number.isInteger(rule.window)) throw new Error(`stopping rule window must be a whole number >= 2, got ${rule.window}`);
-    if (!(rule.gamma > 0 && rule.gamma < 1)) throw new Error(`stopping rule gamma must be between 0 and 1, got ${rule.gamma}`);
+    if (!(rule.window >= 2) || !Number.isInteger(rule.window))
+      throw new Error(`stopping rule window must be a whole number >= 2, got ${rule.window}`);
+    if (!(rule.gamma > 0 && rule.gamma < 1))
+      throw new Error(`stopping rule gamma must be between 0 and 1, got ${rule.gamma}`);
   }
 
   /** Feed the full validation-accuracy history after each epoch; true means stop. */

@@ -5,9 +5,12 @@ export interface Budget {
 }
 
 export function assertBudget(budget: Budget, what: string): void {
-  if (budget.epochs === undefined && budget.seconds === undefined) throw new Error(`${what}: a budget needs epochs or seconds`);
-  if (budget.epochs !== undefined && !(budget.epochs > 0)) throw new Error(`${what}: epochs must be above 0, got ${budget.epochs}`);
-  if (budget.seconds !== undefined && !(budget.seconds > 0)) throw new Error(`${what}: seconds must be above 0, got ${budget.seconds}`);
+  if (budget.epochs === undefined && budget.seconds === undefined)
+    throw new Error(`${what}: a budget needs epochs or seconds`);
+  if (budget.epochs !== undefined && !(budget.epochs > 0))
+    throw new Error(`${what}: epochs must be above 0, got ${budget.epochs}`);
+  if (budget.seconds !== undefined && !(budget.seconds > 0))
+    throw new Error(`${what}: seconds must be above 0, got ${budget.seconds}`);
 }
 
 /** Fraction (0..1) of the budget used after `epochsDone` epochs and `elapsed` seconds. */

@@ -34,7 +34,12 @@ export function crossEntropy(probabilities: tf.Tensor, labels: tf.Tensor1D, clas
  * logits, as Keras's from_logits=True) or sigmoid probabilities (binary
  * cross-entropy; one unit for two classes, or one per class).
  */
-export function classifierLoss(outputs: tf.Tensor, labels: tf.Tensor1D, classes: number, output: OutputKind = 'softmax'): tf.Scalar {
+export function classifierLoss(
+  outputs: tf.Tensor,
+  labels: tf.Tensor1D,
+  classes: number,
+  output: OutputKind = 'softmax',
+): tf.Scalar {
   return tf.tidy(() => {
     if (output === 'softmax') return crossEntropy(outputs, labels, classes);
     if (output === 'logits') {
@@ -42,7 +47,10 @@ export function classifierLoss(outputs: tf.Tensor, labels: tf.Tensor1D, classes:
       return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, classes), logP), -1))) as tf.Scalar;
     }
     if (output === 'sigmoid') {
-      const target = outputs.shape[outputs.shape.length - 1] === 1 ? tf.reshape(tf.cast(labels, 'float32'), outputs.shape) : tf.cast(tf.oneHot(labels, classes), 'float32');
+      const target =
+        outputs.shape[outputs.shape.length - 1] === 1
+          ? tf.reshape(tf.cast(labels, 'float32'), outputs.shape)
+          : tf.cast(tf.oneHot(labels, classes), 'float32');
       const p = tf.clipByValue(outputs, 1e-7, 1 - 1e-7);
       const bce = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
       return tf.neg(tf.mean(tf.sum(bce, -1))) as tf.Scalar;
@@ -53,7 +61,11 @@ export function classifierLoss(outputs: tf.Tensor, labels: tf.Tensor1D, classes:
 
 /** The class each output row names: argmax, or p > 0.5 for a one-unit sigmoid. */
 export function predictedClasses(outputs: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => (outputs.shape[outputs.shape.length - 1] === 1 ? tf.cast(tf.greater(tf.reshape(outputs, [-1]), 0.5), 'int32') : tf.argMax(outputs, -1)));
+  return tf.tidy(() =>
+    outputs.shape[outputs.shape.length - 1] === 1
+      ? tf.cast(tf.greater(tf.reshape(outputs, [-1]), 0.5), 'int32')
+      : tf.argMax(outputs, -1),
+  );
 }
 
 /** Accuracy and loss in inference mode (BatchNorm uses its moving statistics). */
@@ -72,7 +84,11 @@ export function evaluate(model: tfl.LayersModel, data: TensorSet): Evaluation {
     correct += hits;
     lossSum += loss * size;
   }
-  return { accuracy: data.count ? correct / data.count : 0, loss: data.count ? lossSum / data.count : 0, count: data.count };
+  return {
+    accuracy: data.count ? correct / data.count : 0,
+    loss: data.count ? lossSum / data.count : 0,
+    count: data.count,
+  };
 }
 
 export interface ClassifierTraining {
@@ -103,7 +119,9 @@ export const DEFAULT_LEARNING_RATE = 1e-3;
 /** Trains a classifier end to end with Adam and cross-entropy. */
 export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: ClassifierTraining): LoopResult {
   const schedule = opts.schedule;
-  const optimizer = opts.optimizer ?? tf.train.adam(schedule ? learningRateAt(schedule, 0) : (opts.learningRate ?? DEFAULT_LEARNING_RATE));
+  const optimizer =
+    opts.optimizer ??
+    tf.train.adam(schedule ? learningRateAt(schedule, 0) : (opts.learningRate ?? DEFAULT_LEARNING_RATE));
   try {
     return runLoop({
       stage: opts.stage,
@@ -120,7 +138,9 @@ export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: 
         return classifierLoss(model.apply(x, { training: true }) as tf.Tensor, y, train.classes, train.output);
       },
       validate: opts.validation ? () => evaluate(model, opts.validation!).accuracy : undefined,
-      validateEverySteps: opts.validateEverySamples ? Math.max(1, Math.round(opts.validateEverySamples / (opts.batchSize ?? DEFAULT_BATCH))) : undefined,
+      validateEverySteps: opts.validateEverySamples
+        ? Math.max(1, Math.round(opts.validateEverySamples / (opts.batchSize ?? DEFAULT_BATCH)))
+        : undefined,
       stopRule: opts.stopRule,
       learningRate: schedule ? (fraction) => learningRateAt(schedule, fraction) : undefined,
       onCheckpoint: opts.onCheckpoint,

@@ -17,7 +17,8 @@ export class EarlyStopper {
   private since = 0;
 
   constructor(private readonly rule: EarlyStopRule) {
-    if (!(rule.patience >= 1) || !Number.isInteger(rule.patience)) throw new Error(`early stopping patience must be a whole number >= 1, got ${rule.patience}`);
+    if (!(rule.patience >= 1) || !Number.isInteger(rule.patience))
+      throw new Error(`early stopping patience must be a whole number >= 1, got ${rule.patience}`);
   }
 
   /** Feed each validation checkpoint in order; true means stop. */

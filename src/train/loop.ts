@@ -84,7 +84,12 @@ export function runLoop(cfg: LoopConfig): LoopResult {
   let rate: number | undefined;
   let stopEarly = false;
   const checkpoint = (accuracy: number, fraction: number) => {
-    const c: Checkpoint = { steps, seconds: elapsed(), loss: sinceCheckpoint.loss / Math.max(1, sinceCheckpoint.count), validationAccuracy: accuracy };
+    const c: Checkpoint = {
+      steps,
+      seconds: elapsed(),
+      loss: sinceCheckpoint.loss / Math.max(1, sinceCheckpoint.count),
+      validationAccuracy: accuracy,
+    };
     if (rate !== undefined) c.learningRate = rate;
     checkpoints.push(c);
     sinceCheckpoint = { loss: 0, count: 0 };
@@ -125,7 +130,8 @@ export function runLoop(cfg: LoopConfig): LoopResult {
       const lastOfEpoch = step === stepsPerEpoch - 1;
       const t = elapsed();
       const fraction = budgetFraction(cfg.budget, epoch + (step + 1) / stepsPerEpoch, t);
-      if (cfg.validate && cfg.validateEverySteps && steps % cfg.validateEverySteps === 0 && !lastOfEpoch) checkpoint(cfg.validate(), fraction);
+      if (cfg.validate && cfg.validateEverySteps && steps % cfg.validateEverySteps === 0 && !lastOfEpoch)
+        checkpoint(cfg.validate(), fraction);
       cfg.onProgress?.({
         stage: cfg.stage,
         detail: cfg.detail,
@@ -144,8 +150,11 @@ export function runLoop(cfg: LoopConfig): LoopResult {
       }
       if (stopEarly) break;
     }
-    const validationAccuracy = stopEarly ? checkpoints.at(-1)?.validationAccuracy : (cfg.afterEpoch?.(epoch) ?? (cfg.validate ? cfg.validate() : undefined));
-    if (cfg.validate && validationAccuracy !== undefined && !stopEarly) checkpoint(validationAccuracy, budgetFraction(cfg.budget, epoch + 1, elapsed()));
+    const validationAccuracy = stopEarly
+      ? checkpoints.at(-1)?.validationAccuracy
+      : (cfg.afterEpoch?.(epoch) ?? (cfg.validate ? cfg.validate() : undefined));
+    if (cfg.validate && validationAccuracy !== undefined && !stopEarly)
+      checkpoint(validationAccuracy, budgetFraction(cfg.budget, epoch + 1, elapsed()));
     records.push({ epoch, loss: lossSum / Math.max(1, lossCount), validationAccuracy, seconds: elapsed() });
     if (validationAccuracy !== undefined) {
       accuracies.push(validationAccuracy);

@@ -14,7 +14,13 @@ export interface TensorSet {
 }
 
 /** The data as the model takes it: normalised and in the model's per-sample shape (e.g. [28, 28] for a [28, 28, 1] image). */
-export function toTensorSet(data: Dataset, norm: Normalisation, classes: number, output?: OutputKind, shape: number[] = data.inputShape): TensorSet {
+export function toTensorSet(
+  data: Dataset,
+  norm: Normalisation,
+  classes: number,
+  output?: OutputKind,
+  shape: number[] = data.inputShape,
+): TensorSet {
   const x = tf.tensor(applyNormalisation(data.x, norm), [data.count, ...shape], 'float32');
   const labels = tf.tensor1d(data.y, 'int32');
   return { x, labels, count: data.count, classes, output };

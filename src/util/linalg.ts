@@ -74,7 +74,13 @@ export function meanDiagonal(a: ArrayLike<number>, n: number): number {
  * and B (n x m), lambda = ridge * mean diagonal of A (at least a tiny
  * absolute floor). A is copied; B is copied; returns X (n x m).
  */
-export function solveRidge(a: ArrayLike<number>, n: number, b: ArrayLike<number>, m: number, ridge: number): Float64Array {
+export function solveRidge(
+  a: ArrayLike<number>,
+  n: number,
+  b: ArrayLike<number>,
+  m: number,
+  ridge: number,
+): Float64Array {
   const factor = Float64Array.from(a);
   const lambda = Math.max(ridge * meanDiagonal(factor, n), 1e-10);
   for (let i = 0; i < n; i++) factor[i * n + i] += lambda;

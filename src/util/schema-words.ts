@@ -13,7 +13,10 @@ export const TYPE_WORDS: Record<string, string> = {
 
 /** The value at a path inside parsed YAML/JSON, or undefined. */
 export function valueAt(data: unknown, path: PathSegment[]): unknown {
-  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PathSegment, unknown>)[k] : undefined), data);
+  return path.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === 'object' ? (v as Record<PathSegment, unknown>)[k] : undefined),
+    data,
+  );
 }
 
 /**
@@ -21,7 +24,12 @@ export function valueAt(data: unknown, path: PathSegment[]): unknown {
  * wrong type, out of range, empty), as [path of the field, message]; undefined
  * for a keyword the caller words itself. `shown` renders the offending value.
  */
-export function explainCommon(e: ErrorObject, path: PathSegment[], value: unknown, shown: (v: unknown) => string): [PathSegment[], string] | undefined {
+export function explainCommon(
+  e: ErrorObject,
+  path: PathSegment[],
+  value: unknown,
+  shown: (v: unknown) => string,
+): [PathSegment[], string] | undefined {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties': {

@@ -111,14 +111,28 @@ function tempDir(t: AfterHook | undefined, prefix: string): string {
 }
 
 function mosquittoConf(dir: string, port: number, opts: MosquittoOptions): string {
-  const logging = opts.quiet ? ['log_type error', 'log_type warning', 'log_type notice', 'log_type information', 'connection_messages false'] : ['log_type all', 'connection_messages true'];
-  const lines = [`listener ${port} 127.0.0.1`, 'persistence false', `log_dest file ${join(dir, 'mosquitto.log')}`, ...logging];
+  const logging = opts.quiet
+    ? ['log_type error', 'log_type warning', 'log_type notice', 'log_type information', 'connection_messages false']
+    : ['log_type all', 'connection_messages true'];
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'persistence false',
+    `log_dest file ${join(dir, 'mosquitto.log')}`,
+    ...logging,
+  ];
   // Run as root (CI), mosquitto would drop to the mosquitto user, which cannot read this 0700 directory.
   if (process.getuid?.() === 0) lines.push(`user ${userInfo().username}`);
   if (opts.users?.length) {
-    if (!onPath('mosquitto_passwd')) throw new Error('mosquitto_passwd is not installed (it comes with the mosquitto package)');
+    if (!onPath('mosquitto_passwd'))
+      throw new Error('mosquitto_passwd is not installed (it comes with the mosquitto package)');
     const file = join(dir, 'passwd');
-    opts.users.forEach((u, i) => execFileSync('mosquitto_passwd', i === 0 ? ['-b', '-c', file, u.username, u.password] : ['-b', file, u.username, u.password], { stdio: 'pipe' }));
+    opts.users.forEach((u, i) =>
+      execFileSync(
+        'mosquitto_passwd',
+        i === 0 ? ['-b', '-c', file, u.username, u.password] : ['-b', file, u.username, u.password],
+        { stdio: 'pipe' },
+      ),
+    );
     lines.push('allow_anonymous false', `password_file ${file}`);
   } else {
     lines.push('allow_anonymous true');
@@ -129,7 +143,12 @@ function mosquittoConf(dir: string, port: number, opts: MosquittoOptions): strin
     lines.push(`acl_file ${file}`);
   }
   if (opts.tls) {
-    lines.push(`cafile ${opts.tls.ca}`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`, `require_certificate ${opts.tls.requireCertificate ?? true}`);
+    lines.push(
+      `cafile ${opts.tls.ca}`,
+      `certfile ${opts.tls.cert}`,
+      `keyfile ${opts.tls.key}`,
+      `require_certificate ${opts.tls.requireCertificate ?? true}`,
+    );
   }
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, `${lines.join('\n')}\n`);
@@ -142,7 +161,10 @@ class EarlyExit extends Error {}
 async function waitUntilRunning(port: number, child: ChildProcess, log: () => string, logFrom: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new EarlyExit(`mosquitto exited (${child.exitCode ?? child.signalCode}) before listening on ${port}:\n${log()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new EarlyExit(
+        `mosquitto exited (${child.exitCode ?? child.signalCode}) before listening on ${port}:\n${log()}`,
+      );
     if (log().slice(logFrom).includes(' running') && (await portAccepts(port))) return;
     await sleep(25);
   }
@@ -201,7 +223,15 @@ export async function startMosquitto(t?: AfterHook, opts: MosquittoOptions = {})
     const c = child as ChildProcess | null;
     return c && c.exitCode === null && c.signalCode === null ? (c.pid ?? null) : null;
   };
-  return { kind: 'mosquitto', url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, port, start, stop, log: () => readLog() || '(no log)', pid };
+  return {
+    kind: 'mosquitto',
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
+    port,
+    start,
+    stop,
+    log: () => readLog() || '(no log)',
+    pid,
+  };
 }
 
 /** The embedded aedes broker (MQTT 3.1.1) behind the same interface; stopped when the test ends. */
@@ -232,12 +262,47 @@ export function makeTestCerts(t?: AfterHook, clientName = 'test-device'): TlsFil
   if (!onPath('openssl')) throw new Error('openssl is not installed');
   const dir = tempDir(t, 'deepend-certs-');
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=deepend test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=deepend test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, cn] of [['server', '127.0.0.1'], ['client', clientName]]) {
+  for (const [name, cn] of [
+    ['server', '127.0.0.1'],
+    ['client', clientName],
+  ]) {
     openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    ]);
   }
   return {
     ca: join(dir, 'ca.pem'),

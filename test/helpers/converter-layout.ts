@@ -25,7 +25,11 @@ export interface ConverterOptions {
 
 /** Weights in the order and with the names tfjs-layers saves them. */
 export function weightsOf(model: tfl.LayersModel): NamedArray[] {
-  return model.weights.map((w) => ({ name: w.originalName, shape: [...(w.shape as number[])], values: Float32Array.from(w.read().dataSync()) }));
+  return model.weights.map((w) => ({
+    name: w.originalName,
+    shape: [...(w.shape as number[])],
+    values: Float32Array.from(w.read().dataSync()),
+  }));
 }
 
 export function float32ToFloat16(value: number): number {
@@ -73,7 +77,12 @@ export interface WrittenDir {
   spansShards: boolean;
 }
 
-export function writeConverterDir(dir: string, topology: object, weights: NamedArray[], options: ConverterOptions): WrittenDir {
+export function writeConverterDir(
+  dir: string,
+  topology: object,
+  weights: NamedArray[],
+  options: ConverterOptions,
+): WrittenDir {
   mkdirSync(dir, { recursive: true });
   const groupCount = Math.min(options.groups ?? 1, Math.max(1, weights.length));
   const perGroup = Math.ceil(weights.length / groupCount);
@@ -90,7 +99,11 @@ export function writeConverterDir(dir: string, topology: object, weights: NamedA
     encoded.forEach((e, i) => {
       data.set(e.bytes, offset);
       const end = offset + e.bytes.byteLength;
-      if (e.bytes.byteLength > 0 && Math.floor(offset / options.shardBytes) !== Math.floor((end - 1) / options.shardBytes)) spansShards = true;
+      if (
+        e.bytes.byteLength > 0 &&
+        Math.floor(offset / options.shardBytes) !== Math.floor((end - 1) / options.shardBytes)
+      )
+        spansShards = true;
       offset = end;
       steps.set(members[i].name, e.step);
     });

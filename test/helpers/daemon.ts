@@ -59,10 +59,16 @@ export function testHome(t: { after(fn: () => void): void }, hardware: HardwareF
     hardware: hw,
     setHardware,
     // The embedded MQTT broker on a free port, so that tests never meet a broker on 1883.
-    env: { DEEPEND_HOME: home, DEEPEND_POLICY: policy, DEEPEND_HARDWARE_FIXTURE: hw, DEEPEND_HTTP_PORT: '0', DEEPEND_DEVICE_ID: 'test-device', DEEPEND_MQTT_EMBEDDED_PORT: '0' },
+    env: {
+      DEEPEND_HOME: home,
+      DEEPEND_POLICY: policy,
+      DEEPEND_HARDWARE_FIXTURE: hw,
+      DEEPEND_HTTP_PORT: '0',
+      DEEPEND_DEVICE_ID: 'test-device',
+      DEEPEND_MQTT_EMBEDDED_PORT: '0',
+    },
   };
 }
-
 
 /** Polls GET /jobs/ID until the job has ended. */
 export async function waitForJob(client: ControlClient, id: string, timeoutMs = 90_000): Promise<JobView> {
@@ -76,7 +82,17 @@ export async function waitForJob(client: ControlClient, id: string, timeoutMs = 
 }
 
 /** POSTs {"instances": [one zero image]} and returns status and body. */
-export async function predictZeros(url: string, model = 'default'): Promise<{ status: number; body: { predictions?: number[][] }; version: string | null }> {
-  const res = await fetch(`${url}/v1/models/${model}:predict`, { method: 'POST', body: JSON.stringify({ instances: [new Array(784).fill(0)] }) });
-  return { status: res.status, body: (await res.json()) as { predictions?: number[][] }, version: res.headers.get('x-model-version') };
+export async function predictZeros(
+  url: string,
+  model = 'default',
+): Promise<{ status: number; body: { predictions?: number[][] }; version: string | null }> {
+  const res = await fetch(`${url}/v1/models/${model}:predict`, {
+    method: 'POST',
+    body: JSON.stringify({ instances: [new Array(784).fill(0)] }),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as { predictions?: number[][] },
+    version: res.headers.get('x-model-version'),
+  };
 }

@@ -36,14 +36,28 @@ export class FleetObserver {
         if (decoded.ok) body = decoded.value as unknown as Record<string, unknown>;
         else problem = decoded.problem;
       }
-      const m: Seen = { topic, parsed, body, problem, raw: payload, correlationData: packet.properties?.correlationData, contentType: packet.properties?.contentType, retain: packet.retain, at: Date.now() };
+      const m: Seen = {
+        topic,
+        parsed,
+        body,
+        problem,
+        raw: payload,
+        correlationData: packet.properties?.correlationData,
+        contentType: packet.properties?.contentType,
+        retain: packet.retain,
+        at: Date.now(),
+      };
       this.seen.push(m);
       this.waiters = this.waiters.filter((w) => !(w.match(m) && (w.resolve(m), true)));
     });
   }
 
   static async connect(url: string, opts: { protocolVersion?: 4 | 5; topics?: string[] } = {}): Promise<FleetObserver> {
-    const client = mqtt.connect(url, { protocolVersion: opts.protocolVersion ?? 4, reconnectPeriod: 100, clientId: `observer-${Math.random().toString(16).slice(2)}` });
+    const client = mqtt.connect(url, {
+      protocolVersion: opts.protocolVersion ?? 4,
+      reconnectPeriod: 100,
+      clientId: `observer-${Math.random().toString(16).slice(2)}`,
+    });
     const observer = new FleetObserver(client);
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
@@ -58,7 +72,18 @@ export class FleetObserver {
     const earlier = this.seen.find(match);
     if (earlier) return Promise.resolve(earlier);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} after ${timeoutMs} ms; seen: ${this.seen.map((m) => `${m.topic} ${JSON.stringify(m.body)?.slice(0, 120)}`).slice(-15).join(' | ')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no ${what} after ${timeoutMs} ms; seen: ${this.seen
+                .map((m) => `${m.topic} ${JSON.stringify(m.body)?.slice(0, 120)}`)
+                .slice(-15)
+                .join(' | ')}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({ match, resolve: (m) => (clearTimeout(timer), resolve(m)) });
     });
   }
@@ -67,7 +92,11 @@ export class FleetObserver {
     return this.seen.filter((m) => m.topic === topic);
   }
 
-  async publish(topic: string, payload: string | Buffer | object, opts: { retain?: boolean; properties?: Record<string, unknown> } = {}): Promise<void> {
+  async publish(
+    topic: string,
+    payload: string | Buffer | object,
+    opts: { retain?: boolean; properties?: Record<string, unknown> } = {},
+  ): Promise<void> {
     const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
     await this.client.publishAsync(topic, body, { qos: 1, retain: opts.retain ?? false, properties: opts.properties });
   }

@@ -19,7 +19,14 @@ export function cnnModel(): tfl.LayersModel {
   return tfl.sequential({
     name: 'cnn',
     layers: [
-      L.conv2d({ filters: 6, kernelSize: 3, padding: 'valid', activation: 'relu', inputShape: [12, 12, 1], name: 'conv2d_1' }),
+      L.conv2d({
+        filters: 6,
+        kernelSize: 3,
+        padding: 'valid',
+        activation: 'relu',
+        inputShape: [12, 12, 1],
+        name: 'conv2d_1',
+      }),
       L.batchNormalization({ name: 'batch_normalization_1' }),
       L.maxPooling2d({ poolSize: 2, name: 'max_pooling2d_1' }),
       L.conv2d({ filters: 8, kernelSize: 3, padding: 'valid', activation: 'relu', name: 'conv2d_2' }),
@@ -44,7 +51,10 @@ export function functionalModel(): tfl.LayersModel {
 export function nestedModel(): tfl.LayersModel {
   const block = tfl.sequential({
     name: 'block',
-    layers: [L.dense({ units: 8, activation: 'relu', inputShape: [6], name: 'block_dense' }), L.batchNormalization({ name: 'block_bn' })],
+    layers: [
+      L.dense({ units: 8, activation: 'relu', inputShape: [6], name: 'block_dense' }),
+      L.batchNormalization({ name: 'block_bn' }),
+    ],
   });
   const input = tfl.input({ shape: [5], name: 'input_1' });
   const stem = L.dense({ units: 6, activation: 'relu', name: 'stem' }).apply(input) as tfl.SymbolicTensor;
@@ -64,7 +74,13 @@ export const MODELS: Record<string, () => tfl.LayersModel> = {
 export function randomiseWeights(model: tfl.LayersModel, seed = 7): tfl.LayersModel {
   model.weights.forEach((w, i) => {
     const positive = /moving_variance$/.test(w.originalName);
-    const values = tf.randomUniform(w.shape as number[], positive ? 0.5 : -0.5, positive ? 1.5 : 0.5, 'float32', seed + i);
+    const values = tf.randomUniform(
+      w.shape as number[],
+      positive ? 0.5 : -0.5,
+      positive ? 1.5 : 0.5,
+      'float32',
+      seed + i,
+    );
     w.write(values);
     values.dispose();
   });

@@ -79,7 +79,12 @@ export function runDaemon(args: DaemonArgs, crashAt?: string, timeoutMs = 90_000
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
-      resolve({ code, signal, stderr, result: line ? (JSON.parse(line.slice(RESULT_PREFIX.length)) as DaemonResult) : undefined });
+      resolve({
+        code,
+        signal,
+        stderr,
+        result: line ? (JSON.parse(line.slice(RESULT_PREFIX.length)) as DaemonResult) : undefined,
+      });
     });
   });
 }

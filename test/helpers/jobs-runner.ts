@@ -28,13 +28,26 @@ export interface Rig {
   restart(): JobRunner;
 }
 
-export async function makeRig(t: { after(fn: () => unknown): void }, rule: PolicyRule, backend: string, data = 'mnist'): Promise<Rig> {
+export async function makeRig(
+  t: { after(fn: () => unknown): void },
+  rule: PolicyRule,
+  backend: string,
+  data = 'mnist',
+): Promise<Rig> {
   const home = mkdtempSync(join(tmpdir(), 'deepend-jobs-'));
   const store = openStore(home);
   const v1 = importShipped(home, MODEL, SHIPPED_MODEL, store);
   const slot = new ModelSlot(MODEL);
   await slot.swap(await loadServedModel(v1.dir, v1.version));
-  const rig = { home, store, slot, states: [] as JobRow[], progress: [] as JobProgress[], logs: [] as object[], rule } as Rig;
+  const rig = {
+    home,
+    store,
+    slot,
+    states: [] as JobRow[],
+    progress: [] as JobProgress[],
+    logs: [] as object[],
+    rule,
+  } as Rig;
   const deps: RunnerDeps = {
     store,
     home,

@@ -27,7 +27,11 @@ function subgroup(parent: H5Group, path: string): H5Group {
  * nested model all its trainable then non-trainable weights) name datasets inside it. `weightsOnly` writes what
  * save_weights() writes: the layer groups at the root and no model_config.
  */
-export async function writeKeras2H5(path: string, model: tfl.LayersModel, options: { kerasVersion?: string; weightsOnly?: boolean } = {}): Promise<void> {
+export async function writeKeras2H5(
+  path: string,
+  model: tfl.LayersModel,
+  options: { kerasVersion?: string; weightsOnly?: boolean } = {},
+): Promise<void> {
   const h5 = await h5wasm();
   const file = new h5.File(path, 'w');
   try {
@@ -36,11 +40,21 @@ export async function writeKeras2H5(path: string, model: tfl.LayersModel, option
     if (!options.weightsOnly) {
       file.create_attribute('keras_version', version);
       file.create_attribute('backend', 'tensorflow');
-      file.create_attribute('model_config', JSON.stringify({ class_name: topology.class_name, config: topology.config }));
-      file.create_attribute('training_config', JSON.stringify({ loss: 'categorical_crossentropy', metrics: ['accuracy'] }));
+      file.create_attribute(
+        'model_config',
+        JSON.stringify({ class_name: topology.class_name, config: topology.config }),
+      );
+      file.create_attribute(
+        'training_config',
+        JSON.stringify({ loss: 'categorical_crossentropy', metrics: ['accuracy'] }),
+      );
     }
     const root: H5Group = options.weightsOnly ? file : file.create_group('model_weights');
-    fixedStrings(root, 'layer_names', model.layers.map((l) => l.name));
+    fixedStrings(
+      root,
+      'layer_names',
+      model.layers.map((l) => l.name),
+    );
     root.create_attribute('backend', 'tensorflow');
     root.create_attribute('keras_version', version);
     for (const layer of model.layers) {
@@ -50,7 +64,11 @@ export async function writeKeras2H5(path: string, model: tfl.LayersModel, option
       layer.weights.forEach((w, i) => {
         const parts = names[i].split('/');
         const parent = parts.length > 1 ? subgroup(group, parts.slice(0, -1).join('/')) : group;
-        parent.create_dataset({ name: parts[parts.length - 1], data: Float32Array.from(w.read().dataSync()), shape: [...(w.shape as number[])] });
+        parent.create_dataset({
+          name: parts[parts.length - 1],
+          data: Float32Array.from(w.read().dataSync()),
+          shape: [...(w.shape as number[])],
+        });
       });
     }
   } finally {
@@ -63,7 +81,12 @@ export async function writeKeras2H5(path: string, model: tfl.LayersModel, option
  * metadata.json and model.weights.h5 with each layer's variables at the fixture's `<path>/vars/<i>` (with
  * `legacy`, under `_layer_checkpoint_dependencies` as Keras 2.13-2.15 wrote them).
  */
-export async function writeKeras3Archive(path: string, fixture: Keras3Fixture, model: tfl.LayersModel, legacy = false): Promise<void> {
+export async function writeKeras3Archive(
+  path: string,
+  fixture: Keras3Fixture,
+  model: tfl.LayersModel,
+  legacy = false,
+): Promise<void> {
   const h5 = await h5wasm();
   const tmp = mkdtempSync(join(tmpdir(), 'deepend-test-keras-'));
   try {
@@ -72,17 +95,25 @@ export async function writeKeras3Archive(path: string, fixture: Keras3Fixture, m
     try {
       file.create_group('vars');
       for (const place of fixture.places) {
-        const where = legacy ? place.path.replace(/(^|\/)layers(?=\/)/g, '$1_layer_checkpoint_dependencies') : place.path;
+        const where = legacy
+          ? place.path.replace(/(^|\/)layers(?=\/)/g, '$1_layer_checkpoint_dependencies')
+          : place.path;
         const vars = subgroup(file, `${where}/vars`);
         layerAt(model, place.chain).weights.forEach((w, i) =>
-          vars.create_dataset({ name: String(i), data: Float32Array.from(w.read().dataSync()), shape: [...(w.shape as number[])] }),
+          vars.create_dataset({
+            name: String(i),
+            data: Float32Array.from(w.read().dataSync()),
+            shape: [...(w.shape as number[])],
+          }),
         );
       }
     } finally {
       file.close();
     }
     const archive = zipSync({
-      'metadata.json': strToU8(JSON.stringify({ keras_version: legacy ? '2.15.0' : '3.3.3', date_saved: '2024-05-01@12:00:00' })),
+      'metadata.json': strToU8(
+        JSON.stringify({ keras_version: legacy ? '2.15.0' : '3.3.3', date_saved: '2024-05-01@12:00:00' }),
+      ),
       'config.json': strToU8(JSON.stringify(fixture.config)),
       'model.weights.h5': new Uint8Array(readFileSync(h5Path)),
     });

@@ -144,7 +144,11 @@ export const KERAS3_CNN: Keras3Fixture = {
         input('input_layer', [null, 12, 12, 1]),
         conv2d('features', 6, [null, 12, 12, 1]),
         batchNorm('norm', [null, 10, 10, 6]),
-        layer('MaxPooling2D', { name: 'pool', pool_size: [2, 2], padding: 'valid', strides: [2, 2], data_format: 'channels_last' }, [null, 10, 10, 6]),
+        layer(
+          'MaxPooling2D',
+          { name: 'pool', pool_size: [2, 2], padding: 'valid', strides: [2, 2], data_format: 'channels_last' },
+          [null, 10, 10, 6],
+        ),
         conv2d('features_2', 8, [null, 5, 5, 6]),
         layer('Dropout', { name: 'drop', rate: 0.25, seed: null, noise_shape: null }, [null, 3, 3, 8]),
         layer('Flatten', { name: 'flat', data_format: 'channels_last' }, [null, 3, 3, 8]),
@@ -160,7 +164,14 @@ export const KERAS3_CNN: Keras3Fixture = {
     tfl.sequential({
       name: 'sequential_4',
       layers: [
-        L.conv2d({ filters: 6, kernelSize: 3, padding: 'valid', activation: 'relu', inputShape: [12, 12, 1], name: 'features' }),
+        L.conv2d({
+          filters: 6,
+          kernelSize: 3,
+          padding: 'valid',
+          activation: 'relu',
+          inputShape: [12, 12, 1],
+          name: 'features',
+        }),
         L.batchNormalization({ name: 'norm' }),
         L.maxPooling2d({ poolSize: 2, name: 'pool' }),
         L.conv2d({ filters: 8, kernelSize: 3, padding: 'valid', activation: 'relu', name: 'features_2' }),
@@ -197,7 +208,11 @@ export const KERAS3_NESTED: Keras3Fixture = {
               name: 'block',
               trainable: true,
               dtype: POLICY,
-              layers: [input('block_input', [null, 8]), dense('block_dense', 8, 'relu', [null, 8]), batchNorm('block_bn', [null, 8])],
+              layers: [
+                input('block_input', [null, 8]),
+                dense('block_dense', 8, 'relu', [null, 8]),
+                batchNorm('block_bn', [null, 8]),
+              ],
               build_input_shape: [null, 8],
             },
             registered_name: null,
@@ -205,7 +220,14 @@ export const KERAS3_NESTED: Keras3Fixture = {
           },
           tensor('stem', [null, 8]),
         ),
-        called(layer('Concatenate', { name: 'merge', axis: -1 }, [[null, 8], [null, 8]] as never), tensor('stem', [null, 8]), tensor('block', [null, 8])),
+        called(
+          layer('Concatenate', { name: 'merge', axis: -1 }, [
+            [null, 8],
+            [null, 8],
+          ] as never),
+          tensor('stem', [null, 8]),
+          tensor('block', [null, 8]),
+        ),
         called(dense('head', 3, 'softmax', [null, 16]), tensor('merge', [null, 16])),
       ],
       input_layers: ['inputs', 0, 0],
@@ -218,7 +240,10 @@ export const KERAS3_NESTED: Keras3Fixture = {
   reference: () => {
     const block = tfl.sequential({
       name: 'block',
-      layers: [L.dense({ units: 8, activation: 'relu', inputShape: [8], name: 'block_dense' }), L.batchNormalization({ name: 'block_bn' })],
+      layers: [
+        L.dense({ units: 8, activation: 'relu', inputShape: [8], name: 'block_dense' }),
+        L.batchNormalization({ name: 'block_bn' }),
+      ],
     });
     const inputs = tfl.input({ shape: [6], name: 'inputs' });
     const stem = L.dense({ units: 8, activation: 'relu', name: 'stem' }).apply(inputs) as tfl.SymbolicTensor;
@@ -229,8 +254,16 @@ export const KERAS3_NESTED: Keras3Fixture = {
   },
   places: [
     { chain: ['stem'], path: 'layers/dense', prefix: 'functional_7/stem' },
-    { chain: ['block', 'block_dense'], path: 'layers/sequential/layers/dense', prefix: 'functional_7/block/block_dense' },
-    { chain: ['block', 'block_bn'], path: 'layers/sequential/layers/batch_normalization', prefix: 'functional_7/block/block_bn' },
+    {
+      chain: ['block', 'block_dense'],
+      path: 'layers/sequential/layers/dense',
+      prefix: 'functional_7/block/block_dense',
+    },
+    {
+      chain: ['block', 'block_bn'],
+      path: 'layers/sequential/layers/batch_normalization',
+      prefix: 'functional_7/block/block_bn',
+    },
     { chain: ['head'], path: 'layers/dense_1', prefix: 'functional_7/head' },
   ],
 };

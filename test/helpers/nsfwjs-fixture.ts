@@ -13,11 +13,18 @@ export function nsfwjsModelDir(): string {
 /** Unwraps the bundles into `dir` in tensorflowjs_converter's layout: model.json + group1-shard1of1.bin. */
 export function writeNsfwjsFixture(dir: string): string {
   const source = nsfwjsModelDir();
-  const model = require(join(source, 'model.min.js')) as { modelTopology: unknown; weightsManifest: { paths: string[] }[] };
+  const model = require(join(source, 'model.min.js')) as {
+    modelTopology: unknown;
+    weightsManifest: { paths: string[] }[];
+  };
   const shard = require(join(source, 'group1-shard1of1.min.js')) as unknown;
-  if (typeof shard !== 'string') throw new Error(`${source}: group1-shard1of1.min.js no longer exports a base64 string`);
+  if (typeof shard !== 'string')
+    throw new Error(`${source}: group1-shard1of1.min.js no longer exports a base64 string`);
   mkdirSync(dir, { recursive: true });
-  const weightsManifest = model.weightsManifest.map((g) => ({ ...g, paths: g.paths.map((p) => (p.endsWith('.bin') ? p : `${p}.bin`)) }));
+  const weightsManifest = model.weightsManifest.map((g) => ({
+    ...g,
+    paths: g.paths.map((p) => (p.endsWith('.bin') ? p : `${p}.bin`)),
+  }));
   writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: model.modelTopology, weightsManifest }));
   writeFileSync(join(dir, 'group1-shard1of1.bin'), Buffer.from(shard, 'base64'));
   return dir;

@@ -10,7 +10,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
-import type { BirthMessage, JobMessage, JobStatus, MessageKind, MessageOfKind } from '../../src/fleet/contract/messages';
+import type {
+  BirthMessage,
+  JobMessage,
+  JobStatus,
+  MessageKind,
+  MessageOfKind,
+} from '../../src/fleet/contract/messages';
 import { deviceTopics, DeviceTopics, groupDesiredTopic } from '../../src/fleet/contract/topics';
 import { decodeMessage, encodeMessage } from '../../src/fleet/contract/validate';
 
@@ -70,13 +76,30 @@ class ScriptedDevice {
   async connect(): Promise<void> {
     if (this.client) return;
     this.session++;
-    const will = { topic: this.topics.state, payload: Buffer.from(encodeMessage('state', { state: 'lost', session: this.session, ts: now() })), qos: 1 as const, retain: true };
-    const client = await mqtt.connectAsync(this.url, { clientId: this.spec.device, protocolVersion: this.protocolVersion, clean: true, reconnectPeriod: 0, will });
+    const will = {
+      topic: this.topics.state,
+      payload: Buffer.from(encodeMessage('state', { state: 'lost', session: this.session, ts: now() })),
+      qos: 1 as const,
+      retain: true,
+    };
+    const client = await mqtt.connectAsync(this.url, {
+      clientId: this.spec.device,
+      protocolVersion: this.protocolVersion,
+      clean: true,
+      reconnectPeriod: 0,
+      will,
+    });
     this.client = client;
     // A device killed mid-job drops its in-flight messages: that is what a kill is.
-    client.on('message', (topic: string, payload: Buffer, packet: IPublishPacket) => this.onMessage(topic, payload, packet).catch(() => {}));
+    client.on('message', (topic: string, payload: Buffer, packet: IPublishPacket) =>
+      this.onMessage(topic, payload, packet).catch(() => {}),
+    );
     client.on('error', () => {});
-    const subscriptions = [this.topics.command('deepen'), this.topics.desired, ...(this.spec.groups ?? []).map((g) => groupDesiredTopic(this.fleet, g))];
+    const subscriptions = [
+      this.topics.command('deepen'),
+      this.topics.desired,
+      ...(this.spec.groups ?? []).map((g) => groupDesiredTopic(this.fleet, g)),
+    ];
     await client.subscribeAsync(Object.fromEntries(subscriptions.map((t) => [t, { qos: 1 as const }])));
     await this.publish(this.topics.state, 'state', { state: 'ready', session: this.session, ts: now() }, true);
     await this.publish(this.topics.birth, 'birth', this.birth(), true);
@@ -100,7 +123,12 @@ class ScriptedDevice {
     client?.end(true);
   }
 
-  async publish<K extends MessageKind>(topic: string, kind: K, value: MessageOfKind[K], retain: boolean): Promise<void> {
+  async publish<K extends MessageKind>(
+    topic: string,
+    kind: K,
+    value: MessageOfKind[K],
+    retain: boolean,
+  ): Promise<void> {
     await this.client?.publishAsync(topic, encodeMessage(kind, value), { qos: 1, retain });
   }
 
@@ -139,8 +167,13 @@ class ScriptedDevice {
       const answer = this.spec.refuse ? { ok: false, error: this.spec.refuse } : { ok: true, jobId };
       const reply = encodeMessage('reply', { commandId: cmd.value.commandId, command: 'deepen', ...answer, ts: now() });
       const responseTopic = packet.properties?.responseTopic;
-      if (responseTopic) await this.client?.publishAsync(responseTopic, reply, { qos: 1, properties: { correlationData: packet.properties?.correlationData } });
-      if (!responseTopic || !this.spec.replyOnlyToResponseTopic) await this.client?.publishAsync(this.topics.reply, reply, { qos: 1 });
+      if (responseTopic)
+        await this.client?.publishAsync(responseTopic, reply, {
+          qos: 1,
+          properties: { correlationData: packet.properties?.correlationData },
+        });
+      if (!responseTopic || !this.spec.replyOnlyToResponseTopic)
+        await this.client?.publishAsync(this.topics.reply, reply, { qos: 1 });
       if (!this.spec.refuse) await this.runJob(jobId, cmd.value.toDepth, { commandId: cmd.value.commandId });
       return;
     }
@@ -150,7 +183,22 @@ class ScriptedDevice {
     const { rolloutId, toDepth } = desired.value;
     const source = topic === this.topics.desired ? 'device' : `group:${topic.split('/')[4]}`;
     const reported = (status: 'running' | 'succeeded' | 'failed', jobId: string | null, reason?: string) =>
-      this.publish(this.topics.reported, 'reported', { rolloutId, source, toDepth, status, jobId, depth: this.depth, modelVersion: this.version, ...(reason ? { reason } : {}), ts: now() }, true);
+      this.publish(
+        this.topics.reported,
+        'reported',
+        {
+          rolloutId,
+          source,
+          toDepth,
+          status,
+          jobId,
+          depth: this.depth,
+          modelVersion: this.version,
+          ...(reason ? { reason } : {}),
+          ts: now(),
+        },
+        true,
+      );
     if (this.depth >= toDepth) return reported('succeeded', null);
     const jobId = `job-${randomUUID().slice(0, 8)}`;
     await reported('running', jobId);
@@ -160,7 +208,11 @@ class ScriptedDevice {
   }
 
   /** The job's messages, as a device publishes them; null when the script hangs. */
-  private async runJob(jobId: string, toDepth: number, ids: { commandId: string; rolloutId?: string }): Promise<JobStatus | null> {
+  private async runJob(
+    jobId: string,
+    toDepth: number,
+    ids: { commandId: string; rolloutId?: string },
+  ): Promise<JobStatus | null> {
     const before = { depth: this.depth, accuracy: this.accuracy };
     const job = (status: JobStatus, step: string, percent: number, extra: Partial<JobMessage> = {}): JobMessage => ({
       jobId,
@@ -177,7 +229,11 @@ class ScriptedDevice {
       ...extra,
       ts: now(),
     });
-    const steps: [JobStatus, string, number][] = [['queued', 'queued', 0], ['running', 'stage1', 30], ['running', 'stage2', 60]];
+    const steps: [JobStatus, string, number][] = [
+      ['queued', 'queued', 0],
+      ['running', 'stage1', 30],
+      ['running', 'stage2', 60],
+    ];
     for (const [status, step, percent] of steps) {
       await this.publish(this.topics.job(jobId), 'job', job(status, step, percent), true);
       await delay(this.spec.stepMs ?? 20);
@@ -188,13 +244,30 @@ class ScriptedDevice {
       this.depth = toDepth;
       this.accuracy = before.accuracy === null ? null : Math.min(1, before.accuracy + 0.004);
       this.version++;
-      await this.publish(this.topics.job(jobId), 'job', job('succeeded', 'succeeded', 100, { depthAfter: this.depth, accuracyAfter: this.accuracy }), true);
+      await this.publish(
+        this.topics.job(jobId),
+        'job',
+        job('succeeded', 'succeeded', 100, { depthAfter: this.depth, accuracyAfter: this.accuracy }),
+        true,
+      );
       await this.publish(this.topics.birth, 'birth', this.birth(), true);
       return 'succeeded';
     }
     const status = script === 'reject' ? 'rejected' : 'failed';
-    const reason = script === 'reject' ? 'the gate rejected the candidate: accuracy fell by 1.20 points' : 'growth failed: scripted failure';
-    await this.publish(this.topics.job(jobId), 'job', job(status, status, 100, { depthAfter: before.depth + 1, accuracyAfter: before.accuracy === null ? null : before.accuracy - 0.012, reason }), true);
+    const reason =
+      script === 'reject'
+        ? 'the gate rejected the candidate: accuracy fell by 1.20 points'
+        : 'growth failed: scripted failure';
+    await this.publish(
+      this.topics.job(jobId),
+      'job',
+      job(status, status, 100, {
+        depthAfter: before.depth + 1,
+        accuracyAfter: before.accuracy === null ? null : before.accuracy - 0.012,
+        reason,
+      }),
+      true,
+    );
     return status;
   }
 }
@@ -211,10 +284,18 @@ function delay(ms: number): Promise<void> {
 export class ScriptedFleet {
   private readonly devices = new Map<string, ScriptedDevice>();
 
-  private constructor(readonly url: string, readonly fleet: string) {}
+  private constructor(
+    readonly url: string,
+    readonly fleet: string,
+  ) {}
 
   /** Connects every device (each publishes retained `state` ready and `birth`); `offline` ones start disconnected but with a retained birth. */
-  static async start(url: string, fleet: string, specs: ScriptedSpec[], opts: { protocolVersion?: 4 | 5 } = {}): Promise<ScriptedFleet> {
+  static async start(
+    url: string,
+    fleet: string,
+    specs: ScriptedSpec[],
+    opts: { protocolVersion?: 4 | 5 } = {},
+  ): Promise<ScriptedFleet> {
     const f = new ScriptedFleet(url, fleet);
     for (const spec of specs) {
       const d = new ScriptedDevice(url, fleet, spec, opts.protocolVersion ?? 4);
@@ -243,5 +324,9 @@ export class ScriptedFleet {
 
 /** A plain client for a test's own publishing (raw or invalid payloads, clearing retained topics). */
 export async function rawClient(url: string): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId: `test-${randomUUID().slice(0, 8)}`, protocolVersion: 4, reconnectPeriod: 0 });
+  return mqtt.connectAsync(url, {
+    clientId: `test-${randomUUID().slice(0, 8)}`,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
 }

@@ -45,4 +45,3 @@ export async function makeDeeperVersion(root: string): Promise<string> {
   grown.model.dispose();
   return dir;
 }
-

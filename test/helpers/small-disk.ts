@@ -10,7 +10,8 @@ import { join } from 'node:path';
  */
 export function smallDiskSkip(): string | false {
   if (process.getuid?.() === 0) return false;
-  if (process.env.CI === 'true') throw new Error('the full-disk tests need root to mount a tmpfs, and CI runs as root: they must not be skipped');
+  if (process.env.CI === 'true')
+    throw new Error('the full-disk tests need root to mount a tmpfs, and CI runs as root: they must not be skipped');
   return 'needs root to mount a small tmpfs (the full-disk tests run in CI, as root)';
 }
 

@@ -31,7 +31,19 @@ export function fakeGrownModel(parentDir: string, dest: string, seed: number, me
   const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
   const parentSha = meta.weightsSha256;
   meta.parent = { weightsSha256: parentSha, depth: meta.depth };
-  meta.growth = [...meta.growth, { method, depthBefore: meta.depth, depthAfter: meta.depth, insertedBlocks: [], accuracyBefore: 0.9, accuracyAfter: 0.95, seconds: 1, at: new Date().toISOString() }];
+  meta.growth = [
+    ...meta.growth,
+    {
+      method,
+      depthBefore: meta.depth,
+      depthAfter: meta.depth,
+      insertedBlocks: [],
+      accuracyBefore: 0.9,
+      accuracyAfter: 0.95,
+      seconds: 1,
+      at: new Date().toISOString(),
+    },
+  ];
   meta.metrics = { ...meta.metrics, accuracy: 0.95 };
   meta.weightsSha256 = sha256File(weightsPath);
   writeFileSync(metaPath, JSON.stringify(meta, null, 2));

@@ -11,4 +11,3 @@ export function exportConverterDir(model: tfl.LayersModel, dir: string, shardByt
   writeConverterDir(dir, model.toJSON(null, false) as object, weightsOf(model), { shardBytes });
   return dir;
 }
-

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../src/store';
-import { addVersionFromCandidate, candidateDir, flipCurrent, importShipped, versionDir } from '../../src/store/model-dirs';
+import {
+  addVersionFromCandidate,
+  candidateDir,
+  flipCurrent,
+  importShipped,
+  versionDir,
+} from '../../src/store/model-dirs';
 import { DEFAULT_MODEL } from './cli';
 
 /**
@@ -21,7 +27,10 @@ export function homeWithVersions(home: string, count: number): void {
       const weights = readFileSync(join(dir, 'weights.bin'));
       weights.writeFloatLE(weights.readFloatLE(weights.length - 4) + v * 1e-3, weights.length - 4);
       writeFileSync(join(dir, 'weights.bin'), weights);
-      const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { weightsSha256: string; createdAt: string };
+      const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as {
+        weightsSha256: string;
+        createdAt: string;
+      };
       meta.weightsSha256 = createHash('sha256').update(weights).digest('hex');
       meta.createdAt = new Date(Date.UTC(2026, 0, v)).toISOString();
       writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));

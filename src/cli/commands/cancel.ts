@@ -10,7 +10,9 @@ export const CANCEL_USAGE = 'deepend cancel [JOBID] [--config F | --home DIR] [-
 export async function cancelCommand(argv: string[], io: CommandIO): Promise<number> {
   const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
   const args = parseArgs('cancel', positional === undefined ? argv : argv.slice(1), CLIENT_FLAGS);
-  const { job } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{ job: JobView }>('POST', '/cancel', positional === undefined ? {} : { jobId: positional });
+  const { job } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
+    job: JobView;
+  }>('POST', '/cancel', positional === undefined ? {} : { jobId: positional });
   if (io.json) io.out(JSON.stringify({ job }));
   else io.out(`job ${job.id} ${job.state}`);
   return job.state === 'canceled' ? 0 : 1;

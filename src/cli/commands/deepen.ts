@@ -17,7 +17,10 @@ function ended(job: JobView): boolean {
 
 function summary(job: JobView): string {
   const r = job.result ?? {};
-  const figures = typeof r.accuracyAfter === 'number' && typeof r.accuracyBefore === 'number' ? ` (held-out ${(r.accuracyBefore * 100).toFixed(2)}% -> ${(r.accuracyAfter * 100).toFixed(2)}%)` : '';
+  const figures =
+    typeof r.accuracyAfter === 'number' && typeof r.accuracyBefore === 'number'
+      ? ` (held-out ${(r.accuracyBefore * 100).toFixed(2)}% -> ${(r.accuracyAfter * 100).toFixed(2)}%)`
+      : '';
   return `job ${job.id} ${job.state}${figures}${job.reason ? `: ${job.reason}` : ''}`;
 }
 
@@ -50,10 +53,14 @@ async function follow(client: ControlClient, id: string, io: CommandIO): Promise
 
 /** `deepend deepen`: asks the running daemon for a manual upgrade; --wait follows it to its end. */
 export async function deepenCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('deepen', argv, { values: [...CLIENT_FLAGS.values, 'to-depth', 'method'], switches: [...CLIENT_FLAGS.switches, 'wait'] });
+  const args = parseArgs('deepen', argv, {
+    values: [...CLIENT_FLAGS.values, 'to-depth', 'method'],
+    switches: [...CLIENT_FLAGS.switches, 'wait'],
+  });
   const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1, max: MAX_DEPTH });
   const method = args.values.get('method');
-  if (method !== undefined && !(METHOD_CHOICES as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${METHOD_CHOICES.join(', ')}, got '${method}'`);
+  if (method !== undefined && !(METHOD_CHOICES as readonly string[]).includes(method))
+    throw new UsageError(`--method must be one of ${METHOD_CHOICES.join(', ')}, got '${method}'`);
   const client = clientFor({ config: args.values.get('config'), home: args.values.get('home') });
   const { job } = await client.ok<{ job: JobView }>('POST', '/deepen', { toDepth, method });
   if (!args.switches.has('wait')) {

@@ -10,11 +10,21 @@ export const EVAL_USAGE = `deepend eval --model PATH --data SRC [--seed N] ${IMP
 
 /** `deepend eval`: held-out accuracy of a saved model on the same seeded split grow uses. */
 export async function evalCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('eval', argv, { values: ['model', 'data', 'seed', ...IMPORT_FLAGS], switches: ['json'], required: ['model', 'data'] });
-  const backend = await selectBackend();
-  const { loaded, split } = await openModelWithData(args.values.get('model')!, args.values.get('data')!, importFlagsOf(args), backend.name, {
-    seed: numberFlag(args, 'seed', { integer: true }) ?? 42,
+  const args = parseArgs('eval', argv, {
+    values: ['model', 'data', 'seed', ...IMPORT_FLAGS],
+    switches: ['json'],
+    required: ['model', 'data'],
   });
+  const backend = await selectBackend();
+  const { loaded, split } = await openModelWithData(
+    args.values.get('model')!,
+    args.values.get('data')!,
+    importFlagsOf(args),
+    backend.name,
+    {
+      seed: numberFlag(args, 'seed', { integer: true }) ?? 42,
+    },
+  );
   const { meta } = loaded;
   const test = toTensorSet(split.test, meta.normalisation, meta.labels.length, meta.arch.output, meta.inputShape);
   try {
@@ -33,7 +43,18 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
       parameters: loaded.model.countParams(),
     };
     if (io.json) io.out(JSON.stringify(summary));
-    else io.out(keyValues([['model', loaded.dir], ['family', loaded.meta.family], ['depth', loaded.meta.depth], ['held-out accuracy', pct(result.accuracy)], ['loss', result.loss.toFixed(4)], ['samples', result.count], ['backend', backend.name]]));
+    else
+      io.out(
+        keyValues([
+          ['model', loaded.dir],
+          ['family', loaded.meta.family],
+          ['depth', loaded.meta.depth],
+          ['held-out accuracy', pct(result.accuracy)],
+          ['loss', result.loss.toFixed(4)],
+          ['samples', result.count],
+          ['backend', backend.name],
+        ]),
+      );
     return 0;
   } finally {
     disposeTensorSet(test);

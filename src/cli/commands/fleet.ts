@@ -20,7 +20,8 @@ export const FLEET_USAGE = [
 /** `deepend fleet SUBCOMMAND`: the fleet side, talking to devices through the MQTT broker only. */
 export async function fleetCommand(argv: string[], io: CommandIO): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name.startsWith('--')) throw new UsageError('name a subcommand: devices, deepen, rollout or watch');
+  if (name === undefined || name.startsWith('--'))
+    throw new UsageError('name a subcommand: devices, deepen, rollout or watch');
   const run = SUBCOMMANDS[name];
   if (!run) throw new UsageError(`unknown subcommand '${name}': devices, deepen, rollout or watch`);
   return run(rest, io);

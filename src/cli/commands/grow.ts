@@ -32,7 +32,23 @@ export function growSummary(report: GrowReport, out: string): Record<string, unk
 /** `deepend grow`: deepen a saved model on local data and save the grown model beside its report and learning curve. */
 export async function growCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs('grow', argv, {
-    values: ['model', 'data', 'to-depth', 'method', 'out', 'budget-seconds', 'epochs', 'until-accuracy', 'placement', 'lr', 'batch', 'seed', 'name', 'format', ...IMPORT_FLAGS],
+    values: [
+      'model',
+      'data',
+      'to-depth',
+      'method',
+      'out',
+      'budget-seconds',
+      'epochs',
+      'until-accuracy',
+      'placement',
+      'lr',
+      'batch',
+      'seed',
+      'name',
+      'format',
+      ...IMPORT_FLAGS,
+    ],
     switches: ['json'],
     required: ['model', 'data', 'to-depth', 'method', 'out'],
   });
@@ -43,9 +59,14 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
   const epochs = numberFlag(args, 'epochs', { integer: true, min: 1 });
   const untilAccuracy = numberFlag(args, 'until-accuracy', { min: 0, max: 1 });
   const placement = args.values.get('placement') ?? 'spread';
-  if (placement !== 'spread' && placement !== 'lowest-error') throw new UsageError(`--placement must be spread or lowest-error, got '${placement}'`);
-  if (placement === 'lowest-error' && methodName !== 'dils') throw new UsageError(`--placement lowest-error scores sites by the DILS Stage I error: use it with --method dils`);
-  if (placement === 'lowest-error' && untilAccuracy !== undefined) throw new UsageError('--placement lowest-error and --until-accuracy cannot be combined yet: grow-until adds one block per step where DILS is spread');
+  if (placement !== 'spread' && placement !== 'lowest-error')
+    throw new UsageError(`--placement must be spread or lowest-error, got '${placement}'`);
+  if (placement === 'lowest-error' && methodName !== 'dils')
+    throw new UsageError(`--placement lowest-error scores sites by the DILS Stage I error: use it with --method dils`);
+  if (placement === 'lowest-error' && untilAccuracy !== undefined)
+    throw new UsageError(
+      '--placement lowest-error and --until-accuracy cannot be combined yet: grow-until adds one block per step where DILS is spread',
+    );
   const format = args.values.get('format') ?? 'tfjs';
   if (format !== 'tfjs' && format !== 'keras') throw new UsageError(`--format must be tfjs or keras, got '${format}'`);
   const flags = importFlagsOf(args);
@@ -53,9 +74,15 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
   assertWritableTarget(out);
 
   const backend = await selectBackend();
-  const { loaded: parent, split } = await openModelWithData(args.values.get('model')!, args.values.get('data')!, flags, backend.name, {
-    seed: numberFlag(args, 'seed', { integer: true }) ?? 42,
-  });
+  const { loaded: parent, split } = await openModelWithData(
+    args.values.get('model')!,
+    args.values.get('data')!,
+    flags,
+    backend.name,
+    {
+      seed: numberFlag(args, 'seed', { integer: true }) ?? 42,
+    },
+  );
   newBlocksNeeded(parent.meta.arch, toDepth);
   const budget: GrowBudget = { seconds, epochs: epochs ?? (seconds === undefined ? 3 : undefined) };
   const progress = new ProgressPrinter(io.err, io.json);
@@ -93,7 +120,8 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
       ...growthPicture(report),
       title: `${report.method}: depth ${depthOf(parent.meta.arch)} → ${report.depthAfter}, held-out ${pct(report.accuracyBefore)} → ${pct(report.accuracyAfter)}`,
     });
-    const keras: Record<string, Uint8Array> = format === 'keras' ? { [KERAS_FILE]: await kerasFileBytes(await artifactsOf(model)) } : {};
+    const keras: Record<string, Uint8Array> =
+      format === 'keras' ? { [KERAS_FILE]: await kerasFileBytes(await artifactsOf(model)) } : {};
     await saveModel(model, childMeta(parent.meta, report, args.values.get('name')), out, {
       'report.json': JSON.stringify(full, null, 2) + '\n',
       'learning-curve.svg': svg,

@@ -35,7 +35,11 @@ function outputLayerOf(spec: ArchSpec): string | undefined {
   return last ? String(last.config.name) : undefined;
 }
 
-function roles(model: tfl.LayersModel, spec: ArchSpec | undefined, frozenThrough: string | undefined): Map<string, Role> {
+function roles(
+  model: tfl.LayersModel,
+  spec: ArchSpec | undefined,
+  frozenThrough: string | undefined,
+): Map<string, Role> {
   const role = new Map<string, Role>();
   for (const b of spec?.blocks ?? []) {
     if (b.kind === 'res') continue;
@@ -61,7 +65,10 @@ function outputShapeOf(layer: tfl.layers.Layer): (number | null)[] {
 /** `deepend inspect MODEL`: what deepend sees in a model and what it can grow, before anything is written. */
 export async function inspectCommand(argv: string[], io: CommandIO): Promise<number> {
   const path = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  if (!path) throw new UsageError('inspect: name the model (a TF.js model directory, model.json, .h5 or .keras file, or a deepend model directory)');
+  if (!path)
+    throw new UsageError(
+      'inspect: name the model (a TF.js model directory, model.json, .h5 or .keras file, or a deepend model directory)',
+    );
   const args = parseArgs('inspect', argv.slice(1), { values: [...IMPORT_FLAGS], switches: ['json'] });
   const flags = importFlagsOf(args);
   const backend = await selectBackend();
@@ -145,22 +152,46 @@ export async function inspectCommand(argv: string[], io: CommandIO): Promise<num
       keyValues([
         ['model', path],
         ['format', producedBy ? `${format} (${producedBy})` : format],
-        ['input', `[${report.inputShape.join(', ')}]${contract ? `, fed as ${describeContract(contract)} (${contract.reason})` : ''}`],
+        [
+          'input',
+          `[${report.inputShape.join(', ')}]${contract ? `, fed as ${describeContract(contract)} (${contract.reason})` : ''}`,
+        ],
         ['output', spec ? `${spec.classes} classes, ${spec.output ?? 'softmax'}` : '-'],
-        ['labels', labels ? labels.join(', ') : 'none found (--labels, labels.txt beside the model, or the data\'s classes)'],
-        ['frozen part', frozenThrough ? `through '${frozenThrough}' (${frozenReason ?? 'as imported'}): ${frozenLayers.length} layers, ${report.frozenParameters} parameters` : 'none'],
-        ['depth', spec ? `${spec.blocks.length}${spec.blocks.length > 0 ? ` (sites: ${report.sites.join(', ')})` : ''}` : '-'],
+        [
+          'labels',
+          labels ? labels.join(', ') : "none found (--labels, labels.txt beside the model, or the data's classes)",
+        ],
+        [
+          'frozen part',
+          frozenThrough
+            ? `through '${frozenThrough}' (${frozenReason ?? 'as imported'}): ${frozenLayers.length} layers, ${report.frozenParameters} parameters`
+            : 'none',
+        ],
+        [
+          'depth',
+          spec ? `${spec.blocks.length}${spec.blocks.length > 0 ? ` (sites: ${report.sites.join(', ')})` : ''}` : '-',
+        ],
         ['parameters', report.parameters],
         ['growable', problem ?? (report.growable ? 'yes' : 'no')],
         ...capabilities.map((c): [string, string] => [`  ${c.method}`, c.ok ? 'yes' : `no: ${c.reason}`]),
       ]),
     );
     const shown = layers.filter((l) => l.role !== 'frozen');
-    const rows = [['LAYER', 'CLASS', 'OUTPUT', 'PARAMS', 'ROLE'], ...shown.map((l) => [l.name, l.className, `[${l.outputShape.slice(1).join(',')}]`, String(l.parameters), l.role])];
-    if (frozenLayers.length > 0) rows.splice(2, 0, [`(${frozenLayers.length} frozen layers)`, '', '', String(report.frozenParameters), 'frozen']);
+    const rows = [
+      ['LAYER', 'CLASS', 'OUTPUT', 'PARAMS', 'ROLE'],
+      ...shown.map((l) => [l.name, l.className, `[${l.outputShape.slice(1).join(',')}]`, String(l.parameters), l.role]),
+    ];
+    if (frozenLayers.length > 0)
+      rows.splice(2, 0, [`(${frozenLayers.length} frozen layers)`, '', '', String(report.frozenParameters), 'frozen']);
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     io.out('');
-    for (const r of rows) io.out(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    for (const r of rows)
+      io.out(
+        r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      );
     return 0;
   } finally {
     model.dispose();

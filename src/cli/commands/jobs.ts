@@ -9,12 +9,18 @@ export const JOBS_USAGE = 'deepend jobs [--limit N] [--config F | --home DIR] [-
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function outcome(j: JobView): string {
   if (j.progress && !j.endedAt) return describeProgress(j.progress);
-  const attempt = typeof j.request.attempt === 'number' && j.request.attempt > 1 ? `attempt ${j.request.attempt}: ` : '';
+  const attempt =
+    typeof j.request.attempt === 'number' && j.request.attempt > 1 ? `attempt ${j.request.attempt}: ` : '';
   // a rejection's reason already holds the gate's figures; a commit's are in its result
   const gate = j.state === 'succeeded' && j.result ? describeGateFigures(j.result) : undefined;
   return attempt + (j.reason ?? (gate ? `v${String(j.result?.version)}: ${gate}` : ''));
@@ -24,7 +30,9 @@ function outcome(j: JobView): string {
 export async function jobsCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs('jobs', argv, { ...CLIENT_FLAGS, values: [...CLIENT_FLAGS.values, 'limit'] });
   const limit = numberFlag(args, 'limit', { integer: true, min: 1, max: 1000 }) ?? 20;
-  const { jobs } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{ jobs: JobView[] }>('GET', `/jobs?limit=${limit}`);
+  const { jobs } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
+    jobs: JobView[];
+  }>('GET', `/jobs?limit=${limit}`);
   if (io.json) {
     io.out(JSON.stringify({ jobs }));
     return 0;
@@ -34,7 +42,8 @@ export async function jobsCommand(argv: string[], io: CommandIO): Promise<number
     return 0;
   }
   // a swap to a version `deepend models import` registered is a rollback job that reads as what it is
-  const kind = (j: (typeof jobs)[number]) => (j.kind === 'rollback' && (j.request as { reason?: unknown }).reason === 'import' ? 'import' : j.kind);
+  const kind = (j: (typeof jobs)[number]) =>
+    j.kind === 'rollback' && (j.request as { reason?: unknown }).reason === 'import' ? 'import' : j.kind;
   const rows = jobs.map((j) => [j.id, kind(j), j.trigger, j.state, j.createdAt, outcome(j)]);
   for (const line of table([['JOB', 'KIND', 'TRIGGER', 'STATE', 'CREATED', 'OUTCOME'], ...rows])) io.out(line);
   return 0;

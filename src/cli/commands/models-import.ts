@@ -20,8 +20,12 @@ import { CommandIO, pct } from '../output';
  */
 export async function importCommand(argv: string[], io: CommandIO): Promise<number> {
   const path = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  if (!path) throw new UsageError('models import: name the model (a TF.js model directory, model.json, .h5 or .keras file)');
-  const args = parseArgs('models import', argv.slice(1), { values: ['config', 'home', 'name', ...IMPORT_FLAGS], switches: ['json'] });
+  if (!path)
+    throw new UsageError('models import: name the model (a TF.js model directory, model.json, .h5 or .keras file)');
+  const args = parseArgs('models import', argv.slice(1), {
+    values: ['config', 'home', 'name', ...IMPORT_FLAGS],
+    switches: ['json'],
+  });
   const { config } = loadConfig({ file: args.values.get('config') });
   if (args.values.has('home')) config.home = resolve(args.values.get('home')!);
   if (args.values.has('name')) config.model.name = args.values.get('name')!;
@@ -45,11 +49,24 @@ export async function importCommand(argv: string[], io: CommandIO): Promise<numb
         store.close();
       }
     }
-    const summary = { model: config.model.name, version, depth: meta.depth, accuracy: meta.metrics.accuracy ?? null, origin: meta.origin, job: job ?? null };
+    const summary = {
+      model: config.model.name,
+      version,
+      depth: meta.depth,
+      accuracy: meta.metrics.accuracy ?? null,
+      origin: meta.origin,
+      job: job ?? null,
+    };
     if (io.json) io.out(JSON.stringify(summary));
     else {
-      const served = job ? (job.state === 'succeeded' ? `, now serving v${version}` : `, but the swap ended ${job.state}: ${job.reason ?? ''}`) : ' (no daemon running: committed for its next start)';
-      io.out(`imported ${path} as ${config.model.name} v${version}: depth ${meta.depth}, held-out ${meta.metrics.accuracy !== undefined ? pct(meta.metrics.accuracy) : '-'}${served}`);
+      const served = job
+        ? job.state === 'succeeded'
+          ? `, now serving v${version}`
+          : `, but the swap ended ${job.state}: ${job.reason ?? ''}`
+        : ' (no daemon running: committed for its next start)';
+      io.out(
+        `imported ${path} as ${config.model.name} v${version}: depth ${meta.depth}, held-out ${meta.metrics.accuracy !== undefined ? pct(meta.metrics.accuracy) : '-'}${served}`,
+      );
     }
     return job && job.state !== 'succeeded' ? 1 : 0;
   } finally {

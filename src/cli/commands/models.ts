@@ -14,7 +14,11 @@ type VersionView = ReturnType<typeof versionView>;
 export async function modelsCommand(argv: string[], io: CommandIO): Promise<number> {
   if (argv[0] === 'import') return importCommand(argv.slice(1), io);
   const args = parseArgs('models', argv, CLIENT_FLAGS);
-  const answer = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{ name: string; serving: number | null; versions: VersionView[] }>('GET', '/models');
+  const answer = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
+    name: string;
+    serving: number | null;
+    versions: VersionView[];
+  }>('GET', '/models');
   if (io.json) {
     io.out(JSON.stringify(answer));
     return 0;
@@ -30,6 +34,12 @@ export async function modelsCommand(argv: string[], io: CommandIO): Promise<numb
   const all = [['  VERSION', 'DEPTH', 'METHOD', 'ACCURACY', 'PARENT', 'CREATED'], ...rows];
   const widths = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
   io.out(`model ${answer.name}, serving v${answer.serving ?? '-'} (* committed)`);
-  for (const r of all) io.out(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  for (const r of all)
+    io.out(
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
   return 0;
 }

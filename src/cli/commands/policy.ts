@@ -1,18 +1,37 @@
-import { computeFacts, computeFingerprint, fingerprintFields, readRawHardware, readRecordedHardware } from '../../compute/detect';
+import {
+  computeFacts,
+  computeFingerprint,
+  fingerprintFields,
+  readRawHardware,
+  readRecordedHardware,
+} from '../../compute/detect';
 import { describeFacts } from '../../compute/hardware/describe';
-import { DEFAULT_POLICY_FILE, describeDecision, formatProblem, loadPolicy, matchRule, POLICY_BACKENDS, PolicyError } from '../../policy';
+import {
+  DEFAULT_POLICY_FILE,
+  describeDecision,
+  formatProblem,
+  loadPolicy,
+  matchRule,
+  POLICY_BACKENDS,
+  PolicyError,
+} from '../../policy';
 import { readPolicy } from '../../policy/check';
 import { parseArgs, UsageError } from '../args';
 import { CommandIO, keyValues } from '../output';
 import { describeGate, gateSettings } from '../../policy/gate';
 import { retriesOf } from '../../policy/retries';
 
-export const POLICY_USAGE = 'deepend policy check FILE... [--json] | deepend policy explain [FILE] [--hardware RAW.json] [--backend NAME] [--json]';
+export const POLICY_USAGE =
+  'deepend policy check FILE... [--json] | deepend policy explain [FILE] [--hardware RAW.json] [--backend NAME] [--json]';
 
 /** `deepend policy check FILE...`: every problem as file:line: field: message; exit 1 if there is any. */
 function check(argv: string[], io: CommandIO): number {
   const files = argv.filter((a) => !a.startsWith('--'));
-  parseArgs('check', argv.filter((a) => a.startsWith('--')), { values: [], switches: ['json'] });
+  parseArgs(
+    'check',
+    argv.filter((a) => a.startsWith('--')),
+    { values: [], switches: ['json'] },
+  );
   if (files.length === 0) throw new UsageError('check: FILE is required');
   let failed = false;
   for (const file of files) {
@@ -33,7 +52,8 @@ function check(argv: string[], io: CommandIO): number {
 /** The backend explain reports: --backend as given, else the one TF.js really loads here (DEEPEND_BACKEND applies). */
 async function backendName(forced: string | undefined): Promise<string> {
   if (forced !== undefined) {
-    if (!(POLICY_BACKENDS as readonly string[]).includes(forced)) throw new UsageError(`--backend must be one of ${POLICY_BACKENDS.join(', ')}, got '${forced}'`);
+    if (!(POLICY_BACKENDS as readonly string[]).includes(forced))
+      throw new UsageError(`--backend must be one of ${POLICY_BACKENDS.join(', ')}, got '${forced}'`);
     return forced;
   }
   // Loaded only here: `policy check` should not pay for TF.js.
@@ -44,7 +64,10 @@ async function backendName(forced: string | undefined): Promise<string> {
 /** `deepend policy explain [FILE]`: this device's facts and fingerprint, and which rule matches and why. */
 async function explain(argv: string[], io: CommandIO): Promise<number> {
   const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  const args = parseArgs('explain', positional === undefined ? argv : argv.slice(1), { values: ['hardware', 'backend'], switches: ['json'] });
+  const args = parseArgs('explain', positional === undefined ? argv : argv.slice(1), {
+    values: ['hardware', 'backend'],
+    switches: ['json'],
+  });
   const file = positional ?? DEFAULT_POLICY_FILE;
   let policy;
   try {
@@ -55,13 +78,30 @@ async function explain(argv: string[], io: CommandIO): Promise<number> {
     return 1;
   }
   const hardwareFile = args.values.get('hardware');
-  const [raw, backend] = await Promise.all([hardwareFile ? readRecordedHardware(hardwareFile) : readRawHardware(), backendName(args.values.get('backend'))]);
+  const [raw, backend] = await Promise.all([
+    hardwareFile ? readRecordedHardware(hardwareFile) : readRawHardware(),
+    backendName(args.values.get('backend')),
+  ]);
   const facts = computeFacts(raw, backend);
   const fingerprint = computeFingerprint(facts);
   const { rule, index, explanation } = matchRule(policy, facts);
   if (io.json) {
-    const gate = rule ? { ...gateSettings(rule.gate), meaning: describeGate(gateSettings(rule.gate)), retries: retriesOf(rule) } : null;
-    io.out(JSON.stringify({ policy: { file: policy.file, name: policy.name, hash: policy.hash }, hardware: hardwareFile ?? 'this machine', facts, fingerprint, fingerprintFields: fingerprintFields(facts), rule, index, gate, explanation }));
+    const gate = rule
+      ? { ...gateSettings(rule.gate), meaning: describeGate(gateSettings(rule.gate)), retries: retriesOf(rule) }
+      : null;
+    io.out(
+      JSON.stringify({
+        policy: { file: policy.file, name: policy.name, hash: policy.hash },
+        hardware: hardwareFile ?? 'this machine',
+        facts,
+        fingerprint,
+        fingerprintFields: fingerprintFields(facts),
+        rule,
+        index,
+        gate,
+        explanation,
+      }),
+    );
     return 0;
   }
   io.out(
@@ -75,7 +115,10 @@ async function explain(argv: string[], io: CommandIO): Promise<number> {
       ...(rule
         ? ([
             ['gate', describeGate(gateSettings(rule.gate))],
-            ['retries', `${retriesOf(rule)} (an automatic upgrade the gate rejects is grown again with another seed, inside the window)`],
+            [
+              'retries',
+              `${retriesOf(rule)} (an automatic upgrade the gate rejects is grown again with another seed, inside the window)`,
+            ],
           ] as [string, string][])
         : []),
     ]),

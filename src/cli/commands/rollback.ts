@@ -16,9 +16,14 @@ export async function rollbackCommand(argv: string[], io: CommandIO): Promise<nu
     if (!m) throw new UsageError(`rollback: VERSION must be a version number like 1 or v1, got '${positional}'`);
     version = Number(m[1]);
   }
-  const { job } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{ job: JobView }>('POST', '/rollback', version === undefined ? {} : { version });
+  const { job } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
+    job: JobView;
+  }>('POST', '/rollback', version === undefined ? {} : { version });
   if (io.json) io.out(JSON.stringify({ job }));
-  else if (job.state === 'succeeded') io.out(`rolled back (job ${job.id})${typeof job.result?.version === 'number' ? `: v${job.result.version} serves` : ''}`);
+  else if (job.state === 'succeeded')
+    io.out(
+      `rolled back (job ${job.id})${typeof job.result?.version === 'number' ? `: v${job.result.version} serves` : ''}`,
+    );
   else io.out(`rollback ${job.state} (job ${job.id})${job.reason ? `: ${job.reason}` : ''}`);
   return job.state === 'succeeded' ? 0 : 1;
 }

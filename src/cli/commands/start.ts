@@ -2,7 +2,8 @@ import { parseArgs } from '../args';
 import { CommandIO } from '../output';
 import { catchEarlySignals } from '../../daemon/early-signals';
 
-export const START_USAGE = 'deepend start [--config FILE]   (the daemon, in the foreground; see daemon/deepend.service)';
+export const START_USAGE =
+  'deepend start [--config FILE]   (the daemon, in the foreground; see daemon/deepend.service)';
 
 /** `deepend start`: runs the daemon until SIGTERM or SIGINT; resolves with its exit code. */
 export async function startCommand(argv: string[], _io: CommandIO): Promise<number> {

@@ -35,7 +35,10 @@ function describeOrigin(s: DaemonStatus): string {
 /** `deepend status`: what the running daemon serves and does. */
 export async function statusCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs('status', argv, CLIENT_FLAGS);
-  const s = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<DaemonStatus>('GET', '/status');
+  const s = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<DaemonStatus>(
+    'GET',
+    '/status',
+  );
   if (io.json) {
     io.out(JSON.stringify(s));
     return 0;
@@ -44,17 +47,38 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
   const job = s.job;
   io.out(
     keyValues([
-      ['device', `${s.device.id} (fleet ${s.device.fleet}${s.device.groups.length ? `, groups ${s.device.groups.join(', ')}` : ''})`],
+      [
+        'device',
+        `${s.device.id} (fleet ${s.device.fleet}${s.device.groups.length ? `, groups ${s.device.groups.join(', ')}` : ''})`,
+      ],
       ['daemon', `${s.phase}, pid ${s.pid}, up ${s.uptimeSeconds}s, home ${s.home}`],
-      ['backend', s.backend ? `${s.backend.name} (${s.backend.package}${s.backend.gpu ? ', GPU' : ''})` : 'not loaded yet'],
+      [
+        'backend',
+        s.backend ? `${s.backend.name} (${s.backend.package}${s.backend.gpu ? ', GPU' : ''})` : 'not loaded yet',
+      ],
       ['model', describeModel(s)],
       ['origin', describeOrigin(s)],
       ['serving', s.http?.predict ?? 'not yet'],
       ['policy', s.policy ? `${s.policy.name} (${s.policy.file})` : 'not loaded yet'],
       ['rule', rule ? `${rule.name} (rules[${rule.index}]): ${rule.decision}` : 'none matches this device'],
-      ['job', job ? `${job.id} ${job.kind} (${job.trigger}) ${job.state}${job.progress ? ` ${describeProgress(job.progress)}` : ''}` : 'none'],
-      ['fleet', s.fleet ? `${s.fleet.connected ? 'connected to' : 'not connected to'} ${s.fleet.broker ?? 'no broker yet'}${s.fleet.embedded ? ' (embedded)' : ''} as ${s.fleet.topics}; ${s.fleet.outboxPending} report${s.fleet.outboxPending === 1 ? '' : 's'} waiting` : 'not started yet'],
-      ['compute', s.compute ? `fingerprint ${s.compute.fingerprint.slice(0, 12)}, detected ${s.compute.detectedAt}` : 'not detected yet'],
+      [
+        'job',
+        job
+          ? `${job.id} ${job.kind} (${job.trigger}) ${job.state}${job.progress ? ` ${describeProgress(job.progress)}` : ''}`
+          : 'none',
+      ],
+      [
+        'fleet',
+        s.fleet
+          ? `${s.fleet.connected ? 'connected to' : 'not connected to'} ${s.fleet.broker ?? 'no broker yet'}${s.fleet.embedded ? ' (embedded)' : ''} as ${s.fleet.topics}; ${s.fleet.outboxPending} report${s.fleet.outboxPending === 1 ? '' : 's'} waiting`
+          : 'not started yet',
+      ],
+      [
+        'compute',
+        s.compute
+          ? `fingerprint ${s.compute.fingerprint.slice(0, 12)}, detected ${s.compute.detectedAt}`
+          : 'not detected yet',
+      ],
       ['memory', `RSS ${s.memory.rssMB} MB, heap ${s.memory.heapMB} MB`],
     ]),
   );

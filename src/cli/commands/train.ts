@@ -20,7 +20,20 @@ export const TRAIN_USAGE =
 /** `deepend train`: a model of a family and depth trained from scratch on local data. */
 export async function trainCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs('train', argv, {
-    values: ['family', 'depth', 'data', 'out', 'epochs', 'seconds', 'width', 'batch', 'lr', 'seed', 'init-seed', 'name'],
+    values: [
+      'family',
+      'depth',
+      'data',
+      'out',
+      'epochs',
+      'seconds',
+      'width',
+      'batch',
+      'lr',
+      'seed',
+      'init-seed',
+      'name',
+    ],
     switches: ['batch-norm', 'json'],
     required: ['family', 'depth', 'data', 'out'],
   });
@@ -61,21 +74,30 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     });
     progress.finish();
     const heldOut = evaluate(model, test);
-    const meta = await saveModel(model, {
-      format: META_FORMAT,
-      name: args.values.get('name') ?? `${family}-${depth}`,
-      family,
-      depth: depthOf(spec),
-      arch: spec,
-      inputShape: data.inputShape,
-      labels: data.classes,
-      normalisation: norm,
-      parent: null,
-      growth: [],
-      metrics: { accuracy: heldOut.accuracy, loss: heldOut.loss, splitFingerprint: split.fingerprint, data: data.source },
-      createdAt: new Date().toISOString(),
-      backend: backend.name,
-    }, out);
+    const meta = await saveModel(
+      model,
+      {
+        format: META_FORMAT,
+        name: args.values.get('name') ?? `${family}-${depth}`,
+        family,
+        depth: depthOf(spec),
+        arch: spec,
+        inputShape: data.inputShape,
+        labels: data.classes,
+        normalisation: norm,
+        parent: null,
+        growth: [],
+        metrics: {
+          accuracy: heldOut.accuracy,
+          loss: heldOut.loss,
+          splitFingerprint: split.fingerprint,
+          data: data.source,
+        },
+        createdAt: new Date().toISOString(),
+        backend: backend.name,
+      },
+      out,
+    );
     const summary = {
       out,
       family,
@@ -90,7 +112,19 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
       split: { fingerprint: split.fingerprint, counts: split.counts },
     };
     if (io.json) io.out(JSON.stringify(summary));
-    else io.out(keyValues([['model', out], ['family', family], ['depth', depth], ['held-out accuracy', pct(heldOut.accuracy)], ['epochs', result.epochs.length], ['seconds', summary.seconds.toFixed(1)], ['parameters', meta.parameters], ['backend', backend.name]]));
+    else
+      io.out(
+        keyValues([
+          ['model', out],
+          ['family', family],
+          ['depth', depth],
+          ['held-out accuracy', pct(heldOut.accuracy)],
+          ['epochs', result.epochs.length],
+          ['seconds', summary.seconds.toFixed(1)],
+          ['parameters', meta.parameters],
+          ['backend', backend.name],
+        ]),
+      );
     return 0;
   } finally {
     progress.finish();

@@ -80,7 +80,13 @@ export class DataParallelTrainer {
       await Promise.all(replicas.map((r) => r.worker.terminate()));
       throw err;
     }
-    return new DataParallelTrainer(model, resolveLoss(opts.loss), replicas, shared, new ModeChooser(opts.adaptive ?? true));
+    return new DataParallelTrainer(
+      model,
+      resolveLoss(opts.loss),
+      replicas,
+      shared,
+      new ModeChooser(opts.adaptive ?? true),
+    );
   }
 
   /** Threads that can share each batch, the caller's included. */
@@ -125,12 +131,24 @@ export class DataParallelTrainer {
       if (count === 0) return undefined;
       const xs = rowsOf(x, from, count) as Float32Array;
       const ys = rowsOf(y, from, count) as Float32Array | Int32Array;
-      return replica.run({ id: this.nextId++, train, x: xs, xShape: [count, ...x.shape.slice(1)], y: ys, yShape: [count, ...y.shape.slice(1)] });
+      return replica.run({
+        id: this.nextId++,
+        train,
+        x: xs,
+        xShape: [count, ...x.shape.slice(1)],
+        y: ys,
+        yShape: [count, ...y.shape.slice(1)],
+      });
     });
   }
 
   /** The batch gradient: each share's gradient of its mean loss, weighted by its rows. */
-  private combine(vars: tf.Variable[], mine: tf.NamedTensorMap, replies: (StepReply | undefined)[], rows: number[]): tf.NamedTensorMap {
+  private combine(
+    vars: tf.Variable[],
+    mine: tf.NamedTensorMap,
+    replies: (StepReply | undefined)[],
+    rows: number[],
+  ): tf.NamedTensorMap {
     const n = rows.reduce((a, b) => a + b, 0);
     const grads: tf.NamedTensorMap = {};
     let offset = 0;
@@ -156,7 +174,8 @@ export class DataParallelTrainer {
   async gradients(x: tf.Tensor, y: tf.Tensor, variables?: tf.Variable[]): Promise<BatchGradients> {
     if (this.closed) throw new Error('DataParallelTrainer is closed');
     const n = x.shape[0];
-    if (n < 1 || y.shape[0] !== n) throw new Error(`a batch needs rows, and as many targets as inputs (got ${n} and ${y.shape[0]})`);
+    if (n < 1 || y.shape[0] !== n)
+      throw new Error(`a batch needs rows, and as many targets as inputs (got ${n} and ${y.shape[0]})`);
     const started = performance.now();
     const mode = this.replicas.length ? this.chooser.next() : 'alone';
     const rows = this.split(n, mode);

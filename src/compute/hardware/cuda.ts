@@ -47,7 +47,10 @@ async function readOptional(file: string): Promise<string | undefined> {
  * The CUDA version on this machine, or undefined. A missing, hanging or failing
  * nvidia-smi never fails detection: it only means the toolkit files are consulted.
  */
-export async function probeCudaVersion(cudaHome = process.env.CUDA_HOME ?? '/usr/local/cuda', smiTimeoutMs = NVIDIA_SMI_TIMEOUT_MS): Promise<string | undefined> {
+export async function probeCudaVersion(
+  cudaHome = process.env.CUDA_HOME ?? '/usr/local/cuda',
+  smiTimeoutMs = NVIDIA_SMI_TIMEOUT_MS,
+): Promise<string | undefined> {
   const smi = await runNvidiaSmi(smiTimeoutMs);
   const fromDriver = smi === undefined ? undefined : parseNvidiaSmiCuda(smi);
   if (fromDriver) return fromDriver;

@@ -6,15 +6,25 @@ function gb(bytes: number): string {
 
 /** The facts as label/value rows for humans (`deepend policy explain`, `deepend status`). */
 export function describeFacts(facts: ComputeFacts): [string, string][] {
-  const gpus = facts.gpus.length === 0 ? 'none' : facts.gpus.map((g) => `${g.vendor} ${g.model} (${g.vramBytes === null ? 'memory unknown' : gb(g.vramBytes)})`).join(', ');
-  const cuda = facts.nvidia.cuda ? `CUDA ${facts.nvidia.cudaVersion ?? ''}`.trim() : facts.nvidia.cudaVersion ? `no usable CUDA (toolkit ${facts.nvidia.cudaVersion}, no NVIDIA GPU driver)` : 'no CUDA';
+  const gpus =
+    facts.gpus.length === 0
+      ? 'none'
+      : facts.gpus
+          .map((g) => `${g.vendor} ${g.model} (${g.vramBytes === null ? 'memory unknown' : gb(g.vramBytes)})`)
+          .join(', ');
+  const cuda = facts.nvidia.cuda
+    ? `CUDA ${facts.nvidia.cudaVersion ?? ''}`.trim()
+    : facts.nvidia.cudaVersion
+      ? `no usable CUDA (toolkit ${facts.nvidia.cudaVersion}, no NVIDIA GPU driver)`
+      : 'no CUDA';
   const rows: [string, string][] = [
     ['cpu', `${facts.cpu.model}, ${facts.cpu.cores} cores, ${facts.arch}`],
     ['memory', gb(facts.memoryBytes)],
     ['gpus', gpus],
     ['nvidia', facts.nvidia.driver ? `driver ${facts.nvidia.driver}, ${cuda}` : cuda],
   ];
-  if (facts.jetson) rows.push(['jetson', facts.jetson.l4t ? `${facts.jetson.model}, L4T ${facts.jetson.l4t}` : facts.jetson.model]);
+  if (facts.jetson)
+    rows.push(['jetson', facts.jetson.l4t ? `${facts.jetson.model}, L4T ${facts.jetson.l4t}` : facts.jetson.model]);
   rows.push(['unified memory', facts.unifiedMemory ? 'yes' : 'no'], ['backend', facts.backend]);
   return rows;
 }

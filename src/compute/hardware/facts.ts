@@ -21,7 +21,9 @@ function gpuFacts(c: RawGraphicsController): GpuFacts {
 }
 
 function listedGpus(raw: RawHardware): GpuFacts[] {
-  return raw.graphics.controllers.filter((c) => (c.vendor.trim() !== '' || c.model.trim() !== '') && !isDisplayOnly(c.vendor)).map(gpuFacts);
+  return raw.graphics.controllers
+    .filter((c) => (c.vendor.trim() !== '' || c.model.trim() !== '') && !isDisplayOnly(c.vendor))
+    .map(gpuFacts);
 }
 
 /**
@@ -34,12 +36,17 @@ export function computeFacts(raw: RawHardware, backend: string): ComputeFacts {
   const memoryBytes = raw.mem.total;
   const board = detectJetson(raw.deviceTreeModel, raw.tegraRelease);
   let gpus = listedGpus(raw);
-  const appleSilicon = raw.osInfo.platform === 'darwin' && raw.osInfo.arch === 'arm64' && gpus.some((g) => g.vendor === 'Apple');
+  const appleSilicon =
+    raw.osInfo.platform === 'darwin' && raw.osInfo.arch === 'arm64' && gpus.some((g) => g.vendor === 'Apple');
   const unifiedMemory = board !== undefined || appleSilicon;
-  if (board && !gpus.some((g) => g.vendor === 'NVIDIA')) gpus = [{ vendor: 'NVIDIA', model: board.gpu, vramBytes: null }, ...gpus];
-  if (unifiedMemory) gpus = gpus.map((g) => (g.vendor === (board ? 'NVIDIA' : 'Apple') ? { ...g, vramBytes: memoryBytes } : g));
+  if (board && !gpus.some((g) => g.vendor === 'NVIDIA'))
+    gpus = [{ vendor: 'NVIDIA', model: board.gpu, vramBytes: null }, ...gpus];
+  if (unifiedMemory)
+    gpus = gpus.map((g) => (g.vendor === (board ? 'NVIDIA' : 'Apple') ? { ...g, vramBytes: memoryBytes } : g));
 
-  const driver = raw.graphics.controllers.find((c) => normaliseGpuVendor(c.vendor, c.model) === 'NVIDIA' && c.driverVersion)?.driverVersion;
+  const driver = raw.graphics.controllers.find(
+    (c) => normaliseGpuVendor(c.vendor, c.model) === 'NVIDIA' && c.driverVersion,
+  )?.driverVersion;
   const nvidiaGpu = gpus.some((g) => g.vendor === 'NVIDIA');
   // A CUDA toolkit without an NVIDIA GPU (a container image, a build box) is not CUDA this device can use.
   const cuda = raw.cudaVersion !== undefined && nvidiaGpu && (driver !== undefined || board !== undefined);

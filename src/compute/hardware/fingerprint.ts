@@ -8,7 +8,25 @@ const GIB = 1024 ** 3;
  * Other flags come and go with microcode and kernel updates (mitigations,
  * hypervisor hints) and would make the fingerprint change for nothing.
  */
-const COMPUTE_FLAGS = ['sse4_1', 'sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'amx_tile', 'asimd', 'asimdhp', 'asimddp', 'sve', 'sve2', 'i8mm', 'bf16'];
+const COMPUTE_FLAGS = [
+  'sse4_1',
+  'sse4_2',
+  'avx',
+  'avx2',
+  'fma',
+  'f16c',
+  'avx512f',
+  'avx512_bf16',
+  'avx512_vnni',
+  'amx_tile',
+  'asimd',
+  'asimdhp',
+  'asimddp',
+  'sve',
+  'sve2',
+  'i8mm',
+  'bf16',
+];
 
 function major(version: string | undefined): number | null {
   const head = version === undefined ? NaN : parseInt(version, 10);
@@ -26,12 +44,20 @@ export function fingerprintFields(facts: ComputeFacts): Record<string, unknown> 
   return {
     arch: facts.arch,
     backend: facts.backend,
-    cpu: { model: facts.cpu.model, cores: facts.cpu.cores, flags: COMPUTE_FLAGS.filter((f) => facts.cpu.flags.includes(f)) },
+    cpu: {
+      model: facts.cpu.model,
+      cores: facts.cpu.cores,
+      flags: COMPUTE_FLAGS.filter((f) => facts.cpu.flags.includes(f)),
+    },
     memoryGiB: Math.round(facts.memoryBytes / GIB),
     gpus: facts.gpus
       .map((g) => `${g.vendor}|${g.model}|${g.vramBytes === null ? '?' : Math.round(g.vramBytes / GIB)}`)
       .sort(),
-    nvidia: { driverMajor: major(facts.nvidia.driver), cuda: facts.nvidia.cuda, cudaMajor: facts.nvidia.cuda ? major(facts.nvidia.cudaVersion) : null },
+    nvidia: {
+      driverMajor: major(facts.nvidia.driver),
+      cuda: facts.nvidia.cuda,
+      cudaMajor: facts.nvidia.cuda ? major(facts.nvidia.cudaVersion) : null,
+    },
     jetson: facts.jetson ? { model: facts.jetson.model, l4tMajor: major(facts.jetson.l4t) } : null,
     unifiedMemory: facts.unifiedMemory,
   };
@@ -49,5 +75,7 @@ function canonicalJson(value: unknown): string {
 
 /** sha256 hex over the stable fields only (see fingerprintFields). */
 export function computeFingerprint(facts: ComputeFacts): string {
-  return createHash('sha256').update(canonicalJson(fingerprintFields(facts))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(fingerprintFields(facts)))
+    .digest('hex');
 }

@@ -33,7 +33,10 @@ export function parseL4tRelease(text: string): string | undefined {
  * A Jetson is recognised by its device-tree model or, on custom carrier boards
  * whose model string names no Jetson, by the presence of nv_tegra_release.
  */
-export function detectJetson(deviceTreeModel: string | undefined, tegraRelease: string | undefined): JetsonBoard | undefined {
+export function detectJetson(
+  deviceTreeModel: string | undefined,
+  tegraRelease: string | undefined,
+): JetsonBoard | undefined {
   const model = deviceTreeModel === undefined ? '' : cleanDeviceTreeString(deviceTreeModel);
   const named = /jetson/i.test(model);
   if (!named && tegraRelease === undefined) return undefined;

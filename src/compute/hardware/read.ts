@@ -24,7 +24,13 @@ export async function readRawHardware(): Promise<RawHardware> {
     probeCudaVersion(),
   ]);
   return {
-    cpu: { manufacturer: cpu.manufacturer, brand: cpu.brand, cores: cpu.cores, physicalCores: cpu.physicalCores, flags: cpu.flags },
+    cpu: {
+      manufacturer: cpu.manufacturer,
+      brand: cpu.brand,
+      cores: cpu.cores,
+      physicalCores: cpu.physicalCores,
+      flags: cpu.flags,
+    },
     mem: { total: mem.total },
     graphics: {
       controllers: graphics.controllers.map((c) => ({

@@ -11,7 +11,8 @@ const KNOWN_VENDORS: [RegExp, string][] = [
  * displays of virtual machines. They are left out of the GPU list so that a
  * rule with `gpu: true` does not match a headless server or a cloud VM.
  */
-const DISPLAY_ONLY_VENDORS = /aspeed|matrox|cirrus logic|vmware|red hat|qemu|bochs|microsoft|innotek|virtualbox|silicon motion/;
+const DISPLAY_ONLY_VENDORS =
+  /aspeed|matrox|cirrus logic|vmware|red hat|qemu|bochs|microsoft|innotek|virtualbox|silicon motion/;
 
 /** "NVIDIA Corporation", "Advanced Micro Devices, Inc. [AMD/ATI]", "Intel Corporation" -> NVIDIA, AMD, Intel. */
 export function normaliseGpuVendor(vendor: string, model = ''): string {

@@ -17,7 +17,11 @@ function materialise(backend: WasmBackend, t: tf.TensorInfo, transposed: boolean
  * dY W^T) to a naive triple loop; only the untransposed, unbatched case reaches
  * XNNPACK. Transposing the operand first costs one copy and buys the fast path.
  */
-function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
+function batchMatMul(args: {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: unknown;
+}): tf.TensorInfo {
   const backend = asWasm(args.backend);
   const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;

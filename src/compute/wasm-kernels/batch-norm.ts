@@ -15,8 +15,16 @@ function fusedBatchNorm(args: Args): tf.TensorInfo {
   const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
   const kernels = simd(backend);
   const channels = x!.shape[x!.shape.length - 1];
-  const perChannel = [mean, variance, offset, scale].every((t) => t === undefined || (t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === channels));
-  if (!kernels || x!.dtype !== 'float32' || channels % 4 !== 0 || !perChannel || tf.util.sizeFromShape(x!.shape) === 0) {
+  const perChannel = [mean, variance, offset, scale].every(
+    (t) => t === undefined || (t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === channels),
+  );
+  if (
+    !kernels ||
+    x!.dtype !== 'float32' ||
+    channels % 4 !== 0 ||
+    !perChannel ||
+    tf.util.sizeFromShape(x!.shape) === 0
+  ) {
     return upstream(tf.FusedBatchNorm)(args);
   }
   const folded = backend.makeOutput([2, channels], 'float32');
@@ -31,7 +39,14 @@ function fusedBatchNorm(args: Args): tf.TensorInfo {
     km[channels + c] = (beta ? beta[c] : 0) - mu[c] * k;
   }
   const base = addr(backend, folded);
-  kernels.channelAffine(addr(backend, x!), base, base + channels * 4, addr(backend, out), tf.util.sizeFromShape(x!.shape) * 4, channels * 4);
+  kernels.channelAffine(
+    addr(backend, x!),
+    base,
+    base + channels * 4,
+    addr(backend, out),
+    tf.util.sizeFromShape(x!.shape) * 4,
+    channels * 4,
+  );
   release(backend, folded);
   return out;
 }

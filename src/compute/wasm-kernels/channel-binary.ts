@@ -37,7 +37,12 @@ function channelBinary(kernel: string, args: Args): tf.TensorInfo {
   const bigIsA = tf.util.sizeFromShape(a.shape) === size;
   const [big, small] = bigIsA ? [a, b] : [b, a];
   const channels = tf.util.sizeFromShape(small.shape);
-  if (channels === size || channels % 4 !== 0 || tf.util.sizeFromShape(big.shape) !== size || !trailing(small.shape, shape)) {
+  if (
+    channels === size ||
+    channels % 4 !== 0 ||
+    tf.util.sizeFromShape(big.shape) !== size ||
+    !trailing(small.shape, shape)
+  ) {
     return upstream(kernel)(args);
   }
   const out = backend.makeOutput(shape, 'float32');

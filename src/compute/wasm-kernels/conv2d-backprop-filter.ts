@@ -13,7 +13,12 @@ import { asWasm, release, WasmBackend } from './wasm-backend';
  * The alternative of running it as an XNNPACK convolution (X^T convolved with
  * dY^T as a dilated filter) measured 1.1x to 1.7x slower on the shapes we train.
  */
-export function backpropFilter(backend: WasmBackend, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+export function backpropFilter(
+  backend: WasmBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  g: ConvGeometry,
+): tf.TensorInfo {
   const xT = transpose(backend, x, [3, 1, 2, 0]);
   const dyT = transpose(backend, dy, [1, 2, 0, 3]);
   const n = g.batch;
@@ -61,7 +66,11 @@ export function backpropFilter(backend: WasmBackend, x: tf.TensorInfo, dy: tf.Te
   return dw;
 }
 
-function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
+function conv2DBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: unknown;
+}): tf.TensorInfo {
   const backend = asWasm(args.backend);
   const { x, dy } = args.inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;

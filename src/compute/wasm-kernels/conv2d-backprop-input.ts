@@ -30,13 +30,26 @@ function axisPhases(inLength: number, outLength: number, stride: number, pad: nu
     const taps = Array.from({ length: tapCount }, (_, t) => r + stride * (tapCount - 1 - t));
     const padBefore = tapCount - 1 - m0;
     const padAfter = Math.max(0, count - outLength + tapCount - 1 - padBefore);
-    phases.push({ taps, count, first: m0 * stride + r - pad, padBefore, padAfter, outLength: outLength + padBefore + padAfter - tapCount + 1 });
+    phases.push({
+      taps,
+      count,
+      first: m0 * stride + r - pad,
+      padBefore,
+      padAfter,
+      outLength: outLength + padBefore + padAfter - tapCount + 1,
+    });
   }
   return phases;
 }
 
 /** F[ty, tx, co, ci] = W[rows[ty], cols[tx], ci, co]: the phase's taps, transposed to map dY back onto X. */
-function phaseFilter(backend: WasmBackend, filter: tf.TensorInfo, g: ConvGeometry, rows: number[], cols: number[]): tf.TensorInfo {
+function phaseFilter(
+  backend: WasmBackend,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+  rows: number[],
+  cols: number[],
+): tf.TensorInfo {
   const out = backend.makeOutput([rows.length, cols.length, g.outC, g.inC], 'float32');
   const w = f32(backend, filter);
   const f = f32(backend, out);
@@ -62,7 +75,12 @@ function phaseFilter(backend: WasmBackend, filter: tf.TensorInfo, g: ConvGeometr
  * Each phase's output is scattered into dX's strided rows and columns; with
  * stride 1 the single phase's output is dX itself.
  */
-export function backpropInput(backend: WasmBackend, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo | undefined {
+export function backpropInput(
+  backend: WasmBackend,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+): tf.TensorInfo | undefined {
   const rowPhases = axisPhases(g.inH, g.outH, g.sh, g.padTop, g.kh);
   const colPhases = axisPhases(g.inW, g.outW, g.sw, g.padLeft, g.kw);
   if ([...rowPhases, ...colPhases].some((p) => p.taps.length > 0 && p.padBefore < 0)) return undefined;
@@ -72,7 +90,12 @@ export function backpropInput(backend: WasmBackend, dy: tf.TensorInfo, filter: t
     const [py, px] = [rowPhases[0], colPhases[0]];
     if (py.outLength === g.inH && px.outLength === g.inW && py.taps.length > 0 && px.taps.length > 0) {
       const w = phaseFilter(backend, filter, g, py.taps, px.taps);
-      const dx = conv2d(backend, dy, w, { top: py.padBefore, bottom: py.padAfter, left: px.padBefore, right: px.padAfter });
+      const dx = conv2d(backend, dy, w, {
+        top: py.padBefore,
+        bottom: py.padAfter,
+        left: px.padBefore,
+        right: px.padAfter,
+      });
       release(backend, w);
       return dx;
     }
@@ -87,13 +110,25 @@ export function backpropInput(backend: WasmBackend, dy: tf.TensorInfo, filter: t
     for (const px of colPhases) {
       if (py.taps.length === 0 || px.taps.length === 0) continue;
       const w = phaseFilter(backend, filter, g, py.taps, px.taps);
-      const part = conv2d(backend, dy, w, { top: py.padBefore, bottom: py.padAfter, left: px.padBefore, right: px.padAfter });
+      const part = conv2d(backend, dy, w, {
+        top: py.padBefore,
+        bottom: py.padAfter,
+        left: px.padBefore,
+        right: px.padAfter,
+      });
       kernels.copyBlocks(
         addr(backend, part),
         addr(backend, dx) + (py.first * g.inW + px.first) * pixel,
-        g.batch, py.count, px.count, pixel,
-        py.outLength * px.outLength * pixel, px.outLength * pixel, pixel,
-        g.inH * g.inW * pixel, g.sh * g.inW * pixel, g.sw * pixel,
+        g.batch,
+        py.count,
+        px.count,
+        pixel,
+        py.outLength * px.outLength * pixel,
+        px.outLength * pixel,
+        pixel,
+        g.inH * g.inW * pixel,
+        g.sh * g.inW * pixel,
+        g.sw * pixel,
       );
       release(backend, w, part);
     }
@@ -101,12 +136,23 @@ export function backpropInput(backend: WasmBackend, dy: tf.TensorInfo, filter: t
   return dx;
 }
 
-function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
+function conv2DBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: unknown;
+}): tf.TensorInfo {
   const backend = asWasm(args.backend);
   const { dy, filter } = args.inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   if (attrs.dataFormat !== 'NHWC') return upstream(tf.Conv2DBackpropInput)(args);
-  const g = convGeometry(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dataFormat);
+  const g = convGeometry(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    attrs.dataFormat,
+  );
   // Padding wider than the kernel (explicit) leaves a phase needing negative padding: left upstream.
   return backpropInput(backend, dy, filter, g) ?? upstream(tf.Conv2DBackpropInput)(args);
 }

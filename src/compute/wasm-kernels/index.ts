@@ -12,7 +12,23 @@ import { tileConfig } from './tile';
 import { captureUpstream } from './upstream';
 
 /** Upstream wasm kernels ours are built from or fall back to; captured (with those we replace) before any is replaced. */
-const BUILDING_BLOCKS = [tf.Transpose, tf.Conv2D, tf.BatchMatMul, tf.Conv2DBackpropInput, tf.Sum, tf.Mean, tf.Slice, tf.Tile, tf.Identity, tf.Cast, tf.FusedBatchNorm, tf.Add, tf.Sub, tf.Multiply, tf.RealDiv];
+const BUILDING_BLOCKS = [
+  tf.Transpose,
+  tf.Conv2D,
+  tf.BatchMatMul,
+  tf.Conv2DBackpropInput,
+  tf.Sum,
+  tf.Mean,
+  tf.Slice,
+  tf.Tile,
+  tf.Identity,
+  tf.Cast,
+  tf.FusedBatchNorm,
+  tf.Add,
+  tf.Sub,
+  tf.Multiply,
+  tf.RealDiv,
+];
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulConfig,
@@ -38,7 +54,11 @@ const ours = new Set<tf.KernelConfig>();
  */
 export function registerWasmTrainingKernels(): void {
   // Only before the first replacement: later calls would capture our own kernels.
-  if (ours.size === 0) captureUpstream(BUILDING_BLOCKS, KERNELS.map((k) => k.kernelName));
+  if (ours.size === 0)
+    captureUpstream(
+      BUILDING_BLOCKS,
+      KERNELS.map((k) => k.kernelName),
+    );
   for (const config of KERNELS) {
     const current = tf.getKernel(config.kernelName, 'wasm');
     if (current && ours.has(current)) continue;

@@ -9,7 +9,14 @@ type PoolInfo = tf.backend_util.Conv2DInfo;
  * windows overlap. Matching against MaxPool's saved output avoids tracking a
  * running argmax. This is the fallback for channel counts not a multiple of 4.
  */
-function maxPoolGradJs(backend: WasmBackend, input: tf.TensorInfo, output: tf.TensorInfo, dy: tf.TensorInfo, dxInfo: tf.TensorInfo, info: PoolInfo): void {
+function maxPoolGradJs(
+  backend: WasmBackend,
+  input: tf.TensorInfo,
+  output: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  dxInfo: tf.TensorInfo,
+  info: PoolInfo,
+): void {
   const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { top: padTop, left: padLeft } = info.padInfo;
@@ -44,9 +51,17 @@ function maxPoolGradJs(backend: WasmBackend, input: tf.TensorInfo, output: tf.Te
   }
 }
 
-function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
+function maxPoolGrad(args: {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: unknown;
+}): tf.TensorInfo {
   const backend = asWasm(args.backend);
-  const { dy, input, output } = args.inputs as unknown as { dy: tf.TensorInfo; input: tf.TensorInfo; output: tf.TensorInfo };
+  const { dy, input, output } = args.inputs as unknown as {
+    dy: tf.TensorInfo;
+    input: tf.TensorInfo;
+    output: tf.TensorInfo;
+  };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
@@ -61,10 +76,22 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttr
   const kernels = simd(backend);
   if (kernels && info.inChannels % 4 === 0) {
     kernels.maxPoolGrad(
-      addr(backend, input), addr(backend, output), addr(backend, dy), addr(backend, dx),
-      info.batchSize, info.inHeight, info.inWidth, info.outHeight, info.outWidth,
-      info.strideHeight, info.strideWidth, info.filterHeight, info.filterWidth,
-      info.padInfo.top, info.padInfo.left, info.inChannels * 4,
+      addr(backend, input),
+      addr(backend, output),
+      addr(backend, dy),
+      addr(backend, dx),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.outHeight,
+      info.outWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      info.inChannels * 4,
     );
   } else {
     maxPoolGradJs(backend, input, output, dy, dx, info);

@@ -45,7 +45,10 @@ function tile(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; ba
   const { x } = args.inputs as unknown as { x: tf.TensorInfo };
   const { reps } = args.attrs as unknown as tf.TileAttrs;
   if (x.dtype === 'string') return upstream(tf.Tile)(args);
-  const out = backend.makeOutput(x.shape.map((s, i) => s * reps[i]), x.dtype);
+  const out = backend.makeOutput(
+    x.shape.map((s, i) => s * reps[i]),
+    x.dtype,
+  );
   if (tf.util.sizeFromShape(out.shape) > 0) {
     tileInto(backend.typedArrayFromHeap(x), x.shape, reps, backend.typedArrayFromHeap(out));
   }

@@ -51,7 +51,12 @@ export interface Pads {
 
 /** XNNPACK NHWC convolution, stride 1, with explicit padding. */
 export function conv2d(backend: WasmBackend, x: tf.TensorInfo, filter: tf.TensorInfo, pads: Pads): tf.TensorInfo {
-  const pad = [[0, 0], [pads.top, pads.bottom], [pads.left, pads.right], [0, 0]] as unknown as tf.NamedAttrMap[string];
+  const pad = [
+    [0, 0],
+    [pads.top, pads.bottom],
+    [pads.left, pads.right],
+    [0, 0],
+  ] as unknown as tf.NamedAttrMap[string];
   return upstream(tf.Conv2D)({
     inputs: { x, filter },
     attrs: { strides: [1, 1], dilations: [1, 1], pad, dataFormat: 'NHWC' },

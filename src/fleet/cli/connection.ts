@@ -50,7 +50,8 @@ export class FleetConnection {
   ) {
     client.on('message', (topic: string, payload: Buffer, packet: IPublishPacket) => {
       const props: IncomingProps = {};
-      if (packet.properties?.correlationData !== undefined) props.correlationData = Buffer.from(packet.properties.correlationData);
+      if (packet.properties?.correlationData !== undefined)
+        props.correlationData = Buffer.from(packet.properties.correlationData);
       for (const h of this.handlers) h(topic, payload, props);
     });
     client.on('offline', () => this.setUp(false, 'connection lost'));
@@ -96,13 +97,20 @@ export class FleetConnection {
     if (topics.length === 0) return;
     const granted = await this.client.subscribeAsync(Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }])));
     const refused = granted.filter((g) => g.qos === 128 || (g.qos as number) > 2);
-    if (refused.length > 0) throw new Error(`the broker ${this.broker} refused the subscription to ${refused.map((g) => g.topic).join(', ')}`);
+    if (refused.length > 0)
+      throw new Error(
+        `the broker ${this.broker} refused the subscription to ${refused.map((g) => g.topic).join(', ')}`,
+      );
   }
 
   /** Resolves on PUBACK for QoS 1 (queued by mqtt.js while reconnecting). */
   async publish(topic: string, payload: string, opts: OutgoingOptions): Promise<void> {
     const properties = this.protocolVersion === 5 ? opts.properties : undefined;
-    await this.client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain ?? false, ...(properties ? { properties } : {}) });
+    await this.client.publishAsync(topic, payload, {
+      qos: opts.qos,
+      retain: opts.retain ?? false,
+      ...(properties ? { properties } : {}),
+    });
   }
 
   /** A clean DISCONNECT, or a cut when the broker is gone; never throws. */
@@ -151,7 +159,8 @@ function attempt(url: string, options: IClientOptions): Promise<Attempt> {
       failure = connectFailure(err);
     };
     const onClose = () => {
-      if (!failure) return finish({ reason: 'the broker closed the connection', protocolRefused: options.protocolVersion === 5 });
+      if (!failure)
+        return finish({ reason: 'the broker closed the connection', protocolRefused: options.protocolVersion === 5 });
       finish({ reason: SOCKET_REASONS[failure.key] ?? failure.text, protocolRefused: isProtocolRefusal(failure) });
     };
     const finish = (outcome: Attempt) => {

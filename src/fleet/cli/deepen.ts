@@ -39,8 +39,12 @@ interface DeepenRequest {
 
 export async function fleetDeepen(argv: string[], io: CommandIO): Promise<number> {
   const { positional, rest } = splitPositional(argv);
-  const args = parseArgs('deepen', rest, { values: [...TARGET_FLAGS, 'to-depth', 'method', 'timeout'], switches: ['json'] });
-  if (positional === undefined) throw new UsageError('deepen: name the device: deepend fleet deepen DEVICE --to-depth N');
+  const args = parseArgs('deepen', rest, {
+    values: [...TARGET_FLAGS, 'to-depth', 'method', 'timeout'],
+    switches: ['json'],
+  });
+  if (positional === undefined)
+    throw new UsageError('deepen: name the device: deepend fleet deepen DEVICE --to-depth N');
   const request: DeepenRequest = {
     device: checkDeviceId(positional),
     toDepth: toDepthFlag('deepen', args),
@@ -60,7 +64,8 @@ async function deepen(session: FleetSession, req: DeepenRequest, io: CommandIO):
   const responseTopic = responseTopicFor(session.conn.clientId);
   const replies = new Map<string, ReplyMessage>();
   session.onEvent((e) => {
-    if (e.kind === 'reply' && e.device === req.device && e.value.commandId !== null) replies.set(e.value.commandId, e.value);
+    if (e.kind === 'reply' && e.device === req.device && e.value.commandId !== null)
+      replies.set(e.value.commandId, e.value);
   });
   session.onRaw((topic, payload) => {
     if (topic !== responseTopic) return;
@@ -68,9 +73,18 @@ async function deepen(session: FleetSession, req: DeepenRequest, io: CommandIO):
     if (reply?.commandId) replies.set(reply.commandId, reply);
   });
   // Replies and job messages may come before the SUBACK of a later subscription: everything is subscribed first.
-  await session.subscribe([topics.birth, topics.state, topics.jobs, topics.reply, ...(session.conn.protocolVersion === 5 ? [responseTopic] : [])]);
+  await session.subscribe([
+    topics.birth,
+    topics.state,
+    topics.jobs,
+    topics.reply,
+    ...(session.conn.protocolVersion === 5 ? [responseTopic] : []),
+  ]);
   await session.settle(io.signal);
-  if (!session.view.knows(req.device)) throw new Error(`device '${req.device}' is not known in fleet ${session.fleet}: no retained birth on ${topics.birth}`);
+  if (!session.view.knows(req.device))
+    throw new Error(
+      `device '${req.device}' is not known in fleet ${session.fleet}: no retained birth on ${topics.birth}`,
+    );
 
   const commandId = `cli-${randomUUID()}`;
   const payload = encodeMessage('deepen', {
@@ -79,37 +93,64 @@ async function deepen(session: FleetSession, req: DeepenRequest, io: CommandIO):
     ...(req.method ? { method: req.method } : {}),
     expiresAt: new Date(Date.now() + EXPIRES_AFTER_MS).toISOString(),
   });
-  const sent = await unlessAborted(session.conn.publish(topics.command('deepen'), payload, { qos: 1, properties: { responseTopic, correlationData: Buffer.from(commandId) } }), io.signal);
-  const answered = sent.done ? await waitUntil(session, () => replies.get(commandId), { timeoutMs: REPLY_WAIT_MS, signal: io.signal }) : sent;
+  const sent = await unlessAborted(
+    session.conn.publish(topics.command('deepen'), payload, {
+      qos: 1,
+      properties: { responseTopic, correlationData: Buffer.from(commandId) },
+    }),
+    io.signal,
+  );
+  const answered = sent.done
+    ? await waitUntil(session, () => replies.get(commandId), { timeoutMs: REPLY_WAIT_MS, signal: io.signal })
+    : sent;
   if (!answered.done) {
     if (answered.why === 'aborted') {
-      io.err.write(`deepend fleet: stopped waiting for ${req.device}'s answer; the command expires at its expiresAt if not run\n`);
+      io.err.write(
+        `deepend fleet: stopped waiting for ${req.device}'s answer; the command expires at its expiresAt if not run\n`,
+      );
       return 130;
     }
     const state = session.view.states.get(req.device)?.state ?? 'unknown';
-    throw new Error(`no answer from ${req.device} within ${REPLY_WAIT_MS / 1000} s (its state: ${state}); the command expires unanswered`);
+    throw new Error(
+      `no answer from ${req.device} within ${REPLY_WAIT_MS / 1000} s (its state: ${state}); the command expires unanswered`,
+    );
   }
   const reply = answered.value;
   if (!reply.ok || !reply.jobId) throw new Error(`${req.device} refused: ${reply.error ?? 'no job id in its answer'}`);
   return follow(session, req, reply.jobId, commandId, io);
 }
 
-async function follow(session: FleetSession, req: DeepenRequest, jobId: string, commandId: string, io: CommandIO): Promise<number> {
+async function follow(
+  session: FleetSession,
+  req: DeepenRequest,
+  jobId: string,
+  commandId: string,
+  io: CommandIO,
+): Promise<number> {
   const progress = new JobProgressLine(io.err, io.json);
   progress.note(`${req.device}: job ${jobId} accepted`);
   const jobOf = () => session.view.jobs.get(req.device)?.get(jobId);
   const offEvent = session.onEvent((e, changed) => {
     if (!changed) return;
     if (e.kind === 'job' && e.jobId === jobId) progress.update(e.value);
-    if (e.kind === 'state' && e.device === req.device && (e.value.state === 'lost' || e.value.state === 'offline')) progress.note(`${req.device} is ${e.value.state}: waiting for it to come back`);
+    if (e.kind === 'state' && e.device === req.device && (e.value.state === 'lost' || e.value.state === 'offline'))
+      progress.note(`${req.device} is ${e.value.state}: waiting for it to come back`);
   });
-  session.conn.onLinkChange((up) => progress.note(up ? `reconnected to ${session.conn.broker}` : `lost the broker ${session.conn.broker}: reconnecting`));
+  session.conn.onLinkChange((up) =>
+    progress.note(
+      up ? `reconnected to ${session.conn.broker}` : `lost the broker ${session.conn.broker}: reconnecting`,
+    ),
+  );
   const known = jobOf();
   if (known) progress.update(known);
-  const ended = await waitUntil(session, () => {
-    const job = jobOf();
-    return job && TERMINAL.includes(job.status) ? job : undefined;
-  }, { timeoutMs: req.timeoutMs, signal: io.signal });
+  const ended = await waitUntil(
+    session,
+    () => {
+      const job = jobOf();
+      return job && TERMINAL.includes(job.status) ? job : undefined;
+    },
+    { timeoutMs: req.timeoutMs, signal: io.signal },
+  );
   offEvent();
   progress.finish();
   if (!ended.done) {
@@ -118,7 +159,9 @@ async function follow(session: FleetSession, req: DeepenRequest, jobId: string, 
       io.err.write(`deepend fleet: stopped watching; job ${jobId} goes on on ${req.device} (deepend fleet watch)\n`);
       return 130;
     }
-    throw new Error(`job ${jobId} on ${req.device} is still ${status} after ${Math.round(req.timeoutMs / 1000)} s; it goes on on the device (deepend fleet watch)`);
+    throw new Error(
+      `job ${jobId} on ${req.device} is still ${status} after ${Math.round(req.timeoutMs / 1000)} s; it goes on on the device (deepend fleet watch)`,
+    );
   }
   const job = ended.value;
   io.out(io.json ? JSON.stringify({ device: req.device, commandId, job }) : jobSummary(req.device, job));

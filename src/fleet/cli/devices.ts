@@ -14,13 +14,27 @@ export const DEVICES_USAGE = 'deepend fleet devices [--json]';
 export function deviceTable(rows: DeviceRow[], now = Date.now()): string[] {
   return formatTable(
     ['DEVICE', 'HARDWARE', 'BACKEND', 'MODEL', 'DEPTH', 'ACCURACY', 'STATE', 'LAST SEEN'],
-    rows.map((r) => [r.device, orDash(r.hardware), orDash(r.backend), r.modelVersion === null ? '-' : `v${r.modelVersion}`, orDash(r.depth), accuracyText(r.accuracy), orDash(r.state), ago(r.lastSeen, now)]),
+    rows.map((r) => [
+      r.device,
+      orDash(r.hardware),
+      orDash(r.backend),
+      r.modelVersion === null ? '-' : `v${r.modelVersion}`,
+      orDash(r.depth),
+      accuracyText(r.accuracy),
+      orDash(r.state),
+      ago(r.lastSeen, now),
+    ]),
   );
 }
 
 /** The topics whose retained messages make up the device rows. */
 export function deviceRowTopics(fleet: string): string[] {
-  return [fleetWildcard(fleet, 'birth'), fleetWildcard(fleet, 'state'), fleetWildcard(fleet, 'reported'), fleetWildcard(fleet, 'telemetry')];
+  return [
+    fleetWildcard(fleet, 'birth'),
+    fleetWildcard(fleet, 'state'),
+    fleetWildcard(fleet, 'reported'),
+    fleetWildcard(fleet, 'telemetry'),
+  ];
 }
 
 export async function fleetDevices(argv: string[], io: CommandIO): Promise<number> {

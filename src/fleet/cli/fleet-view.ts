@@ -103,7 +103,8 @@ export class FleetView {
   activeJobs(): { device: string; job: JobMessage }[] {
     const out: { device: string; job: JobMessage }[] = [];
     for (const device of [...this.jobs.keys()].sort()) {
-      for (const job of this.jobs.get(device)!.values()) if (ACTIVE_JOB_STATUSES.includes(job.status)) out.push({ device, job });
+      for (const job of this.jobs.get(device)!.values())
+        if (ACTIVE_JOB_STATUSES.includes(job.status)) out.push({ device, job });
     }
     return out;
   }

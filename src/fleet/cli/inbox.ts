@@ -4,7 +4,15 @@
  * one warning line per topic (a retained bad message would otherwise warn on
  * every reconnect and every run).
  */
-import type { BirthMessage, DesiredMessage, JobMessage, ReplyMessage, ReportedMessage, StateMessage, TelemetryMessage } from '../contract/messages';
+import type {
+  BirthMessage,
+  DesiredMessage,
+  JobMessage,
+  ReplyMessage,
+  ReportedMessage,
+  StateMessage,
+  TelemetryMessage,
+} from '../contract/messages';
 import { parseTopic } from '../contract/topics';
 import { decodeMessage } from '../contract/validate';
 
@@ -35,7 +43,8 @@ export class Inbox {
       this.invalid(topic, decoded.problem);
       return null;
     }
-    if (t.kind === 'group-desired') return { kind: 'group-desired', fleet: t.fleet, group: t.group, value: decoded.value as DesiredMessage };
+    if (t.kind === 'group-desired')
+      return { kind: 'group-desired', fleet: t.fleet, group: t.group, value: decoded.value as DesiredMessage };
     if (t.kind === 'job') {
       const value = decoded.value as JobMessage;
       if (value.jobId !== t.jobId) {

@@ -13,12 +13,18 @@ export function toDepthFlag(command: string, args: ParsedArgs): number {
 export function methodFlag(args: ParsedArgs): string | null {
   const method = args.values.get('method');
   if (method === undefined) return null;
-  if (!(GROWTH_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${GROWTH_METHODS.join(', ')}, got '${method}'`);
+  if (!(GROWTH_METHODS as readonly string[]).includes(method))
+    throw new UsageError(`--method must be one of ${GROWTH_METHODS.join(', ')}, got '${method}'`);
   return method;
 }
 
 /** A percentage 0..100 (more than 0 when `positive`); required unless there is a fallback. */
-export function percentFlag(command: string, args: ParsedArgs, name: string, opts: { fallback?: number; positive?: boolean } = {}): number {
+export function percentFlag(
+  command: string,
+  args: ParsedArgs,
+  name: string,
+  opts: { fallback?: number; positive?: boolean } = {},
+): number {
   if (!args.values.has(name)) {
     if (opts.fallback !== undefined) return opts.fallback;
     throw new UsageError(`${command}: --${name} PCT is required`);

@@ -26,7 +26,10 @@ export class JobProgressLine {
     if (this.quiet) return;
     if (this.stream.isTTY) {
       const filled = Math.round((Math.min(100, Math.max(0, job.percent)) / 100) * BAR_WIDTH);
-      const line = `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ${describeJob(job)}`.slice(0, (this.stream.columns || 120) - 1);
+      const line = `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ${describeJob(job)}`.slice(
+        0,
+        (this.stream.columns || 120) - 1,
+      );
       this.stream.write(`\r${line.padEnd(this.drawnLength)}`);
       this.drawnLength = line.length;
       return;

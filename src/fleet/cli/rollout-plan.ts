@@ -56,7 +56,10 @@ function pad(n: number): string {
 }
 
 /** r-YYYYMMDDHHMMSS-xxxx (UTC), a valid topic segment. */
-export function newRolloutId(now: Date = new Date(), random: () => string = () => randomBytes(2).toString('hex')): string {
+export function newRolloutId(
+  now: Date = new Date(),
+  random: () => string = () => randomBytes(2).toString('hex'),
+): string {
   const stamp = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
   return `r-${stamp}-${random()}`;
 }

@@ -49,13 +49,24 @@ export class RolloutRunner {
     const fleet = this.record.params.fleet;
     session.onEvent((e) => {
       if (e.kind === 'reported' && e.value.rolloutId === this.record.id) this.onReported(e.device, e.value);
-      else if (e.kind === 'job' && e.value.rolloutId === this.record.id && this.devices.has(e.device)) this.onJob(e.device, e.value.percent);
+      else if (e.kind === 'job' && e.value.rolloutId === this.record.id && this.devices.has(e.device))
+        this.onJob(e.device, e.value.percent);
       else if (e.kind === 'desired' && this.devices.has(e.device)) this.desiredSeen.set(e.device, e.value);
     });
-    session.conn.onLinkChange((up) => this.opts.progress.note(up ? `reconnected to ${session.conn.broker}` : `lost the broker ${session.conn.broker}: reconnecting`));
+    session.conn.onLinkChange((up) =>
+      this.opts.progress.note(
+        up ? `reconnected to ${session.conn.broker}` : `lost the broker ${session.conn.broker}: reconnecting`,
+      ),
+    );
     // Where a killed run may have left off: the current batch's unanswered devices may or may not have their desired document.
-    const unsure = this.batchDevices(this.record.currentBatch).filter((d) => d.status === 'planned' || d.status === 'sent');
-    await session.subscribe([fleetWildcard(fleet, 'reported'), fleetWildcard(fleet, 'jobs/+'), ...unsure.map((d) => deviceTopics(fleet, d.device).desired)]);
+    const unsure = this.batchDevices(this.record.currentBatch).filter(
+      (d) => d.status === 'planned' || d.status === 'sent',
+    );
+    await session.subscribe([
+      fleetWildcard(fleet, 'reported'),
+      fleetWildcard(fleet, 'jobs/+'),
+      ...unsure.map((d) => deviceTopics(fleet, d.device).desired),
+    ]);
     await session.settle(this.opts.signal);
 
     for (let b = this.record.currentBatch; b < this.record.batchCount; b++) {
@@ -65,7 +76,13 @@ export class RolloutRunner {
     }
     if (this.record.params.group && !this.record.groupPublished) {
       // Devices that join the group later converge too; devices that already carried this rollout out ignore it (once per rolloutId).
-      const sent = await unlessAborted(session.conn.publish(groupDesiredTopic(fleet, this.record.params.group), this.desired(), { qos: 1, retain: true }), this.opts.signal);
+      const sent = await unlessAborted(
+        session.conn.publish(groupDesiredTopic(fleet, this.record.params.group), this.desired(), {
+          qos: 1,
+          retain: true,
+        }),
+        this.opts.signal,
+      );
       if (!sent.done) return 'interrupted';
       this.opts.state.markGroupPublished(this.record.id);
     }
@@ -82,14 +99,20 @@ export class RolloutRunner {
       // `sent` here is a resumed batch: sent again only if its retained document is gone (a broker that lost its retained messages).
       if (d.status !== 'planned' && d.status !== 'sent') continue;
       if (this.desiredSeen.get(d.device)?.rolloutId !== this.record.id) {
-        const sent = await unlessAborted(session.conn.publish(deviceTopics(fleet, d.device).desired, this.desired(), { qos: 1, retain: true }), this.opts.signal);
+        const sent = await unlessAborted(
+          session.conn.publish(deviceTopics(fleet, d.device).desired, this.desired(), { qos: 1, retain: true }),
+          this.opts.signal,
+        );
         if (!sent.done) return 'interrupted';
       }
       // A report may have come in meanwhile (resume): it wins over `sent`.
       if (d.status === 'planned') this.setDevice(d.device, { status: 'sent' });
     }
     this.show();
-    const done = await waitUntil(session, () => (batch.every((d) => FINAL.includes(d.status)) ? true : undefined), { timeoutMs: this.opts.batchTimeoutMs, signal: this.opts.signal });
+    const done = await waitUntil(session, () => (batch.every((d) => FINAL.includes(d.status)) ? true : undefined), {
+      timeoutMs: this.opts.batchTimeoutMs,
+      signal: this.opts.signal,
+    });
     if (!done.done && done.why === 'aborted') {
       progress.end();
       return 'interrupted';
@@ -116,7 +139,12 @@ export class RolloutRunner {
 
   private desired(): string {
     const p = this.record.params;
-    return encodeMessage('desired', { rolloutId: this.record.id, toDepth: p.toDepth, ...(p.method ? { method: p.method } : {}), ts: new Date().toISOString() });
+    return encodeMessage('desired', {
+      rolloutId: this.record.id,
+      toDepth: p.toDepth,
+      ...(p.method ? { method: p.method } : {}),
+      ts: new Date().toISOString(),
+    });
   }
 
   private onReported(device: string, r: ReportedMessage): void {
@@ -125,7 +153,8 @@ export class RolloutRunner {
     // A device's `running` never undoes its final answer (a redelivered older message).
     if (FINAL.includes(d.status) && r.status === 'running') return;
     const patch = { status: r.status as DeviceRolloutStatus, depth: r.depth, jobId: r.jobId, reason: r.reason ?? null };
-    if (d.status === patch.status && d.depth === patch.depth && d.jobId === patch.jobId && d.reason === patch.reason) return;
+    if (d.status === patch.status && d.depth === patch.depth && d.jobId === patch.jobId && d.reason === patch.reason)
+      return;
     this.setDevice(device, patch);
     this.show();
   }
@@ -149,7 +178,11 @@ export class RolloutRunner {
       label: batchLabel(this.record, b),
       index: b,
       count: this.record.batchCount,
-      devices: this.batchDevices(b).map((d) => ({ device: d.device, status: d.status, percent: this.percents.get(d.device) ?? null })),
+      devices: this.batchDevices(b).map((d) => ({
+        device: d.device,
+        status: d.status,
+        percent: this.percents.get(d.device) ?? null,
+      })),
     };
   }
 

@@ -127,7 +127,12 @@ export class RolloutStateFile {
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
         db.exec('COMMIT');
       } else if (version !== SCHEMA_VERSION) {
-        throw fail(path, version === 0 ? 'is an SQLite file of something else; left untouched' : `has schema version ${version}, this deepend knows ${SCHEMA_VERSION}`);
+        throw fail(
+          path,
+          version === 0
+            ? 'is an SQLite file of something else; left untouched'
+            : `has schema version ${version}, this deepend knows ${SCHEMA_VERSION}`,
+        );
       }
       db.pragma('journal_mode = WAL');
       // Every step must survive a kill or a power cut: writes are few.
@@ -151,9 +156,22 @@ export class RolloutStateFile {
     const ts = this.stamp();
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO rollouts (id, params_key, params, status, has_canary, batch_count, current_batch, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)')
-        .run(id, paramsKey(params), JSON.stringify(params), 'running', plan.hasCanary ? 1 : 0, plan.batches.length, ts, ts);
-      const insert = this.db.prepare("INSERT INTO rollout_devices (rollout_id, device, batch, status, updated_at) VALUES (?, ?, ?, 'planned', ?)");
+        .prepare(
+          'INSERT INTO rollouts (id, params_key, params, status, has_canary, batch_count, current_batch, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
+        )
+        .run(
+          id,
+          paramsKey(params),
+          JSON.stringify(params),
+          'running',
+          plan.hasCanary ? 1 : 0,
+          plan.batches.length,
+          ts,
+          ts,
+        );
+      const insert = this.db.prepare(
+        "INSERT INTO rollout_devices (rollout_id, device, batch, status, updated_at) VALUES (?, ?, ?, 'planned', ?)",
+      );
       plan.batches.forEach((batch, i) => batch.forEach((device) => insert.run(id, device, i, ts)));
     })();
     return this.get(id)!;
@@ -162,7 +180,11 @@ export class RolloutStateFile {
   get(id: string): RolloutRecord | null {
     const row = this.db.prepare('SELECT * FROM rollouts WHERE id = ?').get(id) as RolloutRow | undefined;
     if (!row) return null;
-    const devices = this.db.prepare('SELECT device, batch, status, depth, job_id, reason FROM rollout_devices WHERE rollout_id = ? ORDER BY batch, device').all(id) as DeviceRow[];
+    const devices = this.db
+      .prepare(
+        'SELECT device, batch, status, depth, job_id, reason FROM rollout_devices WHERE rollout_id = ? ORDER BY batch, device',
+      )
+      .all(id) as DeviceRow[];
     return {
       id: row.id,
       params: JSON.parse(row.params) as RolloutParams,
@@ -173,24 +195,44 @@ export class RolloutStateFile {
       groupPublished: row.group_published === 1,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
-      devices: devices.map((d) => ({ device: d.device, batch: d.batch, status: d.status, depth: d.depth, jobId: d.job_id, reason: d.reason })),
+      devices: devices.map((d) => ({
+        device: d.device,
+        batch: d.batch,
+        status: d.status,
+        depth: d.depth,
+        jobId: d.job_id,
+        reason: d.reason,
+      })),
     };
   }
 
   /** The newest unfinished rollout with these parameters. */
   findUnfinished(params: RolloutParams): RolloutRecord | null {
-    const row = this.db.prepare("SELECT id FROM rollouts WHERE params_key = ? AND status = 'running' ORDER BY created_at DESC, id DESC LIMIT 1").get(paramsKey(params)) as { id: string } | undefined;
+    const row = this.db
+      .prepare(
+        "SELECT id FROM rollouts WHERE params_key = ? AND status = 'running' ORDER BY created_at DESC, id DESC LIMIT 1",
+      )
+      .get(paramsKey(params)) as { id: string } | undefined;
     return row ? this.get(row.id) : null;
   }
 
   list(): { id: string; status: RolloutStatus; createdAt: string }[] {
-    return (this.db.prepare('SELECT id, status, created_at FROM rollouts ORDER BY created_at DESC, id DESC').all() as RolloutRow[]).map((r) => ({ id: r.id, status: r.status, createdAt: r.created_at }));
+    return (
+      this.db
+        .prepare('SELECT id, status, created_at FROM rollouts ORDER BY created_at DESC, id DESC')
+        .all() as RolloutRow[]
+    ).map((r) => ({ id: r.id, status: r.status, createdAt: r.created_at }));
   }
 
   updateDevice(id: string, device: string, patch: DevicePatch): void {
     const sets: string[] = [];
     const values: (string | number | null)[] = [];
-    const columns: Record<keyof DevicePatch, string> = { status: 'status', depth: 'depth', jobId: 'job_id', reason: 'reason' };
+    const columns: Record<keyof DevicePatch, string> = {
+      status: 'status',
+      depth: 'depth',
+      jobId: 'job_id',
+      reason: 'reason',
+    };
     for (const key of Object.keys(patch) as (keyof DevicePatch)[]) {
       sets.push(`${columns[key]} = ?`);
       values.push(patch[key] ?? null);
@@ -198,7 +240,9 @@ export class RolloutStateFile {
     if (sets.length === 0) return;
     const ts = this.stamp();
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE rollout_devices SET ${sets.join(', ')}, updated_at = ? WHERE rollout_id = ? AND device = ?`).run(...values, ts, id, device);
+      this.db
+        .prepare(`UPDATE rollout_devices SET ${sets.join(', ')}, updated_at = ? WHERE rollout_id = ? AND device = ?`)
+        .run(...values, ts, id, device);
       this.touch(id, ts);
     })();
   }
@@ -207,7 +251,9 @@ export class RolloutStateFile {
   finishBatch(id: string, batch: number, pending: string[]): void {
     const ts = this.stamp();
     this.db.transaction(() => {
-      const mark = this.db.prepare("UPDATE rollout_devices SET status = 'pending', updated_at = ? WHERE rollout_id = ? AND device = ?");
+      const mark = this.db.prepare(
+        "UPDATE rollout_devices SET status = 'pending', updated_at = ? WHERE rollout_id = ? AND device = ?",
+      );
       for (const device of pending) mark.run(ts, id, device);
       this.db.prepare('UPDATE rollouts SET current_batch = ?, updated_at = ? WHERE id = ?').run(batch + 1, ts, id);
     })();

@@ -38,7 +38,13 @@ export function rolloutTotals(r: RolloutRecord): RolloutTotals {
 export function summaryTable(r: RolloutRecord): string[] {
   return formatTable(
     ['DEVICE', 'BATCH', 'STATUS', 'DEPTH', 'REASON'],
-    r.devices.map((d) => [d.device, batchLabel(r, d.batch), d.status === 'running' ? 'pending (running)' : SHOWN[d.status], orDash(d.depth), d.reason ?? '']),
+    r.devices.map((d) => [
+      d.device,
+      batchLabel(r, d.batch),
+      d.status === 'running' ? 'pending (running)' : SHOWN[d.status],
+      orDash(d.depth),
+      d.reason ?? '',
+    ]),
   );
 }
 
@@ -60,6 +66,13 @@ export function summaryJson(r: RolloutRecord, stateFile: string): object {
     params: r.params,
     totals: rolloutTotals(r),
     groupPublished: r.groupPublished,
-    devices: r.devices.map((d) => ({ device: d.device, batch: batchLabel(r, d.batch), status: d.status, depth: d.depth, jobId: d.jobId, reason: d.reason })),
+    devices: r.devices.map((d) => ({
+      device: d.device,
+      batch: batchLabel(r, d.batch),
+      status: d.status,
+      depth: d.depth,
+      jobId: d.jobId,
+      reason: d.reason,
+    })),
   };
 }

@@ -21,7 +21,8 @@ const DEFAULT_BATCH_TIMEOUT_S = 1800;
 
 function paramsFromFlags(args: ParsedArgs, fleet: string): RolloutParams {
   const group = args.values.get('group') ?? null;
-  if (group !== null && !isTopicSegment(group)) throw new UsageError(`--group '${group}' is not a group name: use letters, digits, '.', '_' or '-'`);
+  if (group !== null && !isTopicSegment(group))
+    throw new UsageError(`--group '${group}' is not a group name: use letters, digits, '.', '_' or '-'`);
   return {
     fleet,
     group,
@@ -35,7 +36,8 @@ function paramsFromFlags(args: ParsedArgs, fleet: string): RolloutParams {
 
 /** With --resume, plan flags may be repeated but must match what the rollout was started with. */
 function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutParams): void {
-  if (args.values.has('fleet') && target.fleet !== saved.fleet) throw new UsageError(`--fleet ${target.fleet} is not rollout's fleet ${saved.fleet}`);
+  if (args.values.has('fleet') && target.fleet !== saved.fleet)
+    throw new UsageError(`--fleet ${target.fleet} is not rollout's fleet ${saved.fleet}`);
   const given: Partial<Record<(typeof PLAN_FLAGS)[number], unknown>> = {
     'to-depth': args.values.has('to-depth') ? toDepthFlag('rollout', args) : undefined,
     method: methodFlag(args) ?? undefined,
@@ -53,7 +55,10 @@ function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutP
     batch: saved.batchPct,
   };
   for (const flag of PLAN_FLAGS) {
-    if (given[flag] !== undefined && given[flag] !== savedOf[flag]) throw new UsageError(`--${flag} ${String(given[flag])} differs from the rollout's ${String(savedOf[flag] ?? 'none')}: a resumed rollout keeps its parameters`);
+    if (given[flag] !== undefined && given[flag] !== savedOf[flag])
+      throw new UsageError(
+        `--${flag} ${String(given[flag])} differs from the rollout's ${String(savedOf[flag] ?? 'none')}: a resumed rollout keeps its parameters`,
+      );
   }
 }
 
@@ -61,10 +66,18 @@ function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutP
 async function discover(session: FleetSession, params: RolloutParams, signal: AbortSignal): Promise<string[]> {
   await session.subscribe([fleetWildcard(params.fleet, 'birth')]);
   await session.settle(signal);
-  return [...session.view.births.entries()].filter(([, b]) => params.group === null || b.groups.includes(params.group)).map(([device]) => device);
+  return [...session.view.births.entries()]
+    .filter(([, b]) => params.group === null || b.groups.includes(params.group))
+    .map(([device]) => device);
 }
 
-function report(record: RolloutRecord, outcome: RunOutcome, stateFile: string, stateFlag: boolean, io: CommandIO): number {
+function report(
+  record: RolloutRecord,
+  outcome: RunOutcome,
+  stateFile: string,
+  stateFlag: boolean,
+  io: CommandIO,
+): number {
   const code = outcome === 'completed' ? 0 : outcome === 'stopped' ? 1 : 130;
   if (io.json) {
     io.out(JSON.stringify({ ...summaryJson(record, stateFile), outcome }));
@@ -73,15 +86,25 @@ function report(record: RolloutRecord, outcome: RunOutcome, stateFile: string, s
     io.out(totalsLine(record));
     if (outcome === 'stopped') {
       const failed = record.devices.filter((d) => d.status === 'failed').length;
-      io.out(failed > 0 ? `failures passed the threshold of ${record.params.maxFailuresPct}%: nothing more was sent` : 'no canary device succeeded within --batch-timeout: nothing more was sent (resume once the canary has converged)');
+      io.out(
+        failed > 0
+          ? `failures passed the threshold of ${record.params.maxFailuresPct}%: nothing more was sent`
+          : 'no canary device succeeded within --batch-timeout: nothing more was sent (resume once the canary has converged)',
+      );
     }
   }
-  if (outcome === 'interrupted') io.err.write(`deepend fleet: rollout ${record.id} interrupted; resume it with deepend fleet rollout --resume ${record.id}${stateFlag ? ` --state ${stateFile}` : ''}\n`);
+  if (outcome === 'interrupted')
+    io.err.write(
+      `deepend fleet: rollout ${record.id} interrupted; resume it with deepend fleet rollout --resume ${record.id}${stateFlag ? ` --state ${stateFile}` : ''}\n`,
+    );
   return code;
 }
 
 export async function fleetRollout(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('rollout', argv, { values: [...TARGET_FLAGS, ...PLAN_FLAGS, 'batch-timeout', 'state', 'resume'], switches: ['json'] });
+  const args = parseArgs('rollout', argv, {
+    values: [...TARGET_FLAGS, ...PLAN_FLAGS, 'batch-timeout', 'state', 'resume'],
+    switches: ['json'],
+  });
   const resumeId = args.values.get('resume');
   const target = resolveTarget(args);
   const batchTimeoutMs = secondsFlag(args, 'batch-timeout', DEFAULT_BATCH_TIMEOUT_S) * 1000;
@@ -104,23 +127,40 @@ export async function fleetRollout(argv: string[], io: CommandIO): Promise<numbe
         note(`rollout ${record.id} is already ${record.status}`);
         return report(record, record.status, state.path, stateFlag, io);
       }
-      note(record.currentBatch < record.batchCount ? `resuming rollout ${record.id} at batch ${batchLabel(record, record.currentBatch)}` : `resuming rollout ${record.id} after its last batch`);
+      note(
+        record.currentBatch < record.batchCount
+          ? `resuming rollout ${record.id} at batch ${batchLabel(record, record.currentBatch)}`
+          : `resuming rollout ${record.id} after its last batch`,
+      );
     } else {
       record = state.findUnfinished(flagParams!);
-      if (record) note(`resuming the unfinished rollout ${record.id} (started ${record.createdAt}) with the same parameters`);
+      if (record)
+        note(`resuming the unfinished rollout ${record.id} (started ${record.createdAt}) with the same parameters`);
     }
     const session = await FleetSession.open(target, warner(io));
     try {
       if (!record) {
         const devices = await discover(session, flagParams!, io.signal);
         if (io.signal.aborted) return 130;
-        if (devices.length === 0) throw new Error(`no devices in fleet ${target.fleet}${flagParams!.group ? ` group ${flagParams!.group}` : ''} on ${session.conn.broker} (no retained births)`);
+        if (devices.length === 0)
+          throw new Error(
+            `no devices in fleet ${target.fleet}${flagParams!.group ? ` group ${flagParams!.group}` : ''} on ${session.conn.broker} (no retained births)`,
+          );
         const plan = planRollout(devices, flagParams!.canaryPct, flagParams!.batchPct);
         // The plan is on disk before anything is published.
         record = state.create(newRolloutId(), flagParams!, plan);
-        note(`rollout ${record.id}: ${devices.length} device${devices.length === 1 ? '' : 's'} in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'} (${plan.batches.map((b, i) => `${batchLabel(plan, i)}: ${b.length}`).join(', ')}); state in ${state.path}`);
+        note(
+          `rollout ${record.id}: ${devices.length} device${devices.length === 1 ? '' : 's'} in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'} (${plan.batches.map((b, i) => `${batchLabel(plan, i)}: ${b.length}`).join(', ')}); state in ${state.path}`,
+        );
       }
-      const runner = new RolloutRunner({ session, state, rolloutId: record.id, batchTimeoutMs, progress: new RolloutProgress(io.err, io.json), signal: io.signal });
+      const runner = new RolloutRunner({
+        session,
+        state,
+        rolloutId: record.id,
+        batchTimeoutMs,
+        progress: new RolloutProgress(io.err, io.json),
+        signal: io.signal,
+      });
       const outcome = await runner.run();
       return report(runner.rollout, outcome, state.path, stateFlag, io);
     } finally {

@@ -26,13 +26,16 @@ export interface FleetTarget {
 export function resolveTarget(args: ParsedArgs): FleetTarget {
   const { config } = loadConfig({ file: args.values.get('config') });
   const fleet = args.values.get('fleet') ?? config.fleet;
-  if (!isTopicSegment(fleet)) throw new UsageError(`--fleet '${fleet}' is not a fleet name: use letters, digits, '.', '_' or '-'`);
+  if (!isTopicSegment(fleet))
+    throw new UsageError(`--fleet '${fleet}' is not a fleet name: use letters, digits, '.', '_' or '-'`);
   const flagUrl = args.values.get('url');
-  if (flagUrl !== undefined && !URL_PATTERN.test(flagUrl)) throw new UsageError(`--url must start with mqtt://, mqtts://, ws://, wss://, tcp:// or tls://, got '${flagUrl}'`);
+  if (flagUrl !== undefined && !URL_PATTERN.test(flagUrl))
+    throw new UsageError(`--url must start with mqtt://, mqtts://, ws://, wss://, tcp:// or tls://, got '${flagUrl}'`);
   let url = flagUrl ?? config.mqtt.url;
   if (url === null) {
     // A daemon with embeddedPort 0 picks a free port the CLI cannot know.
-    if (config.mqtt.embeddedPort === 0) throw new UsageError('mqtt.url is not set and mqtt.embeddedPort is 0 (a port the daemon picks): pass --url');
+    if (config.mqtt.embeddedPort === 0)
+      throw new UsageError('mqtt.url is not set and mqtt.embeddedPort is 0 (a port the daemon picks): pass --url');
     url = `mqtt://127.0.0.1:${config.mqtt.embeddedPort}`;
   }
   return { url, fleet, mqtt: config.mqtt, home: config.home };
@@ -44,12 +47,17 @@ export function defaultStateFile(target: FleetTarget): string {
 
 /** A device id as the contract allows it (one topic segment, not the group subtree). */
 export function checkDeviceId(device: string): string {
-  if (!isTopicSegment(device) || device === GROUPS_SEGMENT) throw new UsageError(`'${device}' is not a device id: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)`);
+  if (!isTopicSegment(device) || device === GROUPS_SEGMENT)
+    throw new UsageError(
+      `'${device}' is not a device id: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)`,
+    );
   return device;
 }
 
 /** The first word when it is not a flag: `fleet deepen DEVICE --to-depth 3`. */
 export function splitPositional(argv: string[]): { positional: string | undefined; rest: string[] } {
   const first = argv[0];
-  return first !== undefined && !first.startsWith('--') ? { positional: first, rest: argv.slice(1) } : { positional: undefined, rest: argv };
+  return first !== undefined && !first.startsWith('--')
+    ? { positional: first, rest: argv.slice(1) }
+    : { positional: undefined, rest: argv };
 }

@@ -6,7 +6,11 @@ export type WaitOutcome<T> = { done: true; value: T } | { done: false; why: 'tim
  * Resolves once `check` returns a value, re-checking after every message the
  * session receives (and at `tickMs`, for deadlines); or on timeout or abort.
  */
-export function waitUntil<T>(session: FleetSession, check: () => T | undefined, opts: { timeoutMs: number; signal: AbortSignal; tickMs?: number }): Promise<WaitOutcome<T>> {
+export function waitUntil<T>(
+  session: FleetSession,
+  check: () => T | undefined,
+  opts: { timeoutMs: number; signal: AbortSignal; tickMs?: number },
+): Promise<WaitOutcome<T>> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: WaitOutcome<T>) => {

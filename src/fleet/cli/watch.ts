@@ -37,11 +37,20 @@ export function changeLine(e: FleetEvent, at: Date = new Date()): string | null 
 
 function screen(session: FleetSession, now: Date): string[] {
   const rows = session.view.rows();
-  const lines = [`fleet ${session.fleet} on ${session.conn.broker}${session.conn.connected ? '' : ' (reconnecting)'}  ${clock(now)}  (Ctrl-C to quit)`, ''];
+  const lines = [
+    `fleet ${session.fleet} on ${session.conn.broker}${session.conn.connected ? '' : ' (reconnecting)'}  ${clock(now)}  (Ctrl-C to quit)`,
+    '',
+  ];
   lines.push(...(rows.length ? deviceTable(rows, now.getTime()) : ['no devices yet']));
   const jobs = session.view.activeJobs();
   if (jobs.length > 0) {
-    lines.push('', ...formatTable(['DEVICE', 'JOB', 'PROGRESS', 'ROLLOUT'], jobs.map(({ device, job }) => [device, shortId(job.jobId), describeJob(job), job.rolloutId ?? '-'])));
+    lines.push(
+      '',
+      ...formatTable(
+        ['DEVICE', 'JOB', 'PROGRESS', 'ROLLOUT'],
+        jobs.map(({ device, job }) => [device, shortId(job.jobId), describeJob(job), job.rolloutId ?? '-']),
+      ),
+    );
   }
   return lines;
 }
@@ -70,12 +79,16 @@ export async function fleetWatch(argv: string[], io: CommandIO): Promise<number>
     const line = changeLine(e);
     if (line) io.out(line);
   });
-  session.conn.onLinkChange((up) => (tty ? redraw() : io.out(`${clock()} broker ${up ? 'reconnected' : 'lost: reconnecting'}`)));
+  session.conn.onLinkChange((up) =>
+    tty ? redraw() : io.out(`${clock()} broker ${up ? 'reconnected' : 'lost: reconnecting'}`),
+  );
   const refresh = tty ? setInterval(redraw, REFRESH_MS) : null;
   try {
     await session.subscribe([...deviceRowTopics(target.fleet), fleetWildcard(target.fleet, 'jobs/+')]);
     if (tty) redraw();
-    await sleep(forSeconds === undefined ? 2 ** 31 - 1 : forSeconds * 1000, undefined, { signal: io.signal }).catch(() => undefined);
+    await sleep(forSeconds === undefined ? 2 ** 31 - 1 : forSeconds * 1000, undefined, { signal: io.signal }).catch(
+      () => undefined,
+    );
   } finally {
     if (refresh) clearInterval(refresh);
     if (timer) clearTimeout(timer);

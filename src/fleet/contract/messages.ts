@@ -22,7 +22,11 @@ export interface BirthModel {
   depth: number;
   accuracy: number | null;
   sha256: string;
-  origin?: { format: 'deepend' | 'tfjs-layers' | 'keras-h5' | 'keras-v3'; producer?: string | null; depthAtImport: number };
+  origin?: {
+    format: 'deepend' | 'tfjs-layers' | 'keras-h5' | 'keras-v3';
+    producer?: string | null;
+    depthAtImport: number;
+  };
   /** Present when the committed version was corrupt at start and this older one serves instead. */
   fallback?: { fromVersion: number; reason: 'corrupt' };
 }
@@ -144,7 +148,19 @@ export interface TelemetryMessage {
 }
 
 /** Message kinds with a schema, by the file name under ./schemas/ (KIND.schema.json). */
-export const MESSAGE_KINDS = ['state', 'birth', 'job', 'deepen', 'cancel', 'rollback', 'rebirth', 'reply', 'desired', 'reported', 'telemetry'] as const;
+export const MESSAGE_KINDS = [
+  'state',
+  'birth',
+  'job',
+  'deepen',
+  'cancel',
+  'rollback',
+  'rebirth',
+  'reply',
+  'desired',
+  'reported',
+  'telemetry',
+] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export interface MessageOfKind {

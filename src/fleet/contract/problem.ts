@@ -38,7 +38,11 @@ function typeWords(type: unknown): string {
 function patternWords(e: ErrorObject, path: PathSegment[]): string {
   const definition = /\/definitions\/([^/]+)\//.exec(e.schemaPath)?.[1];
   const field = [...path].reverse().find((s): s is string => typeof s === 'string') ?? '';
-  return PATTERN_WORDS[definition ?? ''] ?? PATTERN_WORDS[field] ?? `like ${String((e.params as { pattern?: unknown }).pattern)}`;
+  return (
+    PATTERN_WORDS[definition ?? ''] ??
+    PATTERN_WORDS[field] ??
+    `like ${String((e.params as { pattern?: unknown }).pattern)}`
+  );
 }
 
 function explain(e: ErrorObject, data: unknown): [PathSegment[], string] {
@@ -51,11 +55,17 @@ function explain(e: ErrorObject, data: unknown): [PathSegment[], string] {
   switch (e.keyword) {
     case 'required':
       // The reply schema's if/then: a refusal must say why.
-      return [[...path, String(p.missingProperty)], e.schemaPath.includes('/then/') ? 'is required when ok is false' : 'is required'];
+      return [
+        [...path, String(p.missingProperty)],
+        e.schemaPath.includes('/then/') ? 'is required when ok is false' : 'is required',
+      ];
     case 'enum':
       return [path, `must be one of ${(p.allowedValues as unknown[]).join(', ')}, got ${shown(value)}`];
     case 'maxLength':
-      return [path, `must be at most ${String(p.limit)} characters, got ${typeof value === 'string' ? value.length : shown(value)}`];
+      return [
+        path,
+        `must be at most ${String(p.limit)} characters, got ${typeof value === 'string' ? value.length : shown(value)}`,
+      ];
     case 'pattern':
       return [path, `must be ${patternWords(e, path)}, got ${shown(value)}`];
     case 'uniqueItems':

@@ -15,7 +15,19 @@ import state from './schemas/state.schema.json';
 import telemetry from './schemas/telemetry.schema.json';
 import type { MessageKind } from './messages';
 
-export const MESSAGE_SCHEMAS: Readonly<Record<MessageKind, object>> = { state, birth, job, deepen, cancel, rollback, rebirth, reply, desired, reported, telemetry };
+export const MESSAGE_SCHEMAS: Readonly<Record<MessageKind, object>> = {
+  state,
+  birth,
+  job,
+  deepen,
+  cancel,
+  rollback,
+  rebirth,
+  reply,
+  desired,
+  reported,
+  telemetry,
+};
 
 /** A kind's schema file name, relative to ./schemas/. */
 export function schemaFileName(kind: MessageKind): string {

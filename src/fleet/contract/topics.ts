@@ -24,7 +24,10 @@ export function isTopicSegment(s: string): boolean {
 }
 
 function segment(what: string, s: string): string {
-  if (!isTopicSegment(s)) throw new Error(`${what} '${s}' cannot be an MQTT topic segment: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)`);
+  if (!isTopicSegment(s))
+    throw new Error(
+      `${what} '${s}' cannot be an MQTT topic segment: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)`,
+    );
   return s;
 }
 
@@ -70,7 +73,10 @@ export function groupDesiredTopic(fleet: string, group: string): string {
 }
 
 /** Wildcards a fleet-side client subscribes to: every device's topic of one kind in a fleet ('+' for all fleets). */
-export function fleetWildcard(fleet: string, leaf: 'state' | 'birth' | 'jobs/+' | 'reported' | 'telemetry' | 'cmd/reply' | '#'): string {
+export function fleetWildcard(
+  fleet: string,
+  leaf: 'state' | 'birth' | 'jobs/+' | 'reported' | 'telemetry' | 'cmd/reply' | '#',
+): string {
   return `${TOPIC_ROOT}/${fleet === '+' ? '+' : segment('fleet', fleet)}/+/${leaf}`;
 }
 
@@ -87,16 +93,23 @@ export function parseTopic(topic: string): ParsedTopic | null {
   const [fleet, second, ...rest] = parts.slice(2);
   if (!isTopicSegment(fleet) || !isTopicSegment(second)) return null;
   if (second === GROUPS_SEGMENT) {
-    return rest.length === 2 && isTopicSegment(rest[0]) && rest[1] === 'desired' ? { fleet, group: rest[0], kind: 'group-desired' } : null;
+    return rest.length === 2 && isTopicSegment(rest[0]) && rest[1] === 'desired'
+      ? { fleet, group: rest[0], kind: 'group-desired' }
+      : null;
   }
   const device = second;
   if (rest.length === 1) {
     const leaf = rest[0];
-    if (leaf === 'state' || leaf === 'birth' || leaf === 'desired' || leaf === 'reported' || leaf === 'telemetry') return { fleet, device, kind: leaf };
+    if (leaf === 'state' || leaf === 'birth' || leaf === 'desired' || leaf === 'reported' || leaf === 'telemetry')
+      return { fleet, device, kind: leaf };
     return null;
   }
-  if (rest.length === 2 && rest[0] === 'jobs' && isTopicSegment(rest[1])) return { fleet, device, kind: 'job', jobId: rest[1] };
-  if (rest.length === 2 && rest[0] === 'cmd') return rest[1] === 'reply' ? { fleet, device, kind: 'reply' } : { fleet, device, kind: 'command', command: rest[1] };
+  if (rest.length === 2 && rest[0] === 'jobs' && isTopicSegment(rest[1]))
+    return { fleet, device, kind: 'job', jobId: rest[1] };
+  if (rest.length === 2 && rest[0] === 'cmd')
+    return rest[1] === 'reply'
+      ? { fleet, device, kind: 'reply' }
+      : { fleet, device, kind: 'command', command: rest[1] };
   return null;
 }
 

@@ -8,7 +8,9 @@ import { schemaProblem } from './problem';
 import { MESSAGE_SCHEMAS } from './schemas';
 import { isCommandName, ParsedTopic } from './topics';
 
-export type MessageResult<K extends MessageKind> = { ok: true; value: MessageOfKind[K] } | { ok: false; problem: string };
+export type MessageResult<K extends MessageKind> =
+  | { ok: true; value: MessageOfKind[K] }
+  | { ok: false; problem: string };
 
 /** Same as the config's mqtt.maxPayloadBytes default. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 65536;
@@ -39,8 +41,13 @@ function oneLine(text: string): string {
 }
 
 /** A received payload: at most maxBytes, UTF-8 JSON, valid for its kind. */
-export function decodeMessage<K extends MessageKind>(kind: K, bytes: Buffer, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): MessageResult<K> {
-  if (bytes.length > maxBytes) return { ok: false, problem: `payload of ${bytes.length} bytes is over the limit of ${maxBytes}` };
+export function decodeMessage<K extends MessageKind>(
+  kind: K,
+  bytes: Buffer,
+  maxBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): MessageResult<K> {
+  if (bytes.length > maxBytes)
+    return { ok: false, problem: `payload of ${bytes.length} bytes is over the limit of ${maxBytes}` };
   if (bytes.length === 0) return { ok: false, problem: 'empty payload' };
   let text: string;
   try {

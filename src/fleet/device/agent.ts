@@ -61,8 +61,21 @@ export class FleetAgent {
     const { config, store, log } = opts;
     this.topics = deviceTopics(config.fleet, config.deviceId);
     this.reporter = new FleetReporter({ store, log, onEnqueued: () => this.sender?.kick() });
-    this.commands = new CommandHandler({ config, store, log, runner: opts.runner, rebirth: () => this.publishBirth(), reply: (m, r) => this.reply(m, r) });
-    this.desired = new DesiredState({ config, store, log, runner: opts.runner, report: (m) => this.reporter.report('reported', this.topics.reported, m, { retain: true }) });
+    this.commands = new CommandHandler({
+      config,
+      store,
+      log,
+      runner: opts.runner,
+      rebirth: () => this.publishBirth(),
+      reply: (m, r) => this.reply(m, r),
+    });
+    this.desired = new DesiredState({
+      config,
+      store,
+      log,
+      runner: opts.runner,
+      report: (m) => this.reporter.report('reported', this.topics.reported, m, { retain: true }),
+    });
     this.telemetry = new TelemetrySampler(opts.sources);
     this.lastEnded = store.jobs(20).find((j) => isTerminal(j.state));
   }
@@ -98,14 +111,21 @@ export class FleetAgent {
       cfg: config.mqtt,
       clientId: config.deviceId,
       subscriptions: () => [this.topics.commands, this.topics.desired, ...groups],
-      will: (session) => ({ topic: this.topics.state, payload: encodeMessage('state', { state: 'lost', session, ts: new Date().toISOString() }), qos: 1, retain: true }),
+      will: (session) => ({
+        topic: this.topics.state,
+        payload: encodeMessage('state', { state: 'lost', session, ts: new Date().toISOString() }),
+        qos: 1,
+        retain: true,
+      }),
       nextSession: () => nextSession(store),
       log,
     });
     this.link = link;
     this.sender = new OutboxSender({ store, link, log });
     link.on('connected', () => this.onConnected());
-    link.on('message', (topic: string, payload: Buffer, props: { responseTopic?: string; correlationData?: Buffer }) => this.onMessage(topic, payload, props));
+    link.on('message', (topic: string, payload: Buffer, props: { responseTopic?: string; correlationData?: Buffer }) =>
+      this.onMessage(topic, payload, props),
+    );
     link.start();
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS);
@@ -121,7 +141,12 @@ export class FleetAgent {
     const state = deviceState(this.opts.sources.phase(), this.opts.runner()?.active(), this.lastEnded);
     if (state === this.lastState || state === 'offline') return;
     this.lastState = state;
-    this.reporter.report('state', this.topics.state, { state, session: currentSession(this.opts.store), ts: new Date().toISOString() }, { retain: true });
+    this.reporter.report(
+      'state',
+      this.topics.state,
+      { state, session: currentSession(this.opts.store), ts: new Date().toISOString() },
+      { retain: true },
+    );
   }
 
   /** The runner is there: act on desired documents that arrived before it. */
@@ -131,7 +156,9 @@ export class FleetAgent {
 
   publishBirth(): void {
     const { config, store, sources } = this.opts;
-    this.reporter.report('birth', this.topics.birth, birthMessage(config, store, sources, currentSession(store)), { retain: true });
+    this.reporter.report('birth', this.topics.birth, birthMessage(config, store, sources, currentSession(store)), {
+      retain: true,
+    });
   }
 
   outboxPending(): number {
@@ -156,7 +183,11 @@ export class FleetAgent {
       await new Promise((r) => setTimeout(r, 20));
     }
     await this.sender?.stop();
-    const offline = encodeMessage('state', { state: 'offline', session: currentSession(this.opts.store), ts: new Date().toISOString() });
+    const offline = encodeMessage('state', {
+      state: 'offline',
+      session: currentSession(this.opts.store),
+      ts: new Date().toISOString(),
+    });
     await link.stop({ topic: this.topics.state, payload: offline, qos: 1, retain: true });
   }
 
@@ -164,7 +195,8 @@ export class FleetAgent {
   private prune(): void {
     try {
       const removed = this.opts.store.prune(new Date(Date.now() - KEEP_MS));
-      if (removed.outbox + removed.commands + removed.events > 0) this.opts.log.info('old fleet records pruned', { ...removed });
+      if (removed.outbox + removed.commands + removed.events > 0)
+        this.opts.log.info('old fleet records pruned', { ...removed });
     } catch (err) {
       this.opts.log.warn('pruning old fleet records failed; tried again later', { error: (err as Error).message });
     }
@@ -182,19 +214,26 @@ export class FleetAgent {
 
   private reportJob(job: JobRow, progress?: { step: string; percent: number }): void {
     const { store, config } = this.opts;
-    this.reporter.report('job', this.topics.job(job.id), jobMessage(store, config.model.name, job, progress), { retain: true });
+    this.reporter.report('job', this.topics.job(job.id), jobMessage(store, config.model.name, job, progress), {
+      retain: true,
+    });
   }
 
   private onMessage(topic: string, payload: Buffer, props: { responseTopic?: string; correlationData?: Buffer }): void {
     const { config, log } = this.opts;
     const parsed = parseTopic(topic);
-    const own = parsed && parsed.fleet === config.fleet && ('device' in parsed ? parsed.device === config.deviceId : config.groups.includes(parsed.group));
+    const own =
+      parsed &&
+      parsed.fleet === config.fleet &&
+      ('device' in parsed ? parsed.device === config.deviceId : config.groups.includes(parsed.group));
     if (!parsed || !own) {
       log.warn('fleet message on a topic this device does not obey: ignored', { topic });
       return;
     }
     if (parsed.kind === 'command') {
-      const route: ResponseRoute | undefined = props.responseTopic ? { responseTopic: props.responseTopic, correlationData: props.correlationData } : undefined;
+      const route: ResponseRoute | undefined = props.responseTopic
+        ? { responseTopic: props.responseTopic, correlationData: props.correlationData }
+        : undefined;
       void this.commands.handle(parsed.command, payload, route);
       return;
     }
@@ -216,12 +255,18 @@ export class FleetAgent {
     if (!route || !link?.connected || link.protocolVersion !== 5) return;
     if (route.responseTopic.startsWith(`${TOPIC_ROOT}/`)) {
       // A response topic inside the contract's tree would let a sender make this device write on topics it must not (its own state, its commands).
-      this.opts.log.warn('response topic inside deepend/ refused: answered on cmd/reply only', { topic: route.responseTopic, commandId: message.commandId });
+      this.opts.log.warn('response topic inside deepend/ refused: answered on cmd/reply only', {
+        topic: route.responseTopic,
+        commandId: message.commandId,
+      });
       return;
     }
     const properties = route.correlationData ? { correlationData: route.correlationData } : {};
     link.publish(route.responseTopic, encodeMessage('reply', message), { qos: 1, properties }).catch((err: unknown) => {
-      this.opts.log.warn('reply to the response topic not sent', { topic: route.responseTopic, error: err instanceof Error ? err.message : String(err) });
+      this.opts.log.warn('reply to the response topic not sent', {
+        topic: route.responseTopic,
+        error: err instanceof Error ? err.message : String(err),
+      });
     });
   }
 

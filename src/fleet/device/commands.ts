@@ -49,9 +49,14 @@ export class CommandHandler {
   constructor(private readonly ctx: CommandContext) {}
 
   handle(name: string, payload: Buffer, route?: ResponseRoute): Promise<void> {
-    this.queue = this.queue.then(() => this.handleOne(name, payload, route)).catch((err: unknown) => {
-      this.ctx.log.error('fleet command failed unexpectedly', { command: name, error: err instanceof Error ? err.message : String(err) });
-    });
+    this.queue = this.queue
+      .then(() => this.handleOne(name, payload, route))
+      .catch((err: unknown) => {
+        this.ctx.log.error('fleet command failed unexpectedly', {
+          command: name,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      });
     return this.queue;
   }
 
@@ -69,13 +74,20 @@ export class CommandHandler {
     const command = decoded.value as CommandMessage;
     const first = this.ctx.store.commandResult(command.commandId) as Outcome | undefined;
     if (first) {
-      log.info('fleet command is a duplicate: answered with its first result', { command: name, commandId: command.commandId });
+      log.info('fleet command is a duplicate: answered with its first result', {
+        command: name,
+        commandId: command.commandId,
+      });
       return this.answer(name, command.commandId, first, route, true);
     }
     const job = this.ctx.store.jobByCommand(command.commandId);
     if (job) return this.finish(name, command.commandId, { ok: true, jobId: job.id }, route, true);
     if (command.expiresAt !== undefined && Date.parse(command.expiresAt) <= Date.now()) {
-      log.warn('fleet command expired: not run', { command: name, commandId: command.commandId, expiresAt: command.expiresAt });
+      log.warn('fleet command expired: not run', {
+        command: name,
+        commandId: command.commandId,
+        expiresAt: command.expiresAt,
+      });
       return this.finish(name, command.commandId, { ok: false, error: `expired at ${command.expiresAt}` }, route);
     }
     log.info('fleet command', { command: name, commandId: command.commandId });
@@ -91,20 +103,34 @@ export class CommandHandler {
     if (!runner) return { ok: false, error: 'the daemon is not ready for jobs yet' };
     if (name === 'deepen') {
       const c = command as DeepenCommand;
-      const answer = runner.request({ toDepth: c.toDepth, method: c.method as GrowthMethodName | undefined, trigger: 'fleet', commandId: c.commandId });
+      const answer = runner.request({
+        toDepth: c.toDepth,
+        method: c.method as GrowthMethodName | undefined,
+        trigger: 'fleet',
+        commandId: c.commandId,
+      });
       if (answer.accepted) return { ok: true, jobId: answer.job.id };
       return { ok: false, error: answer.reason, ...(answer.job ? { jobId: answer.job.id } : {}) };
     }
     if (name === 'cancel') {
       const c = command as CancelCommand;
       const active = runner.active();
-      if (active?.id !== c.jobId) return { ok: false, error: `job ${c.jobId} is not running${active ? ` (job ${active.id} is)` : ''}`, jobId: c.jobId };
-      return runner.cancel(c.jobId) ? { ok: true, jobId: c.jobId } : { ok: false, error: `job ${c.jobId} cannot be canceled now`, jobId: c.jobId };
+      if (active?.id !== c.jobId)
+        return {
+          ok: false,
+          error: `job ${c.jobId} is not running${active ? ` (job ${active.id} is)` : ''}`,
+          jobId: c.jobId,
+        };
+      return runner.cancel(c.jobId)
+        ? { ok: true, jobId: c.jobId }
+        : { ok: false, error: `job ${c.jobId} cannot be canceled now`, jobId: c.jobId };
     }
     const c = command as RollbackCommand;
     try {
       const job = await runner.rollback(c.version);
-      return job.state === 'succeeded' ? { ok: true, jobId: job.id } : { ok: false, error: job.reason ?? `rollback ended ${job.state}`, jobId: job.id };
+      return job.state === 'succeeded'
+        ? { ok: true, jobId: job.id }
+        : { ok: false, error: job.reason ?? `rollback ended ${job.state}`, jobId: job.id };
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
     }
@@ -115,20 +141,36 @@ export class CommandHandler {
     this.answer(name, commandId, { ok: false, error }, route, false);
   }
 
-  private finish(name: CommandName, commandId: string, outcome: Outcome, route: ResponseRoute | undefined, duplicate = false): void {
+  private finish(
+    name: CommandName,
+    commandId: string,
+    outcome: Outcome,
+    route: ResponseRoute | undefined,
+    duplicate = false,
+  ): void {
     if (!duplicate) {
       try {
         this.ctx.store.rememberCommand(commandId, outcome);
       } catch (err) {
         // a full or failing disk: answered all the same; a duplicate of this command may run again
-        this.ctx.log.warn('fleet command id not remembered', { command: name, commandId, error: err instanceof Error ? err.message : String(err) });
+        this.ctx.log.warn('fleet command id not remembered', {
+          command: name,
+          commandId,
+          error: err instanceof Error ? err.message : String(err),
+        });
       }
     }
     if (!outcome.ok) this.ctx.log.warn('fleet command not done', { command: name, commandId, error: outcome.error });
     this.answer(name, commandId, outcome, route, duplicate);
   }
 
-  private answer(name: string, commandId: string | null, outcome: Outcome, route: ResponseRoute | undefined, duplicate: boolean): void {
+  private answer(
+    name: string,
+    commandId: string | null,
+    outcome: Outcome,
+    route: ResponseRoute | undefined,
+    duplicate: boolean,
+  ): void {
     const reply: ReplyMessage = { commandId, command: name.slice(0, 64), ok: outcome.ok, ts: new Date().toISOString() };
     if (outcome.jobId !== undefined) reply.jobId = outcome.jobId;
     if (!outcome.ok) reply.error = outcome.error.slice(0, 1000);

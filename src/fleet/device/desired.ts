@@ -64,7 +64,9 @@ export class DesiredState {
   private effective(): { source: DesiredSource; doc: DesiredMessage } | undefined {
     const own = this.documents.get('device');
     if (own) return { source: 'device', doc: own };
-    const groups = [...this.documents.entries()].filter(([s]) => s !== 'device').sort((a, b) => Date.parse(b[1].ts) - Date.parse(a[1].ts));
+    const groups = [...this.documents.entries()]
+      .filter(([s]) => s !== 'device')
+      .sort((a, b) => Date.parse(b[1].ts) - Date.parse(a[1].ts));
     return groups[0] && { source: groups[0][0], doc: groups[0][1] };
   }
 
@@ -82,11 +84,18 @@ export class DesiredState {
     const { store, config } = this.ctx;
     const committed = store.committedVersion(config.model.name);
     if (!committed) return;
-    if (committed.depth >= doc.toDepth) return this.reportStatus(source, doc, 'succeeded', store.jobByCommand(rolloutCommandId(doc.rolloutId, committed.parent ?? committed.version))?.id ?? null);
+    if (committed.depth >= doc.toDepth)
+      return this.reportStatus(
+        source,
+        doc,
+        'succeeded',
+        store.jobByCommand(rolloutCommandId(doc.rolloutId, committed.parent ?? committed.version))?.id ?? null,
+      );
 
     const active = runner.active();
     if (active) {
-      if (rolloutOfCommand(active.commandId) === doc.rolloutId && done?.jobId !== active.id) this.reportStatus(source, doc, 'running', active.id);
+      if (rolloutOfCommand(active.commandId) === doc.rolloutId && done?.jobId !== active.id)
+        this.reportStatus(source, doc, 'running', active.id);
       return;
     }
     const commandId = rolloutCommandId(doc.rolloutId, committed.version);
@@ -96,7 +105,12 @@ export class DesiredState {
       return this.reportStatus(source, doc, 'failed', previous.id, previous.reason ?? `job ${previous.state}`);
     }
     if (previous) return;
-    const request = { toDepth: doc.toDepth, method: doc.method as GrowthMethodName | undefined, trigger: 'fleet' as const, commandId };
+    const request = {
+      toDepth: doc.toDepth,
+      method: doc.method as GrowthMethodName | undefined,
+      trigger: 'fleet' as const,
+      commandId,
+    };
     const problem = requestProblem(request);
     if (problem) return this.reportStatus(source, doc, 'failed', null, problem);
     const answer = runner.request(request);
@@ -106,11 +120,22 @@ export class DesiredState {
       this.retry.unref();
       return;
     }
-    this.ctx.log.info('rollout step started', { rollout: doc.rolloutId, source, job: answer.job.id, toDepth: doc.toDepth });
+    this.ctx.log.info('rollout step started', {
+      rollout: doc.rolloutId,
+      source,
+      job: answer.job.id,
+      toDepth: doc.toDepth,
+    });
     this.reportStatus(source, doc, 'running', answer.job.id);
   }
 
-  private reportStatus(source: DesiredSource, doc: DesiredMessage, status: ReportedStatus, jobId: string | null, reason?: string): void {
+  private reportStatus(
+    source: DesiredSource,
+    doc: DesiredMessage,
+    status: ReportedStatus,
+    jobId: string | null,
+    reason?: string,
+  ): void {
     const { store, config } = this.ctx;
     const committed = store.committedVersion(config.model.name);
     const message: ReportedMessage = {
@@ -125,7 +150,8 @@ export class DesiredState {
     };
     if (reason !== undefined) message.reason = reason.slice(0, 1000);
     store.setSetting(REPORTED_SETTING, JSON.stringify(message));
-    if (status !== 'running') this.ctx.log.info(`rollout ${status}`, { rollout: doc.rolloutId, source, depth: message.depth, reason });
+    if (status !== 'running')
+      this.ctx.log.info(`rollout ${status}`, { rollout: doc.rolloutId, source, depth: message.depth, reason });
     this.ctx.report(message);
   }
 }

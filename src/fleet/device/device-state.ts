@@ -10,7 +10,11 @@ export type DaemonPhase = 'starting' | 'running' | 'stopping';
  * rejection: it needs a look), `ready` otherwise; `offline` is sent by a clean
  * stop and `lost` only ever by the broker, as the Last Will.
  */
-export function deviceState(phase: DaemonPhase, active: JobRow | undefined, lastEnded: JobRow | undefined): DeviceState {
+export function deviceState(
+  phase: DaemonPhase,
+  active: JobRow | undefined,
+  lastEnded: JobRow | undefined,
+): DeviceState {
   if (phase === 'starting') return 'init';
   if (phase === 'stopping') return 'offline';
   if (active) return 'upgrading';

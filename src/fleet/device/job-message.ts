@@ -39,7 +39,10 @@ function num(x: unknown): number | null {
 
 /** The latest transition detail that has `key`. */
 function lastDetail(store: Store, jobId: string, key: string): JsonObject | undefined {
-  return store.transitions(jobId).filter((t) => t.detail[key] !== undefined).at(-1)?.detail;
+  return store
+    .transitions(jobId)
+    .filter((t) => t.detail[key] !== undefined)
+    .at(-1)?.detail;
 }
 
 /**
@@ -66,13 +69,21 @@ export function jobMessage(store: Store, modelName: string, job: JobRow, progres
     const parent = plan ? store.modelVersion(modelName, plan.fromVersion as number) : undefined;
     depthBefore = num(plan?.fromDepth) ?? num(candidate?.depthBefore) ?? committed?.depth ?? 0;
     depthAfter = num(candidate?.depthAfter) ?? num(plan?.toDepth) ?? num(job.request.toDepth);
-    accuracyBefore = num(result.accuracyBefore) ?? num(candidate?.accuracyBefore) ?? num(parent?.metrics.accuracy) ?? null;
+    accuracyBefore =
+      num(result.accuracyBefore) ?? num(candidate?.accuracyBefore) ?? num(parent?.metrics.accuracy) ?? null;
   }
-  const accuracyAfter = job.kind === 'rollback' ? num(store.modelVersion(modelName, (job.request.version as number | undefined) ?? -1)?.metrics.accuracy) : (num(result.accuracyAfter) ?? num(candidate?.accuracyAfter));
+  const accuracyAfter =
+    job.kind === 'rollback'
+      ? num(store.modelVersion(modelName, (job.request.version as number | undefined) ?? -1)?.metrics.accuracy)
+      : (num(result.accuracyAfter) ?? num(candidate?.accuracyAfter));
 
   const status = statusOf(job);
   const growing = job.state === 'growing' && progress !== undefined;
-  const percent = isTerminal(job.state) ? 100 : growing ? Math.round(GROWTH_FROM + (GROWTH_SPAN * progress.percent) / 100) : (PERCENT_AT[job.state] ?? GROWTH_FROM);
+  const percent = isTerminal(job.state)
+    ? 100
+    : growing
+      ? Math.round(GROWTH_FROM + (GROWTH_SPAN * progress.percent) / 100)
+      : (PERCENT_AT[job.state] ?? GROWTH_FROM);
   const message: JobMessage = {
     jobId: job.id,
     kind: job.kind,

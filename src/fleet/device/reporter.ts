@@ -17,7 +17,12 @@ export class FleetReporter {
 
   constructor(private readonly deps: { store: Store; log: Logger; onEnqueued: () => void }) {}
 
-  report<K extends MessageKind>(kind: K, topic: string, message: MessageOfKind[K], opts: { retain: boolean; qos?: 0 | 1 }): boolean {
+  report<K extends MessageKind>(
+    kind: K,
+    topic: string,
+    message: MessageOfKind[K],
+    opts: { retain: boolean; qos?: 0 | 1 },
+  ): boolean {
     const checked = validateMessage(kind, message);
     if (!checked.ok) {
       this.deps.log.error('fleet report dropped: it breaks the contract', { kind, topic, problem: checked.problem });
@@ -51,7 +56,10 @@ export class FleetReporter {
         this.deps.store.enqueueOutbox(next.topic, next.message, { retain: next.retain, qos: next.qos });
       } catch (err) {
         if (!this.retry) {
-          this.deps.log.warn('fleet reports held in memory: the outbox cannot be written; retried every few seconds', { held: this.held.length, error: (err as Error).message });
+          this.deps.log.warn('fleet reports held in memory: the outbox cannot be written; retried every few seconds', {
+            held: this.held.length,
+            error: (err as Error).message,
+          });
           this.retry = setTimeout(() => {
             this.retry = undefined;
             this.flush();

@@ -34,7 +34,10 @@ export class TelemetrySampler {
       const delta = counters.counts.map((c, i) => c - (before?.counts[i] ?? 0));
       const seconds = Math.max(0.001, (now - since) / 1000);
       predictRate = Number(((counters.count - (before?.count ?? 0)) / seconds).toFixed(3));
-      latencyMs = { p50: bucketQuantileMs(counters.buckets, delta, 0.5), p99: bucketQuantileMs(counters.buckets, delta, 0.99) };
+      latencyMs = {
+        p50: bucketQuantileMs(counters.buckets, delta, 0.5),
+        p99: bucketQuantileMs(counters.buckets, delta, 0.99),
+      };
       this.previous = { at: now, counters: { ...counters, counts: [...counters.counts] } };
     }
     const memory = process.memoryUsage();

@@ -35,7 +35,11 @@ function readPem(key: 'ca' | 'cert' | 'key', path: string): Buffer {
  *
  * Throws one line naming the config key and the file when a PEM file cannot be read.
  */
-export function mqttClientOptions(cfg: MqttConfig, clientId: string, protocolVersion: 4 | 5 = cfg.protocolVersion): IClientOptions {
+export function mqttClientOptions(
+  cfg: MqttConfig,
+  clientId: string,
+  protocolVersion: 4 | 5 = cfg.protocolVersion,
+): IClientOptions {
   const opts: IClientOptions = {
     clientId,
     protocolVersion,
@@ -48,7 +52,9 @@ export function mqttClientOptions(cfg: MqttConfig, clientId: string, protocolVer
   if (cfg.username !== undefined) opts.username = cfg.username;
   if (cfg.password !== undefined) opts.password = cfg.password;
   if ((cfg.cert === undefined) !== (cfg.key === undefined)) {
-    throw new Error(`mqtt.${cfg.cert === undefined ? 'cert' : 'key'}: missing; a client certificate needs both mqtt.cert and mqtt.key`);
+    throw new Error(
+      `mqtt.${cfg.cert === undefined ? 'cert' : 'key'}: missing; a client certificate needs both mqtt.cert and mqtt.key`,
+    );
   }
   if (cfg.ca !== undefined) opts.ca = readPem('ca', cfg.ca);
   if (cfg.cert !== undefined) opts.cert = readPem('cert', cfg.cert);
@@ -87,9 +93,13 @@ function decoded(s: string): string {
  * is used only when the config has no username (the config wins), and the url
  * handed to mqtt.js never carries them (mqtt.js would let them override).
  */
-export function brokerTarget(url: string, cfg: Pick<MqttConfig, 'username' | 'password'>): { url: string; username?: string; password?: string } {
+export function brokerTarget(
+  url: string,
+  cfg: Pick<MqttConfig, 'username' | 'password'>,
+): { url: string; username?: string; password?: string } {
   const { userinfo, bare } = splitUrl(url);
-  if (cfg.username !== undefined || userinfo === null) return { url: bare, username: cfg.username, password: cfg.password };
+  if (cfg.username !== undefined || userinfo === null)
+    return { url: bare, username: cfg.username, password: cfg.password };
   const colon = userinfo.indexOf(':');
   if (colon < 0) return { url: bare, username: decoded(userinfo), password: cfg.password };
   return { url: bare, username: decoded(userinfo.slice(0, colon)), password: decoded(userinfo.slice(colon + 1)) };

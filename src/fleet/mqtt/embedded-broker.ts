@@ -13,7 +13,11 @@ function listen(server: Server, host: string, port: number): Promise<void> {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
       if (err.code === 'EADDRINUSE') {
-        reject(new Error(`embedded MQTT broker: ${host}:${port} is already in use; set mqtt.embeddedPort (DEEPEND_MQTT_EMBEDDED_PORT) to a free port or 0, or mqtt.url (DEEPEND_MQTT_URL) to use that broker`));
+        reject(
+          new Error(
+            `embedded MQTT broker: ${host}:${port} is already in use; set mqtt.embeddedPort (DEEPEND_MQTT_EMBEDDED_PORT) to a free port or 0, or mqtt.url (DEEPEND_MQTT_URL) to use that broker`,
+          ),
+        );
       } else {
         reject(new Error(`embedded MQTT broker: cannot listen on ${host}:${port}: ${err.message}`));
       }

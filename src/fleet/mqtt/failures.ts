@@ -16,7 +16,8 @@ export function connectFailure(err: Error): Failure {
   const code = (err as { code?: unknown }).code;
   const text = err.message.split('\n')[0];
   if (typeof code === 'number') return { key: `connack:${code}`, text, level: 'error', refusal: code };
-  if (typeof code === 'string' && TLS_CODE.test(code)) return { key: `tls:${code}`, text: `TLS: ${opensslReason(text)} (${code})`, level: 'error' };
+  if (typeof code === 'string' && TLS_CODE.test(code))
+    return { key: `tls:${code}`, text: `TLS: ${opensslReason(text)} (${code})`, level: 'error' };
   if (typeof code === 'string') return { key: code, text, level: 'warn' };
   return { key: text, text, level: 'warn' };
 }

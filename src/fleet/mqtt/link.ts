@@ -94,7 +94,10 @@ export class MqttLink extends EventEmitter {
     this.broker = describeBroker(opts.url);
     this.target = brokerTarget(opts.url, opts.cfg);
     // Reads the PEM files now, so a bad path is a start-up error, not a retry loop.
-    this.baseOptions = mqttClientOptions({ ...opts.cfg, username: this.target.username, password: this.target.password }, opts.clientId);
+    this.baseOptions = mqttClientOptions(
+      { ...opts.cfg, username: this.target.username, password: this.target.password },
+      opts.clientId,
+    );
     this._protocolVersion = opts.cfg.protocolVersion;
     this.backoff = new Backoff(opts.cfg.reconnectMinMs, opts.cfg.reconnectMaxMs);
   }
@@ -121,7 +124,8 @@ export class MqttLink extends EventEmitter {
   /** Resolves on PUBACK (QoS 1) or once written (QoS 0); rejects when not connected or when the connection drops first. */
   publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
     const client = this.client;
-    if (!this._connected || !client) return Promise.reject(new Error(`not connected to the MQTT broker ${this.broker}`));
+    if (!this._connected || !client)
+      return Promise.reject(new Error(`not connected to the MQTT broker ${this.broker}`));
     return this.send(client, topic, payload, opts);
   }
 
@@ -139,12 +143,17 @@ export class MqttLink extends EventEmitter {
       // MQTT 5: every payload of the contract is UTF-8 JSON (docs/fleet/asyncapi.yaml, messageBindings).
       const properties =
         this._protocolVersion === 5
-          ? { payloadFormatIndicator: true, contentType: 'application/json', ...(opts.properties?.correlationData ? { correlationData: opts.properties.correlationData } : {}) }
+          ? {
+              payloadFormatIndicator: true,
+              contentType: 'application/json',
+              ...(opts.properties?.correlationData ? { correlationData: opts.properties.correlationData } : {}),
+            }
           : undefined;
       client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false, properties }, (err) => {
         if (!err) settle(null);
         // A numeric code is the broker's reason code in a PUBACK; anything else is the connection.
-        else if (typeof (err as { code?: unknown }).code === 'number' && client === this.client) settle(new PublishRefused(topic, err.message.replace(/^Publish error: /, '')));
+        else if (typeof (err as { code?: unknown }).code === 'number' && client === this.client)
+          settle(new PublishRefused(topic, err.message.replace(/^Publish error: /, '')));
         else settle(new Error(`not delivered to ${this.broker}: ${err.message}`));
       });
     });
@@ -166,16 +175,28 @@ export class MqttLink extends EventEmitter {
     const clean = client.connected;
     if (clean && last) {
       try {
-        await withTimeout(this.send(client, last.topic, last.payload, { qos: 1, retain: true }), STOP_WAIT_MS, 'no PUBACK');
+        await withTimeout(
+          this.send(client, last.topic, last.payload, { qos: 1, retain: true }),
+          STOP_WAIT_MS,
+          'no PUBACK',
+        );
       } catch (err) {
-        this.opts.log.warn('could not publish the last state before disconnecting', { broker: this.broker, topic: last.topic, reason: (err as Error).message });
+        this.opts.log.warn('could not publish the last state before disconnecting', {
+          broker: this.broker,
+          topic: last.topic,
+          reason: (err as Error).message,
+        });
       }
     }
     this._connected = false;
     this.client = null;
     this.failPending(new Error('the MQTT link is stopping'));
     // A connection without a CONNACK yet is cut: a DISCONNECT cannot be sent on it.
-    await withTimeout(new Promise<void>((resolve) => client.end(!clean, {}, () => resolve())), STOP_WAIT_MS, 'no clean close').catch(() => client.end(true));
+    await withTimeout(
+      new Promise<void>((resolve) => client.end(!clean, {}, () => resolve())),
+      STOP_WAIT_MS,
+      'no clean close',
+    ).catch(() => client.end(true));
     this.release(client);
     if (wasConnected) {
       this.opts.log.info('disconnected from the MQTT broker', { broker: this.broker });
@@ -191,7 +212,17 @@ export class MqttLink extends EventEmitter {
     try {
       this._session = this.opts.nextSession();
       const will = this.opts.will(this._session);
-      const options: IClientOptions = { ...this.baseOptions, protocolVersion: this._protocolVersion, will: { ...will, payload: Buffer.from(will.payload), ...(this._protocolVersion === 5 ? { properties: { payloadFormatIndicator: true, contentType: 'application/json' } } : {}) } };
+      const options: IClientOptions = {
+        ...this.baseOptions,
+        protocolVersion: this._protocolVersion,
+        will: {
+          ...will,
+          payload: Buffer.from(will.payload),
+          ...(this._protocolVersion === 5
+            ? { properties: { payloadFormatIndicator: true, contentType: 'application/json' } }
+            : {}),
+        },
+      };
       client = mqtt.connect(this.target.url, options);
     } catch (err) {
       this.failed({ key: 'prepare', text: `cannot start a connection: ${(err as Error).message}`, level: 'error' });
@@ -231,23 +262,35 @@ export class MqttLink extends EventEmitter {
       this._connected = true;
       this.backoff.reset();
       this.lastLoggedFailure = null;
-      this.opts.log.info('connected to the MQTT broker', { broker: this.broker, protocol: this._protocolVersion === 5 ? 'MQTT 5' : 'MQTT 3.1.1', session: this._session });
+      this.opts.log.info('connected to the MQTT broker', {
+        broker: this.broker,
+        protocol: this._protocolVersion === 5 ? 'MQTT 5' : 'MQTT 3.1.1',
+        session: this._session,
+      });
       this.emit('connected', this._session);
     };
     if (topics.length === 0) return done();
-    client.subscribe(Object.fromEntries(topics.map((topic) => [topic, { qos: 1 as const }])), (err, _granted, packet) => {
-      if (err) {
-        const granted = (packet as { granted?: number[] } | undefined)?.granted;
-        if (!granted) {
-          if (!client.connected) return; // the connection went away before the SUBACK; onClose retries
-          this.opts.log.error('cannot subscribe', { broker: this.broker, topics, reason: err.message });
+    client.subscribe(
+      Object.fromEntries(topics.map((topic) => [topic, { qos: 1 as const }])),
+      (err, _granted, packet) => {
+        if (err) {
+          const granted = (packet as { granted?: number[] } | undefined)?.granted;
+          if (!granted) {
+            if (!client.connected) return; // the connection went away before the SUBACK; onClose retries
+            this.opts.log.error('cannot subscribe', { broker: this.broker, topics, reason: err.message });
+          }
+          granted?.forEach((code, i) => {
+            if (code & 0x80)
+              this.opts.log.warn('the MQTT broker refused a subscription', {
+                broker: this.broker,
+                topic: topics[i],
+                code,
+              });
+          });
         }
-        granted?.forEach((code, i) => {
-          if (code & 0x80) this.opts.log.warn('the MQTT broker refused a subscription', { broker: this.broker, topic: topics[i], code });
-        });
-      }
-      done();
-    });
+        done();
+      },
+    );
   }
 
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
@@ -274,7 +317,9 @@ export class MqttLink extends EventEmitter {
     }
     if (!wasConnected && this._protocolVersion === 5 && this.attemptFailure && isProtocolRefusal(this.attemptFailure)) {
       this._protocolVersion = 4;
-      this.opts.log.info('the MQTT broker refuses MQTT 5: speaking MQTT 3.1.1 to it from now on', { broker: this.broker });
+      this.opts.log.info('the MQTT broker refuses MQTT 5: speaking MQTT 3.1.1 to it from now on', {
+        broker: this.broker,
+      });
       this.timer = setTimeout(() => this.attempt(), 0);
       return;
     }
@@ -287,7 +332,11 @@ export class MqttLink extends EventEmitter {
     const delay = this.backoff.next();
     if (failure.key !== this.lastLoggedFailure) {
       this.lastLoggedFailure = failure.key;
-      this.opts.log[failure.level]('cannot connect to the MQTT broker; retrying with backoff', { broker: this.broker, reason: failure.text, retryInMs: delay });
+      this.opts.log[failure.level]('cannot connect to the MQTT broker; retrying with backoff', {
+        broker: this.broker,
+        reason: failure.text,
+        retryInMs: delay,
+      });
     }
     this.schedule(delay);
   }

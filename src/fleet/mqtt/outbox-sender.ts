@@ -65,7 +65,9 @@ export class OutboxSender {
       }
     } catch (err) {
       // the store failed (a full or failing disk): this loop ends, a later kick resumes it
-      this.opts.log.warn('outbox not readable or writable; retried in a few seconds', { reason: (err as Error).message });
+      this.opts.log.warn('outbox not readable or writable; retried in a few seconds', {
+        reason: (err as Error).message,
+      });
       this.retryLater();
     } finally {
       this.running = null;
@@ -90,11 +92,20 @@ export class OutboxSender {
     } catch (err) {
       if (err instanceof PublishRefused) {
         // Resending cannot succeed and would hold back every later report.
-        this.opts.log.error('the MQTT broker refused an outbox message; dropped', { topic: row.topic, id: row.id, reason: err.reason });
+        this.opts.log.error('the MQTT broker refused an outbox message; dropped', {
+          topic: row.topic,
+          id: row.id,
+          reason: err.reason,
+        });
         this.opts.store.markSent(row.id);
         return true;
       }
-      if (this.opts.link.connected) this.opts.log.warn('outbox message not delivered; retried on the next kick', { topic: row.topic, id: row.id, reason: (err as Error).message });
+      if (this.opts.link.connected)
+        this.opts.log.warn('outbox message not delivered; retried on the next kick', {
+          topic: row.topic,
+          id: row.id,
+          reason: (err as Error).message,
+        });
       return false;
     }
     this.opts.store.markSent(row.id);

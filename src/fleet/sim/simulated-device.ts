@@ -45,7 +45,15 @@ export interface SimulatedDevice {
 function staticSources(opts: SimulatedDeviceOptions): AgentSources {
   return {
     phase: () => 'running',
-    hardware: () => ({ cpu: { model: 'simulated', cores: 2 }, memoryBytes: 0, gpus: [], jetson: null, unifiedMemory: false, arch: process.arch, fingerprint: createHash('sha256').update(`simulated:${opts.deviceId}`).digest('hex') }),
+    hardware: () => ({
+      cpu: { model: 'simulated', cores: 2 },
+      memoryBytes: 0,
+      gpus: [],
+      jetson: null,
+      unifiedMemory: false,
+      arch: process.arch,
+      fingerprint: createHash('sha256').update(`simulated:${opts.deviceId}`).digest('hex'),
+    }),
     backend: () => 'simulated',
     policy: () => ({ name: 'simulation', hash: '', rule: opts.rule.name, targetDepth: opts.rule.targetDepth ?? null }),
     predictUrl: () => null,
@@ -65,7 +73,16 @@ export async function startSimulatedDevice(opts: SimulatedDeviceOptions): Promis
   const store = openStore(home);
   if (!store.committedVersion(opts.model.name)) {
     store.atomically(() => {
-      store.addModelVersion({ name: opts.model.name, version: 1, parent: null, depth: opts.model.depth, method: null, sha256: opts.model.sha256, metrics: { accuracy: opts.model.accuracy }, dir: opts.model.dir });
+      store.addModelVersion({
+        name: opts.model.name,
+        version: 1,
+        parent: null,
+        depth: opts.model.depth,
+        method: null,
+        sha256: opts.model.sha256,
+        metrics: { accuracy: opts.model.accuracy },
+        dir: opts.model.dir,
+      });
       store.setCommitted(opts.model.name, 1);
     });
   }
@@ -81,7 +98,12 @@ export async function startSimulatedDevice(opts: SimulatedDeviceOptions): Promis
   };
   let runner: SimulatedRunner | undefined;
   const agent = new FleetAgent({ config, store, log: opts.log, sources: staticSources(opts), runner: () => runner });
-  runner = new SimulatedRunner({ store, modelName: opts.model.name, events: agent.jobEvents, sim: { growSeconds: opts.growSeconds, accuracyGain: opts.accuracyGain, rule: opts.rule } });
+  runner = new SimulatedRunner({
+    store,
+    modelName: opts.model.name,
+    events: agent.jobEvents,
+    sim: { growSeconds: opts.growSeconds, accuracyGain: opts.accuracyGain, rule: opts.rule },
+  });
   await runner.recover();
   agent.start(opts.url);
   agent.refreshState();

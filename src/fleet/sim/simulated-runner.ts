@@ -52,9 +52,19 @@ export class SimulatedRunner implements RunnerPort {
     const { store } = this.deps;
     if (req.commandId !== undefined) {
       const earlier = store.jobByCommand(req.commandId);
-      if (earlier) return { accepted: false, reason: `command ${req.commandId} already created job ${earlier.id} (${earlier.state})`, job: earlier };
+      if (earlier)
+        return {
+          accepted: false,
+          reason: `command ${req.commandId} already created job ${earlier.id} (${earlier.state})`,
+          job: earlier,
+        };
     }
-    const job = store.createJob({ kind: 'upgrade', trigger: req.trigger, request: { toDepth: req.toDepth, method: req.method }, commandId: req.commandId });
+    const job = store.createJob({
+      kind: 'upgrade',
+      trigger: req.trigger,
+      request: { toDepth: req.toDepth, method: req.method },
+      commandId: req.commandId,
+    });
     this.deps.events.onState(job);
     this.current = { id: job.id, canceled: false };
     this.running = this.run(job.id, req).finally(() => (this.current = undefined));
@@ -75,12 +85,15 @@ export class SimulatedRunner implements RunnerPort {
     const committed = store.committedVersion(modelName);
     if (!committed) throw new Error(`model ${modelName} has no committed version`);
     const target = version ?? committed.parent;
-    if (target === null || !store.modelVersion(modelName, target)) throw new Error(`model ${modelName} has no v${String(target)} to roll back to`);
+    if (target === null || !store.modelVersion(modelName, target))
+      throw new Error(`model ${modelName} has no v${String(target)} to roll back to`);
     const job = store.createJob({ kind: 'rollback', trigger: 'fleet', request: { version: target } });
     this.deps.events.onState(job);
     this.move(job.id, 'swapping', { version: target, fromVersion: committed.version });
     store.setCommitted(modelName, target);
-    return this.move(job.id, 'succeeded', { result: { version: target, fromVersion: committed.version, rollback: true } });
+    return this.move(job.id, 'succeeded', {
+      result: { version: target, fromVersion: committed.version, rollback: true },
+    });
   }
 
   /** As the real runner: a job that has ended is not active, though the runner may still be finishing it. */
@@ -135,19 +148,47 @@ export class SimulatedRunner implements RunnerPort {
     }
     const accuracyBefore = typeof committed.metrics.accuracy === 'number' ? committed.metrics.accuracy : 0.9;
     const accuracyAfter = Math.min(1, Math.max(0, accuracyBefore + sim.accuracyGain));
-    const candidate = { method: plan.method, depthBefore: plan.fromDepth, depthAfter: plan.toDepth, accuracyBefore, accuracyAfter, simulated: true };
+    const candidate = {
+      method: plan.method,
+      depthBefore: plan.fromDepth,
+      depthAfter: plan.toDepth,
+      accuracyBefore,
+      accuracyAfter,
+      simulated: true,
+    };
     this.move(jobId, 'validating', { candidate });
     // a simulated held-out part of 2,000 samples on which the two models differ only by the gain
     const flipped = Math.round((accuracyAfter - accuracyBefore) * SIMULATED_HELD_OUT);
     const pairs = { n: SIMULATED_HELD_OUT, n01: Math.max(0, -flipped), n10: Math.max(0, flipped) };
     const gate = checkGate({ accuracyBefore, accuracyAfter, pairs }, plan.gate);
-    if (!gate.pass) return void this.move(jobId, 'rejected', { reason: `gate not met: ${gate.reasons.join('; ')}`, result: gate.figures });
+    if (!gate.pass)
+      return void this.move(jobId, 'rejected', {
+        reason: `gate not met: ${gate.reasons.join('; ')}`,
+        result: gate.figures,
+      });
     const version = Math.max(...store.modelVersions(modelName).map((v) => v.version)) + 1;
     this.move(jobId, 'swapping', { version, fromVersion: committed.version });
     store.atomically(() => {
-      store.addModelVersion({ name: modelName, version, parent: committed.version, depth: plan.toDepth, method: `${plan.method} (simulated)`, sha256: committed.sha256, metrics: { accuracy: accuracyAfter }, dir: committed.dir });
+      store.addModelVersion({
+        name: modelName,
+        version,
+        parent: committed.version,
+        depth: plan.toDepth,
+        method: `${plan.method} (simulated)`,
+        sha256: committed.sha256,
+        metrics: { accuracy: accuracyAfter },
+        dir: committed.dir,
+      });
       store.setCommitted(modelName, version);
     });
-    this.move(jobId, 'succeeded', { result: { version, fromVersion: committed.version, depthBefore: plan.fromDepth, depthAfter: plan.toDepth, ...gate.figures } });
+    this.move(jobId, 'succeeded', {
+      result: {
+        version,
+        fromVersion: committed.version,
+        depthBefore: plan.fromDepth,
+        depthAfter: plan.toDepth,
+        ...gate.figures,
+      },
+    });
   }
 }

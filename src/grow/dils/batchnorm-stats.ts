@@ -25,7 +25,11 @@ export function restandardiseBatchNorm(local: tfl.LayersModel, z: tf.Tensor, bat
       const list = Array.isArray(outs) ? (outs as tf.Tensor[]) : [outs as tf.Tensor];
       return list.map((t) => {
         const axes = t.shape.slice(0, -1).map((_, i) => i);
-        return [tf.sum(t, axes).dataSync(), tf.sum(tf.square(t), axes).dataSync(), t.size / t.shape[t.shape.length - 1]] as const;
+        return [
+          tf.sum(t, axes).dataSync(),
+          tf.sum(tf.square(t), axes).dataSync(),
+          t.size / t.shape[t.shape.length - 1],
+        ] as const;
       });
     });
     stats.forEach(([s, q], i) => {

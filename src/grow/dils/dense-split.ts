@@ -21,7 +21,13 @@ export interface DenseSplitOptions {
   shouldStop?: () => void;
 }
 
-export const DEFAULT_DENSE_SPLIT: DenseSplitOptions = { etaRelative: 0.05, iterations: 8, codeSteps: 10, ridge: 1e-4, solver: 'auto' };
+export const DEFAULT_DENSE_SPLIT: DenseSplitOptions = {
+  etaRelative: 0.05,
+  iterations: 8,
+  codeSteps: 10,
+  ridge: 1e-4,
+  solver: 'auto',
+};
 
 export interface DenseSplitWeights {
   gKernel: tf.Tensor2D;
@@ -37,7 +43,13 @@ export interface DenseSplitReport {
   eq14Objectives: number[];
   eq14Iterations: number;
   codeSparsity: number;
-  eq15: { solver: MaskedSolver; iterations: number; deadUnits: number; residualPerActiveEntry: number; offMaskPositiveFraction: number };
+  eq15: {
+    solver: MaskedSolver;
+    iterations: number;
+    deadUnits: number;
+    residualPerActiveEntry: number;
+    offMaskPositiveFraction: number;
+  };
   /** Eq. 7 local MSE against relu(S) on the fitting samples: identity start, with Σ* itself as g's output, and with g = relu(W^- X + b^-). */
   localMse: { start: number; withCodes: number; afterEq15: number };
   seconds: number;
@@ -53,7 +65,12 @@ function postActivationMse(a: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1
  * local data, `kernel` [d_in, d] and `bias` [d] the parent's block m. Returns
  * g = (W^-, b^-) and f = (W^+, b^+) and the objective values of every step.
  */
-export function splitDenseLayer(z: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, opts: DenseSplitOptions): { weights: DenseSplitWeights; report: DenseSplitReport } {
+export function splitDenseLayer(
+  z: tf.Tensor2D,
+  kernel: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  opts: DenseSplitOptions,
+): { weights: DenseSplitWeights; report: DenseSplitReport } {
   const started = performance.now();
   const d = kernel.shape[1];
   const s = tf.tidy(() => tf.add(tf.matMul(z, kernel), bias) as tf.Tensor2D); // S = W_m X + b_m
@@ -64,14 +81,27 @@ export function splitDenseLayer(z: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Te
   // the eq. 14 objective is ||min(S, 0)||^2 + η ||relu(S)||_1.
   const start = { codes: target.clone(), dictionary: tf.eye(d) as tf.Tensor2D, bias: tf.zeros([d]) as tf.Tensor1D };
   const startMse = postActivationMse(start.codes, start.dictionary, start.bias, target);
-  const coding = sparseNonNegativeCoding(s, start, { eta, iterations: opts.iterations, codeSteps: opts.codeSteps, ridge: opts.ridge, deadline: opts.deadline, onIteration: opts.onIteration, shouldStop: opts.shouldStop });
+  const coding = sparseNonNegativeCoding(s, start, {
+    eta,
+    iterations: opts.iterations,
+    codeSteps: opts.codeSteps,
+    ridge: opts.ridge,
+    deadline: opts.deadline,
+    onIteration: opts.onIteration,
+    shouldStop: opts.shouldStop,
+  });
   const withCodes = postActivationMse(coding.codes, coding.dictionary, coding.bias, target);
 
   // Eq. 15: W^- = argmin ||M ⊙ (Σ* - W^- X)||^2, M = [Σ* > 0], with a bias column.
   const design = withOnes(z);
   const mask = tf.tidy(() => tf.cast(tf.greater(coding.codes, 0), 'float32') as tf.Tensor2D);
   const warmStart = tf.tidy(() => tf.concat([kernel, tf.reshape(bias, [1, d])], 0) as tf.Tensor2D);
-  const solved = maskedLeastSquares(design, coding.codes, mask, { ridge: opts.ridge, solver: opts.solver, warmStart, deadline: opts.deadline });
+  const solved = maskedLeastSquares(design, coding.codes, mask, {
+    ridge: opts.ridge,
+    solver: opts.solver,
+    warmStart,
+    deadline: opts.deadline,
+  });
   const residualPerActiveEntry = maskedResidual(design, solved.weights, coding.codes, mask);
   const { kernel: gKernel, bias: gBias } = splitBias(solved.weights);
   const offMaskPositiveFraction = tf.tidy(() => {
@@ -91,7 +121,13 @@ export function splitDenseLayer(z: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Te
       eq14Objectives: coding.objectives,
       eq14Iterations: coding.iterations,
       codeSparsity: coding.sparsity,
-      eq15: { solver: solved.solver, iterations: solved.iterations, deadUnits: solved.deadUnits, residualPerActiveEntry, offMaskPositiveFraction },
+      eq15: {
+        solver: solved.solver,
+        iterations: solved.iterations,
+        deadUnits: solved.deadUnits,
+        residualPerActiveEntry,
+        offMaskPositiveFraction,
+      },
       localMse: { start: startMse, withCodes, afterEq15 },
       seconds: (performance.now() - started) / 1000,
     },

@@ -66,7 +66,15 @@ function isReluDense(b: Block): boolean {
 }
 
 /** Eq. 12-15 start for a dense site: g and f_1 from sparse coding, further f_k as the identity. */
-function startFromSparseCoding(local: tfl.LayersModel, parent: tfl.LayersModel, site: Site, features: SiteFeatures, ctx: SiteFitContext, started: number, deadline: number | undefined): DenseSplitReport {
+function startFromSparseCoding(
+  local: tfl.LayersModel,
+  parent: tfl.LayersModel,
+  site: Site,
+  features: SiteFeatures,
+  ctx: SiteFitContext,
+  started: number,
+  deadline: number | undefined,
+): DenseSplitReport {
   const [kernel, bias] = parent.getLayer(unitLayerNames(site.g).core).getWeights() as [tf.Tensor2D, tf.Tensor1D];
   const { weights, report } = splitDenseLayer(features.z as tf.Tensor2D, kernel, bias, {
     ...ctx.options.dense,
@@ -99,22 +107,38 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
   const started = performance.now();
   const { options } = ctx;
   const dense = site.g.kind === 'dense';
-  const useSparseCoding = dense && options.denseStart === 'sparse-coding' && isReluDense(site.g) && site.fs.every(isReluDense);
+  const useSparseCoding =
+    dense && options.denseStart === 'sparse-coding' && isReluDense(site.g) && site.fs.every(isReluDense);
   const maxSamples = dense ? options.maxSamplesDense : options.maxSamplesConv;
   let features: SiteFeatures | undefined;
   let heldOut: SiteFeatures | undefined;
   const local = buildLocalModel(site, zShape(ctx, site));
   try {
-    features = siteFeatures(ctx.parent, ctx.parentSpec, site.index, ctx.data.train, { maxSamples, maxFloats: options.maxFloats }, ctx.seed);
+    features = siteFeatures(
+      ctx.parent,
+      ctx.parentSpec,
+      site.index,
+      ctx.data.train,
+      { maxSamples, maxFloats: options.maxFloats },
+      ctx.seed,
+    );
     if (ctx.data.validation.count > 0 && options.heldOutSamples > 0) {
-      heldOut = siteFeatures(ctx.parent, ctx.parentSpec, site.index, ctx.data.validation, { maxSamples: options.heldOutSamples, maxFloats: options.maxFloats }, ctx.seed + 1);
+      heldOut = siteFeatures(
+        ctx.parent,
+        ctx.parentSpec,
+        site.index,
+        ctx.data.validation,
+        { maxSamples: options.heldOutSamples, maxFloats: options.maxFloats },
+        ctx.seed + 1,
+      );
     }
     const evalSet = heldOut ?? features;
 
     initialiseGFromParent(local, ctx.parent);
     let dense12to15: DenseSplitReport | undefined;
     if (useSparseCoding) {
-      const deadline = ctx.budget.seconds !== undefined ? started + ctx.budget.seconds * options.analyticShare * 1000 : undefined;
+      const deadline =
+        ctx.budget.seconds !== undefined ? started + ctx.budget.seconds * options.analyticShare * 1000 : undefined;
       dense12to15 = startFromSparseCoding(local, ctx.parent, site, features, ctx, started, deadline);
     } else if (options.fInit === 'identity') {
       site.fs.forEach((f, i) => initialiseFIdentity(local, f, options.noise, ctx.seed + 101 + i));
@@ -135,7 +159,12 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
       learningRate: options.learningRate ?? ctx.learningRate,
       seed: ctx.seed,
       onProgress: ctx.onProgress
-        ? (e) => ctx.onProgress!({ ...e, fraction: ctx.progressOffset + ctx.progressShare * (useSparseCoding ? 0.5 + 0.5 * e.fraction : e.fraction) })
+        ? (e) =>
+            ctx.onProgress!({
+              ...e,
+              fraction:
+                ctx.progressOffset + ctx.progressShare * (useSparseCoding ? 0.5 + 0.5 * e.fraction : e.fraction),
+            })
         : undefined,
       signal: ctx.signal,
     });

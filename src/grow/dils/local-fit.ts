@@ -10,7 +10,8 @@ import type { InitialiseContext } from '../types';
 // grown model in inference mode computes exactly the fitted function.
 
 /** The training knobs of a growth's initialisation, plus the local fit's own stopping rule. */
-export interface LocalFitOptions extends Pick<InitialiseContext, 'budget' | 'batchSize' | 'learningRate' | 'seed' | 'onProgress' | 'signal'> {
+export interface LocalFitOptions
+  extends Pick<InitialiseContext, 'budget' | 'batchSize' | 'learningRate' | 'seed' | 'onProgress' | 'signal'> {
   stage: string;
   detail: string;
   /** Stop once an epoch's MSE relative to mean(h_m^2) is below this (the fit is as good as it needs to be). */

@@ -81,7 +81,13 @@ function solveByCholesky(x: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D,
  * sizes. One iteration is two matrix products with the design, never a p x p
  * Gram matrix per unit.
  */
-function solveByCg(x: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D, ridge: number, opts: MaskedLsqOptions): MaskedLsqResult {
+function solveByCg(
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  mask: tf.Tensor2D,
+  ridge: number,
+  opts: MaskedLsqOptions,
+): MaskedLsqResult {
   const [, p] = x.shape;
   const d = target.shape[1];
   const maxIterations = opts.iterations ?? 60;
@@ -101,19 +107,28 @@ function solveByCg(x: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D, ridge
   let dir = z.clone();
   let rz = tf.tidy(() => tf.sum(tf.mul(r, z), 0));
   let iterations = 0;
-  const converged = () => tf.tidy(() => tf.max(tf.div(tf.sqrt(tf.sum(tf.square(r), 0)), bNorm)).dataSync()[0]) <= tolerance;
+  const converged = () =>
+    tf.tidy(() => tf.max(tf.div(tf.sqrt(tf.sum(tf.square(r), 0)), bNorm)).dataSync()[0]) <= tolerance;
   const outOfTime = () => opts.deadline !== undefined && performance.now() > opts.deadline;
   while (iterations < maxIterations && !outOfTime() && !converged()) {
     const next = tf.tidy(() => {
       const ad = apply(dir);
       const curvature = tf.sum(tf.mul(dir, ad), 0);
       const safe = tf.greater(curvature, 0);
-      const alpha = tf.where(safe, tf.div(rz, tf.where(safe, curvature, tf.onesLike(curvature))), tf.zerosLike(curvature));
+      const alpha = tf.where(
+        safe,
+        tf.div(rz, tf.where(safe, curvature, tf.onesLike(curvature))),
+        tf.zerosLike(curvature),
+      );
       const w2 = tf.add(w, tf.mul(dir, alpha)) as tf.Tensor2D;
       const r2 = tf.sub(r, tf.mul(ad, alpha)) as tf.Tensor2D;
       const z2 = tf.div(r2, diagonal) as tf.Tensor2D;
       const rz2 = tf.sum(tf.mul(r2, z2), 0);
-      const beta = tf.where(tf.greater(rz, 0), tf.div(rz2, tf.where(tf.greater(rz, 0), rz, tf.onesLike(rz))), tf.zerosLike(rz));
+      const beta = tf.where(
+        tf.greater(rz, 0),
+        tf.div(rz2, tf.where(tf.greater(rz, 0), rz, tf.onesLike(rz))),
+        tf.zerosLike(rz),
+      );
       const dir2 = tf.add(z2, tf.mul(dir, beta)) as tf.Tensor2D;
       return { w2, r2, z2, rz2, dir2 };
     });
@@ -135,12 +150,24 @@ function solveByCg(x: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D, ridge
  * against `target` [N, d] where `mask` [N, d] is 1 (0/1 floats). X [N, p]
  * should carry a column of ones when a bias is wanted.
  */
-export function maskedLeastSquares(x: tf.Tensor2D, target: tf.Tensor2D, mask: tf.Tensor2D, opts: MaskedLsqOptions = {}): MaskedLsqResult {
+export function maskedLeastSquares(
+  x: tf.Tensor2D,
+  target: tf.Tensor2D,
+  mask: tf.Tensor2D,
+  opts: MaskedLsqOptions = {},
+): MaskedLsqResult {
   if (x.shape[0] !== target.shape[0] || !tf.util.arraysEqual(target.shape, mask.shape)) {
-    throw new Error(`masked least squares: X [${x.shape}], target [${target.shape}] and mask [${mask.shape}] do not agree`);
+    throw new Error(
+      `masked least squares: X [${x.shape}], target [${target.shape}] and mask [${mask.shape}] do not agree`,
+    );
   }
   const ridge = opts.ridge ?? DEFAULT_RIDGE;
-  const solver = opts.solver === undefined || opts.solver === 'auto' ? (x.shape[1] <= CHOLESKY_MAX_COLUMNS ? 'cholesky' : 'cg') : opts.solver;
+  const solver =
+    opts.solver === undefined || opts.solver === 'auto'
+      ? x.shape[1] <= CHOLESKY_MAX_COLUMNS
+        ? 'cholesky'
+        : 'cg'
+      : opts.solver;
   return solver === 'cholesky' ? solveByCholesky(x, target, mask, ridge) : solveByCg(x, target, mask, ridge, opts);
 }
 

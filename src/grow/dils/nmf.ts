@@ -71,7 +71,11 @@ function largestEigenvalue(w: tf.Tensor2D): number {
 }
 
 /** Dictionary step of eq. 14: W^+, b^+ given the codes. */
-function dictionaryStep(s: tf.Tensor2D, codes: tf.Tensor2D, ridge: number): { dictionary: tf.Tensor2D; bias: tf.Tensor1D } {
+function dictionaryStep(
+  s: tf.Tensor2D,
+  codes: tf.Tensor2D,
+  ridge: number,
+): { dictionary: tf.Tensor2D; bias: tf.Tensor1D } {
   const design = withOnes(codes);
   const w = ridgeLeastSquares(design, s, ridge);
   const { kernel, bias } = splitBias(w);
@@ -112,7 +116,11 @@ function codingStep(s: tf.Tensor2D, c: SparseCoding, eta: number, steps: number)
  * Solves eq. 14 from `init` (taken over: its tensors are disposed or returned).
  * Keeps the best iterate, so the returned objective is never above the start.
  */
-export function sparseNonNegativeCoding(s: tf.Tensor2D, init: SparseCoding, opts: SparseCodingOptions): SparseCodingResult {
+export function sparseNonNegativeCoding(
+  s: tf.Tensor2D,
+  init: SparseCoding,
+  opts: SparseCodingOptions,
+): SparseCodingResult {
   let current: SparseCoding = init;
   const objectives = [sparseCodingObjective(s, current, opts.eta)];
   let iterations = 0;

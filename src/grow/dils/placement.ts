@@ -19,7 +19,10 @@ export interface SiteScore {
 /** Most local samples a scoring fit uses: scoring ranks sites, it does not keep the fit. */
 export const SCORING_SAMPLES = 1000;
 
-type ScoringContext = Pick<InitialiseContext, 'parent' | 'parentSpec' | 'data' | 'batchSize' | 'learningRate' | 'seed' | 'onProgress' | 'signal'>;
+type ScoringContext = Pick<
+  InitialiseContext,
+  'parent' | 'parentSpec' | 'data' | 'batchSize' | 'learningRate' | 'seed' | 'onProgress' | 'signal'
+>;
 
 /**
  * Scores every block of the parent as an insertion site with a short DILS
@@ -48,7 +51,9 @@ export function scoreSites(ctx: ScoringContext, budget: Budget, options: DilsOpt
       budget: share,
       options: scoringOptions,
       seed: ctx.seed + 7919 * (m + 1),
-      onProgress: ctx.onProgress ? (e) => ctx.onProgress!({ ...e, stage: 'placement', detail: `scoring ${e.detail ?? site.label}` }) : undefined,
+      onProgress: ctx.onProgress
+        ? (e) => ctx.onProgress!({ ...e, stage: 'placement', detail: `scoring ${e.detail ?? site.label}` })
+        : undefined,
       progressOffset: m / n,
       progressShare: 1 / n,
     });
@@ -65,9 +70,18 @@ export function scoreSites(ctx: ScoringContext, budget: Budget, options: DilsOpt
 }
 
 /** The "where Stage I error is lowest" placement: scores every site, then lowestErrorPlan. */
-export function planLowestError(ctx: ScoringContext, toDepth: number, budget: Budget, options: DilsOptions): { plan: InsertionPlan; scores: SiteScore[] } {
+export function planLowestError(
+  ctx: ScoringContext,
+  toDepth: number,
+  budget: Budget,
+  options: DilsOptions,
+): { plan: InsertionPlan; scores: SiteScore[] } {
   const scores = scoreSites(ctx, budget, options);
-  const plan = lowestErrorPlan(ctx.parentSpec, toDepth, scores.map((s) => ({ afterIndex: s.afterIndex, error: s.error })));
+  const plan = lowestErrorPlan(
+    ctx.parentSpec,
+    toDepth,
+    scores.map((s) => ({ afterIndex: s.afterIndex, error: s.error })),
+  );
   return { plan, scores };
 }
 
@@ -78,7 +92,11 @@ export function planLowestError(ctx: ScoringContext, toDepth: number, budget: Bu
  */
 export function pendingLowestErrorPlan(spec: ArchSpec, toDepth: number): InsertionPlan {
   const spread = spreadPlan(spec, toDepth);
-  return { afterIndices: spread.afterIndices, strategy: 'lowest-error', reason: 'sites to be chosen by the DILS Stage I error of every candidate' };
+  return {
+    afterIndices: spread.afterIndices,
+    strategy: 'lowest-error',
+    reason: 'sites to be chosen by the DILS Stage I error of every candidate',
+  };
 }
 
 /** True for a plan made by pendingLowestErrorPlan (not yet scored). */

@@ -27,8 +27,16 @@ function perSampleShape(model: tfl.LayersModel, layer: string): number[] {
 }
 
 /** How many samples of `set` a site uses: at most maxSamples, and at most maxFloats / (|z| + |h_m|). */
-export function siteSampleCount(parent: tfl.LayersModel, spec: ArchSpec, index: number, available: number, limits: SiteDataLimits): number {
-  const floats = product(perSampleShape(parent, blockInputLayer(spec, index))) + product(perSampleShape(parent, blockOutputLayer(spec.blocks[index])));
+export function siteSampleCount(
+  parent: tfl.LayersModel,
+  spec: ArchSpec,
+  index: number,
+  available: number,
+  limits: SiteDataLimits,
+): number {
+  const floats =
+    product(perSampleShape(parent, blockInputLayer(spec, index))) +
+    product(perSampleShape(parent, blockOutputLayer(spec.blocks[index])));
   return Math.max(0, Math.min(available, limits.maxSamples, Math.floor(limits.maxFloats / floats)));
 }
 
@@ -36,10 +44,20 @@ export function siteSampleCount(parent: tfl.LayersModel, spec: ArchSpec, index: 
  * Computes (z, h_m) of the parent, in inference mode, for a seeded random
  * subset of `set` (datasets are stored class by class, so never the first n).
  */
-export function siteFeatures(parent: tfl.LayersModel, spec: ArchSpec, index: number, set: TensorSet, limits: SiteDataLimits, seed: number): SiteFeatures {
+export function siteFeatures(
+  parent: tfl.LayersModel,
+  spec: ArchSpec,
+  index: number,
+  set: TensorSet,
+  limits: SiteDataLimits,
+  seed: number,
+): SiteFeatures {
   const count = siteSampleCount(parent, spec, index, set.count, limits);
   if (count === 0) throw new Error(`DILS Stage I: no local samples for block ${spec.blocks[index].name}`);
-  const order = shuffleInPlace(Int32Array.from({ length: set.count }, (_, i) => i), mulberry32(seed));
+  const order = shuffleInPlace(
+    Int32Array.from({ length: set.count }, (_, i) => i),
+    mulberry32(seed),
+  );
   const chosen = tf.tensor1d(order.subarray(0, count).slice().sort(), 'int32');
   const x = tf.gather(set.x, chosen);
   chosen.dispose();

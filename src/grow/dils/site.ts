@@ -41,7 +41,14 @@ export function sitesOf(parentSpec: ArchSpec, grownSpec: ArchSpec, insertions: I
       const start = grownSpec.blocks.indexOf(g) + 1;
       const names = new Set(byIndex.get(index));
       const fs = grownSpec.blocks.slice(start, start + names.size);
-      if (fs.some((b) => !names.has(b.name))) throw new Error(`new blocks after ${g.name} are not contiguous in the grown spec`);
-      return { index, g, fs, inChannels: blockInputChannels(parentSpec, index), label: `${g.name} -> ${[g, ...fs].map((b) => b.name).join('+')}` };
+      if (fs.some((b) => !names.has(b.name)))
+        throw new Error(`new blocks after ${g.name} are not contiguous in the grown spec`);
+      return {
+        index,
+        g,
+        fs,
+        inChannels: blockInputChannels(parentSpec, index),
+        label: `${g.name} -> ${[g, ...fs].map((b) => b.name).join('+')}`,
+      };
     });
 }

@@ -35,7 +35,8 @@ export function runStageOne(
     const used = (performance.now() - started) / 1000;
     const budget: Budget = {
       epochs: ctx.budget.epochs,
-      seconds: ctx.budget.seconds !== undefined ? Math.max(0.01, (ctx.budget.seconds - used) / (sites.length - i)) : undefined,
+      seconds:
+        ctx.budget.seconds !== undefined ? Math.max(0.01, (ctx.budget.seconds - used) / (sites.length - i)) : undefined,
     };
     const fit = fitSite(site, {
       parent: ctx.parent,
@@ -53,13 +54,22 @@ export function runStageOne(
     });
     try {
       const copied = new Set(copyWeightsByName(fit.local, grown.model));
-      const missing = fit.local.layers.filter((l) => l.getWeights().length > 0 && !copied.has(l.name)).map((l) => l.name);
-      if (missing.length > 0) throw new Error(`DILS Stage I: fitted layers ${missing.join(', ')} have no match in the grown model`);
+      const missing = fit.local.layers
+        .filter((l) => l.getWeights().length > 0 && !copied.has(l.name))
+        .map((l) => l.name);
+      if (missing.length > 0)
+        throw new Error(`DILS Stage I: fitted layers ${missing.join(', ')} have no match in the grown model`);
     } finally {
       fit.local.dispose();
     }
     reports.push(fit.report);
-    curves.push({ stage: 'stage1', detail: site.label, metric: 'mse', epochs: fit.epochs, seconds: fit.report.seconds });
+    curves.push({
+      stage: 'stage1',
+      detail: site.label,
+      metric: 'mse',
+      epochs: fit.epochs,
+      seconds: fit.report.seconds,
+    });
   });
   return { curves, sites: reports, seconds: (performance.now() - started) / 1000 };
 }

@@ -13,7 +13,13 @@ export const scratchBaseline: GrowthMethod = {
   async initialise(ctx: InitialiseContext): Promise<Initialised> {
     const planned = insertPlanned(ctx);
     planned.model.dispose();
-    return { model: buildModel(planned.spec), spec: planned.spec, insertions: planned.insertions, curves: [], details: { init: 'heNormal, nothing inherited' } };
+    return {
+      model: buildModel(planned.spec),
+      spec: planned.spec,
+      insertions: planned.insertions,
+      curves: [],
+      details: { init: 'heNormal, nothing inherited' },
+    };
   },
 };
 

@@ -37,6 +37,12 @@ export const identityMethod: GrowthMethod = {
       grown.model.dispose();
       throw err;
     }
-    return { model: grown.model, spec: grown.spec, insertions: grown.insertions, curves: [], details: { noise: IDENTITY_NOISE } };
+    return {
+      model: grown.model,
+      spec: grown.spec,
+      insertions: grown.insertions,
+      curves: [],
+      details: { noise: IDENTITY_NOISE },
+    };
   },
 };

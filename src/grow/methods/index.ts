@@ -1,4 +1,12 @@
-import { BASELINES, BaselineName, GROWTH_METHODS, GrowthMethod, GrowthMethodName, METHOD_CHOICES, MethodChoice } from '../types';
+import {
+  BASELINES,
+  BaselineName,
+  GROWTH_METHODS,
+  GrowthMethod,
+  GrowthMethodName,
+  METHOD_CHOICES,
+  MethodChoice,
+} from '../types';
 import { continueBaseline, scratchBaseline } from './baselines';
 import { dilsMethod } from './dils';
 import { identityMethod } from './identity';
@@ -19,7 +27,8 @@ const REGISTRY: Partial<Record<GrowthMethodName | BaselineName, GrowthMethod>> =
 /** Checks a method name a user may give: a growth method or 'auto'. */
 export function checkMethodChoice(name: string): MethodChoice {
   if (name === 'auto') return name;
-  if (!(GROWTH_METHODS as readonly string[]).includes(name)) throw new Error(`unknown growth method '${name}': use ${METHOD_CHOICES.join(', ')}`);
+  if (!(GROWTH_METHODS as readonly string[]).includes(name))
+    throw new Error(`unknown growth method '${name}': use ${METHOD_CHOICES.join(', ')}`);
   return name as GrowthMethodName;
 }
 

@@ -52,7 +52,11 @@ function setCoreIdentity(layer: tfl.layers.Layer, block: Block, noise: number, s
     const kernel = withNoise(tf.eye(block.units), noise * heStd(block.units), seed);
     layer.setWeights(hasBias ? [kernel, tf.zeros([block.units])] : [kernel]);
   } else if (block.kind === 'conv') {
-    const kernel = withNoise(centredDeltaKernel(block.kernel, block.filters), noise * heStd(block.kernel * block.kernel * block.filters), seed);
+    const kernel = withNoise(
+      centredDeltaKernel(block.kernel, block.filters),
+      noise * heStd(block.kernel * block.kernel * block.filters),
+      seed,
+    );
     layer.setWeights(hasBias ? [kernel, tf.zeros([block.filters])] : [kernel]);
   }
 }
@@ -71,7 +75,9 @@ export function setIdentityWeights(model: tfl.LayersModel, block: Block, noise: 
       const n = layerNames.res(block.name);
       const std = noise * heStd(9 * block.filters);
       model.getLayer(n.conv1).setWeights([withNoise(centredDeltaKernel(3, block.filters), std, seed)]);
-      model.getLayer(n.conv2).setWeights([withNoise(centredDeltaKernel(3, block.filters, 1 - block.residualRatio), std, seed + 1)]);
+      model
+        .getLayer(n.conv2)
+        .setWeights([withNoise(centredDeltaKernel(3, block.filters, 1 - block.residualRatio), std, seed + 1)]);
       setBatchNormIdentity(model.getLayer(n.bn1));
       setBatchNormIdentity(model.getLayer(n.bn2));
       return;
@@ -101,5 +107,10 @@ export function setBatchNormIdentity(layer: tfl.layers.Layer): void {
   const [gamma] = layer.getWeights();
   const channels = gamma.shape[0];
   const epsilon = (layer.getConfig().epsilon as number | undefined) ?? 1e-3;
-  assignWeights(layer, [tf.ones([channels]), tf.zeros([channels]), tf.zeros([channels]), tf.fill([channels], 1 - epsilon)]);
+  assignWeights(layer, [
+    tf.ones([channels]),
+    tf.zeros([channels]),
+    tf.zeros([channels]),
+    tf.fill([channels], 1 - epsilon),
+  ]);
 }

@@ -31,8 +31,20 @@ export const lookaheadMethod: GrowthMethod = {
       model: grown.model,
       spec: grown.spec,
       insertions: grown.insertions,
-      curves: [{ stage: 'lookahead', metric: 'loss', epochs: result.epochs, checkpoints: result.checkpoints, seconds: result.seconds }],
-      details: { trainedVariables: variables.length, lookaheadEpochs: result.epochs.length, stoppedBy: result.stoppedBy },
+      curves: [
+        {
+          stage: 'lookahead',
+          metric: 'loss',
+          epochs: result.epochs,
+          checkpoints: result.checkpoints,
+          seconds: result.seconds,
+        },
+      ],
+      details: {
+        trainedVariables: variables.length,
+        lookaheadEpochs: result.epochs.length,
+        stoppedBy: result.stoppedBy,
+      },
     };
   },
 };

@@ -7,6 +7,12 @@ export const randomMethod: GrowthMethod = {
   usesInitBudget: false,
   async initialise(ctx: InitialiseContext): Promise<Initialised> {
     const grown = insertPlanned(ctx);
-    return { model: grown.model, spec: grown.spec, insertions: grown.insertions, curves: [], details: { init: 'heNormal' } };
+    return {
+      model: grown.model,
+      spec: grown.spec,
+      insertions: grown.insertions,
+      curves: [],
+      details: { init: 'heNormal' },
+    };
   },
 };

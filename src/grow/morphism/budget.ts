@@ -17,9 +17,14 @@ export class OptGDBudget {
   readonly iterationCap: number;
   private readonly endsAt: number | undefined;
 
-  constructor(budget: Budget, private readonly started = performance.now()) {
+  constructor(
+    budget: Budget,
+    private readonly started = performance.now(),
+  ) {
     this.iterationCap =
-      budget.epochs !== undefined ? Math.max(1, Math.round(budget.epochs * OPTGD_ITERATIONS_PER_EPOCH)) : OPTGD_MAX_ITERATIONS;
+      budget.epochs !== undefined
+        ? Math.max(1, Math.round(budget.epochs * OPTGD_ITERATIONS_PER_EPOCH))
+        : OPTGD_MAX_ITERATIONS;
     this.endsAt = budget.seconds !== undefined ? started + budget.seconds * 1000 : undefined;
   }
 

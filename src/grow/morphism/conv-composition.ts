@@ -20,7 +20,12 @@ export function convComposition(k1: number, k2: number, ci: number, cl: number, 
     compose: (first, second) =>
       tf.tidy(() => {
         const images = tf.transpose(first, [2, 0, 1, 3]) as tf.Tensor4D; // [Ci, k1, k1, Cl]
-        const padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+        const padded = tf.pad(images, [
+          [0, 0],
+          [pad, pad],
+          [pad, pad],
+          [0, 0],
+        ]);
         const flipped = tf.reverse(second, [0, 1]) as tf.Tensor4D; // [k2, k2, Cl, Cj]
         const out = tf.conv2d(padded, flipped, 1, 'valid'); // [Ci, K, K, Cj]
         return tf.transpose(out, [1, 2, 0, 3]); // [K, K, Ci, Cj]
@@ -48,14 +53,27 @@ export function padKernel(kernel: tf.Tensor, size: number): tf.Tensor {
   const k = kernel.shape[0];
   const before = (size - k) / 2;
   if (!Number.isInteger(before) || before < 0) throw new Error(`cannot centre a ${k}x${k} kernel in ${size}x${size}`);
-  return tf.pad(kernel, [[before, before], [before, before], [0, 0], [0, 0]]);
+  return tf.pad(kernel, [
+    [before, before],
+    [before, before],
+    [0, 0],
+    [0, 0],
+  ]);
 }
 
 /** A C_in x C_out matrix as the centre tap of a k x k kernel [k, k, C_in, C_out] (a 1 x 1 conv in a k x k window). */
 export function centreTap(matrix: tf.Tensor, k: number): tf.Tensor4D {
   const [cin, cout] = matrix.shape;
   const mid = Math.floor(k / 2);
-  return tf.tidy(() => tf.pad(tf.reshape(matrix, [1, 1, cin, cout]), [[mid, k - 1 - mid], [mid, k - 1 - mid], [0, 0], [0, 0]]) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      tf.pad(tf.reshape(matrix, [1, 1, cin, cout]), [
+        [mid, k - 1 - mid],
+        [mid, k - 1 - mid],
+        [0, 0],
+        [0, 0],
+      ]) as tf.Tensor4D,
+  );
 }
 
 /** The centre tap of a k x k kernel as a matrix, and whether every other tap is zero. */

@@ -36,10 +36,23 @@ export function decompose(map: BilinearMap, target: tf.Tensor, opts: DecomposeOp
   });
   const targetStd = stdOf(target);
   if (targetStd === 0) {
-    const first = tf.tidy(() => tf.mul(noise, Math.sqrt(2 / (map.firstShape.slice(0, -1).reduce((a, b) => a * b, 1)))));
+    const first = tf.tidy(() => tf.mul(noise, Math.sqrt(2 / map.firstShape.slice(0, -1).reduce((a, b) => a * b, 1))));
     noise.dispose();
     const second = tf.zeros(map.secondShape);
-    return { first, second, iterations: 0, relativeLosses: [0], targetMeanSquare: 0, relativeError: 0, steps: [], seconds: 0, stoppedBy: 'tolerance', targetStd, firstStd: stdOf(first), secondStd: 0 };
+    return {
+      first,
+      second,
+      iterations: 0,
+      relativeLosses: [0],
+      targetMeanSquare: 0,
+      relativeError: 0,
+      steps: [],
+      seconds: 0,
+      stoppedBy: 'tolerance',
+      targetStd,
+      firstStd: stdOf(first),
+      secondStd: 0,
+    };
   }
   const second0 = tf.randomNormal(map.secondShape, 0, Math.sqrt(2 / map.secondFanIn), 'float32', opts.seed + 1);
   const normalised = tf.tidy(() => {

@@ -12,7 +12,9 @@ export function matrixComposition(ci: number, cl: number, cj: number): BilinearM
     secondShape: [cl, cj],
     secondFanIn: cl,
     compose: (first, second) => tf.matMul(first as tf.Tensor2D, second as tf.Tensor2D),
-    gradFirst: (residual, second) => tf.tidy(() => tf.mul(tf.matMul(residual as tf.Tensor2D, second as tf.Tensor2D, false, true), 2)),
-    gradSecond: (residual, first) => tf.tidy(() => tf.mul(tf.matMul(first as tf.Tensor2D, residual as tf.Tensor2D, true, false), 2)),
+    gradFirst: (residual, second) =>
+      tf.tidy(() => tf.mul(tf.matMul(residual as tf.Tensor2D, second as tf.Tensor2D, false, true), 2)),
+    gradSecond: (residual, first) =>
+      tf.tidy(() => tf.mul(tf.matMul(first as tf.Tensor2D, residual as tf.Tensor2D, true, false), 2)),
   };
 }

@@ -158,7 +158,16 @@ export function optGD(
       const g1 = map.gradFirst(residual, second);
       const d1 = map.compose(g1, second);
       if (Number.isNaN(alphaFirst)) alphaFirst = initialAlpha(loss, g1);
-      const a = halfStep(first, g1, d1, residual, loss, alphaFirst, opts.nonNegativeFirst ? (f) => residualOf(f, second) : undefined, fixed?.fixedStep);
+      const a = halfStep(
+        first,
+        g1,
+        d1,
+        residual,
+        loss,
+        alphaFirst,
+        opts.nonNegativeFirst ? (f) => residualOf(f, second) : undefined,
+        fixed?.fixedStep,
+      );
       tf.dispose([g1, d1, first, residual]);
       first = a.factor;
       residual = a.residual;

@@ -26,7 +26,11 @@ import { SplitResult } from './split';
  * at 1e-2 after 1000 iterations with a 3 x 3 F_l, 1e-4 in ~800 on the centre).
  * With r = 1 the target is zero: conv2 = 0 and conv1 keeps non-negative noise.
  */
-export function initialiseResidualBlock(model: tfl.LayersModel, block: ResBlock, options: Omit<DecomposeOptions, 'expand'>): SplitResult {
+export function initialiseResidualBlock(
+  model: tfl.LayersModel,
+  block: ResBlock,
+  options: Omit<DecomposeOptions, 'expand'>,
+): SplitResult {
   const n = layerNames.res(block.name);
   const c = block.filters;
   const target = tf.tidy(() => tf.mul(tf.eye(c), 1 - block.residualRatio));

@@ -16,11 +16,19 @@ export function storedBytes(spec: tf.io.WeightsManifestEntry, file: string): num
   const q = spec.quantization;
   if (q) {
     const per = STORED_BYTES[q.dtype as string];
-    if (!per) throw problem(file, `weight "${spec.name}" has unknown quantization dtype "${String(q.dtype)}" (expected uint8, uint16 or float16)`);
+    if (!per)
+      throw problem(
+        file,
+        `weight "${spec.name}" has unknown quantization dtype "${String(q.dtype)}" (expected uint8, uint16 or float16)`,
+      );
     return elements(spec.shape) * per;
   }
   const per = PLAIN_BYTES[spec.dtype];
-  if (!per) throw problem(file, `weight "${spec.name}" has dtype "${String(spec.dtype)}", which a layers model weight cannot have (expected float32 or int32)`);
+  if (!per)
+    throw problem(
+      file,
+      `weight "${spec.name}" has dtype "${String(spec.dtype)}", which a layers model weight cannot have (expected float32 or int32)`,
+    );
   return elements(spec.shape) * per;
 }
 

@@ -127,9 +127,11 @@ export function datasetFloats(ds: H5Dataset, where: string, source: string): Flo
     throw problem(source, `cannot read ${where} (${hdf5Reason(err)})`);
   }
   if (raw instanceof Float32Array) return raw;
-  if (ds.metadata.type === H5T_FLOAT && ds.metadata.size === 2 && raw instanceof Uint16Array) return Float32Array.from(raw, float16ToFloat32);
+  if (ds.metadata.type === H5T_FLOAT && ds.metadata.size === 2 && raw instanceof Uint16Array)
+    return Float32Array.from(raw, float16ToFloat32);
   if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) return Float32Array.from(raw, (b) => Number(b));
-  if (ArrayBuffer.isView(raw) && !(raw instanceof DataView)) return Float32Array.from(raw as unknown as ArrayLike<number>);
+  if (ArrayBuffer.isView(raw) && !(raw instanceof DataView))
+    return Float32Array.from(raw as unknown as ArrayLike<number>);
   if (typeof raw === 'number') return Float32Array.of(raw);
   throw problem(source, `${where} does not hold numbers`);
 }

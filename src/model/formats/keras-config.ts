@@ -50,7 +50,11 @@ function isKerasObject(v: unknown): v is Obj & { class_name: string } {
 
 function isModelEntry(entry: Obj): boolean {
   const config = entry.config;
-  return MODEL_CLASSES.has(String(entry.class_name)) || Array.isArray(config) || (isObj(config) && Array.isArray(config.layers));
+  return (
+    MODEL_CLASSES.has(String(entry.class_name)) ||
+    Array.isArray(config) ||
+    (isObj(config) && Array.isArray(config.layers))
+  );
 }
 
 function policyName(policy: Obj): string {
@@ -61,12 +65,14 @@ function policyName(policy: Obj): string {
 /** A value inside a layer config: Keras 3 objects become `{class_name, config}`, Python wrappers their value. */
 function normaliseValue(value: unknown, key?: string): unknown {
   if (Array.isArray(value)) return value.map((v) => normaliseValue(v));
-  if (!isObj(value)) return key === 'dtype' && typeof value === 'string' && FLOAT_POLICIES.has(value) ? 'float32' : value;
+  if (!isObj(value))
+    return key === 'dtype' && typeof value === 'string' && FLOAT_POLICIES.has(value) ? 'float32' : value;
   if (isKerasObject(value)) {
     const cls = value.class_name;
     const inner = value.config;
     if (key === 'dtype' || /DTypePolicy$/.test(cls)) return policyName(value);
-    if (cls === '__tuple__' || cls === '__numpy__' || cls === '__bytes__') return normaliseValue(isObj(inner) ? inner.value : inner);
+    if (cls === '__tuple__' || cls === '__numpy__' || cls === '__bytes__')
+      return normaliseValue(isObj(inner) ? inner.value : inner);
     if (cls === 'function' && typeof inner === 'string') return inner;
     if ((cls === 'L1' || cls === 'L2') && isObj(inner)) {
       return { class_name: 'L1L2', config: { l1: Number(inner.l1 ?? 0), l2: Number(inner.l2 ?? 0) } };
@@ -89,7 +95,10 @@ function normaliseLayerConfig(className: string, config: unknown, source: string
     delete out.negative_slope;
   }
   if (className === 'ReLU' && (Number(out.negative_slope ?? 0) !== 0 || Number(out.threshold ?? 0) !== 0)) {
-    throw problem(source, `layer "${String(out.name)}" is a ReLU with a negative_slope or threshold, which tfjs-layers does not compute`);
+    throw problem(
+      source,
+      `layer "${String(out.name)}" is a ReLU with a negative_slope or threshold, which tfjs-layers does not compute`,
+    );
   }
   return out;
 }
@@ -98,7 +107,8 @@ function normaliseLayerConfig(className: string, config: unknown, source: string
 function kerasHistory(v: unknown): [string, number, number] | undefined {
   if (!isObj(v) || v.class_name !== '__keras_tensor__' || !isObj(v.config)) return undefined;
   const h = v.config.keras_history;
-  if (Array.isArray(h) && typeof h[0] === 'string' && typeof h[1] === 'number' && typeof h[2] === 'number') return [h[0], h[1], h[2]];
+  if (Array.isArray(h) && typeof h[0] === 'string' && typeof h[1] === 'number' && typeof h[2] === 'number')
+    return [h[0], h[1], h[2]];
   return undefined;
 }
 
@@ -121,14 +131,19 @@ function convertNode(node: unknown, g: Graph): unknown {
     // Keras 2 node: [[layer, node, tensor, kwargs?], ...]; kept as it is.
     return node;
   }
-  if (!isObj(node) || !('args' in node)) throw problem(g.source, `layer "${g.layer}" has an inbound node in an unknown format`);
+  if (!isObj(node) || !('args' in node))
+    throw problem(g.source, `layer "${g.layer}" has an inbound node in an unknown format`);
   const tensors: [string, number, number][] = [];
   collectTensors(node.args, tensors);
   const kwargs: Obj = {};
   for (const [k, v] of Object.entries(isObj(node.kwargs) ? node.kwargs : {})) {
     const inKwarg: [string, number, number][] = [];
     collectTensors(v, inKwarg);
-    if (inKwarg.length > 0) throw problem(g.source, `layer "${g.layer}" is called with a tensor as keyword argument "${k}", which tfjs-layers cannot represent`);
+    if (inKwarg.length > 0)
+      throw problem(
+        g.source,
+        `layer "${g.layer}" is called with a tensor as keyword argument "${k}", which tfjs-layers cannot represent`,
+      );
     if (k !== 'mask' && v !== null) kwargs[k] = normaliseValue(v);
   }
   if (tensors.length === 0) throw problem(g.source, `layer "${g.layer}" has an inbound node without input tensors`);
@@ -136,7 +151,13 @@ function convertNode(node: unknown, g: Graph): unknown {
 }
 
 function isTriple(v: unknown): v is [string, number, number] {
-  return Array.isArray(v) && v.length >= 3 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
+  return (
+    Array.isArray(v) &&
+    v.length >= 3 &&
+    typeof v[0] === 'string' &&
+    typeof v[1] === 'number' &&
+    typeof v[2] === 'number'
+  );
 }
 
 function flattenTriples(v: unknown, out: [string, number, number][]): void {
@@ -154,7 +175,8 @@ function modelEnds(v: unknown, sequentials: Set<string>, keras3: boolean): [stri
 function layerEntries(config: Obj, source: string, name: string): Obj[] {
   if (!Array.isArray(config.layers)) throw problem(source, `model "${name}" has no layers list`);
   return config.layers.map((l, i) => {
-    if (!isObj(l) || typeof l.class_name !== 'string') throw problem(source, `layer ${i + 1} of model "${name}" has no class_name`);
+    if (!isObj(l) || typeof l.class_name !== 'string')
+      throw problem(source, `layer ${i + 1} of model "${name}" has no class_name`);
     return l;
   });
 }
@@ -165,7 +187,13 @@ function normaliseSequential(rawConfig: unknown, source: string, buildShape: unk
   const layers = layerEntries(config, source, name).map((l) => normaliseLayerEntry(l, source, undefined));
   const first = layers[0]?.config as Obj | undefined;
   const shape = config.build_input_shape ?? buildShape;
-  if (first && layers[0].class_name !== 'InputLayer' && !isModelEntry(layers[0]) && first.batch_input_shape === undefined && Array.isArray(shape)) {
+  if (
+    first &&
+    layers[0].class_name !== 'InputLayer' &&
+    !isModelEntry(layers[0]) &&
+    first.batch_input_shape === undefined &&
+    Array.isArray(shape)
+  ) {
     first.batch_input_shape = shape;
   }
   return { name, layers };
@@ -215,7 +243,10 @@ function normaliseModelEntry(entry: Obj, source: string): Obj {
     return { class_name: 'Sequential', config: normaliseSequential(entry.config, source, buildShape) };
   }
   if (!isObj(entry.config)) throw problem(source, `model class ${className} has no config`);
-  return { class_name: className === 'Model' ? 'Model' : 'Functional', config: normaliseFunctional(entry.config, source) };
+  return {
+    class_name: className === 'Model' ? 'Model' : 'Functional',
+    config: normaliseFunctional(entry.config, source),
+  };
 }
 
 /** The topology tfjs-layers 4.22 loads, from what a model file holds; `source` names the file in errors. */
@@ -233,8 +264,13 @@ export function normaliseTopology(topology: Obj, source: string): Obj {
     }
   }
   for (const key of ['keras_version', 'backend']) if (typeof topology[key] === 'string') extra[key] = topology[key];
-  if (!isObj(model) || typeof model.class_name !== 'string') throw problem(source, 'the model configuration has no class_name');
-  if (!isModelEntry(model)) throw problem(source, `the model configuration is a single ${model.class_name} layer, not a Sequential or functional model`);
+  if (!isObj(model) || typeof model.class_name !== 'string')
+    throw problem(source, 'the model configuration has no class_name');
+  if (!isModelEntry(model))
+    throw problem(
+      source,
+      `the model configuration is a single ${model.class_name} layer, not a Sequential or functional model`,
+    );
   for (const key of WRAPPER_KEYS) delete (model as Obj)[key];
   return { ...normaliseModelEntry(model, source), ...extra };
 }

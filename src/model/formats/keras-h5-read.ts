@@ -8,9 +8,15 @@ import { problem } from './problem';
 function modelConfig(file: H5File, path: string): Record<string, unknown> {
   const text = stringAttr(file, 'model_config');
   if (text === undefined) {
-    const weightsOnly = file.attrs.layer_names !== undefined || file.attrs.layer_names0 !== undefined || file.get('model_weights') !== null;
+    const weightsOnly =
+      file.attrs.layer_names !== undefined ||
+      file.attrs.layer_names0 !== undefined ||
+      file.get('model_weights') !== null;
     if (weightsOnly) {
-      throw problem(path, 'holds weights only (no model_config): deepend needs the architecture too; save the model with model.save(), not save_weights()');
+      throw problem(
+        path,
+        'holds weights only (no model_config): deepend needs the architecture too; save the model with model.save(), not save_weights()',
+      );
     }
     throw problem(path, 'not a Keras model file (an HDF5 file without a model_config attribute)');
   }

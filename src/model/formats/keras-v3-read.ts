@@ -17,7 +17,8 @@ export const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 function unzip(path: string): Record<string, Uint8Array> {
   const bytes = readFileSync(path);
-  if (bytes.byteLength < 4 || !bytes.subarray(0, 4).equals(ZIP_SIGNATURE)) throw problem(path, 'not a zip archive (a .keras file is one)');
+  if (bytes.byteLength < 4 || !bytes.subarray(0, 4).equals(ZIP_SIGNATURE))
+    throw problem(path, 'not a zip archive (a .keras file is one)');
   try {
     return unzipSync(bytes);
   } catch (err) {
@@ -52,7 +53,10 @@ function layerByChain(model: tfl.LayersModel, chain: string[], path: string): La
 function varsOf(file: H5File, varsPath: string, path: string): StoredArray[] {
   const group = file.get(varsPath);
   if (!isGroup(group)) return [];
-  const keys = group.keys().filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+  const keys = group
+    .keys()
+    .filter((k) => /^\d+$/.test(k))
+    .sort((a, b) => Number(a) - Number(b));
   return keys.map((k, i) => {
     const where = `model.weights.h5:${varsPath}/${k}`;
     if (Number(k) !== i) throw problem(path, `${varsPath} has no variable ${i} (found ${keys.join(', ')})`);
@@ -70,7 +74,8 @@ function assignAll(model: tfl.LayersModel, topology: Record<string, unknown>, fi
     const varsPath = `${legacy ? entry.path.replace(/(^|\/)layers(?=\/)/g, '$1_layer_checkpoint_dependencies') : entry.path}/vars`;
     const arrays = varsOf(file, varsPath, path);
     if (layer.weights.length === 0 && arrays.length === 0) continue;
-    if (arrays.length === 0) throw problem(path, `layer "${entry.chain.join('/')}" has weights but model.weights.h5 has none at ${varsPath}`);
+    if (arrays.length === 0)
+      throw problem(path, `layer "${entry.chain.join('/')}" has weights but model.weights.h5 has none at ${varsPath}`);
     assignLayerWeights(layer, arrays, path);
   }
 }

@@ -17,7 +17,8 @@ const KERAS_FORMAT_VERSION = '3.0.0';
 
 function group(root: H5Group, path: string): H5Group {
   let g = root;
-  for (const part of path.split('/').filter(Boolean)) g = (g.keys().includes(part) ? g.get(part) : g.create_group(part)) as H5Group;
+  for (const part of path.split('/').filter(Boolean))
+    g = (g.keys().includes(part) ? g.get(part) : g.create_group(part)) as H5Group;
   return g;
 }
 
@@ -30,7 +31,8 @@ function modelVarsGroups(root: H5Group, paths: string[]): void {
   group(root, 'vars');
   for (const p of paths) {
     const parts = p.split('/');
-    for (let i = 2; i < parts.length; i += 2) if (parts[i] === 'layers') group(root, `${parts.slice(0, i).join('/')}/vars`);
+    for (let i = 2; i < parts.length; i += 2)
+      if (parts[i] === 'layers') group(root, `${parts.slice(0, i).join('/')}/vars`);
   }
 }
 
@@ -39,7 +41,10 @@ async function writeWeightsH5(path: string, model: tfl.LayersModel, config: Reco
   const file = new h5.File(path, 'w');
   try {
     const paths = keras3LayerPaths(config);
-    modelVarsGroups(file, paths.map((p) => p.path));
+    modelVarsGroups(
+      file,
+      paths.map((p) => p.path),
+    );
     for (const entry of paths) {
       const layer = layerAt(model, entry.chain);
       const vars = group(file, `${entry.path}/vars`);
@@ -47,7 +52,12 @@ async function writeWeightsH5(path: string, model: tfl.LayersModel, config: Reco
       layer.weights.forEach((variable, i) => {
         const values = variable.read().dataSync();
         const data = values instanceof Int32Array ? values : Float32Array.from(values as Float32Array);
-        vars.create_dataset({ name: String(i), data, shape: [...(variable.shape as number[])], dtype: data instanceof Int32Array ? '<i' : '<f' });
+        vars.create_dataset({
+          name: String(i),
+          data,
+          shape: [...(variable.shape as number[])],
+          dtype: data instanceof Int32Array ? '<i' : '<f',
+        });
       });
     }
   } catch (err) {

@@ -23,15 +23,21 @@ import type { tfl } from '../../tf';
 type Obj = Record<string, unknown>;
 
 const KERAS_LAYERS = new Set(
-  ('InputLayer Dense Conv1D Conv2D Conv3D Conv2DTranspose SeparableConv2D DepthwiseConv2D MaxPooling1D MaxPooling2D ' +
+  (
+    'InputLayer Dense Conv1D Conv2D Conv3D Conv2DTranspose SeparableConv2D DepthwiseConv2D MaxPooling1D MaxPooling2D ' +
     'AveragePooling1D AveragePooling2D GlobalAveragePooling1D GlobalAveragePooling2D GlobalMaxPooling1D GlobalMaxPooling2D ' +
     'Dropout SpatialDropout1D SpatialDropout2D GaussianNoise GaussianDropout AlphaDropout BatchNormalization LayerNormalization ' +
     'Flatten Reshape Permute RepeatVector Activation ReLU LeakyReLU PReLU ELU Softmax Add Subtract Multiply Average Maximum ' +
     'Minimum Concatenate Dot ZeroPadding1D ZeroPadding2D Cropping1D Cropping2D UpSampling1D UpSampling2D Embedding LSTM GRU ' +
-    'SimpleRNN Bidirectional TimeDistributed Rescaling Masking').split(' '),
+    'SimpleRNN Bidirectional TimeDistributed Rescaling Masking'
+  ).split(' '),
 );
 const INITIALIZER_NAMES: Record<string, string> = { LeCunNormal: 'LecunNormal', LeCunUniform: 'LecunUniform' };
-const DROPPED: Record<string, string[]> = { Embedding: ['input_length'], LSTM: ['implementation'], GRU: ['implementation'] };
+const DROPPED: Record<string, string[]> = {
+  Embedding: ['input_length'],
+  LSTM: ['implementation'],
+  GRU: ['implementation'],
+};
 
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -42,7 +48,12 @@ function isModel(entry: Obj): boolean {
 }
 
 export function dtypePolicy(name: unknown): Obj {
-  return { module: 'keras', class_name: 'DTypePolicy', config: { name: typeof name === 'string' ? name : 'float32' }, registered_name: null };
+  return {
+    module: 'keras',
+    class_name: 'DTypePolicy',
+    config: { name: typeof name === 'string' ? name : 'float32' },
+    registered_name: null,
+  };
 }
 
 function wrapped(module: string, className: string, config: unknown): Obj {
@@ -66,7 +77,9 @@ function convertValue(key: string, v: unknown): unknown {
 }
 
 function layerModule(className: string): { module: string; registered_name: string | null } {
-  return KERAS_LAYERS.has(className) ? { module: 'keras.layers', registered_name: null } : { module: 'deepend', registered_name: `deepend>${className}` };
+  return KERAS_LAYERS.has(className)
+    ? { module: 'keras.layers', registered_name: null }
+    : { module: 'deepend', registered_name: `deepend>${className}` };
 }
 
 function inputLayer(batchShape: unknown, name: string, dtype: unknown): Obj {
@@ -77,7 +90,8 @@ function inputLayer(batchShape: unknown, name: string, dtype: unknown): Obj {
 function convertLayer(entry: Obj): Obj {
   const className = String(entry.class_name);
   const source = isObj(entry.config) ? entry.config : {};
-  if (className === 'InputLayer') return inputLayer(source.batch_input_shape ?? source.batch_shape, String(source.name), source.dtype);
+  if (className === 'InputLayer')
+    return inputLayer(source.batch_input_shape ?? source.batch_shape, String(source.name), source.dtype);
   const config: Obj = {};
   for (const [k, v] of Object.entries(source)) {
     if (k === 'batch_input_shape' || k === 'input_shape' || DROPPED[className]?.includes(k)) continue;
@@ -169,7 +183,13 @@ function convertFunctional(config: Obj, ctx: Context): Obj {
   return {
     module: 'keras.src.models.functional',
     class_name: 'Functional',
-    config: { name: String(config.name ?? 'functional'), trainable: true, layers, input_layers: ends(config.input_layers), output_layers: ends(config.output_layers) },
+    config: {
+      name: String(config.name ?? 'functional'),
+      trainable: true,
+      layers,
+      input_layers: ends(config.input_layers),
+      output_layers: ends(config.output_layers),
+    },
     registered_name: 'Functional',
   };
 }

@@ -23,6 +23,7 @@ export function readLabels(dir: string): string[] | undefined {
   }
   const labels = (parsed as { labels?: unknown } | null)?.labels;
   if (labels === undefined) return undefined;
-  if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string')) throw problem(meta, '"labels" must be a list of strings');
+  if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string'))
+    throw problem(meta, '"labels" must be a list of strings');
   return labels as string[];
 }

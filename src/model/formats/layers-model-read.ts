@@ -46,7 +46,10 @@ function checkFormat(json: Record<string, unknown>, path: string): void {
   const topology = json.modelTopology;
   const looksLikeGraph = isRecord(topology) && Array.isArray(topology.node);
   if (json.format === 'graph-model' || looksLikeGraph) {
-    throw problem(path, 'this is a TF.js graph model (a frozen graph, it cannot be grown); export the Keras model instead (a .keras or .h5 file, or tensorflowjs_converter --input_format keras)');
+    throw problem(
+      path,
+      'this is a TF.js graph model (a frozen graph, it cannot be grown); export the Keras model instead (a .keras or .h5 file, or tensorflowjs_converter --input_format keras)',
+    );
   }
   // Converters before 1.3 wrote no `format`.
   if (json.format !== undefined && json.format !== 'layers-model') {
@@ -59,11 +62,21 @@ function manifestGroups(json: Record<string, unknown>, path: string): ManifestGr
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest)) throw problem(path, 'not a TF.js layers model (weightsManifest is missing)');
   return manifest.map((g, i) => {
-    if (!isRecord(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights) || !g.paths.every((p) => typeof p === 'string')) {
+    if (
+      !isRecord(g) ||
+      !Array.isArray(g.paths) ||
+      !Array.isArray(g.weights) ||
+      !g.paths.every((p) => typeof p === 'string')
+    ) {
       throw problem(path, `weightsManifest group ${i + 1} needs "paths" (file names) and "weights" (specs)`);
     }
     for (const w of g.weights) {
-      if (!isRecord(w) || typeof w.name !== 'string' || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      if (
+        !isRecord(w) ||
+        typeof w.name !== 'string' ||
+        !Array.isArray(w.shape) ||
+        !w.shape.every((d) => Number.isInteger(d) && d >= 0)
+      ) {
         throw problem(path, `weightsManifest group ${i + 1} has a weight without a name or a valid shape`);
       }
     }
@@ -89,10 +102,16 @@ function readShards(groups: ManifestGroup[], dir: string, modelJsonPath: string)
       parts.push(bytes);
     }
     if (held < needed) {
-      throw problem(last, `truncated: weights group ${g + 1} of ${modelJsonPath} needs ${needed} bytes, its ${group.paths.length} shard file(s) hold ${held}`);
+      throw problem(
+        last,
+        `truncated: weights group ${g + 1} of ${modelJsonPath} needs ${needed} bytes, its ${group.paths.length} shard file(s) hold ${held}`,
+      );
     }
     if (held > needed) {
-      throw problem(last, `weights group ${g + 1} of ${modelJsonPath} needs ${needed} bytes but its ${group.paths.length} shard file(s) hold ${held} (shards from another model?)`);
+      throw problem(
+        last,
+        `weights group ${g + 1} of ${modelJsonPath} needs ${needed} bytes but its ${group.paths.length} shard file(s) hold ${held} (shards from another model?)`,
+      );
     }
   });
   return Buffer.concat(parts);
@@ -123,7 +142,11 @@ export function readLayersModelFiles(path: string): LayersModelFiles {
   const topology = json.modelTopology as Record<string, unknown>;
   const groups = manifestGroups(json, modelJsonPath);
   const data = readShards(groups, dirname(resolve(modelJsonPath)), modelJsonPath);
-  const weights = decodeWeights(groups.flatMap((g) => g.weights), data, modelJsonPath);
+  const weights = decodeWeights(
+    groups.flatMap((g) => g.weights),
+    data,
+    modelJsonPath,
+  );
   return { modelJsonPath, topology, weights, producer: producerOf(json, topology) };
 }
 

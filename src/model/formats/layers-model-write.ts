@@ -14,10 +14,12 @@ export function layersModelFiles(
   options: { shardBytes?: number; convertedBy?: string } = {},
 ): Record<string, Uint8Array> {
   const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
-  if (!Number.isInteger(shardBytes) || shardBytes < 1) throw new Error(`layersModelFiles: shardBytes must be a positive integer, not ${shardBytes}`);
+  if (!Number.isInteger(shardBytes) || shardBytes < 1)
+    throw new Error(`layersModelFiles: shardBytes must be a positive integer, not ${shardBytes}`);
   const data = new Uint8Array(a.weightData);
   const needed = a.weightSpecs.reduce((sum, spec) => sum + storedBytes(spec, 'layersModelFiles'), 0);
-  if (needed !== data.byteLength) throw new Error(`layersModelFiles: the weight specs need ${needed} bytes but weightData has ${data.byteLength}`);
+  if (needed !== data.byteLength)
+    throw new Error(`layersModelFiles: the weight specs need ${needed} bytes but weightData has ${data.byteLength}`);
   const count = Math.max(1, Math.ceil(data.byteLength / shardBytes));
   const files: Record<string, Uint8Array> = {};
   const paths: string[] = [];

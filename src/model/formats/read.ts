@@ -26,9 +26,15 @@ export function detectFormat(path: string): ModelFormat {
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, 'model.json'))) return 'tfjs-layers';
     if (existsSync(join(path, 'saved_model.pb'))) {
-      throw problem(path, 'this is a TensorFlow SavedModel, which deepend does not read: save the Keras model as .keras or .h5 instead');
+      throw problem(
+        path,
+        'this is a TensorFlow SavedModel, which deepend does not read: save the Keras model as .keras or .h5 instead',
+      );
     }
-    throw problem(path, 'no model.json in this directory (name a TF.js layers-model directory, a .h5 file or a .keras file)');
+    throw problem(
+      path,
+      'no model.json in this directory (name a TF.js layers-model directory, a .h5 file or a .keras file)',
+    );
   }
   const head = firstBytes(path, 4);
   if (head.length === 4 && head.readUInt32BE(0) === 0x504b0304) return 'keras-v3';
@@ -37,7 +43,10 @@ export function detectFormat(path: string): ModelFormat {
   if (ext === '.keras') return 'keras-v3';
   if (ext === '.h5' || ext === '.hdf5') return 'keras-h5';
   if (ext === '.json' || head.toString('utf8').trimStart().startsWith('{')) return 'tfjs-layers';
-  throw problem(path, 'not a model deepend reads (expected a TF.js layers-model directory or model.json, a Keras .h5 file or a .keras file)');
+  throw problem(
+    path,
+    'not a model deepend reads (expected a TF.js layers-model directory or model.json, a Keras .h5 file or a .keras file)',
+  );
 }
 
 const READERS: Record<ModelFormat, (path: string) => Promise<ReadModel>> = {

@@ -36,7 +36,9 @@ export async function loadArtifacts(a: ModelArtifactsInMemory, source = 'model a
 /** Builds the model a (normalised) topology describes, with freshly initialised weights the caller then overwrites. */
 export async function modelFromTopology(topology: Record<string, unknown>, source: string): Promise<tfl.LayersModel> {
   try {
-    return await tfl.models.modelFromJSON({ modelTopology: topology } as Parameters<typeof tfl.models.modelFromJSON>[0]);
+    return await tfl.models.modelFromJSON({ modelTopology: topology } as Parameters<
+      typeof tfl.models.modelFromJSON
+    >[0]);
   } catch (err) {
     throw problem(source, `TF.js could not build the model from its configuration (${messageOf(err)})`);
   }

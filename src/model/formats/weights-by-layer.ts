@@ -18,13 +18,19 @@ type Layer = tfl.LayersModel['layers'][number];
 export function assignLayerWeights(layer: Layer, arrays: StoredArray[], file: string): void {
   const targets = layer.weights;
   if (targets.length !== arrays.length) {
-    throw problem(file, `layer "${layer.name}" has ${targets.length} weights but the file holds ${arrays.length} for it`);
+    throw problem(
+      file,
+      `layer "${layer.name}" has ${targets.length} weights but the file holds ${arrays.length} for it`,
+    );
   }
   targets.forEach((variable, i) => {
     const a = arrays[i];
     const expected = variable.shape as number[];
     if (a.shape.length !== expected.length || a.shape.some((d, j) => d !== expected[j])) {
-      throw problem(file, `${a.where} has shape [${a.shape}] but layer "${layer.name}" expects [${expected}] for its weight ${i} (${variable.originalName})`);
+      throw problem(
+        file,
+        `${a.where} has shape [${a.shape}] but layer "${layer.name}" expects [${expected}] for its weight ${i} (${variable.originalName})`,
+      );
     }
     writeVariable(variable, a.shape, a.values);
   });

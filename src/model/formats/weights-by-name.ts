@@ -47,17 +47,26 @@ export function assignWeightsByName(model: tfl.LayersModel, weights: DecodedWeig
     const target = candidateNames(w.name).find((n) => byName.has(n) && !assigned.has(n));
     if (!target) {
       const example = model.weights[0]?.originalName;
-      throw problem(file, `weight "${w.name}" matches no weight of the model${example ? ` (its weights are named like "${example}")` : ''}`);
+      throw problem(
+        file,
+        `weight "${w.name}" matches no weight of the model${example ? ` (its weights are named like "${example}")` : ''}`,
+      );
     }
     const variable = byName.get(target) as Variable;
     if (!sameShape(variable.shape as number[], w.shape)) {
-      throw problem(file, `weight "${w.name}" has shape [${w.shape}] but the model's "${target}" has shape [${variable.shape}]`);
+      throw problem(
+        file,
+        `weight "${w.name}" has shape [${w.shape}] but the model's "${target}" has shape [${variable.shape}]`,
+      );
     }
     writeVariable(variable, w.shape, w.values);
     assigned.add(target);
   }
   const missing = [...byName.keys()].filter((n) => !assigned.has(n));
   if (missing.length > 0) {
-    throw problem(file, `${missing.length} of the model's ${byName.size} weights have no value in the file (first: "${missing[0]}")`);
+    throw problem(
+      file,
+      `${missing.length} of the model's ${byName.size} weights have no value in the file (first: "${missing[0]}")`,
+    );
   }
 }

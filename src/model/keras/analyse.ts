@@ -17,14 +17,19 @@ export interface KerasAnalysis {
 
 function perSampleShape(tensor: tfl.SymbolicTensor, what: string, source: string): number[] {
   const shape = tensor.shape.slice(1);
-  if (shape.some((d) => d === null || d === undefined)) throw new Error(`${source}: ${what} has an unknown dimension [${shape.join(', ')}]; deepend needs a fixed input size`);
+  if (shape.some((d) => d === null || d === undefined))
+    throw new Error(
+      `${source}: ${what} has an unknown dimension [${shape.join(', ')}]; deepend needs a fixed input size`,
+    );
   return shape as number[];
 }
 
 function outputKindOf(tail: KerasLayer[], source: string): { output: OutputKind; units: number } {
   const core = tail[0];
   const units = Number(core.className === 'Dense' ? core.config.units : core.config.filters);
-  const last = [...tail].reverse().find((l) => l.className === 'Softmax' || l.className === 'Activation' || l === core)!;
+  const last = [...tail]
+    .reverse()
+    .find((l) => l.className === 'Softmax' || l.className === 'Activation' || l === core)!;
   const activation = last.className === 'Softmax' ? 'softmax' : String(last.config.activation ?? 'linear');
   switch (activation) {
     case 'softmax':
@@ -34,7 +39,9 @@ function outputKindOf(tail: KerasLayer[], source: string): { output: OutputKind;
     case 'linear':
       return { output: 'logits', units };
     default:
-      throw new Error(`${source}: the output layer '${core.config.name}' ends in ${activation}; deepend grows classifiers whose output is softmax, sigmoid or raw scores (logits)`);
+      throw new Error(
+        `${source}: the output layer '${core.config.name}' ends in ${activation}; deepend grows classifiers whose output is softmax, sigmoid or raw scores (logits)`,
+      );
   }
 }
 
@@ -63,7 +70,10 @@ function blockOf(unit: KerasLayer[]): Block {
  * Dense/Conv2D before it, with the BatchNormalization and activation layers
  * right after it, as a block (a growth site). Depth = the number of sites.
  */
-export function analyseKeras(model: tfl.LayersModel, options: { freezeThrough?: string; source?: string } = {}): KerasAnalysis {
+export function analyseKeras(
+  model: tfl.LayersModel,
+  options: { freezeThrough?: string; source?: string } = {},
+): KerasAnalysis {
   const source = options.source ?? 'the model';
   const walk = walkChain(model, options.freezeThrough, source);
   const layers = walk.chain.map(describeLayer);
@@ -73,7 +83,8 @@ export function analyseKeras(model: tfl.LayersModel, options: { freezeThrough?: 
     throw new Error(`${source}: no trainable Dense or Conv2D layer${where}; there is nothing deepend can grow`);
   }
   const tail = layers.slice(lastCore);
-  if (tail.slice(1).some((l) => SITE_CLASSES.has(l.className))) throw new Error(`${source}: internal error: output layer not last`);
+  if (tail.slice(1).some((l) => SITE_CLASSES.has(l.className)))
+    throw new Error(`${source}: internal error: output layer not last`);
   const { output, units } = outputKindOf(tail, source);
   const blocks: Block[] = [];
   const chain: ChainItem[] = [];
@@ -93,8 +104,14 @@ export function analyseKeras(model: tfl.LayersModel, options: { freezeThrough?: 
   }
   tail.forEach((layer) => chain.push({ layer }));
   const input = walk.frozenThrough ? (walk.frozenThrough.output as tfl.SymbolicTensor) : model.inputs[0];
-  const inputShape = perSampleShape(input, walk.frozenThrough ? `the output of '${walk.frozenThrough.name}'` : 'the input', source);
-  const inputName = walk.frozenThrough ? `${walk.frozenThrough.name}_features` : (model.inputs[0].sourceLayer as tfl.layers.Layer).name;
+  const inputShape = perSampleShape(
+    input,
+    walk.frozenThrough ? `the output of '${walk.frozenThrough.name}'` : 'the input',
+    source,
+  );
+  const inputName = walk.frozenThrough
+    ? `${walk.frozenThrough.name}_features`
+    : (model.inputs[0].sourceLayer as tfl.layers.Layer).name;
   const spec: ArchSpec = {
     family: 'keras',
     inputShape,
@@ -105,6 +122,10 @@ export function analyseKeras(model: tfl.LayersModel, options: { freezeThrough?: 
     inputName,
     nextBlockId: 1,
   };
-  return { spec, frozenThrough: walk.frozenThrough?.name, frozenReason: walk.frozenReason, outputLayer: String(tail[0].config.name) };
+  return {
+    spec,
+    frozenThrough: walk.frozenThrough?.name,
+    frozenReason: walk.frozenReason,
+    outputLayer: String(tail[0].config.name),
+  };
 }
-

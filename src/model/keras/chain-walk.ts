@@ -21,10 +21,14 @@ function checkGrowable(layer: tfl.layers.Layer, source: string): void {
   const className = layer.getClassName();
   const known = SITE_CLASSES.has(className) || UNIT_FOLLOWER_CLASSES.has(className) || PASSIVE_CLASSES.has(className);
   if (!known) {
-    throw new Error(`${source}: layer '${layer.name}' (${className}) cannot be grown: deepend grows chains of Dense and Conv2D units; freeze it and what comes before with --freeze-through ${layer.name}`);
+    throw new Error(
+      `${source}: layer '${layer.name}' (${className}) cannot be grown: deepend grows chains of Dense and Conv2D units; freeze it and what comes before with --freeze-through ${layer.name}`,
+    );
   }
   if (className === 'Conv2D' && layer.getConfig().dataFormat === 'channelsFirst') {
-    throw new Error(`${source}: layer '${layer.name}' (Conv2D) is channels-first; deepend grows channels-last convolutions only`);
+    throw new Error(
+      `${source}: layer '${layer.name}' (Conv2D) is channels-first; deepend grows channels-last convolutions only`,
+    );
   }
 }
 
@@ -47,7 +51,9 @@ function consumers(model: tfl.LayersModel, layer: tfl.layers.Layer): number {
  */
 export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source = 'the model'): ChainWalk {
   if (model.outputs.length !== 1 || model.inputs.length !== 1) {
-    throw new Error(`${source}: has ${model.inputs.length} inputs and ${model.outputs.length} outputs; deepend grows models with one input and one output`);
+    throw new Error(
+      `${source}: has ${model.inputs.length} inputs and ${model.outputs.length} outputs; deepend grows models with one input and one output`,
+    );
   }
   if (freezeThrough !== undefined && !model.layers.some((l) => l.name === freezeThrough)) {
     throw new Error(`${source}: --freeze-through names no layer '${freezeThrough}'`);
@@ -74,7 +80,9 @@ export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source
       );
     }
     if (chain.length > 0 && consumers(model, layer) > 1) {
-      throw new Error(`${source}: the output of layer '${layer.name}' (${layer.getClassName()}) feeds ${consumers(model, layer)} layers; only a chain can be grown: freeze the graph with --freeze-through ${layer.name}`);
+      throw new Error(
+        `${source}: the output of layer '${layer.name}' (${layer.getClassName()}) feeds ${consumers(model, layer)} layers; only a chain can be grown: freeze the graph with --freeze-through ${layer.name}`,
+      );
     }
     checkGrowable(layer, source);
     chain.push(layer);

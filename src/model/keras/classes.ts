@@ -4,7 +4,15 @@ import { BlockActivation, KerasLayer } from '../arch';
 export const SITE_CLASSES = new Set(['Dense', 'Conv2D']);
 
 /** Layers that belong to the unit of the Dense/Conv2D before them. */
-export const UNIT_FOLLOWER_CLASSES = new Set(['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'ThresholdedReLU']);
+export const UNIT_FOLLOWER_CLASSES = new Set([
+  'BatchNormalization',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'PReLU',
+  'ELU',
+  'ThresholdedReLU',
+]);
 
 /** Every other layer a grown chain may hold: kept as the model has it. */
 export const PASSIVE_CLASSES = new Set([

@@ -6,7 +6,11 @@ type Sym = tfl.SymbolicTensor;
 
 /** The frozen part of an imported model: from its input to the output of `through` (shares the model's layers). */
 export function frozenPart(model: tfl.LayersModel, through: string): tfl.LayersModel {
-  return tfl.model({ inputs: model.inputs, outputs: model.getLayer(through).output as Sym, name: `${model.name}_frozen` });
+  return tfl.model({
+    inputs: model.inputs,
+    outputs: model.getLayer(through).output as Sym,
+    name: `${model.name}_frozen`,
+  });
 }
 
 /**
@@ -15,7 +19,11 @@ export function frozenPart(model: tfl.LayersModel, through: string): tfl.LayersM
  * either can be disposed alone, and the saved config holds one plain graph
  * that any Keras or TF.js loader reads.
  */
-export async function composeWithFrozen(frozenPart: tfl.LayersModel, head: tfl.LayersModel, name: string): Promise<tfl.LayersModel> {
+export async function composeWithFrozen(
+  frozenPart: tfl.LayersModel,
+  head: tfl.LayersModel,
+  name: string,
+): Promise<tfl.LayersModel> {
   const frozen = await loadArtifacts(await artifactsOf(frozenPart));
   let x = frozen.outputs[0];
   const copies: [tfl.layers.Layer, tfl.layers.Layer][] = [];

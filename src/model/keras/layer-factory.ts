@@ -3,7 +3,10 @@ import { KerasLayer } from '../arch';
 
 /** A Keras layer description of an existing tfjs layer: its class and its config as getConfig() gives it. */
 export function describeLayer(layer: tfl.layers.Layer): KerasLayer {
-  return { className: layer.getClassName(), config: JSON.parse(JSON.stringify(layer.getConfig())) as Record<string, unknown> };
+  return {
+    className: layer.getClassName(),
+    config: JSON.parse(JSON.stringify(layer.getConfig())) as Record<string, unknown>,
+  };
 }
 
 /** A fresh (newly initialised) tfjs layer from a Keras layer description, through tfjs's own class registry. */

@@ -22,7 +22,9 @@ export function growthParts(loaded: LoadedModel): GrowthParts {
   const missing = head.layers.filter((l) => l.getWeights().length > 0 && !copied.has(l.name)).map((l) => l.name);
   if (missing.length > 0) {
     head.dispose();
-    throw new Error(`${loaded.dir}: the model has no weights of the shapes meta.json describes for ${missing.join(', ')}`);
+    throw new Error(
+      `${loaded.dir}: the model has no weights of the shapes meta.json describes for ${missing.join(', ')}`,
+    );
   }
   return { head, frozen: meta.frozenThrough ? frozenPart(model, meta.frozenThrough) : undefined };
 }

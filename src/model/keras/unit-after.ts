@@ -13,7 +13,8 @@ export function kerasBlockName(prev: Block, id: number): string {
 /** The core of a new block: the site's layer with its width and activation, 3x3 / same / stride 1 for a conv. */
 function newCore(core: KerasLayer, name: string): KerasLayer {
   const config: Record<string, unknown> = { ...core.config, name, trainable: true };
-  if (core.className === 'Conv2D') Object.assign(config, { kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilationRate: [1, 1] });
+  if (core.className === 'Conv2D')
+    Object.assign(config, { kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilationRate: [1, 1] });
   delete config.batchInputShape;
   delete config.inputShape;
   return { className: core.className, config };
@@ -29,7 +30,14 @@ export function kerasUnitAfter(prev: Block, name: string): Block {
   const [core, ...followers] = prev.keras.layers;
   const layers = [
     newCore(core, name),
-    ...followers.map((l, i) => ({ className: l.className, config: { ...l.config, name: `${name}_${l.className === 'BatchNormalization' ? 'bn' : 'act'}${followers.length > 2 ? i : ''}`, trainable: true } })),
+    ...followers.map((l, i) => ({
+      className: l.className,
+      config: {
+        ...l.config,
+        name: `${name}_${l.className === 'BatchNormalization' ? 'bn' : 'act'}${followers.length > 2 ? i : ''}`,
+        trainable: true,
+      },
+    })),
   ];
   const keras = { layers };
   if (prev.kind === 'dense') return { ...prev, name, keras };
@@ -48,7 +56,9 @@ export function kerasUnitWithPrelu(block: Block): Block {
   const bnAt = followers.findIndex((l) => l.className === 'BatchNormalization');
   const acts = followers.filter((l) => l.className !== 'BatchNormalization');
   if (bnAt > 0 || (bnAt === 0 && core.config.activation !== 'linear' && core.config.activation !== undefined)) {
-    throw new Error(`morphism needs the activation after the BatchNorm; the unit of ${block.name} applies an activation before it`);
+    throw new Error(
+      `morphism needs the activation after the BatchNorm; the unit of ${block.name} applies an activation before it`,
+    );
   }
   const last = acts[acts.length - 1];
   const prelu: KerasLayer =
@@ -65,6 +75,10 @@ export function kerasUnitWithPrelu(block: Block): Block {
             sharedAxes: block.kind === 'conv' ? [1, 2] : null,
           },
         };
-  const layers = [{ className: core.className, config: { ...core.config, activation: 'linear' } }, ...(bnAt === 0 ? [followers[0]] : []), prelu];
+  const layers = [
+    { className: core.className, config: { ...core.config, activation: 'linear' } },
+    ...(bnAt === 0 ? [followers[0]] : []),
+    prelu,
+  ];
   return { ...block, activation: 'prelu', keras: { layers } };
 }

@@ -207,7 +207,14 @@ export function assemble(fns: Fn[]): Uint8Array {
   const funcs = fns.map((_, i) => uleb(i));
   const exports = fns.map((f, i) => [...name(f.exportName), 0x00, ...uleb(i)]);
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(2, vec(imports)),
     ...section(3, vec(funcs)),

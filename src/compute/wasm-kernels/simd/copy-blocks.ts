@@ -12,22 +12,40 @@ export function copyBlocksFn(): Fn {
   const [i, j, k, si, di, sj, dj, sk, dk] = Array.from({ length: 9 }, () => f.local(T.i32));
   f.get(src).set(si);
   f.get(dst).set(di);
-  f.forLt(i, (s) => s.i32(0), n0, 1, () => {
-    f.get(si).set(sj);
-    f.get(di).set(dj);
-    f.forLt(j, (s) => s.i32(0), n1, 1, () => {
-      f.get(sj).set(sk);
-      f.get(dj).set(dk);
-      f.forLt(k, (s) => s.i32(0), n2, 1, () => {
-        f.get(dk).get(sk).get(bytes).memoryCopy();
-        f.incBy(sk, s2);
-        f.incBy(dk, d2);
-      });
-      f.incBy(sj, s1);
-      f.incBy(dj, d1);
-    });
-    f.incBy(si, s0);
-    f.incBy(di, d0);
-  });
+  f.forLt(
+    i,
+    (s) => s.i32(0),
+    n0,
+    1,
+    () => {
+      f.get(si).set(sj);
+      f.get(di).set(dj);
+      f.forLt(
+        j,
+        (s) => s.i32(0),
+        n1,
+        1,
+        () => {
+          f.get(sj).set(sk);
+          f.get(dj).set(dk);
+          f.forLt(
+            k,
+            (s) => s.i32(0),
+            n2,
+            1,
+            () => {
+              f.get(dk).get(sk).get(bytes).memoryCopy();
+              f.incBy(sk, s2);
+              f.incBy(dk, d2);
+            },
+          );
+          f.incBy(sj, s1);
+          f.incBy(dj, d1);
+        },
+      );
+      f.incBy(si, s0);
+      f.incBy(di, d0);
+    },
+  );
   return f;
 }

@@ -7,20 +7,46 @@ import { sumRowsFn } from './sum-rows-simd';
 /** Our SIMD loops, bound to one wasm heap. Arguments are byte offsets and counts. */
 export interface SimdKernels {
   maxPoolGrad(
-    x: number, y: number, g: number, dx: number,
-    batch: number, h: number, w: number, oh: number, ow: number,
-    sh: number, sw: number, fh: number, fw: number, padTop: number, padLeft: number, pixelBytes: number,
+    x: number,
+    y: number,
+    g: number,
+    dx: number,
+    batch: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    sh: number,
+    sw: number,
+    fh: number,
+    fw: number,
+    padTop: number,
+    padLeft: number,
+    pixelBytes: number,
   ): void;
   sumRows(x: number, out: number, rows: number, rowBytes: number): void;
   copyBlocks(
-    src: number, dst: number, n0: number, n1: number, n2: number, blockBytes: number,
-    s0: number, s1: number, s2: number, d0: number, d1: number, d2: number,
+    src: number,
+    dst: number,
+    n0: number,
+    n1: number,
+    n2: number,
+    blockBytes: number,
+    s0: number,
+    s1: number,
+    s2: number,
+    d0: number,
+    d1: number,
+    d2: number,
   ): void;
   channelAffine(x: number, k: number, m: number, out: number, totalBytes: number, rowBytes: number): void;
 }
 
 /** The [rows, C] op [C] loop for one operation. */
-export function channelOp(k: SimdKernels, op: ChannelOp): (big: number, vec: number, out: number, totalBytes: number, rowBytes: number) => void {
+export function channelOp(
+  k: SimdKernels,
+  op: ChannelOp,
+): (big: number, vec: number, out: number, totalBytes: number, rowBytes: number) => void {
   return (k as unknown as Record<string, (...args: number[]) => void>)[`channel_${op}`];
 }
 
@@ -45,7 +71,9 @@ export function simdKernels(memory: WasmMemory): SimdKernels | undefined {
   if (!k) {
     if (compiled === undefined) {
       try {
-        compiled = new WA.Module(assemble([maxPoolGradFn(), sumRowsFn(), copyBlocksFn(), channelAffineFn(), ...CHANNEL_OPS.map(channelOpFn)]));
+        compiled = new WA.Module(
+          assemble([maxPoolGradFn(), sumRowsFn(), copyBlocksFn(), channelAffineFn(), ...CHANNEL_OPS.map(channelOpFn)]),
+        );
       } catch {
         compiled = null;
       }

@@ -10,13 +10,25 @@ export function sumRowsFn(): Fn {
   const [x, out, rows, rowBytes] = [0, 1, 2, 3].map((i) => f.param(i));
   const [row, end, c] = [f.local(T.i32), f.local(T.i32), f.local(T.i32)];
   f.get(x).get(rows).get(rowBytes).mul().add().set(end);
-  f.forLt(row, (s) => s.get(x), end, rowBytes, () => {
-    f.forLt(c, (s) => s.i32(0), rowBytes, 16, () => {
-      f.get(out).get(c).add();
-      f.get(out).get(c).add().v128Load();
-      f.get(row).get(c).add().v128Load();
-      f.f32x4Add().v128Store();
-    });
-  });
+  f.forLt(
+    row,
+    (s) => s.get(x),
+    end,
+    rowBytes,
+    () => {
+      f.forLt(
+        c,
+        (s) => s.i32(0),
+        rowBytes,
+        16,
+        () => {
+          f.get(out).get(c).add();
+          f.get(out).get(c).add().v128Load();
+          f.get(row).get(c).add().v128Load();
+          f.f32x4Add().v128Store();
+        },
+      );
+    },
+  );
   return f;
 }
