@@ -1,146 +1,255 @@
-// npm run bench:growth [-- --seconds S --to-depth N --methods a,b,c]
-// Every growth method and both baselines grow the shipped model on the shipped
-// data under the same wall-time budget; prints held-out accuracy right after
-// insertion and after fine-tuning, and the time each needs to reach scratch's
-// final validation accuracy.
-import { resolve } from 'node:path';
+// npm run bench:growth [-- --datasets mnist,shapes,tabular --seeds 5 --seconds 20 --methods a,b --commit-runs 10]
+// Part 1, methods: every growth method, `auto` and both baselines grow a parent on each data set under the same
+// wall-time budget, over several split seeds. Each seed is a fresh split (never the shipped split 42) with its own
+// parent trained on that split's train part. Prints mean, spread, worst, wins, runs below the parent, time to the
+// parent's validation accuracy + 0.3 points, Stage I's share of the budget, and how many runs the default gate
+// would commit.
+// Part 2, commits: the default upgrade (dils, depth 2 -> 4, 60 s, the default policy's gate) on fresh MNIST splits.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { selectBackend } from '../src/compute/backend';
-import { loadSplitForModel } from '../src/data/for-model';
-import { grow } from '../src/grow/run';
-import { GrowReport } from '../src/grow/report';
-import { BASELINES, GROWTH_METHODS, GrowthMethodName, BaselineName } from '../src/grow/types';
+import type { DataSplit } from '../src/data/types';
+import { type GrowRequest, grow } from '../src/grow/run';
+import type { GrowReport } from '../src/grow/report';
+import { BASELINES, type BaselineName, METHOD_CHOICES, type MethodChoice } from '../src/grow/types';
+import { checkGate } from '../src/jobs/gate';
 import { loadModel } from '../src/model/io';
-import { DEFAULT_LEARNING_RATE } from '../src/train/classifier';
+import { gateSettings } from '../src/policy/gate';
+import { decodeBits, discordantCounts } from '../src/stats/bitset';
+import { DEFAULT_LEARNING_RATE, evaluate } from '../src/train/classifier';
+import { disposeTensorSet, toTensorSet } from '../src/train/tensors';
+import { type GrowthCase, growthCases, parentAndSplit } from './lib/growth-cases';
+import { summariseRuns, type RunRecord } from './lib/growth-summary';
 import { option, printTable, writeResults } from './lib/table';
 
-const MODEL = resolve(__dirname, '../../models/default');
+/** The default policy's `cpu` rule gate (policies/default.yaml) with the policy defaults applied. */
+export const DEFAULT_GATE = gateSettings({ minGain: 0.001, minAccuracy: 0.9 });
+/** Seconds to reach the parent's validation accuracy plus this many points counts as reaching the target. */
+const TARGET_POINTS = 0.003;
 
-interface Timeline {
-  points: { seconds: number; accuracy: number }[];
+function validationPoints(report: GrowReport): { seconds: number; accuracy: number }[] {
+  return report.curves.flatMap((c) => {
+    const start = c.startSeconds ?? 0;
+    if (c.checkpoints?.length)
+      return c.checkpoints.map((p) => ({ seconds: start + p.seconds, accuracy: p.validationAccuracy }));
+    return c.epochs
+      .filter((e) => e.validationAccuracy !== undefined)
+      .map((e) => ({ seconds: start + e.seconds, accuracy: e.validationAccuracy! }));
+  });
 }
 
-/** Validation accuracy at each epoch end, on the wall clock of the whole growth run. */
-function timeline(report: GrowReport): Timeline {
-  return {
-    points: report.curves.flatMap((c) =>
-      c.checkpoints?.length
-        ? c.checkpoints.map((p) => ({ seconds: (c.startSeconds ?? 0) + p.seconds, accuracy: p.validationAccuracy }))
-        : c.epochs
-            .filter((e) => e.validationAccuracy !== undefined)
-            .map((e) => ({ seconds: (c.startSeconds ?? 0) + e.seconds, accuracy: e.validationAccuracy! })),
-    ),
+async function parentValidationAccuracy(dir: string, split: DataSplit): Promise<number> {
+  const parent = await loadModel(dir);
+  const { meta } = parent;
+  const set = toTensorSet(split.validation, meta.normalisation, meta.arch.classes, meta.arch.output, meta.inputShape);
+  try {
+    return evaluate(parent.model, set).accuracy;
+  } finally {
+    disposeTensorSet(set);
+    parent.model.dispose();
+  }
+}
+
+/** Local-fit steps of DILS's Stage I over its sites (0: every start already met Stage I's goal, or no Stage I). */
+function stage1StepsOf(report: GrowReport): number {
+  if (report.method !== 'dils') return 0;
+  const sites = (report.details.sites ?? []) as { steps: number; dense?: unknown }[];
+  return sites.reduce((sum, s) => sum + s.steps + (s.dense ? 1 : 0), 0);
+}
+
+function gateOf(report: GrowReport, minAccuracy: number) {
+  const p = report.heldOutPairs;
+  const pairs = discordantCounts(decodeBits(p.parentCorrect, p.n), decodeBits(p.candidateCorrect, p.n));
+  return checkGate(
+    { accuracyBefore: report.accuracyBefore, accuracyAfter: report.accuracyAfter, pairs },
+    { ...DEFAULT_GATE, minAccuracy },
+  );
+}
+
+async function growOnce(
+  c: GrowthCase,
+  seed: number,
+  method: MethodChoice | BaselineName,
+  seconds: number,
+  parentDir: string,
+  split: DataSplit,
+  parentValidation: number,
+  backend: string,
+  minAccuracy: number,
+): Promise<RunRecord> {
+  const parent = await loadModel(parentDir);
+  const request: GrowRequest = {
+    parent,
+    method,
+    toDepth: c.toDepth,
+    split,
+    budget: { seconds },
+    learningRate: method === 'scratch' ? DEFAULT_LEARNING_RATE : undefined,
+    seed,
+    backend,
   };
+  try {
+    const { model, report } = await grow(request);
+    model.dispose();
+    const target = parentValidation + TARGET_POINTS;
+    const reached = validationPoints(report).find((p) => p.accuracy >= target);
+    const stage1 = report.phases.stage1;
+    const gate = gateOf(report, minAccuracy);
+    return {
+      dataset: c.name,
+      seed,
+      method,
+      chosen: report.method,
+      before: report.accuracyBefore,
+      afterInsertion: report.accuracyAfterInsertion,
+      after: report.accuracyAfter,
+      parentValidation,
+      secondsToTarget: reached?.seconds ?? null,
+      seconds: report.seconds,
+      stage1Share: stage1 ? (stage1.end - stage1.start) / report.seconds : 0,
+      stage1Steps: stage1StepsOf(report),
+      stage2Steps: report.stage2.steps,
+      keptStep: report.stage2.kept?.steps ?? null,
+      commits: gate.pass,
+      lowerBound: gate.figures.lowerBound,
+    };
+  } finally {
+    parent.model.dispose();
+  }
 }
 
-function timeToReach(t: Timeline, target: number): number | undefined {
-  return t.points.find((p) => p.accuracy >= target)?.seconds;
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+async function methodsPart(
+  cases: GrowthCase[],
+  seeds: number[],
+  methods: (MethodChoice | BaselineName)[],
+  seconds: number,
+  workDir: string,
+  backend: string,
+) {
+  const runs: RunRecord[] = [];
+  for (const c of cases) {
+    console.log(`\n${c.name}: ${c.describe}`);
+    for (const seed of seeds) {
+      const { dir, split } = await parentAndSplit(c, seed, workDir, backend);
+      const parentValidation = await parentValidationAccuracy(dir, split);
+      for (const method of methods) {
+        const r = await growOnce(c, seed, method, seconds, dir, split, parentValidation, backend, 0);
+        runs.push(r);
+        const chosen = r.chosen !== r.method ? ` (chose ${r.chosen})` : '';
+        console.log(
+          `  split ${seed} ${method}${chosen}: ${pct(r.before)} -> ${pct(r.afterInsertion)} -> ${pct(r.after)}` +
+            `  target ${r.secondsToTarget?.toFixed(1) ?? '-'}s  stage I ${(r.stage1Share * 100).toFixed(0)}%` +
+            `  ${r.commits ? 'commits' : 'rejected'}`,
+        );
+      }
+    }
+  }
+  return runs;
+}
+
+async function commitPart(c: GrowthCase, seeds: number[], seconds: number, workDir: string, backend: string) {
+  const runs: RunRecord[] = [];
+  console.log(`\ndefault upgrade: dils, ${c.name} 2 -> ${c.toDepth}, ${seconds} s, default gate, fresh splits`);
+  for (const seed of seeds) {
+    const { dir, split } = await parentAndSplit(c, seed, workDir, backend);
+    const parentValidation = await parentValidationAccuracy(dir, split);
+    const r = await growOnce(c, seed, 'dils', seconds, dir, split, parentValidation, backend, DEFAULT_GATE.minAccuracy);
+    runs.push(r);
+    console.log(
+      `  split ${seed}: ${pct(r.before)} -> ${pct(r.after)} (${((r.after - r.before) * 100).toFixed(2)} points, ` +
+        `lower bound ${r.lowerBound !== null ? (r.lowerBound * 100).toFixed(2) : '-'}) ${r.commits ? 'commits' : 'REJECTED'}`,
+    );
+  }
+  return runs;
 }
 
 async function run(): Promise<void> {
-  const seconds = Number(option('seconds', 'BENCH_SECONDS', '60'));
-  const toDepth = Number(option('to-depth', 'BENCH_TO_DEPTH', '4'));
-  const names = option('methods', 'BENCH_METHODS', [...GROWTH_METHODS, ...BASELINES].join(',')).split(',') as (
-    | GrowthMethodName
-    | BaselineName
-  )[];
-  const backend = await selectBackend();
-  const probe = await loadModel(MODEL);
-  const split = await loadSplitForModel('mnist', probe.meta);
-  probe.model.dispose();
+  const seconds = Number(option('seconds', 'BENCH_SECONDS', '20'));
+  const seedCount = Number(option('seeds', 'BENCH_SEEDS', '5'));
+  const names = option('datasets', 'BENCH_DATASETS', 'mnist,shapes,tabular').split(',').filter(Boolean);
+  const methods = option('methods', 'BENCH_METHODS', [...METHOD_CHOICES, ...BASELINES].join(','))
+    .split(',')
+    .filter(Boolean) as (MethodChoice | BaselineName)[];
+  const commitRuns = Number(option('commit-runs', 'BENCH_COMMIT_RUNS', '10'));
+  const commitSeconds = Number(option('commit-seconds', 'BENCH_COMMIT_SECONDS', '60'));
+  const workDir = resolve(option('work', 'BENCH_WORK', join(__dirname, '../../.bench-work/growth')));
+  mkdirSync(workDir, { recursive: true });
+  const backend = (await selectBackend()).name;
+  // split seeds 1001, 1002, ...: never 42, the split the shipped model and its defaults were made on
+  const seeds = Array.from({ length: seedCount }, (_, i) => 1001 + i);
   console.log(
-    `bench:growth  backend=${backend.name}  model=${MODEL} (depth ${probe.meta.depth})  to depth ${toDepth}  budget ${seconds}s each  data=mnist train ${split.counts.train} / val ${split.counts.validation} / held-out ${split.counts.test}`,
+    `bench:growth  backend=${backend}  ${seconds}s per run  split seeds ${seeds.join(',')}  methods ${methods.join(',')}`,
   );
-  const reports: GrowReport[] = [];
-  for (const name of names) {
-    const parent = await loadModel(MODEL);
-    const started = performance.now();
-    const { model, report } = await grow({
-      parent,
-      method: name,
-      toDepth,
-      split,
-      budget: { seconds },
-      learningRate: name === 'scratch' ? DEFAULT_LEARNING_RATE : undefined,
-      backend: backend.name,
-    });
-    model.dispose();
-    parent.model.dispose();
-    reports.push(report);
+  const started = performance.now();
+  const cases = growthCases(names, workDir);
+  const runs = methods.length > 0 ? await methodsPart(cases, seeds, methods, seconds, workDir, backend) : [];
+  const summary = summariseRuns(runs);
+  if (runs.length > 0) {
     console.log(
-      `  ${name}: ${(report.accuracyAfter * 100).toFixed(2)}% after ${((performance.now() - started) / 1000).toFixed(1)}s`,
+      '\nper data set and method (held-out accuracy over the seeds; target = parent validation + 0.3 points)',
+    );
+    printTable(
+      [
+        'data',
+        'method',
+        'parent',
+        'mean',
+        'sd',
+        'worst',
+        'wins',
+        'below parent',
+        'target reached',
+        'mean s to target',
+        'stage I share',
+        'gate commits',
+      ],
+      summary.rows.map((r) => [
+        r.dataset,
+        r.method,
+        pct(r.parentMean),
+        pct(r.mean),
+        (r.sd * 100).toFixed(2),
+        pct(r.worst),
+        `${r.wins}/${r.runs}`,
+        `${r.belowParent}/${r.runs}`,
+        `${r.reached}/${r.runs}`,
+        r.meanSecondsToTarget !== null ? r.meanSecondsToTarget.toFixed(1) : '-',
+        `${(r.stage1Share * 100).toFixed(0)}%`,
+        r.method === 'dils' || r.method === 'auto' ? `${r.stage1Fitted}/${r.runs}` : '-',
+        `${r.commits}/${r.runs}`,
+      ]),
+    );
+    console.log('\nchecks (issue 10)');
+    for (const line of summary.checks) console.log(`  ${line}`);
+  }
+  const mnist = growthCases(['mnist'], workDir)[0];
+  const commitSeeds = Array.from({ length: commitRuns }, (_, i) => 1001 + i);
+  const commits = commitRuns > 0 ? await commitPart(mnist, commitSeeds, commitSeconds, workDir, backend) : [];
+  if (commits.length > 0) {
+    const gains = commits.map((r) => (r.after - r.before) * 100);
+    const committed = commits.filter((r) => r.commits).length;
+    console.log(
+      `  committed ${committed} of ${commits.length}; mean gain ${(gains.reduce((a, b) => a + b, 0) / gains.length).toFixed(2)} points (min ${Math.min(...gains).toFixed(2)}, max ${Math.max(...gains).toFixed(2)})`,
     );
   }
-  const scratch = reports.find((r) => r.method === 'scratch');
-  const scratchLine = scratch ? timeline(scratch) : undefined;
-  const target = scratchLine?.points.at(-1)?.accuracy;
-  const scratchTime = target !== undefined && scratchLine ? timeToReach(scratchLine, target) : undefined;
-  const rows = reports.map((r) => {
-    const reach = target !== undefined ? timeToReach(timeline(r), target) : undefined;
-    return {
-      method: r.method,
-      depth: `${r.depthBefore}->${r.depthAfter}`,
-      accuracyBefore: r.accuracyBefore,
-      accuracyAfterInsertion: r.accuracyAfterInsertion,
-      accuracyAfter: r.accuracyAfter,
-      insertionDropPoints: (r.accuracyBefore - r.accuracyAfterInsertion) * 100,
-      seconds: r.seconds,
-      initSeconds: r.initSeconds,
-      stage2Epochs: r.stage2.epochs,
-      secondsToScratchFinal: reach,
-      fractionOfScratchTime: reach !== undefined && scratchTime ? reach / scratchTime : undefined,
-      fractionOfScratchBudget: reach !== undefined && scratch ? reach / scratch.seconds : undefined,
-    };
-  });
-  console.log(
-    `\nscratch's final validation accuracy: ${target !== undefined ? (target * 100).toFixed(2) + '%' : 'n/a'}, first reached by scratch at ${scratchTime?.toFixed(1) ?? 'n/a'}s of its ${scratch?.seconds.toFixed(1) ?? 'n/a'}s`,
-  );
-  console.log(
-    "'x scratch first': time to that accuracy over scratch's first time there (noisy: validation has 999 samples); 'x scratch budget': over scratch's whole run\n",
-  );
-  printTable(
-    [
-      'method',
-      'depth',
-      'held-out before',
-      'after insertion',
-      'after fine-tune',
-      'insertion drop (pts)',
-      'seconds',
-      'init s',
-      'epochs',
-      's to scratch final',
-      'x scratch first',
-      'x scratch budget',
-    ],
-    rows.map((r) => [
-      r.method,
-      r.depth,
-      `${(r.accuracyBefore * 100).toFixed(2)}%`,
-      `${(r.accuracyAfterInsertion * 100).toFixed(2)}%`,
-      `${(r.accuracyAfter * 100).toFixed(2)}%`,
-      Number(r.insertionDropPoints.toFixed(2)),
-      Number(r.seconds.toFixed(1)),
-      Number(r.initSeconds.toFixed(1)),
-      r.stage2Epochs,
-      r.secondsToScratchFinal !== undefined ? r.secondsToScratchFinal.toFixed(1) : 'never',
-      r.fractionOfScratchTime !== undefined ? r.fractionOfScratchTime.toFixed(2) : '-',
-      r.fractionOfScratchBudget !== undefined ? r.fractionOfScratchBudget.toFixed(2) : '-',
-    ]),
-  );
   const path = writeResults('growth', {
-    backend: backend.name,
+    backend,
     seconds,
-    toDepth,
-    split: split.counts,
-    scratchTarget: target,
-    scratchTime,
-    rows,
-    reports: reports.map(({ spec: _s, ...r }) => r),
+    seeds,
+    methods,
+    datasets: cases.map((c) => ({ name: c.name, describe: c.describe, toDepth: c.toDepth })),
+    rows: summary.rows,
+    checks: summary.checks,
+    runs,
+    defaultUpgrade: { seconds: commitSeconds, gate: DEFAULT_GATE, runs: commits },
+    minutes: (performance.now() - started) / 60000,
   });
-  console.log(`\nwrote ${path}`);
+  console.log(`\n${((performance.now() - started) / 60000).toFixed(1)} minutes; wrote ${path}`);
 }
 
-void run().catch((err) => {
-  console.error(`bench:growth: ${err instanceof Error ? err.message : String(err)}`);
+void run().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
   process.exitCode = 1;
 });

@@ -3,7 +3,7 @@ import { ArchSpec, Block } from '../../model/arch';
 import { unitLayerNames } from '../../model/units';
 import { blockInputLayer } from '../../model/features';
 import { Budget } from '../../train/budget';
-import { EpochRecord, StopReason } from '../../train/loop';
+import { EpochRecord, LoopResult, StopReason } from '../../train/loop';
 import { ProgressCallback, throwIfAborted } from '../../train/progress';
 import { GrowthData } from '../types';
 import { restandardiseBatchNorm } from './batchnorm-stats';
@@ -99,6 +99,11 @@ function startFromSparseCoding(
   return report;
 }
 
+/** A site whose start meets Stage I's goal already (options.startTolerance): no local fit. */
+function alreadyFitted(): LoopResult {
+  return { epochs: [], checkpoints: [], steps: 0, seconds: 0, stoppedBy: 'converged' };
+}
+
 /**
  * Stage I for one site (eq. 7): fits g = block m and f = the new block(s) so
  * that f∘g reproduces the parent's h_m on the parent's own h_{m-1}.
@@ -151,23 +156,26 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
       epochs: ctx.budget.epochs,
       seconds: ctx.budget.seconds !== undefined ? Math.max(0.01, ctx.budget.seconds - spent) : undefined,
     };
-    const fit = fitLocal(local, features.z, features.target, {
-      stage: 'stage1',
-      detail: site.label,
-      budget,
-      batchSize: options.batchSize ?? ctx.batchSize,
-      learningRate: options.learningRate ?? ctx.learningRate,
-      seed: ctx.seed,
-      onProgress: ctx.onProgress
-        ? (e) =>
-            ctx.onProgress!({
-              ...e,
-              fraction:
-                ctx.progressOffset + ctx.progressShare * (useSparseCoding ? 0.5 + 0.5 * e.fraction : e.fraction),
-            })
-        : undefined,
-      signal: ctx.signal,
-    });
+    const fit =
+      start.relative <= options.startTolerance
+        ? alreadyFitted()
+        : fitLocal(local, features.z, features.target, {
+            stage: 'stage1',
+            detail: site.label,
+            budget,
+            batchSize: options.batchSize ?? ctx.batchSize,
+            learningRate: options.learningRate ?? ctx.learningRate,
+            seed: ctx.seed,
+            onProgress: ctx.onProgress
+              ? (e) =>
+                  ctx.onProgress!({
+                    ...e,
+                    fraction:
+                      ctx.progressOffset + ctx.progressShare * (useSparseCoding ? 0.5 + 0.5 * e.fraction : e.fraction),
+                  })
+              : undefined,
+            signal: ctx.signal,
+          });
     const batchNormRestandardised = restandardiseBatchNorm(local, features.z);
     const final = localError(local, evalSet.z, evalSet.target);
     const trainError = localError(local, features.z, features.target);
