@@ -82,15 +82,13 @@ test('garbage in deepend.db-wal after an unclean stop: a warning, and the same v
     const store = openStore(h.home);
     try {
       return {
-        versions: store
-          .modelVersions('default')
-          .map(({ version, parent, createdAt, committedAt, committed }) => ({
-            version,
-            parent,
-            createdAt,
-            committedAt,
-            committed,
-          })),
+        versions: store.modelVersions('default').map(({ version, parent, createdAt, committedAt, committed }) => ({
+          version,
+          parent,
+          createdAt,
+          committedAt,
+          committed,
+        })),
         rollbacks: store
           .jobs()
           .filter((j) => j.kind === 'rollback')
@@ -114,15 +112,13 @@ test('garbage in deepend.db-wal after an unclean stop: a warning, and the same v
     const store = openStore(copy);
     try {
       return {
-        versions: store
-          .modelVersions('default')
-          .map(({ version, parent, createdAt, committedAt, committed }) => ({
-            version,
-            parent,
-            createdAt,
-            committedAt,
-            committed,
-          })),
+        versions: store.modelVersions('default').map(({ version, parent, createdAt, committedAt, committed }) => ({
+          version,
+          parent,
+          createdAt,
+          committedAt,
+          committed,
+        })),
         rollbacks: store
           .jobs()
           .filter((j) => j.kind === 'rollback')

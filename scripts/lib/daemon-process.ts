@@ -29,7 +29,11 @@ export class DaemonProcess {
         if (text.trim() === '') continue;
         const line = JSON.parse(text) as LogLine;
         this.lines.push(line);
-        this.waiters = this.waiters.filter((w) => !(w.match(line) && (w.resolve(line), true)));
+        this.waiters = this.waiters.filter((w) => {
+          if (!w.match(line)) return true;
+          w.resolve(line);
+          return false;
+        });
       }
     });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
@@ -45,7 +49,13 @@ export class DaemonProcess {
         () => fail(new Error(`no matching log line after ${timeoutMs} ms; stderr: ${this.stderr}`)),
         timeoutMs,
       );
-      this.waiters.push({ match, resolve: (l) => (clearTimeout(timer), done(l)) });
+      this.waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          done(l);
+        },
+      });
       void this.exited.then(({ code }) => {
         clearTimeout(timer);
         fail(new Error(`the daemon exited (${code}) before the line came; stderr: ${this.stderr}`));

@@ -211,13 +211,7 @@ export class Daemon {
         status: () => this.health(),
         jobState: () => parts.runner?.active()?.state,
       }).catch((err: NodeJS.ErrnoException) => {
-        const why =
-          err.code === 'EADDRINUSE'
-            ? 'the port is in use: set http.port or DEEPEND_HTTP_PORT'
-            : err.code === 'EADDRNOTAVAIL'
-              ? 'no such address here: check http.host'
-              : err.message;
-        throw new Error(`cannot serve on ${config.http.host}:${config.http.port} (${why})`);
+        throw new Error(`cannot serve on ${config.http.host}:${config.http.port} (${listenFailure(err)})`);
       });
       return { value: srv, stop: () => stopServer(srv, DRAIN_MS) };
     });
@@ -414,4 +408,11 @@ export class Daemon {
       },
     };
   }
+}
+
+/** Why the HTTP server could not listen, with what to change. */
+function listenFailure(err: NodeJS.ErrnoException): string {
+  if (err.code === 'EADDRINUSE') return 'the port is in use: set http.port or DEEPEND_HTTP_PORT';
+  if (err.code === 'EADDRNOTAVAIL') return 'no such address here: check http.host';
+  return err.message;
 }

@@ -48,7 +48,11 @@ export class FleetObserver {
         at: Date.now(),
       };
       this.seen.push(m);
-      this.waiters = this.waiters.filter((w) => !(w.match(m) && (w.resolve(m), true)));
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(m)) return true;
+        w.resolve(m);
+        return false;
+      });
     });
   }
 
@@ -84,7 +88,13 @@ export class FleetObserver {
           ),
         timeoutMs,
       );
-      this.waiters.push({ match, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      this.waiters.push({
+        match,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
     });
   }
 

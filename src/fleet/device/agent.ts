@@ -239,7 +239,10 @@ export class FleetAgent {
     }
     if (parsed.kind === 'desired' || parsed.kind === 'group-desired') {
       const source: DesiredSource = parsed.kind === 'group-desired' ? `group:${parsed.group}` : 'device';
-      if (payload.length === 0) return this.desired.update(source, null); // a cleared retained document
+      if (payload.length === 0) {
+        this.desired.update(source, null); // a cleared retained document
+        return;
+      }
       const decoded = decodeMessage('desired', payload, config.mqtt.maxPayloadBytes);
       if (!decoded.ok) {
         log.warn('desired state ignored: it breaks the contract', { topic, problem: decoded.problem });
