@@ -11,7 +11,7 @@ import { DaemonProcess, predictZeros, testHome, waitForJob } from './helpers/dae
 // One home through the daemon's life: first start, an automatic upgrade after
 // a hardware change, SIGTERM, restart, rollback and a manual deepen.
 test('the daemon serves, upgrades when compute changes, stops cleanly and restarts on the committed model', {
-  timeout: 170_000,
+  timeout: 510_000,
 }, async (t) => {
   const h = testHome(t, 'this-machine');
   const client = new ControlClient(h.home);
@@ -93,13 +93,13 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     const back = await runCli(['rollback', '1'], { env: h.env });
     assert.equal(back.code, 0, back.stderr);
     assert.equal((await client.ok<DaemonStatus>('GET', '/status')).model.servingVersion, 1);
-    const deepen = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 90_000 });
+    const deepen = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 270_000 });
     assert.equal(deepen.code, 0, deepen.stderr);
     assert.match(deepen.stdout, /succeeded/);
     const s = await client.ok<DaemonStatus>('GET', '/status');
     assert.equal(s.model.committed?.depth, 3);
     assert.equal(s.model.servingVersion, s.model.committed?.version);
-    const nothing = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 90_000 });
+    const nothing = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 270_000 });
     assert.notEqual(nothing.code, 0, 'a job that ends rejected exits non-zero');
     assert.match(nothing.stdout + nothing.stderr, /nothing to do/);
   });

@@ -67,7 +67,7 @@ test('walDamage tells a damaged WAL from an intact or merely torn one, as SQLite
 });
 
 test('garbage in deepend.db-wal after an unclean stop: a warning, and the same versions, history and times', {
-  timeout: 150_000,
+  timeout: 450_000,
 }, async (t) => {
   const h = testHome(t);
   homeWithVersions(h.home, 3);

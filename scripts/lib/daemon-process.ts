@@ -41,7 +41,7 @@ export class DaemonProcess {
   }
 
   /** The first line, logged so far or later, that matches; rejects when the process exits first or time runs out. */
-  waitFor(match: (l: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {
+  waitFor(match: (l: LogLine) => boolean, timeoutMs = 180_000): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((done, fail) => {
@@ -64,7 +64,7 @@ export class DaemonProcess {
   }
 
   /** Waits for 'deepend running'; returns the HTTP base URL. */
-  async running(timeoutMs = 60_000): Promise<string> {
+  async running(timeoutMs = 180_000): Promise<string> {
     return String((await this.waitFor((l) => l.msg === 'deepend running', timeoutMs)).url);
   }
 

@@ -72,7 +72,7 @@ export class FleetObserver {
   }
 
   /** The first message, seen so far or later, that matches. */
-  waitFor(match: (m: Seen) => boolean, timeoutMs = 60_000, what = 'a matching message'): Promise<Seen> {
+  waitFor(match: (m: Seen) => boolean, timeoutMs = 180_000, what = 'a matching message'): Promise<Seen> {
     const earlier = this.seen.find(match);
     if (earlier) return Promise.resolve(earlier);
     return new Promise((resolve, reject) => {
