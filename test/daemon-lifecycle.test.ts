@@ -43,6 +43,14 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     assert.equal(s.http?.url, url);
     assert.ok(existsSync(join(h.home, 'control.sock')));
   });
+  await t.test('the embedded broker is spoken to in its own MQTT 3.1.1, with no fallback from 5', async () => {
+    const connected = await daemon.waitFor((l) => l.msg === 'connected to the MQTT broker');
+    assert.equal(connected.protocol, 'MQTT 3.1.1');
+    assert.deepEqual(
+      daemon.lines.filter((l) => /MQTT 5/.test(String(l.msg))),
+      [],
+    );
+  });
 
   await t.test(
     'a hardware change whose rule asks for more depth queues an automatic upgrade that commits',
@@ -99,6 +107,17 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     const s = await client.ok<DaemonStatus>('GET', '/status');
     assert.equal(s.model.committed?.depth, 3);
     assert.equal(s.model.servingVersion, s.model.committed?.version);
+    // `deepend jobs` and the daemon's log say what the commit did, in the same words
+    const outcome = new RegExp(
+      `^\\d+\\.\\d\\d% -> \\d+\\.\\d\\d% \\([+-]\\d+\\.\\d\\d\\), committed as v${s.model.committed?.version}$`,
+    );
+    const logged = daemon.lines.filter((l) => l.msg === 'job succeeded' && l.kind === 'upgrade').at(-1);
+    assert.match(String(logged?.outcome), outcome, JSON.stringify(logged));
+    const jobs = await runCli(['jobs'], { env: h.env });
+    assert.equal(jobs.code, 0, jobs.stderr);
+    const [header, newest] = jobs.stdout.split('\n');
+    assert.match(header, /^JOB\s+KIND\s+TRIGGER\s+STATE\s+CREATED\s+OUTCOME$/);
+    assert.equal(newest.slice(header.indexOf('OUTCOME')), logged?.outcome);
     const nothing = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 270_000 });
     assert.notEqual(nothing.code, 0, 'a job that ends rejected exits non-zero');
     assert.match(nothing.stdout + nothing.stderr, /nothing to do/);
@@ -116,6 +135,8 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     // one Stage II epoch may or may not pass this gate from depth 3: either way the job ran to a gate decision
     const ended = await waitForJob(client, job.id);
     assert.ok(ended.state === 'succeeded' || ended.state === 'rejected', `${ended.state}: ${ended.reason}`);
+    if (ended.state === 'succeeded') assert.equal(ended.reason, null, 'the parked reason went when the job resumed');
+    else assert.match(String(ended.reason), /^gate not met/);
     const { transitions } = await client.ok<{
       transitions: { from: string | null; to: string; detail: { parked?: boolean } }[];
     }>('GET', `/jobs/${job.id}`);

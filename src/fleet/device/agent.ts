@@ -102,13 +102,16 @@ export class FleetAgent {
     },
   };
 
-  /** Connects to the broker (url: the configured one or the embedded broker's) and keeps connecting until stop(). */
-  start(url: string): void {
+  /**
+   * Connects to the broker (url: the configured one or the embedded broker's) and keeps connecting until stop();
+   * `protocolVersion` when the broker's is known (the embedded one's), else mqtt.protocolVersion.
+   */
+  start(url: string, protocolVersion?: 4 | 5): void {
     const { config, store, log } = this.opts;
     const groups = config.groups.map((g) => groupDesiredTopic(config.fleet, g));
     const link = new MqttLink({
       url,
-      cfg: config.mqtt,
+      cfg: protocolVersion === undefined ? config.mqtt : { ...config.mqtt, protocolVersion },
       clientId: config.deviceId,
       subscriptions: () => [this.topics.commands, this.topics.desired, ...groups],
       will: (session) => ({
