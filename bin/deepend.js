@@ -9,7 +9,7 @@ function run() {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`deepend: ${err && err.message ? err.message.split('\n')[0] : String(err)}\n`);
+      process.stderr.write(`deepend: ${err?.message ? err.message.split('\n')[0] : String(err)}\n`);
       process.exitCode = 1;
     },
   );

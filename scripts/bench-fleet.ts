@@ -84,7 +84,10 @@ function stopHost(h: Host): Promise<void> {
   if (h.child.exitCode !== null) return Promise.resolve();
   return new Promise((done) => {
     const kill = setTimeout(() => h.child.kill('SIGKILL'), 15_000);
-    h.child.once('exit', () => (clearTimeout(kill), done()));
+    h.child.once('exit', () => {
+      clearTimeout(kill);
+      done();
+    });
     h.child.kill('SIGTERM');
   });
 }

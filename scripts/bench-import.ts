@@ -69,7 +69,9 @@ async function fixtures(root: string): Promise<Fixture[]> {
   const mobilenet = await loadPlain(nsfwjs);
   writeLabelledPictures(mobilenet, join(root, 'pictures'), labels, 120);
   mobilenet.dispose();
-  [cnn, transfer].forEach((m) => m.dispose());
+  [cnn, transfer].forEach((m) => {
+    m.dispose();
+  });
   return [
     { name: 'mnist CNN (converter dir, 3 shards)', path: cnnDir, data: 'mnist', flags: {}, toDepth: (d) => d + 2 },
     { name: 'mnist CNN (.keras)', path: kerasFile, data: 'mnist', flags: {}, toDepth: (d) => d + 2 },
@@ -136,7 +138,7 @@ async function run(): Promise<void> {
         identityRefusal = (err as Error).message;
       }
       for (const method of ['dils', 'identity'] as const) {
-        let report;
+        let report: Awaited<ReturnType<typeof grow>>['report'];
         let reloadDiff = NaN;
         let growSeconds = NaN;
         try {

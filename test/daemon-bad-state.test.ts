@@ -12,7 +12,7 @@ function digest(path: string): string {
 }
 
 test('a corrupt database: start exits non-zero with one line and leaves the file untouched', {
-  timeout: 60_000,
+  timeout: 180_000,
 }, async (t) => {
   const h = testHome(t);
   mkdirSync(h.home, { recursive: true });
@@ -23,7 +23,7 @@ test('a corrupt database: start exits non-zero with one line and leaves the file
   Buffer.from('SQLite format 3\0', 'latin1').copy(noise);
   writeFileSync(db, noise);
   const before = digest(db);
-  const run = await runCli(['start'], { env: h.env, timeoutMs: 50_000 });
+  const run = await runCli(['start'], { env: h.env, timeoutMs: 180_000 });
   assert.notEqual(run.code, 0);
   const lines = run.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, run.stderr);
@@ -33,12 +33,12 @@ test('a corrupt database: start exits non-zero with one line and leaves the file
   assert.ok(!existsSync(join(h.home, 'models')), 'nothing was imported next to a database that cannot be read');
 });
 
-test('a truncated database file is refused the same way', { timeout: 60_000 }, async (t) => {
+test('a truncated database file is refused the same way', { timeout: 180_000 }, async (t) => {
   const h = testHome(t);
   mkdirSync(h.home, { recursive: true });
   const db = join(h.home, 'deepend.db');
   writeFileSync(db, 'SQLite');
-  const run = await runCli(['start'], { env: h.env, timeoutMs: 50_000 });
+  const run = await runCli(['start'], { env: h.env, timeoutMs: 180_000 });
   assert.notEqual(run.code, 0);
   assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
   assert.match(run.stderr, /deepend\.db/);
@@ -56,10 +56,10 @@ test('client commands without a daemon say so in one line', async (t) => {
   }
 });
 
-test('a bad policy file stops the start with its file:line: field', { timeout: 60_000 }, async (t) => {
+test('a bad policy file stops the start with its file:line: field', { timeout: 180_000 }, async (t) => {
   const h = testHome(t);
   writeFileSync(h.policy, 'rules:\n  - name: x\n    targetDepth: deep\n');
-  const run = await runCli(['start'], { env: h.env, timeoutMs: 50_000 });
+  const run = await runCli(['start'], { env: h.env, timeoutMs: 180_000 });
   assert.equal(run.code, 1);
   assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
   assert.match(

@@ -15,7 +15,7 @@ import { flipBit, homeWithVersions } from './helpers/version-home';
 const models = (home: string) => join(home, 'models', 'default');
 
 test('a bit flip in the committed version: the newest intact version serves, the bad ones are quarantined, recorded and reported', {
-  timeout: 180_000,
+  timeout: 540_000,
 }, async (t) => {
   const h = testHome(t);
   homeWithVersions(h.home, 4);
@@ -110,13 +110,13 @@ test('a bit flip in the committed version: the newest intact version serves, the
 });
 
 test('no intact version: the start exits 1 with one line naming every version checked, and moves nothing', {
-  timeout: 120_000,
+  timeout: 360_000,
 }, async (t) => {
   const h = testHome(t);
   homeWithVersions(h.home, 2);
   flipBit(h.home, 2);
   flipBit(h.home, 1);
-  const run = await runCli(['start'], { env: h.env, timeoutMs: 90_000 });
+  const run = await runCli(['start'], { env: h.env, timeoutMs: 270_000 });
   assert.equal(run.code, 1);
   const lines = run.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, run.stderr);

@@ -41,7 +41,7 @@ const crashed = (lines: LogLine[]) =>
 
 test('a full disk: the daemon refuses growth, survives filling in mid-growth and while reporting, stops cleanly, restarts read-only and leaves read-only by itself', {
   skip,
-  timeout: 300_000,
+  timeout: 900_000,
 }, async (t) => {
   const disk = new SmallDisk(24 * MB);
   t.after(() => disk.unmount());
@@ -170,7 +170,7 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
 
 test('a log file on the disk that fills: lines are lost, the daemon goes on serving', {
   skip,
-  timeout: 120_000,
+  timeout: 360_000,
 }, async (t) => {
   const disk = new SmallDisk(16 * MB);
   t.after(() => disk.unmount());
@@ -213,7 +213,7 @@ test('a log file on the disk that fills: lines are lost, the daemon goes on serv
 
 test('a filesystem remounted read-only: the start serves read-only; remounted writable, it leaves read-only by itself', {
   skip,
-  timeout: 120_000,
+  timeout: 360_000,
 }, async (t) => {
   const disk = new SmallDisk(16 * MB);
   t.after(() => disk.unmount());

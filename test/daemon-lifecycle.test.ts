@@ -11,7 +11,7 @@ import { DaemonProcess, predictZeros, testHome, waitForJob } from './helpers/dae
 // One home through the daemon's life: first start, an automatic upgrade after
 // a hardware change, SIGTERM, restart, rollback and a manual deepen.
 test('the daemon serves, upgrades when compute changes, stops cleanly and restarts on the committed model', {
-  timeout: 170_000,
+  timeout: 510_000,
 }, async (t) => {
   const h = testHome(t, 'this-machine');
   const client = new ControlClient(h.home);
@@ -42,6 +42,14 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     assert.equal(s.job, null);
     assert.equal(s.http?.url, url);
     assert.ok(existsSync(join(h.home, 'control.sock')));
+  });
+  await t.test('the embedded broker is spoken to in its own MQTT 3.1.1, with no fallback from 5', async () => {
+    const connected = await daemon.waitFor((l) => l.msg === 'connected to the MQTT broker');
+    assert.equal(connected.protocol, 'MQTT 3.1.1');
+    assert.deepEqual(
+      daemon.lines.filter((l) => /MQTT 5/.test(String(l.msg))),
+      [],
+    );
   });
 
   await t.test(
@@ -93,13 +101,24 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     const back = await runCli(['rollback', '1'], { env: h.env });
     assert.equal(back.code, 0, back.stderr);
     assert.equal((await client.ok<DaemonStatus>('GET', '/status')).model.servingVersion, 1);
-    const deepen = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 90_000 });
+    const deepen = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 270_000 });
     assert.equal(deepen.code, 0, deepen.stderr);
     assert.match(deepen.stdout, /succeeded/);
     const s = await client.ok<DaemonStatus>('GET', '/status');
     assert.equal(s.model.committed?.depth, 3);
     assert.equal(s.model.servingVersion, s.model.committed?.version);
-    const nothing = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 90_000 });
+    // `deepend jobs` and the daemon's log say what the commit did, in the same words
+    const outcome = new RegExp(
+      `^\\d+\\.\\d\\d% -> \\d+\\.\\d\\d% \\([+-]\\d+\\.\\d\\d\\), committed as v${s.model.committed?.version}$`,
+    );
+    const logged = daemon.lines.filter((l) => l.msg === 'job succeeded' && l.kind === 'upgrade').at(-1);
+    assert.match(String(logged?.outcome), outcome, JSON.stringify(logged));
+    const jobs = await runCli(['jobs'], { env: h.env });
+    assert.equal(jobs.code, 0, jobs.stderr);
+    const [header, newest] = jobs.stdout.split('\n');
+    assert.match(header, /^JOB\s+KIND\s+TRIGGER\s+STATE\s+CREATED\s+OUTCOME$/);
+    assert.equal(newest.slice(header.indexOf('OUTCOME')), logged?.outcome);
+    const nothing = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 270_000 });
     assert.notEqual(nothing.code, 0, 'a job that ends rejected exits non-zero');
     assert.match(nothing.stdout + nothing.stderr, /nothing to do/);
   });
@@ -116,6 +135,8 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     // one Stage II epoch may or may not pass this gate from depth 3: either way the job ran to a gate decision
     const ended = await waitForJob(client, job.id);
     assert.ok(ended.state === 'succeeded' || ended.state === 'rejected', `${ended.state}: ${ended.reason}`);
+    if (ended.state === 'succeeded') assert.equal(ended.reason, null, 'the parked reason went when the job resumed');
+    else assert.match(String(ended.reason), /^gate not met/);
     const { transitions } = await client.ok<{
       transitions: { from: string | null; to: string; detail: { parked?: boolean } }[];
     }>('GET', `/jobs/${job.id}`);

@@ -17,7 +17,7 @@ function guarded(body: string) {
     } });
     setInterval(() => {}, 1000);
     ${body}`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 180_000 });
   const lines = r.stdout
     .trim()
     .split('\n')

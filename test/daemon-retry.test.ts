@@ -10,7 +10,7 @@ import { MODEL, testRule } from './helpers/jobs-fixtures';
 import { makeRig, waitFor } from './helpers/jobs-runner';
 
 test('an automatic upgrade the gate rejects is grown again with another seed up to `retries`, then waits for compute to change; a manual one is not retried', {
-  timeout: 120_000,
+  timeout: 360_000,
 }, async (t) => {
   const backend = await useTestBackend();
   // a gain of 50 points: every try is rejected by the gate

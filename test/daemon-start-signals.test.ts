@@ -11,7 +11,7 @@ import { DaemonProcess, predictZeros, testHome } from './helpers/daemon';
 const GRACE_SECONDS = 20;
 
 /** Resolves once the daemon wrote its pause line for `point` on stderr. */
-async function paused(d: DaemonProcess, point: string, timeoutMs = 60_000): Promise<void> {
+async function paused(d: DaemonProcess, point: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void d.exited.then(() => (exited = true));
@@ -48,7 +48,7 @@ function assertConsistent(home: string): void {
 // A signal at each start stage (held there by DEEPEND_PAUSE_AT, whose line
 // proves where it hit) stops the daemon with exit 0, no socket left behind and
 // a consistent home, within shutdown.graceSeconds.
-test('SIGTERM or SIGINT at every start stage stops the daemon cleanly', { timeout: 600_000 }, async (t) => {
+test('SIGTERM or SIGINT at every start stage stops the daemon cleanly', { timeout: 900_000 }, async (t) => {
   let i = 0;
   for (const stage of START_STAGES) {
     const signal: NodeJS.Signals = i++ % 2 === 0 ? 'SIGTERM' : 'SIGINT';

@@ -36,7 +36,7 @@ rules:
 // A user's model through the daemon: config model.path imports it (never the shipped model), serving takes its
 // native instance shape in raw pixels, a policy's blocksMore counts from its depth at import, and a new file at
 // model.path becomes the next version.
-test('the daemon serves and upgrades the user model named by model.path', { timeout: 240_000 }, async (t) => {
+test('the daemon serves and upgrades the user model named by model.path', { timeout: 720_000 }, async (t) => {
   await useTestBackend();
   const root = mkdtempSync(join(tmpdir(), 'deepend-user-model-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
@@ -124,7 +124,7 @@ test('the daemon serves and upgrades the user model named by model.path', { time
 });
 
 test('deepend models import swaps a user model into a running daemon, and commits it for the next start when none runs', {
-  timeout: 240_000,
+  timeout: 720_000,
 }, async (t) => {
   await useTestBackend();
   const root = mkdtempSync(join(tmpdir(), 'deepend-models-import-'));

@@ -13,7 +13,9 @@ function resize(values: number[], inH: number, inW: number, channels: number, ou
 
 function close(actual: number[], expected: number[], tolerance = 1e-6): void {
   assert.equal(actual.length, expected.length);
-  actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= tolerance, `at ${i}: ${v} vs ${expected[i]}`));
+  actual.forEach((v, i) => {
+    assert.ok(Math.abs(v - expected[i]) <= tolerance, `at ${i}: ${v} vs ${expected[i]}`);
+  });
 }
 
 describe('resizeImage', () => {

@@ -182,7 +182,7 @@ describe('image folder', () => {
     writeText(dir.path('hollow', 'b', 'x.txt'), 'text');
     await rejectsWith(
       loadDataset(dir.path('hollow')),
-      new RegExp(`${escape(path.join('hollow', 'b'))}: class folder has no PNG or JPEG images$`),
+      new RegExp(`${escapeRegExp(path.join('hollow', 'b'))}: class folder has no PNG or JPEG images$`),
     );
 
     writePng(dir.path('corrupt', 'a', 'good.png'), 4, 4, () => gray(0));
@@ -291,7 +291,7 @@ describe('data sources', () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

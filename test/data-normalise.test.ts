@@ -50,10 +50,16 @@ describe('normalisation', () => {
     assert.notEqual(normalised, data.x, 'returns a new array');
     assert.deepEqual(Array.from(data.x), [1, 10, 3, 30, 5, 50], 'input untouched');
     const again = computeNormalisation({ ...data, x: normalised });
-    again.mean.forEach((m) => assert.ok(Math.abs(m) < 1e-6));
-    again.std.forEach((s) => assert.ok(Math.abs(s - 1) < 1e-6));
+    again.mean.forEach((m) => {
+      assert.ok(Math.abs(m) < 1e-6);
+    });
+    again.std.forEach((s) => {
+      assert.ok(Math.abs(s - 1) < 1e-6);
+    });
     const back = revertNormalisation(normalised, normalisation);
-    back.forEach((v, i) => assert.ok(Math.abs(v - data.x[i]) < 1e-5, `value ${i}`));
+    back.forEach((v, i) => {
+      assert.ok(Math.abs(v - data.x[i]) < 1e-5, `value ${i}`);
+    });
   });
 
   test('rejects a normalisation that does not fit the data', () => {

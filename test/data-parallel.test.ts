@@ -124,7 +124,9 @@ describe('DataParallelTrainer (one worker thread besides the caller)', () => {
     }
     const a = model.getWeights();
     const b = twin.getWeights();
-    a.forEach((w, i) => assert.ok(relativeError(w.dataSync(), b[i].dataSync()) <= 1e-4, `weight ${i} differs`));
+    a.forEach((w, i) => {
+      assert.ok(relativeError(w.dataSync(), b[i].dataSync()) <= 1e-4, `weight ${i} differs`);
+    });
     twin.dispose();
     adamHere.dispose();
     adamThere.dispose();

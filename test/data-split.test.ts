@@ -60,7 +60,9 @@ describe('splitDataset', () => {
         [...indices].sort((a, b) => a - b),
         'parts keep dataset order',
       );
-      indices.forEach((index, i) => assert.equal(part.y[i], dataset.y[index]));
+      indices.forEach((index, i) => {
+        assert.equal(part.y[i], dataset.y[index]);
+      });
       assert.equal(part.count, indices.length);
       assert.deepEqual(part.classes, dataset.classes);
     }
@@ -113,8 +115,8 @@ describe('splitDataset', () => {
     assert.equal(split.test.x.length, split.counts.test * 784);
     assert.equal(split.fingerprint, splitDataset(mnist).fingerprint);
     const testPerDigit = perClass(split.test, 10);
-    [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978].forEach((n, digit) =>
-      assert.equal(testPerDigit[digit], Math.round(n * 0.2)),
-    );
+    [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978].forEach((n, digit) => {
+      assert.equal(testPerDigit[digit], Math.round(n * 0.2));
+    });
   });
 });

@@ -156,7 +156,12 @@ test('state file: a created rollout holds the plan; updates and batch ends survi
 test('state file: the newest unfinished rollout wins; a foreign file is refused and left untouched', (t) => {
   const file = tempFile(t);
   let clock = Date.parse('2025-01-01T00:00:00Z');
-  const state = RolloutStateFile.open(file, { now: () => new Date((clock += 1000)) });
+  const state = RolloutStateFile.open(file, {
+    now: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
+  });
   state.create('r-old', params, planRollout(['a'], 0, 100));
   state.create('r-new', params, planRollout(['a'], 0, 100));
   assert.equal(state.findUnfinished(params)?.id, 'r-new');

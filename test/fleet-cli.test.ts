@@ -467,7 +467,7 @@ test('on a terminal: fleet deepen draws a redrawn bar, fleet rollout a redrawn b
   const screens = watch.output.split('\x1b[H\x1b[2J').filter((x) => x !== '');
   assert.ok(screens.length >= 1, watch.output);
   const last = screens[screens.length - 1];
-  assert.match(last, /^fleet f1 on mqtt:\/\/127\.0\.0\.1:\d+  \d\d:\d\d:\d\d  \(Ctrl-C to quit\)/);
+  assert.match(last, /^fleet f1 on mqtt:\/\/127\.0\.0\.1:\d+ {2}\d\d:\d\d:\d\d {2}\(Ctrl-C to quit\)/);
   assert.match(last, /dev-a\s+Scripted CPU\s+cpu\s+v3\s+4\s+97\.80%\s+ready/);
   assert.match(last, /DEVICE\s+JOB\s+PROGRESS\s+ROLLOUT\s*\r?\n[- ]+\r?\ndev-h\s+job-\S+\s+running stage2 60%\s+-/);
 });

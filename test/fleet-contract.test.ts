@@ -226,7 +226,9 @@ function walk(
       if (child) walk(root, child, v, `${where}.${k}`, visit);
     }
   } else if (Array.isArray(value) && n.items) {
-    value.forEach((v, i) => walk(root, n.items as Json, v, `${where}[${i}]`, visit));
+    value.forEach((v, i) => {
+      walk(root, n.items as Json, v, `${where}[${i}]`, visit);
+    });
   }
 }
 
@@ -407,7 +409,7 @@ test('an invalid message gives one line naming the field and what is wrong', () 
   for (const [kind, payload, expected] of cases)
     assert.equal(problem(kind, payload), expected, `${kind} ${JSON.stringify(payload)?.slice(0, 80)}`);
 
-  const weird = problem('deepen', { ...deepen, ['a\nb']: 1 });
+  const weird = problem('deepen', { ...deepen, 'a\nb': 1 });
   assert.doesNotMatch(weird, /[\r\n]/);
   assert.match(weird, /^a b: unknown key/);
   const long = problem('deepen', { ...deepen, method: 'm'.repeat(5000) });
@@ -562,7 +564,10 @@ function resolved(node: unknown): Json {
 }
 
 function refsIn(node: unknown, out: string[] = []): string[] {
-  if (Array.isArray(node)) node.forEach((n) => refsIn(n, out));
+  if (Array.isArray(node))
+    node.forEach((n) => {
+      refsIn(n, out);
+    });
   else if (isPlainObject(node))
     for (const [k, v] of Object.entries(node)) k === '$ref' && typeof v === 'string' ? out.push(v) : refsIn(v, out);
   return out;

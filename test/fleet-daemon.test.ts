@@ -64,7 +64,7 @@ function jobTrail(seen: Seen[], jobId: string): string[] {
 for (const b of BROKERS) {
   test(`fleet over ${b.name}: birth and state, commands, a deepen job, duplicates, bad payloads, lost after a kill`, {
     skip: b.skip,
-    timeout: 300_000,
+    timeout: 900_000,
   }, async (t) => {
     const broker = await b.start(t);
     const h = testHome(t, 'this-machine');
@@ -197,7 +197,7 @@ for (const b of BROKERS) {
       async () => {
         const run = await fleetCli(t, broker.url, FLEET).run(
           ['deepen', DEVICE, '--to-depth', '3', '--method', 'identity', '--json'],
-          { timeoutMs: 150_000 },
+          { timeoutMs: 450_000 },
         );
         assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
         const out = JSON.parse(run.stdout) as { job: { status: string; depthAfter: number } };
@@ -323,7 +323,7 @@ for (const b of BROKERS) {
 
   test(`fleet over ${b.name}: the broker stops in the middle of a job; every report arrives, in order`, {
     skip: b.skip,
-    timeout: 180_000,
+    timeout: 540_000,
   }, async (t) => {
     const broker = await b.start(t);
     const h = testHome(t, 'this-machine');

@@ -30,7 +30,7 @@ const RULE: PolicyRule = {
 };
 
 test('desired state: groups, precedence, several growth steps, and once per rollout across restarts', {
-  timeout: 60_000,
+  timeout: 180_000,
 }, async (t) => {
   const broker = await startAedesBroker(t);
   const root = mkdtempSync(join(tmpdir(), 'deepend-desired-'));

@@ -67,7 +67,7 @@ const BROKERS: {
 for (const b of BROKERS) {
   test(`rollout over ${b.name}: a failing device stops the rollout at the threshold; later batches are not touched`, {
     skip: b.skip,
-    timeout: 240_000,
+    timeout: 720_000,
   }, async (t) => {
     const broker = await b.start(t);
     const devices = [
@@ -102,7 +102,7 @@ for (const b of BROKERS) {
         '--batch-timeout',
         '150',
       ],
-      { timeoutMs: 200_000 },
+      { timeoutMs: 600_000 },
     );
     assert.equal(run.code, 1, `the rollout stops with a failure exit\n${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout + run.stderr, /stop/i);
@@ -125,7 +125,7 @@ for (const b of BROKERS) {
 
   test(`rollout over ${b.name}: a device offline during the rollout converges when it comes back`, {
     skip: b.skip,
-    timeout: 240_000,
+    timeout: 720_000,
   }, async (t) => {
     const broker = await b.start(t);
     // Sorted by id, the online device is the canary; the offline one is the batch that times out.
@@ -157,7 +157,7 @@ for (const b of BROKERS) {
         '30',
         '--json',
       ],
-      { timeoutMs: 200_000 },
+      { timeoutMs: 600_000 },
     );
     assert.ok(
       run.code === 0 || run.code === 3,
@@ -200,7 +200,7 @@ for (const b of BROKERS) {
 
 test('desired state on a real daemon: a target two blocks up is reached in two jobs of one block (maxStep 1)', {
   skip: BROKERS[0].skip,
-  timeout: 180_000,
+  timeout: 540_000,
 }, async (t) => {
   const broker = await BROKERS[0].start(t);
   const device = startDevice(t, broker, 'dev-steps');

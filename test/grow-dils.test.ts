@@ -25,7 +25,6 @@ import { choleskyInPlace, choleskySolveInPlace } from '../src/util/linalg';
 import { maskedLeastSquares } from '../src/grow/dils/masked-lsq';
 import { splitDenseLayer, DEFAULT_DENSE_SPLIT } from '../src/grow/dils/dense-split';
 import { buildLocalModel } from '../src/grow/dils/local-model';
-import { localError } from '../src/grow/dils/local-fit';
 import { restandardiseBatchNorm } from '../src/grow/dils/batchnorm-stats';
 import { fitSite, SiteReport } from '../src/grow/dils/fit-site';
 import { sitesOf } from '../src/grow/dils/site';
@@ -92,7 +91,9 @@ test('linalg: Cholesky solves a known SPD system', () => {
     for (let c = 0; c < 2; c++) for (let k = 0; k < 3; k++) b[i * 2 + c] += a[i * 3 + k] * x[k * 2 + c];
   choleskyInPlace(a, 3);
   choleskySolveInPlace(a, 3, b, 2);
-  b.forEach((v, i) => assert.ok(Math.abs(v - x[i]) < 1e-12, `x[${i}] = ${v}, expected ${x[i]}`));
+  b.forEach((v, i) => {
+    assert.ok(Math.abs(v - x[i]) < 1e-12, `x[${i}] = ${v}, expected ${x[i]}`);
+  });
 });
 
 test('eq. 15: masked least squares recovers known weights and ignores masked-out entries (Cholesky and CG)', async () => {

@@ -255,7 +255,9 @@ test('conv with BatchNorm: the data-variance BatchNorm keeps the function in tra
   assert.ok(driftData < 2e-3, `training-mode drift ${driftData}`);
   assert.ok(driftData < driftIdentity, 'data variance should beat identity statistics in training mode');
   tf.dispose([batch, before, train.x, train.labels]);
-  [parent, withData.model, withoutData.model].forEach((m) => m.dispose());
+  [parent, withData.model, withoutData.model].forEach((m) => {
+    m.dispose();
+  });
 });
 
 test('morphism reports progress, details and an mse curve per site, honours the budget and aborts', async () => {

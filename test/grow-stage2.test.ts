@@ -75,7 +75,9 @@ test('the loop follows the schedule by steps under an epochs budget and by wall 
     learningRate: (f) => learningRateAt(s, f),
   });
   assert.equal(rates.length, 16);
-  rates.forEach((r, step) => assert.ok(close(r.rate, learningRateAt(s, step / 16)), `step ${step}: ${r.rate}`));
+  rates.forEach((r, step) => {
+    assert.ok(close(r.rate, learningRateAt(s, step / 16)), `step ${step}: ${r.rate}`);
+  });
 
   rates.length = 0;
   const seen: { rate: number; elapsed: number }[] = [];
@@ -104,7 +106,9 @@ test('the loop follows the schedule by steps under an epochs budget and by wall 
     assert.ok(Math.abs(p.rate - learningRateAt(s, p.elapsed / 0.6)) < 0.002, `rate ${p.rate} at ${p.elapsed}s`);
   }
   assert.ok(seen.at(-1)!.rate < 0.003, `rate near the end of the time budget ${seen.at(-1)!.rate}`);
-  [x, y, w].forEach((t) => t.dispose());
+  [x, y, w].forEach((t) => {
+    t.dispose();
+  });
   optimizer.dispose();
 });
 

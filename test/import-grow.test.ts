@@ -106,7 +106,9 @@ test('identity insertion on an imported model: plain tfjs reloads it and it answ
     const diff = maxDiff(original.predict(x) as tf.Tensor, grown.predict(x) as tf.Tensor);
     assert.ok(diff < 1e-5, `${dir}: max |difference| ${diff}`);
     tf.dispose([x]);
-    [original, grown, whole, head, loaded.model].forEach((m) => m.dispose());
+    [original, grown, whole, head, loaded.model].forEach((m) => {
+      m.dispose();
+    });
   }
 });
 
@@ -171,7 +173,9 @@ test('grow dils with a frozen backbone and logits: a standard model, the backbon
   ]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(JSON.parse(again.stdout).depthAfter, 3);
-  [original, grown, keras].forEach((m) => m.dispose());
+  [original, grown, keras].forEach((m) => {
+    m.dispose();
+  });
   x.dispose();
 });
 

@@ -51,7 +51,7 @@ test('nsfwjs: inspect names what stops growth and where to freeze; with --freeze
 });
 
 test('nsfwjs: its head grows with the MobileNetV2 backbone frozen, and the result is a standard model', {
-  timeout: 300_000,
+  timeout: 900_000,
 }, async () => {
   const before = snapshot(modelDir);
   const out = join(root, 'grown');
@@ -76,7 +76,7 @@ test('nsfwjs: its head grows with the MobileNetV2 backbone frozen, and the resul
       out,
       '--json',
     ],
-    { timeoutMs: 280_000 },
+    { timeoutMs: 840_000 },
   );
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);

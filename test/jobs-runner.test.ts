@@ -10,7 +10,7 @@ import { isTerminal } from '../src/store/job-states';
 import { listVersions, readCurrent } from '../src/store/model-dirs';
 import { useTestBackend } from './helpers/backend';
 import { candidateEntries, MODEL, testRule } from './helpers/jobs-fixtures';
-import { makeRig, tensorsBesidesModel, waitFor } from './helpers/jobs-runner';
+import { CANCEL_GRACE_MS, makeRig, tensorsBesidesModel, waitFor } from './helpers/jobs-runner';
 
 let backend: string;
 before(async () => {
@@ -36,14 +36,18 @@ test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, comm
   assert.equal(answer.job.state, 'queued');
   const id = answer.job.id;
 
-  // the serving thread keeps answering while the worker trains: timer lag and predictions
+  // The serving thread keeps answering while the worker trains: predictions, and how long this
+  // process kept its own thread busy between two 20 ms ticks. That is CPU time, not wall time, so
+  // other processes on a loaded machine (parallel tests) do not count as a stall; training on this
+  // thread would.
   let maxLag = 0;
   let predictions = 0;
-  let last = performance.now();
+  let last = process.cpuUsage();
   const ticker = setInterval(() => {
-    const now = performance.now();
+    const now = process.cpuUsage();
     if (rig.runner.active()?.state === 'growing') {
-      maxLag = Math.max(maxLag, now - last - 20);
+      const busyMs = (now.user - last.user + now.system - last.system) / 1000;
+      maxLag = Math.max(maxLag, busyMs - 20);
       const lease = rig.slot.acquire()!;
       try {
         assert.equal(predictRows(lease.served, pixels, 1)[0].length, 10);
@@ -115,14 +119,14 @@ test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, comm
   assert.ok(rig.progress.every((p) => p.percent >= 0 && p.percent <= 100 && Number.isFinite(p.loss)));
   assert.ok(rig.progress.at(-1)!.percent >= 50, `last progress ${rig.progress.at(-1)!.percent}%`);
   assert.ok(predictions > 20, `${predictions} predictions during growth`);
-  assert.ok(maxLag < 300, `serving thread stalled ${maxLag.toFixed(0)} ms during growth`);
+  assert.ok(maxLag < 300, `serving thread busy ${maxLag.toFixed(0)} ms of CPU between two ticks during growth`);
   assert.equal(
     tensorsBesidesModel(rig.slot, tf.memory().numTensors),
     besides,
     'the serving thread holds the new weights and nothing else',
   );
   t.diagnostic(
-    `job ${seconds.toFixed(1)} s; growth ${Number(job.result?.growSeconds).toFixed(1)} s; held-out ${job.result?.accuracyBefore} -> ${job.result?.accuracyAfter}; max timer lag ${maxLag.toFixed(0)} ms; ${predictions} predictions; tensors besides the model ${besides}; rss ${(rssBefore / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
+    `job ${seconds.toFixed(1)} s; growth ${Number(job.result?.growSeconds).toFixed(1)} s; held-out ${job.result?.accuracyBefore} -> ${job.result?.accuracyAfter}; max busy between ticks ${maxLag.toFixed(0)} ms; ${predictions} predictions; tensors besides the model ${besides}; rss ${(rssBefore / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
   );
 
   const back = await rig.runner.rollback();
@@ -199,7 +203,7 @@ test('one job at a time; cancel during growing ends it canceled with nothing hal
   assert.equal(rig.store.committedVersion(MODEL)!.version, 1);
   assert.equal(rig.slot.current(), v1);
   assert.equal(tf.memory().numTensors, tensors);
-  assert.ok(stopMs < 2000, `the worker stopped ${stopMs.toFixed(0)} ms after the cancel`);
+  assert.ok(stopMs < CANCEL_GRACE_MS, `the worker stopped ${stopMs.toFixed(0)} ms after the cancel, not by itself`);
   t.diagnostic(`cancel to idle: ${stopMs.toFixed(0)} ms`);
 
   const third = rig.runner.request({ trigger: 'manual' });

@@ -34,7 +34,7 @@ test('one depth limit: the fleet contract, policies and job requests all stop at
 });
 
 test('`deepend deepen --to-depth 1000` is refused by the CLI, and by the control API', {
-  timeout: 90_000,
+  timeout: 270_000,
 }, async (t) => {
   const h = testHome(t);
   const cli = await runCli(['deepen', '--to-depth', '1000'], { env: h.env });

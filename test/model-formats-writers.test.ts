@@ -53,7 +53,9 @@ test('layersModelFiles writes the converter layout that plain tf.loadLayersModel
     const back = await loadArtifacts(await readModelArtifacts(dir));
     assert.equal(maxAbsDiff(model, back, x), 0, `${name}: read-back predictions differ`);
     tf.dispose([x]);
-    [model, plain, back].forEach((m) => m.dispose());
+    [model, plain, back].forEach((m) => {
+      m.dispose();
+    });
   }
 });
 

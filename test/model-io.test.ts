@@ -87,7 +87,10 @@ test('every damaged model directory is a one-line error naming the file', async 
     const dir = join(root, 'm');
     await savedModel('conv', dir);
     const pristine = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
-    const restore = () => Object.entries(pristine).forEach(([f, b]) => writeFileSync(join(dir, f), b));
+    const restore = () =>
+      Object.entries(pristine).forEach(([f, b]) => {
+        writeFileSync(join(dir, f), b);
+      });
     const cases: [string, () => void, RegExp][] = [
       [
         'corrupt model.json',

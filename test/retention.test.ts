@@ -16,7 +16,7 @@ const dirs = (home: string) =>
     .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
 
 test('retention keeps the last N committed versions, the rollback target, the fleet desired version and what a job needs; prunes the rest', {
-  timeout: 60_000,
+  timeout: 180_000,
 }, (t) => {
   const h = testHome(t);
   homeWithVersions(h.home, 8);
@@ -68,7 +68,7 @@ test('retention keeps the last N committed versions, the rollback target, the fl
 });
 
 test('the daemon prunes to `retention` at start, and a rollback still finds its target', {
-  timeout: 120_000,
+  timeout: 360_000,
 }, async (t) => {
   const h = testHome(t);
   homeWithVersions(h.home, 6);

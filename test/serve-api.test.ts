@@ -32,14 +32,23 @@ function expected(images: number[][]): number[][] {
   );
 }
 
+/** A parsed response body, read by deep property paths as a client would. */
+// biome-ignore lint/suspicious/noExplicitAny: the tests read parsed JSON by paths; a type per response would only restate the assertions
+type ResponseJson = any;
+
+function requestBody(body: unknown): string | undefined {
+  if (body === undefined) return undefined;
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}
+
 async function call(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; json: any; headers: Headers }> {
+): Promise<{ status: number; json: ResponseJson; headers: Headers }> {
   const res = await fetch(base + path, {
     method,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    body: requestBody(body),
   });
   const text = await res.text();
   let json: unknown;
@@ -51,7 +60,7 @@ async function call(
   return { status: res.status, json, headers: res.headers };
 }
 
-function assertError(r: { status: number; json: any }, status: number, pattern: RegExp): void {
+function assertError(r: { status: number; json: ResponseJson }, status: number, pattern: RegExp): void {
   assert.equal(r.status, status, JSON.stringify(r.json));
   assert.deepEqual(Object.keys(r.json), ['error']);
   assert.match(r.json.error, pattern);
@@ -146,9 +155,9 @@ test('predict: nested, channel-less and flat instances equal model.predict on no
   assert.equal(r.json.predictions.length, 3);
   r.json.predictions.forEach((row: number[], i: number) => {
     assert.equal(row.length, 10);
-    row.forEach((p, j) =>
-      assert.ok(Math.abs(p - want[i][j]) < 1e-6, `instance ${i} class ${j}: ${p} vs ${want[i][j]}`),
-    );
+    row.forEach((p, j) => {
+      assert.ok(Math.abs(p - want[i][j]) < 1e-6, `instance ${i} class ${j}: ${p} vs ${want[i][j]}`);
+    });
     assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4, 'probabilities sum to 1');
   });
 });
@@ -160,9 +169,11 @@ test('predict: columnar "inputs" (bare or named) answers "outputs"; a version pa
     const r = await call('POST', '/v1/models/default/versions/1:predict', { inputs });
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.deepEqual(Object.keys(r.json), ['outputs']);
-    r.json.outputs.forEach((row: number[], i: number) =>
-      row.forEach((p, j) => assert.ok(Math.abs(p - want[i][j]) < 1e-6)),
-    );
+    r.json.outputs.forEach((row: number[], i: number) => {
+      row.forEach((p, j) => {
+        assert.ok(Math.abs(p - want[i][j]) < 1e-6);
+      });
+    });
   }
   const named = await call('POST', '/v1/models/default:predict', {
     signature_name: 'serving_default',

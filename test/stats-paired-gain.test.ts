@@ -73,7 +73,10 @@ test('normal quantile and the held-out size a bound needs', () => {
 
 test('bitsets: round trip, compact, and the discordant counts of two models', () => {
   const parent = Uint8Array.from({ length: 2000 }, (_, i) => (i % 7 === 0 ? 0 : 1));
-  const candidate = Uint8Array.from(parent, (v, i) => (i % 100 === 0 ? 1 : i % 333 === 1 ? 0 : v));
+  const candidate = Uint8Array.from(parent, (v, i) => {
+    if (i % 100 === 0) return 1;
+    return i % 333 === 1 ? 0 : v;
+  });
   const text = encodeBits(parent);
   assert.equal(text.length, 336, '2,000 flags in 250 bytes of base64');
   assert.deepEqual(decodeBits(text, 2000), parent);

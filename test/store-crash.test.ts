@@ -53,7 +53,9 @@ function assertConsistent(home: string, lastAck: number): void {
       seqs.length >= lastAck + 1,
       `acknowledged work lost: ${seqs.length} messages, last acknowledged seq ${lastAck}`,
     );
-    seqs.forEach((s, i) => assert.equal(s, i, `outbox out of order or with a gap at position ${i}`));
+    seqs.forEach((s, i) => {
+      assert.equal(s, i, `outbox out of order or with a gap at position ${i}`);
+    });
     const setting = db.prepare(`SELECT value FROM settings WHERE key = 'burst.seq'`).pluck().get();
     assert.equal(
       Number(setting),

@@ -162,6 +162,29 @@ test('crash recovery: a resumed job may re-enter its state or go back to queued;
   );
 });
 
+test('jobs: why a job waited in queued goes when it leaves queued; the reason it ended with stays', (t) => {
+  const store = openStore(tempHome(t));
+  t.after(() => store.close());
+  const job = store.createJob({ kind: 'upgrade', trigger: 'manual', request: {} });
+  store.transition(job.id, 'planning');
+  store.transition(job.id, 'growing', { stage: 'stage1' });
+  const parked = 'the daemon stopped; the job resumes at the next start';
+  store.transition(job.id, 'queued', { parked: true, reason: parked });
+  assert.equal(store.job(job.id)!.reason, parked);
+  store.transition(job.id, 'planning');
+  assert.equal(store.job(job.id)!.reason, null, 'resumed: no longer waiting');
+  store.transition(job.id, 'growing', { stage: 'stage2' });
+  store.transition(job.id, 'validating');
+  store.transition(job.id, 'rejected', { reason: 'gate not met' });
+  assert.equal(store.job(job.id)!.reason, 'gate not met');
+
+  const crashed = store.createJob({ kind: 'upgrade', trigger: 'manual', request: {} });
+  store.transition(crashed.id, 'planning');
+  store.transition(crashed.id, 'queued', { reason: 'restarted after a crash' });
+  store.transition(crashed.id, 'failed', { reason: 'interrupted 3 times' });
+  assert.equal(store.job(crashed.id)!.reason, 'interrupted 3 times');
+});
+
 test('jobs: lookups, newest-first listing, one job per command id, bad input', (t) => {
   const store = openStore(tempHome(t));
   t.after(() => store.close());

@@ -326,17 +326,15 @@ test('a lost database: every version is adopted from disk and the one current li
     'committed v2: no committed version was recorded and current links to it',
   ]);
   assert.equal(report.committed, 2);
-  const after = store
-    .modelVersions(NAME)
-    .map(({ version, parent, sha256, depth, method, createdAt, committedAt }) => ({
-      version,
-      parent,
-      sha256,
-      depth,
-      method,
-      createdAt,
-      committedAt,
-    }));
+  const after = store.modelVersions(NAME).map(({ version, parent, sha256, depth, method, createdAt, committedAt }) => ({
+    version,
+    parent,
+    sha256,
+    depth,
+    method,
+    createdAt,
+    committedAt,
+  }));
   assert.deepEqual(after, before, 'the same lineage, creation and first-commit times');
   assert.equal(readCurrent(home, NAME), 2);
 });

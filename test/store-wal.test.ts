@@ -67,7 +67,7 @@ test('walDamage tells a damaged WAL from an intact or merely torn one, as SQLite
 });
 
 test('garbage in deepend.db-wal after an unclean stop: a warning, and the same versions, history and times', {
-  timeout: 150_000,
+  timeout: 450_000,
 }, async (t) => {
   const h = testHome(t);
   homeWithVersions(h.home, 3);
@@ -82,15 +82,13 @@ test('garbage in deepend.db-wal after an unclean stop: a warning, and the same v
     const store = openStore(h.home);
     try {
       return {
-        versions: store
-          .modelVersions('default')
-          .map(({ version, parent, createdAt, committedAt, committed }) => ({
-            version,
-            parent,
-            createdAt,
-            committedAt,
-            committed,
-          })),
+        versions: store.modelVersions('default').map(({ version, parent, createdAt, committedAt, committed }) => ({
+          version,
+          parent,
+          createdAt,
+          committedAt,
+          committed,
+        })),
         rollbacks: store
           .jobs()
           .filter((j) => j.kind === 'rollback')
@@ -114,15 +112,13 @@ test('garbage in deepend.db-wal after an unclean stop: a warning, and the same v
     const store = openStore(copy);
     try {
       return {
-        versions: store
-          .modelVersions('default')
-          .map(({ version, parent, createdAt, committedAt, committed }) => ({
-            version,
-            parent,
-            createdAt,
-            committedAt,
-            committed,
-          })),
+        versions: store.modelVersions('default').map(({ version, parent, createdAt, committedAt, committed }) => ({
+          version,
+          parent,
+          createdAt,
+          committedAt,
+          committed,
+        })),
         rollbacks: store
           .jobs()
           .filter((j) => j.kind === 'rollback')

@@ -13,7 +13,14 @@ function problem() {
   const y = tf.matMul(x, tf.tensor2d([[1], [-2], [3], [0.5]]));
   const batchLoss = (idx: tf.Tensor1D) =>
     tf.losses.meanSquaredError(tf.gather(y, idx), tf.matMul(tf.gather(x, idx), w)) as tf.Scalar;
-  return { w, batchLoss, dispose: () => [x, w, y].forEach((t) => t.dispose()) };
+  return {
+    w,
+    batchLoss,
+    dispose: () =>
+      [x, w, y].forEach((t) => {
+        t.dispose();
+      }),
+  };
 }
 
 test('angle of a window: 1 point per epoch is 45 degrees, flat is 0', () => {

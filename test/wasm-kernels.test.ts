@@ -313,7 +313,9 @@ describe('fallbacks when the SIMD loops are unavailable', () => {
     useSimdLoops(false);
     try {
       const got = tf.tidy(compute);
-      got.forEach((g, i) => assert.ok(relativeError(g, want[i]) <= 1e-4, `output ${i}`));
+      got.forEach((g, i) => {
+        assert.ok(relativeError(g, want[i]) <= 1e-4, `output ${i}`);
+      });
     } finally {
       useSimdLoops(true);
     }

@@ -29,7 +29,11 @@ export class DaemonProcess {
         if (text.trim() === '') continue;
         const line = JSON.parse(text) as LogLine;
         this.lines.push(line);
-        this.waiters = this.waiters.filter((w) => !(w.match(line) && (w.resolve(line), true)));
+        this.waiters = this.waiters.filter((w) => {
+          if (!w.match(line)) return true;
+          w.resolve(line);
+          return false;
+        });
       }
     });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
@@ -37,7 +41,7 @@ export class DaemonProcess {
   }
 
   /** The first line, logged so far or later, that matches; rejects when the process exits first or time runs out. */
-  waitFor(match: (l: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {
+  waitFor(match: (l: LogLine) => boolean, timeoutMs = 180_000): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((done, fail) => {
@@ -45,7 +49,13 @@ export class DaemonProcess {
         () => fail(new Error(`no matching log line after ${timeoutMs} ms; stderr: ${this.stderr}`)),
         timeoutMs,
       );
-      this.waiters.push({ match, resolve: (l) => (clearTimeout(timer), done(l)) });
+      this.waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          done(l);
+        },
+      });
       void this.exited.then(({ code }) => {
         clearTimeout(timer);
         fail(new Error(`the daemon exited (${code}) before the line came; stderr: ${this.stderr}`));
@@ -54,7 +64,7 @@ export class DaemonProcess {
   }
 
   /** Waits for 'deepend running'; returns the HTTP base URL. */
-  async running(timeoutMs = 60_000): Promise<string> {
+  async running(timeoutMs = 180_000): Promise<string> {
     return String((await this.waitFor((l) => l.msg === 'deepend running', timeoutMs)).url);
   }
 

@@ -18,7 +18,8 @@ export function printTable(headers: string[], rows: Cell[][]): void {
 function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Number.isInteger(n)) return String(n);
-  return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toFixed(4);
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  return Math.abs(n) >= 1 ? n.toFixed(2) : n.toFixed(4);
 }
 
 /** Writes a benchmark's JSON under bench-results/ at the repository root; returns the path. */

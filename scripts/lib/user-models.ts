@@ -123,7 +123,10 @@ export async function digitsAsKerasInput(count: number, shape: number[]): Promis
 /** A binary tabular task (two Gaussian blobs in 8 features, shifted by class) as a CSV with a label column. */
 export function writeBlobsCsv(path: string, rows = 600, seed = 3): void {
   let s = seed;
-  const random = () => (s = (s * 1664525 + 1013904223) % 4294967296) / 4294967296;
+  const random = () => {
+    s = (s * 1664525 + 1013904223) % 4294967296;
+    return s / 4294967296;
+  };
   const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   const lines = [['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'label'].join(',')];
   for (let i = 0; i < rows; i++) {
@@ -157,7 +160,10 @@ const SIZE = 224;
 /** A seeded 224x224 RGB picture: a colour gradient, a blob and noise, different enough across seeds for the model to disagree. */
 function picture(seed: number): Uint8Array {
   let s = seed * 7919 + 13;
-  const random = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const random = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
   const [r0, g0, b0, r1, g1, b1] = Array.from({ length: 6 }, () => random() * 255);
   const cx = random() * SIZE;
   const cy = random() * SIZE;

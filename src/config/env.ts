@@ -41,7 +41,10 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvOverlay {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') continue;
     let node = values;
-    for (const key of leaf.path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    for (const key of leaf.path.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
     node[leaf.path[leaf.path.length - 1]] = coerce(leaf, raw);
     sources.set(leaf.path.join('.'), `${name}=${raw}`);
   }

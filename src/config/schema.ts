@@ -85,6 +85,10 @@ export function configLeaves(node: SchemaNode = CONFIG_SCHEMA as SchemaNode, pre
   if (node.type === 'object' && node.properties) {
     return Object.entries(node.properties).flatMap(([key, child]) => configLeaves(child, [...prefix, key]));
   }
-  const type: LeafType = node.type === 'integer' ? 'integer' : node.type === 'array' ? 'string-list' : 'string';
-  return [{ path: prefix, type }];
+  return [{ path: prefix, type: leafType(node.type) }];
+}
+
+function leafType(schemaType: string | undefined): LeafType {
+  if (schemaType === 'integer') return 'integer';
+  return schemaType === 'array' ? 'string-list' : 'string';
 }

@@ -26,6 +26,7 @@ import { daemonFleetSources } from './fleet-sources';
 import { adoptUserModel } from './user-model';
 import { serveCommittedOrFallback } from '../jobs/corrupt-fallback';
 import { pruneVersions } from '../jobs/retention';
+import { describeCommit } from '../jobs/outcome';
 import { isStorageError } from '../store/disk';
 import { openReadOnlyStore } from '../store/read-only';
 import { ReadOnlyRunner } from './read-only-runner';
@@ -211,13 +212,7 @@ export class Daemon {
         status: () => this.health(),
         jobState: () => parts.runner?.active()?.state,
       }).catch((err: NodeJS.ErrnoException) => {
-        const why =
-          err.code === 'EADDRINUSE'
-            ? 'the port is in use: set http.port or DEEPEND_HTTP_PORT'
-            : err.code === 'EADDRNOTAVAIL'
-              ? 'no such address here: check http.host'
-              : err.message;
-        throw new Error(`cannot serve on ${config.http.host}:${config.http.port} (${why})`);
+        throw new Error(`cannot serve on ${config.http.host}:${config.http.port} (${listenFailure(err)})`);
       });
       return { value: srv, stop: () => stopServer(srv, DRAIN_MS) };
     });
@@ -264,19 +259,21 @@ export class Daemon {
     });
 
     await this.stage('broker');
+    let brokerProtocol: 4 | undefined;
     if (config.mqtt.url === null) {
       const broker = await lifecycle.start('embedded broker', async () => {
         const b = await startEmbeddedBroker({ host: '127.0.0.1', port: config.mqtt.embeddedPort });
         return { value: b, stop: () => b.close() };
       });
       parts.brokerUrl = broker.url;
+      brokerProtocol = broker.protocolVersion;
       log.info('embedded MQTT broker listening', { url: broker.url });
     } else {
       parts.brokerUrl = config.mqtt.url;
     }
     await this.stage('fleet');
     await lifecycle.start('fleet link', async () => {
-      fleet.start(parts.brokerUrl!);
+      fleet.start(parts.brokerUrl!, brokerProtocol);
       log.info('fleet link started', {
         broker: describeBroker(parts.brokerUrl!),
         fleet: config.fleet,
@@ -387,6 +384,7 @@ export class Daemon {
           job: job.id,
           kind: job.kind,
           trigger: job.trigger,
+          outcome: job.state === 'succeeded' ? describeCommit(job.result) : undefined,
           reason: job.reason ?? undefined,
         });
         if (isTerminal(job.state)) {
@@ -414,4 +412,11 @@ export class Daemon {
       },
     };
   }
+}
+
+/** Why the HTTP server could not listen, with what to change. */
+function listenFailure(err: NodeJS.ErrnoException): string {
+  if (err.code === 'EADDRINUSE') return 'the port is in use: set http.port or DEEPEND_HTTP_PORT';
+  if (err.code === 'EADDRNOTAVAIL') return 'no such address here: check http.host';
+  return err.message;
 }

@@ -1,4 +1,5 @@
 import { DataError, describeList } from './errors';
+import { compareCodeUnits } from '../util/compare';
 
 const INTEGER = /^[+-]?\d+$/;
 
@@ -12,7 +13,7 @@ export function sortClassNames(names: Iterable<string>): string[] {
   if (distinct.length > 0 && distinct.every((name) => INTEGER.test(name))) {
     return distinct.sort((a, b) => Number(a) - Number(b));
   }
-  return distinct.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return distinct.sort(compareCodeUnits);
 }
 
 /** Integer labels written differently ('07', '+7') name the same class. */

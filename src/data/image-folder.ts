@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { type Dirent, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset, LoadOptions } from './types';
 import { DataError } from './errors';
@@ -21,7 +21,7 @@ function errorCode(error: unknown): string {
 
 /** Names of the folder's sub-folders or files, following symbolic links (datasets are often linked in). */
 async function listEntries(folder: string, want: 'folders' | 'files'): Promise<string[]> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await fs.readdir(folder, { withFileTypes: true });
   } catch (error) {

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset, LoadOptions } from './types';
 import { DataError, describeShape } from './errors';
@@ -33,7 +33,7 @@ export async function loadDataset(source: string, options: LoadOptions = {}): Pr
   }
   const resolved = path.resolve(source);
   checkOptions(resolved, options);
-  let stats;
+  let stats: Stats;
   try {
     stats = await fs.stat(resolved);
   } catch (error) {

@@ -31,12 +31,14 @@ export function methodCapabilities(spec: ArchSpec): MethodCapability[] {
     }));
   }
   return GROWTH_METHODS.map((method) => {
-    const reason =
-      method === 'identity'
-        ? spec.blocks.map(inexactIdentityReason).find((r) => r)
-        : method === 'morphism'
-          ? morphismReason(spec)
-          : undefined;
+    const reason = whyNot(method, spec);
     return reason ? { method, ok: false, reason } : { method, ok: true };
   });
+}
+
+/** Why a method cannot grow this architecture exactly, or undefined when it can. */
+function whyNot(method: GrowthMethodName, spec: ArchSpec): string | undefined {
+  if (method === 'identity') return spec.blocks.map(inexactIdentityReason).find((r) => r);
+  if (method === 'morphism') return morphismReason(spec);
+  return undefined;
 }

@@ -44,12 +44,7 @@ export function startGrowth(
         if (!aborting) onProgress(m.event);
         return;
       }
-      outcome ??=
-        m.type === 'done'
-          ? { kind: 'done', candidate: m.candidate }
-          : m.aborted
-            ? { kind: 'aborted' }
-            : { kind: 'failed', message: m.message };
+      outcome ??= outcomeOf(m);
     });
     child.on('error', (err) => {
       outcome ??= aborting ? { kind: 'aborted' } : { kind: 'failed', message: `growth process failed: ${err.message}` };
@@ -75,4 +70,10 @@ export function startGrowth(
       killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     },
   };
+}
+
+/** What the growth process's last word means; progress messages are not outcomes. */
+function outcomeOf(m: Exclude<FromWorker, { type: 'progress' }>): GrowOutcome {
+  if (m.type === 'done') return { kind: 'done', candidate: m.candidate };
+  return m.aborted ? { kind: 'aborted' } : { kind: 'failed', message: m.message };
 }

@@ -42,7 +42,9 @@ export function retentionPlan(store: Store, name: string, keepLast: number): Ret
     why.set(v, [...(why.get(v) ?? []), reason]);
   };
   const served = rows.filter((v) => v.committedAt !== null).sort((a, b) => b.version - a.version);
-  served.slice(0, keepLast).forEach((v) => keep(v.version, `last ${keepLast}`));
+  served.slice(0, keepLast).forEach((v) => {
+    keep(v.version, `last ${keepLast}`);
+  });
   keep(store.committedVersion(name)?.version, 'committed');
   try {
     keep(rollbackTarget(store, name).version, 'rollback target');

@@ -67,11 +67,16 @@ export function computeFeatures(model: tfl.LayersModel, layers: string[], x: tf.
       const y = tap.apply(tf.slice(x, start, size), { training: false });
       return Array.isArray(y) ? (y as tf.Tensor[]) : [y as tf.Tensor];
     });
-    outs.forEach((t, i) => parts[i].push(t));
+    outs.forEach((t, i) => {
+      parts[i].push(t);
+    });
   }
   return parts.map((p) => {
     const joined = p.length === 1 ? p[0] : tf.concat(p, 0);
-    if (p.length > 1) p.forEach((t) => t.dispose());
+    if (p.length > 1)
+      p.forEach((t) => {
+        t.dispose();
+      });
     return joined;
   });
 }

@@ -54,13 +54,7 @@ export function defaultDataKind(inputShape: readonly (number | null)[]): 'image'
 }
 
 function resolveLabels(source: ImportSource, options: ImportOptions, classes: number): string[] {
-  const [labels, from] = options.labels
-    ? [options.labels, '--labels']
-    : source.labels
-      ? [source.labels, 'the labels file beside the model']
-      : options.dataClasses
-        ? [options.dataClasses, 'the data']
-        : [undefined, ''];
+  const [labels, from] = labelsAndWhence(source, options);
   if (!labels)
     throw new Error(
       `${source.origin.source}: no labels for the model's ${classes} classes: pass --labels, or put labels.txt beside the model`,
@@ -88,7 +82,7 @@ export function importedMeta(source: ImportSource, options: ImportOptions): Impo
     dataKind === 'image' ? 'pixels' : 'features',
     leadingScalingLayer(source.model),
   );
-  const channels = dataKind === 'image' ? (inputShape.length === 3 ? inputShape[2] : 1) : 1;
+  const channels = dataKind === 'image' && inputShape.length === 3 ? inputShape[2] : 1;
   if (contract.mean.length !== 1 && contract.mean.length !== channels) {
     throw new Error(
       `--input-mean/--input-std give ${contract.mean.length} values; the model's input has ${channels} channel(s)`,
@@ -118,4 +112,12 @@ export function importedMeta(source: ImportSource, options: ImportOptions): Impo
     frozenThrough: analysis.frozenThrough,
   };
   return { meta, analysis };
+}
+
+/** The class labels and where they came from: --labels, else the labels file beside the model, else the data's classes. */
+function labelsAndWhence(source: ImportSource, options: ImportOptions): [string[] | undefined, string] {
+  if (options.labels) return [options.labels, '--labels'];
+  if (source.labels) return [source.labels, 'the labels file beside the model'];
+  if (options.dataClasses) return [options.dataClasses, 'the data'];
+  return [undefined, ''];
 }

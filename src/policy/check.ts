@@ -58,9 +58,14 @@ export function readPolicy(file: string): PolicyAnalysis {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    return { problems: [{ file, line: null, field: 'file', message: `cannot read: ${why}` }] };
+    return { problems: [{ file, line: null, field: 'file', message: `cannot read: ${readFailure(err)}` }] };
   }
   return analysePolicy(file, bytes);
+}
+
+function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'is a directory';
+  return (err as Error).message;
 }

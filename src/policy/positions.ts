@@ -15,7 +15,12 @@ export function pointerToPath(pointer: string): PathSegment[] {
 /** ['rules', 0, 'gate', 'minGain'] -> "rules[0].gate.minGain"; the root is "policy". */
 export function fieldName(path: PathSegment[]): string {
   if (path.length === 0) return 'policy';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  return path
+    .map((p, i) => {
+      if (typeof p === 'number') return `[${p}]`;
+      return i === 0 ? p : `.${p}`;
+    })
+    .join('');
 }
 
 function startOf(node: Node | null | undefined): number | undefined {

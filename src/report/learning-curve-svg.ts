@@ -169,7 +169,7 @@ export function learningCurveSvg(picture: CurvePicture): string {
   if (picture.phases) drawPhases(out, picture.phases, sx, [accTop, lossTop]);
 
   // Accuracy panel.
-  const accStep = accHigh - accLow > 0.2 ? 0.1 : accHigh - accLow > 0.05 ? 0.02 : 0.005;
+  const accStep = gridStep(accHigh - accLow);
   for (let v = accLow; v <= accHigh + 1e-9; v += accStep) {
     out.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${syAcc(v)}" y2="${syAcc(v)}" stroke="#eee"/>`);
     out.push(
@@ -189,7 +189,9 @@ export function learningCurveSvg(picture: CurvePicture): string {
       `<text x="${PAD.left + 6}" y="${syAcc(ref.accuracy) + below}" fill="${colour}">${esc(ref.label)} ${(ref.accuracy * 100).toFixed(2)}% (held-out)</text>`,
     );
   }
-  accuracy.forEach((s) => drawSeries(out, s, sx, syAcc));
+  accuracy.forEach((s) => {
+    drawSeries(out, s, sx, syAcc);
+  });
   out.push(`<rect x="${PAD.left}" y="${accTop}" width="${plotW}" height="${PANEL_H}" fill="none" stroke="#333"/>`);
   legend(out, accuracy, accTop);
 
@@ -202,7 +204,9 @@ export function learningCurveSvg(picture: CurvePicture): string {
   out.push(
     `<text transform="translate(18 ${lossTop + PANEL_H / 2}) rotate(-90)" text-anchor="middle">training objective (log)</text>`,
   );
-  objective.forEach((s) => drawSeries(out, s, sx, syLoss));
+  objective.forEach((s) => {
+    drawSeries(out, s, sx, syLoss);
+  });
   out.push(`<rect x="${PAD.left}" y="${lossTop}" width="${plotW}" height="${PANEL_H}" fill="none" stroke="#333"/>`);
   legend(out, objective, lossTop);
 
@@ -227,4 +231,10 @@ export function learningCurveSvg(picture: CurvePicture): string {
   }
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** The accuracy grid's spacing for a panel spanning `range`. */
+function gridStep(range: number): number {
+  if (range > 0.2) return 0.1;
+  return range > 0.05 ? 0.02 : 0.005;
 }

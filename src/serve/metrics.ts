@@ -96,7 +96,10 @@ abstract class ValueMetric extends Metric {
     const ordered = this.ordered(labels);
     const key = renderLabels(ordered);
     let e = this.values.get(key);
-    if (!e) this.values.set(key, (e = { labels: ordered, value: 0 }));
+    if (!e) {
+      e = { labels: ordered, value: 0 };
+      this.values.set(key, e);
+    }
     return e;
   }
 
@@ -154,8 +157,10 @@ export class Histogram extends Metric {
     const ordered = this.ordered(labels);
     const key = renderLabels(ordered);
     let s = this.series.get(key);
-    if (!s)
-      this.series.set(key, (s = { labels: ordered, counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 }));
+    if (!s) {
+      s = { labels: ordered, counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 };
+      this.series.set(key, s);
+    }
     // Stored per bucket; made cumulative when rendered.
     const i = this.buckets.findIndex((upper) => value <= upper);
     if (i !== -1) s.counts[i]++;
@@ -168,7 +173,9 @@ export class Histogram extends Metric {
     const counts = new Array<number>(this.buckets.length + 1).fill(0);
     let count = 0;
     for (const s of this.series.values()) {
-      s.counts.forEach((c, i) => (counts[i] += c));
+      s.counts.forEach((c, i) => {
+        counts[i] += c;
+      });
       counts[this.buckets.length] += s.count - s.counts.reduce((a, b) => a + b, 0);
       count += s.count;
     }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, linkSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readSync, renameSync, rmSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fsyncDir } from './durable';
 import { StoreError } from './errors';
@@ -12,7 +12,7 @@ const HEADER_BYTES = 100;
  * as a new database, which would let a truncated file be silently recreated.
  */
 export function assertLooksLikeSqlite(path: string): void {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (err) {

@@ -73,7 +73,8 @@ export function jobQueries(ctx: StoreContext) {
   const selectTransitions = db.prepare(`SELECT * FROM job_transitions WHERE job_id = ? ORDER BY seq`);
   const updateState = db.prepare(
     `UPDATE jobs SET state = @to, updated_at = @at, ended_at = @endedAt,
-       reason = coalesce(@reason, reason), result = coalesce(@result, result)
+       reason = CASE WHEN @keepReason THEN coalesce(@reason, reason) ELSE @reason END,
+       result = coalesce(@result, result)
      WHERE id = @id`,
   );
   const bumpAttempts = db.prepare(
@@ -128,6 +129,8 @@ export function jobQueries(ctx: StoreContext) {
       at,
       endedAt: isTerminal(to) ? at : null,
       reason: detail.reason ?? null,
+      // Why a job waits in `queued` (parked by a stop, requeued after a crash) ends with the wait.
+      keepReason: job.state === 'queued' && to !== 'queued' ? 0 : 1,
       result: detail.result === undefined ? null : toJson(detail.result, `job ${jobId} result`),
     });
     insertTransition.run(jobId, jobId, job.state, to, at, detailJson);

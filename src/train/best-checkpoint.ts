@@ -25,7 +25,9 @@ export class BestCheckpoint {
   /** Offers the model as it is now; returns true when it became the best. */
   offer(steps: number, seconds: number, validationAccuracy: number): boolean {
     if (this.info && !(validationAccuracy > this.info.validationAccuracy)) return false;
-    this.weights?.forEach((w) => w.dispose());
+    this.weights?.forEach((w) => {
+      w.dispose();
+    });
     this.weights = this.model.getWeights().map((w) => w.clone());
     this.info = { steps, seconds, validationAccuracy, atStart: steps === 0 };
     return true;
@@ -43,7 +45,9 @@ export class BestCheckpoint {
   }
 
   dispose(): void {
-    this.weights?.forEach((w) => w.dispose());
+    this.weights?.forEach((w) => {
+      w.dispose();
+    });
     this.weights = undefined;
   }
 }

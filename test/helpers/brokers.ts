@@ -126,13 +126,13 @@ function mosquittoConf(dir: string, port: number, opts: MosquittoOptions): strin
     if (!onPath('mosquitto_passwd'))
       throw new Error('mosquitto_passwd is not installed (it comes with the mosquitto package)');
     const file = join(dir, 'passwd');
-    opts.users.forEach((u, i) =>
+    opts.users.forEach((u, i) => {
       execFileSync(
         'mosquitto_passwd',
         i === 0 ? ['-b', '-c', file, u.username, u.password] : ['-b', file, u.username, u.password],
         { stdio: 'pipe' },
-      ),
-    );
+      );
+    });
     lines.push('allow_anonymous false', `password_file ${file}`);
   } else {
     lines.push('allow_anonymous true');

@@ -55,7 +55,9 @@ function encode(values: Float32Array, quantize?: Quantize): Encoded {
   if (!quantize) return { bytes: new Uint8Array(values.buffer.slice(0)), step: 0 };
   if (quantize === 'float16') {
     const out = new Uint16Array(values.length);
-    values.forEach((v, i) => (out[i] = float32ToFloat16(v)));
+    values.forEach((v, i) => {
+      out[i] = float32ToFloat16(v);
+    });
     const max = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     return { bytes: new Uint8Array(out.buffer), quantization: { dtype: 'float16' }, step: max * 2 ** -10 };
   }
@@ -64,7 +66,9 @@ function encode(values: Float32Array, quantize?: Quantize): Encoded {
   const max = values.reduce((m, v) => Math.max(m, v), -Infinity);
   const scale = max > min ? (max - min) / levels : 1;
   const q = quantize === 'uint8' ? new Uint8Array(values.length) : new Uint16Array(values.length);
-  values.forEach((v, i) => (q[i] = Math.min(levels, Math.max(0, Math.round((v - min) / scale)))));
+  values.forEach((v, i) => {
+    q[i] = Math.min(levels, Math.max(0, Math.round((v - min) / scale)));
+  });
   return { bytes: new Uint8Array(q.buffer), quantization: { dtype: quantize, min, scale }, step: scale };
 }
 

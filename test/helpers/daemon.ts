@@ -71,7 +71,7 @@ export function testHome(t: { after(fn: () => void): void }, hardware: HardwareF
 }
 
 /** Polls GET /jobs/ID until the job has ended. */
-export async function waitForJob(client: ControlClient, id: string, timeoutMs = 90_000): Promise<JobView> {
+export async function waitForJob(client: ControlClient, id: string, timeoutMs = 300_000): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { job } = await client.ok<{ job: JobView }>('GET', `/jobs/${id}`);

@@ -45,7 +45,7 @@ export function fleetCli(t: { after(fn: () => void): void }, url: string | null,
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const start = (args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) => {
     const target = [...(url === null ? [] : ['--url', url]), ...(fleet === null ? [] : ['--fleet', fleet])];
-    return startCli(['fleet', ...args, ...target], { DEEPEND_HOME: home, ...opts.env }, opts.timeoutMs ?? 120_000);
+    return startCli(['fleet', ...args, ...target], { DEEPEND_HOME: home, ...opts.env }, opts.timeoutMs ?? 300_000);
   };
   return { home, start, run: (args, opts) => start(args, opts).done };
 }

@@ -48,7 +48,11 @@ export class FleetObserver {
         at: Date.now(),
       };
       this.seen.push(m);
-      this.waiters = this.waiters.filter((w) => !(w.match(m) && (w.resolve(m), true)));
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(m)) return true;
+        w.resolve(m);
+        return false;
+      });
     });
   }
 
@@ -68,7 +72,7 @@ export class FleetObserver {
   }
 
   /** The first message, seen so far or later, that matches. */
-  waitFor(match: (m: Seen) => boolean, timeoutMs = 60_000, what = 'a matching message'): Promise<Seen> {
+  waitFor(match: (m: Seen) => boolean, timeoutMs = 180_000, what = 'a matching message'): Promise<Seen> {
     const earlier = this.seen.find(match);
     if (earlier) return Promise.resolve(earlier);
     return new Promise((resolve, reject) => {
@@ -84,7 +88,13 @@ export class FleetObserver {
           ),
         timeoutMs,
       );
-      this.waiters.push({ match, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      this.waiters.push({
+        match,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
     });
   }
 

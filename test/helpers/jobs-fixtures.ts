@@ -64,7 +64,7 @@ export const RESULT_PREFIX = 'RESULT ';
 const HARNESS = join(__dirname, 'jobs-daemon.js');
 
 /** Runs the harness in a child process; `crashAt` sets DEEPEND_CRASH_AT for this run only. */
-export function runDaemon(args: DaemonArgs, crashAt?: string, timeoutMs = 90_000): Promise<DaemonRun> {
+export function runDaemon(args: DaemonArgs, crashAt?: string, timeoutMs = 300_000): Promise<DaemonRun> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env.DEEPEND_CRASH_AT;

@@ -13,6 +13,12 @@ import { DATA_LIMIT, MODEL } from './jobs-fixtures';
 import { SHIPPED_MODEL } from './store-fixtures';
 
 /** An in-process daemon: a fresh home with the shipped model as v1, serving, and a runner over it. */
+/**
+ * How long a canceled growth process has before it is killed. A stop that beats it was the
+ * worker's own (it saw the abort flag); the margin is for a machine busy with other tests.
+ */
+export const CANCEL_GRACE_MS = 10_000;
+
 export interface Rig {
   home: string;
   store: Store;
@@ -64,7 +70,7 @@ export async function makeRig(
       onProgress: (_job, e) => rig.progress.push(e),
     },
     log: (line) => rig.logs.push(line),
-    tuning: { dataLimit: DATA_LIMIT, cancelGraceMs: 2000 },
+    tuning: { dataLimit: DATA_LIMIT, cancelGraceMs: CANCEL_GRACE_MS },
   };
   rig.runner = new JobRunner(deps);
   rig.restart = () => new JobRunner(deps);
@@ -78,7 +84,7 @@ export async function makeRig(
 }
 
 /** Resolves at the first event that satisfies `pred` (polled: events arrive on this thread's loop). */
-export async function waitFor(pred: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(pred: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pred()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

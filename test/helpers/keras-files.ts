@@ -99,13 +99,13 @@ export async function writeKeras3Archive(
           ? place.path.replace(/(^|\/)layers(?=\/)/g, '$1_layer_checkpoint_dependencies')
           : place.path;
         const vars = subgroup(file, `${where}/vars`);
-        layerAt(model, place.chain).weights.forEach((w, i) =>
+        layerAt(model, place.chain).weights.forEach((w, i) => {
           vars.create_dataset({
             name: String(i),
             data: Float32Array.from(w.read().dataSync()),
             shape: [...(w.shape as number[])],
-          }),
-        );
+          });
+        });
       }
     } finally {
       file.close();

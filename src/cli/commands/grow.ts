@@ -98,7 +98,7 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
     signal: io.signal,
   };
   let report: GrowReport;
-  let model;
+  let model: Awaited<ReturnType<typeof grow>>['model'];
   let steps: GrowReport[] | undefined;
   try {
     if (untilAccuracy !== undefined) {

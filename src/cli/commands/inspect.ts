@@ -44,7 +44,9 @@ function roles(
   for (const b of spec?.blocks ?? []) {
     if (b.kind === 'res') continue;
     const unit = unitLayerNames(b);
-    unit.all.forEach((n) => role.set(n, n === unit.core ? 'site' : 'unit'));
+    unit.all.forEach((n) => {
+      role.set(n, n === unit.core ? 'site' : 'unit');
+    });
   }
   const output = spec ? outputLayerOf(spec) : undefined;
   if (output) role.set(output, 'output');

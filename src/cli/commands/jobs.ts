@@ -2,7 +2,7 @@ import { numberFlag, parseArgs } from '../args';
 import { CommandIO } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
-import { describeGateFigures } from '../../jobs/gate';
+import { describeCommit } from '../../jobs/outcome';
 import { CLIENT_FLAGS, describeProgress } from './status';
 
 export const JOBS_USAGE = 'deepend jobs [--limit N] [--config F | --home DIR] [--json]';
@@ -22,8 +22,8 @@ function outcome(j: JobView): string {
   const attempt =
     typeof j.request.attempt === 'number' && j.request.attempt > 1 ? `attempt ${j.request.attempt}: ` : '';
   // a rejection's reason already holds the gate's figures; a commit's are in its result
-  const gate = j.state === 'succeeded' && j.result ? describeGateFigures(j.result) : undefined;
-  return attempt + (j.reason ?? (gate ? `v${String(j.result?.version)}: ${gate}` : ''));
+  const committed = j.state === 'succeeded' ? describeCommit(j.result) : undefined;
+  return attempt + (committed ?? j.reason ?? '');
 }
 
 /** `deepend jobs`: the daemon's jobs, newest first. */

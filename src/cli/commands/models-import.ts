@@ -59,11 +59,12 @@ export async function importCommand(argv: string[], io: CommandIO): Promise<numb
     };
     if (io.json) io.out(JSON.stringify(summary));
     else {
-      const served = job
-        ? job.state === 'succeeded'
-          ? `, now serving v${version}`
-          : `, but the swap ended ${job.state}: ${job.reason ?? ''}`
-        : ' (no daemon running: committed for its next start)';
+      let served = ' (no daemon running: committed for its next start)';
+      if (job)
+        served =
+          job.state === 'succeeded'
+            ? `, now serving v${version}`
+            : `, but the swap ended ${job.state}: ${job.reason ?? ''}`;
       io.out(
         `imported ${path} as ${config.model.name} v${version}: depth ${meta.depth}, held-out ${meta.metrics.accuracy !== undefined ? pct(meta.metrics.accuracy) : '-'}${served}`,
       );

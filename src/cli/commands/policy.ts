@@ -69,7 +69,7 @@ async function explain(argv: string[], io: CommandIO): Promise<number> {
     switches: ['json'],
   });
   const file = positional ?? DEFAULT_POLICY_FILE;
-  let policy;
+  let policy: ReturnType<typeof loadPolicy>;
   try {
     policy = loadPolicy(file);
   } catch (err) {

@@ -22,7 +22,9 @@ async function start(port: NonNullable<typeof parentPort>, init: WorkerInit): Pr
   const step = (req: StepRequest): StepReply => {
     const started = performance.now();
     const values = unflatten(shared, shapes);
-    weights.forEach((w, i) => w.write(values[i]));
+    weights.forEach((w, i) => {
+      w.write(values[i]);
+    });
     tf.dispose(values);
     const train = req.train.map((i) => variables[i]);
     const { value, grads } = tf.tidy(() => {

@@ -12,11 +12,7 @@ export function describeFacts(facts: ComputeFacts): [string, string][] {
       : facts.gpus
           .map((g) => `${g.vendor} ${g.model} (${g.vramBytes === null ? 'memory unknown' : gb(g.vramBytes)})`)
           .join(', ');
-  const cuda = facts.nvidia.cuda
-    ? `CUDA ${facts.nvidia.cudaVersion ?? ''}`.trim()
-    : facts.nvidia.cudaVersion
-      ? `no usable CUDA (toolkit ${facts.nvidia.cudaVersion}, no NVIDIA GPU driver)`
-      : 'no CUDA';
+  const cuda = describeCuda(facts.nvidia);
   const rows: [string, string][] = [
     ['cpu', `${facts.cpu.model}, ${facts.cpu.cores} cores, ${facts.arch}`],
     ['memory', gb(facts.memoryBytes)],
@@ -27,4 +23,10 @@ export function describeFacts(facts: ComputeFacts): [string, string][] {
     rows.push(['jetson', facts.jetson.l4t ? `${facts.jetson.model}, L4T ${facts.jetson.l4t}` : facts.jetson.model]);
   rows.push(['unified memory', facts.unifiedMemory ? 'yes' : 'no'], ['backend', facts.backend]);
   return rows;
+}
+
+function describeCuda(nvidia: ComputeFacts['nvidia']): string {
+  if (nvidia.cuda) return `CUDA ${nvidia.cudaVersion ?? ''}`.trim();
+  if (nvidia.cudaVersion) return `no usable CUDA (toolkit ${nvidia.cudaVersion}, no NVIDIA GPU driver)`;
+  return 'no CUDA';
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ComputeFacts } from './types';
+import { compareCodeUnits } from '../../util/compare';
 
 const GIB = 1024 ** 3;
 
@@ -67,7 +68,7 @@ export function fingerprintFields(facts: ComputeFacts): Record<string, unknown> 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => compareCodeUnits(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -63,7 +63,10 @@ export class FleetView {
         return replace(this.reported, e.device, e.value);
       case 'job': {
         let jobs = this.jobs.get(e.device);
-        if (!jobs) this.jobs.set(e.device, (jobs = new Map()));
+        if (!jobs) {
+          jobs = new Map();
+          this.jobs.set(e.device, jobs);
+        }
         return replace(jobs, e.jobId, e.value);
       }
       default:

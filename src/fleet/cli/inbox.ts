@@ -37,7 +37,7 @@ export class Inbox {
     if (!t || t.kind === 'command') return null;
     // An empty retained message is how a retained topic is cleared: nothing to read, nothing wrong.
     if (payload.length === 0) return null;
-    const kind = t.kind === 'group-desired' ? 'desired' : t.kind === 'job' ? 'job' : t.kind;
+    const kind = t.kind === 'group-desired' ? 'desired' : t.kind;
     const decoded = decodeMessage(kind, payload);
     if (!decoded.ok) {
       this.invalid(topic, decoded.problem);

@@ -3,6 +3,7 @@
  * when failures have passed the threshold.
  */
 import { randomBytes } from 'node:crypto';
+import { compareCodeUnits } from '../../util/compare';
 
 /** What a rollout was asked for; identical parameters find an unfinished rollout to resume. */
 export interface RolloutParams {
@@ -29,7 +30,7 @@ function share(pct: number, n: number): number {
 
 /** Canary: ceil(canaryPct% of n) devices (at least 1 when canaryPct > 0); then batches of ceil(batchPct% of n) (at least 1). */
 export function planRollout(devices: readonly string[], canaryPct: number, batchPct: number): RolloutPlan {
-  const sorted = [...new Set(devices)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...new Set(devices)].sort(compareCodeUnits);
   const n = sorted.length;
   const canary = canaryPct > 0 ? Math.min(n, Math.max(1, share(canaryPct, n))) : 0;
   const size = Math.max(1, share(batchPct, n));
@@ -66,7 +67,8 @@ export function newRolloutId(
 
 /** The label of batch i in tables and progress lines. */
 export function batchLabel(plan: { hasCanary: boolean }, index: number): string {
-  return plan.hasCanary ? (index === 0 ? 'canary' : String(index)) : String(index + 1);
+  if (!plan.hasCanary) return String(index + 1);
+  return index === 0 ? 'canary' : String(index);
 }
 
 /** Parameters that define a rollout, as a stable key. */

@@ -172,7 +172,11 @@ export class RolloutStateFile {
       const insert = this.db.prepare(
         "INSERT INTO rollout_devices (rollout_id, device, batch, status, updated_at) VALUES (?, ?, ?, 'planned', ?)",
       );
-      plan.batches.forEach((batch, i) => batch.forEach((device) => insert.run(id, device, i, ts)));
+      plan.batches.forEach((batch, i) => {
+        batch.forEach((device) => {
+          insert.run(id, device, i, ts);
+        });
+      });
     })();
     return this.get(id)!;
   }

@@ -71,6 +71,9 @@ async function discover(session: FleetSession, params: RolloutParams, signal: Ab
     .map(([device]) => device);
 }
 
+/** The command's exit status for how the rollout ended: 130 when interrupted, as for SIGINT. */
+const EXIT_CODE_OF: Record<RunOutcome, number> = { completed: 0, stopped: 1, interrupted: 130 };
+
 function report(
   record: RolloutRecord,
   outcome: RunOutcome,
@@ -78,7 +81,7 @@ function report(
   stateFlag: boolean,
   io: CommandIO,
 ): number {
-  const code = outcome === 'completed' ? 0 : outcome === 'stopped' ? 1 : 130;
+  const code = EXIT_CODE_OF[outcome];
   if (io.json) {
     io.out(JSON.stringify({ ...summaryJson(record, stateFile), outcome }));
   } else {

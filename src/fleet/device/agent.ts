@@ -102,13 +102,16 @@ export class FleetAgent {
     },
   };
 
-  /** Connects to the broker (url: the configured one or the embedded broker's) and keeps connecting until stop(). */
-  start(url: string): void {
+  /**
+   * Connects to the broker (url: the configured one or the embedded broker's) and keeps connecting until stop();
+   * `protocolVersion` when the broker's is known (the embedded one's), else mqtt.protocolVersion.
+   */
+  start(url: string, protocolVersion?: 4 | 5): void {
     const { config, store, log } = this.opts;
     const groups = config.groups.map((g) => groupDesiredTopic(config.fleet, g));
     const link = new MqttLink({
       url,
-      cfg: config.mqtt,
+      cfg: protocolVersion === undefined ? config.mqtt : { ...config.mqtt, protocolVersion },
       clientId: config.deviceId,
       subscriptions: () => [this.topics.commands, this.topics.desired, ...groups],
       will: (session) => ({
@@ -239,7 +242,10 @@ export class FleetAgent {
     }
     if (parsed.kind === 'desired' || parsed.kind === 'group-desired') {
       const source: DesiredSource = parsed.kind === 'group-desired' ? `group:${parsed.group}` : 'device';
-      if (payload.length === 0) return this.desired.update(source, null); // a cleared retained document
+      if (payload.length === 0) {
+        this.desired.update(source, null); // a cleared retained document
+        return;
+      }
       const decoded = decodeMessage('desired', payload, config.mqtt.maxPayloadBytes);
       if (!decoded.ok) {
         log.warn('desired state ignored: it breaks the contract', { topic, problem: decoded.problem });

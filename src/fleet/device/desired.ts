@@ -84,13 +84,11 @@ export class DesiredState {
     const { store, config } = this.ctx;
     const committed = store.committedVersion(config.model.name);
     if (!committed) return;
-    if (committed.depth >= doc.toDepth)
-      return this.reportStatus(
-        source,
-        doc,
-        'succeeded',
-        store.jobByCommand(rolloutCommandId(doc.rolloutId, committed.parent ?? committed.version))?.id ?? null,
-      );
+    if (committed.depth >= doc.toDepth) {
+      const step = store.jobByCommand(rolloutCommandId(doc.rolloutId, committed.parent ?? committed.version));
+      this.reportStatus(source, doc, 'succeeded', step?.id ?? null);
+      return;
+    }
 
     const active = runner.active();
     if (active) {
@@ -102,7 +100,8 @@ export class DesiredState {
     const previous = store.jobByCommand(commandId);
     if (previous && isTerminal(previous.state)) {
       // This step already ran from this version and did not move the committed version: it did not succeed.
-      return this.reportStatus(source, doc, 'failed', previous.id, previous.reason ?? `job ${previous.state}`);
+      this.reportStatus(source, doc, 'failed', previous.id, previous.reason ?? `job ${previous.state}`);
+      return;
     }
     if (previous) return;
     const request = {
@@ -112,7 +111,10 @@ export class DesiredState {
       commandId,
     };
     const problem = requestProblem(request);
-    if (problem) return this.reportStatus(source, doc, 'failed', null, problem);
+    if (problem) {
+      this.reportStatus(source, doc, 'failed', null, problem);
+      return;
+    }
     const answer = runner.request(request);
     if (!answer.accepted) {
       // The runner is busy (a job still ending, recovery): not this rollout's failure.

@@ -79,11 +79,9 @@ export function jobMessage(store: Store, modelName: string, job: JobRow, progres
 
   const status = statusOf(job);
   const growing = job.state === 'growing' && progress !== undefined;
-  const percent = isTerminal(job.state)
-    ? 100
-    : growing
-      ? Math.round(GROWTH_FROM + (GROWTH_SPAN * progress.percent) / 100)
-      : (PERCENT_AT[job.state] ?? GROWTH_FROM);
+  let percent = PERCENT_AT[job.state] ?? GROWTH_FROM;
+  if (isTerminal(job.state)) percent = 100;
+  else if (growing) percent = Math.round(GROWTH_FROM + (GROWTH_SPAN * progress.percent) / 100);
   const message: JobMessage = {
     jobId: job.id,
     kind: job.kind,

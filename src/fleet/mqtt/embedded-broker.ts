@@ -5,6 +5,8 @@ export interface EmbeddedBroker {
   /** mqtt://HOST:PORT */
   url: string;
   port: number;
+  /** aedes speaks MQTT 3.1.1 (4): a client that knows it connects with it, not with 5 and a fallback. */
+  protocolVersion: 4;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startEmbeddedBroker(opts: { host?: string; port: number })
   return {
     url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
+    protocolVersion: 4,
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));

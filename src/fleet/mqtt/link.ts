@@ -269,7 +269,10 @@ export class MqttLink extends EventEmitter {
       });
       this.emit('connected', this._session);
     };
-    if (topics.length === 0) return done();
+    if (topics.length === 0) {
+      done();
+      return;
+    }
     client.subscribe(
       Object.fromEntries(topics.map((topic) => [topic, { qos: 1 as const }])),
       (err, _granted, packet) => {

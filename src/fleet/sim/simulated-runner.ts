@@ -132,7 +132,10 @@ export class SimulatedRunner implements RunnerPort {
       await new Promise((r) => setTimeout(r, (sim.growSeconds * 1000) / PROGRESS_TICKS));
       if (!stillOn()) return;
       const now: GrowStep = tick <= PROGRESS_TICKS / 4 ? 'stage1' : 'stage2';
-      if (now !== step) job = this.move(jobId, 'growing', { step: (step = now) });
+      if (now !== step) {
+        step = now;
+        job = this.move(jobId, 'growing', { step });
+      }
       const fraction = tick / PROGRESS_TICKS;
       this.deps.events.onProgress(job, {
         stage: step,

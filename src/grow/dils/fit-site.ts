@@ -95,7 +95,9 @@ function startFromSparseCoding(
   local.getLayer(unitLayerNames(site.g).core).setWeights([weights.gKernel, weights.gBias]);
   local.getLayer(unitLayerNames(site.fs[0]).core).setWeights([weights.fKernel, weights.fBias]);
   tf.dispose([weights.gKernel, weights.gBias, weights.fKernel, weights.fBias]);
-  site.fs.slice(1).forEach((f, i) => initialiseFIdentity(local, f, ctx.options.noise, ctx.seed + 101 + i));
+  site.fs.slice(1).forEach((f, i) => {
+    initialiseFIdentity(local, f, ctx.options.noise, ctx.seed + 101 + i);
+  });
   return report;
 }
 
@@ -146,7 +148,9 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
         ctx.budget.seconds !== undefined ? started + ctx.budget.seconds * options.analyticShare * 1000 : undefined;
       dense12to15 = startFromSparseCoding(local, ctx.parent, site, features, ctx, started, deadline);
     } else if (options.fInit === 'identity') {
-      site.fs.forEach((f, i) => initialiseFIdentity(local, f, options.noise, ctx.seed + 101 + i));
+      site.fs.forEach((f, i) => {
+        initialiseFIdentity(local, f, options.noise, ctx.seed + 101 + i);
+      });
     }
     const start = localError(local, evalSet.z, evalSet.target);
     throwIfAborted(ctx.signal, 'stage1');

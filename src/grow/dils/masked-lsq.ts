@@ -162,12 +162,8 @@ export function maskedLeastSquares(
     );
   }
   const ridge = opts.ridge ?? DEFAULT_RIDGE;
-  const solver =
-    opts.solver === undefined || opts.solver === 'auto'
-      ? x.shape[1] <= CHOLESKY_MAX_COLUMNS
-        ? 'cholesky'
-        : 'cg'
-      : opts.solver;
+  let solver = opts.solver ?? 'auto';
+  if (solver === 'auto') solver = x.shape[1] <= CHOLESKY_MAX_COLUMNS ? 'cholesky' : 'cg';
   return solver === 'cholesky' ? solveByCholesky(x, target, mask, ridge) : solveByCg(x, target, mask, ridge, opts);
 }
 

@@ -32,7 +32,9 @@ export const identityMethod: GrowthMethod = {
     const grown = insertPlanned(ctx);
     try {
       refuseInexact(ctx.parentSpec.blocks.filter((b) => grown.insertions.some((i) => i.afterBlock === b.name)));
-      grown.newBlocks.forEach((b, i) => setIdentityWeights(grown.model, b, IDENTITY_NOISE, ctx.seed + i));
+      grown.newBlocks.forEach((b, i) => {
+        setIdentityWeights(grown.model, b, IDENTITY_NOISE, ctx.seed + i);
+      });
     } catch (err) {
       grown.model.dispose();
       throw err;

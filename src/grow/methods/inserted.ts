@@ -99,7 +99,9 @@ export function centredDeltaKernel(kernel: number, channels: number, scale = 1):
 /** setWeights copies into the layer's variables; the given tensors are ours to dispose. */
 export function assignWeights(layer: tfl.layers.Layer, weights: tf.Tensor[]): void {
   layer.setWeights(weights);
-  weights.forEach((w) => w.dispose());
+  weights.forEach((w) => {
+    w.dispose();
+  });
 }
 
 /** Sets a BatchNormalization layer to the identity in inference mode: gamma 1, beta 0, mean 0, variance 1 - epsilon. */

@@ -115,8 +115,14 @@ function kerasHistory(v: unknown): [string, number, number] | undefined {
 function collectTensors(v: unknown, out: [string, number, number][]): void {
   const h = kerasHistory(v);
   if (h) out.push(h);
-  else if (Array.isArray(v)) v.forEach((x) => collectTensors(x, out));
-  else if (isObj(v) && !isKerasObject(v)) Object.values(v).forEach((x) => collectTensors(x, out));
+  else if (Array.isArray(v))
+    v.forEach((x) => {
+      collectTensors(x, out);
+    });
+  else if (isObj(v) && !isKerasObject(v))
+    Object.values(v).forEach((x) => {
+      collectTensors(x, out);
+    });
 }
 
 interface Graph {
@@ -162,8 +168,14 @@ function isTriple(v: unknown): v is [string, number, number] {
 
 function flattenTriples(v: unknown, out: [string, number, number][]): void {
   if (isTriple(v)) out.push([v[0], v[1], v[2]]);
-  else if (Array.isArray(v)) v.forEach((x) => flattenTriples(x, out));
-  else if (isObj(v)) Object.values(v).forEach((x) => flattenTriples(x, out));
+  else if (Array.isArray(v))
+    v.forEach((x) => {
+      flattenTriples(x, out);
+    });
+  else if (isObj(v))
+    Object.values(v).forEach((x) => {
+      flattenTriples(x, out);
+    });
 }
 
 function modelEnds(v: unknown, sequentials: Set<string>, keras3: boolean): [string, number, number][] {

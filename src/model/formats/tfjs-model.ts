@@ -12,7 +12,7 @@ export async function artifactsOf(model: tfl.LayersModel): Promise<ModelArtifact
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  if (!captured || !captured.modelTopology || !captured.weightSpecs || captured.weightData === undefined) {
+  if (!captured?.modelTopology || !captured.weightSpecs || captured.weightData === undefined) {
     throw new Error(`model ${model.name}: TF.js returned no topology or weights when saving it`);
   }
   return {

@@ -102,7 +102,9 @@ export function analyseKeras(
     chain.push({ block: block.name });
     i = end;
   }
-  tail.forEach((layer) => chain.push({ layer }));
+  tail.forEach((layer) => {
+    chain.push({ layer });
+  });
   const input = walk.frozenThrough ? (walk.frozenThrough.output as tfl.SymbolicTensor) : model.inputs[0];
   const inputShape = perSampleShape(
     input,

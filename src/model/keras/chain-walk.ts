@@ -63,14 +63,7 @@ export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source
   for (;;) {
     const layer = tensor.sourceLayer as tfl.layers.Layer;
     if (layer.getClassName() === 'InputLayer') return { chain: chain.reverse() };
-    const stop =
-      layer.name === freezeThrough
-        ? `--freeze-through ${freezeThrough}`
-        : isNestedModel(layer)
-          ? `${layer.name} is a nested model (a pretrained part)`
-          : !layer.trainable
-            ? `${layer.name} has trainable: false`
-            : undefined;
+    const stop = whyFrozen(layer, freezeThrough);
     if (stop) return { chain: chain.reverse(), frozenThrough: layer, frozenReason: stop };
     const node = layer.inboundNodes[tensor.nodeIndex] as unknown as Node;
     if (node.inputTensors.length !== 1) {
@@ -88,4 +81,12 @@ export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source
     chain.push(layer);
     tensor = node.inputTensors[0];
   }
+}
+
+/** Why the walk stops at this layer (it and all below it stay frozen), or undefined to walk on. */
+function whyFrozen(layer: tfl.layers.Layer, freezeThrough: string | undefined): string | undefined {
+  if (layer.name === freezeThrough) return `--freeze-through ${freezeThrough}`;
+  if (isNestedModel(layer)) return `${layer.name} is a nested model (a pretrained part)`;
+  if (!layer.trainable) return `${layer.name} has trainable: false`;
+  return undefined;
 }

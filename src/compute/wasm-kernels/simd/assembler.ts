@@ -5,7 +5,7 @@
  * code section.
  */
 
-export const enum T {
+export enum T {
   i32 = 0x7f,
   f32 = 0x7d,
   v128 = 0x7b,
