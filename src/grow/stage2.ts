@@ -79,8 +79,8 @@ export function runStage2(run: Stage2Run): { loop: LoopResult; report: Stage2Rep
       onProgress: run.onProgress,
       signal: run.signal,
       onCheckpoint: (c, fraction) => {
-        best?.offer(c.steps, c.seconds, c.validationAccuracy);
-        const stop = stopper?.shouldStop(c.validationAccuracy, fraction) ?? false;
+        best?.offer(c.steps, c.seconds, c.validationAccuracy, c.validationLoss);
+        const stop = stopper?.shouldStop(c.validationAccuracy, fraction, c.validationLoss) ?? false;
         return c.steps > 0 && stop;
       },
     });
