@@ -6,6 +6,9 @@
 // cycle over cycles 10..50 (target: RSS and heap under 0.05 MB/cycle).
 //
 //   npm run bench:soak [-- --cycles 50 --rate 20 --budget-seconds 3]
+//   npm run bench:soak -- --budget-epochs 1   (a budget the machine's load cannot shrink: on a
+//                                              busy machine a few seconds of growth train too
+//                                              little to pass the gate, and no cycle completes)
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ import { option, printTable, writeResults } from './lib/table';
 const CYCLES = Number(option('cycles', 'SOAK_CYCLES', '50'));
 const RATE = Number(option('rate', 'SOAK_RATE', '20'));
 const BUDGET_SECONDS = Number(option('budget-seconds', 'SOAK_BUDGET_SECONDS', '3'));
+const BUDGET_EPOCHS = Number(option('budget-epochs', 'SOAK_BUDGET_EPOCHS', '0'));
 const SLOPE_FROM = 10;
 const TARGET_MB_PER_CYCLE = 0.05;
 const MB = 1024 * 1024;
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
   const policy = join(root, 'soak.yaml');
   writeFileSync(
     policy,
-    `name: soak\nrules:\n  - name: soak\n    match: {}\n    targetDepth: 3\n    method: dils\n    maxStep: 1\n    budget: { minutes: ${BUDGET_SECONDS / 60} }\n    gate: { minGain: 0, minAccuracy: 0 }\n    automatic: false\n`,
+    `name: soak\nrules:\n  - name: soak\n    match: {}\n    targetDepth: 3\n    method: dils\n    maxStep: 1\n    budget: { ${BUDGET_EPOCHS > 0 ? `epochs: ${BUDGET_EPOCHS}` : `minutes: ${BUDGET_SECONDS / 60}`} }\n    gate: { minGain: 0, minAccuracy: 0 }\n    automatic: false\n`,
   );
   const daemon = new DaemonProcess(
     [],
@@ -289,7 +293,8 @@ async function main(): Promise<void> {
     const path = writeResults('soak', {
       cycles: CYCLES,
       ratePerSecond: RATE,
-      budgetSeconds: BUDGET_SECONDS,
+      budgetSeconds: BUDGET_EPOCHS > 0 ? null : BUDGET_SECONDS,
+      budgetEpochs: BUDGET_EPOCHS > 0 ? BUDGET_EPOCHS : null,
       outcomes,
       readings,
       slopes,
