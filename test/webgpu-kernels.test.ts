@@ -17,6 +17,20 @@ import { matmulWgsl, matmulWorkgroups, MatmulVariant } from '../src/train/webgpu
 import { LOSS_MEAN_WGSL, SOFTMAX_CE_WGSL } from '../src/train/webgpu/wgsl/softmax-cross-entropy';
 import { BIAS_GRAD_WGSL } from '../src/train/webgpu/wgsl/bias-grad';
 import { ADAM_MAX_WORKGROUPS, ADAM_WGSL } from '../src/train/webgpu/wgsl/adam';
+import {
+  convFilterGradWgsl,
+  convForwardWgsl,
+  convGeometry,
+  convGeometryWords,
+  convInputGradWgsl,
+} from '../src/train/webgpu/wgsl/conv';
+import {
+  elementwiseWorkgroups,
+  MAX_POOL_WGSL,
+  maxPoolGradWgsl,
+  poolGeometry,
+  poolWords,
+} from '../src/train/webgpu/wgsl/pool';
 import { webgpuSkipReason } from './helpers/webgpu';
 
 // Every WGSL kernel of the WebGPU trainer, run on Dawn (lavapipe in CI), against
@@ -187,4 +201,130 @@ describe('WebGPU kernels against TF.js (cpu backend)', async () => {
     optimizer.dispose();
     variable.dispose();
   });
+
+  const convCases: [string, number[], number, number, 'same' | 'valid', boolean][] = [
+    // [name, x shape NHWC, filters, stride, padding, bias + relu / relu mask]
+    ['3x3 same stride 1', [3, 9, 9, 4], 8, 1, 'same', true],
+    ['3x3 valid stride 2', [2, 10, 11, 3], 6, 2, 'valid', false],
+    ['3x3 same stride 2', [2, 9, 9, 5], 7, 2, 'same', true],
+    ["3x3 same, one input channel (the shipped model's first layer)", [4, 28, 28, 1], 16, 1, 'same', false],
+  ];
+  for (const [name, shape, CO, stride, padding, fused] of convCases) {
+    test(`conv2d ${name} as implicit GEMM: forward, filter gradient, input gradient`, { skip }, async () => {
+      const [B, H, W, C] = shape;
+      const g = convGeometry([H, W, C], CO, [3, 3], stride, padding);
+      const x = values(B * H * W * C, 11);
+      const w = values(9 * C * CO, 12, 0.5);
+      const bias = values(CO, 13);
+      const dy = values(B * g.OH * g.OW * CO, 14);
+      const below = values(B * H * W * C, 15); // the layer below's output, for the ReLU mask
+      const [wantY, wantDw, wantDx] = tf.tidy(() => {
+        const X = tf.tensor4d(x, [B, H, W, C]);
+        const F = tf.tensor4d(w, [3, 3, C, CO]);
+        const dY = tf.tensor4d(dy, [B, g.OH, g.OW, CO]);
+        let y: tf.Tensor = tf.conv2d(X, F, stride, padding);
+        if (fused) y = tf.relu(tf.add(y, tf.tensor1d(bias)));
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, padding), dY)),
+        )([X, F]);
+        const maskedDx = fused
+          ? tf.mul(dx, tf.reshape(tf.cast(tf.greater(tf.tensor1d(below), 0), 'float32'), dx.shape))
+          : dx;
+        return [f32(y), f32(dw), f32(maskedDx)];
+      });
+      assert.deepEqual([g.OH, g.OW], [wantY.length / (B * CO * g.OW), g.OW], 'output size as TF.js');
+      const geo = uniformBuffer(device, convGeometryWords(g));
+      const X = storageBuffer(device, x.byteLength, x);
+      const Fb = storageBuffer(device, w.byteLength, w);
+      const dY = storageBuffer(device, dy.byteLength, dy);
+      const Y = storageBuffer(device, wantY.length * 4);
+      const dW = storageBuffer(device, w.byteLength);
+      const dX = storageBuffer(device, x.byteLength);
+      const [M, K] = [B * g.OH * g.OW, 9 * C];
+      dispatchOnce(
+        device,
+        pipelineFor(device, convForwardWgsl({ bias: fused, relu: fused })),
+        [
+          u32Uniform(device, [M, CO, K]),
+          X,
+          Fb,
+          Y,
+          ...(fused ? [storageBuffer(device, bias.byteLength, bias)] : []),
+          geo,
+        ],
+        matmulWorkgroups(M, CO),
+      );
+      dispatchOnce(
+        device,
+        pipelineFor(device, convFilterGradWgsl()),
+        [u32Uniform(device, [K, CO, M]), X, dY, dW, geo],
+        matmulWorkgroups(K, CO),
+      );
+      dispatchOnce(
+        device,
+        pipelineFor(device, convInputGradWgsl(fused)),
+        [
+          u32Uniform(device, [B * H * W, C, 9 * CO]),
+          dY,
+          Fb,
+          dX,
+          ...(fused ? [storageBuffer(device, below.byteLength, below)] : []),
+          geo,
+        ],
+        matmulWorkgroups(B * H * W, C),
+      );
+      const errors = [
+        ['forward', maxError(await readFloats(device, Y, wantY.length * 4), wantY)],
+        ['filter gradient', maxError(await readFloats(device, dW, w.byteLength), wantDw)],
+        ['input gradient', maxError(await readFloats(device, dX, x.byteLength), wantDx)],
+      ] as const;
+      for (const [what, err] of errors) assert.ok(err < 1e-5, `${what}: max error ${err}`);
+    });
+  }
+
+  for (const mask of [false, true]) {
+    test(`max pool 2x2 stride 2 (odd width: the last column dropped) and its gradient${mask ? ' through the ReLU below' : ''}`, {
+      skip,
+    }, async () => {
+      const [B, H, W, C] = [3, 8, 9, 5];
+      const g = poolGeometry([H, W, C], 2);
+      const x = values(B * H * W * C, 16);
+      const dy = values(B * g.OH * g.OW * C, 17);
+      const [wantY, wantDx] = tf.tidy(() => {
+        const X = tf.tensor4d(x, [B, H, W, C]);
+        const y = tf.maxPool(X, 2, 2, 'valid');
+        let dx = tf.grad((a: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), tf.tensor(dy, y.shape))),
+        )(X);
+        if (mask) dx = tf.mul(dx, tf.cast(tf.greater(X, 0), 'float32'));
+        return [f32(y), f32(dx)];
+      });
+      const outCount = B * g.OH * g.OW * C;
+      const inCount = B * H * W * C;
+      const X = storageBuffer(device, x.byteLength, x);
+      const Y = storageBuffer(device, outCount * 4);
+      const Arg = storageBuffer(device, outCount * 4);
+      const dX = storageBuffer(device, x.byteLength);
+      dispatchOnce(
+        device,
+        pipelineFor(device, MAX_POOL_WGSL),
+        [uniformBuffer(device, poolWords(g, outCount)), X, Y, Arg],
+        elementwiseWorkgroups(outCount),
+      );
+      dispatchOnce(
+        device,
+        pipelineFor(device, maxPoolGradWgsl(mask)),
+        [
+          uniformBuffer(device, poolWords(g, inCount)),
+          storageBuffer(device, dy.byteLength, dy),
+          Arg,
+          dX,
+          ...(mask ? [X] : []),
+        ],
+        elementwiseWorkgroups(inCount),
+      );
+      assert.equal(maxError(await readFloats(device, Y, outCount * 4), wantY), 0);
+      assert.equal(maxError(await readFloats(device, dX, x.byteLength), wantDx), 0);
+    });
+  }
 });

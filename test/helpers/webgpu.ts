@@ -10,5 +10,8 @@ export async function webgpuSkipReason(): Promise<string | false> {
   if (probe.adapter) return false;
   if (process.env.CI === 'true' || process.env.CI === '1')
     throw new Error(`CI is set but Dawn has no WebGPU adapter: ${probe.reason}`);
-  return `no WebGPU adapter (${probe.reason}); install mesa-vulkan-drivers from bookworm-backports (docs/gpu.md)`;
+  const fix = /not installed/.test(probe.reason)
+    ? 'npm install (webgpu is an optional dependency)'
+    : 'install mesa-vulkan-drivers from bookworm-backports (docs/gpu.md)';
+  return `no WebGPU adapter (${probe.reason}): ${fix}`;
 }

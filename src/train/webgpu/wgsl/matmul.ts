@@ -18,27 +18,68 @@ export const MATMUL_TILE = 64;
 const TILE = MATMUL_TILE;
 const BK = 16;
 
+/**
+ * What a GEMM reads: WGSL bodies of readA(m, k) -> op(A)[m][k] and
+ * readB(k, n) -> op(B)[k][n] (bounds already checked against dims), extra
+ * declarations (a geometry uniform, helpers), and which index of each operand
+ * runs along memory, so that neighbouring invocations load neighbouring
+ * addresses ('m'/'n' or 'k').
+ */
+export interface GemmSource {
+  readA: string;
+  readB: string;
+  decls?: string;
+  contiguousA: 'm' | 'k';
+  contiguousB: 'n' | 'k';
+}
+
+export interface GemmEpilogue {
+  bias: boolean;
+  relu: boolean;
+  reluMask: boolean;
+}
+
 /** Bindings in order: dims (uniform M, N, K), A, B, C, then bias and mask when the variant has them. */
 export function matmulWgsl(v: MatmulVariant): string {
-  if (v.relu && v.reluMask) throw new Error('matmul: relu and reluMask are exclusive');
+  return gemmWgsl(
+    {
+      readA: `return A[${v.transA ? 'k * dims.M + m' : 'm * dims.K + k'}];`,
+      readB: `return B[${v.transB ? 'n * dims.K + k' : 'k * dims.N + n'}];`,
+      contiguousA: v.transA ? 'm' : 'k',
+      contiguousB: v.transB ? 'k' : 'n',
+    },
+    v,
+  );
+}
+
+/**
+ * The tiled GEMM with any operand reader: dense layers read plain matrices,
+ * convolutions read their patches in place (implicit GEMM, wgsl/conv.ts).
+ * Bindings: dims, A, B, C, [bias], [mask], then whatever `decls` adds.
+ */
+export function gemmWgsl(source: GemmSource, e: GemmEpilogue): string {
+  if (e.relu && e.reluMask) throw new Error('matmul: relu and reluMask are exclusive');
   let binding = 4;
   const extra: string[] = [];
-  if (v.bias) extra.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<f32>;`);
-  if (v.reluMask) extra.push(`@group(0) @binding(${binding++}) var<storage, read> mask: array<f32>;`);
+  if (e.bias) extra.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<f32>;`);
+  if (e.reluMask) extra.push(`@group(0) @binding(${binding++}) var<storage, read> mask: array<f32>;`);
   const epilogue = [
-    v.bias ? 'value = value + bias[c];' : '',
-    v.relu ? 'value = max(value, 0.0);' : '',
-    v.reluMask ? 'value = select(0.0, value, mask[r * dims.N + c] > 0.0);' : '',
+    e.bias ? 'value = value + bias[c];' : '',
+    e.relu ? 'value = max(value, 0.0);' : '',
+    e.reluMask ? 'value = select(0.0, value, mask[r * dims.N + c] > 0.0);' : '',
   ]
     .filter(Boolean)
     .join(' ');
   // Each load maps the flat index e to (row, k) so that neighbouring invocations read neighbouring addresses.
-  const loadA = v.transA
-    ? `let ak = e / ${TILE}u; let am = e % ${TILE}u;`
-    : `let am = e / ${BK}u; let ak = e % ${BK}u;`;
-  const loadB = v.transB
-    ? `let bn = e / ${BK}u; let bk = e % ${BK}u;`
-    : `let bk = e / ${TILE}u; let bn = e % ${TILE}u;`;
+  const loadA =
+    source.contiguousA === 'm'
+      ? `let ak = e / ${TILE}u; let am = e % ${TILE}u;`
+      : `let am = e / ${BK}u; let ak = e % ${BK}u;`;
+  const loadB =
+    source.contiguousB === 'k'
+      ? `let bn = e / ${BK}u; let bk = e % ${BK}u;`
+      : `let bk = e / ${TILE}u; let bn = e % ${TILE}u;`;
+  const decls = (source.decls ?? '').replace(/@binding\(NEXT\)/g, () => `@binding(${binding++})`);
   return `
 struct Dims { M: u32, N: u32, K: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
@@ -46,17 +87,18 @@ struct Dims { M: u32, N: u32, K: u32, pad: u32 }
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 ${extra.join('\n')}
+${decls}
 var<workgroup> As: array<f32, ${TILE * BK}>;
 var<workgroup> Bs: array<f32, ${TILE * BK}>;
 
 fn readA(m: u32, k: u32) -> f32 {
   if (m >= dims.M || k >= dims.K) { return 0.0; }
-  return A[${v.transA ? 'k * dims.M + m' : 'm * dims.K + k'}];
+  ${source.readA}
 }
 
 fn readB(k: u32, n: u32) -> f32 {
   if (k >= dims.K || n >= dims.N) { return 0.0; }
-  return B[${v.transB ? 'n * dims.K + k' : 'k * dims.N + n'}];
+  ${source.readB}
 }
 
 @compute @workgroup_size(16, 16)
