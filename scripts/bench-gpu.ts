@@ -15,8 +15,8 @@ import { adapterFacts, describeAdapter, WebGpuAdapterFacts } from '../src/comput
 import { firstLine, requestAdapter, requestDevice } from '../src/compute/webgpu/dawn';
 import { loadDataset } from '../src/data';
 import { classifierLoss } from '../src/train/classifier';
-import { densePlanOf } from '../src/train/webgpu/plan';
-import { WebGpuDenseTrainer } from '../src/train/webgpu/trainer';
+import { planOf } from '../src/train/webgpu/plan';
+import { WebGpuTrainer } from '../src/train/webgpu/trainer';
 import { Cell, option, printTable, writeResults } from './lib/table';
 
 interface Data {
@@ -94,7 +94,7 @@ function wasmRunner(data: Data, batch: number): Runner {
 async function webgpuRunner(device: GPUDevice, data: Data, batch: number): Promise<Runner> {
   const model = mlp();
   const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
-  const trainer = await WebGpuDenseTrainer.create(device, densePlanOf(model), weights, {
+  const trainer = await WebGpuTrainer.create(device, planOf(model), weights, {
     maxBatch: batch,
     learningRate: 1e-3,
     lossEvery: 16,

@@ -3,8 +3,8 @@ import { requestDevice } from '../../compute/webgpu/dawn';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../../data/random';
 import { throwIfAborted } from '../progress';
 import type { TensorSet } from '../tensors';
-import { densePlanOf } from './plan';
-import { WebGpuDenseTrainer } from './trainer';
+import { planOf } from './plan';
+import { WebGpuTrainer } from './trainer';
 
 export interface WebGpuFitOptions {
   epochs: number;
@@ -28,7 +28,7 @@ export interface WebGpuFitResult {
 }
 
 /**
- * Trains `model` (a dense classifier: see densePlanOf) on the GPU with Adam
+ * Trains `model` (see planOf for the layers it takes) on the GPU with Adam
  * and cross-entropy, exactly as trainClassifier does on wasm: the same
  * per-epoch seeded shuffle, the same batches, the same loss. The trained
  * weights are written back into `model`. No validation, schedule or early
@@ -39,7 +39,7 @@ export async function fitOnWebGpu(
   train: TensorSet,
   opts: WebGpuFitOptions,
 ): Promise<WebGpuFitResult> {
-  const plan = densePlanOf(model, train.output ?? 'softmax');
+  const plan = planOf(model, train.output ?? 'softmax');
   const batchSize = Math.max(1, Math.min(opts.batchSize ?? 64, train.count));
   const seed = opts.seed ?? 1;
   const xs = train.x.dataSync() as Float32Array;
@@ -48,7 +48,7 @@ export async function fitOnWebGpu(
     if (!(id >= 0 && id < plan.classes)) throw new Error(`label ${id} is outside 0..${plan.classes - 1}`);
   const device = opts.device ?? (await requestDevice());
   const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
-  const trainer = await WebGpuDenseTrainer.create(device, plan, weights, {
+  const trainer = await WebGpuTrainer.create(device, plan, weights, {
     maxBatch: batchSize,
     learningRate: opts.learningRate ?? 1e-3,
     lossEvery: opts.lossEvery,

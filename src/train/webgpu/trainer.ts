@@ -1,12 +1,14 @@
 import { Binding, bindGroup, checked, pipelineFor, readFloats, storageBuffer, u32Uniform, uniformBuffer } from './gpu';
 import { paramLayout, ParamLayout, TensorSlot } from './layout';
-import type { DensePlan } from './plan';
+import { layerSizes, TrainPlan } from './plan';
+import { convFilterGradWgsl, convForwardWgsl, convGeometryWords, convInputGradWgsl } from './wgsl/conv';
+import { elementwiseWorkgroups, MAX_POOL_WGSL, maxPoolGradWgsl, PoolGeometry, poolWords } from './wgsl/pool';
 import { ADAM_MAX_WORKGROUPS, ADAM_PARAMS_BYTES, ADAM_WGSL } from './wgsl/adam';
 import { BIAS_GRAD_WGSL } from './wgsl/bias-grad';
-import { matmulWgsl, matmulWorkgroups, MatmulVariant } from './wgsl/matmul';
+import { matmulWgsl, matmulWorkgroups } from './wgsl/matmul';
 import { LOSS_MEAN_WGSL, SOFTMAX_CE_WGSL } from './wgsl/softmax-cross-entropy';
 
-export interface DenseTrainerOptions {
+export interface TrainerOptions {
   /** Largest batch a step takes; activation buffers are sized for it. */
   maxBatch: number;
   learningRate?: number;
@@ -30,14 +32,14 @@ interface Dispatch {
 const MAX_PENDING_READBACKS = 2;
 
 /**
- * Trains a dense classifier (DensePlan) on a WebGPU device with deepend's WGSL
+ * Trains a classifier (TrainPlan: Dense, Conv2D, max pooling, ReLU) on a WebGPU device with deepend's WGSL
  * kernels. Weights, gradients and Adam's moments live in four flat GPU
  * buffers; pipelines and bind groups are made once, at create(); each step is
  * one command buffer (upload, forward, loss, backward, Adam). The per-step
  * mean losses collect on the GPU and come back asynchronously every
  * `lossEvery` steps, which also bounds how far the CPU runs ahead of the GPU.
  */
-export class WebGpuDenseTrainer {
+export class WebGpuTrainer {
   readonly layout: ParamLayout;
   private readonly buffers: GPUBuffer[] = [];
   private readonly params: GPUBuffer;
@@ -63,9 +65,9 @@ export class WebGpuDenseTrainer {
 
   private constructor(
     readonly device: GPUDevice,
-    readonly plan: DensePlan,
+    readonly plan: TrainPlan,
     weights: Float32Array[],
-    readonly options: DenseTrainerOptions,
+    readonly options: TrainerOptions,
   ) {
     this.lossEvery = Math.max(1, Math.floor(options.lossEvery ?? 50));
     this.lr = options.learningRate ?? 1e-3;
@@ -91,9 +93,11 @@ export class WebGpuDenseTrainer {
     const v = this.own(storageBuffer(device, bytes, undefined, 'adam-v'));
     this.x = this.own(storageBuffer(device, B * plan.inputSize * 4, undefined, 'x'));
     this.labels = this.own(storageBuffer(device, B * 4, undefined, 'labels'));
-    const acts = plan.layers.map((l) => this.own(storageBuffer(device, B * l.units * 4, undefined, `act-${l.name}`)));
+    const acts = plan.layers.map((l) =>
+      this.own(storageBuffer(device, B * layerSizes(l).out * 4, undefined, `act-${l.name}`)),
+    );
     const deltas = plan.layers.map((l) =>
-      this.own(storageBuffer(device, B * l.units * 4, undefined, `delta-${l.name}`)),
+      this.own(storageBuffer(device, B * layerSizes(l).out * 4, undefined, `delta-${l.name}`)),
     );
     const rowLoss = this.own(storageBuffer(device, B * 4, undefined, 'row-loss'));
     this.lossLog = this.own(storageBuffer(device, this.lossEvery * 4, undefined, 'loss-log'));
@@ -106,15 +110,40 @@ export class WebGpuDenseTrainer {
     };
     const L = plan.layers.length;
     const input = (l: number) => (l === 0 ? this.x : acts[l - 1]);
+    // The ReLU mask the gradient into layer l's input passes through: the output of layer l-1 when it has a ReLU.
+    const maskBelow = (l: number): GPUBuffer | undefined => {
+      const below = plan.layers[l - 1];
+      return below && below.kind !== 'maxpool' && below.relu ? acts[l - 1] : undefined;
+    };
+    // Whether anything below layer l has weights (else its input gradient is never needed).
+    const trainsBelow = (l: number) => plan.layers.slice(0, l).some((b) => b.kind !== 'maxpool');
+    const argmax = plan.layers.map((layer, l) =>
+      layer.kind === 'maxpool'
+        ? this.own(storageBuffer(device, B * layerSizes(layer).out * 4, undefined, `argmax-${l}`))
+        : undefined,
+    );
 
-    // Forward: act[l] = relu?(input(l) W + b); the last layer's act holds the class scores.
+    // Forward: act[l] = relu?(layer(input(l))); the last layer's act holds the class scores.
     plan.layers.forEach((layer, l) => {
-      const bias = slot(l, 'bias', this.params);
-      this.matmul(
-        { transA: false, transB: false, bias: bias !== undefined, relu: layer.relu, reluMask: false },
-        (b) => [b, layer.units, layer.inputs],
-        [input(l), slot(l, 'kernel', this.params)!, acts[l], ...(bias ? [bias] : [])],
-      );
+      if (layer.kind === 'dense') {
+        const bias = slot(l, 'bias', this.params);
+        this.gemm(
+          matmulWgsl({ transA: false, transB: false, bias: bias !== undefined, relu: layer.relu, reluMask: false }),
+          (b) => [b, layer.units, layer.inputs],
+          [input(l), slot(l, 'kernel', this.params)!, acts[l], ...(bias ? [bias] : [])],
+        );
+      } else if (layer.kind === 'conv') {
+        const g = layer.geometry;
+        const geo = this.own(uniformBuffer(device, convGeometryWords(g)));
+        const bias = slot(l, 'bias', this.params);
+        this.gemm(
+          convForwardWgsl({ bias: bias !== undefined, relu: layer.relu }),
+          (b) => [b * g.OH * g.OW, g.CO, g.KH * g.KW * g.C],
+          [input(l), slot(l, 'kernel', this.params)!, acts[l], ...(bias ? [bias] : []), geo],
+        );
+      } else {
+        this.pool(MAX_POOL_WGSL, layer.geometry, (b) => b * layerSizes(layer).out, [input(l), acts[l], argmax[l]!]);
+      }
     });
     // Loss and dL/dscores, then the batch mean into lossLog[slot].
     const ceParams = this.own(u32Uniform(device, [B, plan.classes, plan.output === 'softmax' ? 1 : 0]));
@@ -130,30 +159,63 @@ export class WebGpuDenseTrainer {
         ),
     );
     this.add(LOSS_MEAN_WGSL, [this.lossParams, rowLoss, this.lossLog], () => [1, 1]);
-    // Backward: dW = input^T delta, db = column sums of delta, delta[l-1] = (delta W^T) masked by ReLU.
+    // Backward: delta[l] is the gradient at layer l's output before its ReLU (already masked).
     for (let l = L - 1; l >= 0; l--) {
       const layer = plan.layers[l];
-      this.matmul(
-        { transA: true, transB: false, bias: false, relu: false, reluMask: false },
-        (b) => [layer.inputs, layer.units, b],
-        [input(l), deltas[l], slot(l, 'kernel', this.grads)!],
-      );
+      const mask = maskBelow(l);
+      const needInputGrad = l > 0 && trainsBelow(l);
+      if (layer.kind === 'maxpool') {
+        if (needInputGrad)
+          this.pool(maxPoolGradWgsl(mask !== undefined), layer.geometry, (b) => b * layerSizes(layer).in, [
+            deltas[l],
+            argmax[l]!,
+            deltas[l - 1],
+            ...(mask ? [mask] : []),
+          ]);
+        continue;
+      }
+      const rows = (b: number) => (layer.kind === 'dense' ? b : b * layer.geometry.OH * layer.geometry.OW);
+      const units = layer.kind === 'dense' ? layer.units : layer.geometry.CO;
+      if (layer.kind === 'dense') {
+        // dW = input^T delta; delta[l-1] = (delta W^T) masked.
+        this.gemm(
+          matmulWgsl({ transA: true, transB: false, bias: false, relu: false, reluMask: false }),
+          (b) => [layer.inputs, layer.units, b],
+          [input(l), deltas[l], slot(l, 'kernel', this.grads)!],
+        );
+        if (needInputGrad)
+          this.gemm(
+            matmulWgsl({ transA: false, transB: true, bias: false, relu: false, reluMask: mask !== undefined }),
+            (b) => [b, layer.inputs, layer.units],
+            [deltas[l], slot(l, 'kernel', this.params)!, deltas[l - 1], ...(mask ? [mask] : [])],
+          );
+      } else {
+        const g = layer.geometry;
+        const geo = this.own(uniformBuffer(device, convGeometryWords(g)));
+        this.gemm(convFilterGradWgsl(), (b) => [g.KH * g.KW * g.C, g.CO, b * g.OH * g.OW], [
+          input(l),
+          deltas[l],
+          slot(l, 'kernel', this.grads)!,
+          geo,
+        ]);
+        if (needInputGrad)
+          this.gemm(convInputGradWgsl(mask !== undefined), (b) => [b * g.H * g.W, g.C, g.KH * g.KW * g.CO], [
+            deltas[l],
+            slot(l, 'kernel', this.params)!,
+            deltas[l - 1],
+            ...(mask ? [mask] : []),
+            geo,
+          ]);
+      }
+      // db = column sums of delta over every row (batch x output pixels).
       const db = slot(l, 'bias', this.grads);
       if (db) {
-        const dims = this.own(u32Uniform(device, [B, layer.units]));
+        const dims = this.own(u32Uniform(device, [rows(B), units]));
         this.add(
           BIAS_GRAD_WGSL,
           [dims, deltas[l], db],
-          () => [Math.ceil(layer.units / 64), 1],
-          (b) => device.queue.writeBuffer(dims, 0, Uint32Array.from([b, layer.units, 0, 0])),
-        );
-      }
-      if (l > 0) {
-        const relu = plan.layers[l - 1].relu;
-        this.matmul(
-          { transA: false, transB: true, bias: false, relu: false, reluMask: relu },
-          (b) => [b, layer.inputs, layer.units],
-          [deltas[l], slot(l, 'kernel', this.params)!, deltas[l - 1], ...(relu ? [acts[l - 1]] : [])],
+          () => [Math.ceil(units / 64), 1],
+          (b) => device.queue.writeBuffer(dims, 0, Uint32Array.from([rows(b), units, 0, 0])),
         );
       }
     }
@@ -171,15 +233,11 @@ export class WebGpuDenseTrainer {
   /** Builds every buffer, pipeline and bind group for `plan`; `weights` in tfjs-layers getWeights() order. */
   static async create(
     device: GPUDevice,
-    plan: DensePlan,
+    plan: TrainPlan,
     weights: Float32Array[],
-    options: DenseTrainerOptions,
-  ): Promise<WebGpuDenseTrainer> {
-    return checked(
-      device,
-      'setting up the WebGPU trainer',
-      () => new WebGpuDenseTrainer(device, plan, weights, options),
-    );
+    options: TrainerOptions,
+  ): Promise<WebGpuTrainer> {
+    return checked(device, 'setting up the WebGPU trainer', () => new WebGpuTrainer(device, plan, weights, options));
   }
 
   get steps(): number {
@@ -201,17 +259,28 @@ export class WebGpuDenseTrainer {
     this.dispatches.push({ pipeline, group: bindGroup(this.device, pipeline, bindings), workgroups, resize });
   }
 
-  /** A matmul dispatch whose dims [M, N, K] follow the batch size. */
-  private matmul(variant: MatmulVariant, dims: (batch: number) => [number, number, number], bindings: Binding[]): void {
+  /** A GEMM dispatch (dense or implicit-GEMM conv) whose dims [M, N, K] follow the batch size. */
+  private gemm(code: string, dims: (batch: number) => [number, number, number], bindings: Binding[]): void {
     const uniform = this.own(u32Uniform(this.device, dims(this.options.maxBatch)));
     this.add(
-      matmulWgsl(variant),
+      code,
       [uniform, ...bindings],
       (b) => {
         const [M, N] = dims(b);
         return matmulWorkgroups(M, N);
       },
       (b) => this.device.queue.writeBuffer(uniform, 0, Uint32Array.from([...dims(b), 0])),
+    );
+  }
+
+  /** An elementwise pooling dispatch over `count(batch)` elements. */
+  private pool(code: string, g: PoolGeometry, count: (batch: number) => number, bindings: Binding[]): void {
+    const uniform = this.own(uniformBuffer(this.device, poolWords(g, count(this.options.maxBatch))));
+    this.add(
+      code,
+      [uniform, ...bindings],
+      (b) => elementwiseWorkgroups(count(b)),
+      (b) => this.device.queue.writeBuffer(uniform, 0, poolWords(g, count(b))),
     );
   }
 
