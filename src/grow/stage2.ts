@@ -47,6 +47,8 @@ export interface Stage2Report {
   validationAtStart?: number;
   /** The checkpoint whose weights the grown model has; null when the last weights were kept. */
   kept: KeptCheckpoint | null;
+  /** Where the steps ran; webgpuRefused says why WebGPU was asked for and not used. */
+  trainer?: { name: 'wasm' | 'webgpu'; webgpuRefused?: string };
 }
 
 /**

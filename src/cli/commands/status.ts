@@ -2,6 +2,7 @@ import { parseArgs } from '../args';
 import { CommandIO, keyValues, pct } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { DaemonStatus } from '../../daemon/status';
+import { describeAdapter } from '../../compute/webgpu/adapter';
 import type { JobProgressView } from '../../daemon/progress-board';
 
 export const STATUS_USAGE = 'deepend status [--config F | --home DIR] [--json]';
@@ -79,6 +80,7 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
           ? `fingerprint ${s.compute.fingerprint.slice(0, 12)}, detected ${s.compute.detectedAt}`
           : 'not detected yet',
       ],
+      ['webgpu', s.compute?.webgpu ? describeAdapter(s.compute.webgpu) : 'not probed'],
       ['memory', `RSS ${s.memory.rssMB} MB, heap ${s.memory.heapMB} MB`],
     ]),
   );
