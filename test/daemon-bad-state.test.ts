@@ -68,7 +68,7 @@ test('a bad policy file stops the start with its file:line: field', { timeout: 1
   );
 });
 
-test('`deepend start` with a bad config prints one line and exits 1', async (t) => {
+test('`deepend start` with a bad config prints one line per mistake, each at file:line, and exits 1', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'deepend-config-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const home = join(dir, 'home');
@@ -80,6 +80,21 @@ test('`deepend start` with a bad config prints one line and exits 1', async (t) 
   const envRun = await runCli(['start', '--config', join(dir, 'none.yaml')], { env: { DEEPEND_HOME: home } });
   assert.equal(envRun.code, 1);
   assert.equal(envRun.stderr, `deepend start: ${join(dir, 'none.yaml')}: file: cannot read: no such file\n`);
+  // Several mistakes: every one, each on its own line at file:line.
+  const file = join(home, 'config.yaml');
+  writeFileSync(file, 'http:\n  port: -1\nmqtt:\n  protocolVersion: 7\nbogus: 1\n');
+  const several = await runCli(['start'], { env: { DEEPEND_HOME: home } });
+  assert.equal(several.code, 1);
+  const lines = several.stderr.trimEnd().split('\n');
+  assert.deepEqual(
+    lines.map((l) => l.slice(0, l.indexOf(': ', `deepend start: ${file}:N`.length) + 1)),
+    [
+      `deepend start: ${file}:2: http.port:`,
+      `deepend start: ${file}:4: mqtt.protocolVersion:`,
+      `deepend start: ${file}:5: bogus:`,
+    ],
+    several.stderr,
+  );
   const port = await runCli(['status'], { env: { DEEPEND_HOME: dir, DEEPEND_HTTP_PORT: 'x' } });
   assert.equal(port.code, 1);
   assert.equal(port.stderr, 'deepend status: DEEPEND_HTTP_PORT=x: http.port: must be a whole number, got "x"\n');

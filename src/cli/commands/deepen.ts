@@ -1,13 +1,27 @@
 import { MAX_DEPTH } from '../../limits';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { METHOD_CHOICES } from '../../grow/types';
-import { numberFlag, parseArgs, UsageError } from '../args';
+import { CommandSpec, numberFlag, parseArgs, UsageError } from '../args';
+import { DAEMON_FLAGS } from '../common-flags';
 import { CommandIO } from '../output';
 import { ControlClient, clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
-import { CLIENT_FLAGS, describeProgress } from './status';
+import { describeProgress } from './status';
 
-export const DEEPEN_USAGE = 'deepend deepen [--to-depth N] [--method M] [--wait] [--config F | --home DIR] [--json]';
+export const DEEPEN_SPEC: CommandSpec = {
+  command: 'deepen',
+  summary: 'Asks the running daemon for a manual upgrade; --wait follows it to its end.',
+  flags: [
+    { name: 'to-depth', value: 'N', description: "the depth to grow to (default: the policy rule's target)" },
+    {
+      name: 'method',
+      value: 'M',
+      description: `how new layers start: ${METHOD_CHOICES.join(', ')} (default: the rule's)`,
+    },
+    { name: 'wait', description: 'follow the job to its end; exit 0 only if it succeeded' },
+    ...DAEMON_FLAGS,
+  ],
+};
 
 const POLL_MS = 500;
 
@@ -53,10 +67,7 @@ async function follow(client: ControlClient, id: string, io: CommandIO): Promise
 
 /** `deepend deepen`: asks the running daemon for a manual upgrade; --wait follows it to its end. */
 export async function deepenCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('deepen', argv, {
-    values: [...CLIENT_FLAGS.values, 'to-depth', 'method'],
-    switches: [...CLIENT_FLAGS.switches, 'wait'],
-  });
+  const args = parseArgs(DEEPEN_SPEC, argv);
   const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1, max: MAX_DEPTH });
   const method = args.values.get('method');
   if (method !== undefined && !(METHOD_CHOICES as readonly string[]).includes(method))

@@ -1,20 +1,32 @@
 import { selectBackend } from '../../compute/backend';
 import { openModelWithData } from '../../model/open';
-import { IMPORT_FLAGS, IMPORT_USAGE, importFlagsOf } from '../model-flags';
+import { DATA_FLAG, IMPORT_FLAGS, importFlagsOf } from '../model-flags';
+import { JSON_FLAG } from '../common-flags';
 import { evaluate } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
-import { numberFlag, parseArgs } from '../args';
+import { CommandSpec, numberFlag, parseArgs } from '../args';
 import { CommandIO, keyValues, pct } from '../output';
 
-export const EVAL_USAGE = `deepend eval --model PATH --data SRC [--seed N] ${IMPORT_USAGE} [--json]`;
+export const EVAL_SPEC: CommandSpec = {
+  command: 'eval',
+  summary: 'Prints the held-out accuracy of a saved model on the same seeded split grow uses.',
+  flags: [
+    {
+      name: 'model',
+      value: 'PATH',
+      description: 'the model: a TF.js directory, model.json, .h5, .keras, or a directory deepend wrote',
+      required: true,
+    },
+    DATA_FLAG,
+    { name: 'seed', value: 'N', description: 'seed of the data split (default 42)' },
+    ...IMPORT_FLAGS,
+    JSON_FLAG,
+  ],
+};
 
 /** `deepend eval`: held-out accuracy of a saved model on the same seeded split grow uses. */
 export async function evalCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('eval', argv, {
-    values: ['model', 'data', 'seed', ...IMPORT_FLAGS],
-    switches: ['json'],
-    required: ['model', 'data'],
-  });
+  const args = parseArgs(EVAL_SPEC, argv);
   const backend = await selectBackend();
   const { loaded, split } = await openModelWithData(
     args.values.get('model')!,

@@ -3,9 +3,11 @@ import { depthOf } from '../../model/arch';
 import { saveModel } from '../../model/io';
 import { artifactsOf, kerasFileBytes } from '../../model/formats';
 import { openModelWithData } from '../../model/open';
-import { IMPORT_FLAGS, IMPORT_USAGE, importFlagsOf } from '../model-flags';
+import { DATA_FLAG, IMPORT_FLAGS, importFlagsOf } from '../model-flags';
+import { JSON_FLAG } from '../common-flags';
 import { childMeta } from '../../grow/child-meta';
 import { checkMethodChoice } from '../../grow/methods';
+import { METHOD_CHOICES, MethodChoice } from '../../grow/types';
 import { newBlocksNeeded } from '../../grow/planner';
 import { GrowReport } from '../../grow/report';
 import { grow, GrowBudget } from '../../grow/run';
@@ -13,12 +15,46 @@ import { growUntil } from '../../grow/until';
 import { learningCurveSvg } from '../../report/learning-curve-svg';
 import { growthPicture } from '../../report/growth-picture';
 import { assertWritableTarget } from '../../util/atomic-dir';
-import { numberFlag, parseArgs, UsageError } from '../args';
+import { CommandSpec, numberFlag, parseArgs, UsageError } from '../args';
 import { pendingLowestErrorPlan } from '../../grow/dils/placement';
 import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
 
-export const GROW_USAGE = `deepend grow --model PATH --data SRC --to-depth N --method dils|identity|morphism|lookahead|random|auto --out DIR [--budget-seconds S] [--epochs E] [--until-accuracy A] [--placement spread|lowest-error] [--lr R] [--batch B] [--seed N] [--format tfjs|keras] ${IMPORT_USAGE} [--json]`;
+export const GROW_SPEC: CommandSpec = {
+  command: 'grow',
+  summary: 'Grows a saved model deeper on local data and writes the grown model with its report and learning curve.',
+  flags: [
+    {
+      name: 'model',
+      value: 'PATH',
+      description: 'the model: a TF.js directory, model.json, .h5, .keras, or a directory deepend wrote',
+      required: true,
+    },
+    DATA_FLAG,
+    { name: 'to-depth', value: 'N', description: 'the depth to grow to (hidden blocks)', required: true },
+    { name: 'method', value: 'M', description: `how new layers start: ${METHOD_CHOICES.join(', ')}`, required: true },
+    { name: 'out', value: 'DIR', description: 'where the grown model goes (a new or empty directory)', required: true },
+    { name: 'budget-seconds', value: 'S', description: 'wall-time budget for training' },
+    { name: 'epochs', value: 'E', description: 'epochs of training (default 3 without --budget-seconds)' },
+    {
+      name: 'until-accuracy',
+      value: 'A',
+      description: 'add one block at a time until held-out accuracy reaches A (0..1) or --to-depth',
+    },
+    {
+      name: 'placement',
+      value: 'spread|lowest-error',
+      description: 'where new blocks go (lowest-error: by DILS Stage I error; dils only)',
+    },
+    { name: 'lr', value: 'R', description: 'learning rate' },
+    { name: 'batch', value: 'B', description: 'batch size' },
+    { name: 'seed', value: 'N', description: 'seed of the data split (default 42)' },
+    { name: 'name', value: 'NAME', description: "the grown model's name in meta.json" },
+    { name: 'format', value: 'tfjs|keras', description: 'keras: also write model.keras beside the TF.js files' },
+    ...IMPORT_FLAGS,
+    JSON_FLAG,
+  ],
+};
 
 /** The Keras 3 file `--format keras` writes beside the TF.js files. */
 export const KERAS_FILE = 'model.keras';
@@ -31,29 +67,8 @@ export function growSummary(report: GrowReport, out: string): Record<string, unk
 
 /** `deepend grow`: deepen a saved model on local data and save the grown model beside its report and learning curve. */
 export async function growCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('grow', argv, {
-    values: [
-      'model',
-      'data',
-      'to-depth',
-      'method',
-      'out',
-      'budget-seconds',
-      'epochs',
-      'until-accuracy',
-      'placement',
-      'lr',
-      'batch',
-      'seed',
-      'name',
-      'format',
-      ...IMPORT_FLAGS,
-    ],
-    switches: ['json'],
-    required: ['model', 'data', 'to-depth', 'method', 'out'],
-  });
-  const methodName = args.values.get('method')!;
-  checkMethodChoice(methodName);
+  const args = parseArgs(GROW_SPEC, argv);
+  const methodName = methodFlag(args.values.get('method')!);
   const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1 })!;
   const seconds = numberFlag(args, 'budget-seconds', { min: 1 });
   const epochs = numberFlag(args, 'epochs', { integer: true, min: 1 });
@@ -88,7 +103,7 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
   const progress = new ProgressPrinter(io.err, io.json);
   const common = {
     parent,
-    method: checkMethodChoice(methodName),
+    method: methodName,
     split,
     budget,
     batchSize: numberFlag(args, 'batch', { integer: true, min: 1 }),
@@ -149,4 +164,13 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
     );
   }
   return 0;
+}
+
+/** --method: a growth method or auto; anything else is a usage error. */
+export function methodFlag(name: string): MethodChoice {
+  try {
+    return checkMethodChoice(name);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

@@ -11,11 +11,18 @@ import { describeProducer, ModelOrigin, originOf } from '../../model/meta';
 import { isDeependModelDir } from '../../model/open';
 import { unitLayerNames } from '../../model/units';
 import { tfl } from '../../tf';
-import { parseArgs, UsageError } from '../args';
-import { IMPORT_FLAGS, IMPORT_USAGE, importFlagsOf } from '../model-flags';
+import { CommandSpec, parseArgs, UsageError } from '../args';
+import { IMPORT_FLAGS, importFlagsOf } from '../model-flags';
+import { JSON_FLAG } from '../common-flags';
 import { CommandIO, keyValues } from '../output';
 
-export const INSPECT_USAGE = `deepend inspect MODEL ${IMPORT_USAGE} [--json]`;
+export const INSPECT_SPEC: CommandSpec = {
+  command: 'inspect',
+  operands: 'MODEL',
+  summary:
+    'Shows what deepend sees in a model: format, producer, layers, sites, depth, input scaling, labels, what can grow.',
+  flags: [...IMPORT_FLAGS, JSON_FLAG],
+};
 
 type Role = 'input' | 'frozen' | 'site' | 'unit' | 'chain' | 'output';
 
@@ -69,9 +76,9 @@ export async function inspectCommand(argv: string[], io: CommandIO): Promise<num
   const path = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
   if (!path)
     throw new UsageError(
-      'inspect: name the model (a TF.js model directory, model.json, .h5 or .keras file, or a deepend model directory)',
+      'name the model (a TF.js model directory, model.json, .h5 or .keras file, or a deepend model directory)',
     );
-  const args = parseArgs('inspect', argv.slice(1), { values: [...IMPORT_FLAGS], switches: ['json'] });
+  const args = parseArgs(INSPECT_SPEC, argv.slice(1));
   const flags = importFlagsOf(args);
   const backend = await selectBackend();
   let model: tfl.LayersModel;

@@ -1,11 +1,16 @@
-import { numberFlag, parseArgs } from '../args';
+import { CommandSpec, numberFlag, parseArgs } from '../args';
+import { DAEMON_FLAGS } from '../common-flags';
 import { CommandIO } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
 import { describeCommit } from '../../jobs/outcome';
-import { CLIENT_FLAGS, describeProgress } from './status';
+import { describeProgress } from './status';
 
-export const JOBS_USAGE = 'deepend jobs [--limit N] [--config F | --home DIR] [--json]';
+export const JOBS_SPEC: CommandSpec = {
+  command: 'jobs',
+  summary: "Lists the daemon's jobs, newest first, with how each ended.",
+  flags: [{ name: 'limit', value: 'N', description: 'how many jobs (default 20, at most 1000)' }, ...DAEMON_FLAGS],
+};
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -28,7 +33,7 @@ function outcome(j: JobView): string {
 
 /** `deepend jobs`: the daemon's jobs, newest first. */
 export async function jobsCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('jobs', argv, { ...CLIENT_FLAGS, values: [...CLIENT_FLAGS.values, 'limit'] });
+  const args = parseArgs(JOBS_SPEC, argv);
   const limit = numberFlag(args, 'limit', { integer: true, min: 1, max: 1000 }) ?? 20;
   const { jobs } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
     jobs: JobView[];

@@ -7,9 +7,26 @@ import type { JobView } from '../../daemon/status';
 import { commitImported, prepareUserModel } from '../../daemon/user-model';
 import { candidateDir } from '../../store/model-dirs';
 import { openStore } from '../../store';
-import { parseArgs, UsageError } from '../args';
+import { CommandSpec, parseArgs, UsageError } from '../args';
+import { DAEMON_FLAGS } from '../common-flags';
 import { IMPORT_FLAGS, importFlagsOf } from '../model-flags';
 import { CommandIO, pct } from '../output';
+
+export const MODELS_IMPORT_SPEC: CommandSpec = {
+  command: 'models import',
+  operands: 'PATH',
+  summary:
+    "Makes your model (TF.js directory, model.json, .h5, .keras) the daemon's next committed version; a running daemon swaps to it.",
+  flags: [
+    {
+      name: 'name',
+      value: 'NAME',
+      description: 'the daemon model it becomes a version of (default: model.name in the config)',
+    },
+    ...IMPORT_FLAGS,
+    ...DAEMON_FLAGS,
+  ],
+};
 
 /**
  * `deepend models import PATH`: the user's model becomes the next committed
@@ -20,12 +37,8 @@ import { CommandIO, pct } from '../output';
  */
 export async function importCommand(argv: string[], io: CommandIO): Promise<number> {
   const path = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  if (!path)
-    throw new UsageError('models import: name the model (a TF.js model directory, model.json, .h5 or .keras file)');
-  const args = parseArgs('models import', argv.slice(1), {
-    values: ['config', 'home', 'name', ...IMPORT_FLAGS],
-    switches: ['json'],
-  });
+  if (!path) throw new UsageError('name the model (a TF.js model directory, model.json, .h5 or .keras file)');
+  const args = parseArgs(MODELS_IMPORT_SPEC, argv.slice(1));
   const { config } = loadConfig({ file: args.values.get('config') });
   if (args.values.has('home')) config.home = resolve(args.values.get('home')!);
   if (args.values.has('name')) config.model.name = args.values.get('name')!;

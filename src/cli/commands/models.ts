@@ -1,19 +1,28 @@
-import { parseArgs } from '../args';
+import { CommandGroup, CommandSpec, parseArgs } from '../args';
+import { DAEMON_FLAGS } from '../common-flags';
 import { CommandIO, pct } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { versionView } from '../../daemon/status';
-import { CLIENT_FLAGS } from './status';
-import { IMPORT_USAGE } from '../model-flags';
-import { importCommand } from './models-import';
+import { importCommand, MODELS_IMPORT_SPEC } from './models-import';
 
-export const MODELS_USAGE = `deepend models [--config F | --home DIR] [--json]  |  deepend models import PATH [--name N] ${IMPORT_USAGE} [--config F | --home DIR] [--json]`;
+export const MODELS_LIST_SPEC: CommandSpec = {
+  command: 'models',
+  summary: "Lists the versions of the daemon's model; * marks the committed one.",
+  flags: DAEMON_FLAGS,
+};
+
+export const MODELS_GROUP: CommandGroup = {
+  command: 'models',
+  summary: "The daemon's model versions, and importing your own model as the next one.",
+  subcommands: [MODELS_LIST_SPEC, MODELS_IMPORT_SPEC],
+};
 
 type VersionView = ReturnType<typeof versionView>;
 
 /** `deepend models`: the versions of the served model; `*` marks the committed one. `deepend models import`: see importCommand. */
 export async function modelsCommand(argv: string[], io: CommandIO): Promise<number> {
   if (argv[0] === 'import') return importCommand(argv.slice(1), io);
-  const args = parseArgs('models', argv, CLIENT_FLAGS);
+  const args = parseArgs(MODELS_LIST_SPEC, argv);
   const answer = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
     name: string;
     serving: number | null;

@@ -16,23 +16,45 @@ import {
   PolicyError,
 } from '../../policy';
 import { readPolicy } from '../../policy/check';
-import { parseArgs, UsageError } from '../args';
+import { CommandGroup, CommandSpec, parseArgs, UsageError } from '../args';
+import { JSON_FLAG } from '../common-flags';
 import { CommandIO, keyValues } from '../output';
 import { describeGate, gateSettings } from '../../policy/gate';
 import { retriesOf } from '../../policy/retries';
 
-export const POLICY_USAGE =
-  'deepend policy check FILE... [--json] | deepend policy explain [FILE] [--hardware RAW.json] [--backend NAME] [--json]';
+export const POLICY_CHECK_SPEC: CommandSpec = {
+  command: 'policy check',
+  operands: 'FILE...',
+  summary: 'Checks policy files: every problem as file:line: field: message; exit 1 if there is any.',
+  flags: [JSON_FLAG],
+};
+
+export const POLICY_EXPLAIN_SPEC: CommandSpec = {
+  command: 'policy explain',
+  operands: '[FILE]',
+  summary:
+    "Shows this device's compute facts and fingerprint, and which rule of the policy (default: the shipped one) matches and why.",
+  flags: [
+    { name: 'hardware', value: 'RAW.json', description: "a recorded device's hardware instead of this machine's" },
+    { name: 'backend', value: 'NAME', description: `the TF.js backend to assume: ${POLICY_BACKENDS.join(', ')}` },
+    JSON_FLAG,
+  ],
+};
+
+export const POLICY_GROUP: CommandGroup = {
+  command: 'policy',
+  summary: 'Checks policy files and explains which rule matches a device.',
+  subcommands: [POLICY_CHECK_SPEC, POLICY_EXPLAIN_SPEC],
+};
 
 /** `deepend policy check FILE...`: every problem as file:line: field: message; exit 1 if there is any. */
 function check(argv: string[], io: CommandIO): number {
   const files = argv.filter((a) => !a.startsWith('--'));
   parseArgs(
-    'check',
+    POLICY_CHECK_SPEC,
     argv.filter((a) => a.startsWith('--')),
-    { values: [], switches: ['json'] },
   );
-  if (files.length === 0) throw new UsageError('check: FILE is required');
+  if (files.length === 0) throw new UsageError('name the policy FILE to check');
   let failed = false;
   for (const file of files) {
     const { problems, rules } = readPolicy(file);
@@ -64,10 +86,7 @@ async function backendName(forced: string | undefined): Promise<string> {
 /** `deepend policy explain [FILE]`: this device's facts and fingerprint, and which rule matches and why. */
 async function explain(argv: string[], io: CommandIO): Promise<number> {
   const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  const args = parseArgs('explain', positional === undefined ? argv : argv.slice(1), {
-    values: ['hardware', 'backend'],
-    switches: ['json'],
-  });
+  const args = parseArgs(POLICY_EXPLAIN_SPEC, positional === undefined ? argv : argv.slice(1));
   const file = positional ?? DEFAULT_POLICY_FILE;
   let policy: ReturnType<typeof loadPolicy>;
   try {

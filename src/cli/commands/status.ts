@@ -1,13 +1,15 @@
-import { parseArgs } from '../args';
+import { CommandSpec, parseArgs } from '../args';
+import { DAEMON_FLAGS } from '../common-flags';
 import { CommandIO, keyValues, pct } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { DaemonStatus } from '../../daemon/status';
 import type { JobProgressView } from '../../daemon/progress-board';
 
-export const STATUS_USAGE = 'deepend status [--config F | --home DIR] [--json]';
-
-/** Flags every command that talks to a running daemon takes. */
-export const CLIENT_FLAGS = { values: ['config', 'home'] as string[], switches: ['json'] as string[] };
+export const STATUS_SPEC: CommandSpec = {
+  command: 'status',
+  summary: 'Shows what the running daemon serves and does: model, job, backend, policy rule, fleet link.',
+  flags: DAEMON_FLAGS,
+};
 
 export function describeProgress(p: JobProgressView | null): string {
   if (!p) return '';
@@ -34,7 +36,7 @@ function describeOrigin(s: DaemonStatus): string {
 
 /** `deepend status`: what the running daemon serves and does. */
 export async function statusCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('status', argv, CLIENT_FLAGS);
+  const args = parseArgs(STATUS_SPEC, argv);
   const s = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<DaemonStatus>(
     'GET',
     '/status',

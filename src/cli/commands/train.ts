@@ -4,40 +4,44 @@ import { computeNormalisation } from '../../data/normalise';
 import { splitDataset } from '../../data/split';
 import { depthOf } from '../../model/arch';
 import { buildModel } from '../../model/build';
+import type { Family } from '../../model/arch';
 import { assertFamily, familySpec } from '../../model/families';
 import { saveModel } from '../../model/io';
 import { META_FORMAT } from '../../model/meta';
 import { evaluate, trainClassifier } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
 import { assertWritableTarget } from '../../util/atomic-dir';
-import { numberFlag, parseArgs } from '../args';
+import { CommandSpec, numberFlag, parseArgs, UsageError } from '../args';
+import { JSON_FLAG } from '../common-flags';
+import { DATA_FLAG } from '../model-flags';
 import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
 
-export const TRAIN_USAGE =
-  'deepend train --family mlp|conv|resnet --depth N --data SRC --out DIR [--epochs E] [--seconds S] [--width W] [--batch-norm] [--batch B] [--lr R] [--seed N] [--init-seed N] [--json]';
+export const TRAIN_SPEC: CommandSpec = {
+  command: 'train',
+  summary: 'Trains a model of a family and depth from scratch on local data (a parent to grow, or a baseline).',
+  flags: [
+    { name: 'family', value: 'mlp|conv|resnet', description: 'the kind of network', required: true },
+    { name: 'depth', value: 'N', description: 'hidden blocks (1..64)', required: true },
+    DATA_FLAG,
+    { name: 'out', value: 'DIR', description: 'where the model goes (a new or empty directory)', required: true },
+    { name: 'epochs', value: 'E', description: 'epochs of training' },
+    { name: 'seconds', value: 'S', description: 'wall-time budget for training' },
+    { name: 'width', value: 'W', description: 'units (or channels) per hidden block' },
+    { name: 'batch-norm', description: 'batch normalisation after each hidden block' },
+    { name: 'batch', value: 'B', description: 'batch size' },
+    { name: 'lr', value: 'R', description: 'learning rate' },
+    { name: 'seed', value: 'N', description: 'seed of the data split (default 42)' },
+    { name: 'init-seed', value: 'N', description: 'seed of the initial weights and the batch order' },
+    { name: 'name', value: 'NAME', description: "the model's name in meta.json (default FAMILY-DEPTH)" },
+    JSON_FLAG,
+  ],
+};
 
 /** `deepend train`: a model of a family and depth trained from scratch on local data. */
 export async function trainCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('train', argv, {
-    values: [
-      'family',
-      'depth',
-      'data',
-      'out',
-      'epochs',
-      'seconds',
-      'width',
-      'batch',
-      'lr',
-      'seed',
-      'init-seed',
-      'name',
-    ],
-    switches: ['batch-norm', 'json'],
-    required: ['family', 'depth', 'data', 'out'],
-  });
-  const family = assertFamily(args.values.get('family')!);
+  const args = parseArgs(TRAIN_SPEC, argv);
+  const family = familyFlag(args.values.get('family')!);
   const depth = numberFlag(args, 'depth', { integer: true, min: 1, max: 64 })!;
   const epochs = numberFlag(args, 'epochs', { integer: true, min: 1 });
   const seconds = numberFlag(args, 'seconds', { min: 0.1 });
@@ -130,5 +134,13 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     progress.finish();
     model.dispose();
     [train, validation, test].forEach(disposeTensorSet);
+  }
+}
+
+function familyFlag(name: string): Family {
+  try {
+    return assertFamily(name);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
 }

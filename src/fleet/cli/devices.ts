@@ -1,5 +1,6 @@
 /* `deepend fleet devices`: the fleet's devices from their retained births, states and reports. */
-import { parseArgs } from '../../cli/args';
+import { CommandSpec, parseArgs } from '../../cli/args';
+import { JSON_FLAG } from '../../cli/common-flags';
 import type { CommandIO } from '../../cli/output';
 import { fleetWildcard } from '../contract/topics';
 import type { DeviceRow } from './fleet-view';
@@ -9,7 +10,11 @@ import { formatTable } from './table';
 import { resolveTarget, TARGET_FLAGS } from './target';
 import { warner } from './warn';
 
-export const DEVICES_USAGE = 'deepend fleet devices [--json]';
+export const DEVICES_SPEC: CommandSpec = {
+  command: 'fleet devices',
+  summary: "Lists the fleet's devices from their retained birth and state messages: model, depth, accuracy, job.",
+  flags: [...TARGET_FLAGS, JSON_FLAG],
+};
 
 export function deviceTable(rows: DeviceRow[], now = Date.now()): string[] {
   return formatTable(
@@ -38,7 +43,7 @@ export function deviceRowTopics(fleet: string): string[] {
 }
 
 export async function fleetDevices(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('devices', argv, { values: [...TARGET_FLAGS], switches: ['json'] });
+  const args = parseArgs(DEVICES_SPEC, argv);
   const target = resolveTarget(args);
   const session = await FleetSession.open(target, warner(io));
   try {

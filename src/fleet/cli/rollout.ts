@@ -1,8 +1,9 @@
 /* `deepend fleet rollout`: an upgrade for a fleet (or a group), canary first, then in batches; resumable. */
-import { ParsedArgs, parseArgs, UsageError } from '../../cli/args';
+import { CommandSpec, ParsedArgs, parseArgs, UsageError } from '../../cli/args';
+import { JSON_FLAG } from '../../cli/common-flags';
 import type { CommandIO } from '../../cli/output';
 import { fleetWildcard, isTopicSegment } from '../contract/topics';
-import { methodFlag, percentFlag, secondsFlag, toDepthFlag } from './inputs';
+import { METHOD_FLAG, methodFlag, percentFlag, secondsFlag, TO_DEPTH_FLAG, toDepthFlag } from './inputs';
 import { batchLabel, newRolloutId, planRollout, RolloutParams } from './rollout-plan';
 import { RolloutProgress } from './rollout-progress';
 import { RolloutRunner, RunOutcome } from './rollout-run';
@@ -12,8 +13,44 @@ import { FleetSession } from './session';
 import { defaultStateFile, FleetTarget, resolveTarget, TARGET_FLAGS } from './target';
 import { warner } from './warn';
 
-export const ROLLOUT_USAGE =
-  'deepend fleet rollout --to-depth N --canary PCT --max-failures PCT [--method M] [--group G] [--batch PCT] [--batch-timeout SEC] [--state FILE] [--resume ROLLOUTID] [--json]';
+const RESUME_OR = 'unless --resume';
+
+export const ROLLOUT_SPEC: CommandSpec = {
+  command: 'fleet rollout',
+  summary:
+    'An upgrade for a fleet or a group: a canary batch first, then batches, stopping when failures pass a limit; resumable.',
+  flags: [
+    { ...TO_DEPTH_FLAG, required: RESUME_OR },
+    {
+      name: 'canary',
+      value: 'PCT',
+      description: 'share of devices in the first batch (0: no canary)',
+      required: RESUME_OR,
+    },
+    {
+      name: 'max-failures',
+      value: 'PCT',
+      description: 'after a batch, stop if more than PCT% of the devices that answered failed',
+      required: RESUME_OR,
+    },
+    METHOD_FLAG,
+    { name: 'group', value: 'G', description: 'only the devices whose birth lists group G' },
+    { name: 'batch', value: 'PCT', description: 'share of devices per batch after the canary (default 25)' },
+    {
+      name: 'batch-timeout',
+      value: 'SEC',
+      description: "how long to wait for a batch's reports (default 1800); silent devices are pending, not failed",
+    },
+    {
+      name: 'state',
+      value: 'FILE',
+      description: 'the rollout state database (default: fleet-rollouts.db in the home)',
+    },
+    { name: 'resume', value: 'ROLLOUTID', description: 'continue an interrupted rollout with its saved parameters' },
+    ...TARGET_FLAGS,
+    JSON_FLAG,
+  ],
+};
 
 const PLAN_FLAGS = ['to-depth', 'method', 'group', 'canary', 'max-failures', 'batch'] as const;
 const DEFAULT_BATCH_PCT = 25;
@@ -26,11 +63,11 @@ function paramsFromFlags(args: ParsedArgs, fleet: string): RolloutParams {
   return {
     fleet,
     group,
-    toDepth: toDepthFlag('rollout', args),
+    toDepth: toDepthFlag(args),
     method: methodFlag(args),
-    canaryPct: percentFlag('rollout', args, 'canary'),
-    batchPct: percentFlag('rollout', args, 'batch', { fallback: DEFAULT_BATCH_PCT, positive: true }),
-    maxFailuresPct: percentFlag('rollout', args, 'max-failures'),
+    canaryPct: percentFlag(args, 'canary'),
+    batchPct: percentFlag(args, 'batch', { fallback: DEFAULT_BATCH_PCT, positive: true }),
+    maxFailuresPct: percentFlag(args, 'max-failures'),
   };
 }
 
@@ -39,12 +76,12 @@ function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutP
   if (args.values.has('fleet') && target.fleet !== saved.fleet)
     throw new UsageError(`--fleet ${target.fleet} is not rollout's fleet ${saved.fleet}`);
   const given: Partial<Record<(typeof PLAN_FLAGS)[number], unknown>> = {
-    'to-depth': args.values.has('to-depth') ? toDepthFlag('rollout', args) : undefined,
+    'to-depth': args.values.has('to-depth') ? toDepthFlag(args) : undefined,
     method: methodFlag(args) ?? undefined,
     group: args.values.get('group'),
-    canary: args.values.has('canary') ? percentFlag('rollout', args, 'canary') : undefined,
-    'max-failures': args.values.has('max-failures') ? percentFlag('rollout', args, 'max-failures') : undefined,
-    batch: args.values.has('batch') ? percentFlag('rollout', args, 'batch', { positive: true }) : undefined,
+    canary: args.values.has('canary') ? percentFlag(args, 'canary') : undefined,
+    'max-failures': args.values.has('max-failures') ? percentFlag(args, 'max-failures') : undefined,
+    batch: args.values.has('batch') ? percentFlag(args, 'batch', { positive: true }) : undefined,
   };
   const savedOf: Record<(typeof PLAN_FLAGS)[number], unknown> = {
     'to-depth': saved.toDepth,
@@ -104,10 +141,7 @@ function report(
 }
 
 export async function fleetRollout(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('rollout', argv, {
-    values: [...TARGET_FLAGS, ...PLAN_FLAGS, 'batch-timeout', 'state', 'resume'],
-    switches: ['json'],
-  });
+  const args = parseArgs(ROLLOUT_SPEC, argv);
   const resumeId = args.values.get('resume');
   const target = resolveTarget(args);
   const batchTimeoutMs = secondsFlag(args, 'batch-timeout', DEFAULT_BATCH_TIMEOUT_S) * 1000;

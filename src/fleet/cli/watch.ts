@@ -1,6 +1,6 @@
 /* `deepend fleet watch`: a live view of the fleet's states and jobs. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberFlag, parseArgs } from '../../cli/args';
+import { CommandSpec, numberFlag, parseArgs } from '../../cli/args';
 import type { CommandIO } from '../../cli/output';
 import { fleetWildcard } from '../contract/topics';
 import { deviceRowTopics, deviceTable } from './devices';
@@ -12,7 +12,11 @@ import { formatTable } from './table';
 import { resolveTarget, TARGET_FLAGS } from './target';
 import { warner } from './warn';
 
-export const WATCH_USAGE = 'deepend fleet watch [--for SEC]';
+export const WATCH_SPEC: CommandSpec = {
+  command: 'fleet watch',
+  summary: "A live table of the fleet's devices, jobs and rollouts, redrawn as messages come (Ctrl-C quits).",
+  flags: [...TARGET_FLAGS, { name: 'for', value: 'SEC', description: 'quit after SEC seconds' }],
+};
 
 /** Redraws at most 4 times a second; and every few seconds anyway, so "last seen" ages. */
 const REDRAW_MS = 250;
@@ -56,7 +60,7 @@ function screen(session: FleetSession, now: Date): string[] {
 }
 
 export async function fleetWatch(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('watch', argv, { values: [...TARGET_FLAGS, 'for'] });
+  const args = parseArgs(WATCH_SPEC, argv);
   const forSeconds = numberFlag(args, 'for', { min: 0 });
   const target = resolveTarget(args);
   const session = await FleetSession.open(target, warner(io));
