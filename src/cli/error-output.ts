@@ -1,5 +1,5 @@
-import { ConfigError } from '../config';
-import { PolicyError } from '../policy';
+import { ConfigError } from '../config/errors';
+import { PolicyError } from '../policy/errors';
 import { AbortedError } from '../train/progress';
 import { UsageError } from './args';
 

@@ -1,40 +1,45 @@
 import { CommandGroup, CommandSpec, groupHelp, helpText, subcommandSpec } from './args';
+import {
+  CANCEL_SPEC,
+  DEEPEN_SPEC,
+  DEMO_SPEC,
+  EVAL_SPEC,
+  FLEET_GROUP,
+  GROW_SPEC,
+  INSPECT_SPEC,
+  JOBS_SPEC,
+  MODELS_GROUP,
+  POLICY_GROUP,
+  ROLLBACK_SPEC,
+  START_SPEC,
+  STATUS_SPEC,
+  TRAIN_SPEC,
+} from './command-specs';
 import { errorExitCode, errorLines } from './error-output';
 import { CommandIO } from './output';
-import { demoCommand, DEMO_SPEC } from './commands/demo';
-import { evalCommand, EVAL_SPEC } from './commands/eval';
-import { growCommand, GROW_SPEC } from './commands/grow';
-import { inspectCommand, INSPECT_SPEC } from './commands/inspect';
-import { policyCommand, POLICY_GROUP } from './commands/policy';
-import { deepenCommand, DEEPEN_SPEC } from './commands/deepen';
-import { jobsCommand, JOBS_SPEC } from './commands/jobs';
-import { modelsCommand, MODELS_GROUP } from './commands/models';
-import { rollbackCommand, ROLLBACK_SPEC } from './commands/rollback';
-import { cancelCommand, CANCEL_SPEC } from './commands/cancel';
-import { fleetCommand, FLEET_GROUP } from './commands/fleet';
-import { startCommand, START_SPEC } from './commands/start';
-import { statusCommand, STATUS_SPEC } from './commands/status';
-import { trainCommand, TRAIN_SPEC } from './commands/train';
 import { DAEMON_VERSION } from '../util/version';
 
 type Command = (argv: string[], io: CommandIO) => Promise<number>;
 
-/** Each command: what runs it, and the spec (or group of subcommand specs) its flags and help come from. */
-const COMMANDS: Record<string, { run: Command; help: CommandSpec | CommandGroup }> = {
-  train: { run: trainCommand, help: TRAIN_SPEC },
-  grow: { run: growCommand, help: GROW_SPEC },
-  eval: { run: evalCommand, help: EVAL_SPEC },
-  inspect: { run: inspectCommand, help: INSPECT_SPEC },
-  demo: { run: demoCommand, help: DEMO_SPEC },
-  policy: { run: policyCommand, help: POLICY_GROUP },
-  start: { run: startCommand, help: START_SPEC },
-  status: { run: statusCommand, help: STATUS_SPEC },
-  jobs: { run: jobsCommand, help: JOBS_SPEC },
-  models: { run: modelsCommand, help: MODELS_GROUP },
-  deepen: { run: deepenCommand, help: DEEPEN_SPEC },
-  rollback: { run: rollbackCommand, help: ROLLBACK_SPEC },
-  cancel: { run: cancelCommand, help: CANCEL_SPEC },
-  fleet: { run: fleetCommand, help: FLEET_GROUP },
+/**
+ * Each command: the spec (or group of subcommand specs) its flags and help come from, and how to load
+ * what runs it. Only the command that runs is loaded: help, --version and `deepend status` never load TF.js.
+ */
+const COMMANDS: Record<string, { help: CommandSpec | CommandGroup; load: () => Promise<Command> }> = {
+  train: { help: TRAIN_SPEC, load: async () => (await import('./commands/train')).trainCommand },
+  grow: { help: GROW_SPEC, load: async () => (await import('./commands/grow')).growCommand },
+  eval: { help: EVAL_SPEC, load: async () => (await import('./commands/eval')).evalCommand },
+  inspect: { help: INSPECT_SPEC, load: async () => (await import('./commands/inspect')).inspectCommand },
+  demo: { help: DEMO_SPEC, load: async () => (await import('./commands/demo')).demoCommand },
+  policy: { help: POLICY_GROUP, load: async () => (await import('./commands/policy')).policyCommand },
+  start: { help: START_SPEC, load: async () => (await import('./commands/start')).startCommand },
+  status: { help: STATUS_SPEC, load: async () => (await import('./commands/status')).statusCommand },
+  jobs: { help: JOBS_SPEC, load: async () => (await import('./commands/jobs')).jobsCommand },
+  models: { help: MODELS_GROUP, load: async () => (await import('./commands/models')).modelsCommand },
+  deepen: { help: DEEPEN_SPEC, load: async () => (await import('./commands/deepen')).deepenCommand },
+  rollback: { help: ROLLBACK_SPEC, load: async () => (await import('./commands/rollback')).rollbackCommand },
+  cancel: { help: CANCEL_SPEC, load: async () => (await import('./commands/cancel')).cancelCommand },
+  fleet: { help: FLEET_GROUP, load: async () => (await import('./commands/fleet')).fleetCommand },
 };
 
 function isGroup(help: CommandSpec | CommandGroup): help is CommandGroup {
@@ -88,7 +93,8 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   const json = rest.includes('--json');
   try {
-    return await command.run(rest, {
+    const run = await command.load();
+    return await run(rest, {
       json,
       out: (line) => process.stdout.write(`${line}\n`),
       err: process.stderr,

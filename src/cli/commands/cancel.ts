@@ -1,15 +1,8 @@
-import { CommandSpec, parseArgs } from '../args';
-import { DAEMON_FLAGS } from '../common-flags';
+import { parseArgs } from '../args';
 import { CommandIO } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
-
-export const CANCEL_SPEC: CommandSpec = {
-  command: 'cancel',
-  operands: '[JOBID]',
-  summary: 'The daemon cancels that job (default: the active one); the served model stays.',
-  flags: DAEMON_FLAGS,
-};
+import { CANCEL_SPEC } from '../command-specs';
 
 /** `deepend cancel [JOBID]`: the daemon cancels that job (default: the active one); the served model stays. */
 export async function cancelCommand(argv: string[], io: CommandIO): Promise<number> {

@@ -1,27 +1,12 @@
 import { MAX_DEPTH } from '../../limits';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { METHOD_CHOICES } from '../../grow/types';
-import { CommandSpec, numberFlag, parseArgs, UsageError } from '../args';
-import { DAEMON_FLAGS } from '../common-flags';
+import { numberFlag, parseArgs, UsageError } from '../args';
 import { CommandIO } from '../output';
 import { ControlClient, clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
 import { describeProgress } from './status';
-
-export const DEEPEN_SPEC: CommandSpec = {
-  command: 'deepen',
-  summary: 'Asks the running daemon for a manual upgrade; --wait follows it to its end.',
-  flags: [
-    { name: 'to-depth', value: 'N', description: "the depth to grow to (default: the policy rule's target)" },
-    {
-      name: 'method',
-      value: 'M',
-      description: `how new layers start: ${METHOD_CHOICES.join(', ')} (default: the rule's)`,
-    },
-    { name: 'wait', description: 'follow the job to its end; exit 0 only if it succeeded' },
-    ...DAEMON_FLAGS,
-  ],
-};
+import { DEEPEN_SPEC } from '../command-specs';
 
 const POLL_MS = 500;
 

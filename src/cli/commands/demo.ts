@@ -1,22 +1,10 @@
 import { join, resolve } from 'node:path';
-import { CommandSpec, numberFlag, parseArgs } from '../args';
-import { JSON_FLAG } from '../common-flags';
+import { numberFlag, parseArgs } from '../args';
 import { CommandIO } from '../output';
 import { growCommand, methodFlag } from './grow';
+import { DEMO_SPEC } from '../command-specs';
 
 export const DEFAULT_MODEL_DIR = resolve(__dirname, '../../../../models/default');
-
-export const DEMO_SPEC: CommandSpec = {
-  command: 'demo',
-  summary: 'Grows the shipped model on the shipped MNIST digits and prints the result (no daemon needed).',
-  flags: [
-    { name: 'method', value: 'M', description: 'how new layers start (default dils)' },
-    { name: 'to-depth', value: 'N', description: 'the depth to grow to (default 4)' },
-    { name: 'budget-seconds', value: 'S', description: 'wall-time budget for training (default 60)' },
-    { name: 'out', value: 'DIR', description: 'where the grown model goes (default runs/demo-TIME)' },
-    JSON_FLAG,
-  ],
-};
 
 /**
  * The main job on embedded defaults: grow the shipped model on the shipped

@@ -1,28 +1,11 @@
 import { selectBackend } from '../../compute/backend';
 import { openModelWithData } from '../../model/open';
-import { DATA_FLAG, IMPORT_FLAGS, importFlagsOf } from '../model-flags';
-import { JSON_FLAG } from '../common-flags';
+import { importFlagsOf } from '../model-flags';
 import { evaluate } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
-import { CommandSpec, numberFlag, parseArgs } from '../args';
+import { numberFlag, parseArgs } from '../args';
 import { CommandIO, keyValues, pct } from '../output';
-
-export const EVAL_SPEC: CommandSpec = {
-  command: 'eval',
-  summary: 'Prints the held-out accuracy of a saved model on the same seeded split grow uses.',
-  flags: [
-    {
-      name: 'model',
-      value: 'PATH',
-      description: 'the model: a TF.js directory, model.json, .h5, .keras, or a directory deepend wrote',
-      required: true,
-    },
-    DATA_FLAG,
-    { name: 'seed', value: 'N', description: 'seed of the data split (default 42)' },
-    ...IMPORT_FLAGS,
-    JSON_FLAG,
-  ],
-};
+import { EVAL_SPEC } from '../command-specs';
 
 /** `deepend eval`: held-out accuracy of a saved model on the same seeded split grow uses. */
 export async function evalCommand(argv: string[], io: CommandIO): Promise<number> {

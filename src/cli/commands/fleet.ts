@@ -1,22 +1,16 @@
-import { CommandGroup, subcommandSpec, UsageError } from '../args';
+import { subcommandSpec, UsageError } from '../args';
 import { CommandIO } from '../output';
-import { DEEPEN_FLEET_SPEC, fleetDeepen } from '../../fleet/cli/deepen';
-import { DEVICES_SPEC, fleetDevices } from '../../fleet/cli/devices';
-import { fleetRollout, ROLLOUT_SPEC } from '../../fleet/cli/rollout';
-import { fleetWatch, WATCH_SPEC } from '../../fleet/cli/watch';
+import { fleetDeepen } from '../../fleet/cli/deepen';
+import { fleetDevices } from '../../fleet/cli/devices';
+import { fleetRollout } from '../../fleet/cli/rollout';
+import { fleetWatch } from '../../fleet/cli/watch';
+import { FLEET_GROUP } from '../command-specs';
 
 const SUBCOMMANDS: Record<string, (argv: string[], io: CommandIO) => Promise<number>> = {
   devices: fleetDevices,
   deepen: fleetDeepen,
   rollout: fleetRollout,
   watch: fleetWatch,
-};
-
-export const FLEET_GROUP: CommandGroup = {
-  command: 'fleet',
-  summary: 'The fleet side: devices, deepen, rollouts and a live view, over the MQTT broker only.',
-  subcommands: [DEVICES_SPEC, DEEPEN_FLEET_SPEC, ROLLOUT_SPEC, WATCH_SPEC],
-  note: 'each takes [--url URL] [--fleet F] [--config FILE]',
 };
 
 /** `deepend fleet SUBCOMMAND`: the fleet side, talking to devices through the MQTT broker only. */

@@ -3,11 +3,10 @@ import { depthOf } from '../../model/arch';
 import { saveModel } from '../../model/io';
 import { artifactsOf, kerasFileBytes } from '../../model/formats';
 import { openModelWithData } from '../../model/open';
-import { DATA_FLAG, IMPORT_FLAGS, importFlagsOf } from '../model-flags';
-import { JSON_FLAG } from '../common-flags';
+import { importFlagsOf } from '../model-flags';
 import { childMeta } from '../../grow/child-meta';
 import { checkMethodChoice } from '../../grow/methods';
-import { METHOD_CHOICES, MethodChoice } from '../../grow/types';
+import { MethodChoice } from '../../grow/types';
 import { newBlocksNeeded } from '../../grow/planner';
 import { GrowReport } from '../../grow/report';
 import { grow, GrowBudget } from '../../grow/run';
@@ -15,46 +14,11 @@ import { growUntil } from '../../grow/until';
 import { learningCurveSvg } from '../../report/learning-curve-svg';
 import { growthPicture } from '../../report/growth-picture';
 import { assertWritableTarget } from '../../util/atomic-dir';
-import { CommandSpec, numberFlag, parseArgs, UsageError } from '../args';
+import { numberFlag, parseArgs, UsageError } from '../args';
 import { pendingLowestErrorPlan } from '../../grow/dils/placement';
 import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
-
-export const GROW_SPEC: CommandSpec = {
-  command: 'grow',
-  summary: 'Grows a saved model deeper on local data and writes the grown model with its report and learning curve.',
-  flags: [
-    {
-      name: 'model',
-      value: 'PATH',
-      description: 'the model: a TF.js directory, model.json, .h5, .keras, or a directory deepend wrote',
-      required: true,
-    },
-    DATA_FLAG,
-    { name: 'to-depth', value: 'N', description: 'the depth to grow to (hidden blocks)', required: true },
-    { name: 'method', value: 'M', description: `how new layers start: ${METHOD_CHOICES.join(', ')}`, required: true },
-    { name: 'out', value: 'DIR', description: 'where the grown model goes (a new or empty directory)', required: true },
-    { name: 'budget-seconds', value: 'S', description: 'wall-time budget for training' },
-    { name: 'epochs', value: 'E', description: 'epochs of training (default 3 without --budget-seconds)' },
-    {
-      name: 'until-accuracy',
-      value: 'A',
-      description: 'add one block at a time until held-out accuracy reaches A (0..1) or --to-depth',
-    },
-    {
-      name: 'placement',
-      value: 'spread|lowest-error',
-      description: 'where new blocks go (lowest-error: by DILS Stage I error; dils only)',
-    },
-    { name: 'lr', value: 'R', description: 'learning rate' },
-    { name: 'batch', value: 'B', description: 'batch size' },
-    { name: 'seed', value: 'N', description: 'seed of the data split (default 42)' },
-    { name: 'name', value: 'NAME', description: "the grown model's name in meta.json" },
-    { name: 'format', value: 'tfjs|keras', description: 'keras: also write model.keras beside the TF.js files' },
-    ...IMPORT_FLAGS,
-    JSON_FLAG,
-  ],
-};
+import { GROW_SPEC } from '../command-specs';
 
 /** The Keras 3 file `--format keras` writes beside the TF.js files. */
 export const KERAS_FILE = 'model.keras';

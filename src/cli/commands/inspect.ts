@@ -11,18 +11,10 @@ import { describeProducer, ModelOrigin, originOf } from '../../model/meta';
 import { isDeependModelDir } from '../../model/open';
 import { unitLayerNames } from '../../model/units';
 import { tfl } from '../../tf';
-import { CommandSpec, parseArgs, UsageError } from '../args';
-import { IMPORT_FLAGS, importFlagsOf } from '../model-flags';
-import { JSON_FLAG } from '../common-flags';
+import { parseArgs, UsageError } from '../args';
+import { importFlagsOf } from '../model-flags';
 import { CommandIO, keyValues } from '../output';
-
-export const INSPECT_SPEC: CommandSpec = {
-  command: 'inspect',
-  operands: 'MODEL',
-  summary:
-    'Shows what deepend sees in a model: format, producer, layers, sites, depth, input scaling, labels, what can grow.',
-  flags: [...IMPORT_FLAGS, JSON_FLAG],
-};
+import { INSPECT_SPEC } from '../command-specs';
 
 type Role = 'input' | 'frozen' | 'site' | 'unit' | 'chain' | 'output';
 

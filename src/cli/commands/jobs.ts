@@ -1,16 +1,10 @@
-import { CommandSpec, numberFlag, parseArgs } from '../args';
-import { DAEMON_FLAGS } from '../common-flags';
+import { numberFlag, parseArgs } from '../args';
 import { CommandIO } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
 import { describeCommit } from '../../jobs/outcome';
 import { describeProgress } from './status';
-
-export const JOBS_SPEC: CommandSpec = {
-  command: 'jobs',
-  summary: "Lists the daemon's jobs, newest first, with how each ended.",
-  flags: [{ name: 'limit', value: 'N', description: 'how many jobs (default 20, at most 1000)' }, ...DAEMON_FLAGS],
-};
+import { JOBS_SPEC } from '../command-specs';
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

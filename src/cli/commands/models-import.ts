@@ -7,26 +7,10 @@ import type { JobView } from '../../daemon/status';
 import { commitImported, prepareUserModel } from '../../daemon/user-model';
 import { candidateDir } from '../../store/model-dirs';
 import { openStore } from '../../store';
-import { CommandSpec, parseArgs, UsageError } from '../args';
-import { DAEMON_FLAGS } from '../common-flags';
-import { IMPORT_FLAGS, importFlagsOf } from '../model-flags';
+import { parseArgs, UsageError } from '../args';
+import { importFlagsOf } from '../model-flags';
 import { CommandIO, pct } from '../output';
-
-export const MODELS_IMPORT_SPEC: CommandSpec = {
-  command: 'models import',
-  operands: 'PATH',
-  summary:
-    "Makes your model (TF.js directory, model.json, .h5, .keras) the daemon's next committed version; a running daemon swaps to it.",
-  flags: [
-    {
-      name: 'name',
-      value: 'NAME',
-      description: 'the daemon model it becomes a version of (default: model.name in the config)',
-    },
-    ...IMPORT_FLAGS,
-    ...DAEMON_FLAGS,
-  ],
-};
+import { MODELS_IMPORT_SPEC } from '../command-specs';
 
 /**
  * `deepend models import PATH`: the user's model becomes the next committed

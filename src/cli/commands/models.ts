@@ -1,21 +1,9 @@
-import { CommandGroup, CommandSpec, parseArgs } from '../args';
-import { DAEMON_FLAGS } from '../common-flags';
+import { parseArgs } from '../args';
 import { CommandIO, pct } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { versionView } from '../../daemon/status';
-import { importCommand, MODELS_IMPORT_SPEC } from './models-import';
-
-export const MODELS_LIST_SPEC: CommandSpec = {
-  command: 'models',
-  summary: "Lists the versions of the daemon's model; * marks the committed one.",
-  flags: DAEMON_FLAGS,
-};
-
-export const MODELS_GROUP: CommandGroup = {
-  command: 'models',
-  summary: "The daemon's model versions, and importing your own model as the next one.",
-  subcommands: [MODELS_LIST_SPEC, MODELS_IMPORT_SPEC],
-};
+import { importCommand } from './models-import';
+import { MODELS_LIST_SPEC } from '../command-specs';
 
 type VersionView = ReturnType<typeof versionView>;
 

@@ -16,36 +16,11 @@ import {
   PolicyError,
 } from '../../policy';
 import { readPolicy } from '../../policy/check';
-import { CommandGroup, CommandSpec, parseArgs, UsageError } from '../args';
-import { JSON_FLAG } from '../common-flags';
+import { parseArgs, UsageError } from '../args';
 import { CommandIO, keyValues } from '../output';
 import { describeGate, gateSettings } from '../../policy/gate';
 import { retriesOf } from '../../policy/retries';
-
-export const POLICY_CHECK_SPEC: CommandSpec = {
-  command: 'policy check',
-  operands: 'FILE...',
-  summary: 'Checks policy files: every problem as file:line: field: message; exit 1 if there is any.',
-  flags: [JSON_FLAG],
-};
-
-export const POLICY_EXPLAIN_SPEC: CommandSpec = {
-  command: 'policy explain',
-  operands: '[FILE]',
-  summary:
-    "Shows this device's compute facts and fingerprint, and which rule of the policy (default: the shipped one) matches and why.",
-  flags: [
-    { name: 'hardware', value: 'RAW.json', description: "a recorded device's hardware instead of this machine's" },
-    { name: 'backend', value: 'NAME', description: `the TF.js backend to assume: ${POLICY_BACKENDS.join(', ')}` },
-    JSON_FLAG,
-  ],
-};
-
-export const POLICY_GROUP: CommandGroup = {
-  command: 'policy',
-  summary: 'Checks policy files and explains which rule matches a device.',
-  subcommands: [POLICY_CHECK_SPEC, POLICY_EXPLAIN_SPEC],
-};
+import { POLICY_CHECK_SPEC, POLICY_EXPLAIN_SPEC } from '../command-specs';
 
 /** `deepend policy check FILE...`: every problem as file:line: field: message; exit 1 if there is any. */
 function check(argv: string[], io: CommandIO): number {

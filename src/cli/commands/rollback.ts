@@ -1,15 +1,8 @@
-import { CommandSpec, parseArgs, UsageError } from '../args';
-import { DAEMON_FLAGS } from '../common-flags';
+import { parseArgs, UsageError } from '../args';
 import { CommandIO } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
-
-export const ROLLBACK_SPEC: CommandSpec = {
-  command: 'rollback',
-  operands: '[VERSION]',
-  summary: "The daemon swaps back to VERSION (default: the committed version's parent) and commits it.",
-  flags: DAEMON_FLAGS,
-};
+import { ROLLBACK_SPEC } from '../command-specs';
 
 /** `deepend rollback [VERSION]`: the daemon swaps back to VERSION (default: the committed version's parent). */
 export async function rollbackCommand(argv: string[], io: CommandIO): Promise<number> {

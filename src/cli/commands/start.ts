@@ -1,18 +1,7 @@
-import { CommandSpec, parseArgs } from '../args';
+import { parseArgs } from '../args';
 import { CommandIO } from '../output';
 import { catchEarlySignals } from '../../daemon/early-signals';
-
-export const START_SPEC: CommandSpec = {
-  command: 'start',
-  summary: 'Runs the daemon in the foreground until SIGTERM or SIGINT (daemon/deepend.service runs it under systemd).',
-  flags: [
-    {
-      name: 'config',
-      value: 'FILE',
-      description: 'the config file (default: config.yaml in $DEEPEND_HOME, else ~/.deepend)',
-    },
-  ],
-};
+import { START_SPEC } from '../command-specs';
 
 /** `deepend start`: runs the daemon until SIGTERM or SIGINT; resolves with its exit code. */
 export async function startCommand(argv: string[], _io: CommandIO): Promise<number> {

@@ -1,15 +1,9 @@
-import { CommandSpec, parseArgs } from '../args';
-import { DAEMON_FLAGS } from '../common-flags';
+import { parseArgs } from '../args';
 import { CommandIO, keyValues, pct } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { DaemonStatus } from '../../daemon/status';
 import type { JobProgressView } from '../../daemon/progress-board';
-
-export const STATUS_SPEC: CommandSpec = {
-  command: 'status',
-  summary: 'Shows what the running daemon serves and does: model, job, backend, policy rule, fleet link.',
-  flags: DAEMON_FLAGS,
-};
+import { STATUS_SPEC } from '../command-specs';
 
 export function describeProgress(p: JobProgressView | null): string {
   if (!p) return '';

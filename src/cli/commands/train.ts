@@ -11,32 +11,10 @@ import { META_FORMAT } from '../../model/meta';
 import { evaluate, trainClassifier } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
 import { assertWritableTarget } from '../../util/atomic-dir';
-import { CommandSpec, numberFlag, parseArgs, UsageError } from '../args';
-import { JSON_FLAG } from '../common-flags';
-import { DATA_FLAG } from '../model-flags';
+import { numberFlag, parseArgs, UsageError } from '../args';
 import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
-
-export const TRAIN_SPEC: CommandSpec = {
-  command: 'train',
-  summary: 'Trains a model of a family and depth from scratch on local data (a parent to grow, or a baseline).',
-  flags: [
-    { name: 'family', value: 'mlp|conv|resnet', description: 'the kind of network', required: true },
-    { name: 'depth', value: 'N', description: 'hidden blocks (1..64)', required: true },
-    DATA_FLAG,
-    { name: 'out', value: 'DIR', description: 'where the model goes (a new or empty directory)', required: true },
-    { name: 'epochs', value: 'E', description: 'epochs of training' },
-    { name: 'seconds', value: 'S', description: 'wall-time budget for training' },
-    { name: 'width', value: 'W', description: 'units (or channels) per hidden block' },
-    { name: 'batch-norm', description: 'batch normalisation after each hidden block' },
-    { name: 'batch', value: 'B', description: 'batch size' },
-    { name: 'lr', value: 'R', description: 'learning rate' },
-    { name: 'seed', value: 'N', description: 'seed of the data split (default 42)' },
-    { name: 'init-seed', value: 'N', description: 'seed of the initial weights and the batch order' },
-    { name: 'name', value: 'NAME', description: "the model's name in meta.json (default FAMILY-DEPTH)" },
-    JSON_FLAG,
-  ],
-};
+import { TRAIN_SPEC } from '../command-specs';
 
 /** `deepend train`: a model of a family and depth trained from scratch on local data. */
 export async function trainCommand(argv: string[], io: CommandIO): Promise<number> {

@@ -1,36 +1,19 @@
 /* `deepend fleet deepen DEVICE --to-depth N`: one device's upgrade over MQTT, followed to its end. */
 import { randomUUID } from 'node:crypto';
-import { CommandSpec, parseArgs, UsageError } from '../../cli/args';
-import { JSON_FLAG } from '../../cli/common-flags';
+import { parseArgs, UsageError } from '../../cli/args';
 import type { CommandIO } from '../../cli/output';
 import type { JobMessage, ReplyMessage } from '../contract/messages';
 import { deviceTopics } from '../contract/topics';
 import { encodeMessage } from '../contract/validate';
 import { responseTopicFor } from './connection';
 import { accuracyText, orDash } from './format';
-import { METHOD_FLAG, methodFlag, secondsFlag, TO_DEPTH_FLAG, toDepthFlag } from './inputs';
+import { methodFlag, secondsFlag, toDepthFlag } from './inputs';
 import { JobProgressLine } from './job-progress';
 import { FleetSession } from './session';
-import { checkDeviceId, resolveTarget, splitPositional, TARGET_FLAGS } from './target';
+import { checkDeviceId, resolveTarget, splitPositional } from './target';
 import { unlessAborted, waitUntil } from './wait';
 import { warner } from './warn';
-
-export const DEEPEN_FLEET_SPEC: CommandSpec = {
-  command: 'fleet deepen',
-  operands: 'DEVICE',
-  summary: 'Sends one device a deepen command and follows its job to the end.',
-  flags: [
-    { ...TO_DEPTH_FLAG, required: true },
-    METHOD_FLAG,
-    {
-      name: 'timeout',
-      value: 'SEC',
-      description: 'give up following the job after SEC seconds (default 1800); the job goes on',
-    },
-    ...TARGET_FLAGS,
-    JSON_FLAG,
-  ],
-};
+import { DEEPEN_FLEET_SPEC } from '../../cli/command-specs';
 
 /** How long a device has to answer the command (it answers at once, before the job runs). */
 const REPLY_WAIT_MS = 30_000;

@@ -1,20 +1,14 @@
 /* `deepend fleet devices`: the fleet's devices from their retained births, states and reports. */
-import { CommandSpec, parseArgs } from '../../cli/args';
-import { JSON_FLAG } from '../../cli/common-flags';
+import { parseArgs } from '../../cli/args';
 import type { CommandIO } from '../../cli/output';
 import { fleetWildcard } from '../contract/topics';
 import type { DeviceRow } from './fleet-view';
 import { accuracyText, ago, orDash } from './format';
 import { FleetSession } from './session';
 import { formatTable } from './table';
-import { resolveTarget, TARGET_FLAGS } from './target';
+import { resolveTarget } from './target';
 import { warner } from './warn';
-
-export const DEVICES_SPEC: CommandSpec = {
-  command: 'fleet devices',
-  summary: "Lists the fleet's devices from their retained birth and state messages: model, depth, accuracy, job.",
-  flags: [...TARGET_FLAGS, JSON_FLAG],
-};
+import { DEVICES_SPEC } from '../../cli/command-specs';
 
 export function deviceTable(rows: DeviceRow[], now = Date.now()): string[] {
   return formatTable(

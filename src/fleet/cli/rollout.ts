@@ -1,56 +1,17 @@
 /* `deepend fleet rollout`: an upgrade for a fleet (or a group), canary first, then in batches; resumable. */
-import { CommandSpec, ParsedArgs, parseArgs, UsageError } from '../../cli/args';
-import { JSON_FLAG } from '../../cli/common-flags';
+import { ParsedArgs, parseArgs, UsageError } from '../../cli/args';
 import type { CommandIO } from '../../cli/output';
 import { fleetWildcard, isTopicSegment } from '../contract/topics';
-import { METHOD_FLAG, methodFlag, percentFlag, secondsFlag, TO_DEPTH_FLAG, toDepthFlag } from './inputs';
+import { methodFlag, percentFlag, secondsFlag, toDepthFlag } from './inputs';
 import { batchLabel, newRolloutId, planRollout, RolloutParams } from './rollout-plan';
 import { RolloutProgress } from './rollout-progress';
 import { RolloutRunner, RunOutcome } from './rollout-run';
 import { RolloutRecord, RolloutStateFile } from './rollout-state';
 import { summaryJson, summaryTable, totalsLine } from './rollout-summary';
 import { FleetSession } from './session';
-import { defaultStateFile, FleetTarget, resolveTarget, TARGET_FLAGS } from './target';
+import { defaultStateFile, FleetTarget, resolveTarget } from './target';
 import { warner } from './warn';
-
-const RESUME_OR = 'unless --resume';
-
-export const ROLLOUT_SPEC: CommandSpec = {
-  command: 'fleet rollout',
-  summary:
-    'An upgrade for a fleet or a group: a canary batch first, then batches, stopping when failures pass a limit; resumable.',
-  flags: [
-    { ...TO_DEPTH_FLAG, required: RESUME_OR },
-    {
-      name: 'canary',
-      value: 'PCT',
-      description: 'share of devices in the first batch (0: no canary)',
-      required: RESUME_OR,
-    },
-    {
-      name: 'max-failures',
-      value: 'PCT',
-      description: 'after a batch, stop if more than PCT% of the devices that answered failed',
-      required: RESUME_OR,
-    },
-    METHOD_FLAG,
-    { name: 'group', value: 'G', description: 'only the devices whose birth lists group G' },
-    { name: 'batch', value: 'PCT', description: 'share of devices per batch after the canary (default 25)' },
-    {
-      name: 'batch-timeout',
-      value: 'SEC',
-      description: "how long to wait for a batch's reports (default 1800); silent devices are pending, not failed",
-    },
-    {
-      name: 'state',
-      value: 'FILE',
-      description: 'the rollout state database (default: fleet-rollouts.db in the home)',
-    },
-    { name: 'resume', value: 'ROLLOUTID', description: 'continue an interrupted rollout with its saved parameters' },
-    ...TARGET_FLAGS,
-    JSON_FLAG,
-  ],
-};
+import { ROLLOUT_SPEC } from '../../cli/command-specs';
 
 const PLAN_FLAGS = ['to-depth', 'method', 'group', 'canary', 'max-failures', 'batch'] as const;
 const DEFAULT_BATCH_PCT = 25;

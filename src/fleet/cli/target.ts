@@ -5,21 +5,10 @@
  * config and its DEEPEND_MQTT_* variables.
  */
 import { join } from 'node:path';
-import { FlagDoc, ParsedArgs, UsageError } from '../../cli/args';
+import { ParsedArgs, UsageError } from '../../cli/args';
 import { loadConfig, MqttConfig } from '../../config';
 import { GROUPS_SEGMENT, isTopicSegment } from '../contract/topics';
 import { STATE_FILE_NAME } from './rollout-state';
-
-/** Flags every fleet subcommand takes. */
-export const TARGET_FLAGS: readonly FlagDoc[] = [
-  {
-    name: 'url',
-    value: 'URL',
-    description: "the broker (default: the config's mqtt.url, else the local daemon's embedded broker)",
-  },
-  { name: 'fleet', value: 'F', description: "the fleet (default: the config's fleet)" },
-  { name: 'config', value: 'FILE', description: 'the config file broker credentials and TLS files come from' },
-];
 
 const URL_PATTERN = /^(mqtts?|wss?|tcp|tls):\/\/[^/]/;
 

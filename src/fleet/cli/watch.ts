@@ -1,6 +1,6 @@
 /* `deepend fleet watch`: a live view of the fleet's states and jobs. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CommandSpec, numberFlag, parseArgs } from '../../cli/args';
+import { numberFlag, parseArgs } from '../../cli/args';
 import type { CommandIO } from '../../cli/output';
 import { fleetWildcard } from '../contract/topics';
 import { deviceRowTopics, deviceTable } from './devices';
@@ -9,14 +9,9 @@ import type { FleetEvent } from './inbox';
 import { describeJob } from './job-progress';
 import { FleetSession } from './session';
 import { formatTable } from './table';
-import { resolveTarget, TARGET_FLAGS } from './target';
+import { resolveTarget } from './target';
 import { warner } from './warn';
-
-export const WATCH_SPEC: CommandSpec = {
-  command: 'fleet watch',
-  summary: "A live table of the fleet's devices, jobs and rollouts, redrawn as messages come (Ctrl-C quits).",
-  flags: [...TARGET_FLAGS, { name: 'for', value: 'SEC', description: 'quit after SEC seconds' }],
-};
+import { WATCH_SPEC } from '../../cli/command-specs';
 
 /** Redraws at most 4 times a second; and every few seconds anyway, so "last seen" ages. */
 const REDRAW_MS = 250;
