@@ -90,7 +90,7 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
     const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
     assert.ok(auto, 'an automatic upgrade was queued at start');
-    const job = await waitForJob(client, auto.id, 150_000);
+    const job = await waitForJob(client, auto.id, 450_000);
     assert.equal(job.state, 'succeeded', job.reason ?? '');
     const s = await client.ok<DaemonStatus>('GET', '/status');
     assert.equal(s.model.committed?.depth, 2);
