@@ -151,7 +151,7 @@ test('deepend models import swaps a user model into a running daemon, and commit
   });
   assert.equal(res.headers.get('x-model-version'), '2');
   const jobs = await runCli(['jobs'], { env: h.env });
-  assert.match(jobs.stdout, /\bimport\b/);
+  assert.match(jobs.stdout, /\bimport\b.* imported as v2$/m);
   assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
   const offline = await runCli(['models', 'import', transferDir], { env: h.env });
   assert.equal(offline.code, 0, offline.stderr);

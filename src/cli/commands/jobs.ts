@@ -21,7 +21,7 @@ function outcome(j: JobView): string {
   const attempt =
     typeof j.request.attempt === 'number' && j.request.attempt > 1 ? `attempt ${j.request.attempt}: ` : '';
   // a rejection's reason already holds the gate's figures; a commit's are in its result
-  const committed = j.state === 'succeeded' ? describeCommit(j.result) : undefined;
+  const committed = j.state === 'succeeded' ? describeCommit(j) : undefined;
   return attempt + (committed ?? j.reason ?? '');
 }
 
