@@ -75,7 +75,7 @@ test('a bit flip in the committed version: the newest intact version serves, the
   const observer = await FleetObserver.connect(broker);
   t.after(() => observer.close());
   const topics = deviceTopics('default', 'test-device');
-  const birth = await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 30_000, 'birth');
+  const birth = await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 90_000, 'birth');
   assert.deepEqual((birth.body!.model as { version: number; fallback?: object }).version, 2);
   assert.deepEqual((birth.body!.model as { fallback?: object }).fallback, { fromVersion: 4, reason: 'corrupt' });
 

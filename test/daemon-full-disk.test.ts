@@ -79,7 +79,7 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
       t.after(() => observer.close());
       const predicting = keepPredicting(() => url);
       const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
-      await daemon.waitFor((l) => l.msg === 'job progress' && l.job === job.id, 60_000);
+      await daemon.waitFor((l) => l.msg === 'job progress' && l.job === job.id, 180_000);
       disk.fill();
       // a report made while the outbox cannot be written is held in memory
       await observer.publish(topics.command('rebirth'), { commandId: 'rebirth-full' });
@@ -146,7 +146,7 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
   await t.test('space comes back: it leaves read-only by itself and takes jobs again', async () => {
     const restarts = daemon.lines.filter((l) => l.msg === 'deepend running').length;
     disk.free();
-    await daemon.waitFor((l) => l.msg === 'the disk can be written again: leaving read-only', 30_000);
+    await daemon.waitFor((l) => l.msg === 'the disk can be written again: leaving read-only', 90_000);
     const running = await daemon.waitFor(
       (l) => l.msg === 'deepend running' && daemon.lines.filter((x) => x.msg === 'deepend running').length > restarts,
       180_000,
@@ -230,8 +230,8 @@ test('a filesystem remounted read-only: the start serves read-only; remounted wr
   const health = (await (await fetch(`${url}/healthz`)).json()) as { readOnly: { reason: string } | null };
   assert.ok(health.readOnly, JSON.stringify(health));
   execFileSync('mount', ['-o', 'remount,rw', disk.dir]);
-  await daemon.waitFor((l) => l.msg === 'the disk can be written again: leaving read-only', 30_000);
-  const again = await daemon.waitFor((l) => l.msg === 'deepend running' && l.readOnly === false, 60_000);
+  await daemon.waitFor((l) => l.msg === 'the disk can be written again: leaving read-only', 90_000);
+  const again = await daemon.waitFor((l) => l.msg === 'deepend running' && l.readOnly === false, 180_000);
   assert.equal((await predictZeros(String(again.url))).status, 200);
   assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null });
   assert.deepEqual(crashed(daemon.lines), []);

@@ -61,7 +61,7 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     assert.equal(s.model.origin?.format, 'tfjs-layers');
     assert.equal(s.model.origin?.source, modelPath);
     assert.equal(s.model.origin?.depthAtImport, 1);
-    const birth = await observer.waitFor((m) => m.topic.endsWith('/birth') && m.body !== null, 30_000, 'birth');
+    const birth = await observer.waitFor((m) => m.topic.endsWith('/birth') && m.body !== null, 90_000, 'birth');
     assert.deepEqual((birth.body!.model as { origin: unknown }).origin, {
       format: 'tfjs-layers',
       producer: 'tfjs-layers 4.22.0, TensorFlow.js Converter v4.22.0, keras v2.15.0',

@@ -75,7 +75,7 @@ for (const b of BROKERS) {
     await daemon.running();
 
     await t.test('a retained birth and state ready, with the session counter', async () => {
-      const birth = await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 30_000, 'birth');
+      const birth = await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 90_000, 'birth');
       // Reports enqueued before the connection carry the session they were made in; the connection's own state follows its birth.
       const ready = await observer.waitFor(
         (m) => isState('ready')(m) && m.body!.session === birth.body!.session,
@@ -90,12 +90,12 @@ for (const b of BROKERS) {
       assert.equal(birth.body!.session, ready.body!.session);
       const late = await FleetObserver.connect(broker.url);
       t.after(() => late.close());
-      const retained = await late.waitFor((m) => m.topic === topics.birth && m.retain, 10_000, 'the retained birth');
+      const retained = await late.waitFor((m) => m.topic === topics.birth && m.retain, 30_000, 'the retained birth');
       assert.equal(retained.body!.device, DEVICE);
     });
 
     await t.test('telemetry arrives at QoS 0 with the backend and memory', async () => {
-      const tm = await observer.waitFor((m) => m.topic === topics.telemetry && m.body !== null, 10_000, 'telemetry');
+      const tm = await observer.waitFor((m) => m.topic === topics.telemetry && m.body !== null, 30_000, 'telemetry');
       assert.ok((tm.body!.memory as { rssBytes: number }).rssBytes > 0);
       assert.equal(typeof tm.body!.backend, 'string');
     });
@@ -114,13 +114,13 @@ for (const b of BROKERS) {
       assert.equal(reply.body!.ok, true, String(reply.body!.error));
       jobId = String(reply.body!.jobId);
       if (properties) {
-        const direct = await observer.waitFor((m) => m.topic === 'fleet-test/replies', 10_000, 'the MQTT 5 response');
+        const direct = await observer.waitFor((m) => m.topic === 'fleet-test/replies', 30_000, 'the MQTT 5 response');
         assert.equal((JSON.parse(direct.raw.toString('utf8')) as { commandId: string }).commandId, 'deepen-1');
         assert.equal(direct.correlationData?.toString(), 'corr-1');
       }
       await observer.waitFor(isState('upgrading'), 60_000, 'state upgrading');
       const done = await observer
-        .waitFor((m) => m.topic === topics.job(jobId) && m.body?.status === 'succeeded', 150_000, 'the job succeeded')
+        .waitFor((m) => m.topic === topics.job(jobId) && m.body?.status === 'succeeded', 450_000, 'the job succeeded')
         .catch((err: Error) => {
           throw new Error(
             `${err.message}; daemon: ${daemon.lines
@@ -148,7 +148,7 @@ for (const b of BROKERS) {
         'a birth with depth 3',
       );
       assert.equal((birth.body!.model as { version: number }).version, 2);
-      await observer.waitFor((m) => isState('ready')(m) && m.at > done.at, 20_000, 'state ready after the job');
+      await observer.waitFor((m) => isState('ready')(m) && m.at > done.at, 60_000, 'state ready after the job');
     });
 
     await t.test('a duplicated command id is answered with the first result and runs once', async () => {
@@ -349,7 +349,7 @@ for (const b of BROKERS) {
     await broker.stop();
     const firstPart = observer.seen.slice();
     await observer.close();
-    await daemon.waitFor((l) => l.msg === 'job succeeded' && l.job === jobId, 120_000);
+    await daemon.waitFor((l) => l.msg === 'job succeeded' && l.job === jobId, 360_000);
     const client = new ControlClient(h.home);
     const status = await client.ok<{ fleet: { connected: boolean; outboxPending: number } }>('GET', '/status');
     assert.equal(status.fleet.connected, false);

@@ -45,7 +45,7 @@ function captureLog() {
   return { log: { info: at('info'), warn: at('warn'), error: at('error') }, lines, text: () => JSON.stringify(lines) };
 }
 
-async function waitFor(what: string, pred: () => boolean, ms = 10_000): Promise<void> {
+async function waitFor(what: string, pred: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);

@@ -135,9 +135,9 @@ for (const b of BROKERS) {
     const observer = await FleetObserver.connect(broker.url);
     t.after(() => observer.close());
     const off = deviceTopics(FLEET, 'dev-b-off');
-    await observer.waitFor((m) => m.topic === off.birth && m.body !== null, 30_000, 'the birth of dev-b-off');
+    await observer.waitFor((m) => m.topic === off.birth && m.body !== null, 90_000, 'the birth of dev-b-off');
     assert.equal((await offline.daemon.stop()).code, 0);
-    await observer.waitFor((m) => m.topic === off.state && m.body?.state === 'offline', 10_000, 'dev-off offline');
+    await observer.waitFor((m) => m.topic === off.state && m.body?.state === 'offline', 30_000, 'dev-off offline');
 
     const cli = fleetCli(t, broker.url, FLEET);
     const run = await cli.run(
@@ -208,7 +208,7 @@ test('desired state on a real daemon: a target two blocks up is reached in two j
   const observer = await FleetObserver.connect(broker.url);
   t.after(() => observer.close());
   const topics = deviceTopics(FLEET, 'dev-steps');
-  await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 30_000, 'the birth');
+  await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 90_000, 'the birth');
   await observer.publish(
     topics.desired,
     { rolloutId: 'two-steps', toDepth: 4, method: 'identity', ts: new Date().toISOString() },
