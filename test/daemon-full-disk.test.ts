@@ -78,6 +78,10 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
       const observer = await FleetObserver.connect(broker());
       t.after(() => observer.close());
       const predicting = keepPredicting(() => url);
+      // stopped on failure too: a loop left running keeps the test file from ever exiting
+      t.after(async () => {
+        await predicting.stop();
+      });
       const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
       await daemon.waitFor((l) => l.msg === 'job progress' && l.job === job.id, 180_000);
       disk.fill();
