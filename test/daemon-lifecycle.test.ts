@@ -11,7 +11,7 @@ import { DaemonProcess, predictZeros, testHome, waitForJob } from './helpers/dae
 // One home through the daemon's life: first start, an automatic upgrade after
 // a hardware change, SIGTERM, restart, rollback and a manual deepen.
 test('the daemon serves, upgrades when compute changes, stops cleanly and restarts on the committed model', {
-  timeout: 510_000,
+  timeout: 900_000,
 }, async (t) => {
   const h = testHome(t, 'this-machine');
   const client = new ControlClient(h.home);

@@ -282,8 +282,8 @@ test('fleet: bad input is one line on stderr and exit 2, before any broker is re
   const cases: [string[], RegExp, typeof cli?][] = [
     [[], /^deepend fleet: name a subcommand: devices, deepen, rollout or watch$/],
     [['upgrade'], /^deepend fleet: unknown subcommand 'upgrade': devices, deepen, rollout or watch$/],
-    [['deepen', 'dev-a'], /^deepend fleet: deepen: --to-depth is required$/],
-    [['deepen', '--to-depth', '3'], /^deepend fleet: deepen: name the device/],
+    [['deepen', 'dev-a'], /^deepend fleet: --to-depth is required$/],
+    [['deepen', '--to-depth', '3'], /^deepend fleet: name the device/],
     [['deepen', 'dev-a', '--to-depth', '2.5'], /^deepend fleet: --to-depth must be a whole number, got '2\.5'$/],
     [['deepen', 'dev-a', '--to-depth', 'three'], /^deepend fleet: --to-depth must be a whole number, got 'three'$/],
     [['deepen', 'dev-a', '--to-depth', '65'], /^deepend fleet: --to-depth must be at most 64, got 65$/],
@@ -294,9 +294,9 @@ test('fleet: bad input is one line on stderr and exit 2, before any broker is re
       /^deepend fleet: --method must be one of dils, identity, morphism, lookahead, random, got 'magic'$/,
     ],
     [['deepen', 'dev-a', '--to-depth', '3', '--timeout', '0'], /^deepend fleet: --timeout must be more than 0 seconds/],
-    [['rollout', '--to-depth', '3', '--max-failures', '10'], /^deepend fleet: rollout: --canary PCT is required$/],
-    [['rollout', '--to-depth', '3', '--canary', '10'], /^deepend fleet: rollout: --max-failures PCT is required$/],
-    [['rollout', '--canary', '10', '--max-failures', '10'], /^deepend fleet: rollout: --to-depth is required$/],
+    [['rollout', '--to-depth', '3', '--max-failures', '10'], /^deepend fleet: --canary PCT is required$/],
+    [['rollout', '--to-depth', '3', '--canary', '10'], /^deepend fleet: --max-failures PCT is required$/],
+    [['rollout', '--canary', '10', '--max-failures', '10'], /^deepend fleet: --to-depth is required$/],
     [
       ['rollout', '--to-depth', '3', '--canary', '150', '--max-failures', '10'],
       /^deepend fleet: --canary must be at most 100, got 150$/,
@@ -313,7 +313,7 @@ test('fleet: bad input is one line on stderr and exit 2, before any broker is re
       ['rollout', '--to-depth', '3', '--canary', '10', '--max-failures', '5', '--group', 'a b'],
       /^deepend fleet: --group 'a b' is not a group name/,
     ],
-    [['devices', '--verbose'], /^deepend fleet: devices: unknown option --verbose$/],
+    [['devices', '--verbose'], /^deepend fleet: unknown option --verbose$/],
     [
       ['devices', '--url', 'http://broker'],
       /^deepend fleet: --url must start with mqtt:\/\/, mqtts:\/\/, ws:\/\/, wss:\/\/, tcp:\/\/ or tls:\/\/, got 'http:\/\/broker'$/,

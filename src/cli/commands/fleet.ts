@@ -1,9 +1,10 @@
-import { UsageError } from '../args';
+import { subcommandSpec, UsageError } from '../args';
 import { CommandIO } from '../output';
-import { DEEPEN_FLEET_USAGE, fleetDeepen } from '../../fleet/cli/deepen';
-import { DEVICES_USAGE, fleetDevices } from '../../fleet/cli/devices';
-import { fleetRollout, ROLLOUT_USAGE } from '../../fleet/cli/rollout';
-import { fleetWatch, WATCH_USAGE } from '../../fleet/cli/watch';
+import { fleetDeepen } from '../../fleet/cli/deepen';
+import { fleetDevices } from '../../fleet/cli/devices';
+import { fleetRollout } from '../../fleet/cli/rollout';
+import { fleetWatch } from '../../fleet/cli/watch';
+import { FLEET_GROUP } from '../command-specs';
 
 const SUBCOMMANDS: Record<string, (argv: string[], io: CommandIO) => Promise<number>> = {
   devices: fleetDevices,
@@ -12,17 +13,12 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: CommandIO) => Promise<num
   watch: fleetWatch,
 };
 
-export const FLEET_USAGE = [
-  'deepend fleet devices|deepen|rollout|watch (over MQTT; each takes [--url URL] [--fleet F] [--config F])',
-  ...[DEVICES_USAGE, DEEPEN_FLEET_USAGE, ROLLOUT_USAGE, WATCH_USAGE].map((u) => `      ${u}`),
-].join('\n');
-
 /** `deepend fleet SUBCOMMAND`: the fleet side, talking to devices through the MQTT broker only. */
 export async function fleetCommand(argv: string[], io: CommandIO): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name.startsWith('--'))
     throw new UsageError('name a subcommand: devices, deepen, rollout or watch');
-  const run = SUBCOMMANDS[name];
-  if (!run) throw new UsageError(`unknown subcommand '${name}': devices, deepen, rollout or watch`);
-  return run(rest, io);
+  if (!subcommandSpec(FLEET_GROUP, name))
+    throw new UsageError(`unknown subcommand '${name}': devices, deepen, rollout or watch`);
+  return SUBCOMMANDS[name](rest, io);
 }
