@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
 import type { MemoryReading } from '../src/daemon/memory-reading';
+import { steadyPredictions, waitForJobEnd } from './lib/daemon-load';
 import { DaemonProcess } from './lib/daemon-process';
 import { grownMappings, type Mapping, readSmaps, residentByKind } from './lib/smaps';
 import { option, printTable, writeResults } from './lib/table';
@@ -84,33 +85,6 @@ function slope(xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** Predictions at a fixed rate (each on its own schedule tick, not waiting for the previous one). */
-function steadyPredictions(url: string, perSecond: number) {
-  const body = JSON.stringify({ instances: [new Array(784).fill(0)] });
-  const counts = { ok: 0, failed: 0 };
-  const timer = setInterval(() => {
-    fetch(`${url}/v1/models/default:predict`, { method: 'POST', body })
-      .then(async (res) => {
-        await res.arrayBuffer();
-        if (res.ok) counts.ok++;
-        else counts.failed++;
-      })
-      .catch(() => counts.failed++);
-  }, 1000 / perSecond);
-  return { counts, stop: () => clearInterval(timer) };
-}
-
-async function waitForEnd(client: ControlClient, id: string): Promise<{ state: string; reason: string | null }> {
-  for (;;) {
-    const { job } = await client.ok<{ job: { state: string; reason: string | null; endedAt: string | null } }>(
-      'GET',
-      `/jobs/${id}`,
-    );
-    if (job.endedAt !== null) return job;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'deepend-bench-soak-'));
   const home = join(root, 'home');
@@ -174,7 +148,7 @@ async function main(): Promise<void> {
       if (++attempts > 3 * CYCLES)
         throw new Error(`only ${cycle - 1} cycles after ${attempts - 1} upgrades: ${JSON.stringify(outcomes)}`);
       const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
-      const ended = await waitForEnd(client, job.id);
+      const ended = await waitForJobEnd(client, job.id);
       outcomes[ended.state] = (outcomes[ended.state] ?? 0) + 1;
       if (ended.state !== 'succeeded') continue;
       const back = await client.ok<{ job: { state: string } }>('POST', '/rollback', { version: 1 });

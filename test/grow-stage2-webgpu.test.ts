@@ -51,12 +51,12 @@ test('growing the shipped model with Stage II on WebGPU ends within 0.5 points o
     gpuCurve.map((c) => c.steps),
     wasmCurve.map((c) => c.steps),
   );
-  gpuCurve.forEach((c, i) =>
+  gpuCurve.forEach((c, i) => {
     assert.ok(
       Math.abs(c.validationAccuracy - wasmCurve[i].validationAccuracy) <= 0.005,
       `checkpoint at step ${c.steps}: ${c.validationAccuracy} on WebGPU vs ${wasmCurve[i].validationAccuracy} on wasm`,
-    ),
-  );
+    );
+  });
   const gap = Math.abs(onGpu.accuracyAfter - onWasm.accuracyAfter);
   t.diagnostic(
     `held-out accuracy after growth: webgpu ${(onGpu.accuracyAfter * 100).toFixed(2)}%, wasm ${(onWasm.accuracyAfter * 100).toFixed(2)}%; Stage II ${onGpu.stage2.steps} steps, ${onGpu.phases.stage2.end - onGpu.phases.stage2.start} s vs ${onWasm.phases.stage2.end - onWasm.phases.stage2.start} s`,

@@ -45,12 +45,10 @@ export function loadDawn(): Dawn {
     return loaded;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    failure =
-      code === 'MODULE_NOT_FOUND'
-        ? 'the optional package webgpu (Dawn) is not installed'
-        : code === 'ERR_REQUIRE_ESM'
-          ? `webgpu (Dawn) needs Node >= 20.19 to load from CommonJS (this is ${process.version})`
-          : `webgpu (Dawn) did not load: ${firstLine(err)}`;
+    if (code === 'MODULE_NOT_FOUND') failure = 'the optional package webgpu (Dawn) is not installed';
+    else if (code === 'ERR_REQUIRE_ESM')
+      failure = `webgpu (Dawn) needs Node >= 20.19 to load from CommonJS (this is ${process.version})`;
+    else failure = `webgpu (Dawn) did not load: ${firstLine(err)}`;
     throw new Error(failure);
   }
 }

@@ -23,11 +23,9 @@ function runChild(): Promise<WebGpuProbe> {
           // fall through to the process's own failure
         }
         const e = err as (Error & { killed?: boolean; signal?: string | null }) | null;
-        const why = e?.killed
-          ? `probe timed out after ${TIMEOUT_MS / 1000} s`
-          : e?.signal
-            ? `probe died with ${e.signal} (the Vulkan driver crashed)`
-            : `probe failed: ${e ? e.message.split('\n')[0] : 'no answer'}`;
+        let why = `probe failed: ${e ? e.message.split('\n')[0] : 'no answer'}`;
+        if (e?.killed) why = `probe timed out after ${TIMEOUT_MS / 1000} s`;
+        else if (e?.signal) why = `probe died with ${e.signal} (the Vulkan driver crashed)`;
         resolve({ adapter: null, reason: why });
       },
     );

@@ -8,7 +8,10 @@ const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 /** The compute pipeline for this WGSL on this device, compiled once and reused for every shape that shares it. */
 export function pipelineFor(device: GPUDevice, code: string): GPUComputePipeline {
   let cache = pipelines.get(device);
-  if (!cache) pipelines.set(device, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    pipelines.set(device, cache);
+  }
   let pipeline = cache.get(code);
   if (!pipeline) {
     pipeline = device.createComputePipeline({

@@ -164,11 +164,9 @@ export async function runLoopOnWebGpu(cfg: WebGpuLoopConfig): Promise<LoopResult
         if (stopEarly) break;
       }
       const epochLoss = await drain(epochStart, steps);
-      const validationAccuracy = stopEarly
-        ? checkpoints.at(-1)?.validationAccuracy
-        : validate
-          ? await checkpoint(budgetFraction(cfg.budget, epoch + 1, elapsed()))
-          : undefined;
+      let validationAccuracy: number | undefined;
+      if (stopEarly) validationAccuracy = checkpoints.at(-1)?.validationAccuracy;
+      else if (validate) validationAccuracy = await checkpoint(budgetFraction(cfg.budget, epoch + 1, elapsed()));
       records.push({ epoch, loss: epochLoss, validationAccuracy, seconds: elapsed() });
       if (validationAccuracy !== undefined) {
         accuracies.push(validationAccuracy);
