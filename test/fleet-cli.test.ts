@@ -435,8 +435,8 @@ test('on a terminal: fleet deepen draws a redrawn bar, fleet rollout a redrawn b
 
   const deepen = await onTerminal(['fleet', 'deepen', 'dev-a', '--to-depth', '3', ...target], env);
   assert.equal(deepen.code, 0, deepen.output);
-  assert.match(deepen.output, /\r█{7}░{17} running stage1 30%/);
-  assert.match(deepen.output, /\r█{14}░{10} running stage2 60%/);
+  // a redraw shows the latest progress, so on a busy machine one of the scripted steps may be drawn over unseen
+  assert.match(deepen.output, /\r(█{7}░{17} running stage1 30%|█{14}░{10} running stage2 60%)/);
   assert.match(deepen.output, /dev-a job job-\S+ succeeded: depth 2 -> 3/);
 
   const rollout = await onTerminal(
@@ -458,7 +458,10 @@ test('on a terminal: fleet deepen draws a redrawn bar, fleet rollout a redrawn b
     env,
   );
   assert.equal(rollout.code, 0, rollout.output);
-  assert.match(rollout.output, /\rbatch 1 \(1\/1, 1 device\): 0 succeeded, 0 failed, 1 running, 0 waiting; dev-a 30%/);
+  assert.match(
+    rollout.output,
+    /\rbatch 1 \(1\/1, 1 device\): 0 succeeded, 0 failed, 1 running, 0 waiting; dev-a (30|60)%/,
+  );
   assert.match(rollout.output, /\r\nbatch 1 \(1\/1, 1 device\) over: 1 succeeded, 0 failed, 0 pending\r\n/);
   assert.match(rollout.output, /dev-a\s+1\s+succeeded\s+4/);
 
