@@ -166,6 +166,17 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
       seconds: ctx.budget.seconds !== undefined ? Math.max(0.01, ctx.budget.seconds - spent) : undefined,
     };
     const fits = start.relative > options.startTolerance;
+    if (!fits)
+      ctx.onProgress?.({
+        stage: 'stage1',
+        detail: `${site.label}: the start reproduces h_m already (relative error ${start.relative.toExponential(1)})`,
+        epoch: 0,
+        step: 0,
+        stepsPerEpoch: 1,
+        loss: start.mse,
+        fraction: ctx.progressOffset + ctx.progressShare,
+        elapsedSeconds: (performance.now() - started) / 1000,
+      });
     const fit = !fits
       ? alreadyFitted()
       : fitLocal(local, trainFeatures().z, trainFeatures().target, {
