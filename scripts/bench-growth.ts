@@ -204,6 +204,7 @@ async function run(): Promise<void> {
         'target reached',
         'mean s to target',
         'stage I share',
+        'stage I fitted',
         'gate commits',
       ],
       summary.rows.map((r) => [
