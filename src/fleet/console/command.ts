@@ -1,0 +1,40 @@
+/*
+ * `deepend fleet console [--port 8600] [--host 127.0.0.1] [--token-file F]`:
+ * the fleet in a browser, live, with actions (docs/fleet.md, "Console").
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { numberFlag, parseArgs } from '../../cli/args';
+import type { CommandIO } from '../../cli/output';
+import { resolveTarget, TARGET_FLAGS } from '../cli/target';
+import { warner } from '../cli/warn';
+import { isLoopbackAddress } from './access';
+import { startConsole } from './console';
+import { consoleToken } from './token';
+
+export const CONSOLE_USAGE = 'deepend fleet console [--port 8600] [--host 127.0.0.1] [--token-file F]';
+
+export const DEFAULT_CONSOLE_PORT = 8600;
+
+export async function fleetConsole(argv: string[], io: CommandIO): Promise<number> {
+  const args = parseArgs('console', argv, { values: [...TARGET_FLAGS, 'port', 'host', 'token-file'] });
+  const port = numberFlag(args, 'port', { integer: true, min: 0, max: 65535 }) ?? DEFAULT_CONSOLE_PORT;
+  const host = args.values.get('host') ?? '127.0.0.1';
+  const target = resolveTarget(args);
+  const { token, generated } = consoleToken({
+    tokenFile: args.values.get('token-file'),
+    loopback: isLoopbackAddress(host),
+  });
+  const running = await startConsole({ target, host, port, token, warn: warner(io) });
+  const page = token === null ? running.url : `${running.url}#token=${token}`;
+  io.err.write(
+    `deepend console for fleet ${target.fleet} on ${running.session.conn.broker}: ${generated ? running.url : page}\n`,
+  );
+  if (generated) io.err.write(`token (printed once; open ${page}): ${token}\n`);
+  io.err.write('Ctrl-C stops the console\n');
+  try {
+    await sleep(2 ** 31 - 1, undefined, { signal: io.signal }).catch(() => undefined);
+  } finally {
+    await running.close();
+  }
+  return 0;
+}
