@@ -84,7 +84,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
   const read = <T>(js: string) => page.evaluate(js) as Promise<T>;
   const row = (device: string) => `document.querySelector('tr[data-device="${device}"]')`;
   const bar = (device: string) => `${row(device)}?.querySelector('.bar')?.dataset`;
-  await page.setViewport({ width: 1500, height: 1000 });
+  await page.setViewport({ width: 1680, height: 1000 });
   await page.goto(`${running.url}#token=${TOKEN}`);
 
   await t.test('the table fills from the retained topics, live', async () => {

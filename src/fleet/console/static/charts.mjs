@@ -96,13 +96,18 @@ export function jobCurve(svg, samples) {
   const x = (at) => left + ((Date.parse(at) - t0) / (t1 - t0)) * (right - left);
   const y = (p) => bottom - (p / 100) * (bottom - top);
   let lastStep = null;
+  let labelEnd = Number.NEGATIVE_INFINITY;
   for (const s of samples) {
     if (s.step !== lastStep) {
       const sx = x(s.at);
-      svg.appendChild(
-        el('line', { x1: sx, x2: sx, y1: top, y2: bottom, stroke: '#8c959f', 'stroke-dasharray': '4 3' }),
-      );
-      svg.appendChild(el('text', { x: sx + 3, y: top + 10, 'font-size': 10, fill: '#6a737d' }, s.step));
+      const line = el('line', { x1: sx, x2: sx, y1: top, y2: bottom, stroke: '#8c959f', 'stroke-dasharray': '4 3' });
+      line.appendChild(el('title', {}, s.step));
+      svg.appendChild(line);
+      // steps that follow each other closely get a line each, and only the first of them a label
+      if (sx >= labelEnd) {
+        svg.appendChild(el('text', { x: sx + 3, y: top + 10, 'font-size': 10, fill: '#6a737d' }, s.step));
+        labelEnd = sx + 6 * s.step.length + 8;
+      }
       lastStep = s.step;
     }
   }
