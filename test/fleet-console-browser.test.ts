@@ -18,7 +18,8 @@ import { eventually, fleetCli } from './helpers/fleet-cli';
 
 const FLEET = 'console';
 const TOKEN = 'console-test-token-0123456789abcdef';
-const WAIT = { timeout: 60_000, polling: 100 };
+/** Generous: the machine may be busy with other work (the test runs niced). */
+const WAIT = { timeout: 120_000, polling: 100 };
 
 interface Answer {
   status: number;
@@ -40,7 +41,7 @@ function post(url: string, path: string, headers: Record<string, string>, body: 
 
 test('fleet console in chromium: live table, deepen from the page, progress, lost device, refused actions', {
   skip: browserSkip(),
-  timeout: 300_000,
+  timeout: 900_000,
 }, async (t) => {
   const broker = brokerAvailable('mosquitto') ? await startMosquitto(t, { quiet: true }) : await startAedesBroker(t);
   const simulation = await startSimulation({
@@ -50,7 +51,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
     count: 3,
     first: 0,
     prefix: 'dev',
-    growSeconds: 8,
+    growSeconds: 10,
     telemetrySeconds: 1,
     failing: new Set(),
     log: createLogger({ level: 'error', stream: process.stderr }),
@@ -60,7 +61,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
   const cli = fleetCli(t, broker.url, FLEET);
   const dropping = cli.start(['simulate', '--devices', '1', '--prefix', 'drop', '--group', 'lab']);
   t.after(() => dropping.kill('SIGKILL'));
-  await eventually(dropping.stderr, /1 simulated devices \(drop-0000/, 60_000);
+  await eventually(dropping.stderr, /1 simulated devices \(drop-0000/, 180_000);
 
   const running = await startConsole({
     target: { url: broker.url, fleet: FLEET, mqtt: defaultConfig().mqtt, home: cli.home },
@@ -68,7 +69,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
     port: 0,
     token: TOKEN,
     warn: () => undefined,
-    replyWaitMs: 4000,
+    replyWaitMs: 10_000,
   });
   t.after(() => running.close());
   const browser = await launchChromium(t);
@@ -199,7 +200,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
       ['dev-0000', 'dev-0001', 'dev-0002', 'drop-0000'],
     );
     assert.equal(replies.filter(([c]) => c === 'reply ok').length, 3);
-    assert.match(replies[3][1], /^drop-0000: refused: no answer within 4 s$/);
+    assert.match(replies[3][1], /^drop-0000: refused: no answer within 10 s$/);
     await until(`${bar('dev-0000')}?.status === 'running' && Number(${bar('dev-0000')}.percent) >= 30`);
     const shot = process.env.DEEPEND_CONSOLE_SCREENSHOT;
     if (shot) {

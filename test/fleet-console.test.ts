@@ -104,13 +104,13 @@ function get(base: string, path: string, headers: Record<string, string> = {}): 
 }
 
 test('deepend fleet console off loopback prints a generated token once and requires it', {
-  timeout: 120_000,
+  timeout: 300_000,
 }, async (t) => {
   const broker = await startAedesBroker(t);
   const cli = fleetCli(t, broker.url, 'console-cli');
   const run = cli.start(['console', '--host', '0.0.0.0', '--port', '0']);
   t.after(() => run.kill('SIGKILL'));
-  await eventually(run.stderr, /Ctrl-C stops the console/, 60_000);
+  await eventually(run.stderr, /Ctrl-C stops the console/, 180_000);
   const printed =
     /deepend console for fleet console-cli on mqtt:\/\/127\.0\.0\.1:\d+: http:\/\/0\.0\.0\.0:(\d+)\/\n/.exec(
       run.stderr(),
@@ -128,7 +128,7 @@ test('deepend fleet console off loopback prints a generated token once and requi
   assert.equal(done.code, 0, done.stderr);
 });
 
-test('deepend fleet console and simulate reject bad options with a usage line', { timeout: 60_000 }, async (t) => {
+test('deepend fleet console and simulate reject bad options with a usage line', { timeout: 300_000 }, async (t) => {
   const cli = fleetCli(t, 'mqtt://127.0.0.1:1', 'x');
   const cases: [string[], RegExp][] = [
     [['console', '--port', '70000'], /^deepend fleet: --port must be at most 65535, got 70000$/m],
