@@ -25,11 +25,10 @@ export async function fleetConsole(argv: string[], io: CommandIO): Promise<numbe
     loopback: isLoopbackAddress(host),
   });
   const running = await startConsole({ target, host, port, token, warn: warner(io) });
-  const page = token === null ? running.url : `${running.url}#token=${token}`;
-  io.err.write(
-    `deepend console for fleet ${target.fleet} on ${running.session.conn.broker}: ${generated ? running.url : page}\n`,
-  );
-  if (generated) io.err.write(`token (printed once; open ${page}): ${token}\n`);
+  io.err.write(`deepend console for fleet ${target.fleet} on ${running.session.conn.broker}: ${running.url}\n`);
+  // A generated token is printed once, here; the one of --token-file never.
+  if (generated) io.err.write(`token (printed once; open ${running.url}#token=${token}): ${token}\n`);
+  else if (token !== null) io.err.write(`open ${running.url}#token=TOKEN with the token of --token-file\n`);
   io.err.write('Ctrl-C stops the console\n');
   try {
     await sleep(2 ** 31 - 1, undefined, { signal: io.signal }).catch(() => undefined);

@@ -48,9 +48,15 @@ export class ConsoleServer {
 
   listen(port: number, host: string): Promise<{ port: number }> {
     return new Promise((resolve, reject) => {
-      this.http.once('error', reject);
+      this.http.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new Error(`port ${port} on ${host} is in use: pass another --port`)
+            : new Error(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`),
+        ),
+      );
       this.http.listen(port, host, () => {
-        this.http.off('error', reject);
+        this.http.removeAllListeners('error');
         const address = this.http.address();
         resolve({ port: typeof address === 'object' && address ? address.port : port });
       });
@@ -87,8 +93,9 @@ export class ConsoleServer {
       return this.hub.open(res, { event: 'snapshot', data: this.opts.state.snapshot() });
     const device = /^\/api\/devices\/([^/]+)$/.exec(url.pathname)?.[1];
     if (device !== undefined) {
-      const detail = this.opts.state.detail(decodeURIComponent(device));
-      if (!detail) throw new HttpError(404, `no device '${decodeURIComponent(device)}'`);
+      const id = decodeSegment(device);
+      const detail = this.opts.state.detail(id);
+      if (!detail) throw new HttpError(404, `no device '${id}'`);
       return sendJson(res, 200, detail);
     }
     throw new HttpError(404, `no ${url.pathname}`);
@@ -127,6 +134,14 @@ export class ConsoleServer {
     const message = err instanceof Error ? err.message : String(err);
     if (res.headersSent) return void res.end();
     sendJson(res, status, { error: message });
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'malformed device id in the path');
   }
 }
 
