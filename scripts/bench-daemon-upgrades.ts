@@ -8,18 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
+import { steadyPredictions, waitForJobEnd, type EndedJob } from './lib/daemon-load';
 import { DaemonProcess } from './lib/daemon-process';
 import { option, printTable, writeResults } from './lib/table';
-
-interface JobEnd {
-  id: string;
-  trigger: string;
-  state: string;
-  reason: string | null;
-  result: Record<string, unknown> | null;
-  createdAt: string;
-  endedAt: string | null;
-}
 
 interface Row {
   job: string;
@@ -36,30 +27,7 @@ interface Row {
 const JOBS = Number(option('jobs', 'BENCH_JOBS', '10'));
 const RATE = Number(option('rate', 'BENCH_RATE', '20'));
 
-function steadyPredictions(url: string, perSecond: number) {
-  const body = JSON.stringify({ instances: [new Array(784).fill(0)] });
-  const counts = { ok: 0, failed: 0 };
-  const timer = setInterval(() => {
-    fetch(`${url}/v1/models/default:predict`, { method: 'POST', body })
-      .then(async (res) => {
-        await res.arrayBuffer();
-        if (res.ok) counts.ok++;
-        else counts.failed++;
-      })
-      .catch(() => counts.failed++);
-  }, 1000 / perSecond);
-  return { counts, stop: () => clearInterval(timer) };
-}
-
-async function waitForEnd(client: ControlClient, id: string): Promise<JobEnd> {
-  for (;;) {
-    const { job } = await client.ok<{ job: JobEnd }>('GET', `/jobs/${id}`);
-    if (job.endedAt !== null) return job;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function rowOf(job: JobEnd): Row {
+function rowOf(job: EndedJob): Row {
   const r = job.result ?? {};
   const num = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : null);
   const before = num('accuracyBefore');
@@ -78,14 +46,16 @@ function rowOf(job: JobEnd): Row {
 }
 
 /** Upgrade jobs the daemon started by itself (the automatic one at start and its retries), oldest first. */
-async function automaticJobs(client: ControlClient): Promise<JobEnd[]> {
+async function automaticJobs(client: ControlClient): Promise<EndedJob[]> {
   for (;;) {
-    const { jobs } = await client.ok<{ jobs: JobEnd[] }>('GET', '/jobs');
+    const { jobs } = await client.ok<{ jobs: EndedJob[] }>('GET', '/jobs');
     const auto = jobs.filter((j) => j.trigger === 'automatic');
     if (auto.length > 0 && auto.every((j) => j.endedAt !== null)) {
       // a rejected automatic upgrade is retried a moment after it ends
       await new Promise((r) => setTimeout(r, 3000));
-      const again = (await client.ok<{ jobs: JobEnd[] }>('GET', '/jobs')).jobs.filter((j) => j.trigger === 'automatic');
+      const again = (await client.ok<{ jobs: EndedJob[] }>('GET', '/jobs')).jobs.filter(
+        (j) => j.trigger === 'automatic',
+      );
       if (again.length === auto.length && again.every((j) => j.endedAt !== null))
         return again.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     }
@@ -115,7 +85,7 @@ async function main(): Promise<void> {
       const { name, serving } = await client.ok<{ name: string; serving: number | null }>('GET', '/models');
       if (serving !== 1) await client.ok('POST', '/rollback', { version: 1 });
       const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', {});
-      const row = rowOf(await waitForEnd(client, job.id));
+      const row = rowOf(await waitForJobEnd(client, job.id));
       rows.push(row);
       process.stderr.write(`deepen ${i}/${JOBS} (${name}): ${row.state} ${pts(row.gainPoints)}\n`);
     }

@@ -1,4 +1,5 @@
-// npm run bench:growth [-- --datasets mnist,shapes,tabular --seeds 5 --seconds 20 --methods a,b --commit-runs 10]
+// npm run bench:growth [-- --datasets mnist,shapes,tabular --seeds 5 --seconds 20 --methods a,b --commit-runs 10
+//                         --out growth (bench-results/NAME.json)]
 // Part 1, methods: every growth method, `auto` and both baselines grow a parent on each data set under the same
 // wall-time budget, over several split seeds. Each seed is a fresh split (never the shipped split 42) with its own
 // parent trained on that split's train part. Prints mean, spread, worst, wins, runs below the parent, time to the
@@ -203,6 +204,7 @@ async function run(): Promise<void> {
         'target reached',
         'mean s to target',
         'stage I share',
+        'stage I fitted',
         'gate commits',
       ],
       summary.rows.map((r) => [
@@ -234,7 +236,7 @@ async function run(): Promise<void> {
       `  committed ${committed} of ${commits.length}; mean gain ${(gains.reduce((a, b) => a + b, 0) / gains.length).toFixed(2)} points (min ${Math.min(...gains).toFixed(2)}, max ${Math.max(...gains).toFixed(2)})`,
     );
   }
-  const path = writeResults('growth', {
+  const path = writeResults(option('out', 'BENCH_OUT', 'growth'), {
     backend,
     seconds,
     seeds,

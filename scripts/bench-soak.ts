@@ -6,17 +6,23 @@
 // cycle over cycles 10..50 (target: RSS and heap under 0.05 MB/cycle).
 //
 //   npm run bench:soak [-- --cycles 50 --rate 20 --budget-seconds 3]
+//   npm run bench:soak -- --budget-epochs 1   (a budget the machine's load cannot shrink: on a
+//                                              busy machine a few seconds of growth train too
+//                                              little to pass the gate, and no cycle completes)
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
 import type { MemoryReading } from '../src/daemon/memory-reading';
+import { steadyPredictions, waitForJobEnd } from './lib/daemon-load';
 import { DaemonProcess } from './lib/daemon-process';
+import { grownMappings, type Mapping, readSmaps, residentByKind } from './lib/smaps';
 import { option, printTable, writeResults } from './lib/table';
 
 const CYCLES = Number(option('cycles', 'SOAK_CYCLES', '50'));
 const RATE = Number(option('rate', 'SOAK_RATE', '20'));
 const BUDGET_SECONDS = Number(option('budget-seconds', 'SOAK_BUDGET_SECONDS', '3'));
+const BUDGET_EPOCHS = Number(option('budget-epochs', 'SOAK_BUDGET_EPOCHS', '0'));
 const SLOPE_FROM = 10;
 const TARGET_MB_PER_CYCLE = 0.05;
 const MB = 1024 * 1024;
@@ -32,6 +38,19 @@ interface Reading {
   predictionsOk: number;
   predictionsFailed: number;
   seconds: number;
+  /** Where RSS and the heap are: V8's figures, the wasm backend's linear memory and /proc/PID/smaps by kind. */
+  heapTotalMB: number;
+  newSpaceMB: number;
+  oldSpaceMB: number;
+  codeSpaceMB: number;
+  v8MallocedMB: number;
+  externalMB: number;
+  arrayBuffersMB: number;
+  wasmHeapMB: number | null;
+  brkHeapMB: number;
+  wasmMB: number;
+  otherAnonMB: number;
+  fileMB: number;
 }
 
 function bytesUnder(dir: string): number {
@@ -66,40 +85,13 @@ function slope(xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** Predictions at a fixed rate (each on its own schedule tick, not waiting for the previous one). */
-function steadyPredictions(url: string, perSecond: number) {
-  const body = JSON.stringify({ instances: [new Array(784).fill(0)] });
-  const counts = { ok: 0, failed: 0 };
-  const timer = setInterval(() => {
-    fetch(`${url}/v1/models/default:predict`, { method: 'POST', body })
-      .then(async (res) => {
-        await res.arrayBuffer();
-        if (res.ok) counts.ok++;
-        else counts.failed++;
-      })
-      .catch(() => counts.failed++);
-  }, 1000 / perSecond);
-  return { counts, stop: () => clearInterval(timer) };
-}
-
-async function waitForEnd(client: ControlClient, id: string): Promise<{ state: string; reason: string | null }> {
-  for (;;) {
-    const { job } = await client.ok<{ job: { state: string; reason: string | null; endedAt: string | null } }>(
-      'GET',
-      `/jobs/${id}`,
-    );
-    if (job.endedAt !== null) return job;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'deepend-bench-soak-'));
   const home = join(root, 'home');
   const policy = join(root, 'soak.yaml');
   writeFileSync(
     policy,
-    `name: soak\nrules:\n  - name: soak\n    match: {}\n    targetDepth: 3\n    method: dils\n    maxStep: 1\n    budget: { minutes: ${BUDGET_SECONDS / 60} }\n    gate: { minGain: 0, minAccuracy: 0 }\n    automatic: false\n`,
+    `name: soak\nrules:\n  - name: soak\n    match: {}\n    targetDepth: 3\n    method: dils\n    maxStep: 1\n    budget: { ${BUDGET_EPOCHS > 0 ? `epochs: ${BUDGET_EPOCHS}` : `minutes: ${BUDGET_SECONDS / 60}`} }\n    gate: { minGain: 0, minAccuracy: 0 }\n    automatic: false\n`,
   );
   const daemon = new DaemonProcess(
     [],
@@ -118,9 +110,14 @@ async function main(): Promise<void> {
     const client = new ControlClient(home);
     const load = steadyPredictions(url, RATE);
     const readings: Reading[] = [];
+    let mapsFrom: Mapping[] = [];
+    let mapsLast: Mapping[] = [];
     const read = async (cycle: number): Promise<Reading> => {
       const m = await client.ok<MemoryReading & Record<string, unknown>>('POST', '/memory');
       if (!m.collected) throw new Error('the daemon runs without --expose-gc');
+      const maps = readSmaps(daemon.pid);
+      if (cycle === SLOPE_FROM) mapsFrom = maps;
+      mapsLast = maps;
       return {
         cycle,
         rssMB: m.rssBytes / MB,
@@ -132,6 +129,15 @@ async function main(): Promise<void> {
         predictionsOk: load.counts.ok,
         predictionsFailed: load.counts.failed,
         seconds: Math.round((Date.now() - began) / 1000),
+        heapTotalMB: m.heapTotalBytes / MB,
+        newSpaceMB: (m.heapSpaces.new_space ?? 0) / MB,
+        oldSpaceMB: (m.heapSpaces.old_space ?? 0) / MB,
+        codeSpaceMB: (m.heapSpaces.code_space ?? 0) / MB,
+        v8MallocedMB: m.v8MallocedBytes / MB,
+        externalMB: m.externalBytes / MB,
+        arrayBuffersMB: m.arrayBuffersBytes / MB,
+        wasmHeapMB: m.wasmHeapBytes === null ? null : m.wasmHeapBytes / MB,
+        ...residentByKind(maps),
       };
     };
     readings.push(await read(0));
@@ -142,14 +148,19 @@ async function main(): Promise<void> {
       if (++attempts > 3 * CYCLES)
         throw new Error(`only ${cycle - 1} cycles after ${attempts - 1} upgrades: ${JSON.stringify(outcomes)}`);
       const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
-      const ended = await waitForEnd(client, job.id);
+      const ended = await waitForJobEnd(client, job.id);
       outcomes[ended.state] = (outcomes[ended.state] ?? 0) + 1;
       if (ended.state !== 'succeeded') continue;
       const back = await client.ok<{ job: { state: string } }>('POST', '/rollback', { version: 1 });
       outcomes[`rollback ${back.job.state}`] = (outcomes[`rollback ${back.job.state}`] ?? 0) + 1;
-      readings.push(await read(cycle));
-      if (cycle % 10 === 0)
-        process.stderr.write(`cycle ${cycle}/${CYCLES} done (${Math.round((Date.now() - began) / 1000)} s)\n`);
+      const r = await read(cycle);
+      readings.push(r);
+      // every reading as it comes, so that a run cut short still shows where memory went
+      process.stderr.write(
+        `cycle ${cycle}/${CYCLES} (${r.seconds} s): RSS ${r.rssMB.toFixed(2)} heap ${r.heapMB.toFixed(2)} heapTotal ${r.heapTotalMB.toFixed(2)} ` +
+          `new ${r.newSpaceMB.toFixed(2)} old ${r.oldSpaceMB.toFixed(2)} code ${r.codeSpaceMB.toFixed(2)} brk ${r.brkHeapMB.toFixed(2)} ` +
+          `anon ${r.otherAnonMB.toFixed(2)} wasm ${r.wasmMB.toFixed(2)} db ${r.dbKB.toFixed(0)} KB ${JSON.stringify(outcomes)}\n`,
+      );
       cycle++;
     }
     load.stop();
@@ -169,6 +180,36 @@ async function main(): Promise<void> {
         r.predictionsFailed,
         r.seconds,
       ]),
+    );
+    console.log('\nwhere the memory is (MB; RSS by kind from /proc/PID/smaps, the rest from V8 and the wasm backend):');
+    const parts = [
+      'heapTotalMB',
+      'newSpaceMB',
+      'oldSpaceMB',
+      'codeSpaceMB',
+      'v8MallocedMB',
+      'externalMB',
+      'arrayBuffersMB',
+      'wasmHeapMB',
+      'brkHeapMB',
+      'wasmMB',
+      'otherAnonMB',
+      'fileMB',
+    ] as const;
+    printTable(
+      [
+        'cycle',
+        'heap total',
+        'v8 malloc',
+        'external',
+        'array buffers',
+        'wasm heap',
+        'rss: brk',
+        'rss: wasm',
+        'rss: anon',
+        'rss: files',
+      ],
+      shown.map((r) => [r.cycle, ...parts.map((k) => Number((r[k] ?? -1).toFixed(2)))]),
     );
     const window = readings.filter((r) => r.cycle >= SLOPE_FROM && r.cycle <= CYCLES);
     const xs = window.map((r) => r.cycle);
@@ -202,6 +243,22 @@ async function main(): Promise<void> {
       `slope per cycle over cycles ${SLOPE_FROM}-${CYCLES}: RSS ${slopes.rssMBPerCycle.toFixed(4)} MB, heap ${slopes.heapMBPerCycle.toFixed(4)} MB (target < ${TARGET_MB_PER_CYCLE}), ` +
         `tensors ${slopes.tensorsPerCycle.toFixed(3)}, fds ${slopes.openFdsPerCycle.toFixed(3)}, db ${slopes.dbKBPerCycle.toFixed(2)} KB, disk ${slopes.diskKBPerCycle.toFixed(2)} KB`,
     );
+    const partSlopes = Object.fromEntries(
+      parts.map((k) => [
+        k,
+        slope(
+          xs,
+          window.map((r) => r[k] ?? 0),
+        ),
+      ]),
+    );
+    console.log(
+      `slope per cycle by part (MB): ${parts.map((k) => `${k.replace(/MB$/, '')} ${partSlopes[k].toFixed(4)}`).join(', ')}`,
+    );
+    if (mapsFrom.length > 0) {
+      console.log(`mappings whose resident size changed most from cycle ${SLOPE_FROM} to ${CYCLES}:`);
+      for (const line of grownMappings(mapsFrom, mapsLast, 12)) console.log(`  ${line}`);
+    }
     console.log(
       `upgrades and rollbacks: ${JSON.stringify(outcomes)}; predictions: ${load.counts.ok} ok, ${load.counts.failed} failed at ${RATE}/s; ${Math.round((Date.now() - began) / 1000)} s`,
     );
@@ -210,10 +267,12 @@ async function main(): Promise<void> {
     const path = writeResults('soak', {
       cycles: CYCLES,
       ratePerSecond: RATE,
-      budgetSeconds: BUDGET_SECONDS,
+      budgetSeconds: BUDGET_EPOCHS > 0 ? null : BUDGET_SECONDS,
+      budgetEpochs: BUDGET_EPOCHS > 0 ? BUDGET_EPOCHS : null,
       outcomes,
       readings,
       slopes,
+      partSlopes,
       targetMBPerCycle: TARGET_MB_PER_CYCLE,
       pass,
     });

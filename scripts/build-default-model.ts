@@ -4,32 +4,13 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { main } from '../src/cli/main';
+import { shippedRecipeArgs } from './lib/shipped-recipe';
 
 const OUT = resolve(__dirname, '../../models/default');
 
 async function run(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
-  const code = await main([
-    'train',
-    '--family',
-    'conv',
-    '--depth',
-    '2',
-    '--width',
-    '16',
-    '--data',
-    'mnist',
-    '--epochs',
-    '10',
-    '--seed',
-    '42',
-    '--init-seed',
-    '7',
-    '--name',
-    'default',
-    '--out',
-    OUT,
-  ]);
+  const code = await main(shippedRecipeArgs(42, 'default', OUT));
   process.exitCode = code;
 }
 

@@ -66,7 +66,12 @@ const cases: Case[] = [
   { what: 'corrupt model.json', args: grow({ model: corrupt }), expect: /model\.json is not valid JSON/ },
   { what: 'sha256 mismatch', args: grow({ model: tampered }), expect: /sha256 .* does not match meta\.json/ },
   { what: 'missing weights', args: grow({ model: noWeights }), expect: /weights file is missing/ },
-  { what: 'unknown method', args: grow({ method: 'magic' }), expect: /unknown growth method 'magic'/ },
+  {
+    what: 'unknown method',
+    args: grow({ method: 'magic' }),
+    expect: /^deepend grow: unknown growth method 'magic'/,
+    code: 2,
+  },
   {
     what: 'to-depth not above current',
     args: grow({ 'to-depth': '2' }),
@@ -80,8 +85,8 @@ const cases: Case[] = [
   {
     what: 'unknown family',
     args: (out) => ['train', '--family', 'transformer', '--depth', '2', '--data', 'mnist', '--out', out],
-    expect: /unknown model family 'transformer'/,
-    code: 1,
+    expect: /^deepend train: unknown model family 'transformer'/,
+    code: 2,
   },
   {
     what: 'bad number',

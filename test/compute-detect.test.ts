@@ -195,7 +195,7 @@ test('readRawHardware on this machine: the RawHardware shape, agreeing with node
   assert.equal(raw.osInfo.platform, process.platform);
   for (const key of Object.keys(raw))
     assert.ok(
-      ['cpu', 'mem', 'graphics', 'osInfo', 'deviceTreeModel', 'tegraRelease', 'cudaVersion'].includes(key),
+      ['cpu', 'mem', 'graphics', 'osInfo', 'deviceTreeModel', 'tegraRelease', 'cudaVersion', 'webgpu'].includes(key),
       key,
     );
   const facts = computeFacts(raw, 'wasm');

@@ -56,19 +56,24 @@ test('client commands without a daemon say so in one line', async (t) => {
   }
 });
 
-test('a bad policy file stops the start with its file:line: field', { timeout: 180_000 }, async (t) => {
+test('a bad policy file stops the start with each of its problems at file:line: field', {
+  timeout: 180_000,
+}, async (t) => {
   const h = testHome(t);
   writeFileSync(h.policy, 'rules:\n  - name: x\n    targetDepth: deep\n');
   const run = await runCli(['start'], { env: h.env, timeoutMs: 180_000 });
   assert.equal(run.code, 1);
-  assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
-  assert.match(
-    run.stderr,
-    new RegExp(`^deepend start: ${h.policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: rules\\[0\\]\\.`),
+  const lines = run.stderr.trimEnd().split('\n');
+  const at = new RegExp(
+    `^deepend start: ${h.policy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+): (rules\\[0\\]\\.\\w+): `,
   );
+  const fields = lines.map((l) => at.exec(l)?.slice(1, 3).join(' ') ?? `not file:line: field: ${l}`);
+  assert.ok(fields.includes('3 rules[0].targetDepth'), run.stderr);
+  assert.ok(fields.includes('2 rules[0].gate'), run.stderr);
+  assert.equal(fields.filter((f) => f.startsWith('not ')).length, 0, run.stderr);
 });
 
-test('`deepend start` with a bad config prints one line and exits 1', async (t) => {
+test('`deepend start` with a bad config prints one line per mistake, each at file:line, and exits 1', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'deepend-config-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const home = join(dir, 'home');
@@ -80,6 +85,17 @@ test('`deepend start` with a bad config prints one line and exits 1', async (t) 
   const envRun = await runCli(['start', '--config', join(dir, 'none.yaml')], { env: { DEEPEND_HOME: home } });
   assert.equal(envRun.code, 1);
   assert.equal(envRun.stderr, `deepend start: ${join(dir, 'none.yaml')}: file: cannot read: no such file\n`);
+  // Several mistakes: every one, each on its own line at file:line.
+  const file = join(home, 'config.yaml');
+  writeFileSync(file, 'http:\n  port: -1\nmqtt:\n  protocolVersion: 7\nbogus: 1\n');
+  const several = await runCli(['start'], { env: { DEEPEND_HOME: home } });
+  assert.equal(several.code, 1);
+  const fieldAt = (l: string) => /^deepend start: (.*):(\d+): ([\w.]+): ./.exec(l)?.slice(1).join(' ') ?? l;
+  assert.deepEqual(
+    several.stderr.trimEnd().split('\n').map(fieldAt),
+    [`${file} 2 http.port`, `${file} 4 mqtt.protocolVersion`, `${file} 5 bogus`],
+    several.stderr,
+  );
   const port = await runCli(['status'], { env: { DEEPEND_HOME: dir, DEEPEND_HTTP_PORT: 'x' } });
   assert.equal(port.code, 1);
   assert.equal(port.stderr, 'deepend status: DEEPEND_HTTP_PORT=x: http.port: must be a whole number, got "x"\n');

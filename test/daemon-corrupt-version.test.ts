@@ -24,7 +24,7 @@ test('a bit flip in the committed version: the newest intact version serves, the
 
   const daemon = new DaemonProcess([], h.env);
   t.after(() => daemon.kill());
-  const url = await daemon.running(90_000);
+  const url = await daemon.running(270_000);
   const served = await predictZeros(url);
   assert.equal(served.status, 200);
   assert.equal(served.version, '2', 'v4 and v3 fail their checksum: v2 is the newest intact one');
@@ -75,7 +75,7 @@ test('a bit flip in the committed version: the newest intact version serves, the
   const observer = await FleetObserver.connect(broker);
   t.after(() => observer.close());
   const topics = deviceTopics('default', 'test-device');
-  const birth = await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 30_000, 'birth');
+  const birth = await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 90_000, 'birth');
   assert.deepEqual((birth.body!.model as { version: number; fallback?: object }).version, 2);
   assert.deepEqual((birth.body!.model as { fallback?: object }).fallback, { fromVersion: 4, reason: 'corrupt' });
 
@@ -89,7 +89,7 @@ test('a bit flip in the committed version: the newest intact version serves, the
   // a restart serves v2 with no new fallback; the rows stay, marked
   const again = new DaemonProcess([], h.env);
   t.after(() => again.kill());
-  assert.equal((await predictZeros(await again.running(90_000))).version, '2');
+  assert.equal((await predictZeros(await again.running(270_000))).version, '2');
   assert.ok(!again.lines.some((l) => l.msg === 'serving a fallback version: the committed one was corrupt'));
   assert.deepEqual(await again.stop('SIGTERM'), { code: 0, signal: null });
   const store = openStore(h.home);

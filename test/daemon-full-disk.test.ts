@@ -7,7 +7,7 @@ import { ControlClient } from '../src/daemon/control-client';
 import type { DaemonStatus } from '../src/daemon/status';
 import { deviceTopics } from '../src/fleet/contract/topics';
 import { BIN, runCli } from './helpers/cli';
-import { DaemonProcess, predictZeros, testHome, waitForJob, type LogLine } from './helpers/daemon';
+import { DaemonProcess, lineWhileJobMoves, predictZeros, testHome, waitForJob, type LogLine } from './helpers/daemon';
 import { FleetObserver } from './helpers/fleet-observer';
 import { SmallDisk, smallDiskSkip } from './helpers/small-disk';
 
@@ -41,6 +41,7 @@ const crashed = (lines: LogLine[]) =>
 
 test('a full disk: the daemon refuses growth, survives filling in mid-growth and while reporting, stops cleanly, restarts read-only and leaves read-only by itself', {
   skip,
+  // a ceiling for a hang: the waits on jobs fail as soon as a job stops moving (helpers/daemon.ts whileJobMoves)
   timeout: 900_000,
 }, async (t) => {
   const disk = new SmallDisk(24 * MB);
@@ -51,7 +52,7 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
   const client = new ControlClient(home);
   let daemon = new DaemonProcess([], env);
   t.after(() => daemon.kill());
-  let url = await daemon.running(90_000);
+  let url = await daemon.running(270_000);
   const broker = () => daemon.lines.filter((l) => l.msg === 'embedded MQTT broker listening').at(-1)!.url as string;
   const topics = deviceTopics('default', 'test-device');
 
@@ -78,34 +79,41 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
       const observer = await FleetObserver.connect(broker());
       t.after(() => observer.close());
       const predicting = keepPredicting(() => url);
+      // stopped on failure too: a loop left running keeps the test file from ever exiting
+      t.after(async () => {
+        await predicting.stop();
+      });
       const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
-      await daemon.waitFor((l) => l.msg === 'job progress' && l.job === job.id, 60_000);
+      await lineWhileJobMoves(daemon, client, job.id, (l) => l.msg === 'job progress' && l.job === job.id);
       disk.fill();
       // a report made while the outbox cannot be written is held in memory
       await observer.publish(topics.command('rebirth'), { commandId: 'rebirth-full' });
       // the growth cannot save its candidate; its end cannot be written either
-      await daemon.waitFor(
+      await lineWhileJobMoves(
+        daemon,
+        client,
+        job.id,
         (l) => (l.msg === 'job runner error' || l.msg === 'job failed') && l.job === job.id,
-        120_000,
+        360_000,
       );
       await new Promise((r) => setTimeout(r, 2000));
       assert.deepEqual(crashed(daemon.lines), []);
       assert.equal((await predictZeros(url)).status, 200, 'serving while the disk is full');
       disk.free();
-      const ended = await waitForJob(client, job.id, 120_000);
+      const ended = await waitForJob(client, job.id, 120_000, daemon);
       assert.equal(ended.state, 'failed', ended.reason ?? '');
       const counts = await predicting.stop();
       assert.equal(counts.failed, 0, `predictions failed during the fill: ${JSON.stringify(counts)}`);
       assert.ok(counts.ok > 20);
       const final = await observer.waitFor(
         (m) => m.topic === topics.job(job.id) && m.body?.status === 'failed',
-        30_000,
+        90_000,
         'the failed job report',
       );
       assert.equal(final.problem, undefined);
       await observer.waitFor(
         (m) => m.topic === topics.reply && m.body?.commandId === 'rebirth-full',
-        30_000,
+        90_000,
         'the reply held while the disk was full',
       );
       assert.deepEqual(crashed(daemon.lines), []);
@@ -123,7 +131,7 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
 
   await t.test('a start on the full disk serves read-only and says so in status, /healthz and the birth', async () => {
     daemon = new DaemonProcess([], env);
-    url = await daemon.running(90_000);
+    url = await daemon.running(270_000);
     assert.equal((await predictZeros(url)).status, 200);
     const s = await client.ok<DaemonStatus>('GET', '/status');
     assert.match(s.readOnly!.reason, /disk is full|disk I\/O|SQLITE/);
@@ -134,7 +142,7 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
     t.after(() => observer.close());
     const birth = await observer.waitFor(
       (m) => m.topic === topics.birth && m.body !== null && m.body.readOnly !== undefined,
-      30_000,
+      90_000,
       'a read-only birth',
     );
     assert.match((birth.body!.readOnly as { reason: string }).reason, /disk is full|SQLITE/);
@@ -146,10 +154,10 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
   await t.test('space comes back: it leaves read-only by itself and takes jobs again', async () => {
     const restarts = daemon.lines.filter((l) => l.msg === 'deepend running').length;
     disk.free();
-    await daemon.waitFor((l) => l.msg === 'the disk can be written again: leaving read-only', 30_000);
+    await daemon.waitFor((l) => l.msg === 'the disk can be written again: leaving read-only', 90_000);
     const running = await daemon.waitFor(
       (l) => l.msg === 'deepend running' && daemon.lines.filter((x) => x.msg === 'deepend running').length > restarts,
-      60_000,
+      180_000,
     );
     assert.equal(running.readOnly, false);
     url = String(running.url);
@@ -162,7 +170,10 @@ test('a full disk: the daemon refuses growth, survives filling in mid-growth and
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
     const cancel = await runCli(['cancel'], { env });
     assert.equal(cancel.code, 0, cancel.stderr);
-    assert.equal((await waitForJob(client, (accepted.body.job as { id: string }).id)).state, 'canceled');
+    assert.equal(
+      (await waitForJob(client, (accepted.body.job as { id: string }).id, undefined, daemon)).state,
+      'canceled',
+    );
     assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null });
     assert.deepEqual(crashed(daemon.lines), []);
   });
@@ -221,17 +232,17 @@ test('a filesystem remounted read-only: the start serves read-only; remounted wr
   const env = { ...h.env, DEEPEND_HOME: join(disk.dir, 'home') };
   let daemon = new DaemonProcess([], env);
   t.after(() => daemon.kill());
-  await daemon.running(90_000);
+  await daemon.running(270_000);
   assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null });
   execFileSync('mount', ['-o', 'remount,ro', disk.dir]);
   daemon = new DaemonProcess([], env);
-  const url = await daemon.running(90_000);
+  const url = await daemon.running(270_000);
   assert.equal((await predictZeros(url)).status, 200);
   const health = (await (await fetch(`${url}/healthz`)).json()) as { readOnly: { reason: string } | null };
   assert.ok(health.readOnly, JSON.stringify(health));
   execFileSync('mount', ['-o', 'remount,rw', disk.dir]);
-  await daemon.waitFor((l) => l.msg === 'the disk can be written again: leaving read-only', 30_000);
-  const again = await daemon.waitFor((l) => l.msg === 'deepend running' && l.readOnly === false, 60_000);
+  await daemon.waitFor((l) => l.msg === 'the disk can be written again: leaving read-only', 90_000);
+  const again = await daemon.waitFor((l) => l.msg === 'deepend running' && l.readOnly === false, 180_000);
   assert.equal((await predictZeros(String(again.url))).status, 200);
   assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null });
   assert.deepEqual(crashed(daemon.lines), []);

@@ -6,12 +6,13 @@ import { dirname, join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
 import type { DaemonStatus } from '../src/daemon/status';
 import { runCli } from './helpers/cli';
-import { DaemonProcess, predictZeros, testHome, waitForJob } from './helpers/daemon';
+import { DaemonProcess, lineWhileJobMoves, predictZeros, testHome, waitForJob } from './helpers/daemon';
 
 // One home through the daemon's life: first start, an automatic upgrade after
 // a hardware change, SIGTERM, restart, rollback and a manual deepen.
 test('the daemon serves, upgrades when compute changes, stops cleanly and restarts on the committed model', {
-  timeout: 510_000,
+  // a ceiling for a hang: the waits on jobs fail as soon as a job stops moving (helpers/daemon.ts whileJobMoves)
+  timeout: 900_000,
 }, async (t) => {
   const h = testHome(t, 'this-machine');
   const client = new ControlClient(h.home);
@@ -67,7 +68,7 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
       assert.equal(detected.rule, 'big');
       assert.ok(detected.job, 'an automatic job was queued');
       assert.equal(detected.job.trigger, 'automatic');
-      const job = await waitForJob(client, detected.job.id);
+      const job = await waitForJob(client, detected.job.id, undefined, daemon);
       assert.equal(job.state, 'succeeded', job.reason ?? '');
       const s = await client.ok<DaemonStatus>('GET', '/status');
       assert.equal(s.model.servingVersion, 2);
@@ -101,7 +102,7 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     const back = await runCli(['rollback', '1'], { env: h.env });
     assert.equal(back.code, 0, back.stderr);
     assert.equal((await client.ok<DaemonStatus>('GET', '/status')).model.servingVersion, 1);
-    const deepen = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 270_000 });
+    const deepen = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 600_000 });
     assert.equal(deepen.code, 0, deepen.stderr);
     assert.match(deepen.stdout, /succeeded/);
     const s = await client.ok<DaemonStatus>('GET', '/status');
@@ -118,7 +119,7 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     const [header, newest] = jobs.stdout.split('\n');
     assert.match(header, /^JOB\s+KIND\s+TRIGGER\s+STATE\s+CREATED\s+OUTCOME$/);
     assert.equal(newest.slice(header.indexOf('OUTCOME')), logged?.outcome);
-    const nothing = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 270_000 });
+    const nothing = await runCli(['deepen', '--to-depth', '3', '--wait'], { env: h.env, timeoutMs: 600_000 });
     assert.notEqual(nothing.code, 0, 'a job that ends rejected exits non-zero');
     assert.match(nothing.stdout + nothing.stderr, /nothing to do/);
   });
@@ -127,13 +128,13 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     const queued = await runCli(['deepen', '--to-depth', '4', '--json'], { env: h.env });
     assert.equal(queued.code, 0, queued.stderr);
     const { job } = JSON.parse(queued.stdout) as { job: { id: string } };
-    await daemon.waitFor((l) => l.msg === 'job progress' && l.job === job.id);
+    await lineWhileJobMoves(daemon, client, job.id, (l) => l.msg === 'job progress' && l.job === job.id);
     const exit = await daemon.stop('SIGTERM');
     assert.deepEqual(exit, { code: 0, signal: null }, daemon.stderr);
     daemon = new DaemonProcess([], h.env);
     await daemon.running();
     // one Stage II epoch may or may not pass this gate from depth 3: either way the job ran to a gate decision
-    const ended = await waitForJob(client, job.id);
+    const ended = await waitForJob(client, job.id, undefined, daemon);
     assert.ok(ended.state === 'succeeded' || ended.state === 'rejected', `${ended.state}: ${ended.reason}`);
     if (ended.state === 'succeeded') assert.equal(ended.reason, null, 'the parked reason went when the job resumed');
     else assert.match(String(ended.reason), /^gate not met/);
@@ -160,7 +161,7 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     const queued = await runCli(['deepen', '--to-depth', String(depth + 1), '--json'], { env: h.env });
     assert.equal(queued.code, 0, queued.stderr);
     const { job } = JSON.parse(queued.stdout) as { job: { id: string } };
-    await daemon.waitFor((l) => l.msg === 'job progress' && l.job === job.id);
+    await lineWhileJobMoves(daemon, client, job.id, (l) => l.msg === 'job progress' && l.job === job.id);
     const cancel = await runCli(['cancel'], { env: h.env });
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.match(cancel.stdout, new RegExp(`job ${job.id} canceled`));

@@ -47,7 +47,7 @@ test('an automatic upgrade the gate rejects is grown again with another seed up 
   const first = await watcher.trigger('start');
   assert.ok(first.job, first.refused);
   const fingerprint = first.detection.fingerprint;
-  await waitFor(() => rig.store.getSetting(SETTING.handled) === fingerprint, 'the third rejection', 100_000);
+  await waitFor(() => rig.store.getSetting(SETTING.handled) === fingerprint, 'the third rejection', 300_000);
   await rig.runner.idle();
 
   const jobs = rig.store.jobs(10).reverse();

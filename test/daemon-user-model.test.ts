@@ -61,7 +61,7 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     assert.equal(s.model.origin?.format, 'tfjs-layers');
     assert.equal(s.model.origin?.source, modelPath);
     assert.equal(s.model.origin?.depthAtImport, 1);
-    const birth = await observer.waitFor((m) => m.topic.endsWith('/birth') && m.body !== null, 30_000, 'birth');
+    const birth = await observer.waitFor((m) => m.topic.endsWith('/birth') && m.body !== null, 90_000, 'birth');
     assert.deepEqual((birth.body!.model as { origin: unknown }).origin, {
       format: 'tfjs-layers',
       producer: 'tfjs-layers 4.22.0, TensorFlow.js Converter v4.22.0, keras v2.15.0',
@@ -90,7 +90,7 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
     const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
     assert.ok(auto, 'an automatic upgrade was queued at start');
-    const job = await waitForJob(client, auto.id, 150_000);
+    const job = await waitForJob(client, auto.id, 450_000);
     assert.equal(job.state, 'succeeded', job.reason ?? '');
     const s = await client.ok<DaemonStatus>('GET', '/status');
     assert.equal(s.model.committed?.depth, 2);
@@ -151,7 +151,7 @@ test('deepend models import swaps a user model into a running daemon, and commit
   });
   assert.equal(res.headers.get('x-model-version'), '2');
   const jobs = await runCli(['jobs'], { env: h.env });
-  assert.match(jobs.stdout, /\bimport\b/);
+  assert.match(jobs.stdout, /\bimport\b.* imported as v2$/m);
   assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
   const offline = await runCli(['models', 'import', transferDir], { env: h.env });
   assert.equal(offline.code, 0, offline.stderr);

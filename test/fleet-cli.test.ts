@@ -285,8 +285,8 @@ test('fleet: bad input is one line on stderr and exit 2, before any broker is re
       ['upgrade'],
       /^deepend fleet: unknown subcommand 'upgrade': devices, deepen, rollout, watch, console or simulate$/,
     ],
-    [['deepen', 'dev-a'], /^deepend fleet: deepen: --to-depth is required$/],
-    [['deepen', '--to-depth', '3'], /^deepend fleet: deepen: name the device/],
+    [['deepen', 'dev-a'], /^deepend fleet: --to-depth is required$/],
+    [['deepen', '--to-depth', '3'], /^deepend fleet: name the device/],
     [['deepen', 'dev-a', '--to-depth', '2.5'], /^deepend fleet: --to-depth must be a whole number, got '2\.5'$/],
     [['deepen', 'dev-a', '--to-depth', 'three'], /^deepend fleet: --to-depth must be a whole number, got 'three'$/],
     [['deepen', 'dev-a', '--to-depth', '65'], /^deepend fleet: --to-depth must be at most 64, got 65$/],
@@ -297,9 +297,9 @@ test('fleet: bad input is one line on stderr and exit 2, before any broker is re
       /^deepend fleet: --method must be one of dils, identity, morphism, lookahead, random, got 'magic'$/,
     ],
     [['deepen', 'dev-a', '--to-depth', '3', '--timeout', '0'], /^deepend fleet: --timeout must be more than 0 seconds/],
-    [['rollout', '--to-depth', '3', '--max-failures', '10'], /^deepend fleet: rollout: --canary PCT is required$/],
-    [['rollout', '--to-depth', '3', '--canary', '10'], /^deepend fleet: rollout: --max-failures PCT is required$/],
-    [['rollout', '--canary', '10', '--max-failures', '10'], /^deepend fleet: rollout: --to-depth is required$/],
+    [['rollout', '--to-depth', '3', '--max-failures', '10'], /^deepend fleet: --canary PCT is required$/],
+    [['rollout', '--to-depth', '3', '--canary', '10'], /^deepend fleet: --max-failures PCT is required$/],
+    [['rollout', '--canary', '10', '--max-failures', '10'], /^deepend fleet: --to-depth is required$/],
     [
       ['rollout', '--to-depth', '3', '--canary', '150', '--max-failures', '10'],
       /^deepend fleet: --canary must be at most 100, got 150$/,
@@ -316,7 +316,7 @@ test('fleet: bad input is one line on stderr and exit 2, before any broker is re
       ['rollout', '--to-depth', '3', '--canary', '10', '--max-failures', '5', '--group', 'a b'],
       /^deepend fleet: --group 'a b' is not a group name/,
     ],
-    [['devices', '--verbose'], /^deepend fleet: devices: unknown option --verbose$/],
+    [['devices', '--verbose'], /^deepend fleet: unknown option --verbose$/],
     [
       ['devices', '--url', 'http://broker'],
       /^deepend fleet: --url must start with mqtt:\/\/, mqtts:\/\/, ws:\/\/, wss:\/\/, tcp:\/\/ or tls:\/\/, got 'http:\/\/broker'$/,
@@ -438,8 +438,8 @@ test('on a terminal: fleet deepen draws a redrawn bar, fleet rollout a redrawn b
 
   const deepen = await onTerminal(['fleet', 'deepen', 'dev-a', '--to-depth', '3', ...target], env);
   assert.equal(deepen.code, 0, deepen.output);
-  assert.match(deepen.output, /\r█{7}░{17} running stage1 30%/);
-  assert.match(deepen.output, /\r█{14}░{10} running stage2 60%/);
+  // a redraw shows the latest progress, so on a busy machine one of the scripted steps may be drawn over unseen
+  assert.match(deepen.output, /\r(█{7}░{17} running stage1 30%|█{14}░{10} running stage2 60%)/);
   assert.match(deepen.output, /dev-a job job-\S+ succeeded: depth 2 -> 3/);
 
   const rollout = await onTerminal(
@@ -461,7 +461,10 @@ test('on a terminal: fleet deepen draws a redrawn bar, fleet rollout a redrawn b
     env,
   );
   assert.equal(rollout.code, 0, rollout.output);
-  assert.match(rollout.output, /\rbatch 1 \(1\/1, 1 device\): 0 succeeded, 0 failed, 1 running, 0 waiting; dev-a 30%/);
+  assert.match(
+    rollout.output,
+    /\rbatch 1 \(1\/1, 1 device\): 0 succeeded, 0 failed, 1 running, 0 waiting; dev-a (30|60)%/,
+  );
   assert.match(rollout.output, /\r\nbatch 1 \(1\/1, 1 device\) over: 1 succeeded, 0 failed, 0 pending\r\n/);
   assert.match(rollout.output, /dev-a\s+1\s+succeeded\s+4/);
 

@@ -133,7 +133,7 @@ test('deepend fleet console and simulate reject bad options with a usage line', 
   const cases: [string[], RegExp][] = [
     [['console', '--port', '70000'], /^deepend fleet: --port must be at most 65535, got 70000$/m],
     [['console', '--token-file', '/nonexistent/token'], /^deepend fleet: --token-file \/nonexistent\/token: ENOENT$/m],
-    [['simulate'], /^deepend fleet: simulate: --devices is required$/m],
+    [['simulate'], /^deepend fleet: --devices is required$/m],
     [['simulate', '--devices', '2', '--fail-rate', '2'], /^deepend fleet: --fail-rate must be at most 1, got 2$/m],
   ];
   for (const [args, pattern] of cases) {

@@ -75,11 +75,11 @@ for (const b of BROKERS) {
     await daemon.running();
 
     await t.test('a retained birth and state ready, with the session counter', async () => {
-      const birth = await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 30_000, 'birth');
+      const birth = await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 90_000, 'birth');
       // Reports enqueued before the connection carry the session they were made in; the connection's own state follows its birth.
       const ready = await observer.waitFor(
         (m) => isState('ready')(m) && m.body!.session === birth.body!.session,
-        30_000,
+        90_000,
         'state ready of the birth session',
       );
       assert.equal(birth.body!.device, DEVICE);
@@ -90,12 +90,12 @@ for (const b of BROKERS) {
       assert.equal(birth.body!.session, ready.body!.session);
       const late = await FleetObserver.connect(broker.url);
       t.after(() => late.close());
-      const retained = await late.waitFor((m) => m.topic === topics.birth && m.retain, 10_000, 'the retained birth');
+      const retained = await late.waitFor((m) => m.topic === topics.birth && m.retain, 30_000, 'the retained birth');
       assert.equal(retained.body!.device, DEVICE);
     });
 
     await t.test('telemetry arrives at QoS 0 with the backend and memory', async () => {
-      const tm = await observer.waitFor((m) => m.topic === topics.telemetry && m.body !== null, 10_000, 'telemetry');
+      const tm = await observer.waitFor((m) => m.topic === topics.telemetry && m.body !== null, 30_000, 'telemetry');
       assert.ok((tm.body!.memory as { rssBytes: number }).rssBytes > 0);
       assert.equal(typeof tm.body!.backend, 'string');
     });
@@ -110,17 +110,17 @@ for (const b of BROKERS) {
         { commandId: 'deepen-1', toDepth: 3, method: 'identity' },
         { properties },
       );
-      const reply = await observer.waitFor(replyTo('deepen-1'), 20_000, 'the reply to deepen-1');
+      const reply = await observer.waitFor(replyTo('deepen-1'), 60_000, 'the reply to deepen-1');
       assert.equal(reply.body!.ok, true, String(reply.body!.error));
       jobId = String(reply.body!.jobId);
       if (properties) {
-        const direct = await observer.waitFor((m) => m.topic === 'fleet-test/replies', 10_000, 'the MQTT 5 response');
+        const direct = await observer.waitFor((m) => m.topic === 'fleet-test/replies', 30_000, 'the MQTT 5 response');
         assert.equal((JSON.parse(direct.raw.toString('utf8')) as { commandId: string }).commandId, 'deepen-1');
         assert.equal(direct.correlationData?.toString(), 'corr-1');
       }
-      await observer.waitFor(isState('upgrading'), 20_000, 'state upgrading');
+      await observer.waitFor(isState('upgrading'), 60_000, 'state upgrading');
       const done = await observer
-        .waitFor((m) => m.topic === topics.job(jobId) && m.body?.status === 'succeeded', 150_000, 'the job succeeded')
+        .waitFor((m) => m.topic === topics.job(jobId) && m.body?.status === 'succeeded', 450_000, 'the job succeeded')
         .catch((err: Error) => {
           throw new Error(
             `${err.message}; daemon: ${daemon.lines
@@ -144,18 +144,18 @@ for (const b of BROKERS) {
       assert.ok(running.some((m) => m.body!.step === 'stage2'));
       const birth = await observer.waitFor(
         (m) => m.topic === topics.birth && (m.body?.model as { depth?: number } | undefined)?.depth === 3,
-        20_000,
+        60_000,
         'a birth with depth 3',
       );
       assert.equal((birth.body!.model as { version: number }).version, 2);
-      await observer.waitFor((m) => isState('ready')(m) && m.at > done.at, 20_000, 'state ready after the job');
+      await observer.waitFor((m) => isState('ready')(m) && m.at > done.at, 60_000, 'state ready after the job');
     });
 
     await t.test('a duplicated command id is answered with the first result and runs once', async () => {
       await observer.publish(topics.command('deepen'), { commandId: 'deepen-1', toDepth: 3 });
       const again = await observer.waitFor(
         (m) => replyTo('deepen-1')(m) && m.body!.duplicate === true,
-        20_000,
+        60_000,
         'the duplicate reply',
       );
       assert.equal(again.body!.ok, true);
@@ -168,15 +168,15 @@ for (const b of BROKERS) {
       'cmd/cancel of a job that is not running is refused; cmd/rollback swaps back and a birth says so',
       async () => {
         await observer.publish(topics.command('cancel'), { commandId: 'cancel-1', jobId });
-        const cancel = await observer.waitFor(replyTo('cancel-1'), 20_000, 'the cancel reply');
+        const cancel = await observer.waitFor(replyTo('cancel-1'), 60_000, 'the cancel reply');
         assert.equal(cancel.body!.ok, false);
         assert.match(String(cancel.body!.error), /is not running/);
         await observer.publish(topics.command('rollback'), { commandId: 'rollback-1' });
-        const rollback = await observer.waitFor(replyTo('rollback-1'), 30_000, 'the rollback reply');
+        const rollback = await observer.waitFor(replyTo('rollback-1'), 90_000, 'the rollback reply');
         assert.equal(rollback.body!.ok, true, String(rollback.body!.error));
         const job = await observer.waitFor(
           (m) => m.topic === topics.job(String(rollback.body!.jobId)) && m.body?.status === 'succeeded',
-          20_000,
+          60_000,
           'the rollback job',
         );
         assert.equal(job.body!.kind, 'rollback');
@@ -186,7 +186,7 @@ for (const b of BROKERS) {
             m.topic === topics.birth &&
             m.at >= job.at &&
             (m.body?.model as { version?: number } | undefined)?.version === 1,
-          20_000,
+          60_000,
           'a birth back on v1',
         );
       },
@@ -205,7 +205,7 @@ for (const b of BROKERS) {
         assert.equal(out.job.depthAfter, 3);
         await observer.waitFor(
           (m) => m.topic === topics.birth && (m.body?.model as { version?: number } | undefined)?.version === 3,
-          20_000,
+          60_000,
           'a birth with v3',
         );
       },
@@ -217,21 +217,21 @@ for (const b of BROKERS) {
         await observer.publish(topics.command('deepen'), '{"commandId": "bad-json", toDepth');
         const malformed = await observer.waitFor(
           (m) => m.topic === topics.reply && m.body?.ok === false && /malformed JSON/.test(String(m.body.error)),
-          20_000,
+          60_000,
           'the malformed reply',
         );
         assert.equal(malformed.body!.commandId, null);
         await observer.publish(topics.command('deepen'), { commandId: 'bad-schema', toDepth: 'three' });
-        assert.match(String((await observer.waitFor(replyTo('bad-schema'), 20_000)).body!.error), /toDepth/);
+        assert.match(String((await observer.waitFor(replyTo('bad-schema'), 60_000)).body!.error), /toDepth/);
         await observer.publish(`${topics.base}/cmd/explode`, { commandId: 'unknown-1' });
         assert.match(
-          String((await observer.waitFor(replyTo('unknown-1'), 20_000)).body!.error),
+          String((await observer.waitFor(replyTo('unknown-1'), 60_000)).body!.error),
           /unknown command 'explode'/,
         );
         await observer.publish(topics.command('rebirth'), { commandId: 'huge-1', pad: 'x'.repeat(4000) });
         const huge = await observer.waitFor(
           (m) => m.topic === topics.reply && /over the limit of 2048/.test(String(m.body?.error)),
-          20_000,
+          60_000,
           'the oversized reply',
         );
         assert.equal(huge.body!.ok, false);
@@ -240,7 +240,7 @@ for (const b of BROKERS) {
           toDepth: 3,
           expiresAt: new Date(Date.now() - 60_000).toISOString(),
         });
-        assert.match(String((await observer.waitFor(replyTo('expired-1'), 20_000)).body!.error), /expired/);
+        assert.match(String((await observer.waitFor(replyTo('expired-1'), 60_000)).body!.error), /expired/);
         if (b.protocol === 5) {
           // A response topic inside deepend/ would make the device write on its own topics: answered on cmd/reply only.
           await observer.publish(
@@ -248,7 +248,7 @@ for (const b of BROKERS) {
             { commandId: 'hijack-1' },
             { properties: { responseTopic: topics.state, correlationData: Buffer.from('x') } },
           );
-          assert.equal((await observer.waitFor(replyTo('hijack-1'), 20_000)).body!.ok, true);
+          assert.equal((await observer.waitFor(replyTo('hijack-1'), 60_000)).body!.ok, true);
           await new Promise((r) => setTimeout(r, 300));
           assert.equal(
             observer.on(topics.state).filter((m) => m.problem !== undefined).length,
@@ -262,7 +262,7 @@ for (const b of BROKERS) {
           );
         }
         await observer.publish(topics.command('rebirth'), { commandId: 'rebirth-1' });
-        assert.equal((await observer.waitFor(replyTo('rebirth-1'), 20_000)).body!.ok, true);
+        assert.equal((await observer.waitFor(replyTo('rebirth-1'), 60_000)).body!.ok, true);
         assert.ok(
           daemon.lines.some((l) => l.msg === 'fleet command refused' && l.commandId === 'bad-schema'),
           'a log line for the refused command',
@@ -282,14 +282,14 @@ for (const b of BROKERS) {
       async () => {
         const before = observer.seen.filter(isState('ready')).at(-1)!.body!.session as number;
         daemon.kill();
-        const lost = await observer.waitFor(isState('lost'), 30_000, 'state lost');
+        const lost = await observer.waitFor(isState('lost'), 90_000, 'state lost');
         assert.equal(lost.body!.session, before);
         daemon = new DaemonProcess([], fleetEnv(h, broker));
         await daemon.running();
         const ready = await observer
           .waitFor(
             (m) => isState('ready')(m) && (m.body!.session as number) > before,
-            60_000,
+            180_000,
             'ready after the restart',
           )
           .catch((err: Error) => {
@@ -304,7 +304,7 @@ for (const b of BROKERS) {
         assert.ok(ready.at > lost.at);
         const code = await daemon.stop('SIGTERM');
         assert.equal(code.code, 0);
-        const offline = await observer.waitFor(isState('offline'), 10_000, 'state offline');
+        const offline = await observer.waitFor(isState('offline'), 30_000, 'state offline');
         const lastBirth = observer.seen.filter((m) => m.topic === topics.birth && m.body && m.at < offline.at).at(-1)!;
         assert.equal(
           offline.body!.session,
@@ -337,19 +337,19 @@ for (const b of BROKERS) {
     );
     t.after(() => daemon.kill());
     await daemon.running();
-    await observer.waitFor(isState('ready'), 30_000, 'ready');
+    await observer.waitFor(isState('ready'), 90_000, 'ready');
 
     await observer.publish(topics.command('deepen'), { commandId: 'outage-1', toDepth: 3, method: 'identity' });
-    const jobId = String((await observer.waitFor(replyTo('outage-1'), 20_000)).body!.jobId);
+    const jobId = String((await observer.waitFor(replyTo('outage-1'), 60_000)).body!.jobId);
     await observer.waitFor(
       (m) => m.topic === topics.job(jobId) && m.body?.status === 'running' && /^stage/.test(String(m.body.step)),
-      60_000,
+      180_000,
       'growth progress',
     );
     await broker.stop();
     const firstPart = observer.seen.slice();
     await observer.close();
-    await daemon.waitFor((l) => l.msg === 'job succeeded' && l.job === jobId, 120_000);
+    await daemon.waitFor((l) => l.msg === 'job succeeded' && l.job === jobId, 360_000);
     const client = new ControlClient(h.home);
     const status = await client.ok<{ fleet: { connected: boolean; outboxPending: number } }>('GET', '/status');
     assert.equal(status.fleet.connected, false);
@@ -365,12 +365,12 @@ for (const b of BROKERS) {
     observers.push(observer);
     await observer.waitFor(
       (m) => m.topic === topics.job(jobId) && m.body?.status === 'succeeded',
-      60_000,
+      180_000,
       'the succeeded report after the outage',
     );
     await observer.waitFor(
       (m) => m.topic === topics.birth && (m.body?.model as { depth?: number } | undefined)?.depth === 3,
-      30_000,
+      90_000,
       'the new birth',
     );
 

@@ -77,7 +77,7 @@ test('desired state: groups, precedence, several growth steps, and once per roll
       );
       const done = await observer.waitFor(
         (m) => m.topic === reported('edge-1') && m.body?.status === 'succeeded',
-        20_000,
+        60_000,
         'edge-1 converging',
       );
       assert.equal(done.body!.depth, 4);
@@ -109,7 +109,7 @@ test('desired state: groups, precedence, several growth steps, and once per roll
     );
     const done = await observer.waitFor(
       (m) => m.topic === reported('lab-1') && m.body?.rolloutId === 'd1' && m.body.status === 'succeeded',
-      20_000,
+      60_000,
       'lab-1 at its own target',
     );
     assert.equal(done.body!.depth, 3);
@@ -136,7 +136,7 @@ test('desired state: groups, precedence, several growth steps, and once per roll
     await observer.publish(deviceTopics(FLEET, 'lab-1').command('rebirth'), { commandId: 'after-bad' });
     const reply = await observer.waitFor(
       (m) => m.topic === deviceTopics(FLEET, 'lab-1').reply && m.body?.commandId === 'after-bad',
-      10_000,
+      30_000,
       'the rebirth reply',
     );
     assert.equal(reply.body!.ok, true);

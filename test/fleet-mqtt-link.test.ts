@@ -45,7 +45,7 @@ function captureLog() {
   return { log: { info: at('info'), warn: at('warn'), error: at('error') }, lines, text: () => JSON.stringify(lines) };
 }
 
-async function waitFor(what: string, pred: () => boolean, ms = 10_000): Promise<void> {
+async function waitFor(what: string, pred: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
@@ -282,7 +282,7 @@ for (const { kind, start } of BROKERS) {
       await broker.start();
       await subscribe();
       openGate();
-      await waitFor('row 149 after the outage', seen(149), 20_000);
+      await waitFor('row 149 after the outage', seen(149), 60_000);
       await waitFor('rows 0-149 marked sent', () => device.sender.pending() === 0);
 
       // The broker goes away again and the daemon restarts meanwhile: its rows wait in the reopened store.
@@ -298,7 +298,7 @@ for (const { kind, start } of BROKERS) {
       await broker.start();
       await subscribe();
       openGate();
-      await waitFor('row 199 after the restart', seen(199), 20_000);
+      await waitFor('row 199 after the restart', seen(199), 60_000);
       await waitFor('every row marked sent', () => device.sender.pending() === 0);
       await device.sender.stop();
 

@@ -81,7 +81,7 @@ for (const b of BROKERS) {
     for (const d of devices)
       await observer.waitFor(
         (m) => m.topic === deviceTopics(FLEET, d.id).birth && m.body !== null,
-        30_000,
+        90_000,
         `${d.id}'s birth`,
       );
 
@@ -135,9 +135,9 @@ for (const b of BROKERS) {
     const observer = await FleetObserver.connect(broker.url);
     t.after(() => observer.close());
     const off = deviceTopics(FLEET, 'dev-b-off');
-    await observer.waitFor((m) => m.topic === off.birth && m.body !== null, 30_000, 'the birth of dev-b-off');
+    await observer.waitFor((m) => m.topic === off.birth && m.body !== null, 90_000, 'the birth of dev-b-off');
     assert.equal((await offline.daemon.stop()).code, 0);
-    await observer.waitFor((m) => m.topic === off.state && m.body?.state === 'offline', 10_000, 'dev-off offline');
+    await observer.waitFor((m) => m.topic === off.state && m.body?.state === 'offline', 30_000, 'dev-off offline');
 
     const cli = fleetCli(t, broker.url, FLEET);
     const run = await cli.run(
@@ -174,13 +174,13 @@ for (const b of BROKERS) {
     await offline.daemon.running();
     const done = await observer.waitFor(
       (m) => m.topic === off.reported && m.body?.status === 'succeeded',
-      150_000,
+      450_000,
       'dev-off converging',
     );
     assert.equal(done.body!.depth, 3);
     await observer.waitFor(
       (m) => m.topic === off.birth && (m.body?.model as { depth?: number } | undefined)?.depth === 3,
-      20_000,
+      60_000,
       'the birth of dev-off at depth 3',
     );
     // Converged once: a restart does not run the rollout again.
@@ -190,7 +190,7 @@ for (const b of BROKERS) {
     await offline.daemon.running();
     await observer.waitFor(
       (m) => m.topic === off.state && m.body?.state === 'ready' && m.at > done.at,
-      20_000,
+      60_000,
       'dev-off ready again',
     );
     await new Promise((r) => setTimeout(r, 1000));
@@ -208,7 +208,7 @@ test('desired state on a real daemon: a target two blocks up is reached in two j
   const observer = await FleetObserver.connect(broker.url);
   t.after(() => observer.close());
   const topics = deviceTopics(FLEET, 'dev-steps');
-  await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 30_000, 'the birth');
+  await observer.waitFor((m) => m.topic === topics.birth && m.body !== null, 90_000, 'the birth');
   await observer.publish(
     topics.desired,
     { rolloutId: 'two-steps', toDepth: 4, method: 'identity', ts: new Date().toISOString() },
@@ -216,7 +216,7 @@ test('desired state on a real daemon: a target two blocks up is reached in two j
   );
   const done = await observer.waitFor(
     (m) => m.topic === topics.reported && m.body?.status !== 'running',
-    150_000,
+    450_000,
     'the final report',
   );
   assert.equal(done.body!.status, 'succeeded', String(done.body!.reason));

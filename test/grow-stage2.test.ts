@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/tf';
+import { tf, tfl } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { DEFAULT_MODEL } from './helpers/cli';
 import { loadDataset } from '../src/data/load';
@@ -10,6 +10,7 @@ import { grow } from '../src/grow/run';
 import { evaluate } from '../src/train/classifier';
 import { runLoop } from '../src/train/loop';
 import { EarlyStopper } from '../src/train/early-stop';
+import { BestCheckpoint } from '../src/train/best-checkpoint';
 import { defaultStage2Schedule, LearningRateSchedule, learningRateAt } from '../src/train/schedule';
 import { toTensorSet, disposeTensorSet } from '../src/train/tensors';
 
@@ -81,7 +82,9 @@ test('the loop follows the schedule by steps under an epochs budget and by wall 
 
   rates.length = 0;
   const seen: { rate: number; elapsed: number }[] = [];
-  const started = performance.now();
+  // The loop's clock: each step takes 20 ms of it, so the budget is time, not steps, and the
+  // schedule is checked against the time the loop saw, however busy the machine is.
+  let now = 0;
   runLoop({
     stage: 't',
     count: 256,
@@ -90,17 +93,14 @@ test('the loop follows the schedule by steps under an epochs budget and by wall 
     seed: 1,
     optimizer,
     batchLoss: (idx) => {
-      seen.push({
-        rate: (optimizer as unknown as { learningRate: number }).learningRate,
-        elapsed: (performance.now() - started) / 1000,
-      });
-      const until = performance.now() + 20;
-      while (performance.now() < until); // 20 ms a step, so the budget is time, not steps
+      seen.push({ rate: (optimizer as unknown as { learningRate: number }).learningRate, elapsed: now / 1000 });
+      now += 20;
       return batchLoss(idx);
     },
     learningRate: (f) => learningRateAt(s, f),
+    clock: () => now,
   });
-  assert.ok(seen.length >= 10 && seen.length <= 31, `${seen.length} steps in 0.6 s`);
+  assert.ok(seen.length >= 29 && seen.length <= 31, `${seen.length} steps in 0.6 s`);
   for (const p of seen) {
     // The rate was set just before the step began, from the elapsed share of 0.6 s.
     assert.ok(Math.abs(p.rate - learningRateAt(s, p.elapsed / 0.6)) < 0.002, `rate ${p.rate} at ${p.elapsed}s`);
@@ -120,6 +120,36 @@ test('early stopping waits for patience checkpoints without a gain, and not befo
   assert.equal(stopper.shouldStop(0.91, 0.6), false, 'a gain resets the count');
   assert.equal(stopper.shouldStop(0.905, 0.7), false);
   assert.equal(stopper.shouldStop(0.91, 0.8), true, 'a tie is no gain');
+
+  const byLoss = new EarlyStopper({ patience: 2, minDelta: 0, minFraction: 0 });
+  assert.equal(byLoss.shouldStop(0.9, 0.1, 0.3), false);
+  assert.equal(byLoss.shouldStop(0.9, 0.2, 0.28), false, 'a lower loss at the same accuracy is a gain');
+  assert.equal(byLoss.shouldStop(0.95, 0.3, 0.29), false);
+  assert.equal(byLoss.shouldStop(0.96, 0.4, 0.285), true, 'two without a lower loss, whatever the accuracy');
+});
+
+test('the kept checkpoint: the lowest validation loss among those at least as accurate as the start', () => {
+  const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1] })] });
+  const best = new BestCheckpoint(model);
+  assert.equal(best.offer(0, 0, 0.9, 0.3), true, 'the start');
+  assert.equal(best.offer(10, 1, 0.89, 0.2), false, 'below the start on accuracy, whatever its loss');
+  assert.equal(best.offer(20, 2, 0.9, 0.25), true, 'as accurate as the start, lower loss');
+  assert.equal(best.offer(30, 3, 0.95, 0.26), false, 'more accurate, but a higher loss');
+  assert.equal(best.offer(40, 4, 0.92, 0.24), true);
+  assert.deepEqual(best.kept, {
+    steps: 40,
+    seconds: 4,
+    validationAccuracy: 0.92,
+    validationLoss: 0.24,
+    atStart: false,
+  });
+  const plain = new BestCheckpoint(model);
+  plain.offer(0, 0, 0.9);
+  assert.equal(plain.offer(10, 1, 0.9), false, 'without losses, a tie keeps the earlier model');
+  assert.equal(plain.offer(20, 2, 0.91), true);
+  best.dispose();
+  plain.dispose();
+  model.dispose();
 });
 
 test('a Stage II whose last part is made worse returns its best validation checkpoint and says so', async () => {
@@ -148,7 +178,12 @@ test('a Stage II whose last part is made worse returns its best validation check
   const kept = report.stage2.kept!;
   assert.equal(report.stage2.stoppedBy, 'epochs');
   assert.ok(kept.steps < last.steps, `kept step ${kept.steps} of ${last.steps}`);
-  assert.equal(kept.validationAccuracy, Math.max(...checkpoints.map((c) => c.validationAccuracy)));
+  const floor = checkpoints[0].validationAccuracy;
+  const lowest = checkpoints
+    .filter((c) => c.validationAccuracy >= floor)
+    .reduce((a, b) => (b.validationLoss! < a.validationLoss! ? b : a));
+  assert.equal(kept.steps, lowest.steps, 'the kept checkpoint is not the lowest loss at or above the start');
+  assert.ok(kept.validationAccuracy >= floor);
   assert.ok(
     last.validationAccuracy < kept.validationAccuracy - 0.05,
     `last ${last.validationAccuracy} vs kept ${kept.validationAccuracy}: the wrecking part did not wreck`,

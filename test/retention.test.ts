@@ -74,7 +74,7 @@ test('the daemon prunes to `retention` at start, and a rollback still finds its 
   homeWithVersions(h.home, 6);
   const daemon = new DaemonProcess([], { ...h.env, DEEPEND_RETENTION: '2' });
   t.after(() => daemon.kill());
-  const url = await daemon.running(90_000);
+  const url = await daemon.running(270_000);
   const line = daemon.lines.find((l) => l.msg === 'old model versions pruned');
   assert.deepEqual(line?.versions, [1, 2, 3, 4]);
   assert.deepEqual(dirs(h.home), ['v5', 'v6']);

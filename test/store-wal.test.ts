@@ -73,7 +73,7 @@ test('garbage in deepend.db-wal after an unclean stop: a warning, and the same v
   homeWithVersions(h.home, 3);
   let daemon = new DaemonProcess([], h.env);
   t.after(() => daemon.kill());
-  await daemon.running(90_000);
+  await daemon.running(270_000);
   const back = await runCli(['rollback', '2'], { env: h.env });
   assert.equal(back.code, 0, back.stderr);
   assert.deepEqual(await daemon.stop('SIGKILL'), { code: null, signal: 'SIGKILL' });
@@ -136,7 +136,7 @@ test('garbage in deepend.db-wal after an unclean stop: a warning, and the same v
 
   writeFileSync(join(h.home, 'deepend.db-wal'), randomBytes(64 * 1024));
   daemon = new DaemonProcess([], h.env);
-  const url = await daemon.running(90_000);
+  const url = await daemon.running(270_000);
   const warning = daemon.lines.find((l) => l.msg === 'the database write-ahead log was discarded');
   assert.ok(warning, 'the discarded WAL is a warning in the log');
   assert.match(String(warning.problem), /header is not a WAL header/);

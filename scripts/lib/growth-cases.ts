@@ -12,6 +12,7 @@ import { tfl } from '../../src/tf';
 import { trainClassifier } from '../../src/train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../src/train/tensors';
 import { writeShapesFolder, writeTabularCsv } from './bench-data';
+import { shippedRecipeArgs } from './shipped-recipe';
 
 const L = tfl.layers;
 
@@ -33,28 +34,7 @@ function mnistCase(): GrowthCase {
     source: 'mnist',
     toDepth: 4,
     async makeParent(seed, dir) {
-      const code = await main([
-        'train',
-        '--family',
-        'conv',
-        '--depth',
-        '2',
-        '--width',
-        '16',
-        '--data',
-        'mnist',
-        '--epochs',
-        '10',
-        '--seed',
-        String(seed),
-        '--init-seed',
-        '7',
-        '--name',
-        'parent',
-        '--out',
-        dir,
-        '--json',
-      ]);
+      const code = await main([...shippedRecipeArgs(seed, 'parent', dir), '--json']);
       if (code !== 0) throw new Error(`deepend train exited ${code}`);
     },
   };

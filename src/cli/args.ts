@@ -1,3 +1,5 @@
+import { parseArgs as parseTokens } from 'node:util';
+
 /** A usage error: printed as one line with exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -6,12 +8,36 @@ export class UsageError extends Error {
   }
 }
 
-export interface FlagSpec {
-  /** Flags that take a value. */
-  values: readonly string[];
-  /** Flags that are on or off. */
-  switches?: readonly string[];
-  required?: readonly string[];
+/** One flag of a command, as its help shows it. */
+export interface FlagDoc {
+  /** Without the dashes: 'to-depth'. */
+  name: string;
+  /** What the value looks like ('N', 'DIR'); absent for a switch, which takes no value. */
+  value?: string;
+  /** One line: what the flag does. */
+  description: string;
+  /** true: parsing fails without it; a condition ('unless --resume'): shown as required, checked by the command. */
+  required?: true | string;
+}
+
+/** A command (or a subcommand): what parses its flags and what its help prints, in one place. */
+export interface CommandSpec {
+  /** The words after `deepend`: 'grow', 'fleet rollout'. */
+  command: string;
+  /** The operands in the usage line ('FILE...', '[VERSION]'); the command reads them itself. */
+  operands?: string;
+  /** One line: what the command does. */
+  summary: string;
+  flags: readonly FlagDoc[];
+}
+
+/** A command whose first operand names a subcommand (`deepend fleet rollout`), each with its own spec. */
+export interface CommandGroup {
+  command: string;
+  summary: string;
+  subcommands: readonly CommandSpec[];
+  /** One more line for the group's help (flags every subcommand takes, say). */
+  note?: string;
 }
 
 export interface ParsedArgs {
@@ -19,31 +45,86 @@ export interface ParsedArgs {
   switches: Set<string>;
 }
 
-/** Parses `--name value`, `--name=value` and `--switch`; any other word is an error naming it. */
-export function parseArgs(command: string, argv: string[], spec: FlagSpec): ParsedArgs {
+/**
+ * Parses `--name value`, `--name=value` and `--switch` against the spec (node:util's parseArgs
+ * reads the words); any other word, a missing value or a missing required flag is a UsageError.
+ */
+export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
+  const known = new Map(spec.flags.map((f) => [f.name, f]));
+  const { tokens } = parseTokens({
+    args: argv,
+    options: Object.fromEntries(
+      spec.flags.map((f) => [f.name, { type: f.value === undefined ? ('boolean' as const) : ('string' as const) }]),
+    ),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const values = new Map<string, string>();
   const switches = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i];
-    if (!word.startsWith('--')) throw new UsageError(`${command}: unexpected argument '${word}'`);
-    const eq = word.indexOf('=');
-    const name = word.slice(2, eq === -1 ? undefined : eq);
-    if (spec.switches?.includes(name)) {
-      if (eq !== -1) throw new UsageError(`${command}: --${name} takes no value`);
-      switches.add(name);
-    } else if (spec.values.includes(name)) {
-      const value = eq === -1 ? argv[++i] : word.slice(eq + 1);
-      if (value === undefined || (eq === -1 && value.startsWith('--')))
-        throw new UsageError(`${command}: --${name} needs a value`);
-      values.set(name, value);
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument '${token.value}'`);
+    if (token.kind === 'option-terminator') throw new UsageError("unexpected argument '--'");
+    const flag = known.get(token.name);
+    if (!flag || !token.rawName.startsWith('--')) throw new UsageError(`unknown option ${token.rawName}`);
+    if (flag.value === undefined) {
+      if (token.value !== undefined) throw new UsageError(`--${flag.name} takes no value`);
+      switches.add(flag.name);
     } else {
-      throw new UsageError(`${command}: unknown option --${name}`);
+      if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--')))
+        throw new UsageError(`--${flag.name} needs a value`);
+      values.set(flag.name, token.value);
     }
   }
-  for (const name of spec.required ?? []) {
-    if (!values.has(name)) throw new UsageError(`${command}: --${name} is required`);
+  for (const flag of spec.flags) {
+    if (flag.required === true && !values.has(flag.name)) throw new UsageError(`--${flag.name} is required`);
   }
   return { values, switches };
+}
+
+function describeFlag(f: FlagDoc): string {
+  return typeof f.required === 'string' ? `${f.description} (required ${f.required})` : f.description;
+}
+
+function flagWords(f: FlagDoc): string {
+  return f.value === undefined ? `--${f.name}` : `--${f.name} ${f.value}`;
+}
+
+/** `deepend fleet rollout --to-depth N ... [--json]`: operands, required flags, then the optional ones in brackets. */
+export function usageLine(spec: CommandSpec): string {
+  const required = spec.flags.filter((f) => f.required).map(flagWords);
+  const optional = spec.flags.filter((f) => !f.required).map((f) => `[${flagWords(f)}]`);
+  return ['deepend', spec.command, spec.operands, ...required, ...optional].filter(Boolean).join(' ');
+}
+
+/** What `deepend COMMAND --help` prints: the usage line, the summary, and each flag with its one line. */
+export function helpText(spec: CommandSpec): string {
+  const width = Math.max(0, ...spec.flags.map((f) => flagWords(f).length));
+  return [
+    `usage: ${usageLine(spec)}`,
+    '',
+    spec.summary,
+    ...(spec.flags.length > 0
+      ? ['', ...spec.flags.map((f) => `  ${flagWords(f).padEnd(width)}  ${describeFlag(f)}`)]
+      : []),
+  ].join('\n');
+}
+
+/** What `deepend GROUP --help` prints: each subcommand's usage line and summary. */
+export function groupHelp(group: CommandGroup): string {
+  return [
+    `deepend ${group.command}: ${group.summary}`,
+    '',
+    ...group.subcommands.flatMap((spec) => [`  ${usageLine(spec)}`, `      ${spec.summary}`]),
+    '',
+    ...(group.note ? [group.note] : []),
+    `deepend ${group.command} SUBCOMMAND --help: that subcommand's flags, one line each`,
+  ].join('\n');
+}
+
+/** The subcommand spec `words` name in a group ('rollout' in `fleet rollout`), or undefined. */
+export function subcommandSpec(group: CommandGroup, word: string | undefined): CommandSpec | undefined {
+  return group.subcommands.find((spec) => spec.command === `${group.command} ${word}`);
 }
 
 export function numberFlag(

@@ -1,13 +1,32 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ImportFlags } from '../model/open';
 import { parseScale } from '../model/input-contract';
-import { ParsedArgs, UsageError } from './args';
+import { FlagDoc, ParsedArgs, UsageError } from './args';
+
+/** --data: where the samples come from (the commands that train or measure a model). */
+export const DATA_FLAG: FlagDoc = {
+  name: 'data',
+  value: 'SRC',
+  description: 'mnist, a CSV file with a label column, or a folder of class folders of images',
+  required: true,
+};
 
 /** Flags that say how to read a model deepend has not imported yet. */
-export const IMPORT_FLAGS = ['freeze-through', 'labels', 'input-scale', 'input-mean', 'input-std'] as const;
-
-export const IMPORT_USAGE =
-  '[--freeze-through LAYER] [--labels L1,L2,...|FILE] [--input-scale S] [--input-mean M[,M,M]] [--input-std S[,S,S]]';
+export const IMPORT_FLAGS: readonly FlagDoc[] = [
+  {
+    name: 'freeze-through',
+    value: 'LAYER',
+    description: 'everything up to LAYER stays frozen; growth trains the chain after it',
+  },
+  {
+    name: 'labels',
+    value: 'L1,L2,...|FILE',
+    description: "class names in the model's output order (or a file, one per line)",
+  },
+  { name: 'input-scale', value: 'S', description: 'input = raw value * S (e.g. 1/255 or 1)' },
+  { name: 'input-mean', value: 'M[,M,M]', description: 'subtracted after the scale (one value, or one per channel)' },
+  { name: 'input-std', value: 'S[,S,S]', description: 'divided by after the mean (one value, or one per channel)' },
+];
 
 function numbers(name: string, text: string): number[] {
   const values = text.split(',').map((v) => Number(v.trim()));

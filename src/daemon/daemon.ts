@@ -384,7 +384,7 @@ export class Daemon {
           job: job.id,
           kind: job.kind,
           trigger: job.trigger,
-          outcome: job.state === 'succeeded' ? describeCommit(job.result) : undefined,
+          outcome: job.state === 'succeeded' ? describeCommit(job) : undefined,
           reason: job.reason ?? undefined,
         });
         if (isTerminal(job.state)) {

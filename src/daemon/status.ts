@@ -115,6 +115,7 @@ export function daemonStatus(parts: DaemonParts) {
           cores: detection.facts.cpu.cores,
           memoryBytes: detection.facts.memoryBytes,
           gpus: detection.facts.gpus,
+          webgpu: detection.facts.webgpu ?? null,
         }
       : null,
     policy: policy

@@ -4,6 +4,9 @@ import { LoadedModel } from '../model/io';
 import { Budget } from '../train/budget';
 import { DEFAULT_BATCH, evaluate } from '../train/classifier';
 import { runStage2, Stage2Options } from './stage2';
+import { runStage2OnWebGpu } from './stage2-webgpu';
+import { requestDevice, firstLine } from '../compute/webgpu/dawn';
+import { planOf } from '../train/webgpu/plan';
 import { ProgressCallback, throwIfAborted } from '../train/progress';
 import { disposeTensorSet, TensorSet, toTensorSet } from '../train/tensors';
 import type { Dataset } from '../data/types';
@@ -47,6 +50,12 @@ export interface GrowRequest {
   stopRule?: AngleStopRule;
   validateEverySamples?: number;
   backend: string;
+  /**
+   * Where Stage II's steps run: 'wasm' (the default: TF.js, the backend in use) or 'webgpu'
+   * (deepend's WGSL trainer on Dawn; falls back to wasm, saying why, when the model has layers
+   * it has no kernels for or no adapter is found). Nothing sets 'webgpu' by default yet.
+   */
+  stage2Trainer?: 'wasm' | 'webgpu';
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
 }
@@ -55,6 +64,19 @@ export interface GrowResult {
   /** The whole grown model (an imported model's frozen part included), ready to save and serve. */
   model: tfl.LayersModel;
   report: GrowReport;
+}
+
+/** A device for Stage II on WebGPU, or why not (the model's layers, or no adapter): then Stage II runs on wasm. */
+async function openStage2Device(
+  model: tfl.LayersModel,
+  train: TensorSet,
+): Promise<{ device: GPUDevice } | { reason: string }> {
+  try {
+    planOf(model, train.output ?? 'softmax');
+    return { device: await requestDevice() };
+  } catch (err) {
+    return { reason: firstLine(err) };
+  }
 }
 
 /**
@@ -167,7 +189,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         return placed;
       });
       const stage2Start = elapsed();
-      const { loop: stage2, report: stage2Report } = runStage2({
+      const stage2Run = {
         model: init.model,
         train,
         validation,
@@ -180,7 +202,21 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         stopRule: req.stopRule,
         onProgress: req.onProgress,
         signal: req.signal,
-      });
+      };
+      const gpu = req.stage2Trainer === 'webgpu' ? await openStage2Device(init.model, train) : undefined;
+      let stage2Result: ReturnType<typeof runStage2>;
+      if (gpu && 'device' in gpu) {
+        try {
+          stage2Result = await runStage2OnWebGpu({ ...stage2Run, device: gpu.device });
+        } finally {
+          gpu.device.destroy();
+        }
+        stage2Result.report.trainer = { name: 'webgpu' };
+      } else {
+        stage2Result = runStage2(stage2Run);
+        stage2Result.report.trainer = gpu ? { name: 'wasm', webgpuRefused: gpu.reason } : { name: 'wasm' };
+      }
+      const { loop: stage2, report: stage2Report } = stage2Result;
       curves.push({
         stage: 'stage2',
         metric: 'loss',

@@ -47,6 +47,8 @@ export interface Stage2Report {
   validationAtStart?: number;
   /** The checkpoint whose weights the grown model has; null when the last weights were kept. */
   kept: KeptCheckpoint | null;
+  /** Where the steps ran; webgpuRefused says why WebGPU was asked for and not used. */
+  trainer?: { name: 'wasm' | 'webgpu'; webgpuRefused?: string };
 }
 
 /**
@@ -79,8 +81,8 @@ export function runStage2(run: Stage2Run): { loop: LoopResult; report: Stage2Rep
       onProgress: run.onProgress,
       signal: run.signal,
       onCheckpoint: (c, fraction) => {
-        best?.offer(c.steps, c.seconds, c.validationAccuracy);
-        const stop = stopper?.shouldStop(c.validationAccuracy, fraction) ?? false;
+        best?.offer(c.steps, c.seconds, c.validationAccuracy, c.validationLoss);
+        const stop = stopper?.shouldStop(c.validationAccuracy, fraction, c.validationLoss) ?? false;
         return c.steps > 0 && stop;
       },
     });

@@ -4,14 +4,27 @@
  * committed as v2". Reads the result the swap recorded with the commit.
  */
 
+/** The parts of a job (a store row or its API view) the description reads. */
+export interface CommittedJob {
+  kind: string;
+  request: Readonly<Record<string, unknown>>;
+  result: Readonly<Record<string, unknown>> | null;
+}
+
 function percent(x: number): string {
   return `${(x * 100).toFixed(2)}%`;
 }
 
+/** A rollback swaps back; a rollback job that `deepend models import` asked for swaps in an imported version. */
+function swapWords(job: CommittedJob, version: number): string {
+  return job.request.reason === 'import' ? `imported as v${version}` : `back to v${version}`;
+}
+
 /** The held-out accuracies before and after with the change in points, and the version committed; undefined without a version. */
-export function describeCommit(result: Readonly<Record<string, unknown>> | null | undefined): string | undefined {
+export function describeCommit(job: CommittedJob): string | undefined {
+  const result = job.result;
   if (!result || typeof result.version !== 'number') return undefined;
-  if (result.rollback === true) return `back to v${result.version}`;
+  if (job.kind === 'rollback') return swapWords(job, result.version);
   const committed = `committed as v${result.version}`;
   const { accuracyBefore: before, accuracyAfter: after } = result;
   if (typeof before !== 'number' || typeof after !== 'number') return committed;

@@ -39,6 +39,16 @@ function checkIntegrity(db: Database.Database, path: string): void {
 }
 
 /**
+ * SQLite's page cache per connection, in KiB. Its default (2,000 KiB) keeps
+ * every page read or written until the cache is full, and the quick_check at
+ * open reads them all: the daemon's RSS then grows with the database (jobs,
+ * transitions and outbox rows, about 20 KB per upgrade + rollback in
+ * bench:soak) up to 2 MB. The database is small and the OS caches its file;
+ * 256 KiB holds the hot pages.
+ */
+export const PAGE_CACHE_KIB = 256;
+
+/**
  * Opens a connection and brings it to a known state: integrity and identity
  * checked before anything is written, then WAL, full sync (a transition must survive
  * power loss, and writes are rare), foreign keys and the schema.
@@ -46,6 +56,7 @@ function checkIntegrity(db: Database.Database, path: string): void {
 function connect(path: string, fileMustExist: boolean): Database.Database {
   const db = new Database(path, { fileMustExist, timeout: BUSY_TIMEOUT_MS });
   try {
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     checkIntegrity(db, path);
     checkSchema(db, path);
     const mode = db.pragma('journal_mode = WAL', { simple: true });

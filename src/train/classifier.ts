@@ -137,7 +137,12 @@ export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: 
         const y = tf.gather(train.labels, indices) as tf.Tensor1D;
         return classifierLoss(model.apply(x, { training: true }) as tf.Tensor, y, train.classes, train.output);
       },
-      validate: opts.validation ? () => evaluate(model, opts.validation!).accuracy : undefined,
+      validate: opts.validation
+        ? () => {
+            const { accuracy, loss } = evaluate(model, opts.validation!);
+            return { accuracy, loss };
+          }
+        : undefined,
       validateEverySteps: opts.validateEverySamples
         ? Math.max(1, Math.round(opts.validateEverySamples / (opts.batchSize ?? DEFAULT_BATCH)))
         : undefined,

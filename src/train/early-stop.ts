@@ -1,8 +1,10 @@
 /**
  * Early stopping on the validation part: stop once `patience` validation
- * checkpoints in a row have not beaten the best accuracy so far by more than
- * `minDelta`, but never before `minFraction` of the budget is spent (the
- * warm-up and the first noisy checkpoints should not end a stage).
+ * checkpoints in a row have not beaten the best so far, but never before
+ * `minFraction` of the budget is spent (the warm-up and the first noisy
+ * checkpoints should not end a stage). "Beaten" is a lower validation loss
+ * where checkpoints carry one (as BestCheckpoint keeps the lowest), else an
+ * accuracy higher by more than `minDelta`.
  */
 export interface EarlyStopRule {
   patience: number;
@@ -14,6 +16,7 @@ export const DEFAULT_EARLY_STOP: EarlyStopRule = { patience: 8, minDelta: 0, min
 
 export class EarlyStopper {
   private best = Number.NEGATIVE_INFINITY;
+  private bestLoss = Number.POSITIVE_INFINITY;
   private since = 0;
 
   constructor(private readonly rule: EarlyStopRule) {
@@ -22,9 +25,14 @@ export class EarlyStopper {
   }
 
   /** Feed each validation checkpoint in order; true means stop. */
-  shouldStop(validationAccuracy: number, fraction: number): boolean {
-    if (validationAccuracy > this.best + this.rule.minDelta) {
-      this.best = validationAccuracy;
+  shouldStop(validationAccuracy: number, fraction: number, validationLoss?: number): boolean {
+    const improved =
+      validationLoss !== undefined
+        ? validationLoss < this.bestLoss
+        : validationAccuracy > this.best + this.rule.minDelta;
+    this.best = Math.max(this.best, validationAccuracy);
+    if (validationLoss !== undefined) this.bestLoss = Math.min(this.bestLoss, validationLoss);
+    if (improved) {
       this.since = 0;
       return false;
     }

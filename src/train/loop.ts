@@ -19,6 +19,8 @@ export interface Checkpoint {
   /** Mean training loss since the previous checkpoint. */
   loss: number;
   validationAccuracy: number;
+  /** Mean cross-entropy on the validation part, when the stage's validation measures it. */
+  validationLoss?: number;
   /** The learning rate of the step before it, when the stage follows a schedule. */
   learningRate?: number;
 }
@@ -32,6 +34,13 @@ export interface LoopResult {
   steps: number;
   seconds: number;
   stoppedBy: StopReason;
+}
+
+/** What a stage's validation measured: the accuracy, and the loss where it is known. */
+export type Validation = number | { accuracy: number; loss: number };
+
+function validationOf(v: Validation): { accuracy: number; loss?: number } {
+  return typeof v === 'number' ? { accuracy: v } : v;
 }
 
 export interface LoopConfig {
@@ -50,7 +59,7 @@ export interface LoopConfig {
   /** After each epoch: may return a validation accuracy (used by the stop rule and progress). */
   afterEpoch?: (epoch: number) => number | undefined;
   /** Validation accuracy now; called every `validateEverySteps` steps for checkpoints. */
-  validate?: () => number;
+  validate?: () => Validation;
   validateEverySteps?: number;
   stopRule?: AngleStopRule;
   /** Ends training early (reason 'converged') when it returns true after an epoch. */
@@ -61,6 +70,8 @@ export interface LoopConfig {
   onCheckpoint?: (checkpoint: Checkpoint, fraction: number) => boolean;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** Milliseconds that a seconds budget is counted in; performance.now by default (a test's own clock otherwise). */
+  clock?: () => number;
 }
 
 /**
@@ -72,8 +83,9 @@ export function runLoop(cfg: LoopConfig): LoopResult {
   assertBudget(cfg.budget, cfg.stage);
   const stepsPerEpoch = Math.max(1, Math.ceil(cfg.count / cfg.batchSize));
   const stopper = cfg.stopRule ? new AngleStopper(cfg.stopRule) : undefined;
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
+  const clock = cfg.clock ?? (() => performance.now());
+  const started = clock();
+  const elapsed = () => (clock() - started) / 1000;
   const order = new Int32Array(cfg.count);
   const records: EpochRecord[] = [];
   const accuracies: number[] = [];
@@ -83,13 +95,15 @@ export function runLoop(cfg: LoopConfig): LoopResult {
   let sinceCheckpoint = { loss: 0, count: 0 };
   let rate: number | undefined;
   let stopEarly = false;
-  const checkpoint = (accuracy: number, fraction: number) => {
+  const checkpoint = (measured: Validation, fraction: number) => {
+    const { accuracy, loss } = validationOf(measured);
     const c: Checkpoint = {
       steps,
       seconds: elapsed(),
       loss: sinceCheckpoint.loss / Math.max(1, sinceCheckpoint.count),
       validationAccuracy: accuracy,
     };
+    if (loss !== undefined) c.validationLoss = loss;
     if (rate !== undefined) c.learningRate = rate;
     checkpoints.push(c);
     sinceCheckpoint = { loss: 0, count: 0 };
@@ -98,7 +112,14 @@ export function runLoop(cfg: LoopConfig): LoopResult {
   const maxEpochs = cfg.budget.epochs ?? Number.POSITIVE_INFINITY;
   // Where the stage starts from (e.g. right after insertion); its loss is not yet known.
   if (cfg.validate && cfg.validateEverySteps) {
-    checkpoints.push({ steps: 0, seconds: 0, loss: Number.NaN, validationAccuracy: cfg.validate() });
+    const { accuracy, loss } = validationOf(cfg.validate());
+    checkpoints.push({
+      steps: 0,
+      seconds: 0,
+      loss: Number.NaN,
+      validationAccuracy: accuracy,
+      ...(loss !== undefined ? { validationLoss: loss } : {}),
+    });
     cfg.onCheckpoint?.(checkpoints[0], 0);
   }
 
@@ -150,11 +171,12 @@ export function runLoop(cfg: LoopConfig): LoopResult {
       }
       if (stopEarly) break;
     }
-    const validationAccuracy = stopEarly
+    const measured = stopEarly
       ? checkpoints.at(-1)?.validationAccuracy
       : (cfg.afterEpoch?.(epoch) ?? (cfg.validate ? cfg.validate() : undefined));
-    if (cfg.validate && validationAccuracy !== undefined && !stopEarly)
-      checkpoint(validationAccuracy, budgetFraction(cfg.budget, epoch + 1, elapsed()));
+    const validationAccuracy = measured === undefined ? undefined : validationOf(measured).accuracy;
+    if (cfg.validate && measured !== undefined && !stopEarly)
+      checkpoint(measured, budgetFraction(cfg.budget, epoch + 1, elapsed()));
     records.push({ epoch, loss: lossSum / Math.max(1, lossCount), validationAccuracy, seconds: elapsed() });
     if (validationAccuracy !== undefined) {
       accuracies.push(validationAccuracy);

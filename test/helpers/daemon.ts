@@ -1,10 +1,11 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/daemon/control-client';
 import type { JobView } from '../../src/daemon/status';
-export { DaemonProcess } from '../../scripts/lib/daemon-process';
-export type { LogLine } from '../../scripts/lib/daemon-process';
+import { DaemonProcess, type LogLine } from '../../scripts/lib/daemon-process';
+export { DaemonProcess };
+export type { LogLine };
 import { HardwareFixture, hardwareFixturePath } from './hardware';
 
 /**
@@ -70,15 +71,98 @@ export function testHome(t: { after(fn: () => void): void }, hardware: HardwareF
   };
 }
 
-/** Polls GET /jobs/ID until the job has ended. */
-export async function waitForJob(client: ControlClient, id: string, timeoutMs = 300_000): Promise<JobView> {
-  const deadline = Date.now() + timeoutMs;
+/** CPU ticks used so far by the child processes of `pid` (its growth process), or 0 where /proc cannot tell. */
+function childCpuTicks(pid: number): number {
+  let ticks = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      // fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15)
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* gone */
+    }
+  }
+  return ticks;
+}
+
+/**
+ * What changes while a job moves: its state, its row (each transition, each attempt), its latest
+ * progress, and the CPU time of the daemon's growth process (a growth that is still loading its
+ * data on a starved machine reports nothing for a while, but works).
+ */
+function movement(job: JobView, daemon?: DaemonProcess): string {
+  return JSON.stringify([
+    job.state,
+    job.updatedAt,
+    job.attempts,
+    job.progress?.at ?? null,
+    job.progress?.percent ?? null,
+    daemon ? childCpuTicks(daemon.pid) : null,
+  ]);
+}
+
+/**
+ * Waits for `done` while job `id` moves: polls GET /jobs/ID and fails only when the job has not moved
+ * (no transition, no progress, no CPU used by the daemon's growth process) for `stallMs`. A growth on
+ * a loaded machine is slow, not stuck: fixed deadlines failed there (a one-epoch growth took over 90 s
+ * at nice 19 on two cores at load 9-23); a job that hangs still fails, and the test's own timeout
+ * bounds the whole.
+ */
+export async function whileJobMoves<T>(
+  client: ControlClient,
+  id: string,
+  done: (job: JobView) => T | undefined,
+  opts: { what: string; stallMs?: number; daemon?: DaemonProcess },
+): Promise<T> {
+  const stallMs = opts.stallMs ?? 90_000;
+  let last = '';
+  let movedAt = Date.now();
   for (;;) {
     const { job } = await client.ok<{ job: JobView }>('GET', `/jobs/${id}`);
-    if (job.endedAt !== null) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.state} after ${timeoutMs} ms`);
+    const result = done(job);
+    if (result !== undefined) return result;
+    const now = movement(job, opts.daemon);
+    if (now !== last) {
+      last = now;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > stallMs) {
+      throw new Error(`${opts.what}: job ${id} still ${job.state}, and it has not moved for ${stallMs} ms`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Polls GET /jobs/ID until the job has ended; fails when it has not moved for `stallMs` (see whileJobMoves). */
+export function waitForJob(
+  client: ControlClient,
+  id: string,
+  stallMs = 90_000,
+  daemon?: DaemonProcess,
+): Promise<JobView> {
+  return whileJobMoves(client, id, (job) => (job.endedAt !== null ? job : undefined), {
+    what: 'waiting for its end',
+    stallMs,
+    daemon,
+  });
+}
+
+/** The first log line of the daemon that matches, waiting while job `id` moves (see whileJobMoves). */
+export function lineWhileJobMoves(
+  daemon: DaemonProcess,
+  client: ControlClient,
+  id: string,
+  match: (l: LogLine) => boolean,
+  stallMs = 90_000,
+): Promise<LogLine> {
+  return whileJobMoves(client, id, () => daemon.lines.find(match), { what: 'waiting for a log line', stallMs, daemon });
 }
 
 /** POSTs {"instances": [one zero image]} and returns status and body. */

@@ -51,7 +51,7 @@ export function fleetCli(t: { after(fn: () => void): void }, url: string | null,
 }
 
 /** Resolves when `text()` matches, polling; rejects after `ms`. */
-export async function eventually(text: () => string, pattern: RegExp, ms = 10_000): Promise<void> {
+export async function eventually(text: () => string, pattern: RegExp, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!pattern.test(text())) {
     if (Date.now() > deadline) throw new Error(`no ${pattern} within ${ms} ms in:\n${text()}`);

@@ -2,14 +2,12 @@ import { parseArgs } from '../args';
 import { CommandIO } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
-import { CLIENT_FLAGS } from './status';
-
-export const CANCEL_USAGE = 'deepend cancel [JOBID] [--config F | --home DIR] [--json]';
+import { CANCEL_SPEC } from '../command-specs';
 
 /** `deepend cancel [JOBID]`: the daemon cancels that job (default: the active one); the served model stays. */
 export async function cancelCommand(argv: string[], io: CommandIO): Promise<number> {
   const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  const args = parseArgs('cancel', positional === undefined ? argv : argv.slice(1), CLIENT_FLAGS);
+  const args = parseArgs(CANCEL_SPEC, positional === undefined ? argv : argv.slice(1));
   const { job } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
     job: JobView;
   }>('POST', '/cancel', positional === undefined ? {} : { jobId: positional });

@@ -5,9 +5,8 @@ import { numberFlag, parseArgs, UsageError } from '../args';
 import { CommandIO } from '../output';
 import { ControlClient, clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
-import { CLIENT_FLAGS, describeProgress } from './status';
-
-export const DEEPEN_USAGE = 'deepend deepen [--to-depth N] [--method M] [--wait] [--config F | --home DIR] [--json]';
+import { describeProgress } from './status';
+import { DEEPEN_SPEC } from '../command-specs';
 
 const POLL_MS = 500;
 
@@ -53,10 +52,7 @@ async function follow(client: ControlClient, id: string, io: CommandIO): Promise
 
 /** `deepend deepen`: asks the running daemon for a manual upgrade; --wait follows it to its end. */
 export async function deepenCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('deepen', argv, {
-    values: [...CLIENT_FLAGS.values, 'to-depth', 'method'],
-    switches: [...CLIENT_FLAGS.switches, 'wait'],
-  });
+  const args = parseArgs(DEEPEN_SPEC, argv);
   const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1, max: MAX_DEPTH });
   const method = args.values.get('method');
   if (method !== undefined && !(METHOD_CHOICES as readonly string[]).includes(method))

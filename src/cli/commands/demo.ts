@@ -1,17 +1,21 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from '../args';
+import { numberFlag, parseArgs } from '../args';
 import { CommandIO } from '../output';
-import { growCommand } from './grow';
+import { growCommand, methodFlag } from './grow';
+import { DEMO_SPEC } from '../command-specs';
 
 export const DEFAULT_MODEL_DIR = resolve(__dirname, '../../../../models/default');
-export const DEMO_USAGE = 'deepend demo [--method M] [--to-depth N] [--budget-seconds S] [--out DIR] [--json]';
 
 /**
  * The main job on embedded defaults: grow the shipped model on the shipped
  * MNIST digits with DILS and print the result (until the daemon takes over).
  */
 export async function demoCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('demo', argv, { values: ['method', 'to-depth', 'budget-seconds', 'out'], switches: ['json'] });
+  const args = parseArgs(DEMO_SPEC, argv);
+  // Checked before anything is printed: a usage error is the only output.
+  const method = methodFlag(args.values.get('method') ?? 'dils');
+  const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1 }) ?? 4;
+  const seconds = numberFlag(args, 'budget-seconds', { min: 1 }) ?? 60;
   const out = args.values.get('out') ?? join('runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   if (!io.json) io.err.write(`deepend demo: growing ${DEFAULT_MODEL_DIR} on mnist into ${out}\n`);
   return growCommand(
@@ -21,11 +25,11 @@ export async function demoCommand(argv: string[], io: CommandIO): Promise<number
       '--data',
       'mnist',
       '--to-depth',
-      args.values.get('to-depth') ?? '4',
+      String(toDepth),
       '--method',
-      args.values.get('method') ?? 'dils',
+      method,
       '--budget-seconds',
-      args.values.get('budget-seconds') ?? '60',
+      String(seconds),
       '--out',
       out,
       ...(io.json ? ['--json'] : []),

@@ -1,20 +1,15 @@
 import { selectBackend } from '../../compute/backend';
 import { openModelWithData } from '../../model/open';
-import { IMPORT_FLAGS, IMPORT_USAGE, importFlagsOf } from '../model-flags';
+import { importFlagsOf } from '../model-flags';
 import { evaluate } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
 import { numberFlag, parseArgs } from '../args';
 import { CommandIO, keyValues, pct } from '../output';
-
-export const EVAL_USAGE = `deepend eval --model PATH --data SRC [--seed N] ${IMPORT_USAGE} [--json]`;
+import { EVAL_SPEC } from '../command-specs';
 
 /** `deepend eval`: held-out accuracy of a saved model on the same seeded split grow uses. */
 export async function evalCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('eval', argv, {
-    values: ['model', 'data', 'seed', ...IMPORT_FLAGS],
-    switches: ['json'],
-    required: ['model', 'data'],
-  });
+  const args = parseArgs(EVAL_SPEC, argv);
   const backend = await selectBackend();
   const { loaded, split } = await openModelWithData(
     args.values.get('model')!,

@@ -3,9 +3,10 @@ import { depthOf } from '../../model/arch';
 import { saveModel } from '../../model/io';
 import { artifactsOf, kerasFileBytes } from '../../model/formats';
 import { openModelWithData } from '../../model/open';
-import { IMPORT_FLAGS, IMPORT_USAGE, importFlagsOf } from '../model-flags';
+import { importFlagsOf } from '../model-flags';
 import { childMeta } from '../../grow/child-meta';
 import { checkMethodChoice } from '../../grow/methods';
+import { MethodChoice } from '../../grow/types';
 import { newBlocksNeeded } from '../../grow/planner';
 import { GrowReport } from '../../grow/report';
 import { grow, GrowBudget } from '../../grow/run';
@@ -17,8 +18,7 @@ import { numberFlag, parseArgs, UsageError } from '../args';
 import { pendingLowestErrorPlan } from '../../grow/dils/placement';
 import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
-
-export const GROW_USAGE = `deepend grow --model PATH --data SRC --to-depth N --method dils|identity|morphism|lookahead|random|auto --out DIR [--budget-seconds S] [--epochs E] [--until-accuracy A] [--placement spread|lowest-error] [--lr R] [--batch B] [--seed N] [--format tfjs|keras] ${IMPORT_USAGE} [--json]`;
+import { GROW_SPEC } from '../command-specs';
 
 /** The Keras 3 file `--format keras` writes beside the TF.js files. */
 export const KERAS_FILE = 'model.keras';
@@ -31,29 +31,8 @@ export function growSummary(report: GrowReport, out: string): Record<string, unk
 
 /** `deepend grow`: deepen a saved model on local data and save the grown model beside its report and learning curve. */
 export async function growCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('grow', argv, {
-    values: [
-      'model',
-      'data',
-      'to-depth',
-      'method',
-      'out',
-      'budget-seconds',
-      'epochs',
-      'until-accuracy',
-      'placement',
-      'lr',
-      'batch',
-      'seed',
-      'name',
-      'format',
-      ...IMPORT_FLAGS,
-    ],
-    switches: ['json'],
-    required: ['model', 'data', 'to-depth', 'method', 'out'],
-  });
-  const methodName = args.values.get('method')!;
-  checkMethodChoice(methodName);
+  const args = parseArgs(GROW_SPEC, argv);
+  const methodName = methodFlag(args.values.get('method')!);
   const toDepth = numberFlag(args, 'to-depth', { integer: true, min: 1 })!;
   const seconds = numberFlag(args, 'budget-seconds', { min: 1 });
   const epochs = numberFlag(args, 'epochs', { integer: true, min: 1 });
@@ -88,7 +67,7 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
   const progress = new ProgressPrinter(io.err, io.json);
   const common = {
     parent,
-    method: checkMethodChoice(methodName),
+    method: methodName,
     split,
     budget,
     batchSize: numberFlag(args, 'batch', { integer: true, min: 1 }),
@@ -149,4 +128,13 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
     );
   }
   return 0;
+}
+
+/** --method: a growth method or auto; anything else is a usage error. */
+export function methodFlag(name: string): MethodChoice {
+  try {
+    return checkMethodChoice(name);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

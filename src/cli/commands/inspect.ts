@@ -12,10 +12,9 @@ import { isDeependModelDir } from '../../model/open';
 import { unitLayerNames } from '../../model/units';
 import { tfl } from '../../tf';
 import { parseArgs, UsageError } from '../args';
-import { IMPORT_FLAGS, IMPORT_USAGE, importFlagsOf } from '../model-flags';
+import { importFlagsOf } from '../model-flags';
 import { CommandIO, keyValues } from '../output';
-
-export const INSPECT_USAGE = `deepend inspect MODEL ${IMPORT_USAGE} [--json]`;
+import { INSPECT_SPEC } from '../command-specs';
 
 type Role = 'input' | 'frozen' | 'site' | 'unit' | 'chain' | 'output';
 
@@ -69,9 +68,9 @@ export async function inspectCommand(argv: string[], io: CommandIO): Promise<num
   const path = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
   if (!path)
     throw new UsageError(
-      'inspect: name the model (a TF.js model directory, model.json, .h5 or .keras file, or a deepend model directory)',
+      'name the model (a TF.js model directory, model.json, .h5 or .keras file, or a deepend model directory)',
     );
-  const args = parseArgs('inspect', argv.slice(1), { values: [...IMPORT_FLAGS], switches: ['json'] });
+  const args = parseArgs(INSPECT_SPEC, argv.slice(1));
   const flags = importFlagsOf(args);
   const backend = await selectBackend();
   let model: tfl.LayersModel;

@@ -3,9 +3,8 @@ import { CommandIO } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
 import { describeCommit } from '../../jobs/outcome';
-import { CLIENT_FLAGS, describeProgress } from './status';
-
-export const JOBS_USAGE = 'deepend jobs [--limit N] [--config F | --home DIR] [--json]';
+import { describeProgress } from './status';
+import { JOBS_SPEC } from '../command-specs';
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -22,13 +21,13 @@ function outcome(j: JobView): string {
   const attempt =
     typeof j.request.attempt === 'number' && j.request.attempt > 1 ? `attempt ${j.request.attempt}: ` : '';
   // a rejection's reason already holds the gate's figures; a commit's are in its result
-  const committed = j.state === 'succeeded' ? describeCommit(j.result) : undefined;
+  const committed = j.state === 'succeeded' ? describeCommit(j) : undefined;
   return attempt + (committed ?? j.reason ?? '');
 }
 
 /** `deepend jobs`: the daemon's jobs, newest first. */
 export async function jobsCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('jobs', argv, { ...CLIENT_FLAGS, values: [...CLIENT_FLAGS.values, 'limit'] });
+  const args = parseArgs(JOBS_SPEC, argv);
   const limit = numberFlag(args, 'limit', { integer: true, min: 1, max: 1000 }) ?? 20;
   const { jobs } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
     jobs: JobView[];

@@ -8,8 +8,9 @@ import { commitImported, prepareUserModel } from '../../daemon/user-model';
 import { candidateDir } from '../../store/model-dirs';
 import { openStore } from '../../store';
 import { parseArgs, UsageError } from '../args';
-import { IMPORT_FLAGS, importFlagsOf } from '../model-flags';
+import { importFlagsOf } from '../model-flags';
 import { CommandIO, pct } from '../output';
+import { MODELS_IMPORT_SPEC } from '../command-specs';
 
 /**
  * `deepend models import PATH`: the user's model becomes the next committed
@@ -20,12 +21,8 @@ import { CommandIO, pct } from '../output';
  */
 export async function importCommand(argv: string[], io: CommandIO): Promise<number> {
   const path = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  if (!path)
-    throw new UsageError('models import: name the model (a TF.js model directory, model.json, .h5 or .keras file)');
-  const args = parseArgs('models import', argv.slice(1), {
-    values: ['config', 'home', 'name', ...IMPORT_FLAGS],
-    switches: ['json'],
-  });
+  if (!path) throw new UsageError('name the model (a TF.js model directory, model.json, .h5 or .keras file)');
+  const args = parseArgs(MODELS_IMPORT_SPEC, argv.slice(1));
   const { config } = loadConfig({ file: args.values.get('config') });
   if (args.values.has('home')) config.home = resolve(args.values.get('home')!);
   if (args.values.has('name')) config.model.name = args.values.get('name')!;

@@ -2,18 +2,15 @@ import { parseArgs } from '../args';
 import { CommandIO, pct } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { versionView } from '../../daemon/status';
-import { CLIENT_FLAGS } from './status';
-import { IMPORT_USAGE } from '../model-flags';
 import { importCommand } from './models-import';
-
-export const MODELS_USAGE = `deepend models [--config F | --home DIR] [--json]  |  deepend models import PATH [--name N] ${IMPORT_USAGE} [--config F | --home DIR] [--json]`;
+import { MODELS_LIST_SPEC } from '../command-specs';
 
 type VersionView = ReturnType<typeof versionView>;
 
 /** `deepend models`: the versions of the served model; `*` marks the committed one. `deepend models import`: see importCommand. */
 export async function modelsCommand(argv: string[], io: CommandIO): Promise<number> {
   if (argv[0] === 'import') return importCommand(argv.slice(1), io);
-  const args = parseArgs('models', argv, CLIENT_FLAGS);
+  const args = parseArgs(MODELS_LIST_SPEC, argv);
   const answer = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
     name: string;
     serving: number | null;

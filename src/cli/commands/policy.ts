@@ -20,19 +20,16 @@ import { parseArgs, UsageError } from '../args';
 import { CommandIO, keyValues } from '../output';
 import { describeGate, gateSettings } from '../../policy/gate';
 import { retriesOf } from '../../policy/retries';
-
-export const POLICY_USAGE =
-  'deepend policy check FILE... [--json] | deepend policy explain [FILE] [--hardware RAW.json] [--backend NAME] [--json]';
+import { POLICY_CHECK_SPEC, POLICY_EXPLAIN_SPEC } from '../command-specs';
 
 /** `deepend policy check FILE...`: every problem as file:line: field: message; exit 1 if there is any. */
 function check(argv: string[], io: CommandIO): number {
   const files = argv.filter((a) => !a.startsWith('--'));
   parseArgs(
-    'check',
+    POLICY_CHECK_SPEC,
     argv.filter((a) => a.startsWith('--')),
-    { values: [], switches: ['json'] },
   );
-  if (files.length === 0) throw new UsageError('check: FILE is required');
+  if (files.length === 0) throw new UsageError('name the policy FILE to check');
   let failed = false;
   for (const file of files) {
     const { problems, rules } = readPolicy(file);
@@ -64,10 +61,7 @@ async function backendName(forced: string | undefined): Promise<string> {
 /** `deepend policy explain [FILE]`: this device's facts and fingerprint, and which rule matches and why. */
 async function explain(argv: string[], io: CommandIO): Promise<number> {
   const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  const args = parseArgs('explain', positional === undefined ? argv : argv.slice(1), {
-    values: ['hardware', 'backend'],
-    switches: ['json'],
-  });
+  const args = parseArgs(POLICY_EXPLAIN_SPEC, positional === undefined ? argv : argv.slice(1));
   const file = positional ?? DEFAULT_POLICY_FILE;
   let policy: ReturnType<typeof loadPolicy>;
   try {

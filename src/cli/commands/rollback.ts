@@ -2,18 +2,16 @@ import { parseArgs, UsageError } from '../args';
 import { CommandIO } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
-import { CLIENT_FLAGS } from './status';
-
-export const ROLLBACK_USAGE = 'deepend rollback [VERSION] [--config F | --home DIR] [--json]';
+import { ROLLBACK_SPEC } from '../command-specs';
 
 /** `deepend rollback [VERSION]`: the daemon swaps back to VERSION (default: the committed version's parent). */
 export async function rollbackCommand(argv: string[], io: CommandIO): Promise<number> {
   const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  const args = parseArgs('rollback', positional === undefined ? argv : argv.slice(1), CLIENT_FLAGS);
+  const args = parseArgs(ROLLBACK_SPEC, positional === undefined ? argv : argv.slice(1));
   let version: number | undefined;
   if (positional !== undefined) {
     const m = /^v?([1-9][0-9]*)$/.exec(positional);
-    if (!m) throw new UsageError(`rollback: VERSION must be a version number like 1 or v1, got '${positional}'`);
+    if (!m) throw new UsageError(`VERSION must be a version number like 1 or v1, got '${positional}'`);
     version = Number(m[1]);
   }
   const { job } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{

@@ -1,13 +1,11 @@
 import { parseArgs } from '../args';
 import { CommandIO } from '../output';
 import { catchEarlySignals } from '../../daemon/early-signals';
-
-export const START_USAGE =
-  'deepend start [--config FILE]   (the daemon, in the foreground; see daemon/deepend.service)';
+import { START_SPEC } from '../command-specs';
 
 /** `deepend start`: runs the daemon until SIGTERM or SIGINT; resolves with its exit code. */
 export async function startCommand(argv: string[], _io: CommandIO): Promise<number> {
-  const args = parseArgs('start', argv, { values: ['config'] });
+  const args = parseArgs(START_SPEC, argv);
   // a signal while TF.js loads must stop the start cleanly, not kill the process
   const early = catchEarlySignals();
   try {

@@ -2,12 +2,9 @@ import { parseArgs } from '../args';
 import { CommandIO, keyValues, pct } from '../output';
 import { clientFor } from '../../daemon/control-client';
 import type { DaemonStatus } from '../../daemon/status';
+import { describeAdapter } from '../../compute/webgpu/adapter';
 import type { JobProgressView } from '../../daemon/progress-board';
-
-export const STATUS_USAGE = 'deepend status [--config F | --home DIR] [--json]';
-
-/** Flags every command that talks to a running daemon takes. */
-export const CLIENT_FLAGS = { values: ['config', 'home'] as string[], switches: ['json'] as string[] };
+import { STATUS_SPEC } from '../command-specs';
 
 export function describeProgress(p: JobProgressView | null): string {
   if (!p) return '';
@@ -34,7 +31,7 @@ function describeOrigin(s: DaemonStatus): string {
 
 /** `deepend status`: what the running daemon serves and does. */
 export async function statusCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('status', argv, CLIENT_FLAGS);
+  const args = parseArgs(STATUS_SPEC, argv);
   const s = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<DaemonStatus>(
     'GET',
     '/status',
@@ -79,6 +76,7 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
           ? `fingerprint ${s.compute.fingerprint.slice(0, 12)}, detected ${s.compute.detectedAt}`
           : 'not detected yet',
       ],
+      ['webgpu', s.compute?.webgpu ? describeAdapter(s.compute.webgpu) : 'not probed'],
       ['memory', `RSS ${s.memory.rssMB} MB, heap ${s.memory.heapMB} MB`],
     ]),
   );

@@ -4,40 +4,22 @@ import { computeNormalisation } from '../../data/normalise';
 import { splitDataset } from '../../data/split';
 import { depthOf } from '../../model/arch';
 import { buildModel } from '../../model/build';
+import type { Family } from '../../model/arch';
 import { assertFamily, familySpec } from '../../model/families';
 import { saveModel } from '../../model/io';
 import { META_FORMAT } from '../../model/meta';
 import { evaluate, trainClassifier } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
 import { assertWritableTarget } from '../../util/atomic-dir';
-import { numberFlag, parseArgs } from '../args';
+import { numberFlag, parseArgs, UsageError } from '../args';
 import { CommandIO, keyValues, pct } from '../output';
 import { ProgressPrinter } from '../progress-bar';
-
-export const TRAIN_USAGE =
-  'deepend train --family mlp|conv|resnet --depth N --data SRC --out DIR [--epochs E] [--seconds S] [--width W] [--batch-norm] [--batch B] [--lr R] [--seed N] [--init-seed N] [--json]';
+import { TRAIN_SPEC } from '../command-specs';
 
 /** `deepend train`: a model of a family and depth trained from scratch on local data. */
 export async function trainCommand(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('train', argv, {
-    values: [
-      'family',
-      'depth',
-      'data',
-      'out',
-      'epochs',
-      'seconds',
-      'width',
-      'batch',
-      'lr',
-      'seed',
-      'init-seed',
-      'name',
-    ],
-    switches: ['batch-norm', 'json'],
-    required: ['family', 'depth', 'data', 'out'],
-  });
-  const family = assertFamily(args.values.get('family')!);
+  const args = parseArgs(TRAIN_SPEC, argv);
+  const family = familyFlag(args.values.get('family')!);
   const depth = numberFlag(args, 'depth', { integer: true, min: 1, max: 64 })!;
   const epochs = numberFlag(args, 'epochs', { integer: true, min: 1 });
   const seconds = numberFlag(args, 'seconds', { min: 0.1 });
@@ -130,5 +112,13 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     progress.finish();
     model.dispose();
     [train, validation, test].forEach(disposeTensorSet);
+  }
+}
+
+function familyFlag(name: string): Family {
+  try {
+    return assertFamily(name);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
 }

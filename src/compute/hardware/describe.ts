@@ -1,3 +1,4 @@
+import { describeAdapter } from '../webgpu/adapter';
 import { ComputeFacts } from './types';
 
 function gb(bytes: number): string {
@@ -21,6 +22,7 @@ export function describeFacts(facts: ComputeFacts): [string, string][] {
   ];
   if (facts.jetson)
     rows.push(['jetson', facts.jetson.l4t ? `${facts.jetson.model}, L4T ${facts.jetson.l4t}` : facts.jetson.model]);
+  if (facts.webgpu) rows.push(['webgpu', describeAdapter(facts.webgpu)]);
   rows.push(['unified memory', facts.unifiedMemory ? 'yes' : 'no'], ['backend', facts.backend]);
   return rows;
 }

@@ -27,6 +27,19 @@ function listedGpus(raw: RawHardware): GpuFacts[] {
 }
 
 /**
+ * A hardware WebGPU adapter whose vendor no listed controller has (a
+ * container without lspci, a board off PCI) is a GPU too, memory unknown. A
+ * software adapter (lavapipe, SwiftShader) never is.
+ */
+function withWebGpuAdapter(gpus: GpuFacts[], probe: RawHardware['webgpu']): GpuFacts[] {
+  const a = probe?.adapter;
+  if (!a || a.software) return gpus;
+  const vendor = normaliseGpuVendor(a.vendor, a.description);
+  if (vendor === '' || gpus.some((g) => g.vendor.toLowerCase() === vendor.toLowerCase())) return gpus;
+  return [...gpus, { vendor, model: a.description || a.device || a.architecture, vramBytes: null }];
+}
+
+/**
  * Normalises what the machine reported into the facts policies match on.
  * Unified memory (Jetsons, Apple silicon): the GPU's memory is the system memory,
  * so its vramBytes is the total memory. systeminformation lists no controller
@@ -44,6 +57,8 @@ export function computeFacts(raw: RawHardware, backend: string): ComputeFacts {
   if (unifiedMemory)
     gpus = gpus.map((g) => (g.vendor === (board ? 'NVIDIA' : 'Apple') ? { ...g, vramBytes: memoryBytes } : g));
 
+  gpus = withWebGpuAdapter(gpus, raw.webgpu);
+
   const driver = raw.graphics.controllers.find(
     (c) => normaliseGpuVendor(c.vendor, c.model) === 'NVIDIA' && c.driverVersion,
   )?.driverVersion;
@@ -56,6 +71,7 @@ export function computeFacts(raw: RawHardware, backend: string): ComputeFacts {
     gpus,
     nvidia: { ...(driver ? { driver } : {}), cuda, ...(raw.cudaVersion ? { cudaVersion: raw.cudaVersion } : {}) },
     ...(board ? { jetson: { model: board.model, ...(board.l4t ? { l4t: board.l4t } : {}) } } : {}),
+    ...(raw.webgpu ? { webgpu: raw.webgpu } : {}),
     unifiedMemory,
     backend,
     arch: raw.osInfo.arch,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import si from 'systeminformation';
+import { probeWebGpu } from '../webgpu/probe';
 import { probeCudaVersion } from './cuda';
 import { cleanDeviceTreeString } from './jetson';
 import { RawHardware } from './types';
@@ -12,9 +13,9 @@ async function readOptional(file: string): Promise<string | undefined> {
   }
 }
 
-/** Reads this machine: systeminformation (cpu, mem, graphics, osInfo), the Jetson files and the CUDA version. */
+/** Reads this machine: systeminformation (cpu, mem, graphics, osInfo), the Jetson files, the CUDA version and the WebGPU adapter. */
 export async function readRawHardware(): Promise<RawHardware> {
-  const [cpu, mem, graphics, osInfo, deviceTreeModel, tegraRelease, cudaVersion] = await Promise.all([
+  const [cpu, mem, graphics, osInfo, deviceTreeModel, tegraRelease, cudaVersion, webgpu] = await Promise.all([
     si.cpu(),
     si.mem(),
     si.graphics(),
@@ -22,6 +23,7 @@ export async function readRawHardware(): Promise<RawHardware> {
     readOptional('/proc/device-tree/model'),
     readOptional('/etc/nv_tegra_release'),
     probeCudaVersion(),
+    probeWebGpu(),
   ]);
   return {
     cpu: {
@@ -44,5 +46,6 @@ export async function readRawHardware(): Promise<RawHardware> {
     ...(deviceTreeModel !== undefined ? { deviceTreeModel: cleanDeviceTreeString(deviceTreeModel) } : {}),
     ...(tegraRelease !== undefined ? { tegraRelease } : {}),
     ...(cudaVersion !== undefined ? { cudaVersion } : {}),
+    webgpu,
   };
 }

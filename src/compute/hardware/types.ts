@@ -1,3 +1,5 @@
+import type { WebGpuProbe } from '../webgpu/adapter';
+
 /**
  * What systeminformation and /proc give, trimmed to the fields detection uses.
  * Recorded fixtures (test/fixtures/hardware/*.json) have exactly this shape.
@@ -14,6 +16,8 @@ export interface RawHardware {
   tegraRelease?: string;
   /** From nvidia-smi, else /usr/local/cuda/version.json (or version.txt), if present. */
   cudaVersion?: string;
+  /** The WebGPU adapter Dawn offers (src/compute/webgpu/probe.ts); absent in recordings made before it existed. */
+  webgpu?: WebGpuProbe;
 }
 
 export interface RawGraphicsController {
@@ -40,6 +44,11 @@ export interface ComputeFacts {
   /** Set on NVIDIA Jetson boards; unified memory when set. */
   jetson?: { model: string; l4t?: string };
   unifiedMemory: boolean;
+  /**
+   * The WebGPU adapter (Dawn), when probed. A software adapter (lavapipe) is
+   * reported here only: it never enters `gpus`, so no GPU rule matches it.
+   */
+  webgpu?: WebGpuProbe;
   /** The TF.js backend that actually loaded. */
   backend: string;
   arch: string;

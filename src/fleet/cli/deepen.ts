@@ -9,11 +9,10 @@ import { accuracyText, orDash } from './format';
 import { methodFlag, secondsFlag, toDepthFlag } from './inputs';
 import { JobProgressLine } from './job-progress';
 import { FleetSession } from './session';
-import { checkDeviceId, resolveTarget, splitPositional, TARGET_FLAGS } from './target';
+import { checkDeviceId, resolveTarget, splitPositional } from './target';
 import { unlessAborted, waitUntil } from './wait';
 import { warner } from './warn';
-
-export const DEEPEN_FLEET_USAGE = 'deepend fleet deepen DEVICE --to-depth N [--method M] [--timeout SEC] [--json]';
+import { DEEPEN_FLEET_SPEC } from '../../cli/command-specs';
 
 const DEFAULT_TIMEOUT_S = 1800;
 
@@ -34,15 +33,11 @@ interface DeepenRequest {
 
 export async function fleetDeepen(argv: string[], io: CommandIO): Promise<number> {
   const { positional, rest } = splitPositional(argv);
-  const args = parseArgs('deepen', rest, {
-    values: [...TARGET_FLAGS, 'to-depth', 'method', 'timeout'],
-    switches: ['json'],
-  });
-  if (positional === undefined)
-    throw new UsageError('deepen: name the device: deepend fleet deepen DEVICE --to-depth N');
+  const args = parseArgs(DEEPEN_FLEET_SPEC, rest);
+  if (positional === undefined) throw new UsageError('name the device: deepend fleet deepen DEVICE --to-depth N');
   const request: DeepenRequest = {
     device: checkDeviceId(positional),
-    toDepth: toDepthFlag('deepen', args),
+    toDepth: toDepthFlag(args),
     method: methodFlag(args),
     timeoutMs: secondsFlag(args, 'timeout', DEFAULT_TIMEOUT_S) * 1000,
   };

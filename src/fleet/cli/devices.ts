@@ -6,10 +6,9 @@ import type { DeviceRow } from './fleet-view';
 import { accuracyText, ago, orDash } from './format';
 import { FleetSession } from './session';
 import { formatTable } from './table';
-import { resolveTarget, TARGET_FLAGS } from './target';
+import { resolveTarget } from './target';
 import { warner } from './warn';
-
-export const DEVICES_USAGE = 'deepend fleet devices [--json]';
+import { DEVICES_SPEC } from '../../cli/command-specs';
 
 export function deviceTable(rows: DeviceRow[], now = Date.now()): string[] {
   return formatTable(
@@ -38,7 +37,7 @@ export function deviceRowTopics(fleet: string): string[] {
 }
 
 export async function fleetDevices(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('devices', argv, { values: [...TARGET_FLAGS], switches: ['json'] });
+  const args = parseArgs(DEVICES_SPEC, argv);
   const target = resolveTarget(args);
   const session = await FleetSession.open(target, warner(io));
   try {

@@ -9,11 +9,9 @@ import { RolloutRunner, RunOutcome } from './rollout-run';
 import { RolloutRecord, RolloutStateFile } from './rollout-state';
 import { summaryJson, summaryTable, totalsLine } from './rollout-summary';
 import { FleetSession } from './session';
-import { defaultStateFile, FleetTarget, resolveTarget, TARGET_FLAGS } from './target';
+import { defaultStateFile, FleetTarget, resolveTarget } from './target';
 import { warner } from './warn';
-
-export const ROLLOUT_USAGE =
-  'deepend fleet rollout --to-depth N --canary PCT --max-failures PCT [--method M] [--group G] [--batch PCT] [--batch-timeout SEC] [--state FILE] [--resume ROLLOUTID] [--json]';
+import { ROLLOUT_SPEC } from '../../cli/command-specs';
 
 const PLAN_FLAGS = ['to-depth', 'method', 'group', 'canary', 'max-failures', 'batch'] as const;
 const DEFAULT_BATCH_PCT = 25;
@@ -26,11 +24,11 @@ function paramsFromFlags(args: ParsedArgs, fleet: string): RolloutParams {
   return {
     fleet,
     group,
-    toDepth: toDepthFlag('rollout', args),
+    toDepth: toDepthFlag(args),
     method: methodFlag(args),
-    canaryPct: percentFlag('rollout', args, 'canary'),
-    batchPct: percentFlag('rollout', args, 'batch', { fallback: DEFAULT_BATCH_PCT, positive: true }),
-    maxFailuresPct: percentFlag('rollout', args, 'max-failures'),
+    canaryPct: percentFlag(args, 'canary'),
+    batchPct: percentFlag(args, 'batch', { fallback: DEFAULT_BATCH_PCT, positive: true }),
+    maxFailuresPct: percentFlag(args, 'max-failures'),
   };
 }
 
@@ -39,12 +37,12 @@ function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutP
   if (args.values.has('fleet') && target.fleet !== saved.fleet)
     throw new UsageError(`--fleet ${target.fleet} is not rollout's fleet ${saved.fleet}`);
   const given: Partial<Record<(typeof PLAN_FLAGS)[number], unknown>> = {
-    'to-depth': args.values.has('to-depth') ? toDepthFlag('rollout', args) : undefined,
+    'to-depth': args.values.has('to-depth') ? toDepthFlag(args) : undefined,
     method: methodFlag(args) ?? undefined,
     group: args.values.get('group'),
-    canary: args.values.has('canary') ? percentFlag('rollout', args, 'canary') : undefined,
-    'max-failures': args.values.has('max-failures') ? percentFlag('rollout', args, 'max-failures') : undefined,
-    batch: args.values.has('batch') ? percentFlag('rollout', args, 'batch', { positive: true }) : undefined,
+    canary: args.values.has('canary') ? percentFlag(args, 'canary') : undefined,
+    'max-failures': args.values.has('max-failures') ? percentFlag(args, 'max-failures') : undefined,
+    batch: args.values.has('batch') ? percentFlag(args, 'batch', { positive: true }) : undefined,
   };
   const savedOf: Record<(typeof PLAN_FLAGS)[number], unknown> = {
     'to-depth': saved.toDepth,
@@ -104,10 +102,7 @@ function report(
 }
 
 export async function fleetRollout(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('rollout', argv, {
-    values: [...TARGET_FLAGS, ...PLAN_FLAGS, 'batch-timeout', 'state', 'resume'],
-    switches: ['json'],
-  });
+  const args = parseArgs(ROLLOUT_SPEC, argv);
   const resumeId = args.values.get('resume');
   const target = resolveTarget(args);
   const batchTimeoutMs = secondsFlag(args, 'batch-timeout', DEFAULT_BATCH_TIMEOUT_S) * 1000;

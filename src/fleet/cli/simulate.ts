@@ -8,23 +8,18 @@
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { numberFlag, parseArgs, UsageError } from '../../cli/args';
+import { SIMULATE_SPEC } from '../../cli/command-specs';
 import type { CommandIO } from '../../cli/output';
 import { createLogger } from '../../daemon/log';
 import { isTopicSegment } from '../contract/topics';
 import { describeBroker } from '../mqtt/client-options';
 import { failingIndexes, simulatedDeviceId, startSimulation } from '../sim/simulation';
-import { resolveTarget, TARGET_FLAGS } from './target';
-
-export const SIMULATE_USAGE =
-  'deepend fleet simulate --devices N [--group G] [--fail-rate P] [--grow-seconds S] [--prefix P] [--for SEC]';
+import { resolveTarget } from './target';
 
 const MAX_DEVICES = 1000;
 
 export async function fleetSimulate(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('simulate', argv, {
-    values: [...TARGET_FLAGS, 'devices', 'group', 'fail-rate', 'grow-seconds', 'prefix', 'first', 'for'],
-    required: ['devices'],
-  });
+  const args = parseArgs(SIMULATE_SPEC, argv);
   const count = numberFlag(args, 'devices', { integer: true, min: 1, max: MAX_DEVICES })!;
   const first = numberFlag(args, 'first', { integer: true, min: 0 }) ?? 0;
   const failRate = numberFlag(args, 'fail-rate', { min: 0, max: 1 }) ?? 0;

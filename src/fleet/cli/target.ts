@@ -10,9 +10,6 @@ import { loadConfig, MqttConfig } from '../../config';
 import { GROUPS_SEGMENT, isTopicSegment } from '../contract/topics';
 import { STATE_FILE_NAME } from './rollout-state';
 
-/** Flags every fleet subcommand takes. */
-export const TARGET_FLAGS = ['url', 'fleet', 'config'] as const;
-
 const URL_PATTERN = /^(mqtts?|wss?|tcp|tls):\/\/[^/]/;
 
 export interface FleetTarget {

@@ -9,10 +9,9 @@ import type { FleetEvent } from './inbox';
 import { describeJob } from './job-progress';
 import { FleetSession } from './session';
 import { formatTable } from './table';
-import { resolveTarget, TARGET_FLAGS } from './target';
+import { resolveTarget } from './target';
 import { warner } from './warn';
-
-export const WATCH_USAGE = 'deepend fleet watch [--for SEC]';
+import { WATCH_SPEC } from '../../cli/command-specs';
 
 /** Redraws at most 4 times a second; and every few seconds anyway, so "last seen" ages. */
 const REDRAW_MS = 250;
@@ -56,7 +55,7 @@ function screen(session: FleetSession, now: Date): string[] {
 }
 
 export async function fleetWatch(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('watch', argv, { values: [...TARGET_FLAGS, 'for'] });
+  const args = parseArgs(WATCH_SPEC, argv);
   const forSeconds = numberFlag(args, 'for', { min: 0 });
   const target = resolveTarget(args);
   const session = await FleetSession.open(target, warner(io));

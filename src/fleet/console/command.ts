@@ -4,19 +4,18 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { numberFlag, parseArgs } from '../../cli/args';
+import { CONSOLE_SPEC } from '../../cli/command-specs';
 import type { CommandIO } from '../../cli/output';
-import { resolveTarget, TARGET_FLAGS } from '../cli/target';
+import { resolveTarget } from '../cli/target';
 import { warner } from '../cli/warn';
 import { isLoopbackAddress } from './access';
 import { startConsole } from './console';
 import { consoleToken } from './token';
 
-export const CONSOLE_USAGE = 'deepend fleet console [--port 8600] [--host 127.0.0.1] [--token-file F]';
-
 export const DEFAULT_CONSOLE_PORT = 8600;
 
 export async function fleetConsole(argv: string[], io: CommandIO): Promise<number> {
-  const args = parseArgs('console', argv, { values: [...TARGET_FLAGS, 'port', 'host', 'token-file'] });
+  const args = parseArgs(CONSOLE_SPEC, argv);
   const port = numberFlag(args, 'port', { integer: true, min: 0, max: 65535 }) ?? DEFAULT_CONSOLE_PORT;
   const host = args.values.get('host') ?? '127.0.0.1';
   const target = resolveTarget(args);

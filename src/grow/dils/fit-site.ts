@@ -27,8 +27,8 @@ export interface SiteReport {
   dense?: DenseSplitReport;
   /** Eq. 7 / eq. 20 local error on held-out features (validation split): after the start, after the fit. */
   heldOutError: { start: LocalError; final: LocalError };
-  /** The same on the fitting samples, after the fit. */
-  trainError: LocalError;
+  /** The same on the fitting samples, after the fit; null when the site needed no fit and no training features. */
+  trainError: LocalError | null;
   epochs: number;
   steps: number;
   stoppedBy: StopReason;
@@ -121,14 +121,19 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
   let heldOut: SiteFeatures | undefined;
   const local = buildLocalModel(site, zShape(ctx, site));
   try {
-    features = siteFeatures(
-      ctx.parent,
-      ctx.parentSpec,
-      site.index,
-      ctx.data.train,
-      { maxSamples, maxFloats: options.maxFloats },
-      ctx.seed,
-    );
+    // The training features are computed only when a fit (or a BatchNorm re-estimate) needs them: a site whose
+    // start already reproduces h_m costs its held-out check alone.
+    const trainFeatures = (): SiteFeatures => {
+      features ??= siteFeatures(
+        ctx.parent,
+        ctx.parentSpec,
+        site.index,
+        ctx.data.train,
+        { maxSamples, maxFloats: options.maxFloats },
+        ctx.seed,
+      );
+      return features;
+    };
     if (ctx.data.validation.count > 0 && options.heldOutSamples > 0) {
       heldOut = siteFeatures(
         ctx.parent,
@@ -139,14 +144,14 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
         ctx.seed + 1,
       );
     }
-    const evalSet = heldOut ?? features;
+    const evalSet = heldOut ?? trainFeatures();
 
     initialiseGFromParent(local, ctx.parent);
     let dense12to15: DenseSplitReport | undefined;
     if (useSparseCoding) {
       const deadline =
         ctx.budget.seconds !== undefined ? started + ctx.budget.seconds * options.analyticShare * 1000 : undefined;
-      dense12to15 = startFromSparseCoding(local, ctx.parent, site, features, ctx, started, deadline);
+      dense12to15 = startFromSparseCoding(local, ctx.parent, site, trainFeatures(), ctx, started, deadline);
     } else if (options.fInit === 'identity') {
       site.fs.forEach((f, i) => {
         initialiseFIdentity(local, f, options.noise, ctx.seed + 101 + i);
@@ -160,29 +165,42 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
       epochs: ctx.budget.epochs,
       seconds: ctx.budget.seconds !== undefined ? Math.max(0.01, ctx.budget.seconds - spent) : undefined,
     };
-    const fit =
-      start.relative <= options.startTolerance
-        ? alreadyFitted()
-        : fitLocal(local, features.z, features.target, {
-            stage: 'stage1',
-            detail: site.label,
-            budget,
-            batchSize: options.batchSize ?? ctx.batchSize,
-            learningRate: options.learningRate ?? ctx.learningRate,
-            seed: ctx.seed,
-            onProgress: ctx.onProgress
-              ? (e) =>
-                  ctx.onProgress!({
-                    ...e,
-                    fraction:
-                      ctx.progressOffset + ctx.progressShare * (useSparseCoding ? 0.5 + 0.5 * e.fraction : e.fraction),
-                  })
-              : undefined,
-            signal: ctx.signal,
-          });
-    const batchNormRestandardised = restandardiseBatchNorm(local, features.z);
-    const final = localError(local, evalSet.z, evalSet.target);
-    const trainError = localError(local, features.z, features.target);
+    const fits = start.relative > options.startTolerance;
+    if (!fits)
+      ctx.onProgress?.({
+        stage: 'stage1',
+        detail: `${site.label}: the start reproduces h_m already (relative error ${start.relative.toExponential(1)})`,
+        epoch: 0,
+        step: 0,
+        stepsPerEpoch: 1,
+        loss: start.mse,
+        fraction: ctx.progressOffset + ctx.progressShare,
+        elapsedSeconds: (performance.now() - started) / 1000,
+      });
+    const fit = !fits
+      ? alreadyFitted()
+      : fitLocal(local, trainFeatures().z, trainFeatures().target, {
+          stage: 'stage1',
+          detail: site.label,
+          budget,
+          batchSize: options.batchSize ?? ctx.batchSize,
+          learningRate: options.learningRate ?? ctx.learningRate,
+          seed: ctx.seed,
+          onProgress: ctx.onProgress
+            ? (e) =>
+                ctx.onProgress!({
+                  ...e,
+                  fraction:
+                    ctx.progressOffset + ctx.progressShare * (useSparseCoding ? 0.5 + 0.5 * e.fraction : e.fraction),
+                })
+            : undefined,
+          signal: ctx.signal,
+        });
+    const hasBatchNorm = local.layers.some((l) => l.getClassName() === 'BatchNormalization');
+    const batchNormRestandardised = fits || hasBatchNorm ? restandardiseBatchNorm(local, trainFeatures().z) : [];
+    const changed = fits || batchNormRestandardised.length > 0;
+    const final = changed ? localError(local, evalSet.z, evalSet.target) : start;
+    const trainError = features ? localError(local, features.z, features.target) : null;
     return {
       local,
       epochs: fit.epochs,
@@ -193,7 +211,7 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
         f: site.fs.map((b) => b.name),
         kind: site.g.kind,
         start: useSparseCoding ? 'eq12-15' : `parent+${options.fInit}`,
-        samples: features.count,
+        samples: features?.count ?? 0,
         heldOutSamples: heldOut?.count ?? 0,
         dense: dense12to15,
         heldOutError: { start, final },

@@ -1,0 +1,84 @@
+/**
+ * Dawn, WebGPU's native implementation, through the optional npm package
+ * `webgpu` (dawn.node). One GPU object per process, kept in this module for
+ * the life of the process: Dawn crashes (SIGSEGV) when the object from
+ * create() is garbage-collected while work it started is still pending, so it
+ * is never dropped.
+ */
+
+/** The part of the `webgpu` package deepend uses. */
+interface DawnModule {
+  create(options: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+export interface Dawn {
+  gpu: GPU;
+  /** GPUBufferUsage, GPUMapMode, GPUShaderStage as dawn.node defines them. */
+  globals: Record<string, unknown>;
+}
+
+let loaded: Dawn | undefined;
+let failure: string | undefined;
+
+/** The first line of an error, for one-line reasons. */
+export function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}
+
+/**
+ * Loads dawn.node once and keeps its GPU object alive; throws a one-line
+ * reason when the package is absent or its binary cannot load (e.g. glibc
+ * older than 2.34 on JetPack 4/5, or Node older than 20.19 for require(esm)).
+ */
+export function loadDawn(): Dawn {
+  if (loaded) return loaded;
+  if (failure !== undefined) throw new Error(failure);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require('webgpu') as DawnModule;
+    const globals = mod.globals;
+    // The spec's enums (GPUBufferUsage, GPUMapMode, ...) as globals, as in a browser.
+    for (const [name, value] of Object.entries(globals))
+      if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+    loaded = { gpu: mod.create([]), globals };
+    return loaded;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'MODULE_NOT_FOUND') failure = 'the optional package webgpu (Dawn) is not installed';
+    else if (code === 'ERR_REQUIRE_ESM')
+      failure = `webgpu (Dawn) needs Node >= 20.19 to load from CommonJS (this is ${process.version})`;
+    else failure = `webgpu (Dawn) did not load: ${firstLine(err)}`;
+    throw new Error(failure);
+  }
+}
+
+/** The adapter Dawn picks (high-performance preference); throws a one-line reason when there is none. */
+export async function requestAdapter(): Promise<GPUAdapter> {
+  const { gpu } = loadDawn();
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (err) {
+    throw new Error(`Dawn found no WebGPU adapter: ${firstLine(err)}`);
+  }
+  if (!adapter) throw new Error('Dawn found no WebGPU adapter (no Vulkan driver Dawn accepts: see docs/gpu.md)');
+  return adapter;
+}
+
+/**
+ * A device with the adapter's own storage limits (the defaults cap a
+ * binding at 128 MiB). A lost device is reported once on stderr; the
+ * trainer checks `lost` before each step.
+ */
+export async function requestDevice(adapter?: GPUAdapter): Promise<GPUDevice> {
+  const a = adapter ?? (await requestAdapter());
+  const device = await a.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize,
+      maxBufferSize: a.limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: a.limits.maxComputeWorkgroupStorageSize,
+    },
+  });
+  return device;
+}

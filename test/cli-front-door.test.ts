@@ -1,0 +1,115 @@
+// The front door as a new user meets it: help, --version, usage errors (real `deepend` processes).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO, runCli } from './helpers/cli';
+
+const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The flag lines of a help text: "  --name VALUE   description". */
+function flagLines(help: string): string[] {
+  return help.split('\n').filter((l) => l.startsWith('  --'));
+}
+
+function assertEveryFlagDescribed(help: string, what: string): void {
+  const flags = flagLines(help);
+  assert.ok(flags.length > 0, `${what}: no flags listed\n${help}`);
+  for (const line of flags) assert.match(line, /^ {2}--[a-z-]+( \S+)? {2,}\S.*\S$/, `${what}: ${line}`);
+}
+
+test('--version prints the package version; --help lists every command with one line saying what it does', async () => {
+  const version = await runCli(['--version']);
+  assert.deepEqual([version.code, version.stdout, version.stderr], [0, `deepend ${VERSION}\n`, '']);
+  const help = await runCli(['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  const commands = help.stdout.split('\n').filter((l) => /^ {2}[a-z]+ {2,}/.test(l));
+  assert.deepEqual(
+    commands.map((l) => l.trim().split(/\s+/)[0]),
+    [
+      'train',
+      'grow',
+      'eval',
+      'inspect',
+      'demo',
+      'policy',
+      'start',
+      'status',
+      'jobs',
+      'models',
+      'deepen',
+      'rollback',
+      'cancel',
+      'fleet',
+    ],
+  );
+  for (const line of commands) assert.match(line, /^ {2}[a-z]+ {2,}[A-Z].{10,}$/, line);
+});
+
+test('COMMAND --help: the usage line, what it does, and each flag with its own line', async () => {
+  const grow = await runCli(['grow', '--help']);
+  assert.equal(grow.code, 0, grow.stderr);
+  assert.match(grow.stdout, /^usage: deepend grow --model PATH --data SRC --to-depth N --method M --out DIR \[/);
+  assertEveryFlagDescribed(grow.stdout, 'grow');
+  assert.match(grow.stdout, /^ {2}--until-accuracy A {2,}add one block at a time/m);
+
+  const explain = await runCli(['policy', 'explain', '--help']);
+  assert.equal(explain.code, 0, explain.stderr);
+  assert.match(explain.stdout, /^usage: deepend policy explain \[FILE\] \[--hardware RAW\.json\]/);
+  assertEveryFlagDescribed(explain.stdout, 'policy explain');
+
+  const imported = await runCli(['models', 'import', '--help']);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /^usage: deepend models import PATH /);
+  assertEveryFlagDescribed(imported.stdout, 'models import');
+});
+
+test('fleet rollout --help prints that subcommand only; fleet --help lists the six', async () => {
+  const rollout = await runCli(['fleet', 'rollout', '--help']);
+  assert.equal(rollout.code, 0, rollout.stderr);
+  assert.match(rollout.stdout, /^usage: deepend fleet rollout --to-depth N --canary PCT --max-failures PCT \[/);
+  assert.doesNotMatch(rollout.stdout, /fleet (devices|deepen|watch)/);
+  assertEveryFlagDescribed(rollout.stdout, 'fleet rollout');
+  assert.match(rollout.stdout, /^ {2}--canary PCT {2,}.* \(required unless --resume\)$/m);
+
+  const fleet = await runCli(['fleet', '--help']);
+  assert.equal(fleet.code, 0, fleet.stderr);
+  assert.deepEqual(fleet.stdout.match(/^ {2}deepend fleet \w+/gm), [
+    '  deepend fleet devices',
+    '  deepend fleet deepen',
+    '  deepend fleet rollout',
+    '  deepend fleet watch',
+    '  deepend fleet console',
+    '  deepend fleet simulate',
+  ]);
+});
+
+test('usage errors: one line with the command named once, exit 2, nothing else printed', async () => {
+  const cases: [string[], string][] = [
+    [['demo', '--bogus'], 'deepend demo: unknown option --bogus\n'],
+    [
+      ['grow', '--model', 'm', '--data', 'mnist', '--to-depth', '3', '--method', 'dils'],
+      'deepend grow: --out is required\n',
+    ],
+    [['demo', '--to-depth', 'abc'], "deepend demo: --to-depth must be a whole number, got 'abc'\n"],
+    [
+      ['demo', '--method', 'bogus'],
+      "deepend demo: unknown growth method 'bogus': use dils, identity, morphism, lookahead, random, auto\n",
+    ],
+    [
+      ['grow', '--model', 'm', '--data', 'mnist', '--to-depth', '3', '--method', 'bogus', '--out', 'o'],
+      "deepend grow: unknown growth method 'bogus': use dils, identity, morphism, lookahead, random, auto\n",
+    ],
+    [['status', '--home'], 'deepend status: --home needs a value\n'],
+    [['jobs', '--json=yes'], 'deepend jobs: --json takes no value\n'],
+    [['fleet', 'rollout', '--to-depth', '3'], 'deepend fleet: --canary PCT is required\n'],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = await runCli(args);
+    assert.deepEqual(
+      { code: r.code, stdout: r.stdout, stderr: r.stderr },
+      { code: 2, stdout: '', stderr },
+      args.join(' '),
+    );
+  }
+});
