@@ -27,7 +27,8 @@ export async function fleetSimulate(argv: string[], io: CommandIO): Promise<numb
   const forSeconds = numberFlag(args, 'for', { min: 0 });
   const group = args.values.get('group') ?? 'sim';
   const prefix = args.values.get('prefix') ?? 'sim';
-  if (!isTopicSegment(group)) throw new UsageError(`--group '${group}' is not a group name`);
+  if (!isTopicSegment(group))
+    throw new UsageError(`--group '${group}' is not a group name: use letters, digits, '.', '_' or '-'`);
   if (!isTopicSegment(simulatedDeviceId(prefix, first + count - 1)))
     throw new UsageError(`--prefix '${prefix}' does not make device ids: use letters, digits, '.', '_' or '-'`);
   const target = resolveTarget(args);
