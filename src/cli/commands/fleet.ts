@@ -1,20 +1,17 @@
 import { subcommandSpec, UsageError } from '../args';
 import { CommandIO } from '../output';
-import { fleetDeepen } from '../../fleet/cli/deepen';
-import { fleetDevices } from '../../fleet/cli/devices';
-import { fleetRollout } from '../../fleet/cli/rollout';
-import { fleetSimulate } from '../../fleet/cli/simulate';
-import { fleetWatch } from '../../fleet/cli/watch';
-import { fleetConsole } from '../../fleet/console/command';
 import { FLEET_GROUP } from '../command-specs';
 
-const SUBCOMMANDS: Record<string, (argv: string[], io: CommandIO) => Promise<number>> = {
-  devices: fleetDevices,
-  deepen: fleetDeepen,
-  rollout: fleetRollout,
-  watch: fleetWatch,
-  console: fleetConsole,
-  simulate: fleetSimulate,
+type Subcommand = (argv: string[], io: CommandIO) => Promise<number>;
+
+/** Each subcommand loads only its own code: `fleet devices` does not load the console or the simulator. */
+const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
+  devices: async () => (await import('../../fleet/cli/devices')).fleetDevices,
+  deepen: async () => (await import('../../fleet/cli/deepen')).fleetDeepen,
+  rollout: async () => (await import('../../fleet/cli/rollout')).fleetRollout,
+  watch: async () => (await import('../../fleet/cli/watch')).fleetWatch,
+  console: async () => (await import('../../fleet/console/command')).fleetConsole,
+  simulate: async () => (await import('../../fleet/cli/simulate')).fleetSimulate,
 };
 
 const NAMES = 'devices, deepen, rollout, watch, console or simulate';
@@ -24,5 +21,6 @@ export async function fleetCommand(argv: string[], io: CommandIO): Promise<numbe
   const [name, ...rest] = argv;
   if (name === undefined || name.startsWith('--')) throw new UsageError(`name a subcommand: ${NAMES}`);
   if (!subcommandSpec(FLEET_GROUP, name)) throw new UsageError(`unknown subcommand '${name}': ${NAMES}`);
-  return SUBCOMMANDS[name](rest, io);
+  const run = await SUBCOMMANDS[name]();
+  return run(rest, io);
 }
