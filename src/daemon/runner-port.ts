@@ -14,6 +14,7 @@ export interface UpgradeRequest {
   commandId?: string;
   attempt?: number;
   retryOf?: string;
+  heldOutFraction?: number;
 }
 
 export type RequestResult = { accepted: true; job: JobRow } | { accepted: false; reason: string; job?: JobRow };

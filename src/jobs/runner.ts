@@ -89,7 +89,13 @@ export class JobRunner {
     const job = this.ctx.store.createJob({
       kind: 'upgrade',
       trigger: req.trigger,
-      request: { toDepth: req.toDepth, method: req.method, attempt: req.attempt, retryOf: req.retryOf },
+      request: {
+        toDepth: req.toDepth,
+        method: req.method,
+        attempt: req.attempt,
+        retryOf: req.retryOf,
+        heldOutFraction: req.heldOutFraction,
+      },
       commandId: req.commandId,
     });
     announce(this.ctx, job);

@@ -14,6 +14,8 @@ export interface UpgradeRequest {
   attempt?: number;
   /** The job this one retries. */
   retryOf?: string;
+  /** The share of the local data held out for the gate (default HELD_OUT_FRACTION; a retry may ask for more). */
+  heldOutFraction?: number;
 }
 
 /**
