@@ -1,5 +1,5 @@
 /*
- * Hosts many simulated fleet devices in one process (docs/fleet.md,
+ * Hosts many simulated fleet devices in one process (docs/design/fleet.md,
  * "Simulation mode"): each is the real fleet agent with its own SQLite store
  * and MQTT connection; growth and serving are simulated.
  *

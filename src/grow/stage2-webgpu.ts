@@ -10,7 +10,7 @@ import type { Stage2Report, Stage2Run } from './stage2';
  * trainer: the same schedule, early stopping, best-checkpoint restore and
  * report. Throws UnsupportedModelError (before any training) for a model
  * with layers the trainer has no kernels for; the caller then runs Stage II
- * on wasm. Nothing calls this by default yet (docs/gpu.md).
+ * on wasm. Nothing calls this by default yet (docs/design/gpu.md).
  */
 export async function runStage2OnWebGpu(
   run: Stage2Run & { device?: GPUDevice },

@@ -19,7 +19,7 @@ type Start = UpgradeStart | 'rollback';
 
 /**
  * Runs upgrade and rollback jobs one at a time, every transition written to
- * the store before its action (docs/jobs.md). Growth runs in a worker
+ * the store before its action (docs/design/jobs.md). Growth runs in a worker
  * thread; this thread only loads the result and swaps it into the slot.
  */
 export class JobRunner {

@@ -1,6 +1,6 @@
 /*
  * `deepend fleet console [--port 8600] [--host 127.0.0.1] [--token-file F]`:
- * the fleet in a browser, live, with actions (docs/fleet.md, "Console").
+ * the fleet in a browser, live, with actions (docs/design/fleet.md, "Console").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { numberFlag, parseArgs } from '../../cli/args';

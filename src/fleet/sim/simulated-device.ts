@@ -67,7 +67,7 @@ function staticSources(opts: SimulatedDeviceOptions): AgentSources {
 /**
  * One fleet device in simulation mode: the real fleet agent (MQTT link,
  * outbox, commands, desired state) over its own SQLite store, with a
- * SimulatedRunner in place of growth and serving (docs/fleet.md).
+ * SimulatedRunner in place of growth and serving (docs/design/fleet.md).
  */
 export async function startSimulatedDevice(opts: SimulatedDeviceOptions): Promise<SimulatedDevice> {
   const home = join(opts.root, opts.deviceId);

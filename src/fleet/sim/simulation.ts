@@ -1,5 +1,5 @@
 /*
- * Many simulated fleet devices in one process (docs/fleet.md, "Simulation
+ * Many simulated fleet devices in one process (docs/design/fleet.md, "Simulation
  * mode"): each is the real fleet agent with its own SQLite store and MQTT
  * connection; growth and serving are simulated. `deepend fleet simulate` and
  * scripts/fleet-sim-host.ts (the fleet benchmark) both start them here.
