@@ -38,3 +38,12 @@ export async function startSharing(
     return { refused: `worker threads did not start: ${(err as Error).message.split('\n')[0]}` };
   }
 }
+
+/** What report.json's stage2.parallel says of a startSharing result. */
+export function sharingReport(
+  sharing: Awaited<ReturnType<typeof startSharing>>,
+): { threads: number; mode: 'parallel' | 'alone' } | { refused: string } | null {
+  if (!sharing) return null;
+  if ('refused' in sharing) return sharing;
+  return { threads: sharing.trainer.threads, mode: sharing.trainer.mode };
+}

@@ -2,7 +2,7 @@ import { tfl } from '../tf';
 import { Budget } from '../train/budget';
 import { BestCheckpoint, KeptCheckpoint } from '../train/best-checkpoint';
 import { ClassifierTraining, trainClassifier, trainClassifierShared } from '../train/classifier';
-import { startSharing } from './stage2-sharing';
+import { sharingReport, startSharing } from './stage2-sharing';
 import { EarlyStopper, EarlyStopRule } from '../train/early-stop';
 import { LoopResult, StopReason } from '../train/loop';
 import { ProgressCallback } from '../train/progress';
@@ -124,11 +124,7 @@ export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; rep
         earlyStop,
         validationAtStart: loop.checkpoints[0]?.steps === 0 ? loop.checkpoints[0].validationAccuracy : undefined,
         kept,
-        parallel: shared
-          ? { threads: shared.threads, mode: shared.mode }
-          : sharing && 'refused' in sharing
-            ? sharing
-            : null,
+        parallel: sharingReport(sharing),
       },
     };
   } finally {
