@@ -13,7 +13,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../src/daemon/log';
+import { createLogger } from '../src/util/log';
 import { SHIPPED_MODEL_DIR } from '../src/daemon/shipped-model';
 import { startSimulatedDevice, type SimulatedDevice } from '../src/fleet/sim/simulated-device';
 import type { PolicyRule } from '../src/policy/types';

@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs, UsageError } from '../../cli/args';
 import type { CommandIO } from '../../cli/output';
-import type { JobMessage, ReplyMessage } from '../contract/messages';
-import { deviceTopics } from '../contract/topics';
-import { encodeMessage } from '../contract/validate';
+import type { JobMessage, ReplyMessage } from '../../contract/messages';
+import { deviceTopics } from '../../contract/topics';
+import { encodeMessage } from '../../contract/validate';
 import { responseTopicFor } from './connection';
 import { accuracyText, orDash } from './format';
 import { methodFlag, secondsFlag, toDepthFlag } from './inputs';

@@ -1,7 +1,7 @@
 /* `deepend fleet devices`: the fleet's devices from their retained births, states and reports. */
 import { parseArgs } from '../../cli/args';
 import type { CommandIO } from '../../cli/output';
-import { fleetWildcard } from '../contract/topics';
+import { fleetWildcard } from '../../contract/topics';
 import type { DeviceRow } from './fleet-view';
 import { accuracyText, ago, orDash } from './format';
 import { FleetSession } from './session';

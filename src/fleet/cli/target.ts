@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { ParsedArgs, UsageError } from '../../cli/args';
 import { loadConfig, MqttConfig } from '../../config';
-import { GROUPS_SEGMENT, isTopicSegment } from '../contract/topics';
+import { GROUPS_SEGMENT, isTopicSegment } from '../../contract/topics';
 import { STATE_FILE_NAME } from './rollout-state';
 
 const URL_PATTERN = /^(mqtts?|wss?|tcp|tls):\/\/[^/]/;

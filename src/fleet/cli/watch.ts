@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { numberFlag, parseArgs } from '../../cli/args';
 import type { CommandIO } from '../../cli/output';
-import { fleetWildcard } from '../contract/topics';
+import { fleetWildcard } from '../../contract/topics';
 import { deviceRowTopics, deviceTable } from './devices';
 import { accuracyText, clock, shortId } from './format';
 import type { FleetEvent } from './inbox';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { MqttConfig } from '../../config/types';
+import type { MqttConfig } from '../config/types';
 import { Backoff } from './backoff';
 import { brokerTarget, describeBroker, mqttClientOptions } from './client-options';
 import { connectFailure, isProtocolRefusal, type Failure } from './failures';

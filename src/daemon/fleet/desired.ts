@@ -1,10 +1,10 @@
 import type { Config } from '../../config';
-import type { Logger } from '../../daemon/log';
-import type { RunnerPort } from '../../daemon/runner-port';
+import type { Logger } from '../../util/log';
+import type { RunnerPort } from '../../jobs/runner-port';
 import type { GrowthMethodName } from '../../grow/types';
 import { isTerminal } from '../../store/job-states';
 import type { JobRow, Store } from '../../store/types';
-import type { DesiredMessage, ReportedMessage, ReportedStatus } from '../contract/messages';
+import type { DesiredMessage, ReportedMessage, ReportedStatus } from '../../contract/messages';
 import { requestProblem } from '../../jobs/plan';
 import { rolloutCommandId, rolloutOfCommand } from './job-message';
 
