@@ -4,13 +4,13 @@
  * free of heavy imports, so that --help, --version and usage errors do not
  * load TF.js, and each command loads only its own code (cli/main.ts).
  */
-import type { CommandGroup, CommandSpec } from './args';
-import { DAEMON_FLAGS, JSON_FLAG } from './common-flags';
+import type { CommandGroup, CommandSpec } from '../cli-kit/args';
+import { DAEMON_FLAGS, JSON_FLAG } from '../cli-kit/common-flags';
 import { DATA_FLAG, IMPORT_FLAGS } from './model-flags';
 import { METHOD_CHOICES } from '../grow/types';
 import { POLICY_BACKENDS } from '../policy/names';
 import { METHOD_FLAG, TO_DEPTH_FLAG } from '../fleet/cli/inputs';
-import type { FlagDoc } from './args';
+import type { FlagDoc } from '../cli-kit/args';
 
 /** Flags every fleet subcommand takes. */
 export const TARGET_FLAGS: readonly FlagDoc[] = [

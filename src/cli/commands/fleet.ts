@@ -1,5 +1,5 @@
-import { subcommandSpec, UsageError } from '../args';
-import { CommandIO } from '../output';
+import { subcommandSpec, UsageError } from '../../cli-kit/args';
+import { CommandIO } from '../../cli-kit/output';
 import { fleetDeepen } from '../../fleet/cli/deepen';
 import { fleetDevices } from '../../fleet/cli/devices';
 import { fleetRollout } from '../../fleet/cli/rollout';

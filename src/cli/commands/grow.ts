@@ -14,9 +14,9 @@ import { growUntil } from '../../grow/until';
 import { learningCurveSvg } from '../../report/learning-curve-svg';
 import { growthPicture } from '../../report/growth-picture';
 import { assertWritableTarget } from '../../util/atomic-dir';
-import { numberFlag, parseArgs, UsageError } from '../args';
+import { numberFlag, parseArgs, UsageError } from '../../cli-kit/args';
 import { pendingLowestErrorPlan } from '../../grow/dils/placement';
-import { CommandIO, keyValues, pct } from '../output';
+import { CommandIO, keyValues, pct } from '../../cli-kit/output';
 import { ProgressPrinter } from '../progress-bar';
 import { GROW_SPEC } from '../command-specs';
 

@@ -1,7 +1,7 @@
 /* `deepend fleet deepen DEVICE --to-depth N`: one device's upgrade over MQTT, followed to its end. */
 import { randomUUID } from 'node:crypto';
-import { parseArgs, UsageError } from '../../cli/args';
-import type { CommandIO } from '../../cli/output';
+import { parseArgs, UsageError } from '../../cli-kit/args';
+import type { CommandIO } from '../../cli-kit/output';
 import type { JobMessage, ReplyMessage } from '../../contract/messages';
 import { deviceTopics } from '../../contract/topics';
 import { encodeMessage } from '../../contract/validate';

@@ -1,6 +1,6 @@
 /* `deepend fleet devices`: the fleet's devices from their retained births, states and reports. */
-import { parseArgs } from '../../cli/args';
-import type { CommandIO } from '../../cli/output';
+import { parseArgs } from '../../cli-kit/args';
+import type { CommandIO } from '../../cli-kit/output';
 import { fleetWildcard } from '../../contract/topics';
 import type { DeviceRow } from './fleet-view';
 import { accuracyText, ago, orDash } from './format';

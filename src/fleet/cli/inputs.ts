@@ -1,5 +1,5 @@
 /* Flag checks the deepen and rollout subcommands share. */
-import { FlagDoc, numberFlag, ParsedArgs, UsageError } from '../../cli/args';
+import { FlagDoc, numberFlag, ParsedArgs, UsageError } from '../../cli-kit/args';
 import { GROWTH_METHODS } from '../../grow/types';
 
 /** The contract's depth range (schemas: depth 1..64). */

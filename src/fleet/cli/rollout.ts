@@ -1,6 +1,6 @@
 /* `deepend fleet rollout`: an upgrade for a fleet (or a group), canary first, then in batches; resumable. */
-import { ParsedArgs, parseArgs, UsageError } from '../../cli/args';
-import type { CommandIO } from '../../cli/output';
+import { ParsedArgs, parseArgs, UsageError } from '../../cli-kit/args';
+import type { CommandIO } from '../../cli-kit/output';
 import { fleetWildcard, isTopicSegment } from '../../contract/topics';
 import { methodFlag, percentFlag, secondsFlag, toDepthFlag } from './inputs';
 import { batchLabel, newRolloutId, planRollout, RolloutParams } from './rollout-plan';

@@ -5,7 +5,7 @@
  * config and its DEEPEND_MQTT_* variables.
  */
 import { join } from 'node:path';
-import { ParsedArgs, UsageError } from '../../cli/args';
+import { ParsedArgs, UsageError } from '../../cli-kit/args';
 import { loadConfig, MqttConfig } from '../../config';
 import { GROUPS_SEGMENT, isTopicSegment } from '../../contract/topics';
 import { STATE_FILE_NAME } from './rollout-state';

@@ -1,7 +1,7 @@
 /* `deepend fleet watch`: a live view of the fleet's states and jobs. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberFlag, parseArgs } from '../../cli/args';
-import type { CommandIO } from '../../cli/output';
+import { numberFlag, parseArgs } from '../../cli-kit/args';
+import type { CommandIO } from '../../cli-kit/output';
 import { fleetWildcard } from '../../contract/topics';
 import { deviceRowTopics, deviceTable } from './devices';
 import { accuracyText, clock, shortId } from './format';
