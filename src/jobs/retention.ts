@@ -1,4 +1,4 @@
-import { REPORTED_SETTING } from '../daemon/fleet/desired';
+import { REPORTED_SETTING } from '../store/settings';
 import { discardVersion } from '../store/model-dirs';
 import type { JsonObject, Store } from '../store/types';
 import { rollbackTarget } from './rollback-job';

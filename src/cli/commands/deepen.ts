@@ -1,6 +1,6 @@
 import { MAX_DEPTH } from '../../limits';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { METHOD_CHOICES } from '../../grow/types';
+import { METHOD_CHOICES } from '../../growth-methods';
 import { numberFlag, parseArgs, UsageError } from '../../cli-kit/args';
 import { CommandIO } from '../../cli-kit/output';
 import { ControlClient, clientFor } from '../../daemon/control-client';

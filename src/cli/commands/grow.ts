@@ -6,7 +6,7 @@ import { openModelWithData } from '../../model/open';
 import { importFlagsOf } from '../model-flags';
 import { childMeta } from '../../grow/child-meta';
 import { checkMethodChoice } from '../../grow/methods';
-import { MethodChoice } from '../../grow/types';
+import { MethodChoice } from '../../growth-methods';
 import { newBlocksNeeded } from '../../grow/planner';
 import { GrowReport } from '../../grow/report';
 import { grow, GrowBudget } from '../../grow/run';

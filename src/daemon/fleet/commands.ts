@@ -1,7 +1,7 @@
 import type { Config } from '../../config';
 import type { Logger } from '../../util/log';
 import type { RunnerPort } from '../../jobs/runner-port';
-import type { GrowthMethodName } from '../../grow/types';
+import type { GrowthMethodName } from '../../growth-methods';
 import type { Store } from '../../store/types';
 import type {
   CancelCommand,
