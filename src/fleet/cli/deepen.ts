@@ -13,7 +13,7 @@ import { FleetSession } from './session';
 import { checkDeviceId, resolveTarget, splitPositional } from './target';
 import { unlessAborted, waitUntil } from './wait';
 import { warner } from './warn';
-import { DEEPEN_FLEET_SPEC } from '../../cli/command-specs';
+import { DEEPEN_FLEET_SPEC } from './specs';
 
 /** How long a device has to answer the command (it answers at once, before the job runs). */
 const REPLY_WAIT_MS = 30_000;

@@ -8,7 +8,7 @@ import { FleetSession } from './session';
 import { formatTable } from './table';
 import { resolveTarget } from './target';
 import { warner } from './warn';
-import { DEVICES_SPEC } from '../../cli/command-specs';
+import { DEVICES_SPEC } from './specs';
 
 export function deviceTable(rows: DeviceRow[], now = Date.now()): string[] {
   return formatTable(

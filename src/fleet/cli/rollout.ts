@@ -11,7 +11,7 @@ import { summaryJson, summaryTable, totalsLine } from './rollout-summary';
 import { FleetSession } from './session';
 import { defaultStateFile, FleetTarget, resolveTarget } from './target';
 import { warner } from './warn';
-import { ROLLOUT_SPEC } from '../../cli/command-specs';
+import { ROLLOUT_SPEC } from './specs';
 
 const PLAN_FLAGS = ['to-depth', 'method', 'group', 'canary', 'max-failures', 'batch'] as const;
 const DEFAULT_BATCH_PCT = 25;

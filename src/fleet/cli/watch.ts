@@ -11,7 +11,7 @@ import { FleetSession } from './session';
 import { formatTable } from './table';
 import { resolveTarget } from './target';
 import { warner } from './warn';
-import { WATCH_SPEC } from '../../cli/command-specs';
+import { WATCH_SPEC } from './specs';
 
 /** Redraws at most 4 times a second; and every few seconds anyway, so "last seen" ages. */
 const REDRAW_MS = 250;
