@@ -7,7 +7,7 @@ import { connectFailure, isProtocolRefusal, type Failure } from './failures';
 
 export type LinkLogFields = Record<string, unknown>;
 
-/** The part of the daemon's Logger (src/daemon/log.ts) the link writes to. */
+/** The part of the Logger (src/util/log.ts) the link writes to. */
 export interface LinkLog {
   info(msg: string, fields?: LinkLogFields): void;
   warn(msg: string, fields?: LinkLogFields): void;
