@@ -1,5 +1,5 @@
 /*
- * Fleet benchmark (issue 4): N simulated devices (docs/fleet.md, "Simulation
+ * Fleet benchmark (issue 4): N simulated devices (docs/design/fleet.md, "Simulation
  * mode": the real fleet agent, MQTT link, SQLite outbox and job bookkeeping;
  * growth and serving simulated) against one mosquitto, and one rollout to
  * all of them with the real `deepend fleet rollout`.

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   } catch (err) {
     skipped.push(`deepend-webgpu: ${firstLine(err)}`);
   }
-  skipped.push('tfjs-webgpu: not installed (TF.js records a step op by op: see docs/gpu.md)');
+  skipped.push('tfjs-webgpu: not installed (TF.js records a step op by op: see docs/design/gpu.md)');
   skipped.push('tensorflow (tfjs-node-gpu): not installed here');
   console.log(
     `data: ${data.source}; adapter: ${describeAdapter(adapter ? { adapter } : { adapter: null, reason: skipped[0] })}`,

@@ -1,5 +1,6 @@
 // npm run bench:growth [-- --datasets mnist,shapes,tabular --seeds 5 --seconds 20 --methods a,b --commit-runs 10
-//                         --out growth (bench-results/NAME.json)]
+//                         --out growth (bench-results/NAME.json) --early-stop off|FRACTION (a Stage II variant)
+//                         --commit-from 1001 (the default upgrade's first split seed)]
 // Part 1, methods: every growth method, `auto` and both baselines grow a parent on each data set under the same
 // wall-time budget, over several split seeds. Each seed is a fresh split (never the shipped split 42) with its own
 // parent trained on that split's train part. Prints mean, spread, worst, wins, runs below the parent, time to the
@@ -18,6 +19,7 @@ import { loadModel } from '../src/model/io';
 import { gateSettings } from '../src/policy/gate';
 import { decodeBits, discordantCounts } from '../src/stats/bitset';
 import { DEFAULT_LEARNING_RATE, evaluate } from '../src/train/classifier';
+import { DEFAULT_EARLY_STOP } from '../src/train/early-stop';
 import { disposeTensorSet, toTensorSet } from '../src/train/tensors';
 import { type GrowthCase, growthCases, parentAndSplit } from './lib/growth-cases';
 import { summariseRuns, type RunRecord } from './lib/growth-summary';
@@ -67,6 +69,16 @@ function gateOf(report: GrowReport, minAccuracy: number) {
   );
 }
 
+/** `--early-stop FRACTION`: Stage II with early stopping (DEFAULT_EARLY_STOP's, from that share of the budget on); default and `off`: none. */
+function stage2Variant(): GrowRequest['stage2'] {
+  const early = option('early-stop', 'BENCH_EARLY_STOP', '');
+  if (early === '') return undefined;
+  if (early === 'off') return { earlyStop: false };
+  const minFraction = Number(early);
+  if (!(minFraction >= 0 && minFraction <= 1)) throw new Error(`--early-stop: off or a share in [0, 1], got ${early}`);
+  return { earlyStop: { ...DEFAULT_EARLY_STOP, minFraction } };
+}
+
 async function growOnce(
   c: GrowthCase,
   seed: number,
@@ -88,6 +100,7 @@ async function growOnce(
     learningRate: method === 'scratch' ? DEFAULT_LEARNING_RATE : undefined,
     seed,
     backend,
+    stage2: stage2Variant(),
   };
   try {
     const { model, report } = await grow(request);
@@ -227,7 +240,8 @@ async function run(): Promise<void> {
     for (const line of summary.checks) console.log(`  ${line}`);
   }
   const mnist = growthCases(['mnist'], workDir)[0];
-  const commitSeeds = Array.from({ length: commitRuns }, (_, i) => 1001 + i);
+  const commitFrom = Number(option('commit-from', 'BENCH_COMMIT_FROM', '1001'));
+  const commitSeeds = Array.from({ length: commitRuns }, (_, i) => commitFrom + i);
   const commits = commitRuns > 0 ? await commitPart(mnist, commitSeeds, commitSeconds, workDir, backend) : [];
   if (commits.length > 0) {
     const gains = commits.map((r) => (r.after - r.before) * 100);

@@ -64,7 +64,7 @@ test('COMMAND --help: the usage line, what it does, and each flag with its own l
   assertEveryFlagDescribed(imported.stdout, 'models import');
 });
 
-test('fleet rollout --help prints that subcommand only; fleet --help lists the four', async () => {
+test('fleet rollout --help prints that subcommand only; fleet --help lists the six', async () => {
   const rollout = await runCli(['fleet', 'rollout', '--help']);
   assert.equal(rollout.code, 0, rollout.stderr);
   assert.match(rollout.stdout, /^usage: deepend fleet rollout --to-depth N --canary PCT --max-failures PCT \[/);
@@ -79,7 +79,30 @@ test('fleet rollout --help prints that subcommand only; fleet --help lists the f
     '  deepend fleet deepen',
     '  deepend fleet rollout',
     '  deepend fleet watch',
+    '  deepend fleet console',
+    '  deepend fleet simulate',
   ]);
+});
+
+test('fleet console --help and fleet simulate --help print their own flags, each with its line', async () => {
+  const consoleHelp = await runCli(['fleet', 'console', '--help']);
+  assert.equal(consoleHelp.code, 0, consoleHelp.stderr);
+  assert.match(
+    consoleHelp.stdout,
+    /^usage: deepend fleet console \[--port PORT\] \[--host ADDR\] \[--token-file FILE\] /,
+  );
+  assert.doesNotMatch(consoleHelp.stdout, /fleet (devices|deepen|rollout|watch|simulate)/);
+  assertEveryFlagDescribed(consoleHelp.stdout, 'fleet console');
+  for (const flag of ['port', 'host', 'token-file', 'url', 'fleet', 'config'])
+    assert.match(consoleHelp.stdout, new RegExp(`^ {2}--${flag} `, 'm'), flag);
+
+  const simulate = await runCli(['fleet', 'simulate', '--help']);
+  assert.equal(simulate.code, 0, simulate.stderr);
+  assert.match(simulate.stdout, /^usage: deepend fleet simulate --devices N \[--group G\] \[--fail-rate P\] /);
+  assert.doesNotMatch(simulate.stdout, /fleet (devices|deepen|rollout|watch|console)/);
+  assertEveryFlagDescribed(simulate.stdout, 'fleet simulate');
+  for (const flag of ['devices', 'group', 'fail-rate', 'grow-seconds', 'prefix', 'first', 'for', 'url'])
+    assert.match(simulate.stdout, new RegExp(`^ {2}--${flag} `, 'm'), flag);
 });
 
 test('usage errors: one line with the command named once, exit 2, nothing else printed', async () => {
@@ -101,6 +124,9 @@ test('usage errors: one line with the command named once, exit 2, nothing else p
     [['status', '--home'], 'deepend status: --home needs a value\n'],
     [['jobs', '--json=yes'], 'deepend jobs: --json takes no value\n'],
     [['fleet', 'rollout', '--to-depth', '3'], 'deepend fleet: --canary PCT is required\n'],
+    [['fleet', 'console', '--port', '70000'], 'deepend fleet: --port must be at most 65535, got 70000\n'],
+    [['fleet', 'console', '--verbose'], 'deepend fleet: unknown option --verbose\n'],
+    [['fleet', 'simulate'], 'deepend fleet: --devices is required\n'],
   ];
   for (const [args, stderr] of cases) {
     const r = await runCli(args);

@@ -89,3 +89,29 @@ test('an automatic upgrade the gate rejects is grown again with another seed up 
   assert.equal(rig.store.jobs(10).length, 4, 'a rejected manual job is not retried');
   assert.equal(rig.runner.active(), undefined);
 });
+
+test('a retry that asks for a larger held-out share grows and is gated on that share of the data', {
+  timeout: 180_000,
+}, async (t) => {
+  const backend = await useTestBackend();
+  const rule = testRule({ budget: { minutes: 2 / 60 }, gate: { minGain: 0.5, minAccuracy: 0 } });
+  const rig = await makeRig(t, rule, backend);
+  const sizes: number[] = [];
+  for (const heldOutFraction of [undefined, 0.35]) {
+    const asked = rig.runner.request({
+      trigger: 'automatic',
+      attempt: 2,
+      ...(heldOutFraction ? { heldOutFraction } : {}),
+    });
+    assert.ok(asked.accepted);
+    await rig.runner.idle();
+    const job = rig.store.job(asked.job.id)!;
+    assert.equal(job.state, 'rejected', job.reason ?? '');
+    const plan = rig.store.transitions(job.id).find((tr) => tr.detail.plan !== undefined)!.detail
+      .plan as unknown as UpgradePlan;
+    assert.equal(plan.heldOutFraction, heldOutFraction ?? 0.2);
+    sizes.push(job.result!.n as number);
+  }
+  // 1,200 samples, split per class: about 240 and 420 held out
+  assert.ok(Math.abs(sizes[0] - 240) <= 10 && Math.abs(sizes[1] - 420) <= 10, `held-out samples ${sizes}`);
+});

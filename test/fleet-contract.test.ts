@@ -27,7 +27,7 @@ import { decodeMessage, encodeMessage, messageKindOfTopic, validateMessage } fro
 
 const REPO = resolve(__dirname, '../..');
 const SCHEMA_DIR = join(REPO, 'src/contract/schemas');
-const ASYNCAPI = join(REPO, 'docs/fleet/asyncapi.yaml');
+const ASYNCAPI = join(REPO, 'docs/design/fleet/asyncapi.yaml');
 const TS = '2025-01-31T12:00:00.000Z';
 const SHA = 'a'.repeat(64);
 const JOB = '2b0c3a4e-9d1f-4c55-8f3e-1a2b3c4d5e6f';
@@ -538,7 +538,7 @@ test('segments that cannot be topic segments are refused in one line', () => {
   }
 });
 
-// ---- docs/fleet/asyncapi.yaml ----
+// ---- docs/design/fleet/asyncapi.yaml ----
 
 const doc = parseYaml(readFileSync(ASYNCAPI, 'utf8')) as Json;
 
@@ -602,7 +602,7 @@ test('asyncapi.yaml: every $ref resolves, every message kind has its schema file
   }
   assert.deepEqual(
     sorted(external),
-    sorted(MESSAGE_KINDS.map((k) => `../../src/contract/schemas/${schemaFileName(k)}`)),
+    sorted(MESSAGE_KINDS.map((k) => `../../../src/contract/schemas/${schemaFileName(k)}`)),
   );
 
   const messages = (doc.components as Json).messages as Record<string, Json>;
@@ -610,7 +610,7 @@ test('asyncapi.yaml: every $ref resolves, every message kind has its schema file
   for (const [name, message] of Object.entries(messages)) {
     const payload = message.payload as Json;
     assert.equal(payload.schemaFormat, 'application/schema+json;version=draft-07');
-    assert.equal((payload.schema as Json).$ref, `../../src/contract/schemas/${name}.schema.json`);
+    assert.equal((payload.schema as Json).$ref, `../../../src/contract/schemas/${name}.schema.json`);
     const examples = (message.examples ?? []) as Json[];
     assert.ok(examples.length > 0, `${name} has examples`);
     for (const ex of examples)
@@ -665,13 +665,13 @@ test('asyncapi.yaml: its channels are the topics topics.ts builds, each parsed t
   }
 });
 
-/** docs/fleet.md's topic table: topic (as an AsyncAPI address), direction, QoS and retained. */
+/** docs/design/fleet.md's topic table: topic (as an AsyncAPI address), direction, QoS and retained. */
 function fleetMdTable(): { address: string; action: 'send' | 'receive'; qos: number; retain: boolean }[] {
-  const rows = readFileSync(join(REPO, 'docs/fleet.md'), 'utf8')
+  const rows = readFileSync(join(REPO, 'docs/design/fleet.md'), 'utf8')
     .split('\n')
     .filter((l) => /^\|\s*`/.test(l))
     .map((l) => l.split('|').map((c) => c.trim()));
-  assert.ok(rows.length >= 8, 'docs/fleet.md has its topic table');
+  assert.ok(rows.length >= 8, 'docs/design/fleet.md has its topic table');
   return rows.flatMap(([, topics, direction, qosCell]) => {
     const qos = /^(\d)/.exec(qosCell);
     assert.ok(qos, `QoS in "${qosCell}"`);
@@ -685,7 +685,7 @@ function fleetMdTable(): { address: string; action: 'send' | 'receive'; qos: num
   });
 }
 
-test('asyncapi.yaml: operations agree with docs/fleet.md on direction, QoS and retain; commands have a reply', () => {
+test('asyncapi.yaml: operations agree with docs/design/fleet.md on direction, QoS and retain; commands have a reply', () => {
   const operations = Object.entries(doc.operations as Record<string, Json>);
   const table = fleetMdTable();
   const channels = doc.channels as Record<string, Json>;

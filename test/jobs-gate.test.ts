@@ -10,6 +10,8 @@ import { grow } from '../src/grow/run';
 import type { GrowReport } from '../src/grow/report';
 import { readCandidate, REPORT_JSON } from '../src/jobs/candidate';
 import { checkGate, describeGateFigures } from '../src/jobs/gate';
+import { heldOutFractionForRetry, MAX_HELD_OUT_FRACTION } from '../src/jobs/held-out-share';
+import { requestProblem } from '../src/jobs/plan';
 import { loadModel, saveModel } from '../src/model/io';
 import { GATE_DEFAULTS, gateSettings } from '../src/policy/gate';
 import { decodeBits } from '../src/stats/bitset';
@@ -54,6 +56,33 @@ test('the default gate: a +0.5 point gain on 2,000 samples commits, a 0.5 point 
   assert.match(
     noise.reasons[0],
     /^the held-out part \(2000 samples\) is too small to bound the loss at 95% confidence: the candidate may be worse by up to 0\.\d\d points \(limit 0\.25 points\); about [\d,]+ would be needed at this disagreement rate/,
+  );
+});
+
+test('a retry holds out more data only when too few held-out samples explain the rejection', () => {
+  const rejected = (n10: number, n01: number) =>
+    checkGate(
+      { accuracyBefore: 0.97, accuracyAfter: 0.97 + (n10 - n01) / 2000, pairs: { n: 2000, n01, n10 } },
+      DEFAULT_GATE,
+    );
+  // +0.30 points, 33 vs 27 discordant: the bound fails, about 2,700 samples would bound it -> 30%
+  const small = rejected(33, 27);
+  assert.equal(small.pass, false);
+  assert.match(small.reasons.join(), /too small to bound the loss/);
+  assert.equal(heldOutFractionForRetry(small.figures, 0.2), 0.3);
+  // +0.10 points (exactly minGain), 31 vs 29: over 6,000 samples needed -> the cap
+  assert.equal(heldOutFractionForRetry(rejected(31, 29).figures, 0.2), MAX_HELD_OUT_FRACTION);
+  assert.equal(heldOutFractionForRetry(rejected(31, 29).figures, MAX_HELD_OUT_FRACTION), undefined, 'at the cap');
+  // a gain under minGain, or a loss: more samples would not commit it
+  assert.equal(heldOutFractionForRetry(rejected(30, 30).figures, 0.2), undefined);
+  assert.equal(heldOutFractionForRetry(rejected(25, 35).figures, 0.2), undefined);
+  // a candidate the gate passed, and one without per-sample results
+  assert.equal(heldOutFractionForRetry(rejected(40, 10).figures, 0.2), undefined);
+  assert.equal(heldOutFractionForRetry({ gain: 0.003, minGain: 0.001 }, 0.2), undefined);
+  assert.equal(requestProblem({ trigger: 'automatic', heldOutFraction: 0.3 }), null);
+  assert.match(
+    String(requestProblem({ trigger: 'automatic', heldOutFraction: 0.9 })),
+    /^heldOutFraction must be from 0\.05 to 0\.4/,
   );
 });
 

@@ -10,7 +10,14 @@ import { DAEMON_FLAGS, JSON_FLAG } from '../cli-kit/common-flags';
 import { DATA_FLAG, IMPORT_FLAGS } from './model-flags';
 import { METHOD_CHOICES } from '../growth-methods';
 import { POLICY_BACKENDS } from '../policy/names';
-import { DEEPEN_FLEET_SPEC, DEVICES_SPEC, ROLLOUT_SPEC, WATCH_SPEC } from '../fleet/cli/specs';
+import {
+  CONSOLE_SPEC,
+  DEEPEN_FLEET_SPEC,
+  DEVICES_SPEC,
+  ROLLOUT_SPEC,
+  SIMULATE_SPEC,
+  WATCH_SPEC,
+} from '../fleet/cli/specs';
 
 export const CANCEL_SPEC: CommandSpec = {
   command: 'cancel',
@@ -202,8 +209,8 @@ export const TRAIN_SPEC: CommandSpec = {
 
 export const FLEET_GROUP: CommandGroup = {
   command: 'fleet',
-  summary: 'The fleet side: devices, deepen, rollouts and a live view, over the MQTT broker only.',
-  subcommands: [DEVICES_SPEC, DEEPEN_FLEET_SPEC, ROLLOUT_SPEC, WATCH_SPEC],
+  summary: 'The fleet side: devices, deepen, rollouts, a live view and a console, over the MQTT broker only.',
+  subcommands: [DEVICES_SPEC, DEEPEN_FLEET_SPEC, ROLLOUT_SPEC, WATCH_SPEC, CONSOLE_SPEC, SIMULATE_SPEC],
   note: 'each takes [--url URL] [--fleet F] [--config FILE]',
 };
 

@@ -1,4 +1,4 @@
-/** Compute detection: the contract of docs/daemon.md (`src/compute/detect.ts`). */
+/** Compute detection: the contract of docs/design/daemon.md (`src/compute/detect.ts`). */
 import { computeFacts } from './hardware/facts';
 import { computeFingerprint } from './hardware/fingerprint';
 import { readRawHardware } from './hardware/read';

@@ -24,7 +24,7 @@ export function defaultHome(): string {
   return join(homedir(), '.deepend');
 }
 
-/** The values used when neither the file nor the environment sets a key (docs/daemon.md). */
+/** The values used when neither the file nor the environment sets a key (docs/design/daemon.md). */
 export function defaultConfig(): Config {
   return {
     home: defaultHome(),

@@ -1,4 +1,4 @@
-/** The daemon's configuration: the contract of docs/daemon.md (`src/config/`). */
+/** The daemon's configuration: the contract of docs/design/daemon.md (`src/config/`). */
 export { loadConfig } from './load';
 export type { LoadConfigOptions } from './load';
 export { ConfigError, formatConfigProblem } from './errors';

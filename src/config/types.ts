@@ -33,7 +33,7 @@ export interface ModelConfig {
   labels?: string[];
 }
 
-/** The fleet link (docs/fleet.md). Credentials and key files are never logged. */
+/** The fleet link (docs/design/fleet.md). Credentials and key files are never logged. */
 export interface MqttConfig {
   /** The fleet broker; null starts the embedded broker on 127.0.0.1:embeddedPort. */
   url: string | null;

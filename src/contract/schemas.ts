@@ -1,6 +1,6 @@
 /*
  * The JSON Schema of every message kind (./schemas/KIND.schema.json), the
- * documents docs/fleet/asyncapi.yaml refers to. tsc copies them to dist.
+ * documents docs/design/fleet/asyncapi.yaml refers to. tsc copies them to dist.
  */
 import birth from './schemas/birth.schema.json';
 import cancel from './schemas/cancel.schema.json';

@@ -1,5 +1,5 @@
 /*
- * The fleet contract's topic tree (docs/fleet/asyncapi.yaml). Every topic a
+ * The fleet contract's topic tree (docs/design/fleet/asyncapi.yaml). Every topic a
  * device publishes or obeys is built and parsed here, nowhere else.
  *
  *   deepend/v1/FLEET/DEVICE/state | birth | jobs/JOBID | cmd/NAME | cmd/reply

@@ -7,6 +7,8 @@ import { Logger } from '../util/log';
 import { RunnerPort } from '../jobs/runner-port';
 import { Decision, decideUpgrade } from './upgrade-decision';
 import { retriesOf } from '../policy/retries';
+import { HELD_OUT_FRACTION, heldOutFractionForRetry } from '../jobs/held-out-share';
+import type { GateOutcomeFigures } from '../jobs/gate';
 
 /** Settings rows (store.getSetting) this file owns. */
 export const SETTING = {
@@ -32,6 +34,8 @@ interface PendingRetry {
   fingerprint: string;
   attempt: number;
   retryOf: string;
+  /** Set when the rejected try held out too few samples to bound its loss: the retry holds out this share. */
+  heldOutFraction?: number;
 }
 
 /** A rejection by the gate has the gate's figures as its result; one by planning ("nothing to do") has none. */
@@ -157,9 +161,17 @@ export class ComputeWatcher {
     const rule = this.rule();
     const retries = rule ? retriesOf(rule) : 0;
     if (job.state === 'rejected' && rejectedByGate(job) && auto.attempt <= retries) {
-      const next: PendingRetry = { fingerprint: auto.fingerprint, attempt: auto.attempt + 1, retryOf: job.id };
+      const current = typeof job.request.heldOutFraction === 'number' ? job.request.heldOutFraction : HELD_OUT_FRACTION;
+      const share = heldOutFractionForRetry(job.result as Partial<GateOutcomeFigures>, current);
+      const next: PendingRetry = {
+        fingerprint: auto.fingerprint,
+        attempt: auto.attempt + 1,
+        retryOf: job.id,
+        ...(share !== undefined ? { heldOutFraction: share } : {}),
+      };
       store.setSetting(SETTING.retry, JSON.stringify(next));
-      log.info('automatic upgrade rejected by the gate: it is grown again with another seed', {
+      const larger = share !== undefined ? ` and ${Math.round(share * 100)}% of the data held out for the gate` : '';
+      log.info(`automatic upgrade rejected by the gate: it is grown again with another seed${larger}`, {
         job: job.id,
         attempt: next.attempt,
         of: retries + 1,
@@ -261,7 +273,14 @@ export class ComputeWatcher {
     if (!this.runner) return { decision, refused: 'the job runner is not started yet' };
     const retry = this.pendingRetry(detection.fingerprint);
     const result = this.runner.request(
-      retry ? { trigger: 'automatic', attempt: retry.attempt, retryOf: retry.retryOf } : { trigger: 'automatic' },
+      retry
+        ? {
+            trigger: 'automatic',
+            attempt: retry.attempt,
+            retryOf: retry.retryOf,
+            ...(retry.heldOutFraction !== undefined ? { heldOutFraction: retry.heldOutFraction } : {}),
+          }
+        : { trigger: 'automatic' },
     );
     if (!result.accepted) {
       log.info('automatic upgrade not queued now', { why: result.reason, busyWith: result.job?.id });

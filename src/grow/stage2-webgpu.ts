@@ -1,5 +1,5 @@
 import { BestCheckpoint } from '../train/best-checkpoint';
-import { DEFAULT_EARLY_STOP, EarlyStopper } from '../train/early-stop';
+import { EarlyStopper } from '../train/early-stop';
 import { constantSchedule, defaultStage2Schedule, learningRateAt } from '../train/schedule';
 import { runLoopOnWebGpu } from '../train/webgpu/loop';
 import type { LoopResult } from '../train/loop';
@@ -10,7 +10,7 @@ import type { Stage2Report, Stage2Run } from './stage2';
  * trainer: the same schedule, early stopping, best-checkpoint restore and
  * report. Throws UnsupportedModelError (before any training) for a model
  * with layers the trainer has no kernels for; the caller then runs Stage II
- * on wasm. Nothing calls this by default yet (docs/gpu.md).
+ * on wasm. Nothing calls this by default yet (docs/design/gpu.md).
  */
 export async function runStage2OnWebGpu(
   run: Stage2Run & { device?: GPUDevice },
@@ -20,7 +20,7 @@ export async function runStage2OnWebGpu(
     options.schedule === 'constant'
       ? constantSchedule(run.learningRate)
       : (options.schedule ?? defaultStage2Schedule(run.learningRate));
-  const earlyStop = options.earlyStop === false ? null : (options.earlyStop ?? DEFAULT_EARLY_STOP);
+  const earlyStop = options.earlyStop || null;
   const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
   const best = options.keepBest === false ? undefined : new BestCheckpoint(run.model);
   try {

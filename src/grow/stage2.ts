@@ -2,7 +2,7 @@ import { tfl } from '../tf';
 import { Budget } from '../train/budget';
 import { BestCheckpoint, KeptCheckpoint } from '../train/best-checkpoint';
 import { trainClassifier } from '../train/classifier';
-import { DEFAULT_EARLY_STOP, EarlyStopper, EarlyStopRule } from '../train/early-stop';
+import { EarlyStopper, EarlyStopRule } from '../train/early-stop';
 import { LoopResult, StopReason } from '../train/loop';
 import { ProgressCallback } from '../train/progress';
 import { constantSchedule, defaultStage2Schedule, LearningRateSchedule } from '../train/schedule';
@@ -13,7 +13,11 @@ import { AngleStopRule } from '../train/angle-stop';
 export interface Stage2Options {
   /** Default: defaultStage2Schedule(learningRate); 'constant' is the paper's one fixed rate (DILS section 3.1). */
   schedule?: LearningRateSchedule | 'constant';
-  /** Default DEFAULT_EARLY_STOP; false trains to the end of the budget. */
+  /**
+   * Off by default: Stage II trains to the end of its budget, and the best checkpoint keeps it from
+   * ending worse. Early stopping (DEFAULT_EARLY_STOP, say) ended the default upgrade 10-30 s early on
+   * noisy validation losses, before the schedule had decayed, and cost it commits (docs/design/dils.md).
+   */
   earlyStop?: EarlyStopRule | false;
   /** Keep the best checkpoint by validation accuracy and restore it at the end (default true). */
   keepBest?: boolean;
@@ -53,8 +57,8 @@ export interface Stage2Report {
 
 /**
  * Stage II, the global fine-tune (DILS section 3.1), with a learning-rate
- * schedule over its budget, early stopping on the validation part and the best
- * validation checkpoint restored at the end. The starting point is offered as
+ * schedule over its budget, optional early stopping on the validation part
+ * and the best validation checkpoint restored at the end. The starting point is offered as
  * the first checkpoint, so when nothing in Stage II beats it on the validation
  * part the model is returned as insertion (and Stage I) left it. The held-out
  * test part is never looked at here.
@@ -65,7 +69,7 @@ export function runStage2(run: Stage2Run): { loop: LoopResult; report: Stage2Rep
     options.schedule === 'constant'
       ? constantSchedule(run.learningRate)
       : (options.schedule ?? defaultStage2Schedule(run.learningRate));
-  const earlyStop = options.earlyStop === false ? null : (options.earlyStop ?? DEFAULT_EARLY_STOP);
+  const earlyStop = options.earlyStop || null;
   const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
   const best = options.keepBest === false ? undefined : new BestCheckpoint(run.model);
   try {

@@ -15,6 +15,8 @@ export interface GrowJobInput {
   budget: { seconds?: number; epochs?: number };
   /** Growth's random seed (default 1). */
   seed?: number;
+  /** The share of the data held out for the gate (default DEFAULT_SPLIT's). */
+  heldOutFraction?: number;
   /** The gate the candidate will face: recorded in report.json and drawn on the learning curve. */
   gate?: GateSettings;
   backend: string;

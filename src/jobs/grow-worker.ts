@@ -46,8 +46,12 @@ async function run(input: GrowJobInput): Promise<void> {
       limit: input.dataLimit,
     });
     assertFits(data, shape, parent.meta.labels.length);
-    // the default seed: the same split as the committed model's figures and the gate's
-    const split = splitDataset(data);
+    // the default seed: the same split as the committed model's figures and the gate's; a retry the
+    // gate could not decide holds more of it out (held-out-share.ts)
+    const split = splitDataset(
+      data,
+      input.heldOutFraction !== undefined ? { testFraction: input.heldOutFraction } : {},
+    );
     checkAbort();
 
     let lastPost = 0;

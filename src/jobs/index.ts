@@ -1,4 +1,4 @@
-// Upgrade jobs: the state machine of docs/jobs.md.
+// Upgrade jobs: the state machine of docs/design/jobs.md.
 export { JobRunner } from './runner';
 export { CRASH_ENV } from './crash';
 export { MAX_INTERRUPTIONS } from './recover';

@@ -5,6 +5,7 @@ import { ruleTarget } from '../policy/target';
 import { gateSettings, GateSettings } from '../policy/gate';
 import type { ModelVersionRow } from '../store/types';
 import type { UpgradeRequest } from './types';
+import { HELD_OUT_FRACTION, MAX_HELD_OUT_FRACTION } from './held-out-share';
 
 /** What planning decides; recorded in the `growing` transition so later steps and resumes use the same figures. */
 export interface UpgradePlan {
@@ -19,6 +20,8 @@ export interface UpgradePlan {
   seed: number;
   /** 1 for the first try of an upgrade, 2 for its first retry, ... */
   attempt: number;
+  /** The share of the local data held out for the gate (absent in plans recorded before it could change). */
+  heldOutFraction?: number;
 }
 
 export type PlanOutcome = { plan: UpgradePlan } | { rejected: string };
@@ -36,6 +39,9 @@ export function requestProblem(req: UpgradeRequest): string | null {
     return `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(req.method)}`;
   if (req.attempt !== undefined && !(Number.isInteger(req.attempt) && req.attempt >= 1))
     return `attempt must be a whole number >= 1, got ${JSON.stringify(req.attempt)}`;
+  const share = req.heldOutFraction;
+  if (share !== undefined && !(typeof share === 'number' && share >= 0.05 && share <= MAX_HELD_OUT_FRACTION))
+    return `heldOutFraction must be from 0.05 to ${MAX_HELD_OUT_FRACTION}, got ${JSON.stringify(share)}`;
   return null;
 }
 
@@ -75,6 +81,7 @@ export function planUpgrade(
       rule: rule.name,
       seed: seedOfAttempt(req.attempt ?? 1),
       attempt: req.attempt ?? 1,
+      heldOutFraction: req.heldOutFraction ?? HELD_OUT_FRACTION,
     },
   };
 }

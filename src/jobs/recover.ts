@@ -20,7 +20,7 @@ function swapDetail(ctx: RunContext, jobId: string): SwapDetail | undefined {
 }
 
 /**
- * Decides what happens to one job found unfinished at start (see docs/jobs.md):
+ * Decides what happens to one job found unfinished at start (see docs/design/jobs.md):
  *  - a job parked by a graceful stop resumes without counting as a crash; any
  *    other interruption counts, and past MAX_INTERRUPTIONS the job fails;
  *  - swapping: finished now (the candidate passed its gate; the files and rows

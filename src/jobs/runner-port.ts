@@ -2,7 +2,7 @@ import type { MethodChoice } from '../growth-methods';
 import type { JobRow } from '../store';
 
 /*
- * What the daemon uses of src/jobs/runner.ts (docs/daemon.md, "the API the
+ * What the daemon uses of src/jobs/runner.ts (docs/design/daemon.md, "the API the
  * daemon process uses"). Kept as an interface so triggers and the control API
  * can be tested with a stand-in.
  */
@@ -14,6 +14,7 @@ export interface UpgradeRequest {
   commandId?: string;
   attempt?: number;
   retryOf?: string;
+  heldOutFraction?: number;
 }
 
 export type RequestResult = { accepted: true; job: JobRow } | { accepted: false; reason: string; job?: JobRow };

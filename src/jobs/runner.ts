@@ -19,7 +19,7 @@ type Start = UpgradeStart | 'rollback';
 
 /**
  * Runs upgrade and rollback jobs one at a time, every transition written to
- * the store before its action (docs/jobs.md). Growth runs in a worker
+ * the store before its action (docs/design/jobs.md). Growth runs in a worker
  * thread; this thread only loads the result and swaps it into the slot.
  */
 export class JobRunner {
@@ -89,7 +89,13 @@ export class JobRunner {
     const job = this.ctx.store.createJob({
       kind: 'upgrade',
       trigger: req.trigger,
-      request: { toDepth: req.toDepth, method: req.method, attempt: req.attempt, retryOf: req.retryOf },
+      request: {
+        toDepth: req.toDepth,
+        method: req.method,
+        attempt: req.attempt,
+        retryOf: req.retryOf,
+        heldOutFraction: req.heldOutFraction,
+      },
       commandId: req.commandId,
     });
     announce(this.ctx, job);

@@ -14,11 +14,13 @@ export interface UpgradeRequest {
   attempt?: number;
   /** The job this one retries. */
   retryOf?: string;
+  /** The share of the local data held out for the gate (default HELD_OUT_FRACTION; a retry may ask for more). */
+  heldOutFraction?: number;
 }
 
 /**
  * Growth progress as the daemon reports it. `step` is the job's step, stage1
- * (insertion and initialisation) or stage2 (fine-tune); docs/daemon.md's
+ * (insertion and initialisation) or stage2 (fine-tune); docs/design/daemon.md's
  * `ProgressEvent & { step: string }` cannot be, as ProgressEvent's `step` is
  * the training step, here renamed `stageStep`. `percent` is 0..100 through both steps.
  */

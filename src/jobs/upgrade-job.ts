@@ -70,6 +70,7 @@ async function growStep(ctx: RunContext, active: ActiveJob, plan: UpgradePlan): 
       budget: plan.budget,
       // plans recorded before seeds and full gates were (a job resumed across an upgrade of deepend)
       seed: plan.seed ?? 1,
+      heldOutFraction: plan.heldOutFraction,
       gate: gateSettings(plan.gate),
       backend: ctx.backend,
       crashAt: process.env[CRASH_ENV],

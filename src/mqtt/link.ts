@@ -61,7 +61,7 @@ export class PublishRefused extends Error {
 const STOP_WAIT_MS = 5000;
 
 /**
- * The device's one MQTT connection (docs/fleet.md). Each attempt is a fresh
+ * The device's one MQTT connection (docs/design/fleet.md). Each attempt is a fresh
  * mqtt.js client with reconnecting turned off: the will carries the session
  * number of its attempt, the protocol may drop to 3.1.1, and QoS 1 messages
  * of a lost connection are not resent behind the caller's back (the outbox
@@ -140,7 +140,7 @@ export class MqttLink extends EventEmitter {
         else resolve();
       };
       this.pending.add(settle);
-      // MQTT 5: every payload of the contract is UTF-8 JSON (docs/fleet/asyncapi.yaml, messageBindings).
+      // MQTT 5: every payload of the contract is UTF-8 JSON (docs/design/fleet/asyncapi.yaml, messageBindings).
       const properties =
         this._protocolVersion === 5
           ? {

@@ -1,4 +1,4 @@
-/** Policies: the contract of docs/daemon.md (`src/policy/`). */
+/** Policies: the contract of docs/design/daemon.md (`src/policy/`). */
 export { checkPolicy } from './check';
 export { DEFAULT_POLICY_FILE } from './default-file';
 export { formatProblem, PolicyError } from './errors';

@@ -1,5 +1,5 @@
 // Serving: TF Serving REST shapes over node:http, hot-swappable model slots,
-// and a Prometheus registry. See docs/serving.md.
+// and a Prometheus registry. See docs/design/serving.md.
 export { ModelSlot, Lease, SlotOptions, SlotVersion, VersionState } from './model-slot';
 export { ServedModel, loadServedModel } from './served-model';
 export {

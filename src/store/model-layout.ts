@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fsyncDir } from './durable';
 import { StoreError } from './errors';
 
-/** Where a model's files live under the home directory (docs/daemon.md). */
+/** Where a model's files live under the home directory (docs/design/daemon.md). */
 
 export const CURRENT_LINK = 'current';
 export const CANDIDATES_DIR = '.candidates';

@@ -12,6 +12,6 @@ export async function webgpuSkipReason(): Promise<string | false> {
     throw new Error(`CI is set but Dawn has no WebGPU adapter: ${probe.reason}`);
   const fix = /not installed/.test(probe.reason)
     ? 'npm install (webgpu is an optional dependency)'
-    : 'install mesa-vulkan-drivers from bookworm-backports (docs/gpu.md)';
+    : 'install mesa-vulkan-drivers from bookworm-backports (docs/design/gpu.md)';
   return `no WebGPU adapter (${probe.reason}): ${fix}`;
 }

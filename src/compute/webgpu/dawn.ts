@@ -62,7 +62,7 @@ export async function requestAdapter(): Promise<GPUAdapter> {
   } catch (err) {
     throw new Error(`Dawn found no WebGPU adapter: ${firstLine(err)}`);
   }
-  if (!adapter) throw new Error('Dawn found no WebGPU adapter (no Vulkan driver Dawn accepts: see docs/gpu.md)');
+  if (!adapter) throw new Error('Dawn found no WebGPU adapter (no Vulkan driver Dawn accepts: see docs/design/gpu.md)');
   return adapter;
 }
 

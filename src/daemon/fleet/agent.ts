@@ -36,7 +36,7 @@ export interface FleetAgentOptions {
 }
 
 /**
- * What a daemon is on the fleet (docs/fleet.md): it reports its state,
+ * What a daemon is on the fleet (docs/design/fleet.md): it reports its state,
  * birth, jobs and rollouts through the outbox, obeys commands and desired
  * state on its own topics and its groups', and sends telemetry. Built before
  * the job runner (so no job event is missed), connected by start().

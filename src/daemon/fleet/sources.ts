@@ -12,7 +12,7 @@ export interface ServingCounters {
 /**
  * What the fleet agent reads from the daemon it belongs to. The daemon
  * provides them from its parts; the benchmark's simulated devices from fixed
- * facts (docs/fleet.md, "Simulation mode").
+ * facts (docs/design/fleet.md, "Simulation mode").
  */
 export interface AgentSources {
   phase(): DaemonPhase;

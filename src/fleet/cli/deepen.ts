@@ -1,11 +1,10 @@
 /* `deepend fleet deepen DEVICE --to-depth N`: one device's upgrade over MQTT, followed to its end. */
-import { randomUUID } from 'node:crypto';
 import { parseArgs, UsageError } from '../../cli-kit/args';
 import type { CommandIO } from '../../cli-kit/output';
 import type { JobMessage, ReplyMessage } from '../../contract/messages';
 import { deviceTopics } from '../../contract/topics';
-import { encodeMessage } from '../../contract/validate';
 import { responseTopicFor } from './connection';
+import { publishDeepen, REPLY_WAIT_MS, replyTopics } from './deepen-command';
 import { accuracyText, orDash } from './format';
 import { methodFlag, secondsFlag, toDepthFlag } from './inputs';
 import { JobProgressLine } from './job-progress';
@@ -15,10 +14,6 @@ import { unlessAborted, waitUntil } from './wait';
 import { warner } from './warn';
 import { DEEPEN_FLEET_SPEC } from './specs';
 
-/** How long a device has to answer the command (it answers at once, before the job runs). */
-const REPLY_WAIT_MS = 30_000;
-/** The command's expiresAt: past the reply wait, so a device that gets it after we gave up does not run it; the rest is clock-skew slack. */
-const EXPIRES_AFTER_MS = 60_000;
 const DEFAULT_TIMEOUT_S = 1800;
 
 const TERMINAL: readonly string[] = ['succeeded', 'rejected', 'failed', 'canceled'];
@@ -68,33 +63,18 @@ async function deepen(session: FleetSession, req: DeepenRequest, io: CommandIO):
     if (reply?.commandId) replies.set(reply.commandId, reply);
   });
   // Replies and job messages may come before the SUBACK of a later subscription: everything is subscribed first.
-  await session.subscribe([
-    topics.birth,
-    topics.state,
-    topics.jobs,
-    topics.reply,
-    ...(session.conn.protocolVersion === 5 ? [responseTopic] : []),
-  ]);
+  await session.subscribe([topics.birth, topics.state, topics.jobs, ...replyTopics(session, req.device)]);
   await session.settle(io.signal);
   if (!session.view.knows(req.device))
     throw new Error(
       `device '${req.device}' is not known in fleet ${session.fleet}: no retained birth on ${topics.birth}`,
     );
 
-  const commandId = `cli-${randomUUID()}`;
-  const payload = encodeMessage('deepen', {
-    commandId,
-    toDepth: req.toDepth,
-    ...(req.method ? { method: req.method } : {}),
-    expiresAt: new Date(Date.now() + EXPIRES_AFTER_MS).toISOString(),
-  });
   const sent = await unlessAborted(
-    session.conn.publish(topics.command('deepen'), payload, {
-      qos: 1,
-      properties: { responseTopic, correlationData: Buffer.from(commandId) },
-    }),
+    publishDeepen(session, req.device, { toDepth: req.toDepth, method: req.method }),
     io.signal,
   );
+  const commandId = sent.done ? sent.value : '';
   const answered = sent.done
     ? await waitUntil(session, () => replies.get(commandId), { timeoutMs: REPLY_WAIT_MS, signal: io.signal })
     : sent;

@@ -86,3 +86,44 @@ export const WATCH_SPEC: CommandSpec = {
   summary: "A live table of the fleet's devices, jobs and rollouts, redrawn as messages come (Ctrl-C quits).",
   flags: [...TARGET_FLAGS, { name: 'for', value: 'SEC', description: 'quit after SEC seconds' }],
 };
+
+export const CONSOLE_SPEC: CommandSpec = {
+  command: 'fleet console',
+  summary:
+    "The fleet in a browser, live: devices, jobs and the fleet's summary; deepen a device or a group (Ctrl-C quits).",
+  flags: [
+    { name: 'port', value: 'PORT', description: 'the port to listen on (default 8600; 0: a free one)' },
+    {
+      name: 'host',
+      value: 'ADDR',
+      description: 'the address to listen on (default 127.0.0.1); off loopback a token is required',
+    },
+    {
+      name: 'token-file',
+      value: 'FILE',
+      description:
+        'file with the token every /api/ request must carry (default: none on loopback, else one made and printed once)',
+    },
+    ...TARGET_FLAGS,
+  ],
+};
+
+export const SIMULATE_SPEC: CommandSpec = {
+  command: 'fleet simulate',
+  summary:
+    'Simulated devices on the broker (the real fleet agent, growth simulated), to try the console and fleet commands.',
+  flags: [
+    { name: 'devices', value: 'N', description: 'how many devices (1..1000)', required: true },
+    { name: 'group', value: 'G', description: 'the group every device is in (default sim)' },
+    {
+      name: 'fail-rate',
+      value: 'P',
+      description: 'share of the devices (0..1, spread evenly) whose candidates the gate rejects (default 0)',
+    },
+    { name: 'grow-seconds', value: 'S', description: 'how long a simulated growth takes (default 20)' },
+    { name: 'prefix', value: 'P', description: 'device ids are PREFIX-NNNN (default sim)' },
+    { name: 'first', value: 'I', description: 'the number of the first device id (default 0)' },
+    { name: 'for', value: 'SEC', description: 'stop the devices after SEC seconds (default: at Ctrl-C)' },
+    ...TARGET_FLAGS,
+  ],
+};

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultConfig, type Config } from '../../config';
+import { defaultConfig, type Config, type MqttConfig } from '../../config';
 import type { Logger } from '../../util/log';
 import type { PolicyRule } from '../../policy/types';
 import { openStore } from '../../store';
@@ -32,6 +32,8 @@ export interface SimulatedDeviceOptions {
   /** Negative: the gate rejects this device's candidates (a failing device). */
   accuracyGain: number;
   telemetrySeconds: number;
+  /** TLS files and credentials for the broker (the defaults when absent). */
+  mqtt?: MqttConfig;
   log: Logger;
 }
 
@@ -65,7 +67,7 @@ function staticSources(opts: SimulatedDeviceOptions): AgentSources {
 /**
  * One fleet device in simulation mode: the real fleet agent (MQTT link,
  * outbox, commands, desired state) over its own SQLite store, with a
- * SimulatedRunner in place of growth and serving (docs/fleet.md).
+ * SimulatedRunner in place of growth and serving (docs/design/fleet.md).
  */
 export async function startSimulatedDevice(opts: SimulatedDeviceOptions): Promise<SimulatedDevice> {
   const home = join(opts.root, opts.deviceId);
@@ -94,7 +96,7 @@ export async function startSimulatedDevice(opts: SimulatedDeviceOptions): Promis
     fleet: opts.fleet,
     groups: opts.groups,
     model: { name: opts.model.name },
-    mqtt: { ...base.mqtt, url: opts.url, telemetrySeconds: opts.telemetrySeconds },
+    mqtt: { ...(opts.mqtt ?? base.mqtt), url: opts.url, telemetrySeconds: opts.telemetrySeconds },
   };
   let runner: SimulatedRunner | undefined;
   const agent = new FleetAgent({ config, store, log: opts.log, sources: staticSources(opts), runner: () => runner });

@@ -20,7 +20,7 @@ export interface SimulationOptions {
 const PROGRESS_TICKS = 8;
 
 /**
- * Simulation mode (docs/fleet.md): a job runner that keeps the real job
+ * Simulation mode (docs/design/fleet.md): a job runner that keeps the real job
  * bookkeeping, the store's state machine with every transition written
  * first, the real planning (policy rule, maxStep) and the real gate, but
  * replaces growth by a timer and the hot swap by committing a version row

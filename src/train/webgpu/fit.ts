@@ -32,7 +32,7 @@ export interface WebGpuFitResult {
  * and cross-entropy, exactly as trainClassifier does on wasm: the same
  * per-epoch seeded shuffle, the same batches, the same loss. The trained
  * weights are written back into `model`. No validation, schedule or early
- * stopping yet: Stage II still trains on wasm (docs/gpu.md).
+ * stopping yet: Stage II still trains on wasm (docs/design/gpu.md).
  */
 export async function fitOnWebGpu(
   model: tfl.LayersModel,

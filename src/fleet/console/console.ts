@@ -1,0 +1,73 @@
+/*
+ * A running console: one FleetSession (the fleet CLI's MQTT connection) on
+ * the fleet's retained topics, its FleetState, and the HTTP server.
+ */
+import { fleetWildcard } from '../../contract/topics';
+import { responseTopicFor } from '../cli/connection';
+import { deviceRowTopics } from '../cli/devices';
+import { FleetSession } from '../cli/session';
+import type { FleetTarget } from '../cli/target';
+import { isLoopbackAddress } from './access';
+import { DeepenAction } from './deepen-action';
+import { FleetState } from './fleet-state';
+import { ConsoleServer } from './server';
+
+export interface ConsoleOptions {
+  target: FleetTarget;
+  host: string;
+  port: number;
+  token: string | null;
+  warn: (line: string) => void;
+  /** How long an action waits for a device's reply (the CLI's 30 s by default). */
+  replyWaitMs?: number;
+}
+
+export interface RunningConsole {
+  /** http://HOST:PORT/ (without the token). */
+  url: string;
+  port: number;
+  session: FleetSession;
+  state: FleetState;
+  server: ConsoleServer;
+  close(): Promise<void>;
+}
+
+/** The topics the console reads: every device's rows, jobs and replies, and its own MQTT 5 response topic. */
+export function consoleTopics(session: FleetSession): string[] {
+  const fleet = session.fleet;
+  return [
+    ...deviceRowTopics(fleet),
+    fleetWildcard(fleet, 'jobs/+'),
+    fleetWildcard(fleet, 'cmd/reply'),
+    ...(session.conn.protocolVersion === 5 ? [responseTopicFor(session.conn.clientId)] : []),
+  ];
+}
+
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole> {
+  const loopback = isLoopbackAddress(opts.host);
+  if (!loopback && opts.token === null) throw new Error('a console bound off loopback needs a token');
+  const session = await FleetSession.open(opts.target, opts.warn);
+  const state = new FleetState(session);
+  const deepen = new DeepenAction(session, state, opts.replyWaitMs);
+  const server = new ConsoleServer({ state, deepen, access: { token: opts.token, loopback }, refused: opts.warn });
+  try {
+    await session.subscribe(consoleTopics(session));
+    await session.settle();
+    state.markLive();
+    const { port } = await server.listen(opts.port, opts.host);
+    const close = async () => {
+      await server.close();
+      state.close();
+      await session.close();
+    };
+    return { url: `http://${urlHost(opts.host)}:${port}/`, port, session, state, server, close };
+  } catch (err) {
+    state.close();
+    await session.close();
+    throw err;
+  }
+}

@@ -1,0 +1,172 @@
+/*
+ * The console's HTTP server (node:http): the page, the fleet's state
+ * (GET /api/state, /api/devices/ID), its changes as Server-Sent Events
+ * (GET /api/events) and the actions (POST /api/deepen). Access rules in
+ * access.ts; no command goes through GET.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AccessOutcome, type AccessRules, checkHost, checkOrigin, checkToken } from './access';
+import { DeepenAction, type DeepenRequestBody, deepenBodyProblem } from './deepen-action';
+import type { FleetState } from './fleet-state';
+import { SseHub } from './sse';
+import { loadStaticFiles, SECURITY_HEADERS } from './static-files';
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConsoleServerOptions {
+  state: FleetState;
+  deepen: DeepenAction;
+  access: AccessRules;
+  /** Told about refused requests (one line each), for the console's log. */
+  refused?: (line: string) => void;
+}
+
+export class ConsoleServer {
+  readonly http: Server;
+  private readonly hub = new SseHub();
+  private readonly files = loadStaticFiles();
+
+  constructor(private readonly opts: ConsoleServerOptions) {
+    this.http = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+    });
+    opts.state.onChange((c) => {
+      if (c.kind === 'device') this.hub.send('device', c.device);
+      else if (c.kind === 'sample') this.hub.send('sample', c);
+      else this.hub.send('link', { connected: c.connected });
+    });
+  }
+
+  listen(port: number, host: string): Promise<{ port: number }> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new Error(`port ${port} on ${host} is in use: pass another --port`)
+            : new Error(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`),
+        ),
+      );
+      this.http.listen(port, host, () => {
+        this.http.removeAllListeners('error');
+        const address = this.http.address();
+        resolve({ port: typeof address === 'object' && address ? address.port : port });
+      });
+    });
+  }
+
+  get streams(): number {
+    return this.hub.size;
+  }
+
+  close(): Promise<void> {
+    this.hub.close();
+    return new Promise((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    const url = new URL(req.url ?? '/', 'http://console.invalid');
+    this.allow(req, checkHost(req, this.opts.access));
+    if (!url.pathname.startsWith('/api/')) return this.serveFile(req, res, url.pathname);
+    this.allow(req, checkToken(req, url, this.opts.access));
+    res.setHeader('Cache-Control', 'no-store');
+    if (url.pathname === '/api/deepen') {
+      if (req.method !== 'POST') throw new HttpError(405, 'POST only');
+      this.allow(req, checkOrigin(req));
+      return this.deepen(req, res);
+    }
+    if (req.method !== 'GET') throw new HttpError(405, 'GET only');
+    if (url.pathname === '/api/state') return sendJson(res, 200, this.opts.state.snapshot());
+    if (url.pathname === '/api/events')
+      return this.hub.open(res, { event: 'snapshot', data: this.opts.state.snapshot() });
+    const device = /^\/api\/devices\/([^/]+)$/.exec(url.pathname)?.[1];
+    if (device !== undefined) {
+      const id = decodeSegment(device);
+      const detail = this.opts.state.detail(id);
+      if (!detail) throw new HttpError(404, `no device '${id}'`);
+      return sendJson(res, 200, detail);
+    }
+    throw new HttpError(404, `no ${url.pathname}`);
+  }
+
+  private allow(req: IncomingMessage, outcome: AccessOutcome): void {
+    if (outcome.ok) return;
+    this.opts.refused?.(`refused ${req.method} ${req.url?.split('?')[0]}: ${outcome.why}`);
+    throw new HttpError(403, outcome.why);
+  }
+
+  private serveFile(req: IncomingMessage, res: ServerResponse, path: string): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'GET only');
+    const file = this.files.get(path);
+    if (!file) throw new HttpError(404, `no ${path}`);
+    res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.body.length, 'Cache-Control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : file.body);
+  }
+
+  private async deepen(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    const problem = deepenBodyProblem(body);
+    if (problem) throw new HttpError(400, problem);
+    const request = body as DeepenRequestBody;
+    const targets = this.opts.deepen.targets(request);
+    if ('problem' in targets) throw new HttpError(404, targets.problem);
+    const results = await this.opts.deepen.run(targets.devices, {
+      toDepth: request.toDepth,
+      method: request.method ?? null,
+    });
+    sendJson(res, 200, { results });
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    const status = err instanceof HttpError ? err.status : 500;
+    const message = err instanceof Error ? err.message : String(err);
+    if (res.headersSent) return void res.end();
+    sendJson(res, status, { error: message });
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'malformed device id in the path');
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+    throw new HttpError(415, 'the body must be application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `the body is over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'malformed JSON');
+  }
+}

@@ -1,0 +1,364 @@
+// The console page: the fleet from /api/events (Server-Sent Events), actions as POSTs to /api/.
+import { accuracyChart, barChart, jobCurve, pct } from './charts.mjs';
+
+const $ = (id) => document.getElementById(id);
+const STATES = ['ready', 'upgrading', 'init', 'degraded', 'offline', 'lost'];
+
+/** The token comes in the URL's fragment (never sent to a server), is kept for this tab and taken out of the address bar. */
+function readToken() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem('deepend-console-token', decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem('deepend-console-token');
+}
+
+const token = readToken();
+/** id -> {doc, at}: the device document and when it arrived (for the ETA countdown). */
+const devices = new Map();
+const rows = new Map();
+let selected = null;
+let detail = null;
+let selectedJob = null;
+let summaryDue = false;
+
+function headers(extra) {
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
+}
+
+async function api(path, init = {}) {
+  const res = await fetch(path, { ...init, headers: headers(init.headers ?? {}) });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+  return body;
+}
+
+function ago(iso) {
+  if (!iso) return '–';
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+function duration(seconds) {
+  if (seconds < 60) return `${seconds}s`;
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+}
+
+function etaLeft(entry) {
+  const eta = entry.doc.job?.etaSeconds;
+  if (eta === null || eta === undefined) return null;
+  return Math.max(0, Math.round(eta - (Date.now() - entry.at) / 1000));
+}
+
+function cell(text, cls) {
+  const td = document.createElement('td');
+  if (cls) td.className = cls;
+  td.textContent = text;
+  return td;
+}
+
+function makeRow(id) {
+  const tr = document.createElement('tr');
+  tr.dataset.device = id;
+  const fields = ['device', 'group', 'state', 'hardware', 'backend', 'model', 'accuracy', 'job', 'seen'];
+  for (const f of fields) {
+    const td = cell('');
+    td.dataset.field = f;
+    tr.appendChild(td);
+  }
+  const job = tr.querySelector('[data-field=job]');
+  job.innerHTML =
+    '<div class="job"><div class="bar"><div class="fill"></div></div><span class="job-text"></span></div>';
+  tr.addEventListener('click', () => select(id));
+  return tr;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function jobText(job, entry) {
+  if (!job) return '';
+  const base = `${job.status === 'running' ? job.step : job.status} ${job.percent}%`;
+  const left = etaLeft(entry);
+  return left === null ? base : `${base} · ETA ${duration(left)}`;
+}
+
+function fillRow(tr, entry) {
+  const d = entry.doc;
+  const f = (name) => tr.querySelector(`[data-field=${name}]`);
+  setText(f('device'), d.id);
+  setText(f('group'), d.groups.join(', ') || '–');
+  const state = f('state');
+  const stateText = d.state ?? 'unknown';
+  if (state.dataset.state !== stateText || !state.firstChild) {
+    state.dataset.state = stateText;
+    state.innerHTML = '<span class="pill"></span><span class="since"></span>';
+    state.firstChild.classList.add(stateText);
+    state.firstChild.textContent = stateText;
+  }
+  setText(state.lastChild, d.stateSince ? `for ${ago(d.stateSince)}` : '');
+  setText(f('hardware'), d.hardware ?? '–');
+  setText(f('backend'), d.backend ?? '–');
+  setText(f('model'), d.model ? `v${d.model.version} · depth ${d.model.depth}` : '–');
+  setText(f('accuracy'), d.model ? pct(d.model.accuracy) : '–');
+  const fill = f('job').querySelector('.fill');
+  const bar = f('job').querySelector('.bar');
+  bar.hidden = !d.job;
+  if (d.job) {
+    const width = `${d.job.percent}%`;
+    if (fill.style.width !== width) fill.style.width = width;
+    fill.className = `fill ${d.job.status}`;
+    bar.dataset.percent = String(d.job.percent);
+    bar.dataset.status = d.job.status;
+  }
+  setText(f('job').querySelector('.job-text'), jobText(d.job, entry));
+  f('job').title = d.job?.reason ?? '';
+  setText(f('seen'), d.lastSeen ? `${ago(d.lastSeen)} ago` : '–');
+  tr.classList.toggle('selected', d.id === selected);
+}
+
+function putDevice(doc) {
+  devices.set(doc.id, { doc, at: Date.now() });
+  let tr = rows.get(doc.id);
+  if (!tr) {
+    tr = makeRow(doc.id);
+    rows.set(doc.id, tr);
+    const body = $('devices').tBodies[0];
+    const after = [...rows.keys()].sort().indexOf(doc.id);
+    const next = [...body.rows][after];
+    body.insertBefore(tr, next ?? null);
+    refreshTargets();
+  }
+  fillRow(tr, devices.get(doc.id));
+  if (doc.id === selected) renderDevice();
+  scheduleSummary();
+}
+
+function scheduleSummary() {
+  if (summaryDue) return;
+  summaryDue = true;
+  requestAnimationFrame(() => {
+    summaryDue = false;
+    renderSummary();
+  });
+}
+
+function countBy(values) {
+  const counts = new Map();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
+}
+
+function pills(container, counts, order) {
+  container.textContent = '';
+  const keys = [...counts.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b) || a.localeCompare(b));
+  for (const k of keys) {
+    const span = document.createElement('span');
+    span.className = `pill ${k}`;
+    span.textContent = `${k} ${counts.get(k)}`;
+    container.appendChild(span);
+  }
+}
+
+function renderSummary() {
+  const docs = [...devices.values()].map((e) => e.doc);
+  $('device-count').textContent = `(${docs.length})`;
+  $('no-devices').hidden = docs.length > 0;
+  pills($('sum-states'), countBy(docs.map((d) => d.state ?? 'unknown')), STATES);
+  pills($('sum-backends'), countBy(docs.map((d) => d.backend ?? 'unknown')), []);
+  const depths = countBy(docs.filter((d) => d.model).map((d) => d.model.depth));
+  barChart(
+    $('sum-depths'),
+    [...depths.entries()].sort((a, b) => a[0] - b[0]).map(([k, n]) => [String(k), n]),
+    'depth',
+  );
+  const accuracies = docs.map((d) => d.model?.accuracy).filter((a) => typeof a === 'number');
+  accuracyChart($('sum-accuracy'), accuracies);
+  const sorted = [...accuracies].sort((a, b) => a - b);
+  $('sum-accuracy-text').textContent = sorted.length
+    ? `min ${pct(sorted[0])} · median ${pct(sorted[Math.floor((sorted.length - 1) / 2)])} · max ${pct(sorted[sorted.length - 1])}`
+    : '';
+}
+
+function refreshTargets() {
+  const select = $('deepen-target');
+  const chosen = select.value;
+  const groups = new Set();
+  for (const { doc } of devices.values()) for (const g of doc.groups) groups.add(g);
+  select.textContent = '';
+  for (const g of [...groups].sort()) select.appendChild(new Option(`group ${g}`, `group:${g}`));
+  for (const id of [...devices.keys()].sort()) select.appendChild(new Option(`device ${id}`, `device:${id}`));
+  if (chosen) select.value = chosen;
+}
+
+async function select(id) {
+  selected = id;
+  selectedJob = null;
+  for (const [rid, tr] of rows) tr.classList.toggle('selected', rid === id);
+  $('deepen-target').value = `device:${id}`;
+  $('device-view').hidden = false;
+  detail = null;
+  renderDevice();
+  try {
+    const fetched = await api(`/api/devices/${encodeURIComponent(id)}`);
+    if (selected !== id) return;
+    detail = fetched;
+    renderDevice();
+  } catch (err) {
+    $('dv-job-title').textContent = `(${err.message})`;
+  }
+}
+
+function fact(dl, name, value) {
+  const dt = document.createElement('dt');
+  dt.textContent = name;
+  const dd = document.createElement('dd');
+  dd.textContent = value;
+  dl.append(dt, dd);
+}
+
+function renderDevice() {
+  const entry = devices.get(selected);
+  if (!entry) return;
+  const d = entry.doc;
+  $('dv-title').textContent = d.id;
+  const dl = $('dv-facts');
+  dl.textContent = '';
+  fact(dl, 'state', `${d.state ?? 'unknown'}${d.stateSince ? ` for ${ago(d.stateSince)}` : ''}`);
+  fact(dl, 'groups', d.groups.join(', ') || '–');
+  fact(dl, 'hardware', d.hardware ?? '–');
+  fact(dl, 'backend', d.backend ?? '–');
+  fact(dl, 'model', d.model ? `v${d.model.version}, depth ${d.model.depth}, accuracy ${pct(d.model.accuracy)}` : '–');
+  if (d.readOnly) fact(dl, 'read-only', d.readOnly);
+  if (d.telemetry)
+    fact(
+      dl,
+      'serving',
+      `${d.telemetry.predictRate.toFixed(1)} predictions/s, p50 ${d.telemetry.p50 ?? '–'} ms, p99 ${d.telemetry.p99 ?? '–'} ms, RSS ${(d.telemetry.rssBytes / 2 ** 20).toFixed(0)} MB`,
+    );
+  fact(dl, 'last seen', d.lastSeen ? `${ago(d.lastSeen)} ago` : '–');
+  if (!detail) return;
+  const jobs = detail.jobs;
+  const job = jobs.find((j) => j.jobId === selectedJob) ?? jobs[0];
+  $('dv-job-title').textContent = job ? `${job.jobId.slice(0, 8)}… ${job.status} ${job.percent}%` : '(none yet)';
+  jobCurve($('dv-curve'), job ? (detail.curves[job.jobId] ?? []) : []);
+  $('dv-acc').textContent = job
+    ? `parent ${pct(job.accuracyBefore)} → candidate ${pct(job.accuracyAfter)}; depth ${job.depthBefore} → ${job.depthAfter ?? '–'}`
+    : '–';
+  const body = $('dv-jobs').tBodies[0];
+  body.textContent = '';
+  for (const j of jobs) {
+    const tr = document.createElement('tr');
+    tr.dataset.job = j.jobId;
+    tr.classList.toggle('selected', j === job);
+    tr.append(
+      cell(`${j.jobId.slice(0, 8)}…`),
+      cell(j.trigger),
+      cell(j.reason ? `${j.status} (${j.reason})` : j.status),
+      cell(`${j.depthBefore} → ${j.depthAfter ?? '–'}`),
+      cell(`${pct(j.accuracyBefore)} → ${pct(j.accuracyAfter)}`),
+      cell(`${ago(j.ts)} ago`),
+    );
+    tr.title = j.reason ?? '';
+    tr.addEventListener('click', () => {
+      selectedJob = j.jobId;
+      renderDevice();
+    });
+    body.appendChild(tr);
+  }
+}
+
+function onSample(e) {
+  if (!detail || e.device !== selected) return;
+  const i = detail.jobs.findIndex((j) => j.jobId === e.jobId);
+  if (i === -1) detail.jobs.unshift(e.job);
+  else detail.jobs[i] = e.job;
+  detail.jobs.sort((a, b) => b.ts.localeCompare(a.ts));
+  const curve = detail.curves[e.jobId] ?? [];
+  curve.push(e.sample);
+  detail.curves[e.jobId] = curve;
+  renderDevice();
+}
+
+function setLink(up) {
+  const link = $('link');
+  link.className = `link ${up ? 'up' : 'down'}`;
+  link.textContent = up ? 'live' : 'offline';
+}
+
+function connect() {
+  const events = new EventSource(`/api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+  events.addEventListener('snapshot', (m) => {
+    const snap = JSON.parse(m.data);
+    $('where').textContent = `fleet ${snap.fleet} on ${snap.broker}`;
+    setLink(snap.connected);
+    const ids = new Set(snap.devices.map((d) => d.id));
+    for (const [id, tr] of rows)
+      if (!ids.has(id)) {
+        tr.remove();
+        rows.delete(id);
+        devices.delete(id);
+      }
+    for (const d of snap.devices) putDevice(d);
+    renderSummary();
+  });
+  events.addEventListener('device', (m) => putDevice(JSON.parse(m.data)));
+  events.addEventListener('sample', (m) => onSample(JSON.parse(m.data)));
+  events.addEventListener('link', (m) => setLink(JSON.parse(m.data).connected));
+  events.addEventListener('error', () => setLink(false));
+}
+
+function showReplies(lines) {
+  const box = $('deepen-replies');
+  box.textContent = '';
+  for (const { text, ok } of lines) {
+    const div = document.createElement('div');
+    div.className = `reply ${ok ? 'ok' : 'refused'}`;
+    div.textContent = text;
+    box.appendChild(div);
+  }
+}
+
+async function deepen(event) {
+  event.preventDefault();
+  const [kind, name] = $('deepen-target').value.split(/:(.*)/s);
+  const body = { [kind]: name, toDepth: Number($('deepen-depth').value) };
+  if ($('deepen-method').value) body.method = $('deepen-method').value;
+  const button = $('deepen-send');
+  button.disabled = true;
+  showReplies([{ text: `sending deepen to ${kind} ${name}…`, ok: true }]);
+  try {
+    const { results } = await api('/api/deepen', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    showReplies(
+      results.map((r) => ({
+        ok: r.ok,
+        text: r.ok ? `${r.device}: accepted, job ${r.jobId}` : `${r.device}: refused: ${r.error}`,
+      })),
+    );
+  } catch (err) {
+    showReplies([{ text: `not sent: ${err.message}`, ok: false }]);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+$('deepen-form').addEventListener('submit', deepen);
+$('dv-close').addEventListener('click', () => {
+  selected = null;
+  $('device-view').hidden = true;
+  for (const tr of rows.values()) tr.classList.remove('selected');
+});
+setInterval(() => {
+  for (const [id, tr] of rows) fillRow(tr, devices.get(id));
+  if (selected) renderDevice();
+}, 1000);
+connect();

@@ -1,0 +1,222 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { defaultConfig } from '../src/config';
+import { createLogger } from '../src/util/log';
+import { startConsole } from '../src/fleet/console/console';
+import { startSimulation } from '../src/fleet/sim/simulation';
+import { brokerAvailable, startAedesBroker, startMosquitto } from './helpers/brokers';
+import { browserSkip, launchChromium } from './helpers/browser';
+import { eventually, fleetCli } from './helpers/fleet-cli';
+
+// `deepend fleet console` in a real browser (headless chromium), on a test
+// broker with simulated devices: the table fills, a deepen sent from the page
+// is answered and its progress bar advances to success, the device view draws
+// the job's curve, a device whose process dies shows as lost, a group deepen
+// shows every device's reply, and actions without the token or from another
+// origin are refused.
+
+const FLEET = 'console';
+const TOKEN = 'console-test-token-0123456789abcdef';
+/** Generous: the machine may be busy with other work (the test runs niced). */
+const WAIT = { timeout: 120_000, polling: 100 };
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** A POST from outside the browser, with the headers a foreign page or script would send. */
+function post(url: string, path: string, headers: Record<string, string>, body: unknown): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, url), { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+test('fleet console in chromium: live table, deepen from the page, progress, lost device, refused actions', {
+  skip: browserSkip(),
+  timeout: 900_000,
+}, async (t) => {
+  const broker = brokerAvailable('mosquitto') ? await startMosquitto(t, { quiet: true }) : await startAedesBroker(t);
+  const simulation = await startSimulation({
+    url: broker.url,
+    fleet: FLEET,
+    group: 'lab',
+    count: 3,
+    first: 0,
+    prefix: 'dev',
+    growSeconds: 10,
+    telemetrySeconds: 1,
+    failing: new Set(),
+    log: createLogger({ level: 'error', stream: process.stderr }),
+  });
+  t.after(() => simulation.stop());
+  // One device in a process of its own (`deepend fleet simulate`), so that it can die and leave its will.
+  const cli = fleetCli(t, broker.url, FLEET);
+  const dropping = cli.start(['simulate', '--devices', '1', '--prefix', 'drop', '--group', 'lab']);
+  t.after(() => dropping.kill('SIGKILL'));
+  await eventually(dropping.stderr, /1 simulated devices \(drop-0000/, 180_000);
+
+  const running = await startConsole({
+    target: { url: broker.url, fleet: FLEET, mqtt: defaultConfig().mqtt, home: cli.home },
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    warn: () => undefined,
+    replyWaitMs: 10_000,
+  });
+  t.after(() => running.close());
+  const browser = await launchChromium(t);
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  const outside: string[] = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith(running.url)) outside.push(r.url());
+  });
+  // Page code as strings: the tests compile without the DOM's types.
+  const until = (js: string) => page.waitForFunction(js, WAIT);
+  const read = <T>(js: string) => page.evaluate(js) as Promise<T>;
+  const row = (device: string) => `document.querySelector('tr[data-device="${device}"]')`;
+  const bar = (device: string) => `${row(device)}?.querySelector('.bar')?.dataset`;
+  await page.setViewport({ width: 1680, height: 1000 });
+  await page.goto(`${running.url}#token=${TOKEN}`);
+
+  await t.test('the table fills from the retained topics, live', async () => {
+    await until(
+      `[...document.querySelectorAll('#devices tbody tr')].filter((tr) => tr.querySelector('[data-field=state]').textContent.startsWith('ready')).length === 4`,
+    );
+    const ids = await read<string[]>(
+      `[...document.querySelectorAll('#devices tbody tr')].map((tr) => tr.dataset.device)`,
+    );
+    assert.deepEqual(ids, ['dev-0000', 'dev-0001', 'dev-0002', 'drop-0000']);
+    const cells = await read<Record<string, string>>(
+      `Object.fromEntries([...${row('dev-0001')}.querySelectorAll('td')].map((td) => [td.dataset.field, td.textContent.trim()]))`,
+    );
+    assert.equal(cells.group, 'lab');
+    assert.equal(cells.hardware, 'simulated');
+    assert.equal(cells.backend, 'simulated');
+    assert.equal(cells.model, 'v1 · depth 2');
+    assert.match(cells.accuracy, /^\d+\.\d\d%$/);
+    assert.equal(await read(`document.getElementById('link').textContent`), 'live');
+    // the token left the address bar
+    assert.equal(new URL(page.url()).hash, '');
+  });
+
+  await t.test('an action without the token, or from another origin, is refused (403) and sends nothing', async () => {
+    const body = { device: 'dev-0000', toDepth: 4 };
+    const inPage = await read<{ status: number; error: string }>(
+      `fetch('/api/deepen', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '${JSON.stringify(body)}' })
+        .then(async (res) => ({ status: res.status, error: (await res.json()).error }))`,
+    );
+    assert.equal(inPage.status, 403);
+    assert.match(inPage.error, /token is required/);
+    const json = { 'Content-Type': 'application/json' };
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const origin = running.url.replace(/\/$/, '');
+    const wrongToken = await post(
+      running.url,
+      '/api/deepen',
+      { ...json, Origin: origin, Authorization: 'Bearer wrong-token-0123456789abcdef' },
+      body,
+    );
+    assert.equal(wrongToken.status, 403, wrongToken.body);
+    const foreign = await post(running.url, '/api/deepen', { ...json, ...auth, Origin: 'http://evil.example' }, body);
+    assert.equal(foreign.status, 403, foreign.body);
+    assert.match(foreign.body, /Origin 'http:\/\/evil\.example' is not this console's/);
+    const noOrigin = await post(running.url, '/api/deepen', { ...json, ...auth }, body);
+    assert.equal(noOrigin.status, 403, noOrigin.body);
+    const viaGet = await fetch(new URL('/api/deepen?device=dev-0000&toDepth=4', running.url), { headers: auth });
+    assert.equal(viaGet.status, 405);
+    const state = await fetch(new URL('/api/state', running.url));
+    assert.equal(state.status, 403, 'reading the fleet needs the token too');
+    await new Promise((r) => setTimeout(r, 1000));
+    const detail = (await (await fetch(new URL('/api/devices/dev-0000', running.url), { headers: auth })).json()) as {
+      jobs: unknown[];
+    };
+    assert.deepEqual(detail.jobs, [], 'no refused request reached the device');
+  });
+
+  await t.test('a deepen sent from the page is answered, its progress bar advances and it succeeds', async () => {
+    await page.select('#deepen-target', 'device:dev-0001');
+    await read(`document.getElementById('deepen-depth').value = '4'`);
+    await page.click('#deepen-send');
+    await until(
+      `/^dev-0001: accepted, job [0-9a-f-]{36}$/.test(document.querySelector('#deepen-replies .reply.ok')?.textContent ?? '')`,
+    );
+    await until(`${bar('dev-0001')}?.status === 'running' && Number(${bar('dev-0001')}.percent) > 2`);
+    const early = await read<{ percent: number; width: string }>(
+      `({ percent: Number(${bar('dev-0001')}.percent), width: ${row('dev-0001')}.querySelector('.fill').style.width })`,
+    );
+    assert.equal(early.width, `${early.percent}%`);
+    await until(`Number(${bar('dev-0001')}.percent) > ${early.percent}`);
+    await until(`/ETA \\d/.test(${row('dev-0001')}.querySelector('.job-text').textContent)`);
+    await until(
+      `${row('dev-0001')}.querySelector('[data-field=model]').textContent === 'v2 · depth 4' && ${bar('dev-0001')}.status === 'succeeded'`,
+    );
+    assert.equal(await read(`Number(${bar('dev-0001')}.percent)`), 100);
+  });
+
+  await t.test('the device view shows the job history and draws the job curve', async () => {
+    await page.click('tr[data-device="dev-0001"]');
+    await until(`document.querySelectorAll('#dv-jobs tbody tr').length === 1`);
+    const history = await read<string>(`document.querySelector('#dv-jobs tbody tr').textContent`);
+    assert.match(history, /fleet/);
+    assert.match(history, /succeeded/);
+    assert.match(history, /2 → 4/);
+    const points = await read<string[]>(
+      `document.querySelector('#dv-curve polyline.curve-line').getAttribute('points').split(' ')`,
+    );
+    assert.ok(points.length >= 4, `a curve of ${points.length} points`);
+    const ys = points.map((xy) => Number(xy.split(',')[1]));
+    assert.ok(ys.at(-1)! < ys[0], 'the curve rises to 100 %');
+    assert.match(await read<string>(`document.getElementById('dv-curve').textContent`), /stage1.*stage2/s);
+  });
+
+  await t.test('a device whose process dies shows as lost, and for how long', async () => {
+    dropping.kill('SIGKILL');
+    const state = `${row('drop-0000')}?.querySelector('[data-field=state]')`;
+    await until(`${state}?.querySelector('.pill')?.textContent === 'lost'`);
+    await until(`/^for \\d+s$/.test(${state}.querySelector('.since').textContent)`);
+    assert.match(await read<string>(`document.getElementById('sum-states').textContent`), /lost 1/);
+  });
+
+  await t.test('a group deepen from the page shows every device reply, the lost one unanswered', async () => {
+    await page.select('#deepen-target', 'group:lab');
+    await read(`document.getElementById('deepen-depth').value = '4'`);
+    await page.click('#deepen-send');
+    await until(`document.querySelectorAll('#deepen-replies .reply').length === 4`);
+    const replies = await read<[string, string][]>(
+      `[...document.querySelectorAll('#deepen-replies .reply')].map((r) => [r.className, r.textContent])`,
+    );
+    assert.deepEqual(
+      replies.map(([, text]) => text.split(':')[0]),
+      ['dev-0000', 'dev-0001', 'dev-0002', 'drop-0000'],
+    );
+    assert.equal(replies.filter(([c]) => c === 'reply ok').length, 3);
+    assert.match(replies[3][1], /^drop-0000: refused: no answer within 10 s$/);
+    // The replies show once the lost device's wait is over (10 s), about when a 10 s growth ends: the jobs the
+    // group deepen started are seen running or already done, then done.
+    for (const device of ['dev-0000', 'dev-0002']) {
+      await until(`['running', 'succeeded'].includes(${bar(device)}?.status)`);
+      await until(
+        `${row(device)}.querySelector('[data-field=model]').textContent === 'v2 · depth 4' && ${bar(device)}.status === 'succeeded'`,
+      );
+    }
+    const shot = process.env.DEEPEND_CONSOLE_SCREENSHOT;
+    if (shot) {
+      await page.click('tr[data-device="dev-0000"]');
+      await until(`document.querySelectorAll('#dv-jobs tbody tr').length === 1`);
+      await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
+    }
+  });
+
+  assert.deepEqual(pageErrors, [], 'no script error on the page');
+  assert.deepEqual(outside, [], 'nothing fetched from outside the console');
+});
