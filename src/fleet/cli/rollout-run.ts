@@ -5,9 +5,9 @@
  * in one transaction; so a CLI killed at any point is resumed without sending
  * twice to a device that already answered.
  */
-import type { DesiredMessage, ReportedMessage } from '../contract/messages';
-import { deviceTopics, fleetWildcard, groupDesiredTopic } from '../contract/topics';
-import { encodeMessage } from '../contract/validate';
+import type { DesiredMessage, ReportedMessage } from '../../contract/messages';
+import { deviceTopics, fleetWildcard, groupDesiredTopic } from '../../contract/topics';
+import { encodeMessage } from '../../contract/validate';
 import { batchLabel, failuresPastThreshold } from './rollout-plan';
 import { BatchSnapshot, batchLine, RolloutProgress } from './rollout-progress';
 import type { DevicePatch, DeviceRolloutStatus, RolloutDevice, RolloutRecord, RolloutStateFile } from './rollout-state';

@@ -1,7 +1,7 @@
 /* `deepend fleet rollout`: an upgrade for a fleet (or a group), canary first, then in batches; resumable. */
-import { ParsedArgs, parseArgs, UsageError } from '../../cli/args';
-import type { CommandIO } from '../../cli/output';
-import { fleetWildcard, isTopicSegment } from '../contract/topics';
+import { ParsedArgs, parseArgs, UsageError } from '../../cli-kit/args';
+import type { CommandIO } from '../../cli-kit/output';
+import { fleetWildcard, isTopicSegment } from '../../contract/topics';
 import { methodFlag, percentFlag, secondsFlag, toDepthFlag } from './inputs';
 import { batchLabel, newRolloutId, planRollout, RolloutParams } from './rollout-plan';
 import { RolloutProgress } from './rollout-progress';
@@ -11,7 +11,7 @@ import { summaryJson, summaryTable, totalsLine } from './rollout-summary';
 import { FleetSession } from './session';
 import { defaultStateFile, FleetTarget, resolveTarget } from './target';
 import { warner } from './warn';
-import { ROLLOUT_SPEC } from '../../cli/command-specs';
+import { ROLLOUT_SPEC } from './specs';
 
 const PLAN_FLAGS = ['to-depth', 'method', 'group', 'canary', 'max-failures', 'batch'] as const;
 const DEFAULT_BATCH_PCT = 25;
