@@ -154,7 +154,8 @@ for (const b of BROKERS) {
         '--max-failures',
         '0',
         '--batch-timeout',
-        '30',
+        // the canary's one-epoch growth must end inside it on a loaded 2-core machine; the offline batch waits it out
+        '90',
         '--json',
       ],
       { timeoutMs: 600_000 },
