@@ -24,6 +24,12 @@ async function smallSplit() {
   return splitDataset(data);
 }
 
+/** The split's validation part as the parent's head takes it. */
+function validationSet(split: Awaited<ReturnType<typeof smallSplit>>, parent: Awaited<ReturnType<typeof loadModel>>) {
+  const { normalisation, arch, inputShape } = parent.meta;
+  return toTensorSet(split.validation, normalisation, arch.classes, arch.output, inputShape);
+}
+
 /** A schedule that multiplies the rate by 2000 from `at` of the budget on: Adam then wrecks the model. */
 function wreckingFrom(at: number): LearningRateSchedule {
   return { kind: 'step', peak: 5e-4, warmup: 0, startFactor: 1, endFactor: 1, stepsAt: [at], stepFactor: 2000 };
@@ -157,13 +163,7 @@ test('a Stage II whose last part is made worse returns its best validation check
   const backend = await useTestBackend();
   const split = await smallSplit();
   const parent = await loadModel(DEFAULT_MODEL);
-  const validation = toTensorSet(
-    split.validation,
-    parent.meta.normalisation,
-    parent.meta.arch.classes,
-    parent.meta.arch.output,
-    parent.meta.inputShape,
-  );
+  const validation = validationSet(split, parent);
   const { model, report } = await grow({
     parent,
     method: 'identity',
@@ -204,13 +204,7 @@ test('when no Stage II checkpoint beats the model right after insertion, that mo
   const backend = await useTestBackend();
   const split = await smallSplit();
   const parent = await loadModel(DEFAULT_MODEL);
-  const validation = toTensorSet(
-    split.validation,
-    parent.meta.normalisation,
-    parent.meta.arch.classes,
-    parent.meta.arch.output,
-    parent.meta.inputShape,
-  );
+  const validation = validationSet(split, parent);
   const baseline = tf.memory().numTensors;
   const { model, report } = await grow({
     parent,
@@ -252,13 +246,7 @@ test('Stage II shares its steps with a worker thread on the other core, and the 
   }
   const split = await smallSplit();
   const parent = await loadModel(DEFAULT_MODEL);
-  const validation = toTensorSet(
-    split.validation,
-    parent.meta.normalisation,
-    parent.meta.arch.classes,
-    parent.meta.arch.output,
-    parent.meta.inputShape,
-  );
+  const validation = validationSet(split, parent);
   const baseline = tf.memory().numTensors;
   const { model, report } = await grow({
     parent,

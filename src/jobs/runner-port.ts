@@ -1,5 +1,5 @@
-import type { MethodChoice } from '../growth-methods';
 import type { JobRow } from '../store';
+import type { UpgradeRequest } from './types';
 
 /*
  * What the daemon uses of src/jobs/runner.ts (docs/design/daemon.md, "the API the
@@ -7,15 +7,7 @@ import type { JobRow } from '../store';
  * can be tested with a stand-in.
  */
 
-export interface UpgradeRequest {
-  toDepth?: number;
-  method?: MethodChoice;
-  trigger: 'automatic' | 'manual' | 'fleet';
-  commandId?: string;
-  attempt?: number;
-  retryOf?: string;
-  heldOutFraction?: number;
-}
+export type { UpgradeRequest };
 
 export type RequestResult = { accepted: true; job: JobRow } | { accepted: false; reason: string; job?: JobRow };
 
