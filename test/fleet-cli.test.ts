@@ -383,7 +383,9 @@ test('mosquitto: credentials and TLS come from the config variables (DEEPEND_MQT
   assert.equal(bad.code, 1);
   assert.match(
     bad.stderr,
-    new RegExp(`^deepend fleet: cannot reach the broker at ${locked.url}: .*(authori[sz]ed|password).*\\n$`, 'i'),
+    new RegExp(
+      `^deepend fleet: the broker at ${locked.url} refused the connection: not authorised \\(.*(authori[sz]ed|password).*\\); check mqtt\\.username and mqtt\\.password .*\\n$`,
+    ),
   );
   assert.doesNotMatch(bad.stderr, /wrong/);
 

@@ -28,6 +28,14 @@ function opensslReason(message: string): string {
   return m ? m[1] : message;
 }
 
+/**
+ * A refusal of the credentials: 3.1.1's "bad user name or password" (4) and
+ * "not authorized" (5), 5's 134 and 135.
+ */
+export function isAuthRefusal(f: Failure): boolean {
+  return f.refusal === 4 || f.refusal === 5 || f.refusal === 134 || f.refusal === 135;
+}
+
 /** 3.1.1's "unacceptable protocol version" (1) or 5's "unsupported protocol version" (132). */
 export function isProtocolRefusal(f: Failure): boolean {
   return f.refusal === 1 || f.refusal === 132;

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { brokerTarget, describeBroker, mqttClientOptions } from '../../mqtt/client-options';
-import { connectFailure, isProtocolRefusal } from '../../mqtt/failures';
+import { connectFailure, isAuthRefusal, isProtocolRefusal } from '../../mqtt/failures';
 import type { FleetTarget } from './target';
 
 const CONNECT_WAIT_MS = 5000;
@@ -61,7 +61,10 @@ export class FleetConnection {
     client.options.resubscribe = true;
   }
 
-  /** Connects within 5 s (MQTT 5, or 3.1.1 when the broker refuses 5); else throws `cannot reach the broker at URL: why`. */
+  /**
+   * Connects within 5 s (MQTT 5, or 3.1.1 when the broker refuses 5); else throws `cannot reach the broker at
+   * URL: why`, or `the broker at URL refused the connection: not authorised ...` when it refused the credentials.
+   */
   static async open(target: FleetTarget, clientId = fleetClientId()): Promise<FleetConnection> {
     const broker = describeBroker(target.url);
     const where = brokerTarget(target.url, target.mqtt);
@@ -74,6 +77,10 @@ export class FleetConnection {
         version = 4;
         continue;
       }
+      if (outcome.authRefused)
+        throw new Error(
+          `the broker at ${broker} refused the connection: not authorised (${outcome.reason}); check mqtt.username and mqtt.password (DEEPEND_MQTT_USERNAME, DEEPEND_MQTT_PASSWORD)`,
+        );
       throw new Error(`cannot reach the broker at ${broker}: ${outcome.reason}`);
     }
   }
@@ -136,6 +143,8 @@ export class FleetConnection {
 interface Attempt {
   client?: MqttClient;
   protocolRefused?: boolean;
+  /** The broker answered and refused these credentials. */
+  authRefused?: boolean;
   reason?: string;
 }
 
@@ -161,7 +170,11 @@ function attempt(url: string, options: IClientOptions): Promise<Attempt> {
     const onClose = () => {
       if (!failure)
         return finish({ reason: 'the broker closed the connection', protocolRefused: options.protocolVersion === 5 });
-      finish({ reason: SOCKET_REASONS[failure.key] ?? failure.text, protocolRefused: isProtocolRefusal(failure) });
+      finish({
+        reason: SOCKET_REASONS[failure.key] ?? failure.text,
+        protocolRefused: isProtocolRefusal(failure),
+        authRefused: isAuthRefusal(failure),
+      });
     };
     const finish = (outcome: Attempt) => {
       if (done) return;
