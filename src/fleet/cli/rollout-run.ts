@@ -5,12 +5,31 @@
  * in one transaction; so a CLI killed at any point is resumed without sending
  * twice to a device that already answered.
  */
-import type { DesiredMessage, ReportedMessage } from '../contract/messages';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DesiredMessage, JobMessage, ReplyMessage, ReportedMessage } from '../contract/messages';
 import { deviceTopics, fleetWildcard, groupDesiredTopic } from '../contract/topics';
 import { encodeMessage } from '../contract/validate';
-import { batchLabel, failuresPastThreshold } from './rollout-plan';
+import { responseTopicFor } from './connection';
+import { publishRollback, REPLY_WAIT_MS, replyTopics } from './deepen-command';
+import {
+  batchLabel,
+  durationText,
+  failureRate,
+  failuresPastThreshold,
+  judgeWave,
+  unitOf,
+  WaveFigures,
+  waveFigures,
+} from './rollout-plan';
 import { BatchSnapshot, batchLine, RolloutProgress } from './rollout-progress';
-import type { DevicePatch, DeviceRolloutStatus, RolloutDevice, RolloutRecord, RolloutStateFile } from './rollout-state';
+import type {
+  DevicePatch,
+  DeviceRolloutStatus,
+  RolloutDevice,
+  RolloutRecord,
+  RolloutStateFile,
+  RolloutStop,
+} from './rollout-state';
 import type { FleetSession } from './session';
 import { unlessAborted, waitUntil } from './wait';
 
@@ -23,9 +42,14 @@ export interface RunOptions {
   batchTimeoutMs: number;
   progress: RolloutProgress;
   signal: AbortSignal;
+  /** Called after every change written to the state file (the retained rollout topic follows it). */
+  changed?: () => void;
 }
 
 const FINAL: readonly DeviceRolloutStatus[] = ['succeeded', 'failed'];
+const TERMINAL_JOB: readonly string[] = ['succeeded', 'rejected', 'failed', 'canceled'];
+/** After a batch's last `reported`, how long its jobs' last messages may take to come (they are sent before it). */
+const JOB_GRACE_MS = 2000;
 
 export class RolloutRunner {
   private record: RolloutRecord;
@@ -34,10 +58,13 @@ export class RolloutRunner {
   /** Retained desired documents seen on devices' topics (resume: was it sent before the kill?). */
   private readonly desiredSeen = new Map<string, DesiredMessage>();
   private currentBatch = -1;
+  private nextBatchAt: string | null;
+  private readonly replies = new Map<string, ReplyMessage>();
 
   constructor(private readonly opts: RunOptions) {
     this.record = opts.state.get(opts.rolloutId)!;
     for (const d of this.record.devices) this.devices.set(d.device, { ...d });
+    this.nextBatchAt = this.record.nextBatchAt;
   }
 
   get rollout(): RolloutRecord {
@@ -50,8 +77,24 @@ export class RolloutRunner {
     session.onEvent((e) => {
       if (e.kind === 'reported' && e.value.rolloutId === this.record.id) this.onReported(e.device, e.value);
       else if (e.kind === 'job' && e.value.rolloutId === this.record.id && this.devices.has(e.device))
-        this.onJob(e.device, e.value.percent);
+        this.onJob(e.device, e.value);
+      else if (
+        e.kind === 'job' &&
+        e.value.kind === 'rollback' &&
+        e.value.status === 'succeeded' &&
+        e.value.commandId?.startsWith(`rollout:${this.record.id}:rollback:`) &&
+        e.value.depthAfter !== null &&
+        this.devices.has(e.device)
+      )
+        this.setDevice(e.device, { depth: e.value.depthAfter });
       else if (e.kind === 'desired' && this.devices.has(e.device)) this.desiredSeen.set(e.device, e.value);
+      else if (e.kind === 'reply' && e.value.commandId !== null) this.replies.set(e.value.commandId, e.value);
+    });
+    const responseTopic = responseTopicFor(session.conn.clientId);
+    session.onRaw((topic, payload) => {
+      if (topic !== responseTopic) return;
+      const reply = session.inbox.decodeReply(topic, payload);
+      if (reply?.commandId) this.replies.set(reply.commandId, reply);
     });
     session.conn.onLinkChange((up) =>
       this.opts.progress.note(
@@ -71,6 +114,7 @@ export class RolloutRunner {
 
     for (let b = this.record.currentBatch; b < this.record.batchCount; b++) {
       if (this.opts.signal.aborted) return 'interrupted';
+      if (!(await this.pauseBefore(b))) return 'interrupted';
       const outcome = await this.runBatch(b);
       if (outcome !== 'next') return outcome;
     }
@@ -87,7 +131,25 @@ export class RolloutRunner {
       this.opts.state.markGroupPublished(this.record.id);
     }
     this.opts.state.setStatus(this.record.id, 'completed');
+    this.opts.changed?.();
     return 'completed';
+  }
+
+  /** Waits out --pause before batch b (the time is in the state file, so a resumed rollout waits only what is left); false when interrupted. */
+  private async pauseBefore(b: number): Promise<boolean> {
+    if (this.nextBatchAt === null) return true;
+    const left = Date.parse(this.nextBatchAt) - Date.now();
+    if (left <= 0) return true;
+    const unit = unitOf(this.record.params);
+    this.opts.progress.note(
+      `pausing ${durationText(Math.ceil(left / 1000))} before ${unit} ${batchLabel(this.record, b)} (until ${this.nextBatchAt})`,
+    );
+    try {
+      await sleep(left, undefined, { signal: this.opts.signal });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async runBatch(b: number): Promise<'next' | RunOutcome> {
@@ -117,24 +179,101 @@ export class RolloutRunner {
       progress.end();
       return 'interrupted';
     }
+    // The jobs' last messages (rejected or failed, and the accuracies) come before their device's `reported`; a short grace for stragglers.
+    await waitUntil(session, () => (batch.every((d) => !this.jobUnknown(d)) ? true : undefined), {
+      timeoutMs: JOB_GRACE_MS,
+      signal: this.opts.signal,
+      tickMs: 100,
+    });
+    if (this.opts.signal.aborted) {
+      progress.end();
+      return 'interrupted';
+    }
     const pending = batch.filter((d) => !FINAL.includes(d.status)).map((d) => d.device);
-    this.opts.state.finishBatch(this.record.id, b, pending);
     for (const device of pending) this.devices.get(device)!.status = 'pending';
+    const figures = waveFigures(this.batchDevices(b));
+    const stop = this.judge(b, figures);
+    const last = b + 1 >= this.record.batchCount;
+    const pauseS = this.record.params.pauseS;
+    this.nextBatchAt = stop === null && !last && pauseS > 0 ? new Date(Date.now() + pauseS * 1000).toISOString() : null;
+    this.opts.state.finishBatch(this.record.id, b, pending, this.nextBatchAt);
     progress.end();
-    progress.note(batchLine(this.snapshot(b), { over: true }));
-    const all = [...this.devices.values()];
-    const succeeded = all.filter((d) => d.status === 'succeeded').length;
-    const failed = all.filter((d) => d.status === 'failed').length;
-    if (failuresPastThreshold(succeeded, failed, this.record.params.maxFailuresPct)) {
-      this.opts.state.setStatus(this.record.id, 'stopped');
+    progress.note(batchLine(this.snapshot(b), { figures }));
+    if (stop !== null) {
+      this.opts.state.stopOn(this.record.id, stop);
+      this.opts.changed?.();
+      if (this.record.params.rollbackOnStop && stop.rule !== 'no-success') await this.rollBack(b);
       return 'stopped';
     }
-    // A canary nobody answered is no evidence: the rest of the fleet waits for one that succeeded.
-    if (this.record.hasCanary && b === 0 && batch.every((d) => this.devices.get(d.device)!.status !== 'succeeded')) {
-      this.opts.state.setStatus(this.record.id, 'stopped');
-      return 'stopped';
-    }
+    this.opts.changed?.();
     return 'next';
+  }
+
+  /** The rule batch b failed, with its figures; null when it passes. */
+  private judge(b: number, figures: WaveFigures): RolloutStop | null {
+    const p = this.record.params;
+    const unit = unitOf(p);
+    if (unit === 'batch') {
+      // Canary and batches: failures count over the whole rollout, as they always have.
+      const all = [...this.devices.values()];
+      const succeeded = all.filter((d) => d.status === 'succeeded').length;
+      const failed = all.filter((d) => d.status === 'failed').length;
+      if (failuresPastThreshold(succeeded, failed, p.maxFailuresPct))
+        return {
+          batch: b,
+          rule: 'max-failures',
+          why: `failures ${failureRate(succeeded, failed).toFixed(1)}% of the rollout's answers (limit ${p.maxFailuresPct}%)`,
+        };
+    }
+    const verdict = judgeWave(figures, unit === 'wave' ? p : { ...p, maxFailuresPct: 100 });
+    if (!verdict.pass) return { batch: b, rule: verdict.rule, why: verdict.why };
+    // A first batch nobody answered is no evidence: the rest of the fleet waits for one that succeeded.
+    if ((this.record.hasCanary || unit === 'wave') && b === 0 && figures.succeeded === 0)
+      return {
+        batch: b,
+        rule: 'no-success',
+        why: `no device of ${unit} ${batchLabel(this.record, b)} succeeded${figures.pending > 0 ? ' within --batch-timeout' : ''}`,
+      };
+    return null;
+  }
+
+  /** --rollback-on-stop: every device of batch b whose job committed a model is sent cmd/rollback, and its answer awaited. */
+  private async rollBack(b: number): Promise<void> {
+    const { session, progress } = this.opts;
+    const targets = this.batchDevices(b).filter(
+      (d) => d.status === 'succeeded' && d.jobId !== null && d.rollback !== 'done',
+    );
+    if (targets.length === 0) return;
+    await session.subscribe([...new Set(targets.flatMap((d) => replyTopics(session, d.device)))]);
+    const commandOf = (d: RolloutDevice) =>
+      `rollout:${this.record.id}:rollback:${this.record.devices.findIndex((x) => x.device === d.device)}`;
+    for (const d of targets) {
+      const sent = await unlessAborted(publishRollback(session, d.device, commandOf(d)), this.opts.signal);
+      if (!sent.done) return;
+      this.setDevice(d.device, { rollback: 'sent' });
+    }
+    this.opts.changed?.();
+    await waitUntil(session, () => (targets.every((d) => this.replies.has(commandOf(d))) ? true : undefined), {
+      timeoutMs: REPLY_WAIT_MS,
+      signal: this.opts.signal,
+    });
+    for (const d of targets) {
+      const reply = this.replies.get(commandOf(d));
+      let rollback = 'failed: no answer';
+      if (reply?.ok) rollback = 'done';
+      else if (reply) rollback = `failed: ${reply.error ?? 'refused'}`;
+      this.setDevice(d.device, { rollback });
+    }
+    this.opts.changed?.();
+    const done = targets.filter((d) => this.devices.get(d.device)!.rollback === 'done');
+    progress.note(
+      `rolled back ${done.length} of ${targets.length} device${targets.length === 1 ? '' : 's'} of ${unitOf(this.record.params)} ${batchLabel(this.record, b)}`,
+    );
+  }
+
+  /** A device that answered with a job whose last message has not come yet. */
+  private jobUnknown(d: RolloutDevice): boolean {
+    return FINAL.includes(d.status) && d.jobId !== null && d.jobStatus === null;
   }
 
   private desired(): string {
@@ -159,8 +298,20 @@ export class RolloutRunner {
     this.show();
   }
 
-  private onJob(device: string, percent: number): void {
-    this.percents.set(device, percent);
+  private onJob(device: string, job: JobMessage): void {
+    this.percents.set(device, job.percent);
+    if (TERMINAL_JOB.includes(job.status)) {
+      const d = this.devices.get(device)!;
+      const patch = { jobStatus: job.status, accuracyBefore: job.accuracyBefore, accuracyAfter: job.accuracyAfter };
+      // The job the device reported (a device may run more than one job for a rollout only after a restart).
+      if (
+        (d.jobId === null || d.jobId === job.jobId) &&
+        (d.jobStatus !== patch.jobStatus ||
+          d.accuracyBefore !== patch.accuracyBefore ||
+          d.accuracyAfter !== patch.accuracyAfter)
+      )
+        this.setDevice(device, { ...patch, ...(d.jobId === null ? { jobId: job.jobId } : {}) });
+    }
     this.show();
   }
 
@@ -174,7 +325,10 @@ export class RolloutRunner {
   }
 
   private snapshot(b: number): BatchSnapshot {
+    const waves = this.record.params.wavesPct;
     return {
+      unit: unitOf(this.record.params),
+      ...(waves ? { pct: waves[b] } : {}),
       label: batchLabel(this.record, b),
       index: b,
       count: this.record.batchCount,
