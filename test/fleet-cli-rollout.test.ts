@@ -322,7 +322,10 @@ test('rollout: SIGKILL during a batch leaves a resumable state file; rerunning w
   );
   const unknown = await cli.run(['rollout', '--resume', 'r-20000101000000-0000', '--state', state]);
   assert.equal(unknown.code, 1);
-  assert.equal(unknown.stderr, `deepend fleet: no rollout r-20000101000000-0000 in ${state}\n`);
+  assert.equal(
+    unknown.stderr,
+    `deepend fleet: no rollout r-20000101000000-0000 in ${state}, nor on ${broker.url} (no retained deepend/v1/f1/rollout/r-20000101000000-0000)\n`,
+  );
 });
 
 test('rollout: killed again and again at any moment, resumed each time, every device gets exactly one desired document and the rollout completes', {

@@ -374,6 +374,85 @@ test('devices of the target set that are lost or offline when planned are named 
   );
 });
 
+test('the rollout lives on the broker: a second CLI with another home resumes it from the retained rollout/ID topic after the first is killed', async (t) => {
+  const broker = await startAedesBroker(t);
+  const fleet = await scripted(
+    t,
+    broker,
+    ids(4).map((device) => ({ device })),
+  );
+  const desired = new Map<string, string[]>();
+  const rollouts: { status: string; currentBatch: number; devices: { device: string; status: string }[] }[] = [];
+  const watcher = await rawClient(broker.url);
+  t.after(() => {
+    watcher.end(true);
+  });
+  watcher.on('message', (topic, payload) => {
+    if (payload.length === 0) return;
+    const body = JSON.parse(payload.toString());
+    if (topic.endsWith('/desired'))
+      desired.set(topic.split('/')[3], [...(desired.get(topic.split('/')[3]) ?? []), body.rolloutId]);
+    else rollouts.push(body);
+  });
+  await watcher.subscribeAsync(['deepend/v1/f1/+/desired', 'deepend/v1/f1/rollout/+'], { qos: 1 });
+
+  const first = fleetCli(t, broker.url, 'f1');
+  const run = first.start([
+    'rollout',
+    '--to-depth',
+    '3',
+    '--waves',
+    '25,50,75,100',
+    '--max-failures',
+    '0',
+    '--pause',
+    '3s',
+    '--min-median-gain',
+    '0',
+  ]);
+  await eventually(run.stderr, /^pausing 3s before wave 2 /m);
+  run.kill('SIGKILL');
+  await run.done;
+  const id = rolloutIdIn(run.stderr());
+  await eventually(() => JSON.stringify(rollouts.at(-1) ?? null), /"currentBatch":1/, 5000);
+  const seen = rollouts.at(-1)!;
+  assert.equal(seen.status, 'running');
+  assert.deepEqual(
+    seen.devices.map((d) => [d.device, d.status]),
+    [
+      ['dev-1', 'succeeded'],
+      ['dev-2', 'planned'],
+      ['dev-3', 'planned'],
+      ['dev-4', 'planned'],
+    ],
+    'another client sees the plan and the progress',
+  );
+
+  const second = fleetCli(t, broker.url, 'f1');
+  const r = await second.run(['rollout', '--resume', id]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^read rollout ${id} \\(running\\) from deepend/v1/f1/rollout/${id}; its state is now in ${second.home}/fleet-rollouts.db too$`,
+      'm',
+    ),
+  );
+  assert.match(r.stderr, new RegExp(`^resuming rollout ${id} at wave 2$`, 'm'));
+  assert.match(r.stderr, /^pausing [123]s before wave 2 /m, 'what was left of the pause');
+  assert.match(
+    r.stdout,
+    new RegExp(`^rollout ${id} completed: 4 succeeded, 0 rejected, 0 failed, 0 pending, 0 not sent;`, 'm'),
+  );
+  for (const d of ids(4)) assert.deepEqual(desired.get(d), [id], `${d}: one desired document`);
+  assert.equal(rollouts.at(-1)!.status, 'completed', 'the topic says how it ended');
+  assert.equal(fleet.device('dev-1').rollbacks.length, 0);
+
+  const again = await fleetCli(t, broker.url, 'f1').run(['rollout', '--resume', id, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).status, 'completed', 'a third home reads how it ended');
+});
+
 test('usage errors: a bad --waves or --pause is exit 2 with one line, before any broker is reached', async (t) => {
   const cli = fleetCli(t, 'mqtt://127.0.0.1:9', 'f1');
   const cases: [string[], string][] = [
@@ -402,5 +481,3 @@ test('usage errors: a bad --waves or --pause is exit 2 with one line, before any
   ])
     assert.match(help.stdout, new RegExp(`^\\s+${flag}\\s+\\S.*$`, 'm'), flag);
 });
-
-void eventually;

@@ -30,6 +30,7 @@ import type {
   RolloutStateFile,
   RolloutStop,
 } from './rollout-state';
+import type { RolloutTopicWriter } from './rollout-topic';
 import type { FleetSession } from './session';
 import { unlessAborted, waitUntil } from './wait';
 
@@ -42,8 +43,8 @@ export interface RunOptions {
   batchTimeoutMs: number;
   progress: RolloutProgress;
   signal: AbortSignal;
-  /** Called after every change written to the state file (the retained rollout topic follows it). */
-  changed?: () => void;
+  /** The retained rollout topic, which follows the state file. */
+  topic?: RolloutTopicWriter;
 }
 
 const FINAL: readonly DeviceRolloutStatus[] = ['succeeded', 'failed'];
@@ -131,7 +132,7 @@ export class RolloutRunner {
       this.opts.state.markGroupPublished(this.record.id);
     }
     this.opts.state.setStatus(this.record.id, 'completed');
-    this.opts.changed?.();
+    await this.published();
     return 'completed';
   }
 
@@ -201,11 +202,11 @@ export class RolloutRunner {
     progress.note(batchLine(this.snapshot(b), { figures }));
     if (stop !== null) {
       this.opts.state.stopOn(this.record.id, stop);
-      this.opts.changed?.();
+      await this.published();
       if (this.record.params.rollbackOnStop && stop.rule !== 'no-success') await this.rollBack(b);
       return 'stopped';
     }
-    this.opts.changed?.();
+    await this.published();
     return 'next';
   }
 
@@ -252,7 +253,7 @@ export class RolloutRunner {
       if (!sent.done) return;
       this.setDevice(d.device, { rollback: 'sent' });
     }
-    this.opts.changed?.();
+    await this.published();
     await waitUntil(session, () => (targets.every((d) => this.replies.has(commandOf(d))) ? true : undefined), {
       timeoutMs: REPLY_WAIT_MS,
       signal: this.opts.signal,
@@ -264,7 +265,7 @@ export class RolloutRunner {
       else if (reply) rollback = `failed: ${reply.error ?? 'refused'}`;
       this.setDevice(d.device, { rollback });
     }
-    this.opts.changed?.();
+    await this.published();
     const done = targets.filter((d) => this.devices.get(d.device)!.rollback === 'done');
     progress.note(
       `rolled back ${done.length} of ${targets.length} device${targets.length === 1 ? '' : 's'} of ${unitOf(this.record.params)} ${batchLabel(this.record, b)}`,
@@ -318,6 +319,12 @@ export class RolloutRunner {
   private setDevice(device: string, patch: DevicePatch): void {
     Object.assign(this.devices.get(device)!, patch);
     this.opts.state.updateDevice(this.record.id, device, patch);
+    this.opts.topic?.schedule();
+  }
+
+  /** The rollout topic written now: a wave's end, a stop, the end. */
+  private async published(): Promise<void> {
+    await this.opts.topic?.flush(this.opts.signal);
   }
 
   private batchDevices(b: number): RolloutDevice[] {

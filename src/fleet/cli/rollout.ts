@@ -5,7 +5,7 @@
  */
 import { numberFlag, ParsedArgs, parseArgs, UsageError } from '../../cli/args';
 import type { CommandIO } from '../../cli/output';
-import { fleetWildcard, isTopicSegment } from '../contract/topics';
+import { fleetWildcard, isTopicSegment, rolloutTopic } from '../contract/topics';
 import { ago } from './format';
 import { methodFlag, percentFlag, secondsFlag, toDepthFlag } from './inputs';
 import {
@@ -23,6 +23,7 @@ import { RolloutProgress } from './rollout-progress';
 import { RolloutRunner, RunOutcome } from './rollout-run';
 import { LostDevice, RolloutRecord, RolloutStateFile } from './rollout-state';
 import { summaryJson, summaryTable, totalsLine, wavesTable } from './rollout-summary';
+import { readRollout, recordOfMessage, RolloutTopicWriter } from './rollout-topic';
 import { FleetSession } from './session';
 import { defaultStateFile, FleetTarget, resolveTarget } from './target';
 import { warner } from './warn';
@@ -43,6 +44,8 @@ const PLAN_FLAGS = [
 ] as const;
 const DEFAULT_BATCH_PCT = 25;
 const DEFAULT_BATCH_TIMEOUT_S = 1800;
+/** How long the last write of the rollout topic may take when the CLI ends (interrupted: the broker may be gone). */
+const FINAL_WRITE_MS = 3000;
 
 function wavesFlag(args: ParsedArgs): number[] | null {
   const raw = args.values.get('waves');
@@ -217,6 +220,22 @@ function report(
   return code;
 }
 
+/** The retained rollout/ID topic, read when the rollout is not in this state file (another CLI, another home): adopted into it. */
+async function adoptFromBroker(
+  session: FleetSession,
+  state: RolloutStateFile,
+  rolloutId: string,
+  io: CommandIO,
+): Promise<RolloutRecord> {
+  const topic = isTopicSegment(rolloutId) ? rolloutTopic(session.fleet, rolloutId) : null;
+  const message = topic ? await readRollout(session, session.fleet, rolloutId, io.signal, warner(io)) : null;
+  if (!message)
+    throw new Error(
+      `no rollout ${rolloutId} in ${state.path}, nor on ${session.conn.broker}${topic ? ` (no retained ${topic})` : ''}`,
+    );
+  return state.adopt(recordOfMessage(message));
+}
+
 export async function fleetRollout(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs(ROLLOUT_SPEC, argv);
   const resumeId = args.values.get('resume');
@@ -230,11 +249,18 @@ export async function fleetRollout(argv: string[], io: CommandIO): Promise<numbe
   const note = (text: string): void => {
     if (!io.json) io.err.write(`${text}\n`);
   };
+  let session: FleetSession | null = null;
   try {
     let record: RolloutRecord | null;
     if (resumeId !== undefined) {
       record = state.get(resumeId);
-      if (!record) throw new Error(`no rollout ${resumeId} in ${state.path}`);
+      if (!record) {
+        session = await FleetSession.open(target, warner(io));
+        record = await adoptFromBroker(session, state, resumeId, io);
+        note(
+          `read rollout ${record.id} (${record.status}) from ${rolloutTopic(record.params.fleet, record.id)}; its state is now in ${state.path} too`,
+        );
+      }
       checkResumeFlags(args, target, record.params);
       target.fleet = record.params.fleet;
       if (record.status !== 'running') {
@@ -251,46 +277,49 @@ export async function fleetRollout(argv: string[], io: CommandIO): Promise<numbe
       if (record)
         note(`resuming the unfinished rollout ${record.id} (started ${record.createdAt}) with the same parameters`);
     }
-    const session = await FleetSession.open(target, warner(io));
-    try {
-      if (!record) {
-        const { devices, lost } = await discover(session, flagParams!, io.signal);
-        if (io.signal.aborted) return 130;
-        if (devices.length === 0)
-          throw new Error(
-            `no devices in fleet ${target.fleet}${flagParams!.group ? ` group ${flagParams!.group}` : ''} on ${session.conn.broker} (no retained births)`,
-          );
-        const waves = flagParams!.wavesPct;
-        const plan = waves
-          ? planWaves(devices, waves)
-          : planRollout(devices, flagParams!.canaryPct, flagParams!.batchPct);
-        // The plan is on disk before anything is published.
-        record = state.create(newRolloutId(), flagParams!, plan, lost);
-        const count = plan.batches.length;
-        const units = waves ? `wave${count === 1 ? '' : 's'}` : `batch${count === 1 ? '' : 'es'}`;
-        const parts = plan.batches.map((b, i) =>
-          waves ? `${i + 1} (${waves[i]}%): ${b.length}` : `${batchLabel(plan, i)}: ${b.length}`,
+    session ??= await FleetSession.open(target, warner(io));
+    if (!record) {
+      const { devices, lost } = await discover(session, flagParams!, io.signal);
+      if (io.signal.aborted) return 130;
+      if (devices.length === 0)
+        throw new Error(
+          `no devices in fleet ${target.fleet}${flagParams!.group ? ` group ${flagParams!.group}` : ''} on ${session.conn.broker} (no retained births)`,
         );
-        const pause = flagParams!.pauseS > 0 ? `, ${durationText(flagParams!.pauseS)} apart` : '';
-        note(
-          `rollout ${record.id}: ${devices.length} device${devices.length === 1 ? '' : 's'} in ${count} ${units} (${parts.join(', ')})${pause}; state in ${state.path}`,
-        );
-        if (lost.length > 0) note(lostLine(lost));
-      }
-      const runner = new RolloutRunner({
-        session,
-        state,
-        rolloutId: record.id,
-        batchTimeoutMs,
-        progress: new RolloutProgress(io.err, io.json),
-        signal: io.signal,
-      });
-      const outcome = await runner.run();
-      return report(runner.rollout, outcome, state.path, stateFlag, io);
-    } finally {
-      await session.close();
+      const waves = flagParams!.wavesPct;
+      const plan = waves
+        ? planWaves(devices, waves)
+        : planRollout(devices, flagParams!.canaryPct, flagParams!.batchPct);
+      // The plan is on disk before anything is published.
+      record = state.create(newRolloutId(), flagParams!, plan, lost);
+      const count = plan.batches.length;
+      const units = waves ? `wave${count === 1 ? '' : 's'}` : `batch${count === 1 ? '' : 'es'}`;
+      const parts = plan.batches.map((b, i) =>
+        waves ? `${i + 1} (${waves[i]}%): ${b.length}` : `${batchLabel(plan, i)}: ${b.length}`,
+      );
+      const pause = flagParams!.pauseS > 0 ? `, ${durationText(flagParams!.pauseS)} apart` : '';
+      note(
+        `rollout ${record.id}: ${devices.length} device${devices.length === 1 ? '' : 's'} in ${count} ${units} (${parts.join(', ')})${pause}; state in ${state.path}`,
+      );
+      if (lost.length > 0) note(lostLine(lost));
     }
+    const topic = new RolloutTopicWriter(session, state, record.id, warner(io));
+    // The plan is on the broker before any device is sent anything.
+    await topic.flush(io.signal);
+    const runner = new RolloutRunner({
+      session,
+      state,
+      rolloutId: record.id,
+      batchTimeoutMs,
+      progress: new RolloutProgress(io.err, io.json),
+      signal: io.signal,
+      topic,
+    });
+    const outcome = await runner.run();
+    // Interrupted too: what was done is on the broker for whoever resumes it.
+    await topic.flush(AbortSignal.timeout(FINAL_WRITE_MS));
+    return report(runner.rollout, outcome, state.path, stateFlag, io);
   } finally {
+    await session?.close();
     state.close();
   }
 }
