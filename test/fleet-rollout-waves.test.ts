@@ -453,6 +453,39 @@ test('the rollout lives on the broker: a second CLI with another home resumes it
   assert.equal(JSON.parse(again.stdout).status, 'completed', 'a third home reads how it ended');
 });
 
+test('a device of the target set that appears during the rollout joins its last wave', async (t) => {
+  const broker = await startAedesBroker(t);
+  await scripted(t, broker, [
+    { device: 'dev-1', groups: ['lab'] },
+    { device: 'dev-2', groups: ['lab'] },
+  ]);
+  const cli = fleetCli(t, broker.url, 'f1');
+  const run = cli.start([
+    'rollout',
+    '--group',
+    'lab',
+    '--to-depth',
+    '3',
+    '--waves',
+    '50,100',
+    '--max-failures',
+    '0',
+    '--pause',
+    '2s',
+  ]);
+  await eventually(run.stderr, /^pausing 2s before wave 2 /m);
+  await scripted(t, broker, [
+    { device: 'dev-late', groups: ['lab'] },
+    { device: 'dev-other', groups: ['field'] },
+  ]);
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^dev-late joined the target set: added to wave 2$/m);
+  assert.doesNotMatch(r.stderr, /dev-other/);
+  assert.match(r.stdout, /^dev-late\s+2\s+succeeded\s+3\s+\+0\.40$/m);
+  assert.match(r.stdout, / completed: 3 succeeded, 0 rejected, 0 failed, 0 pending, 0 not sent;/);
+});
+
 test('usage errors: a bad --waves or --pause is exit 2 with one line, before any broker is reached', async (t) => {
   const cli = fleetCli(t, 'mqtt://127.0.0.1:9', 'f1');
   const cases: [string[], string][] = [

@@ -60,6 +60,10 @@ export class RolloutRunner {
   private readonly desiredSeen = new Map<string, DesiredMessage>();
   private currentBatch = -1;
   private nextBatchAt: string | null;
+  /** The batch whose devices have all been sent their desired document. */
+  private sentBatch = -1;
+  /** Set once the run is over: nobody joins any more. */
+  private closed = false;
   private readonly replies = new Map<string, ReplyMessage>();
 
   constructor(private readonly opts: RunOptions) {
@@ -73,6 +77,14 @@ export class RolloutRunner {
   }
 
   async run(): Promise<RunOutcome> {
+    try {
+      return await this.runBatches();
+    } finally {
+      this.closed = true;
+    }
+  }
+
+  private async runBatches(): Promise<RunOutcome> {
     const { session } = this.opts;
     const fleet = this.record.params.fleet;
     session.onEvent((e) => {
@@ -90,6 +102,12 @@ export class RolloutRunner {
         this.setDevice(e.device, { depth: e.value.depthAfter });
       else if (e.kind === 'desired' && this.devices.has(e.device)) this.desiredSeen.set(e.device, e.value);
       else if (e.kind === 'reply' && e.value.commandId !== null) this.replies.set(e.value.commandId, e.value);
+      else if (
+        e.kind === 'birth' &&
+        !this.devices.has(e.device) &&
+        (this.record.params.group === null || e.value.groups.includes(this.record.params.group))
+      )
+        this.join(e.device);
     });
     const responseTopic = responseTopicFor(session.conn.clientId);
     session.onRaw((topic, payload) => {
@@ -107,6 +125,7 @@ export class RolloutRunner {
       (d) => d.status === 'planned' || d.status === 'sent',
     );
     await session.subscribe([
+      fleetWildcard(fleet, 'birth'),
       fleetWildcard(fleet, 'reported'),
       fleetWildcard(fleet, 'jobs/+'),
       ...unsure.map((d) => deviceTopics(fleet, d.device).desired),
@@ -155,33 +174,34 @@ export class RolloutRunner {
 
   private async runBatch(b: number): Promise<'next' | RunOutcome> {
     const { session, progress } = this.opts;
-    const fleet = this.record.params.fleet;
     this.currentBatch = b;
-    const batch = this.batchDevices(b);
-    for (const d of batch) {
-      // `sent` here is a resumed batch: sent again only if its retained document is gone (a broker that lost its retained messages).
-      if (d.status !== 'planned' && d.status !== 'sent') continue;
-      if (this.desiredSeen.get(d.device)?.rolloutId !== this.record.id) {
-        const sent = await unlessAborted(
-          session.conn.publish(deviceTopics(fleet, d.device).desired, this.desired(), { qos: 1, retain: true }),
-          this.opts.signal,
-        );
-        if (!sent.done) return 'interrupted';
+    // Until none is left unsent: a device that joins the target set meanwhile is in the last batch.
+    // `sent` on the first pass is a resumed batch: sent again only if its retained document is gone.
+    let first = true;
+    for (;;) {
+      const unsent = this.batchDevices(b).filter((d) => d.status === 'planned' || (first && d.status === 'sent'));
+      first = false;
+      if (unsent.length === 0) break;
+      for (const d of unsent) {
+        if (!(await this.send(d))) return 'interrupted';
       }
-      // A report may have come in meanwhile (resume): it wins over `sent`.
-      if (d.status === 'planned') this.setDevice(d.device, { status: 'sent' });
     }
+    this.sentBatch = b;
     this.show();
-    const done = await waitUntil(session, () => (batch.every((d) => FINAL.includes(d.status)) ? true : undefined), {
-      timeoutMs: this.opts.batchTimeoutMs,
-      signal: this.opts.signal,
-    });
+    const done = await waitUntil(
+      session,
+      () => (this.batchDevices(b).every((d) => FINAL.includes(d.status)) ? true : undefined),
+      {
+        timeoutMs: this.opts.batchTimeoutMs,
+        signal: this.opts.signal,
+      },
+    );
     if (!done.done && done.why === 'aborted') {
       progress.end();
       return 'interrupted';
     }
     // The jobs' last messages (rejected or failed, and the accuracies) come before their device's `reported`; a short grace for stragglers.
-    await waitUntil(session, () => (batch.every((d) => !this.jobUnknown(d)) ? true : undefined), {
+    await waitUntil(session, () => (this.batchDevices(b).every((d) => !this.jobUnknown(d)) ? true : undefined), {
       timeoutMs: JOB_GRACE_MS,
       signal: this.opts.signal,
       tickMs: 100,
@@ -190,7 +210,9 @@ export class RolloutRunner {
       progress.end();
       return 'interrupted';
     }
-    const pending = batch.filter((d) => !FINAL.includes(d.status)).map((d) => d.device);
+    const pending = this.batchDevices(b)
+      .filter((d) => !FINAL.includes(d.status))
+      .map((d) => d.device);
     for (const device of pending) this.devices.get(device)!.status = 'pending';
     const figures = waveFigures(this.batchDevices(b));
     const stop = this.judge(b, figures);
@@ -275,6 +297,54 @@ export class RolloutRunner {
   /** A device that answered with a job whose last message has not come yet. */
   private jobUnknown(d: RolloutDevice): boolean {
     return FINAL.includes(d.status) && d.jobId !== null && d.jobStatus === null;
+  }
+
+  /** Publishes a device's desired document (unless the broker holds it already: a resumed batch) and marks it sent; false when interrupted. */
+  private async send(d: RolloutDevice): Promise<boolean> {
+    if (this.desiredSeen.get(d.device)?.rolloutId !== this.record.id) {
+      const sent = await unlessAborted(
+        this.opts.session.conn.publish(deviceTopics(this.record.params.fleet, d.device).desired, this.desired(), {
+          qos: 1,
+          retain: true,
+        }),
+        this.opts.signal,
+      );
+      if (!sent.done) return false;
+    }
+    // A report may have come in meanwhile (resume): it wins over `sent`.
+    if (d.status === 'planned') this.setDevice(d.device, { status: 'sent' });
+    return true;
+  }
+
+  /**
+   * A device of the target set (the fleet, or the group) whose birth came
+   * after the plan: it joins the last batch, and is sent its desired document
+   * at once when that batch is already out. Once the last batch is over, the
+   * rollout takes no one (with --group, the group's desired document reaches
+   * them when the rollout completes).
+   */
+  private join(device: string): void {
+    const last = this.record.batchCount - 1;
+    if (this.closed || this.currentBatch > last || last < 0) return;
+    const d: RolloutDevice = {
+      device,
+      batch: last,
+      status: 'planned',
+      depth: null,
+      jobId: null,
+      reason: null,
+      jobStatus: null,
+      accuracyBefore: null,
+      accuracyAfter: null,
+      rollback: null,
+    };
+    this.devices.set(device, d);
+    this.opts.state.addDevice(this.record.id, device, last);
+    this.opts.topic?.schedule();
+    const unit = unitOf(this.record.params);
+    this.opts.progress.note(`${device} joined the target set: added to ${unit} ${batchLabel(this.record, last)}`);
+    // A failed publish leaves it planned (and its birth is retained: a resumed rollout picks it up).
+    if (this.sentBatch === last) this.send(d).catch(() => undefined);
   }
 
   private desired(): string {

@@ -322,6 +322,19 @@ export class RolloutStateFile {
     })();
   }
 
+  /** A device that joined the target set after the plan, into batch `batch`. */
+  addDevice(id: string, device: string, batch: number): void {
+    const ts = this.stamp();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          "INSERT OR IGNORE INTO rollout_devices (rollout_id, device, batch, status, updated_at) VALUES (?, ?, ?, 'planned', ?)",
+        )
+        .run(id, device, batch, ts);
+      this.touch(id, ts);
+    })();
+  }
+
   /** Ends a batch: its unanswered devices become pending and the rollout moves on, in one transaction; the next batch waits until nextBatchAt. */
   finishBatch(id: string, batch: number, pending: string[], nextBatchAt: string | null = null): void {
     const ts = this.stamp();
