@@ -10,7 +10,7 @@
  * connected, answers IPC `{"type": "rss"}` with its RSS, and stops every
  * device cleanly (state `offline`) on SIGTERM or SIGINT.
  */
-import { createLogger } from '../src/daemon/log';
+import { createLogger } from '../src/util/log';
 import { startSimulation } from '../src/fleet/sim/simulation';
 
 function flag(name: string, fallback: string): string {

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
 import type { DaemonStatus } from '../src/daemon/status';
-import { deviceTopics } from '../src/fleet/contract/topics';
+import { deviceTopics } from '../src/contract/topics';
 import { openStore } from '../src/store';
 import { readCurrent } from '../src/store/model-dirs';
 import { runCli } from './helpers/cli';

@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
 import type { DaemonStatus } from '../src/daemon/status';
-import { deviceTopics } from '../src/fleet/contract/topics';
+import { deviceTopics } from '../src/contract/topics';
 import { BIN, runCli } from './helpers/cli';
 import { DaemonProcess, lineWhileJobMoves, predictZeros, testHome, waitForJob, type LogLine } from './helpers/daemon';
 import { FleetObserver } from './helpers/fleet-observer';

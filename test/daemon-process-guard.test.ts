@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const GUARD = join(__dirname, '../src/daemon/process-guard.js');
-const LOG = join(__dirname, '../src/daemon/log.js');
+const LOG = join(__dirname, '../src/util/log.js');
 
 /** Runs a script in a child process with the guards installed; `stop` prints what it was asked and ends the process. */
 function guarded(body: string) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ComputeWatcher, SETTING } from '../src/daemon/compute-watcher';
-import type { Logger } from '../src/daemon/log';
+import type { Logger } from '../src/util/log';
 import type { UpgradePlan } from '../src/jobs/plan';
 import { isTerminal } from '../src/store/job-states';
 import { useTestBackend } from './helpers/backend';

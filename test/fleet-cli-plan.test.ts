@@ -13,8 +13,8 @@ import {
   WAVE_DEFAULTS,
 } from '../src/fleet/cli/rollout-plan';
 import { RolloutStateFile } from '../src/fleet/cli/rollout-state';
-import { isTopicSegment } from '../src/fleet/contract/topics';
-import { validateMessage } from '../src/fleet/contract/validate';
+import { isTopicSegment } from '../src/contract/topics';
+import { validateMessage } from '../src/contract/validate';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `dev-${String(i).padStart(3, '0')}`);
 

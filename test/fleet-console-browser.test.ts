@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { defaultConfig } from '../src/config';
-import { createLogger } from '../src/daemon/log';
+import { createLogger } from '../src/util/log';
 import { startConsole } from '../src/fleet/console/console';
 import { startSimulation } from '../src/fleet/sim/simulation';
 import { brokerAvailable, startAedesBroker, startMosquitto } from './helpers/brokers';

@@ -13,8 +13,8 @@ import {
   MessageKind,
   MessageOfKind,
   REPORTED_STATUSES,
-} from '../src/fleet/contract/messages';
-import { MESSAGE_SCHEMAS, schemaFileName } from '../src/fleet/contract/schemas';
+} from '../src/contract/messages';
+import { MESSAGE_SCHEMAS, schemaFileName } from '../src/contract/schemas';
 import {
   COMMAND_NAMES,
   deviceTopics,
@@ -24,11 +24,11 @@ import {
   parseTopic,
   rolloutTopic,
   ParsedTopic,
-} from '../src/fleet/contract/topics';
-import { decodeMessage, encodeMessage, messageKindOfTopic, validateMessage } from '../src/fleet/contract/validate';
+} from '../src/contract/topics';
+import { decodeMessage, encodeMessage, messageKindOfTopic, validateMessage } from '../src/contract/validate';
 
 const REPO = resolve(__dirname, '../..');
-const SCHEMA_DIR = join(REPO, 'src/fleet/contract/schemas');
+const SCHEMA_DIR = join(REPO, 'src/contract/schemas');
 const ASYNCAPI = join(REPO, 'docs/design/fleet/asyncapi.yaml');
 const TS = '2025-01-31T12:00:00.000Z';
 const SHA = 'a'.repeat(64);
@@ -340,10 +340,7 @@ test('every schema compiles on its own, has its $id, a title and a description f
     };
     objects(schema, '');
     // The built copy tsc makes is what a deployed daemon reads.
-    assert.ok(
-      existsSync(join(__dirname, '../src/fleet/contract/schemas', schemaFileName(kind))),
-      `${kind}: copied to dist`,
-    );
+    assert.ok(existsSync(join(__dirname, '../src/contract/schemas', schemaFileName(kind))), `${kind}: copied to dist`);
   }
 });
 
@@ -678,7 +675,7 @@ test('asyncapi.yaml: every $ref resolves, every message kind has its schema file
   }
   assert.deepEqual(
     sorted(external),
-    sorted(MESSAGE_KINDS.map((k) => `../../../src/fleet/contract/schemas/${schemaFileName(k)}`)),
+    sorted(MESSAGE_KINDS.map((k) => `../../../src/contract/schemas/${schemaFileName(k)}`)),
   );
 
   const messages = (doc.components as Json).messages as Record<string, Json>;
@@ -686,7 +683,7 @@ test('asyncapi.yaml: every $ref resolves, every message kind has its schema file
   for (const [name, message] of Object.entries(messages)) {
     const payload = message.payload as Json;
     assert.equal(payload.schemaFormat, 'application/schema+json;version=draft-07');
-    assert.equal((payload.schema as Json).$ref, `../../../src/fleet/contract/schemas/${name}.schema.json`);
+    assert.equal((payload.schema as Json).$ref, `../../../src/contract/schemas/${name}.schema.json`);
     const examples = (message.examples ?? []) as Json[];
     assert.ok(examples.length > 0, `${name} has examples`);
     for (const ex of examples)

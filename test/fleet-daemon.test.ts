@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
-import { deviceTopics } from '../src/fleet/contract/topics';
+import { deviceTopics } from '../src/contract/topics';
 import {
   brokerAvailable,
   MOSQUITTO_MISSING,

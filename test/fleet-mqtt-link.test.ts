@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../src/config/types';
 import { openStore, type Store } from '../src/store';
-import { Backoff } from '../src/fleet/mqtt/backoff';
-import { brokerTarget, describeBroker, mqttClientOptions } from '../src/fleet/mqtt/client-options';
-import { startEmbeddedBroker } from '../src/fleet/mqtt/embedded-broker';
-import { MqttLink, type MessageProps } from '../src/fleet/mqtt/link';
-import { OutboxSender } from '../src/fleet/mqtt/outbox-sender';
+import { Backoff } from '../src/mqtt/backoff';
+import { brokerTarget, describeBroker, mqttClientOptions } from '../src/mqtt/client-options';
+import { startEmbeddedBroker } from '../src/mqtt/embedded-broker';
+import { MqttLink, type MessageProps } from '../src/mqtt/link';
+import { OutboxSender } from '../src/mqtt/outbox-sender';
 import {
   brokerAvailable,
   makeTestCerts,

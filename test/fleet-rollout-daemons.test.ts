@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { ControlClient } from '../src/daemon/control-client';
-import { deviceTopics } from '../src/fleet/contract/topics';
+import { deviceTopics } from '../src/contract/topics';
 import {
   brokerAvailable,
   MOSQUITTO_MISSING,

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { tf, tfl } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { DEFAULT_MODEL } from './helpers/cli';
@@ -239,6 +240,59 @@ test('when no Stage II checkpoint beats the model right after insertion, that mo
   assert.equal(report.curves.at(-1)!.checkpoints!.length, 4, 'start + patience checkpoints');
   model.dispose();
   assert.equal(tf.memory().numTensors, baseline, 'tensors leaked by the kept checkpoint');
+  disposeTensorSet(validation);
+  parent.model.dispose();
+});
+
+test('Stage II shares its steps with a worker thread on the other core, and the model it hands back is the trained one', async (t) => {
+  const backend = await useTestBackend();
+  if (availableParallelism() < 2 || (backend !== 'wasm' && backend !== 'cpu')) {
+    t.skip(`one core or a ${backend} backend: nothing to share`);
+    return;
+  }
+  const split = await smallSplit();
+  const parent = await loadModel(DEFAULT_MODEL);
+  const validation = toTensorSet(
+    split.validation,
+    parent.meta.normalisation,
+    parent.meta.arch.classes,
+    parent.meta.arch.output,
+    parent.meta.inputShape,
+  );
+  const baseline = tf.memory().numTensors;
+  const { model, report } = await grow({
+    parent,
+    method: 'identity',
+    toDepth: 3,
+    split,
+    budget: { epochs: 2 },
+    backend,
+    validateEverySamples: 256,
+    stage2: { parallel: true },
+  });
+  assert.deepEqual(
+    Object.keys(report.stage2.parallel ?? {}).sort(),
+    ['mode', 'threads'],
+    JSON.stringify(report.stage2),
+  );
+  assert.equal((report.stage2.parallel as { threads: number }).threads, 2);
+  assert.ok(report.stage2.steps >= 2, `${report.stage2.steps} steps`);
+  const kept = report.stage2.kept!;
+  assert.equal(evaluate(model, validation).accuracy, kept.validationAccuracy, 'the returned model is not the kept one');
+  assert.ok(report.accuracyAfter > 0.5, `held-out ${report.accuracyAfter}`);
+  model.dispose();
+  assert.equal(tf.memory().numTensors, baseline, 'tensors leaked by shared steps');
+  const alone = await grow({
+    parent,
+    method: 'identity',
+    toDepth: 3,
+    split,
+    budget: { epochs: 1 },
+    backend,
+    stage2: { parallel: false },
+  });
+  assert.equal(alone.report.stage2.parallel, null);
+  alone.model.dispose();
   disposeTensorSet(validation);
   parent.model.dispose();
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPORTED_SETTING } from '../src/fleet/device/desired';
+import { REPORTED_SETTING } from '../src/store/settings';
 import { pruneVersions, retentionPlan } from '../src/jobs/retention';
 import { openStore } from '../src/store';
 import { verifyModelDir, versionDir } from '../src/store/model-dirs';

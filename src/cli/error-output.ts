@@ -1,7 +1,7 @@
 import { ConfigError } from '../config/errors';
 import { PolicyError } from '../policy/errors';
 import { AbortedError } from '../train/progress';
-import { UsageError } from './args';
+import { UsageError } from '../cli-kit/args';
 
 /**
  * What a failed command prints, one line each: every problem of a config or

@@ -1,4 +1,4 @@
-import { CommandGroup, CommandSpec, groupHelp, helpText, subcommandSpec } from './args';
+import { CommandGroup, CommandSpec, groupHelp, helpText, subcommandSpec } from '../cli-kit/args';
 import {
   CANCEL_SPEC,
   DEEPEN_SPEC,
@@ -16,7 +16,7 @@ import {
   TRAIN_SPEC,
 } from './command-specs';
 import { errorExitCode, errorLines } from './error-output';
-import { CommandIO } from './output';
+import { CommandIO } from '../cli-kit/output';
 import { DAEMON_VERSION } from '../util/version';
 
 type Command = (argv: string[], io: CommandIO) => Promise<number>;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ImportFlags } from '../model/open';
 import { parseScale } from '../model/input-contract';
-import { FlagDoc, ParsedArgs, UsageError } from './args';
+import { FlagDoc, ParsedArgs, UsageError } from '../cli-kit/args';
 
 /** --data: where the samples come from (the commands that train or measure a model). */
 export const DATA_FLAG: FlagDoc = {

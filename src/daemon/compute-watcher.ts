@@ -3,8 +3,8 @@ import { computeFacts, computeFingerprint, ComputeFacts } from '../compute/detec
 import { matchRule, Policy, PolicyRule, RuleMatch } from '../policy';
 import type { JobRow, Store } from '../store';
 import { HardwareSource } from './hardware-source';
-import { Logger } from './log';
-import { RunnerPort } from './runner-port';
+import { Logger } from '../util/log';
+import { RunnerPort } from '../jobs/runner-port';
 import { Decision, decideUpgrade } from './upgrade-decision';
 import { retriesOf } from '../policy/retries';
 import { HELD_OUT_FRACTION, heldOutFractionForRetry } from '../jobs/held-out-share';

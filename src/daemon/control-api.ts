@@ -1,5 +1,5 @@
 import { MAX_DEPTH } from '../limits';
-import { METHOD_CHOICES, MethodChoice } from '../grow/types';
+import { METHOD_CHOICES, MethodChoice } from '../growth-methods';
 import { ControlError, ControlHandler, ControlRequest } from './control-server';
 import { memoryReading } from './memory-reading';
 import { daemonStatus, DaemonParts, jobView, versionView } from './status';

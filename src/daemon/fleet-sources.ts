@@ -1,5 +1,5 @@
-import type { AgentSources } from '../fleet/device/sources';
-import type { DaemonPhase } from '../fleet/device/device-state';
+import type { AgentSources } from './fleet/sources';
+import type { DaemonPhase } from './fleet/device-state';
 import type { Metrics } from '../serve';
 import { tf } from '../tf';
 import type { DaemonParts } from './status';

@@ -1,4 +1,4 @@
-import { Logger } from './log';
+import { Logger } from '../util/log';
 
 const MB = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import { Logger } from './log';
+import { Logger } from '../util/log';
 
 export interface GuardOptions {
   log: Logger;

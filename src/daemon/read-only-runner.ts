@@ -1,5 +1,5 @@
 import type { JobRow } from '../store';
-import type { RequestResult, RunnerPort, UpgradeRequest } from './runner-port';
+import type { RequestResult, RunnerPort, UpgradeRequest } from '../jobs/runner-port';
 
 /**
  * The job runner of a read-only daemon (started on a full, read-only or

@@ -3,7 +3,7 @@ import { freeSpace, isStorageError } from '../store/disk';
 import { reconcile } from '../store/model-dirs';
 import { methodOf, verifyModelDir } from '../store/model-verify';
 import type { Store } from '../store/types';
-import type { Logger } from './log';
+import type { Logger } from '../util/log';
 
 /** Below this much free space the daemon starts read-only (a job or the store would fail at once). */
 export const READ_ONLY_BELOW_BYTES = 1024 * 1024;

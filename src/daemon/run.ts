@@ -2,7 +2,7 @@ import { loadConfig } from '../config';
 import { JobRunner } from '../jobs/runner';
 import { Daemon } from './daemon';
 import type { EarlySignals } from './early-signals';
-import { createLogger } from './log';
+import { createLogger } from '../util/log';
 import { installProcessGuards } from './process-guard';
 import { StartInterrupted, startStageHooks } from './start-stages';
 

@@ -12,7 +12,7 @@ import { disposeTensorSet, toTensorSet } from '../train/tensors';
 import { addVersionFromCandidate, CANDIDATES_DIR, flipCurrent, importShipped, modelRoot } from '../store/model-dirs';
 import { lineageOf } from '../store/model-verify';
 import type { ModelVersionRow, Store } from '../store/types';
-import type { Logger } from './log';
+import type { Logger } from '../util/log';
 
 /** config model.freezeThrough / inputScale / labels as the import options of the CLI. */
 export function configImportFlags(config: Config): ImportFlags {

@@ -204,7 +204,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         signal: req.signal,
       };
       const gpu = req.stage2Trainer === 'webgpu' ? await openStage2Device(init.model, train) : undefined;
-      let stage2Result: ReturnType<typeof runStage2>;
+      let stage2Result: Awaited<ReturnType<typeof runStage2>>;
       if (gpu && 'device' in gpu) {
         try {
           stage2Result = await runStage2OnWebGpu({ ...stage2Run, device: gpu.device });
@@ -213,7 +213,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         }
         stage2Result.report.trainer = { name: 'webgpu' };
       } else {
-        stage2Result = runStage2(stage2Run);
+        stage2Result = await runStage2(stage2Run);
         stage2Result.report.trainer = gpu ? { name: 'wasm', webgpuRefused: gpu.reason } : { name: 'wasm' };
       }
       const { loop: stage2, report: stage2Report } = stage2Result;

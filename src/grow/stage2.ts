@@ -1,7 +1,8 @@
 import { tfl } from '../tf';
 import { Budget } from '../train/budget';
 import { BestCheckpoint, KeptCheckpoint } from '../train/best-checkpoint';
-import { trainClassifier } from '../train/classifier';
+import { ClassifierTraining, trainClassifier, trainClassifierShared } from '../train/classifier';
+import { sharingReport, startSharing } from './stage2-sharing';
 import { EarlyStopper, EarlyStopRule } from '../train/early-stop';
 import { LoopResult, StopReason } from '../train/loop';
 import { ProgressCallback } from '../train/progress';
@@ -21,6 +22,12 @@ export interface Stage2Options {
   earlyStop?: EarlyStopRule | false;
   /** Keep the best checkpoint by validation accuracy and restore it at the end (default true). */
   keepBest?: boolean;
+  /**
+   * Share each step's rows with worker threads on the other cores (default true where there are
+   * several and TF.js runs on wasm or cpu, which use one core each). Adaptive: a step runs on this
+   * thread alone whenever that measures faster (a busy device, a small model).
+   */
+  parallel?: boolean;
 }
 
 export interface Stage2Run {
@@ -53,6 +60,8 @@ export interface Stage2Report {
   kept: KeptCheckpoint | null;
   /** Where the steps ran; webgpuRefused says why WebGPU was asked for and not used. */
   trainer?: { name: 'wasm' | 'webgpu'; webgpuRefused?: string };
+  /** Data-parallel steps: the threads (this one included) and the mode in use at the end; or why not. */
+  parallel?: { threads: number; mode: 'parallel' | 'alone' } | { refused: string } | null;
 }
 
 /**
@@ -63,7 +72,7 @@ export interface Stage2Report {
  * part the model is returned as insertion (and Stage I) left it. The held-out
  * test part is never looked at here.
  */
-export function runStage2(run: Stage2Run): { loop: LoopResult; report: Stage2Report } {
+export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; report: Stage2Report }> {
   const options = run.options ?? {};
   const schedule =
     options.schedule === 'constant'
@@ -72,10 +81,19 @@ export function runStage2(run: Stage2Run): { loop: LoopResult; report: Stage2Rep
   const earlyStop = options.earlyStop || null;
   const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
   const best = options.keepBest === false ? undefined : new BestCheckpoint(run.model);
+  const starting = performance.now();
+  const sharing = options.parallel === false ? undefined : await startSharing(run.model, run.train.output);
+  const shared = sharing && 'trainer' in sharing ? sharing.trainer : undefined;
+  // starting the worker threads (each loads TF.js) is paid from the stage's seconds
+  const startSeconds = (performance.now() - starting) / 1000;
+  const budget =
+    run.budget.seconds === undefined
+      ? run.budget
+      : { ...run.budget, seconds: Math.max(0.001, run.budget.seconds - startSeconds) };
   try {
-    const loop = trainClassifier(run.model, run.train, {
+    const training: ClassifierTraining = {
       stage: 'stage2',
-      budget: run.budget,
+      budget,
       batchSize: run.batchSize,
       schedule,
       seed: run.seed,
@@ -89,7 +107,10 @@ export function runStage2(run: Stage2Run): { loop: LoopResult; report: Stage2Rep
         const stop = stopper?.shouldStop(c.validationAccuracy, fraction, c.validationLoss) ?? false;
         return c.steps > 0 && stop;
       },
-    });
+    };
+    const loop = shared
+      ? await trainClassifierShared(run.model, run.train, training, shared)
+      : trainClassifier(run.model, run.train, training);
     const kept = best?.restore() ?? null;
     return {
       loop,
@@ -103,9 +124,11 @@ export function runStage2(run: Stage2Run): { loop: LoopResult; report: Stage2Rep
         earlyStop,
         validationAtStart: loop.checkpoints[0]?.steps === 0 ? loop.checkpoints[0].validationAccuracy : undefined,
         kept,
+        parallel: sharingReport(sharing),
       },
     };
   } finally {
     best?.dispose();
+    await shared?.close();
   }
 }

@@ -5,15 +5,11 @@ import { Budget } from '../train/budget';
 import { Checkpoint, EpochRecord } from '../train/loop';
 import { ProgressCallback } from '../train/progress';
 import { TensorSet } from '../train/tensors';
+import type { BaselineName, GrowthMethodName } from '../growth-methods';
 
-export type GrowthMethodName = 'dils' | 'identity' | 'morphism' | 'lookahead' | 'random';
-export const GROWTH_METHODS: readonly GrowthMethodName[] = ['dils', 'identity', 'morphism', 'lookahead', 'random'];
-/** What a user, a policy rule or a job may ask for: a method, or `auto` (a short trial picks one: grow/auto.ts). */
-export type MethodChoice = GrowthMethodName | 'auto';
-export const METHOD_CHOICES: readonly MethodChoice[] = [...GROWTH_METHODS, 'auto'];
-/** Baselines for every comparison: the target-depth net from random init, and the shallow net trained on. */
-export type BaselineName = 'scratch' | 'continue';
-export const BASELINES: readonly BaselineName[] = ['scratch', 'continue'];
+/** The methods' and baselines' names live below every layer (src/growth-methods.ts); grow's code takes them from here. */
+export { BASELINES, GROWTH_METHODS, METHOD_CHOICES } from '../growth-methods';
+export type { BaselineName, GrowthMethodName, MethodChoice } from '../growth-methods';
 
 /** Where new blocks go: one new block after each listed parent block index (repeats allowed). */
 export interface InsertionPlan {

@@ -1,4 +1,4 @@
-import type { MethodChoice } from '../grow/types';
+import type { MethodChoice } from '../growth-methods';
 import type { ProgressEvent } from '../train/progress';
 import type { CandidateSummary } from './candidate';
 import type { GateSettings } from '../policy/gate';

@@ -1,5 +1,5 @@
 import { MAX_DEPTH } from '../limits';
-import { METHOD_CHOICES, MethodChoice } from '../grow/types';
+import { METHOD_CHOICES, MethodChoice } from '../growth-methods';
 import type { PolicyRule } from '../policy/types';
 import { ruleTarget } from '../policy/target';
 import { gateSettings, GateSettings } from '../policy/gate';

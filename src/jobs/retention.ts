@@ -1,4 +1,4 @@
-import { REPORTED_SETTING } from '../fleet/device/desired';
+import { REPORTED_SETTING } from '../store/settings';
 import { discardVersion } from '../store/model-dirs';
 import type { JsonObject, Store } from '../store/types';
 import { rollbackTarget } from './rollback-job';

@@ -1,4 +1,4 @@
-import type { MethodChoice } from '../grow/types';
+import type { MethodChoice } from '../growth-methods';
 import type { PolicyRule } from '../policy/types';
 import type { ModelSlot } from '../serve/model-slot';
 import type { JobRow, Store } from '../store/types';

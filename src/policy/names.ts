@@ -1,5 +1,5 @@
 import type { BackendName } from '../compute/backend';
-import type { MethodChoice } from '../grow/types';
+import type { MethodChoice } from '../growth-methods';
 
 /*
  * The names a policy may use. Kept here rather than imported from src/grow

@@ -1,4 +1,4 @@
-import type { MethodChoice } from '../grow/types';
+import type { MethodChoice } from '../growth-methods';
 
 /** Conditions on compute facts; every one that is set must hold. No conditions: matches every device. */
 export interface PolicyMatch {

@@ -1,6 +1,13 @@
 import type { StoreContext } from './context';
 import { StoreError } from './errors';
 
+/**
+ * The last `reported` this device made (src/daemon/fleet/desired.ts), kept so a
+ * restart neither repeats nor forgets a rollout; retention (src/jobs) keeps the
+ * version it names.
+ */
+export const REPORTED_SETTING = 'fleet.reported';
+
 export function settingQueries(ctx: StoreContext) {
   const select = ctx.db.prepare(`SELECT value FROM settings WHERE key = ?`);
   const upsert = ctx.db.prepare(

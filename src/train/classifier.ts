@@ -2,7 +2,7 @@ import { tf, tfl } from '../tf';
 import type { OutputKind } from '../model/arch';
 import { AngleStopRule } from './angle-stop';
 import { Budget } from './budget';
-import { Checkpoint, LoopResult, runLoop } from './loop';
+import { Checkpoint, LoopResult, LoopSchedule, runLoop, runLoopAsync } from './loop';
 import { LearningRateSchedule, learningRateAt } from './schedule';
 import { ProgressCallback } from './progress';
 import { TensorSet } from './tensors';
@@ -116,41 +116,98 @@ export interface ClassifierTraining {
 export const DEFAULT_BATCH = 64;
 export const DEFAULT_LEARNING_RATE = 1e-3;
 
+/** The loop's schedule for training `model` on `train` as `opts` say. */
+function classifierSchedule(
+  model: tfl.LayersModel,
+  train: TensorSet,
+  opts: ClassifierTraining,
+  optimizer: tf.Optimizer,
+): LoopSchedule {
+  const schedule = opts.schedule;
+  return {
+    stage: opts.stage,
+    detail: opts.detail,
+    count: train.count,
+    batchSize: opts.batchSize ?? DEFAULT_BATCH,
+    budget: opts.budget,
+    seed: opts.seed ?? 1,
+    optimizer,
+    validate: opts.validation
+      ? () => {
+          const { accuracy, loss } = evaluate(model, opts.validation!);
+          return { accuracy, loss };
+        }
+      : undefined,
+    validateEverySteps: opts.validateEverySamples
+      ? Math.max(1, Math.round(opts.validateEverySamples / (opts.batchSize ?? DEFAULT_BATCH)))
+      : undefined,
+    stopRule: opts.stopRule,
+    learningRate: schedule ? (fraction) => learningRateAt(schedule, fraction) : undefined,
+    onCheckpoint: opts.onCheckpoint,
+    onProgress: opts.onProgress,
+    signal: opts.signal,
+  };
+}
+
+function optimizerFor(opts: ClassifierTraining): tf.Optimizer {
+  const schedule = opts.schedule;
+  return (
+    opts.optimizer ??
+    tf.train.adam(schedule ? learningRateAt(schedule, 0) : (opts.learningRate ?? DEFAULT_LEARNING_RATE))
+  );
+}
+
 /** Trains a classifier end to end with Adam and cross-entropy. */
 export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: ClassifierTraining): LoopResult {
-  const schedule = opts.schedule;
-  const optimizer =
-    opts.optimizer ??
-    tf.train.adam(schedule ? learningRateAt(schedule, 0) : (opts.learningRate ?? DEFAULT_LEARNING_RATE));
+  const optimizer = optimizerFor(opts);
   try {
     return runLoop({
-      stage: opts.stage,
-      detail: opts.detail,
-      count: train.count,
-      batchSize: opts.batchSize ?? DEFAULT_BATCH,
-      budget: opts.budget,
-      seed: opts.seed ?? 1,
-      optimizer,
+      ...classifierSchedule(model, train, opts, optimizer),
       variables: opts.variables,
       batchLoss: (indices) => {
         const x = tf.gather(train.x, indices);
         const y = tf.gather(train.labels, indices) as tf.Tensor1D;
         return classifierLoss(model.apply(x, { training: true }) as tf.Tensor, y, train.classes, train.output);
       },
-      validate: opts.validation
-        ? () => {
-            const { accuracy, loss } = evaluate(model, opts.validation!);
-            return { accuracy, loss };
-          }
-        : undefined,
-      validateEverySteps: opts.validateEverySamples
-        ? Math.max(1, Math.round(opts.validateEverySamples / (opts.batchSize ?? DEFAULT_BATCH)))
-        : undefined,
-      stopRule: opts.stopRule,
-      learningRate: schedule ? (fraction) => learningRateAt(schedule, fraction) : undefined,
-      onCheckpoint: opts.onCheckpoint,
-      onProgress: opts.onProgress,
-      signal: opts.signal,
+    });
+  } finally {
+    if (!opts.optimizer) optimizer.dispose();
+  }
+}
+
+/** What trainClassifierShared asks of a data-parallel trainer (src/compute/data-parallel). */
+export interface SharedSteps {
+  /** One optimizer step on the batch (x, class ids y) of the model, its rows shared out; the batch's mean loss. */
+  step(x: tf.Tensor, y: tf.Tensor, optimizer: tf.Optimizer): Promise<number>;
+}
+
+/**
+ * trainClassifier with each step's rows shared with worker threads by
+ * `trainer` (which trains the same model, every weight, with the loss of the
+ * model's output kind): the same schedule, checkpoints and progress.
+ */
+export async function trainClassifierShared(
+  model: tfl.LayersModel,
+  train: TensorSet,
+  opts: ClassifierTraining,
+  trainer: SharedSteps,
+): Promise<LoopResult> {
+  if (opts.variables) throw new Error('trainClassifierShared trains every weight; variables are not supported');
+  const optimizer = optimizerFor(opts);
+  try {
+    return await runLoopAsync({
+      ...classifierSchedule(model, train, opts, optimizer),
+      step: async (batch) => {
+        const [x, y] = tf.tidy(() => {
+          const indices = tf.tensor1d(batch, 'int32');
+          return [tf.gather(train.x, indices), tf.gather(train.labels, indices)];
+        });
+        try {
+          return await trainer.step(x, y, optimizer);
+        } finally {
+          tf.dispose([x, y]);
+        }
+      },
     });
   } finally {
     if (!opts.optimizer) optimizer.dispose();

@@ -43,7 +43,8 @@ function validationOf(v: Validation): { accuracy: number; loss?: number } {
   return typeof v === 'number' ? { accuracy: v } : v;
 }
 
-export interface LoopConfig {
+/** Everything about the loop but how a step trains (runLoop's batchLoss, runLoopAsync's step). */
+export interface LoopSchedule {
   stage: string;
   detail?: string;
   /** Number of samples; batches are drawn from a seeded shuffle of 0..count-1 each epoch. */
@@ -51,11 +52,8 @@ export interface LoopConfig {
   batchSize: number;
   budget: Budget;
   seed: number;
+  /** Its learning rate follows `learningRate`; runLoop also steps it. */
   optimizer: tf.Optimizer;
-  /** Variables to train; default: all trainable variables the loss touches. */
-  variables?: tf.Variable[];
-  /** Scalar loss of the batch whose sample indices are given. Runs inside the gradient tape. */
-  batchLoss: (indices: tf.Tensor1D) => tf.Scalar;
   /** After each epoch: may return a validation accuracy (used by the stop rule and progress). */
   afterEpoch?: (epoch: number) => number | undefined;
   /** Validation accuracy now; called every `validateEverySteps` steps for checkpoints. */
@@ -74,12 +72,25 @@ export interface LoopConfig {
   clock?: () => number;
 }
 
+export interface LoopConfig extends LoopSchedule {
+  /** Variables to train; default: all trainable variables the loss touches. */
+  variables?: tf.Variable[];
+  /** Scalar loss of the batch whose sample indices are given. Runs inside the gradient tape. */
+  batchLoss: (indices: tf.Tensor1D) => tf.Scalar;
+}
+
+/** What the loop asks of a step: train on these sample indices, return the batch's loss. */
+type StepOf<R> = (batch: Int32Array) => R;
+
 /**
  * The one training loop: mini-batch steps under a budget of epochs and/or
  * seconds, optional angle stopping rule, progress events, abort and NaN checks.
  * A seconds budget can end an epoch early; the partial epoch is still recorded.
+ * Written once as a generator that yields each batch (the learning rate for it
+ * already set) and takes its loss back, so that runLoop (steps on this thread)
+ * and runLoopAsync (steps shared with worker threads) are the same loop.
  */
-export function runLoop(cfg: LoopConfig): LoopResult {
+function* loopSteps(cfg: LoopSchedule): Generator<Int32Array, LoopResult, number> {
   assertBudget(cfg.budget, cfg.stage);
   const stepsPerEpoch = Math.max(1, Math.ceil(cfg.count / cfg.batchSize));
   const stopper = cfg.stopRule ? new AngleStopper(cfg.stopRule) : undefined;
@@ -137,11 +148,7 @@ export function runLoop(cfg: LoopConfig): LoopResult {
         // Adam and SGD read this field at every step (tfjs-core 4.22).
         (cfg.optimizer as unknown as { learningRate: number }).learningRate = rate;
       }
-      const loss = tf.tidy(() => {
-        const indices = tf.tensor1d(batch, 'int32');
-        const cost = cfg.optimizer.minimize(() => cfg.batchLoss(indices), true, cfg.variables);
-        return cost!.dataSync()[0];
-      });
+      const loss = yield batch;
       if (!Number.isFinite(loss)) throw new DivergedError(cfg.stage, epoch, step);
       lossSum += loss * batch.length;
       lossCount += batch.length;
@@ -212,4 +219,26 @@ export function runLoop(cfg: LoopConfig): LoopResult {
     }
   }
   return { epochs: records, checkpoints, steps, seconds: elapsed(), stoppedBy };
+}
+
+/** The loop with each step on this thread: the optimizer minimises batchLoss. */
+export function runLoop(cfg: LoopConfig): LoopResult {
+  const step: StepOf<number> = (batch) =>
+    tf.tidy(() => {
+      const indices = tf.tensor1d(batch, 'int32');
+      const cost = cfg.optimizer.minimize(() => cfg.batchLoss(indices), true, cfg.variables);
+      return cost!.dataSync()[0];
+    });
+  const steps = loopSteps(cfg);
+  let next = steps.next();
+  while (!next.done) next = steps.next(step(next.value));
+  return next.value;
+}
+
+/** The same loop with steps that finish later (shared with worker threads): `step` applies its own update. */
+export async function runLoopAsync(cfg: LoopSchedule & { step: StepOf<Promise<number>> }): Promise<LoopResult> {
+  const steps = loopSteps(cfg);
+  let next = steps.next();
+  while (!next.done) next = steps.next(await cfg.step(next.value));
+  return next.value;
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/fleet/mqtt/embedded-broker';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/mqtt/embedded-broker';
 
 type AfterHook = { after(fn: () => void | Promise<void>): void };
 

@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { parseTopic, type ParsedTopic } from '../../src/fleet/contract/topics';
-import { decodeMessage, messageKindOfTopic } from '../../src/fleet/contract/validate';
+import { parseTopic, type ParsedTopic } from '../../src/contract/topics';
+import { decodeMessage, messageKindOfTopic } from '../../src/contract/validate';
 
 export interface Seen {
   topic: string;

@@ -10,15 +10,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
-import type {
-  BirthMessage,
-  JobMessage,
-  JobStatus,
-  MessageKind,
-  MessageOfKind,
-} from '../../src/fleet/contract/messages';
-import { deviceTopics, DeviceTopics, groupDesiredTopic } from '../../src/fleet/contract/topics';
-import { decodeMessage, encodeMessage } from '../../src/fleet/contract/validate';
+import type { BirthMessage, JobMessage, JobStatus, MessageKind, MessageOfKind } from '../../src/contract/messages';
+import { deviceTopics, DeviceTopics, groupDesiredTopic } from '../../src/contract/topics';
+import { decodeMessage, encodeMessage } from '../../src/contract/validate';
 
 /** How a scripted device ends a job: succeed, be rejected by its gate, fail, or never answer (a device that hangs). */
 export type JobScript = 'succeed' | 'reject' | 'fail' | 'hang';

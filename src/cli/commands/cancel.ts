@@ -1,5 +1,5 @@
-import { parseArgs } from '../args';
-import { CommandIO } from '../output';
+import { parseArgs } from '../../cli-kit/args';
+import { CommandIO } from '../../cli-kit/output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
 import { CANCEL_SPEC } from '../command-specs';

@@ -1,8 +1,8 @@
 import { MAX_DEPTH } from '../../limits';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { METHOD_CHOICES } from '../../grow/types';
-import { numberFlag, parseArgs, UsageError } from '../args';
-import { CommandIO } from '../output';
+import { METHOD_CHOICES } from '../../growth-methods';
+import { numberFlag, parseArgs, UsageError } from '../../cli-kit/args';
+import { CommandIO } from '../../cli-kit/output';
 import { ControlClient, clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
 import { describeProgress } from './status';

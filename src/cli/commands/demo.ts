@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
-import { numberFlag, parseArgs } from '../args';
-import { CommandIO } from '../output';
+import { numberFlag, parseArgs } from '../../cli-kit/args';
+import { CommandIO } from '../../cli-kit/output';
 import { growCommand, methodFlag } from './grow';
 import { DEMO_SPEC } from '../command-specs';
 

@@ -3,8 +3,8 @@ import { openModelWithData } from '../../model/open';
 import { importFlagsOf } from '../model-flags';
 import { evaluate } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
-import { numberFlag, parseArgs } from '../args';
-import { CommandIO, keyValues, pct } from '../output';
+import { numberFlag, parseArgs } from '../../cli-kit/args';
+import { CommandIO, keyValues, pct } from '../../cli-kit/output';
 import { EVAL_SPEC } from '../command-specs';
 
 /** `deepend eval`: held-out accuracy of a saved model on the same seeded split grow uses. */

@@ -1,5 +1,5 @@
-import { subcommandSpec, UsageError } from '../args';
-import { CommandIO } from '../output';
+import { subcommandSpec, UsageError } from '../../cli-kit/args';
+import { CommandIO } from '../../cli-kit/output';
 import { FLEET_GROUP } from '../command-specs';
 
 type Subcommand = (argv: string[], io: CommandIO) => Promise<number>;

@@ -11,9 +11,9 @@ import { describeProducer, ModelOrigin, originOf } from '../../model/meta';
 import { isDeependModelDir } from '../../model/open';
 import { unitLayerNames } from '../../model/units';
 import { tfl } from '../../tf';
-import { parseArgs, UsageError } from '../args';
+import { parseArgs, UsageError } from '../../cli-kit/args';
 import { importFlagsOf } from '../model-flags';
-import { CommandIO, keyValues } from '../output';
+import { CommandIO, keyValues } from '../../cli-kit/output';
 import { INSPECT_SPEC } from '../command-specs';
 
 type Role = 'input' | 'frozen' | 'site' | 'unit' | 'chain' | 'output';

@@ -1,5 +1,5 @@
-import { numberFlag, parseArgs } from '../args';
-import { CommandIO } from '../output';
+import { numberFlag, parseArgs } from '../../cli-kit/args';
+import { CommandIO } from '../../cli-kit/output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
 import { describeCommit } from '../../jobs/outcome';

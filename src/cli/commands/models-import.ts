@@ -7,9 +7,9 @@ import type { JobView } from '../../daemon/status';
 import { commitImported, prepareUserModel } from '../../daemon/user-model';
 import { candidateDir } from '../../store/model-dirs';
 import { openStore } from '../../store';
-import { parseArgs, UsageError } from '../args';
+import { parseArgs, UsageError } from '../../cli-kit/args';
 import { importFlagsOf } from '../model-flags';
-import { CommandIO, pct } from '../output';
+import { CommandIO, pct } from '../../cli-kit/output';
 import { MODELS_IMPORT_SPEC } from '../command-specs';
 
 /**

@@ -1,5 +1,5 @@
-import { parseArgs } from '../args';
-import { CommandIO, pct } from '../output';
+import { parseArgs } from '../../cli-kit/args';
+import { CommandIO, pct } from '../../cli-kit/output';
 import { clientFor } from '../../daemon/control-client';
 import type { versionView } from '../../daemon/status';
 import { importCommand } from './models-import';

@@ -16,8 +16,8 @@ import {
   PolicyError,
 } from '../../policy';
 import { readPolicy } from '../../policy/check';
-import { parseArgs, UsageError } from '../args';
-import { CommandIO, keyValues } from '../output';
+import { parseArgs, UsageError } from '../../cli-kit/args';
+import { CommandIO, keyValues } from '../../cli-kit/output';
 import { describeGate, gateSettings } from '../../policy/gate';
 import { retriesOf } from '../../policy/retries';
 import { POLICY_CHECK_SPEC, POLICY_EXPLAIN_SPEC } from '../command-specs';

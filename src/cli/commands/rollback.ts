@@ -1,5 +1,5 @@
-import { parseArgs, UsageError } from '../args';
-import { CommandIO } from '../output';
+import { parseArgs, UsageError } from '../../cli-kit/args';
+import { CommandIO } from '../../cli-kit/output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
 import { ROLLBACK_SPEC } from '../command-specs';

@@ -1,5 +1,5 @@
-import { parseArgs } from '../args';
-import { CommandIO } from '../output';
+import { parseArgs } from '../../cli-kit/args';
+import { CommandIO } from '../../cli-kit/output';
 import { catchEarlySignals } from '../../daemon/early-signals';
 import { START_SPEC } from '../command-specs';
 

@@ -1,5 +1,5 @@
-import { parseArgs } from '../args';
-import { CommandIO, keyValues, pct } from '../output';
+import { parseArgs } from '../../cli-kit/args';
+import { CommandIO, keyValues, pct } from '../../cli-kit/output';
 import { clientFor } from '../../daemon/control-client';
 import type { DaemonStatus } from '../../daemon/status';
 import { describeAdapter } from '../../compute/webgpu/adapter';

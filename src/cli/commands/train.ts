@@ -11,8 +11,8 @@ import { META_FORMAT } from '../../model/meta';
 import { evaluate, trainClassifier } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
 import { assertWritableTarget } from '../../util/atomic-dir';
-import { numberFlag, parseArgs, UsageError } from '../args';
-import { CommandIO, keyValues, pct } from '../output';
+import { numberFlag, parseArgs, UsageError } from '../../cli-kit/args';
+import { CommandIO, keyValues, pct } from '../../cli-kit/output';
 import { ProgressPrinter } from '../progress-bar';
 import { TRAIN_SPEC } from '../command-specs';
 

@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { brokerTarget, describeBroker, mqttClientOptions } from '../mqtt/client-options';
-import { connectFailure, isProtocolRefusal } from '../mqtt/failures';
+import { brokerTarget, describeBroker, mqttClientOptions } from '../../mqtt/client-options';
+import { connectFailure, isProtocolRefusal } from '../../mqtt/failures';
 import type { FleetTarget } from './target';
 
 const CONNECT_WAIT_MS = 5000;

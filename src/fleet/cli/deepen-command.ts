@@ -4,8 +4,8 @@
  * response topic and correlation data, validated by the contract.
  */
 import { randomUUID } from 'node:crypto';
-import { deviceTopics } from '../contract/topics';
-import { encodeMessage } from '../contract/validate';
+import { deviceTopics } from '../../contract/topics';
+import { encodeMessage } from '../../contract/validate';
 import { responseTopicFor } from './connection';
 import type { FleetSession } from './session';
 

@@ -1,8 +1,8 @@
 /* `deepend fleet deepen DEVICE --to-depth N`: one device's upgrade over MQTT, followed to its end. */
-import { parseArgs, UsageError } from '../../cli/args';
-import type { CommandIO } from '../../cli/output';
-import type { JobMessage, ReplyMessage } from '../contract/messages';
-import { deviceTopics } from '../contract/topics';
+import { parseArgs, UsageError } from '../../cli-kit/args';
+import type { CommandIO } from '../../cli-kit/output';
+import type { JobMessage, ReplyMessage } from '../../contract/messages';
+import { deviceTopics } from '../../contract/topics';
 import { responseTopicFor } from './connection';
 import { publishDeepen, REPLY_WAIT_MS, replyTopics } from './deepen-command';
 import { accuracyText, orDash } from './format';
@@ -12,7 +12,7 @@ import { FleetSession } from './session';
 import { checkDeviceId, resolveTarget, splitPositional } from './target';
 import { unlessAborted, waitUntil } from './wait';
 import { warner } from './warn';
-import { DEEPEN_FLEET_SPEC } from '../../cli/command-specs';
+import { DEEPEN_FLEET_SPEC } from './specs';
 
 const DEFAULT_TIMEOUT_S = 1800;
 

@@ -1,14 +1,14 @@
 /* `deepend fleet devices`: the fleet's devices from their retained births, states and reports. */
-import { parseArgs } from '../../cli/args';
-import type { CommandIO } from '../../cli/output';
-import { fleetWildcard } from '../contract/topics';
+import { parseArgs } from '../../cli-kit/args';
+import type { CommandIO } from '../../cli-kit/output';
+import { fleetWildcard } from '../../contract/topics';
 import type { DeviceRow } from './fleet-view';
 import { accuracyText, ago, orDash } from './format';
 import { FleetSession } from './session';
 import { formatTable } from './table';
 import { resolveTarget } from './target';
 import { warner } from './warn';
-import { DEVICES_SPEC } from '../../cli/command-specs';
+import { DEVICES_SPEC } from './specs';
 
 export function deviceTable(rows: DeviceRow[], now = Date.now()): string[] {
   return formatTable(

@@ -3,7 +3,7 @@
  * jobs and reported documents (and telemetry, for "last seen") folded into
  * one row per device.
  */
-import type { BirthMessage, DeviceState, JobMessage, ReportedMessage, StateMessage } from '../contract/messages';
+import type { BirthMessage, DeviceState, JobMessage, ReportedMessage, StateMessage } from '../../contract/messages';
 import type { FleetEvent } from './inbox';
 
 export interface DeviceRow {

@@ -12,9 +12,9 @@ import type {
   ReportedMessage,
   StateMessage,
   TelemetryMessage,
-} from '../contract/messages';
-import { parseTopic } from '../contract/topics';
-import { decodeMessage } from '../contract/validate';
+} from '../../contract/messages';
+import { parseTopic } from '../../contract/topics';
+import { decodeMessage } from '../../contract/validate';
 
 export type FleetEvent =
   | { kind: 'birth'; fleet: string; device: string; value: BirthMessage }

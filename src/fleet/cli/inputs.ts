@@ -1,6 +1,6 @@
 /* Flag checks the deepen and rollout subcommands share. */
-import { FlagDoc, numberFlag, ParsedArgs, UsageError } from '../../cli/args';
-import { GROWTH_METHODS } from '../../grow/types';
+import { FlagDoc, numberFlag, ParsedArgs, UsageError } from '../../cli-kit/args';
+import { GROWTH_METHODS } from '../../growth-methods';
 
 /** The contract's depth range (schemas: depth 1..64). */
 export const MAX_DEPTH = 64;

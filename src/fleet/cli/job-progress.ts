@@ -1,4 +1,4 @@
-import type { JobMessage } from '../contract/messages';
+import type { JobMessage } from '../../contract/messages';
 
 const BAR_WIDTH = 24;
 

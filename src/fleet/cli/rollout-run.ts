@@ -6,9 +6,9 @@
  * twice to a device that already answered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DesiredMessage, JobMessage, ReplyMessage, ReportedMessage } from '../contract/messages';
-import { deviceTopics, fleetWildcard, groupDesiredTopic } from '../contract/topics';
-import { encodeMessage } from '../contract/validate';
+import type { DesiredMessage, JobMessage, ReplyMessage, ReportedMessage } from '../../contract/messages';
+import { deviceTopics, fleetWildcard, groupDesiredTopic } from '../../contract/topics';
+import { encodeMessage } from '../../contract/validate';
 import { responseTopicFor } from './connection';
 import { publishRollback, REPLY_WAIT_MS, replyTopics } from './deepen-command';
 import {

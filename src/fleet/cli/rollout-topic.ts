@@ -6,9 +6,9 @@
  * machine or home after the first CLI exited. The local state file stays the
  * first record (written before anything is published); this is its copy.
  */
-import type { RolloutMessage } from '../contract/messages';
-import { rolloutTopic } from '../contract/topics';
-import { decodeMessage, encodeMessage } from '../contract/validate';
+import type { RolloutMessage } from '../../contract/messages';
+import { rolloutTopic } from '../../contract/topics';
+import { decodeMessage, encodeMessage } from '../../contract/validate';
 import { WAVE_DEFAULTS } from './rollout-plan';
 import type { RolloutRecord, RolloutStateFile } from './rollout-state';
 import type { FleetSession } from './session';

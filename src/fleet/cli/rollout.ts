@@ -3,9 +3,9 @@
  * then in batches, or in waves with pauses, each judged on failures and on
  * the gains the devices measured; resumable.
  */
-import { numberFlag, ParsedArgs, parseArgs, UsageError } from '../../cli/args';
-import type { CommandIO } from '../../cli/output';
-import { fleetWildcard, isTopicSegment, rolloutTopic } from '../contract/topics';
+import { numberFlag, ParsedArgs, parseArgs, UsageError } from '../../cli-kit/args';
+import type { CommandIO } from '../../cli-kit/output';
+import { fleetWildcard, isTopicSegment, rolloutTopic } from '../../contract/topics';
 import { ago } from './format';
 import { methodFlag, percentFlag, secondsFlag, toDepthFlag } from './inputs';
 import {
@@ -27,7 +27,7 @@ import { readRollout, recordOfMessage, RolloutTopicWriter } from './rollout-topi
 import { FleetSession } from './session';
 import { defaultStateFile, FleetTarget, resolveTarget } from './target';
 import { warner } from './warn';
-import { ROLLOUT_SPEC } from '../../cli/command-specs';
+import { ROLLOUT_SPEC } from './specs';
 
 const PLAN_FLAGS = [
   'to-depth',

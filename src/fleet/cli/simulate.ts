@@ -7,12 +7,12 @@
  */
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberFlag, parseArgs, UsageError } from '../../cli/args';
-import { SIMULATE_SPEC } from '../../cli/command-specs';
-import type { CommandIO } from '../../cli/output';
-import { createLogger } from '../../daemon/log';
-import { isTopicSegment } from '../contract/topics';
-import { describeBroker } from '../mqtt/client-options';
+import { numberFlag, parseArgs, UsageError } from '../../cli-kit/args';
+import { SIMULATE_SPEC } from './specs';
+import type { CommandIO } from '../../cli-kit/output';
+import { createLogger } from '../../util/log';
+import { isTopicSegment } from '../../contract/topics';
+import { describeBroker } from '../../mqtt/client-options';
 import { failingIndexes, simulatedDeviceId, startSimulation } from '../sim/simulation';
 import { resolveTarget } from './target';
 

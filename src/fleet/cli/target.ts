@@ -5,9 +5,9 @@
  * config and its DEEPEND_MQTT_* variables.
  */
 import { join } from 'node:path';
-import { ParsedArgs, UsageError } from '../../cli/args';
+import { ParsedArgs, UsageError } from '../../cli-kit/args';
 import { loadConfig, MqttConfig } from '../../config';
-import { isTopicSegment, RESERVED_SEGMENTS } from '../contract/topics';
+import { isTopicSegment, RESERVED_SEGMENTS } from '../../contract/topics';
 import { STATE_FILE_NAME } from './rollout-state';
 
 const URL_PATTERN = /^(mqtts?|wss?|tcp|tls):\/\/[^/]/;

@@ -1,4 +1,4 @@
-import type { CommandIO } from '../../cli/output';
+import type { CommandIO } from '../../cli-kit/output';
 
 /** Warnings of the fleet subcommands: one line on stderr each. */
 export function warner(io: Pick<CommandIO, 'err'>): (line: string) => void {

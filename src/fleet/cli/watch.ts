@@ -1,8 +1,8 @@
 /* `deepend fleet watch`: a live view of the fleet's states and jobs. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberFlag, parseArgs } from '../../cli/args';
-import type { CommandIO } from '../../cli/output';
-import { fleetWildcard } from '../contract/topics';
+import { numberFlag, parseArgs } from '../../cli-kit/args';
+import type { CommandIO } from '../../cli-kit/output';
+import { fleetWildcard } from '../../contract/topics';
 import { deviceRowTopics, deviceTable } from './devices';
 import { accuracyText, clock, shortId } from './format';
 import type { FleetEvent } from './inbox';
@@ -11,7 +11,7 @@ import { FleetSession } from './session';
 import { formatTable } from './table';
 import { resolveTarget } from './target';
 import { warner } from './warn';
-import { WATCH_SPEC } from '../../cli/command-specs';
+import { WATCH_SPEC } from './specs';
 
 /** Redraws at most 4 times a second; and every few seconds anyway, so "last seen" ages. */
 const REDRAW_MS = 250;

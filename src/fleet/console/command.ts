@@ -3,9 +3,9 @@
  * the fleet in a browser, live, with actions (docs/design/fleet.md, "Console").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberFlag, parseArgs } from '../../cli/args';
-import { CONSOLE_SPEC } from '../../cli/command-specs';
-import type { CommandIO } from '../../cli/output';
+import { numberFlag, parseArgs } from '../../cli-kit/args';
+import { CONSOLE_SPEC } from '../cli/specs';
+import type { CommandIO } from '../../cli-kit/output';
 import { resolveTarget } from '../cli/target';
 import { warner } from '../cli/warn';
 import { isLoopbackAddress } from './access';

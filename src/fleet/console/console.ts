@@ -2,7 +2,7 @@
  * A running console: one FleetSession (the fleet CLI's MQTT connection) on
  * the fleet's retained topics, its FleetState, and the HTTP server.
  */
-import { fleetWildcard } from '../contract/topics';
+import { fleetWildcard } from '../../contract/topics';
 import { responseTopicFor } from '../cli/connection';
 import { deviceRowTopics } from '../cli/devices';
 import { FleetSession } from '../cli/session';

@@ -3,13 +3,13 @@
  * `deepen` command `deepend fleet deepen` sends (deepen-command.ts), one per
  * device, each answered by the device's reply (or a timeout).
  */
-import type { ReplyMessage } from '../contract/messages';
-import { isTopicSegment } from '../contract/topics';
+import type { ReplyMessage } from '../../contract/messages';
+import { isTopicSegment } from '../../contract/topics';
 import { responseTopicFor } from '../cli/connection';
 import { type DeepenOrder, publishDeepen, REPLY_WAIT_MS } from '../cli/deepen-command';
 import { MAX_DEPTH } from '../cli/inputs';
 import type { FleetSession } from '../cli/session';
-import { GROWTH_METHODS } from '../../grow/types';
+import { GROWTH_METHODS } from '../../growth-methods';
 import type { FleetState } from './fleet-state';
 
 /** Unclaimed replies kept (other fleet tools' replies land here too, on cmd/reply). */

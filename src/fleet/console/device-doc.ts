@@ -1,5 +1,5 @@
 /* What the page is told about one device: the fleet view's row, its state and since when, its current job, its telemetry. */
-import type { DeviceState, JobMessage, TelemetryMessage } from '../contract/messages';
+import type { DeviceState, JobMessage, TelemetryMessage } from '../../contract/messages';
 import { ACTIVE_JOB_STATUSES, describeHardware, type FleetView } from '../cli/fleet-view';
 
 export interface JobDoc extends JobMessage {

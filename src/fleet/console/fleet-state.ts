@@ -5,7 +5,7 @@
  * progress curves, telemetry, since when a device is in its state).
  * Changes go to listeners at most every FLUSH_MS, one document per changed device.
  */
-import type { JobMessage, TelemetryMessage } from '../contract/messages';
+import type { JobMessage, TelemetryMessage } from '../../contract/messages';
 import type { FleetEvent } from '../cli/inbox';
 import type { FleetSession } from '../cli/session';
 import { deviceDoc, type DeviceDoc } from './device-doc';

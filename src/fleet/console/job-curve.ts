@@ -3,7 +3,7 @@
  * message (percent and step over time), from which the page draws the job's
  * curve and the console estimates when it ends.
  */
-import type { JobMessage } from '../contract/messages';
+import type { JobMessage } from '../../contract/messages';
 
 export interface ProgressSample {
   /** When the console received the message (ISO); the device's clock may differ. */

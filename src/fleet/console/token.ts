@@ -1,7 +1,7 @@
 /* The console's token: read from --token-file, or generated when the console is bound off loopback without one. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../../cli/args';
+import { UsageError } from '../../cli-kit/args';
 
 const MIN_TOKEN_CHARS = 16;
 

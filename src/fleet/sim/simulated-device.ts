@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultConfig, type Config, type MqttConfig } from '../../config';
-import type { Logger } from '../../daemon/log';
+import type { Logger } from '../../util/log';
 import type { PolicyRule } from '../../policy/types';
 import { openStore } from '../../store';
 import type { Store } from '../../store/types';
-import { FleetAgent } from '../device/agent';
-import type { AgentSources } from '../device/sources';
+import { FleetAgent } from '../../daemon/fleet/agent';
+import type { AgentSources } from '../../daemon/fleet/sources';
 import { SimulatedRunner } from './simulated-runner';
 
 /** The model a simulated device starts with: the shipped model's figures (its files are never loaded). */

@@ -1,4 +1,4 @@
-import type { RequestResult, RunnerPort, UpgradeRequest } from '../../daemon/runner-port';
+import type { RequestResult, RunnerPort, UpgradeRequest } from '../../jobs/runner-port';
 import { checkGate } from '../../jobs/gate';
 import { planUpgrade, requestProblem } from '../../jobs/plan';
 import type { GrowStep, JobEvents, RecoverReport } from '../../jobs/types';

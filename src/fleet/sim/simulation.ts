@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttConfig } from '../../config';
-import type { Logger } from '../../daemon/log';
+import type { Logger } from '../../util/log';
 import { SHIPPED_MODEL_DIR } from '../../daemon/shipped-model';
 import type { PolicyRule } from '../../policy/types';
 import { verifyModelDir } from '../../store/model-verify';

@@ -1,7 +1,7 @@
-import type { Logger } from '../../daemon/log';
+import type { Logger } from '../../util/log';
 import type { Store } from '../../store/types';
-import type { MessageKind, MessageOfKind } from '../contract/messages';
-import { validateMessage } from '../contract/validate';
+import type { MessageKind, MessageOfKind } from '../../contract/messages';
+import { validateMessage } from '../../contract/validate';
 
 /**
  * Every report a device makes goes through here: validated against the

@@ -1,4 +1,4 @@
-import type { OutboxRow, Store } from '../../store/types';
+import type { OutboxRow, Store } from '../store/types';
 import { PublishRefused, type LinkLog, type PublishOptions } from './link';
 
 const BATCH = 50;

@@ -1,4 +1,4 @@
-import type { MethodChoice } from '../grow/types';
+import type { MethodChoice } from '../growth-methods';
 import type { JobRow } from '../store';
 
 /*

@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
-import { fieldName, pointerToPath, PathSegment } from '../../policy/positions';
-import { explainCommon, TYPE_WORDS, valueAt } from '../../util/schema-words';
+import { fieldName, pointerToPath, PathSegment } from '../policy/positions';
+import { explainCommon, TYPE_WORDS, valueAt } from '../util/schema-words';
 
 /**
  * How a value must look, by the schema definition (or, for an inline pattern,

@@ -1,10 +1,11 @@
 import type { Config } from '../../config';
-import type { Logger } from '../../daemon/log';
-import type { RunnerPort } from '../../daemon/runner-port';
-import type { GrowthMethodName } from '../../grow/types';
+import type { Logger } from '../../util/log';
+import type { RunnerPort } from '../../jobs/runner-port';
+import type { GrowthMethodName } from '../../growth-methods';
 import { isTerminal } from '../../store/job-states';
+import { REPORTED_SETTING } from '../../store/settings';
 import type { JobRow, Store } from '../../store/types';
-import type { DesiredMessage, ReportedMessage, ReportedStatus } from '../contract/messages';
+import type { DesiredMessage, ReportedMessage, ReportedStatus } from '../../contract/messages';
 import { requestProblem } from '../../jobs/plan';
 import { rolloutCommandId, rolloutOfCommand } from './job-message';
 
@@ -13,9 +14,6 @@ const RETRY_MS = 500;
 
 /** Which desired document: the device's own, or one of its groups'. */
 export type DesiredSource = 'device' | `group:${string}`;
-
-/** The last `reported` this device made, kept so a restart neither repeats nor forgets a rollout. */
-export const REPORTED_SETTING = 'fleet.reported';
 
 export interface DesiredContext {
   config: Config;

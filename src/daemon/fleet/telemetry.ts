@@ -1,4 +1,4 @@
-import type { TelemetryMessage } from '../contract/messages';
+import type { TelemetryMessage } from '../../contract/messages';
 import type { AgentSources, ServingCounters } from './sources';
 
 /**

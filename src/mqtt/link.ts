@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type { MqttConfig } from '../../config/types';
+import type { MqttConfig } from '../config/types';
 import { Backoff } from './backoff';
 import { brokerTarget, describeBroker, mqttClientOptions } from './client-options';
 import { connectFailure, isProtocolRefusal, type Failure } from './failures';
 
 export type LinkLogFields = Record<string, unknown>;
 
-/** The part of the daemon's Logger (src/daemon/log.ts) the link writes to. */
+/** The part of the Logger (src/util/log.ts) the link writes to. */
 export interface LinkLog {
   info(msg: string, fields?: LinkLogFields): void;
   warn(msg: string, fields?: LinkLogFields): void;

@@ -1,4 +1,4 @@
-import type { JobMessage, JobStatus } from '../contract/messages';
+import type { JobMessage, JobStatus } from '../../contract/messages';
 import { isTerminal } from '../../store/job-states';
 import type { JobRow, JsonObject, Store } from '../../store/types';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
-import type { MqttConfig } from '../../config/types';
+import type { MqttConfig } from '../config/types';
 
 const READ_PROBLEMS: Record<string, string> = {
   ENOENT: 'no such file',

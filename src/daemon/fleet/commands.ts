@@ -1,11 +1,17 @@
 import type { Config } from '../../config';
-import type { Logger } from '../../daemon/log';
-import type { RunnerPort } from '../../daemon/runner-port';
-import type { GrowthMethodName } from '../../grow/types';
+import type { Logger } from '../../util/log';
+import type { RunnerPort } from '../../jobs/runner-port';
+import type { GrowthMethodName } from '../../growth-methods';
 import type { Store } from '../../store/types';
-import type { CancelCommand, CommandMessage, DeepenCommand, ReplyMessage, RollbackCommand } from '../contract/messages';
-import { isCommandName, type CommandName } from '../contract/topics';
-import { decodeMessage } from '../contract/validate';
+import type {
+  CancelCommand,
+  CommandMessage,
+  DeepenCommand,
+  ReplyMessage,
+  RollbackCommand,
+} from '../../contract/messages';
+import { isCommandName, type CommandName } from '../../contract/topics';
+import { decodeMessage } from '../../contract/validate';
 
 /** Where an MQTT 5 request wants its answer. */
 export interface ResponseRoute {

@@ -2,7 +2,7 @@ import type { Config } from '../../config';
 import type { Store } from '../../store/types';
 import { lineageOf } from '../../store/model-verify';
 import { describeProducer } from '../../model/meta';
-import type { BirthMessage, BirthModel } from '../contract/messages';
+import type { BirthMessage, BirthModel } from '../../contract/messages';
 import { DAEMON_VERSION } from '../../util/version';
 import type { AgentSources } from './sources';
 

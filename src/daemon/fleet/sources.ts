@@ -1,4 +1,4 @@
-import type { BirthMessage } from '../contract/messages';
+import type { BirthMessage } from '../../contract/messages';
 import type { DaemonPhase } from './device-state';
 
 /** Request counts and latency buckets since the process started, read at every telemetry tick. */

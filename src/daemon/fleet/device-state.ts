@@ -1,4 +1,4 @@
-import type { DeviceState } from '../contract/messages';
+import type { DeviceState } from '../../contract/messages';
 import type { JobRow } from '../../store/types';
 
 /** Where the daemon is in its life: the daemon's parts.phase. */
