@@ -97,7 +97,12 @@ export const ROLLOUT_SPEC: CommandSpec = {
       value: 'FILE',
       description: 'the rollout state database (default: fleet-rollouts.db in the home)',
     },
-    { name: 'resume', value: 'ROLLOUTID', description: 'continue an interrupted rollout with its saved parameters' },
+    {
+      name: 'resume',
+      value: 'ROLLOUTID',
+      description:
+        'continue an interrupted rollout with its saved parameters (from the state file, else its retained rollout topic)',
+    },
     ...TARGET_FLAGS,
     JSON_FLAG,
   ],
