@@ -70,7 +70,7 @@ test('fleet rollout --help prints that subcommand only; fleet --help lists the s
   assert.match(rollout.stdout, /^usage: deepend fleet rollout --to-depth N --canary PCT --max-failures PCT \[/);
   assert.doesNotMatch(rollout.stdout, /fleet (devices|deepen|watch)/);
   assertEveryFlagDescribed(rollout.stdout, 'fleet rollout');
-  assert.match(rollout.stdout, /^ {2}--canary PCT {2,}.* \(required unless --resume\)$/m);
+  assert.match(rollout.stdout, /^ {2}--canary PCT {2,}.* \(required unless --resume or --waves\)$/m);
 
   const fleet = await runCli(['fleet', '--help']);
   assert.equal(fleet.code, 0, fleet.stderr);

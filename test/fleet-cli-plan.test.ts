@@ -10,6 +10,7 @@ import {
   newRolloutId,
   planRollout,
   RolloutParams,
+  WAVE_DEFAULTS,
 } from '../src/fleet/cli/rollout-plan';
 import { RolloutStateFile } from '../src/fleet/cli/rollout-state';
 import { isTopicSegment } from '../src/contract/topics';
@@ -97,6 +98,7 @@ const params: RolloutParams = {
   canaryPct: 25,
   batchPct: 50,
   maxFailuresPct: 20,
+  ...WAVE_DEFAULTS,
 };
 
 function tempFile(t: { after(fn: () => void): void }): string {

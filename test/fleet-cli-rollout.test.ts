@@ -87,19 +87,25 @@ test('rollout: canary, then batches; failures past --max-failures stop it: nothi
     r.stderr,
     new RegExp(`^rollout ${id}: 5 devices in 3 batches \\(canary: 1, 1: 2, 2: 2\\); state in ${state}$`, 'm'),
   );
-  assert.match(r.stderr, /^batch canary \(1\/3, 1 device\) over: 1 succeeded, 0 failed, 0 pending$/m);
-  assert.match(r.stderr, /^batch 1 \(2\/3, 2 devices\) over: 1 succeeded, 1 failed, 0 pending$/m);
+  assert.match(
+    r.stderr,
+    /^batch canary \(1\/3, 1 device\) over: 1 succeeded, 0 rejected, 0 failed, 0 pending; median gain \+0\.40 points, worst \+0\.40 \(dev-a\)$/m,
+  );
+  assert.match(
+    r.stderr,
+    /^batch 1 \(2\/3, 2 devices\) over: 1 succeeded, 1 rejected, 0 failed, 0 pending; median gain \+0\.40 points, worst \+0\.40 \(dev-b\)$/m,
+  );
   assert.doesNotMatch(r.stderr, /batch 2 /);
   const out = r.stdout.split('\n');
-  assert.match(out[0], /^DEVICE\s+BATCH\s+STATUS\s+DEPTH\s+REASON$/);
-  assert.match(out[2], /^dev-a\s+canary\s+succeeded\s+3$/);
-  assert.match(out[3], /^dev-b\s+1\s+succeeded\s+3$/);
-  assert.match(out[4], /^dev-c\s+1\s+failed\s+2\s+job rejected$/);
-  assert.match(out[5], /^dev-d\s+2\s+not sent\s+-$/);
-  assert.match(out[6], /^dev-e\s+2\s+not sent\s+-$/);
+  assert.match(out[0], /^DEVICE\s+BATCH\s+STATUS\s+DEPTH\s+GAIN\s+REASON$/);
+  assert.match(out[2], /^dev-a\s+canary\s+succeeded\s+3\s+\+0\.40$/);
+  assert.match(out[3], /^dev-b\s+1\s+succeeded\s+3\s+\+0\.40$/);
+  assert.match(out[4], /^dev-c\s+1\s+rejected\s+2\s+-1\.20\s+job rejected$/);
+  assert.match(out[5], /^dev-d\s+2\s+not sent\s+-\s+-$/);
+  assert.match(out[6], /^dev-e\s+2\s+not sent\s+-\s+-$/);
   assert.equal(
     out[7],
-    `rollout ${id} stopped: 2 succeeded, 1 failed, 0 pending, 2 not sent; failures 33.3% of answers (limit 25%)`,
+    `rollout ${id} stopped: 2 succeeded, 1 rejected, 0 failed, 0 pending, 2 not sent; failures 33.3% of answers (limit 25%)`,
   );
   assert.equal(out[8], 'failures passed the threshold of 25%: nothing more was sent');
 
@@ -194,7 +200,7 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
       join(cli.home, 'fleet-rollouts.db'),
       'the default state file is $DEEPEND_HOME/fleet-rollouts.db',
     );
-    assert.deepEqual(summary.totals, { succeeded: 2, failed: 0, pending: 1, notSent: 0 });
+    assert.deepEqual(summary.totals, { succeeded: 2, rejected: 0, failed: 0, pending: 1, notSent: 0 });
     assert.deepEqual(
       summary.devices.map((d) => [d.device, d.batch, d.status, d.depth]),
       [
@@ -296,7 +302,7 @@ test('rollout: SIGKILL during a batch leaves a resumable state file; rerunning w
   );
   assert.match(
     second.stdout,
-    new RegExp(`^rollout ${id} completed: 4 succeeded, 0 failed, 0 pending, 0 not sent;`, 'm'),
+    new RegExp(`^rollout ${id} completed: 4 succeeded, 0 rejected, 0 failed, 0 pending, 0 not sent;`, 'm'),
   );
   for (const d of ['dev-a', 'dev-b', 'dev-c', 'dev-d'])
     assert.deepEqual(
@@ -316,7 +322,10 @@ test('rollout: SIGKILL during a batch leaves a resumable state file; rerunning w
   );
   const unknown = await cli.run(['rollout', '--resume', 'r-20000101000000-0000', '--state', state]);
   assert.equal(unknown.code, 1);
-  assert.equal(unknown.stderr, `deepend fleet: no rollout r-20000101000000-0000 in ${state}\n`);
+  assert.equal(
+    unknown.stderr,
+    `deepend fleet: no rollout r-20000101000000-0000 in ${state}, nor on ${broker.url} (no retained deepend/v1/f1/rollout/r-20000101000000-0000)\n`,
+  );
 });
 
 test('rollout: killed again and again at any moment, resumed each time, every device gets exactly one desired document and the rollout completes', {
@@ -372,7 +381,7 @@ test('rollout: killed again and again at any moment, resumed each time, every de
   const [id] = rolloutIds;
   assert.match(
     final.stdout,
-    new RegExp(`^rollout ${id} completed: 8 succeeded, 0 failed, 0 pending, 0 not sent;`, 'm'),
+    new RegExp(`^rollout ${id} completed: 8 succeeded, 0 rejected, 0 failed, 0 pending, 0 not sent;`, 'm'),
   );
   for (const d of ids)
     assert.equal(log.byTopic.get(desiredOf(d))?.length, 1, `${d}: ${JSON.stringify(log.byTopic.get(desiredOf(d)))}`);
@@ -393,7 +402,10 @@ test('rollout: Ctrl-C stops waiting with 130, a summary and how to resume; --res
   const id = rolloutIdIn(r.stderr);
   assert.match(r.stdout, /^dev-a\s+canary\s+pending\s+-/m);
   assert.match(r.stdout, /^dev-b\s+1\s+not sent\s+-/m);
-  assert.match(r.stdout, new RegExp(`^rollout ${id} interrupted: 0 succeeded, 0 failed, 1 pending, 1 not sent;`, 'm'));
+  assert.match(
+    r.stdout,
+    new RegExp(`^rollout ${id} interrupted: 0 succeeded, 0 rejected, 0 failed, 1 pending, 1 not sent;`, 'm'),
+  );
   assert.match(
     r.stderr,
     new RegExp(
@@ -408,6 +420,6 @@ test('rollout: Ctrl-C stops waiting with 130, a summary and how to resume; --res
   assert.match(resumed.stderr, new RegExp(`^resuming rollout ${id} at batch canary$`, 'm'));
   assert.match(
     resumed.stdout,
-    new RegExp(`^rollout ${id} completed: 2 succeeded, 0 failed, 0 pending, 0 not sent;`, 'm'),
+    new RegExp(`^rollout ${id} completed: 2 succeeded, 0 rejected, 0 failed, 0 pending, 0 not sent;`, 'm'),
   );
 });

@@ -467,7 +467,10 @@ test('on a terminal: fleet deepen draws a redrawn bar, fleet rollout a redrawn b
     rollout.output,
     /\rbatch 1 \(1\/1, 1 device\): 0 succeeded, 0 failed, 1 running, 0 waiting; dev-a (30|60)%/,
   );
-  assert.match(rollout.output, /\r\nbatch 1 \(1\/1, 1 device\) over: 1 succeeded, 0 failed, 0 pending\r\n/);
+  assert.match(
+    rollout.output,
+    /\r\nbatch 1 \(1\/1, 1 device\) over: 1 succeeded, 0 rejected, 0 failed, 0 pending; median gain \+0\.40 points, worst \+0\.40 \(dev-a\)\r\n/,
+  );
   assert.match(rollout.output, /dev-a\s+1\s+succeeded\s+4/);
 
   const watch = await onTerminal(['fleet', 'watch', '--for', '1', ...target], env);

@@ -20,7 +20,9 @@ import {
   deviceTopics,
   fleetWildcard,
   groupDesiredTopic,
+  parseRolloutTopic,
   parseTopic,
+  rolloutTopic,
   ParsedTopic,
 } from '../src/contract/topics';
 import { decodeMessage, encodeMessage, messageKindOfTopic, validateMessage } from '../src/contract/validate';
@@ -185,6 +187,77 @@ const EXAMPLES: Examples = {
       latencyMs: { p50: null, p99: null },
       memory: { rssBytes: 0, heapUsedBytes: 0, tensors: null },
       uptimeSeconds: 0,
+      ts: TS,
+    },
+  },
+  rollout: {
+    full: {
+      rolloutId: 'r-20250131120000-beef',
+      fleet: 'f1',
+      status: 'stopped',
+      params: {
+        group: 'line-a',
+        toDepth: 3,
+        method: 'dils',
+        canaryPct: 0,
+        batchPct: 100,
+        maxFailuresPct: 10,
+        wavesPct: [1, 10, 50, 100],
+        pauseS: 600,
+        minMedianGain: 0.1,
+        maxLoss: 1,
+        rollbackOnStop: true,
+      },
+      hasCanary: false,
+      batchCount: 4,
+      currentBatch: 3,
+      nextBatchAt: TS,
+      groupPublished: false,
+      stop: { batch: 2, rule: 'max-loss', why: 'dev-4 lost 1.50 points (limit 1)' },
+      lostAtPlan: [{ device: 'dev-8', state: 'lost', since: TS }],
+      devices: [
+        {
+          device: 'dev-4',
+          batch: 2,
+          status: 'succeeded',
+          depth: 2,
+          jobId: JOB,
+          jobStatus: 'succeeded',
+          accuracyBefore: 0.97,
+          accuracyAfter: 0.955,
+          reason: null,
+          rollback: 'done',
+        },
+      ],
+      createdAt: TS,
+      ts: TS,
+    },
+    minimal: {
+      rolloutId: 'r1',
+      fleet: 'f1',
+      status: 'running',
+      params: {
+        group: null,
+        toDepth: 3,
+        method: null,
+        canaryPct: 10,
+        batchPct: 25,
+        maxFailuresPct: 0,
+        wavesPct: null,
+        pauseS: 0,
+        minMedianGain: null,
+        maxLoss: null,
+        rollbackOnStop: false,
+      },
+      hasCanary: true,
+      batchCount: 1,
+      currentBatch: 0,
+      nextBatchAt: null,
+      groupPublished: false,
+      stop: null,
+      lostAtPlan: [],
+      devices: [],
+      createdAt: TS,
       ts: TS,
     },
   },
@@ -581,7 +654,7 @@ function kindOfChannel(channel: Json): MessageKind {
   return kind;
 }
 
-const SAMPLE = { fleet: 'f1', device: 'd1', jobId: JOB, group: 'line-a' } as const;
+const SAMPLE = { fleet: 'f1', device: 'd1', jobId: JOB, group: 'line-a', rolloutId: 'r-20250131120000-beef' } as const;
 
 function substituted(address: string): string {
   return address.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -639,6 +712,7 @@ test('asyncapi.yaml: its channels are the topics topics.ts builds, each parsed t
     t.reported,
     t.telemetry,
     groupDesiredTopic(SAMPLE.fleet, SAMPLE.group),
+    rolloutTopic(SAMPLE.fleet, SAMPLE.rolloutId),
   ];
   assert.deepEqual(sorted(addressed.map((c) => substituted(String(c.address)))), sorted(built));
 
@@ -646,7 +720,8 @@ test('asyncapi.yaml: its channels are the topics topics.ts builds, each parsed t
     const address = String(channel.address);
     const placeholders = sorted([...address.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
     assert.deepEqual(sorted(Object.keys((channel.parameters ?? {}) as Json)), placeholders, `${address}: parameters`);
-    const parsed = parseTopic(substituted(address));
+    // The rollout topic is the fleet side's: parseTopic (what a device obeys) does not read it.
+    const parsed = parseTopic(substituted(address)) ?? parseRolloutTopic(substituted(address));
     assert.ok(parsed, `${address} parses`);
     assert.equal(messageKindOfTopic(parsed), kindOfChannel(channel), `${address}: message kind`);
   }
@@ -678,7 +753,11 @@ function fleetMdTable(): { address: string; action: 'send' | 'receive'; qos: num
     const action = direction.startsWith('device') ? 'send' : 'receive';
     const retain = /^\d, retained/.test(qosCell);
     return [...topics.matchAll(/`([^`]+)`/g)].map((m) => {
-      const topic = m[1].replace('FLEET', '{fleet}').replace('GROUP', '{group}').replace('JOBID', '{jobId}');
+      const topic = m[1]
+        .replace('FLEET', '{fleet}')
+        .replace('GROUP', '{group}')
+        .replace('ROLLOUTID', '{rolloutId}')
+        .replace('JOBID', '{jobId}');
       const address = topic.startsWith('deepend/') ? topic : `deepend/v1/{fleet}/{device}/${topic}`;
       return { address, action: action as 'send' | 'receive', qos: Number(qos[1]), retain };
     });

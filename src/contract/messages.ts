@@ -147,6 +147,54 @@ export interface TelemetryMessage {
   ts: string;
 }
 
+export const ROLLOUT_STATUSES = ['running', 'stopped', 'completed'] as const;
+export const ROLLOUT_DEVICE_STATUSES = ['planned', 'sent', 'running', 'succeeded', 'failed', 'pending'] as const;
+
+/**
+ * `deepend/v1/FLEET/rollout/ROLLOUTID`, retained, written by the fleet side
+ * running the rollout (never by a device) as it advances: its plan and every
+ * device's progress, so another CLI or console sees it and can resume it.
+ */
+export interface RolloutMessage {
+  rolloutId: string;
+  fleet: string;
+  status: (typeof ROLLOUT_STATUSES)[number];
+  params: {
+    group: string | null;
+    toDepth: number;
+    method: string | null;
+    canaryPct: number;
+    batchPct: number;
+    maxFailuresPct: number;
+    wavesPct: number[] | null;
+    pauseS: number;
+    minMedianGain: number | null;
+    maxLoss: number | null;
+    rollbackOnStop: boolean;
+  };
+  hasCanary: boolean;
+  batchCount: number;
+  currentBatch: number;
+  nextBatchAt: string | null;
+  groupPublished: boolean;
+  stop: { batch: number; rule: string; why: string } | null;
+  lostAtPlan: { device: string; state: 'lost' | 'offline'; since: string | null }[];
+  devices: {
+    device: string;
+    batch: number;
+    status: (typeof ROLLOUT_DEVICE_STATUSES)[number];
+    depth: number | null;
+    jobId: string | null;
+    jobStatus: string | null;
+    accuracyBefore: number | null;
+    accuracyAfter: number | null;
+    reason: string | null;
+    rollback: string | null;
+  }[];
+  createdAt: string;
+  ts: string;
+}
+
 /** Message kinds with a schema, by the file name under ./schemas/ (KIND.schema.json). */
 export const MESSAGE_KINDS = [
   'state',
@@ -160,6 +208,7 @@ export const MESSAGE_KINDS = [
   'desired',
   'reported',
   'telemetry',
+  'rollout',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -175,4 +224,5 @@ export interface MessageOfKind {
   desired: DesiredMessage;
   reported: ReportedMessage;
   telemetry: TelemetryMessage;
+  rollout: RolloutMessage;
 }

@@ -11,6 +11,7 @@ import rebirth from './schemas/rebirth.schema.json';
 import reply from './schemas/reply.schema.json';
 import reported from './schemas/reported.schema.json';
 import rollback from './schemas/rollback.schema.json';
+import rollout from './schemas/rollout.schema.json';
 import state from './schemas/state.schema.json';
 import telemetry from './schemas/telemetry.schema.json';
 import type { MessageKind } from './messages';
@@ -27,6 +28,7 @@ export const MESSAGE_SCHEMAS: Readonly<Record<MessageKind, object>> = {
   desired,
   reported,
   telemetry,
+  rollout,
 };
 
 /** A kind's schema file name, relative to ./schemas/. */

@@ -5,6 +5,7 @@
  *   deepend/v1/FLEET/DEVICE/state | birth | jobs/JOBID | cmd/NAME | cmd/reply
  *                          /desired | reported | telemetry
  *   deepend/v1/FLEET/groups/GROUP/desired
+ *   deepend/v1/FLEET/rollout/ROLLOUTID      (fleet side only: a rollout's plan and progress)
  */
 
 export const TOPIC_ROOT = 'deepend/v1';
@@ -15,6 +16,12 @@ export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** 'groups' is the group subtree's segment, so no device may be called that. */
 export const GROUPS_SEGMENT = 'groups';
+
+/** 'rollout' is the rollouts' subtree, so no device may be called that either. */
+export const ROLLOUT_SEGMENT = 'rollout';
+
+/** Segments that are not device ids. */
+export const RESERVED_SEGMENTS: readonly string[] = [GROUPS_SEGMENT, ROLLOUT_SEGMENT];
 
 /** Fleet, device, group and job ids are one topic segment: no '/', '+', '#' or spaces (config's NAME pattern). */
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -52,6 +59,7 @@ export function deviceTopics(fleet: string, device: string): DeviceTopics {
   segment('fleet', fleet);
   segment('device id', device);
   if (device === GROUPS_SEGMENT) throw new Error(`device id '${device}' is reserved for group topics`);
+  if (device === ROLLOUT_SEGMENT) throw new Error(`device id '${device}' is reserved for rollout topics`);
   const base = `${TOPIC_ROOT}/${fleet}/${device}`;
   return {
     base,
@@ -70,6 +78,24 @@ export function deviceTopics(fleet: string, device: string): DeviceTopics {
 
 export function groupDesiredTopic(fleet: string, group: string): string {
   return `${TOPIC_ROOT}/${segment('fleet', fleet)}/${GROUPS_SEGMENT}/${segment('group', group)}/desired`;
+}
+
+/** deepend/v1/FLEET/rollout/ROLLOUTID: retained, written by the fleet side that runs the rollout (never by a device). */
+export function rolloutTopic(fleet: string, rolloutId: string): string {
+  return `${TOPIC_ROOT}/${segment('fleet', fleet)}/${ROLLOUT_SEGMENT}/${segment('rollout id', rolloutId)}`;
+}
+
+/** Every rollout of a fleet. */
+export function rolloutWildcard(fleet: string): string {
+  return `${TOPIC_ROOT}/${segment('fleet', fleet)}/${ROLLOUT_SEGMENT}/+`;
+}
+
+/** A rollout topic's fleet and id, or null: kept out of parseTopic, which is what devices obey. */
+export function parseRolloutTopic(topic: string): { fleet: string; rolloutId: string; kind: 'rollout' } | null {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT || parts[3] !== ROLLOUT_SEGMENT) return null;
+  const [fleet, , rolloutId] = parts.slice(2);
+  return isTopicSegment(fleet) && isTopicSegment(rolloutId) ? { fleet, rolloutId, kind: 'rollout' } : null;
 }
 
 /** Wildcards a fleet-side client subscribes to: every device's topic of one kind in a fleet ('+' for all fleets). */
@@ -98,6 +124,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
       : null;
   }
   const device = second;
+  if (device === ROLLOUT_SEGMENT) return null;
   if (rest.length === 1) {
     const leaf = rest[0];
     if (leaf === 'state' || leaf === 'birth' || leaf === 'desired' || leaf === 'reported' || leaf === 'telemetry')

@@ -30,6 +30,8 @@ export interface ScriptedDeviceSpec {
   job?: JobScript;
   /** Time between a job's progress messages. */
   stepMs?: number;
+  /** Held-out accuracy change, in points, of a job that succeeds (default +0.4; negative: a loss its gate let through). */
+  gain?: number;
   /** Answer deepen commands with this error instead of a job. */
   refuse?: string;
   /** Answer only on the MQTT 5 response topic when the command has one (proves the CLI reads it). */
@@ -50,6 +52,11 @@ class ScriptedDevice {
   private version: number;
   private readonly rollouts = new Set<string>();
   readonly commands: MessageOfKind['deepen'][] = [];
+  /** cmd/rollback commands received (a repeated command id is answered again, not run twice). */
+  readonly rollbacks: MessageOfKind['rollback'][] = [];
+  /** What each committed upgrade replaced, for cmd/rollback. */
+  private readonly history: { depth: number; accuracy: number | null; version: number }[] = [];
+  private readonly rollbackAnswers = new Map<string, string>();
 
   constructor(
     private readonly url: string,
@@ -91,6 +98,7 @@ class ScriptedDevice {
     client.on('error', () => {});
     const subscriptions = [
       this.topics.command('deepen'),
+      this.topics.command('rollback'),
       this.topics.desired,
       ...(this.spec.groups ?? []).map((g) => groupDesiredTopic(this.fleet, g)),
     ];
@@ -151,8 +159,71 @@ class ScriptedDevice {
     };
   }
 
+  /** The answer to cmd/rollback (on the response topic and cmd/reply): back to the version before the committed one. */
+  private async onRollback(payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const cmd = decodeMessage('rollback', payload);
+    if (!cmd.ok) return;
+    this.rollbacks.push(cmd.value);
+    let reply = this.rollbackAnswers.get(cmd.value.commandId);
+    if (reply === undefined) {
+      const previous = this.history.pop();
+      if (previous === undefined) {
+        reply = encodeMessage('reply', {
+          commandId: cmd.value.commandId,
+          command: 'rollback',
+          ok: false,
+          error: `model default has no v${this.version - 1} to roll back to`,
+          ts: now(),
+        });
+      } else {
+        const jobId = `job-${randomUUID().slice(0, 8)}`;
+        const from = { depth: this.depth, accuracy: this.accuracy };
+        this.depth = previous.depth;
+        this.accuracy = previous.accuracy;
+        this.version = previous.version;
+        await this.publish(
+          this.topics.job(jobId),
+          'job',
+          {
+            jobId,
+            commandId: cmd.value.commandId,
+            kind: 'rollback',
+            trigger: 'fleet',
+            status: 'succeeded',
+            step: 'succeeded',
+            percent: 100,
+            depthBefore: from.depth,
+            depthAfter: this.depth,
+            accuracyBefore: from.accuracy,
+            accuracyAfter: this.accuracy,
+            ts: now(),
+          },
+          true,
+        );
+        await this.publish(this.topics.birth, 'birth', this.birth(), true);
+        reply = encodeMessage('reply', {
+          commandId: cmd.value.commandId,
+          command: 'rollback',
+          ok: true,
+          jobId,
+          ts: now(),
+        });
+      }
+      this.rollbackAnswers.set(cmd.value.commandId, reply);
+    }
+    const responseTopic = packet.properties?.responseTopic;
+    if (responseTopic)
+      await this.client?.publishAsync(responseTopic, reply, {
+        qos: 1,
+        properties: { correlationData: packet.properties?.correlationData },
+      });
+    if (!responseTopic || !this.spec.replyOnlyToResponseTopic)
+      await this.client?.publishAsync(this.topics.reply, reply, { qos: 1 });
+  }
+
   private async onMessage(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
     if (payload.length === 0) return;
+    if (topic === this.topics.command('rollback')) return this.onRollback(payload, packet);
     if (topic === this.topics.command('deepen')) {
       const cmd = decodeMessage('deepen', payload);
       if (!cmd.ok) return;
@@ -235,8 +306,10 @@ class ScriptedDevice {
     const script = this.spec.job ?? 'succeed';
     if (script === 'hang') return null;
     if (script === 'succeed') {
+      this.history.push({ depth: this.depth, accuracy: this.accuracy, version: this.version });
       this.depth = toDepth;
-      this.accuracy = before.accuracy === null ? null : Math.min(1, before.accuracy + 0.004);
+      const gain = (this.spec.gain ?? 0.4) / 100;
+      this.accuracy = before.accuracy === null ? null : Math.min(1, Math.max(0, before.accuracy + gain));
       this.version++;
       await this.publish(
         this.topics.job(jobId),

@@ -1,6 +1,6 @@
 /*
  * The `deepen` command as the fleet side sends it (`deepend fleet deepen` and
- * the console): a fresh command id, an expiry past the reply wait, the MQTT 5
+ * the console), and `rollback` (a rollout's --rollback-on-stop): a fresh command id, an expiry past the reply wait, the MQTT 5
  * response topic and correlation data, validated by the contract.
  */
 import { randomUUID } from 'node:crypto';
@@ -39,4 +39,20 @@ export async function publishDeepen(session: FleetSession, device: string, order
     properties: { responseTopic: responseTopicFor(session.conn.clientId), correlationData: Buffer.from(commandId) },
   });
   return commandId;
+}
+
+/**
+ * The rollback command (cmd/rollback) as the fleet side sends it: back to the
+ * version before the committed one. The caller chooses the command id, so
+ * that one sent again (a resumed rollout) is answered, not run twice.
+ */
+export async function publishRollback(session: FleetSession, device: string, commandId: string): Promise<void> {
+  const payload = encodeMessage('rollback', {
+    commandId,
+    expiresAt: new Date(Date.now() + EXPIRES_AFTER_MS).toISOString(),
+  });
+  await session.conn.publish(deviceTopics(session.fleet, device).command('rollback'), payload, {
+    qos: 1,
+    properties: { responseTopic: responseTopicFor(session.conn.clientId), correlationData: Buffer.from(commandId) },
+  });
 }

@@ -1,10 +1,15 @@
 /* A rollout's live progress on stderr: one line per batch, redrawn on a terminal, else printed when it changes. */
+import { qualityText, WaveFigures } from './rollout-plan';
 import type { DeviceRolloutStatus } from './rollout-state';
 
 export interface BatchSnapshot {
+  /** 'batch' (canary and batches) or 'wave' (--waves). */
+  unit: 'batch' | 'wave';
   label: string;
   index: number;
   count: number;
+  /** The wave's cumulative percentage (--waves). */
+  pct?: number;
   devices: { device: string; status: DeviceRolloutStatus; percent: number | null }[];
 }
 
@@ -28,15 +33,19 @@ export function countBatch(s: BatchSnapshot): BatchCounts {
 
 /**
  * `batch canary (1/3, 2 devices): 1 succeeded, 0 failed, 1 running, 0 waiting; dev-b 40%`
- * (percents in tens for logs); once the batch is over, the unanswered are `pending`.
+ * (percents in tens for logs); once the batch is over (`figures`), its
+ * succeeded / rejected / failed / pending and its quality figures.
  */
-export function batchLine(s: BatchSnapshot, opts: { coarse?: boolean; over?: boolean } = {}): string {
+export function batchLine(s: BatchSnapshot, opts: { coarse?: boolean; figures?: WaveFigures } = {}): string {
   const c = countBatch(s);
   const running = s.devices
     .filter((d) => d.status === 'running' && d.percent !== null)
     .map((d) => `${d.device} ${opts.coarse ? Math.floor(d.percent! / 10) * 10 : Math.round(d.percent!)}%`);
-  const head = `batch ${s.label} (${s.index + 1}/${s.count}, ${s.devices.length} device${s.devices.length === 1 ? '' : 's'})`;
-  if (opts.over) return `${head} over: ${c.succeeded} succeeded, ${c.failed} failed, ${c.running + c.waiting} pending`;
+  const pct = s.pct === undefined ? '' : `${s.pct}%, `;
+  const head = `${s.unit} ${s.label} (${s.index + 1}/${s.count}, ${pct}${s.devices.length} device${s.devices.length === 1 ? '' : 's'})`;
+  const f = opts.figures;
+  if (f)
+    return `${head} over: ${f.succeeded} succeeded, ${f.rejected} rejected, ${f.failed} failed, ${f.pending} pending; ${qualityText(f)}`;
   return `${head}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.running} running, ${c.waiting} waiting${running.length ? `; ${running.join(', ')}` : ''}`;
 }
 

@@ -5,12 +5,32 @@
  * in one transaction; so a CLI killed at any point is resumed without sending
  * twice to a device that already answered.
  */
-import type { DesiredMessage, ReportedMessage } from '../../contract/messages';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DesiredMessage, JobMessage, ReplyMessage, ReportedMessage } from '../../contract/messages';
 import { deviceTopics, fleetWildcard, groupDesiredTopic } from '../../contract/topics';
 import { encodeMessage } from '../../contract/validate';
-import { batchLabel, failuresPastThreshold } from './rollout-plan';
+import { responseTopicFor } from './connection';
+import { publishRollback, REPLY_WAIT_MS, replyTopics } from './deepen-command';
+import {
+  batchLabel,
+  durationText,
+  failureRate,
+  failuresPastThreshold,
+  judgeWave,
+  unitOf,
+  WaveFigures,
+  waveFigures,
+} from './rollout-plan';
 import { BatchSnapshot, batchLine, RolloutProgress } from './rollout-progress';
-import type { DevicePatch, DeviceRolloutStatus, RolloutDevice, RolloutRecord, RolloutStateFile } from './rollout-state';
+import type {
+  DevicePatch,
+  DeviceRolloutStatus,
+  RolloutDevice,
+  RolloutRecord,
+  RolloutStateFile,
+  RolloutStop,
+} from './rollout-state';
+import type { RolloutTopicWriter } from './rollout-topic';
 import type { FleetSession } from './session';
 import { unlessAborted, waitUntil } from './wait';
 
@@ -23,9 +43,14 @@ export interface RunOptions {
   batchTimeoutMs: number;
   progress: RolloutProgress;
   signal: AbortSignal;
+  /** The retained rollout topic, which follows the state file. */
+  topic?: RolloutTopicWriter;
 }
 
 const FINAL: readonly DeviceRolloutStatus[] = ['succeeded', 'failed'];
+const TERMINAL_JOB: readonly string[] = ['succeeded', 'rejected', 'failed', 'canceled'];
+/** After a batch's last `reported`, how long its jobs' last messages may take to come (they are sent before it). */
+const JOB_GRACE_MS = 2000;
 
 export class RolloutRunner {
   private record: RolloutRecord;
@@ -34,10 +59,17 @@ export class RolloutRunner {
   /** Retained desired documents seen on devices' topics (resume: was it sent before the kill?). */
   private readonly desiredSeen = new Map<string, DesiredMessage>();
   private currentBatch = -1;
+  private nextBatchAt: string | null;
+  /** The batch whose devices have all been sent their desired document. */
+  private sentBatch = -1;
+  /** Set once the run is over: nobody joins any more. */
+  private closed = false;
+  private readonly replies = new Map<string, ReplyMessage>();
 
   constructor(private readonly opts: RunOptions) {
     this.record = opts.state.get(opts.rolloutId)!;
     for (const d of this.record.devices) this.devices.set(d.device, { ...d });
+    this.nextBatchAt = this.record.nextBatchAt;
   }
 
   get rollout(): RolloutRecord {
@@ -45,13 +77,43 @@ export class RolloutRunner {
   }
 
   async run(): Promise<RunOutcome> {
+    try {
+      return await this.runBatches();
+    } finally {
+      this.closed = true;
+    }
+  }
+
+  private async runBatches(): Promise<RunOutcome> {
     const { session } = this.opts;
     const fleet = this.record.params.fleet;
     session.onEvent((e) => {
       if (e.kind === 'reported' && e.value.rolloutId === this.record.id) this.onReported(e.device, e.value);
       else if (e.kind === 'job' && e.value.rolloutId === this.record.id && this.devices.has(e.device))
-        this.onJob(e.device, e.value.percent);
+        this.onJob(e.device, e.value);
+      else if (
+        e.kind === 'job' &&
+        e.value.kind === 'rollback' &&
+        e.value.status === 'succeeded' &&
+        e.value.commandId?.startsWith(`rollout:${this.record.id}:rollback:`) &&
+        e.value.depthAfter !== null &&
+        this.devices.has(e.device)
+      )
+        this.setDevice(e.device, { depth: e.value.depthAfter });
       else if (e.kind === 'desired' && this.devices.has(e.device)) this.desiredSeen.set(e.device, e.value);
+      else if (e.kind === 'reply' && e.value.commandId !== null) this.replies.set(e.value.commandId, e.value);
+      else if (
+        e.kind === 'birth' &&
+        !this.devices.has(e.device) &&
+        (this.record.params.group === null || e.value.groups.includes(this.record.params.group))
+      )
+        this.join(e.device);
+    });
+    const responseTopic = responseTopicFor(session.conn.clientId);
+    session.onRaw((topic, payload) => {
+      if (topic !== responseTopic) return;
+      const reply = session.inbox.decodeReply(topic, payload);
+      if (reply?.commandId) this.replies.set(reply.commandId, reply);
     });
     session.conn.onLinkChange((up) =>
       this.opts.progress.note(
@@ -63,6 +125,7 @@ export class RolloutRunner {
       (d) => d.status === 'planned' || d.status === 'sent',
     );
     await session.subscribe([
+      fleetWildcard(fleet, 'birth'),
       fleetWildcard(fleet, 'reported'),
       fleetWildcard(fleet, 'jobs/+'),
       ...unsure.map((d) => deviceTopics(fleet, d.device).desired),
@@ -71,6 +134,7 @@ export class RolloutRunner {
 
     for (let b = this.record.currentBatch; b < this.record.batchCount; b++) {
       if (this.opts.signal.aborted) return 'interrupted';
+      if (!(await this.pauseBefore(b))) return 'interrupted';
       const outcome = await this.runBatch(b);
       if (outcome !== 'next') return outcome;
     }
@@ -87,54 +151,200 @@ export class RolloutRunner {
       this.opts.state.markGroupPublished(this.record.id);
     }
     this.opts.state.setStatus(this.record.id, 'completed');
+    await this.published();
     return 'completed';
+  }
+
+  /** Waits out --pause before batch b (the time is in the state file, so a resumed rollout waits only what is left); false when interrupted. */
+  private async pauseBefore(b: number): Promise<boolean> {
+    if (this.nextBatchAt === null) return true;
+    const left = Date.parse(this.nextBatchAt) - Date.now();
+    if (left <= 0) return true;
+    const unit = unitOf(this.record.params);
+    this.opts.progress.note(
+      `pausing ${durationText(Math.ceil(left / 1000))} before ${unit} ${batchLabel(this.record, b)} (until ${this.nextBatchAt})`,
+    );
+    try {
+      await sleep(left, undefined, { signal: this.opts.signal });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async runBatch(b: number): Promise<'next' | RunOutcome> {
     const { session, progress } = this.opts;
-    const fleet = this.record.params.fleet;
     this.currentBatch = b;
-    const batch = this.batchDevices(b);
-    for (const d of batch) {
-      // `sent` here is a resumed batch: sent again only if its retained document is gone (a broker that lost its retained messages).
-      if (d.status !== 'planned' && d.status !== 'sent') continue;
-      if (this.desiredSeen.get(d.device)?.rolloutId !== this.record.id) {
-        const sent = await unlessAborted(
-          session.conn.publish(deviceTopics(fleet, d.device).desired, this.desired(), { qos: 1, retain: true }),
-          this.opts.signal,
-        );
-        if (!sent.done) return 'interrupted';
+    // Until none is left unsent: a device that joins the target set meanwhile is in the last batch.
+    // `sent` on the first pass is a resumed batch: sent again only if its retained document is gone.
+    let first = true;
+    for (;;) {
+      const unsent = this.batchDevices(b).filter((d) => d.status === 'planned' || (first && d.status === 'sent'));
+      first = false;
+      if (unsent.length === 0) break;
+      for (const d of unsent) {
+        if (!(await this.send(d))) return 'interrupted';
       }
-      // A report may have come in meanwhile (resume): it wins over `sent`.
-      if (d.status === 'planned') this.setDevice(d.device, { status: 'sent' });
     }
+    this.sentBatch = b;
     this.show();
-    const done = await waitUntil(session, () => (batch.every((d) => FINAL.includes(d.status)) ? true : undefined), {
-      timeoutMs: this.opts.batchTimeoutMs,
-      signal: this.opts.signal,
-    });
+    const done = await waitUntil(
+      session,
+      () => (this.batchDevices(b).every((d) => FINAL.includes(d.status)) ? true : undefined),
+      {
+        timeoutMs: this.opts.batchTimeoutMs,
+        signal: this.opts.signal,
+      },
+    );
     if (!done.done && done.why === 'aborted') {
       progress.end();
       return 'interrupted';
     }
-    const pending = batch.filter((d) => !FINAL.includes(d.status)).map((d) => d.device);
-    this.opts.state.finishBatch(this.record.id, b, pending);
+    // The jobs' last messages (rejected or failed, and the accuracies) come before their device's `reported`; a short grace for stragglers.
+    await waitUntil(session, () => (this.batchDevices(b).every((d) => !this.jobUnknown(d)) ? true : undefined), {
+      timeoutMs: JOB_GRACE_MS,
+      signal: this.opts.signal,
+      tickMs: 100,
+    });
+    if (this.opts.signal.aborted) {
+      progress.end();
+      return 'interrupted';
+    }
+    const pending = this.batchDevices(b)
+      .filter((d) => !FINAL.includes(d.status))
+      .map((d) => d.device);
     for (const device of pending) this.devices.get(device)!.status = 'pending';
+    const figures = waveFigures(this.batchDevices(b));
+    const stop = this.judge(b, figures);
+    const last = b + 1 >= this.record.batchCount;
+    const pauseS = this.record.params.pauseS;
+    this.nextBatchAt = stop === null && !last && pauseS > 0 ? new Date(Date.now() + pauseS * 1000).toISOString() : null;
+    this.opts.state.finishBatch(this.record.id, b, pending, this.nextBatchAt);
     progress.end();
-    progress.note(batchLine(this.snapshot(b), { over: true }));
-    const all = [...this.devices.values()];
-    const succeeded = all.filter((d) => d.status === 'succeeded').length;
-    const failed = all.filter((d) => d.status === 'failed').length;
-    if (failuresPastThreshold(succeeded, failed, this.record.params.maxFailuresPct)) {
-      this.opts.state.setStatus(this.record.id, 'stopped');
+    progress.note(batchLine(this.snapshot(b), { figures }));
+    if (stop !== null) {
+      this.opts.state.stopOn(this.record.id, stop);
+      await this.published();
+      if (this.record.params.rollbackOnStop && stop.rule !== 'no-success') await this.rollBack(b);
       return 'stopped';
     }
-    // A canary nobody answered is no evidence: the rest of the fleet waits for one that succeeded.
-    if (this.record.hasCanary && b === 0 && batch.every((d) => this.devices.get(d.device)!.status !== 'succeeded')) {
-      this.opts.state.setStatus(this.record.id, 'stopped');
-      return 'stopped';
-    }
+    await this.published();
     return 'next';
+  }
+
+  /** The rule batch b failed, with its figures; null when it passes. */
+  private judge(b: number, figures: WaveFigures): RolloutStop | null {
+    const p = this.record.params;
+    const unit = unitOf(p);
+    if (unit === 'batch') {
+      // Canary and batches: failures count over the whole rollout, as they always have.
+      const all = [...this.devices.values()];
+      const succeeded = all.filter((d) => d.status === 'succeeded').length;
+      const failed = all.filter((d) => d.status === 'failed').length;
+      if (failuresPastThreshold(succeeded, failed, p.maxFailuresPct))
+        return {
+          batch: b,
+          rule: 'max-failures',
+          why: `failures ${failureRate(succeeded, failed).toFixed(1)}% of the rollout's answers (limit ${p.maxFailuresPct}%)`,
+        };
+    }
+    const verdict = judgeWave(figures, unit === 'wave' ? p : { ...p, maxFailuresPct: 100 });
+    if (!verdict.pass) return { batch: b, rule: verdict.rule, why: verdict.why };
+    // A first batch nobody answered is no evidence: the rest of the fleet waits for one that succeeded.
+    if ((this.record.hasCanary || unit === 'wave') && b === 0 && figures.succeeded === 0)
+      return {
+        batch: b,
+        rule: 'no-success',
+        why: `no device of ${unit} ${batchLabel(this.record, b)} succeeded${figures.pending > 0 ? ' within --batch-timeout' : ''}`,
+      };
+    return null;
+  }
+
+  /** --rollback-on-stop: every device of batch b whose job committed a model is sent cmd/rollback, and its answer awaited. */
+  private async rollBack(b: number): Promise<void> {
+    const { session, progress } = this.opts;
+    const targets = this.batchDevices(b).filter(
+      (d) => d.status === 'succeeded' && d.jobId !== null && d.rollback !== 'done',
+    );
+    if (targets.length === 0) return;
+    await session.subscribe([...new Set(targets.flatMap((d) => replyTopics(session, d.device)))]);
+    const commandOf = (d: RolloutDevice) =>
+      `rollout:${this.record.id}:rollback:${this.record.devices.findIndex((x) => x.device === d.device)}`;
+    for (const d of targets) {
+      const sent = await unlessAborted(publishRollback(session, d.device, commandOf(d)), this.opts.signal);
+      if (!sent.done) return;
+      this.setDevice(d.device, { rollback: 'sent' });
+    }
+    await this.published();
+    await waitUntil(session, () => (targets.every((d) => this.replies.has(commandOf(d))) ? true : undefined), {
+      timeoutMs: REPLY_WAIT_MS,
+      signal: this.opts.signal,
+    });
+    for (const d of targets) {
+      const reply = this.replies.get(commandOf(d));
+      let rollback = 'failed: no answer';
+      if (reply?.ok) rollback = 'done';
+      else if (reply) rollback = `failed: ${reply.error ?? 'refused'}`;
+      this.setDevice(d.device, { rollback });
+    }
+    await this.published();
+    const done = targets.filter((d) => this.devices.get(d.device)!.rollback === 'done');
+    progress.note(
+      `rolled back ${done.length} of ${targets.length} device${targets.length === 1 ? '' : 's'} of ${unitOf(this.record.params)} ${batchLabel(this.record, b)}`,
+    );
+  }
+
+  /** A device that answered with a job whose last message has not come yet. */
+  private jobUnknown(d: RolloutDevice): boolean {
+    return FINAL.includes(d.status) && d.jobId !== null && d.jobStatus === null;
+  }
+
+  /** Publishes a device's desired document (unless the broker holds it already: a resumed batch) and marks it sent; false when interrupted. */
+  private async send(d: RolloutDevice): Promise<boolean> {
+    if (this.desiredSeen.get(d.device)?.rolloutId !== this.record.id) {
+      const sent = await unlessAborted(
+        this.opts.session.conn.publish(deviceTopics(this.record.params.fleet, d.device).desired, this.desired(), {
+          qos: 1,
+          retain: true,
+        }),
+        this.opts.signal,
+      );
+      if (!sent.done) return false;
+    }
+    // A report may have come in meanwhile (resume): it wins over `sent`.
+    if (d.status === 'planned') this.setDevice(d.device, { status: 'sent' });
+    return true;
+  }
+
+  /**
+   * A device of the target set (the fleet, or the group) whose birth came
+   * after the plan: it joins the last batch, and is sent its desired document
+   * at once when that batch is already out. Once the last batch is over, the
+   * rollout takes no one (with --group, the group's desired document reaches
+   * them when the rollout completes).
+   */
+  private join(device: string): void {
+    const last = this.record.batchCount - 1;
+    if (this.closed || this.currentBatch > last || last < 0) return;
+    const d: RolloutDevice = {
+      device,
+      batch: last,
+      status: 'planned',
+      depth: null,
+      jobId: null,
+      reason: null,
+      jobStatus: null,
+      accuracyBefore: null,
+      accuracyAfter: null,
+      rollback: null,
+    };
+    this.devices.set(device, d);
+    this.opts.state.addDevice(this.record.id, device, last);
+    this.opts.topic?.schedule();
+    const unit = unitOf(this.record.params);
+    this.opts.progress.note(`${device} joined the target set: added to ${unit} ${batchLabel(this.record, last)}`);
+    // A failed publish leaves it planned (and its birth is retained: a resumed rollout picks it up).
+    if (this.sentBatch === last) this.send(d).catch(() => undefined);
   }
 
   private desired(): string {
@@ -159,14 +369,32 @@ export class RolloutRunner {
     this.show();
   }
 
-  private onJob(device: string, percent: number): void {
-    this.percents.set(device, percent);
+  private onJob(device: string, job: JobMessage): void {
+    this.percents.set(device, job.percent);
+    if (TERMINAL_JOB.includes(job.status)) {
+      const d = this.devices.get(device)!;
+      const patch = { jobStatus: job.status, accuracyBefore: job.accuracyBefore, accuracyAfter: job.accuracyAfter };
+      // The job the device reported (a device may run more than one job for a rollout only after a restart).
+      if (
+        (d.jobId === null || d.jobId === job.jobId) &&
+        (d.jobStatus !== patch.jobStatus ||
+          d.accuracyBefore !== patch.accuracyBefore ||
+          d.accuracyAfter !== patch.accuracyAfter)
+      )
+        this.setDevice(device, { ...patch, ...(d.jobId === null ? { jobId: job.jobId } : {}) });
+    }
     this.show();
   }
 
   private setDevice(device: string, patch: DevicePatch): void {
     Object.assign(this.devices.get(device)!, patch);
     this.opts.state.updateDevice(this.record.id, device, patch);
+    this.opts.topic?.schedule();
+  }
+
+  /** The rollout topic written now: a wave's end, a stop, the end. */
+  private async published(): Promise<void> {
+    await this.opts.topic?.flush(this.opts.signal);
   }
 
   private batchDevices(b: number): RolloutDevice[] {
@@ -174,7 +402,10 @@ export class RolloutRunner {
   }
 
   private snapshot(b: number): BatchSnapshot {
+    const waves = this.record.params.wavesPct;
     return {
+      unit: unitOf(this.record.params),
+      ...(waves ? { pct: waves[b] } : {}),
       label: batchLabel(this.record, b),
       index: b,
       count: this.record.batchCount,

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { paramsKey, RolloutParams, RolloutPlan } from './rollout-plan';
+import { paramsKey, RolloutParams, RolloutPlan, WAVE_DEFAULTS } from './rollout-plan';
 
 export const STATE_FILE_NAME = 'fleet-rollouts.db';
 
@@ -27,6 +27,25 @@ export interface RolloutDevice {
   depth: number | null;
   jobId: string | null;
   reason: string | null;
+  /** The terminal status of its rollout job (jobs/JOBID): tells `rejected` from `failed`. */
+  jobStatus: string | null;
+  accuracyBefore: number | null;
+  accuracyAfter: number | null;
+  /** --rollback-on-stop: null (not asked), 'sent', 'done', or 'failed: WHY'. */
+  rollback: string | null;
+}
+
+/** The wave that stopped a rollout, the rule it failed and the figures. */
+export interface RolloutStop {
+  batch: number;
+  rule: string;
+  why: string;
+}
+
+export interface LostDevice {
+  device: string;
+  state: 'lost' | 'offline';
+  since: string | null;
 }
 
 export interface RolloutRecord {
@@ -38,15 +57,36 @@ export interface RolloutRecord {
   /** The batch being sent or waited for; batchCount once all are done. */
   currentBatch: number;
   groupPublished: boolean;
+  /** When the current batch may be sent (--pause after the one before); null: now. */
+  nextBatchAt: string | null;
+  stop: RolloutStop | null;
+  /** Devices of the target set that were lost or offline when the rollout was planned (in the plan all the same: they converge when back). */
+  lostAtPlan: LostDevice[];
   createdAt: string;
   updatedAt: string;
   /** Sorted by batch, then device. */
   devices: RolloutDevice[];
 }
 
-export type DevicePatch = Partial<Pick<RolloutDevice, 'status' | 'depth' | 'jobId' | 'reason'>>;
+export type DevicePatch = Partial<
+  Pick<
+    RolloutDevice,
+    'status' | 'depth' | 'jobId' | 'reason' | 'jobStatus' | 'accuracyBefore' | 'accuracyAfter' | 'rollback'
+  >
+>;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+
+/** Version 1 (before waves) to 2: the columns waves, quality and rollback need; old rows read as before. */
+const MIGRATE_1_TO_2 = `
+ALTER TABLE rollouts ADD COLUMN next_batch_at TEXT;
+ALTER TABLE rollouts ADD COLUMN stop TEXT;
+ALTER TABLE rollouts ADD COLUMN lost_at_plan TEXT;
+ALTER TABLE rollout_devices ADD COLUMN job_status TEXT;
+ALTER TABLE rollout_devices ADD COLUMN accuracy_before REAL;
+ALTER TABLE rollout_devices ADD COLUMN accuracy_after REAL;
+ALTER TABLE rollout_devices ADD COLUMN rollback TEXT;
+`;
 
 const SCHEMA = `
 CREATE TABLE rollouts (
@@ -59,7 +99,10 @@ CREATE TABLE rollouts (
   current_batch INTEGER NOT NULL,
   group_published INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
+  updated_at TEXT NOT NULL,
+  next_batch_at TEXT,
+  stop TEXT,
+  lost_at_plan TEXT
 );
 CREATE INDEX rollouts_by_params ON rollouts (params_key, status);
 CREATE TABLE rollout_devices (
@@ -71,6 +114,10 @@ CREATE TABLE rollout_devices (
   job_id TEXT,
   reason TEXT,
   updated_at TEXT NOT NULL,
+  job_status TEXT,
+  accuracy_before REAL,
+  accuracy_after REAL,
+  rollback TEXT,
   PRIMARY KEY (rollout_id, device)
 );
 `;
@@ -85,6 +132,9 @@ interface RolloutRow {
   group_published: number;
   created_at: string;
   updated_at: string;
+  next_batch_at: string | null;
+  stop: string | null;
+  lost_at_plan: string | null;
 }
 
 interface DeviceRow {
@@ -94,6 +144,10 @@ interface DeviceRow {
   depth: number | null;
   job_id: string | null;
   reason: string | null;
+  job_status: string | null;
+  accuracy_before: number | null;
+  accuracy_after: number | null;
+  rollback: string | null;
 }
 
 function fail(path: string, what: string): Error {
@@ -126,6 +180,11 @@ export class RolloutStateFile {
         db.exec(SCHEMA);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
         db.exec('COMMIT');
+      } else if (version === 1) {
+        db.exec('BEGIN');
+        db.exec(MIGRATE_1_TO_2);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        db.exec('COMMIT');
       } else if (version !== SCHEMA_VERSION) {
         throw fail(
           path,
@@ -152,12 +211,12 @@ export class RolloutStateFile {
   }
 
   /** Records a new rollout and its whole plan in one transaction. */
-  create(id: string, params: RolloutParams, plan: RolloutPlan): RolloutRecord {
+  create(id: string, params: RolloutParams, plan: RolloutPlan, lostAtPlan: LostDevice[] = []): RolloutRecord {
     const ts = this.stamp();
     this.db.transaction(() => {
       this.db
         .prepare(
-          'INSERT INTO rollouts (id, params_key, params, status, has_canary, batch_count, current_batch, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
+          'INSERT INTO rollouts (id, params_key, params, status, has_canary, batch_count, current_batch, created_at, updated_at, lost_at_plan) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)',
         )
         .run(
           id,
@@ -168,6 +227,7 @@ export class RolloutStateFile {
           plan.batches.length,
           ts,
           ts,
+          JSON.stringify(lostAtPlan),
         );
       const insert = this.db.prepare(
         "INSERT INTO rollout_devices (rollout_id, device, batch, status, updated_at) VALUES (?, ?, ?, 'planned', ?)",
@@ -186,17 +246,20 @@ export class RolloutStateFile {
     if (!row) return null;
     const devices = this.db
       .prepare(
-        'SELECT device, batch, status, depth, job_id, reason FROM rollout_devices WHERE rollout_id = ? ORDER BY batch, device',
+        'SELECT device, batch, status, depth, job_id, reason, job_status, accuracy_before, accuracy_after, rollback FROM rollout_devices WHERE rollout_id = ? ORDER BY batch, device',
       )
       .all(id) as DeviceRow[];
     return {
       id: row.id,
-      params: JSON.parse(row.params) as RolloutParams,
+      params: { ...WAVE_DEFAULTS, ...(JSON.parse(row.params) as RolloutParams) },
       status: row.status,
       hasCanary: row.has_canary === 1,
       batchCount: row.batch_count,
       currentBatch: row.current_batch,
       groupPublished: row.group_published === 1,
+      nextBatchAt: row.next_batch_at,
+      stop: row.stop === null ? null : (JSON.parse(row.stop) as RolloutStop),
+      lostAtPlan: row.lost_at_plan === null ? [] : (JSON.parse(row.lost_at_plan) as LostDevice[]),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
       devices: devices.map((d) => ({
@@ -206,6 +269,10 @@ export class RolloutStateFile {
         depth: d.depth,
         jobId: d.job_id,
         reason: d.reason,
+        jobStatus: d.job_status,
+        accuracyBefore: d.accuracy_before,
+        accuracyAfter: d.accuracy_after,
+        rollback: d.rollback,
       })),
     };
   }
@@ -236,6 +303,10 @@ export class RolloutStateFile {
       depth: 'depth',
       jobId: 'job_id',
       reason: 'reason',
+      jobStatus: 'job_status',
+      accuracyBefore: 'accuracy_before',
+      accuracyAfter: 'accuracy_after',
+      rollback: 'rollback',
     };
     for (const key of Object.keys(patch) as (keyof DevicePatch)[]) {
       sets.push(`${columns[key]} = ?`);
@@ -251,20 +322,91 @@ export class RolloutStateFile {
     })();
   }
 
-  /** Ends a batch: its unanswered devices become pending and the rollout moves on, in one transaction. */
-  finishBatch(id: string, batch: number, pending: string[]): void {
+  /** A device that joined the target set after the plan, into batch `batch`. */
+  addDevice(id: string, device: string, batch: number): void {
+    const ts = this.stamp();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          "INSERT OR IGNORE INTO rollout_devices (rollout_id, device, batch, status, updated_at) VALUES (?, ?, ?, 'planned', ?)",
+        )
+        .run(id, device, batch, ts);
+      this.touch(id, ts);
+    })();
+  }
+
+  /** Ends a batch: its unanswered devices become pending and the rollout moves on, in one transaction; the next batch waits until nextBatchAt. */
+  finishBatch(id: string, batch: number, pending: string[], nextBatchAt: string | null = null): void {
     const ts = this.stamp();
     this.db.transaction(() => {
       const mark = this.db.prepare(
         "UPDATE rollout_devices SET status = 'pending', updated_at = ? WHERE rollout_id = ? AND device = ?",
       );
       for (const device of pending) mark.run(ts, id, device);
-      this.db.prepare('UPDATE rollouts SET current_batch = ?, updated_at = ? WHERE id = ?').run(batch + 1, ts, id);
+      this.db
+        .prepare('UPDATE rollouts SET current_batch = ?, next_batch_at = ?, updated_at = ? WHERE id = ?')
+        .run(batch + 1, nextBatchAt, ts, id);
     })();
   }
 
   setStatus(id: string, status: RolloutStatus): void {
     this.db.prepare('UPDATE rollouts SET status = ?, updated_at = ? WHERE id = ?').run(status, this.stamp(), id);
+  }
+
+  /** Stops the rollout on the wave that failed its rule. */
+  stopOn(id: string, stop: RolloutStop): void {
+    this.db
+      .prepare("UPDATE rollouts SET status = 'stopped', stop = ?, updated_at = ? WHERE id = ?")
+      .run(JSON.stringify(stop), this.stamp(), id);
+  }
+
+  /**
+   * A rollout as another CLI left it (the retained rollout/ID topic): its
+   * plan and every device's progress, in one transaction; refused when the
+   * id is already here.
+   */
+  adopt(r: RolloutRecord): RolloutRecord {
+    const ts = this.stamp();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO rollouts (id, params_key, params, status, has_canary, batch_count, current_batch, group_published, created_at, updated_at, next_batch_at, stop, lost_at_plan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          r.id,
+          paramsKey(r.params),
+          JSON.stringify(r.params),
+          r.status,
+          r.hasCanary ? 1 : 0,
+          r.batchCount,
+          r.currentBatch,
+          r.groupPublished ? 1 : 0,
+          r.createdAt,
+          ts,
+          r.nextBatchAt,
+          r.stop === null ? null : JSON.stringify(r.stop),
+          JSON.stringify(r.lostAtPlan),
+        );
+      const insert = this.db.prepare(
+        'INSERT INTO rollout_devices (rollout_id, device, batch, status, depth, job_id, reason, updated_at, job_status, accuracy_before, accuracy_after, rollback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const d of r.devices)
+        insert.run(
+          r.id,
+          d.device,
+          d.batch,
+          d.status,
+          d.depth,
+          d.jobId,
+          d.reason,
+          ts,
+          d.jobStatus,
+          d.accuracyBefore,
+          d.accuracyAfter,
+          d.rollback,
+        );
+    })();
+    return this.get(r.id)!;
   }
 
   markGroupPublished(id: string): void {

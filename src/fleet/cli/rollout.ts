@@ -1,34 +1,92 @@
-/* `deepend fleet rollout`: an upgrade for a fleet (or a group), canary first, then in batches; resumable. */
-import { ParsedArgs, parseArgs, UsageError } from '../../cli-kit/args';
+/*
+ * `deepend fleet rollout`: an upgrade for a fleet (or a group), canary first
+ * then in batches, or in waves with pauses, each judged on failures and on
+ * the gains the devices measured; resumable.
+ */
+import { numberFlag, ParsedArgs, parseArgs, UsageError } from '../../cli-kit/args';
 import type { CommandIO } from '../../cli-kit/output';
-import { fleetWildcard, isTopicSegment } from '../../contract/topics';
+import { fleetWildcard, isTopicSegment, rolloutTopic } from '../../contract/topics';
+import { ago } from './format';
 import { methodFlag, percentFlag, secondsFlag, toDepthFlag } from './inputs';
-import { batchLabel, newRolloutId, planRollout, RolloutParams } from './rollout-plan';
+import {
+  batchLabel,
+  durationText,
+  newRolloutId,
+  parseDuration,
+  parseWaves,
+  planRollout,
+  planWaves,
+  RolloutParams,
+  unitOf,
+} from './rollout-plan';
 import { RolloutProgress } from './rollout-progress';
 import { RolloutRunner, RunOutcome } from './rollout-run';
-import { RolloutRecord, RolloutStateFile } from './rollout-state';
-import { summaryJson, summaryTable, totalsLine } from './rollout-summary';
+import { LostDevice, RolloutRecord, RolloutStateFile } from './rollout-state';
+import { summaryJson, summaryTable, totalsLine, wavesTable } from './rollout-summary';
+import { readRollout, recordOfMessage, RolloutTopicWriter } from './rollout-topic';
 import { FleetSession } from './session';
 import { defaultStateFile, FleetTarget, resolveTarget } from './target';
 import { warner } from './warn';
 import { ROLLOUT_SPEC } from './specs';
 
-const PLAN_FLAGS = ['to-depth', 'method', 'group', 'canary', 'max-failures', 'batch'] as const;
+const PLAN_FLAGS = [
+  'to-depth',
+  'method',
+  'group',
+  'canary',
+  'max-failures',
+  'batch',
+  'waves',
+  'pause',
+  'min-median-gain',
+  'max-loss',
+  'rollback-on-stop',
+] as const;
 const DEFAULT_BATCH_PCT = 25;
 const DEFAULT_BATCH_TIMEOUT_S = 1800;
+/** How long the last write of the rollout topic may take when the CLI ends (interrupted: the broker may be gone). */
+const FINAL_WRITE_MS = 3000;
+
+function wavesFlag(args: ParsedArgs): number[] | null {
+  const raw = args.values.get('waves');
+  if (raw === undefined) return null;
+  const parsed = parseWaves(raw);
+  if ('problem' in parsed) throw new UsageError(`--waves '${raw}': ${parsed.problem}`);
+  return parsed.waves;
+}
+
+function pauseFlag(args: ParsedArgs): number {
+  const raw = args.values.get('pause');
+  if (raw === undefined) return 0;
+  const seconds = parseDuration(raw);
+  if (seconds === null) throw new UsageError(`--pause must be a duration like 30s, 10m or 1h, got '${raw}'`);
+  return seconds;
+}
+
+function pointsFlag(args: ParsedArgs, name: string, min?: number): number | null {
+  return numberFlag(args, name, min === undefined ? {} : { min }) ?? null;
+}
 
 function paramsFromFlags(args: ParsedArgs, fleet: string): RolloutParams {
   const group = args.values.get('group') ?? null;
   if (group !== null && !isTopicSegment(group))
     throw new UsageError(`--group '${group}' is not a group name: use letters, digits, '.', '_' or '-'`);
+  const wavesPct = wavesFlag(args);
+  if (wavesPct !== null && (args.values.has('canary') || args.values.has('batch')))
+    throw new UsageError('--waves replaces --canary and --batch: give one or the other');
   return {
     fleet,
     group,
     toDepth: toDepthFlag(args),
     method: methodFlag(args),
-    canaryPct: percentFlag(args, 'canary'),
-    batchPct: percentFlag(args, 'batch', { fallback: DEFAULT_BATCH_PCT, positive: true }),
+    canaryPct: wavesPct === null ? percentFlag(args, 'canary') : 0,
+    batchPct: wavesPct === null ? percentFlag(args, 'batch', { fallback: DEFAULT_BATCH_PCT, positive: true }) : 100,
     maxFailuresPct: percentFlag(args, 'max-failures'),
+    wavesPct,
+    pauseS: pauseFlag(args),
+    minMedianGain: pointsFlag(args, 'min-median-gain'),
+    maxLoss: pointsFlag(args, 'max-loss', 0),
+    rollbackOnStop: args.switches.has('rollback-on-stop'),
   };
 }
 
@@ -43,6 +101,11 @@ function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutP
     canary: args.values.has('canary') ? percentFlag(args, 'canary') : undefined,
     'max-failures': args.values.has('max-failures') ? percentFlag(args, 'max-failures') : undefined,
     batch: args.values.has('batch') ? percentFlag(args, 'batch', { positive: true }) : undefined,
+    waves: args.values.has('waves') ? wavesFlag(args)?.join(',') : undefined,
+    pause: args.values.has('pause') ? pauseFlag(args) : undefined,
+    'min-median-gain': pointsFlag(args, 'min-median-gain') ?? undefined,
+    'max-loss': pointsFlag(args, 'max-loss', 0) ?? undefined,
+    'rollback-on-stop': args.switches.has('rollback-on-stop') ? true : undefined,
   };
   const savedOf: Record<(typeof PLAN_FLAGS)[number], unknown> = {
     'to-depth': saved.toDepth,
@@ -51,6 +114,11 @@ function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutP
     canary: saved.canaryPct,
     'max-failures': saved.maxFailuresPct,
     batch: saved.batchPct,
+    waves: saved.wavesPct?.join(','),
+    pause: saved.pauseS,
+    'min-median-gain': saved.minMedianGain,
+    'max-loss': saved.maxLoss,
+    'rollback-on-stop': saved.rollbackOnStop,
   };
   for (const flag of PLAN_FLAGS) {
     if (given[flag] !== undefined && given[flag] !== savedOf[flag])
@@ -60,13 +128,30 @@ function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutP
   }
 }
 
-/** Target devices: every device with a retained birth in the fleet (and the group). */
-async function discover(session: FleetSession, params: RolloutParams, signal: AbortSignal): Promise<string[]> {
-  await session.subscribe([fleetWildcard(params.fleet, 'birth')]);
+/** Target devices: every device with a retained birth in the fleet (and the group); those whose retained state says lost or offline are named. */
+async function discover(
+  session: FleetSession,
+  params: RolloutParams,
+  signal: AbortSignal,
+): Promise<{ devices: string[]; lost: LostDevice[] }> {
+  await session.subscribe([fleetWildcard(params.fleet, 'birth'), fleetWildcard(params.fleet, 'state')]);
   await session.settle(signal);
-  return [...session.view.births.entries()]
+  const devices = [...session.view.births.entries()]
     .filter(([, b]) => params.group === null || b.groups.includes(params.group))
-    .map(([device]) => device);
+    .map(([device]) => device)
+    .sort();
+  const lost: LostDevice[] = [];
+  for (const device of devices) {
+    const state = session.view.states.get(device);
+    if (state?.state === 'lost' || state?.state === 'offline')
+      lost.push({ device, state: state.state, since: state.ts });
+  }
+  return { devices, lost };
+}
+
+/** `lost when planned (sent all the same: ...): dev-c (lost 3m ago), dev-d (offline 1h ago)` */
+function lostLine(lost: LostDevice[]): string {
+  return `${lost.length} device${lost.length === 1 ? ' was' : 's were'} not online when planned (in the plan all the same: a retained desired document waits for them): ${lost.map((l) => `${l.device} (${l.state} ${ago(l.since)})`).join(', ')}`;
 }
 
 /** The command's exit status for how the rollout ended: 130 when interrupted, as for SIGINT. */
@@ -85,7 +170,36 @@ function report(
   } else {
     for (const line of summaryTable(record)) io.out(line);
     io.out(totalsLine(record));
-    if (outcome === 'stopped') {
+    const stop = record.stop;
+    if (outcome === 'stopped' && stop) {
+      const unit = unitOf(record.params);
+      if (stop.rule === 'no-success')
+        io.out(
+          unit === 'batch'
+            ? 'no canary device succeeded within --batch-timeout: nothing more was sent (resume once the canary has converged)'
+            : `${stop.why}: nothing more was sent (resume once it has converged)`,
+        );
+      else if (unit === 'batch' && stop.rule === 'max-failures')
+        io.out(`failures passed the threshold of ${record.params.maxFailuresPct}%: nothing more was sent`);
+      else
+        io.out(
+          `${unit} ${batchLabel(record, stop.batch)} failed the rule --${stop.rule}: ${stop.why}; nothing more was sent`,
+        );
+      const rolled = record.devices.filter((d) => d.batch === stop.batch && d.rollback !== null);
+      if (rolled.length > 0) {
+        const done = rolled.filter((d) => d.rollback === 'done');
+        io.out(
+          `rolled back ${done.length} of ${rolled.length} device${rolled.length === 1 ? '' : 's'} of ${unit} ${batchLabel(record, stop.batch)}${
+            done.length < rolled.length
+              ? `: ${rolled
+                  .filter((d) => d.rollback !== 'done')
+                  .map((d) => `${d.device} ${d.rollback}`)
+                  .join(', ')}`
+              : ''
+          }`,
+        );
+      }
+    } else if (outcome === 'stopped') {
       const failed = record.devices.filter((d) => d.status === 'failed').length;
       io.out(
         failed > 0
@@ -93,12 +207,33 @@ function report(
           : 'no canary device succeeded within --batch-timeout: nothing more was sent (resume once the canary has converged)',
       );
     }
+    const waves = wavesTable(record);
+    if (waves.length > 0) {
+      io.out('');
+      for (const line of waves) io.out(line);
+    }
   }
   if (outcome === 'interrupted')
     io.err.write(
       `deepend fleet: rollout ${record.id} interrupted; resume it with deepend fleet rollout --resume ${record.id}${stateFlag ? ` --state ${stateFile}` : ''}\n`,
     );
   return code;
+}
+
+/** The retained rollout/ID topic, read when the rollout is not in this state file (another CLI, another home): adopted into it. */
+async function adoptFromBroker(
+  session: FleetSession,
+  state: RolloutStateFile,
+  rolloutId: string,
+  io: CommandIO,
+): Promise<RolloutRecord> {
+  const topic = isTopicSegment(rolloutId) ? rolloutTopic(session.fleet, rolloutId) : null;
+  const message = topic ? await readRollout(session, session.fleet, rolloutId, io.signal, warner(io)) : null;
+  if (!message)
+    throw new Error(
+      `no rollout ${rolloutId} in ${state.path}, nor on ${session.conn.broker}${topic ? ` (no retained ${topic})` : ''}`,
+    );
+  return state.adopt(recordOfMessage(message));
 }
 
 export async function fleetRollout(argv: string[], io: CommandIO): Promise<number> {
@@ -114,11 +249,18 @@ export async function fleetRollout(argv: string[], io: CommandIO): Promise<numbe
   const note = (text: string): void => {
     if (!io.json) io.err.write(`${text}\n`);
   };
+  let session: FleetSession | null = null;
   try {
     let record: RolloutRecord | null;
     if (resumeId !== undefined) {
       record = state.get(resumeId);
-      if (!record) throw new Error(`no rollout ${resumeId} in ${state.path}`);
+      if (!record) {
+        session = await FleetSession.open(target, warner(io));
+        record = await adoptFromBroker(session, state, resumeId, io);
+        note(
+          `read rollout ${record.id} (${record.status}) from ${rolloutTopic(record.params.fleet, record.id)}; its state is now in ${state.path} too`,
+        );
+      }
       checkResumeFlags(args, target, record.params);
       target.fleet = record.params.fleet;
       if (record.status !== 'running') {
@@ -127,44 +269,57 @@ export async function fleetRollout(argv: string[], io: CommandIO): Promise<numbe
       }
       note(
         record.currentBatch < record.batchCount
-          ? `resuming rollout ${record.id} at batch ${batchLabel(record, record.currentBatch)}`
-          : `resuming rollout ${record.id} after its last batch`,
+          ? `resuming rollout ${record.id} at ${unitOf(record.params)} ${batchLabel(record, record.currentBatch)}`
+          : `resuming rollout ${record.id} after its last ${unitOf(record.params)}`,
       );
     } else {
       record = state.findUnfinished(flagParams!);
       if (record)
         note(`resuming the unfinished rollout ${record.id} (started ${record.createdAt}) with the same parameters`);
     }
-    const session = await FleetSession.open(target, warner(io));
-    try {
-      if (!record) {
-        const devices = await discover(session, flagParams!, io.signal);
-        if (io.signal.aborted) return 130;
-        if (devices.length === 0)
-          throw new Error(
-            `no devices in fleet ${target.fleet}${flagParams!.group ? ` group ${flagParams!.group}` : ''} on ${session.conn.broker} (no retained births)`,
-          );
-        const plan = planRollout(devices, flagParams!.canaryPct, flagParams!.batchPct);
-        // The plan is on disk before anything is published.
-        record = state.create(newRolloutId(), flagParams!, plan);
-        note(
-          `rollout ${record.id}: ${devices.length} device${devices.length === 1 ? '' : 's'} in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'} (${plan.batches.map((b, i) => `${batchLabel(plan, i)}: ${b.length}`).join(', ')}); state in ${state.path}`,
+    session ??= await FleetSession.open(target, warner(io));
+    if (!record) {
+      const { devices, lost } = await discover(session, flagParams!, io.signal);
+      if (io.signal.aborted) return 130;
+      if (devices.length === 0)
+        throw new Error(
+          `no devices in fleet ${target.fleet}${flagParams!.group ? ` group ${flagParams!.group}` : ''} on ${session.conn.broker} (no retained births)`,
         );
-      }
-      const runner = new RolloutRunner({
-        session,
-        state,
-        rolloutId: record.id,
-        batchTimeoutMs,
-        progress: new RolloutProgress(io.err, io.json),
-        signal: io.signal,
-      });
-      const outcome = await runner.run();
-      return report(runner.rollout, outcome, state.path, stateFlag, io);
-    } finally {
-      await session.close();
+      const waves = flagParams!.wavesPct;
+      const plan = waves
+        ? planWaves(devices, waves)
+        : planRollout(devices, flagParams!.canaryPct, flagParams!.batchPct);
+      // The plan is on disk before anything is published.
+      record = state.create(newRolloutId(), flagParams!, plan, lost);
+      const count = plan.batches.length;
+      const units = waves ? `wave${count === 1 ? '' : 's'}` : `batch${count === 1 ? '' : 'es'}`;
+      const parts = plan.batches.map((b, i) =>
+        waves ? `${i + 1} (${waves[i]}%): ${b.length}` : `${batchLabel(plan, i)}: ${b.length}`,
+      );
+      const pause = flagParams!.pauseS > 0 ? `, ${durationText(flagParams!.pauseS)} apart` : '';
+      note(
+        `rollout ${record.id}: ${devices.length} device${devices.length === 1 ? '' : 's'} in ${count} ${units} (${parts.join(', ')})${pause}; state in ${state.path}`,
+      );
+      if (lost.length > 0) note(lostLine(lost));
     }
+    const topic = new RolloutTopicWriter(session, state, record.id, warner(io));
+    // The plan is on the broker before any device is sent anything.
+    await topic.flush(io.signal);
+    const runner = new RolloutRunner({
+      session,
+      state,
+      rolloutId: record.id,
+      batchTimeoutMs,
+      progress: new RolloutProgress(io.err, io.json),
+      signal: io.signal,
+      topic,
+    });
+    const outcome = await runner.run();
+    // Interrupted too: what was done is on the broker for whoever resumes it.
+    await topic.flush(AbortSignal.timeout(FINAL_WRITE_MS));
+    return report(runner.rollout, outcome, state.path, stateFlag, io);
   } finally {
+    await session?.close();
     state.close();
   }
 }

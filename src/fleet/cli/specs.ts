@@ -47,21 +47,43 @@ const RESUME_OR = 'unless --resume';
 export const ROLLOUT_SPEC: CommandSpec = {
   command: 'fleet rollout',
   summary:
-    'An upgrade for a fleet or a group: a canary batch first, then batches, stopping when failures pass a limit; resumable.',
+    'An upgrade for a fleet or a group, a canary then batches or in waves, stopping on failures or on the gains the devices measured; resumable.',
   flags: [
     { ...TO_DEPTH_FLAG, required: RESUME_OR },
     {
       name: 'canary',
       value: 'PCT',
       description: 'share of devices in the first batch (0: no canary)',
-      required: RESUME_OR,
+      required: 'unless --resume or --waves',
     },
     {
       name: 'max-failures',
       value: 'PCT',
-      description: 'after a batch, stop if more than PCT% of the devices that answered failed',
+      description:
+        'stop if more than PCT% of the devices that answered failed or were rejected (of the rollout; with --waves, of the wave)',
       required: RESUME_OR,
     },
+    {
+      name: 'waves',
+      value: 'PCTS',
+      description: 'waves instead of canary and batches: cumulative percentages of the target set, e.g. 1,10,50,100',
+    },
+    {
+      name: 'pause',
+      value: 'DURATION',
+      description: 'wait this long between waves or batches: 30s, 10m, 1h (default 0s)',
+    },
+    {
+      name: 'min-median-gain',
+      value: 'POINTS',
+      description: "stop unless the median of a wave's measured gains (accuracy after - before) is at least POINTS",
+    },
+    {
+      name: 'max-loss',
+      value: 'POINTS',
+      description: 'stop when a device of a wave lost more than POINTS of held-out accuracy',
+    },
+    { name: 'rollback-on-stop', description: 'roll back the devices of the wave that stopped the rollout' },
     METHOD_FLAG,
     { name: 'group', value: 'G', description: 'only the devices whose birth lists group G' },
     { name: 'batch', value: 'PCT', description: 'share of devices per batch after the canary (default 25)' },
@@ -75,7 +97,12 @@ export const ROLLOUT_SPEC: CommandSpec = {
       value: 'FILE',
       description: 'the rollout state database (default: fleet-rollouts.db in the home)',
     },
-    { name: 'resume', value: 'ROLLOUTID', description: 'continue an interrupted rollout with its saved parameters' },
+    {
+      name: 'resume',
+      value: 'ROLLOUTID',
+      description:
+        'continue an interrupted rollout with its saved parameters (from the state file, else its retained rollout topic)',
+    },
     ...TARGET_FLAGS,
     JSON_FLAG,
   ],

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { ParsedArgs, UsageError } from '../../cli-kit/args';
 import { loadConfig, MqttConfig } from '../../config';
-import { GROUPS_SEGMENT, isTopicSegment } from '../../contract/topics';
+import { isTopicSegment, RESERVED_SEGMENTS } from '../../contract/topics';
 import { STATE_FILE_NAME } from './rollout-state';
 
 const URL_PATTERN = /^(mqtts?|wss?|tcp|tls):\/\/[^/]/;
@@ -44,7 +44,7 @@ export function defaultStateFile(target: FleetTarget): string {
 
 /** A device id as the contract allows it (one topic segment, not the group subtree). */
 export function checkDeviceId(device: string): string {
-  if (!isTopicSegment(device) || device === GROUPS_SEGMENT)
+  if (!isTopicSegment(device) || RESERVED_SEGMENTS.includes(device))
     throw new UsageError(
       `'${device}' is not a device id: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)`,
     );
