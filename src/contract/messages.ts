@@ -166,10 +166,15 @@ export interface RolloutMessage {
     canaryPct: number;
     batchPct: number;
     maxFailuresPct: number;
+    /** Cumulative percentages of the target set (--waves 1,10,50,100); null: canary and batches. */
     wavesPct: number[] | null;
+    /** Seconds to wait between two waves (or batches). */
     pauseS: number;
+    /** A wave passes only if the median of its measured gains (points) is at least this; null: no such rule. */
     minMedianGain: number | null;
+    /** A wave passes only if none of its devices lost more than this many points; null: no such rule. */
     maxLoss: number | null;
+    /** Roll back the devices of the wave that stopped the rollout. */
     rollbackOnStop: boolean;
   };
   hasCanary: boolean;

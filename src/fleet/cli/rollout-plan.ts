@@ -4,28 +4,12 @@
  * its stop rule on failures and on measured quality.
  */
 import { randomBytes } from 'node:crypto';
+import type { RolloutMessage } from '../../contract/messages';
 import { compareCodeUnits } from '../../util/compare';
 
 /** What a rollout was asked for; identical parameters find an unfinished rollout to resume. */
-export interface RolloutParams {
-  fleet: string;
-  group: string | null;
-  toDepth: number;
-  method: string | null;
-  canaryPct: number;
-  batchPct: number;
-  maxFailuresPct: number;
-  /** Cumulative percentages of the target set (--waves 1,10,50,100); null: canary and batches. */
-  wavesPct: number[] | null;
-  /** Seconds to wait between two waves (or batches). */
-  pauseS: number;
-  /** A wave passes only if the median of its measured gains (points) is at least this; null: no such rule. */
-  minMedianGain: number | null;
-  /** A wave passes only if none of its devices lost more than this many points; null: no such rule. */
-  maxLoss: number | null;
-  /** Roll back the devices of the wave that stopped the rollout. */
-  rollbackOnStop: boolean;
-}
+/** What a rollout was asked for: the contract's rollout parameters (src/contract/messages.ts), and the fleet. */
+export type RolloutParams = { fleet: string } & RolloutMessage['params'];
 
 /** The parameters added with waves, as a rollout saved before them had them. */
 export const WAVE_DEFAULTS: Pick<
