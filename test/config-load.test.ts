@@ -92,6 +92,12 @@ test('precedence: defaults < $DEEPEND_HOME/config.yaml < environment; paths rela
     problemsOf(() => loadConfig({ env: { DEEPEND_HOME: home, DEEPEND_SHUTDOWN_GRACE_SECONDS: '0' } })),
     ['DEEPEND_SHUTDOWN_GRACE_SECONDS=0: shutdown.graceSeconds: must be >= 1, got 0'],
   );
+  assert.equal(loadConfig({ env: { DEEPEND_HOME: home } }).config.log.level, 'info');
+  assert.equal(loadConfig({ env: { DEEPEND_HOME: home, DEEPEND_LOG_LEVEL: 'debug' } }).config.log.level, 'debug');
+  assert.match(
+    problemsOf(() => loadConfig({ env: { DEEPEND_HOME: home, DEEPEND_LOG_LEVEL: 'loud' } })).join('\n'),
+    /^DEEPEND_LOG_LEVEL=loud: log\.level: /,
+  );
   assert.equal(fromEnv.length, Object.keys(env).length);
   assert.equal(
     loadConfig({ env: { ...env, DEEPEND_FLEET: '' } }).config.fleet,
@@ -150,7 +156,7 @@ test('file problems name file:line: field, all of them, unknown keys included', 
     `${file}:4: http.hots: unknown key (allowed: host, port, maxConnections)`,
     `${file}:5: deviceId: must be letters, digits, ".", "_" or "-" (it is part of MQTT topics), got "a/b"`,
     `${file}:7: detect.cron: 'every minute' is not a cron expression; use [second] minute hour day-of-month month day-of-week`,
-    `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, mqtt, groups, detect, memory, retention, shutdown)`,
+    `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, mqtt, groups, detect, memory, retention, shutdown, log)`,
   ]);
   writeFileSync(file, 'http: [1\n');
   assert.match(problemsOf(() => loadConfig({ file, env: {} }))[0], new RegExp(`^${file}:\\d+: yaml: `));

@@ -49,5 +49,6 @@ export function defaultConfig(): Config {
     memory: { warnMB: 1024 },
     retention: 5,
     shutdown: { graceSeconds: DEFAULT_GRACE_SECONDS },
+    log: { level: 'info' },
   };
 }

@@ -64,6 +64,11 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       properties: { graceSeconds: { type: 'integer', minimum: 1, maximum: 3600 } },
     },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] } },
+    },
   },
 } as const;
 

@@ -1,3 +1,4 @@
+import type { LogLevel } from '../util/log';
 /** The daemon's settings after defaults, the YAML file and DEEPEND_* variables are merged (in that order). */
 export interface Config {
   /** State directory (absolute). */
@@ -21,6 +22,8 @@ export interface Config {
   retention: number;
   /** A stop that takes longer than graceSeconds ends the process anyway (exit 1). */
   shutdown: { graceSeconds: number };
+  /** The daemon's log: lines below this level are not written. */
+  log: { level: LogLevel };
 }
 
 /** The served model: the shipped one, or the user's own (path: a TF.js model directory, .h5 or .keras file; absolute after loading). */

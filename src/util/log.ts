@@ -28,9 +28,17 @@ function clock(d: Date): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
+/** An Error field becomes its message, and its stack goes beside it (`error` -> `errorStack`). */
 function jsonSafe(fields: LogFields): LogFields {
   const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? v.message : v;
+  for (const [k, v] of Object.entries(fields)) {
+    if (!(v instanceof Error)) {
+      out[k] = v;
+      continue;
+    }
+    out[k] = v.message;
+    if (v.stack) out[`${k}Stack`] = v.stack;
+  }
   return out;
 }
 
