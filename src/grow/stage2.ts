@@ -4,7 +4,7 @@ import { BestCheckpoint, KeptCheckpoint } from '../train/best-checkpoint';
 import { ClassifierTraining, trainClassifier, trainClassifierShared } from '../train/classifier';
 import { sharingReport, startSharing } from './stage2-sharing';
 import { EarlyStopper, EarlyStopRule } from '../train/early-stop';
-import { LoopResult, StopReason } from '../train/loop';
+import { Checkpoint, LoopResult, StopReason } from '../train/loop';
 import { ProgressCallback } from '../train/progress';
 import { constantSchedule, defaultStage2Schedule, LearningRateSchedule } from '../train/schedule';
 import { TensorSet } from '../train/tensors';
@@ -74,13 +74,7 @@ export interface Stage2Report {
  */
 export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; report: Stage2Report }> {
   const options = run.options ?? {};
-  const schedule =
-    options.schedule === 'constant'
-      ? constantSchedule(run.learningRate)
-      : (options.schedule ?? defaultStage2Schedule(run.learningRate));
-  const earlyStop = options.earlyStop || null;
-  const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
-  const best = options.keepBest === false ? undefined : new BestCheckpoint(run.model);
+  const rules = stage2Rules(run);
   const starting = performance.now();
   const sharing = options.parallel === false ? undefined : await startSharing(run.model, run.train.output);
   const shared = sharing && 'trainer' in sharing ? sharing.trainer : undefined;
@@ -95,40 +89,58 @@ export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; rep
       stage: 'stage2',
       budget,
       batchSize: run.batchSize,
-      schedule,
+      schedule: rules.schedule,
       seed: run.seed,
       validation: run.validation,
       validateEverySamples: run.validateEverySamples,
       stopRule: run.stopRule,
       onProgress: run.onProgress,
       signal: run.signal,
-      onCheckpoint: (c, fraction) => {
-        best?.offer(c.steps, c.seconds, c.validationAccuracy, c.validationLoss);
-        const stop = stopper?.shouldStop(c.validationAccuracy, fraction, c.validationLoss) ?? false;
-        return c.steps > 0 && stop;
-      },
+      onCheckpoint: rules.onCheckpoint,
     };
     const loop = shared
       ? await trainClassifierShared(run.model, run.train, training, shared)
       : trainClassifier(run.model, run.train, training);
-    const kept = best?.restore() ?? null;
-    return {
-      loop,
-      report: {
-        learningRate: run.learningRate,
-        batchSize: run.batchSize,
-        epochs: loop.epochs.length,
-        steps: loop.steps,
-        stoppedBy: loop.stoppedBy,
-        schedule,
-        earlyStop,
-        validationAtStart: loop.checkpoints[0]?.steps === 0 ? loop.checkpoints[0].validationAccuracy : undefined,
-        kept,
-        parallel: sharingReport(sharing),
-      },
-    };
+    return { loop, report: { ...rules.report(loop), parallel: sharingReport(sharing) } };
   } finally {
-    best?.dispose();
+    rules.dispose();
     await shared?.close();
   }
+}
+
+/**
+ * What Stage II is on either trainer (wasm here, WebGPU in stage2-webgpu.ts), as
+ * its options ask: the learning-rate schedule, early stopping and the kept
+ * checkpoint (fed by onCheckpoint), and the report, which restores the kept
+ * weights into the model. dispose() frees the kept copy.
+ */
+export function stage2Rules(run: Stage2Run) {
+  const options = run.options ?? {};
+  const schedule =
+    options.schedule === 'constant'
+      ? constantSchedule(run.learningRate)
+      : (options.schedule ?? defaultStage2Schedule(run.learningRate));
+  const earlyStop = options.earlyStop || null;
+  const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
+  const best = options.keepBest === false ? undefined : new BestCheckpoint(run.model);
+  return {
+    schedule,
+    onCheckpoint: (c: Checkpoint, fraction: number): boolean => {
+      best?.offer(c.steps, c.seconds, c.validationAccuracy, c.validationLoss);
+      const stop = stopper?.shouldStop(c.validationAccuracy, fraction, c.validationLoss) ?? false;
+      return c.steps > 0 && stop;
+    },
+    report: (loop: LoopResult): Stage2Report => ({
+      learningRate: run.learningRate,
+      batchSize: run.batchSize,
+      epochs: loop.epochs.length,
+      steps: loop.steps,
+      stoppedBy: loop.stoppedBy,
+      schedule,
+      earlyStop,
+      validationAtStart: loop.checkpoints[0]?.steps === 0 ? loop.checkpoints[0].validationAccuracy : undefined,
+      kept: best?.restore() ?? null,
+    }),
+    dispose: () => best?.dispose(),
+  };
 }
