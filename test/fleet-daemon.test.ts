@@ -148,7 +148,7 @@ for (const b of BROKERS) {
         'a birth with depth 3',
       );
       assert.equal((birth.body!.model as { version: number }).version, 2);
-      await observer.waitFor((m) => isState('ready')(m) && m.at > done.at, 60_000, 'state ready after the job');
+      await observer.waitFor((m) => isState('ready')(m) && m.seq > done.seq, 60_000, 'state ready after the job');
     });
 
     await t.test('a duplicated command id is answered with the first result and runs once', async () => {
@@ -184,7 +184,7 @@ for (const b of BROKERS) {
         await observer.waitFor(
           (m) =>
             m.topic === topics.birth &&
-            m.at >= job.at &&
+            m.seq >= job.seq &&
             (m.body?.model as { version?: number } | undefined)?.version === 1,
           60_000,
           'a birth back on v1',
@@ -301,11 +301,11 @@ for (const b of BROKERS) {
                 .join(' | ')}`,
             );
           });
-        assert.ok(ready.at > lost.at);
+        assert.ok(ready.seq > lost.seq);
         const code = await daemon.stop('SIGTERM');
         assert.equal(code.code, 0);
         const offline = await observer.waitFor(isState('offline'), 30_000, 'state offline');
-        const lastBirth = observer.seen.filter((m) => m.topic === topics.birth && m.body && m.at < offline.at).at(-1)!;
+        const lastBirth = observer.seen.filter((m) => m.topic === topics.birth && m.body && m.seq < offline.seq).at(-1)!;
         assert.equal(
           offline.body!.session,
           lastBirth.body!.session,
@@ -313,7 +313,7 @@ for (const b of BROKERS) {
         );
         await new Promise((r) => setTimeout(r, 500));
         assert.equal(
-          observer.seen.filter((m) => isState('lost')(m) && m.at > offline.at).length,
+          observer.seen.filter((m) => isState('lost')(m) && m.seq > offline.seq).length,
           0,
           'no will after a clean stop',
         );

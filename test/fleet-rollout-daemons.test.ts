@@ -190,7 +190,7 @@ for (const b of BROKERS) {
     offline.daemon = new DaemonProcess([], offline.env);
     await offline.daemon.running();
     await observer.waitFor(
-      (m) => m.topic === off.state && m.body?.state === 'ready' && m.at > done.at,
+      (m) => m.topic === off.state && m.body?.state === 'ready' && m.seq > done.seq,
       60_000,
       'dev-off ready again',
     );

@@ -15,6 +15,8 @@ export interface Seen {
   contentType?: string;
   retain: boolean;
   at: number;
+  /** Arrival order: 0 for the first message this observer saw. Two messages can arrive in one millisecond, so order is judged by this, not by `at`. */
+  seq: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export class FleetObserver {
         contentType: packet.properties?.contentType,
         retain: packet.retain,
         at: Date.now(),
+        seq: this.seen.length,
       };
       this.seen.push(m);
       this.waiters = this.waiters.filter((w) => {
