@@ -1,5 +1,5 @@
 // npm run bench:growth [-- --datasets mnist,shapes,tabular --seeds 5 --seconds 20 --methods a,b --commit-runs 10
-//                         --out growth (bench-results/NAME.json) --early-stop off|FRACTION (a Stage II variant)
+//                         --out growth (bench-results/NAME.json) --early-stop off|FRACTION, --keep RULE (Stage II variants)
 //                         --commit-from 1001 (the default upgrade's first split seed)]
 // Part 1, methods: every growth method, `auto` and both baselines grow a parent on each data set under the same
 // wall-time budget, over several split seeds. Each seed is a fresh split (never the shipped split 42) with its own
@@ -13,6 +13,7 @@ import { selectBackend } from '../src/compute/backend';
 import type { DataSplit } from '../src/data/types';
 import { type GrowRequest, grow } from '../src/grow/run';
 import type { GrowReport } from '../src/grow/report';
+import { STAGE2_KEEPS, type Stage2Keep } from '../src/grow/stage2';
 import { BASELINES, type BaselineName, METHOD_CHOICES, type MethodChoice } from '../src/grow/types';
 import { checkGate } from '../src/jobs/gate';
 import { loadModel } from '../src/model/io';
@@ -69,14 +70,22 @@ function gateOf(report: GrowReport, minAccuracy: number) {
   );
 }
 
-/** `--early-stop FRACTION`: Stage II with early stopping (DEFAULT_EARLY_STOP's, from that share of the budget on); default and `off`: none. */
+/**
+ * Stage II variants for before/after measurements. `--early-stop FRACTION`: early stopping
+ * (DEFAULT_EARLY_STOP's, from that share of the budget on); default and `off`: none.
+ * `--keep last-unless-worse|best|last`: which weights Stage II hands back (default: the default).
+ */
 function stage2Variant(): GrowRequest['stage2'] {
   const early = option('early-stop', 'BENCH_EARLY_STOP', '');
-  if (early === '') return undefined;
-  if (early === 'off') return { earlyStop: false };
+  const keep = option('keep', 'BENCH_KEEP', '');
+  if (keep !== '' && !STAGE2_KEEPS.includes(keep as Stage2Keep))
+    throw new Error(`--keep: one of ${STAGE2_KEEPS.join(', ')}, got ${keep}`);
+  const variant: NonNullable<GrowRequest['stage2']> = keep === '' ? {} : { keep: keep as Stage2Keep };
+  if (early === '') return keep === '' ? undefined : variant;
+  if (early === 'off') return { ...variant, earlyStop: false };
   const minFraction = Number(early);
   if (!(minFraction >= 0 && minFraction <= 1)) throw new Error(`--early-stop: off or a share in [0, 1], got ${early}`);
-  return { earlyStop: { ...DEFAULT_EARLY_STOP, minFraction } };
+  return { ...variant, earlyStop: { ...DEFAULT_EARLY_STOP, minFraction } };
 }
 
 async function growOnce(

@@ -23,8 +23,8 @@ function meanAndSpread(values: number[]): { mean: number; sd: number } {
 
 const STAGE2: Record<string, Stage2Options> = {
   full: {},
-  schedule: { earlyStop: false, keepBest: false },
-  constant: { schedule: 'constant', earlyStop: false, keepBest: false },
+  schedule: { earlyStop: false, keep: 'last' },
+  constant: { schedule: 'constant', earlyStop: false, keep: 'last' },
 };
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;

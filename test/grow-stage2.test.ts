@@ -13,7 +13,9 @@ import { runLoop } from '../src/train/loop';
 import { EarlyStopper } from '../src/train/early-stop';
 import { BestCheckpoint } from '../src/train/best-checkpoint';
 import { defaultStage2Schedule, LearningRateSchedule, learningRateAt } from '../src/train/schedule';
-import { toTensorSet, disposeTensorSet } from '../src/train/tensors';
+import { toTensorSet, disposeTensorSet, type TensorSet } from '../src/train/tensors';
+import type { Stage2Report } from '../src/grow/stage2';
+import { lastVersusStart } from '../src/grow/stage2-last-weights';
 
 async function smallSplit() {
   const data = await loadDataset('mnist', {
@@ -36,6 +38,36 @@ function wreckingFrom(at: number): LearningRateSchedule {
 }
 
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+
+/** The model Stage II handed back is the one its report names: a kept checkpoint, or the last weights. */
+function assertHandsBackItsChoice(model: tfl.LayersModel, validation: TensorSet, stage2: Stage2Report): void {
+  const accuracy = evaluate(model, validation).accuracy;
+  if (stage2.kept) {
+    assert.equal(accuracy, stage2.kept.validationAccuracy, 'the returned model is not the kept checkpoint');
+    return;
+  }
+  const compared = stage2.lastVersusStart!;
+  assert.equal(compared.worse, false, 'last weights handed back although the validation part shows them worse');
+  assert.ok(
+    Math.abs(accuracy - (stage2.validationAtStart! + compared.gain)) < 1e-9,
+    `the returned model (${accuracy}) is not the last weights (start ${stage2.validationAtStart} + ${compared.gain})`,
+  );
+}
+
+test('Stage II keeps its last weights unless the paired validation answers show them worse than its start', () => {
+  const n = 1000;
+  const start = new Uint8Array(n).fill(1);
+  const noisy = Uint8Array.from(start, (_, i) => (i < 12 ? 0 : 1));
+  for (let i = 12; i < 20; i++) start[i] = 0; // the start alone misses 8, the last weights alone 12
+  const tie = lastVersusStart(start, noisy);
+  assert.deepEqual([tie.startOnly, tie.lastOnly, tie.worse], [12, 8, false]);
+  assert.ok(close(tie.gain, -0.004));
+  const wrecked = Uint8Array.from(start, (v, i) => (i < 60 ? 0 : v));
+  const worse = lastVersusStart(start, wrecked);
+  assert.deepEqual([worse.startOnly, worse.lastOnly, worse.worse], [52, 0, true]);
+  const better = lastVersusStart(start, Uint8Array.from(start, () => 1));
+  assert.deepEqual([better.startOnly, better.lastOnly, better.worse], [0, 8, false]);
+});
 
 test('the default schedule warms up linearly, then decays by a cosine to 0.05x at the end of the budget', () => {
   const s = defaultStage2Schedule(1e-3);
@@ -159,7 +191,7 @@ test('the kept checkpoint: the lowest validation loss among those at least as ac
   model.dispose();
 });
 
-test('a Stage II whose last part is made worse returns its best validation checkpoint and says so', async () => {
+test('a Stage II whose last part is made worse: the paired validation answers show it, and its best checkpoint is returned and named', async () => {
   const backend = await useTestBackend();
   const split = await smallSplit();
   const parent = await loadModel(DEFAULT_MODEL);
@@ -177,6 +209,8 @@ test('a Stage II whose last part is made worse returns its best validation check
   const checkpoints = report.curves.at(-1)!.checkpoints!;
   const last = checkpoints.at(-1)!;
   const kept = report.stage2.kept!;
+  assert.equal(report.stage2.keep, 'last-unless-worse');
+  assert.equal(report.stage2.lastVersusStart?.worse, true, JSON.stringify(report.stage2.lastVersusStart));
   assert.equal(report.stage2.stoppedBy, 'epochs');
   assert.ok(kept.steps < last.steps, `kept step ${kept.steps} of ${last.steps}`);
   const floor = checkpoints[0].validationAccuracy;
@@ -265,8 +299,7 @@ test('Stage II shares its steps with a worker thread on the other core, and the 
   );
   assert.equal((report.stage2.parallel as { threads: number }).threads, 2);
   assert.ok(report.stage2.steps >= 2, `${report.stage2.steps} steps`);
-  const kept = report.stage2.kept!;
-  assert.equal(evaluate(model, validation).accuracy, kept.validationAccuracy, 'the returned model is not the kept one');
+  assertHandsBackItsChoice(model, validation, report.stage2);
   assert.ok(report.accuracyAfter > 0.5, `held-out ${report.accuracyAfter}`);
   model.dispose();
   assert.equal(tf.memory().numTensors, baseline, 'tensors leaked by shared steps');

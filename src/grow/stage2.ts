@@ -9,6 +9,11 @@ import { ProgressCallback } from '../train/progress';
 import { constantSchedule, defaultStage2Schedule, LearningRateSchedule } from '../train/schedule';
 import { TensorSet } from '../train/tensors';
 import { AngleStopRule } from '../train/angle-stop';
+import { correctFlags } from './held-out-pairs';
+import { lastVersusStart, type LastVersusStart } from './stage2-last-weights';
+
+export const STAGE2_KEEPS = ['last-unless-worse', 'best', 'last'] as const;
+export type Stage2Keep = (typeof STAGE2_KEEPS)[number];
 
 /** How Stage II trains; each part can be switched off (for before/after measurements). */
 export interface Stage2Options {
@@ -20,8 +25,12 @@ export interface Stage2Options {
    * noisy validation losses, before the schedule had decayed, and cost it commits (docs/design/dils.md).
    */
   earlyStop?: EarlyStopRule | false;
-  /** Keep the best checkpoint by validation accuracy and restore it at the end (default true). */
-  keepBest?: boolean;
+  /**
+   * Which weights Stage II hands back. 'last-unless-worse' (default): the last ones, unless the
+   * validation part shows them worse than the start (stage2-last-weights.ts), then the best
+   * checkpoint. 'best': the best validation checkpoint (BestCheckpoint's rule). 'last': the last.
+   */
+  keep?: Stage2Keep;
   /**
    * Share each step's rows with worker threads on the other cores (default true where there are
    * several and TF.js runs on wasm or cpu, which use one core each). Adaptive: a step runs on this
@@ -58,6 +67,10 @@ export interface Stage2Report {
   validationAtStart?: number;
   /** The checkpoint whose weights the grown model has; null when the last weights were kept. */
   kept: KeptCheckpoint | null;
+  /** The rule that chose them (absent in reports made before there was a choice: 'best'). */
+  keep?: Stage2Keep;
+  /** The last weights against the start on the validation part, where the rule compared them. */
+  lastVersusStart?: LastVersusStart;
   /** Where the steps ran; webgpuRefused says why WebGPU was asked for and not used. */
   trainer?: { name: 'wasm' | 'webgpu'; webgpuRefused?: string };
   /** Data-parallel steps: the threads (this one included) and the mode in use at the end; or why not. */
@@ -66,11 +79,11 @@ export interface Stage2Report {
 
 /**
  * Stage II, the global fine-tune (DILS section 3.1), with a learning-rate
- * schedule over its budget, optional early stopping on the validation part
- * and the best validation checkpoint restored at the end. The starting point is offered as
- * the first checkpoint, so when nothing in Stage II beats it on the validation
- * part the model is returned as insertion (and Stage I) left it. The held-out
- * test part is never looked at here.
+ * schedule over its budget and optional early stopping on the validation part.
+ * It hands back its last weights unless the validation part shows them worse
+ * than its start (paired test, stage2-last-weights.ts); then the best validation
+ * checkpoint, the start among them, so a wrecked run returns the model as
+ * insertion (and Stage I) left it. The held-out test part is never looked at here.
  */
 export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; report: Stage2Report }> {
   const options = run.options ?? {};
@@ -110,9 +123,10 @@ export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; rep
 
 /**
  * What Stage II is on either trainer (wasm here, WebGPU in stage2-webgpu.ts), as
- * its options ask: the learning-rate schedule, early stopping and the kept
- * checkpoint (fed by onCheckpoint), and the report, which restores the kept
- * weights into the model. dispose() frees the kept copy.
+ * its options ask: the learning-rate schedule, early stopping, the best
+ * checkpoint (fed by onCheckpoint) and the start's validation answers, and the
+ * report, which chooses the weights (options.keep) and restores a kept
+ * checkpoint into the model. dispose() frees the kept copy.
  */
 export function stage2Rules(run: Stage2Run) {
   const options = run.options ?? {};
@@ -122,7 +136,17 @@ export function stage2Rules(run: Stage2Run) {
       : (options.schedule ?? defaultStage2Schedule(run.learningRate));
   const earlyStop = options.earlyStop || null;
   const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
-  const best = options.keepBest === false ? undefined : new BestCheckpoint(run.model);
+  const keep = options.keep ?? 'last-unless-worse';
+  const best = keep === 'last' ? undefined : new BestCheckpoint(run.model);
+  const startCorrect = keep === 'last-unless-worse' ? correctFlags(run.model, run.validation) : undefined;
+  /** The checkpoint restored into the model (null: the last weights stay), and the comparison behind it. */
+  const choose = (): { kept: KeptCheckpoint | null; compared?: LastVersusStart } => {
+    if (!startCorrect) return { kept: best?.restore() ?? null };
+    const compared = lastVersusStart(startCorrect, correctFlags(run.model, run.validation));
+    if (compared.worse) return { kept: best?.restore() ?? null, compared };
+    best?.dispose();
+    return { kept: null, compared };
+  };
   return {
     schedule,
     onCheckpoint: (c: Checkpoint, fraction: number): boolean => {
@@ -130,17 +154,22 @@ export function stage2Rules(run: Stage2Run) {
       const stop = stopper?.shouldStop(c.validationAccuracy, fraction, c.validationLoss) ?? false;
       return c.steps > 0 && stop;
     },
-    report: (loop: LoopResult): Stage2Report => ({
-      learningRate: run.learningRate,
-      batchSize: run.batchSize,
-      epochs: loop.epochs.length,
-      steps: loop.steps,
-      stoppedBy: loop.stoppedBy,
-      schedule,
-      earlyStop,
-      validationAtStart: loop.checkpoints[0]?.steps === 0 ? loop.checkpoints[0].validationAccuracy : undefined,
-      kept: best?.restore() ?? null,
-    }),
+    report: (loop: LoopResult): Stage2Report => {
+      const { kept, compared } = choose();
+      return {
+        learningRate: run.learningRate,
+        batchSize: run.batchSize,
+        epochs: loop.epochs.length,
+        steps: loop.steps,
+        stoppedBy: loop.stoppedBy,
+        schedule,
+        earlyStop,
+        validationAtStart: loop.checkpoints[0]?.steps === 0 ? loop.checkpoints[0].validationAccuracy : undefined,
+        kept,
+        keep,
+        ...(compared ? { lastVersusStart: compared } : {}),
+      };
+    },
     dispose: () => best?.dispose(),
   };
 }
