@@ -305,7 +305,9 @@ for (const b of BROKERS) {
         const code = await daemon.stop('SIGTERM');
         assert.equal(code.code, 0);
         const offline = await observer.waitFor(isState('offline'), 30_000, 'state offline');
-        const lastBirth = observer.seen.filter((m) => m.topic === topics.birth && m.body && m.seq < offline.seq).at(-1)!;
+        const lastBirth = observer.seen
+          .filter((m) => m.topic === topics.birth && m.body && m.seq < offline.seq)
+          .at(-1)!;
         assert.equal(
           offline.body!.session,
           lastBirth.body!.session,

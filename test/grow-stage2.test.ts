@@ -65,7 +65,10 @@ test('Stage II keeps its last weights unless the paired validation answers show 
   const wrecked = Uint8Array.from(start, (v, i) => (i < 60 ? 0 : v));
   const worse = lastVersusStart(start, wrecked);
   assert.deepEqual([worse.startOnly, worse.lastOnly, worse.worse], [52, 0, true]);
-  const better = lastVersusStart(start, Uint8Array.from(start, () => 1));
+  const better = lastVersusStart(
+    start,
+    Uint8Array.from(start, () => 1),
+  );
   assert.deepEqual([better.startOnly, better.lastOnly, better.worse], [0, 8, false]);
 });
 
