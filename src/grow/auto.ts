@@ -20,7 +20,7 @@ export const AUTO_SLICE = 2000;
 export interface AutoTrial {
   method: GrowthMethodName;
   /** The better of the validation accuracies right after initialisation and at the trial's end, as
-   * Stage II keeps its best checkpoint; absent when skipped. */
+   * Stage II never hands back weights the validation part shows worse than its start; absent when skipped. */
   validationAccuracy?: number;
   validationAfterInit?: number;
   seconds: number;

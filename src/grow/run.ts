@@ -44,7 +44,7 @@ export interface GrowRequest {
   batchSize?: number;
   /** Stage II's peak learning rate, lower than from-scratch training. */
   learningRate?: number;
-  /** Stage II's schedule and best checkpoint (on by default) and early stopping (off by default). */
+  /** Stage II's schedule, which weights it hands back (`keep`) and early stopping (off by default). */
   stage2?: Stage2Options;
   seed?: number;
   stopRule?: AngleStopRule;

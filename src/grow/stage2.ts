@@ -20,8 +20,7 @@ export interface Stage2Options {
   /** Default: defaultStage2Schedule(learningRate); 'constant' is the paper's one fixed rate (DILS section 3.1). */
   schedule?: LearningRateSchedule | 'constant';
   /**
-   * Off by default: Stage II trains to the end of its budget, and the best checkpoint keeps it from
-   * ending worse. Early stopping (DEFAULT_EARLY_STOP, say) ended the default upgrade 10-30 s early on
+   * Off by default: Stage II trains to the end of its budget, and `keep` keeps it from ending worse. Early stopping (DEFAULT_EARLY_STOP, say) ended the default upgrade 10-30 s early on
    * noisy validation losses, before the schedule had decayed, and cost it commits (docs/design/dils.md).
    */
   earlyStop?: EarlyStopRule | false;
