@@ -1,5 +1,5 @@
 // npm run bench:growth [-- --datasets mnist,shapes,tabular --seeds 5 --seconds 20 --methods a,b --commit-runs 10
-//                         --out growth (bench-results/NAME.json) --early-stop off|FRACTION, --keep RULE (Stage II variants)
+//                         --out growth (bench-results/NAME.json) --early-stop off|FRACTION, --keep RULE, --stage2-lr R (Stage II variants)
 //                         --commit-from 1001 (the default upgrade's first split seed)]
 // Part 1, methods: every growth method, `auto` and both baselines grow a parent on each data set under the same
 // wall-time budget, over several split seeds. Each seed is a fresh split (never the shipped split 42) with its own
@@ -70,6 +70,15 @@ function gateOf(report: GrowReport, minAccuracy: number) {
   );
 }
 
+/** `--stage2-lr R`: Stage II's peak learning rate for every method but scratch (default: STAGE2_LEARNING_RATE). */
+function stage2LearningRate(): number | undefined {
+  const text = option('stage2-lr', 'BENCH_STAGE2_LR', '');
+  if (text === '') return undefined;
+  const lr = Number(text);
+  if (!(lr > 0 && lr < 1)) throw new Error(`--stage2-lr: a rate in (0, 1), got ${text}`);
+  return lr;
+}
+
 /**
  * Stage II variants for before/after measurements. `--early-stop FRACTION`: early stopping
  * (DEFAULT_EARLY_STOP's, from that share of the budget on); default and `off`: none.
@@ -106,7 +115,7 @@ async function growOnce(
     toDepth: c.toDepth,
     split,
     budget: { seconds },
-    learningRate: method === 'scratch' ? DEFAULT_LEARNING_RATE : undefined,
+    learningRate: method === 'scratch' ? DEFAULT_LEARNING_RATE : stage2LearningRate(),
     seed,
     backend,
     stage2: stage2Variant(),
@@ -269,6 +278,7 @@ async function run(): Promise<void> {
     checks: summary.checks,
     runs,
     defaultUpgrade: { seconds: commitSeconds, gate: DEFAULT_GATE, runs: commits },
+    variant: { stage2: stage2Variant() ?? null, stage2LearningRate: stage2LearningRate() ?? null },
     minutes: (performance.now() - started) / 60000,
   });
   console.log(`\n${((performance.now() - started) / 60000).toFixed(1)} minutes; wrote ${path}`);
