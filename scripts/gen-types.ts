@@ -1,12 +1,13 @@
-// npm run gen:types: writes src/contract/generated-types.ts from the contract's JSON Schemas.
+// npm run gen:types: writes the TypeScript types compiled from deepend's JSON Schemas (scripts/lib/schema-types.ts).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contractTypesSource, GENERATED_TYPES_FILE } from './lib/contract-types';
+import { GENERATED_TYPES, generatedTypesSource } from './lib/schema-types';
 
 async function main(): Promise<void> {
-  const path = join(__dirname, '../..', GENERATED_TYPES_FILE);
-  writeFileSync(path, await contractTypesSource());
-  console.log(`wrote ${GENERATED_TYPES_FILE}`);
+  for (const g of GENERATED_TYPES) {
+    writeFileSync(join(__dirname, '../..', g.file), await generatedTypesSource(g));
+    console.log(`wrote ${g.file}`);
+  }
 }
 
 main().catch((err: Error) => {

@@ -1,5 +1,5 @@
 // Generated from src/contract/schemas/*.schema.json by `npm run gen:types`: do not edit.
-// The schemas are the contract; test/contract-types.test.ts fails when this file is stale.
+// The schema is the one source; test/schema-types.test.ts fails when this file is stale.
 
 /**
  * deepend/v1/FLEET/DEVICE/state, retained, QoS 1. Also the MQTT Last Will (state 'lost'), so a device that vanishes is seen as lost.
