@@ -8,6 +8,10 @@
 
 export type GrowthMethodName = 'dils' | 'identity' | 'morphism' | 'lookahead' | 'random';
 export const GROWTH_METHODS: readonly GrowthMethodName[] = ['dils', 'identity', 'morphism', 'lookahead', 'random'];
+
+export function isGrowthMethod(name: unknown): name is GrowthMethodName {
+  return (GROWTH_METHODS as readonly unknown[]).includes(name);
+}
 /** What a user, a policy rule or a job may ask for: a method, or `auto` (a short trial picks one: grow/auto.ts). */
 export type MethodChoice = GrowthMethodName | 'auto';
 export const METHOD_CHOICES: readonly MethodChoice[] = [...GROWTH_METHODS, 'auto'];

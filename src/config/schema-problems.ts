@@ -1,8 +1,8 @@
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { validate as validCron } from 'node-cron';
 import { Document, LineCounter } from 'yaml';
-import { fieldName, lineOf, PathSegment, pointerToPath } from '../policy/positions';
-import { explainCommon, valueAt } from '../util/schema-words';
+import { explainSchemaError, fieldName, type PathSegment, type SchemaWords, valueAt } from '../util/schema-errors';
+import { lineOf } from '../util/yaml-lines';
 import { CONFIG_SCHEMA } from './schema';
 import { ConfigProblem } from './types';
 
@@ -23,27 +23,7 @@ function shown(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function explain(e: ErrorObject, data: unknown): [PathSegment[], string] {
-  const path = pointerToPath(e.instancePath);
-  const value = valueAt(data, path);
-  const p = e.params as Record<string, unknown>;
-  const common = explainCommon(e, path, value, shown);
-  if (common) return common;
-  switch (e.keyword) {
-    case 'pattern': {
-      const last = [...path].reverse().find((s): s is string => typeof s === 'string') ?? '';
-      return [path, `must be ${PATTERN_WORDS[last] ?? `like ${String(p.pattern)}`}, got ${shown(value)}`];
-    }
-    case 'uniqueItems':
-      return [path, `lists ${shown(valueAt(data, [...path, Number(p.j)]))} twice`];
-    default:
-      return [path, e.message ?? e.keyword];
-  }
-}
-
-function field(path: PathSegment[]): string {
-  return path.length === 0 ? 'config' : fieldName(path);
-}
+const CONFIG_WORDS: SchemaWords = { shown, patterns: PATTERN_WORDS };
 
 /**
  * Schema problems of one partial config (the file's, or the one the
@@ -59,8 +39,8 @@ export function configProblems(
   const errors = validator(data) ? [] : (validator.errors ?? []);
   const at = (path: PathSegment[]) => (doc ? lineOf(doc.doc, doc.lines, path) : null);
   const problems = errors.map((e) => {
-    const [path, message] = explain(e, data);
-    return { source, line: at(path), field: field(path), message };
+    const [path, message] = explainSchemaError(e, data, CONFIG_WORDS);
+    return { source, line: at(path), field: fieldName(path, 'config'), message };
   });
   const cron = valueAt(data, ['detect', 'cron']);
   if (typeof cron === 'string' && cron.trim() !== '' && !validCron(cron)) {

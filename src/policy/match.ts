@@ -87,7 +87,7 @@ export function checkConditions(match: PolicyMatch, facts: ComputeFacts): Condit
     const allowed = Array.isArray(match.backend) ? match.backend : [match.backend];
     results.push({
       condition: 'backend',
-      ok: allowed.includes(facts.backend),
+      ok: (allowed as readonly string[]).includes(facts.backend),
       reason: `backend ${allowed.join(' or ')} required, loaded ${facts.backend}`,
     });
   }

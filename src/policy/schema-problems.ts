@@ -1,7 +1,7 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { Document, LineCounter } from 'yaml';
-import { fieldName, lineOf, PathSegment, pointerToPath } from './positions';
-import { explainCommon, valueAt } from '../util/schema-words';
+import { explainSchemaError, fieldName, type PathSegment, type SchemaWords } from '../util/schema-errors';
+import { lineOf } from '../util/yaml-lines';
 import { POLICY_BACKENDS } from './names';
 import { POLICY_SCHEMA } from './schema';
 import { PolicyProblem } from './types';
@@ -21,29 +21,23 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-/** One ajv error as [path of the field it is about, message in words]. */
-function explain(e: ErrorObject, data: unknown): [PathSegment[], string] {
-  const path = pointerToPath(e.instancePath);
-  const value = valueAt(data, path);
-  const p = e.params as Record<string, unknown>;
-  // Policy ranges have always shown the bare value ("got 0"), other values in words.
-  const common = explainCommon(e, path, value, e.keyword === 'type' ? describe : String);
-  if (common) return common;
+/** The errors only a policy has: a budget or rule list left empty, a backend that is neither a name nor a list. */
+function policySpecial(e: ErrorObject, path: PathSegment[], value: unknown): [PathSegment[], string] | undefined {
+  const last = path[path.length - 1];
   switch (e.keyword) {
-    case 'required':
-      return [[...path, String(p.missingProperty)], 'is required'];
-    case 'enum':
-      return [path, `must be one of ${(p.allowedValues as unknown[]).join(', ')}, got ${describe(value)}`];
     case 'minProperties':
-      return [path, path[path.length - 1] === 'budget' ? 'needs epochs or minutes (or both)' : 'must not be empty'];
+      return [path, last === 'budget' ? 'needs epochs or minutes (or both)' : 'must not be empty'];
     case 'minItems':
-      return [path, path[path.length - 1] === 'rules' ? 'must list at least one rule' : 'must not be an empty list'];
+      return [path, last === 'rules' ? 'must list at least one rule' : 'must not be an empty list'];
     case 'anyOf':
       return [path, `must be one of ${POLICY_BACKENDS.join(', ')} or a list of them, got ${describe(value)}`];
     default:
-      return [path, e.message ?? e.keyword];
+      return undefined;
   }
 }
+
+// Policy ranges have always shown the bare value ("got 0"), other values in words.
+const POLICY_WORDS: SchemaWords = { shown: String, shownKind: describe, special: policySpecial };
 
 /**
  * An anyOf (the backend name or list) fails with one error per branch plus its
@@ -65,8 +59,8 @@ export function schemaProblems(file: string, data: unknown, doc: Document, lines
   const seen = new Set<string>();
   const problems: PolicyProblem[] = [];
   for (const e of kept) {
-    const [path, message] = explain(e, data);
-    const field = fieldName(path);
+    const [path, message] = explainSchemaError(e, data, POLICY_WORDS);
+    const field = fieldName(path, 'policy');
     const key = `${field}\u0000${message}`;
     if (seen.has(key)) continue;
     seen.add(key);

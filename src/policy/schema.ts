@@ -5,15 +5,28 @@ const FRACTION = { type: 'number', minimum: 0, maximum: 1 } as const;
 
 const MATCH_SCHEMA = {
   type: 'object',
+  description: 'Conditions on compute facts; every one that is set must hold. No conditions: matches every device.',
   additionalProperties: false,
   properties: {
-    gpu: { type: 'boolean' },
-    vendor: { type: 'string', minLength: 1 },
-    minVramGB: { type: 'number', minimum: 0 },
-    unifiedMemory: { type: 'boolean' },
-    minCores: { type: 'integer', minimum: 1 },
-    minMemoryGB: { type: 'number', minimum: 0 },
+    gpu: {
+      type: 'boolean',
+      description: 'At least one GPU (true) or none (false); BMC and virtual display adapters do not count.',
+    },
+    vendor: {
+      type: 'string',
+      minLength: 1,
+      description: 'A GPU of this vendor (NVIDIA, AMD, Intel, Apple; case-insensitive).',
+    },
+    minVramGB: {
+      type: 'number',
+      minimum: 0,
+      description: 'A GPU (of `vendor`, when set) with at least this much memory, in GB of 10^9 bytes.',
+    },
+    unifiedMemory: { type: 'boolean', description: 'The GPU shares system memory (Jetsons).' },
+    minCores: { type: 'integer', minimum: 1, description: 'Logical cores.' },
+    minMemoryGB: { type: 'number', minimum: 0, description: 'System memory in GB of 10^9 bytes.' },
     backend: {
+      description: 'The TF.js backend that loaded: tensorflow, wasm, cpu (one name or a list).',
       anyOf: [
         { type: 'string', enum: POLICY_BACKENDS },
         { type: 'array', items: { type: 'string', enum: POLICY_BACKENDS }, minItems: 1 },
@@ -29,12 +42,28 @@ const RULE_SCHEMA = {
   properties: {
     name: { type: 'string', minLength: 1 },
     match: MATCH_SCHEMA,
-    targetDepth: { type: 'integer', minimum: 1, maximum: MAX_DEPTH },
-    blocksMore: { type: 'integer', minimum: 1, maximum: MAX_DEPTH - 1 },
+    targetDepth: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_DEPTH,
+      description: 'The depth to reach; a rule gives this or blocksMore.',
+    },
+    blocksMore: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_DEPTH - 1,
+      description: 'Blocks more than the model had when it was imported (or shipped): repeated upgrades stop there.',
+    },
     method: { type: 'string', enum: POLICY_METHODS },
-    maxStep: { type: 'integer', minimum: 1, maximum: MAX_DEPTH },
+    maxStep: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_DEPTH,
+      description: 'The largest growth step of one job, in blocks.',
+    },
     budget: {
       type: 'object',
+      description: 'How long one job may grow: epochs, minutes of wall time, or both (whichever ends first).',
       additionalProperties: false,
       minProperties: 1,
       properties: {
@@ -44,6 +73,8 @@ const RULE_SCHEMA = {
     },
     gate: {
       type: 'object',
+      description:
+        'Fractions 0..1, on the held-out samples: the grown model must reach minAccuracy, beat the current one by minGain, and, with `confidence` (default 0.95), not be worse than it by more than maxLoss (default 0.0025).',
       additionalProperties: false,
       required: ['minGain', 'minAccuracy'],
       properties: {
@@ -53,8 +84,17 @@ const RULE_SCHEMA = {
         maxLoss: FRACTION,
       },
     },
-    retries: { type: 'integer', minimum: 0, maximum: 10 },
-    window: { type: 'string', minLength: 1 },
+    retries: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10,
+      description: 'How often an automatic upgrade the gate rejected is tried again with another seed (default 2).',
+    },
+    window: {
+      type: 'string',
+      minLength: 1,
+      description: 'A cron expression: automatic upgrades start only in a minute it matches.',
+    },
     automatic: { type: 'boolean' },
   },
 } as const;

@@ -1,6 +1,6 @@
 import { validateDetailed } from 'node-cron';
 import { Document, LineCounter } from 'yaml';
-import { lineOf } from './positions';
+import { lineOf } from '../util/yaml-lines';
 import { PolicyProblem } from './types';
 
 interface RuleLike {

@@ -1,45 +1,13 @@
-import type { MethodChoice } from '../growth-methods';
+import type { PolicyFile } from './generated-types';
+
+/** One rule as the policy file gives it (types compiled from POLICY_SCHEMA: ./generated-types.ts). */
+type RuleInFile = PolicyFile['rules'][number];
 
 /** Conditions on compute facts; every one that is set must hold. No conditions: matches every device. */
-export interface PolicyMatch {
-  /** At least one GPU (true) or none (false); BMC and virtual display adapters do not count. */
-  gpu?: boolean;
-  /** A GPU of this vendor (NVIDIA, AMD, Intel, Apple; case-insensitive). */
-  vendor?: string;
-  /** A GPU (of `vendor`, when set) with at least this much memory, in GB of 10^9 bytes. */
-  minVramGB?: number;
-  unifiedMemory?: boolean;
-  /** Logical cores. */
-  minCores?: number;
-  /** System memory in GB of 10^9 bytes. */
-  minMemoryGB?: number;
-  /** The TF.js backend that loaded: tensorflow, wasm, cpu (one name or a list). */
-  backend?: string | string[];
-}
+export type PolicyMatch = NonNullable<RuleInFile['match']>;
 
-export interface PolicyRule {
-  name: string;
-  match: PolicyMatch;
-  /** The depth to reach; a rule gives this or blocksMore. */
-  targetDepth?: number;
-  /** Blocks more than the model had when it was imported (or shipped): repeated upgrades stop there. */
-  blocksMore?: number;
-  method: MethodChoice;
-  /** The largest growth step of one job, in blocks. */
-  maxStep: number;
-  budget: { epochs?: number; minutes?: number };
-  /**
-   * Fractions 0..1, on the held-out samples: the grown model must reach
-   * minAccuracy, beat the current one by minGain, and, with `confidence`
-   * (default 0.95), not be worse than it by more than maxLoss (default 0.0025).
-   */
-  gate: { minGain: number; minAccuracy: number; confidence?: number; maxLoss?: number };
-  /** How often an automatic upgrade the gate rejected is tried again with another seed (default 2). */
-  retries?: number;
-  /** A cron expression: automatic upgrades start only in a minute it matches. */
-  window?: string;
-  automatic: boolean;
-}
+/** A rule after loading: `match` is always there (empty when the file has none). */
+export type PolicyRule = Omit<RuleInFile, 'match'> & { match: PolicyMatch };
 
 export interface Policy {
   name: string;

@@ -8,6 +8,7 @@ import { deviceTopics } from '../../contract/topics';
 import { encodeMessage } from '../../contract/validate';
 import { responseTopicFor } from './connection';
 import type { FleetSession } from './session';
+import type { GrowthMethodName } from '../../growth-methods';
 
 /** How long a device has to answer the command (it answers at once, before the job runs). */
 export const REPLY_WAIT_MS = 30_000;
@@ -16,7 +17,7 @@ const EXPIRES_AFTER_MS = 60_000;
 
 export interface DeepenOrder {
   toDepth: number;
-  method: string | null;
+  method: GrowthMethodName | null;
 }
 
 /** The topics to subscribe before sending a command to `device`, so that its reply and job messages are not missed. */

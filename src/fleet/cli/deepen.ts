@@ -1,6 +1,7 @@
 /* `deepend fleet deepen DEVICE --to-depth N`: one device's upgrade over MQTT, followed to its end. */
 import { parseArgs, UsageError } from '../../cli-kit/args';
 import type { CommandIO } from '../../cli-kit/output';
+import type { GrowthMethodName } from '../../growth-methods';
 import type { JobMessage, ReplyMessage } from '../../contract/messages';
 import { deviceTopics } from '../../contract/topics';
 import { responseTopicFor } from './connection';
@@ -27,7 +28,7 @@ export function jobSummary(device: string, job: JobMessage): string {
 interface DeepenRequest {
   device: string;
   toDepth: number;
-  method: string | null;
+  method: GrowthMethodName | null;
   timeoutMs: number;
 }
 

@@ -1,6 +1,6 @@
 /* Flag checks the deepen and rollout subcommands share. */
 import { FlagDoc, numberFlag, ParsedArgs, UsageError } from '../../cli-kit/args';
-import { GROWTH_METHODS } from '../../growth-methods';
+import { GROWTH_METHODS, type GrowthMethodName, isGrowthMethod } from '../../growth-methods';
 
 /** The contract's depth range (schemas: depth 1..64). */
 export const MAX_DEPTH = 64;
@@ -23,10 +23,10 @@ export function toDepthFlag(args: ParsedArgs): number {
   return numberFlag(args, 'to-depth', { integer: true, min: 1, max: MAX_DEPTH })!;
 }
 
-export function methodFlag(args: ParsedArgs): string | null {
+export function methodFlag(args: ParsedArgs): GrowthMethodName | null {
   const method = args.values.get('method');
   if (method === undefined) return null;
-  if (!(GROWTH_METHODS as readonly string[]).includes(method))
+  if (!isGrowthMethod(method))
     throw new UsageError(`--method must be one of ${GROWTH_METHODS.join(', ')}, got '${method}'`);
   return method;
 }

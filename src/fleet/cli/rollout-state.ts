@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { JobStatus, RolloutMessage } from '../../contract/messages';
 import { paramsKey, RolloutParams, RolloutPlan, WAVE_DEFAULTS } from './rollout-plan';
 
 export const STATE_FILE_NAME = 'fleet-rollouts.db';
@@ -28,7 +29,7 @@ export interface RolloutDevice {
   jobId: string | null;
   reason: string | null;
   /** The terminal status of its rollout job (jobs/JOBID): tells `rejected` from `failed`. */
-  jobStatus: string | null;
+  jobStatus: JobStatus | null;
   accuracyBefore: number | null;
   accuracyAfter: number | null;
   /** --rollback-on-stop: null (not asked), 'sent', 'done', or 'failed: WHY'. */
@@ -38,7 +39,7 @@ export interface RolloutDevice {
 /** The wave that stopped a rollout, the rule it failed and the figures. */
 export interface RolloutStop {
   batch: number;
-  rule: string;
+  rule: NonNullable<RolloutMessage['stop']>['rule'];
   why: string;
 }
 
@@ -144,7 +145,7 @@ interface DeviceRow {
   depth: number | null;
   job_id: string | null;
   reason: string | null;
-  job_status: string | null;
+  job_status: JobStatus | null;
   accuracy_before: number | null;
   accuracy_after: number | null;
   rollback: string | null;

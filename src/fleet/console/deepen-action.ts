@@ -9,7 +9,7 @@ import { responseTopicFor } from '../cli/connection';
 import { type DeepenOrder, publishDeepen, REPLY_WAIT_MS } from '../cli/deepen-command';
 import { MAX_DEPTH } from '../cli/inputs';
 import type { FleetSession } from '../cli/session';
-import { GROWTH_METHODS } from '../../growth-methods';
+import { GROWTH_METHODS, type GrowthMethodName, isGrowthMethod } from '../../growth-methods';
 import type { FleetState } from './fleet-state';
 
 /** Unclaimed replies kept (other fleet tools' replies land here too, on cmd/reply). */
@@ -19,7 +19,7 @@ export interface DeepenRequestBody {
   device?: string;
   group?: string;
   toDepth: number;
-  method?: string;
+  method?: GrowthMethodName;
 }
 
 export interface DeepenResult {
@@ -45,8 +45,7 @@ export function deepenBodyProblem(body: unknown): string | null {
   const depth = b.toDepth;
   if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH)
     return `toDepth: must be a whole number from 1 to ${MAX_DEPTH}`;
-  if (b.method !== undefined && !(GROWTH_METHODS as readonly unknown[]).includes(b.method))
-    return `method: must be one of ${GROWTH_METHODS.join(', ')}`;
+  if (b.method !== undefined && !isGrowthMethod(b.method)) return `method: must be one of ${GROWTH_METHODS.join(', ')}`;
   return null;
 }
 

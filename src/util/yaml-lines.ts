@@ -1,27 +1,5 @@
 import { Document, isMap, isScalar, isSeq, LineCounter, Node } from 'yaml';
-
-export type PathSegment = string | number;
-
-/** "/rules/0/gate/minGain" (an ajv instancePath) -> ['rules', 0, 'gate', 'minGain']. */
-export function pointerToPath(pointer: string): PathSegment[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-}
-
-/** ['rules', 0, 'gate', 'minGain'] -> "rules[0].gate.minGain"; the root is "policy". */
-export function fieldName(path: PathSegment[]): string {
-  if (path.length === 0) return 'policy';
-  return path
-    .map((p, i) => {
-      if (typeof p === 'number') return `[${p}]`;
-      return i === 0 ? p : `.${p}`;
-    })
-    .join('');
-}
+import type { PathSegment } from './schema-errors';
 
 function startOf(node: Node | null | undefined): number | undefined {
   return node?.range?.[0];

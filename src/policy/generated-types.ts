@@ -1,0 +1,83 @@
+// Generated from POLICY_SCHEMA in src/policy/schema.ts by `npm run gen:types`: do not edit.
+// The schema is the one source; test/schema-types.test.ts fails when this file is stale.
+
+export interface PolicyFile {
+  name?: string;
+  /**
+   * @minItems 1
+   */
+  rules: {
+    name: string;
+    /**
+     * Conditions on compute facts; every one that is set must hold. No conditions: matches every device.
+     */
+    match?: {
+      /**
+       * At least one GPU (true) or none (false); BMC and virtual display adapters do not count.
+       */
+      gpu?: boolean;
+      /**
+       * A GPU of this vendor (NVIDIA, AMD, Intel, Apple; case-insensitive).
+       */
+      vendor?: string;
+      /**
+       * A GPU (of `vendor`, when set) with at least this much memory, in GB of 10^9 bytes.
+       */
+      minVramGB?: number;
+      /**
+       * The GPU shares system memory (Jetsons).
+       */
+      unifiedMemory?: boolean;
+      /**
+       * Logical cores.
+       */
+      minCores?: number;
+      /**
+       * System memory in GB of 10^9 bytes.
+       */
+      minMemoryGB?: number;
+      /**
+       * The TF.js backend that loaded: tensorflow, wasm, cpu (one name or a list).
+       */
+      backend?: ('tensorflow' | 'wasm' | 'cpu' | 'webgpu') | ('tensorflow' | 'wasm' | 'cpu' | 'webgpu')[];
+    };
+    /**
+     * The depth to reach; a rule gives this or blocksMore.
+     */
+    targetDepth?: number;
+    /**
+     * Blocks more than the model had when it was imported (or shipped): repeated upgrades stop there.
+     */
+    blocksMore?: number;
+    method: 'dils' | 'identity' | 'morphism' | 'lookahead' | 'random' | 'auto';
+    /**
+     * The largest growth step of one job, in blocks.
+     */
+    maxStep: number;
+    /**
+     * How long one job may grow: epochs, minutes of wall time, or both (whichever ends first).
+     */
+    budget: {
+      epochs?: number;
+      minutes?: number;
+    };
+    /**
+     * Fractions 0..1, on the held-out samples: the grown model must reach minAccuracy, beat the current one by minGain, and, with `confidence` (default 0.95), not be worse than it by more than maxLoss (default 0.0025).
+     */
+    gate: {
+      minGain: number;
+      minAccuracy: number;
+      confidence?: number;
+      maxLoss?: number;
+    };
+    /**
+     * How often an automatic upgrade the gate rejected is tried again with another seed (default 2).
+     */
+    retries?: number;
+    /**
+     * A cron expression: automatic upgrades start only in a minute it matches.
+     */
+    window?: string;
+    automatic: boolean;
+  }[];
+}
