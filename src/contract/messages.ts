@@ -4,37 +4,11 @@
  * gen:types`, the types in ./generated-types.ts that this module names.
  * Times are ISO 8601 strings in UTC.
  */
-import type {
-  BirthMessage,
-  CancelCommand,
-  DeepenCommand,
-  DesiredMessage,
-  JobMessage,
-  RebirthCommand,
-  ReplyMessage,
-  ReportedMessage,
-  RollbackCommand,
-  RolloutMessage,
-  StateMessage,
-  TelemetryMessage,
-} from './generated-types';
+import type * as Wire from './generated-types';
 
-export type {
-  BirthMessage,
-  CancelCommand,
-  DeepenCommand,
-  DesiredMessage,
-  JobMessage,
-  RebirthCommand,
-  ReplyMessage,
-  ReportedMessage,
-  RollbackCommand,
-  RolloutMessage,
-  StateMessage,
-  TelemetryMessage,
-};
+export type * from './generated-types';
 
-export type DeviceState = StateMessage['state'];
+export type DeviceState = Wire.StateMessage['state'];
 /** Every device state, in the schema's order (test/fleet-contract.test.ts checks it against the schema). */
 export const DEVICE_STATES = [
   'init',
@@ -45,9 +19,9 @@ export const DEVICE_STATES = [
   'lost',
 ] as const satisfies readonly DeviceState[];
 
-export type BirthModel = BirthMessage['model'];
+export type BirthModel = Wire.BirthMessage['model'];
 
-export type JobStatus = JobMessage['status'];
+export type JobStatus = Wire.JobMessage['status'];
 export const JOB_STATUSES = [
   'queued',
   'running',
@@ -57,16 +31,16 @@ export const JOB_STATUSES = [
   'canceled',
 ] as const satisfies readonly JobStatus[];
 
-export type CommandMessage = DeepenCommand | CancelCommand | RollbackCommand | RebirthCommand;
+export type CommandMessage = Wire.DeepenCommand | Wire.CancelCommand | Wire.RollbackCommand | Wire.RebirthCommand;
 
-export type ReportedStatus = ReportedMessage['status'];
+export type ReportedStatus = Wire.ReportedMessage['status'];
 export const REPORTED_STATUSES = ['running', 'succeeded', 'failed'] as const satisfies readonly ReportedStatus[];
 
 export const ROLLOUT_STATUSES = [
   'running',
   'stopped',
   'completed',
-] as const satisfies readonly RolloutMessage['status'][];
+] as const satisfies readonly Wire.RolloutMessage['status'][];
 export const ROLLOUT_DEVICE_STATUSES = [
   'planned',
   'sent',
@@ -74,7 +48,7 @@ export const ROLLOUT_DEVICE_STATUSES = [
   'succeeded',
   'failed',
   'pending',
-] as const satisfies readonly RolloutMessage['devices'][number]['status'][];
+] as const satisfies readonly Wire.RolloutMessage['devices'][number]['status'][];
 
 /** Message kinds with a schema, by the file name under ./schemas/ (KIND.schema.json). */
 export const MESSAGE_KINDS = [
@@ -94,16 +68,16 @@ export const MESSAGE_KINDS = [
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export interface MessageOfKind {
-  state: StateMessage;
-  birth: BirthMessage;
-  job: JobMessage;
-  deepen: DeepenCommand;
-  cancel: CancelCommand;
-  rollback: RollbackCommand;
-  rebirth: RebirthCommand;
-  reply: ReplyMessage;
-  desired: DesiredMessage;
-  reported: ReportedMessage;
-  telemetry: TelemetryMessage;
-  rollout: RolloutMessage;
+  state: Wire.StateMessage;
+  birth: Wire.BirthMessage;
+  job: Wire.JobMessage;
+  deepen: Wire.DeepenCommand;
+  cancel: Wire.CancelCommand;
+  rollback: Wire.RollbackCommand;
+  rebirth: Wire.RebirthCommand;
+  reply: Wire.ReplyMessage;
+  desired: Wire.DesiredMessage;
+  reported: Wire.ReportedMessage;
+  telemetry: Wire.TelemetryMessage;
+  rollout: Wire.RolloutMessage;
 }
