@@ -26,7 +26,8 @@ import { daemonFleetSources } from './fleet-sources';
 import { adoptUserModel } from './user-model';
 import { serveCommittedOrFallback } from '../jobs/corrupt-fallback';
 import { pruneVersions } from '../jobs/retention';
-import { describeCommit } from '../jobs/outcome';
+import { JobEventBus } from '../jobs/job-event-bus';
+import { jobLogListener } from './job-log';
 import { isStorageError } from '../store/disk';
 import { openReadOnlyStore } from '../store/read-only';
 import { ReadOnlyRunner } from './read-only-runner';
@@ -67,7 +68,6 @@ export class Daemon {
   private askStop!: () => void;
   private readonly stopAsked = new Promise<void>((r) => (this.askStop = r));
   private stopWanted = false;
-  private readonly loggedDecile = new Map<string, number>();
 
   constructor(private readonly opts: DaemonOptions) {
     this.parts = { config: opts.config, startedAt: new Date(), progress: new ProgressBoard(), phase: 'starting' };
@@ -144,6 +144,10 @@ export class Daemon {
       runner: () => parts.runner,
     });
     parts.fleet = fleet;
+    const jobEvents = new JobEventBus((err, event, job) =>
+      log.error('a job event listener failed', { event, job: job.id, error: err.message }),
+    );
+    jobEvents.subscribe(fleet.jobEvents);
 
     const source = hardwareSource(this.opts.env);
     if (source.fixture) log.warn('reading hardware from a fixture file, not this machine', { fixture: source.fixture });
@@ -183,7 +187,7 @@ export class Daemon {
           modelName: name,
           slot: s,
           log: (line) => log.line(line),
-          onJob: (job) => fleet.jobEvents.onState(job),
+          onJob: (job) => jobEvents.onState(job),
         });
       } catch (err) {
         await s.close();
@@ -221,6 +225,8 @@ export class Daemon {
     log.info('serving', { url: parts.httpUrl, predict: `${parts.httpUrl}/v1/models/${name}:predict` });
 
     await this.stage('runner');
+    jobEvents.subscribe(jobLogListener(log));
+    jobEvents.subscribe(this.jobAftermath(watcher));
     const runner = await lifecycle.start('job runner', async () => {
       if (parts.readOnly) {
         const r = new ReadOnlyRunner(() => parts.readOnly!.reason);
@@ -234,7 +240,7 @@ export class Daemon {
         rule: () => watcher.rule(),
         data: config.data,
         backend: parts.backend!.name,
-        events: this.jobEvents(watcher, fleet),
+        events: jobEvents,
         log: (line) => log.line(line),
       });
       return { value: r, stop: () => r.stop() };
@@ -375,41 +381,17 @@ export class Daemon {
     };
   }
 
-  private jobEvents(watcher: ComputeWatcher, fleet: FleetAgent): Partial<JobEvents> {
-    const { log } = this.opts;
+  /** What the daemon itself does on job events: the progress board, and after a job ends the watcher and pruning. */
+  private jobAftermath(watcher: ComputeWatcher): JobEvents {
     return {
       onState: (job: JobRow) => {
-        fleet.jobEvents.onState(job);
-        log.info(`job ${job.state}`, {
-          job: job.id,
-          kind: job.kind,
-          trigger: job.trigger,
-          outcome: job.state === 'succeeded' ? describeCommit(job) : undefined,
-          reason: job.reason ?? undefined,
-        });
-        if (isTerminal(job.state)) {
-          this.loggedDecile.delete(job.id);
-          this.parts.progress.forgetOld();
-          watcher.jobEnded(job);
-          // after the runner has finished with the job (it flips `current` after announcing)
-          if (job.state === 'succeeded') setImmediate(() => this.prune());
-        }
+        if (!isTerminal(job.state)) return;
+        this.parts.progress.forgetOld();
+        watcher.jobEnded(job);
+        // after the runner has finished with the job (it flips `current` after announcing)
+        if (job.state === 'succeeded') setImmediate(() => this.prune());
       },
-      onProgress: (job, e) => {
-        fleet.jobEvents.onProgress(job, e);
-        this.parts.progress.record(job.id, e);
-        const decile = Math.floor(e.percent / 10);
-        if (decile > (this.loggedDecile.get(job.id) ?? -1)) {
-          this.loggedDecile.set(job.id, decile);
-          log.info('job progress', {
-            job: job.id,
-            percent: e.percent,
-            step: e.step,
-            loss: Number(e.loss.toPrecision(4)),
-            validationAccuracy: e.validationAccuracy,
-          });
-        }
-      },
+      onProgress: (job, e) => this.parts.progress.record(job.id, e),
     };
   }
 }
