@@ -92,7 +92,8 @@ function headTensors(data: Dataset, meta: ModelMeta, frozen: tfl.LayersModel | u
   return { ...set, x: features };
 }
 
-export const STAGE2_LEARNING_RATE = 5e-4;
+/** Stage II's peak learning rate: 1e-3 over 5e-4 and 2.5e-4 on the default upgrade (docs/design/dils.md, third round). */
+export const STAGE2_LEARNING_RATE = 1e-3;
 /** Stage II validates every this many training samples as well as at epoch ends, for curves and time-to-accuracy. */
 export const VALIDATE_EVERY_SAMPLES = 2048;
 
