@@ -11,9 +11,10 @@ import { HardwareFixture, hardwareFixturePath } from './hardware';
 /**
  * A test policy: 8+ cores get depth 3, every other device depth 2 (the
  * shipped depth: nothing to do). One Stage II epoch (about ten seconds
- * here, and it gains about half a point, where a few seconds of budget can
- * lose a tenth); the gate lets any candidate that does not lose accuracy through
- * (maxLoss 1: the loss bound is not what these tests check).
+ * here; it usually gains about half a point, but one epoch on a busy machine
+ * can end a tenth below). The gate lets any candidate through that loses
+ * less than a point (minGain -1, maxLoss 1): these tests check the daemon's
+ * jobs, not the growth's gain, and must not fail on noise.
  */
 export const TEST_POLICY = `name: daemon-test
 rules:
@@ -23,7 +24,7 @@ rules:
     method: dils
     maxStep: 1
     budget: { epochs: 1 }
-    gate: { minGain: 0, minAccuracy: 0, maxLoss: 1 }
+    gate: { minGain: -1, minAccuracy: 0, maxLoss: 1 }
     automatic: true
   - name: small
     match: {}
@@ -31,7 +32,7 @@ rules:
     method: dils
     maxStep: 1
     budget: { epochs: 1 }
-    gate: { minGain: 0, minAccuracy: 0, maxLoss: 1 }
+    gate: { minGain: -1, minAccuracy: 0, maxLoss: 1 }
     automatic: true
 `;
 
