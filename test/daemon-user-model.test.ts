@@ -29,7 +29,7 @@ rules:
     method: dils
     maxStep: 1
     budget: { epochs: 1 }
-    gate: { minGain: -1, minAccuracy: 0, maxLoss: 1 }
+    gate: { minGain: -0.01, minAccuracy: 0, maxLoss: 1 }
     automatic: true
 `;
 

@@ -257,13 +257,13 @@ test('every problem is reported, in line order, as file:line: field: message', (
       l
         .replace('targetDepth: 4', 'targetDepth: 99')
         .replace('method: dils', 'method: magic')
-        .replace('minGain: 0.001', 'minGain: -1'),
+        .replace('minGain: 0.001', 'minGain: -1.5'),
     ),
   ]);
   assert.deepEqual(checkPolicy(file).map(formatProblem), [
     `${file}:4: rules[0].targetDepth: must be <= 64, got 99`,
     `${file}:5: rules[0].method: must be one of dils, identity, morphism, lookahead, random, auto, got the string 'magic'`,
-    `${file}:9: rules[0].gate.minGain: must be >= 0, got -1`,
+    `${file}:9: rules[0].gate.minGain: must be >= -1, got -1.5`,
   ]);
 });
 

@@ -74,11 +74,17 @@ const RULE_SCHEMA = {
     gate: {
       type: 'object',
       description:
-        'Fractions 0..1, on the held-out samples: the grown model must reach minAccuracy, beat the current one by minGain, and, with `confidence` (default 0.95), not be worse than it by more than maxLoss (default 0.0025).',
+        'Fractions (minGain -1..1, the others 0..1), on the held-out samples: the grown model must reach minAccuracy, beat the current one by minGain, and, with `confidence` (default 0.95), not be worse than it by more than maxLoss (default 0.0025).',
       additionalProperties: false,
       required: ['minGain', 'minAccuracy'],
       properties: {
-        minGain: FRACTION,
+        minGain: {
+          type: 'number',
+          minimum: -1,
+          maximum: 1,
+          description:
+            'The point gain the grown model must show, as a fraction (0.001 = 0.1 point). Below 0 lets a grown model through that is that much worse on the point estimate (e.g. to deepen now and fine-tune later), still only when the paired bound says it is not worse by more than maxLoss.',
+        },
         minAccuracy: FRACTION,
         confidence: { type: 'number', minimum: 0.5, maximum: 0.9999 },
         maxLoss: FRACTION,
