@@ -51,7 +51,10 @@ test('client commands without a daemon say so in one line', async (t) => {
   for (const args of [['status'], ['jobs'], ['models'], ['rollback'], ['deepen', '--wait']]) {
     const run = await runCli(args, { env: { DEEPEND_HOME: home } });
     assert.equal(run.code, 1, args.join(' '));
-    assert.equal(run.stderr, `deepend ${args[0]}: no daemon running at ${home} (control.sock missing)\n`);
+    assert.equal(
+      run.stderr,
+      `deepend ${args[0]}: no daemon running at ${home} (control.sock missing); hint: start it with \`deepend start\`, or point --home (DEEPEND_HOME) at its home directory\n`,
+    );
     assert.equal(run.stdout, '');
   }
 });

@@ -122,7 +122,7 @@ test('no intact version: the start exits 1 with one line naming every version ch
   assert.equal(lines.length, 1, run.stderr);
   assert.match(
     lines[0],
-    /^deepend start: no intact version of model default to serve: checked v2 \(.*weights\.bin.*\); v1 \(.*weights\.bin.*\)$/,
+    /^deepend start: no intact version of model default to serve: checked v2 \(.*weights\.bin.*\); v1 \(.*weights\.bin.*\); hint: restore the versions from a backup, or import a model with deepend models import$/,
   );
   assert.ok(existsSync(join(models(h.home), 'v2')) && existsSync(join(models(h.home), 'v1')));
   assert.ok(!existsSync(join(models(h.home), '.quarantine')));

@@ -140,6 +140,7 @@ const EXAMPLES: Examples = {
       ok: false,
       jobId: JOB,
       error: 'the model is already at depth 8',
+      code: 'conflict',
       duplicate: true,
       ts: TS,
     },

@@ -171,6 +171,7 @@ for (const b of BROKERS) {
         const cancel = await observer.waitFor(replyTo('cancel-1'), 60_000, 'the cancel reply');
         assert.equal(cancel.body!.ok, false);
         assert.match(String(cancel.body!.error), /is not running/);
+        assert.equal(cancel.body!.code, 'conflict');
         await observer.publish(topics.command('rollback'), { commandId: 'rollback-1' });
         const rollback = await observer.waitFor(replyTo('rollback-1'), 90_000, 'the rollback reply');
         assert.equal(rollback.body!.ok, true, String(rollback.body!.error));
@@ -224,10 +225,9 @@ for (const b of BROKERS) {
         await observer.publish(topics.command('deepen'), { commandId: 'bad-schema', toDepth: 'three' });
         assert.match(String((await observer.waitFor(replyTo('bad-schema'), 60_000)).body!.error), /toDepth/);
         await observer.publish(`${topics.base}/cmd/explode`, { commandId: 'unknown-1' });
-        assert.match(
-          String((await observer.waitFor(replyTo('unknown-1'), 60_000)).body!.error),
-          /unknown command 'explode'/,
-        );
+        const unknown = await observer.waitFor(replyTo('unknown-1'), 60_000);
+        assert.match(String(unknown.body!.error), /unknown command 'explode'/);
+        assert.equal(unknown.body!.code, 'not-found');
         await observer.publish(topics.command('rebirth'), { commandId: 'huge-1', pad: 'x'.repeat(4000) });
         const huge = await observer.waitFor(
           (m) => m.topic === topics.reply && /over the limit of 2048/.test(String(m.body?.error)),
@@ -235,6 +235,7 @@ for (const b of BROKERS) {
           'the oversized reply',
         );
         assert.equal(huge.body!.ok, false);
+        assert.equal(huge.body!.code, 'usage');
         await observer.publish(topics.command('deepen'), {
           commandId: 'expired-1',
           toDepth: 3,

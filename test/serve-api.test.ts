@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { request, type Server } from 'node:http';
 import { tf } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
+import { codeOfStatus } from '../src/util/deepend-error';
 import { DEFAULT_MODEL } from './helpers/serve-models';
 import { applyNormalisation } from '../src/data/normalise';
 import { loadServedModel, Metrics, ModelSlot, ServedModel, serverPort, startServer, stopServer } from '../src/serve';
@@ -62,8 +63,10 @@ async function call(
 
 function assertError(r: { status: number; json: ResponseJson }, status: number, pattern: RegExp): void {
   assert.equal(r.status, status, JSON.stringify(r.json));
-  assert.deepEqual(Object.keys(r.json), ['error']);
+  // TF Serving's shape, {"error": message}, with deepend's error code beside it
+  assert.deepEqual(Object.keys(r.json).sort(), ['code', 'error']);
   assert.match(r.json.error, pattern);
+  assert.equal(r.json.code, codeOfStatus(status));
 }
 
 before(async () => {

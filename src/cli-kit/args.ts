@@ -1,9 +1,10 @@
 import { parseArgs as parseTokens } from 'node:util';
+import { DeependError } from '../util/deepend-error';
 
-/** A usage error: printed as one line with exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A usage error: printed as one line with exit code 2 (code `usage`). */
+export class UsageError extends DeependError {
+  constructor(message: string, hint?: string) {
+    super('usage', message, hint === undefined ? {} : { hint });
     this.name = 'UsageError';
   }
 }

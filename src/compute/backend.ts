@@ -1,3 +1,4 @@
+import { firstLine } from '../util/deepend-error';
 import { tf } from '../tf';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
@@ -89,7 +90,7 @@ async function tryCandidate(c: Candidate, skipped: string[]): Promise<boolean> {
     await tf.ready();
     return true;
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const msg = firstLine(err);
     skipped.push(`${c.package}: ${msg}`);
     return false;
   }

@@ -374,6 +374,10 @@ export interface ReplyMessage {
    */
   error?: string;
   /**
+   * What kind of refusal, by deepend's stable error codes (docs/guides/troubleshooting.md): usage, conflict, unavailable, not-found, data, model, store, disk-full, internal, ...; absent when ok is true, and in replies of daemons before 0.2.
+   */
+  code?: string;
+  /**
    * True when this repeats the first answer to a command id already processed.
    */
   duplicate?: boolean;

@@ -1,3 +1,4 @@
+import { oneLine } from '../util/deepend-error';
 /*
  * Every message sent or received goes through here: checked against its
  * kind's JSON Schema (./schemas/), with what is wrong said in one line.
@@ -34,10 +35,6 @@ export function validateMessage<K extends MessageKind>(kind: K, payload: unknown
   if (validator(payload)) return { ok: true, value: payload as MessageOfKind[K] };
   const error = validator.errors?.[0];
   return { ok: false, problem: error ? schemaProblem(error, payload) : 'payload: does not match the schema' };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 /** A received payload: at most maxBytes, UTF-8 JSON, valid for its kind. */

@@ -1,6 +1,8 @@
 import { MAX_DEPTH } from '../limits';
 import { METHOD_CHOICES, MethodChoice } from '../growth-methods';
-import { ControlError, ControlHandler, ControlRequest } from './control-server';
+import { DeependError, HttpError } from '../util/deepend-error';
+import { renderError } from '../util/error-render';
+import { ControlHandler, ControlRequest } from './control-server';
 import { memoryReading } from './memory-reading';
 import { daemonStatus, DaemonParts, jobView, versionView } from './status';
 import { registerPreparedImport } from './user-model';
@@ -21,8 +23,17 @@ import { discardVersion } from '../store/model-dirs';
  *   POST /memory              memory, tensors and open fds after a full GC (node --expose-gc), for leak hunting
  */
 
+/** What was asked cannot be done now: answered 409, keeping a DeependError's code and hint (a bad import stays `data`). */
+function refusal(err: unknown): DeependError {
+  const shown = renderError(err);
+  return new DeependError(shown.code === 'internal' ? 'conflict' : shown.code, shown.message, {
+    httpStatus: 409,
+    ...(shown.hint === undefined ? {} : { hint: shown.hint }),
+  });
+}
+
 function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new ControlError(503, `the daemon is still starting (${what} not ready)`);
+  if (value === undefined) throw new HttpError(503, `the daemon is still starting (${what} not ready)`);
   return value;
 }
 
@@ -30,7 +41,7 @@ function optionalInt(body: Record<string, unknown>, key: string, max = Number.MA
   const v = body[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-    throw new ControlError(
+    throw new HttpError(
       400,
       `${key} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? '>= 1' : `from 1 to ${max}`}, got ${JSON.stringify(v)}`,
     );
@@ -42,7 +53,7 @@ function optionalMethod(body: Record<string, unknown>): MethodChoice | undefined
   const v = body.method;
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string' || !(METHOD_CHOICES as readonly string[]).includes(v))
-    throw new ControlError(400, `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(v)}`);
+    throw new HttpError(400, `method must be one of ${METHOD_CHOICES.join(', ')}, got ${JSON.stringify(v)}`);
   return v as MethodChoice;
 }
 
@@ -50,12 +61,12 @@ function limitOf(req: ControlRequest): number {
   const raw = req.query.get('limit');
   const n = raw === null ? 20 : Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new ControlError(400, `limit must be a whole number from 1 to 1000, got ${raw}`);
+    throw new HttpError(400, `limit must be a whole number from 1 to 1000, got ${raw}`);
   return n;
 }
 
 function allow(req: ControlRequest, method: 'GET' | 'POST'): void {
-  if (req.method !== method) throw new ControlError(405, `${req.method} ${req.path}: use ${method}`);
+  if (req.method !== method) throw new HttpError(405, `${req.method} ${req.path}: use ${method}`);
 }
 
 export function controlHandler(parts: DaemonParts): ControlHandler {
@@ -75,7 +86,7 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
       const store = need(parts.store, 'store');
       const id = decodeURIComponent(path.slice('/jobs/'.length));
       const job = store.job(id);
-      if (!job) throw new ControlError(404, `no job ${id}`);
+      if (!job) throw new HttpError(404, `no job ${id}`);
       return { body: { job: jobView(parts, job), transitions: store.transitions(id) } };
     }
     if (path === '/models') {
@@ -100,7 +111,7 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
         method: optionalMethod(req.body),
       });
       if (!answer.accepted)
-        throw new ControlError(409, answer.reason, answer.job ? { job: jobView(parts, answer.job) } : {});
+        throw new HttpError(409, answer.reason, {}, answer.job ? { job: jobView(parts, answer.job) } : {});
       return { status: 202, body: { job: jobView(parts, answer.job) } };
     }
     if (path === '/rollback') {
@@ -111,20 +122,17 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
         const job = await runner.rollback(version);
         return { body: { job: jobView(parts, job) } };
       } catch (err) {
-        throw new ControlError(409, err instanceof Error ? err.message.split('\n')[0] : String(err));
+        throw refusal(err);
       }
     }
     if (path === '/models/import') {
       allow(req, 'POST');
       const runner = need(parts.runner, 'job runner');
       const dir = req.body.dir;
-      if (typeof dir !== 'string') throw new ControlError(400, `dir must be a string, got ${JSON.stringify(dir)}`);
+      if (typeof dir !== 'string') throw new HttpError(400, `dir must be a string, got ${JSON.stringify(dir)}`);
       const busy = runner.active();
       if (busy)
-        throw new ControlError(
-          409,
-          `job ${busy.id} is ${busy.state}: one job at a time; import again when it has ended`,
-        );
+        throw new HttpError(409, `job ${busy.id} is ${busy.state}: one job at a time; import again when it has ended`);
       const store = need(parts.store, 'store');
       let version: number | undefined;
       try {
@@ -135,7 +143,7 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
         // a version nothing swapped to is not left behind
         if (version !== undefined && !store.modelVersion(parts.config.model.name, version)?.committed)
           discardVersion(parts.config.home, parts.config.model.name, version, store);
-        throw new ControlError(409, err instanceof Error ? err.message.split('\n')[0] : String(err));
+        throw refusal(err);
       }
     }
     if (path === '/cancel') {
@@ -144,12 +152,12 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
       const store = need(parts.store, 'store');
       const given = req.body.jobId;
       if (given !== undefined && typeof given !== 'string')
-        throw new ControlError(400, `jobId must be a string, got ${JSON.stringify(given)}`);
+        throw new HttpError(400, `jobId must be a string, got ${JSON.stringify(given)}`);
       const jobId = given ?? runner.active()?.id;
-      if (jobId === undefined) throw new ControlError(409, 'no job is running or queued');
-      if (!store.job(jobId)) throw new ControlError(404, `no job ${jobId}`);
+      if (jobId === undefined) throw new HttpError(409, 'no job is running or queued');
+      if (!store.job(jobId)) throw new HttpError(404, `no job ${jobId}`);
       if (!runner.cancel(jobId))
-        throw new ControlError(409, `job ${jobId} is not running or queued (state ${store.job(jobId)!.state})`);
+        throw new HttpError(409, `job ${jobId} is not running or queued (state ${store.job(jobId)!.state})`);
       await runner.idle();
       return { body: { job: jobView(parts, store.job(jobId)!) } };
     }
@@ -175,6 +183,6 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
         },
       };
     }
-    throw new ControlError(404, `no such control endpoint: ${req.method} ${path}`);
+    throw new HttpError(404, `no such control endpoint: ${req.method} ${path}`);
   };
 }

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config';
 import { CONTROL_SOCKET, controlSocketPath } from './control-socket';
+import { codeOfStatus, DeependError, ERROR_CODES, type ErrorCode } from '../util/deepend-error';
 
 export interface ControlAnswer {
   status: number;
@@ -9,20 +10,28 @@ export interface ControlAnswer {
 }
 
 /** The daemon is not there to ask: one line that says where it was looked for. */
-export class NoDaemonError extends Error {
+export class NoDaemonError extends DeependError {
   constructor(home: string, why: string) {
-    super(`no daemon running at ${home} (${why})`);
+    super('no-daemon', `no daemon running at ${home} (${why})`, {
+      hint: 'start it with `deepend start`, or point --home (DEEPEND_HOME) at its home directory',
+    });
     this.name = 'NoDaemonError';
   }
 }
 
-/** An answer other than 2xx: its `error` text, with the body for callers that want more. */
-export class ControlCallError extends Error {
+/** An answer other than 2xx: the daemon's `error`, `code` and `hint`, with the body for callers that want more. */
+export class ControlCallError extends DeependError {
   constructor(
     readonly status: number,
-    readonly body: Record<string, unknown>,
+    body: Record<string, unknown>,
   ) {
-    super(typeof body.error === 'string' ? body.error : `the daemon answered ${status}`);
+    const code =
+      typeof body.code === 'string' && body.code in ERROR_CODES ? (body.code as ErrorCode) : codeOfStatus(status);
+    super(code, typeof body.error === 'string' ? body.error : `the daemon answered ${status}`, {
+      httpStatus: status,
+      body,
+      ...(typeof body.hint === 'string' ? { hint: body.hint } : {}),
+    });
     this.name = 'ControlCallError';
   }
 }

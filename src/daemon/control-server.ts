@@ -1,16 +1,8 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 
-/** An answer with a status code; a thrown ControlError becomes {"error": message}. */
-export class ControlError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly body: object = {},
-  ) {
-    super(message);
-  }
-}
+import { HttpError } from '../util/deepend-error';
+import { renderError } from '../util/error-render';
 
 export interface ControlRequest {
   method: string;
@@ -29,7 +21,7 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => {
       text += chunk;
-      if (text.length > MAX_BODY) reject(new ControlError(413, 'request body too large'));
+      if (text.length > MAX_BODY) reject(new HttpError(413, 'request body too large'));
     });
     req.on('end', () => {
       if (text.trim() === '') return resolve({});
@@ -38,7 +30,7 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
         if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
         resolve(value as Record<string, unknown>);
       } catch {
-        reject(new ControlError(400, 'the request body must be a JSON object'));
+        reject(new HttpError(400, 'the request body must be a JSON object'));
       }
     });
     req.on('error', reject);
@@ -58,8 +50,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, handler: Contro
     const answer = await handler({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body });
     send(res, answer.status ?? 200, answer.body);
   } catch (err) {
-    if (err instanceof ControlError) send(res, err.status, { error: err.message, ...err.body });
-    else send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+    const shown = renderError(err);
+    send(res, shown.httpStatus, shown.body);
   }
 }
 

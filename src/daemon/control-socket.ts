@@ -1,3 +1,4 @@
+import { DeependError } from '../util/deepend-error';
 import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -31,7 +32,10 @@ export async function claimControlSocket(home: string): Promise<string> {
   const path = controlSocketPath(home);
   if (!existsSync(path)) return path;
   if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket: move it away`);
-  if (await socketAnswers(path)) throw new Error(`a daemon is already running at ${home} (${CONTROL_SOCKET} answers)`);
+  if (await socketAnswers(path))
+    throw new DeependError('conflict', `a daemon is already running at ${home} (${CONTROL_SOCKET} answers)`, {
+      hint: 'one daemon per home: stop the other one, or give this one another DEEPEND_HOME',
+    });
   rmSync(path, { force: true });
   return path;
 }

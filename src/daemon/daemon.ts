@@ -1,3 +1,4 @@
+import { firstLine, DeependError } from '../util/deepend-error';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { selectBackend } from '../compute/backend';
@@ -126,7 +127,7 @@ export class Daemon {
           return { value: s, stop: () => s.close() };
         } catch (err) {
           if (!isStorageError(err)) throw err;
-          this.enterReadOnly((err as Error).message.split('\n')[0]);
+          this.enterReadOnly(firstLine(err));
         }
       } else {
         this.enterReadOnly(why);
@@ -216,7 +217,10 @@ export class Daemon {
         status: () => this.health(),
         jobState: () => parts.runner?.active()?.state,
       }).catch((err: NodeJS.ErrnoException) => {
-        throw new Error(`cannot serve on ${config.http.host}:${config.http.port} (${listenFailure(err)})`);
+        throw new DeependError(
+          'conflict',
+          `cannot serve on ${config.http.host}:${config.http.port} (${listenFailure(err)})`,
+        );
       });
       return { value: srv, stop: () => stopServer(srv, DRAIN_MS) };
     });
@@ -323,7 +327,7 @@ export class Daemon {
       try {
         openStore(this.opts.config.home).close();
       } catch (err) {
-        ro.reason = (err as Error).message.split('\n')[0];
+        ro.reason = firstLine(err);
         return;
       }
       clearInterval(timer);

@@ -1,3 +1,4 @@
+import { firstLine } from '../util/deepend-error';
 import { readFileSync } from 'node:fs';
 import { readRawHardware, RawHardware } from '../compute/detect';
 
@@ -11,7 +12,7 @@ function readFixture(file: string): RawHardware {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${HARDWARE_FIXTURE_ENV}=${file}: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`${HARDWARE_FIXTURE_ENV}=${file}: ${firstLine(err)}`);
   }
   const r = raw as Partial<RawHardware> | null;
   if (!r || typeof r !== 'object' || !r.cpu || !r.mem || !r.graphics || !r.osInfo) {

@@ -1,16 +1,14 @@
+import { DeependError } from '../util/deepend-error';
+
 /**
  * Every bad data input ends in a DataError whose message is one line naming
  * the problem and the path, so the CLI and fleet reports can show it as is.
  */
-export class DataError extends Error {
-  constructor(where: string, problem: string) {
-    super(oneLine(`${where}: ${problem}`));
+export class DataError extends DeependError {
+  constructor(where: string, problem: string, hint?: string) {
+    super('data', `${where}: ${problem}`, hint === undefined ? {} : { hint });
     this.name = 'DataError';
   }
-}
-
-export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
 export function describeShape(shape: readonly number[]): string {

@@ -1,3 +1,4 @@
+import { DeependError } from '../util/deepend-error';
 import { tf, tfl } from '../tf';
 import { predictedClasses } from '../train/classifier';
 import { TensorSet } from '../train/tensors';
@@ -67,11 +68,13 @@ export function checkParentAboveChance(
       .slice(0, 3)
       .map(([c, p]) => `data '${labels[c]}' -> output ${p} ('${labels[p]}')`)
       .join(', ');
-    throw new Error(
+    throw new DeependError(
+      'data',
       `the model's own held-out accuracy is ${pctOf(accuracy)}, near chance, and its answers follow a different label order (${pairs}${swapped.length > 3 ? ', ...' : ''}): pass --labels in the model's output order`,
     );
   }
-  throw new Error(
+  throw new DeependError(
+    'data',
     `the model's own held-out accuracy on this data is ${pctOf(accuracy)}, near chance (${pctOf(base)}): the input scaling is probably wrong (now ${contract}); set it with --input-scale (e.g. 1/255 or 1), or --input-mean/--input-std`,
   );
 }

@@ -1,3 +1,4 @@
+import { firstLine } from '../util/deepend-error';
 import { availableParallelism } from 'node:os';
 import { tf, tfl } from '../tf';
 import { DataParallelTrainer } from '../compute/data-parallel';
@@ -35,7 +36,7 @@ export async function startSharing(
     });
     return { trainer };
   } catch (err) {
-    return { refused: `worker threads did not start: ${(err as Error).message.split('\n')[0]}` };
+    return { refused: `worker threads did not start: ${firstLine(err)}` };
   }
 }
 

@@ -1,3 +1,4 @@
+import { firstLine } from '../util/deepend-error';
 import { isTerminal } from '../store/job-states';
 import { candidateDir } from '../store/model-dirs';
 import type { JobRow, JobState, TransitionDetail } from '../store/types';
@@ -74,5 +75,5 @@ export function candidateOf(ctx: RunContext, jobId: string): string {
 }
 
 export function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return firstLine(err);
 }

@@ -1,3 +1,4 @@
+import { DeependError } from '../util/deepend-error';
 import { loadServedModel } from '../serve/served-model';
 import type { ModelSlot } from '../serve/model-slot';
 import { flipCurrent } from '../store/model-dirs';
@@ -25,7 +26,14 @@ export interface Fallback {
 }
 
 /** Thrown when no committed version of the model is intact: names every version checked. */
-export class NoIntactVersion extends Error {}
+export class NoIntactVersion extends DeependError {
+  constructor(message: string) {
+    super('store', message, {
+      hint: 'restore the versions from a backup, or import a model with deepend models import',
+    });
+    this.name = 'NoIntactVersion';
+  }
+}
 
 /** Checks a version's files (sha256), loads it and lets the slot warm it up and serve it. */
 async function tryServe(slot: ModelSlot, row: ModelVersionRow): Promise<string | undefined> {

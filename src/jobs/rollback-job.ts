@@ -1,3 +1,4 @@
+import { DeependError } from '../util/deepend-error';
 import { isTerminal } from '../store/job-states';
 import type { ModelVersionRow, Store } from '../store/types';
 import { ActiveJob, RunContext, errorText, move } from './context';
@@ -21,9 +22,12 @@ export function rollbackTarget(store: Store, name: string, version?: number): Mo
         : `model ${name} v${committed.version} has no earlier version to roll back to`,
     );
   if (target.quarantined)
-    throw new Error(`model ${name} v${target.version} is quarantined (${target.quarantined.reason})`);
+    throw new DeependError(
+      'conflict',
+      `model ${name} v${target.version} is quarantined (${target.quarantined.reason})`,
+    );
   if (target.version === committed.version)
-    throw new Error(`model ${name} v${target.version} is already the committed version`);
+    throw new DeependError('conflict', `model ${name} v${target.version} is already the committed version`);
   return target;
 }
 

@@ -1,3 +1,4 @@
+import { firstLine } from '../util/deepend-error';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
@@ -53,7 +54,7 @@ function readJson(path: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${path}: ${what} is not valid JSON (${(err as Error).message.split('\n')[0]})`);
+    throw new Error(`${path}: ${what} is not valid JSON (${firstLine(err)})`);
   }
 }
 
@@ -110,7 +111,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
       tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: specs, weightData }),
     );
   } catch (err) {
-    throw new Error(`${modelJsonPath}: TF.js could not build the model (${(err as Error).message.split('\n')[0]})`);
+    throw new Error(`${modelJsonPath}: TF.js could not build the model (${firstLine(err)})`);
   }
   return { model, meta, dir };
 }

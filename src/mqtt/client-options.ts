@@ -1,3 +1,4 @@
+import { DeependError } from '../util/deepend-error';
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import type { MqttConfig } from '../config/types';
@@ -17,9 +18,13 @@ function readPem(key: 'ca' | 'cert' | 'key', path: string): Buffer {
     bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new Error(`mqtt.${key}: cannot read ${path}: ${READ_PROBLEMS[code] ?? (code || (err as Error).message)}`);
+    throw new DeependError(
+      'config',
+      `mqtt.${key}: cannot read ${path}: ${READ_PROBLEMS[code] ?? (code || (err as Error).message)}`,
+    );
   }
-  if (!bytes.includes('-----BEGIN ')) throw new Error(`mqtt.${key}: ${path} is not a PEM file (no -----BEGIN line)`);
+  if (!bytes.includes('-----BEGIN '))
+    throw new DeependError('config', `mqtt.${key}: ${path} is not a PEM file (no -----BEGIN line)`);
   return bytes;
 }
 

@@ -1,3 +1,4 @@
+import { DeependError } from '../util/deepend-error';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 
@@ -16,12 +17,13 @@ function listen(server: Server, host: string, port: number): Promise<void> {
       server.off('listening', onListening);
       if (err.code === 'EADDRINUSE') {
         reject(
-          new Error(
+          new DeependError(
+            'conflict',
             `embedded MQTT broker: ${host}:${port} is already in use; set mqtt.embeddedPort (DEEPEND_MQTT_EMBEDDED_PORT) to a free port or 0, or mqtt.url (DEEPEND_MQTT_URL) to use that broker`,
           ),
         );
       } else {
-        reject(new Error(`embedded MQTT broker: cannot listen on ${host}:${port}: ${err.message}`));
+        reject(new DeependError('config', `embedded MQTT broker: cannot listen on ${host}:${port}: ${err.message}`));
       }
     };
     const onListening = () => {

@@ -1,3 +1,4 @@
+import { DeependError } from '../util/deepend-error';
 import { PolicyProblem } from './types';
 
 /** "file:line: field: message" (no line when the problem is the file itself). */
@@ -6,7 +7,7 @@ export function formatProblem(p: PolicyProblem): string {
 }
 
 /** A policy that cannot be used: the message is one line (first problem and the count), `problems` has them all. */
-export class PolicyError extends Error {
+export class PolicyError extends DeependError {
   readonly problems: PolicyProblem[];
 
   constructor(problems: PolicyProblem[]) {
@@ -14,13 +15,13 @@ export class PolicyError extends Error {
       problems.length > 1
         ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}: run deepend policy check)`
         : '';
-    super(`${problems.length > 0 ? formatProblem(problems[0]) : 'invalid policy'}${more}`);
+    super('policy', `${problems.length > 0 ? formatProblem(problems[0]) : 'invalid policy'}${more}`);
     this.name = 'PolicyError';
     this.problems = problems;
   }
 
   /** Every problem, one "file:line: field: message" per entry. */
-  get lines(): string[] {
-    return this.problems.map(formatProblem);
+  override get lines(): string[] {
+    return this.problems.length > 0 ? this.problems.map(formatProblem) : [this.message];
   }
 }

@@ -1,15 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** An answer in TF Serving's error shape: {"error": message} with this status. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+import { HttpError } from '../util/deepend-error';
+import { renderError } from '../util/error-render';
+
+export { HttpError };
 
 /**
  * Reads the whole body, refusing (413) as soon as it exceeds `limit` bytes, by
@@ -66,6 +60,8 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, err: HttpError): void {
-  sendJson(res, err.status, { error: err.message }, err.headers);
+/** An error in TF Serving's shape, {"error": message}, with deepend's `code` (and `hint`) beside it. */
+export function sendError(res: ServerResponse, err: unknown): void {
+  const shown = renderError(err);
+  sendJson(res, shown.httpStatus, shown.body, shown.headers);
 }

@@ -1,9 +1,17 @@
+import { DeependError } from '../util/deepend-error';
+
 // Turns a TF Serving predict body into one flat float32 batch. Row format:
 // {"instances": [x, ...]}; columnar: {"inputs": [x, ...]} (or {"inputs":
 // {"NAME": [...]}}). Each x is a nested array of the model's input shape, the
 // same without trailing 1s ([28][28] for 28x28x1), or a flat list of its size.
 
-export class RequestError extends Error {}
+/** A predict body that cannot be read as a batch: answered 400 (code `usage`). */
+export class RequestError extends DeependError {
+  constructor(message: string) {
+    super('usage', message);
+    this.name = 'RequestError';
+  }
+}
 
 export interface ParsedBatch {
   x: Float32Array;

@@ -5,7 +5,7 @@ import { tf } from '../tf';
 import { MicroBatcher } from './batcher';
 import type { Counter } from './metrics';
 import { HttpError, readBody, sendJson } from './http';
-import { parseBatch, RequestError } from './instances';
+import { parseBatch } from './instances';
 import { ModelSlot } from './model-slot';
 import { outputWidth, ServedModel, servingNormalisationOf } from './served-model';
 import { originOf } from '../model/meta';
@@ -150,9 +150,6 @@ export async function modelPredict(
         `model ${slot.name} version ${lease.served.version} answered a non-finite value (${bad}): the input is outside what the model can handle`,
       );
     }
-  } catch (err) {
-    if (err instanceof RequestError) throw new HttpError(400, err.message);
-    throw err;
   } finally {
     lease.release();
   }

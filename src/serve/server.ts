@@ -1,3 +1,4 @@
+import { DeependError } from '../util/deepend-error';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { HttpError, sendError, sendJson, sendText } from './http';
@@ -102,7 +103,7 @@ async function handle(
   } catch (err) {
     if (res.headersSent) {
       res.destroy();
-    } else if (err instanceof HttpError) {
+    } else if (err instanceof DeependError) {
       sendError(res, err);
     } else {
       sendError(res, new HttpError(500, `internal error: ${message(err)}`));

@@ -1,3 +1,4 @@
+import { firstLine } from '../util/deepend-error';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
@@ -15,7 +16,7 @@ function weightFilesIn(dir: string): string[] {
   try {
     manifest = (JSON.parse(readFileSync(path, 'utf8')) as { weightsManifest?: unknown }).weightsManifest;
   } catch (err) {
-    throw new StoreError(path, `is not valid JSON (${(err as Error).message.split('\n')[0]})`);
+    throw new StoreError(path, `is not valid JSON (${firstLine(err)})`);
   }
   if (!Array.isArray(manifest) || !manifest.every((g) => Array.isArray((g as { paths?: unknown }).paths))) {
     throw new StoreError(path, 'has no weightsManifest with weight file paths');
@@ -43,7 +44,7 @@ export function verifyModelDir(dir: string): ModelMeta {
   try {
     meta = validateMeta(JSON.parse(readFileSync(metaPath, 'utf8')), metaPath);
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0];
+    const message = firstLine(err);
     throw new StoreError(
       metaPath,
       message.startsWith(metaPath) ? message.slice(metaPath.length + 2) : `is not valid JSON (${message})`,

@@ -1,3 +1,4 @@
+import { firstLine } from '../util/deepend-error';
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,7 +22,7 @@ export interface OpenOptions {
 function asStoreError(path: string, err: unknown): Error {
   if (err instanceof StoreError) return err;
   const code = (err as { code?: string }).code ?? '';
-  const message = (err as Error).message.split('\n')[0];
+  const message = firstLine(err);
   if (/^SQLITE_(NOTADB|CORRUPT|CANTOPEN|IOERR|READONLY|PERM|AUTH)/.test(code)) {
     return new StoreError(path, `cannot be used as deepend's database (${code}: ${message}); left untouched`);
   }

@@ -1,3 +1,4 @@
+import { firstLine } from '../util/deepend-error';
 import type { StoreContext } from './context';
 import { jobQueries } from './jobs';
 import { messageQueries } from './messages';
@@ -27,7 +28,7 @@ export function createStore(base: BaseContext): Store {
         try {
           fn();
         } catch (err) {
-          ctx.warn('after a database write, keeping its copy failed', { error: (err as Error).message.split('\n')[0] });
+          ctx.warn('after a database write, keeping its copy failed', { error: firstLine(err) });
         }
       }
     },

@@ -1,3 +1,4 @@
+import { DeependError } from '../util/deepend-error';
 /** A progress event from any long-running step; the CLI draws it, the daemon forwards it. */
 export interface ProgressEvent {
   /** e.g. 'train', 'stage1', 'stage2', 'lookahead', 'baseline'. */
@@ -20,17 +21,20 @@ export interface ProgressEvent {
 export type ProgressCallback = (event: ProgressEvent) => void;
 
 /** Thrown when the abort signal fires; callers delete partial outputs and exit cleanly. */
-export class AbortedError extends Error {
+export class AbortedError extends DeependError {
   constructor(what = 'training') {
-    super(`${what} aborted`);
+    super('aborted', `${what} aborted`);
     this.name = 'AbortedError';
   }
 }
 
 /** Thrown on a NaN or infinite loss: the run diverged and nothing of it may be saved. */
-export class DivergedError extends Error {
+export class DivergedError extends DeependError {
   constructor(stage: string, epoch: number, step: number) {
-    super(`loss became NaN or infinite in ${stage} at epoch ${epoch + 1}, step ${step + 1}: lower the learning rate`);
+    super(
+      'diverged',
+      `loss became NaN or infinite in ${stage} at epoch ${epoch + 1}, step ${step + 1}: lower the learning rate`,
+    );
     this.name = 'DivergedError';
   }
 }

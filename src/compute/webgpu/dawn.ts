@@ -23,7 +23,7 @@ let failure: string | undefined;
 
 /** The first line of an error, for one-line reasons. */
 export function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return firstLine(err);
 }
 
 /**

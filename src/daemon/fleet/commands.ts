@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../../util/deepend-error';
+import { renderError } from '../../util/error-render';
 import type { Config } from '../../config';
 import type { Logger } from '../../util/log';
 import type { RunnerPort } from '../../jobs/runner-port';
@@ -29,7 +31,7 @@ export interface CommandContext {
 }
 
 /** What is kept per processed command id and repeated to a duplicate. */
-type Outcome = { ok: true; jobId?: string } | { ok: false; error: string; jobId?: string };
+type Outcome = { ok: true; jobId?: string } | { ok: false; error: string; code: ErrorCode; jobId?: string };
 
 /** The command id of a payload that failed validation, when it still has a usable one (so the sender can match the error). */
 function commandIdOf(payload: Buffer): string | null {
@@ -70,12 +72,17 @@ export class CommandHandler {
     const { log, config } = this.ctx;
     if (!isCommandName(name)) {
       const commandId = payload.length <= config.mqtt.maxPayloadBytes ? commandIdOf(payload) : null;
-      return this.refuse(name, commandId, `unknown command '${name}': use deepen, cancel, rollback or rebirth`, route);
+      return this.refuse(
+        name,
+        commandId,
+        { ok: false, error: `unknown command '${name}': use deepen, cancel, rollback or rebirth`, code: 'not-found' },
+        route,
+      );
     }
     const decoded = decodeMessage(name, payload, config.mqtt.maxPayloadBytes);
     if (!decoded.ok) {
       const commandId = payload.length <= config.mqtt.maxPayloadBytes ? commandIdOf(payload) : null;
-      return this.refuse(name, commandId, decoded.problem, route);
+      return this.refuse(name, commandId, { ok: false, error: decoded.problem, code: 'usage' }, route);
     }
     const command = decoded.value as CommandMessage;
     const first = this.ctx.store.commandResult(command.commandId) as Outcome | undefined;
@@ -94,7 +101,12 @@ export class CommandHandler {
         commandId: command.commandId,
         expiresAt: command.expiresAt,
       });
-      return this.finish(name, command.commandId, { ok: false, error: `expired at ${command.expiresAt}` }, route);
+      return this.finish(
+        name,
+        command.commandId,
+        { ok: false, error: `expired at ${command.expiresAt}`, code: 'timeout' },
+        route,
+      );
     }
     log.info('fleet command', { command: name, commandId: command.commandId });
     return this.finish(name, command.commandId, await this.run(name, command), route);
@@ -106,7 +118,7 @@ export class CommandHandler {
       this.ctx.rebirth();
       return { ok: true };
     }
-    if (!runner) return { ok: false, error: 'the daemon is not ready for jobs yet' };
+    if (!runner) return { ok: false, error: 'the daemon is not ready for jobs yet', code: 'unavailable' };
     if (name === 'deepen') {
       const c = command as DeepenCommand;
       const answer = runner.request({
@@ -116,7 +128,7 @@ export class CommandHandler {
         commandId: c.commandId,
       });
       if (answer.accepted) return { ok: true, jobId: answer.job.id };
-      return { ok: false, error: answer.reason, ...(answer.job ? { jobId: answer.job.id } : {}) };
+      return { ok: false, error: answer.reason, code: 'conflict', ...(answer.job ? { jobId: answer.job.id } : {}) };
     }
     if (name === 'cancel') {
       const c = command as CancelCommand;
@@ -124,27 +136,29 @@ export class CommandHandler {
       if (active?.id !== c.jobId)
         return {
           ok: false,
+          code: 'conflict',
           error: `job ${c.jobId} is not running${active ? ` (job ${active.id} is)` : ''}`,
           jobId: c.jobId,
         };
       return runner.cancel(c.jobId)
         ? { ok: true, jobId: c.jobId }
-        : { ok: false, error: `job ${c.jobId} cannot be canceled now`, jobId: c.jobId };
+        : { ok: false, error: `job ${c.jobId} cannot be canceled now`, code: 'conflict', jobId: c.jobId };
     }
     const c = command as RollbackCommand;
     try {
       const job = await runner.rollback(c.version);
       return job.state === 'succeeded'
         ? { ok: true, jobId: job.id }
-        : { ok: false, error: job.reason ?? `rollback ended ${job.state}`, jobId: job.id };
+        : { ok: false, error: job.reason ?? `rollback ended ${job.state}`, code: 'conflict', jobId: job.id };
     } catch (err) {
-      return { ok: false, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+      const shown = renderError(err);
+      return { ok: false, error: shown.message, code: shown.code === 'internal' ? 'conflict' : shown.code };
     }
   }
 
-  private refuse(name: string, commandId: string | null, error: string, route?: ResponseRoute): void {
-    this.ctx.log.warn('fleet command refused', { command: name, commandId, error });
-    this.answer(name, commandId, { ok: false, error }, route, false);
+  private refuse(name: string, commandId: string | null, outcome: Outcome, route?: ResponseRoute): void {
+    this.ctx.log.warn('fleet command refused', { command: name, commandId, error: outcome.ok ? '' : outcome.error });
+    this.answer(name, commandId, outcome, route, false);
   }
 
   private finish(
@@ -179,7 +193,11 @@ export class CommandHandler {
   ): void {
     const reply: ReplyMessage = { commandId, command: name.slice(0, 64), ok: outcome.ok, ts: new Date().toISOString() };
     if (outcome.jobId !== undefined) reply.jobId = outcome.jobId;
-    if (!outcome.ok) reply.error = outcome.error.slice(0, 1000);
+    if (!outcome.ok) {
+      reply.error = outcome.error.slice(0, 1000);
+      // an outcome remembered by an older daemon has no code
+      if (outcome.code !== undefined) reply.code = outcome.code;
+    }
     if (duplicate) reply.duplicate = true;
     this.ctx.reply(reply, route);
   }

@@ -1,3 +1,4 @@
+import { firstLine } from '../../util/deepend-error';
 /*
  * The rollout state file (SQLite): the plan and every device's progress,
  * written before anything is published and after every step, so a CLI killed
@@ -171,7 +172,7 @@ export class RolloutStateFile {
     try {
       db = new Database(path, { timeout: 5000 });
     } catch (err) {
-      throw fail(path, `cannot be opened: ${(err as Error).message.split('\n')[0]}`);
+      throw fail(path, `cannot be opened: ${firstLine(err)}`);
     }
     try {
       const version = db.pragma('user_version', { simple: true }) as number;

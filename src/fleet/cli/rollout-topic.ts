@@ -1,3 +1,4 @@
+import { firstLine } from '../../util/deepend-error';
 /*
  * A rollout on the broker: its plan and progress as one retained message on
  * deepend/v1/FLEET/rollout/ROLLOUTID (the contract's `rollout` kind),
@@ -139,7 +140,7 @@ export class RolloutTopicWriter {
           retain: true,
         });
       } catch (err) {
-        if (!this.failed) this.warn(`could not write ${this.topic}: ${(err as Error).message.split('\n')[0]}`);
+        if (!this.failed) this.warn(`could not write ${this.topic}: ${firstLine(err)}`);
         this.failed = true;
       }
     });

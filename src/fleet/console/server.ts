@@ -8,19 +8,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AccessOutcome, type AccessRules, checkHost, checkOrigin, checkToken } from './access';
 import { DeepenAction, type DeepenRequestBody, deepenBodyProblem } from './deepen-action';
 import type { FleetState } from './fleet-state';
+import { HttpError } from '../../util/deepend-error';
+import { renderError } from '../../util/error-render';
 import { SseHub } from './sse';
 import { loadStaticFiles, SECURITY_HEADERS } from './static-files';
 
 const MAX_BODY_BYTES = 16 * 1024;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface ConsoleServerOptions {
   state: FleetState;
@@ -130,10 +123,9 @@ export class ConsoleServer {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    const status = err instanceof HttpError ? err.status : 500;
-    const message = err instanceof Error ? err.message : String(err);
     if (res.headersSent) return void res.end();
-    sendJson(res, status, { error: message });
+    const shown = renderError(err);
+    sendJson(res, shown.httpStatus, shown.body);
   }
 }
 

@@ -1,3 +1,5 @@
+import { DeependError } from '../../util/deepend-error';
+
 /** The first meaningful line of a message, so that every import error stays one line. */
 export function oneLine(text: string): string {
   const line = text
@@ -11,7 +13,7 @@ export function messageOf(err: unknown): string {
   return oneLine(err instanceof Error ? err.message : String(err));
 }
 
-/** `path: problem`, on one line. */
-export function problem(path: string, message: string): Error {
-  return new Error(`${path}: ${oneLine(message)}`);
+/** `path: problem`, on one line: a model deepend cannot read or use (code `model`). */
+export function problem(path: string, message: string): DeependError {
+  return new DeependError('model', `${path}: ${oneLine(message)}`);
 }

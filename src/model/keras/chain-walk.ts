@@ -1,3 +1,4 @@
+import { DeependError } from '../../util/deepend-error';
 import { tfl } from '../../tf';
 import { PASSIVE_CLASSES, SITE_CLASSES, UNIT_FOLLOWER_CLASSES } from './classes';
 
@@ -21,7 +22,8 @@ function checkGrowable(layer: tfl.layers.Layer, source: string): void {
   const className = layer.getClassName();
   const known = SITE_CLASSES.has(className) || UNIT_FOLLOWER_CLASSES.has(className) || PASSIVE_CLASSES.has(className);
   if (!known) {
-    throw new Error(
+    throw new DeependError(
+      'model',
       `${source}: layer '${layer.name}' (${className}) cannot be grown: deepend grows chains of Dense and Conv2D units; freeze it and what comes before with --freeze-through ${layer.name}`,
     );
   }
