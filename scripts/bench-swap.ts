@@ -8,7 +8,7 @@
 // is also run against a second server without micro-batching, interleaved.
 //
 // "During growth" runs the daemon's real growth process beside the load
-// (src/jobs/grow-thread.ts startGrowth: DILS growth of the shipped model to
+// (src/jobs/grow-process.ts startGrowth: DILS growth of the shipped model to
 // depth 4 on MNIST in a niced child process, as an upgrade job runs it).
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { identityMethod } from '../src/grow/methods/identity';
 import { spreadPlan } from '../src/grow/planner';
 import { TensorSet } from '../src/train/tensors';
 import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
-import { GrowthHandle, startGrowth } from '../src/jobs/grow-thread';
+import { GrowthHandle, startGrowth } from '../src/jobs/grow-process';
 import { Cell, option, printTable, writeResults } from './lib/table';
 
 const DEFAULT_MODEL = resolve(__dirname, '../../models/default');

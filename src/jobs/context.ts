@@ -3,7 +3,7 @@ import { isTerminal } from '../store/job-states';
 import { candidateDir } from '../store/model-dirs';
 import type { JobRow, JobState, TransitionDetail } from '../store/types';
 import { crashIfAsked } from './crash';
-import type { GrowthHandle } from './grow-thread';
+import type { GrowthHandle } from './grow-process';
 import type { JobProgress, RunnerDeps } from './types';
 
 export const DEFAULT_CANCEL_GRACE_MS = 5000;

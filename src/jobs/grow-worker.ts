@@ -1,4 +1,4 @@
-// Entry of the growth process (forked by grow-thread.ts): loads the committed
+// Entry of the growth process (forked by grow-process.ts): loads the committed
 // parent and the data on its own TF.js instance, grows, and saves the
 // candidate. The serving process never trains, and everything growth
 // allocated (wasm heap included) goes back to the OS when this process exits.
@@ -16,7 +16,7 @@ import { AbortedError, ProgressEvent } from '../train/progress';
 import { REPORT_JSON, summarise } from './candidate';
 import { crashIfAsked } from './crash';
 import type { FromWorker, GrowJobInput, ToWorker } from './grow-protocol';
-import { fileAbortSignal } from './shared-abort';
+import { fileAbortSignal } from './file-abort';
 import { dataInputShape } from '../data/for-model';
 
 /** Progress posts at most this often (Stage changes always go through). */
@@ -92,7 +92,7 @@ async function run(input: GrowJobInput): Promise<void> {
   }
 }
 
-if (!process.send) throw new Error('grow-worker.js runs as a child process forked by src/jobs/grow-thread.ts');
+if (!process.send) throw new Error('grow-worker.js runs as a child process forked by src/jobs/grow-process.ts');
 process.once('message', (m: ToWorker) => {
   run(m.input)
     .catch((err: unknown) => {

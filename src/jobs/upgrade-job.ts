@@ -6,7 +6,7 @@ import { CRASH_ENV } from './crash';
 import { growthSpaceProblem } from './disk-budget';
 import { checkGate } from './gate';
 import { gateSettings } from '../policy/gate';
-import { startGrowth } from './grow-thread';
+import { startGrowth } from './grow-process';
 import { planUpgrade, UpgradePlan } from './plan';
 import { jobProgress } from './progress';
 import { finishSwap, nextVersion, SwapDetail } from './swap';
