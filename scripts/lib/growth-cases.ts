@@ -12,12 +12,14 @@ import { tfl } from '../../src/tf';
 import { trainClassifier } from '../../src/train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../src/train/tensors';
 import { writeShapesFolder, writeTabularCsv } from './bench-data';
-import { shippedRecipeArgs } from './shipped-recipe';
+import { SHIPPED_EPOCHS, shippedRecipeArgs } from './shipped-recipe';
 
 const L = tfl.layers;
 
 export interface GrowthCase {
   name: string;
+  /** Names the cached parents (under workDir/parents); differs from `name` when the same data gets other parents. */
+  parentKey: string;
   /** What the bench prints: the data and the parent. */
   describe: string;
   source: string;
@@ -26,15 +28,19 @@ export interface GrowthCase {
   makeParent(seed: number, dir: string, backend: string): Promise<void>;
 }
 
-/** The shipped model's recipe (scripts/build-default-model.ts) on another split of the shipped digits. */
-function mnistCase(): GrowthCase {
+/**
+ * The shipped model's recipe (scripts/build-default-model.ts) on another split of the shipped digits, for `epochs`
+ * (the shipped model's 10 by default; fewer make a parent further below what a deeper model reaches).
+ */
+export function mnistCase(epochs = SHIPPED_EPOCHS): GrowthCase {
   return {
     name: 'mnist',
-    describe: 'shipped MNIST digits, deepend conv 16/32 (the shipped recipe, 10 epochs), 2 -> 4 blocks',
+    parentKey: epochs === SHIPPED_EPOCHS ? 'mnist' : `mnist-${epochs}ep`,
+    describe: `shipped MNIST digits, deepend conv 16/32 (the shipped recipe, ${epochs} epochs), 2 -> 4 blocks`,
     source: 'mnist',
     toDepth: 4,
     async makeParent(seed, dir) {
-      const code = await main([...shippedRecipeArgs(seed, 'parent', dir), '--json']);
+      const code = await main([...shippedRecipeArgs(seed, 'parent', dir, epochs), '--json']);
       if (code !== 0) throw new Error(`deepend train exited ${code}`);
     },
   };
@@ -80,6 +86,7 @@ function shapesCase(workDir: string): GrowthCase {
   const source = writeShapesFolder(join(workDir, 'shapes'));
   return {
     name: 'shapes',
+    parentKey: 'shapes',
     describe: 'image folder: 4,500 32x32 grey shapes in 5 classes, a Keras-style CNN 8/16 (valid, max-pool), 2 -> 4',
     source,
     toDepth: 4,
@@ -105,6 +112,7 @@ function tabularCase(workDir: string): GrowthCase {
   const source = writeTabularCsv(join(workDir, 'quadrants.csv'));
   return {
     name: 'tabular',
+    parentKey: 'tabular',
     describe: 'CSV: 6,000 rows of 12 features, 4 classes (an XOR and a circle), a Keras-style MLP 16 relu, 1 -> 3',
     source,
     toDepth: 3,
@@ -121,9 +129,10 @@ function tabularCase(workDir: string): GrowthCase {
   };
 }
 
-export function growthCases(names: string[], workDir: string): GrowthCase[] {
+/** The data sets by name; `mnistEpochs` trains the mnist parents that long. */
+export function growthCases(names: string[], workDir: string, mnistEpochs = SHIPPED_EPOCHS): GrowthCase[] {
   const all: Record<string, () => GrowthCase> = {
-    mnist: mnistCase,
+    mnist: () => mnistCase(mnistEpochs),
     shapes: () => shapesCase(workDir),
     tabular: () => tabularCase(workDir),
   };
@@ -141,7 +150,7 @@ export async function parentAndSplit(
   workDir: string,
   backend: string,
 ): Promise<{ dir: string; split: DataSplit }> {
-  const dir = join(workDir, 'parents', `${c.name}-${seed}`);
+  const dir = join(workDir, 'parents', `${c.parentKey}-${seed}`);
   try {
     await loadModel(dir).then((m) => m.model.dispose());
   } catch {
