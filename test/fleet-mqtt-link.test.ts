@@ -579,7 +579,7 @@ describe('MQTT client options and helpers', () => {
           nextSession: () => 1,
           log: captureLog().log,
         }),
-      /^Error: mqtt\.ca: cannot read \/nonexistent\/ca\.pem: no such file$/,
+      { code: 'config', message: 'mqtt.ca: cannot read /nonexistent/ca.pem: no such file' },
     );
     assert.throws(() => mqttClientOptions({ ...BASE, cert: '/x/cert.pem' }, 'd'), /mqtt\.key: missing/);
     const home = tempHome({ after: () => {} }, 'deepend-pem-');

@@ -45,6 +45,6 @@ test('`deepend deepen --to-depth 1000` is refused by the CLI, and by the control
   await daemon.running();
   const res = await new ControlClient(h.home).call('POST', '/deepen', { toDepth: 1000 });
   assert.equal(res.status, 400);
-  assert.deepEqual(res.body, { error: 'toDepth must be a whole number from 1 to 64, got 1000' });
+  assert.deepEqual(res.body, { error: 'toDepth must be a whole number from 1 to 64, got 1000', code: 'usage' });
   assert.deepEqual(await daemon.stop(), { code: 0, signal: null });
 });
