@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
@@ -131,6 +132,18 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     await lineWhileJobMoves(daemon, client, job.id, (l) => l.msg === 'job progress' && l.job === job.id);
     const exit = await daemon.stop('SIGTERM');
     assert.deepEqual(exit, { code: 0, signal: null }, daemon.stderr);
+    // the job was parked before the fleet link stopped: the last job report says so, and it went out
+    const db = new Database(join(h.home, 'deepend.db'), { readonly: true });
+    const reports = db
+      .prepare(`SELECT payload, sent_at FROM outbox WHERE topic LIKE '%/jobs/' || ? ORDER BY id`)
+      .all(job.id) as { payload: string; sent_at: string | null }[];
+    db.close();
+    const last = reports.at(-1);
+    assert.ok(last, 'the job was reported');
+    assert.deepEqual(
+      { status: JSON.parse(last.payload).status, step: JSON.parse(last.payload).step, sent: last.sent_at !== null },
+      { status: 'queued', step: 'parked', sent: true },
+    );
     daemon = new DaemonProcess([], h.env);
     await daemon.running();
     // one Stage II epoch may or may not pass this gate from depth 3: either way the job ran to a gate decision

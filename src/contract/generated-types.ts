@@ -240,7 +240,7 @@ export interface JobMessage {
    */
   status: 'queued' | 'running' | 'succeeded' | 'rejected' | 'failed' | 'canceled';
   /**
-   * The job's state machine step: queued, planning, growing, stage1, stage2, validating, swapping, or the terminal status.
+   * The job's state machine step: queued, parked (queued by the daemon's stop, resumed at its next start), planning, growing, stage1, stage2, validating, swapping, or the terminal status.
    */
   step: string;
   /**

@@ -293,6 +293,9 @@ export class Daemon {
       fleet.runnerReady();
       return { value: fleet, stop: () => fleet.stop() };
     });
+    // Stopped before the fleet link (stops run in reverse): a stop parks the running job first, so the fleet's
+    // retained job message says `parked`, not a step the job no longer runs.
+    await lifecycle.start('jobs parked', async () => ({ value: undefined, stop: () => runner.stop() }));
 
     await this.stage('triggers');
     await lifecycle.start('triggers', async () => {

@@ -45,6 +45,11 @@ function lastDetail(store: Store, jobId: string, key: string): JsonObject | unde
     .at(-1)?.detail;
 }
 
+/** A queued job the daemon's stop took off its step (it resumes at the next start): its step reads `parked`. */
+function parked(store: Store, job: JobRow): boolean {
+  return job.state === 'queued' && store.transitions(job.id).at(-1)?.detail.parked === true;
+}
+
 /**
  * A job as the fleet sees it (`jobs/JOBID`): the depths and held-out
  * accuracies before and after, read from the plan, the candidate and the
@@ -87,7 +92,7 @@ export function jobMessage(store: Store, modelName: string, job: JobRow, progres
     kind: job.kind,
     trigger: job.trigger,
     status,
-    step: growing ? progress.step : job.state,
+    step: growing ? progress.step : parked(store, job) ? 'parked' : job.state,
     percent: Math.min(100, Math.max(0, percent)),
     depthBefore,
     depthAfter,
