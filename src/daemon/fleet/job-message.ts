@@ -45,9 +45,10 @@ function lastDetail(store: Store, jobId: string, key: string): JsonObject | unde
     .at(-1)?.detail;
 }
 
-/** A queued job the daemon's stop took off its step (it resumes at the next start): its step reads `parked`. */
-function parked(store: Store, job: JobRow): boolean {
-  return job.state === 'queued' && store.transitions(job.id).at(-1)?.detail.parked === true;
+/** The job's state, or `parked` for a queued job the daemon's stop took off its step (it resumes at the next start). */
+function stepOf(store: Store, job: JobRow): string {
+  const parked = job.state === 'queued' && store.transitions(job.id).at(-1)?.detail.parked === true;
+  return parked ? 'parked' : job.state;
 }
 
 /**
@@ -92,7 +93,7 @@ export function jobMessage(store: Store, modelName: string, job: JobRow, progres
     kind: job.kind,
     trigger: job.trigger,
     status,
-    step: growing ? progress.step : parked(store, job) ? 'parked' : job.state,
+    step: growing ? progress.step : stepOf(store, job),
     percent: Math.min(100, Math.max(0, percent)),
     depthBefore,
     depthAfter,
