@@ -277,11 +277,13 @@ export class FleetAgent {
   }
 
   private sendTelemetry(): void {
-    const link = this.link;
-    if (!link?.connected) return;
-    const message = this.telemetry.sample();
-    link.publish(this.topics.telemetry, encodeMessage('telemetry', message), { qos: 0 }).catch(() => {
-      // QoS 0 and periodic: a lost sample is replaced by the next one.
+    if (!this.link?.connected) return;
+    void this.telemetry.sample().then((message) => {
+      const link = this.link;
+      if (!link?.connected) return;
+      link.publish(this.topics.telemetry, encodeMessage('telemetry', message), { qos: 0 }).catch(() => {
+        // QoS 0 and periodic: a lost sample is replaced by the next one.
+      });
     });
   }
 }

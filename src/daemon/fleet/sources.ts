@@ -20,7 +20,7 @@ export interface AgentSources {
   backend(): string;
   policy(): BirthMessage['policy'];
   predictUrl(): string | null;
-  serving(): ServingCounters | null;
+  serving(): ServingCounters | null | Promise<ServingCounters | null>;
   tensors(): number | null;
   /** Set when the committed version was corrupt at start and an older one serves instead. */
   fallback?(): { fromVersion: number; reason: 'corrupt' } | null;

@@ -24,8 +24,8 @@ export class TelemetrySampler {
 
   constructor(private readonly sources: AgentSources) {}
 
-  sample(now = Date.now()): TelemetryMessage {
-    const counters = this.sources.serving();
+  async sample(now = Date.now()): Promise<TelemetryMessage> {
+    const counters = await this.sources.serving();
     let predictRate = 0;
     let latencyMs: TelemetryMessage['latencyMs'] = { p50: null, p99: null };
     if (counters) {
