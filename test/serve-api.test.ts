@@ -287,8 +287,8 @@ test('/metrics: Prometheus text with requests, latency, version, depth, job stat
   assert.ok(value('deepend_requests_total{model="_unknown",code="404"}') >= 1);
   assert.match(text, /# TYPE deepend_request_duration_seconds histogram/);
   const count = value('deepend_request_duration_seconds_count{model="default"}');
-  assert.equal(value('deepend_request_duration_seconds_bucket{model="default",le="+Inf"}'), count);
-  assert.ok(value('deepend_request_duration_seconds_bucket{model="default",le="5"}') <= count);
+  assert.equal(value('deepend_request_duration_seconds_bucket{le="+Inf",model="default"}'), count);
+  assert.ok(value('deepend_request_duration_seconds_bucket{le="5",model="default"}') <= count);
   assert.equal(value('deepend_model_version{model="default"}'), 1);
   assert.equal(value('deepend_model_depth{model="default"}'), 2);
   assert.equal(value('deepend_job_state{state="growing"}'), 1);

@@ -40,7 +40,7 @@ export function daemonFleetSources(parts: DaemonParts, metrics: Metrics): AgentS
       };
     },
     predictUrl: () => (parts.httpUrl ? `${parts.httpUrl}/v1/models/${parts.config.model.name}:predict` : null),
-    serving: () => metrics.histogramNamed(LATENCY_HISTOGRAM)?.totals() ?? null,
+    serving: () => metrics.histogramTotals(LATENCY_HISTOGRAM),
     tensors: () => tf.memory().numTensors,
     readOnly: () =>
       parts.readOnly ? { reason: parts.readOnly.reason.slice(0, 1024), since: parts.readOnly.since } : null,

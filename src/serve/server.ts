@@ -78,7 +78,7 @@ async function dispatch(
         : sendJson(res, 503, { ...r, error: 'no model version is loaded and warmed up yet' });
     }
     case 'metrics':
-      return sendText(res, 200, opts.metrics.render(), PROMETHEUS_CONTENT_TYPE);
+      return sendText(res, 200, await opts.metrics.render(), PROMETHEUS_CONTENT_TYPE);
     case 'status':
       return modelStatus(res, slotFor(opts.slots, r.model), r.version);
     case 'metadata':
