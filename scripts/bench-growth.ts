@@ -1,4 +1,4 @@
-// npm run bench:growth [-- --datasets mnist,shapes,tabular --seeds 5 --seconds 20 --methods a,b --commit-runs 10
+// npm run bench:growth [-- --datasets mnist,shapes,tabular --seeds 5 --seed-from 1001 --seconds 20 --methods a,b --commit-runs 10
 //                         --mnist-parent-epochs 2 (the methods table's mnist parents; the default upgrade's get 10)
 //                         --out growth (bench-results/NAME.json) --early-stop off|FRACTION, --keep RULE, --stage2-lr R (Stage II variants)
 //                         --commit-from 1001 (the default upgrade's first split seed)]
@@ -210,8 +210,9 @@ async function run(): Promise<void> {
   const workDir = resolve(option('work', 'BENCH_WORK', join(__dirname, '../../.bench-work/growth')));
   mkdirSync(workDir, { recursive: true });
   const backend = (await selectBackend()).name;
-  // split seeds 1001, 1002, ...: never 42, the split the shipped model and its defaults were made on
-  const seeds = Array.from({ length: seedCount }, (_, i) => 1001 + i);
+  // split seeds 1001, 1002, ... (or from --seed-from): never 42, the split the shipped model and its defaults were made on
+  const seedFrom = Number(option('seed-from', 'BENCH_SEED_FROM', '1001'));
+  const seeds = Array.from({ length: seedCount }, (_, i) => seedFrom + i);
   console.log(
     `bench:growth  backend=${backend}  ${seconds}s per run  split seeds ${seeds.join(',')}  methods ${methods.join(',')}`,
   );

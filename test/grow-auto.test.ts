@@ -10,7 +10,7 @@ import { grow } from '../src/grow/run';
 import { AUTO_CANDIDATES, AUTO_SHARE } from '../src/grow/auto';
 import { checkMethodChoice } from '../src/grow/methods';
 
-test("method 'auto' on the shipped model: tries dils, identity and lookahead at equal time, grows with the best on validation and says why", async () => {
+test("method 'auto' on the shipped model: tries identity, dils and lookahead at equal time, keeps identity unless another is surely better on validation, and says why", async () => {
   const backend = await useTestBackend();
   const data = await loadDataset('mnist', {
     inputShape: [28, 28, 1],
@@ -45,8 +45,15 @@ test("method 'auto' on the shipped model: tries dils, identity and lookahead at 
     ran.every((t) => t.validationAccuracy! > 0),
     JSON.stringify(auto.tried),
   );
-  const best = Math.max(...ran.map((t) => t.validationAccuracy!));
-  assert.equal(auto.chosen, ran.find((t) => t.validationAccuracy === best)!.method, 'not the first of the best');
+  // The first tried is kept; a later one replaces it only when its paired lower bound against the kept one is above 0.
+  let kept = ran[0];
+  for (const t of ran.slice(1)) {
+    assert.equal(t.versus?.method, kept.method, `${t.method} was not compared with the kept ${kept.method}`);
+    assert.ok(t.versus!.lowerBound <= t.versus!.gain, JSON.stringify(t.versus));
+    if (t.versus!.lowerBound > 0) kept = t;
+  }
+  assert.equal(ran[0].versus, undefined);
+  assert.equal(auto.chosen, kept.method, JSON.stringify(auto.tried));
   assert.equal(report.method, auto.chosen);
   for (const t of ran)
     assert.match(auto.reason, new RegExp(`${t.method} ${(t.validationAccuracy! * 100).toFixed(2)}%`));
