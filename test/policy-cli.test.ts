@@ -86,7 +86,7 @@ test('policy explain on recorded hardware: facts, fingerprint, the rule and why'
   assert.match(r.stdout, /^rule +orin-nano-nx \(rules\[1\]\)$/m);
   assert.match(
     r.stdout,
-    /^decision +depth 6 by dils, up to 2 blocks per job, budget 5 epochs or 15 min, gate: gain >= 0\.002, accuracy >= 0\.95, automatic in window '\*\/5 2-4 \* \* \*'$/m,
+    /^decision +depth 6 by dils \(identity on dense sites\), up to 2 blocks per job, budget 5 epochs or 15 min, gate: gain >= 0\.002, accuracy >= 0\.95, automatic in window '\*\/5 2-4 \* \* \*'$/m,
   );
   assert.match(
     r.stdout,

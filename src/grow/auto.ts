@@ -5,7 +5,7 @@ import { evaluate, trainClassifier } from '../train/classifier';
 import { ProgressCallback, throwIfAborted } from '../train/progress';
 import { disposeTensorSet, TensorSet } from '../train/tensors';
 import { methodByName } from './methods';
-import { inexactIdentityReason } from './methods/identity';
+import { inexactIdentityReason } from './methods/identity-exact';
 import { defaultStage2Schedule } from '../train/schedule';
 import { Stage2Options } from './stage2';
 import { GrowthMethodName, InsertionPlan } from './types';

@@ -1,6 +1,6 @@
 import { ArchSpec } from '../model/arch';
 import { kerasUnitWithPrelu } from '../model/keras/unit-after';
-import { inexactIdentityReason } from './methods/identity';
+import { inexactIdentityReason } from './methods/identity-exact';
 import { GROWTH_METHODS, GrowthMethodName } from './types';
 
 export interface MethodCapability {

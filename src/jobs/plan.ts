@@ -6,6 +6,8 @@ import { gateSettings, GateSettings } from '../policy/gate';
 import type { ModelVersionRow } from '../store/types';
 import type { UpgradeRequest } from './types';
 import { HELD_OUT_FRACTION, MAX_HELD_OUT_FRACTION } from './held-out-share';
+import type { ArchSpec } from '../model/arch';
+import { ruleMethodFor } from './rule-method';
 
 /** What planning decides; recorded in the `growing` transition so later steps and resumes use the same figures. */
 export interface UpgradePlan {
@@ -13,6 +15,8 @@ export interface UpgradePlan {
   fromDepth: number;
   toDepth: number;
   method: MethodChoice;
+  /** Why `method` is not the rule's `method` (its denseMethod), when so. */
+  methodReason?: string;
   budget: { seconds?: number; epochs?: number };
   gate: GateSettings;
   rule: string;
@@ -53,12 +57,14 @@ export function seedOfAttempt(attempt: number): number {
 /**
  * Target depth = the request's, else the rule's, capped at `maxStep` blocks
  * above the committed model; a target at or below its depth is nothing to do.
+ * Method = the request's, else the rule's for this model's sites (`arch`, see ruleMethodFor).
  */
 export function planUpgrade(
   committed: ModelVersionRow,
   rule: PolicyRule | null,
   req: UpgradeRequest,
   baseDepth: number,
+  arch?: ArchSpec,
 ): PlanOutcome {
   if (!rule) return { rejected: 'no policy rule matches this device' };
   const target = req.toDepth ?? ruleTarget(rule, baseDepth);
@@ -70,12 +76,14 @@ export function planUpgrade(
   const toDepth = Math.min(target, committed.depth + rule.maxStep);
   const seconds = rule.budget.minutes !== undefined ? rule.budget.minutes * 60 : undefined;
   const epochs = rule.budget.epochs ?? (seconds === undefined ? FALLBACK_EPOCHS : undefined);
+  const chosen = req.method !== undefined ? { method: req.method } : ruleMethodFor(rule, arch);
   return {
     plan: {
       fromVersion: committed.version,
       fromDepth: committed.depth,
       toDepth,
-      method: req.method ?? rule.method,
+      method: chosen.method,
+      ...(chosen.reason ? { methodReason: chosen.reason } : {}),
       budget: { seconds, epochs },
       gate: gateSettings(rule.gate),
       rule: rule.name,

@@ -12,7 +12,7 @@ function budget(b: PolicyRule['budget']): string {
 /** What a rule decides, in one line: "depth 4 by dils, up to 2 blocks per job, budget 1 min, ...". */
 export function describeDecision(rule: PolicyRule, baseDepth?: number): string {
   return [
-    `${describeTarget(rule, baseDepth)} by ${rule.method}`,
+    `${describeTarget(rule, baseDepth)} by ${rule.method}${rule.denseMethod && rule.denseMethod !== rule.method ? ` (${rule.denseMethod} on dense sites)` : ''}`,
     `up to ${rule.maxStep} block${rule.maxStep === 1 ? '' : 's'} per job`,
     `budget ${budget(rule.budget)}`,
     `gate: gain >= ${rule.gate.minGain}, accuracy >= ${rule.gate.minAccuracy}`,

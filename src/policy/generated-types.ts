@@ -51,6 +51,10 @@ export interface PolicyFile {
     blocksMore?: number;
     method: 'dils' | 'identity' | 'morphism' | 'lookahead' | 'random' | 'auto';
     /**
+     * The method where every new block would follow a Dense layer (an MLP's sites); default: `method`. Where it is identity and identity would not be exact there (a unit that is not ReLU), `method` grows.
+     */
+    denseMethod?: 'dils' | 'identity' | 'morphism' | 'lookahead' | 'random' | 'auto';
+    /**
      * The largest growth step of one job, in blocks.
      */
     maxStep: number;

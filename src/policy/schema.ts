@@ -55,6 +55,12 @@ const RULE_SCHEMA = {
       description: 'Blocks more than the model had when it was imported (or shipped): repeated upgrades stop there.',
     },
     method: { type: 'string', enum: POLICY_METHODS },
+    denseMethod: {
+      type: 'string',
+      enum: POLICY_METHODS,
+      description:
+        "The method where every new block would follow a Dense layer (an MLP's sites); default: `method`. Where it is identity and identity would not be exact there (a unit that is not ReLU), `method` grows.",
+    },
     maxStep: {
       type: 'integer',
       minimum: 1,

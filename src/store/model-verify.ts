@@ -2,6 +2,7 @@ import { firstLine } from '../util/deepend-error';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
+import type { ArchSpec } from '../model/arch';
 import { ModelMeta, ModelOrigin, originOf, validateMeta } from '../model/meta';
 import { StoreError } from './errors';
 
@@ -65,6 +66,11 @@ export function verifyModelDir(dir: string): ModelMeta {
 /** The depth a model's lineage started with (imported or shipped), from its meta.json: policies' blocksMore counts from it. */
 export function baseDepthOf(dir: string): number {
   return lineageOf(dir).depthAtImport;
+}
+
+/** The growable chain of a model directory (its meta.json's arch). */
+export function archOf(dir: string): ArchSpec {
+  return verifiedMetaJson(dir).arch;
 }
 
 /** Where a model directory's lineage came from (its meta.json's origin). */
