@@ -27,6 +27,7 @@ rules:
     match: {}
     blocksMore: 1
     method: dils
+    denseMethod: identity
     maxStep: 1
     budget: { epochs: 1 }
     gate: { minGain: -0.01, minAccuracy: 0, maxLoss: 1 }
@@ -86,18 +87,27 @@ test('the daemon serves and upgrades the user model named by model.path', { time
     plain.dispose();
   });
 
-  await t.test('blocksMore: 1 upgrades the imported depth 1 to 2 once, and no further', async () => {
-    const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
-    const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
-    assert.ok(auto, 'an automatic upgrade was queued at start');
-    const job = await waitForJob(client, auto.id, 450_000);
-    assert.equal(job.state, 'succeeded', job.reason ?? '');
-    const s = await client.ok<DaemonStatus>('GET', '/status');
-    assert.equal(s.model.committed?.depth, 2);
-    assert.equal(s.policy?.rule?.targetDepth, 2);
-    const again = await client.ok<{ decision: { action: string; reason: string } }>('POST', '/detect');
-    assert.equal(again.decision.action, 'none');
-  });
+  await t.test(
+    'blocksMore: 1 upgrades the imported depth 1 to 2 once, and no further; its dense head grows by denseMethod',
+    async () => {
+      const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
+      const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
+      assert.ok(auto, 'an automatic upgrade was queued at start');
+      const job = await waitForJob(client, auto.id, 450_000);
+      assert.equal(job.state, 'succeeded', job.reason ?? '');
+      const s = await client.ok<DaemonStatus>('GET', '/status');
+      assert.equal(s.model.committed?.depth, 2);
+      assert.equal(s.policy?.rule?.targetDepth, 2);
+      // the chain after the frozen backbone is one Dense ReLU layer: the rule's denseMethod (identity) grew it
+      const models = await client.ok<{ versions: { version: number; method: string | null }[] }>('GET', '/models');
+      assert.equal(models.versions.find((v) => v.version === 2)?.method, 'identity', JSON.stringify(models.versions));
+      const said = daemon.lines.find((l) => l.msg === 'job method');
+      assert.equal(said?.method, 'identity');
+      assert.match(String(said?.reason), /every growth site is a Dense layer/);
+      const again = await client.ok<{ decision: { action: string; reason: string } }>('POST', '/detect');
+      assert.equal(again.decision.action, 'none');
+    },
+  );
 
   await t.test(
     'a restart keeps the lineage; a new model at model.path becomes the next committed version',
