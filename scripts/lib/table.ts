@@ -1,18 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Cell, formatTable } from '../../src/cli-kit/table';
 
-export type Cell = string | number;
+export type { Cell };
 
-/** Prints rows as an aligned text table (numbers right-aligned). */
+/** Prints rows as an aligned text table (numbers right-aligned, written by formatNumber). */
 export function printTable(headers: string[], rows: Cell[][]): void {
-  const text = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
-  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i].length)));
-  const line = (cells: string[], numeric: boolean[]) =>
-    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
-  const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number'));
-  console.log(line(headers, numeric));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of text) console.log(line(r, numeric));
+  for (const line of formatTable(headers, rows, { formatNumber })) console.log(line);
 }
 
 function formatNumber(n: number): string {

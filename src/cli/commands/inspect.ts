@@ -1,3 +1,4 @@
+import { formatTable } from '../../cli-kit/table';
 import { selectBackend } from '../../compute/backend';
 import { methodCapabilities } from '../../grow/capabilities';
 import { ArchSpec } from '../../model/arch';
@@ -178,21 +179,17 @@ export async function inspectCommand(argv: string[], io: CommandIO): Promise<num
       ]),
     );
     const shown = layers.filter((l) => l.role !== 'frozen');
-    const rows = [
-      ['LAYER', 'CLASS', 'OUTPUT', 'PARAMS', 'ROLE'],
-      ...shown.map((l) => [l.name, l.className, `[${l.outputShape.slice(1).join(',')}]`, String(l.parameters), l.role]),
-    ];
+    const rows = shown.map((l) => [
+      l.name,
+      l.className,
+      `[${l.outputShape.slice(1).join(',')}]`,
+      String(l.parameters),
+      l.role,
+    ]);
     if (frozenLayers.length > 0)
-      rows.splice(2, 0, [`(${frozenLayers.length} frozen layers)`, '', '', String(report.frozenParameters), 'frozen']);
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+      rows.splice(1, 0, [`(${frozenLayers.length} frozen layers)`, '', '', String(report.frozenParameters), 'frozen']);
     io.out('');
-    for (const r of rows)
-      io.out(
-        r
-          .map((c, i) => c.padEnd(widths[i]))
-          .join('  ')
-          .trimEnd(),
-      );
+    for (const line of formatTable(['LAYER', 'CLASS', 'OUTPUT', 'PARAMS', 'ROLE'], rows, { rule: false })) io.out(line);
     return 0;
   } finally {
     model.dispose();

@@ -5,16 +5,7 @@ import type { JobView } from '../../daemon/status';
 import { describeCommit } from '../../jobs/outcome';
 import { describeProgress } from './status';
 import { JOBS_SPEC } from '../command-specs';
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd(),
-  );
-}
+import { formatTable } from '../../cli-kit/table';
 
 function outcome(j: JobView): string {
   if (j.progress && !j.endedAt) return describeProgress(j.progress);
@@ -44,6 +35,7 @@ export async function jobsCommand(argv: string[], io: CommandIO): Promise<number
   const kind = (j: (typeof jobs)[number]) =>
     j.kind === 'rollback' && (j.request as { reason?: unknown }).reason === 'import' ? 'import' : j.kind;
   const rows = jobs.map((j) => [j.id, kind(j), j.trigger, j.state, j.createdAt, outcome(j)]);
-  for (const line of table([['JOB', 'KIND', 'TRIGGER', 'STATE', 'CREATED', 'OUTCOME'], ...rows])) io.out(line);
+  for (const line of formatTable(['JOB', 'KIND', 'TRIGGER', 'STATE', 'CREATED', 'OUTCOME'], rows, { rule: false }))
+    io.out(line);
   return 0;
 }

@@ -1,3 +1,4 @@
+import { formatTable } from '../../cli-kit/table';
 import { parseArgs } from '../../cli-kit/args';
 import { CommandIO, pct } from '../../cli-kit/output';
 import { clientFor } from '../../daemon/control-client';
@@ -28,15 +29,8 @@ export async function modelsCommand(argv: string[], io: CommandIO): Promise<numb
     v.parent === null ? '-' : `v${v.parent}`,
     v.createdAt,
   ]);
-  const all = [['  VERSION', 'DEPTH', 'METHOD', 'ACCURACY', 'PARENT', 'CREATED'], ...rows];
-  const widths = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
   io.out(`model ${answer.name}, serving v${answer.serving ?? '-'} (* committed)`);
-  for (const r of all)
-    io.out(
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    );
+  const headers = ['  VERSION', 'DEPTH', 'METHOD', 'ACCURACY', 'PARENT', 'CREATED'];
+  for (const line of formatTable(headers, rows, { rule: false })) io.out(line);
   return 0;
 }

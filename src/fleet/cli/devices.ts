@@ -5,7 +5,7 @@ import { fleetWildcard } from '../../contract/topics';
 import type { DeviceRow } from './fleet-view';
 import { accuracyText, ago, orDash } from './format';
 import { FleetSession } from './session';
-import { formatTable } from './table';
+import { formatTable } from '../../cli-kit/table';
 import { resolveTarget } from './target';
 import { warner } from './warn';
 import { DEVICES_SPEC } from './specs';

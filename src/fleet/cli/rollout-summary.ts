@@ -2,7 +2,7 @@
 import { orDash } from './format';
 import { batchLabel, failureRate, signedPoints, unitOf, WaveFigures, waveFigures } from './rollout-plan';
 import type { RolloutDevice, RolloutRecord } from './rollout-state';
-import { formatTable } from './table';
+import { formatTable } from '../../cli-kit/table';
 
 export interface RolloutTotals {
   succeeded: number;

@@ -8,7 +8,7 @@ import { accuracyText, clock, shortId } from './format';
 import type { FleetEvent } from './inbox';
 import { describeJob } from './job-progress';
 import { FleetSession } from './session';
-import { formatTable } from './table';
+import { formatTable } from '../../cli-kit/table';
 import { resolveTarget } from './target';
 import { warner } from './warn';
 import { WATCH_SPEC } from './specs';
