@@ -3,6 +3,7 @@ import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random';
 import { AngleStopRule, AngleStopper } from './angle-stop';
 import { Budget, assertBudget, budgetFraction } from './budget';
 import { DivergedError, ProgressCallback, throwIfAborted } from './progress';
+import { endEpoch } from './epoch-end';
 
 export interface EpochRecord {
   epoch: number;
@@ -184,37 +185,24 @@ function* loopSteps(cfg: LoopSchedule): Generator<Int32Array, LoopResult, number
     const validationAccuracy = measured === undefined ? undefined : validationOf(measured).accuracy;
     if (cfg.validate && measured !== undefined && !stopEarly)
       checkpoint(measured, budgetFraction(cfg.budget, epoch + 1, elapsed()));
-    records.push({ epoch, loss: lossSum / Math.max(1, lossCount), validationAccuracy, seconds: elapsed() });
-    if (validationAccuracy !== undefined) {
-      accuracies.push(validationAccuracy);
-      const t = elapsed();
-      cfg.onProgress?.({
+    const stop = endEpoch(
+      {
         stage: cfg.stage,
         detail: cfg.detail,
+        budget: cfg.budget,
         epoch,
-        epochs: cfg.budget.epochs,
-        step: stepsPerEpoch - 1,
         stepsPerEpoch,
-        loss: records[records.length - 1].loss,
+        loss: lossSum / Math.max(1, lossCount),
         validationAccuracy,
-        fraction: budgetFraction(cfg.budget, epoch + 1, t),
-        elapsedSeconds: t,
-      });
-    }
-    if (stopEarly) {
-      stoppedBy = 'early';
-      break;
-    }
-    if (outOfTime) {
-      stoppedBy = 'seconds';
-      break;
-    }
-    if (stopper && validationAccuracy !== undefined && stopper.shouldStop(accuracies)) {
-      stoppedBy = 'angle';
-      break;
-    }
-    if (cfg.converged?.(records)) {
-      stoppedBy = 'converged';
+        elapsedSeconds: elapsed(),
+        stopEarly,
+        outOfTime,
+      },
+      { records, accuracies, stopper, converged: cfg.converged },
+      cfg.onProgress,
+    );
+    if (stop) {
+      stoppedBy = stop;
       break;
     }
   }

@@ -4,6 +4,7 @@ import { deriveSeed, mulberry32, shuffleInPlace } from '../../data/random';
 import { AngleStopRule, AngleStopper } from '../angle-stop';
 import { assertBudget, Budget, budgetFraction } from '../budget';
 import { evaluate } from '../classifier';
+import { endEpoch } from '../epoch-end';
 import type { Checkpoint, EpochRecord, LoopResult, StopReason } from '../loop';
 import { DivergedError, ProgressCallback, throwIfAborted } from '../progress';
 import type { TensorSet } from '../tensors';
@@ -167,33 +168,24 @@ export async function runLoopOnWebGpu(cfg: WebGpuLoopConfig): Promise<LoopResult
       let validationAccuracy: number | undefined;
       if (stopEarly) validationAccuracy = checkpoints.at(-1)?.validationAccuracy;
       else if (validate) validationAccuracy = await checkpoint(budgetFraction(cfg.budget, epoch + 1, elapsed()));
-      records.push({ epoch, loss: epochLoss, validationAccuracy, seconds: elapsed() });
-      if (validationAccuracy !== undefined) {
-        accuracies.push(validationAccuracy);
-        const t = elapsed();
-        cfg.onProgress?.({
+      const stop = endEpoch(
+        {
           stage: cfg.stage,
           detail: cfg.detail,
+          budget: cfg.budget,
           epoch,
-          epochs: cfg.budget.epochs,
-          step: stepsPerEpoch - 1,
           stepsPerEpoch,
           loss: epochLoss,
           validationAccuracy,
-          fraction: budgetFraction(cfg.budget, epoch + 1, t),
-          elapsedSeconds: t,
-        });
-      }
-      if (stopEarly) {
-        stoppedBy = 'early';
-        break;
-      }
-      if (outOfTime) {
-        stoppedBy = 'seconds';
-        break;
-      }
-      if (stopper && validationAccuracy !== undefined && stopper.shouldStop(accuracies)) {
-        stoppedBy = 'angle';
+          elapsedSeconds: elapsed(),
+          stopEarly,
+          outOfTime,
+        },
+        { records, accuracies, stopper },
+        cfg.onProgress,
+      );
+      if (stop) {
+        stoppedBy = stop;
         break;
       }
     }
