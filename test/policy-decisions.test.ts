@@ -51,6 +51,7 @@ test("this machine under default.yaml: the main job's upgrade, depth 2 -> 4 in o
     match: { backend: ['tensorflow', 'wasm'] },
     targetDepth: 4,
     method: 'dils',
+    denseMethod: 'identity',
     maxStep: 2,
     budget: { minutes: 1 },
     gate: { minGain: 0.001, minAccuracy: 0.9 },
