@@ -13,8 +13,8 @@ import { eventually, fleetCli } from './helpers/fleet-cli';
 // broker with simulated devices: the table fills, a deepen sent from the page
 // is answered and its progress bar advances to success, the device view draws
 // the job's curve, a device whose process dies shows as lost, a group deepen
-// shows every device's reply, and actions without the token or from another
-// origin are refused.
+// shows every device's reply, actions without the token or from another
+// origin are refused, and a rollout started by the CLI shows wave by wave.
 
 const FLEET = 'console';
 const TOKEN = 'console-test-token-0123456789abcdef';
@@ -209,13 +209,85 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
         `${row(device)}.querySelector('[data-field=model]').textContent === 'v2 · depth 4' && ${bar(device)}.status === 'succeeded'`,
       );
     }
-    const shot = process.env.DEEPEND_CONSOLE_SCREENSHOT;
-    if (shot) {
-      await page.click('tr[data-device="dev-0000"]');
-      await until(`document.querySelectorAll('#dv-jobs tbody tr').length === 1`);
-      await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
-    }
   });
+
+  await t.test(
+    'a rollout started by the CLI shows live, wave by wave, with its quality figures, to its end',
+    async () => {
+      assert.equal(await read(`document.getElementById('no-rollouts').hidden`), false);
+      const field = await startSimulation({
+        url: broker.url,
+        fleet: FLEET,
+        group: 'field',
+        count: 2,
+        first: 0,
+        prefix: 'field',
+        growSeconds: 6,
+        telemetrySeconds: 1,
+        failing: new Set(),
+        log: createLogger({ level: 'error', stream: process.stderr }),
+      });
+      t.after(() => field.stop());
+      await until(`document.querySelectorAll('#devices tbody tr[data-device^="field-"]').length === 2`);
+      const rollout = cli.start(
+        [
+          'rollout',
+          '--to-depth',
+          '3',
+          '--group',
+          'field',
+          '--waves',
+          '50,100',
+          '--max-failures',
+          '0',
+          '--min-median-gain=-5',
+          '--pause',
+          '3s',
+        ],
+        { timeoutMs: 300_000 },
+      );
+      t.after(() => rollout.kill('SIGKILL'));
+      await eventually(rollout.stderr, /^rollout r-\d{14}-[0-9a-f]{4}: /m, 120_000);
+      const id = /^rollout (r-\d{14}-[0-9a-f]{4}): /m.exec(rollout.stderr())![1];
+      const card = `document.querySelector('.rollout[data-rollout="${id}"]')`;
+      const wave = (label: string, field: string) =>
+        `${card}?.querySelector('tr[data-wave="${label}"] [data-field=${field}]')?.textContent`;
+      // the first wave runs while the second is not sent yet
+      await until(`${card}?.dataset.status === 'running'`);
+      await until(`${wave('2', 'pending')} === 'not sent'`);
+      assert.match(await read<string>(`${wave('1', 'wave')}`), /^1 \(50%\)$/);
+      // it ends: both waves succeeded, each with its measured median gain
+      await until(`${card}?.dataset.status === 'completed'`);
+      for (const label of ['1', '2']) {
+        assert.equal(await read(wave(label, 'devices')), '1');
+        assert.equal(await read(wave(label, 'succeeded')), '1');
+        assert.equal(await read(wave(label, 'pending')), '0');
+        assert.match(await read<string>(wave(label, 'median')), /^[+-]?\d+\.\d\d$/);
+      }
+      assert.match(
+        await read<string>(`${card}.querySelector('.rollout-line').textContent`),
+        /to depth 3 · group field · 2 succeeded, 0 rejected, 0 failed, 0 pending, 0 not sent · max failures 0%, median gain ≥ -5\.00/,
+      );
+      const ended = await rollout.done;
+      assert.equal(ended.code, 0, ended.stderr);
+      // the same document in the API, for scripts
+      const state = (await (
+        await fetch(new URL('/api/state', running.url), { headers: { Authorization: `Bearer ${TOKEN}` } })
+      ).json()) as { rollouts: { id: string; status: string; waves: { succeeded: number }[] }[] };
+      const doc = state.rollouts.find((r) => r.id === id);
+      assert.equal(doc?.status, 'completed');
+      assert.deepEqual(
+        doc?.waves.map((w) => w.succeeded),
+        [1, 1],
+      );
+      const shot = process.env.DEEPEND_CONSOLE_SCREENSHOT;
+      if (shot) {
+        await page.click('tr[data-device="dev-0000"]');
+        await until(`document.querySelectorAll('#dv-jobs tbody tr').length === 1`);
+        await page.screenshot({ path: shot as `${string}.png`, fullPage: true });
+      }
+    },
+  );
 
   assert.deepEqual(pageErrors, [], 'no script error on the page');
   assert.deepEqual(outside, [], 'nothing fetched from outside the console');

@@ -6,6 +6,10 @@ import { checkHost, checkOrigin, checkToken, isLoopbackAddress } from '../src/fl
 import { deepenBodyProblem } from '../src/fleet/console/deepen-action';
 import { consoleToken } from '../src/fleet/console/token';
 import { failingIndexes } from '../src/fleet/sim/simulation';
+import { rolloutDoc } from '../src/fleet/console/rollout-doc';
+import { rolloutMessage } from '../src/fleet/cli/rollout-topic';
+import { WAVE_DEFAULTS } from '../src/fleet/cli/rollout-plan';
+import type { RolloutDevice, RolloutRecord } from '../src/fleet/cli/rollout-state';
 import { startAedesBroker } from './helpers/brokers';
 import { eventually, fleetCli } from './helpers/fleet-cli';
 
@@ -155,4 +159,77 @@ test('deepend fleet console and simulate reject bad options with one usage line 
       args.join(' '),
     );
   }
+});
+
+test("a rollout's retained message becomes the console's rollout document: every wave, sent or not, its counts and gains, why it stopped", () => {
+  const device = (name: string, batch: number, over: Partial<RolloutDevice>): RolloutDevice => ({
+    device: name,
+    batch,
+    status: 'planned',
+    depth: null,
+    jobId: null,
+    reason: null,
+    jobStatus: null,
+    accuracyBefore: null,
+    accuracyAfter: null,
+    rollback: null,
+    ...over,
+  });
+  const done = (before: number, after: number): Partial<RolloutDevice> => ({
+    status: 'succeeded',
+    jobStatus: 'succeeded',
+    depth: 4,
+    accuracyBefore: before,
+    accuracyAfter: after,
+  });
+  const record: RolloutRecord = {
+    id: 'r-20261203091500-ab12',
+    params: {
+      ...WAVE_DEFAULTS,
+      fleet: 'f',
+      group: 'lab',
+      toDepth: 4,
+      method: null,
+      canaryPct: 0,
+      batchPct: 0,
+      maxFailuresPct: 0,
+      wavesPct: [25, 50, 100],
+      maxLoss: 0.5,
+    },
+    status: 'stopped',
+    hasCanary: false,
+    batchCount: 3,
+    currentBatch: 1,
+    groupPublished: false,
+    nextBatchAt: null,
+    stop: { batch: 1, rule: 'max-loss', why: 'c lost 1.00 points (limit 0.5)' },
+    lostAtPlan: [{ device: 'e', state: 'lost', since: null }],
+    createdAt: '2026-12-03T09:15:00.000Z',
+    updatedAt: '2026-12-03T09:16:00.000Z',
+    devices: [
+      device('a', 0, done(0.9, 0.91)),
+      device('b', 1, done(0.9, 0.905)),
+      device('c', 1, done(0.9, 0.89)),
+      device('d', 1, { status: 'failed', jobStatus: 'rejected', reason: 'gate' }),
+      device('e', 2, {}),
+      device('f', 2, {}),
+    ],
+  };
+  const doc = rolloutDoc(rolloutMessage(record));
+  assert.equal(doc.unit, 'wave');
+  assert.equal(doc.status, 'stopped');
+  assert.deepEqual(doc.stop, { label: '2', rule: 'max-loss', why: 'c lost 1.00 points (limit 0.5)' });
+  assert.deepEqual(doc.totals, { succeeded: 3, rejected: 1, failed: 0, pending: 0, notSent: 2 });
+  assert.deepEqual(
+    doc.waves.map((w) => [w.label, w.pct, w.sent, w.devices, w.succeeded, w.rejected, w.pending]),
+    [
+      ['1', 25, true, 1, 1, 0, 0],
+      ['2', 50, true, 3, 2, 1, 0],
+      ['3', 100, false, 2, 0, 0, 2],
+    ],
+  );
+  assert.ok(Math.abs(doc.waves[1].medianGain! - -0.25) < 1e-9, String(doc.waves[1].medianGain));
+  assert.equal(doc.waves[1].worst?.device, 'c');
+  assert.equal(doc.waves[2].medianGain, null);
+  assert.deepEqual(doc.lostAtPlan, [{ device: 'e', state: 'lost', since: null }]);
 });

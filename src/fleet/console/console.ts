@@ -2,7 +2,7 @@
  * A running console: one FleetSession (the fleet CLI's MQTT connection) on
  * the fleet's retained topics, its FleetState, and the HTTP server.
  */
-import { fleetWildcard } from '../../contract/topics';
+import { fleetWildcard, rolloutWildcard } from '../../contract/topics';
 import { responseTopicFor } from '../cli/connection';
 import { deviceRowTopics } from '../cli/devices';
 import { FleetSession } from '../cli/session';
@@ -32,13 +32,14 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-/** The topics the console reads: every device's rows, jobs and replies, and its own MQTT 5 response topic. */
+/** The topics the console reads: every device's rows, jobs and replies, the rollouts, and its own MQTT 5 response topic. */
 export function consoleTopics(session: FleetSession): string[] {
   const fleet = session.fleet;
   return [
     ...deviceRowTopics(fleet),
     fleetWildcard(fleet, 'jobs/+'),
     fleetWildcard(fleet, 'cmd/reply'),
+    rolloutWildcard(fleet),
     ...(session.conn.protocolVersion === 5 ? [responseTopicFor(session.conn.clientId)] : []),
   ];
 }

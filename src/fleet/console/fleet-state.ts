@@ -2,27 +2,37 @@
  * The console's picture of the fleet, kept in memory from the retained
  * topics (and the live messages after them) of one FleetSession: the fleet
  * view every fleet command folds, plus what only the console keeps (job
- * progress curves, telemetry, since when a device is in its state).
- * Changes go to listeners at most every FLUSH_MS, one document per changed device.
+ * progress curves, telemetry, since when a device is in its state), and the
+ * fleet's rollouts from their retained `rollout/ROLLOUTID` topics.
+ * Device changes go to listeners at most every FLUSH_MS, one document per
+ * changed device; a rollout's at once (its writer throttles them already).
  */
 import type { JobMessage, TelemetryMessage } from '../../contract/messages';
+import { parseRolloutTopic } from '../../contract/topics';
+import { decodeMessage } from '../../contract/validate';
 import type { FleetEvent } from '../cli/inbox';
+import { MAX_ROLLOUT_BYTES } from '../cli/rollout-topic';
 import type { FleetSession } from '../cli/session';
 import { deviceDoc, type DeviceDoc } from './device-doc';
 import { JobCurves, type ProgressSample } from './job-curve';
+import { rolloutDoc, type RolloutDoc } from './rollout-doc';
 
 const FLUSH_MS = 200;
 
 export type ConsoleChange =
   | { kind: 'device'; device: DeviceDoc }
   | { kind: 'sample'; device: string; jobId: string; job: JobMessage; sample: ProgressSample }
-  | { kind: 'link'; connected: boolean };
+  | { kind: 'link'; connected: boolean }
+  | { kind: 'rollout'; rollout: RolloutDoc }
+  | { kind: 'rollout-gone'; id: string };
 
 export interface FleetSnapshot {
   fleet: string;
   broker: string;
   connected: boolean;
   devices: DeviceDoc[];
+  /** Newest first. */
+  rollouts: RolloutDoc[];
 }
 
 export interface DeviceDetail {
@@ -39,6 +49,7 @@ export class FleetState {
   private readonly stateSince = new Map<string, { ts: string; retained: boolean }>();
   private readonly listeners = new Set<(c: ConsoleChange) => void>();
   private readonly dirty = new Set<string>();
+  private readonly rollouts = new Map<string, RolloutDoc>();
   private flushTimer: NodeJS.Timeout | null = null;
   /** False during the burst of retained messages: a state's time is then the message's, not the arrival's. */
   private live = false;
@@ -48,6 +59,7 @@ export class FleetState {
     private readonly now: () => Date = () => new Date(),
   ) {
     session.onEvent((e, changed) => this.onEvent(e, changed));
+    session.onRaw((topic, payload) => this.onRollout(topic, payload));
     session.conn.onLinkChange((up) => this.emit({ kind: 'link', connected: up }));
   }
 
@@ -89,6 +101,7 @@ export class FleetState {
       broker: this.session.conn.broker,
       connected: this.session.conn.connected,
       devices: this.deviceIds().map((d) => this.device(d)),
+      rollouts: [...this.rollouts.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
     };
   }
 
@@ -122,6 +135,21 @@ export class FleetState {
       this.emit({ kind: 'sample', device: e.device, jobId: e.jobId, job: e.value, sample });
     }
     this.markDirty(e.device);
+  }
+
+  /** A rollout's retained message: kept and passed on; an empty one clears it; an invalid one is skipped. */
+  private onRollout(topic: string, payload: Buffer): void {
+    const where = parseRolloutTopic(topic);
+    if (!where || where.fleet !== this.session.fleet) return;
+    if (payload.length === 0) {
+      if (this.rollouts.delete(where.rolloutId)) this.emit({ kind: 'rollout-gone', id: where.rolloutId });
+      return;
+    }
+    const decoded = decodeMessage('rollout', payload, MAX_ROLLOUT_BYTES);
+    if (!decoded.ok || decoded.value.rolloutId !== where.rolloutId) return;
+    const doc = rolloutDoc(decoded.value);
+    this.rollouts.set(doc.id, doc);
+    this.emit({ kind: 'rollout', rollout: doc });
   }
 
   private noteState(device: string, ts: string): void {

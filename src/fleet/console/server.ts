@@ -35,6 +35,8 @@ export class ConsoleServer {
     opts.state.onChange((c) => {
       if (c.kind === 'device') this.hub.send('device', c.device);
       else if (c.kind === 'sample') this.hub.send('sample', c);
+      else if (c.kind === 'rollout') this.hub.send('rollout', c.rollout);
+      else if (c.kind === 'rollout-gone') this.hub.send('rollout-gone', { id: c.id });
       else this.hub.send('link', { connected: c.connected });
     });
   }

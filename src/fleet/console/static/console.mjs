@@ -22,6 +22,8 @@ let selected = null;
 let detail = null;
 let selectedJob = null;
 let summaryDue = false;
+/** id -> the rollout document (src/fleet/console/rollout-doc.ts). */
+const rollouts = new Map();
 
 function headers(extra) {
   return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
@@ -285,6 +287,111 @@ function onSample(e) {
   renderDevice();
 }
 
+function points(x) {
+  if (x === null || x === undefined) return '–';
+  const r = Math.round(x * 100) / 100;
+  return `${['-', '', '+'][Math.sign(r) + 1]}${Math.abs(r).toFixed(2)}`;
+}
+
+function rolloutLine(r) {
+  const unit = r.unit;
+  const parts = [`to depth ${r.params.toDepth}`, r.params.group ? `group ${r.params.group}` : 'whole fleet'];
+  if (r.status === 'running') {
+    const n = Math.min(r.current + 1, r.waves.length);
+    parts.push(`${unit} ${n} of ${r.waves.length}`);
+    if (r.nextAt && Date.parse(r.nextAt) > Date.now())
+      parts.push(`next ${unit} in ${duration(Math.ceil((Date.parse(r.nextAt) - Date.now()) / 1000))}`);
+  }
+  const t = r.totals;
+  parts.push(
+    `${t.succeeded} succeeded, ${t.rejected} rejected, ${t.failed} failed, ${t.pending} pending, ${t.notSent} not sent`,
+  );
+  const rules = [`max failures ${r.params.maxFailuresPct}%`];
+  if (r.params.minMedianGain !== null) rules.push(`median gain ≥ ${points(r.params.minMedianGain)}`);
+  if (r.params.maxLoss !== null) rules.push(`loss ≤ ${r.params.maxLoss}`);
+  parts.push(rules.join(', '));
+  return parts.join(' · ');
+}
+
+function waveRow(r, w, i) {
+  const tr = document.createElement('tr');
+  tr.dataset.wave = w.label;
+  tr.classList.toggle('unsent', !w.sent);
+  tr.classList.toggle('current', r.status === 'running' && i === r.current);
+  const num = (field, text) => {
+    const td = cell(text, 'num');
+    td.dataset.field = field;
+    return td;
+  };
+  const name = cell(w.pct === null ? w.label : `${w.label} (${w.pct}%)`);
+  name.dataset.field = 'wave';
+  tr.append(
+    name,
+    num('devices', String(w.devices)),
+    num('succeeded', String(w.succeeded)),
+    num('rejected', String(w.rejected)),
+    num('failed', String(w.failed)),
+    num('pending', w.sent ? String(w.pending) : 'not sent'),
+    num('median', points(w.medianGain)),
+    num('worst', w.worst ? `${points(w.worst.gain)} (${w.worst.device})` : '–'),
+  );
+  return tr;
+}
+
+function renderRollouts() {
+  const box = $('rollouts');
+  const docs = [...rollouts.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  $('rollout-count').textContent = docs.length ? `(${docs.length})` : '';
+  $('no-rollouts').hidden = docs.length > 0;
+  box.textContent = '';
+  for (const r of docs) {
+    const div = document.createElement('div');
+    div.className = 'rollout';
+    div.dataset.rollout = r.id;
+    div.dataset.status = r.status;
+    const head = document.createElement('div');
+    head.className = 'rollout-head';
+    const id = document.createElement('span');
+    id.className = 'rollout-id';
+    id.textContent = r.id;
+    const status = document.createElement('span');
+    status.className = `pill ${r.status}`;
+    status.textContent = r.status;
+    const line = document.createElement('span');
+    line.className = 'small rollout-line';
+    line.textContent = rolloutLine(r);
+    head.append(id, status, line);
+    div.appendChild(head);
+    if (r.stop) {
+      const stop = document.createElement('div');
+      stop.className = 'rollout-stop';
+      stop.textContent = `stopped at ${r.unit} ${r.stop.label} (${r.stop.rule}): ${r.stop.why}`;
+      div.appendChild(stop);
+    }
+    if (r.lostAtPlan.length > 0) {
+      const lost = document.createElement('div');
+      lost.className = 'small';
+      lost.textContent = `not online when planned: ${r.lostAtPlan.map((l) => `${l.device} (${l.state})`).join(', ')}`;
+      div.appendChild(lost);
+    }
+    const table = document.createElement('table');
+    table.className = 'waves';
+    const header = ['wave', 'devices', 'succeeded', 'rejected', 'failed', 'pending', 'median gain', 'worst'];
+    header[0] = r.unit;
+    table.innerHTML = `<thead><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody></tbody>`;
+    r.waves.forEach((w, i) => {
+      table.tBodies[0].appendChild(waveRow(r, w, i));
+    });
+    div.appendChild(table);
+    box.appendChild(div);
+  }
+}
+
+function putRollout(doc) {
+  rollouts.set(doc.id, doc);
+  renderRollouts();
+}
+
 function setLink(up) {
   const link = $('link');
   link.className = `link ${up ? 'up' : 'down'}`;
@@ -306,6 +413,14 @@ function connect() {
       }
     for (const d of snap.devices) putDevice(d);
     renderSummary();
+    rollouts.clear();
+    for (const r of snap.rollouts) rollouts.set(r.id, r);
+    renderRollouts();
+  });
+  events.addEventListener('rollout', (m) => putRollout(JSON.parse(m.data)));
+  events.addEventListener('rollout-gone', (m) => {
+    rollouts.delete(JSON.parse(m.data).id);
+    renderRollouts();
   });
   events.addEventListener('device', (m) => putDevice(JSON.parse(m.data)));
   events.addEventListener('sample', (m) => onSample(JSON.parse(m.data)));
@@ -360,5 +475,6 @@ $('dv-close').addEventListener('click', () => {
 setInterval(() => {
   for (const [id, tr] of rows) fillRow(tr, devices.get(id));
   if (selected) renderDevice();
+  if ([...rollouts.values()].some((r) => r.status === 'running' && r.nextAt)) renderRollouts();
 }, 1000);
 connect();
