@@ -423,3 +423,48 @@ test('rollout: Ctrl-C stops waiting with 130, a summary and how to resume; --res
     new RegExp(`^rollout ${id} completed: 2 succeeded, 0 rejected, 0 failed, 0 pending, 0 not sent;`, 'm'),
   );
 });
+
+test('rollout: the broker restarts without persistence mid-rollout; the rollout re-publishes what it owns, and an offline device still converges', {
+  skip: skipMosquitto,
+}, async (t) => {
+  const broker = await startMosquitto(t);
+  const devices = await scripted(t, broker, [{ device: 'dev-a' }, { device: 'dev-b', offline: true }]);
+  const cli = fleetCli(t, broker.url, 'f1');
+  const run = cli.start(
+    ['rollout', '--to-depth', '3', '--waves', '50,100', '--max-failures', '0', '--batch-timeout', '90'],
+    { timeoutMs: 240_000 },
+  );
+  t.after(() => run.kill('SIGKILL'));
+  // wave 2 (dev-b, offline) is sent: its desired document is retained on the broker
+  await eventually(run.stderr, /^wave 2 \(2\/2, 100%, 1 device\): 0 succeeded, 0 failed, 0 running, 1 waiting$/m, 60_000);
+  const id = rolloutIdIn(run.stderr());
+  // a broker without persistence restarts: every retained message is gone
+  await broker.stop();
+  await broker.start();
+  await eventually(
+    run.stderr,
+    /^re-published 2 desired documents and the rollout's state after the reconnect$/m,
+    60_000,
+  );
+  const seen = await rawClient(broker.url);
+  t.after(() => {
+    seen.end(true);
+  });
+  const retained = new Map<string, string>();
+  seen.on('message', (topic, payload) => retained.set(topic, payload.toString()));
+  await seen.subscribeAsync(['deepend/v1/f1/+/desired', `deepend/v1/f1/rollout/${id}`], { qos: 1 });
+  await eventually(
+    () => [...retained.keys()].sort().join(' '),
+    new RegExp(`dev-a/desired .*dev-b/desired .*rollout/${id}`),
+  );
+  for (const device of ['dev-a', 'dev-b'])
+    assert.equal(JSON.parse(retained.get(desiredOf(device))!).rolloutId, id, `${device}'s desired document`);
+  // dev-b comes online after the restart: it finds its desired document and converges
+  await devices.device('dev-b').connect();
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    new RegExp(`^rollout ${id} completed: 2 succeeded, 0 rejected, 0 failed, 0 pending, 0 not sent;`, 'm'),
+  );
+});

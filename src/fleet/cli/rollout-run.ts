@@ -6,6 +6,7 @@
  * twice to a device that already answered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { firstLine } from '../../util/deepend-error';
 import type { DesiredMessage, JobMessage, ReplyMessage, ReportedMessage } from '../../contract/messages';
 import { deviceTopics, fleetWildcard, groupDesiredTopic } from '../../contract/topics';
 import { encodeMessage } from '../../contract/validate';
@@ -115,11 +116,17 @@ export class RolloutRunner {
       const reply = session.inbox.decodeReply(topic, payload);
       if (reply?.commandId) this.replies.set(reply.commandId, reply);
     });
-    session.conn.onLinkChange((up) =>
+    let lost = false;
+    session.conn.onLinkChange((up) => {
       this.opts.progress.note(
         up ? `reconnected to ${session.conn.broker}` : `lost the broker ${session.conn.broker}: reconnecting`,
-      ),
-    );
+      );
+      if (!up) lost = true;
+      else if (lost && !this.closed) {
+        lost = false;
+        void this.republish();
+      }
+    });
     // Where a killed run may have left off: the current batch's unanswered devices may or may not have their desired document.
     const unsure = this.batchDevices(this.record.currentBatch).filter(
       (d) => d.status === 'planned' || d.status === 'sent',
@@ -345,6 +352,31 @@ export class RolloutRunner {
     this.opts.progress.note(`${device} joined the target set: added to ${unit} ${batchLabel(this.record, last)}`);
     // A failed publish leaves it planned (and its birth is retained: a resumed rollout picks it up).
     if (this.sentBatch === last) this.send(d).catch(() => undefined);
+  }
+
+  /**
+   * After a reconnect: a broker that restarted without persistence has lost
+   * the retained documents this rollout owns. Its sent devices' desired
+   * documents, the group's (once published) and rollout/ID are written
+   * again; a device carries a rolloutId out once, so a copy it already
+   * acted on changes nothing, and one that was offline still converges.
+   */
+  private async republish(): Promise<void> {
+    const { fleet, group } = this.record.params;
+    const sent = [...this.devices.values()].filter((d) => d.status !== 'planned');
+    const doc = this.desired();
+    const retained = { qos: 1 as const, retain: true };
+    try {
+      for (const d of sent) await this.opts.session.conn.publish(deviceTopics(fleet, d.device).desired, doc, retained);
+      const groupToo = group !== null && this.opts.state.get(this.record.id)?.groupPublished === true;
+      if (groupToo) await this.opts.session.conn.publish(groupDesiredTopic(fleet, group), doc, retained);
+      this.opts.topic?.schedule();
+      this.opts.progress.note(
+        `re-published ${sent.length} desired document${sent.length === 1 ? '' : 's'}${groupToo ? `, the group's` : ''} and the rollout's state after the reconnect`,
+      );
+    } catch (err) {
+      this.opts.progress.note(`could not re-publish the rollout's retained documents: ${firstLine(err)}`);
+    }
   }
 
   private desired(): string {
