@@ -436,7 +436,11 @@ test('rollout: the broker restarts without persistence mid-rollout; the rollout 
   );
   t.after(() => run.kill('SIGKILL'));
   // wave 2 (dev-b, offline) is sent: its desired document is retained on the broker
-  await eventually(run.stderr, /^wave 2 \(2\/2, 100%, 1 device\): 0 succeeded, 0 failed, 0 running, 1 waiting$/m, 60_000);
+  await eventually(
+    run.stderr,
+    /^wave 2 \(2\/2, 100%, 1 device\): 0 succeeded, 0 failed, 0 running, 1 waiting$/m,
+    60_000,
+  );
   const id = rolloutIdIn(run.stderr());
   // a broker without persistence restarts: every retained message is gone
   await broker.stop();
