@@ -14,7 +14,8 @@ import { eventually, fleetCli } from './helpers/fleet-cli';
 // is answered and its progress bar advances to success, the device view draws
 // the job's curve, a device whose process dies shows as lost, a group deepen
 // shows every device's reply, actions without the token or from another
-// origin are refused, and a rollout started by the CLI shows wave by wave.
+// origin are refused, a rollout started by the CLI shows wave by wave, and a
+// wave and a device are rolled back from the page.
 
 const FLEET = 'console';
 const TOKEN = 'console-test-token-0123456789abcdef';
@@ -211,6 +212,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
     }
   });
 
+  let rolloutId = '';
   await t.test(
     'a rollout started by the CLI shows live, wave by wave, with its quality figures, to its end',
     async () => {
@@ -249,6 +251,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
       t.after(() => rollout.kill('SIGKILL'));
       await eventually(rollout.stderr, /^rollout r-\d{14}-[0-9a-f]{4}: /m, 120_000);
       const id = /^rollout (r-\d{14}-[0-9a-f]{4}): /m.exec(rollout.stderr())![1];
+      rolloutId = id;
       const card = `document.querySelector('.rollout[data-rollout="${id}"]')`;
       const wave = (label: string, field: string) =>
         `${card}?.querySelector('tr[data-wave="${label}"] [data-field=${field}]')?.textContent`;
@@ -288,6 +291,35 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
       }
     },
   );
+
+  await t.test('a wave of the rollout, then a device, rolled back from the page; bad rollbacks refused', async () => {
+    const model = (device: string) => `${row(device)}?.querySelector('[data-field=model]')?.textContent`;
+    await page.click(`.rollout[data-rollout="${rolloutId}"] tr[data-wave="2"] .wave-rollback`);
+    await until(
+      `/^field-0001: accepted, job [0-9a-f-]{36}$/.test(document.querySelector('#rollout-replies .reply.ok')?.textContent ?? '')`,
+    );
+    await until(`${model('field-0001')} === 'v1 · depth 2'`);
+    assert.equal(await read(model('field-0000')), 'v2 · depth 3', 'wave 1 was left as it was');
+    await page.click('tr[data-device="dev-0001"]');
+    await page.click('#dv-rollback');
+    await until(
+      `/^dev-0001: accepted, job [0-9a-f-]{36}$/.test(document.querySelector('#dv-replies .reply.ok')?.textContent ?? '')`,
+    );
+    await until(`${model('dev-0001')} === 'v1 · depth 2'`);
+    const headers = {
+      'Content-Type': 'application/json',
+      Origin: running.url.replace(/\/$/, ''),
+      Authorization: `Bearer ${TOKEN}`,
+    };
+    const noWave = await post(running.url, '/api/rollback', headers, { rollout: rolloutId, wave: '9' });
+    assert.equal(noWave.status, 404, noWave.body);
+    assert.match(noWave.body, new RegExp(`rollout ${rolloutId} has no wave '9'`));
+    const mixed = await post(running.url, '/api/rollback', headers, { device: 'dev-0000', wave: '1' });
+    assert.equal(mixed.status, 400, mixed.body);
+    assert.match(mixed.body, /a rollout and its wave go together/);
+    const unknown = await post(running.url, '/api/rollback', headers, { device: 'nobody' });
+    assert.equal(unknown.status, 404, unknown.body);
+  });
 
   assert.deepEqual(pageErrors, [], 'no script error on the page');
   assert.deepEqual(outside, [], 'nothing fetched from outside the console');

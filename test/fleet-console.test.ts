@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:http';
 import { checkHost, checkOrigin, checkToken, isLoopbackAddress } from '../src/fleet/console/access';
-import { deepenBodyProblem } from '../src/fleet/console/deepen-action';
+import { deepenBodyProblem } from '../src/fleet/console/device-actions';
 import { consoleToken } from '../src/fleet/console/token';
 import { failingIndexes } from '../src/fleet/sim/simulation';
 import { rolloutDoc } from '../src/fleet/console/rollout-doc';

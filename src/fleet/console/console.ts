@@ -8,7 +8,7 @@ import { deviceRowTopics } from '../cli/devices';
 import { FleetSession } from '../cli/session';
 import type { FleetTarget } from '../cli/target';
 import { isLoopbackAddress } from './access';
-import { DeepenAction } from './deepen-action';
+import { DeviceActions } from './device-actions';
 import { FleetState } from './fleet-state';
 import { ConsoleServer } from './server';
 
@@ -53,8 +53,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   if (!loopback && opts.token === null) throw new Error('a console bound off loopback needs a token');
   const session = await FleetSession.open(opts.target, opts.warn);
   const state = new FleetState(session);
-  const deepen = new DeepenAction(session, state, opts.replyWaitMs);
-  const server = new ConsoleServer({ state, deepen, access: { token: opts.token, loopback }, refused: opts.warn });
+  const actions = new DeviceActions(session, state, opts.replyWaitMs);
+  const server = new ConsoleServer({ state, actions, access: { token: opts.token, loopback }, refused: opts.warn });
   try {
     await session.subscribe(consoleTopics(session));
     await session.settle();

@@ -1,12 +1,15 @@
 /*
- * Deepening one device or a group from the console: the same validated
- * `deepen` command `deepend fleet deepen` sends (deepen-command.ts), one per
- * device, each answered by the device's reply (or a timeout).
+ * The console's commands to devices: deepen one device or a group (the same
+ * validated `deepen` command `deepend fleet deepen` sends), and roll back a
+ * device or a rollout's wave (the `rollback` command a rollout's
+ * --rollback-on-stop sends: back to the version before the committed one).
+ * One command per device, each answered by the device's reply (or a timeout).
  */
+import { randomUUID } from 'node:crypto';
 import type { ReplyMessage } from '../../contract/messages';
 import { isTopicSegment } from '../../contract/topics';
 import { responseTopicFor } from '../cli/connection';
-import { type DeepenOrder, publishDeepen, REPLY_WAIT_MS } from '../cli/deepen-command';
+import { type DeepenOrder, publishDeepen, publishRollback, REPLY_WAIT_MS } from '../cli/deepen-command';
 import { MAX_DEPTH } from '../cli/inputs';
 import type { FleetSession } from '../cli/session';
 import { GROWTH_METHODS, type GrowthMethodName, isGrowthMethod } from '../../growth-methods';
@@ -22,6 +25,14 @@ export interface DeepenRequestBody {
   method?: GrowthMethodName;
 }
 
+export interface RollbackRequestBody {
+  device?: string;
+  /** With `wave`: every device of that wave (or batch) of the rollout. */
+  rollout?: string;
+  wave?: string;
+}
+
+/** One device's answer to a command from the console. */
 export interface DeepenResult {
   device: string;
   commandId: string | null;
@@ -49,7 +60,23 @@ export function deepenBodyProblem(body: unknown): string | null {
   return null;
 }
 
-export class DeepenAction {
+/** A problem with a rollback request body; null when it is valid. */
+export function rollbackBodyProblem(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object';
+  const b = body as Record<string, unknown>;
+  const unknownKey = Object.keys(b).find((k) => !['device', 'rollout', 'wave'].includes(k));
+  if (unknownKey !== undefined) return `${unknownKey}: unknown key (allowed: device, rollout, wave)`;
+  if ((b.device === undefined) === (b.rollout === undefined)) return 'name either a device or a rollout and its wave';
+  if ((b.rollout === undefined) !== (b.wave === undefined)) return 'a rollout and its wave go together';
+  for (const key of ['device', 'rollout', 'wave'] as const) {
+    const v = b[key];
+    if (v !== undefined && (typeof v !== 'string' || !isTopicSegment(v)))
+      return `${key}: must be letters, digits, '.', '_' or '-'`;
+  }
+  return null;
+}
+
+export class DeviceActions {
   private readonly waiting = new Map<string, (reply: ReplyMessage) => void>();
   /** Replies that came before their command's PUBACK (the broker may forward the command first). */
   private readonly early = new Map<string, ReplyMessage>();
@@ -82,14 +109,40 @@ export class DeepenAction {
       : { problem: `device '${device}' is not known: no retained birth` };
   }
 
-  run(devices: string[], order: DeepenOrder): Promise<DeepenResult[]> {
-    return Promise.all(devices.map((d) => this.one(d, order)));
+  /** The devices a valid rollback request names; a problem when there are none. */
+  rollbackTargets(body: RollbackRequestBody): { devices: string[] } | { problem: string } {
+    if (body.device !== undefined)
+      return this.state.knows(body.device)
+        ? { devices: [body.device] }
+        : { problem: `device '${body.device}' is not known: no retained birth` };
+    const rollout = this.state.rollout(body.rollout!);
+    if (!rollout) return { problem: `no rollout '${body.rollout}' on the broker` };
+    const wave = rollout.waves.find((w) => w.label === body.wave);
+    if (!wave) return { problem: `rollout ${rollout.id} has no ${rollout.unit} '${body.wave}'` };
+    if (!wave.sent) return { problem: `${rollout.unit} ${wave.label} of rollout ${rollout.id} was not sent` };
+    return { devices: wave.deviceIds };
   }
 
-  private async one(device: string, order: DeepenOrder): Promise<DeepenResult> {
+  deepen(devices: string[], order: DeepenOrder): Promise<DeepenResult[]> {
+    return Promise.all(devices.map((d) => this.one(d, () => publishDeepen(this.session, d, order))));
+  }
+
+  rollBack(devices: string[]): Promise<DeepenResult[]> {
+    return Promise.all(
+      devices.map((d) =>
+        this.one(d, async () => {
+          const commandId = `cli-${randomUUID()}`;
+          await publishRollback(this.session, d, commandId);
+          return commandId;
+        }),
+      ),
+    );
+  }
+
+  private async one(device: string, send: () => Promise<string>): Promise<DeepenResult> {
     let commandId: string | null = null;
     try {
-      commandId = await publishDeepen(this.session, device, order);
+      commandId = await send();
       const reply = await this.replyTo(commandId);
       if (!reply)
         return { device, commandId, ok: false, jobId: null, error: `no answer within ${this.replyWaitMs / 1000} s` };

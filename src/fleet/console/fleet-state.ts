@@ -105,6 +105,10 @@ export class FleetState {
     };
   }
 
+  rollout(id: string): RolloutDoc | undefined {
+    return this.rollouts.get(id);
+  }
+
   detail(device: string): DeviceDetail | null {
     if (!this.deviceIds().includes(device)) return null;
     const jobs = [...(this.session.view.jobs.get(device)?.values() ?? [])].sort((a, b) => b.ts.localeCompare(a.ts));

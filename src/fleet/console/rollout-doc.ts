@@ -17,6 +17,8 @@ export interface RolloutWaveDoc {
   /** Some device of it was sent the command. */
   sent: boolean;
   devices: number;
+  /** Its devices, sorted. */
+  deviceIds: string[];
   succeeded: number;
   rejected: number;
   failed: number;
@@ -53,6 +55,7 @@ export function rolloutDoc(m: RolloutMessage): RolloutDoc {
       label: batchLabel(r, b),
       pct: r.params.wavesPct?.[b] ?? null,
       sent: devices.some((d) => d.status !== 'planned'),
+      deviceIds: devices.map((d) => d.device).sort(),
       ...figures,
     });
   }

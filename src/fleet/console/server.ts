@@ -1,12 +1,18 @@
 /*
  * The console's HTTP server (node:http): the page, the fleet's state
  * (GET /api/state, /api/devices/ID), its changes as Server-Sent Events
- * (GET /api/events) and the actions (POST /api/deepen). Access rules in
+ * (GET /api/events) and the actions (POST /api/deepen, /api/rollback). Access rules in
  * access.ts; no command goes through GET.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AccessOutcome, type AccessRules, checkHost, checkOrigin, checkToken } from './access';
-import { DeepenAction, type DeepenRequestBody, deepenBodyProblem } from './deepen-action';
+import {
+  DeviceActions,
+  type DeepenRequestBody,
+  deepenBodyProblem,
+  type RollbackRequestBody,
+  rollbackBodyProblem,
+} from './device-actions';
 import type { FleetState } from './fleet-state';
 import { HttpError } from '../../util/deepend-error';
 import { renderError } from '../../util/error-render';
@@ -17,7 +23,7 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 export interface ConsoleServerOptions {
   state: FleetState;
-  deepen: DeepenAction;
+  actions: DeviceActions;
   access: AccessRules;
   /** Told about refused requests (one line each), for the console's log. */
   refused?: (line: string) => void;
@@ -77,10 +83,10 @@ export class ConsoleServer {
     if (!url.pathname.startsWith('/api/')) return this.serveFile(req, res, url.pathname);
     this.allow(req, checkToken(req, url, this.opts.access));
     res.setHeader('Cache-Control', 'no-store');
-    if (url.pathname === '/api/deepen') {
+    if (url.pathname === '/api/deepen' || url.pathname === '/api/rollback') {
       if (req.method !== 'POST') throw new HttpError(405, 'POST only');
       this.allow(req, checkOrigin(req));
-      return this.deepen(req, res);
+      return url.pathname === '/api/deepen' ? this.deepen(req, res) : this.rollback(req, res);
     }
     if (req.method !== 'GET') throw new HttpError(405, 'GET only');
     if (url.pathname === '/api/state') return sendJson(res, 200, this.opts.state.snapshot());
@@ -115,13 +121,22 @@ export class ConsoleServer {
     const problem = deepenBodyProblem(body);
     if (problem) throw new HttpError(400, problem);
     const request = body as DeepenRequestBody;
-    const targets = this.opts.deepen.targets(request);
+    const targets = this.opts.actions.targets(request);
     if ('problem' in targets) throw new HttpError(404, targets.problem);
-    const results = await this.opts.deepen.run(targets.devices, {
+    const results = await this.opts.actions.deepen(targets.devices, {
       toDepth: request.toDepth,
       method: request.method ?? null,
     });
     sendJson(res, 200, { results });
+  }
+
+  private async rollback(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    const problem = rollbackBodyProblem(body);
+    if (problem) throw new HttpError(400, problem);
+    const targets = this.opts.actions.rollbackTargets(body as RollbackRequestBody);
+    if ('problem' in targets) throw new HttpError(404, targets.problem);
+    sendJson(res, 200, { results: await this.opts.actions.rollBack(targets.devices) });
   }
 
   private fail(res: ServerResponse, err: unknown): void {

@@ -204,6 +204,7 @@ async function select(id) {
   for (const [rid, tr] of rows) tr.classList.toggle('selected', rid === id);
   $('deepen-target').value = `device:${id}`;
   $('device-view').hidden = false;
+  $('dv-replies').textContent = '';
   detail = null;
   renderDevice();
   try {
@@ -335,6 +336,19 @@ function waveRow(r, w, i) {
     num('median', points(w.medianGain)),
     num('worst', w.worst ? `${points(w.worst.gain)} (${w.worst.device})` : '–'),
   );
+  const action = cell('');
+  if (w.sent) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'small-action wave-rollback';
+    button.textContent = 'roll back';
+    button.title = `roll back the ${w.devices} device(s) of this ${r.unit}`;
+    button.addEventListener('click', () =>
+      rollBack({ rollout: r.id, wave: w.label }, `${r.unit} ${w.label} of ${r.id}`, $('rollout-replies')),
+    );
+    action.appendChild(button);
+  }
+  tr.appendChild(action);
   return tr;
 }
 
@@ -376,7 +390,7 @@ function renderRollouts() {
     }
     const table = document.createElement('table');
     table.className = 'waves';
-    const header = ['wave', 'devices', 'succeeded', 'rejected', 'failed', 'pending', 'median gain', 'worst'];
+    const header = ['wave', 'devices', 'succeeded', 'rejected', 'failed', 'pending', 'median gain', 'worst', ''];
     header[0] = r.unit;
     table.innerHTML = `<thead><tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody></tbody>`;
     r.waves.forEach((w, i) => {
@@ -428,14 +442,35 @@ function connect() {
   events.addEventListener('error', () => setLink(false));
 }
 
-function showReplies(lines) {
-  const box = $('deepen-replies');
+function showReplies(lines, box = $('deepen-replies')) {
   box.textContent = '';
   for (const { text, ok } of lines) {
     const div = document.createElement('div');
     div.className = `reply ${ok ? 'ok' : 'refused'}`;
     div.textContent = text;
     box.appendChild(div);
+  }
+}
+
+function replyLines(results) {
+  return results.map((r) => ({
+    ok: r.ok,
+    text: r.ok ? `${r.device}: accepted, job ${r.jobId}` : `${r.device}: refused: ${r.error}`,
+  }));
+}
+
+/** POST /api/rollback with `body` (a device, or a rollout and its wave); the replies go to `box`. */
+async function rollBack(body, what, box) {
+  showReplies([{ text: `sending rollback to ${what}…`, ok: true }], box);
+  try {
+    const { results } = await api('/api/rollback', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    showReplies(replyLines(results), box);
+  } catch (err) {
+    showReplies([{ text: `not sent: ${err.message}`, ok: false }], box);
   }
 }
 
@@ -453,12 +488,7 @@ async function deepen(event) {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
-    showReplies(
-      results.map((r) => ({
-        ok: r.ok,
-        text: r.ok ? `${r.device}: accepted, job ${r.jobId}` : `${r.device}: refused: ${r.error}`,
-      })),
-    );
+    showReplies(replyLines(results));
   } catch (err) {
     showReplies([{ text: `not sent: ${err.message}`, ok: false }]);
   } finally {
@@ -467,6 +497,9 @@ async function deepen(event) {
 }
 
 $('deepen-form').addEventListener('submit', deepen);
+$('dv-rollback').addEventListener('click', () => {
+  if (selected) rollBack({ device: selected }, `device ${selected}`, $('dv-replies'));
+});
 $('dv-close').addEventListener('click', () => {
   selected = null;
   $('device-view').hidden = true;
