@@ -3,31 +3,21 @@
  * then in batches, or in waves with pauses, each judged on failures and on
  * the gains the devices measured; resumable.
  */
-import { numberFlag, ParsedArgs, parseArgs, UsageError } from '../../cli-kit/args';
+import { ParsedArgs, parseArgs, UsageError } from '../../cli-kit/args';
 import type { CommandIO } from '../../cli-kit/output';
-import { fleetWildcard, isTopicSegment, rolloutTopic } from '../../contract/topics';
-import { ago } from './format';
+import { isTopicSegment, rolloutTopic } from '../../contract/topics';
 import { methodFlag, percentFlag, secondsFlag, toDepthFlag } from './inputs';
-import {
-  batchLabel,
-  durationText,
-  newRolloutId,
-  parseDuration,
-  parseWaves,
-  planRollout,
-  planWaves,
-  RolloutParams,
-  unitOf,
-} from './rollout-plan';
+import { batchLabel, RolloutParams, unitOf } from './rollout-plan';
 import { RolloutProgress } from './rollout-progress';
-import { RolloutRunner, RunOutcome } from './rollout-run';
-import { LostDevice, RolloutRecord, RolloutStateFile } from './rollout-state';
+import { RunOutcome } from './rollout-run';
+import { RolloutRecord, RolloutStateFile } from './rollout-state';
 import { summaryJson, summaryTable, totalsLine, wavesTable } from './rollout-summary';
-import { readRollout, recordOfMessage, RolloutTopicWriter } from './rollout-topic';
+import { readRollout, recordOfMessage } from './rollout-topic';
 import { FleetSession } from './session';
 import { defaultStateFile, FleetTarget, resolveTarget } from './target';
 import { warner } from './warn';
 import { ROLLOUT_SPEC } from './specs';
+import { paramsFromFlags, pauseFlag, planNewRollout, pointsFlag, runRollout, wavesFlag } from './rollout-start';
 
 const PLAN_FLAGS = [
   'to-depth',
@@ -42,53 +32,7 @@ const PLAN_FLAGS = [
   'max-loss',
   'rollback-on-stop',
 ] as const;
-const DEFAULT_BATCH_PCT = 25;
 const DEFAULT_BATCH_TIMEOUT_S = 1800;
-/** How long the last write of the rollout topic may take when the CLI ends (interrupted: the broker may be gone). */
-const FINAL_WRITE_MS = 3000;
-
-function wavesFlag(args: ParsedArgs): number[] | null {
-  const raw = args.values.get('waves');
-  if (raw === undefined) return null;
-  const parsed = parseWaves(raw);
-  if ('problem' in parsed) throw new UsageError(`--waves '${raw}': ${parsed.problem}`);
-  return parsed.waves;
-}
-
-function pauseFlag(args: ParsedArgs): number {
-  const raw = args.values.get('pause');
-  if (raw === undefined) return 0;
-  const seconds = parseDuration(raw);
-  if (seconds === null) throw new UsageError(`--pause must be a duration like 30s, 10m or 1h, got '${raw}'`);
-  return seconds;
-}
-
-function pointsFlag(args: ParsedArgs, name: string, min?: number): number | null {
-  return numberFlag(args, name, min === undefined ? {} : { min }) ?? null;
-}
-
-function paramsFromFlags(args: ParsedArgs, fleet: string): RolloutParams {
-  const group = args.values.get('group') ?? null;
-  if (group !== null && !isTopicSegment(group))
-    throw new UsageError(`--group '${group}' is not a group name: use letters, digits, '.', '_' or '-'`);
-  const wavesPct = wavesFlag(args);
-  if (wavesPct !== null && (args.values.has('canary') || args.values.has('batch')))
-    throw new UsageError('--waves replaces --canary and --batch: give one or the other');
-  return {
-    fleet,
-    group,
-    toDepth: toDepthFlag(args),
-    method: methodFlag(args),
-    canaryPct: wavesPct === null ? percentFlag(args, 'canary') : 0,
-    batchPct: wavesPct === null ? percentFlag(args, 'batch', { fallback: DEFAULT_BATCH_PCT, positive: true }) : 100,
-    maxFailuresPct: percentFlag(args, 'max-failures'),
-    wavesPct,
-    pauseS: pauseFlag(args),
-    minMedianGain: pointsFlag(args, 'min-median-gain'),
-    maxLoss: pointsFlag(args, 'max-loss', 0),
-    rollbackOnStop: args.switches.has('rollback-on-stop'),
-  };
-}
 
 /** With --resume, plan flags may be repeated but must match what the rollout was started with. */
 function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutParams): void {
@@ -126,32 +70,6 @@ function checkResumeFlags(args: ParsedArgs, target: FleetTarget, saved: RolloutP
         `--${flag} ${String(given[flag])} differs from the rollout's ${String(savedOf[flag] ?? 'none')}: a resumed rollout keeps its parameters`,
       );
   }
-}
-
-/** Target devices: every device with a retained birth in the fleet (and the group); those whose retained state says lost or offline are named. */
-async function discover(
-  session: FleetSession,
-  params: RolloutParams,
-  signal: AbortSignal,
-): Promise<{ devices: string[]; lost: LostDevice[] }> {
-  await session.subscribe([fleetWildcard(params.fleet, 'birth'), fleetWildcard(params.fleet, 'state')]);
-  await session.settle(signal);
-  const devices = [...session.view.births.entries()]
-    .filter(([, b]) => params.group === null || b.groups.includes(params.group))
-    .map(([device]) => device)
-    .sort();
-  const lost: LostDevice[] = [];
-  for (const device of devices) {
-    const state = session.view.states.get(device);
-    if (state?.state === 'lost' || state?.state === 'offline')
-      lost.push({ device, state: state.state, since: state.ts });
-  }
-  return { devices, lost };
-}
-
-/** `lost when planned (sent all the same: ...): dev-c (lost 3m ago), dev-d (offline 1h ago)` */
-function lostLine(lost: LostDevice[]): string {
-  return `${lost.length} device${lost.length === 1 ? ' was' : 's were'} not online when planned (in the plan all the same: a retained desired document waits for them): ${lost.map((l) => `${l.device} (${l.state} ${ago(l.since)})`).join(', ')}`;
 }
 
 /** The command's exit status for how the rollout ended: 130 when interrupted, as for SIGINT. */
@@ -279,45 +197,18 @@ export async function fleetRollout(argv: string[], io: CommandIO): Promise<numbe
     }
     session ??= await FleetSession.open(target, warner(io));
     if (!record) {
-      const { devices, lost } = await discover(session, flagParams!, io.signal);
-      if (io.signal.aborted) return 130;
-      if (devices.length === 0)
-        throw new Error(
-          `no devices in fleet ${target.fleet}${flagParams!.group ? ` group ${flagParams!.group}` : ''} on ${session.conn.broker} (no retained births)`,
-        );
-      const waves = flagParams!.wavesPct;
-      const plan = waves
-        ? planWaves(devices, waves)
-        : planRollout(devices, flagParams!.canaryPct, flagParams!.batchPct);
-      // The plan is on disk before anything is published.
-      record = state.create(newRolloutId(), flagParams!, plan, lost);
-      const count = plan.batches.length;
-      const units = waves ? `wave${count === 1 ? '' : 's'}` : `batch${count === 1 ? '' : 'es'}`;
-      const parts = plan.batches.map((b, i) =>
-        waves ? `${i + 1} (${waves[i]}%): ${b.length}` : `${batchLabel(plan, i)}: ${b.length}`,
-      );
-      const pause = flagParams!.pauseS > 0 ? `, ${durationText(flagParams!.pauseS)} apart` : '';
-      note(
-        `rollout ${record.id}: ${devices.length} device${devices.length === 1 ? '' : 's'} in ${count} ${units} (${parts.join(', ')})${pause}; state in ${state.path}`,
-      );
-      if (lost.length > 0) note(lostLine(lost));
+      const planned = await planNewRollout(session, state, flagParams!, io.signal);
+      if (!planned) return 130;
+      record = planned.record;
+      for (const line of planned.lines) note(line);
     }
-    const topic = new RolloutTopicWriter(session, state, record.id, warner(io));
-    // The plan is on the broker before any device is sent anything.
-    await topic.flush(io.signal);
-    const runner = new RolloutRunner({
-      session,
-      state,
-      rolloutId: record.id,
+    const { outcome, rollout } = await runRollout(session, state, record!.id, {
       batchTimeoutMs,
       progress: new RolloutProgress(io.err, io.json),
       signal: io.signal,
-      topic,
+      warn: warner(io),
     });
-    const outcome = await runner.run();
-    // Interrupted too: what was done is on the broker for whoever resumes it.
-    await topic.flush(AbortSignal.timeout(FINAL_WRITE_MS));
-    return report(runner.rollout, outcome, state.path, stateFlag, io);
+    return report(rollout, outcome, state.path, stateFlag, io);
   } finally {
     await session?.close();
     state.close();
