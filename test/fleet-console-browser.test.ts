@@ -15,7 +15,8 @@ import { eventually, fleetCli } from './helpers/fleet-cli';
 // the job's curve, a device whose process dies shows as lost, a group deepen
 // shows every device's reply, actions without the token or from another
 // origin are refused, a rollout started by the CLI shows wave by wave, and a
-// wave and a device are rolled back from the page.
+// wave and a device are rolled back from the page, and a rollout started from
+// the page runs to its end.
 
 const FLEET = 'console';
 const TOKEN = 'console-test-token-0123456789abcdef';
@@ -320,6 +321,39 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
     const unknown = await post(running.url, '/api/rollback', headers, { device: 'nobody' });
     assert.equal(unknown.status, 404, unknown.body);
   });
+
+  await t.test(
+    'a rollout started from the page runs as the CLI runs it and shows to its end; a bad one is refused',
+    async () => {
+      await read(`document.getElementById('rollout-waves').value = '50,abc'`);
+      await page.click('#rollout-start');
+      await until(
+        `/^not started: --waves '50,abc'/.test(document.querySelector('#rollout-replies .reply.refused')?.textContent ?? '')`,
+      );
+      await page.select('#rollout-group', 'field');
+      await read(`document.getElementById('rollout-depth').value = '4'`);
+      await read(`document.getElementById('rollout-waves').value = '50,100'`);
+      await read(`document.getElementById('rollout-failures').value = '0'`);
+      await page.click('#rollout-start');
+      await until(
+        `/^started r-\\d{14}-[0-9a-f]{4}$/.test(document.querySelector('#rollout-replies .reply.ok')?.textContent ?? '')`,
+      );
+      const id = (await read<string>(`document.querySelector('#rollout-replies .reply.ok').textContent`)).slice(
+        'started '.length,
+      );
+      assert.notEqual(id, rolloutId);
+      assert.match(
+        await read<string>(`document.getElementById('rollout-replies').textContent`),
+        new RegExp(`rollout ${id}: 2 devices in 2 waves \\(1 \\(50%\\): 1, 2 \\(100%\\): 1\\)`),
+      );
+      const card = `document.querySelector('.rollout[data-rollout="${id}"]')`;
+      await until(`${card}?.dataset.status === 'completed'`);
+      for (const device of ['field-0000', 'field-0001'])
+        await until(`/depth 4$/.test(${row(device)}.querySelector('[data-field=model]').textContent)`);
+      // the page lists the newest rollout first
+      assert.equal(await read(`document.querySelector('.rollout').dataset.rollout`), id);
+    },
+  );
 
   assert.deepEqual(pageErrors, [], 'no script error on the page');
   assert.deepEqual(outside, [], 'nothing fetched from outside the console');

@@ -7,6 +7,7 @@
  */
 import { numberFlag, ParsedArgs, parseArgs, UsageError } from '../../cli-kit/args';
 import { fleetWildcard, isTopicSegment } from '../../contract/topics';
+import { DeependError } from '../../util/deepend-error';
 import { ago } from './format';
 import { methodFlag, percentFlag, toDepthFlag } from './inputs';
 import {
@@ -120,7 +121,8 @@ export async function planNewRollout(
   const { devices, lost } = await discover(session, params, signal);
   if (signal.aborted) return null;
   if (devices.length === 0)
-    throw new Error(
+    throw new DeependError(
+      'not-found',
       `no devices in fleet ${params.fleet}${params.group ? ` group ${params.group}` : ''} on ${session.conn.broker} (no retained births)`,
     );
   const waves = params.wavesPct;

@@ -11,6 +11,9 @@ import { isLoopbackAddress } from './access';
 import { DeviceActions } from './device-actions';
 import { FleetState } from './fleet-state';
 import { ConsoleServer } from './server';
+import { RolloutAction } from './rollout-action';
+import { RolloutStateFile } from '../cli/rollout-state';
+import { defaultStateFile } from '../cli/target';
 
 export interface ConsoleOptions {
   target: FleetTarget;
@@ -54,7 +57,15 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const session = await FleetSession.open(opts.target, opts.warn);
   const state = new FleetState(session);
   const actions = new DeviceActions(session, state, opts.replyWaitMs);
-  const server = new ConsoleServer({ state, actions, access: { token: opts.token, loopback }, refused: opts.warn });
+  const rolloutState = RolloutStateFile.open(defaultStateFile(opts.target));
+  const rollouts = new RolloutAction(session, rolloutState, opts.warn);
+  const server = new ConsoleServer({
+    state,
+    actions,
+    rollouts,
+    access: { token: opts.token, loopback },
+    refused: opts.warn,
+  });
   try {
     await session.subscribe(consoleTopics(session));
     await session.settle();
@@ -62,11 +73,14 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     const { port } = await server.listen(opts.port, opts.host);
     const close = async () => {
       await server.close();
+      await rollouts.close();
+      rolloutState.close();
       state.close();
       await session.close();
     };
     return { url: `http://${urlHost(opts.host)}:${port}/`, port, session, state, server, close };
   } catch (err) {
+    rolloutState.close();
     state.close();
     await session.close();
     throw err;

@@ -1,7 +1,8 @@
 /*
  * The console's HTTP server (node:http): the page, the fleet's state
  * (GET /api/state, /api/devices/ID), its changes as Server-Sent Events
- * (GET /api/events) and the actions (POST /api/deepen, /api/rollback). Access rules in
+ * (GET /api/events) and the actions (POST /api/deepen, /api/rollback,
+ * /api/rollouts). Access rules in
  * access.ts; no command goes through GET.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,16 +15,24 @@ import {
   rollbackBodyProblem,
 } from './device-actions';
 import type { FleetState } from './fleet-state';
+import type { RolloutAction } from './rollout-action';
 import { HttpError } from '../../util/deepend-error';
 import { renderError } from '../../util/error-render';
 import { SseHub } from './sse';
 import { loadStaticFiles, SECURITY_HEADERS } from './static-files';
 
 const MAX_BODY_BYTES = 16 * 1024;
+/** The state-changing requests (POST only, Origin checked). */
+const ACTIONS: Record<string, 'deepen' | 'rollback' | 'rollout'> = {
+  '/api/deepen': 'deepen',
+  '/api/rollback': 'rollback',
+  '/api/rollouts': 'rollout',
+};
 
 export interface ConsoleServerOptions {
   state: FleetState;
   actions: DeviceActions;
+  rollouts: RolloutAction;
   access: AccessRules;
   /** Told about refused requests (one line each), for the console's log. */
   refused?: (line: string) => void;
@@ -83,10 +92,13 @@ export class ConsoleServer {
     if (!url.pathname.startsWith('/api/')) return this.serveFile(req, res, url.pathname);
     this.allow(req, checkToken(req, url, this.opts.access));
     res.setHeader('Cache-Control', 'no-store');
-    if (url.pathname === '/api/deepen' || url.pathname === '/api/rollback') {
+    const action = ACTIONS[url.pathname];
+    if (action) {
       if (req.method !== 'POST') throw new HttpError(405, 'POST only');
       this.allow(req, checkOrigin(req));
-      return url.pathname === '/api/deepen' ? this.deepen(req, res) : this.rollback(req, res);
+      if (action === 'deepen') return this.deepen(req, res);
+      if (action === 'rollback') return this.rollback(req, res);
+      return sendJson(res, 200, await this.opts.rollouts.start(await readJson(req)));
     }
     if (req.method !== 'GET') throw new HttpError(405, 'GET only');
     if (url.pathname === '/api/state') return sendJson(res, 200, this.opts.state.snapshot());

@@ -196,6 +196,12 @@ function refreshTargets() {
   for (const g of [...groups].sort()) select.appendChild(new Option(`group ${g}`, `group:${g}`));
   for (const id of [...devices.keys()].sort()) select.appendChild(new Option(`device ${id}`, `device:${id}`));
   if (chosen) select.value = chosen;
+  const rolloutGroup = $('rollout-group');
+  const chosenGroup = rolloutGroup.value;
+  rolloutGroup.textContent = '';
+  rolloutGroup.appendChild(new Option('whole fleet', ''));
+  for (const g of [...groups].sort()) rolloutGroup.appendChild(new Option(`group ${g}`, g));
+  rolloutGroup.value = chosenGroup;
 }
 
 async function select(id) {
@@ -496,7 +502,41 @@ async function deepen(event) {
   }
 }
 
+/** The rollout form as the body of POST /api/rollouts (the fields of `deepend fleet rollout`). */
+function rolloutBody() {
+  const value = (id) => $(id).value.trim();
+  const body = { toDepth: Number(value('rollout-depth')), waves: value('rollout-waves') };
+  body.maxFailures = Number(value('rollout-failures'));
+  if (value('rollout-group')) body.group = value('rollout-group');
+  if (value('rollout-min-gain')) body.minMedianGain = Number(value('rollout-min-gain'));
+  if (value('rollout-max-loss')) body.maxLoss = Number(value('rollout-max-loss'));
+  if (value('rollout-pause')) body.pause = value('rollout-pause');
+  if ($('rollout-rollback').checked) body.rollbackOnStop = true;
+  return body;
+}
+
+async function startRollout(event) {
+  event.preventDefault();
+  const button = $('rollout-start');
+  const box = $('rollout-replies');
+  button.disabled = true;
+  showReplies([{ text: 'planning the rollout…', ok: true }], box);
+  try {
+    const { rolloutId, lines } = await api('/api/rollouts', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(rolloutBody()),
+    });
+    showReplies([{ text: `started ${rolloutId}`, ok: true }, ...lines.map((text) => ({ text, ok: true }))], box);
+  } catch (err) {
+    showReplies([{ text: `not started: ${err.message}`, ok: false }], box);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 $('deepen-form').addEventListener('submit', deepen);
+$('rollout-form').addEventListener('submit', startRollout);
 $('dv-rollback').addEventListener('click', () => {
   if (selected) rollBack({ device: selected }, `device ${selected}`, $('dv-replies'));
 });
