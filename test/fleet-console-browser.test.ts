@@ -16,7 +16,7 @@ import { eventually, fleetCli } from './helpers/fleet-cli';
 // shows every device's reply, actions without the token or from another
 // origin are refused, a rollout started by the CLI shows wave by wave, and a
 // wave and a device are rolled back from the page, and a rollout started from
-// the page runs to its end.
+// the page runs to its end, and another is aborted between its waves.
 
 const FLEET = 'console';
 const TOKEN = 'console-test-token-0123456789abcdef';
@@ -352,6 +352,42 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
         await until(`/depth 4$/.test(${row(device)}.querySelector('[data-field=model]').textContent)`);
       // the page lists the newest rollout first
       assert.equal(await read(`document.querySelector('.rollout').dataset.rollout`), id);
+    },
+  );
+
+  await t.test(
+    'a rollout the console runs is aborted from the page between its waves; others are refused',
+    async () => {
+      await read(`document.getElementById('rollout-depth').value = '5'`);
+      await read(`document.getElementById('rollout-pause').value = '5m'`);
+      await page.click('#rollout-start');
+      await until(`/^started r-/.test(document.querySelector('#rollout-replies .reply.ok')?.textContent ?? '')`);
+      const id = (await read<string>(`document.querySelector('#rollout-replies .reply.ok').textContent`)).slice(
+        'started '.length,
+      );
+      const card = `document.querySelector('.rollout[data-rollout="${id}"]')`;
+      // wave 1 is over and wave 2 waits out the pause
+      await until(`${card}?.querySelector('tr[data-wave="1"] [data-field=succeeded]')?.textContent === '1'`);
+      await until(`/next wave in/.test(${card}.querySelector('.rollout-line').textContent)`);
+      await page.click(`.rollout[data-rollout="${id}"] .rollout-abort`);
+      await until(`document.querySelector('#rollout-replies .reply.ok')?.textContent === '${id}: aborted'`);
+      await until(`${card}?.dataset.status === 'stopped'`);
+      assert.match(
+        await read<string>(`${card}.querySelector('.rollout-stop').textContent`),
+        /^stopped at wave 2 \(aborted\): aborted from the console: nothing more was sent$/,
+      );
+      assert.equal(
+        await read(`${card}.querySelector('tr[data-wave="2"] [data-field=pending]').textContent`),
+        'not sent',
+      );
+      // the CLI's rollout (same home, so the same state file) is over: nothing to abort
+      const headers = { Origin: running.url.replace(/\/$/, ''), Authorization: `Bearer ${TOKEN}` };
+      const other = await post(running.url, `/api/rollouts/${rolloutId}/abort`, headers, {});
+      assert.equal(other.status, 409, other.body);
+      assert.match(other.body, new RegExp(`rollout ${rolloutId} is already completed`));
+      const unknown = await post(running.url, '/api/rollouts/r-00000000000000-0000/abort', headers, {});
+      assert.equal(unknown.status, 409, unknown.body);
+      assert.match(unknown.body, /is not run by this console/);
     },
   );
 

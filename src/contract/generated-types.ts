@@ -604,9 +604,9 @@ export interface RolloutMessage {
      */
     batch: number;
     /**
-     * The rule it failed ('no-success': no device of the first wave or canary succeeded).
+     * The rule it failed ('no-success': no device of the first wave or canary succeeded; 'aborted': the operator aborted it before this wave or batch was sent, from the console).
      */
-    rule: 'max-failures' | 'min-median-gain' | 'max-loss' | 'no-success';
+    rule: 'max-failures' | 'min-median-gain' | 'max-loss' | 'no-success' | 'aborted';
     /**
      * The rule and its figures in one line.
      */

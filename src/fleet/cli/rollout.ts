@@ -91,7 +91,9 @@ function report(
     const stop = record.stop;
     if (outcome === 'stopped' && stop) {
       const unit = unitOf(record.params);
-      if (stop.rule === 'no-success')
+      if (stop.rule === 'aborted')
+        io.out(`aborted before ${unit} ${batchLabel(record, stop.batch)}: nothing more was sent`);
+      else if (stop.rule === 'no-success')
         io.out(
           unit === 'batch'
             ? 'no canary device succeeded within --batch-timeout: nothing more was sent (resume once the canary has converged)'

@@ -2,7 +2,7 @@
  * The console's HTTP server (node:http): the page, the fleet's state
  * (GET /api/state, /api/devices/ID), its changes as Server-Sent Events
  * (GET /api/events) and the actions (POST /api/deepen, /api/rollback,
- * /api/rollouts). Access rules in
+ * /api/rollouts, /api/rollouts/ID/abort). Access rules in
  * access.ts; no command goes through GET.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -92,6 +92,12 @@ export class ConsoleServer {
     if (!url.pathname.startsWith('/api/')) return this.serveFile(req, res, url.pathname);
     this.allow(req, checkToken(req, url, this.opts.access));
     res.setHeader('Cache-Control', 'no-store');
+    const abort = /^\/api\/rollouts\/([^/]+)\/abort$/.exec(url.pathname)?.[1];
+    if (abort !== undefined) {
+      if (req.method !== 'POST') throw new HttpError(405, 'POST only');
+      this.allow(req, checkOrigin(req));
+      return sendJson(res, 200, await this.opts.rollouts.abort(decodeSegment(abort)));
+    }
     const action = ACTIONS[url.pathname];
     if (action) {
       if (req.method !== 'POST') throw new HttpError(405, 'POST only');
@@ -162,7 +168,7 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, 'malformed device id in the path');
+    throw new HttpError(400, 'malformed id in the path');
   }
 }
 

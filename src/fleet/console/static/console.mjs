@@ -381,6 +381,15 @@ function renderRollouts() {
     line.className = 'small rollout-line';
     line.textContent = rolloutLine(r);
     head.append(id, status, line);
+    if (r.status === 'running') {
+      const abort = document.createElement('button');
+      abort.type = 'button';
+      abort.className = 'small-action rollout-abort';
+      abort.textContent = 'abort';
+      abort.title = 'send nothing more (devices already sent carry their upgrade out)';
+      abort.addEventListener('click', () => abortRollout(r.id));
+      head.appendChild(abort);
+    }
     div.appendChild(head);
     if (r.stop) {
       const stop = document.createElement('div');
@@ -499,6 +508,17 @@ async function deepen(event) {
     showReplies([{ text: `not sent: ${err.message}`, ok: false }]);
   } finally {
     button.disabled = false;
+  }
+}
+
+async function abortRollout(id) {
+  const box = $('rollout-replies');
+  showReplies([{ text: `aborting ${id}…`, ok: true }], box);
+  try {
+    const { status } = await api(`/api/rollouts/${encodeURIComponent(id)}/abort`, { method: 'POST' });
+    showReplies([{ text: `${id}: ${status === 'stopped' ? 'aborted' : status}`, ok: true }], box);
+  } catch (err) {
+    showReplies([{ text: `${id}: not aborted: ${err.message}`, ok: false }], box);
   }
 }
 
