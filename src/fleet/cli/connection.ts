@@ -95,8 +95,10 @@ export class FleetConnection {
   }
 
   /** Told when the connection drops and comes back. */
-  onLinkChange(handler: (up: boolean, reason?: string) => void): void {
+  /** Told when the link goes down or comes back; the returned function stops telling. */
+  onLinkChange(handler: (up: boolean, reason?: string) => void): () => void {
     this.linkHandlers.add(handler);
+    return () => this.linkHandlers.delete(handler);
   }
 
   /** QoS 1 subscriptions; retained messages may arrive before this resolves (handlers must be in place). */

@@ -66,6 +66,8 @@ export class RolloutRunner {
   /** Set once the run is over: nobody joins any more. */
   private closed = false;
   private readonly replies = new Map<string, ReplyMessage>();
+  /** What run() registered on the session, removed when it ends. */
+  private readonly listeners: (() => void)[] = [];
 
   constructor(private readonly opts: RunOptions) {
     this.record = opts.state.get(opts.rolloutId)!;
@@ -82,13 +84,15 @@ export class RolloutRunner {
       return await this.runBatches();
     } finally {
       this.closed = true;
+      // The session may outlive the run (the console's): it stops telling this runner anything.
+      for (const detach of this.listeners.splice(0)) detach();
     }
   }
 
   private async runBatches(): Promise<RunOutcome> {
     const { session } = this.opts;
     const fleet = this.record.params.fleet;
-    session.onEvent((e) => {
+    const onEvent = session.onEvent((e) => {
       if (e.kind === 'reported' && e.value.rolloutId === this.record.id) this.onReported(e.device, e.value);
       else if (e.kind === 'job' && e.value.rolloutId === this.record.id && this.devices.has(e.device))
         this.onJob(e.device, e.value);
@@ -111,13 +115,13 @@ export class RolloutRunner {
         this.join(e.device);
     });
     const responseTopic = responseTopicFor(session.conn.clientId);
-    session.onRaw((topic, payload) => {
+    const onRaw = session.onRaw((topic, payload) => {
       if (topic !== responseTopic) return;
       const reply = session.inbox.decodeReply(topic, payload);
       if (reply?.commandId) this.replies.set(reply.commandId, reply);
     });
     let lost = false;
-    session.conn.onLinkChange((up) => {
+    const onLink = session.conn.onLinkChange((up) => {
       this.opts.progress.note(
         up ? `reconnected to ${session.conn.broker}` : `lost the broker ${session.conn.broker}: reconnecting`,
       );
@@ -127,6 +131,7 @@ export class RolloutRunner {
         void this.republish();
       }
     });
+    this.listeners.push(onEvent, onRaw, onLink);
     // Where a killed run may have left off: the current batch's unanswered devices may or may not have their desired document.
     const unsure = this.batchDevices(this.record.currentBatch).filter(
       (d) => d.status === 'planned' || d.status === 'sent',
