@@ -4,7 +4,9 @@
 // every load in a fresh child process so that its peak RSS is its own. Reports the median seconds of the load and
 // the median peak RSS of the process. Uses only loadCsv, so the same file measures any commit's CSV parsing.
 // Prints a table and writes bench-results/csv.json.
-import { execFileSync, execSync } from 'node:child_process';
+import { mulberry32 } from '../src/data/random';
+import { gitHead } from './lib/git-head';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,31 +26,9 @@ interface Sample {
   count: number;
 }
 
-function gitHead(): string {
-  try {
-    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-    const dirty = execSync('git status --porcelain -- src', { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head}+changes` : head;
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** mulberry32: the same seed writes the same file. */
-function randomOf(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A header with a label column in the middle, features with 4 decimals, every 50th label quoted. */
 function writeTable(path: string, rows: number, features: number, seed: number): void {
-  const random = randomOf(seed);
+  const random = mulberry32(seed);
   const labelAt = Math.floor(features / 2);
   const names = Array.from({ length: features }, (_, i) => `f${i}`);
   names.splice(labelAt, 0, 'label');

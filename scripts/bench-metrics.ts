@@ -5,7 +5,7 @@
 // /metrics does, callback metrics (versions, job state, memory) included. Both after a short warm-up. Uses only the
 // Metrics API that the hand-written registry and the prom-client one share, so the same file measures either commit.
 // Prints a table and writes bench-results/metrics.json.
-import { execSync } from 'node:child_process';
+import { gitHead } from './lib/git-head';
 import { availableParallelism, loadavg } from 'node:os';
 import { selectBackend } from '../src/compute/backend';
 import { Metrics } from '../src/serve/metrics';
@@ -23,16 +23,6 @@ function fakeSlot(version: number): ModelSlot {
     versions: () => [{ version, state: 'AVAILABLE', inFlight: 1 }],
     swaps: { ok: 3, failed: 1, drained: 0 },
   } as unknown as ModelSlot;
-}
-
-function gitHead(): string {
-  try {
-    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-    const dirty = execSync('git status --porcelain -- src', { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head}+changes` : head;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Latencies spread over the buckets (0.1 ms to about 6 s), the same sequence every run. */

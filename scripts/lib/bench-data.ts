@@ -1,20 +1,9 @@
 // Two seeded data sets for bench:growth that nobody tuned deepend for: a folder of pictures of shapes and a CSV
 // table. Both are hard enough that a shallow model stays well below a deeper one.
+import { mulberry32 } from '../../src/data/random';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-
-/** mulberry32: a small seeded generator, so the same seed writes the same files. */
-function randomOf(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussOf(random: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
@@ -88,7 +77,7 @@ function writeGreyPng(path: string, pixels: Uint8Array): void {
 /** A folder of `perClass` 32x32 grey PNGs in each of the five shape classes' folders (written once per dir). */
 export function writeShapesFolder(dir: string, perClass = 900, seed = 11): string {
   if (existsSync(join(dir, 'done'))) return dir;
-  const random = randomOf(seed);
+  const random = mulberry32(seed);
   for (const shape of SHAPES) {
     mkdirSync(join(dir, shape), { recursive: true });
     for (let i = 0; i < perClass; i++) writeGreyPng(join(dir, shape, `${i}.png`), shapePicture(shape, random));
@@ -103,7 +92,7 @@ export function writeShapesFolder(dir: string, perClass = 900, seed = 11): strin
  */
 export function writeTabularCsv(path: string, rows = 6000, seed = 5): string {
   if (existsSync(path)) return path;
-  const random = randomOf(seed);
+  const random = mulberry32(seed);
   const gauss = gaussOf(random);
   const names = ['quadrant_odd', 'quadrant_odd_far', 'quadrant_even', 'quadrant_even_far'];
   const lines = [[...Array.from({ length: 12 }, (_, i) => `x${i}`), 'label'].join(',')];

@@ -1,7 +1,7 @@
 import { tf, tfl } from '../tf';
 import { ArchSpec } from '../model/arch';
 import { Budget } from '../train/budget';
-import { evaluate, trainClassifier } from '../train/classifier';
+import { trainClassifier } from '../train/classifier';
 import { ProgressCallback, throwIfAborted } from '../train/progress';
 import { disposeTensorSet, TensorSet } from '../train/tensors';
 import { methodByName } from './methods';
@@ -85,6 +85,13 @@ function identitySkip(ctx: AutoContext): string | undefined {
   return undefined;
 }
 
+/** Validation accuracy from per-sample correctness (the same class rule as evaluate). */
+function shareCorrect(flags: Uint8Array): number {
+  let n = 0;
+  for (const f of flags) n += f;
+  return flags.length > 0 ? n / flags.length : 0;
+}
+
 function sliceOf(set: TensorSet, count: number): TensorSet {
   const n = Math.min(count, set.count);
   return { ...set, x: tf.slice(set.x, 0, n), labels: tf.slice(set.labels, 0, n) as tf.Tensor1D, count: n };
@@ -117,8 +124,8 @@ async function trial(
     signal: ctx.signal,
   });
   try {
-    const afterInit = evaluate(init.model, ctx.validation).accuracy;
     const afterInitFlags = correctFlags(init.model, ctx.validation);
+    const afterInit = shareCorrect(afterInitFlags);
     const spent = (performance.now() - started) / 1000;
     const schedule = ctx.stage2?.schedule;
     trainClassifier(init.model, slice, {
@@ -134,10 +141,10 @@ async function trial(
       seed: ctx.seed + 1,
       signal: ctx.signal,
     });
-    const end = evaluate(init.model, ctx.validation).accuracy;
+    const endFlags = correctFlags(init.model, ctx.validation);
+    const end = shareCorrect(endFlags);
     // The flags of the better of the two, the weights a real Stage II would hand back.
-    const correct = end >= afterInit ? correctFlags(init.model, ctx.validation) : afterInitFlags;
-    return { afterInit, end, correct };
+    return { afterInit, end, correct: end >= afterInit ? endFlags : afterInitFlags };
   } finally {
     init.model.dispose();
   }

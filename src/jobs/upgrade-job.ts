@@ -11,7 +11,7 @@ import { planUpgrade, UpgradePlan } from './plan';
 import { jobProgress } from './progress';
 import { finishSwap, nextVersion, SwapDetail } from './swap';
 import type { GrowStep, UpgradeRequest } from './types';
-import { archOf, baseDepthOf } from '../store/model-verify';
+import { planningFactsOf } from '../store/model-verify';
 
 /** Where a run of an upgrade job starts: from the top, or re-gating a candidate that survived a crash. */
 export type UpgradeStart = 'planning' | 'validating';
@@ -38,7 +38,8 @@ function planStep(ctx: RunContext, active: ActiveJob, request: UpgradeRequest): 
   move(ctx, active.id, 'planning', {}, { active });
   const committed = ctx.store.committedVersion(ctx.modelName);
   if (!committed) throw new Error(`model ${ctx.modelName} has no committed version to grow`);
-  const outcome = planUpgrade(committed, ctx.rule(), request, baseDepthOf(committed.dir), archOf(committed.dir));
+  const facts = planningFactsOf(committed.dir);
+  const outcome = planUpgrade(committed, ctx.rule(), request, facts.baseDepth, facts.arch);
   if ('rejected' in outcome) {
     move(ctx, active.id, 'rejected', { reason: outcome.rejected }, { active });
     return undefined;

@@ -68,9 +68,10 @@ export function baseDepthOf(dir: string): number {
   return lineageOf(dir).depthAtImport;
 }
 
-/** The growable chain of a model directory (its meta.json's arch). */
-export function archOf(dir: string): ArchSpec {
-  return verifiedMetaJson(dir).arch;
+/** What planning reads of a model directory's meta.json, in one read: the depth its lineage started at and its growable chain. */
+export function planningFactsOf(dir: string): { baseDepth: number; arch: ArchSpec } {
+  const meta = verifiedMetaJson(dir);
+  return { baseDepth: originOf(meta).depthAtImport, arch: meta.arch };
 }
 
 /** Where a model directory's lineage came from (its meta.json's origin). */
