@@ -60,7 +60,20 @@ test("method 'auto' on the shipped model: tries identity, dils and lookahead at 
   assert.equal(auto.trialBudget.seconds, (seconds * AUTO_SHARE) / 3);
   // Trials train for their share of time; building the model and the final validation come on top, hence the slack.
   for (const t of ran) assert.ok(t.seconds < auto.trialBudget.seconds! * 3 + 2, `${t.method} took ${t.seconds}s`);
-  assert.ok(report.phases.auto && report.phases.auto.end <= report.phases.insertion + 1e-9);
+  // The kept trial is carried on: its insertion lies inside auto's phase, its trial is a stage of the curve,
+  // and Stage II follows auto.
+  const phases = report.phases;
+  assert.ok(
+    phases.auto && phases.auto.start <= phases.insertion && phases.insertion < phases.auto.end,
+    JSON.stringify(phases),
+  );
+  assert.ok(phases.stage2.start >= phases.auto.end - 1e-9, JSON.stringify(phases));
+  const carried = report.curves.find((c) => c.stage === 'auto');
+  assert.ok(
+    carried && carried.detail === `trial of ${auto.chosen}, carried on`,
+    JSON.stringify(report.curves.map((c) => c.stage)),
+  );
+  assert.ok(carried.epochs.length > 0 && carried.startSeconds! >= phases.insertion);
   assert.ok(report.seconds < seconds * 1.5 + 3, `whole run ${report.seconds}s on a ${seconds}s budget`);
   assert.ok(report.accuracyAfter >= report.accuracyBefore - 0.02);
   model.dispose();

@@ -8,7 +8,8 @@ import { methodByName } from './methods';
 import { inexactIdentityReason } from './methods/identity-exact';
 import { defaultStage2Schedule } from '../train/schedule';
 import { Stage2Options } from './stage2';
-import { GrowthMethodName, InsertionPlan } from './types';
+import { GrowthMethodName, Initialised, InsertionPlan, StageCurve } from './types';
+import { LoopResult } from '../train/loop';
 import { correctFlags } from './held-out-pairs';
 import { discordantCounts } from '../stats/bitset';
 import { pairedGain } from '../stats/paired-gain';
@@ -22,8 +23,9 @@ import { pairedGain } from '../stats/paired-gain';
 export const AUTO_CANDIDATES: readonly GrowthMethodName[] = ['identity', 'dils', 'lookahead'];
 /** How sure a paired comparison on the validation part must be that a later candidate beats the kept one. */
 export const AUTO_CONFIDENCE = 0.95;
-/** Share of a seconds budget the trials' training may take together (set-up and validation come on top). */
-export const AUTO_SHARE = 0.25;
+/** Share of a seconds budget the trials' training may take together (set-up and validation come on top). The
+ * kept trial is carried on, so what a choice costs is the other candidates' part of it. */
+export const AUTO_SHARE = 0.15;
 /** Training samples each trial sees (the first of the shuffled train part). */
 export const AUTO_SLICE = 2000;
 
@@ -65,6 +67,9 @@ export interface AutoContext {
   stage2?: Stage2Options;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** Called with each candidate's model right after its initialisation (grow/run.ts measures it held-out for
+   * the report; the choice never sees that figure). */
+  onInitialised?: (method: GrowthMethodName, model: tfl.LayersModel) => void;
 }
 
 const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
@@ -97,18 +102,32 @@ function sliceOf(set: TensorSet, count: number): TensorSet {
   return { ...set, x: tf.slice(set.x, 0, n), labels: tf.slice(set.labels, 0, n) as tf.Tensor1D, count: n };
 }
 
+/** A trial's model and what it measured; the kept one's model goes on to Stage II. */
+interface TrialRun {
+  init: Initialised;
+  afterInit: number;
+  end: number;
+  /** Per-sample correctness on validation of the weights a real Stage II would hand back. */
+  correct: Uint8Array;
+  /** Seconds from the start of chooseMethod to the trial's start, and the initialisation's own seconds. */
+  startSeconds: number;
+  initSeconds: number;
+  loop: LoopResult;
+}
+
 /**
  * One trial: the method's insertion and initialisation, then Stage II (its
  * schedule, without validation checkpoints, which would eat a short trial),
  * on the slice, within `budget`; validation accuracy right after
- * initialisation and at the end.
+ * initialisation and at the end. The model is the caller's to keep or dispose.
  */
 async function trial(
   ctx: AutoContext,
   name: GrowthMethodName,
   slice: TensorSet,
   budget: Budget,
-): Promise<{ afterInit: number; end: number; correct: Uint8Array }> {
+  startSeconds: number,
+): Promise<TrialRun> {
   const method = methodByName(name);
   const started = performance.now();
   const initBudget: Budget = budget.seconds !== undefined ? { seconds: budget.seconds / 4 } : { epochs: 1 };
@@ -124,30 +143,60 @@ async function trial(
     signal: ctx.signal,
   });
   try {
+    const initSeconds = (performance.now() - started) / 1000;
+    ctx.onInitialised?.(name, init.model);
     const afterInitFlags = correctFlags(init.model, ctx.validation);
     const afterInit = shareCorrect(afterInitFlags);
+    // Copied before training: a trial that does not better its start hands back its start, as Stage II does.
+    const startWeights = init.model.getWeights().map((w) => w.clone());
     const spent = (performance.now() - started) / 1000;
     const schedule = ctx.stage2?.schedule;
-    trainClassifier(init.model, slice, {
-      stage: 'auto',
-      detail: `trial of ${name}`,
-      budget: {
-        epochs: budget.epochs,
-        seconds: budget.seconds !== undefined ? Math.max(0.001, budget.seconds - spent) : undefined,
-      },
-      batchSize: ctx.batchSize,
-      learningRate: ctx.learningRate,
-      schedule: schedule === 'constant' ? undefined : (schedule ?? defaultStage2Schedule(ctx.learningRate)),
-      seed: ctx.seed + 1,
-      signal: ctx.signal,
-    });
-    const endFlags = correctFlags(init.model, ctx.validation);
-    const end = shareCorrect(endFlags);
-    // The flags of the better of the two, the weights a real Stage II would hand back.
-    return { afterInit, end, correct: end >= afterInit ? endFlags : afterInitFlags };
-  } finally {
+    let loop: LoopResult;
+    try {
+      loop = trainClassifier(init.model, slice, {
+        stage: 'auto',
+        detail: `trial of ${name}`,
+        budget: {
+          epochs: budget.epochs,
+          seconds: budget.seconds !== undefined ? Math.max(0.001, budget.seconds - spent) : undefined,
+        },
+        batchSize: ctx.batchSize,
+        learningRate: ctx.learningRate,
+        schedule: schedule === 'constant' ? undefined : (schedule ?? defaultStage2Schedule(ctx.learningRate)),
+        seed: ctx.seed + 1,
+        signal: ctx.signal,
+      });
+      const endFlags = correctFlags(init.model, ctx.validation);
+      const end = shareCorrect(endFlags);
+      if (end < afterInit) init.model.setWeights(startWeights);
+      return {
+        init,
+        afterInit,
+        end,
+        correct: end >= afterInit ? endFlags : afterInitFlags,
+        startSeconds,
+        initSeconds,
+        loop,
+      };
+    } finally {
+      for (const w of startWeights) w.dispose();
+    }
+  } catch (err) {
     init.model.dispose();
+    throw err;
   }
+}
+
+/** What chooseMethod hands to the growth: the choice for the report, and the kept trial to carry on from. */
+export interface AutoOutcome {
+  choice: AutoChoice;
+  /** The kept candidate's model as its trial left it (inserted, initialised, trained on the slice). */
+  kept: Initialised;
+  /** Seconds from the start of chooseMethod to the kept trial's start, and its initialisation's seconds. */
+  keptStartSeconds: number;
+  keptInitSeconds: number;
+  /** The kept trial's training on the slice, as a stage of the learning curve. */
+  keptCurve: StageCurve;
 }
 
 /**
@@ -157,12 +206,15 @@ async function trial(
  * under an epochs-only budget). The first candidate tried is kept; a later one
  * replaces it only when the exact paired test of the gate (McNemar's counts,
  * Clopper-Pearson lower bound, stats/paired-gain.ts) says it is more accurate
- * on the validation part with AUTO_CONFIDENCE. A short trial's higher figure
- * alone is mostly noise: with "highest wins" auto chose DILS or look-ahead on
+ * on the validation part with AUTO_CONFIDENCE. The kept trial's model is handed
+ * on to Stage II as its trial left it, so only the other candidates' trials
+ * cost the growth budget (before, every trial was thrown away, and auto ended
+ * 0.3 to 1.5 points below the best single method on 20 s budgets, docs/design/
+ * dils.md fifth round). A short trial's higher figure alone is mostly noise: with "highest wins" auto chose DILS or look-ahead on
  * the MLP set in 5 of 5 splits, where identity ended 1.1 points higher. The
  * held-out test part is not used.
  */
-export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
+export async function chooseMethod(ctx: AutoContext): Promise<AutoOutcome> {
   const started = performance.now();
   const skip = identitySkip(ctx);
   const candidates = AUTO_CANDIDATES.filter((m) => m !== 'identity' || !skip);
@@ -171,7 +223,8 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
   const spent = () => (performance.now() - started) / 1000;
   const slice = sliceOf(ctx.train, AUTO_SLICE);
   const tried: AutoTrial[] = [];
-  let kept: { trial: AutoTrial; correct: Uint8Array } | undefined;
+  let kept: { trial: AutoTrial; run: TrialRun } | undefined;
+  let handedOver = false;
   try {
     for (const method of AUTO_CANDIDATES) {
       if (method === 'identity' && skip) {
@@ -201,22 +254,29 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
         elapsedSeconds: (performance.now() - started) / 1000,
       });
       const t0 = performance.now();
-      const { afterInit, end, correct } = await trial(ctx, method, slice, trialBudget);
-      const run: AutoTrial = {
+      const run = await trial(ctx, method, slice, trialBudget, spent());
+      const record: AutoTrial = {
         method,
-        validationAccuracy: Math.max(afterInit, end),
-        validationAfterInit: afterInit,
+        validationAccuracy: Math.max(run.afterInit, run.end),
+        validationAfterInit: run.afterInit,
         seconds: (performance.now() - t0) / 1000,
       };
-      if (kept) {
-        const paired = pairedGain(discordantCounts(kept.correct, correct), AUTO_CONFIDENCE);
-        run.versus = { method: kept.trial.method, gain: paired.gain, lowerBound: paired.lowerBound };
-        if (paired.lowerBound > 0) kept = { trial: run, correct };
-      } else kept = { trial: run, correct };
-      tried.push(run);
+      tried.push(record);
+      if (!kept) {
+        kept = { trial: record, run };
+        continue;
+      }
+      const paired = pairedGain(discordantCounts(kept.run.correct, run.correct), AUTO_CONFIDENCE);
+      record.versus = { method: kept.trial.method, gain: paired.gain, lowerBound: paired.lowerBound };
+      if (paired.lowerBound > 0) {
+        kept.run.init.model.dispose();
+        kept = { trial: record, run };
+      } else run.init.model.dispose();
     }
+    handedOver = true;
   } finally {
     disposeTensorSet(slice);
+    if (!handedOver) kept?.run.init.model.dispose();
   }
   const ran = tried.filter((t) => t.validationAccuracy !== undefined);
   if (!kept) throw new Error('auto: no candidate method was tried');
@@ -231,7 +291,7 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
     trialBudget.seconds !== undefined
       ? `${trialBudget.seconds.toFixed(1)} s each`
       : 'one epoch of initialisation and one of Stage II each';
-  return {
+  const choice: AutoChoice = {
     chosen: best.method,
     reason: `${best === ran[0] ? 'kept the first candidate' : `${best.method} beat ${best.versus!.method}`}: a later one must be more accurate on validation with ${AUTO_CONFIDENCE * 100}% confidence, after equal trials (${budgetText} on ${slice.count} training samples): ${figures}${skip ? `; identity not tried: ${skip}` : ''}${skipped}`,
     tried,
@@ -239,5 +299,19 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoChoice> {
     trialBudget,
     seconds,
     share: ctx.budget.seconds !== undefined ? seconds / ctx.budget.seconds : undefined,
+  };
+  const { run } = kept;
+  return {
+    choice,
+    kept: run.init,
+    keptStartSeconds: run.startSeconds,
+    keptInitSeconds: run.initSeconds,
+    keptCurve: {
+      stage: 'auto',
+      detail: `trial of ${best.method}, carried on`,
+      metric: 'loss',
+      epochs: run.loop.epochs,
+      seconds: run.loop.seconds,
+    },
   };
 }

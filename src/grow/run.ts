@@ -2,7 +2,7 @@ import type { DataSplit } from '../data/types';
 import { depthOf } from '../model/arch';
 import { LoadedModel } from '../model/io';
 import { Budget } from '../train/budget';
-import { DEFAULT_BATCH, evaluate } from '../train/classifier';
+import { DEFAULT_BATCH, Evaluation, evaluate } from '../train/classifier';
 import { runStage2, Stage2Options } from './stage2';
 import { runStage2OnWebGpu } from './stage2-webgpu';
 import { requestDevice, firstLine } from '../compute/webgpu/dawn';
@@ -19,7 +19,7 @@ import { tfl } from '../tf';
 import { methodByName } from './methods';
 import { newBlocksNeeded, spreadPlan } from './planner';
 import { BaselineName, InsertionPlan, MethodChoice, StageCurve } from './types';
-import { AutoChoice, chooseMethod } from './auto';
+import { AutoOutcome, chooseMethod } from './auto';
 import { AngleStopRule } from '../train/angle-stop';
 import { GrowReport } from './report';
 import { correctFlags, heldOutPairs } from './held-out-pairs';
@@ -97,13 +97,6 @@ export const STAGE2_LEARNING_RATE = 1e-3;
 /** Stage II validates every this many training samples as well as at epoch ends, for curves and time-to-accuracy. */
 export const VALIDATE_EVERY_SAMPLES = 2048;
 
-/** The seconds left of a budget after `spent` (an `auto` trial). */
-function remaining(budget: GrowBudget, spent: number): GrowBudget {
-  return budget.seconds !== undefined && spent > 0
-    ? { ...budget, seconds: Math.max(0.001, budget.seconds - spent) }
-    : budget;
-}
-
 export function initBudgetOf(budget: GrowBudget): Budget {
   if (budget.init) return budget.init;
   if (budget.seconds !== undefined) return { seconds: budget.seconds / 4 };
@@ -142,10 +135,12 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
     const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
     const seed = req.seed ?? 1;
     const validateEverySamples = req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES;
-    let auto: AutoChoice | undefined;
+    let carried: AutoOutcome | undefined;
     const autoStart = elapsed();
+    // Held-out accuracy of each auto candidate right after its insertion, for the kept one's report.
+    const insertedHeldOut = new Map<string, Evaluation>();
     if (req.method === 'auto') {
-      auto = await chooseMethod({
+      carried = await chooseMethod({
         head,
         parentSpec: parent.meta.arch,
         plan,
@@ -158,30 +153,35 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         stage2: req.stage2,
         onProgress: req.onProgress,
         signal: req.signal,
+        onInitialised: (name, model) => insertedHeldOut.set(name, evaluate(model, test)),
       });
     }
+    const auto = carried?.choice;
     const method = methodByName(auto?.chosen ?? req.method, true);
-    const initBudget = initBudgetOf(remaining(req.budget, auto ? elapsed() : 0));
-    const initStart = elapsed();
-    const init = await method.initialise({
-      parent: head,
-      parentSpec: parent.meta.arch,
-      plan,
-      data: { train, validation },
-      budget: initBudget,
-      batchSize,
-      learningRate,
-      seed,
-      onProgress: req.onProgress,
-      signal: req.signal,
-    });
+    // `auto` carries its kept trial on (inserted, initialised and trained on a slice), so that only the other
+    // candidates' trials cost budget; every other method inserts and initialises here.
+    const initStart = carried ? autoStart + carried.keptStartSeconds : elapsed();
+    const init =
+      carried?.kept ??
+      (await method.initialise({
+        parent: head,
+        parentSpec: parent.meta.arch,
+        plan,
+        data: { train, validation },
+        budget: initBudgetOf(req.budget),
+        batchSize,
+        learningRate,
+        seed,
+        onProgress: req.onProgress,
+        signal: req.signal,
+      }));
     try {
       throwIfAborted(req.signal, 'growth');
-      const afterInsertion = evaluate(init.model, test);
-      const initSeconds = elapsed();
+      const afterInsertion = insertedHeldOut.get(method.name) ?? evaluate(init.model, test);
+      const initSeconds = carried ? initStart + carried.keptInitSeconds : elapsed();
       const stage2Budget: Budget = {
         epochs: req.budget.epochs,
-        seconds: req.budget.seconds !== undefined ? Math.max(0.001, req.budget.seconds - initSeconds) : undefined,
+        seconds: req.budget.seconds !== undefined ? Math.max(0.001, req.budget.seconds - elapsed()) : undefined,
       };
       let start = initStart;
       const curves: StageCurve[] = init.curves.map((c) => {
@@ -189,6 +189,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         start += c.seconds;
         return placed;
       });
+      if (carried) curves.push({ ...carried.keptCurve, startSeconds: start });
       const stage2Start = elapsed();
       const stage2Run = {
         model: init.model,
