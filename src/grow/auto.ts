@@ -18,9 +18,11 @@ import { pairedGain } from '../stats/paired-gain';
  * The methods `auto` tries, in order of preference: the first that runs is kept unless a later one is
  * better on the validation part with AUTO_CONFIDENCE. Identity comes first: it keeps the parent exactly, and
  * over 3 data sets x 5 splits it ended at or above DILS and look-ahead on every set (docs/design/dils.md,
- * fourth round), so a trial's noise should not trade it away.
+ * fourth round), so a trial's noise should not trade it away. Look-ahead is not tried: it ended 0.8 to 2.8
+ * points below identity on all three sets of that round, and each trial costs the growth its set-up and
+ * validation passes as well as its share.
  */
-export const AUTO_CANDIDATES: readonly GrowthMethodName[] = ['identity', 'dils', 'lookahead'];
+export const AUTO_CANDIDATES: readonly GrowthMethodName[] = ['identity', 'dils'];
 /** How sure a paired comparison on the validation part must be that a later candidate beats the kept one. */
 export const AUTO_CONFIDENCE = 0.95;
 /** Share of a seconds budget the trials' training may take together (set-up and validation come on top). The
@@ -67,9 +69,6 @@ export interface AutoContext {
   stage2?: Stage2Options;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
-  /** Called with each candidate's model right after its initialisation (grow/run.ts measures it held-out for
-   * the report; the choice never sees that figure). */
-  onInitialised?: (method: GrowthMethodName, model: tfl.LayersModel) => void;
 }
 
 const points = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}`;
@@ -113,6 +112,8 @@ interface TrialRun {
   startSeconds: number;
   initSeconds: number;
   loop: LoopResult;
+  /** The weights right after initialisation (owned: the caller disposes them). */
+  startWeights: tf.Tensor[];
 }
 
 /**
@@ -144,16 +145,14 @@ async function trial(
   });
   try {
     const initSeconds = (performance.now() - started) / 1000;
-    ctx.onInitialised?.(name, init.model);
     const afterInitFlags = correctFlags(init.model, ctx.validation);
     const afterInit = shareCorrect(afterInitFlags);
     // Copied before training: a trial that does not better its start hands back its start, as Stage II does.
     const startWeights = init.model.getWeights().map((w) => w.clone());
     const spent = (performance.now() - started) / 1000;
     const schedule = ctx.stage2?.schedule;
-    let loop: LoopResult;
     try {
-      loop = trainClassifier(init.model, slice, {
+      const loop = trainClassifier(init.model, slice, {
         stage: 'auto',
         detail: `trial of ${name}`,
         budget: {
@@ -177,14 +176,21 @@ async function trial(
         startSeconds,
         initSeconds,
         loop,
+        startWeights,
       };
-    } finally {
+    } catch (err) {
       for (const w of startWeights) w.dispose();
+      throw err;
     }
   } catch (err) {
     init.model.dispose();
     throw err;
   }
+}
+
+function disposeRun(run: TrialRun): void {
+  run.init.model.dispose();
+  for (const w of run.startWeights) w.dispose();
 }
 
 /** What chooseMethod hands to the growth: the choice for the report, and the kept trial to carry on from. */
@@ -197,6 +203,8 @@ export interface AutoOutcome {
   keptInitSeconds: number;
   /** The kept trial's training on the slice, as a stage of the learning curve. */
   keptCurve: StageCurve;
+  /** Its weights right after initialisation (the report's accuracy after insertion); the caller disposes them. */
+  insertedWeights: tf.Tensor[];
 }
 
 /**
@@ -268,15 +276,14 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoOutcome> {
       }
       const paired = pairedGain(discordantCounts(kept.run.correct, run.correct), AUTO_CONFIDENCE);
       record.versus = { method: kept.trial.method, gain: paired.gain, lowerBound: paired.lowerBound };
-      if (paired.lowerBound > 0) {
-        kept.run.init.model.dispose();
-        kept = { trial: record, run };
-      } else run.init.model.dispose();
+      const loser = paired.lowerBound > 0 ? kept.run : run;
+      if (loser === kept.run) kept = { trial: record, run };
+      disposeRun(loser);
     }
     handedOver = true;
   } finally {
     disposeTensorSet(slice);
-    if (!handedOver) kept?.run.init.model.dispose();
+    if (!handedOver && kept) disposeRun(kept.run);
   }
   const ran = tried.filter((t) => t.validationAccuracy !== undefined);
   if (!kept) throw new Error('auto: no candidate method was tried');
@@ -306,6 +313,7 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoOutcome> {
     kept: run.init,
     keptStartSeconds: run.startSeconds,
     keptInitSeconds: run.initSeconds,
+    insertedWeights: run.startWeights,
     keptCurve: {
       stage: 'auto',
       detail: `trial of ${best.method}, carried on`,

@@ -15,7 +15,7 @@ import { composeWithFrozen, frozenFeatures } from '../model/keras/frozen';
 import { ModelMeta } from '../model/meta';
 import { describeContract } from '../model/input-contract';
 import { checkParentAboveChance } from './preflight';
-import { tfl } from '../tf';
+import { tf, tfl } from '../tf';
 import { methodByName } from './methods';
 import { newBlocksNeeded, spreadPlan } from './planner';
 import { BaselineName, InsertionPlan, MethodChoice, StageCurve } from './types';
@@ -97,6 +97,18 @@ export const STAGE2_LEARNING_RATE = 1e-3;
 /** Stage II validates every this many training samples as well as at epoch ends, for curves and time-to-accuracy. */
 export const VALIDATE_EVERY_SAMPLES = 2048;
 
+/** The model's held-out figures with `weights` in place of its own (which it gets back); `weights` are disposed. */
+function evaluateWith(model: tfl.LayersModel, weights: tf.Tensor[], data: TensorSet): Evaluation {
+  const own = model.getWeights().map((w) => w.clone());
+  try {
+    model.setWeights(weights);
+    return evaluate(model, data);
+  } finally {
+    model.setWeights(own);
+    for (const w of [...own, ...weights]) w.dispose();
+  }
+}
+
 export function initBudgetOf(budget: GrowBudget): Budget {
   if (budget.init) return budget.init;
   if (budget.seconds !== undefined) return { seconds: budget.seconds / 4 };
@@ -137,8 +149,6 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
     const validateEverySamples = req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES;
     let carried: AutoOutcome | undefined;
     const autoStart = elapsed();
-    // Held-out accuracy of each auto candidate right after its insertion, for the kept one's report.
-    const insertedHeldOut = new Map<string, Evaluation>();
     if (req.method === 'auto') {
       carried = await chooseMethod({
         head,
@@ -153,7 +163,6 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         stage2: req.stage2,
         onProgress: req.onProgress,
         signal: req.signal,
-        onInitialised: (name, model) => insertedHeldOut.set(name, evaluate(model, test)),
       });
     }
     const auto = carried?.choice;
@@ -176,8 +185,10 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         signal: req.signal,
       }));
     try {
+      const afterInsertion = carried
+        ? evaluateWith(init.model, carried.insertedWeights, test)
+        : evaluate(init.model, test);
       throwIfAborted(req.signal, 'growth');
-      const afterInsertion = insertedHeldOut.get(method.name) ?? evaluate(init.model, test);
       const initSeconds = carried ? initStart + carried.keptInitSeconds : elapsed();
       const stage2Budget: Budget = {
         epochs: req.budget.epochs,
