@@ -39,7 +39,13 @@ test("method 'auto' on the shipped model: tries identity and dils at equal time,
   // The first always runs; a later one only while the trials' share lasts (a busy machine can spend it early).
   const ran = auto.tried.filter((t) => t.validationAccuracy !== undefined);
   assert.equal(auto.tried[0].skipped, undefined);
-  for (const t of auto.tried.filter((x) => x.skipped)) assert.match(t.skipped!, /share of the budget .* was spent/);
+  // A later one is not trained when the share is spent, or when it starts as the kept one does (DILS on a conv
+  // model whose Stage I finds nothing to refit).
+  for (const t of auto.tried.filter((x) => x.skipped))
+    assert.match(
+      t.skipped!,
+      /share of the budget .* was spent|^it starts as the kept one does \(\d+ of \d+ validation answers differ after initialisation\)/,
+    );
   // Look-ahead's He-started block can still be far off after a second (measured: 14% to 43%).
   assert.ok(
     ran.every((t) => t.validationAccuracy! > 0),

@@ -28,6 +28,9 @@ export const AUTO_CONFIDENCE = 0.95;
 /** Share of a seconds budget the trials' training may take together (set-up and validation come on top). The
  * kept trial is carried on, so what a choice costs is the other candidates' part of it. */
 export const AUTO_SHARE = 0.15;
+/** A later candidate whose start differs from the kept one's on at most this share of the validation samples
+ * is not trained: its trial would measure training noise, and its time would be lost. */
+export const AUTO_SAME_START = 0.01;
 /** Training samples each trial sees (the first of the shuffled train part). */
 export const AUTO_SLICE = 2000;
 
@@ -106,8 +109,10 @@ interface TrialRun {
   init: Initialised;
   afterInit: number;
   end: number;
-  /** Per-sample correctness on validation of the weights a real Stage II would hand back. */
+  /** Per-sample correctness on validation of the weights a real Stage II would hand back, and right after
+   * initialisation. */
   correct: Uint8Array;
+  startCorrect: Uint8Array;
   /** Seconds from the start of chooseMethod to the trial's start, and the initialisation's own seconds. */
   startSeconds: number;
   initSeconds: number;
@@ -128,7 +133,8 @@ async function trial(
   slice: TensorSet,
   budget: Budget,
   startSeconds: number,
-): Promise<TrialRun> {
+  keptStart?: Uint8Array,
+): Promise<TrialRun | { sameStart: string }> {
   const method = methodByName(name);
   const started = performance.now();
   const initBudget: Budget = budget.seconds !== undefined ? { seconds: budget.seconds / 4 } : { epochs: 1 };
@@ -147,6 +153,15 @@ async function trial(
     const initSeconds = (performance.now() - started) / 1000;
     const afterInitFlags = correctFlags(init.model, ctx.validation);
     const afterInit = shareCorrect(afterInitFlags);
+    if (keptStart) {
+      const { n, n01, n10 } = discordantCounts(keptStart, afterInitFlags);
+      if (n01 + n10 <= AUTO_SAME_START * n) {
+        init.model.dispose();
+        return {
+          sameStart: `it starts as the kept one does (${n01 + n10} of ${n} validation answers differ after initialisation), so a trial would measure noise`,
+        };
+      }
+    }
     // Copied before training: a trial that does not better its start hands back its start, as Stage II does.
     const startWeights = init.model.getWeights().map((w) => w.clone());
     const spent = (performance.now() - started) / 1000;
@@ -173,6 +188,7 @@ async function trial(
         afterInit,
         end,
         correct: end >= afterInit ? endFlags : afterInitFlags,
+        startCorrect: afterInitFlags,
         startSeconds,
         initSeconds,
         loop,
@@ -262,7 +278,11 @@ export async function chooseMethod(ctx: AutoContext): Promise<AutoOutcome> {
         elapsedSeconds: (performance.now() - started) / 1000,
       });
       const t0 = performance.now();
-      const run = await trial(ctx, method, slice, trialBudget, spent());
+      const run = await trial(ctx, method, slice, trialBudget, spent(), kept?.run.startCorrect);
+      if ('sameStart' in run) {
+        tried.push({ method, seconds: (performance.now() - t0) / 1000, skipped: run.sameStart });
+        continue;
+      }
       const record: AutoTrial = {
         method,
         validationAccuracy: Math.max(run.afterInit, run.end),
