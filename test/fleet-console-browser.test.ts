@@ -15,8 +15,9 @@ import { eventually, fleetCli } from './helpers/fleet-cli';
 // the job's curve, a device whose process dies shows as lost, a group deepen
 // shows every device's reply, actions without the token or from another
 // origin are refused, a rollout started by the CLI shows wave by wave, and a
-// wave and a device are rolled back from the page, and a rollout started from
-// the page runs to its end, and another is aborted between its waves.
+// wave and a device are rolled back from the page, a rollout started from
+// the page runs to its end, another is paused and resumed, and one the CLI
+// runs is aborted from the page between its waves.
 
 const FLEET = 'console';
 const TOKEN = 'console-test-token-0123456789abcdef';
@@ -213,6 +214,21 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
     }
   });
 
+  /** `deepend fleet rollout` of the group 'field' in two waves, in a process of its own, once it has planned. */
+  const cliRollout = async (toDepth: number, pause: string) => {
+    const rollout = cli.start(
+      [
+        'rollout',
+        ...['--to-depth', String(toDepth), '--group', 'field', '--waves', '50,100'],
+        ...['--max-failures', '0', '--min-median-gain=-5', '--pause', pause],
+      ],
+      { timeoutMs: 300_000 },
+    );
+    t.after(() => rollout.kill('SIGKILL'));
+    await eventually(rollout.stderr, /^rollout r-\d{14}-[0-9a-f]{4}: /m, 120_000);
+    return { rollout, id: /^rollout (r-\d{14}-[0-9a-f]{4}): /m.exec(rollout.stderr())![1] };
+  };
+
   let rolloutId = '';
   await t.test(
     'a rollout started by the CLI shows live, wave by wave, with its quality figures, to its end',
@@ -232,26 +248,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
       });
       t.after(() => field.stop());
       await until(`document.querySelectorAll('#devices tbody tr[data-device^="field-"]').length === 2`);
-      const rollout = cli.start(
-        [
-          'rollout',
-          '--to-depth',
-          '3',
-          '--group',
-          'field',
-          '--waves',
-          '50,100',
-          '--max-failures',
-          '0',
-          '--min-median-gain=-5',
-          '--pause',
-          '3s',
-        ],
-        { timeoutMs: 300_000 },
-      );
-      t.after(() => rollout.kill('SIGKILL'));
-      await eventually(rollout.stderr, /^rollout r-\d{14}-[0-9a-f]{4}: /m, 120_000);
-      const id = /^rollout (r-\d{14}-[0-9a-f]{4}): /m.exec(rollout.stderr())![1];
+      const { rollout, id } = await cliRollout(3, '3s');
       rolloutId = id;
       const card = `document.querySelector('.rollout[data-rollout="${id}"]')`;
       const wave = (label: string, field: string) =>
@@ -356,17 +353,42 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
   );
 
   await t.test(
-    'a rollout the console runs is aborted from the page between its waves; others are refused',
+    'a rollout the console runs is paused from the page before its next wave, held past its pause, then resumed',
     async () => {
       await read(`document.getElementById('rollout-depth').value = '5'`);
-      await read(`document.getElementById('rollout-pause').value = '5m'`);
+      await read(`document.getElementById('rollout-pause').value = '3s'`);
       await page.click('#rollout-start');
       await until(`/^started r-/.test(document.querySelector('#rollout-replies .reply.ok')?.textContent ?? '')`);
       const id = (await read<string>(`document.querySelector('#rollout-replies .reply.ok').textContent`)).slice(
         'started '.length,
       );
       const card = `document.querySelector('.rollout[data-rollout="${id}"]')`;
-      // wave 1 is over and wave 2 waits out the pause
+      // paused once wave 1 is out (a pause before it would hold wave 1 itself)
+      await until(`/^\\d+$/.test(${card}?.querySelector('tr[data-wave="1"] [data-field=pending]')?.textContent ?? '')`);
+      await page.click(`.rollout[data-rollout="${id}"] .rollout-pause`);
+      await until(`document.querySelector('#rollout-replies .reply.ok')?.textContent === '${id}: paused'`);
+      await until(`${card}?.querySelector('.pill')?.textContent === 'paused'`);
+      assert.match(await read<string>(`${card}.querySelector('.rollout-line').textContent`), /paused by console on /);
+      // wave 1 carries on to its end; wave 2 is held past the 3 s pause
+      await until(`${card}?.querySelector('tr[data-wave="1"] [data-field=succeeded]')?.textContent === '1'`);
+      await new Promise((r) => setTimeout(r, 5000));
+      const wave2 = `${card}.querySelector('tr[data-wave="2"] [data-field=pending]').textContent`;
+      assert.equal(await read(wave2), 'not sent');
+      assert.equal(await read(`${card}.dataset.status`), 'running');
+      await page.click(`.rollout[data-rollout="${id}"] .rollout-resume`);
+      await until(`document.querySelector('#rollout-replies .reply.ok')?.textContent === '${id}: resumed'`);
+      await until(`${card}?.dataset.status === 'completed'`);
+      for (const device of ['field-0000', 'field-0001'])
+        await until(`/depth 5$/.test(${row(device)}.querySelector('[data-field=model]').textContent)`);
+    },
+  );
+
+  await t.test(
+    'a rollout the CLI runs is aborted from the page between its waves; finished and unknown ones are refused',
+    async () => {
+      const { rollout, id } = await cliRollout(6, '5m');
+      const card = `document.querySelector('.rollout[data-rollout="${id}"]')`;
+      // wave 1 is over and wave 2 waits out the pause, in the CLI's process
       await until(`${card}?.querySelector('tr[data-wave="1"] [data-field=succeeded]')?.textContent === '1'`);
       await until(`/next wave in/.test(${card}.querySelector('.rollout-line').textContent)`);
       await page.click(`.rollout[data-rollout="${id}"] .rollout-abort`);
@@ -374,20 +396,23 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
       await until(`${card}?.dataset.status === 'stopped'`);
       assert.match(
         await read<string>(`${card}.querySelector('.rollout-stop').textContent`),
-        /^stopped at wave 2 \(aborted\): aborted from the console: nothing more was sent$/,
+        /^stopped at wave 2 \(aborted\): aborted by console on .+: nothing more was sent$/,
       );
       assert.equal(
         await read(`${card}.querySelector('tr[data-wave="2"] [data-field=pending]').textContent`),
         'not sent',
       );
-      // the CLI's rollout (same home, so the same state file) is over: nothing to abort
+      const ended = await rollout.done;
+      assert.equal(ended.code, 1, ended.stderr);
+      assert.match(ended.stdout, /aborted before wave 2: nothing more was sent/);
+      assert.match(ended.stderr, /aborted by console on .+: nothing more is sent/);
       const headers = { Origin: running.url.replace(/\/$/, ''), Authorization: `Bearer ${TOKEN}` };
-      const other = await post(running.url, `/api/rollouts/${rolloutId}/abort`, headers, {});
-      assert.equal(other.status, 409, other.body);
-      assert.match(other.body, new RegExp(`rollout ${rolloutId} is already completed`));
+      const over = await post(running.url, `/api/rollouts/${rolloutId}/pause`, headers, {});
+      assert.equal(over.status, 409, over.body);
+      assert.match(over.body, new RegExp(`rollout ${rolloutId} is already completed`));
       const unknown = await post(running.url, '/api/rollouts/r-00000000000000-0000/abort', headers, {});
-      assert.equal(unknown.status, 409, unknown.body);
-      assert.match(unknown.body, /is not run by this console/);
+      assert.equal(unknown.status, 404, unknown.body);
+      assert.match(unknown.body, /no rollout 'r-00000000000000-0000' on the broker/);
     },
   );
 

@@ -203,6 +203,7 @@ test("a rollout's retained message becomes the console's rollout document: every
     groupPublished: false,
     nextBatchAt: null,
     stop: { batch: 1, rule: 'max-loss', why: 'c lost 1.00 points (limit 0.5)' },
+    paused: null,
     lostAtPlan: [{ device: 'e', state: 'lost', since: null }],
     createdAt: '2026-12-03T09:15:00.000Z',
     updatedAt: '2026-12-03T09:16:00.000Z',

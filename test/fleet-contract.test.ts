@@ -23,6 +23,7 @@ import {
   parseRolloutTopic,
   parseTopic,
   rolloutTopic,
+  rolloutControlTopic,
   ParsedTopic,
 } from '../src/contract/topics';
 import { decodeMessage, encodeMessage, messageKindOfTopic, validateMessage } from '../src/contract/validate';
@@ -213,6 +214,7 @@ const EXAMPLES: Examples = {
       batchCount: 4,
       currentBatch: 3,
       nextBatchAt: TS,
+      paused: { at: TS, by: 'console on ops-laptop' },
       groupPublished: false,
       stop: { batch: 2, rule: 'max-loss', why: 'dev-4 lost 1.50 points (limit 1)' },
       lostAtPlan: [{ device: 'dev-8', state: 'lost', since: TS }],
@@ -261,6 +263,10 @@ const EXAMPLES: Examples = {
       createdAt: TS,
       ts: TS,
     },
+  },
+  'rollout-control': {
+    full: { commandId: 'console:1', rolloutId: 'r-20250131120000-beef', action: 'pause', by: 'console', ts: TS },
+    minimal: { commandId: 'c2', rolloutId: 'r1', action: 'abort', by: 'cli', ts: TS },
   },
 };
 
@@ -650,7 +656,7 @@ function kindOfChannel(channel: Json): MessageKind {
   assert.equal(messages.length, 1, `${String(channel.address)} carries one message`);
   const payload = resolved(messages[0]).payload as Json;
   const file = (payload.schema as Json).$ref as string;
-  const kind = /([a-z]+)\.schema\.json$/.exec(file)?.[1] as MessageKind;
+  const kind = /([a-z-]+)\.schema\.json$/.exec(file)?.[1] as MessageKind;
   assert.ok(MESSAGE_KINDS.includes(kind), file);
   return kind;
 }
@@ -714,6 +720,7 @@ test('asyncapi.yaml: its channels are the topics topics.ts builds, each parsed t
     t.telemetry,
     groupDesiredTopic(SAMPLE.fleet, SAMPLE.group),
     rolloutTopic(SAMPLE.fleet, SAMPLE.rolloutId),
+    rolloutControlTopic(SAMPLE.fleet, SAMPLE.rolloutId),
   ];
   assert.deepEqual(sorted(addressed.map((c) => substituted(String(c.address)))), sorted(built));
 

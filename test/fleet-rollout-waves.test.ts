@@ -164,7 +164,14 @@ PRAGMA user_version = 1;`);
     rollback: null,
   });
   assert.equal(r.stop, null);
+  assert.equal(r.paused, null);
   assert.deepEqual(r.lostAtPlan, []);
+  state.setPaused('r-1', { at: ts, by: 'console' });
+  assert.deepEqual(
+    state.get('r-1')!.paused,
+    { at: ts, by: 'console' },
+    'migrated to the latest schema: pauses are kept',
+  );
 });
 
 async function scripted(t: Hook, broker: TestBroker, specs: ScriptedSpec[]): Promise<ScriptedFleet> {

@@ -18,6 +18,7 @@ const MESSAGE_TYPE_NAMES: Readonly<Record<MessageKind, string>> = {
   reported: 'ReportedMessage',
   telemetry: 'TelemetryMessage',
   rollout: 'RolloutMessage',
+  'rollout-control': 'RolloutControl',
 };
 
 /** A file of types compiled from JSON Schemas: the one source of each type is its schema. */

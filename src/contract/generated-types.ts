@@ -592,6 +592,19 @@ export interface RolloutMessage {
    */
   nextBatchAt: Ts | null;
   /**
+   * Set while the operator holds the rollout (rollout/ROLLOUTID/control `pause`): no further wave or batch is sent until `resume`; absent or null: not paused.
+   */
+  paused?: {
+    /**
+     * An RFC 3339 (ISO 8601) date-time; deepend sends UTC with a Z, e.g. 2025-01-31T12:00:00.000Z.
+     */
+    at: string;
+    /**
+     * Who paused it (rollout-control's `by`).
+     */
+    by: string;
+  } | null;
+  /**
    * The group's desired document was published (devices that join the group later converge).
    */
   groupPublished: boolean;
@@ -680,6 +693,32 @@ export interface RolloutMessage {
   createdAt: string;
   /**
    * An RFC 3339 (ISO 8601) date-time; deepend sends UTC with a Z, e.g. 2025-01-31T12:00:00.000Z.
+   */
+  ts: string;
+}
+
+/**
+ * deepend/v1/FLEET/rollout/ROLLOUTID/control, QoS 1, not retained, fleet side only: the operator's pause, resume or abort of a rollout, obeyed by whichever process runs it (a CLI or a console). It answers by rewriting rollout/ROLLOUTID.
+ */
+export interface RolloutControl {
+  /**
+   * Chosen by the sender, unique per command; a redelivery with the same id is obeyed once.
+   */
+  commandId: string;
+  /**
+   * The rollout, as in the topic.
+   */
+  rolloutId: string;
+  /**
+   * pause: no further wave or batch is sent until resumed (devices already sent their desired document carry it out); resume: carry on; abort: end it stopped by the rule 'aborted' before the next wave or batch, sending nothing more.
+   */
+  action: 'pause' | 'resume' | 'abort';
+  /**
+   * Who asked, for the rollout's record and its progress lines (e.g. 'console on ops-laptop').
+   */
+  by: string;
+  /**
+   * When it was sent: an RFC 3339 (ISO 8601) date-time in UTC.
    */
   ts: string;
 }

@@ -64,6 +64,7 @@ export const MESSAGE_KINDS = [
   'reported',
   'telemetry',
   'rollout',
+  'rollout-control',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -80,4 +81,5 @@ export interface MessageOfKind {
   reported: Wire.ReportedMessage;
   telemetry: Wire.TelemetryMessage;
   rollout: Wire.RolloutMessage;
+  'rollout-control': Wire.RolloutControl;
 }

@@ -12,6 +12,7 @@ import reply from './schemas/reply.schema.json';
 import reported from './schemas/reported.schema.json';
 import rollback from './schemas/rollback.schema.json';
 import rollout from './schemas/rollout.schema.json';
+import rolloutControl from './schemas/rollout-control.schema.json';
 import state from './schemas/state.schema.json';
 import telemetry from './schemas/telemetry.schema.json';
 import type { MessageKind } from './messages';
@@ -29,6 +30,7 @@ export const MESSAGE_SCHEMAS: Readonly<Record<MessageKind, object>> = {
   reported,
   telemetry,
   rollout,
+  'rollout-control': rolloutControl,
 };
 
 /** A kind's schema file name, relative to ./schemas/. */

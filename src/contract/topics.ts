@@ -6,6 +6,7 @@
  *                          /desired | reported | telemetry
  *   deepend/v1/FLEET/groups/GROUP/desired
  *   deepend/v1/FLEET/rollout/ROLLOUTID      (fleet side only: a rollout's plan and progress)
+ *   deepend/v1/FLEET/rollout/ROLLOUTID/control   (fleet side only: pause, resume, abort)
  */
 
 export const TOPIC_ROOT = 'deepend/v1';
@@ -85,17 +86,27 @@ export function rolloutTopic(fleet: string, rolloutId: string): string {
   return `${TOPIC_ROOT}/${segment('fleet', fleet)}/${ROLLOUT_SEGMENT}/${segment('rollout id', rolloutId)}`;
 }
 
+/** deepend/v1/FLEET/rollout/ROLLOUTID/control: the operator's pause, resume and abort, obeyed by the process running it. */
+export function rolloutControlTopic(fleet: string, rolloutId: string): string {
+  return `${rolloutTopic(fleet, rolloutId)}/control`;
+}
+
 /** Every rollout of a fleet. */
 export function rolloutWildcard(fleet: string): string {
   return `${TOPIC_ROOT}/${segment('fleet', fleet)}/${ROLLOUT_SEGMENT}/+`;
 }
 
 /** A rollout topic's fleet and id, or null: kept out of parseTopic, which is what devices obey. */
-export function parseRolloutTopic(topic: string): { fleet: string; rolloutId: string; kind: 'rollout' } | null {
+export function parseRolloutTopic(
+  topic: string,
+): { fleet: string; rolloutId: string; kind: 'rollout' | 'rollout-control' } | null {
   const parts = topic.split('/');
-  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT || parts[3] !== ROLLOUT_SEGMENT) return null;
+  if (parts.length < 5 || parts.length > 6 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT || parts[3] !== ROLLOUT_SEGMENT)
+    return null;
+  if (parts.length === 6 && parts[5] !== 'control') return null;
   const [fleet, , rolloutId] = parts.slice(2);
-  return isTopicSegment(fleet) && isTopicSegment(rolloutId) ? { fleet, rolloutId, kind: 'rollout' } : null;
+  if (!isTopicSegment(fleet) || !isTopicSegment(rolloutId)) return null;
+  return { fleet, rolloutId, kind: parts.length === 6 ? 'rollout-control' : 'rollout' };
 }
 
 /** Wildcards a fleet-side client subscribes to: every device's topic of one kind in a fleet ('+' for all fleets). */

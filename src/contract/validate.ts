@@ -74,7 +74,7 @@ export function encodeMessage<K extends MessageKind>(kind: K, value: MessageOfKi
 }
 
 /** The kind of message a topic carries; null for a command name the contract does not have. */
-export function messageKindOfTopic(parsed: ParsedTopic | { kind: 'rollout' }): MessageKind | null {
+export function messageKindOfTopic(parsed: ParsedTopic | { kind: 'rollout' | 'rollout-control' }): MessageKind | null {
   switch (parsed.kind) {
     case 'job':
       return 'job';

@@ -8,8 +8,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { firstLine } from '../../util/deepend-error';
 import type { DesiredMessage, JobMessage, ReplyMessage, ReportedMessage } from '../../contract/messages';
-import { deviceTopics, fleetWildcard, groupDesiredTopic } from '../../contract/topics';
-import { encodeMessage } from '../../contract/validate';
+import { deviceTopics, fleetWildcard, groupDesiredTopic, rolloutControlTopic } from '../../contract/topics';
+import { decodeMessage, encodeMessage } from '../../contract/validate';
 import { responseTopicFor } from './connection';
 import { publishRollback, REPLY_WAIT_MS, replyTopics } from './deepen-command';
 import {
@@ -52,6 +52,10 @@ const FINAL: readonly DeviceRolloutStatus[] = ['succeeded', 'failed'];
 const TERMINAL_JOB: readonly string[] = ['succeeded', 'rejected', 'failed', 'canceled'];
 /** After a batch's last `reported`, how long its jobs' last messages may take to come (they are sent before it). */
 const JOB_GRACE_MS = 2000;
+/** How often a paused rollout looks whether it was resumed. */
+const PAUSED_TICK_MS = 200;
+/** How long an aborted rollout's last write may take. */
+const FINAL_WRITE_MS = 3000;
 
 export class RolloutRunner {
   private record: RolloutRecord;
@@ -68,11 +72,19 @@ export class RolloutRunner {
   private readonly replies = new Map<string, ReplyMessage>();
   /** What run() registered on the session, removed when it ends. */
   private readonly listeners: (() => void)[] = [];
+  /** Fires on the operator's abort (rollout-control); `signal` is it or the caller's interruption. */
+  private readonly abortControl = new AbortController();
+  private readonly signal: AbortSignal;
+  private abortedBy: string | null = null;
+  private paused: boolean;
+  private readonly controlsSeen = new Set<string>();
 
   constructor(private readonly opts: RunOptions) {
     this.record = opts.state.get(opts.rolloutId)!;
     for (const d of this.record.devices) this.devices.set(d.device, { ...d });
     this.nextBatchAt = this.record.nextBatchAt;
+    this.paused = this.record.paused !== null;
+    this.signal = AbortSignal.any([opts.signal, this.abortControl.signal]);
   }
 
   get rollout(): RolloutRecord {
@@ -81,7 +93,9 @@ export class RolloutRunner {
 
   async run(): Promise<RunOutcome> {
     try {
-      return await this.runBatches();
+      const outcome = await this.runBatches();
+      if (outcome !== 'interrupted' || this.abortedBy === null || this.opts.signal.aborted) return outcome;
+      return await this.endAborted(this.abortedBy);
     } finally {
       this.closed = true;
       // The session may outlive the run (the console's): it stops telling this runner anything.
@@ -115,7 +129,9 @@ export class RolloutRunner {
         this.join(e.device);
     });
     const responseTopic = responseTopicFor(session.conn.clientId);
+    const controlTopic = rolloutControlTopic(fleet, this.record.id);
     const onRaw = session.onRaw((topic, payload) => {
+      if (topic === controlTopic) return this.onControl(payload);
       if (topic !== responseTopic) return;
       const reply = session.inbox.decodeReply(topic, payload);
       if (reply?.commandId) this.replies.set(reply.commandId, reply);
@@ -140,12 +156,13 @@ export class RolloutRunner {
       fleetWildcard(fleet, 'birth'),
       fleetWildcard(fleet, 'reported'),
       fleetWildcard(fleet, 'jobs/+'),
+      controlTopic,
       ...unsure.map((d) => deviceTopics(fleet, d.device).desired),
     ]);
-    await session.settle(this.opts.signal);
+    await session.settle(this.signal);
 
     for (let b = this.record.currentBatch; b < this.record.batchCount; b++) {
-      if (this.opts.signal.aborted) return 'interrupted';
+      if (this.signal.aborted) return 'interrupted';
       if (!(await this.pauseBefore(b))) return 'interrupted';
       const outcome = await this.runBatch(b);
       if (outcome !== 'next') return outcome;
@@ -157,7 +174,7 @@ export class RolloutRunner {
           qos: 1,
           retain: true,
         }),
-        this.opts.signal,
+        this.signal,
       );
       if (!sent.done) return 'interrupted';
       this.opts.state.markGroupPublished(this.record.id);
@@ -167,21 +184,80 @@ export class RolloutRunner {
     return 'completed';
   }
 
-  /** Waits out --pause before batch b (the time is in the state file, so a resumed rollout waits only what is left); false when interrupted. */
+  /**
+   * Waits out --pause before batch b (the time is in the state file, so a
+   * resumed rollout waits only what is left), then, while the operator holds
+   * the rollout, until it is resumed; false when interrupted or aborted.
+   */
   private async pauseBefore(b: number): Promise<boolean> {
-    if (this.nextBatchAt === null) return true;
-    const left = Date.parse(this.nextBatchAt) - Date.now();
-    if (left <= 0) return true;
     const unit = unitOf(this.record.params);
-    this.opts.progress.note(
-      `pausing ${durationText(Math.ceil(left / 1000))} before ${unit} ${batchLabel(this.record, b)} (until ${this.nextBatchAt})`,
-    );
+    const left = this.nextBatchAt === null ? 0 : Date.parse(this.nextBatchAt) - Date.now();
     try {
-      await sleep(left, undefined, { signal: this.opts.signal });
+      if (left > 0) {
+        this.opts.progress.note(
+          `pausing ${durationText(Math.ceil(left / 1000))} before ${unit} ${batchLabel(this.record, b)} (until ${this.nextBatchAt})`,
+        );
+        await sleep(left, undefined, { signal: this.signal });
+      }
+      if (this.paused) {
+        const by = this.opts.state.get(this.record.id)?.paused?.by ?? 'the operator';
+        this.opts.progress.note(
+          `held before ${unit} ${batchLabel(this.record, b)}: paused by ${by}; resume it from the console`,
+        );
+      }
+      while (this.paused) await sleep(PAUSED_TICK_MS, undefined, { signal: this.signal });
       return true;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The operator's pause, resume or abort (rollout/ID/control, from a console
+   * anywhere): a pause holds the next batch (what was sent carries on), an
+   * abort ends the run stopped by the rule `aborted`. Each is answered by
+   * rewriting rollout/ID; a redelivered command is obeyed once.
+   */
+  private onControl(payload: Buffer): void {
+    if (this.closed || payload.length === 0) return;
+    const decoded = decodeMessage('rollout-control', payload);
+    if (!decoded.ok) {
+      this.opts.progress.note(`ignored a rollout control message: ${decoded.problem}`);
+      return;
+    }
+    const c = decoded.value;
+    if (c.rolloutId !== this.record.id || this.controlsSeen.has(c.commandId)) return;
+    this.controlsSeen.add(c.commandId);
+    const unit = unitOf(this.record.params);
+    if (c.action === 'abort') {
+      this.opts.progress.note(`aborted by ${c.by}: nothing more is sent`);
+      this.abortedBy = c.by;
+      this.abortControl.abort();
+      return;
+    }
+    const pause = c.action === 'pause';
+    if (pause === this.paused) {
+      // Already so: written again, so that the asker sees its answer.
+      this.opts.topic?.schedule();
+      return;
+    }
+    this.paused = pause;
+    this.opts.state.setPaused(this.record.id, pause ? { at: new Date().toISOString(), by: c.by } : null);
+    this.opts.topic?.schedule();
+    this.opts.progress.note(
+      pause ? `paused by ${c.by}: no further ${unit} is sent until resumed` : `resumed by ${c.by}`,
+    );
+  }
+
+  /** After the operator's abort: stopped on the batch it was at, by the rule `aborted`, on disk and on the broker. */
+  private async endAborted(by: string): Promise<RunOutcome> {
+    const record = this.opts.state.get(this.record.id)!;
+    if (record.status !== 'running') return record.status === 'completed' ? 'completed' : 'stopped';
+    const batch = Math.min(record.currentBatch, record.batchCount - 1);
+    this.opts.state.stopOn(this.record.id, { batch, rule: 'aborted', why: `aborted by ${by}: nothing more was sent` });
+    this.opts.progress.end();
+    await this.opts.topic?.flush(AbortSignal.any([this.opts.signal, AbortSignal.timeout(FINAL_WRITE_MS)]));
+    return 'stopped';
   }
 
   private async runBatch(b: number): Promise<'next' | RunOutcome> {
@@ -205,7 +281,7 @@ export class RolloutRunner {
       () => (this.batchDevices(b).every((d) => FINAL.includes(d.status)) ? true : undefined),
       {
         timeoutMs: this.opts.batchTimeoutMs,
-        signal: this.opts.signal,
+        signal: this.signal,
       },
     );
     if (!done.done && done.why === 'aborted') {
@@ -215,10 +291,10 @@ export class RolloutRunner {
     // The jobs' last messages (rejected or failed, and the accuracies) come before their device's `reported`; a short grace for stragglers.
     await waitUntil(session, () => (this.batchDevices(b).every((d) => !this.jobUnknown(d)) ? true : undefined), {
       timeoutMs: JOB_GRACE_MS,
-      signal: this.opts.signal,
+      signal: this.signal,
       tickMs: 100,
     });
-    if (this.opts.signal.aborted) {
+    if (this.signal.aborted) {
       progress.end();
       return 'interrupted';
     }
@@ -283,14 +359,14 @@ export class RolloutRunner {
     const commandOf = (d: RolloutDevice) =>
       `rollout:${this.record.id}:rollback:${this.record.devices.findIndex((x) => x.device === d.device)}`;
     for (const d of targets) {
-      const sent = await unlessAborted(publishRollback(session, d.device, commandOf(d)), this.opts.signal);
+      const sent = await unlessAborted(publishRollback(session, d.device, commandOf(d)), this.signal);
       if (!sent.done) return;
       this.setDevice(d.device, { rollback: 'sent' });
     }
     await this.published();
     await waitUntil(session, () => (targets.every((d) => this.replies.has(commandOf(d))) ? true : undefined), {
       timeoutMs: REPLY_WAIT_MS,
-      signal: this.opts.signal,
+      signal: this.signal,
     });
     for (const d of targets) {
       const reply = this.replies.get(commandOf(d));
@@ -319,7 +395,7 @@ export class RolloutRunner {
           qos: 1,
           retain: true,
         }),
-        this.opts.signal,
+        this.signal,
       );
       if (!sent.done) return false;
     }
@@ -431,7 +507,7 @@ export class RolloutRunner {
 
   /** The rollout topic written now: a wave's end, a stop, the end. */
   private async published(): Promise<void> {
-    await this.opts.topic?.flush(this.opts.signal);
+    await this.opts.topic?.flush(this.signal);
   }
 
   private batchDevices(b: number): RolloutDevice[] {

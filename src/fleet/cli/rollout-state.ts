@@ -44,6 +44,11 @@ export interface RolloutStop {
   why: string;
 }
 
+export interface RolloutPause {
+  at: string;
+  by: string;
+}
+
 export interface LostDevice {
   device: string;
   state: 'lost' | 'offline';
@@ -62,6 +67,8 @@ export interface RolloutRecord {
   /** When the current batch may be sent (--pause after the one before); null: now. */
   nextBatchAt: string | null;
   stop: RolloutStop | null;
+  /** Set while the operator holds it (rollout-control `pause`): no further batch is sent until resumed. */
+  paused: RolloutPause | null;
   /** Devices of the target set that were lost or offline when the rollout was planned (in the plan all the same: they converge when back). */
   lostAtPlan: LostDevice[];
   createdAt: string;
@@ -77,7 +84,7 @@ export type DevicePatch = Partial<
   >
 >;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** Version 1 (before waves) to 2: the columns waves, quality and rollback need; old rows read as before. */
 const MIGRATE_1_TO_2 = `
@@ -88,6 +95,10 @@ ALTER TABLE rollout_devices ADD COLUMN job_status TEXT;
 ALTER TABLE rollout_devices ADD COLUMN accuracy_before REAL;
 ALTER TABLE rollout_devices ADD COLUMN accuracy_after REAL;
 ALTER TABLE rollout_devices ADD COLUMN rollback TEXT;
+`;
+
+const MIGRATE_2_TO_3 = `
+ALTER TABLE rollouts ADD COLUMN paused TEXT;
 `;
 
 const SCHEMA = `
@@ -104,7 +115,8 @@ CREATE TABLE rollouts (
   updated_at TEXT NOT NULL,
   next_batch_at TEXT,
   stop TEXT,
-  lost_at_plan TEXT
+  lost_at_plan TEXT,
+  paused TEXT
 );
 CREATE INDEX rollouts_by_params ON rollouts (params_key, status);
 CREATE TABLE rollout_devices (
@@ -137,6 +149,7 @@ interface RolloutRow {
   next_batch_at: string | null;
   stop: string | null;
   lost_at_plan: string | null;
+  paused: string | null;
 }
 
 interface DeviceRow {
@@ -182,9 +195,10 @@ export class RolloutStateFile {
         db.exec(SCHEMA);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
         db.exec('COMMIT');
-      } else if (version === 1) {
+      } else if (version === 1 || version === 2) {
         db.exec('BEGIN');
-        db.exec(MIGRATE_1_TO_2);
+        if (version === 1) db.exec(MIGRATE_1_TO_2);
+        db.exec(MIGRATE_2_TO_3);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
         db.exec('COMMIT');
       } else if (version !== SCHEMA_VERSION) {
@@ -261,6 +275,7 @@ export class RolloutStateFile {
       groupPublished: row.group_published === 1,
       nextBatchAt: row.next_batch_at,
       stop: row.stop === null ? null : (JSON.parse(row.stop) as RolloutStop),
+      paused: row.paused === null ? null : (JSON.parse(row.paused) as RolloutPause),
       lostAtPlan: row.lost_at_plan === null ? [] : (JSON.parse(row.lost_at_plan) as LostDevice[]),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
@@ -372,7 +387,7 @@ export class RolloutStateFile {
     this.db.transaction(() => {
       this.db
         .prepare(
-          'INSERT INTO rollouts (id, params_key, params, status, has_canary, batch_count, current_batch, group_published, created_at, updated_at, next_batch_at, stop, lost_at_plan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO rollouts (id, params_key, params, status, has_canary, batch_count, current_batch, group_published, created_at, updated_at, next_batch_at, stop, lost_at_plan, paused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         )
         .run(
           r.id,
@@ -388,6 +403,7 @@ export class RolloutStateFile {
           r.nextBatchAt,
           r.stop === null ? null : JSON.stringify(r.stop),
           JSON.stringify(r.lostAtPlan),
+          r.paused === null ? null : JSON.stringify(r.paused),
         );
       const insert = this.db.prepare(
         'INSERT INTO rollout_devices (rollout_id, device, batch, status, depth, job_id, reason, updated_at, job_status, accuracy_before, accuracy_after, rollback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -409,6 +425,13 @@ export class RolloutStateFile {
         );
     })();
     return this.get(r.id)!;
+  }
+
+  /** Holds the rollout before its next batch (a pause), or lets it go on (null). */
+  setPaused(id: string, paused: RolloutPause | null): void {
+    this.db
+      .prepare('UPDATE rollouts SET paused = ?, updated_at = ? WHERE id = ?')
+      .run(paused === null ? null : JSON.stringify(paused), this.stamp(), id);
   }
 
   markGroupPublished(id: string): void {

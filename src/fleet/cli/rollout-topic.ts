@@ -33,6 +33,7 @@ export function rolloutMessage(r: RolloutRecord, now: Date = new Date()): Rollou
     nextBatchAt: r.nextBatchAt,
     groupPublished: r.groupPublished,
     stop: r.stop,
+    paused: r.paused,
     lostAtPlan: r.lostAtPlan,
     devices: r.devices.map((d) => ({
       device: d.device,
@@ -62,6 +63,7 @@ export function recordOfMessage(m: RolloutMessage): RolloutRecord {
     groupPublished: m.groupPublished,
     nextBatchAt: m.nextBatchAt,
     stop: m.stop,
+    paused: m.paused ?? null,
     lostAtPlan: m.lostAtPlan,
     createdAt: m.createdAt,
     updatedAt: m.ts,

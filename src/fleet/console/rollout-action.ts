@@ -5,20 +5,18 @@
  * console's process, with its state file in the console's home. The page
  * follows it through rollout/ID like any other rollout. When the console
  * stops, its rollouts are interrupted, not stopped: `deepend fleet rollout
- * --resume ROLLOUTID` carries one on, from any home.
+ * --resume ROLLOUTID` carries one on, from any home. Pause, resume and abort
+ * go through rollout/ID/control (./rollout-control.ts), as for a CLI's.
  */
 import { UsageError } from '../../cli-kit/args';
-import { DeependError, firstLine } from '../../util/deepend-error';
+import { firstLine } from '../../util/deepend-error';
 import { RolloutProgress } from '../cli/rollout-progress';
 import { planNewRollout, rolloutParamsOf, runRollout } from '../cli/rollout-start';
 import type { RolloutStateFile } from '../cli/rollout-state';
-import { RolloutTopicWriter } from '../cli/rollout-topic';
 import type { FleetSession } from '../cli/session';
 
 /** The CLI's default: how long a wave's devices get to answer. */
 const BATCH_TIMEOUT_MS = 1800 * 1000;
-/** How long the aborted rollout's last write may take. */
-const FINAL_WRITE_MS = 3000;
 
 /** The form's fields and the flag each one is. */
 const FIELDS = {
@@ -86,34 +84,6 @@ export class RolloutAction {
       .finally(() => this.running.delete(id));
     this.running.set(id, { stop, done });
     return { rolloutId: id, lines: planned.lines };
-  }
-
-  /**
-   * Aborts a rollout this console runs: nothing more is sent (devices already
-   * sent their desired document carry it out), and it ends `stopped` on the
-   * wave it was at, by the rule `aborted`, on disk and on the broker.
-   */
-  async abort(id: string): Promise<{ rolloutId: string; status: string }> {
-    const run = this.running.get(id);
-    if (!run) {
-      const record = this.state.get(id);
-      if (record && record.status !== 'running')
-        throw new DeependError('conflict', `rollout ${id} is already ${record.status}`);
-      throw new DeependError(
-        'conflict',
-        `rollout ${id} is not run by this console: stop the process that runs it (Ctrl-C on deepend fleet rollout)`,
-      );
-    }
-    run.stop.abort();
-    await run.done;
-    const record = this.state.get(id)!;
-    if (record.status === 'running') {
-      const batch = Math.min(record.currentBatch, record.batchCount - 1);
-      this.state.stopOn(id, { batch, rule: 'aborted', why: 'aborted from the console: nothing more was sent' });
-      await new RolloutTopicWriter(this.session, this.state, id, this.warn).flush(AbortSignal.timeout(FINAL_WRITE_MS));
-      this.warn(`rollout ${id} aborted`);
-    }
-    return { rolloutId: id, status: this.state.get(id)!.status };
   }
 
   /** Interrupts the rollouts this console runs (each stays resumable) and waits for their last write. */

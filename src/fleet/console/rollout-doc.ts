@@ -37,6 +37,8 @@ export interface RolloutDoc {
   /** The wave being sent or waited for (0-based); `waves.length` once all are done. */
   current: number;
   nextAt: string | null;
+  /** Held by the operator before its next wave: who and since when. */
+  paused: { at: string; by: string } | null;
   stop: { label: string; rule: string; why: string } | null;
   lostAtPlan: RolloutMessage['lostAtPlan'];
   totals: RolloutTotals;
@@ -66,6 +68,7 @@ export function rolloutDoc(m: RolloutMessage): RolloutDoc {
     params: m.params,
     current: r.currentBatch,
     nextAt: r.nextBatchAt,
+    paused: r.paused,
     stop: r.stop && { label: batchLabel(r, r.stop.batch), rule: r.stop.rule, why: r.stop.why },
     lostAtPlan: r.lostAtPlan,
     totals: rolloutTotals(r),

@@ -2,7 +2,7 @@
  * The console's HTTP server (node:http): the page, the fleet's state
  * (GET /api/state, /api/devices/ID), its changes as Server-Sent Events
  * (GET /api/events) and the actions (POST /api/deepen, /api/rollback,
- * /api/rollouts, /api/rollouts/ID/abort). Access rules in
+ * /api/rollouts, /api/rollouts/ID/pause|resume|abort). Access rules in
  * access.ts; no command goes through GET.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,6 +16,7 @@ import {
 } from './device-actions';
 import type { FleetState } from './fleet-state';
 import type { RolloutAction } from './rollout-action';
+import type { ControlAction, RolloutControls } from './rollout-control';
 import { HttpError } from '../../util/deepend-error';
 import { renderError } from '../../util/error-render';
 import { SseHub } from './sse';
@@ -33,6 +34,7 @@ export interface ConsoleServerOptions {
   state: FleetState;
   actions: DeviceActions;
   rollouts: RolloutAction;
+  controls: RolloutControls;
   access: AccessRules;
   /** Told about refused requests (one line each), for the console's log. */
   refused?: (line: string) => void;
@@ -92,11 +94,12 @@ export class ConsoleServer {
     if (!url.pathname.startsWith('/api/')) return this.serveFile(req, res, url.pathname);
     this.allow(req, checkToken(req, url, this.opts.access));
     res.setHeader('Cache-Control', 'no-store');
-    const abort = /^\/api\/rollouts\/([^/]+)\/abort$/.exec(url.pathname)?.[1];
-    if (abort !== undefined) {
+    const control = /^\/api\/rollouts\/([^/]+)\/(pause|resume|abort)$/.exec(url.pathname);
+    if (control) {
       if (req.method !== 'POST') throw new HttpError(405, 'POST only');
       this.allow(req, checkOrigin(req));
-      return sendJson(res, 200, await this.opts.rollouts.abort(decodeSegment(abort)));
+      const [, id, what] = control;
+      return sendJson(res, 200, await this.opts.controls.send(decodeSegment(id), what as ControlAction));
     }
     const action = ACTIONS[url.pathname];
     if (action) {

@@ -306,7 +306,8 @@ function rolloutLine(r) {
   if (r.status === 'running') {
     const n = Math.min(r.current + 1, r.waves.length);
     parts.push(`${unit} ${n} of ${r.waves.length}`);
-    if (r.nextAt && Date.parse(r.nextAt) > Date.now())
+    if (r.paused) parts.push(`paused by ${r.paused.by} since ${new Date(r.paused.at).toLocaleTimeString()}`);
+    else if (r.nextAt && Date.parse(r.nextAt) > Date.now())
       parts.push(`next ${unit} in ${duration(Math.ceil((Date.parse(r.nextAt) - Date.now()) / 1000))}`);
   }
   const t = r.totals;
@@ -375,20 +376,29 @@ function renderRollouts() {
     id.className = 'rollout-id';
     id.textContent = r.id;
     const status = document.createElement('span');
-    status.className = `pill ${r.status}`;
-    status.textContent = r.status;
+    const shown = r.status === 'running' && r.paused ? 'paused' : r.status;
+    status.className = `pill ${shown}`;
+    status.textContent = shown;
     const line = document.createElement('span');
     line.className = 'small rollout-line';
     line.textContent = rolloutLine(r);
     head.append(id, status, line);
     if (r.status === 'running') {
-      const abort = document.createElement('button');
-      abort.type = 'button';
-      abort.className = 'small-action rollout-abort';
-      abort.textContent = 'abort';
-      abort.title = 'send nothing more (devices already sent carry their upgrade out)';
-      abort.addEventListener('click', () => abortRollout(r.id));
-      head.appendChild(abort);
+      const hold = r.paused ? 'resume' : 'pause';
+      const titles = {
+        pause: `send no further ${r.unit} until resumed (devices already sent carry their upgrade out)`,
+        resume: `carry on with the next ${r.unit}`,
+        abort: 'send nothing more (devices already sent carry their upgrade out)',
+      };
+      for (const action of [hold, 'abort']) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = `small-action rollout-${action}`;
+        button.textContent = action;
+        button.title = titles[action];
+        button.addEventListener('click', () => controlRollout(r.id, action, button));
+        head.appendChild(button);
+      }
     }
     div.appendChild(head);
     if (r.stop) {
@@ -511,14 +521,20 @@ async function deepen(event) {
   }
 }
 
-async function abortRollout(id) {
+/** Pause, resume or abort a rollout, whichever process runs it; the answer is the rollout's own state. */
+async function controlRollout(id, action, button) {
   const box = $('rollout-replies');
-  showReplies([{ text: `aborting ${id}…`, ok: true }], box);
+  const doing = { pause: 'pausing', resume: 'resuming', abort: 'aborting' }[action];
+  const done = { pause: 'paused', resume: 'resumed', abort: 'aborted' }[action];
+  button.disabled = true;
+  showReplies([{ text: `${doing} ${id}…`, ok: true }], box);
   try {
-    const { status } = await api(`/api/rollouts/${encodeURIComponent(id)}/abort`, { method: 'POST' });
-    showReplies([{ text: `${id}: ${status === 'stopped' ? 'aborted' : status}`, ok: true }], box);
+    const { status } = await api(`/api/rollouts/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
+    showReplies([{ text: `${id}: ${action === 'abort' && status !== 'stopped' ? status : done}`, ok: true }], box);
   } catch (err) {
-    showReplies([{ text: `${id}: not aborted: ${err.message}`, ok: false }], box);
+    showReplies([{ text: `${id}: not ${done}: ${err.message}`, ok: false }], box);
+  } finally {
+    button.disabled = false;
   }
 }
 
