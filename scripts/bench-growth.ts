@@ -145,6 +145,12 @@ async function growOnce(
       keptStep: report.stage2.kept?.steps ?? null,
       commits: gate.pass,
       lowerBound: gate.figures.lowerBound,
+      autoTried: report.auto?.tried.map(({ method, validationAccuracy, seconds, skipped }) => ({
+        method,
+        validationAccuracy,
+        seconds,
+        skipped,
+      })),
     };
   } finally {
     parent.model.dispose();

@@ -21,6 +21,8 @@ export interface RunRecord {
   keptStep: number | null;
   commits: boolean;
   lowerBound: number | null;
+  /** auto's trials, as report.json's auto.tried has them (with why one was skipped); absent for other methods. */
+  autoTried?: { method: string; validationAccuracy?: number; seconds: number; skipped?: string }[];
 }
 
 export interface SummaryRow {
