@@ -16,7 +16,7 @@ import {
 } from './device-actions';
 import type { FleetState } from './fleet-state';
 import type { RolloutAction } from './rollout-action';
-import type { ControlAction, RolloutControls } from './rollout-control';
+import { CONTROL_ACTIONS, type ControlAction, type RolloutControls } from './rollout-control';
 import { HttpError } from '../../util/deepend-error';
 import { renderError } from '../../util/error-render';
 import { SseHub } from './sse';
@@ -29,6 +29,9 @@ const ACTIONS: Record<string, 'deepen' | 'rollback' | 'rollout'> = {
   '/api/rollback': 'rollback',
   '/api/rollouts': 'rollout',
 };
+
+/** POST /api/rollouts/ID/ACTION, one path per rollout-control action. */
+const CONTROL_PATH = new RegExp(`^/api/rollouts/([^/]+)/(${CONTROL_ACTIONS.join('|')})$`);
 
 export interface ConsoleServerOptions {
   state: FleetState;
@@ -94,7 +97,7 @@ export class ConsoleServer {
     if (!url.pathname.startsWith('/api/')) return this.serveFile(req, res, url.pathname);
     this.allow(req, checkToken(req, url, this.opts.access));
     res.setHeader('Cache-Control', 'no-store');
-    const control = /^\/api\/rollouts\/([^/]+)\/(pause|resume|abort)$/.exec(url.pathname);
+    const control = CONTROL_PATH.exec(url.pathname);
     if (control) {
       if (req.method !== 'POST') throw new HttpError(405, 'POST only');
       this.allow(req, checkOrigin(req));
