@@ -247,6 +247,60 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
   });
 }
 
+test('rollout: a batch does not wait for a device that was down before it was sent (its desired document waits for it)', async (t) => {
+  const broker = await startAedesBroker(t);
+  await scripted(t, broker, [{ device: 'dev-a' }, { device: 'dev-b', offline: true }]);
+  const cli = fleetCli(t, broker.url, 'f1');
+  // Half an hour of --batch-timeout: waiting for dev-b would outlive the CLI's 60 s here.
+  const r = await cli.run(
+    ['rollout', '--to-depth', '3', '--canary', '50', '--batch', '50', '--max-failures', '0', '--batch-timeout', '1800'],
+    { timeoutMs: 60_000 },
+  );
+  assert.equal(r.code, 0, `${r.signal ?? ''}\n${r.stderr}`);
+  assert.match(
+    r.stderr,
+    /^not waited for: dev-b, down since before the batch was sent \(pending: a retained desired document waits for them\)$/m,
+  );
+  assert.match(r.stdout, /^dev-a\s+canary\s+succeeded/m);
+  assert.match(r.stdout, /^dev-b\s+1\s+pending/m);
+});
+
+test('rollout: a device that goes down after its desired document was sent is waited for up to --batch-timeout (its job resumes when it restarts)', async (t) => {
+  const broker = await startAedesBroker(t);
+  const devices = await scripted(t, broker, [{ device: 'dev-a' }, { device: 'dev-c', job: 'hang' }]);
+  const watcher = await rawClient(broker.url);
+  t.after(() => {
+    watcher.end(true);
+  });
+  let cut = false;
+  watcher.on('message', (_topic, payload) => {
+    if (!cut && payload.length > 0 && JSON.parse(payload.toString()).status === 'running') {
+      cut = true;
+      void devices.device('dev-c').disconnect();
+    }
+  });
+  await watcher.subscribeAsync('deepend/v1/f1/dev-c/reported', { qos: 1 });
+  const started = Date.now();
+  const r = await fleetCli(t, broker.url, 'f1').run([
+    'rollout',
+    '--to-depth',
+    '3',
+    '--canary',
+    '50',
+    '--batch',
+    '50',
+    '--max-failures',
+    '0',
+    '--batch-timeout',
+    '4',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(cut, 'dev-c was sent its desired document and went offline in its job');
+  assert.doesNotMatch(r.stderr, /not waited for/);
+  assert.ok(Date.now() - started >= 4000, 'the batch waited out --batch-timeout for dev-c');
+  assert.match(r.stdout, /^dev-c\s+1\s+pending/m);
+});
+
 test('rollout: SIGKILL during a batch leaves a resumable state file; rerunning with the same parameters resumes without sending twice', {
   skip: skipMosquitto,
 }, async (t) => {

@@ -128,7 +128,7 @@ for (const b of BROKERS) {
     timeout: 720_000,
   }, async (t) => {
     const broker = await b.start(t);
-    // Sorted by id, the online device is the canary; the offline one is the batch that times out.
+    // Sorted by id, the online device is the canary; the offline one is the batch, which ends at once (it was down before).
     const online = startDevice(t, broker, 'dev-a-on');
     const offline = startDevice(t, broker, 'dev-b-off');
     await Promise.all([online.daemon.running(), offline.daemon.running()]);
@@ -154,7 +154,7 @@ for (const b of BROKERS) {
         '--max-failures',
         '0',
         '--batch-timeout',
-        // the canary's one-epoch growth must end inside it on a loaded 2-core machine; the offline batch waits it out
+        // the canary's one-epoch growth must end inside it on a loaded 2-core machine; the offline batch does not wait
         '90',
         '--json',
       ],

@@ -31,6 +31,7 @@ import type {
   RolloutStateFile,
   RolloutStop,
 } from './rollout-state';
+import { OfflineSince } from './offline-since';
 import type { RolloutTopicWriter } from './rollout-topic';
 import type { FleetSession } from './session';
 import { unlessAborted, waitUntil } from './wait';
@@ -78,6 +79,8 @@ export class RolloutRunner {
   private abortedBy: string | null = null;
   private paused: boolean;
   private readonly controlsSeen = new Set<string>();
+  /** Known once the run has subscribed: which devices are down, and since when. */
+  private offline: OfflineSince | null = null;
 
   constructor(private readonly opts: RunOptions) {
     this.record = opts.state.get(opts.rolloutId)!;
@@ -154,12 +157,15 @@ export class RolloutRunner {
     );
     await session.subscribe([
       fleetWildcard(fleet, 'birth'),
+      fleetWildcard(fleet, 'state'),
       fleetWildcard(fleet, 'reported'),
       fleetWildcard(fleet, 'jobs/+'),
       controlTopic,
       ...unsure.map((d) => deviceTopics(fleet, d.device).desired),
     ]);
     await session.settle(this.signal);
+    this.offline = new OfflineSince(session);
+    this.listeners.push(this.offline.follow());
 
     for (let b = this.record.currentBatch; b < this.record.batchCount; b++) {
       if (this.signal.aborted) return 'interrupted';
@@ -276,14 +282,11 @@ export class RolloutRunner {
     }
     this.sentBatch = b;
     this.show();
-    const done = await waitUntil(
-      session,
-      () => (this.batchDevices(b).every((d) => FINAL.includes(d.status)) ? true : undefined),
-      {
-        timeoutMs: this.opts.batchTimeoutMs,
-        signal: this.signal,
-      },
-    );
+    const sentAt = Date.now();
+    const done = await waitUntil(session, () => (this.batchAnswered(b, sentAt) ? true : undefined), {
+      timeoutMs: this.opts.batchTimeoutMs,
+      signal: this.signal,
+    });
     if (!done.done && done.why === 'aborted') {
       progress.end();
       return 'interrupted';
@@ -302,6 +305,7 @@ export class RolloutRunner {
       .filter((d) => !FINAL.includes(d.status))
       .map((d) => d.device);
     for (const device of pending) this.devices.get(device)!.status = 'pending';
+    const notWaited = done.done ? pending.filter((device) => this.offline?.downSince(device, sentAt)) : [];
     const figures = waveFigures(this.batchDevices(b));
     const stop = this.judge(b, figures);
     const last = b + 1 >= this.record.batchCount;
@@ -310,6 +314,10 @@ export class RolloutRunner {
     this.opts.state.finishBatch(this.record.id, b, pending, this.nextBatchAt);
     progress.end();
     progress.note(batchLine(this.snapshot(b), { figures }));
+    if (notWaited.length > 0)
+      progress.note(
+        `not waited for: ${notWaited.join(', ')}, down since before the ${unitOf(this.record.params)} was sent (pending: a retained desired document waits for them)`,
+      );
     if (stop !== null) {
       this.opts.state.stopOn(this.record.id, stop);
       await this.published();
@@ -318,6 +326,21 @@ export class RolloutRunner {
     }
     await this.published();
     return 'next';
+  }
+
+  /**
+   * Batch b needs no more waiting: every device answered, or those that did
+   * not were down (offline or lost) since before it was sent at `sentAt`.
+   * A first batch that must give evidence (canary, first wave) waits for its
+   * down devices until one of its devices succeeded.
+   */
+  private batchAnswered(b: number, sentAt: number): boolean {
+    const devices = this.batchDevices(b);
+    const open = devices.filter((d) => !FINAL.includes(d.status));
+    if (open.length === 0) return true;
+    const evidenceNeeded = b === 0 && (this.record.hasCanary || unitOf(this.record.params) === 'wave');
+    if (evidenceNeeded && !devices.some((d) => d.status === 'succeeded')) return false;
+    return open.every((d) => this.offline?.downSince(d.device, sentAt) === true);
   }
 
   /** The rule batch b failed, with its figures; null when it passes. */

@@ -90,7 +90,8 @@ export const ROLLOUT_SPEC: CommandSpec = {
     {
       name: 'batch-timeout',
       value: 'SEC',
-      description: "how long to wait for a batch's reports (default 1800); silent devices are pending, not failed",
+      description:
+        "how long to wait for a batch's reports (default 1800); silent devices are pending, not failed; devices offline before the batch are not waited for",
     },
     {
       name: 'state',
