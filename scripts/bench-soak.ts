@@ -6,11 +6,13 @@
 // cycle over cycles 10..50 (target: RSS and heap under 0.05 MB/cycle).
 //
 //   npm run bench:soak [-- --cycles 50 --rate 20 --budget-seconds 3]
+//   npm run bench:soak -- --heap-snapshots DIR  (V8 heap snapshots at cycle 10 and at the end, to diff what grows)
 //   npm run bench:soak -- --budget-epochs 1   (a budget the machine's load cannot shrink: on a
 //                                              busy machine a few seconds of growth train too
 //                                              little to pass the gate, and no cycle completes)
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
 import type { MemoryReading } from '../src/daemon/memory-reading';
@@ -23,6 +25,7 @@ const CYCLES = Number(option('cycles', 'SOAK_CYCLES', '50'));
 const RATE = Number(option('rate', 'SOAK_RATE', '20'));
 const BUDGET_SECONDS = Number(option('budget-seconds', 'SOAK_BUDGET_SECONDS', '3'));
 const BUDGET_EPOCHS = Number(option('budget-epochs', 'SOAK_BUDGET_EPOCHS', '0'));
+const HEAP_SNAPSHOTS = option('heap-snapshots', 'SOAK_HEAP_SNAPSHOTS', '');
 const SLOPE_FROM = 10;
 const TARGET_MB_PER_CYCLE = 0.05;
 const MB = 1024 * 1024;
@@ -71,6 +74,19 @@ function fileSize(path: string): number {
   }
 }
 
+/** Has the daemon (started with --heapsnapshot-signal) write a heap snapshot, and waits until the file is complete. */
+async function heapSnapshot(pid: number, dir: string): Promise<void> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  for (let size = -1; ; await sleep(1000)) {
+    const made = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!made) continue;
+    const now = statSync(join(dir, made)).size;
+    if (now > 0 && now === size) return;
+    size = now;
+  }
+}
+
 /** Least-squares slope of y over x. */
 function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
@@ -102,7 +118,12 @@ async function main(): Promise<void> {
       DEEPEND_MQTT_EMBEDDED_PORT: '0',
       DEEPEND_DEVICE_ID: 'soak',
     },
-    { nodeArgs: ['--expose-gc'] },
+    {
+      nodeArgs: [
+        '--expose-gc',
+        ...(HEAP_SNAPSHOTS ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${HEAP_SNAPSHOTS}`] : []),
+      ],
+    },
   );
   const began = Date.now();
   try {
@@ -118,6 +139,7 @@ async function main(): Promise<void> {
       const maps = readSmaps(daemon.pid);
       if (cycle === SLOPE_FROM) mapsFrom = maps;
       mapsLast = maps;
+      if (HEAP_SNAPSHOTS && (cycle === SLOPE_FROM || cycle === CYCLES)) await heapSnapshot(daemon.pid, HEAP_SNAPSHOTS);
       return {
         cycle,
         rssMB: m.rssBytes / MB,
