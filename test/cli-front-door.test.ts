@@ -64,7 +64,7 @@ test('COMMAND --help: the usage line, what it does, and each flag with its own l
   assertEveryFlagDescribed(imported.stdout, 'models import');
 });
 
-test('fleet rollout --help prints that subcommand only; fleet --help lists the six', async () => {
+test('fleet rollout --help prints that subcommand only; fleet --help lists the seven', async () => {
   const rollout = await runCli(['fleet', 'rollout', '--help']);
   assert.equal(rollout.code, 0, rollout.stderr);
   assert.match(rollout.stdout, /^usage: deepend fleet rollout --to-depth N --canary PCT --max-failures PCT \[/);
@@ -78,6 +78,7 @@ test('fleet rollout --help prints that subcommand only; fleet --help lists the s
     '  deepend fleet devices',
     '  deepend fleet deepen',
     '  deepend fleet rollout',
+    '  deepend fleet control',
     '  deepend fleet watch',
     '  deepend fleet console',
     '  deepend fleet simulate',

@@ -493,6 +493,72 @@ test('a device of the target set that appears during the rollout joins its last 
   assert.match(r.stdout, / completed: 3 succeeded, 0 rejected, 0 failed, 0 pending, 0 not sent;/);
 });
 
+test('deepend fleet control pauses, resumes and aborts a rollout another CLI runs; a rollout not running or not there is exit 1', async (t) => {
+  const broker = await startAedesBroker(t);
+  await scripted(
+    t,
+    broker,
+    ids(4).map((device) => ({ device })),
+  );
+  const runner = fleetCli(t, broker.url, 'f1');
+  const operator = fleetCli(t, broker.url, 'f1');
+  const run = runner.start([
+    'rollout',
+    '--to-depth',
+    '3',
+    '--waves',
+    '25,50,100',
+    '--max-failures',
+    '0',
+    '--pause',
+    '2s',
+  ]);
+  t.after(() => run.kill('SIGKILL'));
+  await eventually(run.stderr, /^pausing 2s before wave 2 /m);
+  const id = rolloutIdIn(run.stderr());
+
+  const paused = await operator.run(['control', id, 'pause']);
+  assert.equal(paused.code, 0, paused.stderr);
+  assert.match(
+    paused.stdout,
+    new RegExp(`^rollout ${id} paused by cli on \\S+ since \\S+Z: no further wave is sent$`, 'm'),
+  );
+  // held past its 2 s pause, in the runner's process
+  await eventually(
+    run.stderr,
+    new RegExp(
+      `^held before wave 2: paused by cli on \\S+; resume it from a console or with deepend fleet control ${id} resume$`,
+      'm',
+    ),
+    15_000,
+  );
+  assert.doesNotMatch(run.stderr(), /^wave 2 .* over/m);
+
+  const resumed = await operator.run(['control', id, 'resume', '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(JSON.parse(resumed.stdout), { rolloutId: id, status: 'running', paused: null });
+  await eventually(run.stderr, /^pausing 2s before wave 3 /m);
+
+  const aborted = await operator.run(['control', id, 'abort']);
+  assert.equal(aborted.code, 0, aborted.stderr);
+  assert.equal(aborted.stdout, `rollout ${id} aborted: stopped, nothing more is sent\n`);
+  const r = await run.done;
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^dev-2\s+2\s+succeeded/m);
+  assert.match(r.stdout, /^dev-3\s+3\s+not sent/m);
+  assert.match(r.stdout, /^dev-4\s+3\s+not sent/m);
+
+  const again = await operator.run(['control', id, 'pause']);
+  assert.equal(again.code, 1);
+  assert.equal(again.stderr, `deepend fleet: rollout ${id} is already stopped\n`);
+  const none = await operator.run(['control', 'r-nope', 'resume']);
+  assert.equal(none.code, 1);
+  assert.equal(none.stderr, "deepend fleet: no rollout 'r-nope' on the broker\n");
+  const bad = await operator.run(['control', id, 'stop']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, "deepend fleet: unknown action 'stop': pause, resume, abort\n");
+});
+
 test('usage errors: a bad --waves or --pause is exit 2 with one line, before any broker is reached', async (t) => {
   const cli = fleetCli(t, 'mqtt://127.0.0.1:9', 'f1');
   const cases: [string[], string][] = [

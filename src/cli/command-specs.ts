@@ -16,6 +16,7 @@ import {
   DEVICES_SPEC,
   ROLLOUT_SPEC,
   SIMULATE_SPEC,
+  CONTROL_SPEC,
   WATCH_SPEC,
 } from '../fleet/cli/specs';
 
@@ -209,8 +210,9 @@ export const TRAIN_SPEC: CommandSpec = {
 
 export const FLEET_GROUP: CommandGroup = {
   command: 'fleet',
-  summary: 'The fleet side: devices, deepen, rollouts, a live view and a console, over the MQTT broker only.',
-  subcommands: [DEVICES_SPEC, DEEPEN_FLEET_SPEC, ROLLOUT_SPEC, WATCH_SPEC, CONSOLE_SPEC, SIMULATE_SPEC],
+  summary:
+    'The fleet side: devices, deepen, rollouts and their control, a live view and a console, over the MQTT broker only.',
+  subcommands: [DEVICES_SPEC, DEEPEN_FLEET_SPEC, ROLLOUT_SPEC, CONTROL_SPEC, WATCH_SPEC, CONSOLE_SPEC, SIMULATE_SPEC],
   note: 'each takes [--url URL] [--fleet F] [--config FILE]',
 };
 

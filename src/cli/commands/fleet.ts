@@ -9,12 +9,13 @@ const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
   devices: async () => (await import('../../fleet/cli/devices')).fleetDevices,
   deepen: async () => (await import('../../fleet/cli/deepen')).fleetDeepen,
   rollout: async () => (await import('../../fleet/cli/rollout')).fleetRollout,
+  control: async () => (await import('../../fleet/cli/control')).fleetControl,
   watch: async () => (await import('../../fleet/cli/watch')).fleetWatch,
   console: async () => (await import('../../fleet/console/command')).fleetConsole,
   simulate: async () => (await import('../../fleet/cli/simulate')).fleetSimulate,
 };
 
-const NAMES = 'devices, deepen, rollout, watch, console or simulate';
+const NAMES = 'devices, deepen, rollout, control, watch, console or simulate';
 
 /** `deepend fleet SUBCOMMAND`: the fleet side, talking to devices through the MQTT broker only. */
 export async function fleetCommand(argv: string[], io: CommandIO): Promise<number> {

@@ -208,7 +208,7 @@ export class RolloutRunner {
       if (this.paused) {
         const by = this.opts.state.get(this.record.id)?.paused?.by ?? 'the operator';
         this.opts.progress.note(
-          `held before ${unit} ${batchLabel(this.record, b)}: paused by ${by}; resume it from the console`,
+          `held before ${unit} ${batchLabel(this.record, b)}: paused by ${by}; resume it from a console or with deepend fleet control ${this.record.id} resume`,
         );
       }
       while (this.paused) await sleep(PAUSED_TICK_MS, undefined, { signal: this.signal });

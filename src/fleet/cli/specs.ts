@@ -109,6 +109,14 @@ export const ROLLOUT_SPEC: CommandSpec = {
   ],
 };
 
+export const CONTROL_SPEC: CommandSpec = {
+  command: 'fleet control',
+  operands: 'ROLLOUTID pause|resume|abort',
+  summary:
+    'Holds a running rollout before its next wave (pause), lets it go on (resume) or stops it (abort), whichever console or CLI runs it.',
+  flags: [...TARGET_FLAGS, JSON_FLAG],
+};
+
 export const WATCH_SPEC: CommandSpec = {
   command: 'fleet watch',
   summary: "A live table of the fleet's devices, jobs and rollouts, redrawn as messages come (Ctrl-C quits).",

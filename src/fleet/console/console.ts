@@ -12,7 +12,7 @@ import { DeviceActions } from './device-actions';
 import { FleetState } from './fleet-state';
 import { ConsoleServer } from './server';
 import { RolloutAction } from './rollout-action';
-import { RolloutControls } from './rollout-control';
+import { RolloutControls } from '../cli/rollout-control';
 import { RolloutStateFile } from '../cli/rollout-state';
 import { defaultStateFile } from '../cli/target';
 
@@ -64,7 +64,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     state,
     actions,
     rollouts,
-    controls: new RolloutControls(session, state),
+    controls: new RolloutControls(session, state, 'console'),
     access: { token: opts.token, loopback },
     refused: opts.warn,
   });

@@ -59,7 +59,7 @@ export class FleetState {
     private readonly now: () => Date = () => new Date(),
   ) {
     session.onEvent((e, changed) => this.onEvent(e, changed));
-    session.onRaw((topic, payload) => this.onRollout(topic, payload));
+    session.onRaw((topic, payload) => this.onRolloutMessage(topic, payload));
     session.conn.onLinkChange((up) => this.emit({ kind: 'link', connected: up }));
   }
 
@@ -109,6 +109,13 @@ export class FleetState {
     return this.rollouts.get(id);
   }
 
+  /** Each new version of a rollout's retained document (RolloutSource, for the console's pause / resume / abort). */
+  onRollout(listener: (id: string, doc: RolloutDoc) => void): () => void {
+    return this.onChange((c) => {
+      if (c.kind === 'rollout') listener(c.rollout.id, c.rollout);
+    });
+  }
+
   detail(device: string): DeviceDetail | null {
     if (!this.deviceIds().includes(device)) return null;
     const jobs = [...(this.session.view.jobs.get(device)?.values() ?? [])].sort((a, b) => b.ts.localeCompare(a.ts));
@@ -142,7 +149,7 @@ export class FleetState {
   }
 
   /** A rollout's retained message: kept and passed on; an empty one clears it; an invalid one is skipped. */
-  private onRollout(topic: string, payload: Buffer): void {
+  private onRolloutMessage(topic: string, payload: Buffer): void {
     const where = parseRolloutTopic(topic);
     if (!where || where.fleet !== this.session.fleet) return;
     if (payload.length === 0) {

@@ -16,7 +16,7 @@ import {
 } from './device-actions';
 import type { FleetState } from './fleet-state';
 import type { RolloutAction } from './rollout-action';
-import { CONTROL_ACTIONS, type ControlAction, type RolloutControls } from './rollout-control';
+import { CONTROL_ACTIONS, type ControlAction, type RolloutControls } from '../cli/rollout-control';
 import { HttpError } from '../../util/deepend-error';
 import { renderError } from '../../util/error-render';
 import { SseHub } from './sse';
