@@ -166,7 +166,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
     assert.equal(await read(`Number(${bar('dev-0001')}.percent)`), 100);
   });
 
-  await t.test('the device view shows the job history and draws the job curve', async () => {
+  await t.test('the device view shows the job history, the job curve and its learning curve', async () => {
     await page.click('tr[data-device="dev-0001"]');
     await until(`document.querySelectorAll('#dv-jobs tbody tr').length === 1`);
     const history = await read<string>(`document.querySelector('#dv-jobs tbody tr').textContent`);
@@ -180,6 +180,24 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
     const ys = points.map((xy) => Number(xy.split(',')[1]));
     assert.ok(ys.at(-1)! < ys[0], 'the curve rises to 100 %');
     assert.match(await read<string>(`document.getElementById('dv-curve').textContent`), /stage1.*stage2/s);
+    // the learning curve: validation accuracy at each (simulated) epoch's end, the parent, the gate, the candidate
+    const curve = await read<{ points: number; marks: string[]; parent: string; after: string; text: string }>(
+      `(() => { const svg = document.getElementById('dv-accuracy');
+        return { points: svg.querySelector('polyline.acc-line')?.getAttribute('points').split(' ').length ?? 0,
+          marks: [...svg.querySelectorAll('line.acc-mark title')].map((t) => t.textContent),
+          parent: svg.querySelector('line.acc-parent title')?.textContent ?? '',
+          after: svg.querySelector('circle.acc-after title')?.textContent ?? '',
+          text: svg.textContent }; })()`,
+    );
+    assert.ok(curve.points >= 3, `a learning curve of ${curve.points} points`);
+    assert.deepEqual(
+      curve.marks.filter((m) => m.startsWith('stage')),
+      ['stage1', 'stage2'],
+      `a mark where each step begins: ${curve.marks.join(', ')}`,
+    );
+    assert.match(curve.parent, /^parent \(held-out\)( = gate)? \d+\.\d\d%$/);
+    assert.match(curve.text, /gate/);
+    assert.match(curve.after, /^candidate \(held-out\) \d+\.\d\d%, succeeded$/);
   });
 
   await t.test('a device whose process dies shows as lost, and for how long', async () => {

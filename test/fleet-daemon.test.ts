@@ -142,6 +142,12 @@ for (const b of BROKERS) {
         'percent never goes back',
       );
       assert.ok(running.some((m) => m.body!.step === 'stage2'));
+      // the learning curve's points (an epoch's end) and the gate's threshold (the test policy: minGain -0.01, minAccuracy 0)
+      const measured = running.map((m) => m.body!.validationAccuracy).filter((v) => v !== undefined);
+      assert.ok(measured.length >= 1, 'a validation accuracy during growth');
+      for (const v of measured) assert.ok(typeof v === 'number' && v >= 0 && v <= 1, `validation accuracy ${v}`);
+      const before = done.body!.accuracyBefore as number;
+      assert.ok(Math.abs((done.body!.gateAccuracy as number) - Math.max(0, before - 0.01)) < 1e-9, 'the gate threshold');
       const birth = await observer.waitFor(
         (m) => m.topic === topics.birth && (m.body?.model as { depth?: number } | undefined)?.depth === 3,
         60_000,

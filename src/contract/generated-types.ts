@@ -264,6 +264,14 @@ export interface JobMessage {
    */
   accuracyAfter: number | null;
   /**
+   * While growing: the candidate's latest validation accuracy (measured at the end of an epoch of its training), for the learning curve; absent before the first.
+   */
+  validationAccuracy?: number | null;
+  /**
+   * The held-out accuracy the candidate must reach to be committed: the policy gate's minAccuracy, or accuracyBefore plus its minGain, whichever is higher; absent until both are known.
+   */
+  gateAccuracy?: number | null;
+  /**
    * Why the job was rejected, failed or canceled.
    */
   reason?: string;

@@ -13,7 +13,7 @@ import { birthMessage } from './birth';
 import { CommandHandler, type ResponseRoute } from './commands';
 import { DesiredState, type DesiredSource } from './desired';
 import { deviceState } from './device-state';
-import { jobMessage } from './job-message';
+import { type JobProgressNow, jobMessage } from './job-message';
 import { FleetReporter } from './reporter';
 import { currentSession, nextSession } from './session';
 import type { AgentSources } from './sources';
@@ -55,7 +55,7 @@ export class FleetAgent {
   private lastEnded?: JobRow;
   private readonly lastProgressAt = new Map<string, number>();
   /** The latest progress of each running job, so a sub-stage transition does not report a lower percent. */
-  private readonly lastProgress = new Map<string, { step: string; percent: number }>();
+  private readonly lastProgress = new Map<string, JobProgressNow>();
 
   constructor(private readonly opts: FleetAgentOptions) {
     const { config, store, log } = opts;
@@ -94,11 +94,19 @@ export class FleetAgent {
       this.refreshState();
     },
     onProgress: (job, e: JobProgress) => {
-      this.lastProgress.set(job.id, { step: e.step, percent: e.percent });
+      const measured = e.validationAccuracy !== undefined && Number.isFinite(e.validationAccuracy);
+      const validationAccuracy = measured ? e.validationAccuracy : this.lastProgress.get(job.id)?.validationAccuracy;
+      const progress = {
+        step: e.step,
+        percent: e.percent,
+        ...(validationAccuracy === undefined ? {} : { validationAccuracy }),
+      };
+      this.lastProgress.set(job.id, progress);
       const now = Date.now();
-      if (now - (this.lastProgressAt.get(job.id) ?? 0) < PROGRESS_INTERVAL_MS) return;
+      // A new point of the learning curve is never throttled away (one per epoch at most).
+      if (!measured && now - (this.lastProgressAt.get(job.id) ?? 0) < PROGRESS_INTERVAL_MS) return;
       this.lastProgressAt.set(job.id, now);
-      this.reportJob(job, { step: e.step, percent: e.percent });
+      this.reportJob(job, progress);
     },
   };
 
@@ -215,7 +223,7 @@ export class FleetAgent {
     this.sender?.kick();
   }
 
-  private reportJob(job: JobRow, progress?: { step: string; percent: number }): void {
+  private reportJob(job: JobRow, progress?: JobProgressNow): void {
     const { store, config } = this.opts;
     this.reporter.report('job', this.topics.job(job.id), jobMessage(store, config.model.name, job, progress), {
       retain: true,

@@ -12,6 +12,8 @@ const GROWTH_SPAN = 88;
 export interface JobProgressNow {
   step: string;
   percent: number;
+  /** The candidate's latest validation accuracy in this job's growth (an epoch's end), when one was measured. */
+  validationAccuracy?: number;
 }
 
 const ROLLOUT_PREFIX = 'rollout:';
@@ -101,6 +103,12 @@ export function jobMessage(store: Store, modelName: string, job: JobRow, progres
     accuracyAfter: accuracyAfter ?? null,
     ts: new Date().toISOString(),
   };
+  if (growing && progress.validationAccuracy !== undefined) message.validationAccuracy = progress.validationAccuracy;
+  const gate = plan?.gate as JsonObject | undefined;
+  const minGain = num(gate?.minGain);
+  const minAccuracy = num(gate?.minAccuracy);
+  if (job.kind !== 'rollback' && accuracyBefore !== null && minGain !== null && minAccuracy !== null)
+    message.gateAccuracy = Math.min(1, Math.max(0, minAccuracy, accuracyBefore + minGain));
   if (job.commandId !== null) message.commandId = job.commandId;
   const rolloutId = rolloutOfCommand(job.commandId);
   if (rolloutId !== undefined) message.rolloutId = rolloutId;

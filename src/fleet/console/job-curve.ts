@@ -11,6 +11,8 @@ export interface ProgressSample {
   percent: number;
   step: string;
   status: string;
+  /** The candidate's validation accuracy the message carried (an epoch's end), for the accuracy curve. */
+  validationAccuracy?: number;
 }
 
 /** Samples kept per job: a progress message comes at most once a second, so this is over an hour of a job. */
@@ -22,7 +24,9 @@ export class JobCurves {
   private readonly curves = new Map<string, ProgressSample[]>();
 
   add(job: JobMessage, at: Date): ProgressSample {
-    const sample = { at: at.toISOString(), percent: job.percent, step: job.step, status: job.status };
+    const sample: ProgressSample = { at: at.toISOString(), percent: job.percent, step: job.step, status: job.status };
+    if (job.validationAccuracy !== undefined && job.validationAccuracy !== null)
+      sample.validationAccuracy = job.validationAccuracy;
     let curve = this.curves.get(job.jobId);
     if (!curve) {
       curve = [];

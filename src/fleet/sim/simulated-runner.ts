@@ -27,6 +27,22 @@ const PROGRESS_TICKS = 8;
  * that points at the parent's files. It lets one machine host hundreds of
  * fleet devices with real MQTT and SQLite for the fleet benchmark.
  */
+/** A simulated epoch ends every this many progress ticks: the job message then carries a validation accuracy. */
+const EPOCH_TICKS = 2;
+
+/**
+ * The simulated learning curve: a dip of a point below the parent while a
+ * block is inserted (the first quarter, Stage I), then a climb to the
+ * candidate's accuracy through Stage II.
+ */
+function simulatedValidation(before: number, after: number, fraction: number): number {
+  const v =
+    fraction <= 0.25
+      ? before - 0.01 + 0.02 * fraction
+      : before - 0.005 + (after - before + 0.005) * ((fraction - 0.25) / 0.75);
+  return Math.min(1, Math.max(0, v));
+}
+
 export class SimulatedRunner implements RunnerPort {
   private current?: { id: string; canceled: boolean };
   private running?: Promise<void>;
@@ -126,6 +142,8 @@ export class SimulatedRunner implements RunnerPort {
     const outcome = planUpgrade(committed, sim.rule, req, store.modelVersion(modelName, 1)?.depth ?? committed.depth);
     if ('rejected' in outcome) return void this.move(jobId, 'rejected', { reason: outcome.rejected });
     const plan = outcome.plan;
+    const accuracyBefore = typeof committed.metrics.accuracy === 'number' ? committed.metrics.accuracy : 0.9;
+    const accuracyAfter = Math.min(1, Math.max(0, accuracyBefore + sim.accuracyGain));
     let job = this.move(jobId, 'growing', { step: 'stage1', plan: plan as unknown as JsonObject });
     let step: GrowStep = 'stage1';
     for (let tick = 1; tick <= PROGRESS_TICKS; tick++) {
@@ -147,10 +165,11 @@ export class SimulatedRunner implements RunnerPort {
         elapsedSeconds: sim.growSeconds * fraction,
         step,
         percent: 100 * fraction,
+        ...(tick % EPOCH_TICKS === 0
+          ? { validationAccuracy: simulatedValidation(accuracyBefore, accuracyAfter, fraction) }
+          : {}),
       });
     }
-    const accuracyBefore = typeof committed.metrics.accuracy === 'number' ? committed.metrics.accuracy : 0.9;
-    const accuracyAfter = Math.min(1, Math.max(0, accuracyBefore + sim.accuracyGain));
     const candidate = {
       method: plan.method,
       depthBefore: plan.fromDepth,

@@ -127,6 +127,120 @@ export function jobCurve(svg, samples) {
   svg.appendChild(el('text', { x: left, y: bottom + 18, 'font-size': 10, fill: '#6a737d' }, '0 s'));
 }
 
+/**
+ * One job's learning curve: the candidate's validation accuracy at each
+ * epoch's end over the job's time (samples as for jobCurve, those with
+ * validationAccuracy), dashed lines where its step changes (a block
+ * inserted, Stage II begun), the parent's held-out accuracy, the gate's
+ * threshold, and the candidate's held-out accuracy once measured.
+ */
+export function accuracyCurve(svg, samples, job) {
+  clear(svg);
+  const left = 48;
+  const right = 505;
+  const top = 12;
+  const bottom = 190;
+  const points = samples.filter((s) => typeof s.validationAccuracy === 'number');
+  const before = job?.accuracyBefore ?? null;
+  const gate = job?.gateAccuracy ?? null;
+  const after = job?.accuracyAfter ?? null;
+  const values = [...points.map((s) => s.validationAccuracy), before, gate, after].filter((v) => v !== null);
+  if (samples.length === 0 || values.length === 0) {
+    svg.appendChild(
+      el(
+        'text',
+        { x: (left + right) / 2, y: 100, 'text-anchor': 'middle', fill: '#6a737d' },
+        'no accuracy measured yet',
+      ),
+    );
+    return;
+  }
+  const lo = Math.max(0, Math.floor((Math.min(...values) - 0.005) * 100) / 100);
+  const hi = Math.min(1, Math.max(lo + 0.01, Math.ceil((Math.max(...values) + 0.005) * 100) / 100));
+  const t0 = Date.parse(samples[0].at);
+  const t1 = Math.max(t0 + 1000, Date.parse(samples[samples.length - 1].at));
+  const x = (at) => left + ((Date.parse(at) - t0) / (t1 - t0)) * (right - left);
+  const y = (v) => bottom - ((v - lo) / (hi - lo)) * (bottom - top);
+  for (let i = 0; i <= 4; i++) {
+    const v = lo + ((hi - lo) * i) / 4;
+    svg.appendChild(el('line', { x1: left, x2: right, y1: y(v), y2: y(v), stroke: '#eaeef2' }));
+    svg.appendChild(
+      el('text', { x: left - 6, y: y(v) + 3, 'text-anchor': 'end', 'font-size': 10, fill: '#6a737d' }, pct(v)),
+    );
+  }
+  let lastStep = null;
+  for (const s of samples) {
+    if (s.step === lastStep) continue;
+    const mark = el('line', {
+      x1: x(s.at),
+      x2: x(s.at),
+      y1: top,
+      y2: bottom,
+      stroke: '#8c959f',
+      'stroke-dasharray': '4 3',
+      class: 'acc-mark',
+    });
+    mark.appendChild(el('title', {}, s.step));
+    svg.appendChild(mark);
+    lastStep = s.step;
+  }
+  const level = (v, colour, label, cls) => {
+    const line = el('line', {
+      x1: left,
+      x2: right,
+      y1: y(v),
+      y2: y(v),
+      stroke: colour,
+      'stroke-dasharray': '6 3',
+      class: cls,
+    });
+    line.appendChild(el('title', {}, `${label} ${pct(v)}`));
+    svg.appendChild(line);
+    svg.appendChild(
+      el(
+        'text',
+        { x: right - 2, y: y(v) - 3, 'text-anchor': 'end', 'font-size': 10, fill: colour },
+        `${label} ${pct(v)}`,
+      ),
+    );
+  };
+  const gateIsParent = gate !== null && before !== null && Math.abs(gate - before) < 1e-9;
+  if (before !== null)
+    level(before, '#6a737d', gateIsParent ? 'parent (held-out) = gate' : 'parent (held-out)', 'acc-parent');
+  if (gate !== null && !gateIsParent) level(gate, '#cf222e', 'gate', 'acc-gate');
+  if (points.length > 0) {
+    const line = points.map((s) => `${x(s.at).toFixed(1)},${y(s.validationAccuracy).toFixed(1)}`).join(' ');
+    svg.appendChild(
+      el('polyline', { points: line, fill: 'none', stroke: '#1f6feb', 'stroke-width': 2, class: 'acc-line' }),
+    );
+    for (const s of points) {
+      const dot = el('circle', { cx: x(s.at), cy: y(s.validationAccuracy), r: 2.5, fill: '#1f6feb' });
+      dot.appendChild(el('title', {}, `${s.step}: validation ${pct(s.validationAccuracy)}`));
+      svg.appendChild(dot);
+    }
+  }
+  if (after !== null) {
+    const last = samples[samples.length - 1];
+    const end = el('circle', {
+      cx: x(last.at),
+      cy: y(after),
+      r: 4.5,
+      fill: statusColour(job.status),
+      class: 'acc-after',
+    });
+    end.appendChild(el('title', {}, `candidate (held-out) ${pct(after)}, ${job.status}`));
+    svg.appendChild(end);
+  }
+  svg.appendChild(el('text', { x: left, y: bottom + 18, 'font-size': 10, fill: '#6a737d' }, '0 s'));
+  svg.appendChild(
+    el(
+      'text',
+      { x: right, y: bottom + 18, 'text-anchor': 'end', 'font-size': 10, fill: '#6a737d' },
+      `${Math.round((t1 - t0) / 1000)} s`,
+    ),
+  );
+}
+
 function statusColour(status) {
   if (status === 'succeeded') return '#1a7f37';
   if (status === 'running' || status === 'queued') return '#1f6feb';

@@ -1,5 +1,5 @@
 // The console page: the fleet from /api/events (Server-Sent Events), actions as POSTs to /api/.
-import { accuracyChart, barChart, jobCurve, pct } from './charts.mjs';
+import { accuracyChart, accuracyCurve, barChart, jobCurve, pct } from './charts.mjs';
 
 const $ = (id) => document.getElementById(id);
 const STATES = ['ready', 'upgrading', 'init', 'degraded', 'offline', 'lost'];
@@ -256,6 +256,7 @@ function renderDevice() {
   const job = jobs.find((j) => j.jobId === selectedJob) ?? jobs[0];
   $('dv-job-title').textContent = job ? `${job.jobId.slice(0, 8)}… ${job.status} ${job.percent}%` : '(none yet)';
   jobCurve($('dv-curve'), job ? (detail.curves[job.jobId] ?? []) : []);
+  accuracyCurve($('dv-accuracy'), job ? (detail.curves[job.jobId] ?? []) : [], job);
   $('dv-acc').textContent = job
     ? `parent ${pct(job.accuracyBefore)} → candidate ${pct(job.accuracyAfter)}; depth ${job.depthBefore} → ${job.depthAfter ?? '–'}`
     : '–';
