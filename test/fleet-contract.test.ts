@@ -106,6 +106,8 @@ const EXAMPLES: Examples = {
       depthAfter: 8,
       accuracyBefore: 0.98,
       accuracyAfter: 0.97,
+      validationAccuracy: 0.972,
+      gateAccuracy: 0.975,
       reason: 'gain below minGain',
       rolloutId: 'r1',
       ts: TS,

@@ -147,7 +147,10 @@ for (const b of BROKERS) {
       assert.ok(measured.length >= 1, 'a validation accuracy during growth');
       for (const v of measured) assert.ok(typeof v === 'number' && v >= 0 && v <= 1, `validation accuracy ${v}`);
       const before = done.body!.accuracyBefore as number;
-      assert.ok(Math.abs((done.body!.gateAccuracy as number) - Math.max(0, before - 0.01)) < 1e-9, 'the gate threshold');
+      assert.ok(
+        Math.abs((done.body!.gateAccuracy as number) - Math.max(0, before - 0.01)) < 1e-9,
+        'the gate threshold',
+      );
       const birth = await observer.waitFor(
         (m) => m.topic === topics.birth && (m.body?.model as { depth?: number } | undefined)?.depth === 3,
         60_000,
