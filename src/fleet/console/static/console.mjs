@@ -22,6 +22,20 @@ let selected = null;
 let detail = null;
 let selectedJob = null;
 let summaryDue = false;
+let targetsDue = false;
+/** The ids of `rows`, sorted: where a new device's row goes (a search, not a sort per device: a fleet of 1,000 arrives at once). */
+const order = [];
+
+function sortedIndex(id) {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (order[mid] < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 /** id -> the rollout document (src/fleet/console/rollout-doc.ts). */
 const rollouts = new Map();
 
@@ -130,11 +144,10 @@ function putDevice(doc) {
   if (!tr) {
     tr = makeRow(doc.id);
     rows.set(doc.id, tr);
-    const body = $('devices').tBodies[0];
-    const after = [...rows.keys()].sort().indexOf(doc.id);
-    const next = [...body.rows][after];
-    body.insertBefore(tr, next ?? null);
-    refreshTargets();
+    const at = sortedIndex(doc.id);
+    order.splice(at, 0, doc.id);
+    $('devices').tBodies[0].insertBefore(tr, rows.get(order[at + 1]) ?? null);
+    scheduleTargets();
   }
   fillRow(tr, devices.get(doc.id));
   if (doc.id === selected) renderDevice();
@@ -147,6 +160,16 @@ function scheduleSummary() {
   requestAnimationFrame(() => {
     summaryDue = false;
     renderSummary();
+  });
+}
+
+/** The deepen and rollout targets are rebuilt once per frame, however many devices arrived in it. */
+function scheduleTargets() {
+  if (targetsDue) return;
+  targetsDue = true;
+  requestAnimationFrame(() => {
+    targetsDue = false;
+    refreshTargets();
   });
 }
 
@@ -449,6 +472,7 @@ function connect() {
       if (!ids.has(id)) {
         tr.remove();
         rows.delete(id);
+        order.splice(sortedIndex(id), 1);
         devices.delete(id);
       }
     for (const d of snap.devices) putDevice(d);
