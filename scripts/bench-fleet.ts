@@ -1,13 +1,18 @@
 /*
- * Fleet benchmark (issue 4): N simulated devices (docs/design/fleet.md, "Simulation
- * mode": the real fleet agent, MQTT link, SQLite outbox and job bookkeeping;
- * growth and serving simulated) against one mosquitto, and one rollout to
- * all of them with the real `deepend fleet rollout`.
+ * Fleet benchmark (issues 4 and 14): N simulated devices (docs/design/fleet.md,
+ * "Simulation mode": the real fleet agent, MQTT link, SQLite outbox and job
+ * bookkeeping; growth and serving simulated) against one mosquitto, the fleet
+ * console open in headless chromium, and one rollout in waves with the real
+ * `deepend fleet rollout`, whose wave --bad-wave has a quarter of its devices
+ * rejected by their gate, so that the rollout must stop there.
  *
- *   npm run bench:fleet [-- --devices 200 --hosts 4 --grow-seconds 2 --canary 5 --batch 50]
+ *   npm run bench:fleet [-- --devices 1000 --hosts 4 --grow-seconds 2 --waves 1,10,50,100 --bad-wave 3]
+ *   npm run bench:fleet -- --bad-wave 0 --no-console   (every wave passes; no console)
  *
- * Reports: time from the rollout command to the last `succeeded` report,
- * messages per second through the broker, memory of one agent and of the broker.
+ * Reports: time from the rollout command to its stop (or its last
+ * `succeeded`), messages per second through the broker, memory of one agent
+ * and of the broker, and the console's SSE latency (MQTT publish -> page,
+ * p50/p99), CPU and peak RSS during the rollout.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +20,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../test/helpers/brokers';
+import { planWaves } from '../src/fleet/cli/rollout-plan';
+import { simulatedDeviceId } from '../src/fleet/sim/simulation';
+import { ConsoleProbe, type ConsoleFigures } from './lib/console-probe';
 import { option, printTable, writeResults } from './lib/table';
 
 const MB = 1024 * 1024;
@@ -43,6 +51,7 @@ function startHost(
   growSeconds: number,
   prefix = 'sim',
   group = 'sim',
+  failing: number[] = [],
 ): Host {
   const child = fork(
     HOST,
@@ -63,6 +72,7 @@ function startHost(
       root,
       '--grow-seconds',
       String(growSeconds),
+      ...(failing.length > 0 ? ['--fail', failing.join(',')] : []),
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -93,11 +103,18 @@ function stopHost(h: Host): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const devices = Number(option('devices', 'DEEPEND_BENCH_DEVICES', '200'));
+  const devices = Number(option('devices', 'DEEPEND_BENCH_DEVICES', '1000'));
   const hosts = Number(option('hosts', 'DEEPEND_BENCH_HOSTS', '4'));
   const growSeconds = Number(option('grow-seconds', 'DEEPEND_BENCH_GROW_SECONDS', '2'));
-  const canary = option('canary', 'DEEPEND_BENCH_CANARY', '5');
-  const batch = option('batch', 'DEEPEND_BENCH_BATCH', '50');
+  const waves = option('waves', 'DEEPEND_BENCH_WAVES', '1,10,50,100');
+  const badWave = Number(option('bad-wave', 'DEEPEND_BENCH_BAD_WAVE', '3'));
+  const withConsole = !process.argv.includes('--no-console');
+  // The devices of the bad wave (as the rollout will plan them: sorted ids, cumulative percentages): every fourth fails.
+  const ids = Array.from({ length: devices }, (_, i) => simulatedDeviceId('sim', i));
+  const plan = planWaves(ids, waves.split(',').map(Number));
+  const badIds = new Set(badWave > 0 ? (plan.batches[badWave - 1] ?? []).filter((_, k) => k % 4 === 0) : []);
+  const failing = ids.map((id, i) => (badIds.has(id) ? i : -1)).filter((i) => i >= 0);
+  const expectStop = failing.length > 0;
   const root = mkdtempSync(join(tmpdir(), 'deepend-bench-fleet-'));
   const broker = await startMosquitto(undefined, { quiet: true });
   const brokerPid = broker.pid()!;
@@ -115,7 +132,18 @@ async function main(): Promise<void> {
     const per = Math.ceil(devices / hosts);
     const fleet: Host[] = [];
     for (let first = 0; first < devices; first += per)
-      fleet.push(startHost(broker.url, join(root, 'fleet'), first, Math.min(per, devices - first), growSeconds));
+      fleet.push(
+        startHost(
+          broker.url,
+          join(root, 'fleet'),
+          first,
+          Math.min(per, devices - first),
+          growSeconds,
+          'sim',
+          'sim',
+          failing.filter((i) => i >= first && i < first + per),
+        ),
+      );
     all.push(...fleet);
     await Promise.all(fleet.map((h) => h.ready));
     const connectSeconds = (performance.now() - started) / 1000;
@@ -140,9 +168,11 @@ async function main(): Promise<void> {
         if (body.status === 'succeeded') succeededAt.set(topic.split('/')[3], performance.now() - t0);
       }
     });
-    await new Promise((r) => setTimeout(r, 500));
+    const probe = withConsole ? await ConsoleProbe.start(broker.url, FLEET, join(root, 'console-home')) : null;
+    await new Promise((r) => setTimeout(r, probe ? 3000 : 500));
 
     counting = true;
+    probe?.begin();
     t0 = performance.now();
     const cli = spawn(
       process.execPath,
@@ -158,12 +188,10 @@ async function main(): Promise<void> {
         'sim',
         '--to-depth',
         '4',
-        '--canary',
-        canary,
-        '--batch',
-        batch,
+        '--waves',
+        waves,
         '--max-failures',
-        '5',
+        '10',
         '--state',
         join(root, 'rollouts.db'),
         '--json',
@@ -176,12 +204,20 @@ async function main(): Promise<void> {
     cli.stderr.on('data', (d: Buffer) => (cliErr += d.toString()));
     const cliCode = await new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
     const cliSeconds = (performance.now() - t0) / 1000;
+    const consoleFigures: ConsoleFigures | null = probe ? await probe.end() : null;
+    const expected = expectStop ? succeededAt.size : devices;
     const deadline = Date.now() + 30_000;
-    while (succeededAt.size < devices && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (succeededAt.size < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     counting = false;
     const lastMs = Math.max(...succeededAt.values());
-    const rolloutSeconds = lastMs / 1000;
-    if (cliCode !== 0)
+    // A rollout that must stop ends with the CLI; one that passes, with the last device's `succeeded`.
+    const rolloutSeconds = expectStop ? cliSeconds : lastMs / 1000;
+    const summary = (cliOut.trim().startsWith('{') ? JSON.parse(cliOut) : null) as {
+      status: string;
+      stop: { rule: string; why: string; batch?: number } | null;
+      totals: { succeeded: number; rejected: number; failed: number; pending: number; notSent: number };
+    } | null;
+    if (cliCode !== (expectStop ? 1 : 0))
       process.stderr.write(
         `bench-fleet: the rollout exited ${cliCode}: ${cliErr.trim().split('\n').slice(-3).join(' | ')}\n`,
       );
@@ -192,7 +228,22 @@ async function main(): Promise<void> {
       ['devices (simulated agents)', devices],
       ['simulation hosts (processes)', fleet.length],
       ['seconds for every device to connect', Number(connectSeconds.toFixed(2))],
-      ['rollout: command -> last succeeded (s)', Number(rolloutSeconds.toFixed(2))],
+      ['rollout waves (%)', waves],
+      [`devices made to fail (every 4th of wave ${badWave})`, failing.length],
+      [
+        'rollout: how it ended',
+        summary ? `${summary.status}${summary.stop ? `: ${summary.stop.why}` : ''}` : `exit ${cliCode}`,
+      ],
+      [
+        'rollout: succeeded / rejected / failed / pending / not sent',
+        summary
+          ? `${summary.totals.succeeded} / ${summary.totals.rejected} / ${summary.totals.failed} / ${summary.totals.pending} / ${summary.totals.notSent}`
+          : '-',
+      ],
+      [
+        expectStop ? 'rollout: command -> stop (s)' : 'rollout: command -> last succeeded (s)',
+        Number(rolloutSeconds.toFixed(2)),
+      ],
       ['rollout: CLI run until its summary (s)', Number(cliSeconds.toFixed(2))],
       ['devices that reported succeeded', succeededAt.size],
       ['simulated growth per device (s)', growSeconds],
@@ -205,14 +256,32 @@ async function main(): Promise<void> {
       ['broker RSS idle, no clients (MB)', Number((brokerIdleRss / MB).toFixed(2))],
       [`broker RSS with ${devices + 1} clients (MB)`, Number((brokerLoadedRss / MB).toFixed(2))],
       ['broker RSS after the rollout (MB)', Number((rssOf(brokerPid) / MB).toFixed(2))],
+      ...(consoleFigures
+        ? [
+            [
+              'console: probe states published / seen by the page',
+              `${consoleFigures.probesSent} / ${consoleFigures.probesSeen}`,
+            ],
+            ['console: SSE latency MQTT -> page p50 (ms)', consoleFigures.latencyMs.p50],
+            ['console: SSE latency MQTT -> page p99 (ms)', consoleFigures.latencyMs.p99],
+            ['console: SSE latency max (ms)', consoleFigures.latencyMs.max],
+            [
+              'console: CPU during the rollout (% of one core)',
+              Number(((100 * consoleFigures.cpuSeconds) / consoleFigures.windowSeconds).toFixed(1)),
+            ],
+            ['console: peak RSS (MB)', Number((consoleFigures.peakRssBytes / MB).toFixed(1))],
+          ]
+        : []),
     ];
     printTable(['fleet benchmark (mosquitto ' + broker.url + ')', 'value'], rows);
     const path = writeResults('fleet', {
       devices,
       hosts: fleet.length,
       growSeconds,
-      canaryPercent: Number(canary),
-      batchPercent: Number(batch),
+      waves,
+      badWave,
+      failingDevices: failing.length,
+      console: consoleFigures,
       connectSeconds,
       rolloutSeconds,
       cliSeconds,
@@ -226,14 +295,12 @@ async function main(): Promise<void> {
       hostRssBytes: hostRss,
       brokerIdleRssBytes: brokerIdleRss,
       brokerLoadedRssBytes: brokerLoadedRss,
-      rolloutSummary:
-        cliOut.trim().startsWith('{') || cliOut.trim().startsWith('[')
-          ? JSON.parse(cliOut)
-          : cliOut.trim().split('\n').slice(-5),
+      rolloutSummary: summary ?? cliOut.trim().split('\n').slice(-5),
       machine: { cores: cpus().length },
     });
     process.stdout.write(`wrote ${path}\n`);
-    if (succeededAt.size < devices) process.exitCode = 1;
+    const stoppedWhereExpected = summary?.status === 'stopped' && summary.stop?.batch === badWave - 1;
+    if (expectStop ? !stoppedWhereExpected : succeededAt.size < devices) process.exitCode = 1;
   } finally {
     await Promise.all(all.map(stopHost));
     await broker.stop();
