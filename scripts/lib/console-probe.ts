@@ -7,14 +7,13 @@
  * clock. Also the console process's CPU time and peak RSS over the window.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import mqtt from 'mqtt';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import { deviceTopics } from '../../src/contract/topics';
 import { encodeMessage } from '../../src/contract/validate';
-import { chromiumPath } from '../../test/helpers/browser';
+import { launchChromium } from '../../test/helpers/browser';
 
 const BIN = resolve(__dirname, '../../../bin/deepend.js');
 const PROBE_DEVICE = 'probe-0000';
@@ -60,17 +59,14 @@ export class ConsoleProbe {
 
   private constructor(
     private readonly console: ChildProcess,
-    private readonly browser: Browser,
     private readonly page: Page,
     private readonly client: mqtt.MqttClient,
     private readonly fleet: string,
-    private readonly profile: string,
+    private readonly closers: (() => void | Promise<void>)[],
   ) {}
 
   /** Starts the console on a free port, opens its page in chromium and connects the probe device. */
   static async start(brokerUrl: string, fleet: string, home: string): Promise<ConsoleProbe> {
-    const executablePath = chromiumPath();
-    if (!executablePath) throw new Error('chromium is not installed (apt-get install chromium)');
     const child = spawn(
       process.execPath,
       [BIN, 'fleet', 'console', '--url', brokerUrl, '--fleet', fleet, '--port', '0'],
@@ -85,13 +81,9 @@ export class ConsoleProbe {
       });
       child.once('exit', (code) => fail(new Error(`the console exited (${code}): ${err.trim()}`)));
     });
-    const profile = mkdtempSync(join(tmpdir(), 'deepend-bench-chromium-'));
-    const browser = await puppeteer.launch({
-      executablePath,
-      headless: true,
-      userDataDir: profile,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-    });
+    // The tests' chromium (its own profile, removed when closed), closed by end().
+    const closers: (() => void | Promise<void>)[] = [];
+    const browser = await launchChromium({ after: (fn) => closers.push(fn) });
     const page = await browser.newPage();
     await page.goto(url, { waitUntil: 'load' });
     // In the page (no DOM types here): every `device` event of the probe device, with when it arrived.
@@ -101,7 +93,7 @@ export class ConsoleProbe {
         if (d.id === ${JSON.stringify(PROBE_DEVICE)} && d.lastSeen) window.__probe.push([Date.now(), d.lastSeen]);
       });`);
     const client = await mqtt.connectAsync(brokerUrl, { protocolVersion: 5, clientId: 'bench-console-probe' });
-    return new ConsoleProbe(child, browser, page, client, fleet, profile);
+    return new ConsoleProbe(child, page, client, fleet, closers);
   }
 
   get pid(): number {
@@ -155,8 +147,7 @@ export class ConsoleProbe {
     if (this.timer) clearInterval(this.timer);
     if (this.rssTimer) clearInterval(this.rssTimer);
     await this.client.endAsync(true).catch(() => undefined);
-    await this.browser.close().catch(() => undefined);
-    rmSync(this.profile, { recursive: true, force: true });
+    for (const close of this.closers.splice(0)) await Promise.resolve(close()).catch(() => undefined);
     if (this.console.exitCode === null) {
       const exited = new Promise((r) => this.console.once('exit', r));
       this.console.kill('SIGTERM');

@@ -21,8 +21,8 @@ const rows = new Map();
 let selected = null;
 let detail = null;
 let selectedJob = null;
-let summaryDue = false;
-let targetsDue = false;
+/** Renders asked for in this frame: each runs once in the next, however many devices changed meanwhile. */
+const dueThisFrame = new Set();
 /** The ids of `rows`, sorted: where a new device's row goes (a search, not a sort per device: a fleet of 1,000 arrives at once). */
 const order = [];
 
@@ -147,29 +147,19 @@ function putDevice(doc) {
     const at = sortedIndex(doc.id);
     order.splice(at, 0, doc.id);
     $('devices').tBodies[0].insertBefore(tr, rows.get(order[at + 1]) ?? null);
-    scheduleTargets();
+    oncePerFrame(refreshTargets);
   }
   fillRow(tr, devices.get(doc.id));
   if (doc.id === selected) renderDevice();
-  scheduleSummary();
+  oncePerFrame(renderSummary);
 }
 
-function scheduleSummary() {
-  if (summaryDue) return;
-  summaryDue = true;
+function oncePerFrame(render) {
+  if (dueThisFrame.has(render)) return;
+  dueThisFrame.add(render);
   requestAnimationFrame(() => {
-    summaryDue = false;
-    renderSummary();
-  });
-}
-
-/** The deepen and rollout targets are rebuilt once per frame, however many devices arrived in it. */
-function scheduleTargets() {
-  if (targetsDue) return;
-  targetsDue = true;
-  requestAnimationFrame(() => {
-    targetsDue = false;
-    refreshTargets();
+    dueThisFrame.delete(render);
+    render();
   });
 }
 
