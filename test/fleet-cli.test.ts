@@ -280,10 +280,10 @@ test('fleet: bad input is one line on stderr and exit 2, before any broker is re
   const cli = fleetCli(t, 'mqtt://127.0.0.1:1', 'f1');
   const bare = fleetCli(t, null, null);
   const cases: [string[], RegExp, typeof cli?][] = [
-    [[], /^deepend fleet: name a subcommand: devices, deepen, rollout, watch, console or simulate$/],
+    [[], /^deepend fleet: name a subcommand: devices, deepen, rollout, control, watch, console or simulate$/],
     [
       ['upgrade'],
-      /^deepend fleet: unknown subcommand 'upgrade': devices, deepen, rollout, watch, console or simulate$/,
+      /^deepend fleet: unknown subcommand 'upgrade': devices, deepen, rollout, control, watch, console or simulate$/,
     ],
     [['deepen', 'dev-a'], /^deepend fleet: --to-depth is required$/],
     [['deepen', '--to-depth', '3'], /^deepend fleet: name the device/],
