@@ -544,6 +544,7 @@ test('deepend fleet control pauses, resumes and aborts a rollout another CLI run
   assert.equal(aborted.stdout, `rollout ${id} aborted: stopped, nothing more is sent\n`);
   const r = await run.done;
   assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^aborted before wave 3: nothing more was sent$/m);
   assert.match(r.stdout, /^dev-2\s+2\s+succeeded/m);
   assert.match(r.stdout, /^dev-3\s+3\s+not sent/m);
   assert.match(r.stdout, /^dev-4\s+3\s+not sent/m);
@@ -557,6 +558,32 @@ test('deepend fleet control pauses, resumes and aborts a rollout another CLI run
   const bad = await operator.run(['control', id, 'stop']);
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, "deepend fleet: unknown action 'stop': pause, resume, abort\n");
+});
+
+test('an abort while a wave is out says the wave was sent: its devices carry their upgrade out', async (t) => {
+  const broker = await startAedesBroker(t);
+  await scripted(t, broker, [{ device: 'dev-1', job: 'hang' }, { device: 'dev-2' }]);
+  const run = fleetCli(t, broker.url, 'f1').start([
+    'rollout',
+    '--to-depth',
+    '3',
+    '--waves',
+    '50,100',
+    '--max-failures',
+    '0',
+  ]);
+  t.after(() => run.kill('SIGKILL'));
+  await eventually(run.stderr, /^wave 1 .*1 running/m);
+  const id = rolloutIdIn(run.stderr());
+  const aborted = await fleetCli(t, broker.url, 'f1').run(['control', id, 'abort']);
+  assert.equal(aborted.code, 0, aborted.stderr);
+  const r = await run.done;
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stdout,
+    /^aborted in wave 1, which was already sent \(its devices carry their upgrade out\): nothing more was sent$/m,
+  );
+  assert.match(r.stdout, /^dev-2\s+2\s+not sent/m);
 });
 
 test('usage errors: a bad --waves or --pause is exit 2 with one line, before any broker is reached', async (t) => {

@@ -91,9 +91,15 @@ function report(
     const stop = record.stop;
     if (outcome === 'stopped' && stop) {
       const unit = unitOf(record.params);
-      if (stop.rule === 'aborted')
-        io.out(`aborted before ${unit} ${batchLabel(record, stop.batch)}: nothing more was sent`);
-      else if (stop.rule === 'no-success')
+      if (stop.rule === 'aborted') {
+        const label = `${unit} ${batchLabel(record, stop.batch)}`;
+        const sent = record.devices.some((d) => d.batch === stop.batch && d.status !== 'planned');
+        io.out(
+          sent
+            ? `aborted in ${label}, which was already sent (its devices carry their upgrade out): nothing more was sent`
+            : `aborted before ${label}: nothing more was sent`,
+        );
+      } else if (stop.rule === 'no-success')
         io.out(
           unit === 'batch'
             ? 'no canary device succeeded within --batch-timeout: nothing more was sent (resume once the canary has converged)'

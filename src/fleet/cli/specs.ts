@@ -119,7 +119,8 @@ export const CONTROL_SPEC: CommandSpec = {
 
 export const WATCH_SPEC: CommandSpec = {
   command: 'fleet watch',
-  summary: "A live table of the fleet's devices, jobs and rollouts, redrawn as messages come (Ctrl-C quits).",
+  summary:
+    "A live table of the fleet's devices and running jobs (with each job's rollout), redrawn as messages come (Ctrl-C quits).",
   flags: [...TARGET_FLAGS, { name: 'for', value: 'SEC', description: 'quit after SEC seconds' }],
 };
 
