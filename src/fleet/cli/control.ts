@@ -10,9 +10,10 @@ import {
   CONTROL_ACTIONS,
   type ControlAction,
   type ControlAnswer,
-  RetainedRollout,
   RolloutControls,
+  retainedSource,
 } from './rollout-control';
+import { RetainedRollout } from './rollout-topic';
 import { FleetSession } from './session';
 import { CONTROL_SPEC } from './specs';
 import { resolveTarget } from './target';
@@ -37,8 +38,11 @@ export async function fleetControl(argv: string[], io: CommandIO): Promise<numbe
     throw new UsageError(`unknown action '${action}': ${CONTROL_ACTIONS.join(', ')}`);
   const session = await FleetSession.open(resolveTarget(args), warner(io));
   try {
-    const rollout = await RetainedRollout.follow(session, rolloutId, io.signal, warner(io));
-    const answer = await new RolloutControls(session, rollout, 'cli').send(rolloutId, action as ControlAction);
+    const retained = await RetainedRollout.follow(session, session.fleet, rolloutId, io.signal, warner(io));
+    const answer = await new RolloutControls(session, retainedSource(retained), 'cli').send(
+      rolloutId,
+      action as ControlAction,
+    );
     io.out(io.json ? JSON.stringify(answer) : answerLine(answer, action as ControlAction));
     return 0;
   } finally {

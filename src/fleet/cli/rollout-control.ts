@@ -3,16 +3,16 @@
  * or a `deepend fleet rollout` CLI on another machine): the command goes out
  * on rollout/ID/control and the runner answers by rewriting the retained
  * rollout/ID. The console reads that topic through its FleetState, the
- * `deepend fleet control` command through RetainedRollout. No answer within
+ * `deepend fleet control` command through retainedSource (rollout-topic.ts's RetainedRollout). No answer within
  * CONTROL_WAIT_MS means no process runs the rollout now.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RolloutControl, RolloutMessage } from '../../contract/messages';
-import { rolloutControlTopic, rolloutTopic } from '../../contract/topics';
-import { decodeMessage, encodeMessage } from '../../contract/validate';
+import { rolloutControlTopic } from '../../contract/topics';
+import { encodeMessage } from '../../contract/validate';
 import { DeependError } from '../../util/deepend-error';
-import { MAX_ROLLOUT_BYTES } from './rollout-topic';
+import type { RetainedRollout } from './rollout-topic';
 import type { FleetSession } from './session';
 
 export const CONTROL_ACTIONS = ['pause', 'resume', 'abort'] as const;
@@ -98,54 +98,14 @@ export class RolloutControls {
   }
 }
 
-/** One rollout's retained rollout/ID, followed on the broker (for a process without a console's FleetState). */
-export class RetainedRollout implements RolloutSource {
-  private latest: RolloutControlView | undefined;
-  private readonly listeners = new Set<(id: string, view: RolloutControlView) => void>();
+function controlViewOf(m: RolloutMessage): RolloutControlView {
+  return { status: m.status, paused: m.paused ?? null };
+}
 
-  private constructor(
-    private readonly rolloutId: string,
-    private readonly warn: (line: string) => void,
-  ) {}
-
-  /** Subscribes to rollout/ID and waits for the retained burst, so that rollout() knows whether it exists. */
-  static async follow(
-    session: FleetSession,
-    rolloutId: string,
-    signal: AbortSignal,
-    warn: (line: string) => void,
-  ): Promise<RetainedRollout> {
-    const r = new RetainedRollout(rolloutId, warn);
-    const topic = rolloutTopic(session.fleet, rolloutId);
-    session.onRaw((t, payload) => {
-      if (t === topic) r.onMessage(topic, payload);
-    });
-    await session.subscribe([topic]);
-    await session.settle(signal);
-    return r;
-  }
-
-  rollout(id: string): RolloutControlView | undefined {
-    return id === this.rolloutId ? this.latest : undefined;
-  }
-
-  onRollout(listener: (id: string, view: RolloutControlView) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private onMessage(topic: string, payload: Buffer): void {
-    if (payload.length === 0) {
-      this.latest = undefined;
-      return;
-    }
-    const decoded = decodeMessage('rollout', payload, MAX_ROLLOUT_BYTES);
-    if (!decoded.ok) {
-      this.warn(`skipping an invalid message on ${topic}: ${decoded.problem}`);
-      return;
-    }
-    if (decoded.value.rolloutId !== this.rolloutId) return;
-    this.latest = { status: decoded.value.status, paused: decoded.value.paused ?? null };
-    for (const l of this.listeners) l(this.rolloutId, this.latest);
-  }
+/** A RolloutSource over one rollout's retained rollout/ID (for a process without a console's FleetState). */
+export function retainedSource(retained: RetainedRollout): RolloutSource {
+  return {
+    rollout: (id) => (retained.message?.rolloutId === id ? controlViewOf(retained.message) : undefined),
+    onRollout: (listener) => retained.onChange((m) => listener(m.rolloutId, controlViewOf(m))),
+  };
 }

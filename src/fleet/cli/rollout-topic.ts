@@ -71,6 +71,64 @@ export function recordOfMessage(m: RolloutMessage): RolloutRecord {
   };
 }
 
+/** One rollout's retained rollout/ID, followed through the session's subscription until closed. */
+export class RetainedRollout {
+  private latest: RolloutMessage | null = null;
+  private readonly listeners = new Set<(m: RolloutMessage) => void>();
+  private readonly detach: () => void;
+
+  private constructor(session: FleetSession, topic: string, rolloutId: string, warn: (line: string) => void) {
+    this.detach = session.onRaw((t, payload) => {
+      if (t !== topic) return;
+      if (payload.length === 0) {
+        this.latest = null;
+        return;
+      }
+      const decoded = decodeMessage('rollout', payload, MAX_ROLLOUT_BYTES);
+      if (!decoded.ok) warn(`skipping an invalid message on ${topic}: ${decoded.problem}`);
+      else if (decoded.value.rolloutId === rolloutId) {
+        this.latest = decoded.value;
+        for (const l of this.listeners) l(decoded.value);
+      }
+    });
+  }
+
+  /** Subscribes to rollout/ID and waits for the retained burst, so that `message` says whether the broker holds one. */
+  static async follow(
+    session: FleetSession,
+    fleet: string,
+    rolloutId: string,
+    signal: AbortSignal,
+    warn: (line: string) => void,
+  ): Promise<RetainedRollout> {
+    const topic = rolloutTopic(fleet, rolloutId);
+    const r = new RetainedRollout(session, topic, rolloutId, warn);
+    try {
+      await session.subscribe([topic]);
+      await session.settle(signal);
+    } catch (err) {
+      r.close();
+      throw err;
+    }
+    return r;
+  }
+
+  get message(): RolloutMessage | null {
+    return this.latest;
+  }
+
+  /** Each new version of the message; returns the detach. */
+  onChange(listener: (m: RolloutMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.detach();
+    this.listeners.clear();
+  }
+}
+
 /** The retained rollout message, if the broker holds one (read with the session's subscription, then dropped). */
 export async function readRollout(
   session: FleetSession,
@@ -79,21 +137,9 @@ export async function readRollout(
   signal: AbortSignal,
   warn: (line: string) => void,
 ): Promise<RolloutMessage | null> {
-  const topic = rolloutTopic(fleet, rolloutId);
-  let found: RolloutMessage | null = null;
-  const off = session.onRaw((t, payload) => {
-    if (t !== topic || payload.length === 0) return;
-    const decoded = decodeMessage('rollout', payload, MAX_ROLLOUT_BYTES);
-    if (decoded.ok) found = decoded.value;
-    else warn(`skipping an invalid message on ${topic}: ${decoded.problem}`);
-  });
-  try {
-    await session.subscribe([topic]);
-    await session.settle(signal);
-  } finally {
-    off();
-  }
-  return found;
+  const retained = await RetainedRollout.follow(session, fleet, rolloutId, signal, warn);
+  retained.close();
+  return retained.message;
 }
 
 /** Writes the state file's record of one rollout to its retained topic, throttled. */

@@ -19,14 +19,6 @@ export interface SimulationOptions {
 /** Progress events per simulated growth. */
 const PROGRESS_TICKS = 8;
 
-/**
- * Simulation mode (docs/design/fleet.md): a job runner that keeps the real job
- * bookkeeping, the store's state machine with every transition written
- * first, the real planning (policy rule, maxStep) and the real gate, but
- * replaces growth by a timer and the hot swap by committing a version row
- * that points at the parent's files. It lets one machine host hundreds of
- * fleet devices with real MQTT and SQLite for the fleet benchmark.
- */
 /** A simulated epoch ends every this many progress ticks: the job message then carries a validation accuracy. */
 const EPOCH_TICKS = 2;
 
@@ -43,6 +35,14 @@ function simulatedValidation(before: number, after: number, fraction: number): n
   return Math.min(1, Math.max(0, v));
 }
 
+/**
+ * Simulation mode (docs/design/fleet.md): a job runner that keeps the real job
+ * bookkeeping, the store's state machine with every transition written
+ * first, the real planning (policy rule, maxStep) and the real gate, but
+ * replaces growth by a timer and the hot swap by committing a version row
+ * that points at the parent's files. It lets one machine host hundreds of
+ * fleet devices with real MQTT and SQLite for the fleet benchmark.
+ */
 export class SimulatedRunner implements RunnerPort {
   private current?: { id: string; canceled: boolean };
   private running?: Promise<void>;
