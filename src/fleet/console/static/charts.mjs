@@ -91,9 +91,7 @@ export function jobCurve(svg, samples) {
     );
     return;
   }
-  const t0 = Date.parse(samples[0].at);
-  const t1 = Math.max(t0 + 1000, Date.parse(samples[samples.length - 1].at));
-  const x = (at) => left + ((Date.parse(at) - t0) / (t1 - t0)) * (right - left);
+  const x = timeAxis(svg, samples, left, right, bottom);
   const y = (p) => bottom - (p / 100) * (bottom - top);
   let lastStep = null;
   let labelEnd = Number.NEGATIVE_INFINITY;
@@ -117,14 +115,6 @@ export function jobCurve(svg, samples) {
   const end = el('circle', { cx: x(last.at), cy: y(last.percent), r: 4, fill: statusColour(last.status) });
   end.appendChild(el('title', {}, `${last.status} ${last.percent}%`));
   svg.appendChild(end);
-  svg.appendChild(
-    el(
-      'text',
-      { x: right, y: bottom + 18, 'text-anchor': 'end', 'font-size': 10, fill: '#6a737d' },
-      `${Math.round((t1 - t0) / 1000)} s`,
-    ),
-  );
-  svg.appendChild(el('text', { x: left, y: bottom + 18, 'font-size': 10, fill: '#6a737d' }, '0 s'));
 }
 
 /**
@@ -157,9 +147,7 @@ export function accuracyCurve(svg, samples, job) {
   }
   const lo = Math.max(0, Math.floor((Math.min(...values) - 0.005) * 100) / 100);
   const hi = Math.min(1, Math.max(lo + 0.01, Math.ceil((Math.max(...values) + 0.005) * 100) / 100));
-  const t0 = Date.parse(samples[0].at);
-  const t1 = Math.max(t0 + 1000, Date.parse(samples[samples.length - 1].at));
-  const x = (at) => left + ((Date.parse(at) - t0) / (t1 - t0)) * (right - left);
+  const x = timeAxis(svg, samples, left, right, bottom);
   const y = (v) => bottom - ((v - lo) / (hi - lo)) * (bottom - top);
   for (let i = 0; i <= 4; i++) {
     const v = lo + ((hi - lo) * i) / 4;
@@ -231,6 +219,12 @@ export function accuracyCurve(svg, samples, job) {
     end.appendChild(el('title', {}, `candidate (held-out) ${pct(after)}, ${job.status}`));
     svg.appendChild(end);
   }
+}
+
+/** The job's time from its first sample to its last (at least 1 s) along x, labelled under the chart; returns the mapping. */
+function timeAxis(svg, samples, left, right, bottom) {
+  const t0 = Date.parse(samples[0].at);
+  const t1 = Math.max(t0 + 1000, Date.parse(samples[samples.length - 1].at));
   svg.appendChild(el('text', { x: left, y: bottom + 18, 'font-size': 10, fill: '#6a737d' }, '0 s'));
   svg.appendChild(
     el(
@@ -239,6 +233,7 @@ export function accuracyCurve(svg, samples, job) {
       `${Math.round((t1 - t0) / 1000)} s`,
     ),
   );
+  return (at) => left + ((Date.parse(at) - t0) / (t1 - t0)) * (right - left);
 }
 
 function statusColour(status) {
