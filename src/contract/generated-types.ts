@@ -280,6 +280,67 @@ export interface JobMessage {
    */
   rolloutId?: string;
   /**
+   * The candidate's shadow run on live predict requests (policy `shadow`), once the job has ended: the requests and instances compared beside the served version, how often they disagreed, both models' forward times on the same inputs, and their accuracy on labels clients sent (POST :feedback).
+   */
+  shadow?: {
+    /**
+     * The version that served while the candidate shadowed it.
+     */
+    servedVersion: number;
+    /**
+     * Live predict requests the candidate answered beside the served version.
+     */
+    requests: number;
+    /**
+     * Instances in those requests.
+     */
+    instances: number;
+    /**
+     * Requests that went by uncompared (a comparison was busy, or the shadow's share of the serving thread was used up).
+     */
+    skipped: number;
+    /**
+     * Share of compared instances the candidate answered with another class; null with none.
+     */
+    disagreement: number | null;
+    /**
+     * Median forward time of the served version on the compared inputs (ms); null with none.
+     */
+    servedP50Ms: number | null;
+    /**
+     * 99th percentile forward time of the served version on the compared inputs (ms); null with none.
+     */
+    servedP99Ms: number | null;
+    /**
+     * Median forward time of the candidate on the same inputs, back to back (ms); null with none.
+     */
+    candidateP50Ms: number | null;
+    /**
+     * 99th percentile forward time of the candidate on the same inputs (ms); null with none.
+     */
+    candidateP99Ms: number | null;
+    /**
+     * Compared instances whose true labels clients sent (POST /v1/models/NAME:feedback) while the shadow ran.
+     */
+    labelled: number;
+    /**
+     * The served version's accuracy on those labels; null with none.
+     */
+    servedAccuracy: number | null;
+    /**
+     * The candidate's accuracy on those labels; null with none.
+     */
+    candidateAccuracy: number | null;
+    /**
+     * How long the shadow ran.
+     */
+    seconds: number;
+    /**
+     * What ended it: the requests it wanted were compared, its minutes passed, or the job was canceled or the daemon stopped.
+     */
+    endedBy: 'requests' | 'minutes' | 'stopped';
+  };
+  /**
    * When this status was recorded.
    */
   ts: string;

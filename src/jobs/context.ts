@@ -22,6 +22,8 @@ export interface ActiveJob {
   /** The daemon is stopping: park the job resumable at the next safe point. */
   stopping: boolean;
   growth?: GrowthHandle;
+  /** The candidate's shadow run on live traffic, while one runs. */
+  shadow?: { stop(): void };
 }
 
 export function makeContext(deps: RunnerDeps): RunContext {

@@ -8,6 +8,7 @@ import type { UpgradeRequest } from './types';
 import { HELD_OUT_FRACTION, MAX_HELD_OUT_FRACTION } from './held-out-share';
 import type { ArchSpec } from '../model/arch';
 import { ruleMethodFor } from './rule-method';
+import type { ShadowSettings } from './shadow-run';
 
 /** What planning decides; recorded in the `growing` transition so later steps and resumes use the same figures. */
 export interface UpgradePlan {
@@ -26,6 +27,8 @@ export interface UpgradePlan {
   attempt: number;
   /** The share of the local data held out for the gate (absent in plans recorded before it could change). */
   heldOutFraction?: number;
+  /** The rule's shadow run between the gate and the swap, when it has one. */
+  shadow?: ShadowSettings;
 }
 
 export type PlanOutcome = { plan: UpgradePlan } | { rejected: string };
@@ -90,6 +93,7 @@ export function planUpgrade(
       seed: seedOfAttempt(req.attempt ?? 1),
       attempt: req.attempt ?? 1,
       heldOutFraction: req.heldOutFraction ?? HELD_OUT_FRACTION,
+      ...(rule.shadow ? { shadow: { ...rule.shadow } } : {}),
     },
   };
 }

@@ -33,7 +33,8 @@ function swapDetail(ctx: RunContext, jobId: string): SwapDetail | undefined {
 export async function recoverJob(ctx: RunContext, job: JobRow): Promise<Recovery> {
   const upgrade = job.kind === 'upgrade';
   const last = ctx.store.transitions(job.id).at(-1);
-  const parked = job.state === 'queued' && last?.detail.parked === true;
+  // parked by a graceful stop: queued (from growth), or validating (a shadow run, resumed from its candidate)
+  const parked = (job.state === 'queued' || job.state === 'validating') && last?.detail.parked === true;
   const interruptions = parked ? job.attempts : ctx.store.recordAttempt(job.id);
   const swap = job.state === 'swapping' ? swapDetail(ctx, job.id) : undefined;
 

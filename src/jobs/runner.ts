@@ -126,6 +126,7 @@ export class JobRunner {
     if (running) {
       running.canceled = true;
       running.growth?.abort(this.ctx.graceMs);
+      running.shadow?.stop();
     } else {
       removeCandidateFiles(candidateOf(this.ctx, jobId));
     }
@@ -177,6 +178,7 @@ export class JobRunner {
     if (running) {
       running.stopping = true;
       running.growth?.abort(this.ctx.graceMs);
+      running.shadow?.stop();
     }
     const waiting = this.queue;
     this.queue = [];

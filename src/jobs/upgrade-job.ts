@@ -12,6 +12,8 @@ import { jobProgress } from './progress';
 import { finishSwap, nextVersion, SwapDetail } from './swap';
 import type { GrowStep, UpgradeRequest } from './types';
 import { planningFactsOf } from '../store/model-verify';
+import { loadServedModel } from '../serve/served-model';
+import { describeShadow, ShadowFigures, shadowOnSlot, shadowProblems, ShadowSettings } from './shadow-run';
 
 /** Where a run of an upgrade job starts: from the top, or re-gating a candidate that survived a crash. */
 export type UpgradeStart = 'planning' | 'validating';
@@ -115,7 +117,43 @@ async function growStep(ctx: RunContext, active: ActiveJob, plan: UpgradePlan): 
   return outcome.candidate;
 }
 
-/** validating and, when the gate passes, swapping. */
+/**
+ * The gate passed: the candidate answers live traffic beside the served
+ * model (ShadowRun) until the policy's shadow ends. Undefined when the job
+ * was canceled or the daemon stops meanwhile (the job is then parked).
+ */
+async function shadowStep(
+  ctx: RunContext,
+  active: ActiveJob,
+  settings: ShadowSettings,
+): Promise<ShadowFigures | undefined> {
+  move(ctx, active.id, 'validating', { step: 'shadow', shadow: settings as unknown as JsonObject }, { active });
+  const candidate = await loadServedModel(candidateOf(ctx, active.id), nextVersion(ctx));
+  let figures: ShadowFigures;
+  try {
+    figures = await shadowOnSlot(ctx.slot, candidate, settings, (run) => {
+      active.shadow = run;
+      if (active.canceled || active.stopping) run.stop();
+    });
+  } finally {
+    active.shadow = undefined;
+    candidate.model.dispose();
+  }
+  if (active.canceled) {
+    removeCandidateFiles(candidateOf(ctx, active.id));
+    return undefined;
+  }
+  if (active.stopping) {
+    // the candidate passed its gate: keep it, and shadow it again at the next start
+    const reason = 'the daemon stopped during the shadow run; it runs again at the next start';
+    move(ctx, active.id, 'validating', { parked: true, reason, step: 'shadow' }, { active, crash: false });
+    return undefined;
+  }
+  ctx.log({ level: 'info', msg: 'job shadow', job: active.id, summary: describeShadow(figures) });
+  return figures;
+}
+
+/** validating (with its shadow run, when the policy asks for one) and, when the candidate passes, swapping. */
 async function gateAndSwap(
   ctx: RunContext,
   active: ActiveJob,
@@ -137,6 +175,26 @@ async function gateAndSwap(
     removeCandidateFiles(candidateOf(ctx, active.id));
     return;
   }
+  let shadow: ShadowFigures | undefined;
+  if (plan.shadow) {
+    shadow = await shadowStep(ctx, active, plan.shadow);
+    if (!shadow) return;
+    const problems = shadowProblems(shadow, plan.shadow);
+    if (problems.length > 0) {
+      move(
+        ctx,
+        active.id,
+        'rejected',
+        {
+          reason: `shadow run not passed: ${problems.join('; ')}`,
+          result: { ...gate.figures, shadow: shadow as unknown as JsonObject },
+        },
+        { active },
+      );
+      removeCandidateFiles(candidateOf(ctx, active.id));
+      return;
+    }
+  }
   const version = nextVersion(ctx);
   const detail: SwapDetail = {
     version,
@@ -151,6 +209,7 @@ async function gateAndSwap(
       backend: candidate.backend,
       growSeconds: candidate.seconds,
       ...gate.figures,
+      ...(shadow ? { shadow: shadow as unknown as JsonObject } : {}),
     },
   };
   move(ctx, active.id, 'swapping', detail, { active });

@@ -16,6 +16,11 @@ export function describeDecision(rule: PolicyRule, baseDepth?: number): string {
     `up to ${rule.maxStep} block${rule.maxStep === 1 ? '' : 's'} per job`,
     `budget ${budget(rule.budget)}`,
     `gate: gain >= ${rule.gate.minGain}, accuracy >= ${rule.gate.minAccuracy}`,
+    ...(rule.shadow
+      ? [
+          `shadow on ${rule.shadow.requests} live requests or ${rule.shadow.minutes} min, disagreement <= ${rule.shadow.maxDisagreement}${rule.shadow.maxLatencyRatio !== undefined ? `, p99 <= ${rule.shadow.maxLatencyRatio}x` : ''}`,
+        ]
+      : []),
     rule.automatic ? `automatic ${rule.window ? `in window '${rule.window}'` : 'at any time'}` : 'on request only',
   ].join(', ');
 }

@@ -78,6 +78,15 @@ export interface PolicyFile {
       maxLoss?: number;
     };
     /**
+     * After the gate passes, the candidate answers a sample of live predict requests beside the served model (off the request path) for up to `minutes`, until `requests` were compared; it is not swapped in when it answers another class on more than maxDisagreement of their instances, or when its p99 forward time is more than maxLatencyRatio times the served model's.
+     */
+    shadow?: {
+      requests: number;
+      minutes: number;
+      maxDisagreement: number;
+      maxLatencyRatio?: number;
+    };
+    /**
      * How often an automatic upgrade the gate rejected is tried again with another seed (default 2).
      */
     retries?: number;

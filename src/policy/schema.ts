@@ -96,6 +96,19 @@ const RULE_SCHEMA = {
         maxLoss: FRACTION,
       },
     },
+    shadow: {
+      type: 'object',
+      description:
+        "After the gate passes, the candidate answers a sample of live predict requests beside the served model (off the request path) for up to `minutes`, until `requests` were compared; it is not swapped in when it answers another class on more than maxDisagreement of their instances, or when its p99 forward time is more than maxLatencyRatio times the served model's.",
+      additionalProperties: false,
+      required: ['requests', 'minutes', 'maxDisagreement'],
+      properties: {
+        requests: { type: 'integer', minimum: 1, maximum: 1000000 },
+        minutes: { type: 'number', exclusiveMinimum: 0, maximum: 10080 },
+        maxDisagreement: FRACTION,
+        maxLatencyRatio: { type: 'number', minimum: 1 },
+      },
+    },
     retries: {
       type: 'integer',
       minimum: 0,

@@ -1,4 +1,5 @@
 // The TF Serving REST endpoints under /v1/models/NAME.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { activeBackend } from '../compute/backend';
 import { tf } from '../tf';
@@ -9,8 +10,17 @@ import { parseBatch } from './instances';
 import { ModelSlot } from './model-slot';
 import { outputWidth, ServedModel, servingNormalisationOf } from './served-model';
 import { originOf } from '../model/meta';
+import { classesOf } from './predict-tap';
 
 export const VERSION_HEADER = 'x-model-version';
+/** A predict answer's id, for POST :feedback; a client's own id in this header is kept when it is a plain token. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
 
 export interface PredictContext {
   maxBodyBytes: number;
@@ -133,18 +143,30 @@ export async function modelPredict(
   ctx: PredictContext,
 ): Promise<void> {
   const body = parseJson(await readBody(req, ctx.maxBodyBytes));
+  const requestId = requestIdOf(req);
   const lease = slot.acquire();
   if (!lease) throw noVersion(slot);
   let rows: number[][];
   let format: 'row' | 'columnar';
+  let x: Float32Array;
+  let count: number;
+  let ms: number;
   try {
     checkVersion(slot, lease.served, version);
     const batch = parseBatch(body, lease.served.meta.inputShape, ctx.maxInstances);
-    format = batch.format;
-    rows = await ctx.batcher.predict(lease.served, batch.x, batch.count);
+    ({ format, x, count } = batch);
+    const started = performance.now();
+    try {
+      rows = await ctx.batcher.predict(lease.served, x, count);
+    } catch (err) {
+      slot.observeFailure(lease.served.version);
+      throw err;
+    }
+    ms = performance.now() - started;
     const bad = firstNonFinite(rows);
     if (bad) {
       ctx.nonFinite.inc({ model: slot.name });
+      slot.observeFailure(lease.served.version);
       throw new HttpError(
         500,
         `model ${slot.name} version ${lease.served.version} answered a non-finite value (${bad}): the input is outside what the model can handle`,
@@ -154,5 +176,6 @@ export async function modelPredict(
     lease.release();
   }
   const answer = format === 'row' ? { predictions: rows } : { outputs: rows };
-  sendJson(res, 200, answer, { [VERSION_HEADER]: String(lease.served.version) });
+  sendJson(res, 200, answer, { [VERSION_HEADER]: String(lease.served.version), [REQUEST_ID_HEADER]: requestId });
+  slot.observePredict({ requestId, served: lease.served, x, count, classes: classesOf(rows), ms });
 }

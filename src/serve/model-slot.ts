@@ -1,4 +1,6 @@
 import { DEFAULT_MAX_BATCH } from './batcher';
+import type { ObservedFeedback, ObservedPredict, PredictTap } from './predict-tap';
+import { PredictionLog } from './prediction-log';
 import { ServedModel } from './served-model';
 import { warmUp } from './warm-up';
 
@@ -46,6 +48,9 @@ export class ModelSlot {
   private closed = false;
   /** Completed and failed swaps (for /metrics), and how many had to wait for in-flight requests of the old version. */
   readonly swaps = { ok: 0, failed: 0, drained: 0 };
+  /** The recent requests' answers, by request id, for :feedback. */
+  readonly answers = new PredictionLog();
+  private readonly taps = new Set<PredictTap>();
 
   constructor(
     readonly name: string,
@@ -88,6 +93,36 @@ export class ModelSlot {
     const run = this.queue.then(() => this.doSwap(next));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Adds a tap on this slot's traffic; the returned function removes it. */
+  tap(t: PredictTap): () => void {
+    this.taps.add(t);
+    return () => this.taps.delete(t);
+  }
+
+  /** After a predict answer went out: logs it for feedback and tells the taps. */
+  observePredict(p: ObservedPredict): void {
+    this.answers.record(p.requestId, { version: p.served.version, classes: p.classes });
+    this.tell((t) => t.predicted?.(p));
+  }
+
+  observeFailure(version: number): void {
+    this.tell((t) => t.failed?.(version));
+  }
+
+  observeFeedback(f: ObservedFeedback): void {
+    this.tell((t) => t.feedback?.(f));
+  }
+
+  private tell(call: (t: PredictTap) => void): void {
+    for (const t of this.taps) {
+      try {
+        call(t);
+      } catch {
+        this.taps.delete(t);
+      }
+    }
   }
 
   /** Stops serving: new acquires get nothing; resolves once the last version is drained and disposed. */

@@ -4,7 +4,8 @@ import { HttpError } from './http';
 export type Route =
   | { kind: 'healthz' | 'readyz' | 'metrics' }
   | { kind: 'status' | 'metadata'; model: string; version?: number }
-  | { kind: 'predict'; model: string; version?: number };
+  | { kind: 'predict'; model: string; version?: number }
+  | { kind: 'feedback'; model: string };
 
 const MODEL_PATH = /^\/v1\/models\/([^/:]+)(?:\/versions\/([^/:]+))?(\/metadata)?(?::([A-Za-z]+))?$/;
 
@@ -45,8 +46,14 @@ export function route(method: string | undefined, url: string): Route {
   const version = parseVersion(rawVersion);
   if (verb !== undefined) {
     if (metadata) throw new HttpError(404, `no such endpoint: ${path}`);
-    if (verb !== 'predict') throw new HttpError(404, `:${verb} is not supported; this server answers :predict`);
+    if (verb !== 'predict' && verb !== 'feedback')
+      throw new HttpError(404, `:${verb} is not supported; this server answers :predict and :feedback`);
     expectMethod(method, 'POST');
+    if (verb === 'feedback') {
+      if (version !== undefined)
+        throw new HttpError(404, 'feedback names no version: POST /v1/models/NAME:feedback (the request id knows it)');
+      return { kind: 'feedback', model };
+    }
     return { kind: 'predict', model, version };
   }
   expectMethod(method, 'GET');

@@ -5,6 +5,7 @@ import { HttpError, sendError, sendJson, sendText } from './http';
 import { Metrics, PROMETHEUS_CONTENT_TYPE } from './metrics';
 import { DEFAULT_MAX_BATCH, MicroBatcher } from './batcher';
 import { modelMetadata, modelPredict, modelStatus, PredictContext, slotFor } from './model-api';
+import { modelFeedback } from './feedback';
 import { ModelSlot } from './model-slot';
 import { Route, route } from './routes';
 import { registerServeMetrics, ServeMetrics } from './serve-metrics';
@@ -85,6 +86,8 @@ async function dispatch(
       return modelMetadata(res, slotFor(opts.slots, r.model), r.version);
     case 'predict':
       return modelPredict(req, res, slotFor(opts.slots, r.model), r.version, predict);
+    case 'feedback':
+      return modelFeedback(req, res, slotFor(opts.slots, r.model));
   }
 }
 

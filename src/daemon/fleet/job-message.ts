@@ -3,7 +3,7 @@ import { isTerminal } from '../../store/job-states';
 import type { JobRow, JsonObject, Store } from '../../store/types';
 
 /** Where a job is within its run, for the percent of a job message outside growth. */
-const PERCENT_AT: Record<string, number> = { queued: 0, planning: 1, validating: 92, swapping: 96 };
+const PERCENT_AT: Record<string, number> = { queued: 0, planning: 1, validating: 92, shadow: 93, swapping: 96 };
 
 /** Growth (both stages) spans 2..90 % of a job's percent. */
 const GROWTH_FROM = 2;
@@ -47,10 +47,15 @@ function lastDetail(store: Store, jobId: string, key: string): JsonObject | unde
     .at(-1)?.detail;
 }
 
-/** The job's state, or `parked` for a queued job the daemon's stop took off its step (it resumes at the next start). */
+/**
+ * The job's state; `parked` for a job the daemon's stop took off its step (it
+ * resumes at the next start); `shadow` while its candidate answers live traffic.
+ */
 function stepOf(store: Store, job: JobRow): string {
-  const parked = job.state === 'queued' && store.transitions(job.id).at(-1)?.detail.parked === true;
-  return parked ? 'parked' : job.state;
+  const last = store.transitions(job.id).at(-1)?.detail;
+  if (last?.parked === true && (job.state === 'queued' || job.state === 'validating')) return 'parked';
+  if (job.state === 'validating' && last?.step === 'shadow') return 'shadow';
+  return job.state;
 }
 
 /**
@@ -87,7 +92,8 @@ export function jobMessage(store: Store, modelName: string, job: JobRow, progres
 
   const status = statusOf(job);
   const growing = job.state === 'growing' && progress !== undefined;
-  let percent = PERCENT_AT[job.state] ?? GROWTH_FROM;
+  const step = growing ? progress.step : stepOf(store, job);
+  let percent = PERCENT_AT[step] ?? PERCENT_AT[job.state] ?? GROWTH_FROM;
   if (isTerminal(job.state)) percent = 100;
   else if (growing) percent = Math.round(GROWTH_FROM + (GROWTH_SPAN * progress.percent) / 100);
   const message: JobMessage = {
@@ -95,7 +101,7 @@ export function jobMessage(store: Store, modelName: string, job: JobRow, progres
     kind: job.kind,
     trigger: job.trigger,
     status,
-    step: growing ? progress.step : stepOf(store, job),
+    step,
     percent: Math.min(100, Math.max(0, percent)),
     depthBefore,
     depthAfter,
@@ -109,6 +115,8 @@ export function jobMessage(store: Store, modelName: string, job: JobRow, progres
   const minAccuracy = num(gate?.minAccuracy);
   if (job.kind !== 'rollback' && accuracyBefore !== null && minGain !== null && minAccuracy !== null)
     message.gateAccuracy = Math.min(1, Math.max(0, minAccuracy, accuracyBefore + minGain));
+  const shadow = result.shadow as JobMessage['shadow'] | undefined;
+  if (shadow !== undefined) message.shadow = shadow;
   if (job.commandId !== null) message.commandId = job.commandId;
   const rolloutId = rolloutOfCommand(job.commandId);
   if (rolloutId !== undefined) message.rolloutId = rolloutId;

@@ -1,0 +1,219 @@
+import type { ModelSlot } from '../serve/model-slot';
+import { predictRows } from '../serve/predict';
+import { classesOf, ObservedFeedback, ObservedPredict, PredictTap } from '../serve/predict-tap';
+import type { ServedModel } from '../serve/served-model';
+import { quantile } from '../stats/quantile';
+
+/** The policy's `shadow`: how long the candidate answers live traffic beside the served model, and what it must show. */
+export interface ShadowSettings {
+  /** Live predict requests to compare on; the shadow ends when this many were compared... */
+  requests: number;
+  /** ...or after this many minutes, whichever comes first. */
+  minutes: number;
+  /** The largest share of compared instances on which the candidate may answer another class. */
+  maxDisagreement: number;
+  /** The candidate's p99 forward time may be at most this many times the served model's. */
+  maxLatencyRatio?: number;
+}
+
+/** What a shadow run measured; recorded in the job's result. */
+export interface ShadowFigures {
+  servedVersion: number;
+  /** Requests compared, and their instances. */
+  requests: number;
+  instances: number;
+  /** Requests that went by while a comparison was busy or the time share was used up. */
+  skipped: number;
+  /** Share of compared instances the candidate answered with another class than the served model; null with none. */
+  disagreement: number | null;
+  /** Forward time of each model on the same inputs, back to back, off the request path. */
+  servedP50Ms: number | null;
+  servedP99Ms: number | null;
+  candidateP50Ms: number | null;
+  candidateP99Ms: number | null;
+  /** Instances of compared requests whose labels arrived by POST :feedback while the shadow ran. */
+  labelled: number;
+  servedAccuracy: number | null;
+  candidateAccuracy: number | null;
+  seconds: number;
+  endedBy: 'requests' | 'minutes' | 'stopped';
+}
+
+/** The shadow may take at most this share of the serving thread's time; requests beyond it go by uncompared. */
+const MAX_TIME_SHARE = 0.25;
+
+interface Compared {
+  served: number[];
+  candidate: number[];
+  scored: boolean;
+}
+
+const round = (x: number | null, digits = 3) => (x === null ? null : +x.toFixed(digits));
+
+/**
+ * The candidate answering a sample of live requests beside the served model
+ * (issue 14, "shadow before the swap"). A request is compared after its answer
+ * went out, on the next turn of the event loop, one at a time; both models run
+ * on its inputs back to back, so that their times compare like for like.
+ */
+export class ShadowRun implements PredictTap {
+  readonly done: Promise<ShadowFigures>;
+  private finish!: (endedBy: ShadowFigures['endedBy']) => void;
+  private readonly started = performance.now();
+  private readonly compared = new Map<string, Compared>();
+  private readonly servedMs: number[] = [];
+  private readonly candidateMs: number[] = [];
+  private instances = 0;
+  private disagreed = 0;
+  private skipped = 0;
+  private busyMs = 0;
+  private pending = false;
+  private ended = false;
+  private labelled = 0;
+  private servedCorrect = 0;
+  private candidateCorrect = 0;
+
+  constructor(
+    private readonly slot: ModelSlot,
+    private readonly candidate: ServedModel,
+    private readonly settings: ShadowSettings,
+  ) {
+    const servedVersion = slot.current()?.version ?? 0;
+    this.done = new Promise((resolve) => {
+      const timer = setTimeout(() => this.finish('minutes'), settings.minutes * 60_000);
+      this.finish = (endedBy) => {
+        if (this.ended) return;
+        this.ended = true;
+        clearTimeout(timer);
+        resolve(this.figures(servedVersion, endedBy));
+      };
+    });
+  }
+
+  /** Ends the run now (a cancel or the daemon's stop). */
+  stop(): void {
+    this.finish('stopped');
+  }
+
+  predicted(p: ObservedPredict): void {
+    if (this.ended) return;
+    const elapsed = performance.now() - this.started;
+    if (this.pending || this.busyMs > MAX_TIME_SHARE * elapsed) {
+      this.skipped++;
+      return;
+    }
+    this.pending = true;
+    setImmediate(() => {
+      this.pending = false;
+      if (!this.ended) this.compare(p);
+    });
+  }
+
+  feedback(f: ObservedFeedback): void {
+    const c = this.compared.get(f.requestId);
+    if (!c || c.scored) return;
+    c.scored = true;
+    this.labelled += f.labels.length;
+    f.labels.forEach((label, i) => {
+      if (c.served[i] === label) this.servedCorrect++;
+      if (c.candidate[i] === label) this.candidateCorrect++;
+    });
+  }
+
+  private compare(p: ObservedPredict): void {
+    const lease = this.slot.acquire();
+    if (!lease || lease.served !== p.served) {
+      lease?.release();
+      this.skipped++;
+      return;
+    }
+    try {
+      // alternate which model runs first, so that neither always finds the caches warm
+      const first = this.servedMs.length % 2 === 0;
+      const t0 = performance.now();
+      const a = predictRows(first ? p.served : this.candidate, p.x, p.count);
+      const t1 = performance.now();
+      const b = predictRows(first ? this.candidate : p.served, p.x, p.count);
+      const t2 = performance.now();
+      this.servedMs.push(first ? t1 - t0 : t2 - t1);
+      this.candidateMs.push(first ? t2 - t1 : t1 - t0);
+      this.busyMs += t2 - t0;
+      const served = classesOf(first ? a : b);
+      const candidate = classesOf(first ? b : a);
+      this.instances += p.count;
+      this.disagreed += candidate.filter((c, i) => c !== served[i]).length;
+      this.compared.set(p.requestId, { served, candidate, scored: false });
+    } finally {
+      lease.release();
+    }
+    if (this.servedMs.length >= this.settings.requests) this.finish('requests');
+  }
+
+  private figures(servedVersion: number, endedBy: ShadowFigures['endedBy']): ShadowFigures {
+    return {
+      servedVersion,
+      requests: this.servedMs.length,
+      instances: this.instances,
+      skipped: this.skipped,
+      disagreement: this.instances > 0 ? round(this.disagreed / this.instances, 4) : null,
+      servedP50Ms: round(quantile(this.servedMs, 0.5)),
+      servedP99Ms: round(quantile(this.servedMs, 0.99)),
+      candidateP50Ms: round(quantile(this.candidateMs, 0.5)),
+      candidateP99Ms: round(quantile(this.candidateMs, 0.99)),
+      labelled: this.labelled,
+      servedAccuracy: this.labelled > 0 ? round(this.servedCorrect / this.labelled, 4) : null,
+      candidateAccuracy: this.labelled > 0 ? round(this.candidateCorrect / this.labelled, 4) : null,
+      seconds: round((performance.now() - this.started) / 1000, 1) ?? 0,
+      endedBy,
+    };
+  }
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** Why the candidate must not be swapped in after its shadow run; empty when it may. */
+export function shadowProblems(f: ShadowFigures, s: ShadowSettings): string[] {
+  const problems: string[] = [];
+  if (f.disagreement !== null && f.disagreement > s.maxDisagreement)
+    problems.push(
+      `the candidate answered another class than v${f.servedVersion} on ${pct(f.disagreement)} of ${f.instances} live instances (limit ${pct(s.maxDisagreement)})`,
+    );
+  if (
+    s.maxLatencyRatio !== undefined &&
+    f.candidateP99Ms !== null &&
+    f.servedP99Ms !== null &&
+    f.servedP99Ms > 0 &&
+    f.candidateP99Ms > s.maxLatencyRatio * f.servedP99Ms
+  )
+    problems.push(
+      `the candidate's p99 forward time ${f.candidateP99Ms} ms is ${(f.candidateP99Ms / f.servedP99Ms).toFixed(2)}x v${f.servedVersion}'s ${f.servedP99Ms} ms (limit ${s.maxLatencyRatio}x)`,
+    );
+  return problems;
+}
+
+/** One line of what the shadow saw, for logs and the CLI. */
+export function describeShadow(f: ShadowFigures): string {
+  if (f.requests === 0) return `shadow: no live request to compare on in ${f.seconds} s`;
+  const acc =
+    f.labelled > 0
+      ? `, labelled accuracy ${pct(f.servedAccuracy ?? 0)} -> ${pct(f.candidateAccuracy ?? 0)} on ${f.labelled}`
+      : '';
+  return `shadow: ${f.requests} requests (${f.instances} instances) in ${f.seconds} s, disagreement ${pct(f.disagreement ?? 0)}, p99 ${f.servedP99Ms} -> ${f.candidateP99Ms} ms${acc}`;
+}
+
+/** Runs the shadow on `slot` until it ends; the caller owns (and disposes) `candidate`. */
+export async function shadowOnSlot(
+  slot: ModelSlot,
+  candidate: ServedModel,
+  settings: ShadowSettings,
+  onStart: (run: ShadowRun) => void,
+): Promise<ShadowFigures> {
+  const run = new ShadowRun(slot, candidate, settings);
+  const untap = slot.tap(run);
+  onStart(run);
+  try {
+    return await run.done;
+  } finally {
+    untap();
+  }
+}
