@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/tf';
 import { loadMnist } from '../src/data/mnist';
 import type { Dataset } from '../src/data/types';
+import { describeCommit } from '../src/jobs/outcome';
 import { describeShadow, ShadowFigures, shadowOnSlot, shadowProblems } from '../src/jobs/shadow-run';
 import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
 import { predictRows } from '../src/serve/predict';
@@ -98,6 +99,7 @@ test('a shadow run between the gate and the swap: the candidate answers live pre
   assert.deepEqual(path.slice(-4), ['validating', 'validating:shadow', 'swapping', 'succeeded']);
   assert.equal(rig.slot.current()?.version, 2);
   assert.deepEqual(candidateEntries(rig.home), []);
+  assert.match(describeCommit(job)!, /, committed as v2; shadow: 6 requests, [0-9.]+% disagreed$/);
   assert.match(describeShadow(figures), /^shadow: 6 requests \(24 instances\) in [0-9.]+ s, disagreement/);
 
   // a predict without an id gets one; feedback for what the server does not know is refused in one line

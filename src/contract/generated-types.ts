@@ -341,6 +341,67 @@ export interface JobMessage {
     endedBy: 'requests' | 'minutes' | 'stopped';
   };
   /**
+   * The watch after the swap (policy `watch`): on the upgrade that swapped the version in, once the watch has ended; on the rollback it caused, from the start.
+   */
+  watch?: {
+    /**
+     * The version the upgrade swapped in.
+     */
+    version: number;
+    /**
+     * The version it replaced (and a rollback returns to).
+     */
+    fromVersion: number;
+    /**
+     * How long the watch ran.
+     */
+    seconds: number;
+    /**
+     * passed: its minutes ran out with every figure within its limit; rolled-back: a figure crossed its limit and the daemon rolled back; superseded: another version began to serve; stopped: the daemon stopped.
+     */
+    verdict: 'passed' | 'rolled-back' | 'superseded' | 'stopped';
+    /**
+     * Why it rolled back, with the figures; null otherwise.
+     */
+    reason: string | null;
+    /**
+     * Predict requests the new version answered during the watch.
+     */
+    requests: number;
+    /**
+     * Predict requests it failed to answer (5xx).
+     */
+    failures: number;
+    /**
+     * failures over all its requests; null with none.
+     */
+    errorRate: number | null;
+    /**
+     * Total variation distance between its answered classes and the old version's; null until both have enough instances.
+     */
+    shift: number | null;
+    /**
+     * Its p99 predict latency on the request path (ms); null with none.
+     */
+    p99Ms: number | null;
+    /**
+     * The old version's, before the swap (ms); null with none.
+     */
+    fromP99Ms: number | null;
+    /**
+     * Its answers whose labels clients sent (POST :feedback).
+     */
+    labelled: number;
+    /**
+     * Its accuracy on those labels; null with none.
+     */
+    accuracy: number | null;
+    /**
+     * The old version's accuracy on the labels sent for its answers; null with none.
+     */
+    fromAccuracy: number | null;
+  };
+  /**
    * When this status was recorded.
    */
   ts: string;

@@ -148,6 +148,14 @@ export class ComputeWatcher {
     const auto = this.autoJob();
     if (auto?.jobId === job.id) this.automaticJobEnded(job, auto);
     if (!this.last) return;
+    if (job.kind === 'rollback' && job.request.reason === 'watch') {
+      // the grown model failed on live traffic: growing it again on the same compute would fail the same way
+      this.deps.store.setSetting(SETTING.handled, this.last.fingerprint);
+      this.deps.log.info('the watch after a swap rolled back: no automatic upgrade until compute changes', {
+        job: job.id,
+      });
+      return;
+    }
     // the runner refuses new jobs until the ended one has cleaned up
     const runner = this.runner;
     void Promise.resolve(runner?.idle())

@@ -28,6 +28,10 @@ export class JobEventBus implements JobEvents {
     for (const l of this.listeners) this.guard('onProgress', job, () => l.onProgress?.(job, e));
   }
 
+  onResult(job: JobRow): void {
+    for (const l of this.listeners) this.guard('onResult', job, () => l.onResult?.(job));
+  }
+
   private guard(event: keyof JobEvents, job: JobRow, call: () => void): void {
     try {
       call();

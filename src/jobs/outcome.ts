@@ -17,7 +17,24 @@ function percent(x: number): string {
 
 /** A rollback swaps back; a rollback job that `deepend models import` asked for swaps in an imported version. */
 function swapWords(job: CommittedJob, version: number): string {
-  return job.request.reason === 'import' ? `imported as v${version}` : `back to v${version}`;
+  if (job.request.reason === 'import') return `imported as v${version}`;
+  const watch = job.request.watch as { reason?: unknown } | undefined;
+  if (job.request.reason === 'watch' && typeof watch?.reason === 'string')
+    return `back to v${version}, by the watch: ${watch.reason}`;
+  return `back to v${version}`;
+}
+
+/** "; shadow: 200 requests, 1.2% disagreed; watch passed" from what the shadow run and the watch recorded. */
+function afterGate(result: Readonly<Record<string, unknown>>): string {
+  const parts: string[] = [];
+  const shadow = result.shadow as { requests?: number; disagreement?: number | null } | undefined;
+  if (shadow && typeof shadow.requests === 'number') {
+    const disagreed = typeof shadow.disagreement === 'number' ? `, ${percent(shadow.disagreement)} disagreed` : '';
+    parts.push(`shadow: ${shadow.requests} requests${disagreed}`);
+  }
+  const watch = result.watch as { verdict?: string; reason?: string | null } | undefined;
+  if (watch?.verdict) parts.push(`watch ${watch.verdict}${watch.reason ? `: ${watch.reason}` : ''}`);
+  return parts.map((p) => `; ${p}`).join('');
 }
 
 /** The held-out accuracies before and after with the change in points, and the version committed; undefined without a version. */
@@ -25,7 +42,7 @@ export function describeCommit(job: CommittedJob): string | undefined {
   const result = job.result;
   if (!result || typeof result.version !== 'number') return undefined;
   if (job.kind === 'rollback') return swapWords(job, result.version);
-  const committed = `committed as v${result.version}`;
+  const committed = `committed as v${result.version}${afterGate(result)}`;
   const { accuracyBefore: before, accuracyAfter: after } = result;
   if (typeof before !== 'number' || typeof after !== 'number') return committed;
   const points = (after - before) * 100;

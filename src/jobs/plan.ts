@@ -9,6 +9,7 @@ import { HELD_OUT_FRACTION, MAX_HELD_OUT_FRACTION } from './held-out-share';
 import type { ArchSpec } from '../model/arch';
 import { ruleMethodFor } from './rule-method';
 import type { ShadowSettings } from './shadow-run';
+import type { WatchSettings } from './swap-watch';
 
 /** What planning decides; recorded in the `growing` transition so later steps and resumes use the same figures. */
 export interface UpgradePlan {
@@ -29,6 +30,8 @@ export interface UpgradePlan {
   heldOutFraction?: number;
   /** The rule's shadow run between the gate and the swap, when it has one. */
   shadow?: ShadowSettings;
+  /** The rule's watch after the swap, when it has one. */
+  watch?: WatchSettings;
 }
 
 export type PlanOutcome = { plan: UpgradePlan } | { rejected: string };
@@ -94,6 +97,7 @@ export function planUpgrade(
       attempt: req.attempt ?? 1,
       heldOutFraction: req.heldOutFraction ?? HELD_OUT_FRACTION,
       ...(rule.shadow ? { shadow: { ...rule.shadow } } : {}),
+      ...(rule.watch ? { watch: { ...rule.watch } } : {}),
     },
   };
 }

@@ -10,7 +10,9 @@ import { recoverJob } from './recover';
 import { rollbackTarget, runRollback } from './rollback-job';
 import { serveCommitted } from './swap';
 import type { RecoverReport, RequestAnswer, RunnerDeps, UpgradeRequest } from './types';
-import { runUpgrade, UpgradeStart } from './upgrade-job';
+import { recordedPlan, runUpgrade, UpgradeStart } from './upgrade-job';
+import { describeWatch, SwapWatch, WatchFigures } from './swap-watch';
+import type { JsonObject } from '../store/types';
 
 /** How often a job end that could not be written is tried again. */
 const SETTLE_RETRY_MS = 5000;
@@ -29,6 +31,10 @@ export class JobRunner {
   private loop?: Promise<void>;
   private recovering = false;
   private stopping = false;
+  /** The watch after the last upgrade's swap, while it runs: upgrades wait for it, a rollback ends it. */
+  private watch?: SwapWatch;
+  /** The upgrade taken off the queue that waits for the watch to end. */
+  private held?: { id: string; start: Start };
 
   constructor(deps: RunnerDeps) {
     if (resolve(deps.home) !== deps.store.home)
@@ -180,6 +186,7 @@ export class JobRunner {
       running.growth?.abort(this.ctx.graceMs);
       running.shadow?.stop();
     }
+    this.watch?.stop();
     const waiting = this.queue;
     this.queue = [];
     for (const q of waiting) {
@@ -221,17 +228,90 @@ export class JobRunner {
   private async runOne(next: { id: string; start: Start }): Promise<void> {
     const job = this.ctx.store.job(next.id);
     if (!job || isTerminal(job.state)) return;
+    if (next.start === 'rollback') this.watch?.stop('superseded');
+    else if (this.watch) {
+      // an upgrade starts from a version that has come through its watch
+      this.held = next;
+      await this.watch.done;
+      await new Promise((r) => setImmediate(r));
+      this.held = undefined;
+      if (this.stopping) {
+        if (!isTerminal(this.ctx.store.job(next.id)?.state ?? 'canceled'))
+          move(
+            this.ctx,
+            next.id,
+            'queued',
+            { parked: true, reason: 'the daemon stopped before the job ran' },
+            { crash: false },
+          );
+        return;
+      }
+      // the watch tripped: its rollback goes first
+      if (this.queue[0]?.start === 'rollback') {
+        this.queue.splice(1, 0, next);
+        return;
+      }
+    }
+    if (isTerminal(this.ctx.store.job(next.id)?.state ?? 'canceled')) return;
     const active: ActiveJob = { id: job.id, phase: job.state, canceled: false, stopping: this.stopping };
     this.current = active;
     try {
       if (next.start === 'rollback') await runRollback(this.ctx, active);
-      else await runUpgrade(this.ctx, active, next.start);
+      else {
+        await runUpgrade(this.ctx, active, next.start);
+        this.watchAfter(job.id);
+      }
     } catch (err) {
       this.ctx.log({ level: 'error', msg: 'job runner error', job: job.id, error: errorText(err) });
       this.settleLater(job.id, errorText(err));
     } finally {
       this.current = undefined;
     }
+  }
+
+  /** Starts the policy's watch on the version an upgrade just swapped in (when its plan has one). */
+  private watchAfter(jobId: string): void {
+    const job = this.ctx.store.job(jobId);
+    const settings = recordedPlan(this.ctx, jobId)?.watch;
+    if (job?.state !== 'succeeded' || !settings || this.stopping) return;
+    const version = job.result?.version as number;
+    const fromVersion = job.result?.fromVersion as number;
+    const watch = new SwapWatch(this.ctx.slot, version, fromVersion, settings);
+    this.watch = watch;
+    this.ctx.log({ level: 'info', msg: 'watch', job: jobId, version, fromVersion, minutes: settings.minutes });
+    void watch.done.then((figures) => {
+      if (this.watch === watch) this.watch = undefined;
+      this.watchEnded(jobId, figures);
+    });
+  }
+
+  /** Records the watch's figures on the upgrade job and, when it tripped, rolls back ahead of every queued job. */
+  private watchEnded(jobId: string, figures: WatchFigures): void {
+    const { ctx } = this;
+    ctx.log({ level: figures.verdict === 'rolled-back' ? 'warn' : 'info', msg: describeWatch(figures), job: jobId });
+    try {
+      const job = ctx.store.amendResult(jobId, { watch: figures as unknown as JsonObject });
+      ctx.events?.onResult?.(job);
+    } catch (err) {
+      ctx.log({ level: 'warn', msg: 'watch figures not recorded', job: jobId, error: errorText(err) });
+    }
+    if (figures.verdict !== 'rolled-back' || this.stopping) return;
+    if (ctx.store.committedVersion(ctx.modelName)?.version !== figures.version) return;
+    // automatic upgrades still queued would grow the version just rolled away from again
+    for (const q of [...(this.held ? [this.held] : []), ...this.queue].filter((q) => q.start === 'planning')) {
+      const queued = ctx.store.job(q.id);
+      if (queued?.trigger === 'automatic' && queued.state === 'queued')
+        move(ctx, q.id, 'canceled', { reason: `the watch after the swap to v${figures.version} rolled it back` });
+    }
+    this.queue = this.queue.filter((q) => !isTerminal(ctx.store.job(q.id)?.state ?? 'canceled'));
+    const rollback = ctx.store.createJob({
+      kind: 'rollback',
+      trigger: 'automatic',
+      request: { version: figures.fromVersion, reason: 'watch', watch: figures as unknown as JsonObject },
+    });
+    announce(ctx, rollback);
+    this.queue.unshift({ id: rollback.id, start: 'rollback' });
+    this.kick();
   }
 
   /**

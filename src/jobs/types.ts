@@ -30,6 +30,8 @@ export type GrowStep = 'stage1' | 'stage2';
 export interface JobEvents {
   onState(job: JobRow): void;
   onProgress(job: JobRow, e: JobProgress): void;
+  /** An ended job's result gained figures measured after its end (the watch after its swap). */
+  onResult?(job: JobRow): void;
 }
 
 /** Knobs with production defaults; tests shrink them. */

@@ -109,6 +109,21 @@ const RULE_SCHEMA = {
         maxLatencyRatio: { type: 'number', minimum: 1 },
       },
     },
+    watch: {
+      type: 'object',
+      description:
+        "For `minutes` after a swap, the new version's live traffic against what the old version answered before it: the daemon rolls back by itself when more than maxErrorRate (default 0.02) of predict requests fail, the answered classes move more than maxShift (total variation, default 0.25) from the old version's, the labelled accuracy (POST :feedback) falls more than maxAccuracyDrop (default 0.03) below the old version's, or, when set, the p99 latency is more than maxLatencyRatio times the old one's; each figure is judged once it has minRequests (default 20) on each side.",
+      additionalProperties: false,
+      required: ['minutes'],
+      properties: {
+        minutes: { type: 'number', exclusiveMinimum: 0, maximum: 10080 },
+        maxErrorRate: FRACTION,
+        maxShift: FRACTION,
+        maxAccuracyDrop: FRACTION,
+        maxLatencyRatio: { type: 'number', minimum: 1 },
+        minRequests: { type: 'integer', minimum: 1, maximum: 1000000 },
+      },
+    },
     retries: {
       type: 'integer',
       minimum: 0,

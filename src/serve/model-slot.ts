@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_BATCH } from './batcher';
 import type { ObservedFeedback, ObservedPredict, PredictTap } from './predict-tap';
 import { PredictionLog } from './prediction-log';
+import { TrafficLedger } from './version-traffic';
 import { ServedModel } from './served-model';
 import { warmUp } from './warm-up';
 
@@ -50,6 +51,8 @@ export class ModelSlot {
   readonly swaps = { ok: 0, failed: 0, drained: 0 };
   /** The recent requests' answers, by request id, for :feedback. */
   readonly answers = new PredictionLog();
+  /** What each recent version answered: the watch after a swap compares the new one with the old. */
+  readonly traffic = new TrafficLedger();
   private readonly taps = new Set<PredictTap>();
 
   constructor(
@@ -104,14 +107,17 @@ export class ModelSlot {
   /** After a predict answer went out: logs it for feedback and tells the taps. */
   observePredict(p: ObservedPredict): void {
     this.answers.record(p.requestId, { version: p.served.version, classes: p.classes });
+    this.traffic.predicted(p.served.version, p.classes, p.ms);
     this.tell((t) => t.predicted?.(p));
   }
 
   observeFailure(version: number): void {
+    this.traffic.failed(version);
     this.tell((t) => t.failed?.(version));
   }
 
   observeFeedback(f: ObservedFeedback): void {
+    this.traffic.labelled(f.version, f.labels, f.classes);
     this.tell((t) => t.feedback?.(f));
   }
 

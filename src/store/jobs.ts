@@ -11,7 +11,7 @@ import {
   isTerminal,
   refusedTransition,
 } from './job-states';
-import type { JobRow, NewJob, TransitionDetail, TransitionRow } from './types';
+import type { JobRow, JsonObject, NewJob, TransitionDetail, TransitionRow } from './types';
 
 interface JobRecord {
   id: string;
@@ -137,6 +137,18 @@ export function jobQueries(ctx: StoreContext) {
     return mustGet(jobId);
   });
 
+  const setResult = db.prepare(`UPDATE jobs SET result = ?, updated_at = ? WHERE id = ?`);
+  const amendResult = db.transaction((jobId: string, patch: JsonObject): JobRow => {
+    const job = mustGet(jobId);
+    if (!isTerminal(job.state))
+      throw new StoreError(
+        `job ${jobId}`,
+        `has not ended (${job.state}); its result is written by its last transition`,
+      );
+    setResult.run(toJson({ ...(job.result ?? {}), ...patch }, `job ${jobId} result`), ctx.now(), jobId);
+    return mustGet(jobId);
+  });
+
   const recordAttempt = db.transaction((jobId: string): number => {
     const job = mustGet(jobId);
     if (isTerminal(job.state))
@@ -149,6 +161,7 @@ export function jobQueries(ctx: StoreContext) {
     // immediate: the state is read and written under one write lock, so two writers cannot both end a job
     transition: (jobId: string, to: JobState, detail?: TransitionDetail) => transition.immediate(jobId, to, detail),
     recordAttempt: (jobId: string) => recordAttempt.immediate(jobId),
+    amendResult: (jobId: string, patch: JsonObject) => amendResult.immediate(jobId, patch),
     job: get,
     jobByCommand(commandId: string): JobRow | undefined {
       const r = selectByCommand.get(commandId) as JobRecord | undefined;

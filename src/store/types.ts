@@ -121,6 +121,8 @@ export interface Store {
 
   createJob(j: NewJob): JobRow;
   transition(jobId: string, to: JobState, detail?: TransitionDetail): JobRow;
+  /** Adds figures measured after an ended job's last transition (the watch after a swap) to its result. */
+  amendResult(jobId: string, patch: JsonObject): JobRow;
   /** Counts one more start or resume of a non-terminal job; returns the new count. */
   recordAttempt(jobId: string): number;
   job(jobId: string): JobRow | undefined;

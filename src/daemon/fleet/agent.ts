@@ -93,6 +93,7 @@ export class FleetAgent {
       }
       this.refreshState();
     },
+    onResult: (job) => this.reportJob(job),
     onProgress: (job, e: JobProgress) => {
       const measured = e.validationAccuracy !== undefined && Number.isFinite(e.validationAccuracy);
       const validationAccuracy = measured ? e.validationAccuracy : this.lastProgress.get(job.id)?.validationAccuracy;

@@ -117,6 +117,8 @@ export function jobMessage(store: Store, modelName: string, job: JobRow, progres
     message.gateAccuracy = Math.min(1, Math.max(0, minAccuracy, accuracyBefore + minGain));
   const shadow = result.shadow as JobMessage['shadow'] | undefined;
   if (shadow !== undefined) message.shadow = shadow;
+  const watch = (result.watch ?? job.request.watch) as JobMessage['watch'] | undefined;
+  if (watch !== undefined) message.watch = watch;
   if (job.commandId !== null) message.commandId = job.commandId;
   const rolloutId = rolloutOfCommand(job.commandId);
   if (rolloutId !== undefined) message.rolloutId = rolloutId;

@@ -1,0 +1,203 @@
+import type { ModelSlot } from '../serve/model-slot';
+import type { ObservedFeedback, ObservedPredict, PredictTap } from '../serve/predict-tap';
+import { TrafficLedger, VersionTraffic } from '../serve/version-traffic';
+import { quantile } from '../stats/quantile';
+
+/** The policy's `watch`: how long the new version is watched after a swap, and what makes the daemon roll it back. */
+export interface WatchSettings {
+  minutes: number;
+  /** Failed predict requests (5xx) over all, at most. */
+  maxErrorRate?: number;
+  /** Total variation distance between the new and the old version's answered class distribution, at most. */
+  maxShift?: number;
+  /** Labelled accuracy (POST :feedback) the new version may lose against the old one, at most. */
+  maxAccuracyDrop?: number;
+  /** The new version's p99 request latency over the old one's, at most (unset: not judged). */
+  maxLatencyRatio?: number;
+  /** Requests (instances, labels) each figure needs, on both versions where it compares, before it is judged. */
+  minRequests?: number;
+}
+
+export const WATCH_DEFAULTS = { maxErrorRate: 0.02, maxShift: 0.25, maxAccuracyDrop: 0.03, minRequests: 20 } as const;
+
+/** What the watch measured, and how it ended; recorded in the upgrade job's result (and the rollback's request). */
+export interface WatchFigures {
+  version: number;
+  fromVersion: number;
+  seconds: number;
+  verdict: 'passed' | 'rolled-back' | 'superseded' | 'stopped';
+  /** Why it rolled back, with the figures; null otherwise. */
+  reason: string | null;
+  requests: number;
+  failures: number;
+  errorRate: number | null;
+  /** Total variation distance of the answered classes from the old version's; null until both have enough. */
+  shift: number | null;
+  p99Ms: number | null;
+  fromP99Ms: number | null;
+  labelled: number;
+  accuracy: number | null;
+  fromAccuracy: number | null;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const round = (x: number | null, digits = 4) => (x === null ? null : +x.toFixed(digits));
+
+/** 0.5 * sum |p_i - q_i| over the classes of two count vectors; 0 = the same distribution, 1 = disjoint. */
+export function totalVariation(a: readonly number[], b: readonly number[]): number {
+  const na = a.reduce((s, x) => s + (x ?? 0), 0);
+  const nb = b.reduce((s, x) => s + (x ?? 0), 0);
+  let sum = 0;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) sum += Math.abs((a[i] ?? 0) / na - (b[i] ?? 0) / nb);
+  return sum / 2;
+}
+
+interface Judged {
+  figures: Omit<WatchFigures, 'version' | 'fromVersion' | 'seconds' | 'verdict' | 'reason'>;
+  problems: string[];
+}
+
+/** The watch's figures for `now` (the new version) against `before` (the old one's traffic), and what crosses a limit. */
+export function judgeWatch(now: VersionTraffic, before: VersionTraffic, s: WatchSettings): Judged {
+  const min = s.minRequests ?? WATCH_DEFAULTS.minRequests;
+  const maxErrorRate = s.maxErrorRate ?? WATCH_DEFAULTS.maxErrorRate;
+  const maxShift = s.maxShift ?? WATCH_DEFAULTS.maxShift;
+  const maxDrop = s.maxAccuracyDrop ?? WATCH_DEFAULTS.maxAccuracyDrop;
+  const total = now.requests + now.failures;
+  const errorRate = total > 0 ? now.failures / total : null;
+  const shift =
+    now.instances >= min && before.instances >= min ? totalVariation(now.classCounts, before.classCounts) : null;
+  const p99 = quantile(now.latenciesMs, 0.99);
+  const fromP99 = quantile(before.latenciesMs, 0.99);
+  const accuracy = now.labelled > 0 ? now.correct / now.labelled : null;
+  const fromAccuracy = before.labelled > 0 ? before.correct / before.labelled : null;
+  const problems: string[] = [];
+  const v = `v${now.version}`;
+  const old = `v${before.version}`;
+  if (errorRate !== null && total >= min && errorRate > maxErrorRate)
+    problems.push(`${v} failed ${pct(errorRate)} of ${total} predict requests (limit ${pct(maxErrorRate)})`);
+  if (shift !== null && shift > maxShift)
+    problems.push(
+      `${v}'s answered classes moved ${pct(shift)} (total variation) from ${old}'s over ${now.instances} instances (limit ${pct(maxShift)})`,
+    );
+  if (
+    accuracy !== null &&
+    fromAccuracy !== null &&
+    now.labelled >= min &&
+    before.labelled >= min &&
+    fromAccuracy - accuracy > maxDrop
+  )
+    problems.push(
+      `${v}'s labelled accuracy ${pct(accuracy)} on ${now.labelled} is ${((fromAccuracy - accuracy) * 100).toFixed(1)} points below ${old}'s ${pct(fromAccuracy)} (limit ${(maxDrop * 100).toFixed(1)})`,
+    );
+  if (
+    s.maxLatencyRatio !== undefined &&
+    p99 !== null &&
+    fromP99 !== null &&
+    fromP99 > 0 &&
+    now.latenciesMs.length >= min &&
+    before.latenciesMs.length >= min &&
+    p99 > s.maxLatencyRatio * fromP99
+  )
+    problems.push(
+      `${v}'s p99 latency ${p99.toFixed(1)} ms is ${(p99 / fromP99).toFixed(2)}x ${old}'s ${fromP99.toFixed(1)} ms (limit ${s.maxLatencyRatio}x)`,
+    );
+  return {
+    figures: {
+      requests: now.requests,
+      failures: now.failures,
+      errorRate: round(errorRate),
+      shift: round(shift),
+      p99Ms: round(p99, 2),
+      fromP99Ms: round(fromP99, 2),
+      labelled: now.labelled,
+      accuracy: round(accuracy),
+      fromAccuracy: round(fromAccuracy),
+    },
+    problems,
+  };
+}
+
+/**
+ * The watch after a swap (issue 14): for `minutes`, the new version's live
+ * traffic (error rate, answered classes, latency, labelled accuracy) against
+ * what the old version answered before the swap. It ends `rolled-back` at the
+ * first figure past its limit (the runner then rolls back), `passed` when the
+ * minutes run out, `superseded` when another version begins to serve, or
+ * `stopped` with the daemon.
+ */
+export class SwapWatch implements PredictTap {
+  readonly done: Promise<WatchFigures>;
+  private finish!: (verdict: WatchFigures['verdict']) => void;
+  private readonly seen = new TrafficLedger();
+  private readonly started = performance.now();
+  private ended = false;
+  private untap: () => void = () => undefined;
+  private check: () => void = () => undefined;
+
+  constructor(
+    slot: ModelSlot,
+    readonly version: number,
+    readonly fromVersion: number,
+    settings: WatchSettings,
+  ) {
+    const before = slot.traffic.snapshot(fromVersion);
+    this.done = new Promise((resolve) => {
+      const timer = setTimeout(() => this.finish('passed'), settings.minutes * 60_000);
+      this.finish = (verdict) => {
+        if (this.ended) return;
+        this.ended = true;
+        clearTimeout(timer);
+        this.untap();
+        const judged = judgeWatch(this.seen.of(version), before, settings);
+        const failed = verdict === 'passed' && judged.problems.length > 0;
+        resolve({
+          version,
+          fromVersion,
+          seconds: +((performance.now() - this.started) / 1000).toFixed(1),
+          verdict: failed ? 'rolled-back' : verdict,
+          reason: verdict === 'rolled-back' || failed ? judged.problems.join('; ') : null,
+          ...judged.figures,
+        });
+      };
+      this.check = () => {
+        if (!this.ended && judgeWatch(this.seen.of(version), before, settings).problems.length > 0)
+          this.finish('rolled-back');
+      };
+    });
+    this.untap = slot.tap(this);
+  }
+
+  /** Ends the watch now: the daemon stops (`stopped`), or a rollback takes the version away (`superseded`). */
+  stop(verdict: 'stopped' | 'superseded' = 'stopped'): void {
+    this.finish(verdict);
+  }
+
+  predicted(p: ObservedPredict): void {
+    if (p.served.version !== this.version) {
+      this.finish('superseded');
+      return;
+    }
+    this.seen.predicted(this.version, p.classes, p.ms);
+    this.check();
+  }
+
+  failed(version: number): void {
+    if (version !== this.version) return;
+    this.seen.failed(version);
+    this.check();
+  }
+
+  feedback(f: ObservedFeedback): void {
+    if (f.version !== this.version) return;
+    this.seen.labelled(f.version, f.labels, f.classes);
+    this.check();
+  }
+}
+
+/** One line of what the watch saw, for logs. */
+export function describeWatch(f: WatchFigures): string {
+  const head = `watch of v${f.version} (from v${f.fromVersion}) ${f.verdict} after ${f.seconds} s`;
+  const figures = `${f.requests} requests, ${f.failures} failed${f.shift !== null ? `, class shift ${pct(f.shift)}` : ''}${f.accuracy !== null ? `, labelled accuracy ${pct(f.accuracy)}` : ''}`;
+  return `${head}: ${f.reason ?? figures}`;
+}

@@ -1,0 +1,198 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { ComputeWatcher, SETTING } from '../src/daemon/compute-watcher';
+import { isTerminal } from '../src/store/job-states';
+import type { Logger } from '../src/util/log';
+import { rawHardware } from './helpers/hardware';
+import { describeCommit } from '../src/jobs/outcome';
+import { SwapWatch, totalVariation, WatchFigures } from '../src/jobs/swap-watch';
+import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
+import type { ServedModel } from '../src/serve/served-model';
+import { useTestBackend } from './helpers/backend';
+import { MODEL, testRule } from './helpers/jobs-fixtures';
+import { makeRig, waitFor } from './helpers/jobs-runner';
+import { DEFAULT_MODEL } from './helpers/serve-models';
+
+let backend: string;
+before(async () => {
+  backend = await useTestBackend();
+});
+
+const x = new Float32Array(784);
+
+function answer(slot: ModelSlot, served: ServedModel, id: string, classes: number[], ms = 1): void {
+  slot.observePredict({ requestId: id, served, x, count: classes.length, classes, ms });
+}
+
+/** A slot that served v1 (classes 0..9 evenly, 10 labelled answers of which 9 right), then swapped to v2. */
+async function swappedSlot(): Promise<ModelSlot> {
+  const slot = new ModelSlot('watched');
+  await slot.swap(await loadServedModel(DEFAULT_MODEL, 1));
+  for (let k = 0; k < 10; k++) {
+    answer(slot, slot.current()!, `old-${k}`, [k % 10, (k + 5) % 10], 2);
+    slot.observeFeedback({
+      requestId: `old-${k}`,
+      version: 1,
+      labels: k === 0 ? [9, 5] : [k % 10, (k + 5) % 10],
+      classes: [k % 10, (k + 5) % 10],
+    });
+  }
+  await slot.swap(await loadServedModel(DEFAULT_MODEL, 2));
+  return slot;
+}
+
+test('total variation distance: 0 for the same distribution, 1 for disjoint ones, counts of any scale', () => {
+  assert.equal(totalVariation([1, 1, 2], [10, 10, 20]), 0);
+  assert.equal(totalVariation([5, 0], [0, 3]), 1);
+  assert.equal(totalVariation([3, 1], [1, 3]), 0.5);
+  assert.equal(totalVariation([1, 1], [1, 1, 2]), 0.5);
+});
+
+test("the watch rolls back when the new version's answered classes move away from the old one's, and says by how much", async () => {
+  const slot = await swappedSlot();
+  try {
+    const watch = new SwapWatch(slot, 2, 1, { minutes: 1, minRequests: 8 });
+    for (let k = 0; k < 6; k++) answer(slot, slot.current()!, `new-${k}`, [3, 3]);
+    const figures: WatchFigures = await watch.done;
+    assert.equal(figures.verdict, 'rolled-back');
+    assert.equal(figures.requests, 4, 'judged at the 8th instance');
+    assert.ok(figures.shift! > 0.85, JSON.stringify(figures));
+    assert.match(
+      figures.reason!,
+      /^v2's answered classes moved 90\.0% \(total variation\) from v1's over 8 instances \(limit 25\.0%\)$/,
+    );
+    assert.equal(figures.fromP99Ms, 2);
+  } finally {
+    await slot.close();
+  }
+});
+
+test('the watch rolls back on failed requests and on labelled accuracy below the old version, passes when its minutes run out within every limit, and ends when another version serves', async () => {
+  const slot = await swappedSlot();
+  try {
+    const errors = new SwapWatch(slot, 2, 1, { minutes: 1, minRequests: 4, maxShift: 1 });
+    for (let k = 0; k < 2; k++) answer(slot, slot.current()!, `e-${k}`, [k]);
+    for (let k = 0; k < 2; k++) slot.observeFailure(2);
+    const e = await errors.done;
+    assert.equal(e.verdict, 'rolled-back');
+    assert.equal(e.errorRate, 0.5);
+    assert.match(e.reason!, /^v2 failed 50\.0% of 4 predict requests \(limit 2\.0%\)$/);
+
+    const labelled = new SwapWatch(slot, 2, 1, { minutes: 1, minRequests: 10, maxShift: 1 });
+    for (let k = 0; k < 5; k++) {
+      answer(slot, slot.current()!, `l-${k}`, [k, k]);
+      slot.observeFeedback({ requestId: `l-${k}`, version: 2, labels: [k, 9], classes: [k, k] });
+    }
+    const l = await labelled.done;
+    assert.equal(l.verdict, 'rolled-back');
+    assert.equal(l.accuracy, 0.5);
+    assert.equal(l.fromAccuracy, 0.95);
+    assert.match(l.reason!, /labelled accuracy 50\.0% on 10 is 45\.0 points below v1's 95\.0% \(limit 3\.0\)/);
+
+    const quiet = new SwapWatch(slot, 2, 1, { minutes: 0.002 });
+    answer(slot, slot.current()!, 'q-1', [1]);
+    const q = await quiet.done;
+    assert.equal(q.verdict, 'passed');
+    assert.equal(q.reason, null);
+    assert.equal(q.requests, 1);
+
+    const superseded = new SwapWatch(slot, 2, 1, { minutes: 1 });
+    await slot.swap(await loadServedModel(DEFAULT_MODEL, 3));
+    answer(slot, slot.current()!, 's-1', [1]);
+    assert.equal((await superseded.done).verdict, 'superseded');
+  } finally {
+    await slot.close();
+  }
+});
+
+test('after an automatic upgrade with a watch, failing predict requests on the new version make the daemon roll back by itself; the next automatic step is canceled and no upgrade follows until compute changes; the figures go on the upgrade job and the rollback', async (t) => {
+  const rule = testRule({ automatic: true, targetDepth: 6, watch: { minutes: 2, minRequests: 6, maxErrorRate: 0.2 } });
+  const rig = await makeRig(t, rule, backend);
+  const infos: string[] = [];
+  const log: Logger = {
+    debug() {},
+    info: (msg) => infos.push(msg),
+    warn() {},
+    error: (msg, f) => infos.push(`error: ${msg} ${JSON.stringify(f)}`),
+    line() {},
+  };
+  const watcher = new ComputeWatcher({
+    store: rig.store,
+    policy: { name: 'watch-test', hash: 'h', rules: [rule], file: 'watch-test.yaml' },
+    backend,
+    read: async () => rawHardware('this-machine'),
+    log,
+    committedDepth: () => rig.store.committedVersion(MODEL)!.depth,
+    baseDepth: () => 2,
+  });
+  t.after(() => watcher.stop());
+  rig.onState = (job) => {
+    if (isTerminal(job.state)) watcher.jobEnded(job);
+  };
+  watcher.attach(rig.runner);
+  const server = await startServer({
+    port: 0,
+    slots: new Map([[MODEL, rig.slot]]),
+    metrics: new Metrics(),
+    status: () => ({}),
+  });
+  t.after(() => stopServer(server));
+  const url = `http://127.0.0.1:${serverPort(server)}/v1/models/${MODEL}:predict`;
+  const predict = (value: number) =>
+    fetch(url, {
+      method: 'POST',
+      body: JSON.stringify({ instances: [Array.from({ length: 784 }, () => value)] }),
+    }).then((r) => r.status);
+
+  const first = await watcher.trigger('start');
+  assert.ok(first.job, first.refused);
+  const id = first.job.id;
+  // depth 2 -> 3; the watcher asks for the next step (3 -> 4), which waits for the watch on v2
+  const next = () => rig.store.jobs(5).find((j) => j.id !== id && j.kind === 'upgrade');
+  await waitFor(() => isTerminal(rig.store.job(id)!.state) && next() !== undefined, 'the next automatic step');
+  const job = rig.store.job(id)!;
+  assert.equal(job.state, 'succeeded', job.reason ?? '');
+  assert.equal(rig.slot.current()?.version, 2);
+  const second = next()!;
+  assert.equal(second.state, 'queued');
+
+  // 3e38 in every pixel overflows the network: v2 answers NaN, which the server refuses with a 500
+  for (let k = 0; k < 3; k++) assert.equal(await predict(0.5), 200);
+  for (let k = 0; k < 3; k++) assert.equal(await predict(3e38), 500);
+  await waitFor(() => rig.store.job(id)!.result?.watch !== undefined, 'the watch to end');
+  await waitFor(
+    () => rig.slot.current()?.version === 1 && rig.runner.active() === undefined,
+    'the rollback',
+    20_000,
+  ).catch((err) => {
+    throw new Error(
+      `${err.message}: ${JSON.stringify(rig.store.jobs(5).map((j) => [j.kind, j.state, j.reason]))} ${JSON.stringify(rig.logs.slice(-5))}`,
+    );
+  });
+  const watch = rig.store.job(id)!.result?.watch as unknown as WatchFigures;
+  assert.equal(watch.verdict, 'rolled-back');
+  assert.equal(watch.requests, 3);
+  assert.equal(watch.failures, 3);
+  assert.match(watch.reason!, /^v2 failed 50\.0% of 6 predict requests \(limit 20\.0%\)$/);
+  assert.equal(rig.store.committedVersion(MODEL)?.version, 1);
+  const rollback = rig.store.jobs(10).find((j) => j.kind === 'rollback')!;
+  assert.equal(rollback.state, 'succeeded');
+  assert.equal(rollback.trigger, 'automatic');
+  assert.equal(rollback.request.version, 1);
+  assert.equal((rollback.request.watch as unknown as WatchFigures).reason, watch.reason);
+  // the automatic upgrade that waited would grow the version rolled away from again: canceled, saying why
+  const waited = rig.store.job(second.id)!;
+  assert.equal(waited.state, 'canceled');
+  assert.equal(waited.reason, 'the watch after the swap to v2 rolled it back');
+  assert.ok(rig.states.some((s) => s.id === rollback.id && s.state === 'succeeded'));
+  await rig.runner.idle();
+  assert.equal(rig.store.getSetting(SETTING.handled), first.detection.fingerprint);
+  assert.ok(
+    infos.includes('the watch after a swap rolled back: no automatic upgrade until compute changes'),
+    infos.join('\n'),
+  );
+  assert.equal(rig.store.jobs(10).length, 3, 'upgrade, the canceled next step, rollback: nothing after');
+  // what deepend jobs says of both
+  assert.match(describeCommit(rig.store.job(id)!)!, /, committed as v2; watch rolled-back: v2 failed 50\.0% of 6/);
+  assert.equal(describeCommit(rollback), `back to v1, by the watch: ${watch.reason}`);
+});
