@@ -5,7 +5,9 @@
 // one-block-deeper copy swapped back and forth from disk), and after. Prints
 // requests/s, p50/p99/max latency and failed requests per phase, the tensor
 // count and RSS after it, and writes bench-results/swap.json. The idle phase
-// is also run against a second server without micro-batching, interleaved.
+// is also run against a second server without micro-batching, interleaved,
+// and against a shadow run (the deeper copy answering the same requests beside
+// the shipped model, src/jobs/shadow-run.ts), interleaved.
 //
 // "During growth" runs the daemon's real growth process beside the load
 // (src/jobs/grow-process.ts startGrowth: DILS growth of the shipped model to
@@ -23,6 +25,7 @@ import { spreadPlan } from '../src/grow/planner';
 import { TensorSet } from '../src/train/tensors';
 import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
 import { GrowthHandle, startGrowth } from '../src/jobs/grow-process';
+import { ShadowFigures, ShadowRun, shadowOnSlot } from '../src/jobs/shadow-run';
 import { Cell, option, printTable, writeResults } from './lib/table';
 
 const DEFAULT_MODEL = resolve(__dirname, '../../models/default');
@@ -173,6 +176,45 @@ function swapWorkload(slot: ModelSlot, dirs: Record<number, string>, pauseMs: nu
   };
 }
 
+/**
+ * Idle against a shadow run (src/jobs/shadow-run.ts: the one-block-deeper copy
+ * answering the served requests beside the shipped model, as an upgrade job's
+ * shadow step runs it), in alternating slices so that noise falls on both alike.
+ */
+async function idleAndShadow(clients: ChildProcess, seconds: number, slot: ModelSlot, candidateDir: string) {
+  const slices = 4;
+  const idle: LoadReply[] = [];
+  const shadowed: LoadReply[] = [];
+  const runs: ShadowFigures[] = [];
+  const candidate = await loadServedModel(candidateDir, 2);
+  for (let i = 0; i < slices; i++) {
+    for (const which of i % 2 === 0 ? ['shadow', 'idle'] : ['idle', 'shadow']) {
+      if (which === 'idle') {
+        idle.push(await runLoad(clients, seconds / slices));
+        continue;
+      }
+      let run: ShadowRun | undefined;
+      const figures = shadowOnSlot(slot, candidate, { requests: 1e9, minutes: 60, maxDisagreement: 1 }, (r) => {
+        run = r;
+      });
+      shadowed.push(await runLoad(clients, seconds / slices));
+      run?.stop();
+      runs.push(await figures);
+    }
+  }
+  candidate.model.dispose();
+  const compared = runs.reduce((s, r) => s + r.requests, 0);
+  const skipped = runs.reduce((s, r) => s + r.skipped, 0);
+  return [
+    summarise('idle (beside shadow)', idle, {}),
+    summarise('during a shadow run', shadowed, {
+      shadowCompared: compared,
+      shadowSkipped: skipped,
+      candidateP99Ms: Math.max(...runs.map((r) => r.candidateP99Ms ?? 0)),
+    }),
+  ];
+}
+
 /** One block deeper than the shipped model (identity growth): a second version that costs more to run. */
 async function deeperCopy(root: string): Promise<string> {
   const parent = await loadModel(DEFAULT_MODEL);
@@ -314,6 +356,7 @@ async function main(): Promise<void> {
   await phase('warm-up', clients, 1);
   const results: PhaseResult[] = [];
   results.push(...(await idleWithAndWithout(clients, seconds, serverPort(unbatched))));
+  results.push(...(await idleAndShadow(clients, seconds, slot, dirs[2])));
   results.push(await phase('during growth', clients, seconds, growthWorkload(root, backend.name)));
   results.push(await phase('during swaps', clients, seconds, swapWorkload(slot, dirs, pauseMs)));
   results.push(await phase('after', clients, seconds));
@@ -325,7 +368,19 @@ async function main(): Promise<void> {
   rmSync(root, { recursive: true, force: true });
 
   printTable(
-    ['phase', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'swaps', 'growth stage', 'tensors', 'RSS MB'],
+    [
+      'phase',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'failed',
+      'swaps',
+      'growth stage',
+      'shadowed',
+      'tensors',
+      'RSS MB',
+    ],
     results.map((r) => [
       r.phase,
       r.requestsPerSecond,
@@ -335,6 +390,9 @@ async function main(): Promise<void> {
       r.failed,
       r.workload.swaps ?? '-',
       r.workload.growthStage ?? '-',
+      r.workload.shadowCompared !== undefined
+        ? `${r.workload.shadowCompared} of ${Number(r.workload.shadowCompared) + Number(r.workload.shadowSkipped)}`
+        : '-',
       r.tensorsAfter,
       r.rssMBAfter,
     ]),
@@ -353,6 +411,11 @@ async function main(): Promise<void> {
     `swaps: ${swaps.workload.swaps}, p50 ${Number(swaps.workload.swapMsP50).toFixed(1)} ms, max ${Number(swaps.workload.swapMsMax).toFixed(1)} ms each (load from disk + warm-up + drain + dispose)`,
   );
   console.log(`p99 over idle p99 (target <= 3x): ${ratios.join(', ')}; failed requests: ${failed} (target 0)`);
+  const shadow = byName('during a shadow run');
+  const besideShadow = byName('idle (beside shadow)');
+  console.log(
+    `shadow run: p99 ${(shadow.p99Ms / besideShadow.p99Ms).toFixed(2)}x and p50 ${(shadow.p50Ms / besideShadow.p50Ms).toFixed(2)}x the interleaved idle slices' (target p99 <= 3x, as for growth); ${shadow.workload.shadowCompared} requests compared, ${shadow.workload.shadowSkipped} went by (at most a quarter of the serving thread)`,
+  );
   for (const r of results) if (r.errors.length) console.log(`${r.phase}: ${r.errors.join('; ')}`);
   const path = writeResults('swap', {
     config: {
@@ -368,6 +431,7 @@ async function main(): Promise<void> {
     rssMBBefore: rssBefore,
     phases: results,
     p99OverIdle: Object.fromEntries(results.map((r) => [r.phase, r.p99Ms / idle.p99Ms])),
+    shadowP99OverInterleavedIdle: shadow.p99Ms / besideShadow.p99Ms,
     failed,
   });
   console.log(`wrote ${path}`);
