@@ -198,6 +198,11 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
     assert.match(curve.parent, /^parent \(held-out\)( = gate)? \d+\.\d\d%$/);
     assert.match(curve.text, /gate/);
     assert.match(curve.after, /^candidate \(held-out\) \d+\.\d\d%, succeeded$/);
+    // the job on the device's own traffic: its shadow run before the swap, then its watch (republished when it ends)
+    await until(`document.querySelector('#dv-live .live-watch') !== null`);
+    const live = await read<string>(`document.getElementById('dv-live').textContent`);
+    assert.match(live, /Shadow: 50 live requests \(50 instances\) answered beside v1 in [0-9.]+ s; \d+\.\d\d% disagreed/);
+    assert.match(live, /Watch of v2: passed after 10 s; 100 requests, 0 failed, class shift 2\.00%/);
   });
 
   await t.test('a device whose process dies shows as lost, and for how long', async () => {

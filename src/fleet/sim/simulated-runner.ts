@@ -5,6 +5,7 @@ import type { GrowStep, JobEvents, RecoverReport } from '../../jobs/types';
 import type { PolicyRule } from '../../policy/types';
 import { isTerminal } from '../../store/job-states';
 import type { JobRow, JsonObject, Store } from '../../store/types';
+import { simulatedShadow, simulatedWatch } from './simulated-live';
 
 const SIMULATED_HELD_OUT = 2000;
 
@@ -47,6 +48,8 @@ export class SimulatedRunner implements RunnerPort {
   private current?: { id: string; canceled: boolean };
   private running?: Promise<void>;
 
+  private stopped = false;
+  private readonly watchTimers = new Set<NodeJS.Timeout>();
   constructor(private readonly deps: { store: Store; modelName: string; events: JobEvents; sim: SimulationOptions }) {}
 
   async recover(): Promise<RecoverReport> {
@@ -123,6 +126,8 @@ export class SimulatedRunner implements RunnerPort {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.watchTimers) clearTimeout(timer);
     if (this.current) this.current.canceled = true;
     await this.running;
   }
@@ -188,6 +193,16 @@ export class SimulatedRunner implements RunnerPort {
         reason: `gate not met: ${gate.reasons.join('; ')}`,
         result: gate.figures,
       });
+    const depths = { before: plan.fromDepth, after: plan.toDepth };
+    const accuracy = { before: accuracyBefore, after: accuracyAfter };
+    const tickSeconds = sim.growSeconds / PROGRESS_TICKS;
+    let shadow: JsonObject | undefined;
+    if (plan.shadow) {
+      this.move(jobId, 'validating', { step: 'shadow' });
+      await new Promise((r) => setTimeout(r, tickSeconds * 1000));
+      if (!stillOn()) return;
+      shadow = simulatedShadow(committed.version, depths, accuracy, tickSeconds) as unknown as JsonObject;
+    }
     const version = Math.max(...store.modelVersions(modelName).map((v) => v.version)) + 1;
     this.move(jobId, 'swapping', { version, fromVersion: committed.version });
     store.atomically(() => {
@@ -210,7 +225,26 @@ export class SimulatedRunner implements RunnerPort {
         depthBefore: plan.fromDepth,
         depthAfter: plan.toDepth,
         ...gate.figures,
+        ...(shadow ? { shadow } : {}),
       },
     });
+    if (plan.watch) this.watchLater(jobId, { version, fromVersion: committed.version }, depths, accuracy);
+  }
+
+  /** The simulated watch after the swap ends `passed` one growth's time later, and the job's result gains its figures. */
+  private watchLater(
+    jobId: string,
+    versions: { version: number; fromVersion: number },
+    depths: { before: number; after: number },
+    accuracy: { before: number; after: number },
+  ): void {
+    const { store, sim, events } = this.deps;
+    const timer = setTimeout(() => {
+      if (this.stopped) return;
+      const watch = simulatedWatch(versions, depths, accuracy, sim.growSeconds);
+      events.onResult?.(store.amendResult(jobId, { watch: watch as unknown as JsonObject }));
+    }, sim.growSeconds * 1000);
+    timer.unref();
+    this.watchTimers.add(timer);
   }
 }

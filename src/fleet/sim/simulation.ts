@@ -23,6 +23,9 @@ export const SIMULATION_RULE: PolicyRule = {
   maxStep: 2,
   budget: { epochs: 1 },
   gate: { minGain: 0, minAccuracy: 0 },
+  // simulated: a short shadow before the swap and a watch after it (simulated-live.ts)
+  shadow: { requests: 50, minutes: 1, maxDisagreement: 0.1 },
+  watch: { minutes: 1 },
   automatic: false,
 };
 

@@ -236,6 +236,38 @@ async function select(id) {
   }
 }
 
+/** The job's figures on the device's own traffic: its shadow run before the swap, its watch after it; null for none. */
+function liveTraffic(job) {
+  const lines = [];
+  const s = job?.shadow;
+  if (s) {
+    const acc =
+      s.labelled > 0
+        ? `; labelled accuracy ${pct(s.servedAccuracy)} → ${pct(s.candidateAccuracy)} on ${s.labelled}`
+        : '';
+    lines.push(
+      s.requests === 0
+        ? `Shadow: no live request to compare on in ${s.seconds} s.`
+        : `Shadow: ${s.requests} live requests (${s.instances} instances) answered beside v${s.servedVersion} in ${s.seconds} s; ${pct(s.disagreement)} disagreed; forward p99 ${s.servedP99Ms} → ${s.candidateP99Ms} ms${acc}.`,
+    );
+  }
+  const w = job?.watch;
+  if (w) {
+    const figures = `${w.requests} requests, ${w.failures} failed${w.shift !== null ? `, class shift ${pct(w.shift)}` : ''}${w.p99Ms !== null ? `, p99 ${w.p99Ms} ms (v${w.fromVersion}: ${w.fromP99Ms ?? '–'})` : ''}${w.accuracy !== null ? `, labelled accuracy ${pct(w.accuracy)} (v${w.fromVersion}: ${pct(w.fromAccuracy)})` : ''}`;
+    lines.push(
+      `Watch of v${w.version}: ${w.verdict} after ${w.seconds} s${w.reason ? ` (${w.reason})` : ''}; ${figures}.`,
+    );
+  }
+  return lines.length > 0 ? lines : null;
+}
+
+/** A history row's status: the reason it did not succeed, or what its watch did when that was not a pass. */
+function statusText(j) {
+  if (j.reason) return `${j.status} (${j.reason})`;
+  if (j.watch && j.watch.verdict !== 'passed') return `${j.status}, watch ${j.watch.verdict}`;
+  return j.status;
+}
+
 function fact(dl, name, value) {
   const dt = document.createElement('dt');
   dt.textContent = name;
@@ -273,6 +305,16 @@ function renderDevice() {
   $('dv-acc').textContent = job
     ? `parent ${pct(job.accuracyBefore)} → candidate ${pct(job.accuracyAfter)}; depth ${job.depthBefore} → ${job.depthAfter ?? '–'}`
     : '–';
+  const live = liveTraffic(job);
+  const liveBox = $('dv-live');
+  liveBox.hidden = live === null;
+  liveBox.textContent = '';
+  for (const line of live ?? []) {
+    const p = document.createElement('p');
+    p.textContent = line;
+    p.className = line.startsWith('Shadow') ? 'live-shadow' : `live-watch watch-${job.watch.verdict}`;
+    liveBox.appendChild(p);
+  }
   const body = $('dv-jobs').tBodies[0];
   body.textContent = '';
   for (const j of jobs) {
@@ -282,7 +324,7 @@ function renderDevice() {
     tr.append(
       cell(`${j.jobId.slice(0, 8)}…`),
       cell(j.trigger),
-      cell(j.reason ? `${j.status} (${j.reason})` : j.status),
+      cell(statusText(j)),
       cell(`${j.depthBefore} → ${j.depthAfter ?? '–'}`),
       cell(`${pct(j.accuracyBefore)} → ${pct(j.accuracyAfter)}`),
       cell(`${ago(j.ts)} ago`),
