@@ -201,7 +201,10 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
     // the job on the device's own traffic: its shadow run before the swap, then its watch (republished when it ends)
     await until(`document.querySelector('#dv-live .live-watch') !== null`);
     const live = await read<string>(`document.getElementById('dv-live').textContent`);
-    assert.match(live, /Shadow: 50 live requests \(50 instances\) answered beside v1 in [0-9.]+ s; \d+\.\d\d% disagreed/);
+    assert.match(
+      live,
+      /Shadow: 50 live requests \(50 instances\) answered beside v1 in [0-9.]+ s; \d+\.\d\d% disagreed/,
+    );
     assert.match(live, /Watch of v2: passed after 10 s; 100 requests, 0 failed, class shift 2\.00%/);
   });
 

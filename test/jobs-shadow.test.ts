@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/tf';
 import { loadMnist } from '../src/data/mnist';
 import type { Dataset } from '../src/data/types';
+import { validateMessage } from '../src/contract/validate';
+import { jobMessage } from '../src/daemon/fleet/job-message';
 import { describeCommit } from '../src/jobs/outcome';
 import { describeShadow, ShadowFigures, shadowOnSlot, shadowProblems } from '../src/jobs/shadow-run';
 import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
@@ -63,6 +65,10 @@ test('a shadow run between the gate and the swap: the candidate answers live pre
   await waitFor(() => inShadow() || isTerminal(rig.store.job(id)!.state), 'the shadow step');
   assert.ok(inShadow(), rig.store.job(id)!.reason ?? rig.store.job(id)!.state);
   assert.equal(rig.slot.current()?.version, 1, 'v1 serves while the candidate shadows it');
+  const during = jobMessage(rig.store, MODEL, rig.store.job(id)!);
+  assert.equal(during.step, 'shadow');
+  assert.equal(during.status, 'running');
+  assert.equal(during.percent, 93);
 
   // live traffic with labels, as a client that learns the truth later would send it
   let sent = 0;
@@ -99,6 +105,10 @@ test('a shadow run between the gate and the swap: the candidate answers live pre
   assert.deepEqual(path.slice(-4), ['validating', 'validating:shadow', 'swapping', 'succeeded']);
   assert.equal(rig.slot.current()?.version, 2);
   assert.deepEqual(candidateEntries(rig.home), []);
+  // the fleet's job message carries the figures, within the contract
+  const message = jobMessage(rig.store, MODEL, job);
+  assert.deepEqual(validateMessage('job', message), { ok: true, value: message });
+  assert.deepEqual(message.shadow, figures);
   assert.match(describeCommit(job)!, /, committed as v2; shadow: 6 requests, [0-9.]+% disagreed$/);
   assert.match(describeShadow(figures), /^shadow: 6 requests \(24 instances\) in [0-9.]+ s, disagreement/);
 

@@ -4,6 +4,8 @@ import { ComputeWatcher, SETTING } from '../src/daemon/compute-watcher';
 import { isTerminal } from '../src/store/job-states';
 import type { Logger } from '../src/util/log';
 import { rawHardware } from './helpers/hardware';
+import { validateMessage } from '../src/contract/validate';
+import { jobMessage } from '../src/daemon/fleet/job-message';
 import { describeCommit } from '../src/jobs/outcome';
 import { SwapWatch, totalVariation, WatchFigures } from '../src/jobs/swap-watch';
 import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
@@ -192,6 +194,12 @@ test('after an automatic upgrade with a watch, failing predict requests on the n
     infos.join('\n'),
   );
   assert.equal(rig.store.jobs(10).length, 3, 'upgrade, the canceled next step, rollback: nothing after');
+  // the fleet's job messages of both carry the watch, within the contract
+  for (const j of [rig.store.job(id)!, rollback]) {
+    const message = jobMessage(rig.store, MODEL, j);
+    assert.deepEqual(validateMessage('job', message), { ok: true, value: message });
+    assert.deepEqual(message.watch, watch);
+  }
   // what deepend jobs says of both
   assert.match(describeCommit(rig.store.job(id)!)!, /, committed as v2; watch rolled-back: v2 failed 50\.0% of 6/);
   assert.equal(describeCommit(rollback), `back to v1, by the watch: ${watch.reason}`);
