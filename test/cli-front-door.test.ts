@@ -67,7 +67,10 @@ test('COMMAND --help: the usage line, what it does, and each flag with its own l
 test('fleet rollout --help prints that subcommand only; fleet --help lists the seven', async () => {
   const rollout = await runCli(['fleet', 'rollout', '--help']);
   assert.equal(rollout.code, 0, rollout.stderr);
-  assert.match(rollout.stdout, /^usage: deepend fleet rollout --to-depth N --canary PCT --max-failures PCT \[/);
+  assert.match(
+    rollout.stdout,
+    /^usage: deepend fleet rollout --to-depth N \(--canary PCT \| --waves PCTS\) --max-failures PCT \[--pause DURATION\]/,
+  );
   assert.doesNotMatch(rollout.stdout, /fleet (devices|deepen|watch)/);
   assertEveryFlagDescribed(rollout.stdout, 'fleet rollout');
   assert.match(rollout.stdout, /^ {2}--canary PCT {2,}.* \(required unless --resume or --waves\)$/m);
@@ -124,7 +127,7 @@ test('usage errors: one line with the command named once, exit 2, nothing else p
     ],
     [['status', '--home'], 'deepend status: --home needs a value\n'],
     [['jobs', '--json=yes'], 'deepend jobs: --json takes no value\n'],
-    [['fleet', 'rollout', '--to-depth', '3'], 'deepend fleet: --canary PCT is required\n'],
+    [['fleet', 'rollout', '--to-depth', '3'], 'deepend fleet: --canary PCT or --waves PCTS is required\n'],
     [['fleet', 'console', '--port', '70000'], 'deepend fleet: --port must be at most 65535, got 70000\n'],
     [['fleet', 'console', '--verbose'], 'deepend fleet: unknown option --verbose\n'],
     [['fleet', 'simulate'], 'deepend fleet: --devices is required\n'],

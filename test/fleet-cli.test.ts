@@ -171,7 +171,7 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
     const expires = Date.parse(cmd.expiresAt!);
     assert.ok(expires > Date.now() && expires < Date.now() + 120_000, cmd.expiresAt);
 
-    const rejected = await cli.run(['deepen', 'dev-r', '--to-depth', '3']);
+    const rejected = await cli.run(['deepen', '--to-depth', '3', 'dev-r']);
     assert.equal(rejected.code, 1);
     assert.match(
       rejected.stdout,
@@ -291,13 +291,19 @@ test('fleet: bad input is one line on stderr and exit 2, before any broker is re
     [['deepen', 'dev-a', '--to-depth', 'three'], /^deepend fleet: --to-depth must be a whole number, got 'three'$/],
     [['deepen', 'dev-a', '--to-depth', '65'], /^deepend fleet: --to-depth must be at most 64, got 65$/],
     [['deepen', 'dev/a', '--to-depth', '3'], /^deepend fleet: 'dev\/a' is not a device id/],
+    // the device may stand before, between or after the flags; one device only
+    [['deepen', '--to-depth', '3', 'dev/a'], /^deepend fleet: 'dev\/a' is not a device id/],
+    [['deepen', 'dev-a', 'dev-b', '--to-depth', '3'], /^deepend fleet: unexpected argument 'dev-b'$/],
     [['deepen', 'groups', '--to-depth', '3'], /^deepend fleet: 'groups' is not a device id/],
     [
       ['deepen', 'dev-a', '--to-depth', '3', '--method', 'magic'],
       /^deepend fleet: --method must be one of dils, identity, morphism, lookahead, random, got 'magic'$/,
     ],
     [['deepen', 'dev-a', '--to-depth', '3', '--timeout', '0'], /^deepend fleet: --timeout must be more than 0 seconds/],
-    [['rollout', '--to-depth', '3', '--max-failures', '10'], /^deepend fleet: --canary PCT is required$/],
+    [
+      ['rollout', '--to-depth', '3', '--max-failures', '10'],
+      /^deepend fleet: --canary PCT or --waves PCTS is required$/,
+    ],
     [['rollout', '--to-depth', '3', '--canary', '10'], /^deepend fleet: --max-failures PCT is required$/],
     [['rollout', '--canary', '10', '--max-failures', '10'], /^deepend fleet: --to-depth is required$/],
     [

@@ -19,6 +19,8 @@ export interface FlagDoc {
   description: string;
   /** true: parsing fails without it; a condition ('unless --resume'): shown as required, checked by the command. */
   required?: true | string;
+  /** Another flag that stands in for this required one (`--waves` for `--canary`): the usage line shows `(--a A | --b B)`. */
+  or?: string;
 }
 
 /** A command (or a subcommand): what parses its flags and what its help prints, in one place. */
@@ -44,13 +46,16 @@ export interface CommandGroup {
 export interface ParsedArgs {
   values: Map<string, string>;
   switches: Set<string>;
+  /** The words that are not flags or their values (`deepend fleet deepen DEVICE`), wherever they stand. */
+  operands: string[];
 }
 
 /**
  * Parses `--name value`, `--name=value` and `--switch` against the spec (node:util's parseArgs
- * reads the words); any other word, a missing value or a missing required flag is a UsageError.
+ * reads the words); up to `maxOperands` other words are operands, before, between or after the
+ * flags; any further word, a missing value or a missing required flag is a UsageError.
  */
-export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
+export function parseArgs(spec: CommandSpec, argv: string[], maxOperands = 0): ParsedArgs {
   const known = new Map(spec.flags.map((f) => [f.name, f]));
   const { tokens } = parseTokens({
     args: argv,
@@ -63,8 +68,13 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   });
   const values = new Map<string, string>();
   const switches = new Set<string>();
+  const operands: string[] = [];
   for (const token of tokens) {
-    if (token.kind === 'positional') throw new UsageError(`unexpected argument '${token.value}'`);
+    if (token.kind === 'positional') {
+      if (operands.length >= maxOperands) throw new UsageError(`unexpected argument '${token.value}'`);
+      operands.push(token.value);
+      continue;
+    }
     if (token.kind === 'option-terminator') throw new UsageError("unexpected argument '--'");
     const flag = known.get(token.name);
     if (!flag || !token.rawName.startsWith('--')) throw new UsageError(`unknown option ${token.rawName}`);
@@ -80,7 +90,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   for (const flag of spec.flags) {
     if (flag.required === true && !values.has(flag.name)) throw new UsageError(`--${flag.name} is required`);
   }
-  return { values, switches };
+  return { values, switches, operands };
 }
 
 function describeFlag(f: FlagDoc): string {
@@ -93,8 +103,15 @@ function flagWords(f: FlagDoc): string {
 
 /** `deepend fleet rollout --to-depth N ... [--json]`: operands, required flags, then the optional ones in brackets. */
 export function usageLine(spec: CommandSpec): string {
-  const required = spec.flags.filter((f) => f.required).map(flagWords);
-  const optional = spec.flags.filter((f) => !f.required).map((f) => `[${flagWords(f)}]`);
+  const byName = new Map(spec.flags.map((f) => [f.name, f]));
+  const standIns = new Set(spec.flags.flatMap((f) => (f.required && f.or ? [f.or] : [])));
+  const required = spec.flags
+    .filter((f) => f.required)
+    .map((f) => {
+      const other = f.or === undefined ? undefined : byName.get(f.or);
+      return other ? `(${flagWords(f)} | ${flagWords(other)})` : flagWords(f);
+    });
+  const optional = spec.flags.filter((f) => !f.required && !standIns.has(f.name)).map((f) => `[${flagWords(f)}]`);
   return ['deepend', spec.command, spec.operands, ...required, ...optional].filter(Boolean).join(' ');
 }
 

@@ -6,8 +6,8 @@ import { CANCEL_SPEC } from '../command-specs';
 
 /** `deepend cancel [JOBID]`: the daemon cancels that job (default: the active one); the served model stays. */
 export async function cancelCommand(argv: string[], io: CommandIO): Promise<number> {
-  const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  const args = parseArgs(CANCEL_SPEC, positional === undefined ? argv : argv.slice(1));
+  const args = parseArgs(CANCEL_SPEC, argv, 1);
+  const positional = args.operands[0];
   const { job } = await clientFor({ config: args.values.get('config'), home: args.values.get('home') }).ok<{
     job: JobView;
   }>('POST', '/cancel', positional === undefined ? {} : { jobId: positional });

@@ -66,12 +66,12 @@ function outputShapeOf(layer: tfl.layers.Layer): (number | null)[] {
 
 /** `deepend inspect MODEL`: what deepend sees in a model and what it can grow, before anything is written. */
 export async function inspectCommand(argv: string[], io: CommandIO): Promise<number> {
-  const path = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
+  const args = parseArgs(INSPECT_SPEC, argv, 1);
+  const path = args.operands[0];
   if (!path)
     throw new UsageError(
       'name the model (a TF.js model directory, model.json, .h5 or .keras file, or a deepend model directory)',
     );
-  const args = parseArgs(INSPECT_SPEC, argv.slice(1));
   const flags = importFlagsOf(args);
   const backend = await selectBackend();
   let model: tfl.LayersModel;

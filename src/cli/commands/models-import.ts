@@ -20,9 +20,9 @@ import { MODELS_IMPORT_SPEC } from '../command-specs';
  * dropping a request, and with no daemon running it is committed directly.
  */
 export async function importCommand(argv: string[], io: CommandIO): Promise<number> {
-  const path = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
+  const args = parseArgs(MODELS_IMPORT_SPEC, argv, 1);
+  const path = args.operands[0];
   if (!path) throw new UsageError('name the model (a TF.js model directory, model.json, .h5 or .keras file)');
-  const args = parseArgs(MODELS_IMPORT_SPEC, argv.slice(1));
   const { config } = loadConfig({ file: args.values.get('config') });
   if (args.values.has('home')) config.home = resolve(args.values.get('home')!);
   if (args.values.has('name')) config.model.name = args.values.get('name')!;

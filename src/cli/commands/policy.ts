@@ -24,11 +24,7 @@ import { POLICY_CHECK_SPEC, POLICY_EXPLAIN_SPEC } from '../command-specs';
 
 /** `deepend policy check FILE...`: every problem as file:line: field: message; exit 1 if there is any. */
 function check(argv: string[], io: CommandIO): number {
-  const files = argv.filter((a) => !a.startsWith('--'));
-  parseArgs(
-    POLICY_CHECK_SPEC,
-    argv.filter((a) => a.startsWith('--')),
-  );
+  const files = parseArgs(POLICY_CHECK_SPEC, argv, Number.POSITIVE_INFINITY).operands;
   if (files.length === 0) throw new UsageError('name the policy FILE to check');
   let failed = false;
   for (const file of files) {
@@ -60,8 +56,8 @@ async function backendName(forced: string | undefined): Promise<string> {
 
 /** `deepend policy explain [FILE]`: this device's facts and fingerprint, and which rule matches and why. */
 async function explain(argv: string[], io: CommandIO): Promise<number> {
-  const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  const args = parseArgs(POLICY_EXPLAIN_SPEC, positional === undefined ? argv : argv.slice(1));
+  const args = parseArgs(POLICY_EXPLAIN_SPEC, argv, 1);
+  const positional = args.operands[0];
   const file = positional ?? DEFAULT_POLICY_FILE;
   let policy: ReturnType<typeof loadPolicy>;
   try {

@@ -6,8 +6,8 @@ import { ROLLBACK_SPEC } from '../command-specs';
 
 /** `deepend rollback [VERSION]`: the daemon swaps back to VERSION (default: the committed version's parent). */
 export async function rollbackCommand(argv: string[], io: CommandIO): Promise<number> {
-  const positional = argv[0] !== undefined && !argv[0].startsWith('--') ? argv[0] : undefined;
-  const args = parseArgs(ROLLBACK_SPEC, positional === undefined ? argv : argv.slice(1));
+  const args = parseArgs(ROLLBACK_SPEC, argv, 1);
+  const positional = args.operands[0];
   let version: number | undefined;
   if (positional !== undefined) {
     const m = /^v?([1-9][0-9]*)$/.exec(positional);

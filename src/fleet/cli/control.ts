@@ -28,9 +28,8 @@ function answerLine(a: ControlAnswer, action: ControlAction): string {
 }
 
 export async function fleetControl(argv: string[], io: CommandIO): Promise<number> {
-  const operands = argv.slice(0, 2).filter((a) => !a.startsWith('--'));
-  const args = parseArgs(CONTROL_SPEC, argv.slice(operands.length));
-  const [rolloutId, action] = operands;
+  const args = parseArgs(CONTROL_SPEC, argv, 2);
+  const [rolloutId, action] = args.operands;
   if (rolloutId === undefined || action === undefined)
     throw new UsageError(`name the rollout and the action: ${USAGE}`);
   if (!isTopicSegment(rolloutId)) throw new UsageError(`'${rolloutId}' is not a rollout id`);

@@ -10,7 +10,7 @@ import { accuracyText, orDash } from './format';
 import { methodFlag, secondsFlag, toDepthFlag } from './inputs';
 import { JobProgressLine } from './job-progress';
 import { FleetSession } from './session';
-import { checkDeviceId, resolveTarget, splitPositional } from './target';
+import { checkDeviceId, resolveTarget } from './target';
 import { unlessAborted, waitUntil } from './wait';
 import { warner } from './warn';
 import { DEEPEN_FLEET_SPEC } from './specs';
@@ -33,8 +33,8 @@ interface DeepenRequest {
 }
 
 export async function fleetDeepen(argv: string[], io: CommandIO): Promise<number> {
-  const { positional, rest } = splitPositional(argv);
-  const args = parseArgs(DEEPEN_FLEET_SPEC, rest);
+  const args = parseArgs(DEEPEN_FLEET_SPEC, argv, 1);
+  const positional = args.operands[0];
   if (positional === undefined) throw new UsageError('name the device: deepend fleet deepen DEVICE --to-depth N');
   const request: DeepenRequest = {
     device: checkDeviceId(positional),

@@ -63,7 +63,7 @@ export function paramsFromFlags(args: ParsedArgs, fleet: string): RolloutParams 
     group,
     toDepth: toDepthFlag(args),
     method: methodFlag(args),
-    canaryPct: wavesPct === null ? percentFlag(args, 'canary') : 0,
+    canaryPct: wavesPct === null ? canaryFlag(args) : 0,
     batchPct: wavesPct === null ? percentFlag(args, 'batch', { fallback: DEFAULT_BATCH_PCT, positive: true }) : 100,
     maxFailuresPct: percentFlag(args, 'max-failures'),
     wavesPct,
@@ -171,4 +171,10 @@ export async function runRollout(
   const outcome = await runner.run();
   await topic.flush(AbortSignal.timeout(FINAL_WRITE_MS));
   return { outcome, rollout: runner.rollout };
+}
+
+/** --canary, which --waves stands in for. */
+function canaryFlag(args: ParsedArgs): number {
+  if (!args.values.has('canary')) throw new UsageError('--canary PCT or --waves PCTS is required');
+  return percentFlag(args, 'canary');
 }

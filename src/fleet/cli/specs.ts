@@ -55,6 +55,7 @@ export const ROLLOUT_SPEC: CommandSpec = {
       value: 'PCT',
       description: 'share of devices in the first batch (0: no canary)',
       required: 'unless --resume or --waves',
+      or: 'waves',
     },
     {
       name: 'max-failures',

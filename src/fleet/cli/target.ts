@@ -50,11 +50,3 @@ export function checkDeviceId(device: string): string {
     );
   return device;
 }
-
-/** The first word when it is not a flag: `fleet deepen DEVICE --to-depth 3`. */
-export function splitPositional(argv: string[]): { positional: string | undefined; rest: string[] } {
-  const first = argv[0];
-  return first !== undefined && !first.startsWith('--')
-    ? { positional: first, rest: argv.slice(1) }
-    : { positional: undefined, rest: argv };
-}
