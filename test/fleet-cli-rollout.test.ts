@@ -184,7 +184,14 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
       '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr, '', '--json: no progress on stderr');
+    // --json: no progress on stderr, only the id as soon as the rollout is planned
+    assert.deepEqual(
+      r.stderr
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      [{ rolloutId: JSON.parse(r.stdout).rolloutId, stateFile: join(cli.home, 'fleet-rollouts.db') }],
+    );
     const summary = JSON.parse(r.stdout) as {
       rolloutId: string;
       status: string;

@@ -92,11 +92,11 @@ for (const kind of ['mosquitto', 'aedes'] as const) {
     assert.equal(out.length, 5, r.stdout);
     assert.match(
       out[2],
-      /^dev-a\s+Intel Xeon E-2278G \+ NVIDIA RTX A2000\s+tensorflow\s+v4\s+3\s+98\.12%\s+ready\s+\d+s ago$/,
+      /^dev-a\s+Intel Xeon E-2278G \+ NVIDIA RTX A2000\s+tensorflow\s+v4\s+3\s+98\.12%\s+ready\s+now$/,
     );
     assert.match(
       out[3],
-      /^dev-b\s+ARMv8 Processor rev 1 \(v8l\) \+ NVIDIA Jetson Orin Nano\s+wasm\s+v1\s+2\s+97\.00%\s+ready\s+\d+s ago$/,
+      /^dev-b\s+ARMv8 Processor rev 1 \(v8l\) \+ NVIDIA Jetson Orin Nano\s+wasm\s+v1\s+2\s+97\.00%\s+ready\s+now$/,
     );
     assert.match(out[4], /^dev-c\s+Scripted CPU\s+cpu\s+v1\s+2\s+-\s+lost\s+\d+s ago$/);
     assert.doesNotMatch(r.stdout, /elsewhere|bad-1|bad-2/);

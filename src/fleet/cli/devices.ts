@@ -10,6 +10,14 @@ import { resolveTarget } from './target';
 import { warner } from './warn';
 import { DEVICES_SPEC } from './specs';
 
+/** States a device holds while its MQTT session is up: were it gone, the broker would have published its will (lost). */
+const CONNECTED: readonly (string | null)[] = ['init', 'ready', 'upgrading', 'degraded'];
+
+/** LAST SEEN: `now` for a connected device (its retained messages may be a minute old), else how long ago. */
+function lastSeenText(r: DeviceRow, now: number): string {
+  return CONNECTED.includes(r.state) ? 'now' : ago(r.lastSeen, now);
+}
+
 export function deviceTable(rows: DeviceRow[], now = Date.now()): string[] {
   return formatTable(
     ['DEVICE', 'HARDWARE', 'BACKEND', 'MODEL', 'DEPTH', 'ACCURACY', 'STATE', 'LAST SEEN'],
@@ -21,7 +29,7 @@ export function deviceTable(rows: DeviceRow[], now = Date.now()): string[] {
       orDash(r.depth),
       accuracyText(r.accuracy),
       orDash(r.state),
-      ago(r.lastSeen, now),
+      lastSeenText(r, now),
     ]),
   );
 }

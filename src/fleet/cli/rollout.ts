@@ -209,6 +209,8 @@ export async function fleetRollout(argv: string[], io: CommandIO): Promise<numbe
       if (!planned) return 130;
       record = planned.record;
       for (const line of planned.lines) note(line);
+      // a script asked for JSON learns the id at once (to pause or follow it), not only in the summary at the end
+      if (io.json) io.err.write(`${JSON.stringify({ rolloutId: record.id, stateFile: state.path })}\n`);
     }
     const { outcome, rollout } = await runRollout(session, state, record!.id, {
       batchTimeoutMs,
