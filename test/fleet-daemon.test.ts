@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
 import { deviceTopics } from '../src/contract/topics';
@@ -11,7 +12,7 @@ import {
   startMosquitto,
   type TestBroker,
 } from './helpers/brokers';
-import { DaemonProcess, testHome, type TestHome } from './helpers/daemon';
+import { DaemonProcess, TEST_POLICY, testHome, type TestHome } from './helpers/daemon';
 import { fleetCli } from './helpers/fleet-cli';
 import { FleetObserver, type Seen } from './helpers/fleet-observer';
 
@@ -68,6 +69,16 @@ for (const b of BROKERS) {
   }, async (t) => {
     const broker = await b.start(t);
     const h = testHome(t, 'this-machine');
+    // this machine's rule with a shadow run and a watch, short: no traffic comes, so both end on their minutes
+    const small = TEST_POLICY.lastIndexOf('    automatic: true');
+    writeFileSync(
+      h.policy,
+      `${TEST_POLICY.slice(0, small)}    shadow: { requests: 100, minutes: 0.05, maxDisagreement: 0.5 }\n    watch: { minutes: 0.1 }\n${TEST_POLICY.slice(small)}`,
+    );
+    assert.match(
+      readFileSync(h.policy, 'utf8'),
+      /name: small\n(.*\n)*.*watch: \{ minutes: 0\.1 \}\n.*automatic: true\n$/,
+    );
     const observer = await FleetObserver.connect(broker.url, { protocolVersion: b.protocol });
     t.after(() => observer.close());
     let daemon = new DaemonProcess([], fleetEnv(h, broker));
@@ -151,6 +162,19 @@ for (const b of BROKERS) {
         Math.abs((done.body!.gateAccuracy as number) - Math.max(0, before - 0.01)) < 1e-9,
         'the gate threshold',
       );
+      // the shadow step (no traffic: it ends on its minutes), then the watch's figures republished on the same topic
+      assert.ok(running.some((m) => m.body!.step === 'shadow' && m.body!.percent === 93));
+      const shadow = done.body!.shadow as { endedBy: string; requests: number; servedVersion: number };
+      assert.deepEqual([shadow.endedBy, shadow.requests, shadow.servedVersion], ['minutes', 0, 1]);
+      const watched = await observer.waitFor(
+        (m) => m.topic === topics.job(jobId) && m.body?.watch !== undefined,
+        60_000,
+        'the job message with its watch',
+      );
+      const watch = watched.body!.watch as { verdict: string; version: number; fromVersion: number };
+      assert.deepEqual([watch.verdict, watch.version, watch.fromVersion], ['passed', 2, 1]);
+      assert.equal(watched.body!.status, 'succeeded');
+      assert.deepEqual(watched.body!.shadow, done.body!.shadow);
       const birth = await observer.waitFor(
         (m) => m.topic === topics.birth && (m.body?.model as { depth?: number } | undefined)?.depth === 3,
         60_000,
