@@ -1,13 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ComputeWatcher, SETTING } from '../src/daemon/compute-watcher';
-import type { Logger } from '../src/util/log';
+import { SETTING } from '../src/daemon/compute-watcher';
 import type { UpgradePlan } from '../src/jobs/plan';
-import { isTerminal } from '../src/store/job-states';
 import { useTestBackend } from './helpers/backend';
-import { rawHardware } from './helpers/hardware';
-import { MODEL, testRule } from './helpers/jobs-fixtures';
-import { makeRig, waitFor } from './helpers/jobs-runner';
+import { testRule } from './helpers/jobs-fixtures';
+import { makeRig, waitFor, watchRig } from './helpers/jobs-runner';
 
 test('an automatic upgrade the gate rejects is grown again with another seed up to `retries`, then waits for compute to change; a manual one is not retried', {
   timeout: 360_000,
@@ -21,28 +18,7 @@ test('an automatic upgrade the gate rejects is grown again with another seed up 
     gate: { minGain: 0.5, minAccuracy: 0 },
   });
   const rig = await makeRig(t, rule, backend);
-  const infos: string[] = [];
-  const log: Logger = {
-    debug() {},
-    info: (msg) => infos.push(msg),
-    warn() {},
-    error: (msg, f) => infos.push(`error: ${msg} ${JSON.stringify(f)}`),
-    line() {},
-  };
-  const watcher = new ComputeWatcher({
-    store: rig.store,
-    policy: { name: 'retry-test', hash: 'h', rules: [rule], file: 'retry-test.yaml' },
-    backend,
-    read: async () => rawHardware('this-machine'),
-    log,
-    committedDepth: () => rig.store.committedVersion(MODEL)!.depth,
-    baseDepth: () => 2,
-  });
-  t.after(() => watcher.stop());
-  rig.onState = (job) => {
-    if (isTerminal(job.state)) watcher.jobEnded(job);
-  };
-  watcher.attach(rig.runner);
+  const { watcher, infos } = watchRig(t, rig, backend);
 
   const first = await watcher.trigger('start');
   assert.ok(first.job, first.refused);

@@ -7,13 +7,13 @@ import { validateMessage } from '../src/contract/validate';
 import { jobMessage } from '../src/daemon/fleet/job-message';
 import { describeCommit } from '../src/jobs/outcome';
 import { describeShadow, ShadowFigures, shadowOnSlot, shadowProblems } from '../src/jobs/shadow-run';
-import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
+import { loadServedModel, ModelSlot } from '../src/serve';
 import { predictRows } from '../src/serve/predict';
 import { classesOf } from '../src/serve/predict-tap';
 import { isTerminal } from '../src/store/job-states';
 import { useTestBackend } from './helpers/backend';
 import { candidateEntries, MODEL, testRule } from './helpers/jobs-fixtures';
-import { makeRig, waitFor } from './helpers/jobs-runner';
+import { makeRig, serveRig, waitFor } from './helpers/jobs-runner';
 import { DEFAULT_MODEL } from './helpers/serve-models';
 
 let backend: string;
@@ -49,14 +49,7 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 test('a shadow run between the gate and the swap: the candidate answers live predict requests beside v1, labels sent to :feedback score both, and the figures go into the commit and the job', async (t) => {
   const shadow = { requests: 6, minutes: 2, maxDisagreement: 1 };
   const rig = await makeRig(t, testRule({ targetDepth: 6, shadow }), backend);
-  const server = await startServer({
-    port: 0,
-    slots: new Map([[MODEL, rig.slot]]),
-    metrics: new Metrics(),
-    status: () => ({}),
-  });
-  t.after(() => stopServer(server));
-  const base = `http://127.0.0.1:${serverPort(server)}/v1/models/${MODEL}`;
+  const base = await serveRig(t, rig);
 
   const answer = rig.runner.request({ trigger: 'manual' });
   assert.ok(answer.accepted);

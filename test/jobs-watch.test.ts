@@ -1,18 +1,16 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { ComputeWatcher, SETTING } from '../src/daemon/compute-watcher';
+import { SETTING } from '../src/daemon/compute-watcher';
 import { isTerminal } from '../src/store/job-states';
-import type { Logger } from '../src/util/log';
-import { rawHardware } from './helpers/hardware';
 import { validateMessage } from '../src/contract/validate';
 import { jobMessage } from '../src/daemon/fleet/job-message';
 import { describeCommit } from '../src/jobs/outcome';
 import { SwapWatch, totalVariation, WatchFigures } from '../src/jobs/swap-watch';
-import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
+import { loadServedModel, ModelSlot } from '../src/serve';
 import type { ServedModel } from '../src/serve/served-model';
 import { useTestBackend } from './helpers/backend';
 import { MODEL, testRule } from './helpers/jobs-fixtures';
-import { makeRig, waitFor } from './helpers/jobs-runner';
+import { makeRig, serveRig, waitFor, watchRig } from './helpers/jobs-runner';
 import { DEFAULT_MODEL } from './helpers/serve-models';
 
 let backend: string;
@@ -110,36 +108,8 @@ test('the watch rolls back on failed requests and on labelled accuracy below the
 test('after an automatic upgrade with a watch, failing predict requests on the new version make the daemon roll back by itself; the next automatic step is canceled and no upgrade follows until compute changes; the figures go on the upgrade job and the rollback', async (t) => {
   const rule = testRule({ automatic: true, targetDepth: 6, watch: { minutes: 2, minRequests: 6, maxErrorRate: 0.2 } });
   const rig = await makeRig(t, rule, backend);
-  const infos: string[] = [];
-  const log: Logger = {
-    debug() {},
-    info: (msg) => infos.push(msg),
-    warn() {},
-    error: (msg, f) => infos.push(`error: ${msg} ${JSON.stringify(f)}`),
-    line() {},
-  };
-  const watcher = new ComputeWatcher({
-    store: rig.store,
-    policy: { name: 'watch-test', hash: 'h', rules: [rule], file: 'watch-test.yaml' },
-    backend,
-    read: async () => rawHardware('this-machine'),
-    log,
-    committedDepth: () => rig.store.committedVersion(MODEL)!.depth,
-    baseDepth: () => 2,
-  });
-  t.after(() => watcher.stop());
-  rig.onState = (job) => {
-    if (isTerminal(job.state)) watcher.jobEnded(job);
-  };
-  watcher.attach(rig.runner);
-  const server = await startServer({
-    port: 0,
-    slots: new Map([[MODEL, rig.slot]]),
-    metrics: new Metrics(),
-    status: () => ({}),
-  });
-  t.after(() => stopServer(server));
-  const url = `http://127.0.0.1:${serverPort(server)}/v1/models/${MODEL}:predict`;
+  const { watcher, infos } = watchRig(t, rig, backend);
+  const url = `${await serveRig(t, rig)}:predict`;
   const predict = (value: number) =>
     fetch(url, {
       method: 'POST',

@@ -1,43 +1,16 @@
+import type { JobMessage } from '../contract/messages';
+import type { PolicyRule } from '../policy/types';
 import type { ModelSlot } from '../serve/model-slot';
 import { predictRows } from '../serve/predict';
 import { classesOf, ObservedFeedback, ObservedPredict, PredictTap } from '../serve/predict-tap';
 import type { ServedModel } from '../serve/served-model';
 import { quantile } from '../stats/quantile';
 
-/** The policy's `shadow`: how long the candidate answers live traffic beside the served model, and what it must show. */
-export interface ShadowSettings {
-  /** Live predict requests to compare on; the shadow ends when this many were compared... */
-  requests: number;
-  /** ...or after this many minutes, whichever comes first. */
-  minutes: number;
-  /** The largest share of compared instances on which the candidate may answer another class. */
-  maxDisagreement: number;
-  /** The candidate's p99 forward time may be at most this many times the served model's. */
-  maxLatencyRatio?: number;
-}
+/** The policy's `shadow` (src/policy/schema.ts says what each field means). */
+export type ShadowSettings = NonNullable<PolicyRule['shadow']>;
 
-/** What a shadow run measured; recorded in the job's result. */
-export interface ShadowFigures {
-  servedVersion: number;
-  /** Requests compared, and their instances. */
-  requests: number;
-  instances: number;
-  /** Requests that went by while a comparison was busy or the time share was used up. */
-  skipped: number;
-  /** Share of compared instances the candidate answered with another class than the served model; null with none. */
-  disagreement: number | null;
-  /** Forward time of each model on the same inputs, back to back, off the request path. */
-  servedP50Ms: number | null;
-  servedP99Ms: number | null;
-  candidateP50Ms: number | null;
-  candidateP99Ms: number | null;
-  /** Instances of compared requests whose labels arrived by POST :feedback while the shadow ran. */
-  labelled: number;
-  servedAccuracy: number | null;
-  candidateAccuracy: number | null;
-  seconds: number;
-  endedBy: 'requests' | 'minutes' | 'stopped';
-}
+/** What a shadow run measured: the job's result and its fleet job message carry it (job.schema.json, `shadow`). */
+export type ShadowFigures = NonNullable<JobMessage['shadow']>;
 
 /** The shadow may take at most this share of the serving thread's time; requests beyond it go by uncompared. */
 const MAX_TIME_SHARE = 0.25;

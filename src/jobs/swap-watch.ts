@@ -1,44 +1,17 @@
+import type { JobMessage } from '../contract/messages';
+import type { PolicyRule } from '../policy/types';
 import type { ModelSlot } from '../serve/model-slot';
 import type { ObservedFeedback, ObservedPredict, PredictTap } from '../serve/predict-tap';
 import { TrafficLedger, VersionTraffic } from '../serve/version-traffic';
 import { quantile } from '../stats/quantile';
 
-/** The policy's `watch`: how long the new version is watched after a swap, and what makes the daemon roll it back. */
-export interface WatchSettings {
-  minutes: number;
-  /** Failed predict requests (5xx) over all, at most. */
-  maxErrorRate?: number;
-  /** Total variation distance between the new and the old version's answered class distribution, at most. */
-  maxShift?: number;
-  /** Labelled accuracy (POST :feedback) the new version may lose against the old one, at most. */
-  maxAccuracyDrop?: number;
-  /** The new version's p99 request latency over the old one's, at most (unset: not judged). */
-  maxLatencyRatio?: number;
-  /** Requests (instances, labels) each figure needs, on both versions where it compares, before it is judged. */
-  minRequests?: number;
-}
+/** The policy's `watch` (src/policy/schema.ts says what each field means). */
+export type WatchSettings = NonNullable<PolicyRule['watch']>;
 
 export const WATCH_DEFAULTS = { maxErrorRate: 0.02, maxShift: 0.25, maxAccuracyDrop: 0.03, minRequests: 20 } as const;
 
-/** What the watch measured, and how it ended; recorded in the upgrade job's result (and the rollback's request). */
-export interface WatchFigures {
-  version: number;
-  fromVersion: number;
-  seconds: number;
-  verdict: 'passed' | 'rolled-back' | 'superseded' | 'stopped';
-  /** Why it rolled back, with the figures; null otherwise. */
-  reason: string | null;
-  requests: number;
-  failures: number;
-  errorRate: number | null;
-  /** Total variation distance of the answered classes from the old version's; null until both have enough. */
-  shift: number | null;
-  p99Ms: number | null;
-  fromP99Ms: number | null;
-  labelled: number;
-  accuracy: number | null;
-  fromAccuracy: number | null;
-}
+/** What the watch measured, and how it ended: the upgrade job's result (and the rollback's request) and the fleet job message carry it (job.schema.json, `watch`). */
+export type WatchFigures = NonNullable<JobMessage['watch']>;
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const round = (x: number | null, digits = 4) => (x === null ? null : +x.toFixed(digits));

@@ -9,6 +9,11 @@ import { ModelSlot } from '../../src/serve/model-slot';
 import { openStore, Store } from '../../src/store';
 import { importShipped } from '../../src/store/model-dirs';
 import type { JobRow } from '../../src/store/types';
+import { ComputeWatcher } from '../../src/daemon/compute-watcher';
+import { Metrics, serverPort, startServer, stopServer } from '../../src/serve';
+import { isTerminal } from '../../src/store/job-states';
+import type { Logger } from '../../src/util/log';
+import { rawHardware } from './hardware';
 import { DATA_LIMIT, MODEL } from './jobs-fixtures';
 import { SHIPPED_MODEL } from './store-fixtures';
 
@@ -95,4 +100,50 @@ export async function waitFor(pred: () => boolean, what: string, timeoutMs = 120
 /** Tensors the serving thread holds besides the weights of the version it serves. */
 export function tensorsBesidesModel(slot: ModelSlot, numTensors: number): number {
   return numTensors - (slot.current()?.model.weights.length ?? 0);
+}
+
+/** The daemon's HTTP server (TF Serving shapes, :feedback) on a free port, serving the rig's slot; the model's URL. */
+export async function serveRig(t: { after(fn: () => unknown): void }, rig: Rig): Promise<string> {
+  const server = await startServer({
+    port: 0,
+    slots: new Map([[MODEL, rig.slot]]),
+    metrics: new Metrics(),
+    status: () => ({}),
+  });
+  t.after(() => stopServer(server));
+  return `http://127.0.0.1:${serverPort(server)}/v1/models/${MODEL}`;
+}
+
+/**
+ * A ComputeWatcher over the rig, as the daemon wires it: told of every job's end, its automatic
+ * upgrades run by the rig's runner; `infos` collects what it logs at info (and errors).
+ */
+export function watchRig(
+  t: { after(fn: () => unknown): void },
+  rig: Rig,
+  backend: string,
+): { watcher: ComputeWatcher; infos: string[] } {
+  const infos: string[] = [];
+  const log: Logger = {
+    debug() {},
+    info: (msg) => infos.push(msg),
+    warn() {},
+    error: (msg, f) => infos.push(`error: ${msg} ${JSON.stringify(f)}`),
+    line() {},
+  };
+  const watcher = new ComputeWatcher({
+    store: rig.store,
+    policy: { name: 'rig', hash: 'h', rules: [rig.rule], file: 'rig.yaml' },
+    backend,
+    read: async () => rawHardware('this-machine'),
+    log,
+    committedDepth: () => rig.store.committedVersion(MODEL)!.depth,
+    baseDepth: () => 2,
+  });
+  t.after(() => watcher.stop());
+  rig.onState = (job) => {
+    if (isTerminal(job.state)) watcher.jobEnded(job);
+  };
+  watcher.attach(rig.runner);
+  return { watcher, infos };
 }
