@@ -14,6 +14,8 @@ export type ShadowFigures = NonNullable<JobMessage['shadow']>;
 
 /** The shadow may take at most this share of the serving thread's time; requests beyond it go by uncompared. */
 const MAX_TIME_SHARE = 0.25;
+/** Compared requests whose answers are kept for feedback (the newest). */
+const MAX_KEPT_FOR_FEEDBACK = 2000;
 
 interface Compared {
   served: number[];
@@ -115,7 +117,9 @@ export class ShadowRun implements PredictTap {
       const candidate = classesOf(first ? b : a);
       this.instances += p.count;
       this.disagreed += candidate.filter((c, i) => c !== served[i]).length;
+      // kept for the labels that may follow, within a bound: a shadow of a million requests keeps the latest
       this.compared.set(p.requestId, { served, candidate, scored: false });
+      if (this.compared.size > MAX_KEPT_FOR_FEEDBACK) this.compared.delete(this.compared.keys().next().value as string);
     } finally {
       lease.release();
     }

@@ -48,7 +48,7 @@ export async function modelFeedback(req: IncomingMessage, res: ServerResponse, s
   if (!answered)
     throw new HttpError(
       404,
-      `request ${JSON.stringify(requestId)} is not among the last ${slot.answers.capacity} predict answers of model ${slot.name}`,
+      `request ${JSON.stringify(requestId)} is not among the last ${slot.answers.capacity} predict answers (${slot.answers.instanceCapacity} instances) of model ${slot.name}`,
     );
   if (raw.length !== answered.classes.length)
     throw new HttpError(

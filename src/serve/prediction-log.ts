@@ -4,16 +4,27 @@ export interface LoggedPrediction {
   classes: number[];
 }
 
-/** The last `capacity` predict requests by request id; the oldest drop out first. */
+/** Requests kept at most, and their instances at most (a request may hold up to maxInstances of them). */
+export const LOG_REQUESTS = 10_000;
+export const LOG_INSTANCES = 100_000;
+
+/** The last predict answers by request id, within LOG_REQUESTS requests and LOG_INSTANCES instances; the oldest drop out first. */
 export class PredictionLog {
   private readonly entries = new Map<string, LoggedPrediction>();
+  private instances = 0;
 
-  constructor(readonly capacity = 10_000) {}
+  constructor(
+    readonly capacity = LOG_REQUESTS,
+    readonly instanceCapacity = LOG_INSTANCES,
+  ) {}
 
   record(requestId: string, entry: LoggedPrediction): void {
-    this.entries.delete(requestId);
+    this.remove(requestId);
+    if (entry.classes.length > this.instanceCapacity) return;
     this.entries.set(requestId, entry);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    this.instances += entry.classes.length;
+    while (this.entries.size > this.capacity || this.instances > this.instanceCapacity)
+      this.remove(this.entries.keys().next().value as string);
   }
 
   get(requestId: string): LoggedPrediction | undefined {
@@ -22,5 +33,12 @@ export class PredictionLog {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  private remove(requestId: string): void {
+    const old = this.entries.get(requestId);
+    if (!old) return;
+    this.entries.delete(requestId);
+    this.instances -= old.classes.length;
   }
 }
