@@ -127,6 +127,9 @@ test('after an automatic upgrade with a watch, failing predict requests on the n
   assert.equal(rig.slot.current()?.version, 2);
   const second = next()!;
   assert.equal(second.state, 'queued');
+  const watching = rig.runner.watching()!;
+  assert.deepEqual([watching.jobId, watching.version, watching.fromVersion], [id, 2, 1]);
+  assert.ok(Date.parse(watching.endsAt) > Date.now());
 
   // 3e38 in every pixel overflows the network: v2 answers NaN, which the server refuses with a 500
   for (let k = 0; k < 3; k++) assert.equal(await predict(0.5), 200);
@@ -158,6 +161,7 @@ test('after an automatic upgrade with a watch, failing predict requests on the n
   assert.equal(waited.reason, 'the watch after the swap to v2 rolled it back');
   assert.ok(rig.states.some((s) => s.id === rollback.id && s.state === 'succeeded'));
   await rig.runner.idle();
+  assert.equal(rig.runner.watching(), undefined);
   assert.equal(rig.store.getSetting(SETTING.handled), first.detection.fingerprint);
   assert.ok(
     infos.includes('the watch after a swap rolled back: no automatic upgrade until compute changes'),

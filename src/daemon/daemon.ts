@@ -233,7 +233,7 @@ export class Daemon {
     jobEvents.subscribe(this.jobAftermath(watcher));
     const runner = await lifecycle.start('job runner', async () => {
       if (parts.readOnly) {
-        const r = new ReadOnlyRunner(() => parts.readOnly!.reason);
+        const r: RunnerPort = new ReadOnlyRunner(() => parts.readOnly!.reason);
         return { value: r, stop: () => r.stop() };
       }
       const r = this.opts.createRunner({

@@ -136,6 +136,7 @@ export function daemonStatus(parts: DaemonParts) {
         }
       : null,
     job: active ? jobView(parts, active) : null,
+    watch: runner?.watching?.() ?? null,
     fleet: parts.fleet
       ? {
           broker: parts.brokerUrl ? describeBroker(parts.brokerUrl) : null,

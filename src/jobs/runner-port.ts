@@ -9,6 +9,15 @@ import type { UpgradeRequest } from './types';
 
 export type { UpgradeRequest };
 
+/** A running watch, as `deepend status` shows it. */
+export interface WatchView {
+  jobId: string;
+  version: number;
+  fromVersion: number;
+  /** When its minutes run out (ISO). */
+  endsAt: string;
+}
+
 export type RequestResult = { accepted: true; job: JobRow } | { accepted: false; reason: string; job?: JobRow };
 
 export interface RunnerPort {
@@ -17,6 +26,8 @@ export interface RunnerPort {
   cancel(jobId: string): boolean;
   rollback(version?: number, reason?: 'import'): Promise<JobRow>;
   active(): JobRow | undefined;
+  /** The watch after the last upgrade's swap, while it runs (policy `watch`). */
+  watching?(): WatchView | undefined;
   idle(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { recoverJob } from './recover';
 import { rollbackTarget, runRollback } from './rollback-job';
 import { serveCommitted } from './swap';
 import type { RecoverReport, RequestAnswer, RunnerDeps, UpgradeRequest } from './types';
+import type { WatchView } from './runner-port';
 import { recordedPlan, runUpgrade, UpgradeStart } from './upgrade-job';
 import { describeWatch, SwapWatch, WatchFigures } from './swap-watch';
 import type { JsonObject } from '../store/types';
@@ -33,6 +34,7 @@ export class JobRunner {
   private stopping = false;
   /** The watch after the last upgrade's swap, while it runs: upgrades wait for it, a rollback ends it. */
   private watch?: SwapWatch;
+  private watchedJob?: string;
   /** The upgrade taken off the queue that waits for the watch to end. */
   private held?: { id: string; start: Start };
 
@@ -161,6 +163,12 @@ export class JobRunner {
     return this.ctx.store.job(job.id)!;
   }
 
+  watching(): WatchView | undefined {
+    const w = this.watch;
+    if (!w || this.watchedJob === undefined) return undefined;
+    return { jobId: this.watchedJob, version: w.version, fromVersion: w.fromVersion, endsAt: w.endsAt.toISOString() };
+  }
+
   /** The unfinished job the runner works on or will run next. */
   active(): JobRow | undefined {
     const id = this.current?.id ?? this.queue[0]?.id;
@@ -278,6 +286,7 @@ export class JobRunner {
     const fromVersion = job.result?.fromVersion as number;
     const watch = new SwapWatch(this.ctx.slot, version, fromVersion, settings);
     this.watch = watch;
+    this.watchedJob = jobId;
     this.ctx.log({ level: 'info', msg: 'watch', job: jobId, version, fromVersion, minutes: settings.minutes });
     void watch.done.then((figures) => {
       if (this.watch === watch) this.watch = undefined;

@@ -108,12 +108,16 @@ export class SwapWatch implements PredictTap {
   private untap: () => void = () => undefined;
   private check: () => void = () => undefined;
 
+  /** When the watch's minutes run out. */
+  readonly endsAt: Date;
+
   constructor(
     slot: ModelSlot,
     readonly version: number,
     readonly fromVersion: number,
     settings: WatchSettings,
   ) {
+    this.endsAt = new Date(Date.now() + settings.minutes * 60_000);
     const before = slot.traffic.snapshot(fromVersion);
     this.done = new Promise((resolve) => {
       const timer = setTimeout(() => this.finish('passed'), settings.minutes * 60_000);

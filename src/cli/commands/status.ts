@@ -65,6 +65,12 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
           : 'none',
       ],
       [
+        'watch',
+        s.watch
+          ? `v${s.watch.version} (from v${s.watch.fromVersion}, job ${s.watch.jobId}) on live traffic until ${s.watch.endsAt}: past a limit it rolls back by itself`
+          : 'none',
+      ],
+      [
         'fleet',
         s.fleet
           ? `${s.fleet.connected ? 'connected to' : 'not connected to'} ${s.fleet.broker ?? 'no broker yet'}${s.fleet.embedded ? ' (embedded)' : ''} as ${s.fleet.topics}; ${s.fleet.outboxPending} report${s.fleet.outboxPending === 1 ? '' : 's'} waiting`
