@@ -88,6 +88,10 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
   const read = <T>(js: string) => page.evaluate(js) as Promise<T>;
   const row = (device: string) => `document.querySelector('tr[data-device="${device}"]')`;
   const bar = (device: string) => `${row(device)}?.querySelector('.bar')?.dataset`;
+  // A rollout's card is redrawn on each of its updates: find its button and click it in one turn of the
+  // page, where page.click (find, scroll, then click) may find a button that a redraw has just replaced.
+  const clickInCard = (selector: string) =>
+    read(`(() => { const b = document.querySelector(${JSON.stringify(selector)}); b.click(); return b.tagName; })()`);
   await page.setViewport({ width: 1680, height: 1000 });
   await page.goto(`${running.url}#token=${TOKEN}`);
 
@@ -318,7 +322,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
 
   await t.test('a wave of the rollout, then a device, rolled back from the page; bad rollbacks refused', async () => {
     const model = (device: string) => `${row(device)}?.querySelector('[data-field=model]')?.textContent`;
-    await page.click(`.rollout[data-rollout="${rolloutId}"] tr[data-wave="2"] .wave-rollback`);
+    await clickInCard(`.rollout[data-rollout="${rolloutId}"] tr[data-wave="2"] .wave-rollback`);
     await until(
       `/^field-0001: accepted, job [0-9a-f-]{36}$/.test(document.querySelector('#rollout-replies .reply.ok')?.textContent ?? '')`,
     );
@@ -391,7 +395,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
       const card = `document.querySelector('.rollout[data-rollout="${id}"]')`;
       // paused once wave 1 is out (a pause before it would hold wave 1 itself)
       await until(`/^\\d+$/.test(${card}?.querySelector('tr[data-wave="1"] [data-field=pending]')?.textContent ?? '')`);
-      await page.click(`.rollout[data-rollout="${id}"] .rollout-pause`);
+      await clickInCard(`.rollout[data-rollout="${id}"] .rollout-pause`);
       await until(`document.querySelector('#rollout-replies .reply.ok')?.textContent === '${id}: paused'`);
       await until(`${card}?.querySelector('.pill')?.textContent === 'paused'`);
       assert.match(await read<string>(`${card}.querySelector('.rollout-line').textContent`), /paused by console on /);
@@ -401,7 +405,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
       const wave2 = `${card}.querySelector('tr[data-wave="2"] [data-field=pending]').textContent`;
       assert.equal(await read(wave2), 'not sent');
       assert.equal(await read(`${card}.dataset.status`), 'running');
-      await page.click(`.rollout[data-rollout="${id}"] .rollout-resume`);
+      await clickInCard(`.rollout[data-rollout="${id}"] .rollout-resume`);
       await until(`document.querySelector('#rollout-replies .reply.ok')?.textContent === '${id}: resumed'`);
       await until(`${card}?.dataset.status === 'completed'`);
       for (const device of ['field-0000', 'field-0001'])
@@ -417,7 +421,7 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
       // wave 1 is over and wave 2 waits out the pause, in the CLI's process
       await until(`${card}?.querySelector('tr[data-wave="1"] [data-field=succeeded]')?.textContent === '1'`);
       await until(`/next wave in/.test(${card}.querySelector('.rollout-line').textContent)`);
-      await page.click(`.rollout[data-rollout="${id}"] .rollout-abort`);
+      await clickInCard(`.rollout[data-rollout="${id}"] .rollout-abort`);
       await until(`document.querySelector('#rollout-replies .reply.ok')?.textContent === '${id}: aborted'`);
       await until(`${card}?.dataset.status === 'stopped'`);
       assert.match(
