@@ -89,6 +89,13 @@ test('the watch rolls back on failed requests and on labelled accuracy below the
     assert.equal(l.fromAccuracy, 0.95);
     assert.match(l.reason!, /labelled accuracy 50\.0% on 10 is 45\.0 points below v1's 95\.0% \(limit 3\.0\)/);
 
+    const slow = new SwapWatch(slot, 2, 1, { minutes: 1, minRequests: 4, maxShift: 1, maxLatencyRatio: 2 });
+    for (let k = 0; k < 4; k++) answer(slot, slot.current()!, `s-${k}`, [k], 10);
+    const sl = await slow.done;
+    assert.equal(sl.verdict, 'rolled-back');
+    assert.deepEqual([sl.p99Ms, sl.fromP99Ms], [10, 2]);
+    assert.equal(sl.reason, "v2's p99 latency 10.0 ms is 5.00x v1's 2.0 ms (limit 2x)");
+
     const quiet = new SwapWatch(slot, 2, 1, { minutes: 0.002 });
     answer(slot, slot.current()!, 'q-1', [1]);
     const q = await quiet.done;

@@ -30,8 +30,17 @@ interface Judged {
   problems: string[];
 }
 
-/** The watch's figures for `now` (the new version) against `before` (the old one's traffic), and what crosses a limit. */
-export function judgeWatch(now: VersionTraffic, before: VersionTraffic, s: WatchSettings): Judged {
+/**
+ * The watch's figures for `now` (the new version) against `before` (the old one's traffic), and what
+ * crosses a limit. `latency: false` leaves the p99s out (null): the check after every request skips
+ * sorting the latencies unless the policy judges them.
+ */
+export function judgeWatch(
+  now: VersionTraffic,
+  before: VersionTraffic,
+  s: WatchSettings,
+  opts: { latency?: boolean } = {},
+): Judged {
   const min = s.minRequests ?? WATCH_DEFAULTS.minRequests;
   const maxErrorRate = s.maxErrorRate ?? WATCH_DEFAULTS.maxErrorRate;
   const maxShift = s.maxShift ?? WATCH_DEFAULTS.maxShift;
@@ -40,8 +49,9 @@ export function judgeWatch(now: VersionTraffic, before: VersionTraffic, s: Watch
   const errorRate = total > 0 ? now.failures / total : null;
   const shift =
     now.instances >= min && before.instances >= min ? totalVariation(now.classCounts, before.classCounts) : null;
-  const p99 = quantile(now.latenciesMs, 0.99);
-  const fromP99 = quantile(before.latenciesMs, 0.99);
+  const latency = opts.latency !== false;
+  const p99 = latency ? quantile(now.latenciesMs, 0.99) : null;
+  const fromP99 = latency ? quantile(before.latenciesMs, 0.99) : null;
   const accuracy = now.labelled > 0 ? now.correct / now.labelled : null;
   const fromAccuracy = before.labelled > 0 ? before.correct / before.labelled : null;
   const problems: string[] = [];
@@ -138,7 +148,8 @@ export class SwapWatch implements PredictTap {
         });
       };
       this.check = () => {
-        if (!this.ended && judgeWatch(this.seen.of(version), before, settings).problems.length > 0)
+        const latency = settings.maxLatencyRatio !== undefined;
+        if (!this.ended && judgeWatch(this.seen.of(version), before, settings, { latency }).problems.length > 0)
           this.finish('rolled-back');
       };
     });
