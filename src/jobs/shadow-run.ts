@@ -16,6 +16,8 @@ export type ShadowFigures = NonNullable<JobMessage['shadow']>;
 const MAX_TIME_SHARE = 0.25;
 /** Compared requests whose answers are kept for feedback (the newest). */
 const MAX_KEPT_FOR_FEEDBACK = 2000;
+/** Forward times kept per model for the percentiles (the newest): a shadow of a million requests stays small. */
+const MAX_TIMES = 10_000;
 
 interface Compared {
   served: number[];
@@ -38,6 +40,7 @@ export class ShadowRun implements PredictTap {
   private readonly compared = new Map<string, Compared>();
   private readonly servedMs: number[] = [];
   private readonly candidateMs: number[] = [];
+  private requests = 0;
   private instances = 0;
   private disagreed = 0;
   private skipped = 0;
@@ -104,14 +107,19 @@ export class ShadowRun implements PredictTap {
     }
     try {
       // alternate which model runs first, so that neither always finds the caches warm
-      const first = this.servedMs.length % 2 === 0;
+      const first = this.requests % 2 === 0;
       const t0 = performance.now();
       const a = predictRows(first ? p.served : this.candidate, p.x, p.count);
       const t1 = performance.now();
       const b = predictRows(first ? this.candidate : p.served, p.x, p.count);
       const t2 = performance.now();
+      this.requests++;
       this.servedMs.push(first ? t1 - t0 : t2 - t1);
       this.candidateMs.push(first ? t2 - t1 : t1 - t0);
+      if (this.servedMs.length > MAX_TIMES) {
+        this.servedMs.shift();
+        this.candidateMs.shift();
+      }
       this.busyMs += t2 - t0;
       const served = classesOf(first ? a : b);
       const candidate = classesOf(first ? b : a);
@@ -123,13 +131,13 @@ export class ShadowRun implements PredictTap {
     } finally {
       lease.release();
     }
-    if (this.servedMs.length >= this.settings.requests) this.finish('requests');
+    if (this.requests >= this.settings.requests) this.finish('requests');
   }
 
   private figures(servedVersion: number, endedBy: ShadowFigures['endedBy']): ShadowFigures {
     return {
       servedVersion,
-      requests: this.servedMs.length,
+      requests: this.requests,
       instances: this.instances,
       skipped: this.skipped,
       disagreement: this.instances > 0 ? round(this.disagreed / this.instances, 4) : null,
