@@ -105,6 +105,18 @@ test('a shadow run between the gate and the swap: the candidate answers live pre
   assert.match(describeCommit(job)!, /, committed as v2; shadow: 6 requests, [0-9.]+% disagreed$/);
   assert.match(describeShadow(figures), /^shadow: 6 requests \(24 instances\) in [0-9.]+ s, disagreement/);
 
+  // /metrics counts the labels by the version that answered and whether it was right
+  const metrics = await (await fetch(base.replace(/\/v1\/.*$/, '/metrics'))).text();
+  const counted = (correct: string) =>
+    Number(
+      new RegExp(
+        `^deepend_feedback_labels_total\\{model="${MODEL}",version="1",correct="${correct}"\\} (\\d+)$`,
+        'm',
+      ).exec(metrics)?.[1] ?? 0,
+    );
+  assert.equal(counted('true') + counted('false'), 4 * sent, metrics);
+  assert.ok(counted('true') > counted('false'), 'v1 is right on most digits');
+
   // a predict without an id gets one; feedback for what the server does not know is refused in one line
   const { instances } = sample(0, 2);
   const plain = await post(`${base}:predict`, { instances });

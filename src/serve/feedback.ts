@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody, sendJson } from './http';
+import type { Counter } from './metrics';
 import type { ModelSlot } from './model-slot';
 
 /** A feedback body is small: one label per instance of a predict request. */
@@ -37,7 +38,12 @@ function classOf(label: unknown, names: readonly string[], i: number): number {
  * instance. Scored against what was answered, and handed to the slot's taps (a
  * shadow run, the watch after a swap), which score the candidate and the new version.
  */
-export async function modelFeedback(req: IncomingMessage, res: ServerResponse, slot: ModelSlot): Promise<void> {
+export async function modelFeedback(
+  req: IncomingMessage,
+  res: ServerResponse,
+  slot: ModelSlot,
+  counted: Counter,
+): Promise<void> {
   const body = parse(await readBody(req, MAX_FEEDBACK_BYTES));
   const requestId = body.request_id;
   if (typeof requestId !== 'string' || requestId.length === 0)
@@ -59,5 +65,8 @@ export async function modelFeedback(req: IncomingMessage, res: ServerResponse, s
   const labels = raw.map((label, i) => classOf(label, names, i));
   const correct = labels.filter((c, i) => c === answered.classes[i]).length;
   slot.observeFeedback({ requestId, version: answered.version, labels, classes: answered.classes });
+  const version = String(answered.version);
+  if (correct > 0) counted.inc({ model: slot.name, version, correct: 'true' }, correct);
+  if (correct < labels.length) counted.inc({ model: slot.name, version, correct: 'false' }, labels.length - correct);
   sendJson(res, 200, { request_id: requestId, version: answered.version, instances: labels.length, correct });
 }

@@ -28,6 +28,8 @@ export interface PredictContext {
   batcher: MicroBatcher;
   /** Counts predict requests the model answered with NaN or Infinity, by model. */
   nonFinite: Counter;
+  /** Counts the labels of POST :feedback, by model, version and whether the answer was right. */
+  feedbackLabels: Counter;
 }
 
 /** The first output that is not a finite number, as `input I, output J`, or undefined. */

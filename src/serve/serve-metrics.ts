@@ -24,6 +24,7 @@ export interface ServeMetrics {
   requests: Counter;
   duration: Histogram;
   nonFinite: Counter;
+  feedbackLabels: Counter;
 }
 
 function perSlot(slots: Map<string, ModelSlot>, value: (slot: ModelSlot) => number | undefined): Sample[] {
@@ -53,6 +54,11 @@ export function registerServeMetrics(
     name: 'deepend_nonfinite_predictions_total',
     help: 'Predict requests answered 500 because the model output NaN or Infinity.',
     labelNames: ['model'],
+  });
+  const feedbackLabels = metrics.counter({
+    name: 'deepend_feedback_labels_total',
+    help: 'Labels clients sent back (POST :feedback) by model, version that answered, and whether its answer was right.',
+    labelNames: ['model', 'version', 'correct'],
   });
   const duration = metrics.histogram({
     name: 'deepend_request_duration_seconds',
@@ -117,5 +123,5 @@ export function registerServeMetrics(
   metrics.gauge({ name: 'process_heap_used_bytes', help: 'V8 heap in use, in bytes.' }, () => [
     { labels: {}, value: process.memoryUsage().heapUsed },
   ]);
-  return { requests, duration, nonFinite };
+  return { requests, duration, nonFinite, feedbackLabels };
 }

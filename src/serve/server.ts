@@ -87,7 +87,7 @@ async function dispatch(
     case 'predict':
       return modelPredict(req, res, slotFor(opts.slots, r.model), r.version, predict);
     case 'feedback':
-      return modelFeedback(req, res, slotFor(opts.slots, r.model));
+      return modelFeedback(req, res, slotFor(opts.slots, r.model), predict.feedbackLabels);
   }
 }
 
@@ -127,6 +127,7 @@ export function startServer(opts: ServerOptions): Promise<Server> {
     maxInstances: opts.maxInstances ?? DEFAULT_MAX_INSTANCES,
     batcher: new MicroBatcher(opts.maxBatch ?? DEFAULT_MAX_BATCH),
     nonFinite: m.nonFinite,
+    feedbackLabels: m.feedbackLabels,
   };
   const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Node answers 408 and closes the connection itself when either timeout passes
