@@ -133,6 +133,19 @@ test('a shadow run between the gate and the swap: the candidate answers live pre
   const noId = await post(`${base}:feedback`, { labels: [1] });
   assert.equal(noId.status, 400);
   assert.match(String(noId.json.error), /request_id is missing/);
+  const numberId = await post(`${base}:feedback`, { request_id: 5, labels: [1] });
+  assert.equal(numberId.status, 400);
+  assert.match(String(numberId.json.error), /^request_id must be the x-request-id header's text, got 5$/);
+  const notList = await post(`${base}:feedback`, { request_id: plain.headers.get('x-request-id'), labels: 3 });
+  assert.equal(notList.status, 400);
+  assert.match(String(notList.json.error), /^labels must be a list, one label per instance, got 3$/);
+  // each answer is scored once; a client's id already answered is not reused
+  const again = await post(`${base}:feedback`, { request_id: 'req-0', labels: sample(0, 4).labels });
+  assert.equal(again.status, 409);
+  assert.match(String(again.json.error), /^the labels of request req-0 were already sent/);
+  const reused = await post(`${base}:predict`, { instances }, { 'x-request-id': 'req-0' });
+  assert.equal(reused.status, 200);
+  assert.match(reused.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
 });
 
 test('a candidate that answers another class than the served model is flagged with the figures; a shadow without traffic ends on its minutes; stop ends it at once', async () => {

@@ -3,17 +3,31 @@ import type { PolicyRule } from '../policy/types';
 import type { ModelSlot } from '../serve/model-slot';
 import type { ObservedFeedback, ObservedPredict, PredictTap } from '../serve/predict-tap';
 import { TrafficLedger, VersionTraffic } from '../serve/version-traffic';
+import { clopperPearsonLower } from '../stats/binomial';
+import { homogeneity } from '../stats/chi-square';
 import { quantile } from '../stats/quantile';
 
 /** The policy's `watch` (src/policy/schema.ts says what each field means). */
 export type WatchSettings = NonNullable<PolicyRule['watch']>;
 
-export const WATCH_DEFAULTS = { maxErrorRate: 0.02, maxShift: 0.25, maxAccuracyDrop: 0.03, minRequests: 20 } as const;
-
 /** What the watch measured, and how it ended: the upgrade job's result (and the rollback's request) and the fleet job message carry it (job.schema.json, `watch`). */
 export type WatchFigures = NonNullable<JobMessage['watch']>;
 
+/**
+ * The watch looks after every request, so a figure must be past its limit at a
+ * high confidence (0.999 by default) before it rolls back: many looks at a
+ * 95% test would roll back good versions on noise.
+ */
+export const WATCH_DEFAULTS = {
+  maxErrorRate: 0.02,
+  maxShift: 0.25,
+  maxAccuracyDrop: 0.03,
+  minRequests: 20,
+  confidence: 0.999,
+} as const;
+
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const points = (x: number) => `${(x * 100).toFixed(1)} points`;
 const round = (x: number | null, digits = 4) => (x === null ? null : +x.toFixed(digits));
 
 /** 0.5 * sum |p_i - q_i| over the classes of two count vectors; 0 = the same distribution, 1 = disjoint. */
@@ -25,6 +39,24 @@ export function totalVariation(a: readonly number[], b: readonly number[]): numb
   return sum / 2;
 }
 
+/** One-sided Clopper-Pearson upper limit of k successes in n. */
+function upperLimit(k: number, n: number, confidence: number): number {
+  return 1 - clopperPearsonLower(n - k, n, confidence);
+}
+
+/**
+ * Lower confidence limit of p1 - p2 for two independent proportions (Newcombe's
+ * hybrid method, with exact Clopper-Pearson limits for each): how much worse
+ * the second is at least, at `confidence`.
+ */
+export function dropLowerLimit(k1: number, n1: number, k2: number, n2: number, confidence: number): number {
+  const p1 = k1 / n1;
+  const p2 = k2 / n2;
+  const low1 = clopperPearsonLower(k1, n1, confidence);
+  const high2 = upperLimit(k2, n2, confidence);
+  return p1 - p2 - Math.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2);
+}
+
 interface Judged {
   figures: Omit<WatchFigures, 'version' | 'fromVersion' | 'seconds' | 'verdict' | 'reason'>;
   problems: string[];
@@ -32,8 +64,13 @@ interface Judged {
 
 /**
  * The watch's figures for `now` (the new version) against `before` (the old one's traffic), and what
- * crosses a limit. `latency: false` leaves the p99s out (null): the check after every request skips
- * sorting the latencies unless the policy judges them.
+ * is past a limit at the watch's confidence: the failure rate's lower limit above maxErrorRate; the
+ * answered classes further than maxShift (total variation) from the old ones and told apart from
+ * them by Pearson's chi-square test; the labelled accuracy's drop, at its lower limit, above
+ * maxAccuracyDrop; the p99 latency over maxLatencyRatio times the old one (when set). A figure is
+ * judged once both versions have answered minRequests requests (the error rate: the new one alone).
+ * `latency: false` leaves the p99s out (null): the check after every request skips sorting the
+ * latencies unless the policy judges them.
  */
 export function judgeWatch(
   now: VersionTraffic,
@@ -45,10 +82,12 @@ export function judgeWatch(
   const maxErrorRate = s.maxErrorRate ?? WATCH_DEFAULTS.maxErrorRate;
   const maxShift = s.maxShift ?? WATCH_DEFAULTS.maxShift;
   const maxDrop = s.maxAccuracyDrop ?? WATCH_DEFAULTS.maxAccuracyDrop;
+  const confidence = s.confidence ?? WATCH_DEFAULTS.confidence;
+  const sure = `at ${+(confidence * 100).toFixed(2)}% confidence`;
+  const enough = now.requests >= min && before.requests >= min;
   const total = now.requests + now.failures;
   const errorRate = total > 0 ? now.failures / total : null;
-  const shift =
-    now.instances >= min && before.instances >= min ? totalVariation(now.classCounts, before.classCounts) : null;
+  const shift = now.instances > 0 && before.instances > 0 ? totalVariation(now.classCounts, before.classCounts) : null;
   const latency = opts.latency !== false;
   const p99 = latency ? quantile(now.latenciesMs, 0.99) : null;
   const fromP99 = latency ? quantile(before.latenciesMs, 0.99) : null;
@@ -57,29 +96,32 @@ export function judgeWatch(
   const problems: string[] = [];
   const v = `v${now.version}`;
   const old = `v${before.version}`;
-  if (errorRate !== null && total >= min && errorRate > maxErrorRate)
-    problems.push(`${v} failed ${pct(errorRate)} of ${total} predict requests (limit ${pct(maxErrorRate)})`);
-  if (shift !== null && shift > maxShift)
+  if (errorRate !== null && total >= min && clopperPearsonLower(now.failures, total, confidence) > maxErrorRate)
     problems.push(
-      `${v}'s answered classes moved ${pct(shift)} (total variation) from ${old}'s over ${now.instances} instances (limit ${pct(maxShift)})`,
+      `${v} failed ${pct(errorRate)} of ${total} predict requests: more than the limit ${pct(maxErrorRate)} ${sure}`,
     );
+  if (enough && shift !== null && shift > maxShift) {
+    const test = homogeneity(now.classCounts, before.classCounts);
+    if (test.p < 1 - confidence)
+      problems.push(
+        `${v}'s answered classes moved ${pct(shift)} (total variation) from ${old}'s over ${now.instances} instances, beyond noise ${sure} (chi-square ${test.statistic.toFixed(1)}, ${test.df} df; limit ${pct(maxShift)})`,
+      );
+  }
   if (
+    enough &&
     accuracy !== null &&
     fromAccuracy !== null &&
-    now.labelled >= min &&
-    before.labelled >= min &&
-    fromAccuracy - accuracy > maxDrop
+    dropLowerLimit(before.correct, before.labelled, now.correct, now.labelled, confidence) > maxDrop
   )
     problems.push(
-      `${v}'s labelled accuracy ${pct(accuracy)} on ${now.labelled} is ${((fromAccuracy - accuracy) * 100).toFixed(1)} points below ${old}'s ${pct(fromAccuracy)} (limit ${(maxDrop * 100).toFixed(1)})`,
+      `${v}'s labelled accuracy ${pct(accuracy)} on ${now.labelled} labels is ${points(fromAccuracy - accuracy)} below ${old}'s ${pct(fromAccuracy)} on ${before.labelled}: more than the limit ${points(maxDrop)} ${sure}`,
     );
   if (
+    enough &&
     s.maxLatencyRatio !== undefined &&
     p99 !== null &&
     fromP99 !== null &&
     fromP99 > 0 &&
-    now.latenciesMs.length >= min &&
-    before.latenciesMs.length >= min &&
     p99 > s.maxLatencyRatio * fromP99
   )
     problems.push(

@@ -21,6 +21,7 @@ export function describeDecision(rule: PolicyRule, baseDepth?: number): string {
           `shadow on ${rule.shadow.requests} live requests or ${rule.shadow.minutes} min, disagreement <= ${rule.shadow.maxDisagreement}${rule.shadow.maxLatencyRatio !== undefined ? `, p99 <= ${rule.shadow.maxLatencyRatio}x` : ''}`,
         ]
       : []),
+    ...(rule.watch ? [`watch ${rule.watch.minutes} min after the swap, rolling back by itself past its limits`] : []),
     rule.automatic ? `automatic ${rule.window ? `in window '${rule.window}'` : 'at any time'}` : 'on request only',
   ].join(', ');
 }

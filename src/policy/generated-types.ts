@@ -87,7 +87,7 @@ export interface PolicyFile {
       maxLatencyRatio?: number;
     };
     /**
-     * For `minutes` after a swap, the new version's live traffic against what the old version answered before it: the daemon rolls back by itself when more than maxErrorRate (default 0.02) of predict requests fail, the answered classes move more than maxShift (total variation, default 0.25) from the old version's, the labelled accuracy (POST :feedback) falls more than maxAccuracyDrop (default 0.03) below the old version's, or, when set, the p99 latency is more than maxLatencyRatio times the old one's; each figure is judged once it has minRequests (default 20) on each side.
+     * For `minutes` after a swap, the new version's live traffic against what the old version answered before it: the daemon rolls back by itself when more than maxErrorRate (default 0.02) of predict requests fail, the answered classes move more than maxShift (total variation, default 0.25) from the old version's, the labelled accuracy (POST :feedback) falls more than maxAccuracyDrop (default 0.03) below the old version's, or, when set, the p99 latency is more than maxLatencyRatio times the old one's. The first three must be past their limit at `confidence` (default 0.999: the watch looks after every request, and small samples are noisy); each figure is judged once both versions have answered minRequests (default 20) requests (the error rate: the new one alone).
      */
     watch?: {
       minutes: number;
@@ -96,6 +96,7 @@ export interface PolicyFile {
       maxAccuracyDrop?: number;
       maxLatencyRatio?: number;
       minRequests?: number;
+      confidence?: number;
     };
     /**
      * How often an automatic upgrade the gate rejected is tried again with another seed (default 2).

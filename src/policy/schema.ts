@@ -112,7 +112,7 @@ const RULE_SCHEMA = {
     watch: {
       type: 'object',
       description:
-        "For `minutes` after a swap, the new version's live traffic against what the old version answered before it: the daemon rolls back by itself when more than maxErrorRate (default 0.02) of predict requests fail, the answered classes move more than maxShift (total variation, default 0.25) from the old version's, the labelled accuracy (POST :feedback) falls more than maxAccuracyDrop (default 0.03) below the old version's, or, when set, the p99 latency is more than maxLatencyRatio times the old one's; each figure is judged once it has minRequests (default 20) on each side.",
+        "For `minutes` after a swap, the new version's live traffic against what the old version answered before it: the daemon rolls back by itself when more than maxErrorRate (default 0.02) of predict requests fail, the answered classes move more than maxShift (total variation, default 0.25) from the old version's, the labelled accuracy (POST :feedback) falls more than maxAccuracyDrop (default 0.03) below the old version's, or, when set, the p99 latency is more than maxLatencyRatio times the old one's. The first three must be past their limit at `confidence` (default 0.999: the watch looks after every request, and small samples are noisy); each figure is judged once both versions have answered minRequests (default 20) requests (the error rate: the new one alone).",
       additionalProperties: false,
       required: ['minutes'],
       properties: {
@@ -122,6 +122,7 @@ const RULE_SCHEMA = {
         maxAccuracyDrop: FRACTION,
         maxLatencyRatio: { type: 'number', minimum: 1 },
         minRequests: { type: 'integer', minimum: 1, maximum: 1000000 },
+        confidence: { type: 'number', minimum: 0.5, maximum: 0.99999 },
       },
     },
     retries: {

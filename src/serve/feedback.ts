@@ -46,16 +46,23 @@ export async function modelFeedback(
 ): Promise<void> {
   const body = parse(await readBody(req, MAX_FEEDBACK_BYTES));
   const requestId = body.request_id;
-  if (typeof requestId !== 'string' || requestId.length === 0)
+  if (requestId === undefined)
     throw new HttpError(400, 'request_id is missing: give the x-request-id header of the predict answer');
-  const raw = body.labels ?? (body.label !== undefined ? [body.label] : undefined);
-  if (!Array.isArray(raw)) throw new HttpError(400, 'labels is missing: give one label per instance of the request');
+  if (typeof requestId !== 'string' || requestId.length === 0)
+    throw new HttpError(400, `request_id must be the x-request-id header's text, got ${JSON.stringify(requestId)}`);
+  if (body.labels === undefined && body.label === undefined)
+    throw new HttpError(400, 'labels is missing: give one label per instance of the request');
+  const raw = body.labels ?? [body.label];
+  if (!Array.isArray(raw))
+    throw new HttpError(400, `labels must be a list, one label per instance, got ${JSON.stringify(raw).slice(0, 40)}`);
   const answered = slot.answers.get(requestId);
   if (!answered)
     throw new HttpError(
       404,
       `request ${JSON.stringify(requestId)} is not among the last ${slot.answers.capacity} predict answers (${slot.answers.instanceCapacity} instances) of model ${slot.name}`,
     );
+  if (answered.labelled)
+    throw new HttpError(409, `the labels of request ${requestId} were already sent: each request is scored once`);
   if (raw.length !== answered.classes.length)
     throw new HttpError(
       400,
@@ -64,6 +71,7 @@ export async function modelFeedback(
   const names = slot.current()?.meta.labels ?? [];
   const labels = raw.map((label, i) => classOf(label, names, i));
   const correct = labels.filter((c, i) => c === answered.classes[i]).length;
+  answered.labelled = true;
   slot.observeFeedback({ requestId, version: answered.version, labels, classes: answered.classes });
   const version = String(answered.version);
   if (correct > 0) counted.inc({ model: slot.name, version, correct: 'true' }, correct);

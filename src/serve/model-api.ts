@@ -17,9 +17,10 @@ export const VERSION_HEADER = 'x-model-version';
 export const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function requestIdOf(req: IncomingMessage): string {
+/** The client's own id when it is a plain token this slot has not answered yet (feedback must name one answer), else a UUID. */
+function requestIdOf(req: IncomingMessage, slot: ModelSlot): string {
   const given = req.headers[REQUEST_ID_HEADER];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && REQUEST_ID.test(given) && !slot.answers.has(given) ? given : randomUUID();
 }
 
 export interface PredictContext {
@@ -145,7 +146,7 @@ export async function modelPredict(
   ctx: PredictContext,
 ): Promise<void> {
   const body = parseJson(await readBody(req, ctx.maxBodyBytes));
-  const requestId = requestIdOf(req);
+  const requestId = requestIdOf(req, slot);
   const lease = slot.acquire();
   if (!lease) throw noVersion(slot);
   let rows: number[][];

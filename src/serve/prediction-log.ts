@@ -2,6 +2,8 @@
 export interface LoggedPrediction {
   version: number;
   classes: number[];
+  /** Its labels came (POST :feedback): a second time would count them twice. */
+  labelled?: boolean;
 }
 
 /** Requests kept at most, and their instances at most (a request may hold up to maxInstances of them). */
@@ -25,6 +27,10 @@ export class PredictionLog {
     this.instances += entry.classes.length;
     while (this.entries.size > this.capacity || this.instances > this.instanceCapacity)
       this.remove(this.entries.keys().next().value as string);
+  }
+
+  has(requestId: string): boolean {
+    return this.entries.has(requestId);
   }
 
   get(requestId: string): LoggedPrediction | undefined {
