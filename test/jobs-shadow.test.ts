@@ -58,6 +58,10 @@ test('a shadow run between the gate and the swap: the candidate answers live pre
   await waitFor(() => inShadow() || isTerminal(rig.store.job(id)!.state), 'the shadow step');
   assert.ok(inShadow(), rig.store.job(id)!.reason ?? rig.store.job(id)!.state);
   assert.equal(rig.slot.current()?.version, 1, 'v1 serves while the candidate shadows it');
+  await waitFor(() => rig.runner.shadowing() !== undefined, 'the shadow run to start');
+  const progress = rig.runner.shadowing()!;
+  assert.deepEqual([progress.requests, progress.wanted], [0, 6]);
+  assert.ok(Date.parse(progress.endsAt) > Date.now());
   const during = jobMessage(rig.store, MODEL, rig.store.job(id)!);
   assert.equal(during.step, 'shadow');
   assert.equal(during.status, 'running');
@@ -81,6 +85,7 @@ test('a shadow run between the gate and the swap: the candidate answers live pre
   await rig.runner.idle();
   const job = rig.store.job(id)!;
   assert.equal(job.state, 'succeeded', job.reason ?? '');
+  assert.equal(rig.runner.shadowing(), undefined);
   assert.ok(sent >= shadow.requests, `${sent} requests sent`);
   const figures = job.result?.shadow as unknown as ShadowFigures;
   assert.equal(figures.servedVersion, 1);

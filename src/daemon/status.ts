@@ -42,8 +42,9 @@ export interface JobView extends JobRow {
   progress: JobProgressView | null;
 }
 
+/** The job with its growth progress while it grows (after growth, the last progress would say stage2 100%). */
 export function jobView(parts: DaemonParts, job: JobRow): JobView {
-  return { ...job, progress: parts.progress.of(job.id) ?? null };
+  return { ...job, progress: job.state === 'growing' ? (parts.progress.of(job.id) ?? null) : null };
 }
 
 export function versionView(v: ModelVersionRow, serving: number | undefined) {
@@ -136,6 +137,7 @@ export function daemonStatus(parts: DaemonParts) {
         }
       : null,
     job: active ? jobView(parts, active) : null,
+    shadow: runner?.shadowing?.() ?? null,
     watch: runner?.watching?.() ?? null,
     fleet: parts.fleet
       ? {

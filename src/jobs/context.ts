@@ -4,6 +4,7 @@ import { candidateDir } from '../store/model-dirs';
 import type { JobRow, JobState, TransitionDetail } from '../store/types';
 import { crashIfAsked } from './crash';
 import type { GrowthHandle } from './grow-process';
+import type { ShadowView } from './runner-port';
 import type { JobProgress, RunnerDeps } from './types';
 
 export const DEFAULT_CANCEL_GRACE_MS = 5000;
@@ -23,7 +24,7 @@ export interface ActiveJob {
   stopping: boolean;
   growth?: GrowthHandle;
   /** The candidate's shadow run on live traffic, while one runs. */
-  shadow?: { stop(): void };
+  shadow?: { stop(): void; progress(): ShadowView };
 }
 
 export function makeContext(deps: RunnerDeps): RunContext {

@@ -4,6 +4,8 @@
  * committed as v2". Reads the result the swap recorded with the commit.
  */
 
+import { type WatchFigures, watchFigures } from './swap-watch';
+
 /** The parts of a job (a store row or its API view) the description reads. */
 export interface CommittedJob {
   kind: string;
@@ -32,8 +34,8 @@ function afterGate(result: Readonly<Record<string, unknown>>): string {
     const disagreed = typeof shadow.disagreement === 'number' ? `, ${percent(shadow.disagreement)} disagreed` : '';
     parts.push(`shadow: ${shadow.requests} requests${disagreed}`);
   }
-  const watch = result.watch as { verdict?: string; reason?: string | null } | undefined;
-  if (watch?.verdict) parts.push(`watch ${watch.verdict}${watch.reason ? `: ${watch.reason}` : ''}`);
+  const watch = result.watch as WatchFigures | undefined;
+  if (watch?.verdict) parts.push(`watch ${watch.verdict}: ${watchFigures(watch)}`);
   return parts.map((p) => `; ${p}`).join('');
 }
 

@@ -9,6 +9,15 @@ import type { UpgradeRequest } from './types';
 
 export type { UpgradeRequest };
 
+/** A running shadow run, as `deepend status` shows it. */
+export interface ShadowView {
+  /** Live requests compared so far, of those the policy wants. */
+  requests: number;
+  wanted: number;
+  /** When its minutes run out (ISO). */
+  endsAt: string;
+}
+
 /** A running watch, as `deepend status` shows it. */
 export interface WatchView {
   jobId: string;
@@ -28,6 +37,8 @@ export interface RunnerPort {
   active(): JobRow | undefined;
   /** The watch after the last upgrade's swap, while it runs (policy `watch`). */
   watching?(): WatchView | undefined;
+  /** The running job's shadow run, while one runs (policy `shadow`). */
+  shadowing?(): ShadowView | undefined;
   idle(): Promise<void>;
   stop(): Promise<void>;
 }

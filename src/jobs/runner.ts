@@ -10,7 +10,7 @@ import { recoverJob } from './recover';
 import { rollbackTarget, runRollback } from './rollback-job';
 import { serveCommitted } from './swap';
 import type { RecoverReport, RequestAnswer, RunnerDeps, UpgradeRequest } from './types';
-import type { WatchView } from './runner-port';
+import type { ShadowView, WatchView } from './runner-port';
 import { recordedPlan, runUpgrade, UpgradeStart } from './upgrade-job';
 import { describeWatch, SwapWatch, WatchFigures } from './swap-watch';
 import type { JsonObject } from '../store/types';
@@ -161,6 +161,10 @@ export class JobRunner {
     this.kick();
     await this.idle();
     return this.ctx.store.job(job.id)!;
+  }
+
+  shadowing(): ShadowView | undefined {
+    return this.current?.shadow?.progress();
   }
 
   watching(): WatchView | undefined {

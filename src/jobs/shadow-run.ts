@@ -51,11 +51,14 @@ export class ShadowRun implements PredictTap {
   private servedCorrect = 0;
   private candidateCorrect = 0;
 
+  private readonly endsAt: Date;
+
   constructor(
     private readonly slot: ModelSlot,
     private readonly candidate: ServedModel,
     private readonly settings: ShadowSettings,
   ) {
+    this.endsAt = new Date(Date.now() + settings.minutes * 60_000);
     const servedVersion = slot.current()?.version ?? 0;
     this.done = new Promise((resolve) => {
       const timer = setTimeout(() => this.finish('minutes'), settings.minutes * 60_000);
@@ -66,6 +69,11 @@ export class ShadowRun implements PredictTap {
         resolve(this.figures(servedVersion, endedBy));
       };
     });
+  }
+
+  /** How far it is: requests compared of those wanted, and when its minutes run out. */
+  progress(): { requests: number; wanted: number; endsAt: string } {
+    return { requests: this.requests, wanted: this.settings.requests, endsAt: this.endsAt.toISOString() };
   }
 
   /** Ends the run now (a cancel or the daemon's stop). */

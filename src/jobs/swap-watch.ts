@@ -227,7 +227,13 @@ export class SwapWatch implements PredictTap {
 
 /** One line of what the watch saw, for logs. */
 export function describeWatch(f: WatchFigures): string {
-  const head = `watch of v${f.version} (from v${f.fromVersion}) ${f.verdict} after ${f.seconds} s`;
-  const figures = `${f.requests} requests, ${f.failures} failed${f.shift !== null ? `, class shift ${pct(f.shift)}` : ''}${f.accuracy !== null ? `, labelled accuracy ${pct(f.accuracy)}` : ''}`;
-  return `${head}: ${f.reason ?? figures}`;
+  return `watch of v${f.version} (from v${f.fromVersion}) ${f.verdict} after ${f.seconds} s: ${watchFigures(f)}`;
+}
+
+/** Why it rolled back, else what it saw: "233 requests, 0 failed, class shift 1.9%, labelled accuracy 99.1%". */
+export function watchFigures(f: Pick<WatchFigures, 'reason' | 'requests' | 'failures' | 'shift' | 'accuracy'>): string {
+  if (f.reason) return f.reason;
+  const shift = f.shift !== null ? `, class shift ${pct(f.shift)}` : '';
+  const accuracy = f.accuracy !== null ? `, labelled accuracy ${pct(f.accuracy)}` : '';
+  return `${f.requests} requests, ${f.failures} failed${shift}${accuracy}`;
 }

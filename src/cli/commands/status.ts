@@ -61,7 +61,7 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
       [
         'job',
         job
-          ? `${job.id} ${job.kind} (${job.trigger}) ${job.state}${job.progress ? ` ${describeProgress(job.progress)}` : ''}`
+          ? `${job.id} ${job.kind} (${job.trigger}) ${job.state}${job.progress ? ` ${describeProgress(job.progress)}` : ''}${s.shadow ? `, shadow on live traffic: ${s.shadow.requests} of ${s.shadow.wanted} requests compared, until ${s.shadow.endsAt}` : ''}`
           : 'none',
       ],
       [
