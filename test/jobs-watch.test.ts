@@ -171,6 +171,7 @@ test('after an automatic upgrade with a watch, failing predict requests on the n
   assert.equal(second.state, 'queued');
   const watching = rig.runner.watching()!;
   assert.deepEqual([watching.jobId, watching.version, watching.fromVersion], [id, 2, 1]);
+  assert.deepEqual([watching.requests, watching.failures, watching.labelled], [0, 0, 0]);
   assert.ok(Date.parse(watching.endsAt) > Date.now());
 
   // 3e38 in every pixel overflows the network: v2 answers NaN, which the server refuses with a 500

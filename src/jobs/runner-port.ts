@@ -25,6 +25,12 @@ export interface WatchView {
   fromVersion: number;
   /** When its minutes run out (ISO). */
   endsAt: string;
+  /** What it has seen so far. */
+  requests: number;
+  failures: number;
+  shift: number | null;
+  labelled: number;
+  accuracy: number | null;
 }
 
 export type RequestResult = { accepted: true; job: JobRow } | { accepted: false; reason: string; job?: JobRow };

@@ -170,7 +170,18 @@ export class JobRunner {
   watching(): WatchView | undefined {
     const w = this.watch;
     if (!w || this.watchedJob === undefined) return undefined;
-    return { jobId: this.watchedJob, version: w.version, fromVersion: w.fromVersion, endsAt: w.endsAt.toISOString() };
+    const { requests, failures, shift, labelled, accuracy } = w.now();
+    return {
+      jobId: this.watchedJob,
+      version: w.version,
+      fromVersion: w.fromVersion,
+      endsAt: w.endsAt.toISOString(),
+      requests,
+      failures,
+      shift,
+      labelled,
+      accuracy,
+    };
   }
 
   /** The unfinished job the runner works on or will run next. */

@@ -159,6 +159,8 @@ export class SwapWatch implements PredictTap {
   private ended = false;
   private untap: () => void = () => undefined;
   private check: () => void = () => undefined;
+  /** The figures so far (the latencies left out), for `deepend status`. */
+  now!: () => Judged['figures'];
 
   /** When the watch's minutes run out. */
   readonly endsAt: Date;
@@ -189,6 +191,7 @@ export class SwapWatch implements PredictTap {
           ...judged.figures,
         });
       };
+      this.now = () => judgeWatch(this.seen.of(version), before, settings, { latency: false }).figures;
       this.check = () => {
         const latency = settings.maxLatencyRatio !== undefined;
         if (!this.ended && judgeWatch(this.seen.of(version), before, settings, { latency }).problems.length > 0)

@@ -1,3 +1,4 @@
+import { watchFigures } from '../../jobs/swap-watch';
 import { parseArgs } from '../../cli-kit/args';
 import { CommandIO, keyValues, pct } from '../../cli-kit/output';
 import { clientFor } from '../../daemon/control-client';
@@ -67,7 +68,7 @@ export async function statusCommand(argv: string[], io: CommandIO): Promise<numb
       [
         'watch',
         s.watch
-          ? `v${s.watch.version} (from v${s.watch.fromVersion}, job ${s.watch.jobId}) on live traffic until ${s.watch.endsAt}: past a limit it rolls back by itself`
+          ? `v${s.watch.version} (from v${s.watch.fromVersion}, job ${s.watch.jobId}) on live traffic until ${s.watch.endsAt}: ${watchFigures({ ...s.watch, reason: null })} so far; past a limit it rolls back by itself`
           : 'none',
       ],
       [
