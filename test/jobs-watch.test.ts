@@ -24,9 +24,13 @@ function answer(slot: ModelSlot, served: ServedModel, id: string, classes: numbe
   slot.observePredict({ requestId: id, served, x, count: classes.length, classes, ms });
 }
 
-/** A slot that served v1 (classes 0..9 evenly, 10 labelled answers of which 9 right), then swapped to v2. */
-async function swappedSlot(): Promise<ModelSlot> {
+/**
+ * A slot that served v1 (classes 0..9 evenly, 10 labelled answers of which 9 right), then swapped to v2;
+ * closed after the test. A watch judges v2 by everything v2 answered, so each watch gets a slot of its own.
+ */
+async function swappedSlot(t: { after(fn: () => unknown): void }): Promise<ModelSlot> {
   const slot = new ModelSlot('watched');
+  t.after(() => slot.close());
   await slot.swap(await loadServedModel(DEFAULT_MODEL, 1));
   for (let k = 0; k < 10; k++) {
     answer(slot, slot.current()!, `old-${k}`, [k % 10, (k + 5) % 10], 2);
@@ -48,63 +52,57 @@ test('total variation distance: 0 for the same distribution, 1 for disjoint ones
   assert.equal(totalVariation([1, 1], [1, 1, 2]), 0.5);
 });
 
-test("the watch rolls back when the new version's answered classes move away from the old one's beyond noise, and says by how much", async () => {
-  const slot = await swappedSlot();
-  try {
-    const watch = new SwapWatch(slot, 2, 1, { minutes: 1, minRequests: 8 });
-    for (let k = 0; k < 12; k++) answer(slot, slot.current()!, `new-${k}`, [3, 3]);
-    const figures: WatchFigures = await watch.done;
-    assert.equal(figures.verdict, 'rolled-back');
-    // 16 instances of class 3 against 20 spread over ten classes: chi-square 28.8 on 9 df, p 0.0007
-    assert.equal(figures.requests, 8, 'judged from the 8th request on');
-    assert.equal(figures.shift, 0.9);
-    assert.equal(
-      figures.reason,
-      "v2's answered classes moved 90.0% (total variation) from v1's over 16 instances, beyond noise at 99.9% confidence (chi-square 28.8, 9 df; limit 25.0%)",
-    );
-    assert.equal(figures.fromP99Ms, 2);
-  } finally {
-    await slot.close();
-  }
+test("the watch rolls back when the new version's answered classes move away from the old one's beyond noise, and says by how much", async (t) => {
+  const slot = await swappedSlot(t);
+  const watch = new SwapWatch(slot, 2, 1, { minutes: 1, minRequests: 8 });
+  for (let k = 0; k < 12; k++) answer(slot, slot.current()!, `new-${k}`, [3, 3]);
+  const figures: WatchFigures = await watch.done;
+  assert.equal(figures.verdict, 'rolled-back');
+  // 16 instances of class 3 against 20 spread over ten classes: chi-square 28.8 on 9 df, p 0.0007
+  assert.equal(figures.requests, 8, 'judged from the 8th request on');
+  assert.equal(figures.shift, 0.9);
+  assert.equal(
+    figures.reason,
+    "v2's answered classes moved 90.0% (total variation) from v1's over 16 instances, beyond noise at 99.9% confidence (chi-square 28.8, 9 df; limit 25.0%)",
+  );
+  assert.equal(figures.fromP99Ms, 2);
 });
 
-test('the watch does not roll back on noise: a class shift, a failure or a wrong label that small samples of a good version show', async () => {
-  const slot = await swappedSlot();
-  try {
-    // six instances over six classes against v1's ten: 40% apart, as two small samples of one distribution are
-    const watch = new SwapWatch(slot, 2, 1, { minutes: 0.005, minRequests: 3, maxErrorRate: 0.02 });
-    for (let k = 0; k < 3; k++) answer(slot, slot.current()!, `n-${k}`, [2 * k, 2 * k + 1]);
-    // one failure in 21 requests: 4.8%, above the 2% limit on its face
-    for (let k = 3; k < 20; k++) answer(slot, slot.current()!, `n-${k}`, [k % 10, (k + 5) % 10]);
-    slot.observeFailure(2);
-    // 39 of 40 labels right against v1's 19 of 20
-    for (let k = 0; k < 20; k++)
-      slot.observeFeedback({
-        requestId: `n-${k}`,
-        version: 2,
-        labels: k === 0 ? [7, 1] : [k % 10, (k + 5) % 10],
-        classes: k === 0 ? [0, 1] : [k % 10, (k + 5) % 10],
-      });
-    const f = await watch.done;
-    assert.equal(f.verdict, 'passed', f.reason ?? '');
-    assert.equal(f.failures, 1);
-    assert.ok(f.errorRate! > 0.02);
-    assert.equal(f.accuracy, 0.975);
-  } finally {
-    await slot.close();
-  }
+test('the watch does not roll back on noise: a class shift, a failure or a wrong label that small samples of a good version show', async (t) => {
+  const slot = await swappedSlot(t);
+  // six instances over six classes against v1's ten: 40% apart, as two small samples of one distribution are
+  const watch = new SwapWatch(slot, 2, 1, { minutes: 0.005, minRequests: 3, maxErrorRate: 0.02 });
+  for (let k = 0; k < 3; k++) answer(slot, slot.current()!, `n-${k}`, [2 * k, 2 * k + 1]);
+  // one failure in 21 requests: 4.8%, above the 2% limit on its face
+  for (let k = 3; k < 20; k++) answer(slot, slot.current()!, `n-${k}`, [k % 10, (k + 5) % 10]);
+  slot.observeFailure(2);
+  // 39 of 40 labels right against v1's 19 of 20
+  for (let k = 0; k < 20; k++)
+    slot.observeFeedback({
+      requestId: `n-${k}`,
+      version: 2,
+      labels: k === 0 ? [7, 1] : [k % 10, (k + 5) % 10],
+      classes: k === 0 ? [0, 1] : [k % 10, (k + 5) % 10],
+    });
+  const f = await watch.done;
+  assert.equal(f.verdict, 'passed', f.reason ?? '');
+  assert.equal(f.failures, 1);
+  assert.ok(f.errorRate! > 0.02);
+  assert.equal(f.accuracy, 0.975);
 });
 
-test('the watch rolls back on failed requests and on labelled accuracy below the old version, passes when its minutes run out within every limit, and ends when another version serves', async () => {
-  const slot = await swappedSlot();
-  try {
+test('the watch rolls back on failed requests and on labelled accuracy below the old version, passes when its minutes run out within every limit, and ends when another version serves', async (t) => {
+  {
+    const slot = await swappedSlot(t);
     const errors = new SwapWatch(slot, 2, 1, { minutes: 1, minRequests: 4, maxShift: 1 });
     for (let k = 0; k < 4; k++) slot.observeFailure(2);
     const e = await errors.done;
     assert.equal(e.verdict, 'rolled-back');
     assert.equal(e.errorRate, 1);
     assert.equal(e.reason, 'v2 failed 100.0% of 4 predict requests: more than the limit 2.0% at 99.9% confidence');
-
+  }
+  {
+    const slot = await swappedSlot(t);
     const labelled = new SwapWatch(slot, 2, 1, { minutes: 1, minRequests: 10, maxShift: 1 });
     for (let k = 0; k < 40; k++) {
       answer(slot, slot.current()!, `l-${k}`, [k % 10, k % 10]);
@@ -123,27 +121,31 @@ test('the watch rolls back on failed requests and on labelled accuracy below the
       l.reason!,
       /^v2's labelled accuracy 50\.0% on \d+ labels is 45\.0 points below v1's 95\.0% on 20: more than the limit 3\.0 points at 99\.9% confidence$/,
     );
-
+  }
+  {
+    const slot = await swappedSlot(t);
     const slow = new SwapWatch(slot, 2, 1, { minutes: 1, minRequests: 4, maxShift: 1, maxLatencyRatio: 2 });
     for (let k = 0; k < 4; k++) answer(slot, slot.current()!, `s-${k}`, [k], 10);
     const sl = await slow.done;
     assert.equal(sl.verdict, 'rolled-back');
     assert.deepEqual([sl.p99Ms, sl.fromP99Ms], [10, 2]);
     assert.equal(sl.reason, "v2's p99 latency 10.0 ms is 5.00x v1's 2.0 ms (limit 2x)");
-
+  }
+  {
+    const slot = await swappedSlot(t);
     const quiet = new SwapWatch(slot, 2, 1, { minutes: 0.002 });
     answer(slot, slot.current()!, 'q-1', [1]);
     const q = await quiet.done;
     assert.equal(q.verdict, 'passed');
     assert.equal(q.reason, null);
     assert.equal(q.requests, 1);
-
+  }
+  {
+    const slot = await swappedSlot(t);
     const superseded = new SwapWatch(slot, 2, 1, { minutes: 1 });
     await slot.swap(await loadServedModel(DEFAULT_MODEL, 3));
     answer(slot, slot.current()!, 's-1', [1]);
     assert.equal((await superseded.done).verdict, 'superseded');
-  } finally {
-    await slot.close();
   }
 });
 

@@ -32,9 +32,8 @@ export class JobRunner {
   private loop?: Promise<void>;
   private recovering = false;
   private stopping = false;
-  /** The watch after the last upgrade's swap, while it runs: upgrades wait for it, a rollback ends it. */
-  private watch?: SwapWatch;
-  private watchedJob?: string;
+  /** The watch after the last upgrade's swap (and that upgrade), while it runs: upgrades wait for it, a rollback ends it. */
+  private watch?: { run: SwapWatch; jobId: string };
   /** The upgrade taken off the queue that waits for the watch to end. */
   private held?: { id: string; start: Start };
 
@@ -168,11 +167,11 @@ export class JobRunner {
   }
 
   watching(): WatchView | undefined {
-    const w = this.watch;
-    if (!w || this.watchedJob === undefined) return undefined;
+    if (!this.watch) return undefined;
+    const { run: w, jobId } = this.watch;
     const { requests, failures, shift, labelled, accuracy } = w.now();
     return {
-      jobId: this.watchedJob,
+      jobId,
       version: w.version,
       fromVersion: w.fromVersion,
       endsAt: w.endsAt.toISOString(),
@@ -209,8 +208,9 @@ export class JobRunner {
       running.growth?.abort(this.ctx.graceMs);
       running.shadow?.stop();
     }
-    this.watch?.stop();
-    const waiting = this.queue;
+    this.watch?.run.stop();
+    // the upgrade waiting for the watch is parked with the queue (runOne sees the stop and lets it be)
+    const waiting = [...(this.held ? [this.held] : []), ...this.queue];
     this.queue = [];
     for (const q of waiting) {
       const job = this.ctx.store.job(q.id);
@@ -251,31 +251,21 @@ export class JobRunner {
   private async runOne(next: { id: string; start: Start }): Promise<void> {
     const job = this.ctx.store.job(next.id);
     if (!job || isTerminal(job.state)) return;
-    if (next.start === 'rollback') this.watch?.stop('superseded');
+    if (next.start === 'rollback') this.watch?.run.stop('superseded');
     else if (this.watch) {
       // an upgrade starts from a version that has come through its watch
       this.held = next;
-      await this.watch.done;
+      await this.watch.run.done;
       await new Promise((r) => setImmediate(r));
       this.held = undefined;
-      if (this.stopping) {
-        if (!isTerminal(this.ctx.store.job(next.id)?.state ?? 'canceled'))
-          move(
-            this.ctx,
-            next.id,
-            'queued',
-            { parked: true, reason: 'the daemon stopped before the job ran' },
-            { crash: false },
-          );
-        return;
-      }
+      if (this.stopping) return;
       // the watch tripped: its rollback goes first
       if (this.queue[0]?.start === 'rollback') {
         this.queue.splice(1, 0, next);
         return;
       }
     }
-    if (isTerminal(this.ctx.store.job(next.id)?.state ?? 'canceled')) return;
+    if (this.ended(next.id)) return;
     const active: ActiveJob = { id: job.id, phase: job.state, canceled: false, stopping: this.stopping };
     this.current = active;
     try {
@@ -299,11 +289,10 @@ export class JobRunner {
     if (job?.state !== 'succeeded' || !settings || this.stopping) return;
     const version = job.result?.version as number;
     const fromVersion = job.result?.fromVersion as number;
-    const watch = new SwapWatch(this.ctx.slot, version, fromVersion, settings);
+    const watch = { run: new SwapWatch(this.ctx.slot, version, fromVersion, settings), jobId };
     this.watch = watch;
-    this.watchedJob = jobId;
     this.ctx.log({ level: 'info', msg: 'watch', job: jobId, version, fromVersion, minutes: settings.minutes });
-    void watch.done.then((figures) => {
+    void watch.run.done.then((figures) => {
       if (this.watch === watch) this.watch = undefined;
       this.watchEnded(jobId, figures);
     });
@@ -327,7 +316,7 @@ export class JobRunner {
       if (queued?.trigger === 'automatic' && queued.state === 'queued')
         move(ctx, q.id, 'canceled', { reason: `the watch after the swap to v${figures.version} rolled it back` });
     }
-    this.queue = this.queue.filter((q) => !isTerminal(ctx.store.job(q.id)?.state ?? 'canceled'));
+    this.queue = this.queue.filter((q) => !this.ended(q.id));
     const rollback = ctx.store.createJob({
       kind: 'rollback',
       trigger: 'automatic',
@@ -336,6 +325,11 @@ export class JobRunner {
     announce(ctx, rollback);
     this.queue.unshift({ id: rollback.id, start: 'rollback' });
     this.kick();
+  }
+
+  /** The job has ended (or is gone). */
+  private ended(jobId: string): boolean {
+    return isTerminal(this.ctx.store.job(jobId)?.state ?? 'canceled');
   }
 
   /**

@@ -4,6 +4,7 @@ import type { ModelSlot } from '../serve/model-slot';
 import { predictRows } from '../serve/predict';
 import { classesOf, ObservedFeedback, ObservedPredict, PredictTap } from '../serve/predict-tap';
 import type { ServedModel } from '../serve/served-model';
+import type { ShadowView } from './runner-port';
 import { quantile } from '../stats/quantile';
 
 /** The policy's `shadow` (src/policy/schema.ts says what each field means). */
@@ -72,7 +73,7 @@ export class ShadowRun implements PredictTap {
   }
 
   /** How far it is: requests compared of those wanted, and when its minutes run out. */
-  progress(): { requests: number; wanted: number; endsAt: string } {
+  progress(): ShadowView {
     return { requests: this.requests, wanted: this.settings.requests, endsAt: this.endsAt.toISOString() };
   }
 

@@ -2,7 +2,7 @@ import type { JobMessage } from '../contract/messages';
 import type { PolicyRule } from '../policy/types';
 import type { ModelSlot } from '../serve/model-slot';
 import type { ObservedFeedback, ObservedPredict, PredictTap } from '../serve/predict-tap';
-import { TrafficLedger, VersionTraffic } from '../serve/version-traffic';
+import type { VersionTraffic } from '../serve/version-traffic';
 import { clopperPearsonLower } from '../stats/binomial';
 import { homogeneity } from '../stats/chi-square';
 import { quantile } from '../stats/quantile';
@@ -153,52 +153,34 @@ export function judgeWatch(
  */
 export class SwapWatch implements PredictTap {
   readonly done: Promise<WatchFigures>;
-  private finish!: (verdict: WatchFigures['verdict']) => void;
-  private readonly seen = new TrafficLedger();
-  private readonly started = performance.now();
-  private ended = false;
-  private untap: () => void = () => undefined;
-  private check: () => void = () => undefined;
-  /** The figures so far (the latencies left out), for `deepend status`. */
-  now!: () => Judged['figures'];
-
   /** When the watch's minutes run out. */
   readonly endsAt: Date;
+  private resolve!: (figures: WatchFigures) => void;
+  /** What the old version answered before the swap; the new one's traffic is the slot's own count of it. */
+  private readonly before: VersionTraffic;
+  private readonly started = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private readonly untap: () => void;
+  private ended = false;
 
   constructor(
-    slot: ModelSlot,
+    private readonly slot: ModelSlot,
     readonly version: number,
     readonly fromVersion: number,
-    settings: WatchSettings,
+    private readonly settings: WatchSettings,
   ) {
     this.endsAt = new Date(Date.now() + settings.minutes * 60_000);
-    const before = slot.traffic.snapshot(fromVersion);
+    this.before = slot.traffic.snapshot(fromVersion);
     this.done = new Promise((resolve) => {
-      const timer = setTimeout(() => this.finish('passed'), settings.minutes * 60_000);
-      this.finish = (verdict) => {
-        if (this.ended) return;
-        this.ended = true;
-        clearTimeout(timer);
-        this.untap();
-        const judged = judgeWatch(this.seen.of(version), before, settings);
-        const failed = verdict === 'passed' && judged.problems.length > 0;
-        resolve({
-          version,
-          fromVersion,
-          seconds: +((performance.now() - this.started) / 1000).toFixed(1),
-          verdict: failed ? 'rolled-back' : verdict,
-          reason: verdict === 'rolled-back' || failed ? judged.problems.join('; ') : null,
-          ...judged.figures,
-        });
-      };
-      this.now = () => judgeWatch(this.seen.of(version), before, settings, { latency: false }).figures;
-      this.check = () => {
-        const latency = settings.maxLatencyRatio !== undefined;
-        if (!this.ended && judgeWatch(this.seen.of(version), before, settings, { latency }).problems.length > 0)
-          this.finish('rolled-back');
-      };
+      this.resolve = resolve;
     });
+    this.timer = setTimeout(() => this.finish('passed'), settings.minutes * 60_000);
     this.untap = slot.tap(this);
+  }
+
+  /** The figures so far (the latencies left out), for `deepend status`. */
+  now(): Judged['figures'] {
+    return this.judge(false).figures;
   }
 
   /** Ends the watch now: the daemon stops (`stopped`), or a rollback takes the version away (`superseded`). */
@@ -207,24 +189,43 @@ export class SwapWatch implements PredictTap {
   }
 
   predicted(p: ObservedPredict): void {
-    if (p.served.version !== this.version) {
-      this.finish('superseded');
-      return;
-    }
-    this.seen.predicted(this.version, p.classes, p.ms);
-    this.check();
+    if (p.served.version !== this.version) this.finish('superseded');
+    else this.check();
   }
 
   failed(version: number): void {
-    if (version !== this.version) return;
-    this.seen.failed(version);
-    this.check();
+    if (version === this.version) this.check();
   }
 
   feedback(f: ObservedFeedback): void {
-    if (f.version !== this.version) return;
-    this.seen.labelled(f.version, f.labels, f.classes);
-    this.check();
+    if (f.version === this.version) this.check();
+  }
+
+  private judge(latency: boolean): Judged {
+    return judgeWatch(this.slot.traffic.of(this.version), this.before, this.settings, { latency });
+  }
+
+  /** After every request of the new version: a figure past its limit ends the watch at once. */
+  private check(): void {
+    if (!this.ended && this.judge(this.settings.maxLatencyRatio !== undefined).problems.length > 0)
+      this.finish('rolled-back');
+  }
+
+  private finish(verdict: WatchFigures['verdict']): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timer);
+    this.untap();
+    const judged = this.judge(true);
+    const failed = verdict === 'passed' && judged.problems.length > 0;
+    this.resolve({
+      version: this.version,
+      fromVersion: this.fromVersion,
+      seconds: +((performance.now() - this.started) / 1000).toFixed(1),
+      verdict: failed ? 'rolled-back' : verdict,
+      reason: verdict === 'rolled-back' || failed ? judged.problems.join('; ') : null,
+      ...judged.figures,
+    });
   }
 }
 

@@ -127,7 +127,7 @@ async function shadowStep(
   active: ActiveJob,
   settings: ShadowSettings,
 ): Promise<ShadowFigures | undefined> {
-  move(ctx, active.id, 'validating', { step: 'shadow', shadow: settings as unknown as JsonObject }, { active });
+  move(ctx, active.id, 'validating', { step: 'shadow' }, { active });
   const candidate = await loadServedModel(candidateOf(ctx, active.id), nextVersion(ctx));
   let figures: ShadowFigures;
   try {

@@ -48,7 +48,6 @@ export class SimulatedRunner implements RunnerPort {
   private current?: { id: string; canceled: boolean };
   private running?: Promise<void>;
 
-  private stopped = false;
   private readonly watchTimers = new Set<NodeJS.Timeout>();
   constructor(private readonly deps: { store: Store; modelName: string; events: JobEvents; sim: SimulationOptions }) {}
 
@@ -126,8 +125,8 @@ export class SimulatedRunner implements RunnerPort {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     for (const timer of this.watchTimers) clearTimeout(timer);
+    this.watchTimers.clear();
     if (this.current) this.current.canceled = true;
     await this.running;
   }
@@ -240,7 +239,7 @@ export class SimulatedRunner implements RunnerPort {
   ): void {
     const { store, sim, events } = this.deps;
     const timer = setTimeout(() => {
-      if (this.stopped) return;
+      this.watchTimers.delete(timer);
       const watch = simulatedWatch(versions, depths, accuracy, sim.growSeconds);
       events.onResult?.(store.amendResult(jobId, { watch: watch as unknown as JsonObject }));
     }, sim.growSeconds * 1000);
