@@ -145,9 +145,10 @@ async function growOnce(
       keptStep: report.stage2.kept?.steps ?? null,
       commits: gate.pass,
       lowerBound: gate.figures.lowerBound,
-      autoTried: report.auto?.tried.map(({ method, validationAccuracy, seconds, skipped }) => ({
+      autoTried: report.auto?.tried.map(({ method, validationAccuracy, steps, seconds, skipped }) => ({
         method,
         validationAccuracy,
+        steps,
         seconds,
         skipped,
       })),

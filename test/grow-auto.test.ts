@@ -6,85 +6,113 @@ import { DEFAULT_MODEL } from './helpers/cli';
 import { loadDataset } from '../src/data/load';
 import { splitDataset } from '../src/data/split';
 import { loadModel } from '../src/model/io';
-import { grow } from '../src/grow/run';
-import { AUTO_CANDIDATES, AUTO_SHARE } from '../src/grow/auto';
+import { grow, GrowRequest } from '../src/grow/run';
+import { AUTO_CANDIDATES, AUTO_TRIAL_SHARE, AutoChoice } from '../src/grow/auto';
 import { checkMethodChoice } from '../src/grow/methods';
 
-test("method 'auto' on the shipped model: tries identity and dils at equal time, keeps identity unless another is surely better on validation, and says why", async () => {
+async function shippedGrowth(method: 'auto', autoCandidates?: GrowRequest['autoCandidates']) {
   const backend = await useTestBackend();
   const data = await loadDataset('mnist', {
     inputShape: [28, 28, 1],
     classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     limit: 1500,
   });
-  const split = splitDataset(data);
   const parent = await loadModel(DEFAULT_MODEL);
   const baseline = tf.memory().numTensors;
-  const seconds = 12;
   const { model, report } = await grow({
     parent,
-    method: 'auto',
+    method,
     toDepth: 3,
-    split,
-    budget: { seconds },
+    split: splitDataset(data),
+    budget: { seconds: SECONDS },
     backend,
     validateEverySamples: 256,
+    autoCandidates,
   });
-  const auto = report.auto!;
-  assert.ok(auto, 'no auto section in the report');
+  model.dispose();
+  assert.equal(tf.memory().numTensors, baseline, 'tensors leaked by the auto trials');
+  parent.model.dispose();
+  return report;
+}
+
+const SECONDS = 12;
+
+/** What holds of every auto report: each later candidate compared at the first's steps, the rule kept. */
+function checkChoice(auto: AutoChoice, candidates: readonly string[]) {
   assert.deepEqual(
     auto.tried.map((t) => t.method),
-    [...AUTO_CANDIDATES],
+    [...candidates],
   );
-  // The first always runs; a later one only while the trials' share lasts (a busy machine can spend it early).
-  const ran = auto.tried.filter((t) => t.validationAccuracy !== undefined);
-  assert.equal(auto.tried[0].skipped, undefined);
-  // A later one is not trained when the share is spent, or when it starts as the kept one does (DILS on a conv
-  // model whose Stage I finds nothing to refit).
-  for (const t of auto.tried.filter((x) => x.skipped))
-    assert.match(
-      t.skipped!,
-      /share of the budget .* was spent|^it starts as the kept one does \(\d+ of \d+ validation answers differ after initialisation\)/,
-    );
-  // Look-ahead's He-started block can still be far off after a second (measured: 14% to 43%).
-  assert.ok(
-    ran.every((t) => t.validationAccuracy! > 0),
+  const [first, ...later] = auto.tried;
+  assert.equal(first.skipped, undefined);
+  assert.equal(first.versus, undefined);
+  assert.ok(first.steps! > 0, JSON.stringify(first));
+  // The first is measured only when a later one is trained to be compared with it.
+  assert.equal(
+    first.validationAccuracy !== undefined,
+    later.some((t) => !t.skipped),
     JSON.stringify(auto.tried),
   );
-  // The first tried is kept; a later one replaces it only when its paired lower bound against the kept one is above 0.
-  let kept = ran[0];
-  for (const t of ran.slice(1)) {
+  assert.ok('seconds' in auto.trialPoint && auto.trialPoint.seconds <= SECONDS * AUTO_TRIAL_SHARE);
+  // The pause came once the first candidate's Stage II had run to the trial point.
+  assert.ok(first.seconds >= auto.trialPoint.seconds, JSON.stringify(auto));
+  let kept = first;
+  for (const t of later) {
+    if (t.skipped) {
+      assert.match(t.skipped, /^it starts as \w+ did \(\d+ of \d+ validation answers differ after initialisation\)/);
+      continue;
+    }
+    // Equal trials: as many Stage II steps as the first had when it paused.
+    assert.equal(t.steps, first.steps, JSON.stringify(auto.tried));
     assert.equal(t.versus?.method, kept.method, `${t.method} was not compared with the kept ${kept.method}`);
     assert.ok(t.versus!.lowerBound <= t.versus!.gain, JSON.stringify(t.versus));
     if (t.versus!.lowerBound > 0) kept = t;
   }
-  assert.equal(ran[0].versus, undefined);
   assert.equal(auto.chosen, kept.method, JSON.stringify(auto.tried));
-  assert.equal(report.method, auto.chosen);
-  for (const t of ran)
+  for (const t of auto.tried.filter((x) => x.validationAccuracy !== undefined))
     assert.match(auto.reason, new RegExp(`${t.method} ${(t.validationAccuracy! * 100).toFixed(2)}%`));
-  assert.equal(auto.trialBudget.seconds, (seconds * AUTO_SHARE) / AUTO_CANDIDATES.length);
-  // Trials train for their share of time; building the model and the final validation come on top, hence the slack.
-  for (const t of ran) assert.ok(t.seconds < auto.trialBudget.seconds! * 3 + 2, `${t.method} took ${t.seconds}s`);
-  // The kept trial is carried on: its insertion lies inside auto's phase, its trial is a stage of the curve,
-  // and Stage II follows auto.
+  return kept;
+}
+
+test("method 'auto' on the shipped model: grows identity, pauses its Stage II to try dils for as many steps, keeps identity unless dils is surely better on validation, and says why", async () => {
+  const report = await shippedGrowth('auto');
+  const auto = report.auto!;
+  assert.ok(auto, 'no auto section in the report');
+  const kept = checkChoice(auto, AUTO_CANDIDATES);
+  assert.equal(report.method, auto.chosen);
   const phases = report.phases;
-  assert.ok(
-    phases.auto && phases.auto.start <= phases.insertion && phases.insertion < phases.auto.end,
-    JSON.stringify(phases),
-  );
-  assert.ok(phases.stage2.start >= phases.auto.end - 1e-9, JSON.stringify(phases));
-  const carried = report.curves.find((c) => c.stage === 'auto');
-  assert.ok(
-    carried && carried.detail === `trial of ${auto.chosen}, carried on`,
-    JSON.stringify(report.curves.map((c) => c.stage)),
-  );
-  assert.ok(carried.epochs.length > 0 && carried.startSeconds! >= phases.insertion);
-  assert.ok(report.seconds < seconds * 1.5 + 3, `whole run ${report.seconds}s on a ${seconds}s budget`);
+  if (kept.method === 'identity') {
+    // Identity's Stage II paused for the trial and went on: the pause lies inside it, and it kept training.
+    assert.ok(
+      phases.auto && phases.stage2.start <= phases.auto.start && phases.auto.end <= phases.stage2.end,
+      JSON.stringify(phases),
+    );
+    assert.ok(report.stage2.steps > auto.tried[0].steps!, `${report.stage2.steps} Stage II steps`);
+    assert.equal(report.curves.filter((c) => c.stage === 'auto').length, 0);
+  }
+  assert.ok(report.seconds < SECONDS * 1.5 + 3, `whole run ${report.seconds}s on a ${SECONDS}s budget`);
   assert.ok(report.accuracyAfter >= report.accuracyBefore - 0.02);
-  model.dispose();
-  assert.equal(tf.memory().numTensors, baseline, 'tensors leaked by the auto trials');
-  parent.model.dispose();
+});
+
+test("'auto' whose later candidate wins: the first's Stage II ends at the pause and the winner goes on from its trial", async () => {
+  // A random new block starts far below the parent; identity starts at it, so it wins the paired test.
+  const report = await shippedGrowth('auto', ['random', 'identity']);
+  const auto = report.auto!;
+  const kept = checkChoice(auto, ['random', 'identity']);
+  assert.equal(kept.method, 'identity', JSON.stringify(auto.tried));
+  assert.equal(report.method, 'identity');
+  assert.ok(auto.tried[1].versus!.lowerBound > 0);
+  const stages = report.curves.map((c) => `${c.stage}: ${c.detail ?? ''}`);
+  assert.deepEqual(
+    stages.filter((s) => s.startsWith('auto')),
+    ["auto: random's Stage II until identity beat it", 'auto: trial of identity, carried on'],
+  );
+  // The winner's Stage II comes after the pause, with the rest of the budget.
+  assert.ok(report.phases.auto && report.phases.stage2.start >= report.phases.auto.end - 1e-9);
+  assert.ok(report.stage2.steps > 0);
+  // Identity's start is the parent: the held-out accuracy after insertion is the parent's.
+  assert.equal(report.accuracyAfterInsertion, report.accuracyBefore);
+  assert.ok(report.seconds < SECONDS * 1.5 + 3, `whole run ${report.seconds}s on a ${SECONDS}s budget`);
 });
 
 test("'auto' is a method a user may name; a misspelt one lists it", () => {

@@ -73,7 +73,19 @@ test('a method without Stage I has no Stage I band; a minimum accuracy above par
     ),
   );
   assert.doesNotMatch(identity, /phase-stage1/);
+  assert.doesNotMatch(identity, /phase-auto/);
   assert.equal(identity.match(/class="phase-stage2"/g)?.length, 2);
+  // `method: auto`'s pause inside the first candidate's Stage II is a band of its own, on both panels.
+  const auto = learningCurveSvg(
+    growthPicture(
+      report({
+        method: 'identity',
+        phases: { insertion: 0.5, stage1: null, stage2: { start: 0.5, end: 20 }, auto: { start: 2, end: 3.2 } },
+      }),
+    ),
+  );
+  assert.equal(auto.match(/class="phase-auto"/g)?.length, 2);
+  assert.match(auto, />auto trial</);
   const strict = learningCurveSvg(
     growthPicture(report({ gate: { minGain: 0.001, minAccuracy: 0.98, confidence: 0.95, maxLoss: 0.0025 } })),
   );

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { AngleStopper, windowAngleDegrees } from '../src/train/angle-stop';
-import { runLoop } from '../src/train/loop';
+import { localStep, runLoop, runLoopAsync } from '../src/train/loop';
+import { haltAfter } from '../src/train/interlude';
 import { AbortedError, ProgressEvent } from '../src/train/progress';
 
 /** A tiny least-squares problem: enough to drive the real loop. */
@@ -127,5 +128,87 @@ test('a NaN loss stops the loop with a clear error', async () => {
       }),
     /loss became NaN or infinite in stage2 at epoch 1, step 1/,
   );
+  p.dispose();
+});
+
+test('an interlude pauses the loop once, after its step count, and may end it (reason halted)', async () => {
+  await useTestBackend();
+  const p = problem();
+  const optimizer = tf.train.adam(0.1);
+  const step = localStep({ optimizer, batchLoss: p.batchLoss });
+  const seen: [number, boolean][] = [];
+  const base = { stage: 'fit', count: 256, batchSize: 32, seed: 1, optimizer, step };
+  const goesOn = await runLoopAsync({
+    ...base,
+    budget: { epochs: 2 },
+    interlude: {
+      afterSteps: 5,
+      run: async (steps, ended) => {
+        seen.push([steps, ended]);
+        return false;
+      },
+    },
+  });
+  assert.deepEqual(seen, [[5, false]]);
+  assert.equal(goesOn.steps, 16);
+  assert.equal(goesOn.stoppedBy, 'epochs');
+  const halted = await runLoopAsync({ ...base, budget: { epochs: 2 }, interlude: haltAfter(11) });
+  assert.equal(halted.steps, 11);
+  assert.equal(halted.stoppedBy, 'halted');
+  assert.equal(halted.epochs.length, 2, 'the partial epoch is recorded');
+  // Not due before the loop ends: it still comes, once, told that the loop had ended.
+  seen.length = 0;
+  await runLoopAsync({
+    ...base,
+    budget: { epochs: 1 },
+    interlude: {
+      afterSteps: 100,
+      run: async (steps, ended) => {
+        seen.push([steps, ended]);
+        return true;
+      },
+    },
+  });
+  assert.deepEqual(seen, [[8, true]]);
+  assert.throws(
+    () => runLoop({ ...base, budget: { epochs: 1 }, batchLoss: p.batchLoss, interlude: haltAfter(1) }),
+    /an interlude needs runLoopAsync/,
+  );
+  optimizer.dispose();
+  p.dispose();
+});
+
+test("an interlude's time counts in a seconds budget, and it comes once the loop has run afterSeconds", async () => {
+  await useTestBackend();
+  const p = problem();
+  const optimizer = tf.train.adam(0.1);
+  let now = 0;
+  let pausedAt: number | undefined;
+  const result = await runLoopAsync({
+    stage: 'fit',
+    count: 256,
+    batchSize: 32,
+    seed: 1,
+    optimizer,
+    budget: { seconds: 10 },
+    clock: () => now,
+    // Each step takes 100 ms on this clock; the pause takes 6 s of it.
+    step: (batch) => {
+      now += 100;
+      return localStep({ optimizer, batchLoss: p.batchLoss })(batch);
+    },
+    interlude: {
+      afterSeconds: 2,
+      run: async (steps) => {
+        pausedAt = steps;
+        now += 6000;
+        return false;
+      },
+    },
+  });
+  assert.equal(pausedAt, 20);
+  assert.equal(result.stoppedBy, 'seconds');
+  assert.equal(result.steps, 40, '2 s + the 6 s pause + 2 s of steps');
+  optimizer.dispose();
   p.dispose();
 });

@@ -22,7 +22,7 @@ export interface RunRecord {
   commits: boolean;
   lowerBound: number | null;
   /** auto's trials, as report.json's auto.tried has them (with why one was skipped); absent for other methods. */
-  autoTried?: { method: string; validationAccuracy?: number; seconds: number; skipped?: string }[];
+  autoTried?: { method: string; validationAccuracy?: number; steps?: number; seconds: number; skipped?: string }[];
 }
 
 export interface SummaryRow {

@@ -3,7 +3,7 @@ import { depthOf } from '../model/arch';
 import { LoadedModel } from '../model/io';
 import { Budget } from '../train/budget';
 import { DEFAULT_BATCH, Evaluation, evaluate } from '../train/classifier';
-import { runStage2, Stage2Options } from './stage2';
+import { runStage2, Stage2Options, Stage2Run } from './stage2';
 import { runStage2OnWebGpu } from './stage2-webgpu';
 import { requestDevice, firstLine } from '../compute/webgpu/dawn';
 import { planOf } from '../train/webgpu/plan';
@@ -18,8 +18,8 @@ import { checkParentAboveChance } from './preflight';
 import { tf, tfl } from '../tf';
 import { methodByName } from './methods';
 import { newBlocksNeeded, spreadPlan } from './planner';
-import { BaselineName, InsertionPlan, MethodChoice, StageCurve } from './types';
-import { AutoOutcome, chooseMethod } from './auto';
+import { BaselineName, GrowthMethodName, InsertionPlan, MethodChoice, StageCurve } from './types';
+import { AutoRace } from './auto';
 import { AngleStopRule } from '../train/angle-stop';
 import { GrowReport } from './report';
 import { correctFlags, heldOutPairs } from './held-out-pairs';
@@ -56,6 +56,8 @@ export interface GrowRequest {
    * it has no kernels for or no adapter is found). Nothing sets 'webgpu' by default yet.
    */
   stage2Trainer?: 'wasm' | 'webgpu';
+  /** The methods `auto` tries, in order (default AUTO_CANDIDATES). */
+  autoCandidates?: readonly GrowthMethodName[];
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
 }
@@ -109,6 +111,36 @@ function evaluateWith(model: tfl.LayersModel, weights: tf.Tensor[], data: Tensor
   }
 }
 
+/** A method's initialisation curves laid end to end from `start` (seconds on the growth's clock). */
+function placeCurves(curves: StageCurve[], start: number): StageCurve[] {
+  let at = start;
+  return curves.map((c) => {
+    const placed = { ...c, startSeconds: at };
+    at += c.seconds;
+    return placed;
+  });
+}
+
+/** Stage II on the trainer asked for: WebGPU where it opens a device and has kernels for the model, else wasm. */
+async function stage2On(
+  trainer: GrowRequest['stage2Trainer'],
+  run: Stage2Run,
+): Promise<Awaited<ReturnType<typeof runStage2>>> {
+  const gpu = trainer === 'webgpu' ? await openStage2Device(run.model, run.train) : undefined;
+  if (gpu && 'device' in gpu) {
+    try {
+      const result = await runStage2OnWebGpu({ ...run, device: gpu.device });
+      result.report.trainer = { name: 'webgpu' };
+      return result;
+    } finally {
+      gpu.device.destroy();
+    }
+  }
+  const result = await runStage2(run);
+  result.report.trainer = gpu ? { name: 'wasm', webgpuRefused: gpu.reason } : { name: 'wasm' };
+  return result;
+}
+
 export function initBudgetOf(budget: GrowBudget): Budget {
   if (budget.init) return budget.init;
   if (budget.seconds !== undefined) return { seconds: budget.seconds / 4 };
@@ -147,62 +179,54 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
     const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
     const seed = req.seed ?? 1;
     const validateEverySamples = req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES;
-    let carried: AutoOutcome | undefined;
-    const autoStart = elapsed();
-    if (req.method === 'auto') {
-      carried = await chooseMethod({
-        head,
-        parentSpec: parent.meta.arch,
-        plan,
-        train,
-        validation,
-        budget: req.budget,
-        batchSize,
-        learningRate,
-        seed,
-        stage2: req.stage2,
-        onProgress: req.onProgress,
-        signal: req.signal,
-      });
-    }
-    const auto = carried?.choice;
-    const method = methodByName(auto?.chosen ?? req.method, true);
-    // `auto` carries its kept trial on (inserted, initialised and trained on a slice), so that only the other
-    // candidates' trials cost budget; every other method inserts and initialises here.
-    const initStart = carried ? autoStart + carried.keptStartSeconds : elapsed();
-    const init =
-      carried?.kept ??
-      (await method.initialise({
-        parent: head,
-        parentSpec: parent.meta.arch,
-        plan,
-        data: { train, validation },
-        budget: initBudgetOf(req.budget),
-        batchSize,
-        learningRate,
-        seed,
-        onProgress: req.onProgress,
-        signal: req.signal,
-      }));
+    const race =
+      req.method === 'auto'
+        ? new AutoRace(
+            {
+              head,
+              parentSpec: parent.meta.arch,
+              plan,
+              train,
+              validation,
+              batchSize,
+              learningRate,
+              seed,
+              stage2: req.stage2,
+              onProgress: req.onProgress,
+              signal: req.signal,
+              candidates: req.autoCandidates,
+            },
+            elapsed,
+          )
+        : undefined;
+    let method = methodByName(race ? race.first : req.method, true);
+    let initStart = elapsed();
+    let init = await method.initialise({
+      parent: head,
+      parentSpec: parent.meta.arch,
+      plan,
+      data: { train, validation },
+      budget: initBudgetOf(req.budget),
+      batchSize,
+      learningRate,
+      seed,
+      onProgress: req.onProgress,
+      signal: req.signal,
+    });
     try {
-      const afterInsertion = carried
-        ? evaluateWith(init.model, carried.insertedWeights, test)
-        : evaluate(init.model, test);
+      let afterInsertion = evaluate(init.model, test);
       throwIfAborted(req.signal, 'growth');
-      const initSeconds = carried ? initStart + carried.keptInitSeconds : elapsed();
-      const stage2Budget: Budget = {
+      let initSeconds = elapsed();
+      const remaining = (): Budget => ({
         epochs: req.budget.epochs,
         seconds: req.budget.seconds !== undefined ? Math.max(0.001, req.budget.seconds - elapsed()) : undefined,
-      };
-      let start = initStart;
-      const curves: StageCurve[] = init.curves.map((c) => {
-        const placed = { ...c, startSeconds: start };
-        start += c.seconds;
-        return placed;
       });
-      if (carried) curves.push({ ...carried.keptCurve, startSeconds: start });
-      const stage2Start = elapsed();
-      const stage2Run = {
+      const curves: StageCurve[] = placeCurves(init.curves, initStart);
+      let stage2Start = elapsed();
+      const stage2Budget = remaining();
+      // `auto` grows its first candidate and tries the others in a pause of that Stage II (src/grow/auto.ts).
+      const startCorrect = race ? correctFlags(init.model, validation) : undefined;
+      const stage2Run: Stage2Run = {
         model: init.model,
         train,
         validation,
@@ -215,20 +239,41 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         stopRule: req.stopRule,
         onProgress: req.onProgress,
         signal: req.signal,
+        startCorrect,
+        interlude: race && startCorrect ? race.interlude(init.model, startCorrect, stage2Budget) : undefined,
       };
-      const gpu = req.stage2Trainer === 'webgpu' ? await openStage2Device(init.model, train) : undefined;
-      let stage2Result: Awaited<ReturnType<typeof runStage2>>;
-      if (gpu && 'device' in gpu) {
-        try {
-          stage2Result = await runStage2OnWebGpu({ ...stage2Run, device: gpu.device });
-        } finally {
-          gpu.device.destroy();
-        }
-        stage2Result.report.trainer = { name: 'webgpu' };
-      } else {
-        stage2Result = await runStage2(stage2Run);
-        stage2Result.report.trainer = gpu ? { name: 'wasm', webgpuRefused: gpu.reason } : { name: 'wasm' };
+      let stage2Result = await stage2On(req.stage2Trainer, stage2Run);
+      const replacement = race?.replacement();
+      if (race && replacement) {
+        // A later candidate beat the first: the first's Stage II so far is part of the choice, and the winner
+        // goes on from its trial with what is left of the budget.
+        const { loop } = stage2Result;
+        curves.push({
+          stage: 'auto',
+          detail: `${race.first}'s Stage II until ${race.choice().chosen} beat it`,
+          metric: 'loss',
+          epochs: loop.epochs,
+          checkpoints: loop.checkpoints,
+          seconds: loop.seconds,
+          startSeconds: stage2Start,
+        });
+        init.model.dispose();
+        init = replacement.init;
+        method = methodByName(race.choice().chosen, true);
+        initStart = replacement.initStart;
+        initSeconds = replacement.initEnd;
+        afterInsertion = evaluateWith(init.model, replacement.insertedWeights, test);
+        curves.push(...placeCurves(init.curves, initStart), replacement.trialCurve);
+        stage2Start = elapsed();
+        stage2Result = await stage2On(req.stage2Trainer, {
+          ...stage2Run,
+          model: init.model,
+          budget: remaining(),
+          startCorrect: undefined,
+          interlude: undefined,
+        });
       }
+      const auto = race?.choice(req.budget.seconds);
       const { loop: stage2, report: stage2Report } = stage2Result;
       curves.push({
         stage: 'stage2',
@@ -270,7 +315,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
           insertion: initStart,
           stage1: method.usesInitBudget ? { start: initStart, end: initSeconds } : null,
           stage2: { start: stage2Start, end: stage2Start + stage2.seconds },
-          ...(auto ? { auto: { start: autoStart, end: autoStart + auto.seconds } } : {}),
+          ...(race?.span() ? { auto: race.span() } : {}),
         },
         curves,
         details: init.details,

@@ -30,6 +30,7 @@ export async function runStage2OnWebGpu(
       signal: run.signal,
       device: run.device,
       onCheckpoint: rules.onCheckpoint,
+      interlude: run.interlude,
     });
     return { loop, report: rules.report(loop) };
   } finally {

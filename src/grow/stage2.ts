@@ -1,7 +1,8 @@
 import { tfl } from '../tf';
 import { Budget } from '../train/budget';
 import { BestCheckpoint, KeptCheckpoint } from '../train/best-checkpoint';
-import { ClassifierTraining, trainClassifier, trainClassifierShared } from '../train/classifier';
+import { ClassifierTraining, trainClassifierAsync } from '../train/classifier';
+import { Interlude } from '../train/interlude';
 import { sharingReport, startSharing } from './stage2-sharing';
 import { EarlyStopper, EarlyStopRule } from '../train/early-stop';
 import { Checkpoint, LoopResult, StopReason } from '../train/loop';
@@ -51,6 +52,10 @@ export interface Stage2Run {
   stopRule?: AngleStopRule;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** The model's per-sample answers on the validation part at the start, where the caller has them. */
+  startCorrect?: Uint8Array;
+  /** A pause part-way through (`method: auto` tries another method there, src/grow/auto.ts). */
+  interlude?: Interlude;
 }
 
 /** What report.json says about Stage II. */
@@ -109,10 +114,9 @@ export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; rep
       onProgress: run.onProgress,
       signal: run.signal,
       onCheckpoint: rules.onCheckpoint,
+      interlude: run.interlude,
     };
-    const loop = shared
-      ? await trainClassifierShared(run.model, run.train, training, shared)
-      : trainClassifier(run.model, run.train, training);
+    const loop = await trainClassifierAsync(run.model, run.train, training, shared);
     return { loop, report: { ...rules.report(loop), parallel: sharingReport(sharing) } };
   } finally {
     rules.dispose();
@@ -137,7 +141,8 @@ export function stage2Rules(run: Stage2Run) {
   const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
   const keep = options.keep ?? 'last-unless-worse';
   const best = keep === 'last' ? undefined : new BestCheckpoint(run.model);
-  const startCorrect = keep === 'last-unless-worse' ? correctFlags(run.model, run.validation) : undefined;
+  const startCorrect =
+    keep === 'last-unless-worse' ? (run.startCorrect ?? correctFlags(run.model, run.validation)) : undefined;
   /** The checkpoint restored into the model (null: the last weights stay), and the comparison behind it. */
   const choose = (): { kept: KeptCheckpoint | null; compared?: LastVersusStart } => {
     if (!startCorrect) return { kept: best?.restore() ?? null };

@@ -13,6 +13,8 @@ export interface Phases {
   insertion: number;
   stage1: Span | null;
   stage2: Span;
+  /** `method: auto`'s pause for its later candidates' trials (src/grow/auto.ts). */
+  auto?: Span;
 }
 
 export interface CurvePicture {
@@ -90,13 +92,14 @@ function legend(out: string[], series: Series[], top: number): void {
   });
 }
 
-const BANDS = { stage1: '#fdf2e0', stage2: '#e8f1fa' } as const;
+const BANDS = { stage1: '#fdf2e0', stage2: '#e8f1fa', auto: '#eeeeee' } as const;
 
-/** Shaded Stage I and Stage II bands behind the curves, and a line where the blocks were inserted, on every panel. */
+/** Shaded Stage I, Stage II and auto's trial bands behind the curves, and a line where the blocks were inserted, on every panel. */
 function drawPhases(out: string[], phases: Phases, sx: (t: number) => number, tops: number[]): void {
   const bands: [keyof typeof BANDS, string, Span | null][] = [
     ['stage1', 'Stage I', phases.stage1],
     ['stage2', 'Stage II', phases.stage2],
+    ['auto', 'auto trial', phases.auto ?? null],
   ];
   for (const top of tops) {
     for (const [key, label, span] of bands) {

@@ -2,9 +2,10 @@ import { tf, tfl } from '../tf';
 import type { OutputKind } from '../model/arch';
 import { AngleStopRule } from './angle-stop';
 import { Budget } from './budget';
-import { Checkpoint, LoopResult, LoopSchedule, runLoop, runLoopAsync } from './loop';
+import { Checkpoint, LoopResult, LoopSchedule, localStep, runLoop, runLoopAsync } from './loop';
 import { LearningRateSchedule, learningRateAt } from './schedule';
 import { ProgressCallback } from './progress';
+import { Interlude } from './interlude';
 import { TensorSet } from './tensors';
 
 export interface Evaluation {
@@ -111,6 +112,8 @@ export interface ClassifierTraining {
   schedule?: LearningRateSchedule;
   /** Sees every validation checkpoint; true ends training (reason 'early'). */
   onCheckpoint?: (checkpoint: Checkpoint, fraction: number) => boolean;
+  /** A pause for other work part-way through (trainClassifierAsync only). */
+  interlude?: Interlude;
 }
 
 export const DEFAULT_BATCH = 64;
@@ -146,6 +149,7 @@ function classifierSchedule(
     onCheckpoint: opts.onCheckpoint,
     onProgress: opts.onProgress,
     signal: opts.signal,
+    interlude: opts.interlude,
   };
 }
 
@@ -157,6 +161,15 @@ function optimizerFor(opts: ClassifierTraining): tf.Optimizer {
   );
 }
 
+/** The batch's loss of the classifier on the training samples whose indices are given. */
+function batchLossOf(model: tfl.LayersModel, train: TensorSet): (indices: tf.Tensor1D) => tf.Scalar {
+  return (indices) => {
+    const x = tf.gather(train.x, indices);
+    const y = tf.gather(train.labels, indices) as tf.Tensor1D;
+    return classifierLoss(model.apply(x, { training: true }) as tf.Tensor, y, train.classes, train.output);
+  };
+}
+
 /** Trains a classifier end to end with Adam and cross-entropy. */
 export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: ClassifierTraining): LoopResult {
   const optimizer = optimizerFor(opts);
@@ -164,11 +177,7 @@ export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: 
     return runLoop({
       ...classifierSchedule(model, train, opts, optimizer),
       variables: opts.variables,
-      batchLoss: (indices) => {
-        const x = tf.gather(train.x, indices);
-        const y = tf.gather(train.labels, indices) as tf.Tensor1D;
-        return classifierLoss(model.apply(x, { training: true }) as tf.Tensor, y, train.classes, train.output);
-      },
+      batchLoss: batchLossOf(model, train),
     });
   } finally {
     if (!opts.optimizer) optimizer.dispose();
@@ -182,22 +191,25 @@ export interface SharedSteps {
 }
 
 /**
- * trainClassifier with each step's rows shared with worker threads by
- * `trainer` (which trains the same model, every weight, with the loss of the
- * model's output kind): the same schedule, checkpoints and progress.
+ * trainClassifier on runLoopAsync: the same schedule, checkpoints and
+ * progress, with the options' interlude, and each step's rows shared with
+ * worker threads where a `trainer` is given (it trains the same model, every
+ * weight, with the loss of the model's output kind).
  */
-export async function trainClassifierShared(
+export async function trainClassifierAsync(
   model: tfl.LayersModel,
   train: TensorSet,
   opts: ClassifierTraining,
-  trainer: SharedSteps,
+  trainer?: SharedSteps,
 ): Promise<LoopResult> {
-  if (opts.variables) throw new Error('trainClassifierShared trains every weight; variables are not supported');
+  if (trainer && opts.variables) throw new Error('shared steps train every weight; variables are not supported');
   const optimizer = optimizerFor(opts);
+  const alone = localStep({ optimizer, batchLoss: batchLossOf(model, train), variables: opts.variables });
   try {
     return await runLoopAsync({
       ...classifierSchedule(model, train, opts, optimizer),
       step: async (batch) => {
+        if (!trainer) return alone(batch);
         const [x, y] = tf.tidy(() => {
           const indices = tf.tensor1d(batch, 'int32');
           return [tf.gather(train.x, indices), tf.gather(train.labels, indices)];

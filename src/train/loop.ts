@@ -4,6 +4,7 @@ import { AngleStopRule, AngleStopper } from './angle-stop';
 import { Budget, assertBudget, budgetFraction } from './budget';
 import { DivergedError, ProgressCallback, throwIfAborted } from './progress';
 import { endEpoch } from './epoch-end';
+import { Interlude, InterludeGate } from './interlude';
 
 export interface EpochRecord {
   epoch: number;
@@ -26,7 +27,8 @@ export interface Checkpoint {
   learningRate?: number;
 }
 
-export type StopReason = 'epochs' | 'seconds' | 'angle' | 'converged' | 'early';
+/** 'halted': an interlude (interlude.ts) asked the loop to end. */
+export type StopReason = 'epochs' | 'seconds' | 'angle' | 'converged' | 'early' | 'halted';
 
 export interface LoopResult {
   epochs: EpochRecord[];
@@ -71,6 +73,8 @@ export interface LoopSchedule {
   signal?: AbortSignal;
   /** Milliseconds that a seconds budget is counted in; performance.now by default (a test's own clock otherwise). */
   clock?: () => number;
+  /** A pause for other work part-way through (runLoopAsync only: it may take time and end the loop). */
+  interlude?: Interlude;
 }
 
 export interface LoopConfig extends LoopSchedule {
@@ -91,7 +95,7 @@ type StepOf<R> = (batch: Int32Array) => R;
  * already set) and takes its loss back, so that runLoop (steps on this thread)
  * and runLoopAsync (steps shared with worker threads) are the same loop.
  */
-function* loopSteps(cfg: LoopSchedule): Generator<Int32Array, LoopResult, number> {
+function* loopSteps(cfg: LoopSchedule, halted: () => boolean = () => false): Generator<Int32Array, LoopResult, number> {
   assertBudget(cfg.budget, cfg.stage);
   const stepsPerEpoch = Math.max(1, Math.ceil(cfg.count / cfg.batchSize));
   const stopper = cfg.stopRule ? new AngleStopper(cfg.stopRule) : undefined;
@@ -107,6 +111,7 @@ function* loopSteps(cfg: LoopSchedule): Generator<Int32Array, LoopResult, number
   let sinceCheckpoint = { loss: 0, count: 0 };
   let rate: number | undefined;
   let stopEarly = false;
+  let halt = false;
   const checkpoint = (measured: Validation, fraction: number) => {
     const { accuracy, loss } = validationOf(measured);
     const c: Checkpoint = {
@@ -178,12 +183,17 @@ function* loopSteps(cfg: LoopSchedule): Generator<Int32Array, LoopResult, number
         break;
       }
       if (stopEarly) break;
+      if (halted()) {
+        halt = true;
+        break;
+      }
     }
-    const measured = stopEarly
-      ? checkpoints.at(-1)?.validationAccuracy
-      : (cfg.afterEpoch?.(epoch) ?? (cfg.validate ? cfg.validate() : undefined));
+    const measured =
+      stopEarly || halt
+        ? checkpoints.at(-1)?.validationAccuracy
+        : (cfg.afterEpoch?.(epoch) ?? (cfg.validate ? cfg.validate() : undefined));
     const validationAccuracy = measured === undefined ? undefined : validationOf(measured).accuracy;
-    if (cfg.validate && measured !== undefined && !stopEarly)
+    if (cfg.validate && measured !== undefined && !stopEarly && !halt)
       checkpoint(measured, budgetFraction(cfg.budget, epoch + 1, elapsed()));
     const stop = endEpoch(
       {
@@ -195,38 +205,60 @@ function* loopSteps(cfg: LoopSchedule): Generator<Int32Array, LoopResult, number
         loss: lossSum / Math.max(1, lossCount),
         validationAccuracy,
         elapsedSeconds: elapsed(),
-        stopEarly,
+        stopEarly: stopEarly || halt,
         outOfTime,
       },
       { records, accuracies, stopper, converged: cfg.converged },
       cfg.onProgress,
     );
     if (stop) {
-      stoppedBy = stop;
+      stoppedBy = halt ? 'halted' : stop;
       break;
     }
   }
   return { epochs: records, checkpoints, steps, seconds: elapsed(), stoppedBy };
 }
 
-/** The loop with each step on this thread: the optimizer minimises batchLoss. */
-export function runLoop(cfg: LoopConfig): LoopResult {
-  const step: StepOf<number> = (batch) =>
+/** A step on this thread: the optimizer minimises batchLoss over the batch; its loss. */
+export function localStep(cfg: Pick<LoopConfig, 'optimizer' | 'batchLoss' | 'variables'>): StepOf<number> {
+  return (batch) =>
     tf.tidy(() => {
       const indices = tf.tensor1d(batch, 'int32');
       const cost = cfg.optimizer.minimize(() => cfg.batchLoss(indices), true, cfg.variables);
       return cost!.dataSync()[0];
     });
+}
+
+/** The loop with each step on this thread: the optimizer minimises batchLoss. */
+export function runLoop(cfg: LoopConfig): LoopResult {
+  if (cfg.interlude) throw new Error(`${cfg.stage}: an interlude needs runLoopAsync`);
+  const step = localStep(cfg);
   const steps = loopSteps(cfg);
   let next = steps.next();
   while (!next.done) next = steps.next(step(next.value));
   return next.value;
 }
 
-/** The same loop with steps that finish later (shared with worker threads): `step` applies its own update. */
-export async function runLoopAsync(cfg: LoopSchedule & { step: StepOf<Promise<number>> }): Promise<LoopResult> {
-  const steps = loopSteps(cfg);
+/**
+ * The same loop with steps that may finish later (shared with worker threads; `step` applies its own
+ * update), and the schedule's interlude, if any, between two steps.
+ */
+export async function runLoopAsync(
+  cfg: LoopSchedule & { step: StepOf<number | Promise<number>> },
+): Promise<LoopResult> {
+  const gate = new InterludeGate(cfg.interlude);
+  const clock = cfg.clock ?? (() => performance.now());
+  const started = clock();
+  let halt = false;
+  let count = 0;
+  const steps = loopSteps(cfg, () => halt);
   let next = steps.next();
-  while (!next.done) next = steps.next(await cfg.step(next.value));
+  while (!next.done) {
+    const loss = await cfg.step(next.value);
+    count++;
+    if (gate.due(count, (clock() - started) / 1000)) halt = await gate.run(count);
+    next = steps.next(loss);
+  }
+  await gate.atEnd(count);
   return next.value;
 }

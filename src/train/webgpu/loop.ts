@@ -8,6 +8,7 @@ import { endEpoch } from '../epoch-end';
 import type { Checkpoint, EpochRecord, LoopResult, StopReason } from '../loop';
 import { DivergedError, ProgressCallback, throwIfAborted } from '../progress';
 import type { TensorSet } from '../tensors';
+import { Interlude, InterludeGate } from '../interlude';
 import { planOf } from './plan';
 import { WebGpuTrainer } from './trainer';
 
@@ -30,6 +31,8 @@ export interface WebGpuLoopConfig {
   signal?: AbortSignal;
   /** Default: a device from Dawn's adapter, destroyed at the end. */
   device?: GPUDevice;
+  /** A pause for other work part-way through; `model` holds the weights of that moment during it. */
+  interlude?: Interlude;
 }
 
 /**
@@ -100,6 +103,8 @@ export async function runLoopOnWebGpu(cfg: WebGpuLoopConfig): Promise<LoopResult
   let stoppedBy: StopReason = 'epochs';
   let rate: number | undefined;
   let stopEarly = false;
+  let halt = false;
+  const gate = new InterludeGate(cfg.interlude);
   const checkpoint = async (fraction: number) => {
     const loss = await drain(sinceCheckpoint, steps);
     const c: Checkpoint = { steps, seconds: elapsed(), loss, validationAccuracy: await validate!() };
@@ -163,10 +168,17 @@ export async function runLoopOnWebGpu(cfg: WebGpuLoopConfig): Promise<LoopResult
           break;
         }
         if (stopEarly) break;
+        if (gate.due(steps, t)) {
+          await syncWeights();
+          if (await gate.run(steps)) {
+            halt = true;
+            break;
+          }
+        }
       }
       const epochLoss = await drain(epochStart, steps);
       let validationAccuracy: number | undefined;
-      if (stopEarly) validationAccuracy = checkpoints.at(-1)?.validationAccuracy;
+      if (stopEarly || halt) validationAccuracy = checkpoints.at(-1)?.validationAccuracy;
       else if (validate) validationAccuracy = await checkpoint(budgetFraction(cfg.budget, epoch + 1, elapsed()));
       const stop = endEpoch(
         {
@@ -178,18 +190,19 @@ export async function runLoopOnWebGpu(cfg: WebGpuLoopConfig): Promise<LoopResult
           loss: epochLoss,
           validationAccuracy,
           elapsedSeconds: elapsed(),
-          stopEarly,
+          stopEarly: stopEarly || halt,
           outOfTime,
         },
         { records, accuracies, stopper },
         cfg.onProgress,
       );
       if (stop) {
-        stoppedBy = stop;
+        stoppedBy = halt ? 'halted' : stop;
         break;
       }
     }
     await syncWeights();
+    await gate.atEnd(steps);
     return { epochs: records, checkpoints, steps, seconds: elapsed(), stoppedBy };
   } finally {
     trainer.destroy();
