@@ -239,6 +239,14 @@ export class AutoRace {
     let handedOver = false;
     let startWeights: tf.Tensor[] = [];
     try {
+      if (this.first === 'identity' && init.identityStart) {
+        this.tried.push({
+          method,
+          seconds: this.clock() - t0,
+          skipped: `its start is identity's (${init.identityStart}), so a trial would measure noise`,
+        });
+        return;
+      }
       const start = correctFlags(init.model, ctx.validation);
       const { n, n01, n10 } = discordantCounts(startCorrect, start);
       if (n01 + n10 <= AUTO_SAME_START * n) {

@@ -327,6 +327,11 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
       return { model: whole, report };
     } catch (err) {
       init.model.dispose();
+      const won = race?.replacement();
+      if (won && won.init !== init) {
+        won.init.model.dispose();
+        tf.dispose(won.insertedWeights);
+      }
       throw err;
     }
   } finally {

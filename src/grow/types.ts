@@ -65,6 +65,11 @@ export interface Initialised {
   plan?: InsertionPlan;
   /** Method-specific facts for report.json (e.g. Stage I error per site, optGD iterations). */
   details: Record<string, unknown>;
+  /**
+   * Set, saying why, when the start is identity's up to symmetry-breaking noise (every new block the identity,
+   * nothing refitted): such a method counts as identity (issue 10), and `auto` does not try it against identity.
+   */
+  identityStart?: string;
 }
 
 /**

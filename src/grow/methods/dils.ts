@@ -49,7 +49,15 @@ export function createDilsMethod(overrides: Partial<DilsOptions> = {}): GrowthMe
       const grown = insertPlanned({ parent: ctx.parent, parentSpec: ctx.parentSpec, plan });
       try {
         const stage1 = runStageOne(grown, { ...ctx, plan, budget }, options);
+        const unfitted = stage1.sites.every(
+          (s) => s.start === 'parent+identity' && s.steps === 0 && !s.dense && s.batchNormRestandardised.length === 0,
+        );
         return {
+          ...(unfitted
+            ? {
+                identityStart: `Stage I refitted no site (every start reproduced h_m already), so each new block is the identity plus ${options.noise * 100}% noise`,
+              }
+            : {}),
           model: grown.model,
           spec: grown.spec,
           insertions: grown.insertions,
