@@ -8,7 +8,8 @@ import type { MethodChoice } from '../growth-methods';
  * and not here.
  */
 
-/** `auto` tries dils, identity and lookahead briefly on the device's data and keeps the best (src/grow/auto.ts). */
+/** `auto` grows identity and, in a pause of its Stage II, tries dils for as many steps; dils replaces it only when
+ * surely better on the device's validation data (src/grow/auto.ts). */
 export const POLICY_METHODS = [
   'dils',
   'identity',
