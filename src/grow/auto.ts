@@ -26,8 +26,13 @@ import { pairedGain } from '../stats/paired-gain';
 export const AUTO_CANDIDATES: readonly GrowthMethodName[] = ['identity', 'dils'];
 /** How sure a paired comparison on the validation part must be that a later candidate beats the kept one. */
 export const AUTO_CONFIDENCE = 0.95;
-/** Share of its seconds budget the first candidate's Stage II runs before a later one is tried for as many steps. */
-export const AUTO_TRIAL_SHARE = 0.075;
+/**
+ * Share of its seconds budget the first candidate's Stage II runs before a later one is tried for as many steps.
+ * The pause costs the growth about that share again (7.5% cost tabular 0.25 points against identity at 20 s,
+ * docs/design/dils.md eighth round), and none of the 14 dils trials of that round's 30 runs beat identity
+ * with AUTO_CONFIDENCE.
+ */
+export const AUTO_TRIAL_SHARE = 0.04;
 /** A later candidate whose start differs from the kept one's on at most this share of the validation samples
  * is not trained: its trial would measure training noise, and its time would be lost. */
 export const AUTO_SAME_START = 0.01;
