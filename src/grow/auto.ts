@@ -128,8 +128,9 @@ function betterOf(start: Uint8Array, now: Uint8Array): { accuracy: number; corre
  * lower bound, stats/paired-gain.ts) says it is more accurate on the
  * validation part with AUTO_CONFIDENCE; then the kept Stage II ends and the
  * winner's goes on from its trial. Otherwise the first Stage II resumes, so a
- * choice that keeps it costs the later candidates' trials only, and nothing
- * when a later one starts as the kept one does (AUTO_SAME_START). Before, the
+ * choice that keeps it costs the later candidates' trials only, and no more
+ * than an initialisation when a later one starts as identity does
+ * (Initialised.identityStart) or answers as the kept one did (AUTO_SAME_START). Before, the
  * trials ran on a 2,000-sample slice with a schedule of their own ahead of
  * Stage II, and auto ended 0.12 to 0.44 points below the best single method
  * (docs/design/dils.md, seventh round). The held-out test part is not used.
