@@ -4,7 +4,7 @@ import { tf } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { AngleStopper, windowAngleDegrees } from '../src/train/angle-stop';
 import { localStep, runLoop, runLoopAsync } from '../src/train/loop';
-import { haltAfter } from '../src/train/interlude';
+import { haltAfter, Interlude } from '../src/train/interlude';
 import { AbortedError, ProgressEvent } from '../src/train/progress';
 
 /** A tiny least-squares problem: enough to drive the real loop. */
@@ -137,17 +137,19 @@ test('an interlude pauses the loop once, after its step count, and may end it (r
   const optimizer = tf.train.adam(0.1);
   const step = localStep({ optimizer, batchLoss: p.batchLoss });
   const seen: [number, boolean][] = [];
+  /** An interlude after `afterSteps` that records what it was told and answers `halt`. */
+  const recording = (afterSteps: number, halt: boolean): Interlude => ({
+    afterSteps,
+    run: async (steps, ended) => {
+      seen.push([steps, ended]);
+      return halt;
+    },
+  });
   const base = { stage: 'fit', count: 256, batchSize: 32, seed: 1, optimizer, step };
   const goesOn = await runLoopAsync({
     ...base,
     budget: { epochs: 2 },
-    interlude: {
-      afterSteps: 5,
-      run: async (steps, ended) => {
-        seen.push([steps, ended]);
-        return false;
-      },
-    },
+    interlude: recording(5, false),
   });
   assert.deepEqual(seen, [[5, false]]);
   assert.equal(goesOn.steps, 16);
@@ -161,13 +163,7 @@ test('an interlude pauses the loop once, after its step count, and may end it (r
   await runLoopAsync({
     ...base,
     budget: { epochs: 1 },
-    interlude: {
-      afterSteps: 100,
-      run: async (steps, ended) => {
-        seen.push([steps, ended]);
-        return true;
-      },
-    },
+    interlude: recording(100, true),
   });
   assert.deepEqual(seen, [[8, true]]);
   assert.throws(

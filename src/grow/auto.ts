@@ -7,8 +7,7 @@ import { ProgressCallback, throwIfAborted } from '../train/progress';
 import { TensorSet } from '../train/tensors';
 import { methodByName } from './methods';
 import { inexactIdentityReason } from './methods/identity-exact';
-import { constantSchedule, defaultStage2Schedule } from '../train/schedule';
-import { Stage2Options } from './stage2';
+import { Stage2Options, stage2Schedule } from './stage2';
 import { GrowthMethodName, Initialised, InsertionPlan, StageCurve } from './types';
 import { correctFlags } from './held-out-pairs';
 import { discordantCounts } from '../stats/bitset';
@@ -83,6 +82,7 @@ export interface AutoContext {
 
 /** The candidate that beat the first one: its model as its trial left it, to go on with Stage II. */
 export interface AutoReplacement {
+  method: GrowthMethodName;
   init: Initialised;
   /** Its weights right after initialisation (the report's accuracy after insertion); the caller disposes them. */
   insertedWeights: tf.Tensor[];
@@ -142,7 +142,6 @@ export class AutoRace {
   private kept?: { trial: AutoTrial; correct: () => Uint8Array };
   private winner?: AutoReplacement;
   private point: AutoChoice['trialPoint'] = { steps: 0 };
-  private spent = 0;
   private pause?: { start: number; end: number };
 
   constructor(
@@ -207,7 +206,6 @@ export class AutoRace {
           }
         } finally {
           this.pause = { start: started, end: this.clock() };
-          this.spent += this.pause.end - started;
         }
         return this.winner !== undefined;
       },
@@ -265,16 +263,12 @@ export class AutoRace {
       }
       // Copied before training: a trial that does not better its start hands back its start, as Stage II does.
       startWeights = init.model.getWeights().map((w) => w.clone());
-      const schedule = ctx.stage2?.schedule;
       const loop = await trainClassifierAsync(init.model, ctx.train, {
         stage: 'auto',
         detail: `trial of ${method}`,
         budget,
         batchSize: ctx.batchSize,
-        schedule:
-          schedule === 'constant'
-            ? constantSchedule(ctx.learningRate)
-            : (schedule ?? defaultStage2Schedule(ctx.learningRate)),
+        schedule: stage2Schedule(ctx.stage2 ?? {}, ctx.learningRate),
         // Stage II's seed: the same batches as the first candidate's steps.
         seed: ctx.seed + 1,
         signal: ctx.signal,
@@ -298,6 +292,7 @@ export class AutoRace {
       for (const w of this.winner?.insertedWeights ?? []) w.dispose();
       this.kept = { trial, correct: () => end.correct };
       this.winner = {
+        method,
         init,
         insertedWeights: startWeights,
         initStart: t0,
@@ -342,14 +337,15 @@ export class AutoRace {
       'seconds' in this.point
         ? `${this.point.seconds.toFixed(1)} s of ${this.first}'s Stage II`
         : `${this.point.steps} steps of ${this.first}'s Stage II`;
+    const spent = this.pause ? this.pause.end - this.pause.start : 0;
     const figures = ran.length ? `: ${ran.map(trialText).join(', ')}` : '';
     return {
       chosen: best.method,
       reason: `${best.method === this.first ? `kept ${this.first}, the first candidate` : `${best.method} beat ${best.versus!.method}`}: a later one must be more accurate on validation with ${AUTO_CONFIDENCE * 100}% confidence after as many Stage II steps on the same batches (compared at ${at})${figures}${skipped}`,
       tried: this.tried,
       trialPoint: this.point,
-      seconds: this.spent,
-      ...(budgetSeconds !== undefined ? { share: this.spent / budgetSeconds } : {}),
+      seconds: spent,
+      ...(budgetSeconds !== undefined ? { share: spent / budgetSeconds } : {}),
     };
   }
 }

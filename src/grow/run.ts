@@ -250,7 +250,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         const { loop } = stage2Result;
         curves.push({
           stage: 'auto',
-          detail: `${race.first}'s Stage II until ${race.choice().chosen} beat it`,
+          detail: `${race.first}'s Stage II until ${replacement.method} beat it`,
           metric: 'loss',
           epochs: loop.epochs,
           checkpoints: loop.checkpoints,
@@ -259,7 +259,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         });
         init.model.dispose();
         init = replacement.init;
-        method = methodByName(race.choice().chosen, true);
+        method = methodByName(replacement.method, true);
         initStart = replacement.initStart;
         initSeconds = replacement.initEnd;
         afterInsertion = evaluateWith(init.model, replacement.insertedWeights, test);

@@ -124,6 +124,13 @@ export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; rep
   }
 }
 
+/** The learning-rate schedule Stage II follows under these options (default: defaultStage2Schedule). */
+export function stage2Schedule(options: Stage2Options, learningRate: number): LearningRateSchedule {
+  return options.schedule === 'constant'
+    ? constantSchedule(learningRate)
+    : (options.schedule ?? defaultStage2Schedule(learningRate));
+}
+
 /**
  * What Stage II is on either trainer (wasm here, WebGPU in stage2-webgpu.ts), as
  * its options ask: the learning-rate schedule, early stopping, the best
@@ -133,10 +140,7 @@ export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; rep
  */
 export function stage2Rules(run: Stage2Run) {
   const options = run.options ?? {};
-  const schedule =
-    options.schedule === 'constant'
-      ? constantSchedule(run.learningRate)
-      : (options.schedule ?? defaultStage2Schedule(run.learningRate));
+  const schedule = stage2Schedule(options, run.learningRate);
   const earlyStop = options.earlyStop || null;
   const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
   const keep = options.keep ?? 'last-unless-worse';
