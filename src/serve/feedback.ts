@@ -71,7 +71,7 @@ export async function modelFeedback(
   const names = slot.current()?.meta.labels ?? [];
   const labels = raw.map((label, i) => classOf(label, names, i));
   const correct = labels.filter((c, i) => c === answered.classes[i]).length;
-  answered.labelled = true;
+  slot.answers.markLabelled(requestId);
   slot.observeFeedback({ requestId, version: answered.version, labels, classes: answered.classes });
   const version = String(answered.version);
   if (correct > 0) counted.inc({ model: slot.name, version, correct: 'true' }, correct);
