@@ -243,6 +243,9 @@ async function main(): Promise<void> {
       [
         'cycle',
         'heap total',
+        'new space',
+        'old space',
+        'code space',
         'v8 malloc',
         'external',
         'array buffers',
