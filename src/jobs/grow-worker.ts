@@ -59,7 +59,10 @@ async function run(input: GrowJobInput): Promise<void> {
     const onProgress = (event: ProgressEvent) => {
       const now = performance.now();
       if (event.stage === 'stage2') crashIfAsked('growing:stage2', input.crashAt, input.daemonPid);
-      if (event.stage === lastStage && now - lastPost < PROGRESS_EVERY_MS) return;
+      // an epoch's validation (a point of the learning curve) is never throttled away: a short epoch ends
+      // within PROGRESS_EVERY_MS of its last step's event, and the fleet and the console would never see the point
+      const measured = event.validationAccuracy !== undefined;
+      if (!measured && event.stage === lastStage && now - lastPost < PROGRESS_EVERY_MS) return;
       lastStage = event.stage;
       lastPost = now;
       post({ type: 'progress', event });
