@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
 import { deviceTopics } from '../src/contract/topics';
 import {
@@ -10,7 +11,7 @@ import {
   startMosquitto,
   type TestBroker,
 } from './helpers/brokers';
-import { DaemonProcess, TEST_POLICY, testHome } from './helpers/daemon';
+import { DaemonProcess, FLEET_TEST_DATA_LIMIT, TEST_POLICY, testHome } from './helpers/daemon';
 import { fleetCli } from './helpers/fleet-cli';
 import { FleetObserver } from './helpers/fleet-observer';
 
@@ -40,6 +41,7 @@ function startDevice(t: { after(fn: () => void): void }, broker: TestBroker, id:
     DEEPEND_MQTT_URL: broker.url,
     DEEPEND_MQTT_RECONNECT_MIN_MS: '300',
     DEEPEND_MQTT_RECONNECT_MAX_MS: '1000',
+    DEEPEND_DATA_LIMIT: FLEET_TEST_DATA_LIMIT,
   };
   const device = { id, home: h.home, env, daemon: new DaemonProcess([], env) };
   t.after(() => device.daemon.kill());
@@ -231,4 +233,10 @@ test('desired state on a real daemon: a target two blocks up is reached in two j
     'rollout:two-steps:v1 succeeded',
     'rollout:two-steps:v2 succeeded',
   ]);
+  // the config's dataLimit (DEEPEND_DATA_LIMIT) bounds the samples each growth split into train, validation and test
+  for (const v of [2, 3]) {
+    const report = JSON.parse(readFileSync(join(device.home, 'models', 'default', `v${v}`, 'report.json'), 'utf8'));
+    const counts = report.split.counts as Record<string, number>;
+    assert.equal(counts.train + counts.validation + counts.test, Number(FLEET_TEST_DATA_LIMIT), JSON.stringify(counts));
+  }
 });

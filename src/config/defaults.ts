@@ -34,6 +34,7 @@ export function defaultConfig(): Config {
     policy: DEFAULT_POLICY_FILE,
     model: { name: 'default' },
     data: 'mnist',
+    dataLimit: 0,
     mqtt: {
       url: null,
       embeddedPort: 1883,

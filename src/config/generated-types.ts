@@ -41,6 +41,10 @@ export interface ConfigFile {
    */
   data?: string;
   /**
+   * At most this many samples of `data` for a growth and its gate, taken evenly across the classes; 0: all. Bounds the time and memory a growth takes on a device with much local data.
+   */
+  dataLimit?: number;
+  /**
    * The fleet link (docs/design/fleet.md). Credentials and key files are never logged.
    */
   mqtt?: {

@@ -51,6 +51,12 @@ export const CONFIG_SCHEMA = {
       minLength: 1,
       description: 'Dataset source for growth and the gate: `mnist` or a path the data loader accepts.',
     },
+    dataLimit: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'At most this many samples of `data` for a growth and its gate, taken evenly across the classes; 0: all. Bounds the time and memory a growth takes on a device with much local data.',
+    },
     mqtt: {
       type: 'object',
       description: 'The fleet link (docs/design/fleet.md). Credentials and key files are never logged.',

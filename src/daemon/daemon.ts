@@ -246,6 +246,7 @@ export class Daemon {
         backend: parts.backend!.name,
         events: jobEvents,
         log: (line) => log.line(line),
+        tuning: config.dataLimit > 0 ? { dataLimit: config.dataLimit } : undefined,
       });
       return { value: r, stop: () => r.stop() };
     });

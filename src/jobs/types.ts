@@ -36,7 +36,7 @@ export interface JobEvents {
 
 /** Knobs with production defaults; tests shrink them. */
 export interface RunnerTuning {
-  /** Load at most this many samples of the data source (tests). Default: all. */
+  /** Load at most this many samples of the data source (the config's dataLimit). Default: all. */
   dataLimit?: number;
   /** How long a canceled or stopped growth worker may take to notice before it is terminated. Default 5000 ms. */
   cancelGraceMs?: number;
