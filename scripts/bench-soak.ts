@@ -34,9 +34,6 @@ interface Reading {
   cycle: number;
   rssMB: number;
   heapMB: number;
-  /** RSS and heap after V8's memory-reducing collection (MemoryReading.reduced). */
-  reducedRssMB: number;
-  reducedHeapMB: number;
   tensors: number;
   openFds: number;
   dbKB: number;
@@ -147,8 +144,6 @@ async function main(): Promise<void> {
         cycle,
         rssMB: m.rssBytes / MB,
         heapMB: m.heapUsedBytes / MB,
-        reducedRssMB: (m.reduced?.rssBytes ?? Number.NaN) / MB,
-        reducedHeapMB: (m.reduced?.heapUsedBytes ?? Number.NaN) / MB,
         tensors: m.tensors,
         openFds: m.openFds ?? -1,
         dbKB: (fileSize(join(home, 'deepend.db')) + fileSize(join(home, 'deepend.db-wal'))) / 1024,
@@ -185,7 +180,7 @@ async function main(): Promise<void> {
       readings.push(r);
       // every reading as it comes, so that a run cut short still shows where memory went
       process.stderr.write(
-        `cycle ${cycle}/${CYCLES} (${r.seconds} s): RSS ${r.rssMB.toFixed(2)} (reduced ${r.reducedRssMB.toFixed(2)}) heap ${r.heapMB.toFixed(2)} heapTotal ${r.heapTotalMB.toFixed(2)} ` +
+        `cycle ${cycle}/${CYCLES} (${r.seconds} s): RSS ${r.rssMB.toFixed(2)} heap ${r.heapMB.toFixed(2)} heapTotal ${r.heapTotalMB.toFixed(2)} ` +
           `new ${r.newSpaceMB.toFixed(2)} old ${r.oldSpaceMB.toFixed(2)} code ${r.codeSpaceMB.toFixed(2)} brk ${r.brkHeapMB.toFixed(2)} ` +
           `anon ${r.otherAnonMB.toFixed(2)} wasm ${r.wasmMB.toFixed(2)} db ${r.dbKB.toFixed(0)} KB ${JSON.stringify(outcomes)}\n`,
       );
@@ -195,26 +190,11 @@ async function main(): Promise<void> {
 
     const shown = readings.filter((r) => r.cycle % 10 === 0);
     printTable(
-      [
-        'cycle',
-        'RSS MB',
-        'heap MB',
-        'reduced RSS',
-        'reduced heap',
-        'tensors',
-        'open fds',
-        'db KB',
-        'disk KB',
-        'predictions ok',
-        'failed',
-        's',
-      ],
+      ['cycle', 'RSS MB', 'heap MB', 'tensors', 'open fds', 'db KB', 'disk KB', 'predictions ok', 'failed', 's'],
       shown.map((r) => [
         r.cycle,
         Number(r.rssMB.toFixed(1)),
         Number(r.heapMB.toFixed(2)),
-        Number(r.reducedRssMB.toFixed(1)),
-        Number(r.reducedHeapMB.toFixed(2)),
         r.tensors,
         r.openFds,
         Math.round(r.dbKB),
@@ -284,21 +264,10 @@ async function main(): Promise<void> {
         xs,
         window.map((r) => r.diskKB),
       ),
-      reducedRssMBPerCycle: slope(
-        xs,
-        window.map((r) => r.reducedRssMB),
-      ),
-      reducedHeapMBPerCycle: slope(
-        xs,
-        window.map((r) => r.reducedHeapMB),
-      ),
     };
     console.log(
       `slope per cycle over cycles ${SLOPE_FROM}-${CYCLES}: RSS ${slopes.rssMBPerCycle.toFixed(4)} MB, heap ${slopes.heapMBPerCycle.toFixed(4)} MB (target < ${TARGET_MB_PER_CYCLE}), ` +
         `tensors ${slopes.tensorsPerCycle.toFixed(3)}, fds ${slopes.openFdsPerCycle.toFixed(3)}, db ${slopes.dbKBPerCycle.toFixed(2)} KB, disk ${slopes.diskKBPerCycle.toFixed(2)} KB`,
-    );
-    console.log(
-      `after V8's memory-reducing collection (what its memory reducer runs when the daemon idles): RSS ${slopes.reducedRssMBPerCycle.toFixed(4)} MB, heap ${slopes.reducedHeapMBPerCycle.toFixed(4)} MB per cycle`,
     );
     const partSlopes = Object.fromEntries(
       parts.map((k) => [

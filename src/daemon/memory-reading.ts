@@ -21,15 +21,7 @@ export interface MemoryReading {
   tensorBytes: number;
   /** Open file descriptors (Linux: /proc/self/fd), null elsewhere. */
   openFds: number | null;
-  /**
-   * The same figures after V8's memory-reducing collection (the one its memory reducer runs by itself when the
-   * process idles): it also compacts the heap and hands pooled free pages back, so what stays is what is held.
-   * Null without --expose-gc.
-   */
-  reduced: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number } | null;
 }
-
-type Gc = (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 
 function wasmHeapBytes(): number | null {
   try {
@@ -43,7 +35,7 @@ function wasmHeapBytes(): number | null {
 
 /** The process's memory after a full garbage collection (when node was started with --expose-gc), for leak hunting and the soak bench. */
 export function memoryReading(): MemoryReading {
-  const gc = (globalThis as { gc?: Gc }).gc;
+  const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {
     gc();
     gc();
@@ -69,12 +61,5 @@ export function memoryReading(): MemoryReading {
     tensors: t.numTensors,
     tensorBytes: t.numBytes,
     openFds,
-    reduced: gc ? reducedReading(gc) : null,
   };
-}
-
-function reducedReading(gc: Gc): MemoryReading['reduced'] {
-  gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  const m = process.memoryUsage();
-  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal };
 }
