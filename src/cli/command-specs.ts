@@ -7,7 +7,7 @@
  */
 import type { CommandGroup, CommandSpec } from '../cli-kit/args';
 import { DAEMON_FLAGS, JSON_FLAG } from '../cli-kit/common-flags';
-import { DATA_FLAG, IMPORT_FLAGS } from './model-flags';
+import { DATA_FLAG, DATA_LIMIT_FLAG, IMPORT_FLAGS } from './model-flags';
 import { METHOD_CHOICES } from '../growth-methods';
 import { POLICY_BACKENDS } from '../policy/names';
 import {
@@ -65,6 +65,7 @@ export const EVAL_SPEC: CommandSpec = {
       required: true,
     },
     DATA_FLAG,
+    DATA_LIMIT_FLAG,
     { name: 'seed', value: 'N', description: 'seed of the data split (default 42)' },
     ...IMPORT_FLAGS,
     JSON_FLAG,
@@ -82,6 +83,7 @@ export const GROW_SPEC: CommandSpec = {
       required: true,
     },
     DATA_FLAG,
+    DATA_LIMIT_FLAG,
     { name: 'to-depth', value: 'N', description: 'the depth to grow to (hidden blocks)', required: true },
     { name: 'method', value: 'M', description: `how new layers start: ${METHOD_CHOICES.join(', ')}`, required: true },
     { name: 'out', value: 'DIR', description: 'where the grown model goes (a new or empty directory)', required: true },

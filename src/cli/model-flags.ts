@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ImportFlags } from '../model/open';
 import { parseScale } from '../model/input-contract';
-import { FlagDoc, ParsedArgs, UsageError } from '../cli-kit/args';
+import { FlagDoc, numberFlag, ParsedArgs, UsageError } from '../cli-kit/args';
 
 /** --data: where the samples come from (the commands that train or measure a model). */
 export const DATA_FLAG: FlagDoc = {
@@ -10,6 +10,18 @@ export const DATA_FLAG: FlagDoc = {
   description: 'mnist, a CSV file with a label column, or a folder of class folders of images',
   required: true,
 };
+
+/** --data-limit: the config's dataLimit for the commands that train or measure a model. */
+export const DATA_LIMIT_FLAG: FlagDoc = {
+  name: 'data-limit',
+  value: 'N',
+  description: 'use at most N samples of --data, taken evenly across its classes (default all)',
+};
+
+/** --data-limit's value, or undefined for all of the data. */
+export function dataLimitOf(args: ParsedArgs): number | undefined {
+  return numberFlag(args, 'data-limit', { integer: true, min: 1 });
+}
 
 /** Flags that say how to read a model deepend has not imported yet. */
 export const IMPORT_FLAGS: readonly FlagDoc[] = [

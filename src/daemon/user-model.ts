@@ -63,7 +63,8 @@ export async function prepareUserModel(
   backend: string,
   dir: string,
 ): Promise<ModelMeta> {
-  const { loaded, split } = await openModelWithData(path, config.data, flags, backend);
+  const limit = config.dataLimit > 0 ? config.dataLimit : undefined;
+  const { loaded, split } = await openModelWithData(path, config.data, flags, backend, {}, limit);
   try {
     measure(loaded, split, config.data);
     return await saveModel(loaded.model, { ...loaded.meta, name: config.model.name }, dir);

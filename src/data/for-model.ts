@@ -34,14 +34,18 @@ export function dataKindOf(source: string): 'image' | 'tabular' {
   return source.toLowerCase().endsWith('.csv') ? 'tabular' : 'image';
 }
 
-/** Loads `source` shaped for the model (resized images, the model's label order), checks it fits, and splits it. */
+/**
+ * Loads `source` shaped for the model (resized images, the model's label order), checks it fits, and splits it;
+ * `limit`: at most that many samples, even across classes (the config's dataLimit, --data-limit).
+ */
 export async function loadSplitForModel(
   source: string,
   model: ModelInput,
   split: Partial<SplitSpec> = {},
+  limit?: number,
 ): Promise<DataSplit> {
   const shape = dataInputShape(model.inputShape, source);
-  const data = await loadDataset(source, { inputShape: shape, classes: model.labels });
+  const data = await loadDataset(source, { inputShape: shape, classes: model.labels, limit });
   assertFits(data, shape, model.labels.length);
   return splitDataset(data, split);
 }

@@ -53,6 +53,7 @@ export async function openModelWithData(
   flags: ImportFlags,
   backend: string,
   split: Partial<SplitSpec> = {},
+  limit?: number,
 ): Promise<{ loaded: LoadedModel; split: DataSplit }> {
   if (isDeependModelDir(path)) {
     if (hasImportFlags(flags))
@@ -61,7 +62,7 @@ export async function openModelWithData(
       );
     const loaded = await loadModel(path);
     try {
-      return { loaded, split: await loadSplitForModel(data, loaded.meta, split) };
+      return { loaded, split: await loadSplitForModel(data, loaded.meta, split, limit) };
     } catch (err) {
       loaded.model.dispose();
       throw err;
@@ -74,7 +75,7 @@ export async function openModelWithData(
     analyseKeras(model, { freezeThrough: flags.freezeThrough, source: artifacts.source });
     const inputShape = model.inputs[0].shape.slice(1) as number[];
     const shape = dataInputShape(inputShape, data);
-    const dataset = await loadDataset(data, { inputShape: shape.every((d) => d > 0) ? shape : undefined });
+    const dataset = await loadDataset(data, { inputShape: shape.every((d) => d > 0) ? shape : undefined, limit });
     const { meta } = importedMeta(importSourceOf(artifacts, model, backend), {
       ...flags,
       dataKind: dataset.kind,

@@ -1,6 +1,6 @@
 import { selectBackend } from '../../compute/backend';
 import { openModelWithData } from '../../model/open';
-import { importFlagsOf } from '../model-flags';
+import { dataLimitOf, importFlagsOf } from '../model-flags';
 import { evaluate } from '../../train/classifier';
 import { disposeTensorSet, toTensorSet } from '../../train/tensors';
 import { numberFlag, parseArgs } from '../../cli-kit/args';
@@ -19,6 +19,7 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
     {
       seed: numberFlag(args, 'seed', { integer: true }) ?? 42,
     },
+    dataLimitOf(args),
   );
   const { meta } = loaded;
   const test = toTensorSet(split.test, meta.normalisation, meta.labels.length, meta.arch.output, meta.inputShape);

@@ -3,7 +3,7 @@ import { depthOf } from '../../model/arch';
 import { saveModel } from '../../model/io';
 import { artifactsOf, kerasFileBytes } from '../../model/formats';
 import { openModelWithData } from '../../model/open';
-import { importFlagsOf } from '../model-flags';
+import { dataLimitOf, importFlagsOf } from '../model-flags';
 import { childMeta } from '../../grow/child-meta';
 import { checkMethodChoice } from '../../grow/methods';
 import { MethodChoice } from '../../growth-methods';
@@ -61,6 +61,7 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
     {
       seed: numberFlag(args, 'seed', { integer: true }) ?? 42,
     },
+    dataLimitOf(args),
   );
   newBlocksNeeded(parent.meta.arch, toDepth);
   const budget: GrowBudget = { seconds, epochs: epochs ?? (seconds === undefined ? 3 : undefined) };
