@@ -1,9 +1,14 @@
-// --data-limit (the config's dataLimit on the command line): grow and eval take at most N samples, even across classes.
+// The config's dataLimit and --data-limit: growth, the gate, eval and the daemon's model import take at most N samples,
+// even across classes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultConfig } from '../src/config';
+import { prepareUserModel } from '../src/daemon/user-model';
+import { loadSplitForModel } from '../src/data/for-model';
+import { useTestBackend } from './helpers/backend';
 import { DEFAULT_MODEL, dirDigest, runCli } from './helpers/cli';
 
 test('grow and eval with --data-limit split that many samples, the same split for both; a bad limit is a usage error', async (t) => {
@@ -53,4 +58,24 @@ test('grow and eval with --data-limit split that many samples, the same split fo
     );
   }
   assert.deepEqual(dirDigest(DEFAULT_MODEL), shipped, 'the shipped model is only read');
+});
+
+test("the daemon's model import measures the model on the limited data its growths use", async (t) => {
+  const backend = await useTestBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'deepend-data-limit-import-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const measured = async (dataLimit: number) => {
+    const meta = await prepareUserModel(
+      { ...defaultConfig(), dataLimit },
+      DEFAULT_MODEL,
+      {},
+      backend,
+      join(dir, `v${dataLimit}`),
+    );
+    return meta.metrics!.splitFingerprint;
+  };
+  const limited = await measured(600);
+  const model = JSON.parse(readFileSync(join(DEFAULT_MODEL, 'meta.json'), 'utf8'));
+  assert.equal(limited, (await loadSplitForModel('mnist', model, {}, 600)).fingerprint);
+  assert.notEqual(await measured(0), limited, 'without a limit: all the data');
 });
