@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadDataset, DataError, type Dataset } from '../src/data';
+import { parseDigitValues } from '../src/data/mnist-digit-file';
 import { gray, tempFolder, writeJpeg, writePng, writeText, type TempFolder } from './data-fixtures';
 
 const MNIST_PER_DIGIT = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
@@ -67,6 +68,32 @@ describe('mnist', () => {
     const again = await loadDataset('mnist');
     const digest = (d: Dataset) => createHash('sha256').update(d.x).update(d.y).digest('hex');
     assert.equal(digest(again), digest(mnist));
+  });
+
+  test("the digit files' bytes read as JSON.parse reads them, bit for bit; other JSON goes through JSON.parse", () => {
+    const folder = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+    const bits = (values: Float32Array) => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length));
+    const viaJson = (text: string) => Float32Array.from((JSON.parse(text) as { data: number[] }).data);
+    for (let digit = 0; digit < 10; digit++) {
+      const bytes = readFileSync(path.join(folder, `${digit}.json`));
+      const read = parseDigitValues(bytes);
+      assert.equal(read.length, MNIST_PER_DIGIT[digit] * 784);
+      assert.deepEqual(bits(read), bits(viaJson(bytes.toString('utf8'))), `digit ${digit}`);
+    }
+    for (const text of [
+      '{"data":[1e-3,0.5]}',
+      '{ "data" : [ -0.25 , 1 ] }',
+      '{"data":[0.12345678901234567,0.1]}',
+      '{"data":[0.1,0.7,1.0000001,0.0039215686]}',
+      '{"data":[]}',
+      '{"data":[3.]}',
+    ]) {
+      const expected = text === '{"data":[3.]}' ? undefined : viaJson(text);
+      if (expected) assert.deepEqual(bits(parseDigitValues(Buffer.from(text))), bits(expected), text);
+      else assert.throws(() => parseDigitValues(Buffer.from(text)), SyntaxError, text);
+    }
+    assert.equal(parseDigitValues(Buffer.from('{"pixels":[1,2]}')).length, 0);
+    assert.throws(() => parseDigitValues(Buffer.from('{"data":[1,2')), SyntaxError);
   });
 
   test('limit keeps every class', async () => {

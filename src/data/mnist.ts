@@ -5,6 +5,7 @@ import { DataError } from './errors';
 import { classQuotas, classRemap } from './classes';
 import { imageShapeOf } from './image-shape';
 import { resizeImage } from './image-resize';
+import { parseDigitValues } from './mnist-digit-file';
 
 export const MNIST_SOURCE = 'mnist';
 const SIDE = 28;
@@ -20,18 +21,18 @@ function digitsFolder(): string {
  * files (one flat array of 28x28 values in [0, 1] per digit), in file order,
  * rather than through its API, which samples at random.
  */
-async function readDigit(folder: string, digit: string): Promise<number[]> {
+async function readDigit(folder: string, digit: string): Promise<Float32Array> {
   const file = path.join(folder, `${digit}.json`);
-  let data: unknown;
+  let data: Float32Array;
   try {
-    data = (JSON.parse(await fs.readFile(file, 'utf8')) as { data?: unknown }).data;
+    data = parseDigitValues(await fs.readFile(file));
   } catch (error) {
     throw new DataError(file, `cannot read the mnist package's digits (${(error as Error).message})`);
   }
-  if (!Array.isArray(data) || data.length === 0 || data.length % PIXELS !== 0) {
+  if (data.length === 0 || data.length % PIXELS !== 0) {
     throw new DataError(file, `mnist digit file does not hold whole ${SIDE}x${SIDE} images`);
   }
-  return data as number[];
+  return data;
 }
 
 export async function loadMnist(options: LoadOptions): Promise<Dataset> {
@@ -50,7 +51,7 @@ export async function loadMnist(options: LoadOptions): Promise<Dataset> {
   const y = new Int32Array(count);
   let sample = 0;
   perDigit.forEach((data, digit) => {
-    native.set(data.slice(0, quotas[digit] * PIXELS), sample * PIXELS);
+    native.set(data.subarray(0, quotas[digit] * PIXELS), sample * PIXELS);
     y.fill(remap ? remap[digit] : digit, sample, sample + quotas[digit]);
     sample += quotas[digit];
   });
