@@ -12,7 +12,7 @@ import {
   startMosquitto,
   type TestBroker,
 } from './helpers/brokers';
-import { DaemonProcess, FLEET_TEST_DATA_LIMIT, TEST_POLICY, testHome, type TestHome } from './helpers/daemon';
+import { DaemonProcess, TEST_POLICY, testHome, type TestHome } from './helpers/daemon';
 import { fleetCli } from './helpers/fleet-cli';
 import { FleetObserver, type Seen } from './helpers/fleet-observer';
 
@@ -32,7 +32,6 @@ function fleetEnv(h: TestHome, broker: TestBroker, extra: NodeJS.ProcessEnv = {}
     DEEPEND_MQTT_RECONNECT_MAX_MS: '1000',
     DEEPEND_MQTT_TELEMETRY_SECONDS: '1',
     DEEPEND_MQTT_MAX_PAYLOAD_BYTES: '2048',
-    DEEPEND_DATA_LIMIT: FLEET_TEST_DATA_LIMIT,
     ...extra,
   };
 }

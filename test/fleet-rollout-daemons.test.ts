@@ -11,7 +11,7 @@ import {
   startMosquitto,
   type TestBroker,
 } from './helpers/brokers';
-import { DaemonProcess, FLEET_TEST_DATA_LIMIT, TEST_POLICY, testHome } from './helpers/daemon';
+import { DaemonProcess, DAEMON_TEST_DATA_LIMIT, TEST_POLICY, testHome } from './helpers/daemon';
 import { fleetCli } from './helpers/fleet-cli';
 import { FleetObserver } from './helpers/fleet-observer';
 
@@ -41,7 +41,6 @@ function startDevice(t: { after(fn: () => void): void }, broker: TestBroker, id:
     DEEPEND_MQTT_URL: broker.url,
     DEEPEND_MQTT_RECONNECT_MIN_MS: '300',
     DEEPEND_MQTT_RECONNECT_MAX_MS: '1000',
-    DEEPEND_DATA_LIMIT: FLEET_TEST_DATA_LIMIT,
   };
   const device = { id, home: h.home, env, daemon: new DaemonProcess([], env) };
   t.after(() => device.daemon.kill());
@@ -237,6 +236,10 @@ test('desired state on a real daemon: a target two blocks up is reached in two j
   for (const v of [2, 3]) {
     const report = JSON.parse(readFileSync(join(device.home, 'models', 'default', `v${v}`, 'report.json'), 'utf8'));
     const counts = report.split.counts as Record<string, number>;
-    assert.equal(counts.train + counts.validation + counts.test, Number(FLEET_TEST_DATA_LIMIT), JSON.stringify(counts));
+    assert.equal(
+      counts.train + counts.validation + counts.test,
+      Number(DAEMON_TEST_DATA_LIMIT),
+      JSON.stringify(counts),
+    );
   }
 });

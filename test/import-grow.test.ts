@@ -39,6 +39,9 @@ let cnnH5: string;
 let blobsDir: string;
 let blobsCsv: string;
 
+/** These tests check formats, structure and refusals, not what a growth gains: 3,000 of the 10,000 digits will do. */
+const DATA_LIMIT = '3000';
+
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 
 before(async () => {
@@ -120,6 +123,8 @@ test('grow dils with a frozen backbone and logits: a standard model, the backbon
     transferDir,
     '--data',
     'mnist',
+    '--data-limit',
+    DATA_LIMIT,
     '--to-depth',
     '2',
     '--method',
@@ -161,6 +166,8 @@ test('grow dils with a frozen backbone and logits: a standard model, the backbon
     out,
     '--data',
     'mnist',
+    '--data-limit',
+    DATA_LIMIT,
     '--to-depth',
     '3',
     '--method',
@@ -187,6 +194,8 @@ test('a Keras 2 .h5 file grows like its converter export', async () => {
     cnnH5,
     '--data',
     'mnist',
+    '--data-limit',
+    DATA_LIMIT,
     '--to-depth',
     '4',
     '--method',
@@ -386,6 +395,8 @@ test('a chain with every supported layer kind: Rescaling means raw pixels, every
     dir,
     '--data',
     'mnist',
+    '--data-limit',
+    DATA_LIMIT,
     '--to-depth',
     '7',
     '--method',

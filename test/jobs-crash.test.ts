@@ -24,9 +24,10 @@ function withStore<T>(home: string, fn: (s: Store) => T): T {
   }
 }
 
+// Two seconds of growth: these tests check where a crash leaves a job, not what the growth gains.
 const args = (home: string, request = false): DaemonArgs => ({
   home,
-  rule: testRule(),
+  rule: testRule({ budget: { minutes: 2 / 60 } }),
   dataLimit: DATA_LIMIT,
   request: request ? { trigger: 'manual' } : undefined,
 });
