@@ -2,7 +2,7 @@ import type { DataSplit } from '../data/types';
 import { depthOf } from '../model/arch';
 import { LoadedModel } from '../model/io';
 import { Budget } from '../train/budget';
-import { DEFAULT_BATCH, Evaluation, evaluate } from '../train/classifier';
+import { DEFAULT_BATCH, Evaluation, evaluate, evaluateEach } from '../train/classifier';
 import { runStage2, Stage2Options, Stage2Run } from './stage2';
 import { runStage2OnWebGpu } from './stage2-webgpu';
 import { requestDevice, firstLine } from '../compute/webgpu/dawn';
@@ -172,8 +172,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         parent.meta.inputContract ? describeContract(parent.meta.inputContract) : 'none',
       );
     }
-    const before = evaluate(head, test);
-    const parentCorrect = correctFlags(head, test);
+    const { correct: parentCorrect, ...before } = evaluateEach(head, test);
     const plan = req.plan ?? spreadPlan(parent.meta.arch, req.toDepth);
     const batchSize = req.batchSize ?? DEFAULT_BATCH;
     const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
@@ -283,7 +282,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         seconds: stage2.seconds,
         startSeconds: stage2Start,
       });
-      const after = evaluate(init.model, test);
+      const { correct: candidateCorrect, ...after } = evaluateEach(init.model, test);
       const report: GrowReport = {
         method: method.name,
         ...(auto ? { auto } : {}),
@@ -310,7 +309,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
           counts: req.split.counts,
           heldOut: 'test',
         },
-        heldOutPairs: heldOutPairs(parentCorrect, correctFlags(init.model, test)),
+        heldOutPairs: heldOutPairs(parentCorrect, candidateCorrect),
         phases: {
           insertion: initStart,
           stage1: method.usesInitBudget ? { start: initStart, end: initSeconds } : null,

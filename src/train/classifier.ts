@@ -71,24 +71,40 @@ export function predictedClasses(outputs: tf.Tensor): tf.Tensor {
 
 /** Accuracy and loss in inference mode (BatchNorm uses its moving statistics). */
 export function evaluate(model: tfl.LayersModel, data: TensorSet): Evaluation {
-  let correct = 0;
+  const { correct: _, ...evaluation } = evaluateEach(model, data);
+  return evaluation;
+}
+
+/**
+ * evaluate(), and which samples the model classified correctly (1) or not (0), from the same forward pass: a
+ * growth needs both for the parent and the candidate on the held-out set (the gate's paired comparison).
+ */
+export function evaluateEach(model: tfl.LayersModel, data: TensorSet): Evaluation & { correct: Uint8Array } {
+  const correct = new Uint8Array(data.count);
+  let hits = 0;
   let lossSum = 0;
   for (let start = 0; start < data.count; start += EVAL_BATCH) {
     const size = Math.min(EVAL_BATCH, data.count - start);
-    const [hits, loss] = tf.tidy(() => {
+    const [batchHits, loss] = tf.tidy(() => {
       const x = tf.slice(data.x, start, size);
       const y = tf.slice(data.labels, start, size) as tf.Tensor1D;
       const p = model.apply(x, { training: false }) as tf.Tensor;
-      const hit = tf.sum(tf.cast(tf.equal(predictedClasses(p), y), 'float32'));
-      return [hit.dataSync()[0], classifierLoss(p, y, data.classes, data.output).dataSync()[0]];
+      return [
+        tf.equal(predictedClasses(p), y).dataSync(),
+        classifierLoss(p, y, data.classes, data.output).dataSync()[0],
+      ];
     });
-    correct += hits;
+    for (let i = 0; i < size; i++) {
+      correct[start + i] = batchHits[i] ? 1 : 0;
+      hits += correct[start + i];
+    }
     lossSum += loss * size;
   }
   return {
-    accuracy: data.count ? correct / data.count : 0,
+    accuracy: data.count ? hits / data.count : 0,
     loss: data.count ? lossSum / data.count : 0,
     count: data.count,
+    correct,
   };
 }
 
