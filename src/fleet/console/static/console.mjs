@@ -208,12 +208,18 @@ function refreshTargets() {
   select.textContent = '';
   for (const g of [...groups].sort()) select.appendChild(new Option(`group ${g}`, `group:${g}`));
   for (const id of [...devices.keys()].sort()) select.appendChild(new Option(`device ${id}`, `device:${id}`));
+  // as for the rollout's group below: a target that is briefly out of the list stays chosen
+  if (chosen && ![...select.options].some((o) => o.value === chosen))
+    select.appendChild(new Option(chosen.replace(':', ' '), chosen));
   if (chosen) select.value = chosen;
   const rolloutGroup = $('rollout-group');
   const chosenGroup = rolloutGroup.value;
   rolloutGroup.textContent = '';
   rolloutGroup.appendChild(new Option('whole fleet', ''));
-  for (const g of [...groups].sort()) rolloutGroup.appendChild(new Option(`group ${g}`, g));
+  // a group the operator chose stays chosen while its devices are briefly out of the list: falling back to
+  // 'whole fleet' would roll the whole fleet out on the next click
+  const rolloutGroups = chosenGroup ? new Set([...groups, chosenGroup]) : groups;
+  for (const g of [...rolloutGroups].sort()) rolloutGroup.appendChild(new Option(`group ${g}`, g));
   rolloutGroup.value = chosenGroup;
 }
 
