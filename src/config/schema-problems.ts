@@ -1,12 +1,19 @@
-import Ajv, { type ValidateFunction } from 'ajv';
 import { validate as validCron } from 'node-cron';
 import { Document, LineCounter } from 'yaml';
-import { explainSchemaError, fieldName, type PathSegment, type SchemaWords, valueAt } from '../util/schema-errors';
+import {
+  explainSchemaError,
+  fieldName,
+  type PathSegment,
+  type SchemaValidator,
+  type SchemaWords,
+  valueAt,
+} from '../util/schema-errors';
 import { lineOf } from '../util/yaml-lines';
-import { CONFIG_SCHEMA } from './schema';
+import { validateConfig } from './generated-validator';
 import { ConfigProblem } from './types';
 
-let validator: ValidateFunction | undefined;
+// CONFIG_SCHEMA compiled ahead of time by `npm run gen:types` (scripts/lib/schema-validators.ts).
+const validator: SchemaValidator = validateConfig;
 
 const PATTERN_WORDS: Record<string, string> = {
   deviceId: 'letters, digits, ".", "_" or "-" (it is part of MQTT topics)',
@@ -35,7 +42,6 @@ export function configProblems(
   data: unknown,
   doc?: { doc: Document; lines: LineCounter },
 ): ConfigProblem[] {
-  validator ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(CONFIG_SCHEMA);
   const errors = validator(data) ? [] : (validator.errors ?? []);
   const at = (path: PathSegment[]) => (doc ? lineOf(doc.doc, doc.lines, path) : null);
   const problems = errors.map((e) => {

@@ -3,10 +3,10 @@ import { oneLine } from '../util/deepend-error';
  * Every message sent or received goes through here: checked against its
  * kind's JSON Schema (./schemas/), with what is wrong said in one line.
  */
-import Ajv, { ValidateFunction } from 'ajv';
+import type { SchemaValidator } from '../util/schema-errors';
+import * as compiled from './generated-validators';
 import { MessageKind, MessageOfKind } from './messages';
 import { schemaProblem } from './problem';
-import { MESSAGE_SCHEMAS } from './schemas';
 import { isCommandName, ParsedTopic } from './topics';
 
 export type MessageResult<K extends MessageKind> =
@@ -16,22 +16,25 @@ export type MessageResult<K extends MessageKind> =
 /** Same as the config's mqtt.maxPayloadBytes default. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 65536;
 
-let ajv: Ajv | undefined;
-const validators = new Map<MessageKind, ValidateFunction>();
-
-function validatorOf(kind: MessageKind): ValidateFunction {
-  let validator = validators.get(kind);
-  if (!validator) {
-    // One error (the first) is all a one-line problem shows; allErrors would only cost time on hostile input.
-    ajv ??= new Ajv({ strict: true, verbose: true, allErrors: false });
-    validator = ajv.compile(MESSAGE_SCHEMAS[kind]);
-    validators.set(kind, validator);
-  }
-  return validator;
-}
+// Compiled from ./schemas/ ahead of time by `npm run gen:types` (scripts/lib/schema-validators.ts).
+const VALIDATORS: Readonly<Record<MessageKind, SchemaValidator>> = {
+  state: compiled.state,
+  birth: compiled.birth,
+  job: compiled.job,
+  deepen: compiled.deepen,
+  cancel: compiled.cancel,
+  rollback: compiled.rollback,
+  rebirth: compiled.rebirth,
+  reply: compiled.reply,
+  desired: compiled.desired,
+  reported: compiled.reported,
+  telemetry: compiled.telemetry,
+  rollout: compiled.rollout,
+  'rollout-control': compiled.rolloutControl,
+};
 
 export function validateMessage<K extends MessageKind>(kind: K, payload: unknown): MessageResult<K> {
-  const validator = validatorOf(kind);
+  const validator = VALIDATORS[kind];
   if (validator(payload)) return { ok: true, value: payload as MessageOfKind[K] };
   const error = validator.errors?.[0];
   return { ok: false, problem: error ? schemaProblem(error, payload) : 'payload: does not match the schema' };

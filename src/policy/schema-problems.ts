@@ -1,15 +1,21 @@
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { Document, LineCounter } from 'yaml';
-import { explainSchemaError, fieldName, type PathSegment, type SchemaWords } from '../util/schema-errors';
+import {
+  explainSchemaError,
+  fieldName,
+  type PathSegment,
+  type SchemaValidator,
+  type SchemaWords,
+} from '../util/schema-errors';
 import { lineOf } from '../util/yaml-lines';
 import { POLICY_BACKENDS } from './names';
-import { POLICY_SCHEMA } from './schema';
+import { validatePolicy } from './generated-validator';
 import { PolicyProblem } from './types';
 
-let validator: ValidateFunction | undefined;
+// POLICY_SCHEMA compiled ahead of time by `npm run gen:types` (scripts/lib/schema-validators.ts).
+const validator: SchemaValidator = validatePolicy;
 
 function validate(data: unknown): ErrorObject[] {
-  validator ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(POLICY_SCHEMA);
   return validator(data) ? [] : (validator.errors ?? []);
 }
 

@@ -9,6 +9,9 @@ import type { ErrorObject } from 'ajv';
 
 export type PathSegment = string | number;
 
+/** A validator compiled ahead of time (ajv standalone code, `npm run gen:types`): the errors of its last call. */
+export type SchemaValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
 export const TYPE_WORDS: Record<string, string> = {
   object: 'a mapping',
   array: 'a list',
