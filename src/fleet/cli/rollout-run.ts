@@ -271,6 +271,9 @@ export class RolloutRunner {
     this.currentBatch = b;
     // Until none is left unsent: a device that joins the target set meanwhile is in the last batch.
     // `sent` on the first pass is a resumed batch: sent again only if its retained document is gone.
+    // The batch counts as sent when sending begins: a device can take its document, start its job and go down
+    // while the publish still awaits its acknowledgement, and such a device is waited for.
+    const sentAt = Date.now();
     let first = true;
     for (;;) {
       const unsent = this.batchDevices(b).filter((d) => d.status === 'planned' || (first && d.status === 'sent'));
@@ -282,7 +285,6 @@ export class RolloutRunner {
     }
     this.sentBatch = b;
     this.show();
-    const sentAt = Date.now();
     const done = await waitUntil(session, () => (this.batchAnswered(b, sentAt) ? true : undefined), {
       timeoutMs: this.opts.batchTimeoutMs,
       signal: this.signal,
