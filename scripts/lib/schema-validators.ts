@@ -21,7 +21,7 @@ export interface GeneratedValidators {
 }
 
 /** The exported name of a message kind's validator ('rollout-control' -> 'rolloutControl'). */
-export function messageValidatorName(kind: string): string {
+function messageValidatorName(kind: string): string {
   return kind.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 

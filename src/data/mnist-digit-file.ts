@@ -18,7 +18,8 @@ export function parseDigitValues(bytes: Uint8Array, max = Number.POSITIVE_INFINI
 /**
  * How many values the file holds, without parsing them: a growth on a data limit takes the first few hundred
  * images of each digit, and the limit's per-digit quotas need every digit's count first. In the short-decimal
- * form the values are the commas plus one (a scan of the bytes, some 2 ms a file); anything else is parsed.
+ * form the values are the commas plus one (a scan of the bytes: the ten files took 93-112 ms of CPU in a fresh
+ * process, three runs); anything else is parsed.
  */
 export function countDigitValues(bytes: Uint8Array): number {
   const open = arrayOpening(bytes);
