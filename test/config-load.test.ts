@@ -156,7 +156,7 @@ test('file problems name file:line: field, all of them, unknown keys included', 
     `${file}:4: http.hots: unknown key (allowed: host, port, maxConnections)`,
     `${file}:5: deviceId: must be letters, digits, ".", "_" or "-" (it is part of MQTT topics), got "a/b"`,
     `${file}:7: detect.cron: 'every minute' is not a cron expression; use [second] minute hour day-of-month month day-of-week`,
-    `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, dataLimit, mqtt, groups, detect, memory, retention, shutdown, log)`,
+    `${file}:8: colour: unknown key (allowed: home, deviceId, fleet, http, policy, model, data, dataLimit, growthNice, mqtt, groups, detect, memory, retention, shutdown, log)`,
   ]);
   writeFileSync(file, 'http: [1\n');
   assert.match(problemsOf(() => loadConfig({ file, env: {} }))[0], new RegExp(`^${file}:\\d+: yaml: `));

@@ -9,6 +9,9 @@ export const DEFAULT_DETECT_CRON = '*/10 * * * *';
 /** A stop (SIGTERM/SIGINT) that takes longer than this ends the process anyway, with exit 1. */
 export const DEFAULT_GRACE_SECONDS = 30;
 
+/** The growth process yields the CPU to serving and to whatever else the device runs (src/jobs/growth-priority.ts). */
+export const DEFAULT_GROWTH_NICE = 19;
+
 export const CONFIG_FILE_NAME = 'config.yaml';
 
 /** Hostnames may hold characters a device id may not (MQTT topic segment): keep what is allowed. */
@@ -35,6 +38,7 @@ export function defaultConfig(): Config {
     model: { name: 'default' },
     data: 'mnist',
     dataLimit: 0,
+    growthNice: DEFAULT_GROWTH_NICE,
     mqtt: {
       url: null,
       embeddedPort: 1883,

@@ -45,6 +45,10 @@ export interface ConfigFile {
    */
   dataLimit?: number;
   /**
+   * The growth process's CPU priority (Linux nice): 19 lets serving and the device's other work win the CPU whenever they want it; lower gives growth a larger share on a device that is always busy, where at 19 it may barely move.
+   */
+  growthNice?: number;
+  /**
    * The fleet link (docs/design/fleet.md). Credentials and key files are never logged.
    */
   mqtt?: {

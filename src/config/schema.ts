@@ -57,6 +57,13 @@ export const CONFIG_SCHEMA = {
       description:
         'At most this many samples of `data` for a growth and its gate, taken evenly across the classes; 0: all. Bounds the time and memory a growth takes on a device with much local data.',
     },
+    growthNice: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 19,
+      description:
+        "The growth process's CPU priority (Linux nice): 19 lets serving and the device's other work win the CPU whenever they want it; lower gives growth a larger share on a device that is always busy, where at 19 it may barely move.",
+    },
     mqtt: {
       type: 'object',
       description: 'The fleet link (docs/design/fleet.md). Credentials and key files are never logged.',

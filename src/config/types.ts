@@ -19,7 +19,10 @@ export type MqttConfig = Required<Omit<MqttInFile, MqttOptional | 'url'>> &
 
 /** The daemon's settings after defaults, the YAML file and DEEPEND_* variables are merged (in that order). */
 export type Config = Required<
-  Pick<ConfigFile, 'home' | 'deviceId' | 'fleet' | 'policy' | 'data' | 'dataLimit' | 'groups' | 'retention'>
+  Pick<
+    ConfigFile,
+    'home' | 'deviceId' | 'fleet' | 'policy' | 'data' | 'dataLimit' | 'growthNice' | 'groups' | 'retention'
+  >
 > & {
   http: Filled<'http'>;
   model: ModelConfig;

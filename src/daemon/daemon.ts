@@ -246,7 +246,10 @@ export class Daemon {
         backend: parts.backend!.name,
         events: jobEvents,
         log: (line) => log.line(line),
-        tuning: config.dataLimit > 0 ? { dataLimit: config.dataLimit } : undefined,
+        tuning: {
+          dataLimit: config.dataLimit > 0 ? config.dataLimit : undefined,
+          growthNice: config.growthNice,
+        },
       });
       return { value: r, stop: () => r.stop() };
     });

@@ -10,6 +10,8 @@ export interface GrowJobInput {
   candidateDir: string;
   data: string;
   dataLimit?: number;
+  /** The growth process's CPU priority (nice); 19 when absent. */
+  nice?: number;
   toDepth: number;
   method: MethodChoice;
   budget: { seconds?: number; epochs?: number };

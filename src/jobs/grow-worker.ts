@@ -11,10 +11,10 @@ import { grow } from '../grow/run';
 import { loadModel, saveModel } from '../model/io';
 import { learningCurveSvg } from '../report/learning-curve-svg';
 import { growthPicture } from '../report/growth-picture';
-import { lowerThreadPriority } from '../serve/thread-priority';
 import { AbortedError, ProgressEvent } from '../train/progress';
 import { REPORT_JSON, summarise } from './candidate';
 import { crashIfAsked } from './crash';
+import { setGrowthPriority } from './growth-priority';
 import type { FromWorker, GrowJobInput, ToWorker } from './grow-protocol';
 import { fileAbortSignal } from './file-abort';
 import { dataInputShape } from '../data/for-model';
@@ -28,7 +28,7 @@ function post(m: FromWorker): void {
 
 async function run(input: GrowJobInput): Promise<void> {
   // before TF.js starts its threads, which inherit it: the serving process wins the CPU
-  lowerThreadPriority();
+  setGrowthPriority(input.nice);
   // process.ppid is read from the OS each time: it changes when the daemon dies
   const signal = fileAbortSignal(input.abortFile, () => process.ppid !== input.daemonPid);
   const checkAbort = () => {

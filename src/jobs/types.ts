@@ -38,6 +38,8 @@ export interface JobEvents {
 export interface RunnerTuning {
   /** Load at most this many samples of the data source (the config's dataLimit). Default: all. */
   dataLimit?: number;
+  /** The growth process's nice value (the config's growthNice). Default 19. */
+  growthNice?: number;
   /** How long a canceled or stopped growth worker may take to notice before it is terminated. Default 5000 ms. */
   cancelGraceMs?: number;
 }

@@ -76,6 +76,7 @@ async function growStep(ctx: RunContext, active: ActiveJob, plan: UpgradePlan): 
       candidateDir: dir,
       data: ctx.data,
       dataLimit: ctx.tuning?.dataLimit,
+      nice: ctx.tuning?.growthNice,
       toDepth: plan.toDepth,
       method: plan.method,
       budget: plan.budget,

@@ -14,4 +14,3 @@ export {
 export { Metrics, Counter, Gauge, Histogram, PROMETHEUS_CONTENT_TYPE } from './metrics';
 export { JOB_STATES } from './serve-metrics';
 export { VERSION_HEADER } from './model-api';
-export { lowerThreadPriority } from './thread-priority';

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { ControlClient } from '../src/daemon/control-client';
+import { loadConfig } from '../src/config';
+import { DaemonProcess, TEST_POLICY, testHome, waitForJob } from './helpers/daemon';
+
+/** The nice value of each thread of process `pid` (field 19 of /proc/PID/task/TID/stat). */
+function threadNices(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // after the command name, which may hold spaces: state(3) ppid(4) ... priority(18) nice(19)
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // the thread ended
+    }
+  });
+}
+
+/** The pids of the child processes of `pid`. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test('growthNice defaults to 19: growth yields the CPU unless the config says otherwise', () => {
+  const { config } = loadConfig({ env: {} });
+  assert.equal(config.growthNice, 19);
+  assert.equal(loadConfig({ env: { DEEPEND_GROWTH_NICE: '5' } }).config.growthNice, 5);
+  assert.throws(() => loadConfig({ env: { DEEPEND_GROWTH_NICE: '20' } }), /DEEPEND_GROWTH_NICE=20/);
+});
+
+test("the config's growthNice reaches every thread of the growth process, and the daemon's own keep the daemon's", {
+  skip: process.platform !== 'linux' ? 'thread priorities are read from /proc' : false,
+  timeout: 240_000,
+}, async (t) => {
+  const h = testHome(t, 'this-machine');
+  // a budget long enough to find the growth process at work; the job is canceled once it is seen
+  writeFileSync(h.policy, TEST_POLICY.replaceAll('epochs: 1', 'epochs: 20'));
+  const daemon = new DaemonProcess([], { ...h.env, DEEPEND_GROWTH_NICE: '7' });
+  t.after(() => daemon.kill());
+  await daemon.running();
+  const client = new ControlClient(h.home);
+  const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
+  let nices: number[] = [];
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+    const [growth] = childrenOf(daemon.pid);
+    // seen once TF.js has started: the growth process has reported progress
+    if (growth !== undefined && daemon.lines.some((l) => l.msg === 'job progress' && l.job === job.id)) {
+      nices = threadNices(growth);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(nices.length > 1, `the growth process and its threads were seen (${nices.length})`);
+  assert.deepEqual(new Set(nices), new Set([7]), `thread nice values ${nices.join(', ')}`);
+  assert.deepEqual(
+    new Set(threadNices(daemon.pid)),
+    new Set([getPriority()]),
+    'the daemon runs at the nice it was started with',
+  );
+  await client.ok('POST', '/cancel', { jobId: job.id });
+  assert.equal((await waitForJob(client, job.id, 60_000, daemon)).state, 'canceled');
+  assert.equal((await daemon.stop()).code, 0);
+});
