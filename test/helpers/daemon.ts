@@ -46,14 +46,6 @@ rules:
  */
 export const DAEMON_TEST_DATA_LIMIT = '2500';
 
-/**
- * The config's growthNice in every test home. At the default 19 a growth yields the CPU to every other process,
- * and the suite runs four test files at a time at nice 0: a test's growth then waited for the others to finish
- * (a rollout test that takes 11 s alone took 99-139 s in .ci/run; 205 s beside six busy loops, 38 s with its
- * growth at 0). test/thread-priority.test.ts checks that the setting reaches the growth process.
- */
-export const DAEMON_TEST_GROWTH_NICE = '0';
-
 export interface TestHome {
   home: string;
   policy: string;
@@ -87,7 +79,6 @@ export function testHome(t: { after(fn: () => void): void }, hardware: HardwareF
       DEEPEND_DEVICE_ID: 'test-device',
       DEEPEND_MQTT_EMBEDDED_PORT: '0',
       DEEPEND_DATA_LIMIT: DAEMON_TEST_DATA_LIMIT,
-      DEEPEND_GROWTH_NICE: DAEMON_TEST_GROWTH_NICE,
     },
   };
 }
