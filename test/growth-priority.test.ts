@@ -1,37 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { ControlClient } from '../src/daemon/control-client';
 import { loadConfig } from '../src/config';
 import { DaemonProcess, TEST_POLICY, testHome, waitForJob } from './helpers/daemon';
+import { childPids, statFields } from './helpers/proc-stat';
 
 /** The nice value of each thread of process `pid` (field 19 of /proc/PID/task/TID/stat). */
 function threadNices(pid: number): number[] {
   return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      // after the command name, which may hold spaces: state(3) ppid(4) ... priority(18) nice(19)
-      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
-    } catch {
-      return []; // the thread ended
-    }
+    const f = statFields(`${pid}/task/${tid}`);
+    return f ? [Number(f[16])] : []; // undefined: the thread ended
   });
-}
-
-/** The pids of the child processes of `pid`. */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 test('growthNice defaults to 19: growth yields the CPU unless the config says otherwise', () => {
@@ -55,7 +36,7 @@ test("the config's growthNice reaches every thread of the growth process, and th
   const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
   let nices: number[] = [];
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
-    const [growth] = childrenOf(daemon.pid);
+    const [growth] = childPids(daemon.pid);
     // seen once TF.js has started: the growth process has reported progress
     if (growth !== undefined && daemon.lines.some((l) => l.msg === 'job progress' && l.job === job.id)) {
       nices = threadNices(growth);

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/daemon/control-client';
@@ -7,6 +7,7 @@ import { DaemonProcess, type LogLine } from '../../scripts/lib/daemon-process';
 export { DaemonProcess };
 export type { LogLine };
 import { HardwareFixture, hardwareFixturePath } from './hardware';
+import { childPids, statFields } from './proc-stat';
 
 /**
  * A test policy: 8+ cores get depth 3, every other device depth 2 (the
@@ -85,24 +86,10 @@ export function testHome(t: { after(fn: () => void): void }, hardware: HardwareF
 
 /** CPU ticks used so far by the child processes of `pid` (its growth process), or 0 where /proc cannot tell. */
 function childCpuTicks(pid: number): number {
-  let ticks = 0;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      // fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15)
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* gone */
-    }
-  }
-  return ticks;
+  return childPids(pid).reduce((ticks, child) => {
+    const f = statFields(String(child));
+    return f ? ticks + Number(f[11]) + Number(f[12]) : ticks;
+  }, 0);
 }
 
 /**
