@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { getPriority } from 'node:os';
+import { join } from 'node:path';
 import { ControlClient } from '../src/daemon/control-client';
 import { loadConfig } from '../src/config';
 import { DaemonProcess, TEST_POLICY, testHome, waitForJob } from './helpers/daemon';
@@ -54,4 +56,30 @@ test("the config's growthNice reaches every thread of the growth process, and th
   await client.ok('POST', '/cancel', { jobId: job.id });
   assert.equal((await waitForJob(client, job.id, 60_000, daemon)).state, 'canceled');
   assert.equal((await daemon.stop()).code, 0);
+});
+
+/** Running as another user needs root; CI runs as root, so there it is never skipped. */
+function otherUserSkip(): string | false {
+  if (process.getuid?.() === 0) return false;
+  if (process.env.CI === 'true')
+    throw new Error('this test runs a process as nobody, which needs root: CI runs as root');
+  return 'needs root to run a process as another user';
+}
+
+test('without the right to raise priority, a growthNice below the current nice is refused and the threads keep theirs', {
+  skip: process.platform !== 'linux' ? 'thread priorities are Linux' : otherUserSkip(),
+}, () => {
+  const module = join(__dirname, '../src/jobs/growth-priority.js');
+  const script = `const { setGrowthPriority } = require(${JSON.stringify(module)});
+const ok = setGrowthPriority(0);
+const nices = require('node:fs').readdirSync('/proc/self/task').map((t) => require('node:os').getPriority(Number(t)));
+process.stdout.write(JSON.stringify({ ok, nices: [...new Set(nices)] }));`;
+  // nobody (65534) has no CAP_SYS_NICE and a nice limit of 0: it may lower its priority, never raise it
+  const run = spawnSync('nice', ['-n', '10', process.execPath, '-e', script], {
+    uid: 65534,
+    gid: 65534,
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { ok: false, nices: [10] });
 });

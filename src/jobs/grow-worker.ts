@@ -2,7 +2,9 @@
 // parent and the data on its own TF.js instance, grows, and saves the
 // candidate. The serving process never trains, and everything growth
 // allocated (wasm heap included) goes back to the OS when this process exits.
+import { getPriority } from 'node:os';
 import { parseForcedBackend, selectBackend } from '../compute/backend';
+import { DEFAULT_GROWTH_NICE } from '../config/defaults';
 import { loadDataset } from '../data/load';
 import { assertFits } from '../data/normalise';
 import { splitDataset } from '../data/split';
@@ -28,7 +30,10 @@ function post(m: FromWorker): void {
 
 async function run(input: GrowJobInput): Promise<void> {
   // before TF.js starts its threads, which inherit it: the serving process wins the CPU
-  setGrowthPriority(input.nice);
+  if (!setGrowthPriority(input.nice) && process.platform === 'linux')
+    process.stderr.write(
+      `deepend growth: nice ${input.nice ?? DEFAULT_GROWTH_NICE} was not set on every thread (a value below the daemon's own needs CAP_SYS_NICE); it runs at nice ${getPriority()}\n`,
+    );
   // process.ppid is read from the OS each time: it changes when the daemon dies
   const signal = fileAbortSignal(input.abortFile, () => process.ppid !== input.daemonPid);
   const checkAbort = () => {
