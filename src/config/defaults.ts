@@ -9,7 +9,7 @@ export const DEFAULT_DETECT_CRON = '*/10 * * * *';
 /** A stop (SIGTERM/SIGINT) that takes longer than this ends the process anyway, with exit 1. */
 export const DEFAULT_GRACE_SECONDS = 30;
 
-/** The growth process yields the CPU to serving and to whatever else the device runs (src/jobs/growth-priority.ts). */
+/** The growth process yields the CPU to serving and to whatever else the device runs (src/jobs/growth-priority.ts sets it). */
 export const DEFAULT_GROWTH_NICE = 19;
 
 export const CONFIG_FILE_NAME = 'config.yaml';

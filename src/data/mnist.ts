@@ -35,11 +35,9 @@ async function openDigit(folder: string, digit: string, parseAll: boolean): Prom
     values = parseAll ? parseDigitValues(bytes) : undefined;
     count = values ? values.length : countDigitValues(bytes);
   } catch (error) {
-    throw new DataError(file, `cannot read the mnist package's digits (${(error as Error).message})`);
+    throw unreadable(file, error);
   }
-  if (count === 0 || count % PIXELS !== 0) {
-    throw new DataError(file, `mnist digit file does not hold whole ${SIDE}x${SIDE} images`);
-  }
+  if (count === 0 || count % PIXELS !== 0) throw notWholeImages(file);
   return { file, bytes, images: count / PIXELS, values };
 }
 
@@ -50,12 +48,18 @@ function digitImages(digit: DigitFile, images: number): Float32Array {
   try {
     data = parseDigitValues(digit.bytes, images * PIXELS);
   } catch (error) {
-    throw new DataError(digit.file, `cannot read the mnist package's digits (${(error as Error).message})`);
+    throw unreadable(digit.file, error);
   }
-  if (data.length !== images * PIXELS) {
-    throw new DataError(digit.file, `mnist digit file does not hold whole ${SIDE}x${SIDE} images`);
-  }
+  if (data.length !== images * PIXELS) throw notWholeImages(digit.file);
   return data;
+}
+
+function unreadable(file: string, error: unknown): DataError {
+  return new DataError(file, `cannot read the mnist package's digits (${(error as Error).message})`);
+}
+
+function notWholeImages(file: string): DataError {
+  return new DataError(file, `mnist digit file does not hold whole ${SIDE}x${SIDE} images`);
 }
 
 /**

@@ -30,9 +30,10 @@ function post(m: FromWorker): void {
 
 async function run(input: GrowJobInput): Promise<void> {
   // before TF.js starts its threads, which inherit it: the serving process wins the CPU
-  if (!setGrowthPriority(input.nice) && process.platform === 'linux')
+  const nice = input.nice ?? DEFAULT_GROWTH_NICE;
+  if (!setGrowthPriority(nice) && process.platform === 'linux')
     process.stderr.write(
-      `deepend growth: nice ${input.nice ?? DEFAULT_GROWTH_NICE} was not set on every thread (a value below the daemon's own needs CAP_SYS_NICE); it runs at nice ${getPriority()}\n`,
+      `deepend growth: nice ${nice} was not set on every thread (a value below the daemon's own needs CAP_SYS_NICE); it runs at nice ${getPriority()}\n`,
     );
   // process.ppid is read from the OS each time: it changes when the daemon dies
   const signal = fileAbortSignal(input.abortFile, () => process.ppid !== input.daemonPid);
