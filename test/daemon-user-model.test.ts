@@ -30,9 +30,14 @@ rules:
     denseMethod: identity
     maxStep: 1
     budget: { epochs: 1 }
-    gate: { minGain: -0.01, minAccuracy: 0, maxLoss: 1 }
+    gate: { minGain: -0.05, minAccuracy: 0, maxLoss: 1 }
     automatic: true
 `;
+
+// The gate lets through any candidate that loses under 5 points: this test checks the import, the lineage and
+// blocksMore, not the gain. The user's model is trained afresh (unseeded) on each run, and one identity epoch on
+// it gained -1.80 to +6.00 points over 56 fresh models (`deepend grow` with these settings at ea303b1), 4 of them
+// below -1.00: a project CI run rejected a -1.40 candidate at the old floor of -1.00.
 
 // A user's model through the daemon: config model.path imports it (never the shipped model), serving takes its
 // native instance shape in raw pixels, a policy's blocksMore counts from its depth at import, and a new file at
