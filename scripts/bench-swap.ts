@@ -139,6 +139,7 @@ function growthWorkload(root: string, backend: string): Workload {
             if (progressEvents++ === 0) ready();
             lastStage = e.stage;
           },
+          (warning) => process.stderr.write(`growth: ${warning}\n`),
         );
       }),
     stop: async () => {

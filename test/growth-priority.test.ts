@@ -66,14 +66,22 @@ function otherUserSkip(): string | false {
   return 'needs root to run a process as another user';
 }
 
-test('without the right to raise priority, a growthNice below the current nice is refused and the threads keep theirs', {
+test('without the right to raise priority, a growthNice below the current nice is refused, the threads keep theirs, and the growth process tells the daemon', {
   skip: process.platform !== 'linux' ? 'thread priorities are Linux' : otherUserSkip(),
+  timeout: 60_000,
 }, () => {
-  const module = join(__dirname, '../src/jobs/growth-priority.js');
-  const script = `const { setGrowthPriority } = require(${JSON.stringify(module)});
+  const priority = join(__dirname, '../src/jobs/growth-priority.js');
+  const growth = join(__dirname, '../src/jobs/grow-process.js');
+  // the real growth process, told nice 0 and a parent that does not exist: it warns, then fails to load it
+  const script = `const { setGrowthPriority } = require(${JSON.stringify(priority)});
+const { startGrowth } = require(${JSON.stringify(growth)});
 const ok = setGrowthPriority(0);
 const nices = require('node:fs').readdirSync('/proc/self/task').map((t) => require('node:os').getPriority(Number(t)));
-process.stdout.write(JSON.stringify({ ok, nices: [...new Set(nices)] }));`;
+const warnings = [];
+const input = { parentDir: '/nonexistent/v1', candidateDir: '/nonexistent/c', data: 'mnist', nice: 0, toDepth: 3,
+  method: 'dils', budget: { epochs: 1 }, backend: 'cpu' };
+startGrowth(input, () => {}, (w) => warnings.push(w)).result.then((outcome) =>
+  process.stdout.write(JSON.stringify({ ok, nices: [...new Set(nices)], warnings, outcome: outcome.kind })));`;
   // nobody (65534) has no CAP_SYS_NICE and a nice limit of 0: it may lower its priority, never raise it
   const run = spawnSync('nice', ['-n', '10', process.execPath, '-e', script], {
     uid: 65534,
@@ -81,5 +89,12 @@ process.stdout.write(JSON.stringify({ ok, nices: [...new Set(nices)] }));`;
     encoding: 'utf8',
   });
   assert.equal(run.status, 0, run.stderr);
-  assert.deepEqual(JSON.parse(run.stdout), { ok: false, nices: [10] });
+  const seen = JSON.parse(run.stdout) as { ok: boolean; nices: number[]; warnings: string[]; outcome: string };
+  assert.deepEqual(
+    { ok: seen.ok, nices: seen.nices, outcome: seen.outcome },
+    { ok: false, nices: [10], outcome: 'failed' },
+  );
+  assert.equal(seen.warnings.length, 1, JSON.stringify(seen.warnings));
+  assert.match(seen.warnings[0], /^nice 0 was not set on every thread .*CAP_SYS_NICE.*; growth runs at nice 10$/);
+  assert.equal(run.stderr, '', 'the warning reaches the daemon as a message, not as a line on its stderr');
 });

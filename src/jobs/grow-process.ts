@@ -27,6 +27,7 @@ export interface GrowthHandle {
 export function startGrowth(
   input: Omit<GrowJobInput, 'abortFile' | 'daemonPid'>,
   onProgress: (e: ProgressEvent) => void,
+  onWarning: (message: string) => void,
 ): GrowthHandle {
   const abortFile = join(tmpdir(), `deepend-abort-${randomUUID()}`);
   const child = fork(join(__dirname, 'grow-worker.js'), [], {
@@ -42,6 +43,10 @@ export function startGrowth(
     child.on('message', (m: FromWorker) => {
       if (m.type === 'progress') {
         if (!aborting) onProgress(m.event);
+        return;
+      }
+      if (m.type === 'warning') {
+        onWarning(m.message);
         return;
       }
       outcome ??= outcomeOf(m);
@@ -72,8 +77,8 @@ export function startGrowth(
   };
 }
 
-/** What the growth process's last word means; progress messages are not outcomes. */
-function outcomeOf(m: Exclude<FromWorker, { type: 'progress' }>): GrowOutcome {
+/** What the growth process's last word means; progress and warning messages are not outcomes. */
+function outcomeOf(m: Exclude<FromWorker, { type: 'progress' | 'warning' }>): GrowOutcome {
   if (m.type === 'done') return { kind: 'done', candidate: m.candidate };
   return m.aborted ? { kind: 'aborted' } : { kind: 'failed', message: m.message };
 }

@@ -35,5 +35,7 @@ export type ToWorker = { type: 'start'; input: GrowJobInput };
 /** Growth process -> daemon. */
 export type FromWorker =
   | { type: 'progress'; event: ProgressEvent }
+  /** Something the daemon should log for the job; the growth goes on. */
+  | { type: 'warning'; message: string }
   | { type: 'done'; candidate: CandidateSummary }
   | { type: 'failed'; message: string; aborted: boolean };

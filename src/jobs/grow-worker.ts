@@ -32,9 +32,10 @@ async function run(input: GrowJobInput): Promise<void> {
   // before TF.js starts its threads, which inherit it: the serving process wins the CPU
   const nice = input.nice ?? DEFAULT_GROWTH_NICE;
   if (!setGrowthPriority(nice) && process.platform === 'linux')
-    process.stderr.write(
-      `deepend growth: nice ${nice} was not set on every thread (a value below the daemon's own needs CAP_SYS_NICE); it runs at nice ${getPriority()}\n`,
-    );
+    post({
+      type: 'warning',
+      message: `nice ${nice} was not set on every thread (a value below the daemon's own needs CAP_SYS_NICE); growth runs at nice ${getPriority()}`,
+    });
   // process.ppid is read from the OS each time: it changes when the daemon dies
   const signal = fileAbortSignal(input.abortFile, () => process.ppid !== input.daemonPid);
   const checkAbort = () => {

@@ -101,6 +101,7 @@ async function growStep(ctx: RunContext, active: ActiveJob, plan: UpgradePlan): 
       }
       ctx.emitProgress(job, progress);
     },
+    (warning) => ctx.log({ level: 'warn', msg: 'growth warning', job: active.id, warning }),
   );
   active.growth = handle;
   const outcome = await handle.result;
