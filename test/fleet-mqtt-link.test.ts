@@ -27,6 +27,7 @@ const BASE: MqttConfig = {
   protocolVersion: 5,
   maxPayloadBytes: 65536,
   telemetrySeconds: 0,
+  retainedJobs: 20,
   keepaliveSeconds: 10,
   reconnectMinMs: 50,
   reconnectMaxMs: 400,

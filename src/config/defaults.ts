@@ -45,6 +45,7 @@ export function defaultConfig(): Config {
       protocolVersion: 5,
       maxPayloadBytes: 65536,
       telemetrySeconds: 60,
+      retainedJobs: 20,
       keepaliveSeconds: 30,
       reconnectMinMs: 1000,
       reconnectMaxMs: 60000,

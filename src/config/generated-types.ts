@@ -80,6 +80,10 @@ export interface ConfigFile {
      * How often telemetry is sent; 0 turns it off.
      */
     telemetrySeconds?: number;
+    /**
+     * The broker keeps the retained jobs/JOBID reports of this device's last N jobs; an older job's report is cleared (an empty retained message) once N newer jobs exist.
+     */
+    retainedJobs?: number;
     keepaliveSeconds?: number;
     /**
      * Reconnect backoff: doubles from reconnectMinMs to reconnectMaxMs, with jitter.

@@ -107,6 +107,13 @@ export const CONFIG_SCHEMA = {
           minimum: 0,
           description: 'How often telemetry is sent; 0 turns it off.',
         },
+        retainedJobs: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 10000,
+          description:
+            "The broker keeps the retained jobs/JOBID reports of this device's last N jobs; an older job's report is cleared (an empty retained message) once N newer jobs exist.",
+        },
         keepaliveSeconds: { type: 'integer', minimum: 5, maximum: 65535 },
         reconnectMinMs: {
           type: 'integer',

@@ -88,7 +88,8 @@ export class OutboxSender {
   /** True when the row is done with (sent, or refused by the broker for good). */
   private async send(row: OutboxRow): Promise<boolean> {
     try {
-      await this.opts.link.publish(row.topic, JSON.stringify(row.payload), { qos: row.qos, retain: row.retain });
+      const payload = row.payload === null ? '' : JSON.stringify(row.payload);
+      await this.opts.link.publish(row.topic, payload, { qos: row.qos, retain: row.retain });
     } catch (err) {
       if (err instanceof PublishRefused) {
         // Resending cannot succeed and would hold back every later report.

@@ -59,14 +59,14 @@ export function messageQueries(ctx: StoreContext) {
       const r = selectCommand.get(id) as { result: string } | undefined;
       return r && fromJson(r.result);
     },
-    enqueueOutbox(topic: string, payload: object, opts: { retain?: boolean; qos?: 0 | 1 } = {}): number {
+    enqueueOutbox(topic: string, payload: object | null, opts: { retain?: boolean; qos?: 0 | 1 } = {}): number {
       if (typeof topic !== 'string' || topic.length === 0)
         throw new StoreError('enqueueOutbox', 'topic must be a non-empty string');
       const qos = opts.qos ?? 1;
       if (qos !== 0 && qos !== 1) throw new StoreError('enqueueOutbox', `qos must be 0 or 1, not ${String(qos)}`);
       const info = insertOutbox.run(
         topic,
-        toJson(payload, `outbox payload for ${topic}`),
+        payload === null ? 'null' : toJson(payload, `outbox payload for ${topic}`),
         opts.retain ? 1 : 0,
         qos,
         ctx.now(),
@@ -77,7 +77,7 @@ export function messageQueries(ctx: StoreContext) {
       return (selectPending.all(limit) as OutboxRecord[]).map((r) => ({
         id: r.id,
         topic: r.topic,
-        payload: fromJson(r.payload),
+        payload: r.payload === 'null' ? null : fromJson(r.payload),
         retain: r.retain === 1,
         qos: r.qos as 0 | 1,
         createdAt: r.created_at,

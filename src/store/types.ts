@@ -89,7 +89,8 @@ export interface EventRow {
 export interface OutboxRow {
   id: number;
   topic: string;
-  payload: JsonObject;
+  /** null: an empty message, which clears a retained topic on the broker. */
+  payload: JsonObject | null;
   retain: boolean;
   qos: 0 | 1;
   createdAt: string;
@@ -143,7 +144,8 @@ export interface Store {
   rememberCommand(id: string, result: object): boolean;
   commandResult(id: string): JsonObject | undefined;
 
-  enqueueOutbox(topic: string, payload: object, opts?: { retain?: boolean; qos?: 0 | 1 }): number;
+  /** payload null: an empty message (with retain, it clears the topic's retained message on the broker). */
+  enqueueOutbox(topic: string, payload: object | null, opts?: { retain?: boolean; qos?: 0 | 1 }): number;
   /** Unsent messages in delivery order (ascending id). */
   pendingOutbox(limit: number): OutboxRow[];
   pendingOutboxCount(): number;

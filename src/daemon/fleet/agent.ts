@@ -14,6 +14,7 @@ import { CommandHandler, type ResponseRoute } from './commands';
 import { DesiredState, type DesiredSource } from './desired';
 import { deviceState } from './device-state';
 import { type JobProgressNow, jobMessage } from './job-message';
+import { clearOldJobReports } from './job-report-retention';
 import { FleetReporter } from './reporter';
 import { currentSession, nextSession } from './session';
 import type { AgentSources } from './sources';
@@ -90,6 +91,7 @@ export class FleetAgent {
         this.lastEnded = job;
         if (job.state === 'succeeded') this.publishBirth();
         this.desired.jobEnded(job);
+        this.clearOldJobReports();
       }
       this.refreshState();
     },
@@ -139,6 +141,7 @@ export class FleetAgent {
       this.onMessage(topic, payload, props),
     );
     link.start();
+    this.clearOldJobReports();
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
@@ -222,6 +225,17 @@ export class FleetAgent {
     const active = this.opts.runner()?.active();
     if (active) this.reportJob(active, active.state === 'growing' ? this.lastProgress.get(active.id) : undefined);
     this.sender?.kick();
+  }
+
+  /** The broker keeps the reports of the last mqtt.retainedJobs jobs; older ones are cleared. */
+  private clearOldJobReports(): void {
+    const { store, config, log } = this.opts;
+    try {
+      clearOldJobReports(store, config.mqtt.retainedJobs, (id) => this.reporter.clearRetained(this.topics.job(id)));
+    } catch (err) {
+      // a full or failing disk: the next job's end tries again
+      log.warn('old job reports not cleared', { error: (err as Error).message });
+    }
   }
 
   private reportJob(job: JobRow, progress?: JobProgressNow): void {

@@ -11,7 +11,7 @@ import { validateMessage } from '../../contract/validate';
  */
 export class FleetReporter {
   /** Reports the outbox could not take (a full or failing disk), oldest first, waiting to be enqueued. */
-  private held: { topic: string; message: object; retain: boolean; qos: 0 | 1 }[] = [];
+  private held: { topic: string; message: object | null; retain: boolean; qos: 0 | 1 }[] = [];
   private dropped = 0;
   private retry?: NodeJS.Timeout;
 
@@ -35,6 +35,12 @@ export class FleetReporter {
     }
     this.flush();
     return true;
+  }
+
+  /** Clears a retained topic on the broker (an empty retained message), in order after the reports before it. */
+  clearRetained(topic: string): void {
+    this.held.push({ topic, message: null, retain: true, qos: 1 });
+    this.flush();
   }
 
   /** Reports held in memory because the outbox could not take them. */
