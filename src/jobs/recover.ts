@@ -64,7 +64,7 @@ export async function recoverJob(ctx: RunContext, job: JobRow): Promise<Recovery
     return { outcome: (await finishSwap(ctx, job.id, swap, upgrade)) ? 'resumed' : 'rolledBack' };
   }
   if (!upgrade) return { outcome: 'resumed', run: 'rollback' };
-  if (job.state === 'validating' && recordedPlan(ctx, job.id) && readCandidate(candidateOf(ctx, job.id))) {
+  if (job.state === 'validating' && recordedPlan(ctx.store, job.id) && readCandidate(candidateOf(ctx, job.id))) {
     return { outcome: 'resumed', run: 'validating' };
   }
   removeCandidateFiles(candidateOf(ctx, job.id));

@@ -285,7 +285,7 @@ export class JobRunner {
   /** Starts the policy's watch on the version an upgrade just swapped in (when its plan has one). */
   private watchAfter(jobId: string): void {
     const job = this.ctx.store.job(jobId);
-    const settings = recordedPlan(this.ctx, jobId)?.watch;
+    const settings = recordedPlan(this.ctx.store, jobId)?.watch;
     if (job?.state !== 'succeeded' || !settings || this.stopping) return;
     const version = job.result?.version as number;
     const fromVersion = job.result?.fromVersion as number;

@@ -1,5 +1,5 @@
 import { isTerminal } from '../store/job-states';
-import type { JsonObject } from '../store/types';
+import type { JsonObject, Store } from '../store/types';
 import { CandidateSummary, readCandidate, removeCandidateFiles } from './candidate';
 import { ActiveJob, RunContext, candidateOf, errorText, move } from './context';
 import { CRASH_ENV } from './crash';
@@ -19,8 +19,8 @@ import { describeShadow, ShadowFigures, shadowOnSlot, shadowProblems, ShadowSett
 export type UpgradeStart = 'planning' | 'validating';
 
 /** The plan the job's `growing` transition recorded. */
-export function recordedPlan(ctx: RunContext, jobId: string): UpgradePlan | undefined {
-  const growing = ctx.store.transitions(jobId).filter((t) => t.to === 'growing' && t.detail.plan !== undefined);
+export function recordedPlan(store: Pick<Store, 'transitions'>, jobId: string): UpgradePlan | undefined {
+  const growing = store.transitions(jobId).filter((t) => t.to === 'growing' && t.detail.plan !== undefined);
   return growing.at(-1)?.detail.plan as UpgradePlan | undefined;
 }
 
@@ -228,7 +228,7 @@ export async function runUpgrade(ctx: RunContext, active: ActiveJob, start: Upgr
   if (!job || isTerminal(job.state)) return;
   try {
     if (start === 'validating') {
-      const plan = recordedPlan(ctx, active.id);
+      const plan = recordedPlan(ctx.store, active.id);
       const candidate = readCandidate(candidateOf(ctx, active.id));
       if (!plan || !candidate) throw new Error('the candidate to validate is gone');
       await gateAndSwap(ctx, active, plan, candidate);

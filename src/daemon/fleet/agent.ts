@@ -95,7 +95,11 @@ export class FleetAgent {
       }
       this.refreshState();
     },
-    onResult: (job) => this.reportJob(job),
+    onResult: (job) => {
+      this.reportJob(job);
+      // a watch's figures: the rollout step it followed can now be answered
+      if (isTerminal(job.state)) this.desired.jobEnded(job);
+    },
     onProgress: (job, e: JobProgress) => {
       const measured = e.validationAccuracy !== undefined && Number.isFinite(e.validationAccuracy);
       const validationAccuracy = measured ? e.validationAccuracy : this.lastProgress.get(job.id)?.validationAccuracy;

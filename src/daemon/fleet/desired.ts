@@ -8,6 +8,7 @@ import type { JobRow, Store } from '../../store/types';
 import type { DesiredMessage, ReportedMessage, ReportedStatus } from '../../contract/messages';
 import { requestProblem } from '../../jobs/plan';
 import { rolloutCommandId, rolloutOfCommand } from './job-message';
+import { stepWatch, watchRollbackReason } from './step-watch';
 
 /** How soon a step the runner could not take yet (a job still ending, recovery) is tried again. */
 const RETRY_MS = 500;
@@ -84,6 +85,19 @@ export class DesiredState {
     if (!committed) return;
     if (committed.depth >= doc.toDepth) {
       const step = store.jobByCommand(rolloutCommandId(doc.rolloutId, committed.parent ?? committed.version));
+      const watch = step ? stepWatch(store, step) : ({ state: 'none' } as const);
+      if (watch.state === 'watching') {
+        // the last step swapped v(committed) in; its watch has the last word (the runner reports its end)
+        const reason = `the watch after the swap to v${committed.version} runs until ${watch.until.toISOString()}`;
+        if (done?.rolloutId !== doc.rolloutId || done.reason !== reason)
+          this.reportStatus(source, doc, 'running', step!.id, reason);
+        this.retryAt(watch.until);
+        return;
+      }
+      if (watch.state === 'ended' && watch.figures.verdict === 'rolled-back') {
+        this.reportStatus(source, doc, 'failed', step!.id, watchRollbackReason(watch.figures));
+        return;
+      }
       this.reportStatus(source, doc, 'succeeded', step?.id ?? null);
       return;
     }
@@ -97,8 +111,14 @@ export class DesiredState {
     const commandId = rolloutCommandId(doc.rolloutId, committed.version);
     const previous = store.jobByCommand(commandId);
     if (previous && isTerminal(previous.state)) {
-      // This step already ran from this version and did not move the committed version: it did not succeed.
-      this.reportStatus(source, doc, 'failed', previous.id, previous.reason ?? `job ${previous.state}`);
+      // This step already ran from this version and the committed version is not what it made: it did not succeed,
+      // or its watch rolled it back.
+      const watch = stepWatch(store, previous);
+      const reason =
+        watch.state === 'ended' && watch.figures.verdict === 'rolled-back'
+          ? watchRollbackReason(watch.figures)
+          : (previous.reason ?? `job ${previous.state}`);
+      this.reportStatus(source, doc, 'failed', previous.id, reason);
       return;
     }
     if (previous) return;
@@ -127,6 +147,12 @@ export class DesiredState {
       toDepth: doc.toDepth,
     });
     this.reportStatus(source, doc, 'running', answer.job.id);
+  }
+
+  /** Looks again at `at` (a watch whose end was never recorded stops holding the answer back then). */
+  private retryAt(at: Date): void {
+    this.retry = setTimeout(() => this.converge(), Math.max(0, at.getTime() - Date.now()) + 10);
+    this.retry.unref();
   }
 
   private reportStatus(
