@@ -127,26 +127,36 @@ test('flipCurrent: a reader in another thread always finds a link, old or new, w
   const { dir } = jobWithCandidate(home, store, 3);
   addVersionFromCandidate(home, NAME, dir, 2, store);
   const link = join(modelRoot(home, NAME), 'current');
-  const stop = new Int32Array(new SharedArrayBuffer(4));
+  // [0]: set to stop the reader; [1]: its reads so far
+  const shared = new Int32Array(new SharedArrayBuffer(8));
   const reader = new Worker(
     `const { readlinkSync } = require('node:fs');
-     const { workerData: { link, stop }, parentPort } = require('node:worker_threads');
+     const { workerData: { link, shared }, parentPort } = require('node:worker_threads');
      let reads = 0, misses = 0, others = 0;
-     while (Atomics.load(stop, 0) === 0) {
+     while (Atomics.load(shared, 0) === 0) {
        try { const t = readlinkSync(link); reads++; if (t !== 'v1' && t !== 'v2') others++; } catch { misses++; }
+       Atomics.store(shared, 1, reads);
      }
      parentPort.postMessage({ reads, misses, others });`,
-    { eval: true, workerData: { link, stop } },
+    { eval: true, workerData: { link, shared } },
   );
   const result = new Promise<{ reads: number; misses: number; others: number }>((resolve) =>
     reader.once('message', resolve),
   );
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  for (let i = 0; i < 400; i++) flipCurrent(home, NAME, i % 2 === 0 ? 2 : 1);
-  Atomics.store(stop, 0, 1);
+  // on a loaded machine the reader may take a while to start: flip only once it reads, and until it read a while
+  for (const deadline = Date.now() + 30_000; Atomics.load(shared, 1) === 0 && Date.now() < deadline; )
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  const readsBefore = Atomics.load(shared, 1);
+  for (let pairs = 0; pairs < 200 || (Atomics.load(shared, 1) - readsBefore < 200 && pairs < 100_000); pairs++) {
+    flipCurrent(home, NAME, 2);
+    flipCurrent(home, NAME, 1);
+  }
+  const readsWhileFlipping = Atomics.load(shared, 1) - readsBefore;
+  Atomics.store(shared, 0, 1);
   const { reads, misses, others } = await result;
   await reader.terminate();
-  assert.ok(reads > 100, `the reader ran (${reads} reads)`);
+  assert.ok(readsWhileFlipping >= 200, `the reader read ${readsWhileFlipping} times while current flipped`);
+  assert.ok(reads > 0);
   assert.equal(misses, 0, 'current was missing for a reader');
   assert.equal(others, 0);
   assert.equal(readlinkSync(link), 'v1');
