@@ -20,5 +20,10 @@ if (process.argv[2] === 'start') {
   const early = require('../dist/src/daemon/early-signals.js').catchEarlySignals();
   require('../dist/src/daemon/start-stages.js').startStageHooks('load', early.received).then(run);
 } else {
+  // `deepend inspect M | head`: the reader has gone, which is no error of ours; stop as `head` expects
+  process.stdout.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   run();
 }

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, runCli } from './helpers/cli';
+import { spawn } from 'node:child_process';
+import { DEFAULT_MODEL, REPO, runCli } from './helpers/cli';
 
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -139,5 +140,21 @@ test('usage errors: one line with the command named once, exit 2, nothing else p
       { code: 2, stdout: '', stderr },
       args.join(' '),
     );
+  }
+});
+
+test('a reader that goes away (`deepend inspect M | head -1`) ends the command quietly: no stack trace', async () => {
+  for (let run = 0; run < 3; run++) {
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'deepend.js'), 'inspect', DEFAULT_MODEL], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // the reading end closes before the first line is read, as `head` closes it after the lines it wanted
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.deepEqual({ code, stderr }, { code: 0, stderr: '' });
   }
 });

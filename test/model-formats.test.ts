@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { tf, tfl } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { loadArtifacts, readModelArtifacts } from '../src/model/formats';
+import { modelFromTopology } from '../src/model/formats/tfjs-model';
 import { maxAbsDiff, MODELS, randomiseWeights, sampleInput } from './helpers/format-models';
 import { Quantize, weightsOf, writeConverterDir } from './helpers/converter-layout';
 import { converterWeights, KERAS3_CNN, KERAS3_NESTED } from './helpers/keras3-fixtures';
@@ -217,10 +218,10 @@ test('labels beside the model: labels.txt in the directory, or metadata.json {la
   model.dispose();
 });
 
-test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential) give Keras's own predictions", async () => {
+test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu) give Keras's own predictions", async () => {
   const fixtures = join(__dirname, '..', '..', 'test', 'fixtures', 'keras');
   const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
-  for (const name of ['cnn', 'functional', 'built']) {
+  for (const name of ['cnn', 'functional', 'built', 'transfer']) {
     const { x, y, input_shape: shape } = expected.models[name] as { x: number[]; y: number[]; input_shape: number[] };
     for (const file of [`${name}.keras`, `${name}.h5`]) {
       const artifacts = await readModelArtifacts(join(fixtures, file));
@@ -234,4 +235,20 @@ test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, Le
       model.dispose();
     }
   }
+});
+
+test('a layer tfjs-layers does not know is named in one line, without the list of reasons TF.js appends', async () => {
+  const topology = {
+    class_name: 'Sequential',
+    config: {
+      name: 'custom',
+      layers: [{ class_name: 'ScaledDense', config: { name: 'mine', units: 2, batch_input_shape: [null, 3] } }],
+    },
+  };
+  await assert.rejects(
+    modelFromTopology(topology, 'model.keras'),
+    (err: Error) =>
+      err.message ===
+      'model.keras: TF.js could not build the model from its configuration (Unknown layer: ScaledDense)',
+  );
 });

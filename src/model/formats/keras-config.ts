@@ -16,6 +16,7 @@
  * | regularizers `L1` / `L2` `{l1}` / `{l2}`                               | `L1L2 {l1, l2}`                               | tfjs registers only L1L2 |
  * | `{class_name: 'function', config: 'relu'}` (serialised activation)     | `'relu'`                                      | tfjs takes activation names |
  * | LeakyReLU `negative_slope` (Keras 3)                                   | `alpha`                                       | Keras 3 renamed it; tfjs reads alpha |
+ * | activation `silu` (Keras 3 saves `swish` so)                           | `swish`                                       | the same function, x * sigmoid(x); tfjs knows it as swish only |
  * | ReLU with a non-zero `negative_slope` or `threshold`                   | refused, one line                             | tfjs's ReLU takes max_value only and would silently compute something else |
  * | `__tuple__` / `__numpy__` / `__bytes__` wrappers                       | their value                                   | Keras 3 serialisation of Python values |
  * | `shared_object_id`, `build_config`, `compile_config`, `build_input_shape` (once used) | dropped                         | Keras bookkeeping tfjs does not read |
@@ -90,6 +91,7 @@ function normaliseLayerConfig(className: string, config: unknown, source: string
     out.batch_input_shape = out.batch_shape;
     delete out.batch_shape;
   }
+  if (out.activation === 'silu') out.activation = 'swish';
   if (className === 'LeakyReLU' && out.alpha === undefined && typeof out.negative_slope === 'number') {
     out.alpha = out.negative_slope;
     delete out.negative_slope;

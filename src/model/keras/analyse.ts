@@ -1,7 +1,7 @@
 import { tfl } from '../../tf';
 import { ArchSpec, Block, ChainItem, KerasLayer, OutputKind } from '../arch';
 import { SITE_CLASSES, UNIT_FOLLOWER_CLASSES, unitActivation } from './classes';
-import { walkChain } from './chain-walk';
+import { outputInModel, walkChain } from './chain-walk';
 import { describeLayer } from './layer-factory';
 
 /** What deepend makes of an imported model: the frozen part, the chain it grows, its sites and its output. */
@@ -65,6 +65,19 @@ function blockOf(unit: KerasLayer[]): Block {
 }
 
 /**
+ * The id of the next block deepend adds: past every `NAME_deepend_N` the model has already. A model deepend grew,
+ * read again without its meta.json (its model.keras, or model.json alone), must not get a second dense_deepend_1.
+ */
+function firstFreeBlockId(model: tfl.LayersModel): number {
+  let highest = 0;
+  for (const layer of model.layers) {
+    const id = /_deepend_(\d+)(?:_|$)/.exec(layer.name)?.[1];
+    if (id !== undefined) highest = Math.max(highest, Number(id));
+  }
+  return highest + 1;
+}
+
+/**
  * Reads the growable structure of a model: walks the chain at its end (see
  * chain-walk.ts), takes the last Dense/Conv2D as the output layer and every
  * Dense/Conv2D before it, with the BatchNormalization and activation layers
@@ -105,7 +118,7 @@ export function analyseKeras(
   tail.forEach((layer) => {
     chain.push({ layer });
   });
-  const input = walk.frozenThrough ? (walk.frozenThrough.output as tfl.SymbolicTensor) : model.inputs[0];
+  const input = walk.frozenThrough ? outputInModel(model, walk.frozenThrough) : model.inputs[0];
   const inputShape = perSampleShape(
     input,
     walk.frozenThrough ? `the output of '${walk.frozenThrough.name}'` : 'the input',
@@ -122,7 +135,7 @@ export function analyseKeras(
     blocks,
     chain,
     inputName,
-    nextBlockId: 1,
+    nextBlockId: firstFreeBlockId(model),
   };
   return {
     spec,

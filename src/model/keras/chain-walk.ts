@@ -34,6 +34,24 @@ function checkGrowable(layer: tfl.layers.Layer, source: string): void {
   }
 }
 
+/**
+ * The output of `layer` where `model` calls it, found walking the graph back from the model's output. A nested model
+ * (a pretrained backbone called as a layer) has a node of its own besides the call, so its `.output` is ill-defined
+ * in TF.js.
+ */
+export function outputInModel(model: tfl.LayersModel, layer: tfl.layers.Layer): tfl.SymbolicTensor {
+  const seen = new Set<tfl.SymbolicTensor>();
+  const pending = [...model.outputs];
+  for (let tensor = pending.pop(); tensor !== undefined; tensor = pending.pop()) {
+    if (seen.has(tensor)) continue;
+    seen.add(tensor);
+    if (tensor.sourceLayer === layer) return tensor;
+    const node = tensor.sourceLayer.inboundNodes[tensor.nodeIndex] as unknown as Node;
+    pending.push(...node.inputTensors);
+  }
+  throw new Error(`layer '${layer.name}' is not on the path from ${model.name}'s input to its output`);
+}
+
 function isNestedModel(layer: tfl.layers.Layer): boolean {
   return layer instanceof tfl.LayersModel;
 }

@@ -1,5 +1,6 @@
 import { tf, tfl } from '../../tf';
 import { artifactsOf, loadArtifacts } from '../formats';
+import { outputInModel } from './chain-walk';
 import { describeLayer, layerFromDescription } from './layer-factory';
 
 type Sym = tfl.SymbolicTensor;
@@ -8,7 +9,7 @@ type Sym = tfl.SymbolicTensor;
 export function frozenPart(model: tfl.LayersModel, through: string): tfl.LayersModel {
   return tfl.model({
     inputs: model.inputs,
-    outputs: model.getLayer(through).output as Sym,
+    outputs: outputInModel(model, model.getLayer(through)),
     name: `${model.name}_frozen`,
   });
 }

@@ -1,0 +1,73 @@
+// A real Keras 3 transfer-learning model (test/fixtures/keras/make_fixtures.py): a backbone model called as a layer
+// and frozen, a head with swish (saved as "silu"). Grown as the user has it, and the grown model.keras grown again
+// (DILS: identity insertion is exact only after ReLU, and the head's unit ends in swish).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, runCli } from './helpers/cli';
+import { sha256File } from './helpers/store-fixtures';
+
+const FIXTURES = join(REPO, 'test', 'fixtures', 'keras');
+
+/** The layer names of a TF.js model.json's graph (a nested model's name, not its inner layers). */
+function layerNames(dir: string): string[] {
+  const topology = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).modelTopology;
+  const config = topology.model_config?.config ?? topology.config;
+  return (config.layers as { config: { name: string } }[]).map((l) => l.config.name);
+}
+
+async function grow(model: string, toDepth: number, out: string) {
+  const r = await runCli([
+    'grow',
+    '--model',
+    model,
+    '--data',
+    'mnist',
+    '--data-limit',
+    '1500',
+    '--to-depth',
+    String(toDepth),
+    '--method',
+    'dils',
+    '--epochs',
+    '1',
+    '--format',
+    'keras',
+    '--out',
+    out,
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as { depthBefore: number; depthAfter: number; accuracyBefore: number };
+}
+
+for (const file of ['transfer.keras', 'transfer.h5']) {
+  test(`${file}: the nested backbone is the frozen part; the grown model.keras, read without its meta.json, grows again`, async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'deepend-keras-transfer-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const source = join(FIXTURES, file);
+    const before = sha256File(source);
+    const inspect = await runCli(['inspect', source]);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.match(inspect.stdout, /frozen part {2}through 'backbone' \(backbone is a nested model/);
+    assert.match(inspect.stdout, /depth {8}1 \(sites: features\)/);
+
+    const first = await grow(source, 2, join(root, 'once'));
+    assert.deepEqual([first.depthBefore, first.depthAfter], [1, 2]);
+    assert.ok(first.accuracyBefore > 0.5, `the fixture's accuracy on the digits: ${first.accuracyBefore}`);
+    assert.equal(sha256File(source), before, 'the user model changed');
+
+    // the model.keras deepend wrote is a user's model now: no meta.json beside it
+    const second = await grow(join(root, 'once', 'model.keras'), 3, join(root, 'twice'));
+    assert.deepEqual([second.depthBefore, second.depthAfter], [2, 3]);
+    const names = layerNames(join(root, 'twice'));
+    assert.deepEqual(
+      names.filter((n) => n.includes('_deepend_')),
+      ['dense_deepend_1', 'dense_deepend_2'],
+      names.join(', '),
+    );
+    assert.equal(new Set(names).size, names.length, `a layer name twice: ${names.join(', ')}`);
+  });
+}
