@@ -7,7 +7,9 @@ export function oneLine(text: string): string {
     .map((l) => l.trim())
     .find((l) => l.length > 0);
   // tfjs-layers's "Unknown layer: X. This may be due to one of the following reasons:" lists them on the next lines
-  return (line ?? 'unknown error').replace(/\s+/g, ' ').replace(/\. This may be due to one of the following reasons:$/, '');
+  return (line ?? 'unknown error')
+    .replace(/\s+/g, ' ')
+    .replace(/\. This may be due to one of the following reasons:$/, '');
 }
 
 export function messageOf(err: unknown): string {
