@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { tf, tfl } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { loadArtifacts, readModelArtifacts } from '../src/model/formats';
-import { modelFromTopology } from '../src/model/formats/tfjs-model';
+import { artifactsOf, modelFromTopology } from '../src/model/formats/tfjs-model';
+import { foldNormalization } from '../src/model/formats/keras-normalization';
 import { maxAbsDiff, MODELS, randomiseWeights, sampleInput } from './helpers/format-models';
 import { Quantize, weightsOf, writeConverterDir } from './helpers/converter-layout';
 import { converterWeights, KERAS3_CNN, KERAS3_NESTED } from './helpers/keras3-fixtures';
@@ -218,10 +219,10 @@ test('labels beside the model: labels.txt in the directory, or metadata.json {la
   model.dispose();
 });
 
-test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu) give Keras's own predictions", async () => {
+test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu, an adapted Normalization) give Keras's own predictions", async () => {
   const fixtures = join(__dirname, '..', '..', 'test', 'fixtures', 'keras');
   const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
-  for (const name of ['cnn', 'functional', 'built', 'transfer']) {
+  for (const name of ['cnn', 'functional', 'built', 'transfer', 'tabular']) {
     const { x, y, input_shape: shape } = expected.models[name] as { x: number[]; y: number[]; input_shape: number[] };
     for (const file of [`${name}.keras`, `${name}.h5`]) {
       const artifacts = await readModelArtifacts(join(fixtures, file));
@@ -251,4 +252,49 @@ test('a layer tfjs-layers does not know is named in one line, without the list o
       err.message ===
       'model.keras: TF.js could not build the model from its configuration (Unknown layer: ScaledDense)',
   );
+});
+
+test('Normalization with mean and variance in its config folds into a Dense computing (x - mean) / sqrt(variance); images, another axis or invert are refused in one line', async () => {
+  const topology = (shape: (number | null)[], extra: object = {}) => ({
+    class_name: 'Sequential',
+    config: {
+      name: 'n',
+      layers: [
+        {
+          class_name: 'Normalization',
+          config: { name: 'norm', batch_input_shape: shape, axis: -1, mean: 0.5, variance: 4, ...extra },
+        },
+      ],
+    },
+  });
+  const flat = await modelFromTopology(topology([null, 3]), 'm.keras');
+  const folded = await loadArtifacts(foldNormalization(flat, await artifactsOf(flat), 'm.keras'));
+  assert.equal(folded.layers.at(-1)!.getClassName(), 'Dense');
+  assert.equal(folded.layers.at(-1)!.trainable, false);
+  const x = tf.tensor([[0.5, 2.5, -1.5]]);
+  assert.deepEqual(Array.from((folded.predict(x) as tf.Tensor).dataSync()), [0, 1, -1]);
+  flat.dispose();
+  folded.dispose();
+  const refusals: [(number | null)[], object, RegExp][] = [
+    [
+      [null, 4, 4, 1],
+      {},
+      /layer 'norm' \(Normalization\) normalises a \[4, 4, 1\] input; deepend reads Normalization over the features of a flat input only/,
+    ],
+    [
+      [null, 3],
+      { axis: 0 },
+      /layer 'norm' \(Normalization\) normalises over axis 0; deepend reads it over the last axis only/,
+    ],
+    [[null, 3], { invert: true }, /layer 'norm' \(Normalization\) is inverted/],
+  ];
+  for (const [shape, extra, expected] of refusals) {
+    const model = await modelFromTopology(topology(shape, extra), 'm.keras');
+    const artifacts = await artifactsOf(model);
+    assert.throws(
+      () => foldNormalization(model, artifacts, 'm.keras'),
+      (err: Error) => expected.test(err.message) && !err.message.includes('\n'),
+    );
+    model.dispose();
+  }
 });

@@ -40,7 +40,7 @@ function perSampleInputShape(model: tfl.LayersModel, source: string): number[] {
   return shape as number[];
 }
 
-/** The first layer after the input, when it scales raw values itself (Rescaling, Normalization). */
+/** The first layer after the input, when it scales raw values itself (Rescaling; a Normalization is folded into a Dense on reading). */
 export function leadingScalingLayer(model: tfl.LayersModel): string | undefined {
   const first = model.layers.find((l) => l.getClassName() !== 'InputLayer');
   return first && INPUT_SCALING_CLASSES.has(first.getClassName())

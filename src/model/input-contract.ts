@@ -21,7 +21,7 @@ export interface ContractOptions {
   std?: number[];
 }
 
-/** The contract of an imported model: as the user said, else none after a Rescaling/Normalization layer, else the Keras convention 1/255 for 8-bit images. */
+/** The contract of an imported model: as the user said, else none after a Rescaling layer, else the Keras convention 1/255 for 8-bit images. */
 export function resolveContract(
   options: ContractOptions,
   raw: InputContract['raw'],

@@ -133,5 +133,7 @@ export function datasetFloats(ds: H5Dataset, where: string, source: string): Flo
   if (ArrayBuffer.isView(raw) && !(raw instanceof DataView))
     return Float32Array.from(raw as unknown as ArrayLike<number>);
   if (typeof raw === 'number') return Float32Array.of(raw);
+  // a scalar int64 (Keras's Normalization `count`) reads as a bigint
+  if (typeof raw === 'bigint') return Float32Array.of(Number(raw));
   throw problem(source, `${where} does not hold numbers`);
 }

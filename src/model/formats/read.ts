@@ -5,6 +5,7 @@ import { readKerasH5 } from './keras-h5-read';
 import { readKerasV3 } from './keras-v3-read';
 import { readLayersModel } from './layers-model-read';
 import { artifactsOf } from './tfjs-model';
+import { foldNormalization } from './keras-normalization';
 import { readLabels } from './labels';
 import { looksLikeHdf5 } from './h5';
 import { problem } from './problem';
@@ -65,7 +66,7 @@ export async function readModelArtifacts(path: string): Promise<ImportedArtifact
     const format = detectFormat(path);
     const { model, producer } = await READERS[format](path);
     try {
-      const artifacts = await artifactsOf(model);
+      const artifacts = foldNormalization(model, await artifactsOf(model), path);
       const dir = statSync(path).isDirectory() ? path : dirname(path);
       const labels = readLabels(dir);
       return { ...artifacts, format, source: path, producer, ...(labels ? { labels } : {}) };

@@ -1,5 +1,6 @@
 import { tf, tfl } from '../../tf';
 import '../scaled-add';
+import './keras-normalization';
 import type { ModelArtifactsInMemory } from './types';
 import { messageOf, problem } from './problem';
 

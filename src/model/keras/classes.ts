@@ -33,7 +33,7 @@ export const PASSIVE_CLASSES = new Set([
 ]);
 
 /** Layers that scale raw input themselves: a model that begins with one takes raw pixels. */
-export const INPUT_SCALING_CLASSES = new Set(['Rescaling', 'Normalization']);
+export const INPUT_SCALING_CLASSES = new Set(['Rescaling']);
 
 function fromActivationName(name: unknown): BlockActivation {
   if (name === undefined || name === null || name === 'linear') return 'linear';

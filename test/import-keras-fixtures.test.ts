@@ -1,5 +1,6 @@
-// A real Keras 3 transfer-learning model (test/fixtures/keras/make_fixtures.py): a backbone model called as a layer
-// and frozen, a head with swish (saved as "silu"). Grown as the user has it, and the grown model.keras grown again
+// Real Keras 3 models (test/fixtures/keras/make_fixtures.py) grown as their users have them. The transfer-learning
+// one: a backbone model called as a layer and frozen, a head with swish (saved as "silu"); its grown model.keras is
+// grown again
 // (DILS: identity insertion is exact only after ReLU, and the head's unit ends in swish).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,13 +19,13 @@ function layerNames(dir: string): string[] {
   return (config.layers as { config: { name: string } }[]).map((l) => l.config.name);
 }
 
-async function grow(model: string, toDepth: number, out: string) {
+async function grow(model: string, toDepth: number, out: string, data = 'mnist') {
   const r = await runCli([
     'grow',
     '--model',
     model,
     '--data',
-    'mnist',
+    data,
     '--data-limit',
     '1500',
     '--to-depth',
@@ -69,5 +70,25 @@ for (const file of ['transfer.keras', 'transfer.h5']) {
       names.join(', '),
     );
     assert.equal(new Set(names).size, names.length, `a layer name twice: ${names.join(', ')}`);
+  });
+}
+
+for (const file of ['tabular.keras', 'tabular.h5']) {
+  test(`${file}: an adapted Normalization becomes a frozen Dense computing the same; the grown model.keras holds no Normalization`, async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'deepend-keras-tabular-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const source = join(FIXTURES, file);
+    const inspect = await runCli(['inspect', source]);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.match(inspect.stdout, /frozen part {2}through 'normalization'/);
+    assert.match(inspect.stdout, /depth {8}1 \(sites: hidden\)/);
+    const grown = await grow(source, 2, join(root, 'grown'), join(FIXTURES, 'tabular.csv'));
+    assert.deepEqual([grown.depthBefore, grown.depthAfter], [1, 2]);
+    assert.ok(grown.accuracyBefore > 0.6, `the fixture's accuracy on its CSV: ${grown.accuracyBefore}`);
+    const topology = readFileSync(join(root, 'grown', 'model.json'), 'utf8');
+    assert.ok(!topology.includes('"Normalization"'), 'a Normalization class in the grown model');
+    const again = await runCli(['inspect', join(root, 'grown', 'model.keras')]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /depth {8}2 \(sites: hidden, dense_deepend_1\)/);
   });
 }
