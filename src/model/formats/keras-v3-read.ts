@@ -72,7 +72,9 @@ function assignAll(model: tfl.LayersModel, topology: Record<string, unknown>, fi
   for (const entry of keras3LayerPaths(topology)) {
     const layer = layerByChain(model, entry.chain, path);
     const varsPath = `${legacy ? entry.path.replace(/(^|\/)layers(?=\/)/g, '$1_layer_checkpoint_dependencies') : entry.path}/vars`;
-    const arrays = varsOf(file, varsPath, path);
+    let arrays = varsOf(file, varsPath, path);
+    // a recurrent layer (LSTM, GRU, SimpleRNN) keeps its variables in its cell
+    if (arrays.length === 0) arrays = varsOf(file, varsPath.replace(/\/vars$/, '/cell/vars'), path);
     if (layer.weights.length === 0 && arrays.length === 0) continue;
     if (arrays.length === 0)
       throw problem(path, `layer "${entry.chain.join('/')}" has weights but model.weights.h5 has none at ${varsPath}`);

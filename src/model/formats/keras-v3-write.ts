@@ -47,8 +47,12 @@ async function writeWeightsH5(path: string, model: tfl.LayersModel, config: Reco
     );
     for (const entry of paths) {
       const layer = layerAt(model, entry.chain);
-      const vars = group(file, `${entry.path}/vars`);
-      vars.create_attribute('name', layer.name);
+      const own = group(file, `${entry.path}/vars`);
+      own.create_attribute('name', layer.name);
+      // a recurrent layer's variables are its cell's, which Keras keeps under <path>/cell/vars
+      const recurrent = RECURRENT_CLASSES.has(layer.getClassName()) && layer.weights.length > 0;
+      const vars = recurrent ? group(file, `${entry.path}/cell/vars`) : own;
+      if (recurrent) vars.create_attribute('name', `${snakeCase(layer.getClassName())}_cell`);
       layer.weights.forEach((variable, i) => {
         const values = variable.read().dataSync();
         const data = values instanceof Int32Array ? values : Float32Array.from(values as Float32Array);
@@ -65,6 +69,12 @@ async function writeWeightsH5(path: string, model: tfl.LayersModel, config: Reco
   } finally {
     file.close();
   }
+}
+
+const RECURRENT_CLASSES = new Set(['LSTM', 'GRU', 'SimpleRNN']);
+
+function snakeCase(className: string): string {
+  return className === 'SimpleRNN' ? 'simple_rnn' : className.toLowerCase();
 }
 
 /** A Keras 3 `.keras` archive of the model: metadata.json, config.json and model.weights.h5, zipped. */

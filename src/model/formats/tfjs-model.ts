@@ -1,6 +1,7 @@
 import { tf, tfl } from '../../tf';
 import '../scaled-add';
 import './keras-normalization';
+import './tensor-methods';
 import type { ModelArtifactsInMemory } from './types';
 import { messageOf, problem } from './problem';
 
@@ -36,11 +37,19 @@ export async function loadArtifacts(a: ModelArtifactsInMemory, source = 'model a
 
 /** Builds the model a (normalised) topology describes, with freshly initialised weights the caller then overwrites. */
 export async function modelFromTopology(topology: Record<string, unknown>, source: string): Promise<tfl.LayersModel> {
+  // tfjs-layers warns on stderr that an Orthogonal initializer (an LSTM's recurrent kernel) is slow: its values are
+  // overwritten by the file's, and the warning would break the one line a command prints
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).startsWith('Orthogonal initializer is being called')) warn(...args);
+  };
   try {
     return await tfl.models.modelFromJSON({ modelTopology: topology } as Parameters<
       typeof tfl.models.modelFromJSON
     >[0]);
   } catch (err) {
     throw problem(source, `TF.js could not build the model from its configuration (${messageOf(err)})`);
+  } finally {
+    console.warn = warn;
   }
 }
