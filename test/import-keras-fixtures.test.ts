@@ -92,3 +92,34 @@ for (const file of ['tabular.keras', 'tabular.h5']) {
     assert.match(again.stdout, /depth {8}2 \(sites: hidden, dense_deepend_1\)/);
   });
 }
+
+test('--input-mean/--input-std take one value per feature of a CSV model; another count is refused naming the features', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'deepend-keras-features-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const args = (mean: string, out: string) => [
+    'grow',
+    '--model',
+    join(FIXTURES, 'tabular.keras'),
+    '--data',
+    join(FIXTURES, 'tabular.csv'),
+    '--to-depth',
+    '2',
+    '--method',
+    'dils',
+    '--epochs',
+    '1',
+    '--input-mean',
+    mean,
+    '--input-std',
+    mean.replace(/0/g, '1'),
+    '--out',
+    join(root, out),
+  ];
+  const five = await runCli(args('0,0,0,0,0', 'five'));
+  assert.notEqual(five.code, 0);
+  assert.match(five.stderr, /--input-mean\/--input-std give 5 values; the model's input has 6 feature\(s\)/);
+  const six = await runCli(args('0,0,0,0,0,0', 'six'));
+  assert.equal(six.code, 0, six.stderr);
+  const meta = JSON.parse(readFileSync(join(root, 'six', 'meta.json'), 'utf8'));
+  assert.deepEqual(meta.inputContract.mean, [0, 0, 0, 0, 0, 0]);
+});
