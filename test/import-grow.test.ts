@@ -1,6 +1,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, tfl } from '../src/tf';
@@ -426,3 +435,44 @@ test('a chain with every supported layer kind: Rescaling means raw pixels, every
   );
   plain.dispose();
 });
+
+test('a model that begins with an Embedding is refused data that are not whole numbers in its range, naming the sample, before any growth', async () => {
+  const model = tfl.sequential({
+    name: 'codes',
+    layers: [
+      tfl.layers.embedding({ inputDim: 16, outputDim: 4, inputLength: 8, inputShape: [8], name: 'embedding' }),
+      tfl.layers.flatten({ name: 'flatten' }),
+      tfl.layers.dense({ units: 8, activation: 'relu', name: 'hidden' }),
+      tfl.layers.dense({ units: 1, activation: 'sigmoid', name: 'out' }),
+    ],
+  });
+  const dir = exportConverterDir(model, join(root, 'embedding'));
+  model.dispose();
+  const out = join(root, 'embedding-grown');
+  const r = await runCli([
+    'grow',
+    '--model',
+    dir,
+    '--freeze-through',
+    'embedding',
+    '--data',
+    blobsCsv,
+    '--to-depth',
+    '2',
+    '--method',
+    'dils',
+    '--out',
+    out,
+  ]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.equal(
+    r.stderr.trim(),
+    `deepend grow: ${blobsCsv}: sample 0 holds ${Number(Number(readCsvFirst(blobsCsv)).toPrecision(6))} where the model's Embedding 'embedding' takes whole numbers 0..15`,
+  );
+  assert.equal(existsSync(out), false);
+});
+
+/** The first feature of the first row of a CSV with a header. */
+function readCsvFirst(csv: string): string {
+  return readFileSync(csv, 'utf8').split('\n')[1].split(',')[0];
+}

@@ -10,6 +10,7 @@ import { tfl } from '../tf';
 import { ImportedArtifacts, loadArtifacts, readModelArtifacts } from './formats';
 import { importedMeta, ImportOptions, ImportSource } from './import';
 import { analyseKeras } from './keras/analyse';
+import { assertEmbeddingInput } from './embedding-input';
 import { LoadedModel, loadModel, META_JSON, sha256Hex } from './io';
 import { META_FORMAT } from './meta';
 
@@ -83,6 +84,7 @@ export async function openModelWithData(
     });
     const fitted = remapClasses(dataset, meta.labels);
     assertFits(fitted, shape, meta.labels.length);
+    assertEmbeddingInput(model, fitted, meta.normalisation);
     return { loaded: { model, meta, dir: artifacts.source }, split: splitDataset(fitted, split) };
   } catch (err) {
     model.dispose();
