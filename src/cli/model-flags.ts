@@ -36,8 +36,16 @@ export const IMPORT_FLAGS: readonly FlagDoc[] = [
     description: "class names in the model's output order (or a file, one per line)",
   },
   { name: 'input-scale', value: 'S', description: 'input = raw value * S (e.g. 1/255 or 1)' },
-  { name: 'input-mean', value: 'M[,M,M]', description: 'subtracted after the scale (one value, or one per channel or CSV feature)' },
-  { name: 'input-std', value: 'S[,S,S]', description: 'divided by after the mean (one value, or one per channel or CSV feature)' },
+  {
+    name: 'input-mean',
+    value: 'M[,M,M]',
+    description: 'subtracted after the scale (one value, or one per channel or CSV feature)',
+  },
+  {
+    name: 'input-std',
+    value: 'S[,S,S]',
+    description: 'divided by after the mean (one value, or one per channel or CSV feature)',
+  },
 ];
 
 function numbers(name: string, text: string): number[] {

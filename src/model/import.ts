@@ -84,7 +84,8 @@ export function importedMeta(source: ImportSource, options: ImportOptions): Impo
   );
   // one value, or one per image channel or per feature (the input's last axis): the data's value i takes i % groups
   const image = dataKind === 'image';
-  const groups = image ? (inputShape.length === 3 ? inputShape[2] : 1) : inputShape[inputShape.length - 1];
+  let groups = inputShape[inputShape.length - 1];
+  if (image) groups = inputShape.length === 3 ? inputShape[2] : 1;
   if (contract.mean.length !== 1 && contract.mean.length !== groups) {
     throw new Error(
       `--input-mean/--input-std give ${contract.mean.length} values; the model's input has ${groups} ${image ? 'channel(s)' : 'feature(s)'}`,
