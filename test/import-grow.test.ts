@@ -299,12 +299,26 @@ test('bad input: one line naming the problem, a non-zero exit, nothing written a
   const branching = exportConverterDir(functionalModel(), join(root, 'bad-branching'));
   const wrongLabels = copyDir(cnnDir, join(root, 'bad-labels'));
   writeFileSync(join(wrongLabels, 'labels.txt'), 'a\nb\nc\n');
+  const regression = exportConverterDir(
+    tfl.sequential({
+      layers: [
+        tfl.layers.dense({ units: 6, activation: 'relu', inputShape: [8], name: 'hidden' }),
+        tfl.layers.dense({ units: 1, name: 'value' }),
+      ],
+    }),
+    join(root, 'bad-regression'),
+  );
   const cases: [string, string[], RegExp][] = [
     ['truncated shard', ['--model', truncated], /bytes|truncated|short/i],
     ['missing shard', ['--model', missing], /missing|not found|no such/i],
     ['unsupported layer', ['--model', unsupported], /layer 'upsample' \(UpSampling2D\) cannot be grown/],
     ['branching graph', ['--model', branching, '--data', blobsCsv], /joins 2 branches.*--freeze-through concat/],
     ['labels of the wrong length', ['--model', wrongLabels], /names 3 classes but the model outputs 10/],
+    [
+      'a regression',
+      ['--model', regression, '--data', blobsCsv],
+      /the output layer 'value' is one linear unit: a regression/,
+    ],
     // pixels / 255 twice over, as when the model already rescales and --input-scale 1/255 is given as well
     ['wrong input scale', ['--model', cnnDir, '--input-scale', '1/65025'], /near chance.*--input-scale/],
     ['permuted labels', ['--model', cnnDir, '--labels', '1,2,3,4,5,6,7,8,9,0'], /label order.*--labels/],

@@ -37,6 +37,10 @@ function outputKindOf(tail: KerasLayer[], source: string): { output: OutputKind;
     case 'sigmoid':
       return { output: 'sigmoid', units };
     case 'linear':
+      if (units === 1)
+        throw new Error(
+          `${source}: the output layer '${core.config.name}' is one linear unit: a regression, or a two-class model trained from logits; deepend grows classifiers whose output is softmax, sigmoid or one raw score per class (for two classes: end in a sigmoid, or in two units)`,
+        );
       return { output: 'logits', units };
     default:
       throw new Error(
