@@ -49,6 +49,13 @@ test('a rollout step with a watch after the swap: the device answers once the wa
       240_000,
       `${rollout}: the report that the watch runs`,
     );
+  /** A rollout's desired state for this device: one block up from the shipped depth 2. */
+  const desire = (rolloutId: string) =>
+    observer.publish(
+      topics.desired,
+      { rolloutId, toDepth: 3, method: 'identity', ts: new Date().toISOString() },
+      { retain: true },
+    );
   const predict = (value: number) =>
     fetch(`${url}/v1/models/default:predict`, {
       method: 'POST',
@@ -56,11 +63,7 @@ test('a rollout step with a watch after the swap: the device answers once the wa
     }).then((r) => r.status);
 
   await t.test('the watch rolls the new version back: the device answers failed, with the watch reason', async () => {
-    await observer.publish(
-      topics.desired,
-      { rolloutId: 'trip', toDepth: 3, method: 'identity', ts: new Date().toISOString() },
-      { retain: true },
-    );
+    await desire('trip');
     const watching = await watchReport('trip', 2);
     const jobId = String(watching.body!.jobId);
     const job = observer.seen.find((m) => m.topic === topics.job(jobId) && m.body?.status === 'succeeded');
@@ -90,11 +93,7 @@ test('a rollout step with a watch after the swap: the device answers once the wa
   });
 
   await t.test('the watch passes: the device answers succeeded only after it', async () => {
-    await observer.publish(
-      topics.desired,
-      { rolloutId: 'pass', toDepth: 3, method: 'identity', ts: new Date().toISOString() },
-      { retain: true },
-    );
+    await desire('pass');
     const watching = await watchReport('pass', 3);
     const done = await finalReport('pass');
     assert.equal(done.body!.status, 'succeeded', String(done.body!.reason));

@@ -175,14 +175,18 @@ function pythonWithH5py(): string | undefined {
   );
 }
 
-test('model.weights.h5 of a written .keras has the Keras 3 layout, as h5py sees it', async (t) => {
+/** python3 with h5py, or undefined after skipping the test (never in CI, which installs python3-h5py). */
+function h5pyOrSkip(t: { skip(message: string): void }): string | undefined {
   const python = pythonWithH5py();
-  if (!python) {
-    if (process.env.CI === 'true') assert.fail('python3 with h5py is required in CI (.ci/run installs python3-h5py)');
-    t.skip('python3 with h5py is not installed (apt-get install python3-h5py); the HDF5 layout check needs it');
-    return;
-  }
-  const py: string = python;
+  if (python) return python;
+  if (process.env.CI === 'true') assert.fail('python3 with h5py is required in CI (.ci/run installs python3-h5py)');
+  t.skip('python3 with h5py is not installed (apt-get install python3-h5py); the HDF5 layout check needs it');
+  return undefined;
+}
+
+test('model.weights.h5 of a written .keras has the Keras 3 layout, as h5py sees it', async (t) => {
+  const py = h5pyOrSkip(t);
+  if (!py) return;
   const expected: Record<string, Record<string, number[]>> = {
     cnn: {
       'layers/conv2d/vars/0': [3, 3, 1, 6],
@@ -222,12 +226,8 @@ test('model.weights.h5 of a written .keras has the Keras 3 layout, as h5py sees 
 });
 
 test('an LSTM (the real Keras fixture) is written with its variables in its cell, where Keras 3 reads them, and reads back to the same predictions', async (t) => {
-  const python = pythonWithH5py();
-  if (!python) {
-    if (process.env.CI === 'true') assert.fail('python3 with h5py is required in CI (.ci/run installs python3-h5py)');
-    t.skip('python3 with h5py is not installed (apt-get install python3-h5py); the HDF5 layout check needs it');
-    return;
-  }
+  const python = h5pyOrSkip(t);
+  if (!python) return;
   const fixture = join(__dirname, '..', '..', 'test', 'fixtures', 'keras', 'sequence.keras');
   const model = await loadArtifacts(await readModelArtifacts(fixture));
   const bytes = await kerasFileBytes(await artifactsOf(model));
