@@ -158,3 +158,15 @@ test('a reader that goes away (`deepend inspect M | head -1`) ends the command q
     assert.deepEqual({ code, stderr }, { code: 0, stderr: '' });
   }
 });
+
+test('a reader of stderr that goes away (`deepend ... 2>&1 | head -1`) ends the command with its own exit status', async () => {
+  for (let run = 0; run < 3; run++) {
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'deepend.js'), 'inspect', join(REPO, 'no-such-model')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    // 1: the missing model; Node's 7 would say the error handler itself failed on the closed pipe
+    assert.equal(code, 1);
+  }
+});

@@ -93,7 +93,7 @@ for (const file of ['tabular.keras', 'tabular.h5']) {
   });
 }
 
-test('--input-mean/--input-std take one value per feature of a CSV model; another count is refused naming the features', async (t) => {
+test('--input-mean/--input-std take one value per feature of a CSV model (one value goes with every feature); another count is refused naming the features', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'deepend-keras-features-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const args = (mean: string, out: string) => [
@@ -111,7 +111,7 @@ test('--input-mean/--input-std take one value per feature of a CSV model; anothe
     '--input-mean',
     mean,
     '--input-std',
-    mean.replace(/0/g, '1'),
+    '2',
     '--out',
     join(root, out),
   ];
@@ -122,4 +122,5 @@ test('--input-mean/--input-std take one value per feature of a CSV model; anothe
   assert.equal(six.code, 0, six.stderr);
   const meta = JSON.parse(readFileSync(join(root, 'six', 'meta.json'), 'utf8'));
   assert.deepEqual(meta.inputContract.mean, [0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(meta.inputContract.std, [2, 2, 2, 2, 2, 2], 'one --input-std for every feature');
 });

@@ -27,8 +27,14 @@ export function resolveContract(
   raw: InputContract['raw'],
   startsWithScaling: string | undefined,
 ): InputContract {
-  const mean = options.mean ?? [0];
-  const std = options.std ?? [1];
+  // one value on either side goes with every value on the other (a mean per feature, one std for all)
+  const groups = Math.max(options.mean?.length ?? 1, options.std?.length ?? 1);
+  const spread = (v: number[] | undefined, fill: number): number[] => {
+    if (v === undefined) return new Array<number>(groups).fill(fill);
+    return v.length === 1 ? new Array<number>(groups).fill(v[0]) : v;
+  };
+  const mean = spread(options.mean, 0);
+  const std = spread(options.std, 1);
   if (mean.length !== std.length)
     throw new Error(`--input-mean has ${mean.length} values but --input-std has ${std.length}`);
   if (!std.every((s) => s > 0 && Number.isFinite(s))) throw new Error('--input-std values must be positive numbers');
