@@ -7,7 +7,7 @@ import { tf, tfl } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { loadArtifacts, readModelArtifacts } from '../src/model/formats';
 import { artifactsOf, modelFromTopology } from '../src/model/formats/tfjs-model';
-import { foldNormalization } from '../src/model/formats/keras-normalization';
+import { foldNormalization } from '../src/model/formats/normalization-fold';
 import { maxAbsDiff, MODELS, randomiseWeights, sampleInput } from './helpers/format-models';
 import { Quantize, weightsOf, writeConverterDir } from './helpers/converter-layout';
 import { converterWeights, KERAS3_CNN, KERAS3_NESTED } from './helpers/keras3-fixtures';

@@ -5,7 +5,7 @@ import { readKerasH5 } from './keras-h5-read';
 import { readKerasV3 } from './keras-v3-read';
 import { readLayersModel } from './layers-model-read';
 import { artifactsOf } from './tfjs-model';
-import { foldNormalization } from './keras-normalization';
+import { foldNormalization } from './normalization-fold';
 import { readLabels } from './labels';
 import { looksLikeHdf5 } from './h5';
 import { problem } from './problem';
