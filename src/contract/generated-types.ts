@@ -572,7 +572,7 @@ export interface ReportedMessage {
    */
   modelVersion: number;
   /**
-   * Why the rollout failed on this device.
+   * Why the rollout failed on this device; with running, what it waits for (the watch after the swap to vN, until when).
    */
   reason?: string;
   /**

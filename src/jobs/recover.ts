@@ -2,7 +2,8 @@ import type { JobRow } from '../store/types';
 import { readCandidate, removeCandidateFiles } from './candidate';
 import { RunContext, candidateOf, move } from './context';
 import { finishSwap, SwapDetail, undoSwap } from './swap';
-import { recordedPlan, UpgradeStart } from './upgrade-job';
+import { UpgradeStart } from './upgrade-job';
+import { recordedPlan } from './recorded-plan';
 
 /** A job interrupted more often than this is ended `failed` instead of resumed again (the loop guard). */
 export const MAX_INTERRUPTIONS = 3;

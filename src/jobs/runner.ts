@@ -11,7 +11,8 @@ import { rollbackTarget, runRollback } from './rollback-job';
 import { serveCommitted } from './swap';
 import type { RecoverReport, RequestAnswer, RunnerDeps, UpgradeRequest } from './types';
 import type { ShadowView, WatchView } from './runner-port';
-import { recordedPlan, runUpgrade, UpgradeStart } from './upgrade-job';
+import { runUpgrade, UpgradeStart } from './upgrade-job';
+import { recordedPlan } from './recorded-plan';
 import { describeWatch, SwapWatch, WatchFigures } from './swap-watch';
 import type { JsonObject } from '../store/types';
 
@@ -310,10 +311,11 @@ export class JobRunner {
     }
     if (figures.verdict !== 'rolled-back' || this.stopping) return;
     if (ctx.store.committedVersion(ctx.modelName)?.version !== figures.version) return;
-    // automatic upgrades still queued would grow the version just rolled away from again
+    // automatic upgrades and the fleet's (a rollout's next step) still queued would grow on as if the version just
+    // rolled away from had held: the rollout must see the step fail, not a later one succeed
     for (const q of [...(this.held ? [this.held] : []), ...this.queue].filter((q) => q.start === 'planning')) {
       const queued = ctx.store.job(q.id);
-      if (queued?.trigger === 'automatic' && queued.state === 'queued')
+      if ((queued?.trigger === 'automatic' || queued?.trigger === 'fleet') && queued.state === 'queued')
         move(ctx, q.id, 'canceled', { reason: `the watch after the swap to v${figures.version} rolled it back` });
     }
     this.queue = this.queue.filter((q) => !this.ended(q.id));

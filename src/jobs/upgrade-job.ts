@@ -1,5 +1,6 @@
 import { isTerminal } from '../store/job-states';
-import type { JsonObject, Store } from '../store/types';
+import type { JsonObject } from '../store/types';
+import { recordedPlan } from './recorded-plan';
 import { CandidateSummary, readCandidate, removeCandidateFiles } from './candidate';
 import { ActiveJob, RunContext, candidateOf, errorText, move } from './context';
 import { CRASH_ENV } from './crash';
@@ -17,12 +18,6 @@ import { describeShadow, ShadowFigures, shadowOnSlot, shadowProblems, ShadowSett
 
 /** Where a run of an upgrade job starts: from the top, or re-gating a candidate that survived a crash. */
 export type UpgradeStart = 'planning' | 'validating';
-
-/** The plan the job's `growing` transition recorded. */
-export function recordedPlan(store: Pick<Store, 'transitions'>, jobId: string): UpgradePlan | undefined {
-  const growing = store.transitions(jobId).filter((t) => t.to === 'growing' && t.detail.plan !== undefined);
-  return growing.at(-1)?.detail.plan as UpgradePlan | undefined;
-}
 
 /** A graceful stop leaves the job queued, marked so that recovery does not count it as a crash. */
 export function park(ctx: RunContext, active: ActiveJob): void {

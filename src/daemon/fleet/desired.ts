@@ -88,7 +88,7 @@ export class DesiredState {
       const watch = step ? stepWatch(store, step) : ({ state: 'none' } as const);
       if (watch.state === 'watching') {
         // the last step swapped v(committed) in; its watch has the last word (the runner reports its end)
-        const reason = `the watch after the swap to v${committed.version} runs until ${watch.until.toISOString()}`;
+        const reason = `the watch after the swap to v${committed.version} runs until ${watch.ends.toISOString()}`;
         if (done?.rolloutId !== doc.rolloutId || done.reason !== reason)
           this.reportStatus(source, doc, 'running', step!.id, reason);
         this.retryAt(watch.until);
@@ -114,10 +114,11 @@ export class DesiredState {
       // This step already ran from this version and the committed version is not what it made: it did not succeed,
       // or its watch rolled it back.
       const watch = stepWatch(store, previous);
-      const reason =
-        watch.state === 'ended' && watch.figures.verdict === 'rolled-back'
-          ? watchRollbackReason(watch.figures)
-          : (previous.reason ?? `job ${previous.state}`);
+      let reason = previous.reason ?? `job ${previous.state}`;
+      if (watch.state === 'ended' && watch.figures.verdict === 'rolled-back')
+        reason = watchRollbackReason(watch.figures);
+      else if (previous.state === 'succeeded')
+        reason = `v${String(previous.result?.version ?? '?')}, which this step made, was rolled back before the rollout's depth was reached`;
       this.reportStatus(source, doc, 'failed', previous.id, reason);
       return;
     }

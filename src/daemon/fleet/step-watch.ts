@@ -1,16 +1,21 @@
 import type { JobRow, Store } from '../../store/types';
 import type { WatchFigures } from '../../jobs/swap-watch';
-import { recordedPlan } from '../../jobs/upgrade-job';
+import { recordedPlan } from '../../jobs/recorded-plan';
 
 /**
- * A watch whose end was never recorded (the daemon was killed during it, and a restart does not watch again) holds
+ * A watch that never judged (the daemon stopped or was killed during it, and a restart does not watch again) holds
  * the answer back this long past its minutes, then no longer.
  */
-const UNRECORDED_END_SLACK_MS = 60_000;
+const UNJUDGED_SLACK_MS = 60_000;
 
+/**
+ * `none`: no watch follows the step (none in its plan, or it did not swap), so its end is the answer. `watching`:
+ * `ends` when its minutes run out, and the answer stops waiting `until` then for a watch that never judged.
+ */
 export type StepWatch =
-  /** No watch follows the step (none in its plan, or it did not swap): its end is the answer. */
-  { state: 'none' } | { state: 'watching'; until: Date } | { state: 'ended'; figures: WatchFigures };
+  | { state: 'none' }
+  | { state: 'watching'; ends: Date; until: Date }
+  | { state: 'ended'; figures: WatchFigures };
 
 /**
  * The watch after a rollout step's swap (the policy's `watch`). The device answers the rollout only once it has
@@ -21,11 +26,13 @@ export type StepWatch =
 export function stepWatch(store: Pick<Store, 'transitions'>, step: JobRow, now = Date.now()): StepWatch {
   if (step.state !== 'succeeded') return { state: 'none' };
   const figures = step.result?.watch as unknown as WatchFigures | undefined;
-  if (figures !== undefined) return { state: 'ended', figures };
+  // `stopped`: the daemon stopped before the watch could judge, which is no pass
+  if (figures !== undefined && figures.verdict !== 'stopped') return { state: 'ended', figures };
   const settings = recordedPlan(store, step.id)?.watch;
   if (!settings) return { state: 'none' };
-  const until = Date.parse(step.endedAt ?? step.updatedAt) + settings.minutes * 60_000 + UNRECORDED_END_SLACK_MS;
-  return now < until ? { state: 'watching', until: new Date(until) } : { state: 'none' };
+  const ends = Date.parse(step.endedAt ?? step.updatedAt) + settings.minutes * 60_000;
+  const until = ends + UNJUDGED_SLACK_MS;
+  return now < until ? { state: 'watching', ends: new Date(ends), until: new Date(until) } : { state: 'none' };
 }
 
 /** Why a rollout step counts as failed although its job succeeded. */
