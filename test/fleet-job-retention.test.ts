@@ -20,9 +20,9 @@ function endedJob(store: Store): string {
   return job.id;
 }
 
-function clearedBy(store: Store, keep: number): string[] {
+function clearedBy(store: Store, keep: number, recent?: number): string[] {
   const cleared: string[] = [];
-  const returned = clearOldJobReports(store, keep, (id) => cleared.push(id));
+  const returned = clearOldJobReports(store, keep, (id) => cleared.push(id), recent);
   assert.deepEqual(returned, cleared);
   return cleared;
 }
@@ -49,17 +49,32 @@ test('clearOldJobReports: the newest `keep` jobs keep their reports; each older 
   assert.deepEqual(clearedBy(store, 2), []);
 });
 
-/** The retained messages the broker holds under `filter`: a new client receives them at once on subscribing. */
-async function retainedOn(url: string, filter: string): Promise<string[]> {
+test('clearOldJobReports: a history longer than one pass reads is cleared whole, on the first pass and after a gap', (t) => {
+  const store = openStore(tempHome(t));
+  t.after(() => store.close());
+  const ids = Array.from({ length: 9 }, () => endedJob(store));
+  // reading 3 jobs past the kept 2 finds no marker: the pass reads them all
+  assert.deepEqual(clearedBy(store, 2, 3), ids.slice(0, 7));
+  const more = Array.from({ length: 6 }, () => endedJob(store));
+  // the marker (ids[6]) lies 8 jobs back, past the 3 read first
+  assert.deepEqual(clearedBy(store, 2, 3), [...ids.slice(7), ...more.slice(0, 4)]);
+  assert.deepEqual(clearedBy(store, 2, 3), []);
+});
+
+/**
+ * The retained messages the broker holds under `filter`, which a new client receives on subscribing: waits for
+ * `expected` of them (10 s at most), then half a second more for any beyond.
+ */
+async function retainedOn(url: string, filter: string, expected: number): Promise<string[]> {
   const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
   const topics: string[] = [];
   client.on('message', (topic, payload, packet) => {
     if (packet.retain && payload.length > 0) topics.push(topic);
   });
   await client.subscribeAsync(filter, { qos: 1 });
-  // the broker sends retained messages right after SUBACK; a round trip of our own marks their end
-  await client.publishAsync('deepend-test/fence', 'x', { qos: 1 });
-  await new Promise((r) => setTimeout(r, 200));
+  for (const deadline = Date.now() + 10_000; topics.length < expected && Date.now() < deadline; )
+    await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 500));
   await client.endAsync(true);
   return topics.sort();
 }
@@ -77,7 +92,7 @@ test('a daemon clears the retained reports of jobs older than its last mqtt.reta
   const observer = await FleetObserver.connect(broker.url);
   t.after(() => observer.close());
   for (const id of ids) await observer.publish(topics.job(id), { stale: true }, { retain: true });
-  assert.equal((await retainedOn(broker.url, topics.jobs)).length, 5);
+  assert.equal((await retainedOn(broker.url, topics.jobs, 5)).length, 5);
 
   const env = { ...h.env, DEEPEND_MQTT_URL: broker.url, DEEPEND_MQTT_RETAINED_JOBS: '2' };
   let daemon = new DaemonProcess([], env);
@@ -85,7 +100,7 @@ test('a daemon clears the retained reports of jobs older than its last mqtt.reta
   await daemon.running();
   for (const id of ids.slice(0, 3))
     await observer.waitFor((m) => m.topic === topics.job(id) && m.raw.length === 0, 30_000, `the clear of ${id}`);
-  assert.deepEqual(await retainedOn(broker.url, topics.jobs), ids.slice(3).map(topics.job).sort());
+  assert.deepEqual(await retainedOn(broker.url, topics.jobs, 2), ids.slice(3).map(topics.job).sort());
 
   // a restart clears nothing again: the store remembers how far it got
   assert.equal((await daemon.stop()).code, 0);

@@ -3,6 +3,14 @@ import type { Store } from '../../store/types';
 import type { MessageKind, MessageOfKind } from '../../contract/messages';
 import { validateMessage } from '../../contract/validate';
 
+/** A report (or, with message null, a retained topic's clearing) on its way to the outbox. */
+interface Held {
+  topic: string;
+  message: object | null;
+  retain: boolean;
+  qos: 0 | 1;
+}
+
 /**
  * Every report a device makes goes through here: validated against the
  * contract, then written to the SQLite outbox, from which the outbox sender
@@ -11,7 +19,7 @@ import { validateMessage } from '../../contract/validate';
  */
 export class FleetReporter {
   /** Reports the outbox could not take (a full or failing disk), oldest first, waiting to be enqueued. */
-  private held: { topic: string; message: object | null; retain: boolean; qos: 0 | 1 }[] = [];
+  private held: Held[] = [];
   private dropped = 0;
   private retry?: NodeJS.Timeout;
 
@@ -28,18 +36,22 @@ export class FleetReporter {
       this.deps.log.error('fleet report dropped: it breaks the contract', { kind, topic, problem: checked.problem });
       return false;
     }
-    this.held.push({ topic, message, retain: opts.retain, qos: opts.qos ?? 1 });
-    if (this.held.length > MAX_HELD) {
-      this.held.shift();
-      this.dropped++;
-    }
-    this.flush();
+    this.hold({ topic, message, retain: opts.retain, qos: opts.qos ?? 1 });
     return true;
   }
 
   /** Clears a retained topic on the broker (an empty retained message), in order after the reports before it. */
   clearRetained(topic: string): void {
-    this.held.push({ topic, message: null, retain: true, qos: 1 });
+    this.hold({ topic, message: null, retain: true, qos: 1 });
+  }
+
+  /** Queues a message for the outbox, at most MAX_HELD while the outbox cannot take them (the oldest go first). */
+  private hold(entry: Held): void {
+    this.held.push(entry);
+    if (this.held.length > MAX_HELD) {
+      this.held.shift();
+      this.dropped++;
+    }
     this.flush();
   }
 
