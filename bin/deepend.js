@@ -20,12 +20,13 @@ if (process.argv[2] === 'start') {
   const early = require('../dist/src/daemon/early-signals.js').catchEarlySignals();
   require('../dist/src/daemon/start-stages.js').startStageHooks('load', early.received).then(run);
 } else {
-  // `deepend inspect M | head`, `deepend grow ... 2>&1 | head`: the reader has gone, which is no error of ours; stop
-  // as a process killed by SIGPIPE would, without a stack trace written to the closed pipe
+  // `deepend inspect M | head`, `deepend grow ... 2>&1 | head`: the reader has gone, which is no error of the
+  // command's. What it would still write goes nowhere, and it ends with its own status (a growth still writes its
+  // model), instead of a stack trace thrown at the closed pipe.
   for (const stream of [process.stdout, process.stderr])
     stream.on('error', (err) => {
       if (err.code !== 'EPIPE') throw err;
-      process.exit(process.exitCode ?? 0);
+      stream.write = () => true;
     });
   run();
 }
