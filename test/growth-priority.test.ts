@@ -87,6 +87,7 @@ startGrowth(input, () => {}, (w) => warnings.push(w)).result.then((outcome) =>
     uid: 65534,
     gid: 65534,
     encoding: 'utf8',
+    timeout: 50_000,
   });
   assert.equal(run.status, 0, run.stderr);
   const seen = JSON.parse(run.stdout) as { ok: boolean; nices: number[]; warnings: string[]; outcome: string };

@@ -124,3 +124,10 @@ test('--input-mean/--input-std take one value per feature of a CSV model (one va
   assert.deepEqual(meta.inputContract.mean, [0, 0, 0, 0, 0, 0]);
   assert.deepEqual(meta.inputContract.std, [2, 2, 2, 2, 2, 2], 'one --input-std for every feature');
 });
+
+test('an LSTM model (frozen through its LSTM) is read without a word on stderr: the Orthogonal warning of tfjs-layers is not shown', async () => {
+  const r = await runCli(['inspect', join(FIXTURES, 'sequence.keras'), '--freeze-through', 'lstm']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.match(r.stdout, /frozen part {2}through 'lstm'/);
+});

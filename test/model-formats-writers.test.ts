@@ -237,11 +237,11 @@ test('an LSTM (the real Keras fixture) is written with its variables in its cell
   assert.equal(run.status, 0, run.stderr);
   // the layout Keras 3.15.1 wrote in the fixture itself (paths by class: the Dense named 'classes' is layers/dense)
   assert.deepEqual(JSON.parse(run.stdout), {
-    'layers/dense/vars/0': [6, 3],
+    'layers/dense/vars/0': [24, 3],
     'layers/dense/vars/1': [3],
-    'layers/lstm/cell/vars/0': [4, 24],
-    'layers/lstm/cell/vars/1': [6, 24],
-    'layers/lstm/cell/vars/2': [24],
+    'layers/lstm/cell/vars/0': [4, 96],
+    'layers/lstm/cell/vars/1': [24, 96],
+    'layers/lstm/cell/vars/2': [96],
   });
   const file = join(root, 'sequence.keras');
   writeFileSync(file, bytes);

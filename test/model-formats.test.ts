@@ -272,7 +272,9 @@ test('Normalization with mean and variance in its config folds into a Dense comp
   assert.equal(folded.layers.at(-1)!.getClassName(), 'Dense');
   assert.equal(folded.layers.at(-1)!.trainable, false);
   const x = tf.tensor([[0.5, 2.5, -1.5]]);
-  assert.deepEqual(Array.from((folded.predict(x) as tf.Tensor).dataSync()), [0, 1, -1]);
+  const y = folded.predict(x) as tf.Tensor;
+  assert.deepEqual(Array.from(y.dataSync()), [0, 1, -1]);
+  tf.dispose([x, y]);
   flat.dispose();
   folded.dispose();
   const refusals: [(number | null)[], object, RegExp][] = [
