@@ -32,7 +32,8 @@ export class KerasNormalization extends tfl.layers.Layer {
       batchInputShape: config.batchInputShape,
       inputShape: config.inputShape,
     });
-    this.axis = config.axis ?? -1;
+    // null (Keras's axis=None: one mean for every value) is kept, and refused when folding
+    this.axis = config.axis === undefined ? -1 : config.axis;
     this.invert = config.invert ?? false;
     this.fixedMean = config.mean ?? null;
     this.fixedVariance = config.variance ?? null;

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
-import type { tfl } from '../../tf';
+import { tfl } from '../../tf';
 import type { ModelArtifactsInMemory } from './types';
 import { H5Group, h5wasm, hdf5Reason } from './h5';
-import { keras3LayerPaths } from './keras3-paths';
+import { keras3LayerPaths, toSnakeCase } from './keras3-paths';
 import { toKeras3Config } from './keras3-config';
 import { loadArtifacts } from './tfjs-model';
 import { DAEMON_VERSION } from '../../util/version';
@@ -50,9 +50,9 @@ async function writeWeightsH5(path: string, model: tfl.LayersModel, config: Reco
       const own = group(file, `${entry.path}/vars`);
       own.create_attribute('name', layer.name);
       // a recurrent layer's variables are its cell's, which Keras keeps under <path>/cell/vars
-      const recurrent = RECURRENT_CLASSES.has(layer.getClassName()) && layer.weights.length > 0;
+      const recurrent = layer instanceof tfl.RNN && layer.weights.length > 0;
       const vars = recurrent ? group(file, `${entry.path}/cell/vars`) : own;
-      if (recurrent) vars.create_attribute('name', `${snakeCase(layer.getClassName())}_cell`);
+      if (recurrent) vars.create_attribute('name', cellName(layer));
       layer.weights.forEach((variable, i) => {
         const values = variable.read().dataSync();
         const data = values instanceof Int32Array ? values : Float32Array.from(values as Float32Array);
@@ -71,10 +71,10 @@ async function writeWeightsH5(path: string, model: tfl.LayersModel, config: Reco
   }
 }
 
-const RECURRENT_CLASSES = new Set(['LSTM', 'GRU', 'SimpleRNN']);
-
-function snakeCase(className: string): string {
-  return className === 'SimpleRNN' ? 'simple_rnn' : className.toLowerCase();
+/** The name Keras gives a recurrent layer's cell: its class's (`lstm_cell`, `simple_rnn_cell`). */
+function cellName(layer: tfl.layers.Layer): string {
+  const cell = (layer as unknown as { cell?: tfl.layers.Layer }).cell;
+  return toSnakeCase(cell?.getClassName() ?? `${layer.getClassName()}Cell`);
 }
 
 /** A Keras 3 `.keras` archive of the model: metadata.json, config.json and model.weights.h5, zipped. */

@@ -56,9 +56,11 @@ export function foldNormalization(
   const entries = topologyLayers(artifacts.modelTopology);
   const folded = new Map<string, { kernel: Float32Array; bias: Float32Array; units: number }>();
   for (const layer of layers) {
-    const shape = layer.inputSpec?.[0]?.shape ?? (layer.input as tfl.SymbolicTensor).shape;
-    const units = shape[shape.length - 1];
     const what = `layer '${layer.name}' (Normalization)`;
+    if (layer.inboundNodes.length !== 1)
+      throw problem(source, `${what} is used ${layer.inboundNodes.length} times; deepend reads one used once`);
+    const shape = (layer.input as tfl.SymbolicTensor).shape;
+    const units = shape[shape.length - 1];
     if (shape.length !== 2 || typeof units !== 'number')
       throw problem(
         source,

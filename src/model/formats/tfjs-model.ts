@@ -1,7 +1,6 @@
 import { tf, tfl } from '../../tf';
 import '../scaled-add';
 import './keras-normalization';
-import './tensor-methods';
 import type { ModelArtifactsInMemory } from './types';
 import { messageOf, problem } from './problem';
 
