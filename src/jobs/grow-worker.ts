@@ -2,6 +2,7 @@
 // parent and the data on its own TF.js instance, grows, and saves the
 // candidate. The serving process never trains, and everything growth
 // allocated (wasm heap included) goes back to the OS when this process exits.
+import { assertEmbeddingInput } from '../model/embedding-input';
 import { getPriority } from 'node:os';
 import { parseForcedBackend, selectBackend } from '../compute/backend';
 import { DEFAULT_GROWTH_NICE } from '../config/defaults';
@@ -53,6 +54,7 @@ async function run(input: GrowJobInput): Promise<void> {
       limit: input.dataLimit,
     });
     assertFits(data, shape, parent.meta.labels.length);
+    assertEmbeddingInput(parent.model, data, parent.meta.normalisation);
     // the default seed: the same split as the committed model's figures and the gate's; a retry the
     // gate could not decide holds more of it out (held-out-share.ts)
     const split = splitDataset(
