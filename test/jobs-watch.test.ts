@@ -223,3 +223,30 @@ test('after an automatic upgrade with a watch, failing predict requests on the n
   assert.match(describeCommit(rig.store.job(id)!)!, /, committed as v2; watch rolled-back: v2 failed 75\.0% of 8/);
   assert.equal(describeCommit(rollback), `back to v1, by the watch: ${watch.reason}`);
 });
+
+test("a rollout's next step, held behind a watch that then trips, is canceled saying why: the rollout sees its step fail", async (t) => {
+  const rule = testRule({ targetDepth: 6, watch: { minutes: 2, minRequests: 8, maxErrorRate: 0.05 } });
+  const rig = await makeRig(t, rule, backend);
+  const url = `${await serveRig(t, rig)}:predict`;
+  const first = rig.runner.request({ trigger: 'fleet', commandId: 'rollout:r:v1', toDepth: 3 });
+  assert.ok(first.accepted, JSON.stringify(first));
+  await waitFor(() => rig.runner.watching()?.jobId === first.job.id, 'the watch on v2');
+  // desired state asks for the next step as soon as the first has swapped: the runner holds it for the watch
+  const next = rig.runner.request({ trigger: 'fleet', commandId: 'rollout:r:v2', toDepth: 4 });
+  assert.ok(next.accepted, JSON.stringify(next));
+  await waitFor(() => rig.store.job(next.job.id)?.state === 'queued', 'the next step queued');
+  for (let k = 0; k < 2; k++)
+    await fetch(url, { method: 'POST', body: JSON.stringify({ instances: [Array.from({ length: 784 }, () => 0.5)] }) });
+  for (let k = 0; k < 6; k++)
+    await fetch(url, {
+      method: 'POST',
+      body: JSON.stringify({ instances: [Array.from({ length: 784 }, () => 3e38)] }),
+    });
+  await waitFor(() => isTerminal(rig.store.job(next.job.id)!.state), 'the next step to end', 60_000);
+  const ended = rig.store.job(next.job.id)!;
+  assert.equal(ended.state, 'canceled');
+  assert.equal(ended.reason, 'the watch after the swap to v2 rolled it back');
+  await waitFor(() => rig.slot.current()?.version === 1 && rig.runner.active() === undefined, 'the rollback', 30_000);
+  await rig.runner.idle();
+  assert.equal(rig.store.committedVersion(MODEL)?.version, 1);
+});
