@@ -2,12 +2,12 @@
 // parent and the data on its own TF.js instance, grows, and saves the
 // candidate. The serving process never trains, and everything growth
 // allocated (wasm heap included) goes back to the OS when this process exits.
-import { assertEmbeddingInput } from '../model/embedding-input';
 import { getPriority } from 'node:os';
 import { parseForcedBackend, selectBackend } from '../compute/backend';
 import { DEFAULT_GROWTH_NICE } from '../config/defaults';
 import { loadDataset } from '../data/load';
 import { assertFits } from '../data/normalise';
+import { assertEmbeddingInput } from '../model/embedding-input';
 import { splitDataset } from '../data/split';
 import { childMeta } from '../grow/child-meta';
 import { grow } from '../grow/run';

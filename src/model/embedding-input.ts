@@ -1,4 +1,5 @@
 import { DataError } from '../data/errors';
+import { applyNormalisation } from '../data/normalise';
 import type { Dataset, Normalisation } from '../data/types';
 import { tfl } from '../tf';
 
@@ -12,10 +13,11 @@ export function assertEmbeddingInput(model: tfl.LayersModel, data: Dataset, norm
   const first = model.layers.find((l) => l.getClassName() !== 'InputLayer');
   if (first?.getClassName() !== 'Embedding') return;
   const rows = Number(first.getConfig().inputDim);
-  const { mean, std } = normalisation;
-  const width = data.x.length / Math.max(data.count, 1);
-  for (let i = 0; i < data.x.length; i++) {
-    const v = (data.x[i] - mean[i % mean.length]) / std[i % std.length];
+  // the values as the model receives them
+  const x = applyNormalisation(data.x, normalisation);
+  const width = x.length / Math.max(data.count, 1);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
     if (Number.isInteger(v) && v >= 0 && v < rows) continue;
     throw new DataError(
       data.source,

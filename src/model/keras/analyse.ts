@@ -1,7 +1,7 @@
 import { tfl } from '../../tf';
 import { ArchSpec, Block, ChainItem, KerasLayer, OutputKind } from '../arch';
 import { SITE_CLASSES, UNIT_FOLLOWER_CLASSES, unitActivation } from './classes';
-import { outputInModel, walkChain } from './chain-walk';
+import { walkChain } from './chain-walk';
 import { describeLayer } from './layer-factory';
 
 /** What deepend makes of an imported model: the frozen part, the chain it grows, its sites and its output. */
@@ -122,7 +122,7 @@ export function analyseKeras(
   tail.forEach((layer) => {
     chain.push({ layer });
   });
-  const input = walk.frozenThrough ? outputInModel(model, walk.frozenThrough) : model.inputs[0];
+  const input = walk.frozenOutput ?? model.inputs[0];
   const inputShape = perSampleShape(
     input,
     walk.frozenThrough ? `the output of '${walk.frozenThrough.name}'` : 'the input',

@@ -8,6 +8,8 @@ export interface ChainWalk {
   chain: tfl.layers.Layer[];
   /** The last layer of the frozen part (its output feeds the chain), or undefined when the chain starts at the input. */
   frozenThrough?: tfl.layers.Layer;
+  /** Its output where the model calls it (a nested model's own `.output` is ill-defined). */
+  frozenOutput?: tfl.SymbolicTensor;
   /** Why the frozen part ends where it does, for inspect. */
   frozenReason?: string;
 }
@@ -84,7 +86,7 @@ export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source
     const layer = tensor.sourceLayer as tfl.layers.Layer;
     if (layer.getClassName() === 'InputLayer') return { chain: chain.reverse() };
     const stop = whyFrozen(layer, freezeThrough);
-    if (stop) return { chain: chain.reverse(), frozenThrough: layer, frozenReason: stop };
+    if (stop) return { chain: chain.reverse(), frozenThrough: layer, frozenOutput: tensor, frozenReason: stop };
     const node = layer.inboundNodes[tensor.nodeIndex] as unknown as Node;
     if (node.inputTensors.length !== 1) {
       const below = chain.length > 0 ? chain[chain.length - 1].name : layer.name;
