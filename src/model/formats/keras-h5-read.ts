@@ -4,6 +4,7 @@ import { normaliseTopology } from './keras-config';
 import { modelFromTopology } from './tfjs-model';
 import { assignLayerWeights, StoredArray } from './weights-by-layer';
 import { problem } from './problem';
+import { parseTrainingConfig, trainingLossOf } from './training-loss';
 
 function modelConfig(file: H5File, path: string): Record<string, unknown> {
   const text = stringAttr(file, 'model_config');
@@ -67,7 +68,8 @@ export async function readKerasH5(path: string): Promise<ReadModel> {
       model.dispose();
       throw err;
     }
-    return { model, producer };
+    const loss = trainingLossOf(parseTrainingConfig(stringAttr(file, 'training_config')));
+    return { model, producer, ...(loss ? { loss } : {}) };
   } finally {
     file.close();
   }

@@ -10,6 +10,7 @@ import { keras3LayerPaths } from './keras3-paths';
 import { modelFromTopology } from './tfjs-model';
 import { assignLayerWeights, StoredArray } from './weights-by-layer';
 import { messageOf, problem } from './problem';
+import { trainingLossOf } from './training-loss';
 
 type Layer = tfl.LayersModel['layers'][number];
 
@@ -93,6 +94,7 @@ export async function readKerasV3(path: string): Promise<ReadModel> {
     const npz = files['model.weights.npz'] ? ' (it has model.weights.npz, which deepend does not read)' : '';
     throw problem(path, `no model.weights.h5 inside${npz}`);
   }
+  const loss = trainingLossOf(config.compile_config); // before normaliseTopology, which drops compile_config
   const topology = normaliseTopology(config, path);
   const producer: ModelProducer = {};
   if (typeof metadata.keras_version === 'string') producer.kerasVersion = metadata.keras_version;
@@ -110,7 +112,7 @@ export async function readKerasV3(path: string): Promise<ReadModel> {
         model.dispose();
         throw err;
       }
-      return { model, producer };
+      return { model, producer, ...(loss ? { loss } : {}) };
     } finally {
       file.close();
     }

@@ -7,6 +7,7 @@ import { normaliseTopology } from './keras-config';
 import { modelFromTopology } from './tfjs-model';
 import { assignWeightsByName } from './weights-by-name';
 import { messageOf, problem } from './problem';
+import { trainingLossOf } from './training-loss';
 
 /** What a TF.js layers-model directory holds, decoded but not yet checked against the model it describes. */
 export interface LayersModelFiles {
@@ -14,6 +15,8 @@ export interface LayersModelFiles {
   topology: Record<string, unknown>;
   weights: DecodedWeight[];
   producer: ModelProducer;
+  /** model.json's trainingConfig, as LayersModel.save() writes it for a compiled model. */
+  trainingConfig?: unknown;
 }
 
 interface ManifestGroup {
@@ -147,7 +150,13 @@ export function readLayersModelFiles(path: string): LayersModelFiles {
     data,
     modelJsonPath,
   );
-  return { modelJsonPath, topology, weights, producer: producerOf(json, topology) };
+  return {
+    modelJsonPath,
+    topology,
+    weights,
+    producer: producerOf(json, topology),
+    trainingConfig: json.trainingConfig,
+  };
 }
 
 /** Reads the directory, builds the model its (normalised) topology describes and sets its weights by name. */
@@ -160,5 +169,7 @@ export async function readLayersModel(path: string): Promise<ReadModel> {
     model.dispose();
     throw err;
   }
-  return { model, producer: files.producer };
+  // tensorflowjs_converter keeps Keras's training_config in the topology; LayersModel.save() writes trainingConfig
+  const loss = trainingLossOf(files.topology.training_config ?? files.trainingConfig);
+  return { model, producer: files.producer, ...(loss ? { loss } : {}) };
 }

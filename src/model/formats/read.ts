@@ -64,12 +64,12 @@ const READERS: Record<ModelFormat, (path: string) => Promise<ReadModel>> = {
 export async function readModelArtifacts(path: string): Promise<ImportedArtifacts> {
   try {
     const format = detectFormat(path);
-    const { model, producer } = await READERS[format](path);
+    const { model, producer, loss } = await READERS[format](path);
     try {
       const artifacts = foldNormalization(model, await artifactsOf(model), path);
       const dir = statSync(path).isDirectory() ? path : dirname(path);
       const labels = readLabels(dir);
-      return { ...artifacts, format, source: path, producer, ...(labels ? { labels } : {}) };
+      return { ...artifacts, format, source: path, producer, ...(labels ? { labels } : {}), ...(loss ? { loss } : {}) };
     } finally {
       model.dispose();
     }

@@ -1,4 +1,5 @@
 import type { tf, tfl } from '../../tf';
+import type { TrainingLoss } from './training-loss';
 
 export type ModelFormat = 'tfjs-layers' | 'keras-h5' | 'keras-v3';
 
@@ -24,6 +25,8 @@ export interface ImportedArtifacts extends ModelArtifactsInMemory {
   producer: ModelProducer;
   /** Labels found beside the model: labels.txt (one per line) or metadata.json {labels:[...]} in the model's directory (for a file: its directory). */
   labels?: string[];
+  /** The loss the file says the model was trained with, when it says one. */
+  loss?: TrainingLoss;
 }
 
 /** One weight as a file holds it, decoded to float32 or int32 values. */
@@ -38,4 +41,5 @@ export interface DecodedWeight {
 export interface ReadModel {
   model: tfl.LayersModel;
   producer: ModelProducer;
+  loss?: TrainingLoss;
 }
