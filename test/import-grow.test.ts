@@ -317,7 +317,7 @@ test('bad input: one line naming the problem, a non-zero exit, nothing written a
     [
       'a regression',
       ['--model', regression, '--data', blobsCsv],
-      /the output layer 'value' is one linear unit: a regression/,
+      /the output layer 'value' is one linear unit, and the file keeps no training loss: a regression/,
     ],
     // pixels / 255 twice over, as when the model already rescales and --input-scale 1/255 is given as well
     ['wrong input scale', ['--model', cnnDir, '--input-scale', '1/65025'], /near chance.*--input-scale/],

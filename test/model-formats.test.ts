@@ -219,14 +219,20 @@ test('labels beside the model: labels.txt in the directory, or metadata.json {la
   model.dispose();
 });
 
-test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu, an adapted Normalization, an LSTM) give Keras's own predictions", async () => {
+test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu, an adapted Normalization, an LSTM, one raw score for two classes) give Keras's own predictions, and the loss they were compiled with", async () => {
   const fixtures = join(__dirname, '..', '..', 'test', 'fixtures', 'keras');
   const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
-  for (const name of ['cnn', 'functional', 'built', 'transfer', 'tabular', 'sequence']) {
+  const losses: Record<string, unknown> = {
+    transfer: { name: 'sparse_categorical_crossentropy', fromLogits: false },
+    tabular: { name: 'sparse_categorical_crossentropy', fromLogits: false },
+    binary: { name: 'binary_crossentropy', fromLogits: true },
+  };
+  for (const name of ['cnn', 'functional', 'built', 'transfer', 'tabular', 'sequence', 'binary']) {
     const { x, y, input_shape: shape } = expected.models[name] as { x: number[]; y: number[]; input_shape: number[] };
     for (const file of [`${name}.keras`, `${name}.h5`]) {
       const artifacts = await readModelArtifacts(join(fixtures, file));
       assert.equal(artifacts.producer.kerasVersion, expected.keras_version);
+      assert.deepEqual(artifacts.loss, losses[name], `${file}: its training loss`);
       const model = await loadArtifacts(artifacts);
       const input = tf.tensor(x, shape);
       const got = (model.predict(input) as tf.Tensor).dataSync();

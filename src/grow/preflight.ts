@@ -18,7 +18,10 @@ function confusion(model: tfl.LayersModel, data: TensorSet): number[][] {
   for (let start = 0; start < data.count; start += batch) {
     const size = Math.min(batch, data.count - start);
     const [predicted, truth] = tf.tidy(() => [
-      predictedClasses(model.apply(tf.slice(data.x, start, size), { training: false }) as tf.Tensor).dataSync(),
+      predictedClasses(
+        model.apply(tf.slice(data.x, start, size), { training: false }) as tf.Tensor,
+        data.output,
+      ).dataSync(),
       tf.slice(data.labels, start, size).dataSync(),
     ]);
     for (let i = 0; i < size; i++) counts[truth[i]][predicted[i]]++;

@@ -130,8 +130,8 @@ export class ShadowRun implements PredictTap {
         this.candidateMs.shift();
       }
       this.busyMs += t2 - t0;
-      const served = classesOf(first ? a : b);
-      const candidate = classesOf(first ? b : a);
+      const served = classesOf(first ? a : b, p.served.meta.arch.output);
+      const candidate = classesOf(first ? b : a, this.candidate.meta.arch.output);
       this.instances += p.count;
       this.disagreed += candidate.filter((c, i) => c !== served[i]).length;
       // kept for the labels that may follow, within a bound: a shadow of a million requests keeps the latest

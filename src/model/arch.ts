@@ -33,6 +33,14 @@ export interface KerasUnit {
 /** What the model's last layer outputs, which decides the loss and how a class is read off. */
 export type OutputKind = 'softmax' | 'logits' | 'sigmoid' | 'linear';
 
+/**
+ * One output unit for two classes: a sigmoid's probability of class 1, or (logits) the raw score whose sigmoid
+ * that is, as a Dense(1) trained with binary cross-entropy from logits gives it.
+ */
+export function isOneUnitBinary(output: OutputKind | undefined, units: number): boolean {
+  return units === 1 && (output === 'sigmoid' || output === 'logits');
+}
+
 /** Hidden dense layer: dense(units) -> activation. */
 export interface DenseBlock {
   kind: 'dense';

@@ -1,5 +1,6 @@
 import { tfl } from '../tf';
 import { analyseKeras, KerasAnalysis } from './keras/analyse';
+import type { TrainingLoss } from './formats';
 import { INPUT_SCALING_CLASSES } from './keras/classes';
 import { ContractOptions, dataNormalisation, resolveContract } from './input-contract';
 import { META_FORMAT, ModelMeta, ModelOrigin } from './meta';
@@ -22,6 +23,8 @@ export interface ImportSource {
   origin: Omit<ModelOrigin, 'depthAtImport' | 'importedAt'>;
   /** labels.txt or metadata.json found beside the model. */
   labels?: string[];
+  /** The loss the file says the model was trained with (it tells a two-class logit from a regression). */
+  loss?: TrainingLoss;
   weightsSha256: string;
   backend: string;
 }
@@ -74,7 +77,11 @@ function resolveLabels(source: ImportSource, options: ImportOptions, classes: nu
  */
 export function importedMeta(source: ImportSource, options: ImportOptions): Imported {
   const where = source.origin.source ?? 'the model';
-  const analysis = analyseKeras(source.model, { freezeThrough: options.freezeThrough, source: where });
+  const analysis = analyseKeras(source.model, {
+    freezeThrough: options.freezeThrough,
+    source: where,
+    loss: source.loss,
+  });
   const inputShape = perSampleInputShape(source.model, where);
   const dataKind = options.dataKind ?? defaultDataKind(inputShape);
   const contract = resolveContract(

@@ -37,6 +37,7 @@ function importSourceOf(artifacts: ImportedArtifacts, model: tfl.LayersModel, ba
     model,
     origin: { format: artifacts.format, source: artifacts.source, producer: artifacts.producer },
     labels: artifacts.labels,
+    loss: artifacts.loss,
     weightsSha256: sha256Hex(new Uint8Array(artifacts.weightData)),
     backend,
   };
@@ -73,7 +74,7 @@ export async function openModelWithData(
   const model: tfl.LayersModel = await loadArtifacts(artifacts);
   try {
     // The model's own problems first: they need no data, and the data is not worth loading for a model that cannot grow.
-    analyseKeras(model, { freezeThrough: flags.freezeThrough, source: artifacts.source });
+    analyseKeras(model, { freezeThrough: flags.freezeThrough, source: artifacts.source, loss: artifacts.loss });
     const inputShape = model.inputs[0].shape.slice(1) as number[];
     const shape = dataInputShape(inputShape, data);
     const dataset = await loadDataset(data, { inputShape: shape.every((d) => d > 0) ? shape : undefined, limit });

@@ -180,5 +180,12 @@ export async function modelPredict(
   }
   const answer = format === 'row' ? { predictions: rows } : { outputs: rows };
   sendJson(res, 200, answer, { [VERSION_HEADER]: String(lease.served.version), [REQUEST_ID_HEADER]: requestId });
-  slot.observePredict({ requestId, served: lease.served, x, count, classes: classesOf(rows), ms });
+  slot.observePredict({
+    requestId,
+    served: lease.served,
+    x,
+    count,
+    classes: classesOf(rows, lease.served.meta.arch.output),
+    ms,
+  });
 }

@@ -1,3 +1,4 @@
+import type { OutputKind } from '../model/arch';
 import type { ServedModel } from './served-model';
 
 /** One answered predict request, as a tap sees it after the answer has gone out. */
@@ -33,10 +34,11 @@ export interface PredictTap {
   feedback?(f: ObservedFeedback): void;
 }
 
-/** The class of each output row: argmax, or a sigmoid's 0/1 at 0.5. */
-export function classesOf(rows: readonly number[][]): number[] {
+/** The class of each output row: argmax, or for one value a sigmoid's 0/1 at 0.5 (a logit's at 0). */
+export function classesOf(rows: readonly number[][], output?: OutputKind): number[] {
+  const threshold = output === 'logits' ? 0 : 0.5;
   return rows.map((row) => {
-    if (row.length === 1) return row[0] >= 0.5 ? 1 : 0;
+    if (row.length === 1) return row[0] >= threshold ? 1 : 0;
     let best = 0;
     for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
     return best;

@@ -2,6 +2,7 @@ import { tf, tfl } from '../tf';
 import { loadModel } from '../model/io';
 import { boundExecutorCache } from './executor-cache';
 import type { ModelMeta, Normalisation } from '../model/meta';
+import { isOneUnitBinary } from '../model/arch';
 import { servingNormalisation } from '../model/input-contract';
 
 /** One loaded version of a model, as the serving side holds it. */
@@ -29,7 +30,7 @@ export function inputSize(served: ServedModel): number {
 /** Values the model answers per instance: one per label, or one for a two-class sigmoid. */
 export function outputWidth(served: Pick<ServedModel, 'model' | 'meta'>): number {
   const units = served.model.outputs[0].shape[served.model.outputs[0].shape.length - 1];
-  return served.meta.arch.output === 'sigmoid' && units === 1 ? 1 : served.meta.labels.length;
+  return isOneUnitBinary(served.meta.arch.output, units ?? 0) ? 1 : served.meta.labels.length;
 }
 
 /** The (x - mean) / std serving applies to raw request values: the imported model's input contract, else meta.normalisation. */

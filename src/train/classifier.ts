@@ -30,10 +30,24 @@ export function crossEntropy(probabilities: tf.Tensor, labels: tf.Tensor1D, clas
 }
 
 /**
+ * Binary cross-entropy from one raw score z per sample (Keras's
+ * BinaryCrossentropy(from_logits=True)), in the form that cannot overflow:
+ * max(z, 0) - z * y + log(1 + exp(-|z|)).
+ */
+function binaryCrossEntropyFromLogits(z: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const y = tf.reshape(tf.cast(labels, 'float32'), z.shape);
+    const perSample = tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+    return tf.mean(perSample) as tf.Scalar;
+  });
+}
+
+/**
  * The loss of a classifier's outputs as the model gives them: softmax
  * probabilities (cross-entropy above), raw scores (softmax cross-entropy from
- * logits, as Keras's from_logits=True) or sigmoid probabilities (binary
- * cross-entropy; one unit for two classes, or one per class).
+ * logits, as Keras's from_logits=True; binary cross-entropy from logits for
+ * one score) or sigmoid probabilities (binary cross-entropy; one unit for two
+ * classes, or one per class).
  */
 export function classifierLoss(
   outputs: tf.Tensor,
@@ -44,6 +58,7 @@ export function classifierLoss(
   return tf.tidy(() => {
     if (output === 'softmax') return crossEntropy(outputs, labels, classes);
     if (output === 'logits') {
+      if (outputs.shape[outputs.shape.length - 1] === 1) return binaryCrossEntropyFromLogits(outputs, labels);
       const logP = tf.logSoftmax(outputs);
       return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, classes), logP), -1))) as tf.Scalar;
     }
@@ -60,11 +75,11 @@ export function classifierLoss(
   });
 }
 
-/** The class each output row names: argmax, or p > 0.5 for a one-unit sigmoid. */
-export function predictedClasses(outputs: tf.Tensor): tf.Tensor {
+/** The class each output row names: argmax, or for one unit class 1 when p > 0.5 (sigmoid) or z > 0 (a logit). */
+export function predictedClasses(outputs: tf.Tensor, output: OutputKind = 'softmax'): tf.Tensor {
   return tf.tidy(() =>
     outputs.shape[outputs.shape.length - 1] === 1
-      ? tf.cast(tf.greater(tf.reshape(outputs, [-1]), 0.5), 'int32')
+      ? tf.cast(tf.greater(tf.reshape(outputs, [-1]), output === 'logits' ? 0 : 0.5), 'int32')
       : tf.argMax(outputs, -1),
   );
 }
@@ -90,7 +105,7 @@ export function evaluateEach(model: tfl.LayersModel, data: TensorSet): Evaluatio
       const y = tf.slice(data.labels, start, size) as tf.Tensor1D;
       const p = model.apply(x, { training: false }) as tf.Tensor;
       return [
-        tf.equal(predictedClasses(p), y).dataSync(),
+        tf.equal(predictedClasses(p, data.output), y).dataSync(),
         classifierLoss(p, y, data.classes, data.output).dataSync()[0],
       ];
     });

@@ -1,7 +1,7 @@
 import { formatTable } from '../../cli-kit/table';
 import { selectBackend } from '../../compute/backend';
 import { methodCapabilities } from '../../grow/capabilities';
-import { ArchSpec } from '../../model/arch';
+import { ArchSpec, KerasLayer } from '../../model/arch';
 import { loadArtifacts, readModelArtifacts } from '../../model/formats';
 import { describeContract, InputContract, resolveContract } from '../../model/input-contract';
 import { analyseKeras } from '../../model/keras/analyse';
@@ -28,10 +28,23 @@ interface LayerRow {
   role: Role;
 }
 
+/** The output as a user reads it: how many classes, and how a class is read off one unit for two. */
+function describeOutput(spec: ArchSpec): string {
+  const head = outputCoreOf(spec);
+  const units = head ? Number(head.config.units ?? head.config.filters) : spec.classes;
+  if (units === 1 && spec.output === 'logits') return '2 classes from one raw score (logit: class 1 when above 0)';
+  if (units === 1 && spec.output === 'sigmoid') return '2 classes from one sigmoid unit (class 1 when above 0.5)';
+  return `${spec.classes} classes, ${spec.output ?? 'softmax'}`;
+}
+
 /** The chain's output layer: its last Dense or Conv2D. */
-function outputLayerOf(spec: ArchSpec): string | undefined {
+function outputCoreOf(spec: ArchSpec): KerasLayer | undefined {
   const layers = (spec.chain ?? []).flatMap((item) => ('layer' in item ? [item.layer] : []));
-  const last = layers.filter((l) => SITE_CLASSES.has(l.className)).pop();
+  return layers.filter((l) => SITE_CLASSES.has(l.className)).pop();
+}
+
+function outputLayerOf(spec: ArchSpec): string | undefined {
+  const last = outputCoreOf(spec);
   return last ? String(last.config.name) : undefined;
 }
 
@@ -102,7 +115,11 @@ export async function inspectCommand(argv: string[], io: CommandIO): Promise<num
     producer = { ...artifacts.producer };
     labels = flags.labels ?? artifacts.labels;
     try {
-      const analysis = analyseKeras(model, { freezeThrough: flags.freezeThrough, source: artifacts.source });
+      const analysis = analyseKeras(model, {
+        freezeThrough: flags.freezeThrough,
+        source: artifacts.source,
+        loss: artifacts.loss,
+      });
       spec = analysis.spec;
       frozenThrough = analysis.frozenThrough;
       frozenReason = analysis.frozenReason;
@@ -158,7 +175,7 @@ export async function inspectCommand(argv: string[], io: CommandIO): Promise<num
           'input',
           `[${report.inputShape.join(', ')}]${contract ? `, fed as ${describeContract(contract)} (${contract.reason})` : ''}`,
         ],
-        ['output', spec ? `${spec.classes} classes, ${spec.output ?? 'softmax'}` : '-'],
+        ['output', spec ? describeOutput(spec) : '-'],
         [
           'labels',
           labels ? labels.join(', ') : "none found (--labels, labels.txt beside the model, or the data's classes)",

@@ -8,6 +8,7 @@ import { H5Group, h5wasm, hdf5Reason } from './h5';
 import { keras3LayerPaths, toSnakeCase } from './keras3-paths';
 import { toKeras3Config } from './keras3-config';
 import { loadArtifacts } from './tfjs-model';
+import { kerasLossConfig, TrainingLoss } from './training-loss';
 import { DAEMON_VERSION } from '../../util/version';
 
 type Layer = tfl.LayersModel['layers'][number];
@@ -77,12 +78,17 @@ function cellName(layer: tfl.layers.Layer): string {
   return toSnakeCase(cell?.getClassName() ?? `${layer.getClassName()}Cell`);
 }
 
-/** A Keras 3 `.keras` archive of the model: metadata.json, config.json and model.weights.h5, zipped. */
-export async function kerasFileBytes(a: ModelArtifactsInMemory): Promise<Uint8Array> {
+/**
+ * A Keras 3 `.keras` archive of the model: metadata.json, config.json and model.weights.h5, zipped. With `loss`,
+ * config.json's compile_config names it (no optimizer: Keras compiles with its default, and warns that the archive
+ * has no optimizer variables), so that a one-unit logit output reads back as a classifier, not a regression.
+ */
+export async function kerasFileBytes(a: ModelArtifactsInMemory, loss?: TrainingLoss): Promise<Uint8Array> {
   const model = await loadArtifacts(a);
   const tmp = mkdtempSync(join(tmpdir(), 'deepend-keras-'));
   try {
     const config = toKeras3Config(model.toJSON(null, false) as Record<string, unknown>, model);
+    if (loss) config.compile_config = { loss: kerasLossConfig(loss) };
     const h5Path = join(tmp, 'model.weights.h5');
     await writeWeightsH5(h5Path, model, config);
     const now = new Date().toISOString();

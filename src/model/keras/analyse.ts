@@ -1,5 +1,6 @@
 import { tfl } from '../../tf';
-import { ArchSpec, Block, ChainItem, KerasLayer, OutputKind } from '../arch';
+import { ArchSpec, Block, ChainItem, isOneUnitBinary, KerasLayer, OutputKind } from '../arch';
+import { isBinaryFromLogits, TrainingLoss } from '../formats';
 import { SITE_CLASSES, UNIT_FOLLOWER_CLASSES, unitActivation } from './classes';
 import { walkChain } from './chain-walk';
 import { describeLayer } from './layer-factory';
@@ -24,7 +25,11 @@ function perSampleShape(tensor: tfl.SymbolicTensor, what: string, source: string
   return shape as number[];
 }
 
-function outputKindOf(tail: KerasLayer[], source: string): { output: OutputKind; units: number } {
+function outputKindOf(
+  tail: KerasLayer[],
+  source: string,
+  loss: TrainingLoss | undefined,
+): { output: OutputKind; units: number } {
   const core = tail[0];
   const units = Number(core.className === 'Dense' ? core.config.units : core.config.filters);
   const last = [...tail]
@@ -37,9 +42,9 @@ function outputKindOf(tail: KerasLayer[], source: string): { output: OutputKind;
     case 'sigmoid':
       return { output: 'sigmoid', units };
     case 'linear':
-      if (units === 1)
+      if (units === 1 && !isBinaryFromLogits(loss))
         throw new Error(
-          `${source}: the output layer '${core.config.name}' is one linear unit: a regression, or a two-class model trained from logits; deepend grows classifiers whose output is softmax, sigmoid or one raw score per class (for two classes: end in a sigmoid, or in two units)`,
+          `${source}: the output layer '${core.config.name}' is one linear unit, and the file ${loss ? `says it was trained with ${loss.name}${loss.fromLogits ? ' from logits' : ''}` : 'keeps no training loss'}: a regression, which deepend does not grow (a two-class model trained from logits is taken when the file was saved compiled with BinaryCrossentropy(from_logits=True))`,
         );
       return { output: 'logits', units };
     default:
@@ -89,7 +94,7 @@ function firstFreeBlockId(model: tfl.LayersModel): number {
  */
 export function analyseKeras(
   model: tfl.LayersModel,
-  options: { freezeThrough?: string; source?: string } = {},
+  options: { freezeThrough?: string; source?: string; loss?: TrainingLoss } = {},
 ): KerasAnalysis {
   const source = options.source ?? 'the model';
   const walk = walkChain(model, options.freezeThrough, source);
@@ -102,7 +107,7 @@ export function analyseKeras(
   const tail = layers.slice(lastCore);
   if (tail.slice(1).some((l) => SITE_CLASSES.has(l.className)))
     throw new Error(`${source}: internal error: output layer not last`);
-  const { output, units } = outputKindOf(tail, source);
+  const { output, units } = outputKindOf(tail, source, options.loss);
   const blocks: Block[] = [];
   const chain: ChainItem[] = [];
   for (let i = 0; i < lastCore; ) {
@@ -134,7 +139,7 @@ export function analyseKeras(
   const spec: ArchSpec = {
     family: 'keras',
     inputShape,
-    classes: output === 'sigmoid' && units === 1 ? 2 : units,
+    classes: isOneUnitBinary(output, units) ? 2 : units,
     output,
     blocks,
     chain,

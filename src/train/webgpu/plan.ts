@@ -173,6 +173,10 @@ export function planOf(model: tfl.LayersModel, output: OutputKind = 'softmax'): 
   const head = layers.at(-1);
   if (!head || head.kind !== 'dense' || head.relu)
     throw new UnsupportedModelError('the model does not end in a Dense layer giving class scores');
+  if (head.units < 2)
+    throw new UnsupportedModelError(
+      'its output is one unit for two classes; the WebGPU trainer takes one score per class',
+    );
   if (softmaxEnd !== (output === 'softmax'))
     throw new UnsupportedModelError(
       softmaxEnd
