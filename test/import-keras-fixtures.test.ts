@@ -191,3 +191,28 @@ for (const file of ['binary.keras', 'binary.h5']) {
     );
   });
 }
+
+for (const file of ['augmented.keras', 'augmented.h5']) {
+  test(`${file}: the image-classification tutorial's augmentation Sequential is a frozen identity, its Rescaling takes raw pixels, and it grows to a model of standard layers`, async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'deepend-keras-augmented-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const source = join(FIXTURES, file);
+    const inspect = await runCli(['inspect', source]);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.match(inspect.stdout, /fed as pixels \(raw pixels 0\.\.255: the model scales them itself \(Rescaling layer/);
+    assert.match(
+      inspect.stdout,
+      /frozen part {2}through 'data_augmentation' \(data_augmentation is a nested model that passes its input through at inference/,
+    );
+    assert.match(inspect.stdout, /depth {8}3 \(sites: conv2d, conv2d_1, dense\)/);
+    const grown = await grow(source, 4, join(root, 'grown'));
+    assert.deepEqual([grown.depthBefore, grown.depthAfter], [3, 4]);
+    // trained by make_fixtures.py on digits given as raw pixels: far above chance only when fed them so
+    assert.ok(grown.accuracyBefore > 0.7, `the fixture's held-out accuracy: ${grown.accuracyBefore}`);
+    const topology = readFileSync(join(root, 'grown', 'model.json'), 'utf8');
+    assert.ok(!/"Random[A-Z]/.test(topology), 'an augmentation class in the grown model.json');
+    const again = await runCli(['inspect', join(root, 'grown', 'model.keras')]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /depth {8}4 \(sites: conv2d, conv2d_1, conv2d_deepend_1, dense\)/);
+  });
+}

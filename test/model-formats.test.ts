@@ -8,6 +8,7 @@ import { useTestBackend } from './helpers/backend';
 import { loadArtifacts, readModelArtifacts } from '../src/model/formats';
 import { artifactsOf, modelFromTopology } from '../src/model/formats/tfjs-model';
 import { foldNormalization } from '../src/model/formats/normalization-fold';
+import { normaliseTopology } from '../src/model/formats/keras-config';
 import { maxAbsDiff, MODELS, randomiseWeights, sampleInput } from './helpers/format-models';
 import { Quantize, weightsOf, writeConverterDir } from './helpers/converter-layout';
 import { converterWeights, KERAS3_CNN, KERAS3_NESTED } from './helpers/keras3-fixtures';
@@ -219,15 +220,16 @@ test('labels beside the model: labels.txt in the directory, or metadata.json {la
   model.dispose();
 });
 
-test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu, an adapted Normalization, an LSTM, one raw score for two classes) give Keras's own predictions, and the loss they were compiled with", async () => {
+test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu, an adapted Normalization, an LSTM, one raw score for two classes, augmentation layers in a nested Sequential) give Keras's own predictions, and the loss they were compiled with", async () => {
   const fixtures = join(__dirname, '..', '..', 'test', 'fixtures', 'keras');
   const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
   const losses: Record<string, unknown> = {
     transfer: { name: 'sparse_categorical_crossentropy', fromLogits: false },
     tabular: { name: 'sparse_categorical_crossentropy', fromLogits: false },
     binary: { name: 'binary_crossentropy', fromLogits: true },
+    augmented: { name: 'sparse_categorical_crossentropy', fromLogits: true },
   };
-  for (const name of ['cnn', 'functional', 'built', 'transfer', 'tabular', 'sequence', 'binary']) {
+  for (const name of ['cnn', 'functional', 'built', 'transfer', 'tabular', 'sequence', 'binary', 'augmented']) {
     const { x, y, input_shape: shape } = expected.models[name] as { x: number[]; y: number[]; input_shape: number[] };
     for (const file of [`${name}.keras`, `${name}.h5`]) {
       const artifacts = await readModelArtifacts(join(fixtures, file));
@@ -242,6 +244,50 @@ test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, Le
       model.dispose();
     }
   }
+});
+
+test("Keras's augmentation layers are read as the identity they are at inference (a linear Activation of the same name); RandomCrop, which crops, is not", async () => {
+  const augmentation = [
+    'RandomFlip',
+    'RandomRotation',
+    'RandomZoom',
+    'RandomTranslation',
+    'RandomContrast',
+    'RandomBrightness',
+  ];
+  const topology = (classes: string[]) => ({
+    class_name: 'Sequential',
+    config: {
+      name: 'augmented',
+      layers: [
+        { class_name: 'InputLayer', config: { name: 'in', batch_shape: [null, 4, 4, 1] } },
+        ...classes.map((c, i) => ({
+          module: 'keras.layers',
+          class_name: c,
+          config: { name: `aug_${i}`, factor: 0.1, seed: 3, value_range: [0, 255], data_format: 'channels_last' },
+          registered_name: null,
+        })),
+        { class_name: 'Flatten', config: { name: 'flat' } },
+      ],
+    },
+  });
+  const normalised = normaliseTopology(topology(augmentation), 'm.keras') as {
+    config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+  };
+  assert.deepEqual(
+    normalised.config.layers.slice(1, -1).map((l) => [l.class_name, l.config]),
+    augmentation.map((_, i) => ['Activation', { name: `aug_${i}`, activation: 'linear' }]),
+  );
+  const model = await modelFromTopology(normalised, 'm.keras');
+  const x = tf.randomUniform([2, 4, 4, 1], 0, 255);
+  const y = model.predict(x) as tf.Tensor;
+  assert.deepEqual(Array.from(y.dataSync()), Array.from(x.dataSync()), 'the identity');
+  tf.dispose([x, y]);
+  model.dispose();
+  await assert.rejects(
+    modelFromTopology(normaliseTopology(topology(['RandomCrop']), 'm.keras'), 'm.keras'),
+    /Unknown layer: RandomCrop/,
+  );
 });
 
 test('a layer tfjs-layers does not know is named in one line, without the list of reasons TF.js appends', async () => {

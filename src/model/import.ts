@@ -1,7 +1,7 @@
 import { tfl } from '../tf';
 import { analyseKeras, KerasAnalysis } from './keras/analyse';
 import type { TrainingLoss } from './formats';
-import { INPUT_SCALING_CLASSES } from './keras/classes';
+import { INPUT_SCALING_CLASSES, isInferenceIdentity } from './keras/classes';
 import { ContractOptions, dataNormalisation, resolveContract } from './input-contract';
 import { META_FORMAT, ModelMeta, ModelOrigin } from './meta';
 
@@ -43,9 +43,12 @@ function perSampleInputShape(model: tfl.LayersModel, source: string): number[] {
   return shape as number[];
 }
 
-/** The first layer after the input, when it scales raw values itself (Rescaling; a Normalization is folded into a Dense on reading). */
+/**
+ * The first layer after the input, when it scales raw values itself (Rescaling; a Normalization is folded into a
+ * Dense on reading). Layers that pass images through at inference (augmentation, dropout) before it do not count.
+ */
 export function leadingScalingLayer(model: tfl.LayersModel): string | undefined {
-  const first = model.layers.find((l) => l.getClassName() !== 'InputLayer');
+  const first = model.layers.find((l) => !isInferenceIdentity(l));
   return first && INPUT_SCALING_CLASSES.has(first.getClassName())
     ? `${first.getClassName()} layer '${first.name}'`
     : undefined;

@@ -18,6 +18,7 @@
  * | LeakyReLU `negative_slope` (Keras 3)                                   | `alpha`                                       | Keras 3 renamed it; tfjs reads alpha |
  * | activation `silu` (Keras 3 saves `swish` so)                           | `swish`                                       | the same function, x * sigmoid(x); tfjs knows it as swish only |
  * | ReLU with a non-zero `negative_slope` or `threshold`                   | refused, one line                             | tfjs's ReLU takes max_value only and would silently compute something else |
+ * | RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness | Activation `linear` of the same name | image augmentation: the identity at inference, which is all deepend runs it as (growth does not augment); tfjs-layers has none of them |
  * | `__tuple__` / `__numpy__` / `__bytes__` wrappers                       | their value                                   | Keras 3 serialisation of Python values |
  * | `shared_object_id`, `build_config`, `compile_config`, `build_input_shape` (once used) | dropped                         | Keras bookkeeping tfjs does not read |
  * | functional `inbound_nodes: [{args: [__keras_tensor__...], kwargs}]`    | `[[[layer, node, tensor, kwargs], ...]]`      | Keras 3 node format; tfjs reads Keras 2 node lists |
@@ -39,6 +40,15 @@ const RENAMED_CLASSES: Record<string, string> = {
   LecunUniform: 'LeCunUniform',
   IdentityInitializer: 'Identity',
 };
+/** Keras's random augmentation layers that pass inputs through unchanged at inference (not RandomCrop: it crops). */
+const AUGMENTATION_CLASSES = new Set([
+  'RandomFlip',
+  'RandomRotation',
+  'RandomZoom',
+  'RandomTranslation',
+  'RandomContrast',
+  'RandomBrightness',
+]);
 const FLOAT_POLICIES = new Set(['mixed_float16', 'mixed_bfloat16', 'float16', 'bfloat16', 'float64']);
 
 function isObj(v: unknown): v is Obj {
@@ -236,11 +246,21 @@ function normaliseFunctional(rawConfig: Obj, source: string): Obj {
   };
 }
 
+/** An augmentation layer as the identity it is at inference: a linear Activation with its name (and input shape). */
+function identityOf(config: Obj): Obj {
+  const kept = ['name', 'trainable', 'dtype', 'batch_input_shape'].filter((k) => config[k] !== undefined);
+  return {
+    class_name: 'Activation',
+    config: { ...Object.fromEntries(kept.map((k) => [k, config[k]])), activation: 'linear' },
+  };
+}
+
 function normaliseLayerEntry(entry: Obj, source: string, graph: Graph | undefined): Obj {
   const className = String(entry.class_name);
-  const out: Obj = isModelEntry(entry)
-    ? normaliseModelEntry(entry, source)
-    : { class_name: className, config: normaliseLayerConfig(className, entry.config, source) };
+  let out: Obj;
+  if (isModelEntry(entry)) out = normaliseModelEntry(entry, source);
+  else if (AUGMENTATION_CLASSES.has(className)) out = identityOf(normaliseLayerConfig(className, entry.config, source));
+  else out = { class_name: className, config: normaliseLayerConfig(className, entry.config, source) };
   if (graph) {
     const name = String(entry.name ?? (isObj(entry.config) ? entry.config.name : ''));
     const nodes = Array.isArray(entry.inbound_nodes) ? entry.inbound_nodes : [];

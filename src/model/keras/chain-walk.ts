@@ -1,6 +1,6 @@
 import { DeependError } from '../../util/deepend-error';
 import { tfl } from '../../tf';
-import { PASSIVE_CLASSES, SITE_CLASSES, UNIT_FOLLOWER_CLASSES } from './classes';
+import { isInferenceIdentity, PASSIVE_CLASSES, SITE_CLASSES, UNIT_FOLLOWER_CLASSES } from './classes';
 
 /** The trainable chain at the end of a model, and where the frozen part ends. */
 export interface ChainWalk {
@@ -108,7 +108,10 @@ export function walkChain(model: tfl.LayersModel, freezeThrough?: string, source
 /** Why the walk stops at this layer (it and all below it stay frozen), or undefined to walk on. */
 function whyFrozen(layer: tfl.layers.Layer, freezeThrough: string | undefined): string | undefined {
   if (layer.name === freezeThrough) return `--freeze-through ${freezeThrough}`;
-  if (isNestedModel(layer)) return `${layer.name} is a nested model (a pretrained part)`;
+  if (isNestedModel(layer))
+    return isInferenceIdentity(layer)
+      ? `${layer.name} is a nested model that passes its input through at inference (augmentation, dropout)`
+      : `${layer.name} is a nested model (a pretrained part)`;
   if (!layer.trainable) return `${layer.name} has trainable: false`;
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { tfl } from '../../tf';
 import { BlockActivation, KerasLayer } from '../arch';
 
 /** Layers whose weights make a growth site when they are hidden and trainable. */
@@ -34,6 +35,28 @@ export const PASSIVE_CLASSES = new Set([
 
 /** Layers that scale raw input themselves: a model that begins with one takes raw pixels. */
 export const INPUT_SCALING_CLASSES = new Set(['Rescaling']);
+
+/** Layers that pass their input through unchanged at inference (an image augmentation layer is read as a linear Activation). */
+const INFERENCE_IDENTITY_CLASSES = new Set([
+  'InputLayer',
+  'Dropout',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+]);
+
+/**
+ * Whether a layer computes the identity at inference: a dropout or noise layer, a linear Activation (what an
+ * augmentation layer such as RandomFlip is read as), or a nested model made of such layers only (the Keras
+ * tutorials' `data_augmentation` Sequential).
+ */
+export function isInferenceIdentity(layer: tfl.layers.Layer): boolean {
+  if (layer instanceof tfl.LayersModel) return layer.layers.every(isInferenceIdentity);
+  const className = layer.getClassName();
+  if (className === 'Activation') return fromActivationName(layer.getConfig().activation) === 'linear';
+  return INFERENCE_IDENTITY_CLASSES.has(className);
+}
 
 function fromActivationName(name: unknown): BlockActivation {
   if (name === undefined || name === null || name === 'linear') return 'linear';
