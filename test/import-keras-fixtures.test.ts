@@ -216,3 +216,23 @@ for (const file of ['augmented.keras', 'augmented.h5']) {
     assert.match(again.stdout, /depth {8}4 \(sites: conv2d, conv2d_1, conv2d_deepend_1, dense\)/);
   });
 }
+
+for (const file of ['preprocessed.keras', 'preprocessed.h5']) {
+  test(`${file}: the transfer-learning tutorial's preprocess_input (x / 127.5 - 1, saved as operation layers) is read as Rescaling, so the model takes raw pixels, and its head grows`, async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'deepend-keras-preprocessed-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const source = join(FIXTURES, file);
+    const inspect = await runCli(['inspect', source]);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.match(
+      inspect.stdout,
+      /fed as pixels \(raw pixels 0\.\.255: the model scales them itself \(Rescaling layer 'true_divide'\)\)/,
+    );
+    assert.match(inspect.stdout, /frozen part {2}through 'backbone'/);
+    const grown = await grow(source, 2, join(root, 'grown'));
+    assert.deepEqual([grown.depthBefore, grown.depthAfter], [1, 2]);
+    assert.ok(grown.accuracyBefore > 0.7, `the fixture's held-out accuracy: ${grown.accuracyBefore}`);
+    const topology = readFileSync(join(root, 'grown', 'model.json'), 'utf8');
+    assert.ok(!/"(TrueDivide|Subtract)"/.test(topology), 'an operation layer in the grown model.json');
+  });
+}

@@ -220,7 +220,7 @@ test('labels beside the model: labels.txt in the directory, or metadata.json {la
   model.dispose();
 });
 
-test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu, an adapted Normalization, an LSTM, one raw score for two classes, augmentation layers in a nested Sequential) give Keras's own predictions, and the loss they were compiled with", async () => {
+test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu, an adapted Normalization, an LSTM, one raw score for two classes, augmentation layers in a nested Sequential, preprocess_input as operation layers) give Keras's own predictions, and the loss they were compiled with", async () => {
   const fixtures = join(__dirname, '..', '..', 'test', 'fixtures', 'keras');
   const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
   const losses: Record<string, unknown> = {
@@ -228,8 +228,20 @@ test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, Le
     tabular: { name: 'sparse_categorical_crossentropy', fromLogits: false },
     binary: { name: 'binary_crossentropy', fromLogits: true },
     augmented: { name: 'sparse_categorical_crossentropy', fromLogits: true },
+    preprocessed: { name: 'sparse_categorical_crossentropy', fromLogits: true },
   };
-  for (const name of ['cnn', 'functional', 'built', 'transfer', 'tabular', 'sequence', 'binary', 'augmented']) {
+  const names = [
+    'cnn',
+    'functional',
+    'built',
+    'transfer',
+    'tabular',
+    'sequence',
+    'binary',
+    'augmented',
+    'preprocessed',
+  ];
+  for (const name of names) {
     const { x, y, input_shape: shape } = expected.models[name] as { x: number[]; y: number[]; input_shape: number[] };
     for (const file of [`${name}.keras`, `${name}.h5`]) {
       const artifacts = await readModelArtifacts(join(fixtures, file));
@@ -287,6 +299,99 @@ test("Keras's augmentation layers are read as the identity they are at inference
   await assert.rejects(
     modelFromTopology(normaliseTopology(topology(['RandomCrop']), 'm.keras'), 'm.keras'),
     /Unknown layer: RandomCrop/,
+  );
+});
+
+test("a tensor divided, multiplied, added or subtracted by a number (Keras 3's operation layers, Keras 2's TFOpLambda) is a Rescaling; the merge layers of the same names, and a number divided by a tensor, are not", async () => {
+  const tensor = (layer: string) => ({
+    class_name: '__keras_tensor__',
+    config: { shape: [null, 3], dtype: 'float32', keras_history: [layer, 0, 0] },
+  });
+  const keras3 = (className: string, args: unknown[], from: string) => ({
+    class_name: className,
+    config: { name: `${className.toLowerCase()}_${from}` },
+    name: `${className.toLowerCase()}_${from}`,
+    inbound_nodes: [{ args, kwargs: {} }],
+  });
+  const functional = (layers: Record<string, unknown>[], last: string) => ({
+    class_name: 'Functional',
+    config: {
+      name: 'ops',
+      layers: [
+        { class_name: 'InputLayer', config: { name: 'in', batch_shape: [null, 3] }, name: 'in', inbound_nodes: [] },
+        ...layers,
+      ],
+      input_layers: [['in', 0, 0]],
+      output_layers: [[last, 0, 0]],
+    },
+  });
+  const model = await modelFromTopology(
+    normaliseTopology(
+      functional(
+        [
+          keras3('TrueDivide', [tensor('in'), 127.5], 'a'),
+          keras3('Subtract', [tensor('truedivide_a'), 1], 'b'),
+          keras3('Multiply', [4, tensor('subtract_b')], 'c'),
+          keras3('Add', [tensor('multiply_c'), 0.5], 'd'),
+        ],
+        'add_d',
+      ),
+      'ops.keras',
+    ),
+    'ops.keras',
+  );
+  const x = tf.tensor2d([[0, 127.5, 255]]);
+  const y = model.predict(x) as tf.Tensor;
+  // ((x / 127.5) - 1) * 4 + 0.5
+  assert.deepEqual(Array.from(y.dataSync()), [-3.5, 0.5, 4.5]);
+  tf.dispose([x, y]);
+  model.dispose();
+
+  // Keras 2 (tf.keras) writes `x / 127.5 - 1` as TFOpLambda layers whose node passes the number as y
+  const tfOp = (name: string, fn: string, from: string, y: number) => ({
+    class_name: 'TFOpLambda',
+    config: { name, trainable: true, dtype: 'float32', function: fn },
+    name,
+    inbound_nodes: [[from, 0, 0, { y, name: null }]],
+  });
+  const keras2 = {
+    class_name: 'Functional',
+    config: {
+      name: 'ops2',
+      layers: [
+        {
+          class_name: 'InputLayer',
+          config: { name: 'in', batch_input_shape: [null, 3] },
+          name: 'in',
+          inbound_nodes: [],
+        },
+        tfOp('tf.math.truediv', 'math.truediv', 'in', 127.5),
+        tfOp('tf.math.subtract', 'math.subtract', 'tf.math.truediv', 1),
+        tfOp('tf.__operators__.add', '__operators__.add', 'tf.math.subtract', 2),
+      ],
+      input_layers: [['in', 0, 0]],
+      output_layers: [['tf.__operators__.add', 0, 0]],
+    },
+  };
+  const fromKeras2 = await modelFromTopology(normaliseTopology(keras2, 'm.h5'), 'm.h5');
+  const x2 = tf.tensor2d([[0, 127.5, 255]]);
+  const y2 = fromKeras2.predict(x2) as tf.Tensor;
+  assert.deepEqual(Array.from(y2.dataSync()), [1, 2, 3]);
+  tf.dispose([x2, y2]);
+  fromKeras2.dispose();
+
+  // the merge layer Subtract (two tensors) stays what it is; 1 / x is not a Rescaling and stays unknown to tfjs
+  const merge = normaliseTopology(
+    functional([keras3('Subtract', [[tensor('in'), tensor('in')]], 'm')], 'subtract_m'),
+    'm.keras',
+  ) as { config: { layers: { class_name: string }[] } };
+  assert.equal(merge.config.layers[1].class_name, 'Subtract');
+  await assert.rejects(
+    modelFromTopology(
+      normaliseTopology(functional([keras3('TrueDivide', [1, tensor('in')], 'r')], 'truedivide_r'), 'r.keras'),
+      'r.keras',
+    ),
+    /Unknown layer: TrueDivide/,
   );
 });
 

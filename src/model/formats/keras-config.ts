@@ -19,6 +19,7 @@
  * | activation `silu` (Keras 3 saves `swish` so)                           | `swish`                                       | the same function, x * sigmoid(x); tfjs knows it as swish only |
  * | ReLU with a non-zero `negative_slope` or `threshold`                   | refused, one line                             | tfjs's ReLU takes max_value only and would silently compute something else |
  * | RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness | Activation `linear` of the same name | image augmentation: the identity at inference, which is all deepend runs it as (growth does not augment); tfjs-layers has none of them |
+ * | a tensor divided, multiplied, added to or subtracted by a number: Keras 3's TrueDivide / Multiply / Add / Subtract operation, Keras 2's TFOpLambda (`math.truediv`, ...) | Rescaling (scale, offset) of the same name | `preprocess_input` and `x / 127.5 - 1` in a functional model; tfjs-layers has no operation layers |
  * | `__tuple__` / `__numpy__` / `__bytes__` wrappers                       | their value                                   | Keras 3 serialisation of Python values |
  * | `shared_object_id`, `build_config`, `compile_config`, `build_input_shape` (once used) | dropped                         | Keras bookkeeping tfjs does not read |
  * | functional `inbound_nodes: [{args: [__keras_tensor__...], kwargs}]`    | `[[[layer, node, tensor, kwargs], ...]]`      | Keras 3 node format; tfjs reads Keras 2 node lists |
@@ -246,6 +247,65 @@ function normaliseFunctional(rawConfig: Obj, source: string): Obj {
   };
 }
 
+/** x op c as scale * x + offset, for a number c on the right (on either side where the operation commutes). */
+const SCALAR_OPERATIONS: Record<string, { right: (c: number) => [number, number]; commutes: boolean }> = {
+  TrueDivide: { right: (c) => [1 / c, 0], commutes: false },
+  Divide: { right: (c) => [1 / c, 0], commutes: false },
+  Multiply: { right: (c) => [c, 0], commutes: true },
+  Add: { right: (c) => [1, c], commutes: true },
+  Subtract: { right: (c) => [1, -c], commutes: false },
+};
+
+/** Keras 2's TFOpLambda functions that are those operations (`x / 127.5` is math.truediv, `x + 1` __operators__.add). */
+const TF_OP_FUNCTIONS: Record<string, string> = {
+  'math.truediv': 'TrueDivide',
+  'math.divide': 'TrueDivide',
+  'math.multiply': 'Multiply',
+  'math.add': 'Add',
+  '__operators__.add': 'Add',
+  'math.subtract': 'Subtract',
+};
+
+/**
+ * [scale, offset] when the entry is one tensor op'ed with one number: a Keras 3 operation layer (args
+ * [tensor, number]; the merge layers Add, Subtract, Multiply take one list of tensors, never a number, and the
+ * legacy .h5 drops the module that would tell them apart) or a Keras 2 TFOpLambda whose one node passes the number
+ * as `y`. Undefined for anything else.
+ */
+interface ScalarOperation {
+  scale: number;
+  offset: number;
+  /** The tensor it takes: [layer, node, tensor], node counted as the file counts it. */
+  input: [string, number, number];
+  keras3: boolean;
+}
+
+function scalarOperation(entry: Obj): ScalarOperation | undefined {
+  const nodes = Array.isArray(entry.inbound_nodes) ? entry.inbound_nodes : [];
+  if (nodes.length !== 1) return undefined;
+  const node = nodes[0];
+  if (entry.class_name === 'TFOpLambda') {
+    const op = isObj(entry.config) ? SCALAR_OPERATIONS[TF_OP_FUNCTIONS[String(entry.config.function)]] : undefined;
+    // a TFOpLambda's node is one call, [layer, node, tensor, kwargs] (some writers nest it in a list)
+    const call: unknown[] | undefined = Array.isArray(node) && Array.isArray(node[0]) ? node[0] : node;
+    if (!op || !Array.isArray(call) || !isTriple(call.slice(0, 3)) || !isObj(call[3])) return undefined;
+    const y = call[3].y;
+    if (typeof y !== 'number' || y === 0) return undefined;
+    const [scale, offset] = op.right(y);
+    return { scale, offset, input: call.slice(0, 3) as [string, number, number], keras3: false };
+  }
+  const op = SCALAR_OPERATIONS[String(entry.class_name)];
+  if (!op || !isObj(node) || !Array.isArray(node.args) || node.args.length !== 2) return undefined;
+  if (isObj(node.kwargs) && Object.keys(node.kwargs).length > 0) return undefined;
+  const [a, b] = node.args as unknown[];
+  let input = kerasHistory(a);
+  let c = b;
+  if (!input && op.commutes) [input, c] = [kerasHistory(b), a];
+  if (!input || typeof c !== 'number' || c === 0) return undefined;
+  const [scale, offset] = op.right(c);
+  return { scale, offset, input, keras3: true };
+}
+
 /** An augmentation layer as the identity it is at inference: a linear Activation with its name (and input shape). */
 function identityOf(config: Obj): Obj {
   const kept = ['name', 'trainable', 'dtype', 'batch_input_shape'].filter((k) => config[k] !== undefined);
@@ -257,15 +317,24 @@ function identityOf(config: Obj): Obj {
 
 function normaliseLayerEntry(entry: Obj, source: string, graph: Graph | undefined): Obj {
   const className = String(entry.class_name);
+  const scaling = graph ? scalarOperation(entry) : undefined;
   let out: Obj;
   if (isModelEntry(entry)) out = normaliseModelEntry(entry, source);
   else if (AUGMENTATION_CLASSES.has(className)) out = identityOf(normaliseLayerConfig(className, entry.config, source));
-  else out = { class_name: className, config: normaliseLayerConfig(className, entry.config, source) };
+  else if (scaling) {
+    const name = String(entry.name ?? (isObj(entry.config) ? entry.config.name : ''));
+    out = { class_name: 'Rescaling', config: { name, trainable: true, scale: scaling.scale, offset: scaling.offset } };
+  } else out = { class_name: className, config: normaliseLayerConfig(className, entry.config, source) };
   if (graph) {
     const name = String(entry.name ?? (isObj(entry.config) ? entry.config.name : ''));
     const nodes = Array.isArray(entry.inbound_nodes) ? entry.inbound_nodes : [];
     out.name = name;
-    out.inbound_nodes = nodes.map((n) => convertNode(n, { ...graph, layer: name }));
+    if (scaling) {
+      // the number was an argument of the operation; the Rescaling holds it, and its call takes none
+      const [layer, node, tensor] = scaling.input;
+      const index = scaling.keras3 && graph.models.has(layer) ? node + 1 : node;
+      out.inbound_nodes = [[[layer, index, tensor, {}]]];
+    } else out.inbound_nodes = nodes.map((n) => convertNode(n, { ...graph, layer: name }));
   }
   return out;
 }
