@@ -151,7 +151,7 @@ test('an LSTM model (frozen through its LSTM) is read without a word on stderr: 
 });
 
 for (const file of ['binary.keras', 'binary.h5']) {
-  test(`${file}: one raw score for two classes (BinaryCrossentropy(from_logits=True)) grows as a classifier; its grown model.keras names that loss and grows again; without the loss it is refused as a regression`, async (t) => {
+  test(`${file}: one raw score for two classes (BinaryCrossentropy(from_logits=True)) grows as a classifier; the .keras's grown model.keras names that loss and grows again, and without the loss is refused as a regression`, async (t) => {
     const root = mkdtempSync(join(tmpdir(), 'deepend-keras-binary-'));
     t.after(() => rmSync(root, { recursive: true, force: true }));
     const source = join(FIXTURES, file);
@@ -177,6 +177,7 @@ for (const file of ['binary.keras', 'binary.h5']) {
         registered_name: null,
       },
     });
+    if (file.endsWith('.h5')) return; // what follows reads the grown model.keras, the same from either file
     const again = await grow(join(root, 'grown', 'model.keras'), 4, join(root, 'again'), data);
     assert.deepEqual([again.depthBefore, again.depthAfter], [3, 4]);
 
@@ -193,7 +194,7 @@ for (const file of ['binary.keras', 'binary.h5']) {
 }
 
 for (const file of ['augmented.keras', 'augmented.h5']) {
-  test(`${file}: the image-classification tutorial's augmentation Sequential is a frozen identity, its Rescaling takes raw pixels, and it grows to a model of standard layers`, async (t) => {
+  test(`${file}: the image-classification tutorial's augmentation Sequential is a frozen identity, its Rescaling takes raw pixels, and the .keras grows to a model of standard layers`, async (t) => {
     const root = mkdtempSync(join(tmpdir(), 'deepend-keras-augmented-'));
     t.after(() => rmSync(root, { recursive: true, force: true }));
     const source = join(FIXTURES, file);
@@ -205,6 +206,8 @@ for (const file of ['augmented.keras', 'augmented.h5']) {
       /frozen part {2}through 'data_augmentation' \(data_augmentation is a nested model that passes its input through at inference/,
     );
     assert.match(inspect.stdout, /depth {8}3 \(sites: conv2d, conv2d_1, dense\)/);
+    // once read, growth is the same for either file: the .h5 is read and analysed, the .keras grown too
+    if (file.endsWith('.h5')) return;
     const grown = await grow(source, 4, join(root, 'grown'));
     assert.deepEqual([grown.depthBefore, grown.depthAfter], [3, 4]);
     // trained by make_fixtures.py on digits given as raw pixels: far above chance only when fed them so
@@ -218,7 +221,7 @@ for (const file of ['augmented.keras', 'augmented.h5']) {
 }
 
 for (const file of ['preprocessed.keras', 'preprocessed.h5']) {
-  test(`${file}: the transfer-learning tutorial's preprocess_input (x / 127.5 - 1, saved as operation layers) is read as Rescaling, so the model takes raw pixels, and its head grows`, async (t) => {
+  test(`${file}: the transfer-learning tutorial's preprocess_input (x / 127.5 - 1, saved as operation layers) is read as Rescaling, so the model takes raw pixels, and the .keras's head grows`, async (t) => {
     const root = mkdtempSync(join(tmpdir(), 'deepend-keras-preprocessed-'));
     t.after(() => rmSync(root, { recursive: true, force: true }));
     const source = join(FIXTURES, file);
@@ -229,6 +232,8 @@ for (const file of ['preprocessed.keras', 'preprocessed.h5']) {
       /fed as pixels \(raw pixels 0\.\.255: the model scales them itself \(Rescaling layer 'true_divide'\)\)/,
     );
     assert.match(inspect.stdout, /frozen part {2}through 'backbone'/);
+    // once read, growth is the same for either file: the .h5 is read and analysed, the .keras grown too
+    if (file.endsWith('.h5')) return;
     const grown = await grow(source, 2, join(root, 'grown'));
     assert.deepEqual([grown.depthBefore, grown.depthAfter], [1, 2]);
     assert.ok(grown.accuracyBefore > 0.7, `the fixture's held-out accuracy: ${grown.accuracyBefore}`);
