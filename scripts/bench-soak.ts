@@ -1,4 +1,4 @@
-// Soak: a real daemon (node --expose-gc) through many upgrade + rollback
+// Soak: a real daemon (node --expose-gc and the daemon's flags, as npm start runs it) through many upgrade + rollback
 // cycles with short growth budgets while predictions flow at a fixed rate.
 // Before each reading the daemon runs a full GC (POST /memory on the control
 // socket); every 10 cycles it prints RSS, heap, live tensors, open fds, the
@@ -18,6 +18,7 @@ import { ControlClient } from '../src/daemon/control-client';
 import type { MemoryReading } from '../src/daemon/memory-reading';
 import { steadyPredictions, waitForJobEnd } from './lib/daemon-load';
 import { DaemonProcess } from './lib/daemon-process';
+import { DAEMON_NODE_FLAGS } from '../src/util/node-flags';
 import { grownMappings, type Mapping, readSmaps, residentByKind } from './lib/smaps';
 import { option, printTable, writeResults } from './lib/table';
 
@@ -292,6 +293,7 @@ async function main(): Promise<void> {
     console.log(pass ? 'memory flat: within target' : 'memory grows: over target');
     const path = writeResults('soak', {
       cycles: CYCLES,
+      daemonNodeFlags: [...DAEMON_NODE_FLAGS],
       ratePerSecond: RATE,
       budgetSeconds: BUDGET_EPOCHS > 0 ? null : BUDGET_SECONDS,
       budgetEpochs: BUDGET_EPOCHS > 0 ? BUDGET_EPOCHS : null,

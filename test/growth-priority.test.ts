@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { ControlClient } from '../src/daemon/control-client';
 import { loadConfig } from '../src/config';
 import { DaemonProcess, TEST_POLICY, testHome, waitForJob } from './helpers/daemon';
 import { childPids, statFields } from './helpers/proc-stat';
+import { DAEMON_NODE_FLAGS } from '../src/util/node-flags';
 
 /** The nice value of each thread of process `pid` (field 19 of /proc/PID/task/TID/stat). */
 function threadNices(pid: number): number[] {
@@ -24,7 +25,7 @@ test('growthNice defaults to 19: growth yields the CPU unless the config says ot
   assert.throws(() => loadConfig({ env: { DEEPEND_GROWTH_NICE: '20' } }), /DEEPEND_GROWTH_NICE=20/);
 });
 
-test("the config's growthNice reaches every thread of the growth process, and the daemon's own keep the daemon's", {
+test("the config's growthNice reaches every thread of the growth process, and the daemon's own keep the daemon's; the daemon runs in V8's memory-saving mode, its growth process does not", {
   skip: process.platform !== 'linux' ? 'thread priorities are read from /proc' : false,
   timeout: 240_000,
 }, async (t) => {
@@ -37,11 +38,13 @@ test("the config's growthNice reaches every thread of the growth process, and th
   const client = new ControlClient(h.home);
   const { job } = await client.ok<{ job: { id: string } }>('POST', '/deepen', { toDepth: 3 });
   let nices: number[] = [];
+  let growthArgs: string[] = [];
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
     const [growth] = childPids(daemon.pid);
     // seen once TF.js has started: the growth process has reported progress
     if (growth !== undefined && daemon.lines.some((l) => l.msg === 'job progress' && l.job === job.id)) {
       nices = threadNices(growth);
+      growthArgs = readFileSync(`/proc/${growth}/cmdline`, 'utf8').split('\0');
       break;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -53,6 +56,12 @@ test("the config's growthNice reaches every thread of the growth process, and th
     new Set([getPriority()]),
     'the daemon runs at the nice it was started with',
   );
+  const daemonArgs = readFileSync(`/proc/${daemon.pid}/cmdline`, 'utf8').split('\0');
+  for (const flag of DAEMON_NODE_FLAGS) {
+    assert.ok(daemonArgs.includes(flag), `the daemon's command line: ${daemonArgs.join(' ')}`);
+    assert.ok(!growthArgs.includes(flag), `the growth process's command line: ${growthArgs.join(' ')}`);
+  }
+  assert.ok(!daemon.lines.some((l) => l.msg === 'V8 memory-saving mode is off'));
   await client.ok('POST', '/cancel', { jobId: job.id });
   assert.equal((await waitForJob(client, job.id, 60_000, daemon)).state, 'canceled');
   assert.equal((await daemon.stop()).code, 0);

@@ -1,11 +1,15 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../../src/util/node-flags';
 
 const BIN = resolve(__dirname, '../../../bin/deepend.js');
 
 export type LogLine = Record<string, unknown> & { msg: string; level: string; time: string };
 
-/** A real `deepend start` child process and the JSON log lines it wrote (stdout is a pipe, so the daemon logs JSON). */
+/**
+ * A real `deepend start` child process, started with the Node flags `npm start` and the systemd unit give it, and the
+ * JSON log lines it wrote (stdout is a pipe, so the daemon logs JSON).
+ */
 export class DaemonProcess {
   readonly lines: LogLine[] = [];
   stderr = '';
@@ -15,7 +19,7 @@ export class DaemonProcess {
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
   constructor(args: string[], env: NodeJS.ProcessEnv, opts: { nodeArgs?: string[] } = {}) {
-    this.child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'start', ...args], {
+    this.child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...(opts.nodeArgs ?? []), BIN, 'start', ...args], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

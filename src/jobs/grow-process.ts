@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ProgressEvent } from '../train/progress';
 import type { CandidateSummary } from './candidate';
 import type { FromWorker, GrowJobInput, ToWorker } from './grow-protocol';
+import { childExecArgv } from '../util/node-flags';
 
 export type GrowOutcome =
   | { kind: 'done'; candidate: CandidateSummary }
@@ -31,6 +32,8 @@ export function startGrowth(
 ): GrowthHandle {
   const abortFile = join(tmpdir(), `deepend-abort-${randomUUID()}`);
   const child = fork(join(__dirname, 'grow-worker.js'), [], {
+    // the growth trains for minutes and then ends: the daemon's memory-saving mode would only slow it
+    execArgv: childExecArgv(),
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
