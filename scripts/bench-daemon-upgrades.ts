@@ -69,12 +69,16 @@ const pts = (x: number | null) => (x === null ? '-' : `${x >= 0 ? '+' : ''}${x.t
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'deepend-bench-upgrades-'));
   const home = join(root, 'home');
-  const daemon = new DaemonProcess([], {
-    DEEPEND_HOME: home,
-    DEEPEND_HTTP_PORT: '0',
-    DEEPEND_MQTT_EMBEDDED_PORT: '0',
-    DEEPEND_DEVICE_ID: 'bench-upgrades',
-  });
+  const daemon = new DaemonProcess(
+    [],
+    {
+      DEEPEND_HOME: home,
+      DEEPEND_HTTP_PORT: '0',
+      DEEPEND_MQTT_EMBEDDED_PORT: '0',
+      DEEPEND_DEVICE_ID: 'bench-upgrades',
+    },
+    { shippedFlags: true },
+  );
   try {
     const url = await daemon.running(120_000);
     const client = new ControlClient(home);

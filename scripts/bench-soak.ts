@@ -120,6 +120,7 @@ async function main(): Promise<void> {
       DEEPEND_DEVICE_ID: 'soak',
     },
     {
+      shippedFlags: true,
       nodeArgs: [
         '--expose-gc',
         ...(HEAP_SNAPSHOTS ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${HEAP_SNAPSHOTS}`] : []),

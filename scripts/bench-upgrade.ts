@@ -34,7 +34,11 @@ async function predictSome(url: string, n: number): Promise<void> {
 /** The default upgrade: first start on this machine, the automatic upgrade the matching rule queues, until it commits. */
 async function upgrade(root: string) {
   const started = Date.now();
-  const daemon = new DaemonProcess([], { DEEPEND_HOME: join(root, 'upgrade'), DEEPEND_HTTP_PORT: '0' });
+  const daemon = new DaemonProcess(
+    [],
+    { DEEPEND_HOME: join(root, 'upgrade'), DEEPEND_HTTP_PORT: '0' },
+    { shippedFlags: true },
+  );
   try {
     const url = await daemon.running();
     const queued = await daemon.waitFor((l) => l.msg === 'automatic upgrade queued');
@@ -71,11 +75,11 @@ async function idle(root: string) {
     policy,
     'rules:\n  - name: manual\n    targetDepth: 4\n    method: dils\n    maxStep: 2\n    budget: { minutes: 1 }\n    gate: { minGain: 0.001, minAccuracy: 0.9 }\n    automatic: false\n',
   );
-  const daemon = new DaemonProcess([], {
-    DEEPEND_HOME: join(root, 'idle'),
-    DEEPEND_HTTP_PORT: '0',
-    DEEPEND_POLICY: policy,
-  });
+  const daemon = new DaemonProcess(
+    [],
+    { DEEPEND_HOME: join(root, 'idle'), DEEPEND_HTTP_PORT: '0', DEEPEND_POLICY: policy },
+    { shippedFlags: true },
+  );
   try {
     const url = await daemon.running();
     await predictSome(url, 50);

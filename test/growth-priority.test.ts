@@ -32,7 +32,8 @@ test("the config's growthNice reaches every thread of the growth process, and th
   const h = testHome(t, 'this-machine');
   // a budget long enough to find the growth process at work; the job is canceled once it is seen
   writeFileSync(h.policy, TEST_POLICY.replaceAll('epochs: 1', 'epochs: 20'));
-  const daemon = new DaemonProcess([], { ...h.env, DEEPEND_GROWTH_NICE: '7' });
+  // as npm start and the systemd unit start it
+  const daemon = new DaemonProcess([], { ...h.env, DEEPEND_GROWTH_NICE: '7' }, { shippedFlags: true });
   t.after(() => daemon.kill());
   await daemon.running();
   const client = new ControlClient(h.home);

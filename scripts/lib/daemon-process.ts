@@ -7,8 +7,10 @@ const BIN = resolve(__dirname, '../../../bin/deepend.js');
 export type LogLine = Record<string, unknown> & { msg: string; level: string; time: string };
 
 /**
- * A real `deepend start` child process, started with the Node flags `npm start` and the systemd unit give it, and the
- * JSON log lines it wrote (stdout is a pipe, so the daemon logs JSON).
+ * A real `deepend start` child process and the JSON log lines it wrote (stdout is a pipe, so the daemon logs JSON).
+ * `shippedFlags`: started with the Node flags `npm start` and the systemd unit give it (V8's memory-saving mode), as
+ * the benchmarks measure it. The tests' daemons run without them: with them the suite took 783 CPU-s instead of 697
+ * (the small young generation collects more often while TF.js loads), and what they test does not depend on them.
  */
 export class DaemonProcess {
   readonly lines: LogLine[] = [];
@@ -18,8 +20,9 @@ export class DaemonProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
-  constructor(args: string[], env: NodeJS.ProcessEnv, opts: { nodeArgs?: string[] } = {}) {
-    this.child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...(opts.nodeArgs ?? []), BIN, 'start', ...args], {
+  constructor(args: string[], env: NodeJS.ProcessEnv, opts: { nodeArgs?: string[]; shippedFlags?: boolean } = {}) {
+    const flags = [...(opts.shippedFlags ? DAEMON_NODE_FLAGS : []), ...(opts.nodeArgs ?? [])];
+    this.child = spawn(process.execPath, [...flags, BIN, 'start', ...args], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
