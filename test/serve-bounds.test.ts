@@ -119,14 +119,17 @@ const p99 = (sorted: number[]) => sorted[Math.min(sorted.length - 1, Math.floor(
 test('a flood of slow clients: each gets 408 in time, a normal client keeps being answered within the p99 limit', {
   timeout: 180_000,
 }, async () => {
-  const idle = await latencies(100, 5);
+  // 200 requests a phase: the p99 of 100 is their slowest, which one scheduling hiccup of a loaded machine decides
+  // (a CI run failed at 74.5 ms against a 50 ms limit so); of 200 it leaves out the slowest
+  const idle = await latencies(200, 5);
   assert.equal(idle.failed, 0);
   // 50 trickle their headers, 50 their body; loopback only; each ends by itself at the server's timeouts
   const flood = [
     ...Array.from({ length: 50 }, () => slowClient(false)),
     ...Array.from({ length: 50 }, () => slowClient(true)),
   ];
-  const during = await latencies(100, 20);
+  // about as long as the flood lasts (its clients end at 1.5 and 3 s)
+  const during = await latencies(200, 10);
   const answers = await Promise.all(flood.map((c) => c.answer));
   assert.equal(during.failed, 0, 'no request of the normal client failed');
   // the bench's rule (bench:swap): p99 at most 3x idle; a floor for this shared machine's scheduling noise
