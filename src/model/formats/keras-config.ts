@@ -266,12 +266,6 @@ const TF_OP_FUNCTIONS: Record<string, string> = {
   'math.subtract': 'Subtract',
 };
 
-/**
- * [scale, offset] when the entry is one tensor op'ed with one number: a Keras 3 operation layer (args
- * [tensor, number]; the merge layers Add, Subtract, Multiply take one list of tensors, never a number, and the
- * legacy .h5 drops the module that would tell them apart) or a Keras 2 TFOpLambda whose one node passes the number
- * as `y`. Undefined for anything else.
- */
 interface ScalarOperation {
   scale: number;
   offset: number;
@@ -280,6 +274,12 @@ interface ScalarOperation {
   keras3: boolean;
 }
 
+/**
+ * The scale and offset of an entry that is one tensor op'ed with one number: a Keras 3 operation layer (args
+ * [tensor, number]; the merge layers Add, Subtract, Multiply take one list of tensors, never a number, and the
+ * legacy .h5 drops the module that would tell them apart) or a Keras 2 TFOpLambda whose one node passes the number
+ * as `y`. Undefined for anything else.
+ */
 function scalarOperation(entry: Obj): ScalarOperation | undefined {
   const nodes = Array.isArray(entry.inbound_nodes) ? entry.inbound_nodes : [];
   if (nodes.length !== 1) return undefined;
@@ -317,16 +317,15 @@ function identityOf(config: Obj): Obj {
 
 function normaliseLayerEntry(entry: Obj, source: string, graph: Graph | undefined): Obj {
   const className = String(entry.class_name);
+  const name = String(entry.name ?? (isObj(entry.config) ? entry.config.name : ''));
   const scaling = graph ? scalarOperation(entry) : undefined;
   let out: Obj;
   if (isModelEntry(entry)) out = normaliseModelEntry(entry, source);
   else if (AUGMENTATION_CLASSES.has(className)) out = identityOf(normaliseLayerConfig(className, entry.config, source));
-  else if (scaling) {
-    const name = String(entry.name ?? (isObj(entry.config) ? entry.config.name : ''));
+  else if (scaling)
     out = { class_name: 'Rescaling', config: { name, trainable: true, scale: scaling.scale, offset: scaling.offset } };
-  } else out = { class_name: className, config: normaliseLayerConfig(className, entry.config, source) };
+  else out = { class_name: className, config: normaliseLayerConfig(className, entry.config, source) };
   if (graph) {
-    const name = String(entry.name ?? (isObj(entry.config) ? entry.config.name : ''));
     const nodes = Array.isArray(entry.inbound_nodes) ? entry.inbound_nodes : [];
     out.name = name;
     if (scaling) {
