@@ -35,6 +35,13 @@ test("the flags are recognised on a command line and taken off for a child that 
   assert.deepEqual(childExecArgv([...DAEMON_NODE_FLAGS, '-e', 'fork()', '--eval=fork()', '--expose-gc']), [
     '--expose-gc',
   ]);
+  // a combined -pe takes the next argument as code too; V8's underscore spelling is the same flag
+  assert.deepEqual(childExecArgv(['--optimize_for_size', '-pe', 'fork()', '--expose-gc']), ['--expose-gc']);
+  assert.ok(hasDaemonNodeFlags(['--optimize_for_size']));
+  assert.deepEqual(childExecArgv(['--stack-size=900', '--optimize-for-size', '--max_old_space_size=300']), [
+    '--stack-size=900',
+    '--max_old_space_size=300',
+  ]);
   // without the daemon's flags: fork's own default, which knows what to drop
   assert.equal(childExecArgv(['-e', 'fork()']), undefined);
 });

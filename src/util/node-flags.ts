@@ -9,24 +9,39 @@
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--optimize-for-size'];
 
+/** A Node or V8 flag's name in one spelling: V8 reads `--optimize_for_size` as `--optimize-for-size`. */
+function flagName(arg: string): string {
+  const eq = arg.indexOf('=');
+  const name = eq < 0 ? arg : arg.slice(0, eq);
+  return name.startsWith('--') ? name.replace(/_/g, '-') : name;
+}
+
+function isDaemonFlag(arg: string): boolean {
+  return DAEMON_NODE_FLAGS.includes(flagName(arg));
+}
+
+/** `-e CODE`, `-p CODE`, `-pe CODE`, `--eval CODE`, `--print CODE`: a flag whose next argument is code. */
+const EVAL_FLAG = /^(-[ep]{1,2}|--eval|--print)$/;
+
 /**
  * The execArgv for a forked child that trains (a growth), where speed counts more than memory: this process's
- * without the daemon's flags, or undefined (fork's default) when it has none of them. fork() drops `-e CODE` from
- * its default itself, and from that alone; an explicit list keeps it, so it is dropped here too (a child would run
- * the parent's script again, and fork again).
+ * without the daemon's flags, or undefined (fork's default) when it has none of them. fork() drops the code of
+ * `-e CODE` from its default itself, and from that alone; an explicit list keeps it, so it is dropped here too (a
+ * child would run the parent's script again, and fork again).
  */
 export function childExecArgv(execArgv: readonly string[] = process.execArgv): string[] | undefined {
-  if (!DAEMON_NODE_FLAGS.some((flag) => execArgv.includes(flag))) return undefined;
+  if (!execArgv.some(isDaemonFlag)) return undefined;
   const out: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const arg = execArgv[i];
-    if (['-e', '--eval', '-p', '--print'].includes(arg)) i++;
-    else if (!/^--(eval|print)=/.test(arg) && !DAEMON_NODE_FLAGS.includes(arg)) out.push(arg);
+    if (EVAL_FLAG.test(arg)) i++;
+    else if (!/^--(eval|print)=/.test(arg) && !isDaemonFlag(arg)) out.push(arg);
   }
   return out;
 }
 
-/** Whether this process was started with the daemon's Node flags. */
+/** Whether this process was started with the daemon's Node flags, in either spelling. */
 export function hasDaemonNodeFlags(execArgv: readonly string[] = process.execArgv): boolean {
-  return DAEMON_NODE_FLAGS.every((flag) => execArgv.includes(flag));
+  const names = execArgv.map(flagName);
+  return DAEMON_NODE_FLAGS.every((flag) => names.includes(flag));
 }
