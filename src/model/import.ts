@@ -44,12 +44,25 @@ function perSampleInputShape(model: tfl.LayersModel, source: string): number[] {
 }
 
 /**
- * The first layer after the input, when it scales raw values itself (Rescaling; a Normalization is folded into a
- * Dense on reading). Layers that pass images through at inference (augmentation, dropout) before it do not count.
+ * The largest scale that says a model takes raw pixels: 1/255 or 1/127.5 maps 0..255 into a unit range. A scale
+ * like x * 2 - 1 or x - 0.5 expects values already in 0..1.
+ */
+const RAW_PIXEL_SCALE_MAX = 1 / 100;
+
+function scalesRawPixels(layer: tfl.layers.Layer): boolean {
+  const scale = layer.getConfig().scale;
+  const scales = (Array.isArray(scale) ? scale : [scale]).map(Number);
+  return scales.length > 0 && scales.every((v) => Number.isFinite(v) && Math.abs(v) <= RAW_PIXEL_SCALE_MAX);
+}
+
+/**
+ * The first layer after the input, when it scales raw pixels itself (a Rescaling by 1/255 or so; a Normalization
+ * is folded into a Dense on reading). Layers that pass images through at inference (augmentation, dropout) before
+ * it do not count.
  */
 export function leadingScalingLayer(model: tfl.LayersModel): string | undefined {
   const first = model.layers.find((l) => !isInferenceIdentity(l));
-  return first && INPUT_SCALING_CLASSES.has(first.getClassName())
+  return first && INPUT_SCALING_CLASSES.has(first.getClassName()) && scalesRawPixels(first)
     ? `${first.getClassName()} layer '${first.name}'`
     : undefined;
 }
