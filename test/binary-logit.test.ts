@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBinaryFromLogits, kerasLossConfig, trainingLossOf } from '../src/model/formats/training-loss';
-import { tf } from '../src/tf';
+import { tf, tfl } from '../src/tf';
+import { analyseKeras } from '../src/model/keras/analyse';
 import { classifierLoss, predictedClasses } from '../src/train/classifier';
 import { classesOf } from '../src/serve/predict-tap';
 import { useTestBackend } from './helpers/backend';
@@ -37,8 +38,14 @@ test('the training loss as Keras 2 .h5, Keras 3 (.keras and .h5), tensorflowjs_c
     name: 'binary_focal_crossentropy',
     fromLogits: true,
   });
+  // a one-output model compiled with a list or a dict of its one loss
+  assert.deepEqual(trainingLossOf({ loss: [keras3.loss] }), { name: 'binary_crossentropy', fromLogits: true });
+  assert.deepEqual(trainingLossOf({ loss: { score: keras2.loss } }), { name: 'binary_crossentropy', fromLogits: true });
+  assert.deepEqual(trainingLossOf({ loss: { score: 'mse' } }), { name: 'mse', fromLogits: false });
   // one loss per output, none, or no training config at all: no loss to go by
   assert.equal(trainingLossOf({ loss: ['mse', 'binary_crossentropy'] }), undefined);
+  assert.equal(trainingLossOf({ loss: { a: 'mse', b: 'binary_crossentropy' } }), undefined);
+  assert.equal(trainingLossOf({ loss: [] }), undefined);
   assert.equal(trainingLossOf({ loss: null }), undefined);
   assert.equal(trainingLossOf(undefined), undefined);
 
@@ -81,5 +88,37 @@ test('one raw score per sample: binary cross-entropy from logits, finite for lar
   const rows = scores.map((v) => [v]);
   assert.deepEqual(classesOf(rows, 'logits'), [0, 0, 1, 1, 1, 0]);
   assert.deepEqual(classesOf([[0.3], [0.7]], 'sigmoid'), [0, 1]);
+  // exactly on the threshold, training, the gate and the served tap all say class 0
+  const edge = tf.tensor2d([[0], [0.5]]);
+  assert.deepEqual(Array.from(tf.tidy(() => predictedClasses(edge, 'logits').dataSync())), [0, 1]);
+  assert.deepEqual(Array.from(tf.tidy(() => predictedClasses(edge, 'sigmoid').dataSync())), [0, 0]);
+  assert.deepEqual(classesOf([[0], [0.5]], 'logits'), [0, 1]);
+  assert.deepEqual(classesOf([[0], [0.5]], 'sigmoid'), [0, 0]);
+  edge.dispose();
   tf.dispose([z, labels, loss, small, smallLabels]);
+});
+
+test('raw scores by the loss they were trained with: one from logits is two classes, several from logits are multi-label and refused', async () => {
+  await useTestBackend();
+  const scores = (units: number) =>
+    tfl.sequential({
+      layers: [
+        tfl.layers.dense({ units: 4, activation: 'relu', inputShape: [3], name: 'hidden' }),
+        tfl.layers.dense({ units, name: 'scores' }),
+      ],
+    });
+  const bce = { name: 'binary_crossentropy', fromLogits: true };
+  const one = scores(1);
+  assert.equal(analyseKeras(one, { loss: bce }).spec.output, 'logits');
+  const three = scores(3);
+  assert.equal(
+    analyseKeras(three, { loss: { name: 'sparse_categorical_crossentropy', fromLogits: true } }).spec.output,
+    'logits',
+  );
+  assert.throws(
+    () => analyseKeras(three, { loss: bce, source: 'tags.keras' }),
+    /^Error: tags\.keras: the output layer 'scores' is 3 raw scores trained with binary_crossentropy from logits: 3 independent yes\/no answers \(multi-label\)/,
+  );
+  one.dispose();
+  three.dispose();
 });

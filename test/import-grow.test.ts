@@ -81,7 +81,7 @@ test('inspect reads a converter export: format, producer, sites, depth, input sc
   assert.equal(report.depth, 3);
   assert.deepEqual(report.inputShape, [28, 28, 1]);
   assert.equal(report.inputContract.scale, 1 / 255);
-  assert.deepEqual(report.output, { kind: 'softmax', classes: 10 });
+  assert.deepEqual(report.output, { kind: 'softmax', values: 10, classOf: 'argmax', classes: 10 });
   assert.ok(report.methods.every((m: { ok: boolean }) => m.ok));
   const table = await runCli(['inspect', transferDir]);
   assert.equal(table.code, 0, table.stderr);
@@ -408,7 +408,7 @@ test('a chain with every supported layer kind: Rescaling means raw pixels, every
   const report = JSON.parse(inspected.stdout);
   assert.deepEqual(report.sites, ['conv_a', 'conv_b', 'conv_c', 'dense_a', 'dense_b']);
   assert.equal(report.inputContract.scale, 1, 'the model rescales raw pixels itself');
-  assert.deepEqual(report.output, { kind: 'softmax', classes: 10 });
+  assert.deepEqual(report.output, { kind: 'softmax', values: 10, classOf: 'argmax', classes: 10 });
   const identity = report.methods.find((m: { method: string }) => m.method === 'identity');
   assert.match(identity.reason, /the unit of conv_c ends in PReLU/);
   const out = join(root, 'every-layer-grown');

@@ -125,7 +125,7 @@ test('GET /v1/models/NAME reports TF Serving version status', async () => {
   assertError(await call('GET', '/v1/models/default/versions/x1'), 400, /whole number/);
 });
 
-test('GET /v1/models/NAME/metadata gives shapes, labels, depth, family, version, sha256 and backend', async () => {
+test('GET /v1/models/NAME/metadata gives shapes, labels, the output and how to read it, depth, family, version, sha256 and backend', async () => {
   const r = await call('GET', '/v1/models/default/metadata');
   assert.equal(r.status, 200);
   assert.deepEqual(r.json.model_spec, { name: 'default', signature_name: '', version: '1' });
@@ -138,6 +138,7 @@ test('GET /v1/models/NAME/metadata gives shapes, labels, depth, family, version,
   const d = r.json.metadata.deepend;
   assert.deepEqual(d.inputShape, [28, 28, 1]);
   assert.deepEqual(d.labels, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  assert.deepEqual(d.output, { kind: 'softmax', values: 10, classOf: 'argmax' });
   assert.equal(d.depth, 2);
   assert.equal(d.family, 'conv');
   assert.equal(d.version, 1);

@@ -12,6 +12,7 @@ import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServe
 import type { ObservedPredict } from '../src/serve/predict-tap';
 import { useTestBackend } from './helpers/backend';
 import { REPO, runCli } from './helpers/cli';
+import { loadPlain } from './helpers/user-models';
 
 const FIXTURES = join(REPO, 'test', 'fixtures', 'keras');
 
@@ -36,6 +37,16 @@ test('a one-score model answers its raw score per instance; the observed class i
     dir,
   ]);
   assert.equal(grown.code, 0, grown.stderr);
+
+  // plain TF.js loads the grown model.json, which names its loss as tensorflowjs_converter does
+  const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  assert.deepEqual(modelJson.modelTopology.training_config.loss.config, {
+    name: 'binary_crossentropy',
+    from_logits: true,
+  });
+  const plain = await loadPlain(dir);
+  assert.deepEqual(plain.outputs[0].shape, [null, 1]);
+  plain.dispose();
 
   const served = await loadServedModel(dir, 1);
   const slot = new ModelSlot('binary');
@@ -73,6 +84,15 @@ test('a one-score model answers its raw score per instance; the observed class i
   });
   assert.equal(res.status, 200);
   const predictions = ((await res.json()) as { predictions: number[][] }).predictions;
+  const metadata = await fetch(`http://127.0.0.1:${serverPort(server)}/v1/models/binary/metadata`);
+  assert.deepEqual(
+    ((await metadata.json()) as { metadata: { deepend: { output: unknown } } }).metadata.deepend.output,
+    {
+      kind: 'logits',
+      values: 1,
+      classOf: 'above 0',
+    },
+  );
   assert.deepEqual(
     predictions.map((p) => p.length),
     [1, 1, 1, 1],
@@ -89,6 +109,6 @@ test('a one-score model answers its raw score per instance; the observed class i
   assert.deepEqual(observed[0].classes.slice(0, 3), [0, 1, 1]);
   assert.deepEqual(
     observed[0].classes,
-    scores.map((s) => (s >= 0 ? 1 : 0)),
+    scores.map((s) => (s > 0 ? 1 : 0)),
   );
 });

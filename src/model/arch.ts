@@ -41,6 +41,30 @@ export function isOneUnitBinary(output: OutputKind | undefined, units: number): 
   return units === 1 && (output === 'sigmoid' || output === 'logits');
 }
 
+/**
+ * A one-unit output names class 1 when it is above this: p > 0.5 for a sigmoid, z > 0 for a logit (the same
+ * answer, as sigmoid(0) = 0.5; Keras's binary accuracy also counts only values strictly above it).
+ */
+export function oneUnitThreshold(output: OutputKind | undefined): number {
+  return output === 'logits' ? 0 : 0.5;
+}
+
+/**
+ * How a client reads an answer row of `values` numbers (inspect --json, the serving metadata): what they are, and
+ * how the class is read off ('argmax', or for one value 'above 0' for a logit and 'above 0.5' for a sigmoid).
+ */
+export interface OutputReading {
+  kind: OutputKind;
+  values: number;
+  classOf: 'argmax' | 'above 0' | 'above 0.5';
+}
+
+export function outputReading(output: OutputKind | undefined, values: number): OutputReading {
+  const kind = output ?? 'softmax';
+  if (!isOneUnitBinary(kind, values)) return { kind, values, classOf: 'argmax' };
+  return { kind, values, classOf: kind === 'logits' ? 'above 0' : 'above 0.5' };
+}
+
 /** Hidden dense layer: dense(units) -> activation. */
 export interface DenseBlock {
   kind: 'dense';

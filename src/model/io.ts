@@ -6,7 +6,8 @@ import { tf, tfl } from '../tf';
 import { ModelMeta, validateMeta } from './meta';
 import { writeDirAtomically } from '../util/atomic-dir';
 import './scaled-add';
-import { artifactsOf, layersModelFiles } from './formats';
+import { artifactsOf, BINARY_FROM_LOGITS, layersModelFiles, type TrainingLoss } from './formats';
+import { type ArchSpec, isOneUnitBinary } from './arch';
 
 export const MODEL_JSON = 'model.json';
 export const META_JSON = 'meta.json';
@@ -21,11 +22,20 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * The training loss a saved file must name for a reader without meta.json to take the model as deepend does: a
+ * one-unit logit reads as a regression unless its file names binary cross-entropy from logits.
+ */
+export function lossToRecord(model: tfl.LayersModel, arch: Pick<ArchSpec, 'output'>): TrainingLoss | undefined {
+  const units = model.outputs[0].shape.at(-1) ?? 0;
+  return arch.output === 'logits' && isOneUnitBinary('logits', units) ? BINARY_FROM_LOGITS : undefined;
+}
+
 export type MetaWithoutDigest = Omit<ModelMeta, 'weightsSha256' | 'parameters'>;
 
 /**
  * Saves the model in the TF.js converter's layout (model.json + group1-shard1ofN.bin, what plain
- * tf.loadLayersModel reads) with meta.json (+ extra files such as report.json) into `dir`, all or nothing: the
+ * tf.loadLayersModel reads; model.json names the training loss where the output needs it) with meta.json (+ extra files such as report.json) into `dir`, all or nothing: the
  * directory appears only once every file is written. Returns the final meta.
  */
 export async function saveModel(
@@ -40,7 +50,7 @@ export async function saveModel(
     parameters: model.countParams(),
     weightsSha256: sha256Hex(new Uint8Array(artifacts.weightData)),
   };
-  const files = layersModelFiles(artifacts);
+  const files = layersModelFiles(artifacts, { loss: lossToRecord(model, meta.arch) });
   await writeDirAtomically(dir, async (tmp) => {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
     writeFileSync(join(tmp, META_JSON), JSON.stringify(full, null, 2) + '\n');

@@ -10,6 +10,7 @@ import { parseBatch } from './instances';
 import { ModelSlot } from './model-slot';
 import { outputWidth, ServedModel, servingNormalisationOf } from './served-model';
 import { originOf } from '../model/meta';
+import { outputReading } from '../model/arch';
 import { classesOf } from './predict-tap';
 
 export const VERSION_HEADER = 'x-model-version';
@@ -111,6 +112,7 @@ export function modelMetadata(res: ServerResponse, slot: ModelSlot, version: num
           depth: meta.depth,
           inputShape: meta.inputShape,
           labels: meta.labels,
+          output: outputReading(meta.arch.output, outputWidth(served)),
           normalisation: servingNormalisationOf(meta),
           inputContract: meta.inputContract ?? null,
           origin: originOf(meta),

@@ -1,4 +1,4 @@
-import type { OutputKind } from '../model/arch';
+import { type OutputKind, oneUnitThreshold } from '../model/arch';
 import type { ServedModel } from './served-model';
 
 /** One answered predict request, as a tap sees it after the answer has gone out. */
@@ -36,9 +36,9 @@ export interface PredictTap {
 
 /** The class of each output row: argmax, or for one value a sigmoid's 0/1 at 0.5 (a logit's at 0). */
 export function classesOf(rows: readonly number[][], output?: OutputKind): number[] {
-  const threshold = output === 'logits' ? 0 : 0.5;
+  const threshold = oneUnitThreshold(output);
   return rows.map((row) => {
-    if (row.length === 1) return row[0] >= threshold ? 1 : 0;
+    if (row.length === 1) return row[0] > threshold ? 1 : 0;
     let best = 0;
     for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
     return best;

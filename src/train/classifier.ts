@@ -1,5 +1,5 @@
 import { tf, tfl } from '../tf';
-import type { OutputKind } from '../model/arch';
+import { type OutputKind, oneUnitThreshold } from '../model/arch';
 import { AngleStopRule } from './angle-stop';
 import { Budget } from './budget';
 import { Checkpoint, LoopResult, LoopSchedule, localStep, runLoop, runLoopAsync } from './loop';
@@ -79,7 +79,7 @@ export function classifierLoss(
 export function predictedClasses(outputs: tf.Tensor, output: OutputKind = 'softmax'): tf.Tensor {
   return tf.tidy(() =>
     outputs.shape[outputs.shape.length - 1] === 1
-      ? tf.cast(tf.greater(tf.reshape(outputs, [-1]), output === 'logits' ? 0 : 0.5), 'int32')
+      ? tf.cast(tf.greater(tf.reshape(outputs, [-1]), oneUnitThreshold(output)), 'int32')
       : tf.argMax(outputs, -1),
   );
 }

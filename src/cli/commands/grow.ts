@@ -1,7 +1,7 @@
 import { selectBackend } from '../../compute/backend';
-import { depthOf, isOneUnitBinary } from '../../model/arch';
-import { saveModel } from '../../model/io';
-import { artifactsOf, BINARY_FROM_LOGITS, kerasFileBytes } from '../../model/formats';
+import { depthOf } from '../../model/arch';
+import { lossToRecord, saveModel } from '../../model/io';
+import { artifactsOf, kerasFileBytes } from '../../model/formats';
 import { openModelWithData } from '../../model/open';
 import { dataLimitOf, importFlagsOf } from '../model-flags';
 import { childMeta } from '../../grow/child-meta';
@@ -100,10 +100,7 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
       ...growthPicture(report),
       title: `${report.method}: depth ${depthOf(parent.meta.arch)} → ${report.depthAfter}, held-out ${pct(report.accuracyBefore)} → ${pct(report.accuracyAfter)}`,
     });
-    // a one-unit logit reads as a regression unless the file names its loss (model.keras's compile_config)
-    const units = model.outputs[0].shape.at(-1) ?? 0;
-    const loss =
-      parent.meta.arch.output === 'logits' && isOneUnitBinary('logits', units) ? BINARY_FROM_LOGITS : undefined;
+    const loss = lossToRecord(model, parent.meta.arch);
     const keras: Record<string, Uint8Array> =
       format === 'keras' ? { [KERAS_FILE]: await kerasFileBytes(await artifactsOf(model), loss) } : {};
     await saveModel(model, childMeta(parent.meta, report, args.values.get('name')), out, {

@@ -1,7 +1,7 @@
 import { formatTable } from '../../cli-kit/table';
 import { selectBackend } from '../../compute/backend';
 import { methodCapabilities } from '../../grow/capabilities';
-import { ArchSpec, KerasLayer } from '../../model/arch';
+import { ArchSpec, KerasLayer, outputReading } from '../../model/arch';
 import { loadArtifacts, readModelArtifacts } from '../../model/formats';
 import { describeContract, InputContract, resolveContract } from '../../model/input-contract';
 import { analyseKeras } from '../../model/keras/analyse';
@@ -28,10 +28,15 @@ interface LayerRow {
   role: Role;
 }
 
+/** The numbers the model answers per instance: its output layer's units. */
+function outputUnits(spec: ArchSpec): number {
+  const head = outputCoreOf(spec);
+  return head ? Number(head.config.units ?? head.config.filters) : spec.classes;
+}
+
 /** The output as a user reads it: how many classes, and how a class is read off one unit for two. */
 function describeOutput(spec: ArchSpec): string {
-  const head = outputCoreOf(spec);
-  const units = head ? Number(head.config.units ?? head.config.filters) : spec.classes;
+  const units = outputUnits(spec);
   if (units === 1 && spec.output === 'logits') return '2 classes from one raw score (logit: class 1 when above 0)';
   if (units === 1 && spec.output === 'sigmoid') return '2 classes from one sigmoid unit (class 1 when above 0.5)';
   return `${spec.classes} classes, ${spec.output ?? 'softmax'}`;
@@ -147,7 +152,7 @@ export async function inspectCommand(argv: string[], io: CommandIO): Promise<num
       producer,
       inputShape: model.inputs[0].shape.slice(1),
       inputContract: contract ? { ...contract, formula: describeContract(contract) } : undefined,
-      output: spec ? { kind: spec.output ?? 'softmax', classes: spec.classes } : undefined,
+      output: spec ? { ...outputReading(spec.output, outputUnits(spec)), classes: spec.classes } : undefined,
       labels: labels ?? null,
       depth: spec ? spec.blocks.length : null,
       depthAtImport: depthAtImport ?? null,

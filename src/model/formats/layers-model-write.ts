@@ -2,16 +2,20 @@ import { tfl } from '../../tf';
 import type { ModelArtifactsInMemory } from './types';
 import { storedBytes } from './dequantize';
 import { DAEMON_VERSION } from '../../util/version';
+import { kerasLossConfig, type TrainingLoss } from './training-loss';
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 
 /**
  * The files tensorflowjs_converter writes: model.json (format 'layers-model', one weights group) and the weight
  * bytes cut into `group1-shard<i>of<N>.bin` of at most `shardBytes` (a weight may span two shards, as there).
+ * With a `loss`, the topology is the converter's {model_config, training_config} as it writes it for a compiled
+ * Keras model: a reader learns the loss there (a one-unit logit is a classifier only by its loss), and TF.js,
+ * which builds the model from model_config alone, loads it as before.
  */
 export function layersModelFiles(
   a: ModelArtifactsInMemory,
-  options: { shardBytes?: number; convertedBy?: string } = {},
+  options: { shardBytes?: number; convertedBy?: string; loss?: TrainingLoss } = {},
 ): Record<string, Uint8Array> {
   const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
   if (!Number.isInteger(shardBytes) || shardBytes < 1)
@@ -32,7 +36,9 @@ export function layersModelFiles(
     format: 'layers-model',
     generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
     convertedBy: options.convertedBy ?? `deepend ${DAEMON_VERSION}`,
-    modelTopology: a.modelTopology,
+    modelTopology: options.loss
+      ? { model_config: a.modelTopology, training_config: { loss: kerasLossConfig(options.loss) } }
+      : a.modelTopology,
     weightsManifest: [{ paths, weights: a.weightSpecs }],
   };
   files['model.json'] = new TextEncoder().encode(JSON.stringify(modelJson));

@@ -22,11 +22,24 @@ function snakeCase(name: string): string {
 /**
  * The one loss of a training config, or undefined when it names none, or several (one per output). A string
  * names a Keras function (from_logits false); an object is a serialised loss class, Keras 2's
- * {class_name, config} or Keras 3's {module, class_name, config, registered_name}.
+ * {class_name, config} or Keras 3's {module, class_name, config, registered_name}. A list or a dict by output
+ * name of exactly one such loss (`loss=[...]`, `loss={'out': ...}` for a one-output model) is that loss.
  */
 export function trainingLossOf(trainingConfig: unknown): TrainingLoss | undefined {
   if (!trainingConfig || typeof trainingConfig !== 'object') return undefined;
-  const loss = (trainingConfig as Record<string, unknown>).loss;
+  return lossOf((trainingConfig as Record<string, unknown>).loss);
+}
+
+function isSerialisedLoss(value: object): boolean {
+  return 'class_name' in value;
+}
+
+function lossOf(loss: unknown): TrainingLoss | undefined {
+  if (Array.isArray(loss)) return loss.length === 1 ? lossOf(loss[0]) : undefined;
+  if (loss && typeof loss === 'object' && !isSerialisedLoss(loss)) {
+    const perOutput = Object.values(loss);
+    return perOutput.length === 1 ? lossOf(perOutput[0]) : undefined;
+  }
   if (typeof loss === 'string' && loss.length > 0) return { name: snakeCase(loss), fromLogits: false };
   if (!loss || typeof loss !== 'object' || Array.isArray(loss)) return undefined;
   const { class_name: className, config } = loss as Record<string, unknown>;

@@ -46,6 +46,10 @@ function outputKindOf(
         throw new Error(
           `${source}: the output layer '${core.config.name}' is one linear unit, and the file ${loss ? `says it was trained with ${loss.name}${loss.fromLogits ? ' from logits' : ''}` : 'keeps no training loss'}: a regression, which deepend does not grow (a two-class model trained from logits is taken when the file was saved compiled with BinaryCrossentropy(from_logits=True))`,
         );
+      if (units > 1 && isBinaryFromLogits(loss))
+        throw new Error(
+          `${source}: the output layer '${core.config.name}' is ${units} raw scores trained with ${loss?.name} from logits: ${units} independent yes/no answers (multi-label), while deepend grows classifiers that name one class per sample`,
+        );
       return { output: 'logits', units };
     default:
       throw new Error(
