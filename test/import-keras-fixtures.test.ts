@@ -276,3 +276,31 @@ for (const file of ['preprocessed.keras', 'preprocessed.h5']) {
     ]);
   });
 }
+
+for (const file of ['head_only.keras', 'head_only.h5']) {
+  test(`${file}: the transfer-learning tutorial's head with no hidden layer (pooling, Dropout, the output Dense) first gets one, and grows`, async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'deepend-keras-head-only-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const source = join(FIXTURES, file);
+    const inspect = await runCli(['inspect', source]);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.match(inspect.stdout, /depth {8}0 \(no hidden layer: growth first adds one before 'scores'\)/);
+    assert.match(inspect.stdout, /growable {5}yes/);
+    if (file.endsWith('.h5')) return;
+    const grown = await grow(source, 2, join(root, 'grown'));
+    assert.deepEqual([grown.depthBefore, grown.depthAfter], [0, 2]);
+    // Keras's own accuracy on digits it was not trained on is 94.3%
+    assert.ok(grown.accuracyBefore > 0.85, `the fixture's held-out accuracy: ${grown.accuracyBefore}`);
+    assert.deepEqual(layerNames(join(root, 'grown')), [
+      'image',
+      'backbone',
+      'pool',
+      'dropout',
+      'dense_deepend_1',
+      'dense_deepend_2',
+      'scores',
+    ]);
+    const again = await runCli(['inspect', join(root, 'grown', 'model.keras')]);
+    assert.match(again.stdout, /depth {8}2 \(sites: dense_deepend_1, dense_deepend_2\)/);
+  });
+}

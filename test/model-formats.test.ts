@@ -220,7 +220,7 @@ test('labels beside the model: labels.txt in the directory, or metadata.json {la
   model.dispose();
 });
 
-test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu, an adapted Normalization, an LSTM, one raw score for two classes, augmentation layers in a nested Sequential, preprocess_input as operation layers) give Keras's own predictions, and the loss they were compiled with", async () => {
+test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, LeakyReLU, Add, a nested Sequential, a built Sequential, a frozen backbone model called as a layer, swish saved as silu, an adapted Normalization, an LSTM, one raw score for two classes, augmentation layers in a nested Sequential, preprocess_input as operation layers, a head with no hidden layer) give Keras's own predictions, and the loss they were compiled with", async () => {
   const fixtures = join(__dirname, '..', '..', 'test', 'fixtures', 'keras');
   const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
   const losses: Record<string, unknown> = {
@@ -229,6 +229,7 @@ test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, Le
     binary: { name: 'binary_crossentropy', fromLogits: true },
     augmented: { name: 'sparse_categorical_crossentropy', fromLogits: true },
     preprocessed: { name: 'sparse_categorical_crossentropy', fromLogits: true },
+    head_only: { name: 'sparse_categorical_crossentropy', fromLogits: true },
   };
   const names = [
     'cnn',
@@ -240,6 +241,7 @@ test("real Keras 3.15.1 files (.keras and legacy .h5; PReLU, DepthwiseConv2D, Le
     'binary',
     'augmented',
     'preprocessed',
+    'head_only',
   ];
   for (const name of names) {
     const { x, y, input_shape: shape } = expected.models[name] as { x: number[]; y: number[]; input_shape: number[] };

@@ -63,6 +63,20 @@ test('denseMethod grows an MLP; a conv or mixed chain grows with method', () => 
   assert.deepEqual(ruleMethodFor(rule, undefined), { method: 'dils' });
 });
 
+test('a head with no hidden layer grows after the Dense one it first gets: denseMethod, unless its output is no Dense', () => {
+  const head = (className: string): ArchSpec => ({
+    ...arch('keras', []),
+    chain: [
+      { layer: { className: 'GlobalAveragePooling2D', config: { name: 'pool' } } },
+      { layer: { className, config: { name: 'scores' } } },
+    ],
+  });
+  const chosen = ruleMethodFor(rule, head('Dense'));
+  assert.equal(chosen.method, 'identity');
+  assert.match(chosen.reason!, /the one growth site is the Dense first hidden layer the head gets/);
+  assert.deepEqual(ruleMethodFor(rule, head('Conv2D')), { method: 'dils' });
+});
+
 test('denseMethod identity where identity is not exact: the rule method grows, and the reason names the unit', () => {
   const chosen = ruleMethodFor(rule, arch('keras', [eluUnit]));
   assert.equal(chosen.method, 'dils');

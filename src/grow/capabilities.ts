@@ -2,6 +2,7 @@ import { ArchSpec } from '../model/arch';
 import { kerasUnitWithPrelu } from '../model/keras/unit-after';
 import { inexactIdentityReason } from './methods/identity-exact';
 import { GROWTH_METHODS, GrowthMethodName } from './types';
+import { seedRefusal } from './seed';
 
 export interface MethodCapability {
   method: GrowthMethodName;
@@ -23,13 +24,8 @@ function morphismReason(spec: ArchSpec): string | undefined {
 
 /** Which growth methods can grow this architecture, and why not where one cannot (as `deepend inspect` shows it). */
 export function methodCapabilities(spec: ArchSpec): MethodCapability[] {
-  if (spec.blocks.length === 0) {
-    return GROWTH_METHODS.map((method) => ({
-      method,
-      ok: false,
-      reason: 'no hidden Dense or Conv2D layer to insert after',
-    }));
-  }
+  const refusal = seedRefusal(spec);
+  if (refusal) return GROWTH_METHODS.map((method) => ({ method, ok: false, reason: refusal }));
   return GROWTH_METHODS.map((method) => {
     const reason = whyNot(method, spec);
     return reason ? { method, ok: false, reason } : { method, ok: true };

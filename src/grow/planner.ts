@@ -1,13 +1,13 @@
 import { MAX_DEPTH } from '../limits';
 import { ArchSpec, depthOf } from '../model/arch';
 import { InsertionPlan } from './types';
+import { seedRefusal } from './seed';
 
+/** How many blocks growing to `toDepth` adds; for a depth-0 head, the first is the seed (grow/seed.ts). */
 export function newBlocksNeeded(spec: ArchSpec, toDepth: number): number {
   const depth = depthOf(spec);
-  if (depth === 0)
-    throw new Error(
-      'the model has no hidden Dense or Conv2D layer, only its output layer: deepend inserts new layers after hidden ones',
-    );
+  const refusal = seedRefusal(spec);
+  if (refusal) throw new Error(refusal);
   if (!Number.isInteger(toDepth) || toDepth <= depth) {
     throw new Error(`--to-depth ${toDepth} must be a whole number above the model's current depth ${depth}`);
   }
@@ -19,6 +19,7 @@ export function newBlocksNeeded(spec: ArchSpec, toDepth: number): number {
 export function spreadPlan(spec: ArchSpec, toDepth: number): InsertionPlan {
   const k = newBlocksNeeded(spec, toDepth);
   const n = depthOf(spec);
+  if (n === 0) throw new Error('internal error: a depth-0 head is planned for after its seed (grow/seed.ts)');
   const afterIndices = Array.from({ length: k }, (_, j) => Math.min(n - 1, Math.floor(((j + 0.5) * n) / k)));
   return {
     afterIndices,

@@ -1,5 +1,5 @@
 import type { DataSplit } from '../data/types';
-import { depthOf } from '../model/arch';
+import { ArchSpec, depthOf } from '../model/arch';
 import { LoadedModel } from '../model/io';
 import { Budget } from '../train/budget';
 import { DEFAULT_BATCH, Evaluation, evaluate, evaluateEach } from '../train/classifier';
@@ -18,11 +18,12 @@ import { checkParentAboveChance } from './preflight';
 import { tf, tfl } from '../tf';
 import { methodByName } from './methods';
 import { newBlocksNeeded, spreadPlan } from './planner';
-import { BaselineName, GrowthMethodName, InsertionPlan, MethodChoice, StageCurve } from './types';
+import { BaselineName, GrowthMethodName, Initialised, InsertionPlan, MethodChoice, StageCurve } from './types';
 import { AutoRace } from './auto';
 import { AngleStopRule } from '../train/angle-stop';
 import { GrowReport } from './report';
 import { correctFlags, heldOutPairs } from './held-out-pairs';
+import { SeededHead, seedHiddenLayer } from './seed';
 
 export interface GrowBudget {
   /** Stage II epochs (and, for `scratch`/`continue`, the whole run). */
@@ -160,6 +161,8 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
   const { parent } = req;
   newBlocksNeeded(parent.meta.arch, req.toDepth);
   const { head, frozen } = growthParts(parent);
+  let seeded: SeededHead | undefined;
+  let seedOwned = false;
   const train = headTensors(req.split.train, parent.meta, frozen);
   const validation = headTensors(req.split.validation, parent.meta, frozen);
   const test = headTensors(req.split.test, parent.meta, frozen);
@@ -173,17 +176,24 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
       );
     }
     const { correct: parentCorrect, ...before } = evaluateEach(head, test);
-    const plan = req.plan ?? spreadPlan(parent.meta.arch, req.toDepth);
+    // a head with no hidden layer first gets one that computes what it did (grow/seed.ts); methods grow from there
+    seeded =
+      depthOf(parent.meta.arch) === 0 && req.method !== 'continue'
+        ? seedHiddenLayer(head, parent.meta.arch, train.x)
+        : undefined;
+    const start = seeded ?? { model: head, spec: parent.meta.arch };
+    const onlySeed = seeded !== undefined && depthOf(seeded.spec) >= req.toDepth;
+    const plan = planFrom(seeded, parent.meta.arch, req);
     const batchSize = req.batchSize ?? DEFAULT_BATCH;
     const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
     const seed = req.seed ?? 1;
     const validateEverySamples = req.validateEverySamples ?? VALIDATE_EVERY_SAMPLES;
     const race =
-      req.method === 'auto'
+      req.method === 'auto' && !onlySeed
         ? new AutoRace(
             {
-              head,
-              parentSpec: parent.meta.arch,
+              head: start.model,
+              parentSpec: start.spec,
               plan,
               train,
               validation,
@@ -198,20 +208,23 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
             elapsed,
           )
         : undefined;
-    let method = methodByName(race ? race.first : req.method, true);
+    let method = methodByName(race ? race.first : methodNameOf(req.method, onlySeed), true);
     let initStart = elapsed();
-    let init = await method.initialise({
-      parent: head,
-      parentSpec: parent.meta.arch,
-      plan,
-      data: { train, validation },
-      budget: initBudgetOf(req.budget),
-      batchSize,
-      learningRate,
-      seed,
-      onProgress: req.onProgress,
-      signal: req.signal,
-    });
+    let init: Initialised = onlySeed
+      ? { model: start.model, spec: start.spec, insertions: [], curves: [], plan, details: {} }
+      : await method.initialise({
+          parent: start.model,
+          parentSpec: start.spec,
+          plan,
+          data: { train, validation },
+          budget: initBudgetOf(req.budget),
+          batchSize,
+          learningRate,
+          seed,
+          onProgress: req.onProgress,
+          signal: req.signal,
+        });
+    seedOwned = init.model === seeded?.model;
     try {
       let afterInsertion = evaluate(init.model, test);
       throwIfAborted(req.signal, 'growth');
@@ -301,7 +314,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         parametersBefore: parent.model.countParams(),
         parameters: parent.model.countParams() - head.countParams() + init.model.countParams(),
         plan: init.plan ?? plan,
-        insertions: init.insertions,
+        insertions: seeded ? [seeded.insertion, ...init.insertions] : init.insertions,
         stage2: stage2Report,
         split: {
           fingerprint: req.split.fingerprint,
@@ -317,7 +330,9 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
           ...(race?.span() ? { auto: race.span() } : {}),
         },
         curves,
-        details: init.details,
+        details: seeded
+          ? { ...init.details, seed: { layer: seeded.insertion.inserted, shift: seeded.shift } }
+          : init.details,
         spec: init.spec,
       };
       if (!frozen) return { model: init.model, report };
@@ -338,5 +353,25 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
     disposeTensorSet(validation);
     disposeTensorSet(test);
     if (head !== parent.model) head.dispose();
+    if (seeded && !seedOwned) seeded.model.dispose();
   }
+}
+
+/**
+ * Where the new blocks go: as asked, or spread; after the seed of a depth-0 head (its one site); growing such a
+ * head to depth 1 adds the seed alone, which Stage II trains with the rest.
+ */
+function planFrom(seeded: SeededHead | undefined, parentSpec: ArchSpec, req: GrowRequest): InsertionPlan {
+  if (!seeded) return req.plan ?? spreadPlan(parentSpec, req.toDepth);
+  if (depthOf(seeded.spec) < req.toDepth) return spreadPlan(seeded.spec, req.toDepth);
+  return {
+    afterIndices: [],
+    strategy: 'spread',
+    reason: `a first hidden layer, ${seeded.insertion.inserted}, after ${seeded.insertion.afterBlock}: the model had none`,
+  };
+}
+
+/** A seed alone is the identity method's function-preserving start, whichever method `auto` would have raced. */
+function methodNameOf(method: GrowRequest['method'], onlySeed: boolean): string {
+  return onlySeed && method === 'auto' ? 'identity' : method;
 }

@@ -1,5 +1,6 @@
 import type { MethodChoice } from '../growth-methods';
 import { inexactIdentityReason } from '../grow/methods/identity-exact';
+import { seedRefusal } from '../grow/seed';
 import type { ArchSpec } from '../model/arch';
 import type { PolicyRule } from '../policy/types';
 
@@ -11,7 +12,8 @@ export interface RuleMethod {
 
 /**
  * The method a rule grows this model with: `denseMethod` where every growth
- * site is a Dense layer (an MLP, or the dense head after a frozen part), else
+ * site is a Dense layer (an MLP, the dense head after a frozen part, or a head
+ * with no hidden layer, which first gets a Dense one: grow/seed.ts), else
  * `method`. Identity is used only where it is exact at every site; otherwise
  * the rule's `method` grows and the reason says why. The default policy sets
  * `denseMethod: identity` because DILS lost to identity on the MLP set in 5 of
@@ -19,7 +21,14 @@ export interface RuleMethod {
  */
 export function ruleMethodFor(rule: PolicyRule, arch: ArchSpec | undefined): RuleMethod {
   const dense = rule.denseMethod;
-  if (!dense || dense === rule.method || !arch || arch.blocks.length === 0) return { method: rule.method };
+  if (!dense || dense === rule.method || !arch) return { method: rule.method };
+  if (arch.blocks.length === 0) {
+    if (seedRefusal(arch)) return { method: rule.method };
+    return {
+      method: dense,
+      reason: `the one growth site is the Dense first hidden layer the head gets (rule ${rule.name}'s denseMethod)`,
+    };
+  }
   if (!arch.blocks.every((b) => b.kind === 'dense')) return { method: rule.method };
   if (dense === 'identity') {
     const inexact = arch.blocks.map(inexactIdentityReason).find((r) => r);

@@ -87,7 +87,11 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
       ({ report, model } = result);
       steps = result.steps;
     } else {
-      const plan = placement === 'lowest-error' ? pendingLowestErrorPlan(parent.meta.arch, toDepth) : undefined;
+      // a depth-0 head has one place to grow, after the hidden layer it first gets (grow/seed.ts)
+      const plan =
+        placement === 'lowest-error' && depthOf(parent.meta.arch) > 0
+          ? pendingLowestErrorPlan(parent.meta.arch, toDepth)
+          : undefined;
       ({ report, model } = await grow({ ...common, toDepth, plan }));
     }
   } finally {

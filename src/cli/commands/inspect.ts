@@ -42,6 +42,14 @@ function describeOutput(spec: ArchSpec): string {
   return `${spec.classes} classes, ${spec.output ?? 'softmax'}`;
 }
 
+function describeDepth(spec: ArchSpec, sites: string[]): string {
+  if (sites.length > 0) return `${sites.length} (sites: ${sites.join(', ')})`;
+  const output = outputCoreOf(spec);
+  return output?.className === 'Dense'
+    ? `0 (no hidden layer: growth first adds one before '${output.config.name}')`
+    : '0 (no hidden layer)';
+}
+
 /** The chain's output layer: its last Dense or Conv2D. */
 function outputCoreOf(spec: ArchSpec): KerasLayer | undefined {
   const layers = (spec.chain ?? []).flatMap((item) => ('layer' in item ? [item.layer] : []));
@@ -191,10 +199,7 @@ export async function inspectCommand(argv: string[], io: CommandIO): Promise<num
             ? `through '${frozenThrough}' (${frozenReason ?? 'as imported'}): ${frozenLayers.length} layers, ${report.frozenParameters} parameters`
             : 'none',
         ],
-        [
-          'depth',
-          spec ? `${spec.blocks.length}${spec.blocks.length > 0 ? ` (sites: ${report.sites.join(', ')})` : ''}` : '-',
-        ],
+        ['depth', spec ? describeDepth(spec, report.sites) : '-'],
         ['parameters', report.parameters],
         ['growable', problem ?? (report.growable ? 'yes' : 'no')],
         ...capabilities.map((c): [string, string] => [`  ${c.method}`, c.ok ? 'yes' : `no: ${c.reason}`]),

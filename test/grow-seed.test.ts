@@ -1,0 +1,117 @@
+// A head with no hidden layer (depth 0: features -> [Dropout] -> Dense output, as the Keras transfer-learning
+// tutorial ends, or a logistic regression) first gets one that computes what the model did: Dense(width, relu)
+// with W = I and a bias that lifts negative features, taken back by the output layer's bias.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tf, tfl } from '../src/tf';
+import { analyseKeras } from '../src/model/keras/analyse';
+import { seedHiddenLayer, seedRefusal } from '../src/grow/seed';
+import { methodCapabilities } from '../src/grow/capabilities';
+import { useTestBackend } from './helpers/backend';
+import { runCli } from './helpers/cli';
+import { exportConverterDir, writeBlobsCsv } from './helpers/user-models';
+import { loadDataset } from '../src/data/load';
+
+let root: string;
+before(async () => {
+  await useTestBackend();
+  root = mkdtempSync(join(tmpdir(), 'deepend-seed-'));
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function maxDiff(a: tfl.LayersModel, b: tfl.LayersModel, x: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a.predict(x) as tf.Tensor, b.predict(x) as tf.Tensor))).dataSync()[0]);
+}
+
+test('a seed before the output computes what the model did: features below 0 are lifted and taken back; after a ReLU no lift', () => {
+  const features = tf.randomNormal([200, 5], 0, 2, 'float32', 7);
+  for (const [name, first, lifted] of [
+    ['raw features', tfl.layers.dropout({ rate: 0.3, inputShape: [5], name: 'drop' }), true],
+    ['after a ReLU', tfl.layers.reLU({ inputShape: [5], name: 'relu' }), false],
+  ] as const) {
+    const model = tfl.sequential({
+      layers: [first, tfl.layers.dense({ units: 3, activation: 'softmax', name: 'out' })],
+    });
+    const { spec } = analyseKeras(model);
+    assert.equal(spec.blocks.length, 0);
+    const seeded = seedHiddenLayer(model, spec, features);
+    assert.equal(seeded.shift > 0, lifted, `${name}: shift ${seeded.shift}`);
+    assert.deepEqual(
+      seeded.spec.chain?.map((item) => ('block' in item ? item.block : item.layer.config.name)),
+      [first.name, 'dense_deepend_1', 'out'],
+    );
+    assert.deepEqual(seeded.insertion, { afterIndex: -1, afterBlock: first.name, inserted: 'dense_deepend_1' });
+    assert.equal(seeded.model.getLayer('dense_deepend_1').getConfig().activation, 'relu');
+    const diff = maxDiff(model, seeded.model, features);
+    assert.ok(diff < 1e-5, `${name}: the seeded model differs by ${diff}`);
+    model.dispose();
+    seeded.model.dispose();
+  }
+  features.dispose();
+});
+
+test('what cannot take a seed says so: an output that is not a Dense, or negative features and no bias to take the lift back', () => {
+  const conv = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ filters: 3, kernelSize: 4, inputShape: [4, 4, 1], activation: 'softmax', name: 'conv_out' }),
+      tfl.layers.flatten({ name: 'flat' }),
+    ],
+  });
+  const { spec } = analyseKeras(conv);
+  assert.match(String(seedRefusal(spec)), /only its output layer \(a Conv2D\): deepend adds a first hidden layer only/);
+  assert.ok(methodCapabilities(spec).every((c) => !c.ok && /only its output layer/.test(String(c.reason))));
+  conv.dispose();
+
+  const noBias = tfl.sequential({
+    layers: [tfl.layers.dense({ units: 2, useBias: false, activation: 'softmax', inputShape: [3], name: 'out' })],
+  });
+  const analysed = analyseKeras(noBias);
+  assert.equal(seedRefusal(analysed.spec), undefined);
+  assert.ok(methodCapabilities(analysed.spec).every((c) => c.ok));
+  const x = tf.tensor2d([
+    [-1, 2, 0.5],
+    [0.3, -0.2, 1],
+  ]);
+  assert.throws(
+    () => seedHiddenLayer(noBias, analysed.spec, x),
+    /the output layer 'out' has no bias to take back the shift a first hidden layer needs \(its input goes down to -1\.00\)/,
+  );
+  x.dispose();
+  noBias.dispose();
+});
+
+test('a logistic regression on CSV features grows to depth 1 and 2: the seeded start answers as the model did', async () => {
+  const csv = join(root, 'blobs.csv');
+  writeBlobsCsv(csv, 400);
+  const data = await loadDataset(csv);
+  const model = tfl.sequential({
+    name: 'logistic',
+    layers: [tfl.layers.dense({ units: 2, activation: 'softmax', inputShape: [8], name: 'classes' })],
+  });
+  model.compile({ optimizer: tf.train.adam(0.05), loss: 'sparseCategoricalCrossentropy' });
+  const x = tf.tensor2d(data.x, [data.count, 8]);
+  const y = tf.tensor1d(Float32Array.from(data.y));
+  await model.fit(x, y, { epochs: 20, batchSize: 32, verbose: 0 });
+  tf.dispose([x, y]);
+  const dir = exportConverterDir(model, join(root, 'logistic'));
+  model.dispose();
+
+  const inspected = await runCli(['inspect', dir]);
+  assert.equal(inspected.code, 0, inspected.stderr);
+  assert.match(inspected.stdout, /depth {8}0 \(no hidden layer: growth first adds one before 'classes'\)/);
+  for (const toDepth of [1, 2]) {
+    const out = join(root, `grown-${toDepth}`);
+    const r = await runCli([
+      ...['grow', '--model', dir, '--data', csv, '--to-depth', String(toDepth)],
+      ...['--method', 'identity', '--epochs', '2', '--out', out, '--json'],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual([report.depthBefore, report.depthAfter], [0, toDepth]);
+    assert.ok(report.accuracyBefore > 0.75, `the logistic regression's held-out accuracy: ${report.accuracyBefore}`);
+    assert.equal(report.accuracyAfterInsertion, report.accuracyBefore, 'the seeded start answers as the model did');
+  }
+});
