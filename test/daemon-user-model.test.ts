@@ -11,7 +11,7 @@ import { useTestBackend } from './helpers/backend';
 import { DaemonProcess, testHome, waitForJob } from './helpers/daemon';
 import { startAedesBroker } from './helpers/brokers';
 import { FleetObserver } from './helpers/fleet-observer';
-import { runCli } from './helpers/cli';
+import { REPO, runCli } from './helpers/cli';
 import {
   backboneLogits,
   exportConverterDir,
@@ -182,4 +182,37 @@ test('deepend models import swaps a user model into a running daemon, and commit
   const bad = await runCli(['models', 'import', join(root, 'nope')], { env: h.env });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /nope: not found/);
+});
+
+test("a Keras model whose head has no hidden layer (the transfer-learning tutorial's) serves at depth 0 and gets one", {
+  timeout: 600_000,
+}, async (t) => {
+  const h = testHome(t);
+  writeFileSync(h.policy, BLOCKS_MORE_POLICY);
+  const broker = await startAedesBroker(t);
+  const observer = await FleetObserver.connect(broker.url, { protocolVersion: 4 });
+  t.after(() => observer.close());
+  const modelPath = join(REPO, 'test', 'fixtures', 'keras', 'head_only.keras');
+  const client = new ControlClient(h.home);
+  const daemon = new DaemonProcess([], {
+    ...h.env,
+    DEEPEND_MODEL_PATH: modelPath,
+    DEEPEND_MQTT_URL: broker.url,
+    DEEPEND_DATA_LIMIT: '1500',
+  });
+  t.after(() => daemon.kill());
+  await daemon.running();
+  // the birth of v1 says depth 0: the contract takes a served model of no hidden layer
+  const birth = await observer.waitFor((m) => m.topic.endsWith('/birth') && m.body !== null, 90_000, 'birth');
+  assert.equal((birth.body!.model as { depth: number }).depth, 0);
+  const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
+  const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
+  assert.ok(auto, 'an automatic upgrade was queued at start');
+  const job = await waitForJob(client, auto.id, 450_000);
+  assert.equal(job.state, 'succeeded', job.reason ?? '');
+  const s = await client.ok<DaemonStatus>('GET', '/status');
+  assert.deepEqual([s.model.committed?.version, s.model.committed?.depth, s.model.origin?.depthAtImport], [2, 1, 0]);
+  const said = daemon.lines.find((l) => l.msg === 'job method');
+  assert.equal(said?.method, 'identity');
+  assert.match(String(said?.reason), /the one growth site is the Dense first hidden layer the head gets/);
 });

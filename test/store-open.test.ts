@@ -206,3 +206,37 @@ test('a migration that fails leaves the previous schema version and none of its 
   assert.deepEqual(tables, ['a']);
   assert.deepEqual(migrate(db, path, steps.slice(0, 1)), [], 'nothing left to apply');
 });
+
+test('schema 3 rebuilds model_versions to allow depth 0: the rows, their lineage and the committed version are kept', (t) => {
+  const path = join(tempHome(t), 'v2.db');
+  const db = new Database(path);
+  t.after(() => db.close());
+  db.pragma('foreign_keys = ON');
+  assert.deepEqual(migrate(db, path, MIGRATIONS.slice(0, 2)), [1, 2]);
+  const sha = 'a'.repeat(64);
+  const ts = '2026-01-01T00:00:00.000Z';
+  const insert = db.prepare(
+    `INSERT INTO model_versions (name, version, parent, depth, method, sha256, metrics, dir, created_at, committed_at)
+     VALUES ('m', ?, ?, ?, 'dils', ?, '{}', ?, ?, ?)`,
+  );
+  insert.run(1, null, 2, sha, 'v1', ts, ts);
+  insert.run(2, 1, 3, sha, 'v2', ts, ts);
+  db.prepare(`INSERT INTO committed_versions VALUES ('m', 2, ?)`).run(ts);
+  assert.throws(() => insert.run(3, 2, 0, sha, 'v3', ts, null), /CHECK constraint failed: depth >= 1/);
+
+  assert.deepEqual(migrate(db, path), [3]);
+  assert.equal(db.pragma('user_version', { simple: true }), 3);
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again');
+  assert.deepEqual(
+    db.prepare('SELECT version, parent, depth, committed_at FROM model_versions ORDER BY version').all(),
+    [
+      { version: 1, parent: null, depth: 2, committed_at: ts },
+      { version: 2, parent: 1, depth: 3, committed_at: ts },
+    ],
+  );
+  insert.run(3, 2, 0, sha, 'v3', ts, null);
+  assert.throws(() => insert.run(4, 3, -1, sha, 'v4', ts, null), /CHECK constraint failed: depth >= 0/);
+  // the committed version still refers to a row that must exist
+  assert.throws(() => db.prepare(`UPDATE committed_versions SET version = 9 WHERE name = 'm'`).run(), /FOREIGN KEY/);
+  assert.deepEqual(db.pragma('foreign_key_check'), []);
+});

@@ -46,6 +46,26 @@ function latestVersion(migrations: readonly Migration[]): number {
 export function migrate(db: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const current = checkSchema(db, path, migrations);
   const applied: number[] = [];
+  // a step may rebuild a table others refer to (SQLite's way to change a constraint): foreign keys are off while
+  // the steps run (the pragma is a no-op inside a transaction) and checked once they have
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    migrateSteps(db, current, migrations, applied);
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
+  const broken = db.pragma('foreign_key_check') as unknown[];
+  if (broken.length > 0) throw new StoreError(path, `${broken.length} rows break foreign keys after migrating`);
+  return applied;
+}
+
+function migrateSteps(
+  db: Database.Database,
+  current: number,
+  migrations: readonly Migration[],
+  applied: number[],
+): void {
   for (const m of migrations) {
     if (m.version <= current) continue;
     const ran = db
@@ -60,7 +80,4 @@ export function migrate(db: Database.Database, path: string, migrations: readonl
       .immediate();
     if (ran) applied.push(m.version);
   }
-  const broken = db.pragma('foreign_key_check') as unknown[];
-  if (broken.length > 0) throw new StoreError(path, `${broken.length} rows break foreign keys after migrating`);
-  return applied;
 }
