@@ -115,3 +115,25 @@ test('a logistic regression on CSV features grows to depth 1 and 2: the seeded s
     assert.equal(report.accuracyAfterInsertion, report.accuracyBefore, 'the seeded start answers as the model did');
   }
 });
+
+test("the text-classification tutorial's model (Embedding, Dropout, 1-D pooling, one raw score) frozen through its Embedding is a depth-0 head", () => {
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 12, name: 'embedding' }),
+      tfl.layers.spatialDropout1d({ rate: 0.2, name: 'drop' }),
+      tfl.layers.globalAveragePooling1d({ name: 'pool' }),
+      tfl.layers.dense({ units: 1, name: 'score' }),
+    ],
+  });
+  const { spec, frozenThrough } = analyseKeras(model, {
+    freezeThrough: 'embedding',
+    loss: { name: 'binary_crossentropy', fromLogits: true },
+  });
+  assert.equal(frozenThrough, 'embedding');
+  assert.deepEqual(
+    spec.chain?.map((item) => ('layer' in item ? item.layer.className : item.block)),
+    ['SpatialDropout1D', 'GlobalAveragePooling1D', 'Dense'],
+  );
+  assert.equal(seedRefusal(spec), undefined);
+  model.dispose();
+});
