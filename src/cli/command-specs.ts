@@ -56,7 +56,8 @@ export const DEMO_SPEC: CommandSpec = {
 
 export const EVAL_SPEC: CommandSpec = {
   command: 'eval',
-  summary: 'Prints the held-out accuracy of a saved model on the same seeded split grow uses.',
+  summary:
+    'Prints the held-out accuracy of a saved model on the same seeded split grow uses; a model that cannot grow as it is is measured too, and told why.',
   flags: [
     {
       name: 'model',

@@ -10,6 +10,8 @@ import { tfl } from '../tf';
 import { ImportedArtifacts, loadArtifacts, readModelArtifacts } from './formats';
 import { importedMeta, ImportOptions, ImportSource } from './import';
 import { analyseKeras } from './keras/analyse';
+import { layerFeedingOutput } from './keras/chain-walk';
+import { firstLine } from '../util/deepend-error';
 import { assertEmbeddingInput } from './embedding-input';
 import { LoadedModel, loadModel, META_JSON, sha256Hex } from './io';
 import { META_FORMAT } from './meta';
@@ -56,7 +58,8 @@ export async function openModelWithData(
   backend: string,
   split: Partial<SplitSpec> = {},
   limit?: number,
-): Promise<{ loaded: LoadedModel; split: DataSplit }> {
+  purpose: 'grow' | 'evaluate' = 'grow',
+): Promise<{ loaded: LoadedModel; split: DataSplit; notGrowable?: string }> {
   if (isDeependModelDir(path)) {
     if (hasImportFlags(flags))
       throw new Error(
@@ -74,21 +77,50 @@ export async function openModelWithData(
   const model: tfl.LayersModel = await loadArtifacts(artifacts);
   try {
     // The model's own problems first: they need no data, and the data is not worth loading for a model that cannot grow.
-    analyseKeras(model, { freezeThrough: flags.freezeThrough, source: artifacts.source, loss: artifacts.loss });
+    const { freezeThrough, notGrowable } = analysableAs(model, artifacts, flags, purpose);
     const inputShape = model.inputs[0].shape.slice(1) as number[];
     const shape = dataInputShape(inputShape, data);
     const dataset = await loadDataset(data, { inputShape: shape.every((d) => d > 0) ? shape : undefined, limit });
     const { meta } = importedMeta(importSourceOf(artifacts, model, backend), {
       ...flags,
+      freezeThrough,
       dataKind: dataset.kind,
       dataClasses: dataset.classes,
     });
     const fitted = remapClasses(dataset, meta.labels);
     assertFits(fitted, shape, meta.labels.length);
     assertEmbeddingInput(model, fitted, meta.normalisation);
-    return { loaded: { model, meta, dir: artifacts.source }, split: splitDataset(fitted, split) };
+    return {
+      loaded: { model, meta, dir: artifacts.source },
+      split: splitDataset(fitted, split),
+      ...(notGrowable ? { notGrowable } : {}),
+    };
   } catch (err) {
     model.dispose();
     throw err;
+  }
+}
+
+/**
+ * The --freeze-through the model is read with: the user's. A model to evaluate that cannot grow as it is (a Conv1D
+ * or a join before its output) is read frozen through the layer that feeds its output layer, and the reason it
+ * cannot grow is handed back; its output's own problems (a regression) are still refused.
+ */
+function analysableAs(
+  model: tfl.LayersModel,
+  artifacts: ImportedArtifacts,
+  flags: ImportFlags,
+  purpose: 'grow' | 'evaluate',
+): { freezeThrough?: string; notGrowable?: string } {
+  const read = (freezeThrough: string | undefined) =>
+    analyseKeras(model, { freezeThrough, source: artifacts.source, loss: artifacts.loss });
+  try {
+    read(flags.freezeThrough);
+    return { freezeThrough: flags.freezeThrough };
+  } catch (err) {
+    const feeding = purpose === 'evaluate' && flags.freezeThrough === undefined ? layerFeedingOutput(model) : undefined;
+    if (!feeding) throw err;
+    read(feeding);
+    return { freezeThrough: feeding, notGrowable: firstLine(err) };
   }
 }

@@ -11,7 +11,7 @@ import { EVAL_SPEC } from '../command-specs';
 export async function evalCommand(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs(EVAL_SPEC, argv);
   const backend = await selectBackend();
-  const { loaded, split } = await openModelWithData(
+  const { loaded, split, notGrowable } = await openModelWithData(
     args.values.get('model')!,
     args.values.get('data')!,
     importFlagsOf(args),
@@ -20,6 +20,7 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
       seed: numberFlag(args, 'seed', { integer: true }) ?? 42,
     },
     dataLimitOf(args),
+    'evaluate',
   );
   const { meta } = loaded;
   const test = toTensorSet(split.test, meta.normalisation, meta.labels.length, meta.arch.output, meta.inputShape);
@@ -29,7 +30,8 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
     const summary = {
       model: loaded.dir,
       family: loaded.meta.family,
-      depth: loaded.meta.depth,
+      depth: notGrowable ? null : loaded.meta.depth,
+      ...(notGrowable ? { notGrowable } : {}),
       accuracy: result.accuracy,
       loss: result.loss,
       samples: result.count,
@@ -44,7 +46,7 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
         keyValues([
           ['model', loaded.dir],
           ['family', loaded.meta.family],
-          ['depth', loaded.meta.depth],
+          ['depth', notGrowable ? `- (not growable as it is: ${notGrowable})` : loaded.meta.depth],
           ['held-out accuracy', pct(result.accuracy)],
           ['loss', result.loss.toFixed(4)],
           ['samples', result.count],

@@ -115,3 +115,24 @@ function whyFrozen(layer: tfl.layers.Layer, freezeThrough: string | undefined): 
   if (!layer.trainable) return `${layer.name} has trainable: false`;
   return undefined;
 }
+
+/**
+ * The layer that feeds the output layer (the last Dense or Conv2D, walking back over the layers that follow it),
+ * or undefined when there is none to freeze through: what `deepend eval` freezes a model through that cannot grow
+ * as it is, so that its answers can still be measured.
+ */
+export function layerFeedingOutput(model: tfl.LayersModel): string | undefined {
+  if (model.outputs.length !== 1) return undefined;
+  let tensor = model.outputs[0];
+  for (;;) {
+    const layer = tensor.sourceLayer as tfl.layers.Layer;
+    const node = layer.inboundNodes[tensor.nodeIndex] as unknown as Node;
+    if (layer.getClassName() === 'InputLayer' || node.inputTensors.length !== 1) return undefined;
+    const below = node.inputTensors[0];
+    if (SITE_CLASSES.has(layer.getClassName())) {
+      const feeding = below.sourceLayer as tfl.layers.Layer;
+      return feeding.getClassName() === 'InputLayer' ? undefined : feeding.name;
+    }
+    tensor = below;
+  }
+}
