@@ -215,4 +215,13 @@ test("a Keras model whose head has no hidden layer (the transfer-learning tutori
   const said = daemon.lines.find((l) => l.msg === 'job method');
   assert.equal(said?.method, 'identity');
   assert.match(String(said?.reason), /the one growth site is the Dense first hidden layer the head gets/);
+  // a rollback to the imported head reaches the fleet: its job message goes back to depth 0
+  const back = await runCli(['rollback', '1'], { env: h.env });
+  assert.equal(back.code, 0, back.stderr);
+  const rolledBack = await observer.waitFor(
+    (m) => m.topic.includes('/jobs/') && m.body?.kind === 'rollback' && m.body?.status === 'succeeded',
+    60_000,
+    'the rollback job message',
+  );
+  assert.deepEqual([rolledBack.body!.depthBefore, rolledBack.body!.depthAfter], [1, 0]);
 });

@@ -252,7 +252,7 @@ export interface JobMessage {
    */
   depthBefore: number;
   /**
-   * The depth the job grows to (or rolls back to), null until planned.
+   * The depth the job grows to (or rolls back to: 0 for a user's model whose head had no hidden layer), null until planned.
    */
   depthAfter: number | null;
   /**
