@@ -3,12 +3,14 @@
 // with W = I and a bias that lifts negative features, taken back by the output layer's bias.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, tfl } from '../src/tf';
 import { analyseKeras } from '../src/model/keras/analyse';
-import { seedHiddenLayer, seedRefusal } from '../src/grow/seed';
+import { seedHiddenLayer, seedProblem, seedRefusal } from '../src/grow/seed';
+import { grow } from '../src/grow/run';
+import { openModelWithData } from '../src/model/open';
 import { methodCapabilities } from '../src/grow/capabilities';
 import { useTestBackend } from './helpers/backend';
 import { runCli } from './helpers/cli';
@@ -28,6 +30,7 @@ function maxDiff(a: tfl.LayersModel, b: tfl.LayersModel, x: tf.Tensor): number {
 
 test('a seed before the output computes what the model did: features below 0 are lifted and taken back; after a ReLU no lift', () => {
   const features = tf.randomNormal([200, 5], 0, 2, 'float32', 7);
+  const heldOut = tf.randomNormal([200, 5], 0, 2, 'float32', 8);
   for (const [name, first, lifted] of [
     ['raw features', tfl.layers.dropout({ rate: 0.3, inputShape: [5], name: 'drop' }), true],
     ['after a ReLU', tfl.layers.reLU({ inputShape: [5], name: 'relu' }), false],
@@ -45,12 +48,31 @@ test('a seed before the output computes what the model did: features below 0 are
     );
     assert.deepEqual(seeded.insertion, { afterIndex: -1, afterBlock: first.name, inserted: 'dense_deepend_1' });
     assert.equal(seeded.model.getLayer('dense_deepend_1').getConfig().activation, 'relu');
-    const diff = maxDiff(model, seeded.model, features);
+    // on features other than those the lift was measured on, too
+    const diff = maxDiff(model, seeded.model, heldOut);
     assert.ok(diff < 1e-5, `${name}: the seeded model differs by ${diff}`);
     model.dispose();
     seeded.model.dispose();
   }
-  features.dispose();
+  tf.dispose([features, heldOut]);
+});
+
+test('a head of more than 4096 features takes no seed (it would be as wide, width^2 weights), and inspect says so', () => {
+  const wide = tfl.sequential({
+    layers: [
+      tfl.layers.flatten({ inputShape: [10, 10, 50], name: 'flat' }),
+      tfl.layers.dense({ units: 2, activation: 'softmax', name: 'out' }),
+    ],
+  });
+  const { spec } = analyseKeras(wide);
+  assert.equal(seedRefusal(spec), undefined, 'the spec alone does not know the width');
+  const problem = seedProblem(wide, spec);
+  assert.match(String(problem), /the output layer 'out' takes 5000 features: .* 25M weights; .* at most 4096 features/);
+  assert.ok(methodCapabilities(spec, problem).every((c) => !c.ok && c.reason === problem));
+  const x = tf.zeros([2, 10, 10, 50]);
+  assert.throws(() => seedHiddenLayer(wide, spec, x), /takes 5000 features/);
+  x.dispose();
+  wide.dispose();
 });
 
 test('what cannot take a seed says so: an output that is not a Dense, or negative features and no bias to take the lift back', () => {
@@ -102,6 +124,24 @@ test('a logistic regression on CSV features grows to depth 1 and 2: the seeded s
   const inspected = await runCli(['inspect', dir]);
   assert.equal(inspected.code, 0, inspected.stderr);
   assert.match(inspected.stdout, /depth {8}0 \(no hidden layer: growth first adds one before 'classes'\)/);
+  // in process: each method from depth 0, to depth 1 (the seed alone) and 2, and both baselines; no tensor left
+  const backend = await useTestBackend();
+  const { loaded, split } = await openModelWithData(dir, csv, {}, backend);
+  const held = tf.memory().numTensors;
+  for (const [method, toDepth, depthAfter, reported] of [
+    ['dils', 1, 1, 'identity'],
+    ['morphism', 2, 2, 'morphism'],
+    ['auto', 1, 1, 'identity'],
+    ['scratch', 1, 1, 'scratch'],
+    ['continue', 1, 0, 'continue'],
+  ] as const) {
+    const { model, report } = await grow({ parent: loaded, method, toDepth, split, budget: { epochs: 1 }, backend });
+    assert.deepEqual([report.method, report.depthAfter], [reported, depthAfter], method);
+    model.dispose();
+  }
+  assert.equal(tf.memory().numTensors, held, 'tensors left after growing');
+  loaded.model.dispose();
+
   for (const toDepth of [1, 2]) {
     const out = join(root, `grown-${toDepth}`);
     const r = await runCli([
@@ -136,4 +176,55 @@ test("the text-classification tutorial's model (Embedding, Dropout, 1-D pooling,
   );
   assert.equal(seedRefusal(spec), undefined);
   model.dispose();
+});
+
+test('an Embedding text model frozen through its Embedding grows from depth 0 on token CSV data, its seeded start exact', async () => {
+  // 20 tokens a row: mostly from 1..24 for 'neg', from 25..49 for 'pos'
+  const lines = [`${Array.from({ length: 20 }, (_, i) => `t${i}`).join(',')},label`];
+  let s = 11;
+  const token = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return 1 + (s % 49);
+  };
+  const rows: number[][] = [];
+  const labels: number[] = [];
+  for (let r = 0; r < 400; r++) {
+    const label = r % 2;
+    const row = Array.from({ length: 20 }, () => {
+      const t = token();
+      return t % 4 === 0 ? t : 1 + ((t - 1) % 24) + 24 * label;
+    });
+    rows.push(row);
+    labels.push(label);
+    lines.push(`${row.join(',')},${label ? 'pos' : 'neg'}`);
+  }
+  const csv = join(root, 'tokens.csv');
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+  const model = tfl.sequential({
+    name: 'tokens',
+    layers: [
+      tfl.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 20, name: 'embedding' }),
+      tfl.layers.globalAveragePooling1d({ name: 'pool' }),
+      tfl.layers.dense({ units: 2, activation: 'softmax', name: 'classes' }),
+    ],
+  });
+  // the head learns over random embeddings (wasm has no gradient kernel for an Embedding's lookup)
+  model.getLayer('embedding').trainable = false;
+  model.compile({ optimizer: tf.train.adam(0.05), loss: 'sparseCategoricalCrossentropy' });
+  const x = tf.tensor2d(rows);
+  const y = tf.tensor1d(labels);
+  await model.fit(x, y, { epochs: 15, batchSize: 32, verbose: 0 });
+  tf.dispose([x, y]);
+  const dir = exportConverterDir(model, join(root, 'tokens'));
+  model.dispose();
+  const out = join(root, 'tokens-grown');
+  const r = await runCli([
+    ...['grow', '--model', dir, '--data', csv, '--freeze-through', 'embedding', '--to-depth', '1'],
+    ...['--method', 'dils', '--epochs', '2', '--out', out, '--json'],
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual([report.method, report.depthBefore, report.depthAfter], ['identity', 0, 1]);
+  assert.ok(report.accuracyBefore > 0.6, `the token model's held-out accuracy: ${report.accuracyBefore}`);
+  assert.equal(report.accuracyAfterInsertion, report.accuracyBefore);
 });

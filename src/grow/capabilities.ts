@@ -22,9 +22,12 @@ function morphismReason(spec: ArchSpec): string | undefined {
   return undefined;
 }
 
-/** Which growth methods can grow this architecture, and why not where one cannot (as `deepend inspect` shows it). */
-export function methodCapabilities(spec: ArchSpec): MethodCapability[] {
-  const refusal = seedRefusal(spec);
+/**
+ * Which growth methods can grow this architecture, and why not where one cannot (as `deepend inspect` shows it);
+ * `seedProblem` is what seedProblem() found in the model itself for a depth-0 head.
+ */
+export function methodCapabilities(spec: ArchSpec, seedProblem?: string): MethodCapability[] {
+  const refusal = seedProblem ?? seedRefusal(spec);
   if (refusal) return GROWTH_METHODS.map((method) => ({ method, ok: false, reason: refusal }));
   return GROWTH_METHODS.map((method) => {
     const reason = whyNot(method, spec);

@@ -182,7 +182,8 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
         ? seedHiddenLayer(head, parent.meta.arch, train.x)
         : undefined;
     const start = seeded ?? { model: head, spec: parent.meta.arch };
-    const onlySeed = seeded !== undefined && depthOf(seeded.spec) >= req.toDepth;
+    // growing to depth 1 adds the seed alone: its identity start is the growth (scratch builds it afresh instead)
+    const onlySeed = seeded !== undefined && depthOf(seeded.spec) >= req.toDepth && req.method !== 'scratch';
     const plan = planFrom(seeded, parent.meta.arch, req);
     const batchSize = req.batchSize ?? DEFAULT_BATCH;
     const learningRate = req.learningRate ?? STAGE2_LEARNING_RATE;
@@ -362,6 +363,9 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
  * head to depth 1 adds the seed alone, which Stage II trains with the rest.
  */
 function planFrom(seeded: SeededHead | undefined, parentSpec: ArchSpec, req: GrowRequest): InsertionPlan {
+  // `continue` keeps the parent as it is: a depth-0 one has no site to plan for
+  if (req.method === 'continue' && depthOf(parentSpec) === 0)
+    return { afterIndices: [], strategy: 'spread', reason: 'continue: the parent as it is, no new block' };
   if (!seeded) return req.plan ?? spreadPlan(parentSpec, req.toDepth);
   if (depthOf(seeded.spec) < req.toDepth) return spreadPlan(seeded.spec, req.toDepth);
   return {
@@ -371,7 +375,7 @@ function planFrom(seeded: SeededHead | undefined, parentSpec: ArchSpec, req: Gro
   };
 }
 
-/** A seed alone is the identity method's function-preserving start, whichever method `auto` would have raced. */
+/** A seed alone is the identity method's function-preserving start, whichever method was asked for. */
 function methodNameOf(method: GrowRequest['method'], onlySeed: boolean): string {
-  return onlySeed && method === 'auto' ? 'identity' : method;
+  return onlySeed ? 'identity' : method;
 }

@@ -44,6 +44,36 @@ export function seedRefusal(spec: ArchSpec): string | undefined {
   return undefined;
 }
 
+/**
+ * The widest head deepend seeds: the seed is as wide as the features (to start as the identity), width^2 weights,
+ * 16.8M (67 MB, and three times that while Adam trains them) at 4096. MobileNetV2's pooled features are 1280,
+ * ResNet50's 2048; a Flatten of VGG16's 7x7x512 maps, 25088, would need 629M.
+ */
+export const MAX_SEED_WIDTH = 4096;
+
+/** The output layer's input shape (per sample) in `model`, which holds the chain's layers by name. */
+function outputInputShape(model: tfl.LayersModel, spec: ArchSpec): { name: string; shape: (number | null)[] } {
+  const item = spec.chain![outputItemIndex(spec)] as { layer: KerasLayer };
+  const name = String(item.layer.config.name);
+  return { name, shape: (model.getLayer(name).input as tfl.SymbolicTensor).shape.slice(1) };
+}
+
+/**
+ * Why this model's depth-0 head cannot take a seed, or undefined (also for a model with hidden layers): the
+ * output is not a Dense, its input is not flat features, or there are more than MAX_SEED_WIDTH of them.
+ */
+export function seedProblem(model: tfl.LayersModel, spec: ArchSpec): string | undefined {
+  const refusal = seedRefusal(spec);
+  if (refusal || depthOf(spec) > 0) return refusal;
+  const { name, shape } = outputInputShape(model, spec);
+  const width = shape[shape.length - 1];
+  if (shape.length !== 1 || width === null)
+    return `the output layer '${name}' takes [${shape.join(', ')}], not flat features: deepend adds a first hidden layer only before a Dense on flat features`;
+  if (width > MAX_SEED_WIDTH)
+    return `the output layer '${name}' takes ${width} features: a first hidden layer starts as the identity, so as wide, ${((width * width) / 1e6).toFixed(0)}M weights; deepend adds one before at most ${MAX_SEED_WIDTH} features (pool them first, e.g. GlobalAveragePooling2D instead of Flatten)`;
+  return undefined;
+}
+
 function seedCore(name: string, width: number): KerasLayer {
   const layer = describeLayer(tfl.layers.dense({ units: width, activation: 'relu', name }));
   layer.config.trainable = true;
@@ -64,17 +94,12 @@ function smallestFeature(head: tfl.LayersModel, outputLayer: tfl.layers.Layer, x
 
 /** The parent with a seed hidden layer before its output layer; `trainX` is the head's training input. */
 export function seedHiddenLayer(head: tfl.LayersModel, spec: ArchSpec, trainX: tf.Tensor): SeededHead {
-  const refusal = seedRefusal(spec);
-  if (refusal) throw new Error(refusal);
+  const problem = seedProblem(head, spec);
+  if (problem) throw new Error(problem);
   const at = outputItemIndex(spec);
-  const outputItem = spec.chain![at] as { layer: KerasLayer };
-  const outputLayer = head.getLayer(String(outputItem.layer.config.name));
-  const inputShape = (outputLayer.input as tfl.SymbolicTensor).shape;
-  const width = inputShape[inputShape.length - 1];
-  if (inputShape.length !== 2 || width === null)
-    throw new Error(
-      `the output layer '${outputLayer.name}' takes [${inputShape.slice(1).join(', ')}], not flat features: deepend adds a first hidden layer only before a Dense on flat features`,
-    );
+  const { name: outputName, shape } = outputInputShape(head, spec);
+  const outputLayer = head.getLayer(outputName);
+  const width = shape[0] as number;
 
   const hasBias = outputLayer.getWeights().length > 1;
   const smallest = smallestFeature(head, outputLayer, trainX);
@@ -100,12 +125,17 @@ export function seedHiddenLayer(head: tfl.LayersModel, spec: ArchSpec, trainX: t
   const afterName = before && 'layer' in before ? String(before.layer.config.name) : (spec.inputName ?? 'input');
 
   const { model } = buildGrown(head, grown);
-  tf.tidy(() => {
-    model.getLayer(name).setWeights([tf.eye(width), tf.fill([width], shift)]);
-    if (shift === 0) return;
-    const out = model.getLayer(outputLayer.name);
-    const [kernel, bias, ...rest] = out.getWeights();
-    out.setWeights([kernel, tf.sub(bias, tf.mul(shift, tf.sum(kernel, 0))), ...rest]);
-  });
+  try {
+    tf.tidy(() => {
+      model.getLayer(name).setWeights([tf.eye(width), tf.fill([width], shift)]);
+      if (shift === 0) return;
+      const out = model.getLayer(outputLayer.name);
+      const [kernel, bias, ...rest] = out.getWeights();
+      out.setWeights([kernel, tf.sub(bias, tf.mul(shift, tf.sum(kernel, 0))), ...rest]);
+    });
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
   return { model, spec: grown, insertion: { afterIndex: -1, afterBlock: afterName, inserted: name }, shift };
 }

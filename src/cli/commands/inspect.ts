@@ -1,6 +1,7 @@
 import { formatTable } from '../../cli-kit/table';
 import { selectBackend } from '../../compute/backend';
 import { methodCapabilities } from '../../grow/capabilities';
+import { seedProblem } from '../../grow/seed';
 import { ArchSpec, KerasLayer, outputReading } from '../../model/arch';
 import { loadArtifacts, readModelArtifacts } from '../../model/formats';
 import { describeContract, InputContract, resolveContract } from '../../model/input-contract';
@@ -152,7 +153,7 @@ export async function inspectCommand(argv: string[], io: CommandIO): Promise<num
       trainable: l.trainable,
       role: role.get(l.name) ?? 'chain',
     }));
-    const capabilities = spec ? methodCapabilities(spec) : [];
+    const capabilities = spec ? methodCapabilities(spec, seedProblem(model, spec)) : [];
     const frozenLayers = layers.filter((l) => l.role === 'frozen');
     const report = {
       model: path,
