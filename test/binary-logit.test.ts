@@ -98,7 +98,7 @@ test('one raw score per sample: binary cross-entropy from logits, finite for lar
   tf.dispose([z, labels, loss, small, smallLabels]);
 });
 
-test('raw scores by the loss they were trained with: one from logits is two classes, several from logits are multi-label and refused', async () => {
+test('outputs by the loss they were trained with: one raw score from logits is two classes; several raw scores or sigmoids trained with binary cross-entropy are multi-label and refused', async () => {
   await useTestBackend();
   const scores = (units: number) =>
     tfl.sequential({
@@ -119,6 +119,16 @@ test('raw scores by the loss they were trained with: one from logits is two clas
     () => analyseKeras(three, { loss: bce, source: 'tags.keras' }),
     /^Error: tags\.keras: the output layer 'scores' is 3 raw scores trained with binary_crossentropy from logits: 3 independent yes\/no answers \(multi-label\)/,
   );
+  // Keras's usual multi-label head: a sigmoid a class, binary cross-entropy; without a loss, one sigmoid a class
+  const sigmoids = tfl.sequential({
+    layers: [tfl.layers.dense({ units: 3, activation: 'sigmoid', inputShape: [3], name: 'tags' })],
+  });
+  assert.throws(
+    () => analyseKeras(sigmoids, { loss: { name: 'binary_crossentropy', fromLogits: false } }),
+    /the output layer 'tags' is 3 sigmoids trained with binary_crossentropy: 3 independent yes\/no answers/,
+  );
+  assert.equal(analyseKeras(sigmoids).spec.output, 'sigmoid');
   one.dispose();
   three.dispose();
+  sigmoids.dispose();
 });

@@ -10,7 +10,7 @@ import { loadArtifacts as loadInMemory } from './tfjs-model';
 
 export type { ImportedArtifacts, ModelArtifactsInMemory, ModelFormat, ModelProducer } from './types';
 export { readModelArtifacts, detectFormat } from './read';
-export { BINARY_FROM_LOGITS, isBinaryFromLogits, type TrainingLoss } from './training-loss';
+export { BINARY_FROM_LOGITS, isBinaryFromLogits, isBinaryLoss, type TrainingLoss } from './training-loss';
 export { artifactsOf } from './tfjs-model';
 export { layersModelFiles, DEFAULT_SHARD_BYTES } from './layers-model-write';
 export { kerasFileBytes } from './keras-v3-write';

@@ -65,11 +65,14 @@ export function kerasLossConfig(loss: TrainingLoss): Record<string, unknown> {
   };
 }
 
+/** Binary cross-entropy (plain or focal), on probabilities or from logits: one yes/no answer an output unit. */
+export function isBinaryLoss(loss: TrainingLoss | undefined): boolean {
+  return loss?.name === 'binary_crossentropy' || loss?.name === 'binary_focal_crossentropy';
+}
+
 /** Whether a one-unit linear output was trained as a two-class classifier's raw score (its logit). */
 export function isBinaryFromLogits(loss: TrainingLoss | undefined): boolean {
-  return (
-    loss?.fromLogits === true && (loss.name === 'binary_crossentropy' || loss.name === 'binary_focal_crossentropy')
-  );
+  return loss?.fromLogits === true && isBinaryLoss(loss);
 }
 
 /** The training config's JSON text (an HDF5 attribute) as an object; undefined when absent or not JSON. */

@@ -1,6 +1,6 @@
 import { tfl } from '../../tf';
 import { ArchSpec, Block, ChainItem, isOneUnitBinary, KerasLayer, OutputKind } from '../arch';
-import { isBinaryFromLogits, TrainingLoss } from '../formats';
+import { isBinaryFromLogits, isBinaryLoss, TrainingLoss } from '../formats';
 import { SITE_CLASSES, UNIT_FOLLOWER_CLASSES, unitActivation } from './classes';
 import { walkChain } from './chain-walk';
 import { describeLayer } from './layer-factory';
@@ -25,6 +25,14 @@ function perSampleShape(tensor: tfl.SymbolicTensor, what: string, source: string
   return shape as number[];
 }
 
+/** k outputs trained with binary cross-entropy answer k independent yes/no questions; deepend's data name one class. */
+function multiLabel(core: KerasLayer, units: number, loss: TrainingLoss, source: string): Error {
+  const what = loss.fromLogits ? `${units} raw scores` : `${units} sigmoids`;
+  return new Error(
+    `${source}: the output layer '${core.config.name}' is ${what} trained with ${loss.name}${loss.fromLogits ? ' from logits' : ''}: ${units} independent yes/no answers (multi-label), while deepend grows classifiers that name one class per sample`,
+  );
+}
+
 function outputKindOf(
   tail: KerasLayer[],
   source: string,
@@ -40,16 +48,14 @@ function outputKindOf(
     case 'softmax':
       return { output: 'softmax', units };
     case 'sigmoid':
+      if (units > 1 && isBinaryLoss(loss)) throw multiLabel(core, units, loss!, source);
       return { output: 'sigmoid', units };
     case 'linear':
       if (units === 1 && !isBinaryFromLogits(loss))
         throw new Error(
           `${source}: the output layer '${core.config.name}' is one linear unit, and the file ${loss ? `says it was trained with ${loss.name}${loss.fromLogits ? ' from logits' : ''}` : 'keeps no training loss'}: a regression, which deepend does not grow (a two-class model trained from logits is taken when the file was saved compiled with BinaryCrossentropy(from_logits=True))`,
         );
-      if (units > 1 && isBinaryFromLogits(loss))
-        throw new Error(
-          `${source}: the output layer '${core.config.name}' is ${units} raw scores trained with ${loss?.name} from logits: ${units} independent yes/no answers (multi-label), while deepend grows classifiers that name one class per sample`,
-        );
+      if (units > 1 && isBinaryFromLogits(loss)) throw multiLabel(core, units, loss!, source);
       return { output: 'logits', units };
     default:
       throw new Error(
