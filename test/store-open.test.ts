@@ -238,5 +238,26 @@ test('schema 3 rebuilds model_versions to allow depth 0: the rows, their lineage
   assert.throws(() => insert.run(4, 3, -1, sha, 'v4', ts, null), /CHECK constraint failed: depth >= 0/);
   // the committed version still refers to a row that must exist
   assert.throws(() => db.prepare(`UPDATE committed_versions SET version = 9 WHERE name = 'm'`).run(), /FOREIGN KEY/);
-  assert.deepEqual(db.pragma('foreign_key_check'), []);
+});
+
+test('a schema step that would break foreign keys is rolled back before it commits, and foreign keys are on again', (t) => {
+  const path = join(tempHome(t), 'fk.db');
+  const db = new Database(path);
+  t.after(() => db.close());
+  db.pragma('foreign_keys = ON');
+  migrate(db, path, MIGRATIONS.slice(0, 2));
+  const ts = '2026-01-01T00:00:00.000Z';
+  db.prepare(
+    `INSERT INTO model_versions (name, version, parent, depth, method, sha256, metrics, dir, created_at)
+     VALUES ('m', 1, NULL, 2, NULL, ?, '{}', 'v1', ?)`,
+  ).run('b'.repeat(64), ts);
+  db.prepare(`INSERT INTO committed_versions VALUES ('m', 1, ?)`).run(ts);
+  const breaking: Migration = { version: 3, name: 'breaking', up: (d) => d.exec('DELETE FROM model_versions') };
+  assert.throws(
+    () => migrate(db, path, [...MIGRATIONS.slice(0, 2), breaking]),
+    /fk\.db: schema step 3 \(breaking\) would leave 1 rows breaking foreign keys$/,
+  );
+  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+  assert.equal((db.prepare('SELECT count(*) AS n FROM model_versions').get() as { n: number }).n, 1);
 });

@@ -47,11 +47,11 @@ export function migrate(db: Database.Database, path: string, migrations: readonl
   const current = checkSchema(db, path, migrations);
   const applied: number[] = [];
   // a step may rebuild a table others refer to (SQLite's way to change a constraint): foreign keys are off while
-  // the steps run (the pragma is a no-op inside a transaction) and checked once they have
+  // the steps run (the pragma is a no-op inside a transaction) and each step checks them before it commits
   const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
   db.pragma('foreign_keys = OFF');
   try {
-    migrateSteps(db, current, migrations, applied);
+    migrateSteps(db, path, current, migrations, applied);
   } finally {
     db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
   }
@@ -62,6 +62,7 @@ export function migrate(db: Database.Database, path: string, migrations: readonl
 
 function migrateSteps(
   db: Database.Database,
+  path: string,
   current: number,
   migrations: readonly Migration[],
   applied: number[],
@@ -73,6 +74,12 @@ function migrateSteps(
         // another process may have migrated while we waited for the write lock
         if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return false;
         m.up(db);
+        const broken = (db.pragma('foreign_key_check') as unknown[]).length;
+        if (broken > 0)
+          throw new StoreError(
+            path,
+            `schema step ${m.version} (${m.name}) would leave ${broken} rows breaking foreign keys`,
+          );
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${m.version}`);
         return true;
