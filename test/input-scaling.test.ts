@@ -29,6 +29,15 @@ test('a Rescaling by 1/255 or 1/127.5 (then -1) takes raw pixels, after layers t
   assert.equal(leadingScalingLayer(centred), "Rescaling layer 'to_signed'");
 });
 
+test('the bound: a scale of 1/100 or less, either sign, one or one a channel, means raw pixels; 0, 0.011 or NaN do not', () => {
+  const scaled = (scale: number | number[]) =>
+    leadingScalingLayer(startingWith(tfl.layers.rescaling({ scale: scale as number, name: 'scale' })));
+  assert.equal(scaled(1 / 100), "Rescaling layer 'scale'");
+  assert.equal(scaled(-1 / 255), "Rescaling layer 'scale'");
+  assert.equal(scaled([1 / 255, 1 / 255, 1 / 255]), "Rescaling layer 'scale'");
+  for (const scale of [0.011, 0, Number.NaN, [1 / 255, 0.5]]) assert.equal(scaled(scale), undefined, String(scale));
+});
+
 test('a Rescaling that expects 0..1 (x * 2 - 1, x - 0.5) does not mean raw pixels; nor does a later one', () => {
   assert.equal(leadingScalingLayer(startingWith(tfl.layers.rescaling({ scale: 2, offset: -1 }))), undefined);
   assert.equal(leadingScalingLayer(startingWith(tfl.layers.rescaling({ scale: 1, offset: -0.5 }))), undefined);

@@ -38,6 +38,9 @@ test("the flags are recognised on a command line and taken off for a child that 
   // a combined -pe takes the next argument as code too; V8's underscore spelling is the same flag
   assert.deepEqual(childExecArgv(['--optimize_for_size', '-pe', 'fork()', '--expose-gc']), ['--expose-gc']);
   assert.ok(hasDaemonNodeFlags(['--optimize_for_size']));
+  // given a value, the flag is V8's to read (=false turns the mode off): not the daemon's
+  assert.ok(!hasDaemonNodeFlags(['--optimize-for-size=false']));
+  assert.equal(childExecArgv(['--optimize-for-size=false', '--expose-gc']), undefined);
   assert.deepEqual(childExecArgv(['--stack-size=900', '--optimize-for-size', '--max_old_space_size=300']), [
     '--stack-size=900',
     '--max_old_space_size=300',

@@ -44,6 +44,8 @@ test('a one-score model answers its raw score per instance; the observed class i
     name: 'binary_crossentropy',
     from_logits: true,
   });
+  assert.match(String(modelJson.modelTopology.keras_version), /^tfjs-layers /, 'keras_version beside model_config');
+  assert.equal(modelJson.modelTopology.keras_version, modelJson.modelTopology.model_config.keras_version);
   const plain = await loadPlain(dir);
   assert.deepEqual(plain.outputs[0].shape, [null, 1]);
   plain.dispose();

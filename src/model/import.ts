@@ -52,7 +52,7 @@ const RAW_PIXEL_SCALE_MAX = 1 / 100;
 function scalesRawPixels(layer: tfl.layers.Layer): boolean {
   const scale = layer.getConfig().scale;
   const scales = (Array.isArray(scale) ? scale : [scale]).map(Number);
-  return scales.length > 0 && scales.every((v) => Number.isFinite(v) && Math.abs(v) <= RAW_PIXEL_SCALE_MAX);
+  return scales.length > 0 && scales.every((v) => v !== 0 && Math.abs(v) <= RAW_PIXEL_SCALE_MAX);
 }
 
 /**

@@ -16,8 +16,9 @@ function flagName(arg: string): string {
   return name.startsWith('--') ? name.replace(/_/g, '-') : name;
 }
 
+/** The bare flag: `--optimize-for-size=false` turns the mode off, so it is not the daemon's flag. */
 function isDaemonFlag(arg: string): boolean {
-  return DAEMON_NODE_FLAGS.includes(flagName(arg));
+  return !arg.includes('=') && DAEMON_NODE_FLAGS.includes(flagName(arg));
 }
 
 /** `-e CODE`, `-p CODE`, `-pe CODE`, `--eval CODE`, `--print CODE`: a flag whose next argument is code. */
@@ -42,6 +43,6 @@ export function childExecArgv(execArgv: readonly string[] = process.execArgv): s
 
 /** Whether this process was started with the daemon's Node flags, in either spelling. */
 export function hasDaemonNodeFlags(execArgv: readonly string[] = process.execArgv): boolean {
-  const names = execArgv.map(flagName);
+  const names = execArgv.filter(isDaemonFlag).map(flagName);
   return DAEMON_NODE_FLAGS.every((flag) => names.includes(flag));
 }

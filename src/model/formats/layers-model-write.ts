@@ -36,11 +36,20 @@ export function layersModelFiles(
     format: 'layers-model',
     generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
     convertedBy: options.convertedBy ?? `deepend ${DAEMON_VERSION}`,
-    modelTopology: options.loss
-      ? { model_config: a.modelTopology, training_config: { loss: kerasLossConfig(options.loss) } }
-      : a.modelTopology,
+    modelTopology: options.loss ? withTrainingConfig(a.modelTopology, options.loss) : a.modelTopology,
     weightsManifest: [{ paths, weights: a.weightSpecs }],
   };
   files['model.json'] = new TextEncoder().encode(JSON.stringify(modelJson));
   return files;
+}
+
+/** The converter's wrapped topology: keras_version and backend beside model_config and training_config. */
+function withTrainingConfig(topology: Record<string, unknown>, loss: TrainingLoss): Record<string, unknown> {
+  const { keras_version, backend } = topology;
+  return {
+    ...(keras_version !== undefined ? { keras_version } : {}),
+    ...(backend !== undefined ? { backend } : {}),
+    model_config: topology,
+    training_config: { loss: kerasLossConfig(loss) },
+  };
 }
