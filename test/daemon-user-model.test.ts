@@ -39,6 +39,15 @@ rules:
 // it gained -1.80 to +6.00 points over 56 fresh models (`deepend grow` with these settings at ea303b1), 4 of them
 // below -1.00: a project CI run rejected a -1.40 candidate at the old floor of -1.00.
 
+/** The automatic upgrade queued at start ends succeeded. */
+async function automaticUpgradeSucceeds(client: ControlClient): Promise<void> {
+  const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
+  const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
+  assert.ok(auto, 'an automatic upgrade was queued at start');
+  const job = await waitForJob(client, auto.id, 450_000);
+  assert.equal(job.state, 'succeeded', job.reason ?? '');
+}
+
 // A user's model through the daemon: config model.path imports it (never the shipped model), serving takes its
 // native instance shape in raw pixels, a policy's blocksMore counts from its depth at import, and a new file at
 // model.path becomes the next version.
@@ -95,11 +104,7 @@ test('the daemon serves and upgrades the user model named by model.path', { time
   await t.test(
     'blocksMore: 1 upgrades the imported depth 1 to 2 once, and no further; its dense head grows by denseMethod',
     async () => {
-      const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
-      const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
-      assert.ok(auto, 'an automatic upgrade was queued at start');
-      const job = await waitForJob(client, auto.id, 450_000);
-      assert.equal(job.state, 'succeeded', job.reason ?? '');
+      await automaticUpgradeSucceeds(client);
       const s = await client.ok<DaemonStatus>('GET', '/status');
       assert.equal(s.model.committed?.depth, 2);
       assert.equal(s.policy?.rule?.targetDepth, 2);
@@ -205,11 +210,7 @@ test("a Keras model whose head has no hidden layer (the transfer-learning tutori
   // the birth of v1 says depth 0: the contract takes a served model of no hidden layer
   const birth = await observer.waitFor((m) => m.topic.endsWith('/birth') && m.body !== null, 90_000, 'birth');
   assert.equal((birth.body!.model as { depth: number }).depth, 0);
-  const jobs = await client.ok<{ jobs: { id: string; trigger: string }[] }>('GET', '/jobs');
-  const auto = jobs.jobs.find((j) => j.trigger === 'automatic');
-  assert.ok(auto, 'an automatic upgrade was queued at start');
-  const job = await waitForJob(client, auto.id, 450_000);
-  assert.equal(job.state, 'succeeded', job.reason ?? '');
+  await automaticUpgradeSucceeds(client);
   const s = await client.ok<DaemonStatus>('GET', '/status');
   assert.deepEqual([s.model.committed?.version, s.model.committed?.depth, s.model.origin?.depthAtImport], [2, 1, 0]);
   const said = daemon.lines.find((l) => l.msg === 'job method');
