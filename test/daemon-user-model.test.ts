@@ -172,6 +172,9 @@ test('deepend models import swaps a user model into a running daemon, and commit
   assert.equal(res.headers.get('x-model-version'), '2');
   const jobs = await runCli(['jobs'], { env: h.env });
   assert.match(jobs.stdout, /\bimport\b.* imported as v2$/m);
+  const versions = await runCli(['models'], { env: h.env });
+  assert.match(versions.stdout, /^\* v2 +3 +imported tfjs-layers /m, versions.stdout);
+  assert.match(versions.stdout, /^ {2}v1 +2 +shipped /m, versions.stdout);
   assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
   const offline = await runCli(['models', 'import', transferDir], { env: h.env });
   assert.equal(offline.code, 0, offline.stderr);

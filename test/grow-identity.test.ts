@@ -76,3 +76,14 @@ test('identity insertion preserves the function (max abs diff <= 1e-5) for every
     await checkPreserved(spec, 5);
   }
 });
+
+test('the spread placement names each site once, and says when there is only one', () => {
+  const spec = (depth: number) => familySpec({ family: 'mlp', depth, inputShape: [4], classes: 3, width: 8 });
+  assert.equal(spreadPlan(spec(1), 3).reason, '2 new blocks after b0, the only existing block');
+  assert.equal(spreadPlan(spec(3), 5).reason, '2 new blocks spread evenly over the 3 existing blocks: after b0, b2');
+  assert.equal(
+    spreadPlan(spec(2), 5).reason,
+    '3 new blocks spread evenly over the 2 existing blocks: after b0, b1 (2 in a row)',
+  );
+  assert.equal(spreadPlan(spec(2), 3).reason, '1 new block after b1, of the 2 existing blocks');
+});

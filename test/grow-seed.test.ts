@@ -137,6 +137,8 @@ test('a logistic regression on CSV features grows to depth 1 and 2: the seeded s
   ] as const) {
     const { model, report } = await grow({ parent: loaded, method, toDepth, split, budget: { epochs: 1 }, backend });
     assert.deepEqual([report.method, report.depthAfter], [reported, depthAfter], method);
+    if (reported !== method) assert.match(String(report.methodReason), new RegExp(`^${method} was asked, but depth 1`));
+    else assert.equal(report.methodReason, undefined, method);
     model.dispose();
   }
   assert.equal(tf.memory().numTensors, held, 'tensors left after growing');

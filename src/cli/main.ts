@@ -55,7 +55,7 @@ function overview(): string {
     '',
     ...names.map((name) => `  ${name.padEnd(width)}  ${COMMANDS[name].help.summary}`),
     '',
-    'deepend COMMAND --help: its flags, one line each; deepend --version: the version',
+    'deepend COMMAND --help (or deepend help COMMAND): its flags, one line each; deepend --version (-v): the version',
     'environment: DEEPEND_BACKEND=tensorflow|wasm|cpu forces a TF.js backend',
   ].join('\n');
 }
@@ -70,10 +70,11 @@ function helpOf(help: CommandSpec | CommandGroup, rest: string[]): string {
 /** Runs one CLI command; every failure is one line per problem on stderr and a non-zero exit code (2: usage). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === '--version') {
+  if (name === '--version' || name === '-v' || name === 'version') {
     process.stdout.write(`deepend ${DAEMON_VERSION}\n`);
     return 0;
   }
+  if (name === 'help' && rest[0] !== undefined) return main([...rest, '--help']);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(`${overview()}\n`);
     return name === undefined ? 2 : 0;

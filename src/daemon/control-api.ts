@@ -7,6 +7,8 @@ import { memoryReading } from './memory-reading';
 import { daemonStatus, DaemonParts, jobView, versionView } from './status';
 import { registerPreparedImport } from './user-model';
 import { discardVersion } from '../store/model-dirs';
+import { lineageOf } from '../store/model-verify';
+import type { ModelVersionRow } from '../store/types';
 
 /*
  * The control API (HTTP + JSON on $home/control.sock), what the CLI calls:
@@ -98,7 +100,7 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
         body: {
           name,
           serving: serving ?? null,
-          versions: store.modelVersions(name).map((v) => versionView(v, serving)),
+          versions: store.modelVersions(name).map((v) => ({ ...versionView(v, serving), origin: rootFormat(v) })),
         },
       };
     }
@@ -185,4 +187,14 @@ export function controlHandler(parts: DaemonParts): ControlHandler {
     }
     throw new HttpError(404, `no such control endpoint: ${req.method} ${path}`);
   };
+}
+
+/** For a version that starts a lineage (no parent): the format it came in (deepend, keras-h5, ...); null otherwise or when its meta is unreadable. */
+function rootFormat(v: ModelVersionRow): string | null {
+  if (v.parent !== null) return null;
+  try {
+    return lineageOf(v.dir).format;
+  } catch {
+    return null;
+  }
 }

@@ -24,8 +24,22 @@ export function spreadPlan(spec: ArchSpec, toDepth: number): InsertionPlan {
   return {
     afterIndices,
     strategy: 'spread',
-    reason: `${k} new block(s) spread evenly over the ${n} existing block(s): after ${afterIndices.map((i) => spec.blocks[i].name).join(', ')}`,
+    reason: spreadReason(
+      n,
+      afterIndices.map((i) => spec.blocks[i].name),
+    ),
   };
+}
+
+/** "2 new blocks after hidden, the only existing block"; "3 new blocks spread evenly over the 2 existing blocks: after b0, b1 (2 in a row)". */
+function spreadReason(existing: number, after: string[]): string {
+  const added = `${after.length} new block${after.length === 1 ? '' : 's'}`;
+  if (existing === 1) return `${added} after ${after[0]}, the only existing block`;
+  if (after.length === 1) return `${added} after ${after[0]}, of the ${existing} existing blocks`;
+  const counts = new Map<string, number>();
+  for (const name of after) counts.set(name, (counts.get(name) ?? 0) + 1);
+  const sites = [...counts].map(([name, c]) => (c === 1 ? name : `${name} (${c} in a row)`));
+  return `${added} spread evenly over the ${existing} existing blocks: after ${sites.join(', ')}`;
 }
 
 /**

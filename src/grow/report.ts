@@ -34,6 +34,8 @@ export interface GrowReport {
   insertions: Insertion[];
   /** Set when the method was `auto`: what was tried, and why `method` was chosen. */
   auto?: AutoChoice;
+  /** Set when `method` is not the one asked for, saying why (a depth-0 head grown by its seed alone is identity's). */
+  methodReason?: string;
   /** Stage II: its schedule, where it stopped and which checkpoint the grown model is. */
   stage2: Stage2Report;
   split: {

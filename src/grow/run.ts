@@ -300,6 +300,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
       const report: GrowReport = {
         method: method.name,
         ...(auto ? { auto } : {}),
+        ...(onlySeed && req.method !== method.name ? { methodReason: seedOnlyReason(req.method) } : {}),
         backend: req.backend,
         family: parent.meta.family,
         depthBefore: depthOf(parent.meta.arch),
@@ -373,6 +374,10 @@ function planFrom(seeded: SeededHead | undefined, parentSpec: ArchSpec, req: Gro
     strategy: 'spread',
     reason: `a first hidden layer, ${seeded.insertion.inserted}, after ${seeded.insertion.afterBlock}: the model had none`,
   };
+}
+
+function seedOnlyReason(asked: GrowRequest['method']): string {
+  return `${asked} was asked, but depth 1 is the first hidden layer alone, which starts as the identity (the model had none): nothing for ${asked} to initialise`;
 }
 
 /** A seed alone is the identity method's function-preserving start, whichever method was asked for. */

@@ -121,7 +121,7 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
     io.out(
       keyValues([
         ['model', out],
-        ['method', report.method],
+        ['method', report.methodReason ? `${report.method} (${report.methodReason})` : report.method],
         ['depth', `${report.depthBefore} -> ${report.depthAfter}`],
         ['held-out accuracy before', pct(report.accuracyBefore)],
         ['after insertion', pct(report.accuracyAfterInsertion)],

@@ -6,7 +6,7 @@ import type { versionView } from '../../daemon/status';
 import { importCommand } from './models-import';
 import { MODELS_LIST_SPEC } from '../command-specs';
 
-type VersionView = ReturnType<typeof versionView>;
+type VersionView = ReturnType<typeof versionView> & { origin: string | null };
 
 /** `deepend models`: the versions of the served model; `*` marks the committed one. `deepend models import`: see importCommand. */
 export async function modelsCommand(argv: string[], io: CommandIO): Promise<number> {
@@ -24,7 +24,7 @@ export async function modelsCommand(argv: string[], io: CommandIO): Promise<numb
   const rows = answer.versions.map((v) => [
     `${v.committed ? '*' : ' '} v${v.version}`,
     String(v.depth),
-    v.method ?? 'shipped',
+    methodLabel(v),
     v.accuracy === null ? '-' : pct(v.accuracy),
     v.parent === null ? '-' : `v${v.parent}`,
     v.createdAt,
@@ -33,4 +33,10 @@ export async function modelsCommand(argv: string[], io: CommandIO): Promise<numb
   const headers = ['  VERSION', 'DEPTH', 'METHOD', 'ACCURACY', 'PARENT', 'CREATED'];
   for (const line of formatTable(headers, rows, { rule: false })) io.out(line);
   return 0;
+}
+
+/** The growth method, or for a version that started its lineage how it came: imported (and from what) or deepend's own. */
+function methodLabel(v: VersionView): string {
+  if (v.method !== null) return v.method;
+  return v.origin && v.origin !== 'deepend' ? `imported ${v.origin}` : 'shipped';
 }
