@@ -22,6 +22,7 @@ function assertEveryFlagDescribed(help: string, what: string): void {
 test('--version prints the package version; --help lists every command with one line saying what it does', async () => {
   const version = await runCli(['--version']);
   assert.deepEqual([version.code, version.stdout, version.stderr], [0, `deepend ${VERSION}\n`, '']);
+  assert.equal((await runCli(['-v'])).stdout, `deepend ${VERSION}\n`);
   const help = await runCli(['--help']);
   assert.equal(help.code, 0, help.stderr);
   const commands = help.stdout.split('\n').filter((l) => /^ {2}[a-z]+ {2,}/.test(l));
@@ -52,6 +53,7 @@ test('COMMAND --help: the usage line, what it does, and each flag with its own l
   assert.equal(grow.code, 0, grow.stderr);
   assert.match(grow.stdout, /^usage: deepend grow --model PATH --data SRC --to-depth N --method M --out DIR \[/);
   assertEveryFlagDescribed(grow.stdout, 'grow');
+  assert.equal((await runCli(['help', 'grow'])).stdout, grow.stdout, 'deepend help grow is deepend grow --help');
   assert.match(grow.stdout, /^ {2}--until-accuracy A {2,}add one block at a time/m);
 
   const explain = await runCli(['policy', 'explain', '--help']);
