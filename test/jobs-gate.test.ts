@@ -9,7 +9,8 @@ import { childMeta } from '../src/grow/child-meta';
 import { grow } from '../src/grow/run';
 import type { GrowReport } from '../src/grow/report';
 import { readCandidate, REPORT_JSON } from '../src/jobs/candidate';
-import { checkGate, describeGateFigures } from '../src/jobs/gate';
+import { bestCaseRefusal, checkGate, describeGateFigures } from '../src/jobs/gate';
+import { pairedGain } from '../src/stats/paired-gain';
 import { heldOutFractionForRetry, MAX_HELD_OUT_FRACTION } from '../src/jobs/held-out-share';
 import { requestProblem } from '../src/jobs/plan';
 import { loadModel, saveModel } from '../src/model/io';
@@ -138,4 +139,27 @@ test("a real candidate: report.json carries both models' held-out correctness, a
   assert.ok(gate.figures.lowerBound! < gate.figures.gain && gate.figures.lowerBound! >= -(n01 + n10) / n);
   // with 240 held-out samples one sample is 0.42 points: the default 0.25 point loss cannot be bounded unless none is lost
   if (n01 > 0) assert.match(gate.reasons.join('; '), /too small to bound the loss|worse than the committed model/);
+});
+
+test('bestCaseRefusal: growth is refused only when even a candidate right on every held-out sample, at the largest share a retry may hold out, cannot bound its loss', () => {
+  const gate = gateSettings({ minGain: 0.001, minAccuracy: 0.9 });
+  // 80 held out (a 400-row table), wrong on 3: the best case n10 = 3, n01 = 0 has a lower bound of -0.99 points
+  assert.equal(pairedGain({ n: 80, n01: 0, n10: 3 }, 0.95).lowerBound.toFixed(4), '-0.0099');
+  assert.match(
+    String(bestCaseRefusal({ n: 80, errors: 3 }, 80, gate)),
+    /lower bound of -0\.99 points, not above the -0\.25 points/,
+  );
+  // a retry may hold out 160 of them, wrong on 6: the best case's bound is above zero there, so it grows
+  assert.equal(bestCaseRefusal({ n: 80, errors: 3 }, 160, gate), undefined);
+  // the shipped digits: 2,000 held out, 57 wrong
+  assert.equal(bestCaseRefusal({ n: 2000, errors: 57 }, 4000, gate), undefined);
+  // a perfect parent leaves nothing to bound; minGain is the gate's to judge
+  assert.equal(bestCaseRefusal({ n: 40, errors: 0 }, 80, gate), undefined);
+  // a loose maxLoss never refuses
+  assert.equal(bestCaseRefusal({ n: 40, errors: 1 }, 40, { ...gate, maxLoss: 1 }), undefined);
+  // the figure it names is enough for the best case, and one step fewer is not
+  const said = Number(
+    /fewer than about ([\d,]+)/.exec(String(bestCaseRefusal({ n: 40, errors: 1 }, 80, gate)))![1].replace(/,/g, ''),
+  );
+  assert.ok(pairedGain({ n: said, n01: 0, n10: Math.max(1, Math.round(said / 40)) }, 0.95).lowerBound > -0.0025);
 });

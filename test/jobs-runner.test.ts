@@ -144,6 +144,30 @@ test('an upgrade grows v1 (depth 2) to v2 (depth 3) off the serving thread, comm
   await assert.rejects(rig.runner.rollback(1), /already the committed version/);
 });
 
+test('a held-out part too small for the gate to bound any gain: the job fails before growing, saying so, and v1 keeps serving', async (t) => {
+  // 200 digits hold out 40 (a retry at most 80): even a candidate right on all of them cannot bound its loss at the default maxLoss
+  const rig = await makeRig(t, testRule({ gate: { minGain: 0.001, minAccuracy: 0 } }), backend, 'mnist', 200);
+  const v1 = rig.slot.current()!;
+  const answer = rig.runner.request({ trigger: 'manual' });
+  assert.ok(answer.accepted);
+  await rig.runner.idle();
+  const job = rig.store.job(answer.job.id)!;
+  assert.equal(job.state, 'failed');
+  assert.match(
+    job.reason!,
+    /^growth failed: the gate cannot be met on this data: the held-out part has 40 samples and the model is wrong on \d+; even a candidate right on all of them \(or on the 80 a retry may hold out\) would have a 95% lower bound of -\d+\.\d\d points, not above the -0\.25 points allowed \(maxLoss\); no candidate can pass with fewer than about [\d,]+ held-out samples at this error rate\. More local data/,
+  );
+  assert.equal(
+    rig.progress.some((p) => p.step === 'stage2'),
+    false,
+    'Stage II ran',
+  );
+  assert.equal(terminalCount(rig, job.id), 1);
+  assert.equal(rig.store.committedVersion(MODEL)!.version, 1);
+  assert.deepEqual(candidateEntries(rig.home), []);
+  assert.equal(rig.slot.current(), v1);
+});
+
 test('a gate the candidate cannot meet: rejected with the figures, nothing committed, the same v1 object keeps serving', async (t) => {
   const rig = await makeRig(t, testRule({ gate: { minGain: 0.5, minAccuracy: 0.9999 } }), backend);
   const v1 = rig.slot.current()!;

@@ -61,6 +61,11 @@ export interface GrowRequest {
   autoCandidates?: readonly GrowthMethodName[];
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /**
+   * Called with the parent's held-out figures before anything grows; a throw ends the growth there
+   * (the daemon's check that its gate can be met on this data at all: jobs/gate.ts bestCaseRefusal).
+   */
+  onParentMeasured?: (heldOut: { n: number; errors: number }) => void;
 }
 
 export interface GrowResult {
@@ -176,6 +181,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
       );
     }
     const { correct: parentCorrect, ...before } = evaluateEach(head, test);
+    req.onParentMeasured?.({ n: parentCorrect.length, errors: parentCorrect.length - sumOf(parentCorrect) });
     // a head with no hidden layer first gets one that computes what it did (grow/seed.ts); methods grow from there
     seeded =
       depthOf(parent.meta.arch) === 0 && req.method !== 'continue'
@@ -383,4 +389,10 @@ function seedOnlyReason(asked: GrowRequest['method']): string {
 /** A seed alone is the identity method's function-preserving start, whichever method was asked for. */
 function methodNameOf(method: GrowRequest['method'], onlySeed: boolean): string {
   return onlySeed ? 'identity' : method;
+}
+
+function sumOf(bits: Uint8Array): number {
+  let sum = 0;
+  for (const b of bits) sum += b;
+  return sum;
 }

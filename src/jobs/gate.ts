@@ -103,3 +103,44 @@ export function describeGateFigures(r: Partial<GateOutcomeFigures>): string | un
     parts.push(`${r.n10} vs ${r.n01} discordant of ${r.n}, McNemar p = ${r.pValue.toPrecision(2)}`);
   return parts.join(', ');
 }
+
+/**
+ * Why no candidate can pass `gate` on this data, or undefined when one could. The best a candidate can do is
+ * be right on every held-out sample: it then fixes the parent's `errors` and breaks none (n10 = errors,
+ * n01 = 0), where checkGate's exact bound is highest. A rejected upgrade may be retried on a larger held-out
+ * share (held-out-share.ts), so the best case is taken at the largest one, `largestN` samples with the errors
+ * in proportion. When even that bound is not above -maxLoss, growing spends the budget for a certain
+ * rejection: too few samples for the gate to tell a gain from noise. minGain and minAccuracy are the gate's.
+ */
+export function bestCaseRefusal(
+  heldOut: { n: number; errors: number },
+  largestN: number,
+  gate: GateSettings,
+): string | undefined {
+  const { n, errors } = heldOut;
+  if (n <= 0) return undefined;
+  const top = Math.max(n, largestN);
+  const topErrors = Math.round((errors * top) / n);
+  const best = pairedGain({ n: top, n01: 0, n10: topErrors }, gate.confidence);
+  if (best.lowerBound > -gate.maxLoss) return undefined;
+  const needed = heldOutNeeded(top, errors / n, gate);
+  const more = needed
+    ? `; no candidate can pass with fewer than about ${needed.toLocaleString('en-US')} held-out samples at this error rate`
+    : '';
+  const retry = top > n ? ` (or on the ${top} a retry may hold out)` : '';
+  return (
+    `the gate cannot be met on this data: the held-out part has ${n} samples and the model is wrong on ${errors}; ` +
+    `even a candidate right on all of them${retry} would have a ${conf(gate.confidence)} lower bound of ${pts(best.lowerBound)}, ` +
+    `not above the ${pts(-gate.maxLoss)} allowed (maxLoss)${more}. More local data (or a larger dataLimit) lets it grow`
+  );
+}
+
+/** About how many held-out samples (more than `from`) a candidate right on all of them needs to pass the bound, at this error rate. */
+function heldOutNeeded(from: number, errorRate: number, gate: GateSettings): number | undefined {
+  if (!(errorRate > 0)) return undefined;
+  for (let n = from + 1; n <= 1_000_000; n = Math.ceil(n * 1.05)) {
+    const errors = Math.max(1, Math.round(errorRate * n));
+    if (pairedGain({ n, n01: 0, n10: errors }, gate.confidence).lowerBound > -gate.maxLoss) return n;
+  }
+  return undefined;
+}

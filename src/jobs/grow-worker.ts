@@ -16,6 +16,8 @@ import { learningCurveSvg } from '../report/learning-curve-svg';
 import { growthPicture } from '../report/growth-picture';
 import { AbortedError, ProgressEvent } from '../train/progress';
 import { REPORT_JSON, summarise } from './candidate';
+import { bestCaseRefusal } from './gate';
+import { HELD_OUT_FRACTION, MAX_HELD_OUT_FRACTION } from './held-out-share';
 import { crashIfAsked } from './crash';
 import { setGrowthPriority } from './growth-priority';
 import type { FromWorker, GrowJobInput, ToWorker } from './grow-protocol';
@@ -86,6 +88,12 @@ async function run(input: GrowJobInput): Promise<void> {
       backend: backend.name,
       onProgress,
       signal,
+      onParentMeasured: (heldOut) => {
+        // the largest held-out share a retry may use, on the same data
+        const largest = Math.round((heldOut.n * MAX_HELD_OUT_FRACTION) / (input.heldOutFraction ?? HELD_OUT_FRACTION));
+        const refusal = input.gate && bestCaseRefusal(heldOut, largest, input.gate);
+        if (refusal) throw new Error(refusal);
+      },
     });
     try {
       checkAbort();

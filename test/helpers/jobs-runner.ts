@@ -44,6 +44,7 @@ export async function makeRig(
   rule: PolicyRule,
   backend: string,
   data = 'mnist',
+  dataLimit = DATA_LIMIT,
 ): Promise<Rig> {
   const home = mkdtempSync(join(tmpdir(), 'deepend-jobs-'));
   const store = openStore(home);
@@ -75,7 +76,7 @@ export async function makeRig(
       onProgress: (_job, e) => rig.progress.push(e),
     },
     log: (line) => rig.logs.push(line),
-    tuning: { dataLimit: DATA_LIMIT, cancelGraceMs: CANCEL_GRACE_MS },
+    tuning: { dataLimit, cancelGraceMs: CANCEL_GRACE_MS },
   };
   rig.runner = new JobRunner(deps);
   rig.restart = () => new JobRunner(deps);
