@@ -4,7 +4,7 @@ import type { ArchSpec, Block } from '../src/model/arch';
 import type { PolicyRule } from '../src/policy/types';
 import type { ModelVersionRow } from '../src/store/types';
 import { ruleMethodFor } from '../src/jobs/rule-method';
-import { planUpgrade } from '../src/jobs/plan';
+import { MINUTES_EPOCH_CAP, planUpgrade } from '../src/jobs/plan';
 import { loadPolicy } from '../src/policy/load';
 import { DEFAULT_POLICY_FILE } from '../src/policy/default-file';
 
@@ -111,6 +111,20 @@ test("planUpgrade: the rule's method for the model's sites, recorded with its re
   assert.ok('plan' in asked);
   assert.equal(asked.plan.method, 'dils');
   assert.equal(asked.plan.methodReason, undefined);
+  // minutes alone: at most MINUTES_EPOCH_CAP epochs; the rule's own epochs win; neither: the fallback
+  assert.deepEqual(planned.plan.budget, { seconds: 60, epochs: MINUTES_EPOCH_CAP });
+  const withEpochs = planUpgrade(
+    committed,
+    { ...rule, budget: { minutes: 1, epochs: 200 } },
+    { trigger: 'manual' },
+    1,
+    mlp,
+  );
+  assert.ok('plan' in withEpochs);
+  assert.deepEqual(withEpochs.plan.budget, { seconds: 60, epochs: 200 });
+  const epochsOnly = planUpgrade(committed, { ...rule, budget: { epochs: 5 } }, { trigger: 'manual' }, 1, mlp);
+  assert.ok('plan' in epochsOnly);
+  assert.deepEqual(epochsOnly.plan.budget, { seconds: undefined, epochs: 5 });
 });
 
 test('the shipped policies grow dense sites with identity', () => {

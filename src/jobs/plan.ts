@@ -39,6 +39,15 @@ export type PlanOutcome = { plan: UpgradePlan } | { rejected: string };
 /** Stage II epochs when a rule sets neither minutes nor epochs (as `deepend grow` does). */
 const FALLBACK_EPOCHS = 3;
 
+/**
+ * At most this many Stage II epochs when a rule sets minutes but no epochs. On a small table minutes are
+ * thousands of epochs, and they overfit: the 400- and 300-row Keras fixtures, grown 1 minute (6,700 to 9,000
+ * epochs) on 3 splits each, lost 3.3 to 10 points on 4 of the 6 (mean -3.75); capped at 30 epochs, -1.67 to 0
+ * (mean -0.90), in about a second each (docs/design/detect-and-policy.md).
+ * The shipped digits get about 1.3 epochs in the cpu rule's minute on 2 cores: the cap does not reach them.
+ */
+export const MINUTES_EPOCH_CAP = 30;
+
 /** Why a request cannot even be queued, or null. */
 export function requestProblem(req: UpgradeRequest): string | null {
   if (!['automatic', 'manual', 'fleet'].includes(req.trigger))
@@ -81,7 +90,7 @@ export function planUpgrade(
   }
   const toDepth = Math.min(target, committed.depth + rule.maxStep);
   const seconds = rule.budget.minutes !== undefined ? rule.budget.minutes * 60 : undefined;
-  const epochs = rule.budget.epochs ?? (seconds === undefined ? FALLBACK_EPOCHS : undefined);
+  const epochs = rule.budget.epochs ?? (seconds === undefined ? FALLBACK_EPOCHS : MINUTES_EPOCH_CAP);
   const chosen = req.method !== undefined ? { method: req.method } : ruleMethodFor(rule, arch);
   return {
     plan: {
