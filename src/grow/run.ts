@@ -383,7 +383,7 @@ function planFrom(seeded: SeededHead | undefined, parentSpec: ArchSpec, req: Gro
 }
 
 function seedOnlyReason(asked: GrowRequest['method']): string {
-  return `${asked} was asked, but depth 1 is the first hidden layer alone, which starts as the identity (the model had none): nothing for ${asked} to initialise`;
+  return `${asked} was asked, but depth 1 is one new hidden layer, where the model had none, and it starts as the identity: nothing for ${asked} to initialise`;
 }
 
 /** A seed alone is the identity method's function-preserving start, whichever method was asked for. */
