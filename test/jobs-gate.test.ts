@@ -153,8 +153,12 @@ test('bestCaseRefusal: growth is refused only when even a candidate right on eve
   assert.equal(bestCaseRefusal({ n: 80, errors: 3 }, 160, gate), undefined);
   // the shipped digits: 2,000 held out, 57 wrong
   assert.equal(bestCaseRefusal({ n: 2000, errors: 57 }, 4000, gate), undefined);
-  // a perfect parent leaves nothing to bound; minGain is the gate's to judge
-  assert.equal(bestCaseRefusal({ n: 40, errors: 0 }, 80, gate), undefined);
+  // a parent right on every held-out sample leaves no gain to make: refused while the gate asks for one
+  assert.match(
+    String(bestCaseRefusal({ n: 40, errors: 0 }, 80, gate)),
+    /right on all 40 held-out samples, so no candidate can gain the 0\.10 points the gate asks \(minGain\)/,
+  );
+  assert.equal(bestCaseRefusal({ n: 40, errors: 0 }, 80, { ...gate, minGain: 0 }), undefined);
   // a loose maxLoss never refuses
   assert.equal(bestCaseRefusal({ n: 40, errors: 1 }, 40, { ...gate, maxLoss: 1 }), undefined);
   // the figure it names is enough for the best case, and one step fewer is not

@@ -110,7 +110,8 @@ export function describeGateFigures(r: Partial<GateOutcomeFigures>): string | un
  * n01 = 0), where checkGate's exact bound is highest. A rejected upgrade may be retried on a larger held-out
  * share (held-out-share.ts), so the best case is taken at the largest one, `largestN` samples with the errors
  * in proportion. When even that bound is not above -maxLoss, growing spends the budget for a certain
- * rejection: too few samples for the gate to tell a gain from noise. minGain and minAccuracy are the gate's.
+ * rejection: too few samples for the gate to tell a gain from noise. So it is when the model is right on
+ * every held-out sample and the gate asks for a gain. Other minGain and minAccuracy judgements are the gate's.
  */
 export function bestCaseRefusal(
   heldOut: { n: number; errors: number },
@@ -119,6 +120,8 @@ export function bestCaseRefusal(
 ): string | undefined {
   const { n, errors } = heldOut;
   if (n <= 0) return undefined;
+  if (errors === 0 && gate.minGain > 0)
+    return `the gate cannot be met on this data: the model is right on all ${n} held-out samples, so no candidate can gain the ${pts(gate.minGain)} the gate asks (minGain). More local data (or a larger dataLimit) gives it samples to gain on`;
   const top = Math.max(n, largestN);
   const topErrors = Math.round((errors * top) / n);
   const best = pairedGain({ n: top, n01: 0, n10: topErrors }, gate.confidence);
