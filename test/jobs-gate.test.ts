@@ -141,15 +141,15 @@ test("a real candidate: report.json carries both models' held-out correctness, a
   if (n01 > 0) assert.match(gate.reasons.join('; '), /too small to bound the loss|worse than the committed model/);
 });
 
-test('bestCaseRefusal: growth is refused only when even a candidate right on every held-out sample, at the largest share a retry may hold out, cannot bound its loss', () => {
+test('bestCaseRefusal: growth is refused only when no candidate that breaks nothing, at the largest held-out share, can bound its loss', () => {
   const gate = gateSettings({ minGain: 0.001, minAccuracy: 0.9 });
-  // 80 held out (a 400-row table), wrong on 3: the best case n10 = 3, n01 = 0 has a lower bound of -0.99 points
+  // 80 held out (a 400-row table), wrong on 3: fixing all 3 and breaking none gives the best bound, -0.99 points
   assert.equal(pairedGain({ n: 80, n01: 0, n10: 3 }, 0.95).lowerBound.toFixed(4), '-0.0099');
   assert.match(
     String(bestCaseRefusal({ n: 80, errors: 3 }, 80, gate)),
     /lower bound of -0\.99 points, not above the -0\.25 points/,
   );
-  // a retry may hold out 160 of them, wrong on 6: the best case's bound is above zero there, so it grows
+  // the largest share holds out 160 of them, wrong on 6: fixing all 6 bounds above zero there, so it grows
   assert.equal(bestCaseRefusal({ n: 80, errors: 3 }, 160, gate), undefined);
   // the shipped digits: 2,000 held out, 57 wrong
   assert.equal(bestCaseRefusal({ n: 2000, errors: 57 }, 4000, gate), undefined);
@@ -161,9 +161,13 @@ test('bestCaseRefusal: growth is refused only when even a candidate right on eve
   assert.equal(bestCaseRefusal({ n: 40, errors: 0 }, 80, { ...gate, minGain: 0 }), undefined);
   // a loose maxLoss never refuses
   assert.equal(bestCaseRefusal({ n: 40, errors: 1 }, 40, { ...gate, maxLoss: 1 }), undefined);
-  // the figure it names is enough for the best case, and one step fewer is not
+  // the bound is not monotone in the fixes: 400 held out, wrong on 2, fixing both is -0.28 points, one -0.22
+  assert.ok(pairedGain({ n: 400, n01: 0, n10: 2 }, 0.95).lowerBound < -0.0025);
+  assert.ok(pairedGain({ n: 400, n01: 0, n10: 1 }, 0.95).lowerBound > -0.0025);
+  assert.equal(bestCaseRefusal({ n: 400, errors: 2 }, 400, gate), undefined);
+  // the figure it names is enough for the best candidate
   const said = Number(
     /fewer than about ([\d,]+)/.exec(String(bestCaseRefusal({ n: 40, errors: 1 }, 80, gate)))![1].replace(/,/g, ''),
   );
-  assert.ok(pairedGain({ n: said, n01: 0, n10: Math.max(1, Math.round(said / 40)) }, 0.95).lowerBound > -0.0025);
+  assert.equal(bestCaseRefusal({ n: said, errors: Math.max(1, Math.round(said / 40)) }, said, gate), undefined);
 });

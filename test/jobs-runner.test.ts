@@ -155,7 +155,7 @@ test('a held-out part too small for the gate to bound any gain: the job fails be
   assert.equal(job.state, 'failed');
   assert.match(
     job.reason!,
-    /^growth failed: the gate cannot be met on this data: the held-out part has 40 samples and the model is wrong on \d+; even a candidate right on all of them \(or on the 80 a retry may hold out\) would have a 95% lower bound of -\d+\.\d\d points, not above the -0\.25 points allowed \(maxLoss\); no candidate can pass with fewer than about [\d,]+ held-out samples at this error rate\. More local data/,
+    /^growth failed: the gate cannot be met on this data: the held-out part has 40 samples and the model is wrong on \d+; no candidate can do better \(nor on the 80 the largest held-out share would give\) than a 95% lower bound of -\d+\.\d\d points, not above the -0\.25 points allowed \(maxLoss\); no candidate can pass with fewer than about [\d,]+ held-out samples at this error rate\. More local data/,
   );
   assert.equal(
     rig.progress.some((p) => p.step === 'stage2'),

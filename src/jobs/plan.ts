@@ -44,7 +44,7 @@ const FALLBACK_EPOCHS = 3;
  * thousands of epochs, and they overfit: the 400- and 300-row Keras fixtures, grown 1 minute (6,700 to 9,000
  * epochs) on 3 splits each, lost 3.3 to 10 points on 4 of the 6 (mean -3.75); capped at 30 epochs, -1.67 to 0
  * (mean -0.90), in about a second each (docs/design/detect-and-policy.md).
- * The shipped digits get about 1.3 epochs in the cpu rule's minute on 2 cores: the cap does not reach them.
+ * The shipped digits get 1.0 to 2.2 epochs in the cpu rule's minute on 2 cores: the cap does not reach them.
  */
 export const MINUTES_EPOCH_CAP = 30;
 
