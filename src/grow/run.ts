@@ -181,7 +181,8 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
       );
     }
     const { correct: parentCorrect, ...before } = evaluateEach(head, test);
-    req.onParentMeasured?.({ n: parentCorrect.length, errors: parentCorrect.length - sumOf(parentCorrect) });
+    const n = parentCorrect.length;
+    req.onParentMeasured?.({ n, errors: n - Math.round(before.accuracy * n) });
     // a head with no hidden layer first gets one that computes what it did (grow/seed.ts); methods grow from there
     seeded =
       depthOf(parent.meta.arch) === 0 && req.method !== 'continue'
@@ -389,10 +390,4 @@ function seedOnlyReason(asked: GrowRequest['method']): string {
 /** A seed alone is the identity method's function-preserving start, whichever method was asked for. */
 function methodNameOf(method: GrowRequest['method'], onlySeed: boolean): string {
   return onlySeed ? 'identity' : method;
-}
-
-function sumOf(bits: Uint8Array): number {
-  let sum = 0;
-  for (const b of bits) sum += b;
-  return sum;
 }

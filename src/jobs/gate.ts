@@ -141,11 +141,15 @@ export function bestCaseRefusal(
   );
 }
 
-/** The highest lower bound of a candidate that breaks nothing and fixes some of `errors` (at least one when the gate asks for a gain); undefined when it cannot fix any. */
+/**
+ * The highest lower bound of a candidate that breaks nothing and fixes some of `errors` (at least one when the
+ * gate asks for a gain), or the first one above -maxLoss; undefined when it cannot fix any.
+ */
 function bestBound(n: number, errors: number, gate: GateSettings): number | undefined {
   let best: number | undefined;
   for (let fixed = gate.minGain > 0 ? 1 : 0; fixed <= errors; fixed++) {
     const bound = pairedGain({ n, n01: 0, n10: fixed }, gate.confidence).lowerBound;
+    if (bound > -gate.maxLoss) return bound;
     if (best === undefined || bound > best) best = bound;
   }
   return best;
