@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadDataset, DataError, type Dataset } from '../src/data';
 import { countDigitValues, parseDigitValues } from '../src/data/mnist-digit-file';
+import { classQuotas } from '../src/data/classes';
 import { gray, tempFolder, writeJpeg, writePng, writeText, type TempFolder } from './data-fixtures';
 
 const MNIST_PER_DIGIT = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
@@ -85,6 +86,8 @@ describe('mnist', () => {
       const read = parseDigitValues(bytes);
       assert.equal(read.length, MNIST_PER_DIGIT[digit] * 784);
       assert.equal(countDigitValues(bytes), read.length, `digit ${digit}: the values counted without parsing`);
+      assert.equal(countDigitValues(bytes, 7 * 784), 7 * 784, `digit ${digit}: counted up to 7 images`);
+      assert.equal(countDigitValues(bytes, read.length + 1), read.length, `digit ${digit}: a cap past the end`);
       const all = viaJson(bytes.toString('utf8'));
       sameBits(read, all, `digit ${digit}`);
       const first = parseDigitValues(bytes, 7 * 784 + 1);
@@ -127,6 +130,15 @@ describe('mnist', () => {
       assert.deepEqual(small.x.subarray(sample * 784, (sample + n) * 784), whole, `digit ${digit}`);
       sample += n;
     });
+  });
+
+  test("a limit the short digits cannot fill takes the rest from the others, as the whole counts' quotas say", async () => {
+    // 980 per digit: digits 5 (863) and 8 (944) run short, and the files counted only up to an even share
+    // are counted further
+    const limit = 9800;
+    const large = await loadDataset('mnist', { limit });
+    assert.deepEqual(classCounts(large), classQuotas(MNIST_PER_DIGIT, limit));
+    assert.deepEqual(classCounts(await loadDataset('mnist', { limit: 10_000 })), MNIST_PER_DIGIT);
   });
 
   test('maps classes onto the model labels and resizes to the model input', async () => {

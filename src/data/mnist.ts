@@ -20,25 +20,58 @@ function digitsFolder(): string {
 interface DigitFile {
   file: string;
   bytes: Buffer;
+  /** The images it holds, or `cap` where it holds at least that many (the count stopped there). */
   images: number;
+  capped: boolean;
   values?: Float32Array;
 }
 
-/** Without a limit every image is read: parsed at once. With one, only counted (a scan for commas). */
-async function openDigit(folder: string, digit: string, parseAll: boolean): Promise<DigitFile> {
+async function readDigit(folder: string, digit: string): Promise<DigitFile> {
   const file = path.join(folder, `${digit}.json`);
-  let bytes: Buffer;
-  let values: Float32Array | undefined;
-  let count: number;
   try {
-    bytes = await fs.readFile(file);
-    values = parseAll ? parseDigitValues(bytes) : undefined;
-    count = values ? values.length : countDigitValues(bytes);
+    return { file, bytes: await fs.readFile(file), images: 0, capped: false };
   } catch (error) {
     throw unreadable(file, error);
   }
-  if (count === 0 || count % PIXELS !== 0) throw notWholeImages(file);
-  return { file, bytes, images: count / PIXELS, values };
+}
+
+/** Without a cap every image is read: parsed at once. With one, only counted (a scan for commas), up to `cap`. */
+function countImages(digit: DigitFile, cap: number | undefined): DigitFile {
+  let values: Float32Array | undefined;
+  let count: number;
+  try {
+    values = cap === undefined ? parseDigitValues(digit.bytes) : undefined;
+    count = values ? values.length : countDigitValues(digit.bytes, cap === undefined ? undefined : cap * PIXELS);
+  } catch (error) {
+    throw unreadable(digit.file, error);
+  }
+  if (count === 0 || count % PIXELS !== 0) throw notWholeImages(digit.file);
+  return { ...digit, images: count / PIXELS, capped: cap !== undefined && count === cap * PIXELS, values };
+}
+
+function everyImage(files: DigitFile[]): { digits: DigitFile[]; quotas: number[] } {
+  const digits = files.map((d) => countImages(d, undefined));
+  return { digits, quotas: digits.map((d) => d.images) };
+}
+
+/**
+ * The limit's images per digit (classQuotas), counting each file only as far as the quotas can reach: a
+ * quota never exceeds the count it was given unless that count ran out, so counts capped a little above an
+ * even share give the quotas the whole counts give, unless a capped digit is used up (a short digit left its
+ * share to the others); then the capped ones are counted further.
+ */
+function limitQuotas(files: DigitFile[], limit: number): { digits: DigitFile[]; quotas: number[] } {
+  let cap = Math.floor(limit / files.length) + 1;
+  let digits = files.map((d) => countImages(d, cap));
+  for (;;) {
+    const quotas = classQuotas(
+      digits.map((d) => d.images),
+      limit,
+    );
+    if (!digits.some((d, i) => d.capped && quotas[i] === d.images)) return { digits, quotas };
+    cap *= 2;
+    digits = digits.map((d) => (d.capped ? countImages(d, cap) : d));
+  }
 }
 
 /** The digit's first `images` images; the rest of the file is not parsed. */
@@ -70,11 +103,9 @@ function notWholeImages(file: string): DataError {
  */
 export async function loadMnist(options: LoadOptions): Promise<Dataset> {
   const folder = digitsFolder();
-  const digits = await Promise.all(DIGITS.map((digit) => openDigit(folder, digit, options.limit === undefined)));
-  const quotas = classQuotas(
-    digits.map((d) => d.images),
-    options.limit,
-  );
+  const limit = options.limit;
+  const files = await Promise.all(DIGITS.map((digit) => readDigit(folder, digit)));
+  const { digits, quotas } = limit === undefined ? everyImage(files) : limitQuotas(files, limit);
   const count = quotas.reduce((a, b) => a + b, 0);
   if (count === 0) throw new DataError(MNIST_SOURCE, 'no samples to load');
 
