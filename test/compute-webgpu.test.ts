@@ -1,4 +1,8 @@
 import { test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { computeFacts, computeFingerprint } from '../src/compute/detect';
 import { describeFacts } from '../src/compute/hardware/describe';
@@ -81,4 +85,19 @@ test('on this machine Dawn finds lavapipe and detection reports it as software',
     assert.equal(direct.isFallbackAdapter, true);
   }
   t.diagnostic(`adapter: ${describeAdapter(probe)}`);
+});
+
+test('with no Vulkan driver the probe answers why, in one line (its reason once overflowed the stack)', async (t) => {
+  const skip = await webgpuSkipReason();
+  if (skip) return t.skip(skip);
+  const none = join(tmpdir(), 'deepend-no-such-icd.json');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(__dirname, '..', 'src', 'compute', 'webgpu', 'probe-child.js')],
+    { env: { ...process.env, VK_ICD_FILENAMES: none, VK_DRIVER_FILES: none }, timeout: 60_000 },
+  );
+  assert.deepEqual(JSON.parse(stdout.trim().split('\n').pop() ?? ''), {
+    adapter: null,
+    reason: 'Dawn found no WebGPU adapter (no Vulkan driver Dawn accepts: see docs/design/gpu.md)',
+  });
 });

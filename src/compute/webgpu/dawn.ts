@@ -5,6 +5,7 @@
  * create() is garbage-collected while work it started is still pending, so it
  * is never dropped.
  */
+import { firstLine } from '../../util/deepend-error';
 
 /** The part of the `webgpu` package deepend uses. */
 interface DawnModule {
@@ -20,11 +21,6 @@ export interface Dawn {
 
 let loaded: Dawn | undefined;
 let failure: string | undefined;
-
-/** The first line of an error, for one-line reasons. */
-export function firstLine(err: unknown): string {
-  return firstLine(err);
-}
 
 /**
  * Loads dawn.node once and keeps its GPU object alive; throws a one-line

@@ -5,7 +5,8 @@
  * the process.
  */
 import { adapterFacts, WebGpuProbe } from './adapter';
-import { firstLine, requestAdapter } from './dawn';
+import { firstLine } from '../../util/deepend-error';
+import { requestAdapter } from './dawn';
 
 async function main(): Promise<void> {
   let result: WebGpuProbe;
