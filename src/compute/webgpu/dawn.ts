@@ -5,6 +5,7 @@
  * create() is garbage-collected while work it started is still pending, so it
  * is never dropped.
  */
+import { promisify } from 'node:util';
 import { firstLine } from '../../util/deepend-error';
 
 /** The part of the `webgpu` package deepend uses. */
@@ -37,6 +38,7 @@ export function loadDawn(): Dawn {
     // The spec's enums (GPUBufferUsage, GPUMapMode, ...) as globals, as in a browser.
     for (const [name, value] of Object.entries(globals))
       if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+    paceDawnPolls();
     loaded = { gpu: mod.create([]), globals };
     return loaded;
   } catch (err) {
@@ -47,6 +49,36 @@ export function loadDawn(): Dawn {
     else failure = `webgpu (Dawn) did not load: ${firstLine(err)}`;
     throw new Error(failure);
   }
+}
+
+/**
+ * dawn.node waits on the GPU by polling: while one of its promises is pending (a buffer map, an adapter, a
+ * device) it hands setImmediate a native callback that polls the device and queues itself again, so the thread
+ * awaiting the GPU spins a core at 100% for the whole wait. On lavapipe that core was the driver's: Stage II of
+ * the shipped model took 16.5 s and 36 CPU-seconds on two cores, and 12.3 s and 24 CPU-seconds with the polls a
+ * millisecond apart; a GPU device (a Jetson) keeps the core for serving. Only anonymous native callbacks (dawn.node's)
+ * are paced, by a 1 ms timer; every other setImmediate keeps its meaning.
+ */
+function paceDawnPolls(): void {
+  const immediate = globalThis.setImmediate;
+  if ((immediate as { dawnPaced?: true }).dawnPaced) return;
+  const paced = (callback: (...args: unknown[]) => void, ...args: unknown[]): NodeJS.Immediate =>
+    isDawnPoll(callback)
+      ? (setTimeout(callback, 1, ...args) as unknown as NodeJS.Immediate)
+      : immediate(callback, ...args);
+  Object.assign(paced, {
+    dawnPaced: true,
+    [promisify.custom]: (immediate as unknown as Record<symbol, unknown>)[promisify.custom],
+  });
+  globalThis.setImmediate = paced as typeof setImmediate;
+}
+
+function isDawnPoll(callback: unknown): boolean {
+  return (
+    typeof callback === 'function' &&
+    callback.name === '' &&
+    Function.prototype.toString.call(callback).endsWith('{ [native code] }')
+  );
 }
 
 /** The adapter Dawn picks (high-performance preference); throws a one-line reason when there is none. */
