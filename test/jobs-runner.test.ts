@@ -10,7 +10,7 @@ import { isTerminal } from '../src/store/job-states';
 import { listVersions, readCurrent } from '../src/store/model-dirs';
 import { useTestBackend } from './helpers/backend';
 import { candidateEntries, MODEL, testRule } from './helpers/jobs-fixtures';
-import { CANCEL_GRACE_MS, makeRig, tensorsBesidesModel, waitFor } from './helpers/jobs-runner';
+import { CANCEL_GRACE_MS, makeRig, type Rig, tensorsBesidesModel, waitFor } from './helpers/jobs-runner';
 
 let backend: string;
 before(async () => {
@@ -18,6 +18,14 @@ before(async () => {
 });
 
 const pixels = Float32Array.from({ length: 784 }, (_, i) => ((i * 31) % 256) / 255);
+
+/** A manual job, requested and run to its end: its row. */
+async function manualJobToEnd(rig: Rig) {
+  const answer = rig.runner.request({ trigger: 'manual' });
+  assert.ok(answer.accepted);
+  await rig.runner.idle();
+  return rig.store.job(answer.job.id)!;
+}
 
 function terminalCount(rig: { store: { transitions(id: string): { to: string }[] } }, jobId: string): number {
   return rig.store.transitions(jobId).filter((t) => isTerminal(t.to as never)).length;
@@ -148,10 +156,7 @@ test('a held-out part too small for the gate to bound any gain: the job fails be
   // 200 digits hold out 40 (a retry at most 80): even a candidate right on all of them cannot bound its loss at the default maxLoss
   const rig = await makeRig(t, testRule({ gate: { minGain: 0.001, minAccuracy: 0 } }), backend, 'mnist', 200);
   const v1 = rig.slot.current()!;
-  const answer = rig.runner.request({ trigger: 'manual' });
-  assert.ok(answer.accepted);
-  await rig.runner.idle();
-  const job = rig.store.job(answer.job.id)!;
+  const job = await manualJobToEnd(rig);
   assert.equal(job.state, 'failed');
   assert.match(
     job.reason!,
@@ -259,10 +264,7 @@ test('planning rejects what there is nothing to do for, and a missing rule', asy
 test("a growth that fails (no such data) ends the job failed with the worker's reason; v1 keeps serving", async (t) => {
   const rig = await makeRig(t, testRule(), backend, join(tmpdir(), 'no-such-data.csv'));
   const v1 = rig.slot.current()!;
-  const answer = rig.runner.request({ trigger: 'manual' });
-  assert.ok(answer.accepted);
-  await rig.runner.idle();
-  const job = rig.store.job(answer.job.id)!;
+  const job = await manualJobToEnd(rig);
   assert.equal(job.state, 'failed');
   assert.match(job.reason!, /^growth failed: .*no-such-data\.csv: data source does not exist/);
   assert.deepEqual(

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { requestDevice } from '../src/compute/webgpu/dawn';
+import { isDawnPoll, requestDevice } from '../src/compute/webgpu/dawn';
 import { pipelineFor, readFloats, storageBuffer, bindGroup } from '../src/train/webgpu/gpu';
 import { webgpuSkipReason } from './helpers/webgpu';
 
@@ -28,7 +28,7 @@ test('awaiting the GPU polls it about once a millisecond, not in a busy loop', a
   let polls = 0;
   const immediate = globalThis.setImmediate;
   globalThis.setImmediate = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => {
-    if (callback.name === '' && Function.prototype.toString.call(callback).endsWith('{ [native code] }')) polls++;
+    if (isDawnPoll(callback)) polls++;
     return immediate(callback, ...args);
   }) as typeof setImmediate;
   t.after(() => {

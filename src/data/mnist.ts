@@ -40,8 +40,10 @@ function countImages(digit: DigitFile, cap: number | undefined): DigitFile {
   let values: Float32Array | undefined;
   let count: number;
   try {
-    values = cap === undefined ? parseDigitValues(digit.bytes) : undefined;
-    count = values ? values.length : countDigitValues(digit.bytes, cap === undefined ? undefined : cap * PIXELS);
+    if (cap === undefined) {
+      values = parseDigitValues(digit.bytes);
+      count = values.length;
+    } else count = countDigitValues(digit.bytes, cap * PIXELS);
   } catch (error) {
     throw unreadable(digit.file, error);
   }
