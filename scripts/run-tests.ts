@@ -1,4 +1,4 @@
-// npm test [-- FILE...] [-- --jobs N --max-jobs M --min-idle C --write-durations]
+// npm test -- [--jobs N] [--max-jobs M] [--min-idle CORES] [--write-durations] [FILE...]
 // Runs the test files (default: every dist/test/*.test.js), each in a process of its own as `node --test` does,
 // the longest first (by test/durations.json), `jobs` at once and more while cores stand idle
 // (scripts/lib/test-scheduling.ts). Each file's TAP output is printed whole when it ends, then the counts of all
@@ -19,9 +19,10 @@ import {
 } from './lib/test-scheduling';
 
 const TEST_DIR = join(__dirname, '..', 'test');
-/** Seconds per test file (by its name without .js), from a run with --write-durations; in the source tree. */
+/** Seconds per test file (keyed by its source name, x.test.ts), from a run with --write-durations; in the source tree. */
 const DURATIONS = join(__dirname, '..', '..', 'test', 'durations.json');
 const SAMPLE_MS = 1000;
+const USAGE = 'usage: npm test -- [--jobs N] [--max-jobs M] [--min-idle CORES] [--write-durations] [FILE...]';
 
 interface FileResult {
   file: string;
@@ -58,8 +59,13 @@ function options(): { files: string[]; limits: SchedulingLimits; record: boolean
       'max-jobs': { type: 'string', default: '6' },
       'min-idle': { type: 'string', default: '0.5' },
       'write-durations': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   const number = (name: string, text: string, min: number): number => {
     const n = Number(text);
     if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min} (got '${text}')`);
@@ -79,17 +85,17 @@ function options(): { files: string[]; limits: SchedulingLimits; record: boolean
   return { files: longestFirst(files, readDurations(), durationKey), limits, record: values['write-durations'] };
 }
 
-function runFile(file: string, started: Set<ChildProcess>): Promise<FileResult & { tap: string; stderr: string }> {
+function runFile(file: string, children: Set<ChildProcess>): Promise<FileResult & { tap: string; stderr: string }> {
   const began = performance.now();
   const child = spawn(process.execPath, ['--test-reporter=tap', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  started.add(child);
+  children.add(child);
   let tap = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (tap += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
-      started.delete(child);
+      children.delete(child);
       const failures = tap.split('\n').filter((l) => /^not ok \d+ /.test(l));
       resolve({ file, code, signal, seconds: (performance.now() - began) / 1000, failures, tap, stderr });
     });

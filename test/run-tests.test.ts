@@ -66,4 +66,7 @@ test('a failing test and a file that dies before its tests both fail the run and
   const bad = run('--jobs', '0', passing);
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, "run-tests: --jobs must be a number >= 1 (got '0')\n");
+  const help = run('--help');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^usage: npm test -- \[--jobs N\]/);
 });
