@@ -19,7 +19,7 @@ import {
 } from './lib/test-scheduling';
 
 const TEST_DIR = join(__dirname, '..', 'test');
-/** Seconds per test file (keyed by its source name, x.test.ts), from a run with --write-durations; in the source tree. */
+/** Seconds per test file, keyed by its source name (x.test.ts), from a run with --write-durations. */
 const DURATIONS = join(__dirname, '..', '..', 'test', 'durations.json');
 const SAMPLE_MS = 1000;
 const USAGE = 'usage: npm test -- [--jobs N] [--max-jobs M] [--min-idle CORES] [--write-durations] [FILE...]';

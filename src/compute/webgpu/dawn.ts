@@ -55,9 +55,10 @@ export function loadDawn(): Dawn {
  * dawn.node waits on the GPU by polling: while one of its promises is pending (a buffer map, an adapter, a
  * device) it hands setImmediate a native callback that polls the device and queues itself again, so the thread
  * awaiting the GPU spins a core at 100% for the whole wait. On lavapipe that core was the driver's: Stage II of
- * the shipped model (test/grow-stage2-webgpu) took 16.5 s and its test 36 CPU-seconds on two cores, and 11.0 s and 22
- * CPU-seconds with the polls a millisecond apart; a GPU device (a Jetson) keeps the core for serving. Only anonymous native callbacks (dawn.node's)
- * are paced, by a 1 ms timer; every other setImmediate keeps its meaning.
+ * the shipped model (test/grow-stage2-webgpu) took 16.5 s and its test 36 CPU-seconds on two cores, and 11.0 s
+ * and 22 CPU-seconds with the polls a millisecond apart; a GPU device (a Jetson) keeps the core for serving.
+ * Only anonymous native callbacks (dawn.node's) are paced, by a 1 ms timer; every other setImmediate keeps its
+ * meaning.
  */
 function paceDawnPolls(): void {
   const immediate = globalThis.setImmediate;
