@@ -71,7 +71,9 @@ export class FleetConnection {
     const base = mqttClientOptions({ ...target.mqtt, username: where.username, password: where.password }, clientId);
     let version: 4 | 5 = target.mqtt.protocolVersion;
     for (;;) {
-      const outcome = await attempt(where.url, { ...base, protocolVersion: version, connectTimeout: CONNECT_WAIT_MS });
+      // mqtt.js's own timer past ours: at the same 5 s it fired first on a loaded machine and said 'connack timeout'
+      const connectTimeout = CONNECT_WAIT_MS + 1000;
+      const outcome = await attempt(where.url, { ...base, protocolVersion: version, connectTimeout });
       if (outcome.client) return new FleetConnection(outcome.client, clientId, broker, version);
       if (version === 5 && outcome.protocolRefused) {
         version = 4;
