@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tf, tfl } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
 import { DEFAULT_MODEL } from './helpers/cli';
@@ -16,6 +18,7 @@ import { defaultStage2Schedule, LearningRateSchedule, learningRateAt } from '../
 import { toTensorSet, disposeTensorSet, type TensorSet } from '../src/train/tensors';
 import type { Stage2Report } from '../src/grow/stage2';
 import { lastVersusStart } from '../src/grow/stage2-last-weights';
+import { sharingReport, startSharing, workersForIdleCores } from '../src/grow/stage2-sharing';
 
 async function smallSplit() {
   const data = await loadDataset('mnist', {
@@ -319,4 +322,39 @@ test('Stage II shares its steps with a worker thread on the other core, and the 
   alone.model.dispose();
   disposeTensorSet(validation);
   parent.model.dispose();
+});
+
+test('Stage II starts a worker thread per core that stood idle lately, none below half a core', () => {
+  assert.equal(workersForIdleCores(2, 0.3), 0);
+  assert.equal(workersForIdleCores(2, 0.5), 1);
+  assert.equal(workersForIdleCores(2, 1.9), 1);
+  assert.equal(workersForIdleCores(8, 3.4), 3);
+  assert.equal(workersForIdleCores(8, 7.6), 7);
+});
+
+test('by default Stage II shares no steps on a machine whose cores are all busy, and says so', async (t) => {
+  const backend = await useTestBackend();
+  if (availableParallelism() < 2 || (backend !== 'wasm' && backend !== 'cpu')) {
+    t.skip(`one core or a ${backend} backend: nothing to share`);
+    return;
+  }
+  const parent = await loadModel(DEFAULT_MODEL);
+  const loops = Array.from({ length: availableParallelism() }, () =>
+    spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }),
+  );
+  try {
+    // the first start ends the window that began before the loops; the second sees only them
+    const before = await startSharing(parent.model, 'softmax');
+    if (before && 'trainer' in before) await before.trainer.close();
+    await sleep(400);
+    const busy = await startSharing(parent.model, 'softmax');
+    if (busy && 'trainer' in busy) await busy.trainer.close();
+    assert.match(JSON.stringify(sharingReport(busy)), /^\{"skipped":"no idle core: 0\.\d of \d+ idle lately"\}$/);
+    const forced = await startSharing(parent.model, 'softmax', true);
+    assert.ok(forced && 'trainer' in forced, JSON.stringify(forced));
+    await forced.trainer.close();
+  } finally {
+    for (const loop of loops) loop.kill('SIGKILL');
+    parent.model.dispose();
+  }
 });

@@ -1,5 +1,3 @@
-import { cpus } from 'node:os';
-
 /**
  * How many test files run at once (scripts/run-tests.ts). A fixed number either leaves cores idle while
  * the files running wait on brokers, daemons and timers, or oversubscribes them while the files compute,
@@ -18,29 +16,6 @@ export interface SchedulingLimits {
 export function startsAnother(limits: SchedulingLimits, running: number, idleCores: number): boolean {
   if (running < limits.jobs) return true;
   return running < limits.maxJobs && idleCores >= limits.minIdleCores;
-}
-
-/**
- * The machine's idle cores between two calls of `sample()`. Time at nice > 0 counts as busy: the daemon
- * tests' growth processes run at nice 19, and a file started on their cores would starve them and
- * lengthen the files that wait for them (measured: the two longest files took 262 s instead of 221 s).
- */
-export class IdleCores {
-  private last = IdleCores.busyMs();
-  private lastAt = performance.now();
-
-  private static busyMs(): number {
-    return cpus().reduce((ms, c) => ms + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
-  }
-
-  sample(): number {
-    const busy = IdleCores.busyMs();
-    const at = performance.now();
-    const busyCores = (busy - this.last) / Math.max(1, at - this.lastAt);
-    this.last = busy;
-    this.lastAt = at;
-    return Math.max(0, cpus().length - busyCores);
-  }
 }
 
 /** The counts a TAP stream of node:test ends with (`# pass 12`, ...). */

@@ -32,9 +32,10 @@ export interface Stage2Options {
    */
   keep?: Stage2Keep;
   /**
-   * Share each step's rows with worker threads on the other cores (default true where there are
-   * several and TF.js runs on wasm or cpu, which use one core each). Adaptive: a step runs on this
-   * thread alone whenever that measures faster (a busy device, a small model).
+   * Share each step's rows with worker threads on the other cores, where there are several and TF.js runs on wasm
+   * or cpu, which use one core each. Default: a thread per core that stood idle lately, none on a busy machine
+   * (stage2-sharing.ts); true: a thread on every other core; false: none. Adaptive: a step runs on this thread
+   * alone whenever that measures faster (a busy device, a small model).
    */
   parallel?: boolean;
 }
@@ -77,8 +78,11 @@ export interface Stage2Report {
   lastVersusStart?: LastVersusStart;
   /** Where the steps ran; webgpuRefused says why WebGPU was asked for and not used. */
   trainer?: { name: 'wasm' | 'webgpu'; webgpuRefused?: string };
-  /** Data-parallel steps: the threads (this one included) and the mode in use at the end; or why not. */
-  parallel?: { threads: number; mode: 'parallel' | 'alone' } | { refused: string } | null;
+  /**
+   * Data-parallel steps: the threads (this one included) and the mode in use at the end; or why not: `skipped`
+   * (no core stood idle), `refused` (the threads did not start), null (one core, or a backend that spreads its work).
+   */
+  parallel?: { threads: number; mode: 'parallel' | 'alone' } | { refused: string } | { skipped: string } | null;
 }
 
 /**
@@ -93,7 +97,8 @@ export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; rep
   const options = run.options ?? {};
   const rules = stage2Rules(run);
   const starting = performance.now();
-  const sharing = options.parallel === false ? undefined : await startSharing(run.model, run.train.output);
+  const sharing =
+    options.parallel === false ? undefined : await startSharing(run.model, run.train.output, options.parallel);
   const shared = sharing && 'trainer' in sharing ? sharing.trainer : undefined;
   // starting the worker threads (each loads TF.js) is paid from the stage's seconds
   const startSeconds = (performance.now() - starting) / 1000;
