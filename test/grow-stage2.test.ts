@@ -16,7 +16,7 @@ import { EarlyStopper } from '../src/train/early-stop';
 import { BestCheckpoint } from '../src/train/best-checkpoint';
 import { defaultStage2Schedule, LearningRateSchedule, learningRateAt } from '../src/train/schedule';
 import { toTensorSet, disposeTensorSet, type TensorSet } from '../src/train/tensors';
-import type { Stage2Report } from '../src/grow/stage2';
+import { runStage2, type Stage2Report } from '../src/grow/stage2';
 import { lastVersusStart } from '../src/grow/stage2-last-weights';
 import { sharingReport, startSharing, workersForIdleCores } from '../src/grow/stage2-sharing';
 
@@ -357,4 +357,38 @@ test('by default Stage II shares no steps on a machine whose cores are all busy,
     for (const loop of loops) loop.kill('SIGKILL');
     parent.model.dispose();
   }
+});
+
+test("Stage II's paired comparison reuses its loop's validations at the start and at the last step", async () => {
+  const backend = await useTestBackend();
+  const split = await smallSplit();
+  const parent = await loadModel(DEFAULT_MODEL);
+  const { normalisation, arch, inputShape } = parent.meta;
+  const train = toTensorSet(split.train, normalisation, arch.classes, arch.output, inputShape);
+  const validation = validationSet(split, parent);
+  // every inference pass of the model over validation rows (training steps apply it with training: true)
+  let validationRows = 0;
+  const apply = parent.model.apply.bind(parent.model);
+  parent.model.apply = ((inputs, kwargs) => {
+    if (kwargs?.training === false) validationRows += (inputs as tf.Tensor).shape[0];
+    return apply(inputs, kwargs);
+  }) as typeof parent.model.apply;
+  const { loop, report } = await runStage2({
+    model: parent.model,
+    train,
+    validation,
+    budget: { epochs: 1 },
+    batchSize: 64,
+    learningRate: 1e-3,
+    seed: 1,
+    validateEverySamples: 256,
+    options: { parallel: false },
+  });
+  assert.ok(report.lastVersusStart, `${backend}: ${JSON.stringify(report)}`);
+  assert.equal(loop.checkpoints[0].steps, 0);
+  assert.equal(loop.checkpoints.at(-1)!.steps, loop.steps);
+  assert.equal(validationRows, loop.checkpoints.length * validation.count, 'a validation pass beyond the checkpoints');
+  disposeTensorSet(train);
+  disposeTensorSet(validation);
+  parent.model.dispose();
 });

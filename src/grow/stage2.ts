@@ -95,7 +95,7 @@ export interface Stage2Report {
  */
 export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; report: Stage2Report }> {
   const options = run.options ?? {};
-  const rules = stage2Rules(run);
+  const rules = stage2Rules(run, run.validateEverySamples > 0);
   const starting = performance.now();
   const sharing =
     options.parallel === false ? undefined : await startSharing(run.model, run.train.output, options.parallel);
@@ -119,6 +119,7 @@ export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; rep
       onProgress: run.onProgress,
       signal: run.signal,
       onCheckpoint: rules.onCheckpoint,
+      onValidationAnswers: rules.onValidationAnswers,
       interlude: run.interlude,
     };
     const loop = await trainClassifierAsync(run.model, run.train, training, shared);
@@ -142,33 +143,52 @@ export function stage2Schedule(options: Stage2Options, learningRate: number): Le
  * checkpoint (fed by onCheckpoint) and the start's validation answers, and the
  * report, which chooses the weights (options.keep) and restores a kept
  * checkpoint into the model. dispose() frees the kept copy.
+ *
+ * The paired comparison takes the validation answers of the start and of the
+ * last weights from the trainer's own checkpoints where it hands them over
+ * (onValidationAnswers): `validatesStart` says its loop validates at step 0.
+ * Else, or where no checkpoint came after the last step, they are measured
+ * here, once more over the validation part.
  */
-export function stage2Rules(run: Stage2Run) {
+export function stage2Rules(run: Stage2Run, validatesStart = false) {
   const options = run.options ?? {};
   const schedule = stage2Schedule(options, run.learningRate);
   const earlyStop = options.earlyStop || null;
   const stopper = earlyStop ? new EarlyStopper(earlyStop) : undefined;
   const keep = options.keep ?? 'last-unless-worse';
   const best = keep === 'last' ? undefined : new BestCheckpoint(run.model);
-  const startCorrect =
-    keep === 'last-unless-worse' ? (run.startCorrect ?? correctFlags(run.model, run.validation)) : undefined;
+  const paired = keep === 'last-unless-worse';
+  let startCorrect =
+    paired && !validatesStart ? (run.startCorrect ?? correctFlags(run.model, run.validation)) : run.startCorrect;
+  let answers: Uint8Array | undefined;
+  let lastAnswers: { steps: number; correct: Uint8Array } | undefined;
   /** The checkpoint restored into the model (null: the last weights stay), and the comparison behind it. */
-  const choose = (): { kept: KeptCheckpoint | null; compared?: LastVersusStart } => {
-    if (!startCorrect) return { kept: best?.restore() ?? null };
-    const compared = lastVersusStart(startCorrect, correctFlags(run.model, run.validation));
+  const choose = (steps: number): { kept: KeptCheckpoint | null; compared?: LastVersusStart } => {
+    if (!paired) return { kept: best?.restore() ?? null };
+    if (!startCorrect) throw new Error('Stage II: its loop never validated the model it started from');
+    const last = lastAnswers?.steps === steps ? lastAnswers.correct : correctFlags(run.model, run.validation);
+    const compared = lastVersusStart(startCorrect, last);
     if (compared.worse) return { kept: best?.restore() ?? null, compared };
     best?.dispose();
     return { kept: null, compared };
   };
   return {
     schedule,
+    onValidationAnswers: (correct: Uint8Array) => {
+      answers = correct;
+    },
     onCheckpoint: (c: Checkpoint, fraction: number): boolean => {
+      if (answers) {
+        if (c.steps === 0) startCorrect ??= answers;
+        lastAnswers = { steps: c.steps, correct: answers };
+        answers = undefined;
+      }
       best?.offer(c.steps, c.seconds, c.validationAccuracy, c.validationLoss);
       const stop = stopper?.shouldStop(c.validationAccuracy, fraction, c.validationLoss) ?? false;
       return c.steps > 0 && stop;
     },
     report: (loop: LoopResult): Stage2Report => {
-      const { kept, compared } = choose();
+      const { kept, compared } = choose(loop.steps);
       return {
         learningRate: run.learningRate,
         batchSize: run.batchSize,

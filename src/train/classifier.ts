@@ -143,6 +143,8 @@ export interface ClassifierTraining {
   schedule?: LearningRateSchedule;
   /** Sees every validation checkpoint; true ends training (reason 'early'). */
   onCheckpoint?: (checkpoint: Checkpoint, fraction: number) => boolean;
+  /** Each validation's per-sample answers (1: correct), just before onCheckpoint sees the checkpoint it makes. */
+  onValidationAnswers?: (correct: Uint8Array) => void;
   /** A pause for other work part-way through (trainClassifierAsync only). */
   interlude?: Interlude;
 }
@@ -168,7 +170,8 @@ function classifierSchedule(
     optimizer,
     validate: opts.validation
       ? () => {
-          const { accuracy, loss } = evaluate(model, opts.validation!);
+          const { accuracy, loss, correct } = evaluateEach(model, opts.validation!);
+          opts.onValidationAnswers?.(correct);
           return { accuracy, loss };
         }
       : undefined,
