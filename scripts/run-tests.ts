@@ -44,7 +44,7 @@ function readDurations(): Record<string, number> {
 }
 
 function writeDurations(results: FileResult[]): void {
-  const seconds = { ...readDurations() };
+  const seconds = readDurations();
   for (const r of results) seconds[durationKey(r.file)] = Math.round(r.seconds * 10) / 10;
   const sorted = Object.fromEntries(Object.entries(seconds).sort(([a], [b]) => a.localeCompare(b)));
   writeFileSync(`${DURATIONS}.tmp`, `${JSON.stringify(sorted, null, 2)}\n`);

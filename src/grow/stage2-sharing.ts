@@ -40,7 +40,11 @@ async function idleCoresLately(): Promise<number> {
   return recentIdle.sample();
 }
 
-export type Sharing = { trainer: DataParallelTrainer } | { refused: string } | { skipped: string } | undefined;
+/** Why Stage II trains without worker threads where it could have had them. */
+type NotShared = { refused: string } | { skipped: string };
+export type Sharing = { trainer: DataParallelTrainer } | NotShared | undefined;
+/** report.json's stage2.parallel: the threads and the mode at the end, why there were none, or null. */
+export type SharingReport = { threads: number; mode: 'parallel' | 'alone' } | NotShared | null;
 
 /**
  * Worker threads for Stage II's steps where they can help: more than one core, a backend that uses one (wasm,
@@ -79,9 +83,7 @@ export async function startSharing(
 }
 
 /** What report.json's stage2.parallel says of a startSharing result. */
-export function sharingReport(
-  sharing: Sharing,
-): { threads: number; mode: 'parallel' | 'alone' } | { refused: string } | { skipped: string } | null {
+export function sharingReport(sharing: Sharing): SharingReport {
   if (!sharing) return null;
   if (!('trainer' in sharing)) return sharing;
   return { threads: sharing.trainer.threads, mode: sharing.trainer.mode };

@@ -3,7 +3,7 @@ import { Budget } from '../train/budget';
 import { BestCheckpoint, KeptCheckpoint } from '../train/best-checkpoint';
 import { ClassifierTraining, trainClassifierAsync } from '../train/classifier';
 import { Interlude } from '../train/interlude';
-import { sharingReport, startSharing } from './stage2-sharing';
+import { type SharingReport, sharingReport, startSharing } from './stage2-sharing';
 import { EarlyStopper, EarlyStopRule } from '../train/early-stop';
 import { Checkpoint, LoopResult, StopReason } from '../train/loop';
 import { ProgressCallback } from '../train/progress';
@@ -82,7 +82,7 @@ export interface Stage2Report {
    * Data-parallel steps: the threads (this one included) and the mode in use at the end; or why not: `skipped`
    * (no core stood idle), `refused` (the threads did not start), null (one core, or a backend that spreads its work).
    */
-  parallel?: { threads: number; mode: 'parallel' | 'alone' } | { refused: string } | { skipped: string } | null;
+  parallel?: SharingReport;
 }
 
 /**
