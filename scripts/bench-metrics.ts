@@ -11,6 +11,7 @@ import { selectBackend } from '../src/compute/backend';
 import { Metrics } from '../src/serve/metrics';
 import { ModelSlot } from '../src/serve/model-slot';
 import { registerServeMetrics } from '../src/serve/serve-metrics';
+import { JOB_STATES } from '../src/store/job-states';
 import { option, printTable, writeResults } from './lib/table';
 
 const MODELS = ['default', 'digits'];
@@ -37,7 +38,7 @@ async function run(): Promise<void> {
   const backend = await selectBackend();
   const metrics = new Metrics();
   const slots = new Map(MODELS.map((name, i) => [name, fakeSlot(i + 1)]));
-  const m = registerServeMetrics(metrics, slots, () => 'growing');
+  const m = registerServeMetrics(metrics, slots, { states: JOB_STATES, current: () => 'growing' });
   const record = (i: number) => {
     const model = MODELS[i % MODELS.length];
     m.requests.inc({ model, code: CODES[i % CODES.length] });

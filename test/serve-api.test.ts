@@ -7,6 +7,7 @@ import { codeOfStatus } from '../src/util/deepend-error';
 import { DEFAULT_MODEL } from './helpers/serve-models';
 import { applyNormalisation } from '../src/data/normalise';
 import { loadServedModel, Metrics, ModelSlot, ServedModel, serverPort, startServer, stopServer } from '../src/serve';
+import { JOB_STATES } from '../src/store/job-states';
 
 let server: Server;
 let base: string;
@@ -78,7 +79,7 @@ before(async () => {
     slots: new Map([['default', slot]]),
     metrics: new Metrics(),
     status: () => ({ device: 'test-device' }),
-    jobState: () => 'growing',
+    jobs: { states: JOB_STATES, current: () => 'growing' },
     maxBodyBytes: LIMIT,
     maxInstances: 8,
   });

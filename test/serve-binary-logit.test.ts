@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { tf } from '../src/tf';
 import { applyNormalisation } from '../src/data/normalise';
 import { loadServedModel, Metrics, ModelSlot, serverPort, startServer, stopServer } from '../src/serve';
+import { JOB_STATES } from '../src/store/job-states';
 import type { ObservedPredict } from '../src/serve/predict-tap';
 import { useTestBackend } from './helpers/backend';
 import { REPO, runCli } from './helpers/cli';
@@ -57,7 +58,7 @@ test('a one-score model answers its raw score per instance; the observed class i
     slots: new Map([['binary', slot]]),
     metrics: new Metrics(),
     status: () => ({ device: 'test-device' }),
-    jobState: () => 'idle',
+    jobs: { states: JOB_STATES, current: () => undefined },
   });
   t.after(async () => {
     await stopServer(server);

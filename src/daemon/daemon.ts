@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import type { JobEvents, RunnerDeps } from '../jobs/types';
 import { loadPolicy } from '../policy';
 import { Metrics, ModelSlot, serverPort, startServer, stopServer } from '../serve';
-import { openStore, isTerminal, JobRow } from '../store';
+import { openStore, isTerminal, JOB_STATES, JobRow } from '../store';
 import { committedBaseDepth, importShipped, reconcile } from '../store/model-dirs';
 import { ComputeWatcher } from './compute-watcher';
 import { controlHandler } from './control-api';
@@ -220,7 +220,7 @@ export class Daemon {
         slots: new Map([[name, slot]]),
         metrics,
         status: () => this.health(),
-        jobState: () => parts.runner?.active()?.state,
+        jobs: { states: JOB_STATES, current: () => parts.runner?.active()?.state },
       }).catch((err: NodeJS.ErrnoException) => {
         throw new DeependError(
           'conflict',

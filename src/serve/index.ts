@@ -12,5 +12,4 @@ export {
   DEFAULT_MAX_BATCH,
 } from './server';
 export { Metrics, Counter, Gauge, Histogram, PROMETHEUS_CONTENT_TYPE } from './metrics';
-export { JOB_STATES } from './serve-metrics';
 export { VERSION_HEADER } from './model-api';

@@ -3,22 +3,15 @@ import { activeBackend } from '../compute/backend';
 import { Counter, Histogram, Metrics, Sample } from './metrics';
 import { ModelSlot } from './model-slot';
 
-/** Job states as the store names them, plus `idle` when no job runs. */
-export const JOB_STATES = [
-  'idle',
-  'queued',
-  'planning',
-  'growing',
-  'validating',
-  'swapping',
-  'succeeded',
-  'rejected',
-  'failed',
-  'canceled',
-] as const;
-
 /** Seconds; predictions of the shipped model take well under a millisecond to a few ms. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
+
+/** The job states deepend_job_state lists (the store's names; `idle` is added), and the current job's. */
+export interface JobStateSource {
+  states: readonly string[];
+  /** undefined when no job runs (`idle`). */
+  current(): string | undefined;
+}
 
 export interface ServeMetrics {
   requests: Counter;
@@ -43,7 +36,7 @@ function perSlot(slots: Map<string, ModelSlot>, value: (slot: ModelSlot) => numb
 export function registerServeMetrics(
   metrics: Metrics,
   slots: Map<string, ModelSlot>,
-  jobState?: () => string | undefined,
+  jobs?: JobStateSource,
 ): ServeMetrics {
   const requests = metrics.counter({
     name: 'deepend_requests_total',
@@ -91,7 +84,7 @@ export function registerServeMetrics(
       { labels: { model, result: 'failed' }, value: slot.swaps.failed },
     ]),
   );
-  if (jobState) {
+  if (jobs) {
     metrics.gauge(
       {
         name: 'deepend_job_state',
@@ -99,10 +92,9 @@ export function registerServeMetrics(
         labelNames: ['state'],
       },
       () => {
-        const now = jobState() ?? 'idle';
-        const states: string[] = JOB_STATES.includes(now as (typeof JOB_STATES)[number])
-          ? [...JOB_STATES]
-          : [...JOB_STATES, now];
+        const now = jobs.current() ?? 'idle';
+        const states = ['idle', ...jobs.states];
+        if (!states.includes(now)) states.push(now);
         return states.map((state) => ({ labels: { state }, value: state === now ? 1 : 0 }));
       },
     );

@@ -8,7 +8,7 @@ import { modelMetadata, modelPredict, modelStatus, PredictContext, slotFor } fro
 import { modelFeedback } from './feedback';
 import { ModelSlot } from './model-slot';
 import { Route, route } from './routes';
-import { registerServeMetrics, ServeMetrics } from './serve-metrics';
+import { JobStateSource, registerServeMetrics, ServeMetrics } from './serve-metrics';
 
 export interface ServerOptions {
   /** Default 127.0.0.1: serving is local unless configured otherwise. */
@@ -19,8 +19,8 @@ export interface ServerOptions {
   metrics: Metrics;
   /** Daemon facts merged into /healthz (device, job, ...). */
   status: () => object;
-  /** The current job's state for deepend_job_state; undefined when idle. */
-  jobState?: () => string | undefined;
+  /** The job states for deepend_job_state (none: the metric is left out). */
+  jobs?: JobStateSource;
   /** Default 8 MiB. */
   maxBodyBytes?: number;
   /** Inputs per predict request; default 2048. */
@@ -121,7 +121,7 @@ async function handle(
 
 /** Starts the HTTP server (TF Serving REST shapes, /healthz, /readyz, /metrics); resolves once it listens. */
 export function startServer(opts: ServerOptions): Promise<Server> {
-  const m = registerServeMetrics(opts.metrics, opts.slots, opts.jobState);
+  const m = registerServeMetrics(opts.metrics, opts.slots, opts.jobs);
   const predict: PredictContext = {
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxInstances: opts.maxInstances ?? DEFAULT_MAX_INSTANCES,
