@@ -1,7 +1,7 @@
 import { SHIPPED_MODEL_DIR } from './shipped-model';
 import { freeSpace, isStorageError } from '../store/disk';
-import { reconcile } from '../store/model-dirs';
-import { methodOf, verifyModelDir } from '../store/model-verify';
+import { firstVersionRow, reconcile } from '../store/model-dirs';
+import { verifyModelDir } from '../store/model-verify';
 import type { Store } from '../store/types';
 import type { Logger } from '../util/log';
 
@@ -51,16 +51,7 @@ export function serveReadOnlyFiles(
   }
   if (store.committedVersion(name)) return;
   const meta = verifyModelDir(shippedDir);
-  store.addModelVersion({
-    name,
-    version: 1,
-    parent: null,
-    depth: meta.depth,
-    method: methodOf(meta),
-    sha256: meta.weightsSha256,
-    metrics: meta.metrics,
-    dir: shippedDir,
-  });
+  store.addModelVersion(firstVersionRow(name, meta, shippedDir));
   store.setCommitted(name, 1);
   log.warn('read-only: serving the shipped model from the package (it could not be imported)', {
     model: name,

@@ -46,6 +46,13 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   const make = (): Daemon =>
     new Daemon({ config, log, env, createRunner: (deps) => new JobRunner(deps), onWritable: () => void restart() });
   let daemon = make();
+  const logRunning = () =>
+    log.info('deepend running', {
+      url: daemon.parts.httpUrl,
+      model: config.model.name,
+      backend: daemon.parts.backend?.name,
+      readOnly: daemon.parts.readOnly !== undefined,
+    });
   const restart = async (): Promise<void> => {
     if (stopping || restarting) return;
     restarting = (async () => {
@@ -55,12 +62,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
       daemon = make();
       try {
         await daemon.start();
-        log.info('deepend running', {
-          url: daemon.parts.httpUrl,
-          model: config.model.name,
-          backend: daemon.parts.backend?.name,
-          readOnly: daemon.parts.readOnly !== undefined,
-        });
+        logRunning();
       } catch (err) {
         if (err instanceof StartInterrupted) return;
         log.error('restart after read-only failed', { error: err instanceof Error ? err.message : String(err) });
@@ -82,12 +84,7 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   });
   try {
     await daemon.start();
-    log.info('deepend running', {
-      url: daemon.parts.httpUrl,
-      model: config.model.name,
-      backend: daemon.parts.backend?.name,
-      readOnly: daemon.parts.readOnly !== undefined,
-    });
+    logRunning();
   } catch (err) {
     if (!(err instanceof StartInterrupted)) {
       log.error('start failed', { error: err instanceof Error ? err.message : String(err) });

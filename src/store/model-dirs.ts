@@ -5,7 +5,7 @@ import { fsyncDir, fsyncTree } from './durable';
 import { StoreError } from './errors';
 import { candidateDir, checkSegment, checkVersion, flipCurrent, modelRoot, versionDir } from './model-layout';
 import { baseDepthOf, methodOf, verifyModelDir } from './model-verify';
-import type { ModelVersionRow, Store } from './types';
+import type { ModelVersionRow, NewModelVersion, Store } from './types';
 
 export {
   CANDIDATES_DIR,
@@ -51,6 +51,20 @@ export function parentVersion(store: Store, name: string, meta: ModelMeta): numb
  * points `current` at it. If an earlier import registered v1 and was
  * interrupted before committing, this finishes it.
  */
+/** Version 1 of `name`: the model in `dir` (the shipped model or the user's), with no parent. */
+export function firstVersionRow(name: string, meta: ModelMeta, dir: string): NewModelVersion {
+  return {
+    name,
+    version: 1,
+    parent: null,
+    depth: meta.depth,
+    method: methodOf(meta),
+    sha256: meta.weightsSha256,
+    metrics: meta.metrics,
+    dir,
+  };
+}
+
 export function importShipped(home: string, name: string, shippedDir: string, store: Store): ModelVersionRow {
   sameHome(home, store);
   const root = modelRoot(store.home, name);
@@ -83,16 +97,7 @@ export function importShipped(home: string, name: string, shippedDir: string, st
   }
   store.atomically(() => {
     if (!registered) {
-      store.addModelVersion({
-        name,
-        version: 1,
-        parent: null,
-        depth: meta.depth,
-        method: methodOf(meta),
-        sha256: meta.weightsSha256,
-        metrics: meta.metrics,
-        dir,
-      });
+      store.addModelVersion(firstVersionRow(name, meta, dir));
     }
     store.setCommitted(name, 1);
     store.logEvent('model.imported', { name, version: 1, from: resolve(shippedDir), sha256: meta.weightsSha256 });
