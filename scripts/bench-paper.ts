@@ -42,7 +42,7 @@ interface Curve {
 }
 
 /** Trains with Adam and MSE, recording full-batch train and test loss every epoch. */
-function train(
+async function train(
   model: tfl.LayersModel,
   data: { x: tf.Tensor; y: tf.Tensor },
   test: { x: tf.Tensor; y: tf.Tensor },
@@ -50,12 +50,12 @@ function train(
   batch: number,
   lr: number,
   seed: number,
-): Curve {
+): Promise<Curve> {
   const count = data.x.shape[0];
   const stepsPerEpoch = Math.ceil(count / batch);
   const curve: Curve = { iterations: [], trainLoss: [], testLoss: [] };
   const optimizer = tf.train.adam(lr);
-  runLoop({
+  await runLoop({
     stage: 'fit',
     count,
     batchSize: batch,
@@ -113,13 +113,13 @@ async function run(): Promise<void> {
   const started = () => performance.now();
   let t0 = started();
   const deep = buildModel(spec(3), 11);
-  const e2e = train(deep, trainSet, testSet, maxIterations, batch, lr, 1);
+  const e2e = await train(deep, trainSet, testSet, maxIterations, batch, lr, 1);
   const e2eSeconds = (performance.now() - t0) / 1000;
 
   t0 = started();
   const shallowSpec = spec(2);
   const shallow = buildModel(shallowSpec, 12);
-  const shallowCurve = train(shallow, trainSet, testSet, shallowIterations, batch, lr, 2);
+  const shallowCurve = await train(shallow, trainSet, testSet, shallowIterations, batch, lr, 2);
   const setFor = (d: { x: tf.Tensor; y: tf.Tensor }): TensorSet => ({
     x: d.x,
     labels: tf.zeros([d.x.shape[0]], 'int32') as tf.Tensor1D,
@@ -139,7 +139,7 @@ async function run(): Promise<void> {
   const afterStage1 = { train: mse(grown.model, trainSet.x, trainSet.y), test: mse(grown.model, testSet.x, testSet.y) };
   const stage1Seconds = (performance.now() - t0) / 1000;
   t0 = started();
-  const stage2 = train(grown.model, trainSet, testSet, maxIterations, batch, lr, 4);
+  const stage2 = await train(grown.model, trainSet, testSet, maxIterations, batch, lr, 4);
   const stage2Seconds = (performance.now() - t0) / 1000;
 
   const best = Math.min(...smoothed(e2e.trainLoss));

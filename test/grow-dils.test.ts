@@ -68,7 +68,7 @@ function trainedModel(family: 'mlp' | 'conv'): Promise<Trained> {
         width: family === 'mlp' ? 64 : 8,
       });
       const parent = buildModel(spec, 3);
-      trainClassifier(parent, data.train, {
+      await trainClassifier(parent, data.train, {
         stage: 'train',
         budget: { epochs: family === 'mlp' ? 3 : 2 },
         batchSize: 64,
@@ -280,8 +280,8 @@ test('DILS Stage I on a trained conv net loses at most 1 point (eq. 19-20); iden
 
   const { spec: grownSpec, insertions } = insertBlocks(spec, [1]);
   const [only] = sitesOf(spec, grownSpec, insertions);
-  const relative = (fInit: 'identity' | 'he') => {
-    const fit = fitSite(only, {
+  const relative = async (fInit: 'identity' | 'he') => {
+    const fit = await fitSite(only, {
       parent,
       parentSpec: spec,
       data,
@@ -296,8 +296,8 @@ test('DILS Stage I on a trained conv net loses at most 1 point (eq. 19-20); iden
     fit.local.dispose();
     return fit.report.heldOutError.final.relative;
   };
-  const identity = relative('identity');
-  const he = relative('he');
+  const identity = await relative('identity');
+  const he = await relative('he');
   assert.ok(identity < he, `identity start ${identity} vs He ${he}`);
 });
 

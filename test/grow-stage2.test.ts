@@ -110,7 +110,7 @@ test('the loop follows the schedule by steps under an epochs budget and by wall 
     rates.push({ fraction: -1, rate: (optimizer as unknown as { learningRate: number }).learningRate });
     return tf.losses.meanSquaredError(tf.gather(y, idx), tf.matMul(tf.gather(x, idx), w)) as tf.Scalar;
   };
-  runLoop({
+  await runLoop({
     stage: 't',
     count: 256,
     batchSize: 32,
@@ -130,7 +130,7 @@ test('the loop follows the schedule by steps under an epochs budget and by wall 
   // The loop's clock: each step takes 20 ms of it, so the budget is time, not steps, and the
   // schedule is checked against the time the loop saw, however busy the machine is.
   let now = 0;
-  runLoop({
+  await runLoop({
     stage: 't',
     count: 256,
     batchSize: 32,

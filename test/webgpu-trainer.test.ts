@@ -236,7 +236,7 @@ describe('WebGPU trainer against TF.js on wasm', async () => {
       const onWasm = makeModel();
       const onGpu = makeModel();
       const wasmLosses: number[] = [];
-      const loop = trainClassifier(onWasm, data, {
+      const loop = await trainClassifier(onWasm, data, {
         stage: 'test',
         budget: { epochs },
         batchSize: 64,

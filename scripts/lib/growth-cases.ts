@@ -69,7 +69,7 @@ async function trainUserModel(
   const { meta } = loaded;
   const train = toTensorSet(split.train, meta.normalisation, meta.arch.classes, meta.arch.output, meta.inputShape);
   try {
-    trainClassifier(loaded.model, train, { stage: 'parent', budget: { epochs }, learningRate: 3e-3, seed });
+    await trainClassifier(loaded.model, train, { stage: 'parent', budget: { epochs }, learningRate: 3e-3, seed });
     await saveModel(loaded.model, { ...meta, name: 'parent' }, dir);
   } finally {
     disposeTensorSet(train);

@@ -1,7 +1,7 @@
 import { tf, tfl } from '../tf';
 import { ArchSpec } from '../model/arch';
 import { Budget } from '../train/budget';
-import { trainClassifierAsync } from '../train/classifier';
+import { trainClassifier } from '../train/classifier';
 import { haltAfter, Interlude } from '../train/interlude';
 import { ProgressCallback, throwIfAborted } from '../train/progress';
 import { TensorSet } from '../train/tensors';
@@ -263,7 +263,7 @@ export class AutoRace {
       }
       // Copied before training: a trial that does not better its start hands back its start, as Stage II does.
       startWeights = init.model.getWeights().map((w) => w.clone());
-      const loop = await trainClassifierAsync(init.model, ctx.train, {
+      const loop = await trainClassifier(init.model, ctx.train, {
         stage: 'auto',
         detail: `trial of ${method}`,
         budget,

@@ -1,7 +1,7 @@
 import { tfl } from '../tf';
 import { Budget } from '../train/budget';
 import { BestCheckpoint, KeptCheckpoint } from '../train/best-checkpoint';
-import { ClassifierTraining, trainClassifierAsync } from '../train/classifier';
+import { ClassifierTraining, trainClassifier } from '../train/classifier';
 import { Interlude } from '../train/interlude';
 import { type SharingReport, sharingReport, startSharing } from './stage2-sharing';
 import { EarlyStopper, EarlyStopRule } from '../train/early-stop';
@@ -122,7 +122,7 @@ export async function runStage2(run: Stage2Run): Promise<{ loop: LoopResult; rep
       onValidationAnswers: rules.onValidationAnswers,
       interlude: run.interlude,
     };
-    const loop = await trainClassifierAsync(run.model, run.train, training, shared);
+    const loop = await trainClassifier(run.model, run.train, training, shared);
     return { loop, report: { ...rules.report(loop), parallel: sharingReport(sharing) } };
   } finally {
     rules.dispose();

@@ -5,8 +5,9 @@ const FILE_POLL_MS = 50;
 
 /**
  * An AbortSignal that also fires once `file` exists: the daemon creates it to
- * stop the growth process, whose training loops read `signal.aborted` between
- * steps but never yield to the event loop to receive a message. `orphaned`
+ * stop the growth process, whose stages read `signal.aborted` between steps
+ * but do not all yield to the event loop to receive a message (the training
+ * loops do every 50 ms; Stage I's analytic starts and evaluations do not). `orphaned`
  * is polled alike: a growth process whose daemon died must not go on and write
  * a candidate that the restarted daemon is rebuilding.
  */
@@ -34,9 +35,9 @@ export function fileAbortSignal(
 
 /**
  * An AbortSignal that also fires when another thread sets a shared flag.
- * Growth trains in synchronous loops that never yield to the event loop, so an
- * 'abort' message would wait until training ended; the loops do read
- * `signal.aborted` between steps, and that read checks the flag.
+ * Parts of a growth run synchronously without a turn of the event loop, where
+ * an 'abort' message would wait; they do read `signal.aborted` between steps,
+ * and that read checks the flag.
  */
 export function sharedAbortSignal(flag: Int32Array, controller = new AbortController()): AbortSignal {
   const signal = controller.signal;

@@ -2,7 +2,7 @@ import { tf, tfl } from '../tf';
 import { type OutputKind, oneUnitThreshold } from '../model/arch';
 import { AngleStopRule } from './angle-stop';
 import { Budget } from './budget';
-import { Checkpoint, LoopResult, LoopSchedule, localStep, runLoop, runLoopAsync } from './loop';
+import { Checkpoint, LoopResult, LoopSchedule, localStep, runLoopAsync } from './loop';
 import { LearningRateSchedule, learningRateAt } from './schedule';
 import { ProgressCallback } from './progress';
 import { Interlude } from './interlude';
@@ -145,7 +145,7 @@ export interface ClassifierTraining {
   onCheckpoint?: (checkpoint: Checkpoint, fraction: number) => boolean;
   /** Each validation's per-sample answers (1: correct), just before onCheckpoint sees the checkpoint it makes. */
   onValidationAnswers?: (correct: Uint8Array) => void;
-  /** A pause for other work part-way through (trainClassifierAsync only). */
+  /** A pause for other work part-way through. */
   interlude?: Interlude;
 }
 
@@ -204,33 +204,18 @@ function batchLossOf(model: tfl.LayersModel, train: TensorSet): (indices: tf.Ten
   };
 }
 
-/** Trains a classifier end to end with Adam and cross-entropy. */
-export function trainClassifier(model: tfl.LayersModel, train: TensorSet, opts: ClassifierTraining): LoopResult {
-  const optimizer = optimizerFor(opts);
-  try {
-    return runLoop({
-      ...classifierSchedule(model, train, opts, optimizer),
-      variables: opts.variables,
-      batchLoss: batchLossOf(model, train),
-    });
-  } finally {
-    if (!opts.optimizer) optimizer.dispose();
-  }
-}
-
-/** What trainClassifierShared asks of a data-parallel trainer (src/compute/data-parallel). */
+/** What trainClassifier asks of a data-parallel trainer (src/compute/data-parallel). */
 export interface SharedSteps {
   /** One optimizer step on the batch (x, class ids y) of the model, its rows shared out; the batch's mean loss. */
   step(x: tf.Tensor, y: tf.Tensor, optimizer: tf.Optimizer): Promise<number>;
 }
 
 /**
- * trainClassifier on runLoopAsync: the same schedule, checkpoints and
- * progress, with the options' interlude, and each step's rows shared with
- * worker threads where a `trainer` is given (it trains the same model, every
+ * Trains a classifier end to end with Adam and cross-entropy, with the options' interlude, and each
+ * step's rows shared with worker threads where a `trainer` is given (it trains the same model, every
  * weight, with the loss of the model's output kind).
  */
-export async function trainClassifierAsync(
+export async function trainClassifier(
   model: tfl.LayersModel,
   train: TensorSet,
   opts: ClassifierTraining,

@@ -230,18 +230,21 @@ export function localStep(cfg: Pick<LoopConfig, 'optimizer' | 'batchLoss' | 'var
 }
 
 /** The loop with each step on this thread: the optimizer minimises batchLoss. */
-export function runLoop(cfg: LoopConfig): LoopResult {
-  if (cfg.interlude) throw new Error(`${cfg.stage}: an interlude needs runLoopAsync`);
-  const step = localStep(cfg);
-  const steps = loopSteps(cfg);
-  let next = steps.next();
-  while (!next.done) next = steps.next(step(next.value));
-  return next.value;
+export function runLoop(cfg: LoopConfig): Promise<LoopResult> {
+  return runLoopAsync({ ...cfg, step: localStep(cfg) });
 }
 
 /**
+ * How long the loop may hold the thread between two turns of the event loop. Its steps are synchronous
+ * TF.js work unless shared with worker threads; without a turn now and then, a signal handler (Ctrl-C on
+ * `deepend grow`) or a timer would wait until training ended. A turn costs microseconds.
+ */
+export const EVENT_TURN_MS = 50;
+
+/**
  * The same loop with steps that may finish later (shared with worker threads; `step` applies its own
- * update), and the schedule's interlude, if any, between two steps.
+ * update), and the schedule's interlude, if any, between two steps. It lets the event loop run at least
+ * every EVENT_TURN_MS, so that an abort from a signal handler is seen at the next step.
  */
 export async function runLoopAsync(
   cfg: LoopSchedule & { step: StepOf<number | Promise<number>> },
@@ -253,9 +256,14 @@ export async function runLoopAsync(
   let count = 0;
   const steps = loopSteps(cfg, () => halt);
   let next = steps.next();
+  let lastTurn = performance.now();
   while (!next.done) {
     const loss = await cfg.step(next.value);
     count++;
+    if (performance.now() - lastTurn >= EVENT_TURN_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      lastTurn = performance.now();
+    }
     if (gate.due(count, (clock() - started) / 1000)) halt = await gate.run(count);
     next = steps.next(loss);
   }

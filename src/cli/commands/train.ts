@@ -44,7 +44,7 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   const progress = new ProgressPrinter(io.err, io.json);
   try {
     const started = performance.now();
-    const result = trainClassifier(model, train, {
+    const result = await trainClassifier(model, train, {
       stage: 'train',
       budget: { epochs: epochs ?? (seconds === undefined ? 5 : undefined), seconds },
       batchSize: numberFlag(args, 'batch', { integer: true, min: 1 }),

@@ -110,7 +110,7 @@ function alreadyFitted(): LoopResult {
  * Stage I for one site (eq. 7): fits g = block m and f = the new block(s) so
  * that f∘g reproduces the parent's h_m on the parent's own h_{m-1}.
  */
-export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
+export async function fitSite(site: Site, ctx: SiteFitContext): Promise<SiteFit> {
   const started = performance.now();
   const { options } = ctx;
   const dense = site.g.kind === 'dense';
@@ -179,7 +179,7 @@ export function fitSite(site: Site, ctx: SiteFitContext): SiteFit {
       });
     const fit = !fits
       ? alreadyFitted()
-      : fitLocal(local, trainFeatures().z, trainFeatures().target, {
+      : await fitLocal(local, trainFeatures().z, trainFeatures().target, {
           stage: 'stage1',
           detail: site.label,
           budget,

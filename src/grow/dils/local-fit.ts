@@ -25,13 +25,18 @@ export const LOCAL_FIT_TOLERANCE = 1e-5;
 export const LOCAL_FIT_MIN_IMPROVEMENT = 0.1;
 
 /** Trains `local` so that local(z) ≈ target in mean squared error, with the shared training loop. */
-export function fitLocal(local: tfl.LayersModel, z: tf.Tensor, target: tf.Tensor, opts: LocalFitOptions): LoopResult {
+export async function fitLocal(
+  local: tfl.LayersModel,
+  z: tf.Tensor,
+  target: tf.Tensor,
+  opts: LocalFitOptions,
+): Promise<LoopResult> {
   const optimizer = tf.train.adam(opts.learningRate);
   const energy = tf.tidy(() => tf.mean(tf.square(target)).dataSync()[0]);
   const tolerance = opts.relativeTolerance ?? LOCAL_FIT_TOLERANCE;
   const minImprovement = opts.minImprovement ?? LOCAL_FIT_MIN_IMPROVEMENT;
   try {
-    return runLoop({
+    return await runLoop({
       stage: opts.stage,
       detail: opts.detail,
       count: z.shape[0],

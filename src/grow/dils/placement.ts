@@ -29,7 +29,7 @@ type ScoringContext = Pick<
  * Stage I fit (one new block after it, eq. 7) and returns the relative local
  * error each reached on held-out features. `budget` is for all candidates.
  */
-export function scoreSites(ctx: ScoringContext, budget: Budget, options: DilsOptions): SiteScore[] {
+export async function scoreSites(ctx: ScoringContext, budget: Budget, options: DilsOptions): Promise<SiteScore[]> {
   const n = depthOf(ctx.parentSpec);
   const started = performance.now();
   const scores: SiteScore[] = [];
@@ -46,7 +46,7 @@ export function scoreSites(ctx: ScoringContext, budget: Budget, options: DilsOpt
     };
     const { spec, insertions } = insertBlocks(ctx.parentSpec, [m]);
     const [site] = sitesOf(ctx.parentSpec, spec, insertions);
-    const fit = fitSite(site, {
+    const fit = await fitSite(site, {
       ...ctx,
       budget: share,
       options: scoringOptions,
@@ -70,13 +70,13 @@ export function scoreSites(ctx: ScoringContext, budget: Budget, options: DilsOpt
 }
 
 /** The "where Stage I error is lowest" placement: scores every site, then lowestErrorPlan. */
-export function planLowestError(
+export async function planLowestError(
   ctx: ScoringContext,
   toDepth: number,
   budget: Budget,
   options: DilsOptions,
-): { plan: InsertionPlan; scores: SiteScore[] } {
-  const scores = scoreSites(ctx, budget, options);
+): Promise<{ plan: InsertionPlan; scores: SiteScore[] }> {
+  const scores = await scoreSites(ctx, budget, options);
   const plan = lowestErrorPlan(
     ctx.parentSpec,
     toDepth,

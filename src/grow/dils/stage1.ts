@@ -22,23 +22,23 @@ export interface StageOneResult {
  * samples through every site), and the seconds are shared out in turn, so a
  * site that finishes early leaves its time to the next.
  */
-export function runStageOne(
+export async function runStageOne(
   grown: { model: tfl.LayersModel; spec: ArchSpec; insertions: Insertion[] },
   ctx: InitialiseContext,
   options: DilsOptions,
-): StageOneResult {
+): Promise<StageOneResult> {
   const started = performance.now();
   const sites = sitesOf(ctx.parentSpec, grown.spec, grown.insertions);
   const curves: StageCurve[] = [];
   const reports: SiteReport[] = [];
-  sites.forEach((site, i) => {
+  for (const [i, site] of sites.entries()) {
     const used = (performance.now() - started) / 1000;
     const budget: Budget = {
       epochs: ctx.budget.epochs,
       seconds:
         ctx.budget.seconds !== undefined ? Math.max(0.01, (ctx.budget.seconds - used) / (sites.length - i)) : undefined,
     };
-    const fit = fitSite(site, {
+    const fit = await fitSite(site, {
       parent: ctx.parent,
       parentSpec: ctx.parentSpec,
       data: ctx.data,
@@ -70,6 +70,6 @@ export function runStageOne(
       epochs: fit.epochs,
       seconds: fit.report.seconds,
     });
-  });
+  }
   return { curves, sites: reports, seconds: (performance.now() - started) / 1000 };
 }

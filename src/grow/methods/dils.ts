@@ -41,14 +41,14 @@ export function createDilsMethod(overrides: Partial<DilsOptions> = {}): GrowthMe
       if (isPendingLowestError(ctx.plan)) {
         const budgets = placementBudgets(ctx.budget);
         const toDepth = depthOf(ctx.parentSpec) + ctx.plan.afterIndices.length;
-        const chosen = planLowestError(ctx, toDepth, budgets.scoring, options);
+        const chosen = await planLowestError(ctx, toDepth, budgets.scoring, options);
         plan = chosen.plan;
         placement = chosen.scores;
         budget = budgets.stage1;
       }
       const grown = insertPlanned({ parent: ctx.parent, parentSpec: ctx.parentSpec, plan });
       try {
-        const stage1 = runStageOne(grown, { ...ctx, plan, budget }, options);
+        const stage1 = await runStageOne(grown, { ...ctx, plan, budget }, options);
         const unfitted = stage1.sites.every(
           (s) => s.start === 'parent+identity' && s.steps === 0 && !s.dense && s.batchNormRestandardised.length === 0,
         );

@@ -14,7 +14,7 @@ export const lookaheadMethod: GrowthMethod = {
   async initialise(ctx: InitialiseContext): Promise<Initialised> {
     const grown = insertPlanned(ctx);
     const variables = trainableVariables(grown.newBlocks.flatMap((b) => layersOfBlock(grown.model, b)));
-    const result = trainClassifier(grown.model, ctx.data.train, {
+    const result = await trainClassifier(grown.model, ctx.data.train, {
       stage: 'lookahead',
       detail: `training ${grown.newBlocks.map((b) => b.name).join(', ')} on the frozen network`,
       budget: ctx.budget,
