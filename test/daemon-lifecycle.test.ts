@@ -168,23 +168,38 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
     assert.equal(s.model.committed?.depth, ended.state === 'succeeded' ? 4 : 3);
   });
 
-  await t.test('`deepend cancel` ends a growing job as canceled; the committed model keeps serving', async () => {
-    const before = await client.ok<DaemonStatus>('GET', '/status');
-    const depth = before.model.committed?.depth ?? 3;
-    const queued = await runCli(['deepen', '--to-depth', String(depth + 1), '--json'], { env: h.env });
-    assert.equal(queued.code, 0, queued.stderr);
-    const { job } = JSON.parse(queued.stdout) as { job: { id: string } };
-    await lineWhileJobMoves(daemon, client, job.id, (l) => l.msg === 'job progress' && l.job === job.id);
-    const cancel = await runCli(['cancel'], { env: h.env });
-    assert.equal(cancel.code, 0, cancel.stderr);
-    assert.match(cancel.stdout, new RegExp(`job ${job.id} canceled`));
-    const after = await client.ok<DaemonStatus>('GET', '/status');
-    assert.equal(after.model.committed?.version, before.model.committed?.version);
-    assert.equal(after.model.servingVersion, before.model.committed?.version);
-    const again = await runCli(['cancel'], { env: h.env });
-    assert.equal(again.code, 1);
-    assert.match(again.stderr.trim(), /no job is running or queued/);
-  });
+  await t.test(
+    'Ctrl-C stops `deepend deepen --wait` (130), the job goes on; `deepend cancel` ends it as canceled; the committed model keeps serving',
+    async () => {
+      const before = await client.ok<DaemonStatus>('GET', '/status');
+      const depth = before.model.committed?.depth ?? 3;
+      const earlier = new Set(daemon.lines.filter((l) => l.msg === 'job queued').map((l) => l.job));
+      let interrupt!: (s: NodeJS.Signals) => void;
+      const waiting = runCli(['deepen', '--to-depth', String(depth + 1), '--wait'], {
+        env: h.env,
+        onStart: (kill) => (interrupt = kill),
+      });
+      const queued = await daemon.waitFor((l) => l.msg === 'job queued' && !earlier.has(l.job));
+      const job = { id: String(queued.job) };
+      await lineWhileJobMoves(daemon, client, job.id, (l) => l.msg === 'job progress' && l.job === job.id);
+      interrupt('SIGINT');
+      const stopped = await waiting;
+      assert.equal(stopped.code, 130, stopped.stderr);
+      assert.equal(
+        stopped.stderr.trim().split('\n').at(-1),
+        `deepend deepen: stopped waiting; job ${job.id} goes on in the daemon (deepend jobs)`,
+      );
+      const cancel = await runCli(['cancel'], { env: h.env });
+      assert.equal(cancel.code, 0, cancel.stderr);
+      assert.match(cancel.stdout, new RegExp(`job ${job.id} canceled`));
+      const after = await client.ok<DaemonStatus>('GET', '/status');
+      assert.equal(after.model.committed?.version, before.model.committed?.version);
+      assert.equal(after.model.servingVersion, before.model.committed?.version);
+      const again = await runCli(['cancel'], { env: h.env });
+      assert.equal(again.code, 1);
+      assert.match(again.stderr.trim(), /no job is running or queued/);
+    },
+  );
 
   const exit = await daemon.stop('SIGTERM');
   assert.equal(exit.code, 0, daemon.stderr);

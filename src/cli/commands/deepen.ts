@@ -6,6 +6,7 @@ import { CommandIO } from '../../cli-kit/output';
 import { ControlClient, clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
 import { describeProgress } from './status';
+import { DeependError } from '../../util/deepend-error';
 import { DEEPEN_SPEC } from '../command-specs';
 
 const POLL_MS = 500;
@@ -45,7 +46,10 @@ async function follow(client: ControlClient, id: string, io: CommandIO): Promise
       if (tty && !io.json) io.err.write('\n');
       return job;
     }
-    if (io.signal.aborted) throw new Error(`stopped waiting; job ${id} goes on in the daemon (deepend jobs)`);
+    if (io.signal.aborted) {
+      if (tty && !io.json && lastLength > 0) io.err.write('\n');
+      throw new DeependError('aborted', `stopped waiting; job ${id} goes on in the daemon (deepend jobs)`);
+    }
     await sleep(POLL_MS, undefined, { signal: io.signal }).catch(() => undefined);
   }
 }
