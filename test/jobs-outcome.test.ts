@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeCommit } from '../src/jobs/outcome';
+import { describeCommit, displayKind } from '../src/jobs/outcome';
 
 test('a succeeded job in words: accuracies, the change in points and the version; a swap back or an import says so', () => {
   const upgrade = (result: Record<string, unknown> | null) => describeCommit({ kind: 'upgrade', request: {}, result });
@@ -22,4 +22,10 @@ test('a succeeded job in words: accuracies, the change in points and the version
     describeCommit({ kind: 'rollback', request: { reason: 'import' }, result: { version: 4, rollback: true } }),
     'imported as v4',
   );
+});
+
+test("a job's kind as `deepend jobs` and the daemon log show it: the swap to an imported version is an import", () => {
+  assert.equal(displayKind({ kind: 'rollback', request: { reason: 'import', version: 4 } }), 'import');
+  assert.equal(displayKind({ kind: 'rollback', request: { version: 1 } }), 'rollback');
+  assert.equal(displayKind({ kind: 'upgrade', request: { reason: 'import' } }), 'upgrade');
 });

@@ -1,5 +1,5 @@
 import type { Logger } from '../util/log';
-import { describeCommit } from '../jobs/outcome';
+import { describeCommit, displayKind } from '../jobs/outcome';
 import type { JobEvents } from '../jobs/types';
 import { isTerminal } from '../store';
 
@@ -10,7 +10,7 @@ export function jobLogListener(log: Logger): JobEvents {
     onState: (job) => {
       log.info(`job ${job.state}`, {
         job: job.id,
-        kind: job.kind,
+        kind: displayKind(job),
         trigger: job.trigger,
         outcome: job.state === 'succeeded' ? describeCommit(job) : undefined,
         reason: job.reason ?? undefined,

@@ -17,6 +17,11 @@ function percent(x: number): string {
   return `${(x * 100).toFixed(2)}%`;
 }
 
+/** The job's kind as people read it: a swap to a version `deepend models import` registered is an import (a rollback job). */
+export function displayKind(job: Pick<CommittedJob, 'kind' | 'request'>): string {
+  return job.kind === 'rollback' && job.request.reason === 'import' ? 'import' : job.kind;
+}
+
 /** A rollback swaps back; a rollback job that `deepend models import` asked for swaps in an imported version. */
 function swapWords(job: CommittedJob, version: number): string {
   if (job.request.reason === 'import') return `imported as v${version}`;

@@ -2,7 +2,7 @@ import { numberFlag, parseArgs } from '../../cli-kit/args';
 import { CommandIO } from '../../cli-kit/output';
 import { clientFor } from '../../daemon/control-client';
 import type { JobView } from '../../daemon/status';
-import { describeCommit } from '../../jobs/outcome';
+import { describeCommit, displayKind } from '../../jobs/outcome';
 import { describeProgress } from './status';
 import { JOBS_SPEC } from '../command-specs';
 import { formatTable } from '../../cli-kit/table';
@@ -31,10 +31,7 @@ export async function jobsCommand(argv: string[], io: CommandIO): Promise<number
     io.out('no jobs yet');
     return 0;
   }
-  // a swap to a version `deepend models import` registered is a rollback job that reads as what it is
-  const kind = (j: (typeof jobs)[number]) =>
-    j.kind === 'rollback' && (j.request as { reason?: unknown }).reason === 'import' ? 'import' : j.kind;
-  const rows = jobs.map((j) => [j.id, kind(j), j.trigger, j.state, j.createdAt, outcome(j)]);
+  const rows = jobs.map((j) => [j.id, displayKind(j), j.trigger, j.state, j.createdAt, outcome(j)]);
   for (const line of formatTable(['JOB', 'KIND', 'TRIGGER', 'STATE', 'CREATED', 'OUTCOME'], rows, { rule: false }))
     io.out(line);
   return 0;
