@@ -394,6 +394,17 @@ test('mosquitto: credentials and TLS come from the config variables (DEEPEND_MQT
     ),
   );
   assert.doesNotMatch(bad.stderr, /wrong/);
+  // user:password@ typed in --url wins over the config's credentials, both ways
+  const typed = (userinfo: string) => locked.url.replace('mqtt://', `mqtt://${userinfo}@`);
+  const typedGood = await fleetCli(t, typed('ops:right-horse'), 'f1').run(['devices'], {
+    env: { DEEPEND_MQTT_USERNAME: 'ops', DEEPEND_MQTT_PASSWORD: 'wrong' },
+  });
+  assert.equal(typedGood.code, 0, typedGood.stderr);
+  const typedBad = await fleetCli(t, typed('ops:wrong'), 'f1').run(['devices'], {
+    env: { DEEPEND_MQTT_USERNAME: 'ops', DEEPEND_MQTT_PASSWORD: 'right-horse' },
+  });
+  assert.equal(typedBad.code, 1);
+  assert.match(typedBad.stderr, new RegExp(`^deepend fleet: the broker at ${locked.url} refused the connection`));
 
   const certs = makeTestCerts(t, 'fleet-operator');
   const tls = await startMosquitto(t, { tls: { ca: certs.ca, cert: certs.cert, key: certs.key } });

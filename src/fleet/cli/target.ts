@@ -2,11 +2,13 @@
  * Which broker and fleet a `deepend fleet` command talks to: --url, else the
  * config's mqtt.url (DEEPEND_MQTT_URL), else the local daemon's embedded
  * broker; --fleet, else the config's fleet. TLS and credentials come from the
- * config and its DEEPEND_MQTT_* variables.
+ * config and its DEEPEND_MQTT_* variables, except that `user:password@` in
+ * --url wins: what the operator typed for this command is what it means.
  */
 import { join } from 'node:path';
 import { ParsedArgs, UsageError } from '../../cli-kit/args';
 import { loadConfig, MqttConfig } from '../../config';
+import { brokerTarget } from '../../mqtt/client-options';
 import { isTopicSegment, RESERVED_SEGMENTS } from '../../contract/topics';
 import { STATE_FILE_NAME } from './rollout-state';
 
@@ -34,6 +36,11 @@ export function resolveTarget(args: ParsedArgs): FleetTarget {
     if (config.mqtt.embeddedPort === 0)
       throw new UsageError('mqtt.url is not set and mqtt.embeddedPort is 0 (a port the daemon picks): pass --url');
     url = `mqtt://127.0.0.1:${config.mqtt.embeddedPort}`;
+  }
+  const typed = flagUrl === undefined ? undefined : brokerTarget(flagUrl, {});
+  if (typed?.username !== undefined) {
+    const mqtt = { ...config.mqtt, username: typed.username, password: typed.password ?? config.mqtt.password };
+    return { url: typed.url, fleet, mqtt, home: config.home };
   }
   return { url, fleet, mqtt: config.mqtt, home: config.home };
 }
