@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SETTING } from '../src/daemon/compute-watcher';
+import { SETTING } from '../src/daemon/upgrade-settings';
 import type { UpgradePlan } from '../src/jobs/plan';
 import { useTestBackend } from './helpers/backend';
 import { testRule } from './helpers/jobs-fixtures';

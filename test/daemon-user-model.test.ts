@@ -175,6 +175,12 @@ test('deepend models import swaps a user model into a running daemon, and commit
   const versions = await runCli(['models'], { env: h.env });
   assert.match(versions.stdout, /^\* v2 +3 +imported tfjs-layers /m, versions.stdout);
   assert.match(versions.stdout, /^ {2}v1 +2 +shipped /m, versions.stdout);
+  // the policy decides afresh for the imported model: its depth 3 is above the rule's 2, so nothing to do
+  await daemon.waitFor((l) => l.msg === 'an imported model serves: the policy decides its upgrade afresh');
+  const decided = await daemon.waitFor(
+    (l) => l.msg === 'no automatic upgrade' && /job succeeded/.test(String(l.after)),
+  );
+  assert.match(String(decided.why), /asks for depth 2; the committed model has 3/);
   assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
   const offline = await runCli(['models', 'import', transferDir], { env: h.env });
   assert.equal(offline.code, 0, offline.stderr);
@@ -187,6 +193,9 @@ test('deepend models import swaps a user model into a running daemon, and commit
   const s = await new ControlClient(h.home).ok<DaemonStatus>('GET', '/status');
   assert.equal(s.model.committed?.version, 3);
   assert.equal(s.model.origin?.source, transferDir);
+  // imported at depth 1, below the rule's 2: the start queues its automatic upgrade (compute did not change)
+  const queued = await daemon.waitFor((l) => l.msg === 'job queued' && l.trigger === 'automatic');
+  assert.equal(queued.kind, 'upgrade');
   const bad = await runCli(['models', 'import', join(root, 'nope')], { env: h.env });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /nope: not found/);

@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { SETTING } from '../src/daemon/compute-watcher';
+import { SETTING } from '../src/daemon/upgrade-settings';
 import { isTerminal } from '../src/store/job-states';
 import { validateMessage } from '../src/contract/validate';
 import { jobMessage } from '../src/daemon/fleet/job-message';

@@ -9,19 +9,7 @@ import { Decision, decideUpgrade } from './upgrade-decision';
 import { retriesOf } from '../policy/retries';
 import { HELD_OUT_FRACTION, heldOutFractionForRetry } from '../jobs/held-out-share';
 import type { GateOutcomeFigures } from '../jobs/gate';
-
-/** Settings rows (store.getSetting) this file owns. */
-export const SETTING = {
-  fingerprint: 'compute.fingerprint',
-  facts: 'compute.facts',
-  detectedAt: 'compute.detectedAt',
-  /** The fingerprint whose automatic upgrade is done with. */
-  handled: 'upgrade.handledFingerprint',
-  /** {jobId, fingerprint, attempt} of the automatic job in flight. */
-  autoJob: 'upgrade.autoJob',
-  /** {fingerprint, attempt, retryOf}: the next try of an automatic upgrade the gate rejected. */
-  retry: 'upgrade.retry',
-} as const;
+import { forgetUpgradeDecision, SETTING } from './upgrade-settings';
 
 interface AutoJob {
   jobId: string;
@@ -155,6 +143,11 @@ export class ComputeWatcher {
         job: job.id,
       });
       return;
+    }
+    if (job.kind === 'rollback' && job.request.reason === 'import' && job.state === 'succeeded') {
+      // another model now serves: what was decided for the one before does not hold for it
+      forgetUpgradeDecision(this.deps.store);
+      this.deps.log.info('an imported model serves: the policy decides its upgrade afresh', { job: job.id });
     }
     // the runner refuses new jobs until the ended one has cleaned up
     const runner = this.runner;

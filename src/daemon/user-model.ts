@@ -8,6 +8,7 @@ import { readModelArtifacts } from '../model/formats';
 import type { ModelMeta } from '../model/meta';
 import { ImportFlags, openModelWithData } from '../model/open';
 import { evaluate } from '../train/classifier';
+import { forgetUpgradeDecision } from './upgrade-settings';
 import { disposeTensorSet, toTensorSet } from '../train/tensors';
 import { addVersionFromCandidate, CANDIDATES_DIR, flipCurrent, importShipped, modelRoot } from '../store/model-dirs';
 import { lineageOf } from '../store/model-verify';
@@ -82,6 +83,7 @@ export function commitImported(config: Config, store: Store, dir: string, source
   store.atomically(() => {
     store.setCommitted(name, version);
     store.logEvent('model.imported', { name, version, from: source, sha256: added.sha256 });
+    forgetUpgradeDecision(store);
   });
   flipCurrent(store.home, name, version);
   return store.committedVersion(name)!;
