@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { tf, tfl } from '../src/tf';
 import { useTestBackend } from './helpers/backend';
@@ -14,6 +17,8 @@ import { optimalStep } from '../src/grow/morphism/optimal-step';
 import { optGD } from '../src/grow/morphism/optgd';
 import { convComposition, padKernel } from '../src/grow/morphism/conv-composition';
 import { decomposeConv } from '../src/grow/morphism/conv-decomposition';
+import { openModelWithData } from '../src/model/open';
+import { exportConverterDir } from './helpers/user-models';
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
@@ -304,4 +309,39 @@ test('morphism reports progress, details and an mse curve per site, honours the 
     { name: 'AbortedError' },
   );
   parent.dispose();
+});
+
+test('an imported Dense unit with BatchNorm (Dense -> BatchNorm -> ReLU): morphism hands the BatchNorm to the new block and keeps the function', async (t) => {
+  const backend = await useTestBackend();
+  const root = mkdtempSync(join(tmpdir(), 'deepend-morphism-bn-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const input = tfl.input({ shape: [784] });
+  let h = input as tfl.SymbolicTensor;
+  for (const [i, units] of [32, 16].entries()) {
+    h = tfl.layers.dense({ units, name: `hidden_${i}` }).apply(h) as tfl.SymbolicTensor;
+    h = tfl.layers.batchNormalization({ name: `bn_${i}` }).apply(h) as tfl.SymbolicTensor;
+    h = tfl.layers.reLU({ name: `relu_${i}` }).apply(h) as tfl.SymbolicTensor;
+  }
+  const out = tfl.layers.dense({ units: 10, activation: 'softmax', name: 'out' }).apply(h) as tfl.SymbolicTensor;
+  const user = tfl.model({ inputs: input, outputs: out });
+  perturbBatchNorm(user);
+  const dir = exportConverterDir(user, join(root, 'mlp-bn'));
+  user.dispose();
+  const { loaded } = await openModelWithData(dir, 'mnist', {}, backend, {}, 300);
+  const spec = loaded.meta.arch;
+  const x = tf.randomUniform([64, 784], 0, 1, 'float32', 3);
+  const train: TensorSet = { x, labels: tf.zeros([64], 'int32') as tf.Tensor1D, count: 64, classes: 10 };
+  const init = await morphismMethod.initialise(
+    context(loaded.model, spec, spreadPlan(spec, spec.blocks.length + 1), train),
+  );
+  const sites = (init.details as { sites: { batchNorm: string }[] }).sites;
+  assert.deepEqual(
+    sites.map((s) => s.batchNorm),
+    ['data-variance'],
+  );
+  const diff = relativeError(init.model.predict(x) as tf.Tensor, loaded.model.predict(x) as tf.Tensor);
+  assert.ok(diff < 1e-3, `the grown model's outputs differ from the import's by ${diff} (relative)`);
+  tf.dispose([x, train.labels]);
+  init.model.dispose();
+  loaded.model.dispose();
 });

@@ -137,7 +137,8 @@ function runSite(
   if (added.kind === 'res') result = initialiseResidualBlock(model, added, options);
   else if (owner.kind === 'conv' && added.kind === 'conv')
     result = splitConv({ model, owner, added, options, statistics: statisticsOf(ctx) });
-  else if (owner.kind === 'dense' && added.kind === 'dense') result = splitDense({ model, owner, added, options });
+  else if (owner.kind === 'dense' && added.kind === 'dense')
+    result = splitDense({ model, owner, added, options, statistics: statisticsOf(ctx) });
   else throw new Error(`morphism cannot split ${owner.kind} block ${owner.name} into a ${added.kind} block`);
   meanSquare = result.targetMeanSquare;
   progress(result.iterations, result.relativeError ** 2, true);

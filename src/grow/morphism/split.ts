@@ -56,8 +56,43 @@ function moveActivation(model: tfl.LayersModel, ownerAct: string, addedAct: stri
 }
 
 /**
+ * eq. 9 where the owner's unit has a BatchNorm after G: the new block takes it over (with its moving statistics),
+ * and the owner's becomes the BatchNorm inserted between F_l and F_{l+1}, gamma 1, beta 0, moving mean 0 and moving
+ * variance v (F_l's output variance on training data, or 1 - eps without data). F_{l+1}'s input channels (the rows
+ * of `second`, whose last axis is the output) are multiplied by sqrt(v + eps) to undo its division, so inference is
+ * exact. Returns the scaled F_{l+1} (`second` is disposed) and how v was found.
+ */
+function handOverBatchNorm(
+  req: SplitRequest<DenseBlock | ConvBlock>,
+  second: tf.Tensor,
+  channels: number,
+): { second: tf.Tensor; batchNorm: BatchNormStatistics } {
+  const n = unitLayerNames(req.owner);
+  const a = unitLayerNames(req.added);
+  if (!n.bn) return { second, batchNorm: 'none' };
+  if (!a.bn) throw new Error(`morphism: block ${req.added.name} has no BatchNorm to take over ${n.bn}`);
+  const { model } = req;
+  const ownerBn = model.getLayer(n.bn);
+  const original = cloned(ownerBn);
+  model.getLayer(a.bn).setWeights(original);
+  tf.dispose(original);
+  const eps = batchNormEpsilon(ownerBn);
+  const variance = req.statistics
+    ? channelVariance(model, n.core, req.statistics.x, req.statistics.limit)
+    : (tf.fill([channels], 1 - eps) as tf.Tensor1D);
+  setBatchNormUnitAffine(ownerBn, variance);
+  const inputAxis = second.shape.length - 2;
+  const shape = second.shape.map((_, axis) => (axis === inputAxis ? -1 : 1));
+  const scaled = tf.tidy(() => tf.mul(second, tf.reshape(tf.sqrt(tf.add(variance, eps)), shape)));
+  variance.dispose();
+  second.dispose();
+  return { second: scaled, batchNorm: req.statistics ? 'data-variance' : 'identity' };
+}
+
+/**
  * PlainNet iteration (section 3.3, Fig. 4a) for a dense block: W = W_l W_{l+1}
- * (eq. 5 with 1 x 1 kernels) by optGD; W_l keeps a zero bias, W_{l+1} takes b.
+ * (eq. 5 with 1 x 1 kernels) by optGD; W_l keeps a zero bias, W_{l+1} takes b,
+ * and a BatchNorm of the owner's unit is handed over as for a conv block (eq. 9).
  */
 export function splitDense(req: SplitRequest<DenseBlock>): SplitResult {
   const n = unitLayerNames(req.owner);
@@ -68,10 +103,11 @@ export function splitDense(req: SplitRequest<DenseBlock>): SplitResult {
     const [ci, cj] = w.shape;
     const d = decompose(matrixComposition(ci, cj, cj), w, req.options);
     tf.tidy(() => ownerDense.setWeights(withBias(ownerDense, d.first, b && tf.zerosLike(b))));
+    const { second, batchNorm } = handOverBatchNorm(req, d.second, cj);
     const added = req.model.getLayer(a.core);
-    tf.tidy(() => added.setWeights(withBias(added, d.second, b ?? tf.zeros([cj]))));
+    tf.tidy(() => added.setWeights(withBias(added, second, b ?? tf.zeros([cj]))));
     moveActivation(req.model, n.act!, a.act);
-    return stats(d, 'none');
+    return stats({ ...d, second }, batchNorm);
   } finally {
     tf.dispose([w, b]);
   }
@@ -102,23 +138,7 @@ export function splitConv(req: SplitRequest<ConvBlock>): SplitResult {
   try {
     const d = decomposeConv(g as tf.Tensor4D, added.kernel, { ...req.options, support: req.support });
     tf.tidy(() => ownerConv.setWeights(withBias(ownerConv, d.first, bias && tf.zerosLike(bias))));
-    let second = d.second;
-    let batchNorm: BatchNormStatistics = 'none';
-    if (owner.batchNorm) {
-      const ownerBn = model.getLayer(n.bn!);
-      const original = cloned(ownerBn);
-      model.getLayer(a.bn!).setWeights(original);
-      tf.dispose(original);
-      const eps = batchNormEpsilon(ownerBn);
-      const variance = req.statistics
-        ? channelVariance(model, n.core, req.statistics.x, req.statistics.limit)
-        : (tf.fill([owner.filters], 1 - eps) as tf.Tensor1D);
-      batchNorm = req.statistics ? 'data-variance' : 'identity';
-      setBatchNormUnitAffine(ownerBn, variance);
-      second = tf.tidy(() => tf.mul(d.second, tf.reshape(tf.sqrt(tf.add(variance, eps)), [1, 1, -1, 1])));
-      variance.dispose();
-      d.second.dispose();
-    }
+    const { second, batchNorm } = handOverBatchNorm(req, d.second, owner.filters);
     const addedConv = model.getLayer(a.core);
     tf.tidy(() => addedConv.setWeights(withBias(addedConv, second, bias ?? tf.zeros([owner.filters]))));
     moveActivation(model, n.act!, a.act);
