@@ -1,7 +1,8 @@
 // The front door as a new user meets it: help, --version, usage errors (real `deepend` processes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { DEFAULT_MODEL, REPO, runCli } from './helpers/cli';
@@ -171,4 +172,31 @@ test('a reader of stderr that goes away (`deepend ... 2>&1 | head -1`) ends the 
     // 1: the missing model; Node's 7 would say the error handler itself failed on the closed pipe
     assert.equal(code, 1);
   }
+});
+
+test('a growth that ends well below its parent is written as asked, with a one-line warning that says so on stderr', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'deepend-fell-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const grown = join(out, 'grown');
+  // a random new block in the middle and 400 training digits for one epoch: the shipped model loses most of its accuracy
+  const r = await runCli(
+    ['grow', '--model', DEFAULT_MODEL, '--data', 'mnist', '--data-limit', '500', '--to-depth', '3'].concat([
+      '--method',
+      'random',
+      '--epochs',
+      '1',
+      '--out',
+      grown,
+      '--json',
+    ]),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const { accuracyBefore, accuracyAfter } = JSON.parse(r.stdout) as { accuracyBefore: number; accuracyAfter: number };
+  assert.ok(accuracyBefore - accuracyAfter >= 0.01, `${accuracyBefore} -> ${accuracyAfter}: no fall to warn of`);
+  const warning = r.stderr.trim().split('\n').at(-1) ?? '';
+  assert.match(
+    warning,
+    /^deepend grow: warning: the grown model is \d+\.\d\d points below the model it grew from on the held-out data \(\d+\.\d\d% -> \d+\.\d\d%\); it is written as asked/,
+  );
+  assert.ok(existsSync(join(grown, 'model.json')));
 });

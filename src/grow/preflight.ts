@@ -76,6 +76,13 @@ export function checkParentAboveChance(
       `the model's own held-out accuracy is ${pctOf(accuracy)}, near chance, and its answers follow a different label order (${pairs}${swapped.length > 3 ? ', ...' : ''}): pass --labels in the model's output order`,
     );
   }
+  // Far below chance a model answers systematically wrong: some classes under other names, even where its answers
+  // follow no whole permutation (a weak class mostly answered as another).
+  if (accuracy < base / 2)
+    throw new DeependError(
+      'data',
+      `the model's own held-out accuracy on this data is ${pctOf(accuracy)}, far below chance (${pctOf(base)}): its classes are probably in another order than the data's (${labels.join(', ')}): pass --labels in the model's output order; else the input scaling is wrong (now ${contract}): --input-scale, --input-mean/--input-std`,
+    );
   throw new DeependError(
     'data',
     `the model's own held-out accuracy on this data is ${pctOf(accuracy)}, near chance (${pctOf(base)}): the input scaling is probably wrong (now ${contract}); set it with --input-scale (e.g. 1/255 or 1), or --input-mean/--input-std`,

@@ -133,8 +133,16 @@ export async function growCommand(argv: string[], io: CommandIO): Promise<number
       ]),
     );
   }
+  const fell = report.accuracyBefore - report.accuracyAfter;
+  if (fell >= FELL_WARNING_POINTS / 100)
+    io.err.write(
+      `deepend grow: warning: the grown model is ${(fell * 100).toFixed(2)} points below the model it grew from on the held-out data (${pct(report.accuracyBefore)} -> ${pct(report.accuracyAfter)}); it is written as asked, but the shipped policy's gate would not commit it: more --epochs or another --method may do better\n`,
+    );
   return 0;
 }
+
+/** A growth that ends this many points (or more) below its parent is worth a warning: short training, or a poor start. */
+const FELL_WARNING_POINTS = 1;
 
 /** --method: a growth method or auto; anything else is a usage error. */
 export function methodFlag(name: string): MethodChoice {
