@@ -19,7 +19,7 @@ function answering(answers: number[]): { model: tfl.LayersModel; data: TensorSet
     layers: [tfl.layers.dense({ inputShape: [classes], units: classes, useBias: false, activation: 'softmax' })],
   });
   const w = tf.buffer([classes, classes]);
-  answers.forEach((to, from) => w.set(10, from, to));
+  for (const [from, to] of answers.entries()) w.set(10, from, to);
   model.layers[0].setWeights([w.toTensor()]);
   const labels = Array.from({ length: classes * 10 }, (_, i) => Math.floor(i / 10));
   const data: TensorSet = {
