@@ -81,6 +81,12 @@ const cases: Case[] = [
   { what: 'class mismatch', args: grow({ data: letters }), expect: /cat|class/i },
   { what: 'empty data', args: grow({ data: headerOnly }), expect: /empty|no (data|rows|samples)/i },
   { what: 'missing data source', args: grow({ data: join(root, 'nothing.csv') }), expect: /does not exist/ },
+  {
+    what: 'too few samples to hold any out',
+    args: grow({ 'data-limit': '20' }),
+    expect:
+      /^deepend grow: mnist: 20 samples leave 0 held out and 0 for validation .*: give at least 5 samples of each class/,
+  },
   { what: 'NaN loss', args: grow({ lr: '1e30', method: 'random' }), expect: /NaN or infinite/ },
   {
     what: 'unknown family',

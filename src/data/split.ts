@@ -73,3 +73,20 @@ export function splitFingerprint(source: string, count: number, sortedTestIndice
   hash.update(bytes);
   return hash.digest('hex');
 }
+
+/**
+ * A growth measures the parent and the grown model on the held-out part and validates Stage II on the validation
+ * part: a split that left either empty (too few samples of a class to round a share up to one) cannot say
+ * whether the growth paid. The least that holds one sample out of each class is named.
+ */
+export function assertHeldOut(split: DataSplit): void {
+  const { validation, test } = split.counts;
+  if (validation > 0 && test > 0) return;
+  const { validationFraction, testFraction } = split.spec;
+  const perClass = Math.ceil(0.5 / Math.min(validationFraction, testFraction));
+  const total = split.counts.train + validation + test;
+  throw new DataError(
+    split.train.source,
+    `${total} samples leave ${test} held out and ${validation} for validation (each class keeps ${Math.round(testFraction * 100)}% and ${Math.round(validationFraction * 100)}% of its samples, rounded): give at least ${perClass} samples of each class (a larger --data-limit or dataLimit, or more data)`,
+  );
+}

@@ -1,4 +1,5 @@
 import type { DataSplit } from '../data/types';
+import { assertHeldOut } from '../data/split';
 import { ArchSpec, depthOf } from '../model/arch';
 import { LoadedModel } from '../model/io';
 import { Budget } from '../train/budget';
@@ -166,6 +167,7 @@ export async function grow(req: GrowRequest): Promise<GrowResult> {
   const elapsed = () => (performance.now() - started) / 1000;
   const { parent } = req;
   newBlocksNeeded(parent.meta.arch, req.toDepth);
+  assertHeldOut(req.split);
   const { head, frozen } = growthParts(parent);
   let seeded: SeededHead | undefined;
   let seedOwned = false;
