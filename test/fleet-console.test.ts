@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:http';
+import { hostname } from 'node:os';
 import { checkHost, checkOrigin, checkToken, isLoopbackAddress } from '../src/fleet/console/access';
 import { deepenBodyProblem } from '../src/fleet/console/device-actions';
 import { consoleToken } from '../src/fleet/console/token';
@@ -116,14 +117,15 @@ test('deepend fleet console off loopback prints a generated token once and requi
   t.after(() => run.kill('SIGKILL'));
   await eventually(run.stderr, /Ctrl-C stops the console/, 180_000);
   const printed =
-    /deepend console for fleet console-cli on mqtt:\/\/127\.0\.0\.1:\d+: http:\/\/0\.0\.0\.0:(\d+)\/\n/.exec(
+    /deepend console for fleet console-cli on mqtt:\/\/127\.0\.0\.1:\d+: http:\/\/([^:/]+):(\d+)\/\n/.exec(
       run.stderr(),
     );
   assert.ok(printed, run.stderr());
-  const token = /^token \(printed once; open http:\/\/0\.0\.0\.0:\d+\/#token=(\S+)\): (\S+)$/m.exec(run.stderr());
+  assert.equal(printed[1], hostname(), 'bound to every address, the URL names this machine');
+  const token = /^token \(printed once; open http:\/\/[^:/]+:\d+\/#token=(\S+)\): (\S+)$/m.exec(run.stderr());
   assert.ok(token && token[1] === token[2], run.stderr());
   assert.equal(run.stderr().split(token[2]).length - 1, 2, 'the token is printed on one line only');
-  const base = `http://127.0.0.1:${printed[1]}/`;
+  const base = `http://127.0.0.1:${printed[2]}/`;
   assert.equal(await get(base, '/'), 200, 'the page itself holds no secret');
   assert.equal(await get(base, '/api/state'), 403);
   assert.equal(await get(base, '/api/state', { Authorization: `Bearer ${token[2]}` }), 200);

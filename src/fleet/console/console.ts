@@ -2,6 +2,7 @@
  * A running console: one FleetSession (the fleet CLI's MQTT connection) on
  * the fleet's retained topics, its FleetState, and the HTTP server.
  */
+import { hostname } from 'node:os';
 import { fleetWildcard, rolloutWildcard } from '../../contract/topics';
 import { responseTopicFor } from '../cli/connection';
 import { deviceRowTopics } from '../cli/devices';
@@ -48,7 +49,9 @@ export function consoleTopics(session: FleetSession): string[] {
   ];
 }
 
+/** The host part of the console's URL: bound to every address (0.0.0.0, ::), the machine's name, which others can open. */
 export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return hostname();
   return host.includes(':') ? `[${host}]` : host;
 }
 
