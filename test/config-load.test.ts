@@ -171,6 +171,32 @@ test('file problems name file:line: field, all of them, unknown keys included', 
   );
 });
 
+test("the daemon's check of the files its config names: every problem at once, where it was set; defaults unchecked", (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'config.yaml');
+  writeFileSync(join(dir, 'policy.yaml'), 'rules: []\n');
+  writeFileSync(
+    file,
+    ['policy: ./no-policy.yaml', 'model:', '  path: ./missing.keras', 'mqtt:', '  cert: ./client.crt', ''].join('\n'),
+  );
+  const env = { DEEPEND_MQTT_CA: join(dir, 'ca.pem') };
+  assert.deepEqual(
+    problemsOf(() => loadConfig({ file, env, checkFiles: true })),
+    [
+      `${file}:1: policy: cannot read ${join(dir, 'no-policy.yaml')}: no such file`,
+      `${file}:3: model.path: ${join(dir, 'missing.keras')}: not found`,
+      `${file}:5: mqtt.cert: cannot read ${join(dir, 'client.crt')}: no such file`,
+      `${file}:5: mqtt.cert: mqtt.key is missing: a client certificate needs both mqtt.cert and mqtt.key`,
+      `DEEPEND_MQTT_CA=${join(dir, 'ca.pem')}: mqtt.ca: cannot read ${join(dir, 'ca.pem')}: no such file`,
+    ],
+  );
+  // the CLI's commands load the same config without the daemon's files
+  assert.equal(loadConfig({ file, env }).config.model.path, join(dir, 'missing.keras'));
+  writeFileSync(file, 'policy: ./policy.yaml\n');
+  assert.equal(loadConfig({ file, env: {}, checkFiles: true }).config.policy, join(dir, 'policy.yaml'));
+  assert.equal(loadConfig({ env: { DEEPEND_HOME: dir }, checkFiles: true }).file, file);
+});
+
 test('variable problems name the variable and the key', () => {
   assert.deepEqual(
     problemsOf(() => loadConfig({ env: { DEEPEND_HOME: '/nonexistent-home', DEEPEND_HTTP_PORT: 'eighty' } })),

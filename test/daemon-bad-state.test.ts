@@ -103,3 +103,22 @@ test('`deepend start` with a bad config prints one line per mistake, each at fil
   assert.equal(port.code, 1);
   assert.equal(port.stderr, 'deepend status: DEEPEND_HTTP_PORT=x: http.port: must be a whole number, got "x"\n');
 });
+
+test('a config naming files that are not there: start exits 1 with one line per mistake at file:line, writing nothing', {
+  timeout: 180_000,
+}, async (t) => {
+  const h = testHome(t);
+  const config = join(mkdtempSync(join(tmpdir(), 'deepend-config-')), 'config.yaml');
+  t.after(() => rmSync(join(config, '..'), { recursive: true, force: true }));
+  writeFileSync(config, ['model:', '  path: ./digits.keras', 'mqtt:', '  key: ./client.key', ''].join('\n'));
+  const env = { ...h.env, DEEPEND_POLICY: join(h.home, '..', 'gone.yaml') };
+  const run = await runCli(['start', '--config', config], { env, timeoutMs: 180_000 });
+  assert.equal(run.code, 1, run.stderr);
+  assert.deepEqual(run.stderr.trimEnd().split('\n'), [
+    `deepend start: ${config}:2: model.path: ${join(config, '..', 'digits.keras')}: not found`,
+    `deepend start: ${config}:4: mqtt.key: cannot read ${join(config, '..', 'client.key')}: no such file`,
+    `deepend start: ${config}:4: mqtt.key: mqtt.cert is missing: a client certificate needs both mqtt.cert and mqtt.key`,
+    `deepend start: DEEPEND_POLICY=${join(h.home, '..', 'gone.yaml')}: policy: cannot read ${join(h.home, '..', 'gone.yaml')}: no such file`,
+  ]);
+  assert.ok(!existsSync(h.home), 'no home was made');
+});

@@ -1,12 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { type Document, LineCounter, parseDocument } from 'yaml';
 import { MNIST_SOURCE } from '../data/mnist';
 import { CONFIG_FILE_NAME, defaultConfig, defaultHome } from './defaults';
 import { envName, envProblem, readEnv } from './env';
 import { ConfigError } from './errors';
 import { configProblems } from './schema-problems';
+import { fileReferenceProblems, type WhereSet } from './file-references';
+import { valueAt } from '../util/schema-errors';
+import { lineOf } from '../util/yaml-lines';
 import { Config, ConfigProblem, LoadedConfig } from './types';
 
 export interface LoadConfigOptions {
@@ -15,6 +18,8 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Base for relative paths given by environment variables (default process.cwd()). */
   cwd?: string;
+  /** Also check the files the config names (the daemon's start: policy, model.path, MQTT TLS files). */
+  checkFiles?: boolean;
 }
 
 type Partial = Record<string, unknown>;
@@ -27,7 +32,14 @@ function resolvePath(p: string, base: string): string {
   return resolve(base, expandHome(p));
 }
 
-function readFileData(file: string, explicit: boolean): { data: Partial; problems: ConfigProblem[] } | null {
+interface FileData {
+  data: Partial;
+  problems: ConfigProblem[];
+  /** The parsed YAML and its line counter, for the line of a key. */
+  doc?: { doc: Document; lines: LineCounter };
+}
+
+function readFileData(file: string, explicit: boolean): FileData | null {
   if (!existsSync(file)) {
     if (!explicit) return null;
     return { data: {}, problems: [{ source: file, line: null, field: 'file', message: 'cannot read: no such file' }] };
@@ -55,7 +67,7 @@ function readFileData(file: string, explicit: boolean): { data: Partial; problem
   }
   const data: unknown = doc.toJS() ?? {};
   const problems = configProblems(file, data, { doc, lines });
-  return { data: problems.length === 0 ? (data as Partial) : {}, problems };
+  return { data: problems.length === 0 ? (data as Partial) : {}, problems, doc: { doc, lines } };
 }
 
 function merge(base: Partial, over: Partial): Partial {
@@ -111,6 +123,16 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     merge(defaultConfig() as unknown as Partial, resolvePaths(fromFile?.data ?? {}, fromFile ? dirname(file) : cwd)),
     resolvePaths(overlay.values, cwd),
   );
+  if (opts.checkFiles) {
+    const where: WhereSet = (path, field) => {
+      if (overlay.sources.has(field)) return { source: overlay.sources.get(field)!, line: null };
+      if (fromFile?.doc && valueAt(fromFile.data, path) !== undefined)
+        return { source: file, line: lineOf(fromFile.doc.doc, fromFile.doc.lines, path) };
+      return null;
+    };
+    const fileProblems = fileReferenceProblems(merged, where);
+    if (fileProblems.length > 0) throw new ConfigError(fileProblems);
+  }
   return {
     config: merged as unknown as Config,
     file: fromFile ? file : null,

@@ -22,7 +22,7 @@ export interface RunOptions {
  */
 export async function runDaemon(opts: RunOptions = {}): Promise<number> {
   const env = opts.env ?? process.env;
-  const { config, file, fromEnv } = loadConfig({ file: opts.configFile, env });
+  const { config, file, fromEnv } = loadConfig({ file: opts.configFile, env, checkFiles: true });
   const log = createLogger({ level: config.log.level });
   log.info('deepend starting', {
     pid: process.pid,

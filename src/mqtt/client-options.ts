@@ -1,15 +1,8 @@
 import { DeependError } from '../util/deepend-error';
+import { readFailureWords } from '../util/read-failure';
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import type { MqttConfig } from '../config/types';
-
-const READ_PROBLEMS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a parent is not a directory',
-};
 
 /** A PEM file named by config key `mqtt.KEY`; one line naming the key and the file when it cannot be used (never its content). */
 function readPem(key: 'ca' | 'cert' | 'key', path: string): Buffer {
@@ -17,11 +10,7 @@ function readPem(key: 'ca' | 'cert' | 'key', path: string): Buffer {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new DeependError(
-      'config',
-      `mqtt.${key}: cannot read ${path}: ${READ_PROBLEMS[code] ?? (code || (err as Error).message)}`,
-    );
+    throw new DeependError('config', `mqtt.${key}: cannot read ${path}: ${readFailureWords(err)}`);
   }
   if (!bytes.includes('-----BEGIN '))
     throw new DeependError('config', `mqtt.${key}: ${path} is not a PEM file (no -----BEGIN line)`);

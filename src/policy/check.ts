@@ -5,6 +5,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { schemaProblems } from './schema-problems';
 import { semanticProblems } from './semantic-problems';
 import { PolicyProblem, PolicyRule } from './types';
+import { readFailureWords } from '../util/read-failure';
 
 export interface PolicyAnalysis {
   problems: PolicyProblem[];
@@ -58,14 +59,7 @@ export function readPolicy(file: string): PolicyAnalysis {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    return { problems: [{ file, line: null, field: 'file', message: `cannot read: ${readFailure(err)}` }] };
+    return { problems: [{ file, line: null, field: 'file', message: `cannot read: ${readFailureWords(err)}` }] };
   }
   return analysePolicy(file, bytes);
-}
-
-function readFailure(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'is a directory';
-  return (err as Error).message;
 }
