@@ -44,7 +44,7 @@ test('an automatic upgrade the gate rejects is grown again with another seed up 
     jobs.map((j) => j.request.retryOf ?? null),
     [null, jobs[0].id, jobs[1].id],
   );
-  for (const j of jobs) assert.match(j.reason!, /^gate not met: gain .* is below the minimum 50\.00%/);
+  for (const j of jobs) assert.match(j.reason!, /^gate not met: gain .* is below the minimum \+50\.00 points/);
   const seeds = jobs.map(
     (j) =>
       (rig.store.transitions(j.id).find((tr) => tr.detail.plan !== undefined)!.detail.plan as unknown as UpgradePlan)

@@ -48,6 +48,16 @@ test('the default gate: a +0.5 point gain on 2,000 samples commits, a 0.5 point 
     /^with 95% confidence the candidate is worse than the committed model by up to 1\.\d\d points, more than the 0\.25 points allowed \(20 vs 30 discordant of 2000, McNemar p = 0\.20\)$/,
   );
 
+  // the gain is in points, with its sign, beside the committed model's accuracy in %
+  const below = checkGate(
+    { accuracyBefore: before, accuracyAfter: before - 0.0005, pairs: { n: 2000, n01: 1, n10: 0 } },
+    DEFAULT_GATE,
+  );
+  assert.equal(
+    below.reasons[0],
+    "gain -0.05 points over the committed model's 97.15% is below the minimum +0.10 points",
+  );
+
   // +0.15 points is above minGain but its bound is not above -0.25 points at a 3% disagreement rate
   const noise = checkGate(
     { accuracyBefore: before, accuracyAfter: before + 0.0015, pairs: { n: 2000, n01: 27, n10: 30 } },

@@ -184,7 +184,7 @@ test('a gate the candidate cannot meet: rejected with the figures, nothing commi
   assert.equal(job.state, 'rejected');
   assert.match(
     job.reason!,
-    /gate not met: held-out accuracy .* is below the minimum 99\.99%; gain .* below the minimum 50\.00%/,
+    /gate not met: held-out accuracy .* is below the minimum 99\.99%; gain .* below the minimum \+50\.00 points/,
   );
   const figures = job.result as { accuracyBefore: number; accuracyAfter: number; gain: number; minGain: number };
   assert.ok(figures.accuracyBefore > 0.5 && figures.accuracyAfter > 0.5);
