@@ -18,10 +18,15 @@ test('the daemon serves, upgrades when compute changes, stops cleanly and restar
   const h = testHome(t, 'this-machine');
   const client = new ControlClient(h.home);
   leaveStaleSocket(join(h.home, 'control.sock'));
-  let daemon = new DaemonProcess([], h.env);
+  // a misspelt variable is named at start with the one it was probably meant to be, and ignored
+  let daemon = new DaemonProcess([], { ...h.env, DEEPEND_HTTP_PROT: '8080' });
   t.after(() => daemon.kill());
 
   const url = await daemon.running();
+  assert.equal(
+    daemon.lines.find((l) => l.variable === 'DEEPEND_HTTP_PROT')?.msg,
+    'DEEPEND_HTTP_PROT is not a deepend variable: ignored (did you mean DEEPEND_HTTP_PORT?)',
+  );
   await t.test('a second daemon on the same home is refused with one line', async () => {
     const second = new DaemonProcess([], h.env);
     const exit = await second.exited;

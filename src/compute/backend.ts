@@ -67,6 +67,9 @@ const FORCE_ALIASES: Record<string, BackendName> = {
 
 let active: BackendInfo | undefined;
 
+/** The variable that forces a backend. */
+export const BACKEND_ENV = 'DEEPEND_BACKEND';
+
 /** Parses DEEPEND_BACKEND; throws a one-line error for an unknown name. */
 export function parseForcedBackend(value: string | undefined): BackendName | undefined {
   if (value === undefined || value.trim() === '' || value === 'auto') return undefined;
@@ -112,7 +115,7 @@ function nativeHasGpu(): boolean {
  * native GPU package, native CPU package, wasm, plain JS. `forced` (or
  * DEEPEND_BACKEND) restricts the choice to one backend and fails if it cannot load.
  */
-export async function selectBackend(forced = parseForcedBackend(process.env.DEEPEND_BACKEND)): Promise<BackendInfo> {
+export async function selectBackend(forced = parseForcedBackend(process.env[BACKEND_ENV])): Promise<BackendInfo> {
   if (active && (forced === undefined || forced === active.name)) return active;
   const skipped: string[] = [];
   for (const c of CANDIDATES) {

@@ -5,6 +5,7 @@ import type { EarlySignals } from './early-signals';
 import { createLogger } from '../util/log';
 import { installProcessGuards } from './process-guard';
 import { StartInterrupted, startStageHooks } from './start-stages';
+import { unknownVariables } from './unknown-variables';
 
 export interface RunOptions {
   configFile?: string;
@@ -31,6 +32,10 @@ export async function runDaemon(opts: RunOptions = {}): Promise<number> {
     fromEnv: fromEnv.length ? fromEnv : undefined,
     device: config.deviceId,
   });
+  for (const { name, meant } of unknownVariables(env))
+    log.warn(`${name} is not a deepend variable: ignored${meant ? ` (did you mean ${meant}?)` : ''}`, {
+      variable: name,
+    });
   if (opts.early) await startStageHooks('config', opts.early.received, env);
   const early = opts.early?.caught();
   opts.early?.release();
