@@ -55,7 +55,7 @@ test('the default gate: a +0.5 point gain on 2,000 samples commits, a 0.5 point 
   );
   assert.equal(
     below.reasons[0],
-    "gain -0.05 points over the committed model's 97.15% is below the minimum +0.10 points",
+    "gain -0.05 points over the committed model's 97.15% on these 2000 held-out samples is below the minimum +0.10 points",
   );
 
   // +0.15 points is above minGain but its bound is not above -0.25 points at a 3% disagreement rate

@@ -35,6 +35,11 @@ export interface GateResult {
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const pts = (x: number) => `${(x * 100).toFixed(2)} points`;
+/**
+ * " on these 500 held-out samples": the committed model's accuracy here is measured on this job's split, which
+ * with a data limit is not the one `deepend status` shows.
+ */
+const onSamples = (f: GateFigures) => (f.pairs && f.pairs.n > 0 ? ` on these ${f.pairs.n} held-out samples` : '');
 /** A gain in points with its sign: "+0.60 points", "-5.00 points". */
 const signedPts = (x: number) => `${x >= 0 ? '+' : ''}${pts(x)}`;
 const conf = (c: number) => `${+(c * 100).toFixed(2)}%`;
@@ -65,7 +70,7 @@ export function checkGate(f: GateFigures, gate: GateSettings): GateResult {
     reasons.push(`held-out accuracy ${pct(f.accuracyAfter)} is below the minimum ${pct(gate.minAccuracy)}`);
   if (!(gain >= gate.minGain))
     reasons.push(
-      `gain ${signedPts(gain)} over the committed model's ${pct(f.accuracyBefore)} is below the minimum ${signedPts(gate.minGain)}`,
+      `gain ${signedPts(gain)} over the committed model's ${pct(f.accuracyBefore)}${onSamples(f)} is below the minimum ${signedPts(gate.minGain)}`,
     );
   const paired = f.pairs && f.pairs.n > 0 ? pairedGain(f.pairs, gate.confidence) : undefined;
   if (!paired)
