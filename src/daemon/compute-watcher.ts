@@ -9,6 +9,7 @@ import { Decision, decideUpgrade } from './upgrade-decision';
 import { retriesOf } from '../policy/retries';
 import { HELD_OUT_FRACTION, heldOutFractionForRetry } from '../jobs/held-out-share';
 import type { GateOutcomeFigures } from '../jobs/gate';
+import { isImportJob } from '../jobs/outcome';
 import { forgetUpgradeDecision, SETTING } from './upgrade-settings';
 
 interface AutoJob {
@@ -144,7 +145,7 @@ export class ComputeWatcher {
       });
       return;
     }
-    if (job.kind === 'rollback' && job.request.reason === 'import' && job.state === 'succeeded') {
+    if (isImportJob(job) && job.state === 'succeeded') {
       // another model now serves: what was decided for the one before does not hold for it
       forgetUpgradeDecision(this.deps.store);
       this.deps.log.info('an imported model serves: the policy decides its upgrade afresh', { job: job.id });

@@ -17,14 +17,19 @@ function percent(x: number): string {
   return `${(x * 100).toFixed(2)}%`;
 }
 
-/** The job's kind as people read it: a swap to a version `deepend models import` registered is an import (a rollback job). */
+/** A swap to a version `deepend models import` registered: a rollback job that `deepend models import` asked for. */
+export function isImportJob(job: Pick<CommittedJob, 'kind' | 'request'>): boolean {
+  return job.kind === 'rollback' && job.request.reason === 'import';
+}
+
+/** The job's kind as people read it: an import is not called a rollback. */
 export function displayKind(job: Pick<CommittedJob, 'kind' | 'request'>): string {
-  return job.kind === 'rollback' && job.request.reason === 'import' ? 'import' : job.kind;
+  return isImportJob(job) ? 'import' : job.kind;
 }
 
 /** A rollback swaps back; a rollback job that `deepend models import` asked for swaps in an imported version. */
 function swapWords(job: CommittedJob, version: number): string {
-  if (job.request.reason === 'import') return `imported as v${version}`;
+  if (isImportJob(job)) return `imported as v${version}`;
   const watch = job.request.watch as { reason?: unknown } | undefined;
   if (job.request.reason === 'watch' && typeof watch?.reason === 'string')
     return `back to v${version}, by the watch: ${watch.reason}`;

@@ -45,12 +45,6 @@ export function parentVersion(store: Store, name: string, meta: ModelMeta): numb
   return match ? match.version : null;
 }
 
-/**
- * First start: copies the shipped model into models/NAME/v1 (all or nothing,
- * verified after the copy), registers it as version 1 and commits it, then
- * points `current` at it. If an earlier import registered v1 and was
- * interrupted before committing, this finishes it.
- */
 /** Version 1 of `name`: the model in `dir` (the shipped model or the user's), with no parent. */
 export function firstVersionRow(name: string, meta: ModelMeta, dir: string): NewModelVersion {
   return {
@@ -65,6 +59,12 @@ export function firstVersionRow(name: string, meta: ModelMeta, dir: string): New
   };
 }
 
+/**
+ * First start: copies the shipped model into models/NAME/v1 (all or nothing,
+ * verified after the copy), registers it as version 1 and commits it, then
+ * points `current` at it. If an earlier import registered v1 and was
+ * interrupted before committing, this finishes it.
+ */
 export function importShipped(home: string, name: string, shippedDir: string, store: Store): ModelVersionRow {
   sameHome(home, store);
   const root = modelRoot(store.home, name);
