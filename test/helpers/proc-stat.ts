@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /**
  * The fields of /proc/PATH/stat after the command name (which may hold spaces), or undefined once the process or
@@ -13,8 +13,29 @@ export function statFields(path: string): string[] | undefined {
   }
 }
 
-/** The pids of the child processes of `pid`; none where /proc cannot tell. */
+/**
+ * The pids of the child processes of `pid`; none where /proc cannot tell. Each thread's `children` file names the
+ * children it started; a kernel without them (CONFIG_PROC_CHILDREN) is answered by reading every process's parent,
+ * which cost a test that polls it four times a second 1.5 ms a time with 68 processes, more on a busy machine.
+ */
 export function childPids(pid: number): number[] {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  if (!existsSync(`/proc/self/task/${process.pid}/children`)) return parentScan(pid);
+  return threads.flatMap((tid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+    } catch {
+      return []; // the thread ended
+    }
+  });
+}
+
+function parentScan(pid: number): number[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
