@@ -185,6 +185,19 @@ function kernelCases(): KernelCase[] {
     inputs: () => ({ dy: r([64, 14 / stride, 14 / stride, 32]), filter: r([3, 3, 16, 32]) }),
     attrs: { strides: stride, pad: 'same', dataFormat: 'NHWC', inputShape: [64, 14, 14, 16] },
   });
+  // 64 rows in a scattered order (Knuth's multiplicative hash), as a shuffled epoch takes them
+  const shuffledBatch = (dataset: number[]): KernelCase => ({
+    kernel: 'GatherV2',
+    shape: `a shuffled batch of 64 from a ${dataset.join('x')} dataset tensor`,
+    inputs: () => ({
+      x: r(dataset),
+      indices: tf.tensor1d(
+        Array.from({ length: 64 }, (_, i) => (i * 2654435761) % dataset[0]),
+        'int32',
+      ),
+    }),
+    attrs: { axis: 0, batchDims: 0 },
+  });
   return [
     {
       kernel: 'Conv2DBackpropFilter',
@@ -227,6 +240,8 @@ function kernelCases(): KernelCase[] {
       inputs: () => ({ x: r([4096, 784]) }),
       attrs: { begin: [1024, 0], size: [64, 784] },
     },
+    shuffledBatch([4096, 784]),
+    shuffledBatch([4096, 28, 28, 1]),
     {
       kernel: 'Identity',
       shape: 'clone of 64x28x28x16 (the engine saves tensors for backprop this way)',

@@ -230,6 +230,37 @@ describe('Sum, Mean, Tile, BatchMatMul and Slice against the cpu backend', () =>
     });
   });
 
+  test('gather: batches of rows, any axis, batchDims, repeated and no indices, float32, int32 and bool', async () => {
+    const xv = values([9, 4, 5, 3], 15);
+    await assertSameOnBackends('gather', () => {
+      const x = tf.tensor4d(xv, [9, 4, 5, 3]);
+      const rows = tf.tensor1d([8, 0, 3, 3, 7], 'int32');
+      const outs = [
+        tf.gather(x, rows),
+        tf.gather(x, tf.tensor1d([2, 0], 'int32'), 1),
+        tf.gather(x, tf.tensor2d([4, 1, 1, 0], [2, 2], 'int32'), 2),
+        tf.gather(x, tf.tensor1d([2, 0, 1], 'int32'), -1),
+        tf.gather(x, tf.tensor2d([3, 1, 0, 0, 2, 3, 1, 2, 0, 1, 3, 3, 2, 2, 1, 0, 0, 0], [9, 2], 'int32'), 1, 1),
+        tf.gather(tf.tensor1d(values([9], 16)), rows),
+      ];
+      assert.deepEqual(outs[0].shape, [5, 4, 5, 3]);
+      assert.deepEqual(outs[2].shape, [9, 4, 2, 2, 3]);
+      const empty = tf.gather(x, tf.tensor1d([], 'int32'));
+      assert.deepEqual(empty.shape, [0, 4, 5, 3]);
+      const ints = tf.gather(tf.tensor2d([1, -2, 3, 4, 5, -6], [3, 2], 'int32'), tf.tensor1d([2, 0, 2], 'int32'));
+      const bools = tf.gather(tf.tensor1d([true, false, true], 'bool'), tf.tensor1d([1, 1, 0], 'int32'));
+      assert.equal(ints.dtype, 'int32');
+      assert.equal(bools.dtype, 'bool');
+      return [...outs.map(read), Float32Array.from(ints.dataSync()), Float32Array.from(bools.dataSync())];
+    });
+    await onBackend('wasm', () =>
+      assert.throws(
+        () => tf.gather(tf.zeros([3, 2]), tf.tensor1d([1, 3], 'int32')),
+        /GatherV2: the index value 3 is not in \[0, 2\]/,
+      ),
+    );
+  });
+
   test('contiguous slices (fast path) and strided ones (upstream), float32 and int32', async () => {
     const xv = values([9, 4, 5, 3], 10);
     const iv = Int32Array.from({ length: 60 }, (_, i) => i * 7 - 100);

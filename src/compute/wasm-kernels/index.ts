@@ -5,6 +5,7 @@ import { channelBinaryConfigs } from './channel-binary';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { castConfig, identityConfig } from './identity';
+import { gatherV2Config } from './gather';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { sliceConfig } from './slice';
 import { meanConfig, sumConfig } from './reduce-leading';
@@ -24,6 +25,7 @@ const BUILDING_BLOCKS = [
   tf.Identity,
   tf.Cast,
   tf.FusedBatchNorm,
+  tf.GatherV2,
   tf.Add,
   tf.Sub,
   tf.Multiply,
@@ -37,6 +39,7 @@ const KERNELS: tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   fusedBatchNormConfig,
+  gatherV2Config,
   identityConfig,
   maxPoolGradConfig,
   meanConfig,
