@@ -511,10 +511,12 @@ test('deepend fleet control pauses, resumes and aborts a rollout another CLI run
     '--max-failures',
     '0',
     '--pause',
-    '2s',
+    '10s',
   ]);
   t.after(() => run.kill('SIGKILL'));
-  await eventually(run.stderr, /^pausing 2s before wave 2 /m);
+  // The operator's commands are CLI processes that must start and reach the broker inside a pause: on a machine busy
+  // with parallel test files that took over 2 s, and an abort meant for the pause before wave 3 came after it.
+  await eventually(run.stderr, /^pausing 10s before wave 2 /m);
   const id = rolloutIdIn(run.stderr());
 
   const paused = await operator.run(['control', id, 'pause']);
@@ -523,21 +525,21 @@ test('deepend fleet control pauses, resumes and aborts a rollout another CLI run
     paused.stdout,
     new RegExp(`^rollout ${id} paused by cli on \\S+ since \\S+Z: no further wave is sent$`, 'm'),
   );
-  // held past its 2 s pause, in the runner's process
+  // held past its 10 s pause, in the runner's process
   await eventually(
     run.stderr,
     new RegExp(
       `^held before wave 2: paused by cli on \\S+; resume it from a console or with deepend fleet control ${id} resume$`,
       'm',
     ),
-    15_000,
+    30_000,
   );
   assert.doesNotMatch(run.stderr(), /^wave 2 .* over/m);
 
   const resumed = await operator.run(['control', id, 'resume', '--json']);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(JSON.parse(resumed.stdout), { rolloutId: id, status: 'running', paused: null });
-  await eventually(run.stderr, /^pausing 2s before wave 3 /m);
+  await eventually(run.stderr, /^pausing 10s before wave 3 /m);
 
   const aborted = await operator.run(['control', id, 'abort']);
   assert.equal(aborted.code, 0, aborted.stderr);
