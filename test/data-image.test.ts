@@ -52,9 +52,14 @@ describe('pixels', () => {
       () => decodeImage('/x/y.png', Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])),
       (error: unknown) => {
         assert.ok(error instanceof DataError);
-        assert.match(error.message, /^\/x\/y\.png: cannot decode image \(.+\)$/);
+        assert.equal(error.message, '/x/y.png: cannot decode image (the PNG file ends before its image does)');
         return true;
       },
+    );
+    const damaged = Uint8Array.from([0xff, 0xd8, 0xff, 0x67, 1, 2, 3]);
+    assert.throws(
+      () => decodeImage('/x/z.jpg', damaged),
+      /^DataError: \/x\/z\.jpg: cannot decode image \(corrupt JPEG data: unknown JPEG marker ff67\)$/,
     );
   });
 });

@@ -257,7 +257,10 @@ describe('image folder', () => {
 
     const pngBytes = readFileSync(dir.path('set', 'bar', 'a.png'));
     writeText(dir.path('truncated', 'a', 'cut.png'), pngBytes.subarray(0, 60) as unknown as string);
-    await rejectsWith(loadDataset(dir.path('truncated')), /cut\.png: cannot decode image/);
+    await rejectsWith(
+      loadDataset(dir.path('truncated')),
+      /cut\.png: cannot decode image \(the PNG file ends before its image does\)$/,
+    );
 
     await rejectsWith(
       loadDataset(dir.path('set'), { inputShape: [20] }),

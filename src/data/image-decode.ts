@@ -16,6 +16,17 @@ function startsWith(bytes: Uint8Array, signature: number[]): boolean {
   return signature.every((byte, i) => bytes[i] === byte);
 }
 
+/**
+ * What went wrong, in words: pngjs says a file cut short is "There are some read requests waitng on finished
+ * stream" and most damage "unrecognised content at end of stream"; the decoders' own words follow a dash.
+ */
+function decodeFailure(bytes: Uint8Array, message: string): string {
+  if (!startsWith(bytes, PNG_SIGNATURE) && !startsWith(bytes, JPEG_SIGNATURE)) return message;
+  const format = startsWith(bytes, PNG_SIGNATURE) ? 'PNG' : 'JPEG';
+  if (/read requests waitng on finished stream/i.test(message)) return `the ${format} file ends before its image does`;
+  return message ? `corrupt ${format} data: ${message}` : `corrupt ${format} data`;
+}
+
 /** Decodes by content, not by file name, so a mislabelled .jpg that is a PNG still loads. */
 export function decodeImage(path: string, bytes: Uint8Array): DecodedImage {
   let decoded: DecodedImage;
@@ -30,7 +41,7 @@ export function decodeImage(path: string, bytes: Uint8Array): DecodedImage {
       throw new Error('not a PNG or JPEG file');
     }
   } catch (error) {
-    throw new DataError(path, `cannot decode image (${(error as Error).message || 'corrupt data'})`);
+    throw new DataError(path, `cannot decode image (${decodeFailure(bytes, (error as Error).message)})`);
   }
   if (!(decoded.width > 0 && decoded.height > 0) || decoded.rgba.length < decoded.width * decoded.height * 4) {
     throw new DataError(path, 'cannot decode image (no pixel data)');
