@@ -5,7 +5,8 @@
 // that loads here: wasm on one thread and data-parallel on all cores, plain JS
 // capped to a few seconds, tfjs-node when installed. Warm-up is excluded; each
 // wasm row is the median of interleaved rounds. Then our wasm kernels against
-// the upstream ones they replace, and the per-kernel profile of a wasm step.
+// the upstream ones they replace, deepend's own training loop with and without its changes to TF.js
+// (scripts/lib/training-loop-bench.ts), and the per-kernel profile of a wasm step.
 // Writes bench-results/train.json.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { tf, tfl } from '../src/tf';
@@ -16,6 +17,7 @@ import { loadDataset } from '../src/data';
 import { familySpec } from '../src/model/families';
 import { buildModel as buildFamilyModel } from '../src/model/build';
 import { Cell, option, printTable, writeResults } from './lib/table';
+import { benchTrainingLoop } from './lib/training-loop-bench';
 
 type ModelName = 'mlp' | 'cnn' | 'resnet';
 
@@ -453,6 +455,18 @@ async function run(): Promise<void> {
     ]),
   );
 
+  console.log("\ndeepend's training loop on wasm (trainClassifier, one epoch, batch 64): as TF.js ships vs deepend's");
+  const loop = await benchTrainingLoop(data, rounds);
+  printTable(
+    ['model', 'shipped samples/s', 'deepend samples/s', 'speed-up'],
+    loop.map((l) => [
+      l.model,
+      Math.round(median(l.shipped)),
+      Math.round(median(l.ours)),
+      `${(median(l.ours) / median(l.shipped)).toFixed(2)}x`,
+    ]),
+  );
+
   const profiles: Record<string, { batch: number; stepMs: number; kernels: ProfileRow[] }> = {};
   for (const [name, batch] of [
     ['cnn', 64],
@@ -492,6 +506,11 @@ async function run(): Promise<void> {
     })),
     unavailable,
     kernels,
+    trainingLoop: loop.map((l) => ({
+      ...l,
+      shippedSamplesPerSecond: median(l.shipped),
+      oursSamplesPerSecond: median(l.ours),
+    })),
     profiles,
   });
   console.log(`\nwrote ${path}`);
