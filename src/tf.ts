@@ -35,6 +35,11 @@ type FusedConvArgs = Parameters<typeof tf.fused.conv2d>[0];
 type FusedDepthwiseArgs = Parameters<typeof tf.fused.depthwiseConv2d>[0];
 type FusedMatMulArgs = Parameters<typeof tf.fused.matMul>[0];
 
+/** The op's sum plus its bias, where it has one. */
+function plusBias(sum: tf.Tensor, bias: tf.Tensor | tf.TensorLike | null | undefined): tf.Tensor {
+  return bias === undefined || bias === null ? sum : tf.add(sum, bias);
+}
+
 /** Whether a fused op is being recorded for a gradient (tf.grads, optimizer.minimize) with nothing after its sum. */
 function recordedLinear(activation: string | undefined, dataFormat: string | undefined = 'NHWC'): boolean {
   return tf.engine().state.gradientDepth > 0 && (activation ?? 'linear') === 'linear' && dataFormat === 'NHWC';
@@ -58,7 +63,7 @@ export const shippedFusedOps = { conv2d: fusedConv2d, depthwiseConv2d: fusedDept
 fused.conv2d = <T extends tf.Tensor3D | tf.Tensor4D>(args: FusedConvArgs): T => {
   if (!recordedLinear(args.activation, args.dataFormat)) return fusedConv2d(args) as T;
   const sum = tf.conv2d(args.x, args.filter, args.strides, args.pad, 'NHWC', args.dilations, args.dimRoundingMode);
-  return (args.bias === undefined || args.bias === null ? sum : tf.add(sum, args.bias)) as T;
+  return plusBias(sum, args.bias) as T;
 };
 fused.depthwiseConv2d = <T extends tf.Tensor3D | tf.Tensor4D>(args: FusedDepthwiseArgs): T => {
   if (!recordedLinear(args.activation, args.dataFormat)) return fusedDepthwiseConv2d(args) as T;
@@ -71,10 +76,10 @@ fused.depthwiseConv2d = <T extends tf.Tensor3D | tf.Tensor4D>(args: FusedDepthwi
     args.dilations,
     args.dimRoundingMode,
   );
-  return (args.bias === undefined || args.bias === null ? sum : tf.add(sum, args.bias)) as T;
+  return plusBias(sum, args.bias) as T;
 };
 fused.matMul = <T extends tf.Tensor>(args: FusedMatMulArgs): T => {
   if (!recordedLinear(args.activation)) return fusedMatMul(args) as T;
   const product = tf.matMul(args.a, args.b, args.transposeA, args.transposeB);
-  return (args.bias === undefined || args.bias === null ? product : tf.add(product, args.bias)) as T;
+  return plusBias(product, args.bias) as T;
 };

@@ -16,32 +16,37 @@ function startsWith(bytes: Uint8Array, signature: number[]): boolean {
   return signature.every((byte, i) => bytes[i] === byte);
 }
 
+/** The format the bytes say they are (by signature), or undefined. */
+function formatOf(bytes: Uint8Array): 'PNG' | 'JPEG' | undefined {
+  if (startsWith(bytes, PNG_SIGNATURE)) return 'PNG';
+  if (startsWith(bytes, JPEG_SIGNATURE)) return 'JPEG';
+  return undefined;
+}
+
 /**
  * What went wrong, in words: pngjs says a file cut short is "There are some read requests waitng on finished
- * stream" and most damage "unrecognised content at end of stream"; the decoders' own words follow a dash.
+ * stream" and most damage "unrecognised content at end of stream"; the decoders' own words follow a colon.
  */
-function decodeFailure(bytes: Uint8Array, message: string): string {
-  if (!startsWith(bytes, PNG_SIGNATURE) && !startsWith(bytes, JPEG_SIGNATURE)) return message;
-  const format = startsWith(bytes, PNG_SIGNATURE) ? 'PNG' : 'JPEG';
+function decodeFailure(format: 'PNG' | 'JPEG', message: string): string {
   if (/read requests waitng on finished stream/i.test(message)) return `the ${format} file ends before its image does`;
   return message ? `corrupt ${format} data: ${message}` : `corrupt ${format} data`;
 }
 
 /** Decodes by content, not by file name, so a mislabelled .jpg that is a PNG still loads. */
 export function decodeImage(path: string, bytes: Uint8Array): DecodedImage {
+  const format = formatOf(bytes);
+  if (format === undefined) throw new DataError(path, 'cannot decode image (not a PNG or JPEG file)');
   let decoded: DecodedImage;
   try {
-    if (startsWith(bytes, PNG_SIGNATURE)) {
+    if (format === 'PNG') {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       decoded = { width: png.width, height: png.height, rgba: png.data };
-    } else if (startsWith(bytes, JPEG_SIGNATURE)) {
+    } else {
       const jpeg = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true });
       decoded = { width: jpeg.width, height: jpeg.height, rgba: jpeg.data };
-    } else {
-      throw new Error('not a PNG or JPEG file');
     }
   } catch (error) {
-    throw new DataError(path, `cannot decode image (${decodeFailure(bytes, (error as Error).message)})`);
+    throw new DataError(path, `cannot decode image (${decodeFailure(format, (error as Error).message)})`);
   }
   if (!(decoded.width > 0 && decoded.height > 0) || decoded.rgba.length < decoded.width * decoded.height * 4) {
     throw new DataError(path, 'cannot decode image (no pixel data)');
