@@ -97,6 +97,23 @@ const CONV_CASES: ConvCase[] = [
     ],
   },
   { x: [2, 13, 11, 5], filter: [4, 4, 5, 6], stride: 2, pad: 'same' },
+  // filter rows (kh * kw * inC) up to 576 and output channels in fours: the direct filter gradient (filterGradTaps,
+  // four rows a pass): the shipped model's first layer (9 rows: two passes and a row; 12 images in parts of five),
+  // 12 rows, a 72x72 map (dY parted by rows), and 25 rows on a stride with padding
+  { x: [12, 28, 28, 1], filter: [3, 3, 1, 16], stride: 1, pad: 'same' },
+  { x: [2, 9, 8, 3], filter: [2, 2, 3, 8], stride: 1, pad: 'valid' },
+  { x: [2, 72, 72, 1], filter: [3, 3, 1, 16], stride: 1, pad: 'same' },
+  {
+    x: [2, 11, 12, 1],
+    filter: [5, 5, 1, 8],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 2],
+      [0, 0],
+    ],
+  },
   { x: [2, 10, 11, 3], filter: [3, 3, 3, 4], stride: 3, pad: 'valid' },
   {
     x: [2, 9, 9, 4],

@@ -143,6 +143,10 @@ export class Fn {
   v128Load(offset = 0): this {
     return this.simd(0x00, 4, ...uleb(offset));
   }
+  /** v128.load32_splat: one f32 from memory in all four lanes. */
+  v128Load32Splat(offset = 0): this {
+    return this.simd(0x09, 2, ...uleb(offset));
+  }
   v128Store(offset = 0): this {
     return this.simd(0x0b, 4, ...uleb(offset));
   }

@@ -1,6 +1,7 @@
 import { assemble } from './assembler';
 import { CHANNEL_OPS, ChannelOp, channelAffineFn, channelOpFn } from './channel-ops';
 import { copyBlocksFn } from './copy-blocks';
+import { filterGradTapsFn } from './filter-grad-taps';
 import { maxPoolGradFn } from './max-pool-grad-simd';
 import { sumRowsFn } from './sum-rows-simd';
 
@@ -40,7 +41,25 @@ export interface SimdKernels {
     d2: number,
   ): void;
   channelAffine(x: number, k: number, m: number, out: number, totalBytes: number, rowBytes: number): void;
+  filterGradTaps1: FilterGradTaps;
+  filterGradTaps2: FilterGradTaps;
 }
+
+/** A filterGradTaps loop (simd/filter-grad-taps.ts): four filter rows, four (1) or eight (2) output channels. */
+export type FilterGradTaps = (
+  x: number,
+  dy: number,
+  out: number,
+  batch: number,
+  outH: number,
+  outW: number,
+  imageBytes: number,
+  rowStepBytes: number,
+  colStepBytes: number,
+  pixelBytes: number,
+  outStride: number,
+  ...tapOffsets: number[]
+) => void;
 
 /** The [rows, C] op [C] loop for one operation. */
 export function channelOp(
@@ -72,7 +91,15 @@ export function simdKernels(memory: WasmMemory): SimdKernels | undefined {
     if (compiled === undefined) {
       try {
         compiled = new WA.Module(
-          assemble([maxPoolGradFn(), sumRowsFn(), copyBlocksFn(), channelAffineFn(), ...CHANNEL_OPS.map(channelOpFn)]),
+          assemble([
+            maxPoolGradFn(),
+            sumRowsFn(),
+            copyBlocksFn(),
+            channelAffineFn(),
+            filterGradTapsFn(1),
+            filterGradTapsFn(2),
+            ...CHANNEL_OPS.map(channelOpFn),
+          ]),
         );
       } catch {
         compiled = null;
