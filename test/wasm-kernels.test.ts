@@ -103,6 +103,8 @@ const CONV_CASES: ConvCase[] = [
   { x: [12, 28, 28, 1], filter: [3, 3, 1, 16], stride: 1, pad: 'same' },
   { x: [2, 9, 8, 3], filter: [2, 2, 3, 8], stride: 1, pad: 'valid' },
   { x: [2, 72, 72, 1], filter: [3, 3, 1, 16], stride: 1, pad: 'same' },
+  // Conv2D's own loops: eight channels then four, on a stride, the last four positions of a row overlapping
+  { x: [2, 8, 10, 2], filter: [3, 3, 2, 12], stride: 2, pad: 'same' },
   {
     x: [2, 11, 12, 1],
     filter: [5, 5, 1, 8],
@@ -128,7 +130,7 @@ const CONV_CASES: ConvCase[] = [
   },
 ];
 
-describe('Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend', () => {
+describe('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend', () => {
   for (const c of CONV_CASES) {
     const label = `x ${c.x} filter ${c.filter} stride ${c.stride} pad ${JSON.stringify(c.pad)}`;
     test(label, async () => {
@@ -142,7 +144,7 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend',
         const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
           tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)),
         )([x, w]);
-        return [read(dw), read(dx)];
+        return [read(y), read(dw), read(dx)];
       });
     });
   }

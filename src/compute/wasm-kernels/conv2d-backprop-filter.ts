@@ -1,5 +1,6 @@
 import { tf } from '../../tf';
 import { convGeometry, ConvGeometry } from './conv-geometry';
+import { paddedInput } from './padded-input';
 import { matMul, transpose } from './upstream';
 import { TAPS_PER_CALL } from './simd/filter-grad-taps';
 import { SimdKernels } from './simd/module';
@@ -95,34 +96,13 @@ function backpropFilterDirect(
   dy: tf.TensorInfo,
   g: ConvGeometry,
 ): tf.TensorInfo {
-  const padH = Math.max(g.padTop + g.inH, (g.outH - 1) * g.sh + g.kh);
-  const padW = Math.max(g.padLeft + g.inW, (g.outW - 1) * g.sw + g.kw);
-  const padded = padH !== g.inH || padW !== g.inW || g.padTop !== 0 || g.padLeft !== 0;
-  const xp = padded ? backend.makeOutput([g.batch, padH, padW, g.inC], 'float32') : x;
+  const input = paddedInput(backend, kernels, x, g);
+  const [xp, padH, padW] = [input.data, input.height, input.width];
   const rows = g.kh * g.kw * g.inC;
   const dw = backend.makeOutput([g.kh, g.kw, g.inC, g.outC], 'float32');
   const lastRows = rows % TAPS_PER_CALL;
   const scratch = lastRows ? backend.makeOutput([TAPS_PER_CALL, g.outC], 'float32') : undefined;
   const pixelBytes = g.inC * 4;
-  if (padded) {
-    const base = addr(backend, xp) >>> 2;
-    backend.wasm.HEAPF32.fill(0, base, base + g.batch * padH * padW * g.inC);
-    const rowBytes = g.inW * pixelBytes;
-    kernels.copyBlocks(
-      addr(backend, x),
-      addr(backend, xp) + (g.padTop * padW + g.padLeft) * pixelBytes,
-      g.batch,
-      g.inH,
-      1,
-      rowBytes,
-      g.inH * rowBytes,
-      rowBytes,
-      0,
-      padH * padW * pixelBytes,
-      padW * pixelBytes,
-      0,
-    );
-  }
   const offsets: number[] = [];
   for (let a = 0; a < g.kh; a++)
     for (let b = 0; b < g.kw; b++) for (let c = 0; c < g.inC; c++) offsets.push(((a * padW + b) * g.inC + c) * 4);
@@ -167,7 +147,7 @@ function backpropFilterDirect(
     const to = (addr(backend, dw) >>> 2) + r0 * g.outC;
     heap.copyWithin(to, from, from + lastRows * g.outC);
   }
-  if (padded) release(backend, xp);
+  input.release();
   if (scratch) release(backend, scratch);
   return dw;
 }

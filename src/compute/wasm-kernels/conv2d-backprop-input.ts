@@ -1,6 +1,7 @@
 import { tf } from '../../tf';
 import { convGeometry, ConvGeometry } from './conv-geometry';
-import { conv2d, upstream } from './upstream';
+import { convolve } from './conv2d';
+import { upstream } from './upstream';
 import { addr, asWasm, f32, release, simd, WasmBackend } from './wasm-backend';
 
 /**
@@ -69,7 +70,7 @@ function phaseFilter(
 }
 
 /**
- * dX as stride-1 XNNPACK convolutions of dY, one per (row phase, column
+ * dX as stride-1 convolutions of dY (src/compute/wasm-kernels/conv2d.ts), one per (row phase, column
  * phase): the sub-pixel form of a transposed convolution, so stride 2 costs
  * the gradient's real multiply-adds rather than 4x that on a zero-dilated dY.
  * Each phase's output is scattered into dX's strided rows and columns; with
@@ -90,7 +91,7 @@ export function backpropInput(
     const [py, px] = [rowPhases[0], colPhases[0]];
     if (py.outLength === g.inH && px.outLength === g.inW && py.taps.length > 0 && px.taps.length > 0) {
       const w = phaseFilter(backend, filter, g, py.taps, px.taps);
-      const dx = conv2d(backend, dy, w, {
+      const dx = convolve(backend, dy, w, {
         top: py.padBefore,
         bottom: py.padAfter,
         left: px.padBefore,
@@ -110,7 +111,7 @@ export function backpropInput(
     for (const px of colPhases) {
       if (py.taps.length === 0 || px.taps.length === 0) continue;
       const w = phaseFilter(backend, filter, g, py.taps, px.taps);
-      const part = conv2d(backend, dy, w, {
+      const part = convolve(backend, dy, w, {
         top: py.padBefore,
         bottom: py.padAfter,
         left: px.padBefore,

@@ -2,6 +2,7 @@ import { tf } from '../../tf';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { fusedBatchNormConfig } from './batch-norm';
 import { channelBinaryConfigs } from './channel-binary';
+import { conv2DConfig } from './conv2d';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { castConfig, identityConfig } from './identity';
@@ -36,6 +37,7 @@ const KERNELS: tf.KernelConfig[] = [
   batchMatMulConfig,
   castConfig,
   ...channelBinaryConfigs,
+  conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   fusedBatchNormConfig,

@@ -1,5 +1,6 @@
 import { assemble } from './assembler';
 import { CHANNEL_OPS, ChannelOp, channelAffineFn, channelOpFn } from './channel-ops';
+import { convTapsFn } from './conv-taps';
 import { copyBlocksFn } from './copy-blocks';
 import { filterGradTapsFn } from './filter-grad-taps';
 import { maxPoolGradFn } from './max-pool-grad-simd';
@@ -41,9 +42,29 @@ export interface SimdKernels {
     d2: number,
   ): void;
   channelAffine(x: number, k: number, m: number, out: number, totalBytes: number, rowBytes: number): void;
+  convTaps1: ConvTaps;
+  convTaps2: ConvTaps;
   filterGradTaps1: FilterGradTaps;
   filterGradTaps2: FilterGradTaps;
 }
+
+/** A convTaps loop (simd/conv-taps.ts): four positions, four (1) or eight (2) output channels. */
+export type ConvTaps = (
+  x: number,
+  w: number,
+  out: number,
+  batch: number,
+  outH: number,
+  outW: number,
+  imageBytes: number,
+  rowStepBytes: number,
+  colStepBytes: number,
+  kh: number,
+  kw: number,
+  inC: number,
+  padRowBytes: number,
+  pixelBytes: number,
+) => void;
 
 /** A filterGradTaps loop (simd/filter-grad-taps.ts): four filter rows, four (1) or eight (2) output channels. */
 export type FilterGradTaps = (
@@ -96,6 +117,8 @@ export function simdKernels(memory: WasmMemory): SimdKernels | undefined {
             sumRowsFn(),
             copyBlocksFn(),
             channelAffineFn(),
+            convTapsFn(1),
+            convTapsFn(2),
             filterGradTapsFn(1),
             filterGradTapsFn(2),
             ...CHANNEL_OPS.map(channelOpFn),
