@@ -150,6 +150,35 @@ describe('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput against the cpu b
   }
 });
 
+describe('FusedConv2D (inference) against the cpu backend', () => {
+  const cases: Array<{ activation: tf.fused.Activation; bias: boolean; stride: number; filter: number[] }> = [
+    { activation: 'relu', bias: true, stride: 1, filter: [3, 3, 3, 8] },
+    { activation: 'linear', bias: true, stride: 2, filter: [3, 3, 3, 12] },
+    { activation: 'relu', bias: false, stride: 1, filter: [5, 5, 2, 4] },
+    { activation: 'elu', bias: true, stride: 1, filter: [3, 3, 3, 8] }, // not ours: upstream's kernel
+  ];
+  for (const c of cases) {
+    const label = `${c.activation}${c.bias ? ' with a bias' : ''}, filter ${c.filter}, stride ${c.stride}`;
+    test(label, async () => {
+      const xShape = [2, 9, 11, c.filter[2]];
+      const xv = values(xShape, 5);
+      const wv = values(c.filter, 6);
+      const bv = values([c.filter[3]], 7);
+      await assertSameOnBackends(label, () => {
+        const y = tf.fused.conv2d({
+          x: tf.tensor4d(xv, xShape as [number, number, number, number]),
+          filter: tf.tensor4d(wv, c.filter as [number, number, number, number]),
+          strides: c.stride,
+          pad: 'same',
+          bias: c.bias ? tf.tensor1d(bv) : undefined,
+          activation: c.activation,
+        });
+        return [read(y)];
+      });
+    });
+  }
+});
+
 describe('MaxPoolGrad against the cpu backend', () => {
   const cases: Array<{ x: [number, number, number, number]; size: number; stride: number; pad: 'same' | 'valid' }> = [
     { x: [3, 8, 8, 16], size: 2, stride: 2, pad: 'valid' },

@@ -4,7 +4,7 @@ import { paddedInput } from './padded-input';
 import { POSITIONS_PER_PASS } from './simd/conv-taps';
 import { SimdKernels } from './simd/module';
 import { conv2d, Pads, upstream } from './upstream';
-import { addr, asWasm, simd, WasmBackend } from './wasm-backend';
+import { addr, asWasm, release, simd, WasmBackend } from './wasm-backend';
 
 /**
  * Up to this many filter rows (kh * kw * inC) a convolution runs as our SIMD loops (convTaps) rather than as
@@ -20,16 +20,29 @@ export function directConvolution(g: ConvGeometry): boolean {
   return g.outC % 4 === 0 && g.outW >= POSITIONS_PER_PASS && g.kh * g.kw * g.inC <= MAX_DIRECT_CONV_ROWS;
 }
 
-/** out = x convolved with filter [kh, kw, inC, outC], NHWC, dilation 1, as g says; four positions by eight channels a pass. */
+/** What follows the sums in the same pass: a bias per output channel ([outC]) and ReLU. */
+export interface Epilogue {
+  bias?: tf.TensorInfo;
+  relu?: boolean;
+}
+
+/**
+ * out = x convolved with filter [kh, kw, inC, outC], NHWC, dilation 1, as g says, plus the epilogue's bias, through
+ * its ReLU; four positions by eight channels a pass.
+ */
 export function convolveDirect(
   backend: WasmBackend,
   kernels: SimdKernels,
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   g: ConvGeometry,
+  epilogue: Epilogue = {},
 ): tf.TensorInfo {
   const input = paddedInput(backend, kernels, x, g);
   const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32');
+  const zeros = epilogue.bias ? undefined : backend.makeOutput([g.outC], 'float32');
+  if (zeros) backend.typedArrayFromHeap(zeros).fill(0);
+  const bias = epilogue.bias ?? (zeros as tf.TensorInfo);
   const pixelBytes = g.inC * 4;
   const outPixelBytes = g.outC * 4;
   for (let co = 0; co < g.outC; co += 8) {
@@ -49,9 +62,12 @@ export function convolveDirect(
       g.inC,
       input.width * pixelBytes,
       outPixelBytes,
+      addr(backend, bias) + co * 4,
+      epilogue.relu ? 1 : 0,
     );
   }
   input.release();
+  if (zeros) release(backend, zeros);
   return out;
 }
 
@@ -97,6 +113,53 @@ function conv2D(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; 
   );
   return directConvolution(g) ? convolveDirect(backend, kernels, x, filter, g) : upstream(tf.Conv2D)(args);
 }
+
+/** Inference's convolution (tfjs-layers' Conv2D with a bias): ours with a [outC] bias and a linear or ReLU output. */
+function fusedConv2D(args: {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: unknown;
+}): tf.TensorInfo {
+  const backend = asWasm(args.backend);
+  const { x, filter, bias, preluActivationWeights } = args.inputs as unknown as {
+    x: tf.TensorInfo;
+    filter: tf.TensorInfo;
+    bias?: tf.TensorInfo;
+    preluActivationWeights?: tf.TensorInfo;
+  };
+  const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
+  const kernels = simd(backend);
+  const dilated = [attrs.dilations].flat().some((d) => d !== 1);
+  const activation = attrs.activation ?? 'linear';
+  const outC = filter.shape[3];
+  const plainBias = !bias || tf.util.sizeFromShape(bias.shape) === outC;
+  if (
+    !kernels ||
+    dilated ||
+    attrs.dataFormat !== 'NHWC' ||
+    preluActivationWeights ||
+    !plainBias ||
+    (activation !== 'linear' && activation !== 'relu')
+  )
+    return upstream(tf.FusedConv2D)(args);
+  const g = convGeometry(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    attrs.dataFormat,
+  );
+  return directConvolution(g)
+    ? convolveDirect(backend, kernels, x, filter, g, { bias, relu: activation === 'relu' })
+    : upstream(tf.FusedConv2D)(args);
+}
+
+export const fusedConv2DConfig: tf.KernelConfig = {
+  kernelName: tf.FusedConv2D,
+  backendName: 'wasm',
+  kernelFunc: fusedConv2D as unknown as tf.KernelFunc,
+};
 
 export const conv2DConfig: tf.KernelConfig = {
   kernelName: tf.Conv2D,

@@ -2,7 +2,7 @@ import { tf } from '../../tf';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { fusedBatchNormConfig } from './batch-norm';
 import { channelBinaryConfigs } from './channel-binary';
-import { conv2DConfig } from './conv2d';
+import { conv2DConfig, fusedConv2DConfig } from './conv2d';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { castConfig, identityConfig } from './identity';
@@ -17,6 +17,7 @@ import { captureUpstream } from './upstream';
 const BUILDING_BLOCKS = [
   tf.Transpose,
   tf.Conv2D,
+  tf.FusedConv2D,
   tf.BatchMatMul,
   tf.Conv2DBackpropInput,
   tf.Sum,
@@ -41,6 +42,7 @@ const KERNELS: tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   fusedBatchNormConfig,
+  fusedConv2DConfig,
   gatherV2Config,
   identityConfig,
   maxPoolGradConfig,

@@ -112,6 +112,13 @@ export class Fn {
   ltS(): this {
     return this.op(0x48);
   }
+  /** if (top of stack != 0) then body */
+  ifThen(body: (f: this) => void): this {
+    this.op(0x04, 0x40);
+    body(this);
+    return this.op(0x0b);
+  }
+
   /** select: [a, b, cond] -> cond ? a : b */
   select(): this {
     return this.op(0x1b);
@@ -177,6 +184,9 @@ export class Fn {
   }
   f32x4Div(): this {
     return this.simd(0xe7);
+  }
+  f32x4Max(): this {
+    return this.simd(0xe9);
   }
 
   /**

@@ -5,8 +5,9 @@ export const POSITIONS_PER_PASS = 4;
 
 /**
  * convTaps<blocks>(x, w, out, batch, outH, outW, imageBytes, rowStepBytes, colStepBytes, kh, kw, inC,
- * padRowBytes, pixelBytes): out[n, y, xx, 4 * blocks channels] = sum over a < kh, b < kw, c < inC of
- * x[n, y * sh + a, xx * sw + b, c] * w[a, b, c, the channels], a convolution of the zero-padded NHWC input x (every
+ * padRowBytes, pixelBytes, bias, relu): out[n, y, xx, 4 * blocks channels] = bias[the channels] + sum over
+ * a < kh, b < kw, c < inC of x[n, y * sh + a, xx * sw + b, c] * w[a, b, c, the channels], then max(0, that)
+ * where relu is not 0; a convolution of the zero-padded NHWC input x (every
  * window inside it) with w's channels from the one w points at (pixelBytes steps both w's rows and out's pixels,
  * out points at the same first channel). Rows step rowStepBytes (sh padded rows), columns colStepBytes (sw pixels).
  *
@@ -15,15 +16,25 @@ export const POSITIONS_PER_PASS = 4;
  * XNNPACK's convolution rebuilds its operator for every new filter, as every training step brings.
  */
 export function convTapsFn(blocks: 1 | 2): Fn {
-  const P = new Array<T>(14).fill(T.i32);
+  const P = new Array<T>(16).fill(T.i32);
   const f = new Fn(`convTaps${blocks}`, P);
   const [x, w, out, batch, outH, outW, imageBytes, rowStepBytes, colStepBytes, kh, kw, inC, padRowBytes, pixelBytes] =
     P.map((_, i) => f.param(i));
+  const [bias, relu] = [f.param(14), f.param(15)];
   const i32 = () => f.local(T.i32);
   const [n, y, xs, img, xrow, orow, lastStart, start, a, b, c, pa, pb, pc, wp, o] = Array.from({ length: 16 }, i32);
   const acc = Array.from({ length: POSITIONS_PER_PASS * blocks }, () => f.local(T.v128));
   const ws = Array.from({ length: blocks }, () => f.local(T.v128));
   const splat = f.local(T.v128);
+  const biases = Array.from({ length: blocks }, () => f.local(T.v128));
+  const zero = f.local(T.v128);
+
+  biases.forEach((v, k) => {
+    f.get(bias)
+      .v128Load(16 * k)
+      .set(v);
+  });
+  f.v128Zero().set(zero);
 
   f.get(outW).i32(POSITIONS_PER_PASS).sub().set(lastStart);
   f.get(x).set(img);
@@ -48,7 +59,9 @@ export function convTapsFn(blocks: 1 | 2): Fn {
             POSITIONS_PER_PASS,
             () => {
               f.minS(xs, lastStart).set(start);
-              for (const v of acc) f.v128Zero().set(v);
+              acc.forEach((v, k) => {
+                f.get(biases[k % blocks]).set(v);
+              });
               f.get(w).set(wp);
               f.get(xrow).get(start).get(colStepBytes).mul().add().set(pa);
               f.forLt(
@@ -95,6 +108,9 @@ export function convTapsFn(blocks: 1 | 2): Fn {
                   f.incBy(pa, padRowBytes);
                 },
               );
+              f.get(relu).ifThen(() => {
+                for (const v of acc) f.get(v).get(zero).f32x4Max().set(v);
+              });
               for (let i = 0; i < POSITIONS_PER_PASS; i++) {
                 f.get(orow).get(start).i32(i).add().get(pixelBytes).mul().add().set(o);
                 ws.forEach((_, k) => {

@@ -64,6 +64,8 @@ export type ConvTaps = (
   inC: number,
   padRowBytes: number,
   pixelBytes: number,
+  bias: number,
+  relu: number,
 ) => void;
 
 /** A filterGradTaps loop (simd/filter-grad-taps.ts): four filter rows, four (1) or eight (2) output channels. */
