@@ -85,9 +85,22 @@ function options(): { files: string[]; limits: SchedulingLimits; record: boolean
   return { files: longestFirst(files, readDurations(), durationKey), limits, record: values['write-durations'] };
 }
 
+/**
+ * The test files' environment: this one without NODE_EXTRA_CA_CERTS, which made every Node process the suite
+ * starts (about 500: files, daemons, growths, CLIs) parse the system's CA bundle first, 40 ms of CPU each here
+ * (node -e 0: 0.06 s without, 0.10 s with). The tests reach no server but their own, with their own CAs.
+ */
+function testEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
+  return env;
+}
+
 function runFile(file: string, children: Set<ChildProcess>): Promise<FileResult & { tap: string; stderr: string }> {
   const began = performance.now();
-  const child = spawn(process.execPath, ['--test-reporter=tap', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--test-reporter=tap', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: testEnv(),
+  });
   children.add(child);
   let tap = '';
   let stderr = '';
