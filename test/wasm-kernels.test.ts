@@ -179,6 +179,30 @@ describe('FusedConv2D (inference) against the cpu backend', () => {
   }
 });
 
+describe('AvgPoolGrad against the cpu backend', () => {
+  const cases: Array<{ x: [number, number, number, number]; size: number; stride: number; pad: 'same' | 'valid' }> = [
+    { x: [3, 8, 8, 16], size: 2, stride: 2, pad: 'valid' },
+    { x: [2, 7, 9, 8], size: 2, stride: 2, pad: 'same' },
+    { x: [2, 9, 9, 4], size: 3, stride: 2, pad: 'same' }, // overlapping windows
+    { x: [2, 9, 9, 3], size: 3, stride: 1, pad: 'same' }, // channels not a multiple of 4: upstream's kernel
+  ];
+  for (const c of cases) {
+    const label = `x ${c.x} pool ${c.size} stride ${c.stride} ${c.pad}`;
+    test(label, async () => {
+      const xv = values(c.x, 8);
+      await assertSameOnBackends(label, () => {
+        const x = tf.tensor4d(xv, c.x);
+        const y = tf.avgPool(x, c.size, c.stride, c.pad);
+        const r = tf.tensor(values(y.shape, 9), y.shape);
+        const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(a as tf.Tensor4D, c.size, c.stride, c.pad), r)))(
+          x,
+        );
+        return [read(y), read(dx)];
+      });
+    });
+  }
+});
+
 describe('MaxPoolGrad against the cpu backend', () => {
   const cases: Array<{ x: [number, number, number, number]; size: number; stride: number; pad: 'same' | 'valid' }> = [
     { x: [3, 8, 8, 16], size: 2, stride: 2, pad: 'valid' },

@@ -1,4 +1,5 @@
 import { tf } from '../../tf';
+import { avgPoolGradConfig } from './avg-pool-grad';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { fusedBatchNormConfig } from './batch-norm';
 import { channelBinaryConfigs } from './channel-binary';
@@ -16,6 +17,7 @@ import { captureUpstream } from './upstream';
 /** Upstream wasm kernels ours are built from or fall back to; captured (with those we replace) before any is replaced. */
 const BUILDING_BLOCKS = [
   tf.Transpose,
+  tf.AvgPoolGrad,
   tf.Conv2D,
   tf.FusedConv2D,
   tf.BatchMatMul,
@@ -35,6 +37,7 @@ const BUILDING_BLOCKS = [
 ];
 
 const KERNELS: tf.KernelConfig[] = [
+  avgPoolGradConfig,
   batchMatMulConfig,
   castConfig,
   ...channelBinaryConfigs,

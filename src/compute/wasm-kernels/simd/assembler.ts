@@ -157,6 +157,10 @@ export class Fn {
   v128Store(offset = 0): this {
     return this.simd(0x0b, 4, ...uleb(offset));
   }
+  /** f32x4.splat: an f32 on the stack in all four lanes. */
+  f32x4Splat(): this {
+    return this.simd(0x13);
+  }
   v128Zero(): this {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));
   }

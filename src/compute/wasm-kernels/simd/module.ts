@@ -1,4 +1,5 @@
 import { assemble } from './assembler';
+import { avgPoolGradFn } from './avg-pool-grad-simd';
 import { CHANNEL_OPS, ChannelOp, channelAffineFn, channelOpFn } from './channel-ops';
 import { convTapsFn } from './conv-taps';
 import { copyBlocksFn } from './copy-blocks';
@@ -25,6 +26,23 @@ export interface SimdKernels {
     padTop: number,
     padLeft: number,
     pixelBytes: number,
+  ): void;
+  avgPoolGrad(
+    dy: number,
+    dx: number,
+    batch: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    sh: number,
+    sw: number,
+    fh: number,
+    fw: number,
+    padTop: number,
+    padLeft: number,
+    pixelBytes: number,
+    scale: number,
   ): void;
   sumRows(x: number, out: number, rows: number, rowBytes: number): void;
   copyBlocks(
@@ -116,6 +134,7 @@ export function simdKernels(memory: WasmMemory): SimdKernels | undefined {
         compiled = new WA.Module(
           assemble([
             maxPoolGradFn(),
+            avgPoolGradFn(),
             sumRowsFn(),
             copyBlocksFn(),
             channelAffineFn(),
