@@ -1,6 +1,7 @@
 import { tf } from '../../tf';
 import { upstream } from './upstream';
 import { addr, asWasm, f32, simd } from './wasm-backend';
+import { poolGeometry } from './simd/pool-windows';
 
 /** AveragePooling2D's gradient: a SIMD loop for channels in fours, upstream's kernel otherwise. */
 function avgPoolGrad(args: {
@@ -25,18 +26,7 @@ function avgPoolGrad(args: {
   kernels.avgPoolGrad(
     addr(backend, dy),
     addr(backend, dx),
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.outHeight,
-    info.outWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-    info.inChannels * 4,
+    ...poolGeometry(info),
     1 / (info.filterHeight * info.filterWidth),
   );
   return dx;

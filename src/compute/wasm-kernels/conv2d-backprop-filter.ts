@@ -4,7 +4,7 @@ import { paddedInput } from './padded-input';
 import { matMul, transpose } from './upstream';
 import { TAPS_PER_CALL } from './simd/filter-grad-taps';
 import { SimdKernels } from './simd/module';
-import { addr, asWasm, release, simd, WasmBackend } from './wasm-backend';
+import { addr, asWasm, f32, release, simd, WasmBackend } from './wasm-backend';
 
 /**
  * Up to this many filter rows (kh * kw * inC) the gradient is summed straight from the input and dY
@@ -107,9 +107,9 @@ function backpropFilterDirect(
   for (let a = 0; a < g.kh; a++)
     for (let b = 0; b < g.kw; b++) for (let c = 0; c < g.inC; c++) offsets.push(((a * padW + b) * g.inC + c) * 4);
   const outStride = g.outC * 4;
-  const zeroed = [dw, ...(scratch ? [scratch] : [])].map((t) => addr(backend, t) >>> 2);
-  backend.wasm.HEAPF32.fill(0, zeroed[0], zeroed[0] + rows * g.outC);
-  if (scratch) backend.wasm.HEAPF32.fill(0, zeroed[1], zeroed[1] + TAPS_PER_CALL * g.outC);
+  // the loops add to out
+  f32(backend, dw).fill(0);
+  if (scratch) f32(backend, scratch).fill(0);
   const imageBytes = padH * padW * pixelBytes;
   const rowStepBytes = g.sh * padW * pixelBytes;
   const dyRowBytes = g.outW * outStride;

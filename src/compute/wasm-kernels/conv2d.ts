@@ -4,7 +4,7 @@ import { paddedInput } from './padded-input';
 import { POSITIONS_PER_PASS } from './simd/conv-taps';
 import { SimdKernels } from './simd/module';
 import { conv2d, Pads, upstream } from './upstream';
-import { addr, asWasm, release, simd, WasmBackend } from './wasm-backend';
+import { addr, asWasm, simd, WasmBackend } from './wasm-backend';
 
 /**
  * Up to this many filter rows (kh * kw * inC) a convolution runs as our SIMD loops (convTaps) rather than as
@@ -40,9 +40,6 @@ export function convolveDirect(
 ): tf.TensorInfo {
   const input = paddedInput(backend, kernels, x, g);
   const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32');
-  const zeros = epilogue.bias ? undefined : backend.makeOutput([g.outC], 'float32');
-  if (zeros) backend.typedArrayFromHeap(zeros).fill(0);
-  const bias = epilogue.bias ?? (zeros as tf.TensorInfo);
   const pixelBytes = g.inC * 4;
   const outPixelBytes = g.outC * 4;
   for (let co = 0; co < g.outC; co += 8) {
@@ -62,47 +59,43 @@ export function convolveDirect(
       g.inC,
       input.width * pixelBytes,
       outPixelBytes,
-      addr(backend, bias) + co * 4,
+      epilogue.bias ? addr(backend, epilogue.bias) + co * 4 : 0,
       epilogue.relu ? 1 : 0,
     );
   }
   input.release();
-  if (zeros) release(backend, zeros);
   return out;
 }
 
 /** A stride-1 convolution with explicit padding: ours where directConvolution says so, else XNNPACK's. */
 export function convolve(backend: WasmBackend, x: tf.TensorInfo, filter: tf.TensorInfo, pads: Pads): tf.TensorInfo {
-  const [batch, inH, inW, inC] = x.shape;
-  const [kh, kw, , outC] = filter.shape;
-  const g: ConvGeometry = {
-    batch,
-    inH,
-    inW,
-    inC,
-    outH: inH + pads.top + pads.bottom - kh + 1,
-    outW: inW + pads.left + pads.right - kw + 1,
-    outC,
-    kh,
-    kw,
-    sh: 1,
-    sw: 1,
-    padTop: pads.top,
-    padLeft: pads.left,
-  };
+  const explicit: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [pads.top, pads.bottom],
+    [pads.left, pads.right],
+    [0, 0],
+  ];
+  const g = convGeometry(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    1,
+    explicit,
+    undefined,
+    'NHWC',
+  );
   const kernels = simd(backend);
   return kernels && directConvolution(g)
     ? convolveDirect(backend, kernels, x, filter, g)
     : conv2d(backend, x, filter, pads);
 }
 
-function conv2D(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
-  const backend = asWasm(args.backend);
-  const { x, filter } = args.inputs as unknown as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  const attrs = args.attrs as unknown as tf.Conv2DAttrs;
-  const kernels = simd(backend);
-  const dilated = [attrs.dilations].flat().some((d) => d !== 1);
-  if (!kernels || dilated || attrs.dataFormat !== 'NHWC') return upstream(tf.Conv2D)(args);
+/** The geometry of a Conv2D or FusedConv2D our loops take (NHWC, dilation 1, within directConvolution), or undefined. */
+function directGeometry(
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  attrs: tf.Conv2DAttrs | tf.FusedConv2DAttrs,
+): ConvGeometry | undefined {
+  if (attrs.dataFormat !== 'NHWC' || [attrs.dilations].flat().some((d) => d !== 1)) return undefined;
   const g = convGeometry(
     x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number],
@@ -111,7 +104,15 @@ function conv2D(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; 
     attrs.dimRoundingMode,
     attrs.dataFormat,
   );
-  return directConvolution(g) ? convolveDirect(backend, kernels, x, filter, g) : upstream(tf.Conv2D)(args);
+  return directConvolution(g) ? g : undefined;
+}
+
+function conv2D(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
+  const backend = asWasm(args.backend);
+  const { x, filter } = args.inputs as unknown as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const kernels = simd(backend);
+  const g = kernels && directGeometry(x, filter, args.attrs as unknown as tf.Conv2DAttrs);
+  return kernels && g ? convolveDirect(backend, kernels, x, filter, g) : upstream(tf.Conv2D)(args);
 }
 
 /** Inference's convolution (tfjs-layers' Conv2D with a bias): ours with a [outC] bias and a linear or ReLU output. */
@@ -129,28 +130,11 @@ function fusedConv2D(args: {
   };
   const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
   const kernels = simd(backend);
-  const dilated = [attrs.dilations].flat().some((d) => d !== 1);
   const activation = attrs.activation ?? 'linear';
-  const outC = filter.shape[3];
-  const plainBias = !bias || tf.util.sizeFromShape(bias.shape) === outC;
-  if (
-    !kernels ||
-    dilated ||
-    attrs.dataFormat !== 'NHWC' ||
-    preluActivationWeights ||
-    !plainBias ||
-    (activation !== 'linear' && activation !== 'relu')
-  )
-    return upstream(tf.FusedConv2D)(args);
-  const g = convGeometry(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    attrs.dataFormat,
-  );
-  return directConvolution(g)
+  const plainBias = !bias || tf.util.sizeFromShape(bias.shape) === filter.shape[3];
+  const ours = plainBias && !preluActivationWeights && (activation === 'linear' || activation === 'relu');
+  const g = kernels && ours && directGeometry(x, filter, attrs);
+  return kernels && g
     ? convolveDirect(backend, kernels, x, filter, g, { bias, relu: activation === 'relu' })
     : upstream(tf.FusedConv2D)(args);
 }

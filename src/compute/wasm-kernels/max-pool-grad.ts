@@ -1,5 +1,6 @@
 import { tf } from '../../tf';
 import { addr, asWasm, f32, simd, WasmBackend } from './wasm-backend';
+import { poolGeometry } from './simd/pool-windows';
 
 type PoolInfo = tf.backend_util.Conv2DInfo;
 
@@ -80,18 +81,7 @@ function maxPoolGrad(args: {
       addr(backend, output),
       addr(backend, dy),
       addr(backend, dx),
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      info.outHeight,
-      info.outWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.filterHeight,
-      info.filterWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-      info.inChannels * 4,
+      ...poolGeometry(info),
     );
   } else {
     maxPoolGradJs(backend, input, output, dy, dx, info);

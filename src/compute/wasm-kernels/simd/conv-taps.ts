@@ -7,7 +7,7 @@ export const POSITIONS_PER_PASS = 4;
  * convTaps<blocks>(x, w, out, batch, outH, outW, imageBytes, rowStepBytes, colStepBytes, kh, kw, inC,
  * padRowBytes, pixelBytes, bias, relu): out[n, y, xx, 4 * blocks channels] = bias[the channels] + sum over
  * a < kh, b < kw, c < inC of x[n, y * sh + a, xx * sw + b, c] * w[a, b, c, the channels], then max(0, that)
- * where relu is not 0; a convolution of the zero-padded NHWC input x (every
+ * where relu is not 0 (bias 0: no bias); a convolution of the zero-padded NHWC input x (every
  * window inside it) with w's channels from the one w points at (pixelBytes steps both w's rows and out's pixels,
  * out points at the same first channel). Rows step rowStepBytes (sh padded rows), columns colStepBytes (sw pixels).
  *
@@ -29,12 +29,15 @@ export function convTapsFn(blocks: 1 | 2): Fn {
   const biases = Array.from({ length: blocks }, () => f.local(T.v128));
   const zero = f.local(T.v128);
 
-  biases.forEach((v, k) => {
-    f.get(bias)
-      .v128Load(16 * k)
-      .set(v);
-  });
   f.v128Zero().set(zero);
+  // the biases stay zero (as wasm locals start) where bias is 0
+  f.get(bias).ifThen(() => {
+    biases.forEach((v, k) => {
+      f.get(bias)
+        .v128Load(16 * k)
+        .set(v);
+    });
+  });
 
   f.get(outW).i32(POSITIONS_PER_PASS).sub().set(lastStart);
   f.get(x).set(img);

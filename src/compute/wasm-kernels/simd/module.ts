@@ -5,45 +5,13 @@ import { convTapsFn } from './conv-taps';
 import { copyBlocksFn } from './copy-blocks';
 import { filterGradTapsFn } from './filter-grad-taps';
 import { maxPoolGradFn } from './max-pool-grad-simd';
+import { PoolGeometry } from './pool-windows';
 import { sumRowsFn } from './sum-rows-simd';
 
 /** Our SIMD loops, bound to one wasm heap. Arguments are byte offsets and counts. */
 export interface SimdKernels {
-  maxPoolGrad(
-    x: number,
-    y: number,
-    g: number,
-    dx: number,
-    batch: number,
-    h: number,
-    w: number,
-    oh: number,
-    ow: number,
-    sh: number,
-    sw: number,
-    fh: number,
-    fw: number,
-    padTop: number,
-    padLeft: number,
-    pixelBytes: number,
-  ): void;
-  avgPoolGrad(
-    dy: number,
-    dx: number,
-    batch: number,
-    h: number,
-    w: number,
-    oh: number,
-    ow: number,
-    sh: number,
-    sw: number,
-    fh: number,
-    fw: number,
-    padTop: number,
-    padLeft: number,
-    pixelBytes: number,
-    scale: number,
-  ): void;
+  maxPoolGrad(x: number, y: number, g: number, dx: number, ...geometry: PoolGeometry): void;
+  avgPoolGrad(dy: number, dx: number, ...geometryAndScale: [...PoolGeometry, scale: number]): void;
   sumRows(x: number, out: number, rows: number, rowBytes: number): void;
   copyBlocks(
     src: number,
