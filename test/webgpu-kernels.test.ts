@@ -17,7 +17,13 @@ import { matmulWgsl, matmulWorkgroups, MatmulVariant } from '../src/train/webgpu
 import { LOSS_MEAN_WGSL, SOFTMAX_CE_WGSL } from '../src/train/webgpu/wgsl/softmax-cross-entropy';
 import { BIAS_GRAD_WGSL } from '../src/train/webgpu/wgsl/bias-grad';
 import { ADAM_MAX_WORKGROUPS, ADAM_WGSL } from '../src/train/webgpu/wgsl/adam';
-import { convFilterGradWgsl, convForwardWgsl, convGeometry, convInputGradWgsl } from '../src/train/webgpu/wgsl/conv';
+import {
+  convFilterGradWgsl,
+  convForwardWgsl,
+  convGeometry,
+  convGeometryWords,
+  convInputGradWgsl,
+} from '../src/train/webgpu/wgsl/conv';
 import {
   elementwiseWorkgroups,
   MAX_POOL_WGSL,
@@ -227,6 +233,7 @@ describe('WebGPU kernels against TF.js (cpu backend)', async () => {
         return [f32(y), f32(dw), f32(maskedDx)];
       });
       assert.deepEqual([g.OH, g.OW], [wantY.length / (B * CO * g.OW), g.OW], 'output size as TF.js');
+      const geo = uniformBuffer(device, convGeometryWords(g));
       const X = storageBuffer(device, x.byteLength, x);
       const Fb = storageBuffer(device, w.byteLength, w);
       const dY = storageBuffer(device, dy.byteLength, dy);
@@ -236,25 +243,33 @@ describe('WebGPU kernels against TF.js (cpu backend)', async () => {
       const [M, K] = [B * g.OH * g.OW, 9 * C];
       dispatchOnce(
         device,
-        pipelineFor(device, convForwardWgsl(g, { bias: fused, relu: fused })),
-        [u32Uniform(device, [M, CO, K]), X, Fb, Y, ...(fused ? [storageBuffer(device, bias.byteLength, bias)] : [])],
+        pipelineFor(device, convForwardWgsl({ bias: fused, relu: fused })),
+        [
+          u32Uniform(device, [M, CO, K]),
+          X,
+          Fb,
+          Y,
+          ...(fused ? [storageBuffer(device, bias.byteLength, bias)] : []),
+          geo,
+        ],
         matmulWorkgroups(M, CO),
       );
       dispatchOnce(
         device,
-        pipelineFor(device, convFilterGradWgsl(g)),
-        [u32Uniform(device, [K, CO, M]), X, dY, dW],
+        pipelineFor(device, convFilterGradWgsl()),
+        [u32Uniform(device, [K, CO, M]), X, dY, dW, geo],
         matmulWorkgroups(K, CO),
       );
       dispatchOnce(
         device,
-        pipelineFor(device, convInputGradWgsl(g, fused)),
+        pipelineFor(device, convInputGradWgsl(fused)),
         [
           u32Uniform(device, [B * H * W, C, 9 * CO]),
           dY,
           Fb,
           dX,
           ...(fused ? [storageBuffer(device, below.byteLength, below)] : []),
+          geo,
         ],
         matmulWorkgroups(B * H * W, C),
       );

@@ -1,7 +1,7 @@
 import { Binding, bindGroup, checked, pipelineFor, readFloats, storageBuffer, u32Uniform, uniformBuffer } from './gpu';
 import { paramLayout, ParamLayout, TensorSlot } from './layout';
 import { layerSizes, TrainPlan } from './plan';
-import { convFilterGradWgsl, convForwardWgsl, convInputGradWgsl } from './wgsl/conv';
+import { convFilterGradWgsl, convForwardWgsl, convGeometryWords, convInputGradWgsl } from './wgsl/conv';
 import { elementwiseWorkgroups, MAX_POOL_WGSL, maxPoolGradWgsl, PoolGeometry, poolWords } from './wgsl/pool';
 import { ADAM_MAX_WORKGROUPS, ADAM_PARAMS_BYTES, ADAM_WGSL } from './wgsl/adam';
 import { BIAS_GRAD_WGSL } from './wgsl/bias-grad';
@@ -134,11 +134,12 @@ export class WebGpuTrainer {
         );
       } else if (layer.kind === 'conv') {
         const g = layer.geometry;
+        const geo = this.own(uniformBuffer(device, convGeometryWords(g)));
         const bias = slot(l, 'bias', this.params);
         this.gemm(
-          convForwardWgsl(g, { bias: bias !== undefined, relu: layer.relu }),
+          convForwardWgsl({ bias: bias !== undefined, relu: layer.relu }),
           (b) => [b * g.OH * g.OW, g.CO, g.KH * g.KW * g.C],
-          [input(l), slot(l, 'kernel', this.params)!, acts[l], ...(bias ? [bias] : [])],
+          [input(l), slot(l, 'kernel', this.params)!, acts[l], ...(bias ? [bias] : []), geo],
         );
       } else {
         this.pool(MAX_POOL_WGSL, layer.geometry, (b) => b * layerSizes(layer).out, [input(l), acts[l], argmax[l]!]);
@@ -190,17 +191,20 @@ export class WebGpuTrainer {
           );
       } else {
         const g = layer.geometry;
-        this.gemm(convFilterGradWgsl(g), (b) => [g.KH * g.KW * g.C, g.CO, b * g.OH * g.OW], [
+        const geo = this.own(uniformBuffer(device, convGeometryWords(g)));
+        this.gemm(convFilterGradWgsl(), (b) => [g.KH * g.KW * g.C, g.CO, b * g.OH * g.OW], [
           input(l),
           deltas[l],
           slot(l, 'kernel', this.grads)!,
+          geo,
         ]);
         if (needInputGrad)
-          this.gemm(convInputGradWgsl(g, mask !== undefined), (b) => [b * g.H * g.W, g.C, g.KH * g.KW * g.CO], [
+          this.gemm(convInputGradWgsl(mask !== undefined), (b) => [b * g.H * g.W, g.C, g.KH * g.KW * g.CO], [
             deltas[l],
             slot(l, 'kernel', this.params)!,
             deltas[l - 1],
             ...(mask ? [mask] : []),
+            geo,
           ]);
       }
       // db = column sums of delta over every row (batch x output pixels).

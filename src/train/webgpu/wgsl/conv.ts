@@ -7,13 +7,7 @@ import { gemmWgsl } from './matmul';
  *   filter grad dW[KH*KW*C, CO]    = patches(x)^T . dY[B*OH*OW, CO]
  *   input grad  dX[B*H*W, C]       = gathered dY[B*H*W, KH*KW*CO] . W^T (per tap)
  * The geometry (with TF's 'same' padding split: the smaller half on top/left)
- * is baked into the shader as constants, so that the divisions that take an
- * index apart compile to multiplies: a GPU runs integer division as a long
- * instruction sequence, and lavapipe one SIMD lane at a time (with the
- * geometry a uniform, Stage II of the shipped model there took 1.6 CPU-seconds
- * a step, nearly all of it in those divisions). The batch lives only in
- * dims.M and in b = rest / OH, so one pipeline per layer still serves every
- * batch size.
+ * is a uniform, so one pipeline serves every batch size.
  */
 export interface ConvGeometry {
   H: number;
@@ -60,16 +54,15 @@ export function convGeometry(
   return { H, W, C, CO: filters, KH, KW, stride, padT: Math.floor(padH / 2), padL: Math.floor(padW / 2), OH, OW };
 }
 
-/** The geometry as WGSL constants (struct Geo, const g) and the patch reader over them. */
-function geometryDecls(g: ConvGeometry): string {
-  const fields = ['H', 'W', 'C', 'OH', 'OW', 'CO', 'KH', 'KW', 'stride', 'padT', 'padL'] as const;
-  return `
-struct Geo { ${fields.map((f) => `${f}: u32`).join(', ')} }
-const g = Geo(${fields.map((f) => `${g[f]}u`).join(', ')});
-`;
+/** The geometry uniform: 12 words in the order of the WGSL struct. */
+export function convGeometryWords(g: ConvGeometry): Uint32Array {
+  return Uint32Array.from([g.H, g.W, g.C, g.OH, g.OW, g.CO, g.KH, g.KW, g.stride, g.padT, g.padL, 0]);
 }
 
-const PATCH_VALUE = `
+const GEO = `
+struct Geo { H: u32, W: u32, C: u32, OH: u32, OW: u32, CO: u32, KH: u32, KW: u32, stride: u32, padT: u32, padL: u32, pad: u32 }
+@group(0) @binding(NEXT) var<uniform> g: Geo;
+
 // Input value under tap (ky, kx, ci) of output pixel (b, oy, ox); zero in the padding.
 fn patchValue(pixel: u32, tap: u32) -> f32 {
   let ox = pixel % g.OW;
@@ -87,11 +80,11 @@ fn patchValue(pixel: u32, tap: u32) -> f32 {
 }
 `;
 
-/** Forward. Bindings: dims (M = B*OH*OW, N = CO, K = KH*KW*C), x, W, y, [bias]. */
-export function convForwardWgsl(g: ConvGeometry, e: { bias: boolean; relu: boolean }): string {
+/** Forward. Bindings: dims (M = B*OH*OW, N = CO, K = KH*KW*C), x, W, y, [bias], then the geometry. */
+export function convForwardWgsl(e: { bias: boolean; relu: boolean }): string {
   return gemmWgsl(
     {
-      decls: geometryDecls(g) + PATCH_VALUE,
+      decls: GEO,
       readA: 'return patchValue(m, k);',
       readB: 'return B[k * dims.N + n];',
       contiguousA: 'k',
@@ -101,11 +94,11 @@ export function convForwardWgsl(g: ConvGeometry, e: { bias: boolean; relu: boole
   );
 }
 
-/** Filter gradient. Bindings: dims (M = KH*KW*C, N = CO, K = B*OH*OW), x, dY, dW. */
-export function convFilterGradWgsl(g: ConvGeometry): string {
+/** Filter gradient. Bindings: dims (M = KH*KW*C, N = CO, K = B*OH*OW), x, dY, dW, then the geometry. */
+export function convFilterGradWgsl(): string {
   return gemmWgsl(
     {
-      decls: geometryDecls(g) + PATCH_VALUE,
+      decls: GEO,
       readA: 'return patchValue(k, m);',
       readB: 'return B[k * dims.N + n];',
       contiguousA: 'm',
@@ -117,9 +110,9 @@ export function convFilterGradWgsl(g: ConvGeometry): string {
 
 /**
  * Input gradient, optionally times the ReLU mask of the layer below (mask = its output).
- * Bindings: dims (M = B*H*W, N = C, K = KH*KW*CO), dY, W, dX, [mask].
+ * Bindings: dims (M = B*H*W, N = C, K = KH*KW*CO), dY, W, dX, [mask], then the geometry.
  */
-export function convInputGradWgsl(g: ConvGeometry, reluMask: boolean): string {
+export function convInputGradWgsl(reluMask: boolean): string {
   const readA = `
   let ix = m % g.W;
   let rest = m / g.W;
@@ -139,7 +132,7 @@ export function convInputGradWgsl(g: ConvGeometry, reluMask: boolean): string {
   return A[((b * g.OH + oy) * g.OW + ox) * g.CO + co];`;
   const readB = 'let co = k % g.CO; let tap = k / g.CO; return B[(tap * g.C + n) * g.CO + co];';
   return gemmWgsl(
-    { decls: geometryDecls(g), readA, readB, contiguousA: 'k', contiguousB: 'k' },
+    { decls: GEO, readA, readB, contiguousA: 'k', contiguousB: 'k' },
     { bias: false, relu: false, reluMask },
   );
 }

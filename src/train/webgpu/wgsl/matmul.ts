@@ -55,7 +55,7 @@ export function matmulWgsl(v: MatmulVariant): string {
 /**
  * The tiled GEMM with any operand reader: dense layers read plain matrices,
  * convolutions read their patches in place (implicit GEMM, wgsl/conv.ts).
- * Bindings: dims, A, B, C, [bias], [mask].
+ * Bindings: dims, A, B, C, [bias], [mask], then whatever `decls` adds.
  */
 export function gemmWgsl(source: GemmSource, e: GemmEpilogue): string {
   if (e.relu && e.reluMask) throw new Error('matmul: relu and reluMask are exclusive');
@@ -79,6 +79,7 @@ export function gemmWgsl(source: GemmSource, e: GemmEpilogue): string {
     source.contiguousB === 'k'
       ? `let bn = e / ${BK}u; let bk = e % ${BK}u;`
       : `let bk = e / ${TILE}u; let bn = e % ${TILE}u;`;
+  const decls = (source.decls ?? '').replace(/@binding\(NEXT\)/g, () => `@binding(${binding++})`);
   return `
 struct Dims { M: u32, N: u32, K: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
@@ -86,7 +87,7 @@ struct Dims { M: u32, N: u32, K: u32, pad: u32 }
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 ${extra.join('\n')}
-${source.decls ?? ''}
+${decls}
 var<workgroup> As: array<f32, ${TILE * BK}>;
 var<workgroup> Bs: array<f32, ${TILE * BK}>;
 
