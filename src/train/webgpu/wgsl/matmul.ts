@@ -106,7 +106,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let row0 = wg.y * ${TILE}u;
   let col0 = wg.x * ${TILE}u;
   let tid = lid.y * 16u + lid.x;
-  var acc: array<f32, 16>;
+  // row i of the invocation's 4x4 block as one vec4: a lavapipe compile took 0.3-0.4 s of CPU instead of 1.2-1.3
+  // with 16 scalars and two 4-element arrays indexed in loops, and ran 15% faster
+  var acc: array<vec4f, 4>;
   for (var k0 = 0u; k0 < dims.K; k0 += ${BK}u) {
     for (var i = 0u; i < 4u; i++) {
       let e = tid + i * 256u;
@@ -117,17 +119,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     }
     workgroupBarrier();
     for (var k = 0u; k < ${BK}u; k++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = As[k * ${TILE}u + lid.y + i * 16u];
-        b[i] = Bs[k * ${TILE}u + lid.x + i * 16u];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i * 4u + j] = fma(a[i], b[j], acc[i * 4u + j]);
-        }
-      }
+      let base = k * ${TILE}u;
+      let b = vec4f(Bs[base + lid.x], Bs[base + lid.x + 16u], Bs[base + lid.x + 32u], Bs[base + lid.x + 48u]);
+      acc[0] = fma(vec4f(As[base + lid.y]), b, acc[0]);
+      acc[1] = fma(vec4f(As[base + lid.y + 16u]), b, acc[1]);
+      acc[2] = fma(vec4f(As[base + lid.y + 32u]), b, acc[2]);
+      acc[3] = fma(vec4f(As[base + lid.y + 48u]), b, acc[3]);
     }
     workgroupBarrier();
   }
@@ -136,7 +133,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let r = row0 + lid.y + i * 16u;
       let c = col0 + lid.x + j * 16u;
       if (r < dims.M && c < dims.N) {
-        var value = acc[i * 4u + j];
+        var value = acc[i][j];
         ${epilogue}
         C[r * dims.N + c] = value;
       }
