@@ -14,7 +14,12 @@ export interface Evaluation {
   count: number;
 }
 
-const EVAL_BATCH = 512;
+/**
+ * Samples per forward pass when evaluating. Each pass's activations are new memory to a fresh process (a growth
+ * is one): a one-epoch growth of the shipped model on 2,500 digits took 2.65 CPU-seconds (47,800 page faults)
+ * at 512 and 2.57 (42,600) at 128, three runs each, and peaked at 184 MB instead of 205.
+ */
+const EVAL_BATCH = 128;
 
 /**
  * Mean categorical cross-entropy of softmax probabilities against class ids.
