@@ -29,8 +29,9 @@ function readPem(key: 'ca' | 'cert' | 'key', path: string): Buffer {
  *
  * `writeCache: false`: otherwise mqtt-packet builds 65,536 two-byte Buffers
  * before the first packet, a cache for brokers that write packets by the
- * million. A device or a fleet command writes a handful; the cache cost each
- * process about 80 ms of CPU (half of it garbage collection) and heap it kept.
+ * million. A device or a fleet command writes a handful: `deepend fleet
+ * devices` took 0.58 CPU-seconds with the cache and 0.35 without (five runs
+ * each), most of the difference building the Buffers and collecting them.
  *
  * Throws one line naming the config key and the file when a PEM file cannot be read.
  */

@@ -107,7 +107,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let col0 = wg.x * ${TILE}u;
   let tid = lid.y * 16u + lid.x;
   // row i of the invocation's 4x4 block as one vec4: a lavapipe compile took 0.3-0.4 s of CPU instead of 1.2-1.3
-  // with 16 scalars and two 4-element arrays indexed in loops, and ran 15% faster
+  // with 16 scalars and two 4-element arrays indexed in loops, and the conv kernels of a depth-3 step 570 CPU-ms
+  // instead of 692
   var acc: array<vec4f, 4>;
   for (var k0 = 0u; k0 < dims.K; k0 += ${BK}u) {
     for (var i = 0u; i < 4u; i++) {
