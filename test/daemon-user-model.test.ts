@@ -12,14 +12,7 @@ import { DaemonProcess, testHome, waitForJob } from './helpers/daemon';
 import { startAedesBroker } from './helpers/brokers';
 import { FleetObserver } from './helpers/fleet-observer';
 import { REPO, runCli } from './helpers/cli';
-import {
-  backboneLogits,
-  exportConverterDir,
-  fitOnDigits,
-  freezeBackbone,
-  loadPlain,
-  mnistCnn,
-} from './helpers/user-models';
+import { exportConverterDir, freezeBackbone, loadPlain, trainedUserModel } from './helpers/user-models';
 
 const BLOCKS_MORE_POLICY = `name: user-model-test
 rules:
@@ -55,8 +48,7 @@ test('the daemon serves and upgrades the user model named by model.path', { time
   await useTestBackend();
   const root = mkdtempSync(join(tmpdir(), 'deepend-user-model-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const transfer = backboneLogits();
-  await fitOnDigits(transfer, { logits: true, epochs: 3 });
+  const transfer = await trainedUserModel('transfer');
   const modelPath = exportConverterDir(freezeBackbone(transfer), join(root, 'my-model'));
   const h = testHome(t);
   writeFileSync(h.policy, BLOCKS_MORE_POLICY);
@@ -128,8 +120,7 @@ test('the daemon serves and upgrades the user model named by model.path', { time
       let s = await client.ok<DaemonStatus>('GET', '/status');
       assert.equal(s.model.committed?.version, 2, 'the same file is not imported twice');
       assert.deepEqual(await daemon.stop('SIGTERM'), { code: 0, signal: null }, daemon.stderr);
-      const cnn = mnistCnn();
-      await fitOnDigits(cnn);
+      const cnn = await trainedUserModel('digits_cnn');
       rmSync(modelPath, { recursive: true });
       exportConverterDir(cnn, modelPath);
       daemon = new DaemonProcess([], env);
@@ -149,11 +140,9 @@ test('deepend models import swaps a user model into a running daemon, and commit
   await useTestBackend();
   const root = mkdtempSync(join(tmpdir(), 'deepend-models-import-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const cnn = mnistCnn();
-  await fitOnDigits(cnn);
+  const cnn = await trainedUserModel('digits_cnn');
   const cnnDir = exportConverterDir(cnn, join(root, 'cnn'));
-  const transfer = backboneLogits();
-  await fitOnDigits(transfer, { logits: true, epochs: 3 });
+  const transfer = await trainedUserModel('transfer');
   const transferDir = exportConverterDir(freezeBackbone(transfer), join(root, 'transfer'));
   const h = testHome(t);
   let daemon = new DaemonProcess([], h.env);

@@ -19,15 +19,14 @@ import { snapshot } from './helpers/dir-snapshot';
 import { writeKeras2H5 } from './helpers/keras-files';
 import { functionalModel } from './helpers/format-models';
 import {
-  backboneLogits,
   blobsMlp,
   digitsAsKerasInput,
-  everyLayerCnn,
   exportConverterDir,
-  fitOnDigits,
   freezeBackbone,
   loadPlain,
-  mnistCnn,
+  trainedUserModel,
+  USER_MODEL_FIXTURES,
+  USER_MODEL_TRAINING,
   writeBlobsCsv,
 } from './helpers/user-models';
 import { openModelWithData } from '../src/model/open';
@@ -38,9 +37,11 @@ import { spreadPlan } from '../src/grow/planner';
 import { saveModel } from '../src/model/io';
 import { readModelArtifacts, loadArtifacts } from '../src/model/formats';
 import { grow } from '../src/grow/run';
+import { loadDataset } from '../src/data/load';
 
-// Users' models, trained here as a Keras user trains (model.fit on pixels / 255) and exported as the converter
-// writes them; deepend's own `train` builds none of them.
+// Users' models, trained as a Keras user trains (model.fit on pixels / 255, stored by
+// test/fixtures/user-models/make-fixtures.ts) and exported as the converter writes them; deepend's own `train`
+// builds none of them.
 let root: string;
 let cnnDir: string;
 let transferDir: string;
@@ -56,13 +57,11 @@ const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.s
 before(async () => {
   await useTestBackend();
   root = mkdtempSync(join(tmpdir(), 'deepend-import-'));
-  const cnn = mnistCnn();
-  await fitOnDigits(cnn);
+  const cnn = await trainedUserModel('digits_cnn');
   cnnDir = exportConverterDir(cnn, join(root, 'cnn'), 12 * 1024);
   cnnH5 = join(root, 'cnn.h5');
   await writeKeras2H5(cnnH5, cnn);
-  const transfer = backboneLogits();
-  await fitOnDigits(transfer, { logits: true, epochs: 3 });
+  const transfer = await trainedUserModel('transfer');
   transferDir = exportConverterDir(freezeBackbone(transfer), join(root, 'transfer'));
   blobsCsv = join(root, 'blobs.csv');
   writeBlobsCsv(blobsCsv);
@@ -70,6 +69,26 @@ before(async () => {
 });
 
 after(() => rmSync(root, { recursive: true, force: true }));
+
+test("the stored users' models are the builders' networks, trained (rerun make-fixtures.ts after changing a builder)", async () => {
+  for (const [name, { build }] of Object.entries(USER_MODEL_TRAINING)) {
+    const stored = JSON.parse(readFileSync(join(USER_MODEL_FIXTURES, name, 'model.json'), 'utf8'));
+    const built = build();
+    assert.deepEqual(
+      stored.modelTopology,
+      built.toJSON(null, false),
+      `${name}: the builder changed since make-fixtures.ts ran`,
+    );
+    built.dispose();
+  }
+  const x = await digitsAsKerasInput(200, [784]);
+  const labels = (await loadDataset('mnist', { limit: 200 })).y;
+  const mlp = await trainedUserModel('flat_mlp');
+  const predicted = tf.argMax(mlp.predict(x) as tf.Tensor, -1).dataSync();
+  const correct = labels.filter((y, i) => predicted[i] === y).length;
+  assert.ok(correct / labels.length > 0.8, `the stored flat_mlp answers ${correct} of 200 digits`);
+  mlp.dispose();
+});
 
 test('inspect reads a converter export: format, producer, sites, depth, input scaling and what can grow', async () => {
   const r = await runCli(['inspect', cnnDir, '--json']);
@@ -139,7 +158,7 @@ test('grow dils with a frozen backbone and logits: a standard model, the backbon
     '--method',
     'dils',
     '--budget-seconds',
-    '4',
+    '2',
     '--out',
     out,
     '--format',
@@ -255,7 +274,7 @@ test('ELU units and a one-unit sigmoid on CSV data: identity refuses with the re
     '--method',
     'dils',
     '--budget-seconds',
-    '3',
+    '2',
     '--out',
     out,
     '--json',
@@ -376,14 +395,7 @@ test('every growth method and both baselines grow an imported model with a froze
 });
 
 test('an MLP on flattened pixels takes image data: square grey images, flattened', async () => {
-  const mlp = tfl.sequential({
-    name: 'flat_mlp',
-    layers: [
-      tfl.layers.dense({ units: 32, activation: 'relu', inputShape: [784], name: 'hidden' }),
-      tfl.layers.dense({ units: 10, activation: 'softmax', name: 'out' }),
-    ],
-  });
-  await fitOnDigits(mlp);
+  const mlp = await trainedUserModel('flat_mlp');
   const dir = exportConverterDir(mlp, join(root, 'flat-mlp'));
   const r = await runCli(['eval', '--model', dir, '--data', 'mnist', '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -400,8 +412,7 @@ test('an MLP on flattened pixels takes image data: square grey images, flattened
 });
 
 test('a chain with every supported layer kind: Rescaling means raw pixels, every site found, inexact identity named', async () => {
-  const model = everyLayerCnn();
-  await fitOnDigits(model, { rawPixels: true, epochs: 3 });
+  const model = await trainedUserModel('every_layer');
   const dir = exportConverterDir(model, join(root, 'every-layer'));
   const inspected = await runCli(['inspect', dir, '--json']);
   assert.equal(inspected.code, 0, inspected.stderr);

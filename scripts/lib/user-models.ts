@@ -25,6 +25,17 @@ export function mnistCnn(): tfl.LayersModel {
   });
 }
 
+/** A one-hidden-layer MLP on flattened pixels ([784] input), as in Keras's first tutorial. */
+export function flatMlp(): tfl.LayersModel {
+  return tfl.sequential({
+    name: 'flat_mlp',
+    layers: [
+      L.dense({ units: 32, activation: 'relu', inputShape: [784], name: 'hidden' }),
+      L.dense({ units: 10, activation: 'softmax', name: 'out' }),
+    ],
+  });
+}
+
 /**
  * A transfer-learning export: a feature extractor and a small head that
  * outputs raw scores (logits), on [28, 28] input without a channel axis.
