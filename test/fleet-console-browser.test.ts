@@ -357,7 +357,10 @@ test('fleet console in chromium: live table, deepen from the page, progress, los
       await until(
         `/^not started: --waves '50,abc'/.test(document.querySelector('#rollout-replies .reply.refused')?.textContent ?? '')`,
       );
-      await page.select('#rollout-group', 'field');
+      // the group's option comes with its devices' rows (a redraw in the next frame); select() skips a value
+      // that has no option and leaves 'whole fleet' chosen, which started a 6-device rollout in a CI run
+      await until(`[...document.getElementById('rollout-group').options].some((o) => o.value === 'field')`);
+      assert.deepEqual(await page.select('#rollout-group', 'field'), ['field']);
       await read(`document.getElementById('rollout-depth').value = '4'`);
       await read(`document.getElementById('rollout-waves').value = '50,100'`);
       await read(`document.getElementById('rollout-failures').value = '0'`);
