@@ -37,7 +37,6 @@ import { spreadPlan } from '../src/grow/planner';
 import { saveModel } from '../src/model/io';
 import { readModelArtifacts, loadArtifacts } from '../src/model/formats';
 import { grow } from '../src/grow/run';
-import { loadDataset } from '../src/data/load';
 
 // Users' models, trained as a Keras user trains (model.fit on pixels / 255, stored by
 // test/fixtures/user-models/make-fixtures.ts) and exported as the converter writes them; deepend's own `train`
@@ -70,7 +69,8 @@ before(async () => {
 
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test("the stored users' models are the builders' networks, trained (rerun make-fixtures.ts after changing a builder)", async () => {
+// That they are trained shows in the tests below (the flat MLP: `deepend eval` above 80%).
+test("the stored users' models are the builders' networks (rerun make-fixtures.ts after changing a builder)", async () => {
   for (const [name, { build }] of Object.entries(USER_MODEL_TRAINING)) {
     const stored = JSON.parse(readFileSync(join(USER_MODEL_FIXTURES, name, 'model.json'), 'utf8'));
     const built = build();
@@ -81,13 +81,6 @@ test("the stored users' models are the builders' networks, trained (rerun make-f
     );
     built.dispose();
   }
-  const x = await digitsAsKerasInput(200, [784]);
-  const labels = (await loadDataset('mnist', { limit: 200 })).y;
-  const mlp = await trainedUserModel('flat_mlp');
-  const predicted = tf.argMax(mlp.predict(x) as tf.Tensor, -1).dataSync();
-  const correct = labels.filter((y, i) => predicted[i] === y).length;
-  assert.ok(correct / labels.length > 0.8, `the stored flat_mlp answers ${correct} of 200 digits`);
-  mlp.dispose();
 });
 
 test('inspect reads a converter export: format, producer, sites, depth, input scaling and what can grow', async () => {
